@@ -1,0 +1,103 @@
+"""`loyalty-bot` (also `python -m bot`): the command line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot.errors import ConfigError
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from bot.sandbox import DEMO_PROGRAM_ID, SandboxApp, build_state
+    from bot.wsgi_server import make_threaded_server
+
+    state = build_state(args.data, app_key=args.app_key)
+    app = SandboxApp(state, latency=args.latency, fail_rate=args.fail_rate)
+    server = make_threaded_server(app, args.host, args.port)
+    customers = len(state.program(DEMO_PROGRAM_ID).customers)
+    print(
+        f"Smart Passes sandbox on http://{args.host}:{server.server_port}/api/v1/loyalty/\n"
+        f"  program {DEMO_PROGRAM_ID} with {customers} customers; App Key {args.app_key!r}\n"
+        f"  point the bot at it with SMARTPASSES_BASE_URL=http://{args.host}:"
+        f"{server.server_port}/api/v1/loyalty/ SMARTPASSES_PROGRAM_ID={DEMO_PROGRAM_ID} "
+        f"SMARTPASSES_APP_KEY={args.app_key}\n  Ctrl-C stops it.",
+        flush=True,
+    )
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from bot.errors import LoyaltyAPIError
+    from bot.loyalty_api import LoyaltyClient
+    from bot.settings import load_settings
+
+    settings = load_settings()
+    print(f"Loyalty API: {settings.smartpasses_base_url} program {settings.smartpasses_program_id}")
+    with LoyaltyClient.from_settings(settings, max_retries=0) as client:
+        try:
+            customers, offers = client.list_customers(), client.list_offers()
+        except LoyaltyAPIError as exc:
+            print(f"  not reachable: {exc.message}", file=sys.stderr)
+            return 1
+    print(f"  OK: {len(customers)} customers, {len(offers)} offers")
+    return 0
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError("must be between 0 and 1")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from bot.sandbox import DEMO_APP_KEY
+
+    parser = argparse.ArgumentParser(
+        prog="loyalty-bot", description="Run a Smart Passes loyalty program from Slack."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    check = commands.add_parser("check", help="check the settings and reach the Loyalty API")
+    check.set_defaults(run=_check)
+
+    sandbox = commands.add_parser("sandbox", help="serve a local Smart Passes Loyalty API")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8765)
+    sandbox.add_argument("--data", default="demo", help="demo, empty or a number of customers")
+    sandbox.add_argument("--app-key", default=DEMO_APP_KEY)
+    sandbox.add_argument("--latency", type=float, default=0.0, help="seconds added to each answer")
+    sandbox.add_argument(
+        "--fail-rate",
+        type=_fraction,
+        default=0.0,
+        help="share of requests answered with HTTP 503 (0 to 1)",
+    )
+    sandbox.set_defaults(run=_sandbox)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    try:
+        return int(args.run(args))
+    except ConfigError as exc:
+        print(f"loyalty-bot: {exc.message}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        print(f"loyalty-bot: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,315 @@
+"""The one adapter for the Smart Passes Loyalty API (see shared spec).
+
+Quirks of the spec honoured here: the App Key goes raw in `Authorization`
+(no "Bearer"), customer update is PUT, offer update is POST to the offer URL.
+Only GET, PUT and DELETE are retried; a POST that may have reached the server
+is never repeated, and a timeout there raises OutcomeUnknown.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+
+from bot.errors import (
+    ApiUnavailable,
+    AuthenticationFailed,
+    LoyaltyAPIError,
+    NotFound,
+    OutcomeUnknown,
+    RateLimited,
+    ServerError,
+    UnexpectedResponse,
+    ValidationFailed,
+)
+from bot.json_stream import iter_json_array
+from bot.models import Customer, Offer, parse_customer, parse_offer
+
+log = logging.getLogger(__name__)
+
+IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "DELETE"})
+MAX_RETRY_WAIT = 10.0
+
+
+class LoyaltyClient:
+    def __init__(
+        self,
+        *,
+        app_key: SecretStr | str,
+        program_id: int,
+        base_url: str = "https://pass.smartpasses.io/api/v1/loyalty/",
+        timeout: float = 10.0,
+        transport: httpx.BaseTransport | None = None,
+        max_retries: int = 2,
+        backoff: float = 0.5,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        key = app_key.get_secret_value() if isinstance(app_key, SecretStr) else app_key
+        self.program_id = int(program_id)
+        self.base_url = base_url if base_url.endswith("/") else base_url + "/"
+        self.max_retries = max_retries
+        self.backoff = backoff
+        self._sleep = sleep
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            headers={"Authorization": key, "Accept": "application/json"},
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+            transport=transport,
+            limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Any, **kwargs: Any) -> LoyaltyClient:
+        return cls(
+            app_key=settings.smartpasses_app_key,
+            program_id=settings.smartpasses_program_id,
+            base_url=settings.smartpasses_base_url,
+            timeout=settings.smartpasses_timeout,
+            **kwargs,
+        )
+
+    def __repr__(self) -> str:
+        return f"LoyaltyClient(base_url={self.base_url!r}, program_id={self.program_id})"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> LoyaltyClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- customers -------------------------------------------------------
+
+    def list_customers(self) -> list[Customer]:
+        return self._list("customers", parse_customer)
+
+    def get_customer(self, customer_id: int) -> Customer:
+        data = self._request("GET", f"customers/{int(customer_id)}", what="That customer")
+        return parse_customer(data)
+
+    def create_customer(
+        self, *, first_name: str = "", last_name: str = "", email: str = "", phone: str = ""
+    ) -> Customer:
+        body = {"firstName": first_name, "lastName": last_name, "email": email, "phone": phone}
+        data = self._request("POST", "customers", json=body, action="Creating the customer")
+        return parse_customer(data)
+
+    def update_customer(self, customer_id: int, **fields: Any) -> Customer:
+        """PUT the given fields (firstName, lastName, email, phone, points)."""
+        body = {_CUSTOMER_FIELDS.get(k, k): v for k, v in fields.items()}
+        data = self._request(
+            "PUT", f"customers/{int(customer_id)}", json=body, what="That customer"
+        )
+        return parse_customer(data) if _is_record(data) else self.get_customer(customer_id)
+
+    def delete_customer(self, customer_id: int) -> None:
+        self._request("DELETE", f"customers/{int(customer_id)}", what="That customer")
+
+    def add_points(self, customer_id: int, points: int) -> Customer | None:
+        """Add points. Returns the updated customer when the API sends it back."""
+        data = self._request(
+            "POST",
+            f"customers/{int(customer_id)}/points/add",
+            json={"points": int(points)},
+            what="That customer",
+            action="Adding points",
+        )
+        return parse_customer(data) if _is_record(data) else None
+
+    # -- offers ----------------------------------------------------------
+
+    def list_offers(self) -> list[Offer]:
+        return self._list("offers", parse_offer)
+
+    def get_offer(self, offer_id: int) -> Offer:
+        """The spec has no single-offer GET: read the list and pick it."""
+        for offer in self.list_offers():
+            if offer.id == int(offer_id):
+                return offer
+        raise NotFound("That offer")
+
+    def create_offer(
+        self, *, name: str, description: str = "", points_cost: int = 0, auto_claim: bool = False
+    ) -> Offer:
+        body = {
+            "name": name,
+            "description": description,
+            "pointsCost": int(points_cost),
+            "autoClaim": bool(auto_claim),
+        }
+        data = self._request("POST", "offers", json=body, action="Creating the offer")
+        return parse_offer(data)
+
+    def update_offer(self, offer_id: int, **fields: Any) -> Offer:
+        """POST (sic, per the spec) the given fields: name, description, pointsCost, autoClaim."""
+        body = {_OFFER_FIELDS.get(k, k): v for k, v in fields.items()}
+        data = self._request(
+            "POST",
+            f"offers/{int(offer_id)}",
+            json=body,
+            what="That offer",
+            action="Updating the offer",
+        )
+        return parse_offer(data) if _is_record(data) else self.get_offer(offer_id)
+
+    def delete_offer(self, offer_id: int) -> None:
+        self._request("DELETE", f"offers/{int(offer_id)}", what="That offer")
+
+    def publish_offer(self, offer_id: int) -> Offer:
+        return self._offer_transition(offer_id, "publish", "Publishing the offer")
+
+    def cancel_offer(self, offer_id: int) -> Offer:
+        return self._offer_transition(offer_id, "cancel", "Canceling the offer")
+
+    # -- plumbing --------------------------------------------------------
+
+    def _offer_transition(self, offer_id: int, verb: str, action: str) -> Offer:
+        data = self._request(
+            "POST", f"offers/{int(offer_id)}/{verb}", what="That offer", action=action
+        )
+        return parse_offer(data) if _is_record(data) else self.get_offer(offer_id)
+
+    def _list(self, collection: str, parse_one: Callable[[Any], Any]) -> list[Any]:
+        """Parse the list while it streams in: a 100,000-customer program never sits in
+        memory as bytes, text and dicts at once, only as the models it becomes."""
+
+        def parse(response: httpx.Response) -> list[Any]:
+            try:
+                return [parse_one(item) for item in iter_json_array(response.iter_text())]
+            except ValueError:
+                raise UnexpectedResponse(response.status_code) from None
+
+        return self._request("GET", collection, what="The loyalty program", parse=parse)
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        what: str = "That record",
+        action: str = "The change",
+        parse: Callable[[httpx.Response], Any] | None = None,
+    ) -> Any:
+        url = f"programs/{self.program_id}/{path}"
+        retryable = method in IDEMPOTENT_METHODS
+        attempt = 0
+        while True:
+            try:
+                response = self._http.send(
+                    self._http.build_request(method, url, json=json), stream=True
+                )
+                try:
+                    if response.status_code < 400:
+                        return parse(response) if parse else _json_or_none(response)
+                    response.read()
+                finally:
+                    response.close()
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                # The request never left: repeating it is harmless for any method.
+                error: LoyaltyAPIError = ApiUnavailable()
+                cause: Exception = exc
+            except httpx.TimeoutException as exc:
+                if not retryable:
+                    raise OutcomeUnknown(action) from None
+                error, cause = ApiUnavailable("did not answer in time"), exc
+            except httpx.TransportError as exc:
+                if not retryable:
+                    raise OutcomeUnknown(action) from None
+                error, cause = ApiUnavailable(), exc
+            else:
+                error = _error_for(response, what)
+                cause = error
+                if not (retryable and isinstance(error, RateLimited | ServerError)):
+                    raise error
+            if attempt >= self.max_retries:
+                raise error from None
+            wait = self._wait_before_retry(attempt, error)
+            if wait is None:
+                raise error from None
+            attempt += 1
+            log.info(
+                "loyalty api %s %s failed (%s), retry %d in %.1fs",
+                method,
+                path,
+                type(cause).__name__,
+                attempt,
+                wait,
+            )
+            self._sleep(wait)
+
+    def _wait_before_retry(self, attempt: int, error: LoyaltyAPIError) -> float | None:
+        if isinstance(error, RateLimited) and error.retry_after is not None:
+            return error.retry_after if error.retry_after <= MAX_RETRY_WAIT else None
+        return self.backoff * (2**attempt) * (1 + random.random() / 4)
+
+
+_CUSTOMER_FIELDS = {"first_name": "firstName", "last_name": "lastName"}
+_OFFER_FIELDS = {"points_cost": "pointsCost", "auto_claim": "autoClaim"}
+
+
+def _is_record(data: Any) -> bool:
+    return isinstance(data, dict) and "id" in data
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    if not response.read():
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _error_for(response: httpx.Response, what: str) -> LoyaltyAPIError:
+    status = response.status_code
+    if status in (400, 422):
+        return _validation_error(response)
+    if status in (401, 403):
+        return AuthenticationFailed()
+    if status == 404:
+        return NotFound(what)
+    if status == 429:
+        return RateLimited(_retry_after(response))
+    if status >= 500:
+        return ServerError(status)
+    return UnexpectedResponse(status)
+
+
+def _validation_error(response: httpx.Response) -> ValidationFailed:
+    body = _json_or_none(response)
+    message = "Smart Passes refused the data."
+    fields: dict[str, list[str]] = {}
+    if isinstance(body, dict):
+        text = body.get("message") or body.get("error") or body.get("detail")
+        if isinstance(text, str) and text.strip():
+            message = text.strip()
+        errors = body.get("errors")
+        if isinstance(errors, list):
+            for item in errors:
+                if isinstance(item, dict) and item.get("field"):
+                    reasons = item.get("reasons") or item.get("messages") or []
+                    if isinstance(reasons, str):
+                        reasons = [reasons]
+                    fields.setdefault(str(item["field"]), []).extend(str(r) for r in reasons)
+    elif response.text.strip() and len(response.text) < 300:
+        message = response.text.strip()
+    return ValidationFailed(message, fields, status_code=response.status_code)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None

@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""One entry point for people, on a fresh machine with only Python 3.11+.
+
+    python3 dev.py demo     try the bot offline (creates .venv on first use)
+    python3 dev.py test     run the test suite (extra args go to pytest)
+    python3 dev.py lint     ruff check and format check
+
+The virtual environment lives in .venv and is (re)installed when pyproject.toml changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+STAMP = VENV / ".installed-from"
+
+
+def ensure_venv() -> None:
+    if sys.version_info < (3, 11):  # noqa: UP036 (this script may run on an old python3)
+        sys.exit("loyalty-bot needs Python 3.11 or newer; this is " + sys.version.split()[0])
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if STAMP.exists() and STAMP.read_text() == wanted:
+        return
+    if not (BIN / "python").exists():
+        print("Creating the virtual environment in .venv ...", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    print("Installing loyalty-bot and its test tools (first run only) ...", flush=True)
+    subprocess.run(
+        [
+            str(BIN / "python"),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-e",
+            f"{ROOT}[dev]",
+        ],
+        check=True,
+    )
+    STAMP.write_text(wanted)
+
+
+def run(*args: str) -> int:
+    return subprocess.call([str(BIN / args[0]), *args[1:]], cwd=ROOT)
+
+
+def main(argv: list[str]) -> int:
+    command, rest = (argv[0], argv[1:]) if argv else ("help", [])
+    if command in ("help", "-h", "--help"):
+        print(__doc__)
+        return 0
+    ensure_venv()
+    if command == "demo":
+        return run("loyalty-bot", "sandbox", *rest)
+    if command == "test":
+        return run("python", "-m", "pytest", *rest)
+    if command == "lint":
+        return run("ruff", "check", ".") or run("ruff", "format", "--check", ".")
+    if command == "bot":
+        return run("loyalty-bot", *rest)
+    print(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

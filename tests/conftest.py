@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from bot.loyalty_api import LoyaltyClient
+from bot.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID, SandboxApp, SandboxState, build_state
+from bot.wsgi_server import serving
+
+API_PATH = "/api/v1/loyalty/"
+
+
+@pytest.fixture
+def sandbox_state() -> SandboxState:
+    return build_state("demo")
+
+
+@pytest.fixture
+def sandbox(sandbox_state: SandboxState) -> SandboxApp:
+    return SandboxApp(sandbox_state)
+
+
+@pytest.fixture
+def sandbox_url(sandbox: SandboxApp) -> Iterator[str]:
+    with serving(sandbox) as url:
+        yield url + API_PATH
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    return []
+
+
+@pytest.fixture
+def client(sandbox_url: str, sleeps: list[float]) -> Iterator[LoyaltyClient]:
+    with LoyaltyClient(
+        app_key=DEMO_APP_KEY,
+        program_id=DEMO_PROGRAM_ID,
+        base_url=sandbox_url,
+        timeout=5,
+        sleep=sleeps.append,
+    ) as c:
+        yield c
+
+
+@dataclass
+class ScriptedApi:
+    """A loopback server answering from a script, for statuses the sandbox never gives."""
+
+    responses: list[tuple[int, dict[str, str], Any]]
+    requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __call__(self, environ: Any, start_response: Any) -> list[bytes]:
+        with self.lock:
+            headers = {
+                k[5:].replace("_", "-").lower(): v
+                for k, v in environ.items()
+                if k.startswith("HTTP_")
+            }
+            self.requests.append((environ["REQUEST_METHOD"], environ["PATH_INFO"], headers))
+            status, extra, body = (
+                self.responses.pop(0) if len(self.responses) > 1 else self.responses[0]
+            )
+        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+        start_response(f"{status} X", [("Content-Type", "application/json"), *extra.items()])
+        return [raw]
+
+
+@pytest.fixture
+def scripted() -> Iterator[tuple[ScriptedApi, LoyaltyClient, list[float]]]:
+    api = ScriptedApi(responses=[(200, {}, [])])
+    waits: list[float] = []
+    with (
+        serving(api) as url,
+        LoyaltyClient(
+            app_key="k-secret-123",
+            program_id=42,
+            base_url=url + API_PATH,
+            timeout=2,
+            sleep=waits.append,
+        ) as c,
+    ):
+        yield api, c, waits

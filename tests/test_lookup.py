@@ -1,0 +1,122 @@
+"""The customer lookup index: each kind of reference, ambiguity, accents, TTL, one fetch."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from bot.lookup import CustomerIndex
+from bot.loyalty_api import LoyaltyClient
+from bot.models import Customer
+from bot.sandbox import DEMO_PROGRAM_ID, SandboxApp
+
+
+def _index(client: LoyaltyClient, **kw) -> CustomerIndex:
+    return CustomerIndex(client.list_customers, **kw)
+
+
+def _ids(result) -> list[int]:
+    return [c.id for c in result.matches]
+
+
+def test_by_id_with_or_without_hash(client: LoyaltyClient) -> None:
+    index = _index(client)
+    assert _ids(index.find("6629146321223680")) == [6629146321223680]
+    assert _ids(index.find("#1869")) == [1869]
+
+
+def test_by_email_case_insensitive(client: LoyaltyClient) -> None:
+    assert _ids(_index(client).find("Juan.Perez@Example.COM")) == [1870]
+
+
+def test_by_phone_in_any_format(client: LoyaltyClient) -> None:
+    index = _index(client)
+    for ref in ("+52 999 411 6533", "+529994116533", "529994116533", "+52 (999) 411-6533"):
+        assert _ids(index.find(ref)) == [1870], ref
+
+
+def test_by_name_accent_and_case_insensitive(client: LoyaltyClient) -> None:
+    index = _index(client)
+    assert _ids(index.find("ana garcia")) == [6629146321223680]
+    assert _ids(index.find("HERNANDEZ")) == [1872]
+    assert _ids(index.find("Anónimo #1869")) == [1869]
+
+
+def test_partial_name_matches_several(client: LoyaltyClient) -> None:
+    result = _index(client).find("perez")
+    assert result.ambiguous and result.found is None
+    assert {c.full_name for c in result.matches} == {"Juan Pérez", "Juana Pérez"}
+    assert _ids(_index(client).find("Juana")) == [1871]
+    assert sorted(_ids(_index(client).find("jua"))) == [1870, 1871]
+
+
+def test_full_name_prefers_exact_and_quotes_require_it(client: LoyaltyClient) -> None:
+    index = _index(client)
+    assert _ids(index.find("Juan Pérez")) == [1870]
+    assert _ids(index.find('"juan perez"')) == [1870]
+    assert _ids(index.find('"Juan"')) == []
+
+
+def test_no_match(client: LoyaltyClient) -> None:
+    result = _index(client).find("nobody@example.com")
+    assert result.matches == [] and result.found is None and not result.ambiguous
+    assert _index(client).find("Zacarías").matches == []
+    assert _index(client).find("  ").matches == []
+
+
+def test_one_fetch_serves_lookups_until_ttl(client: LoyaltyClient, sandbox: SandboxApp) -> None:
+    now = [100.0]
+    index = _index(client, ttl=60, clock=lambda: now[0])
+    index.find("juan")
+    index.find("ana")
+    assert index.fetch_count == 1
+    sandbox.state.add_customer(DEMO_PROGRAM_ID, {"firstName": "Nuevo", "lastName": "Cliente"})
+    assert index.find("Nuevo").matches == []
+    now[0] += 61
+    assert [c.full_name for c in index.find("Nuevo").matches] == ["Nuevo Cliente"]
+    assert index.fetch_count == 2
+    assert len(sandbox.calls_to("GET", "/customers")) == 2
+
+
+def test_own_writes_patch_the_index(client: LoyaltyClient) -> None:
+    index = _index(client)
+    index.all()
+    created = client.create_customer(first_name="Rosa", email="rosa@example.com")
+    index.upsert(created)
+    assert _ids(index.find("rosa@example.com")) == [created.id]
+    renamed = client.update_customer(created.id, first_name="Rosalía")
+    index.upsert(renamed)
+    assert _ids(index.find("Rosalía")) == [created.id]
+    assert index.find("rosa").matches[0].first_name == "Rosalía"
+    index.remove(created.id)
+    assert index.find("rosa@example.com").matches == []
+    assert index.fetch_count == 1
+
+
+def test_concurrent_lookups_during_refresh_cause_one_fetch() -> None:
+    calls = []
+
+    def slow_fetch() -> list[Customer]:
+        calls.append(1)
+        time.sleep(0.3)
+        return [Customer(id=1, firstName="Ana", lastName="Ruiz")]
+
+    index = CustomerIndex(slow_fetch, ttl=60)
+    results: list[int] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(len(index.find("ana").matches)))
+        for _ in range(20)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1 and results == [1] * 20
+
+
+def test_invalidate_forces_refetch(client: LoyaltyClient) -> None:
+    index = _index(client)
+    index.find("x")
+    index.invalidate()
+    index.find("x")
+    assert index.fetch_count == 2

@@ -1,0 +1,283 @@
+"""The API adapter against the sandbox (and a scripted server) over real loopback HTTP."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pytest
+
+from bot.errors import (
+    ApiUnavailable,
+    AuthenticationFailed,
+    NotFound,
+    OutcomeUnknown,
+    RateLimited,
+    ServerError,
+    ValidationFailed,
+)
+from bot.loyalty_api import LoyaltyClient
+from bot.sandbox import DEMO_PROGRAM_ID, SandboxApp
+
+JUAN = 1870
+ANA = 6629146321223680
+
+
+def test_list_and_get_customers_with_64_bit_ids(client: LoyaltyClient) -> None:
+    customers = {c.id: c for c in client.list_customers()}
+    assert customers[1869].display_name == "Anónimo #1869"
+    assert customers[1869].email == ""
+    assert customers[JUAN].full_name == "Juan Pérez" and customers[JUAN].points == 5
+    ana = client.get_customer(ANA)
+    assert ana.id == ANA and ana.email == "ana.garcia@example.com"
+
+
+def test_create_update_delete_customer(client: LoyaltyClient, sandbox: SandboxApp) -> None:
+    created = client.create_customer(
+        first_name="Rosa", last_name="Díaz", email="rosa@example.com", phone="+525559998888"
+    )
+    assert created.human_name == "Rosa Díaz" and created.points == 0
+    assert sandbox.calls_to("POST", "/customers")[-1].body == {
+        "firstName": "Rosa",
+        "lastName": "Díaz",
+        "email": "rosa@example.com",
+        "phone": "+525559998888",
+    }
+
+    updated = client.update_customer(created.id, last_name="Díaz López", points=25)
+    assert updated.human_name == "Rosa Díaz López" and updated.points == 25
+    put = sandbox.calls_to("PUT", f"/customers/{created.id}")
+    assert put[-1].body == {"lastName": "Díaz López", "points": 25}
+
+    client.delete_customer(created.id)
+    with pytest.raises(NotFound):
+        client.get_customer(created.id)
+
+
+def test_add_points_posts_the_amount(client: LoyaltyClient, sandbox: SandboxApp) -> None:
+    after = client.add_points(JUAN, 10)
+    assert after is not None and after.points == 15
+    assert sandbox.calls_to("POST", f"/customers/{JUAN}/points/add")[-1].body == {"points": 10}
+    assert client.get_customer(JUAN).points == 15
+
+
+def test_offer_lifecycle(client: LoyaltyClient, sandbox: SandboxApp) -> None:
+    offer = client.create_offer(
+        name="Té Gratis", description="Un té.", points_cost=8, auto_claim=False
+    )
+    assert offer.is_draft and offer.status == "Draft"
+    edited = client.update_offer(offer.id, points_cost=9, auto_claim=True)
+    assert edited.points_cost == 9 and edited.auto_claim
+    assert sandbox.calls_to("POST", f"/offers/{offer.id}")[-1].body == {
+        "pointsCost": 9,
+        "autoClaim": True,
+    }
+    assert client.publish_offer(offer.id).is_published
+    canceled = client.cancel_offer(offer.id)
+    assert canceled.is_canceled and not canceled.is_published
+    with pytest.raises(ValidationFailed, match="Only Draft offers can be deleted"):
+        client.delete_offer(offer.id)
+
+    draft = client.create_offer(name="Borrador")
+    client.delete_offer(draft.id)
+    assert draft.id not in {o.id for o in client.list_offers()}
+    assert client.get_offer(5001).name == "Café Gratis"
+
+
+def test_publish_only_from_draft(client: LoyaltyClient) -> None:
+    with pytest.raises(ValidationFailed, match="Only Draft offers can be published"):
+        client.publish_offer(5001)
+
+
+def test_validation_error_carries_field_reasons(client: LoyaltyClient) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        client.create_customer(first_name="Otro", phone="+52 999 411 6533")
+    assert caught.value.field_errors == {"phone": ["Phone number already taken"]}
+    assert caught.value.status_code == 422
+
+
+def test_wrong_app_key_is_authentication_failed(sandbox_url: str) -> None:
+    with (
+        LoyaltyClient(app_key="wrong", program_id=DEMO_PROGRAM_ID, base_url=sandbox_url) as c,
+        pytest.raises(AuthenticationFailed),
+    ):
+        c.list_customers()
+
+
+def test_unknown_program_and_customer_are_not_found(
+    client: LoyaltyClient, sandbox_url: str
+) -> None:
+    with pytest.raises(NotFound, match="That customer"):
+        client.get_customer(999)
+    with (
+        LoyaltyClient(app_key="sandbox-app-key", program_id=1, base_url=sandbox_url) as other,
+        pytest.raises(NotFound),
+    ):
+        other.list_offers()
+
+
+def test_bad_request_400_maps_to_validation(scripted) -> None:
+    api, client, _ = scripted
+    api.responses[:] = [(400, {}, {"message": "Bad points value"})]
+    with pytest.raises(ValidationFailed, match="Bad points value") as caught:
+        client.add_points(1, 5)
+    assert caught.value.status_code == 400
+
+
+def test_get_is_retried_on_5xx_then_succeeds(scripted) -> None:
+    api, client, waits = scripted
+    api.responses[:] = [(503, {}, {}), (502, {}, {}), (200, {}, [{"id": 1}])]
+    assert [c.id for c in client.list_customers()] == [1]
+    assert len(api.requests) == 3 and len(waits) == 2 and waits[1] > waits[0]
+
+
+def test_get_gives_up_after_retries_with_server_error(scripted) -> None:
+    api, client, _waits = scripted
+    api.responses[:] = [(500, {}, {})]
+    with pytest.raises(ServerError) as caught:
+        client.get_customer(1)
+    assert caught.value.status_code == 500 and len(api.requests) == 3
+
+
+def test_retry_after_is_honoured(scripted) -> None:
+    api, client, waits = scripted
+    api.responses[:] = [(429, {"Retry-After": "3"}, {}), (200, {}, {"id": 7, "points": 1})]
+    assert client.get_customer(7).points == 1
+    assert waits == [3.0]
+
+
+def test_long_retry_after_gives_up_with_rate_limited(scripted) -> None:
+    api, client, waits = scripted
+    api.responses[:] = [(429, {"Retry-After": "120"}, {})]
+    with pytest.raises(RateLimited, match="120 seconds"):
+        client.list_offers()
+    assert waits == [] and len(api.requests) == 1
+
+
+def test_post_is_never_retried_on_5xx(scripted) -> None:
+    api, client, waits = scripted
+    api.responses[:] = [(503, {}, {}), (200, {}, {"id": 1, "points": 10})]
+    with pytest.raises(ServerError):
+        client.add_points(1, 10)
+    assert len(api.requests) == 1 and waits == []
+
+
+def test_add_points_timeout_is_outcome_unknown_and_not_repeated(
+    sandbox_url: str, sandbox: SandboxApp
+) -> None:
+    sandbox.latency = 0.6
+    with LoyaltyClient(
+        app_key="sandbox-app-key", program_id=DEMO_PROGRAM_ID, base_url=sandbox_url, timeout=0.2
+    ) as c:
+        with pytest.raises(OutcomeUnknown, match="may or may not"):
+            c.add_points(JUAN, 10)
+        time.sleep(0.8)
+    assert len(sandbox.calls_to("POST", f"/customers/{JUAN}/points/add")) == 1
+    # The server did apply it: that is why the client must not repeat it.
+    assert sandbox.state.customer(DEMO_PROGRAM_ID, JUAN)["points"] == 15
+
+
+def test_get_timeout_is_retried_then_unavailable(sandbox_url: str, sandbox: SandboxApp) -> None:
+    sandbox.latency = 0.4
+    with (
+        LoyaltyClient(
+            app_key="sandbox-app-key",
+            program_id=DEMO_PROGRAM_ID,
+            base_url=sandbox_url,
+            timeout=0.1,
+            max_retries=1,
+            sleep=lambda s: None,
+        ) as c,
+        pytest.raises(ApiUnavailable, match="did not answer in time"),
+    ):
+        c.get_customer(JUAN)
+    time.sleep(0.5)
+    assert len(sandbox.calls_to("GET", f"/customers/{JUAN}")) == 2
+
+
+def test_connection_refused_is_unavailable() -> None:
+    with (
+        LoyaltyClient(
+            app_key="k", program_id=1, base_url="http://127.0.0.1:9/api/", max_retries=0
+        ) as c,
+        pytest.raises(ApiUnavailable, match="could not be"),
+    ):
+        c.list_customers()
+
+
+def test_unknown_fields_and_nulls_are_tolerated(scripted) -> None:
+    api, client, _ = scripted
+    api.responses[:] = [
+        (
+            200,
+            {},
+            [
+                {
+                    "id": 9,
+                    "firstName": None,
+                    "lastName": None,
+                    "email": None,
+                    "phone": None,
+                    "points": None,
+                    "humanName": None,
+                    "tier": "gold",
+                    "createdAt": "2026-01-01",
+                }
+            ],
+        )
+    ]
+    (customer,) = client.list_customers()
+    assert (customer.first_name, customer.email, customer.phone, customer.points) == ("", "", "", 0)
+    assert customer.display_name == "Anónimo #9"
+    api.responses[:] = [
+        (
+            200,
+            {},
+            [
+                {
+                    "id": 3,
+                    "name": "X",
+                    "status": "ARCHIVED",
+                    "extra": 1,
+                    "description": None,
+                    "pointsCost": None,
+                }
+            ],
+        )
+    ]
+    (offer,) = client.list_offers()
+    assert offer.status == "ARCHIVED" and not offer.is_draft and offer.points_cost == 0
+
+
+def test_statuses_compare_case_insensitively(scripted) -> None:
+    api, client, _ = scripted
+    api.responses[:] = [
+        (
+            200,
+            {},
+            [
+                {"id": 1, "status": "DRAFT"},
+                {"id": 2, "status": "published"},
+                {"id": 3, "status": "Cancelled"},
+            ],
+        )
+    ]
+    draft, published, canceled = client.list_offers()
+    assert draft.is_draft and published.is_published and canceled.is_canceled
+
+
+def test_app_key_sent_raw_and_never_leaked(scripted, caplog: pytest.LogCaptureFixture) -> None:
+    api, client, _ = scripted
+    caplog.set_level(logging.DEBUG)
+    api.responses[:] = [(503, {}, {}), (403, {}, {"message": "nope"})]
+    with pytest.raises(AuthenticationFailed) as caught:
+        client.list_customers()
+    assert api.requests[0][2]["authorization"] == "k-secret-123"  # no "Bearer"
+    exposed = [
+        repr(client),
+        str(caught.value),
+        repr(caught.value),
+        caplog.text,
+        repr(client._http.headers),
+    ]
+    assert all("k-secret-123" not in text for text in exposed)
