@@ -91,3 +91,31 @@ class UnexpectedResponse(LoyaltyAPIError):
             f"Smart Passes answered in a way the bot did not expect (HTTP {status_code})."
         )
         self.status_code = status_code
+
+
+# -- domain errors raised by the bot's own rules ---------------------------
+
+
+class InvalidInput(LoyaltyError):
+    """What the person typed cannot be used; nothing was called."""
+
+
+class PermissionDenied(LoyaltyError):
+    def __init__(self, action: str) -> None:
+        super().__init__(
+            f"Only loyalty *managers* can {action}. Ask a manager, or ask your Slack admin "
+            "to add you to LOYALTY_MANAGERS or the managers user group."
+        )
+        self.action = action
+
+
+class CustomerNotFound(LoyaltyError):
+    def __init__(self, query: str) -> None:
+        super().__init__(
+            f"No customer matches “{query}”. Try `/loyalty customers {query}` to search."
+        )
+        self.query = query
+
+
+class ChangeRefused(LoyaltyError):
+    """A change the rules do not allow (balance below zero, too old to undo, ...)."""

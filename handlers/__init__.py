@@ -1,1 +1,14 @@
 """Slack glue: each module has `register(app, ...)`; `register_all` wires them up."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from handlers import actions, commands, errors
+from handlers.context import Services
+
+
+def register_all(app: App, services: Services) -> None:
+    errors.register(app)
+    commands.register(app, services)
+    actions.register(app, services)

@@ -87,3 +87,16 @@ def scripted() -> Iterator[tuple[ScriptedApi, LoyaltyClient, list[float]]]:
         ) as c,
     ):
         yield api, c, waits
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'bot.db'}"
+
+
+@pytest.fixture
+def bot(sandbox: SandboxApp, sandbox_url: str, sqlite_url: str):
+    from tests.harness import running_bot
+
+    with running_bot(sandbox, sandbox_url, sqlite_url) as harness:
+        yield harness

@@ -1,0 +1,101 @@
+"""Build the Bolt app (and the WSGI app that serves it) from settings and injected parts."""
+
+from __future__ import annotations
+
+import json
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk import WebClient
+
+from bot.errors import ConfigError
+from bot.loyalty_api import LoyaltyClient
+from bot.roles import Roles
+from bot.service import LoyaltyService
+from bot.settings import Settings
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+# Listeners ack first and then wait on the Loyalty API: enough threads that a slow API
+# never keeps a new request from being acknowledged within Slack's 3 seconds.
+LISTENER_THREADS = 64
+
+
+def group_members_via(client: WebClient) -> Any:
+    def members(group_id: str) -> list[str]:
+        return list(client.usergroups_users_list(usergroup=group_id)["users"])
+
+    return members
+
+
+def create_app(
+    settings: Settings,
+    *,
+    client: WebClient,
+    loyalty: LoyaltyClient,
+    store: Store,
+    roles: Roles | None = None,
+) -> App:
+    """The Bolt app. Tests and the console pass in local Slack, Loyalty API and store."""
+    from handlers import register_all
+    from handlers.context import Services
+
+    if settings.slack_signing_secret is None:
+        raise ConfigError(
+            "SLACK_SIGNING_SECRET is not set: put the Signing Secret from your Slack app's "
+            "Basic Information page there."
+        )
+    app = App(
+        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        client=client,
+        token_verification_enabled=False,
+        listener_executor=ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener"),
+    )
+    roles = roles or Roles(
+        settings.loyalty_managers,
+        group_id=settings.loyalty_manager_group,
+        group_members=group_members_via(client),
+        store=store,
+    )
+    service = LoyaltyService(
+        loyalty,
+        store,
+        roles,
+        max_points=settings.loyalty_max_points,
+        undo_minutes=settings.loyalty_undo_minutes,
+        lookup_ttl=settings.loyalty_lookup_ttl,
+    )
+    register_all(app, Services(settings=settings, service=service, roles=roles))
+    return app
+
+
+def slack_client(settings: Settings) -> WebClient:
+    if settings.slack_bot_token is None:
+        raise ConfigError(
+            "SLACK_BOT_TOKEN is not set: put the bot token from your Slack app's OAuth & "
+            "Permissions page there (it starts with xoxb-)."
+        )
+    return WebClient(
+        token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url
+    )
+
+
+def web_app(app: App, store: Store | None = None) -> WSGIApplication:
+    """WSGI: POST /slack/events to Bolt, GET /healthz a small JSON status."""
+    slack = SlackRequestHandler(app)
+
+    def application(environ: WSGIEnvironment, start_response: StartResponse) -> Any:
+        if environ.get("PATH_INFO") == "/healthz":
+            body = json.dumps({"ok": True, "service": "loyalty-bot"}).encode()
+            start_response(
+                "200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+            )
+            return [body]
+        return slack(environ, start_response)
+
+    return application

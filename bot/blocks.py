@@ -1,0 +1,310 @@
+"""Every Block Kit message the bot sends, built with slack_sdk.models.blocks.
+
+Customer-supplied text (names, emails, reasons) always goes through `escape()` so a
+customer called `<!channel>` pings nobody. Messages stay within Slack's limits: at most
+50 blocks, section text under 3,000 characters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from bot.ids import ActionId, BlockId, CustomerRef, CustomersPage, RerunCommand
+from bot.models import Customer, Offer
+from bot.service import CustomerPage, PointsResult
+from bot.store import OK, AuditEntry
+
+MAX_BLOCKS = 50
+MAX_SECTION = 3000
+MAX_PICKER = 10
+_ZWSP = "\u200b"
+
+
+@dataclass(frozen=True)
+class Message:
+    """What to send: plain `text` (notifications, fallback) and `blocks`."""
+
+    text: str
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+
+    def kwargs(self) -> dict[str, Any]:
+        return {"text": self.text, "blocks": self.blocks}
+
+
+def _message(text: str, blocks: Sequence[Block]) -> Message:
+    if len(blocks) > MAX_BLOCKS:
+        raise ValueError(f"{len(blocks)} blocks is over Slack's limit of {MAX_BLOCKS}")
+    return Message(text=text, blocks=[b.to_dict() for b in blocks])
+
+
+def escape(text: str | None) -> str:
+    """Make untrusted text inert in mrkdwn: no mentions, links or formatting."""
+    if not text:
+        return ""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    for mark in "*_~`":
+        text = text.replace(mark, f"{_ZWSP}{mark}{_ZWSP}")
+    return text
+
+
+def plain(text: str, limit: int = 150) -> str:
+    """Untrusted text for plain_text fields (buttons, headers): no escaping needed, just length."""
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def slack_date(moment: dt.datetime, tz: ZoneInfo) -> str:
+    """A date Slack shows in each reader's own time zone, with a fallback in ours."""
+    fallback = moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+def _section(text: str, **kwargs: Any) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=text), **kwargs)
+
+
+def _context(text: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=text)])
+
+
+def _chunked_sections(lines: Iterable[str]) -> list[SectionBlock]:
+    """Pack lines into as few sections as fit under the 3,000-character limit."""
+    sections: list[SectionBlock] = []
+    current: list[str] = []
+    size = 0
+    for line in lines:
+        line = line[: MAX_SECTION - 1]
+        if current and size + len(line) + 1 > MAX_SECTION:
+            sections.append(_section("\n".join(current)))
+            current, size = [], 0
+        current.append(line)
+        size += len(line) + 1
+    if current:
+        sections.append(_section("\n".join(current)))
+    return sections
+
+
+def points(n: int) -> str:
+    return f"{n:,} point" + ("" if abs(n) == 1 else "s")
+
+
+# -- simple replies ------------------------------------------------------------
+
+
+def notice(text: str) -> Message:
+    """A one-paragraph reply; `text` is ours (already escaped where needed)."""
+    return _message(text, [_section(text)])
+
+
+def help_message(rows: Sequence[tuple[str, str, Sequence[str]]], intro: str = "") -> Message:
+    """`rows`: (usage, what it does, examples), from the handlers' one table of subcommands."""
+    lines = [
+        f"*`/loyalty {usage}`*\n{summary}" + "".join(f"\n>`/loyalty {e}`" for e in examples)
+        for usage, summary, examples in rows
+    ]
+    blocks: list[Block] = [HeaderBlock(text="Loyalty bot: what you can ask")]
+    if intro:
+        blocks.append(_section(intro))
+    blocks += _chunked_sections(lines)
+    blocks.append(
+        _context(
+            '`<customer>` is an id, email, phone, name (`"quoted full name"` for an exact match) '
+            "or a Slack @mention. Points changes, undo and deletions are for managers."
+        )
+    )
+    return _message("Loyalty bot help", blocks)
+
+
+# -- customers -------------------------------------------------------------------
+
+
+def customer_line(c: Customer) -> str:
+    return f"*{escape(c.display_name)}* · {points(c.points)} · `{c.id}`"
+
+
+def customer_card(c: Customer) -> Message:
+    fields = [
+        MarkdownTextObject(text=f"*Email*\n{escape(c.email) or '—'}"),
+        MarkdownTextObject(text=f"*Phone*\n{escape(c.phone) or '—'}"),
+        MarkdownTextObject(text=f"*Points*\n{c.points:,}"),
+        MarkdownTextObject(text=f"*Id*\n`{c.id}`"),
+    ]
+    ref = CustomerRef(customer_id=c.id).encode()
+    blocks: list[Block] = [
+        HeaderBlock(text=plain(c.display_name)),
+        SectionBlock(fields=fields),
+        ActionsBlock(
+            block_id=BlockId.CUSTOMER_ACTIONS,
+            elements=[
+                ButtonElement(text="History", action_id=ActionId.CUSTOMER_HISTORY, value=ref),
+            ],
+        ),
+    ]
+    return _message(f"{c.display_name}: {points(c.points)}", blocks)
+
+
+def customer_picker(query: str, matches: Sequence[Customer], command: str, rest: str) -> Message:
+    """Several customers match: one button each; picking one carries on `command`."""
+    shown = matches[:MAX_PICKER]
+    blocks: list[Block] = [
+        _section(
+            f"{len(matches)} customers match “{escape(query)}”. Which one did you mean? "
+            "Nothing has been changed yet."
+        )
+    ]
+    for c in shown:
+        detail = " · ".join(escape(x) for x in (c.email, c.phone) if x)
+        blocks.append(
+            _section(
+                customer_line(c) + (f"\n{detail}" if detail else ""),
+                accessory=ButtonElement(
+                    text="Choose",
+                    action_id=f"{ActionId.PICK_CUSTOMER}_{c.id}",
+                    value=RerunCommand(command=command, customer_id=c.id, rest=rest[:500]).encode(),
+                ),
+            )
+        )
+    if len(matches) > len(shown):
+        blocks.append(
+            _context(
+                f"…and {len(matches) - len(shown)} more. Use an email, phone or "
+                f'`"full name"` to narrow it down, or `/loyalty customers {escape(query)}`.'
+            )
+        )
+    return _message(f"{len(matches)} customers match “{query}”", blocks)
+
+
+def customer_list(page: CustomerPage) -> Message:
+    title = f"Customers matching “{escape(page.query)}”" if page.query else "Customers"
+    if page.total == 0:
+        return notice(f"{title}: none. Try a shorter part of the name, an email or a phone.")
+    first, last = page.first_number, page.first_number + len(page.customers) - 1
+    blocks: list[Block] = [
+        _section(f"*{title}*: {page.total:,} in all, showing {first:,}–{last:,}"),
+        *_chunked_sections(customer_line(c) for c in page.customers),
+    ]
+    buttons = []
+    if page.page > 1:
+        buttons.append(
+            ButtonElement(
+                text="Previous",
+                action_id=f"{ActionId.CUSTOMERS_PAGE}_prev",
+                value=CustomersPage(query=page.query, page=page.page - 1).encode(),
+            )
+        )
+    if page.has_more:
+        buttons.append(
+            ButtonElement(
+                text="More",
+                action_id=f"{ActionId.CUSTOMERS_PAGE}_next",
+                value=CustomersPage(query=page.query, page=page.page + 1).encode(),
+            )
+        )
+    if buttons:
+        blocks.append(ActionsBlock(block_id=BlockId.PAGER, elements=buttons))
+    blocks.append(_context("`/loyalty customer <id>` shows a customer's card."))
+    return _message(f"{page.total} customers", blocks)
+
+
+# -- points ------------------------------------------------------------------------
+
+
+def points_changed(result: PointsResult, *, undo_minutes: int | None = None) -> Message:
+    c = result.customer
+    text = (
+        f"*{escape(c.display_name)}*: {result.before:,} → *{result.after:,}* points "
+        f"({result.delta:+,})"
+    )
+    if result.reason:
+        text += f"\n_Reason:_ {escape(result.reason)}"
+    blocks: list[Block] = [_section("✅ " + text)]
+    if undo_minutes:
+        blocks.append(_context(f"Made a mistake? `/loyalty undo` within {undo_minutes} minutes."))
+    return _message(f"{c.display_name}: {result.before} → {result.after} points", blocks)
+
+
+def points_announcement(result: PointsResult, what: str = "changed points") -> Message:
+    c = result.customer
+    text = (
+        f"<@{result.actor.user_id}> {what} for *{escape(c.display_name)}* (`{c.id}`): "
+        f"{result.before:,} → {result.after:,} ({result.delta:+,})"
+    )
+    if result.reason:
+        text += f" · {escape(result.reason)}"
+    return _message(f"{c.display_name}: {result.before} → {result.after} points", [_section(text)])
+
+
+# -- history -----------------------------------------------------------------------
+
+_VERBS = {
+    "points.add": "added points",
+    "points.deduct": "deducted points",
+    "points.set": "set points",
+    "points.undo": "undid a change",
+    "refused": "was refused",
+}
+
+
+def _history_line(e: AuditEntry, tz: ZoneInfo) -> str:
+    verb = _VERBS.get(e.action, e.action.replace(".", " "))
+    if e.before is not None and e.after is not None:
+        change = f"{e.before:,} → {e.after:,} ({e.after - e.before:+,})"
+    elif e.before is not None:
+        change = f"from {e.before:,}"
+    else:
+        change = ""
+    outcome = "" if e.outcome == OK else f" · *{e.outcome}*"
+    undone = " · _undone_" if e.undone_at else ""
+    reason = f" · {escape(e.reason)}" if e.reason else ""
+    detail = f" · {escape(e.detail)}" if e.outcome != OK and e.detail else ""
+    return (
+        f"{slack_date(e.at, tz)} · <@{e.user_id}> {verb} {change}{outcome}{undone}{reason}{detail}"
+    )
+
+
+def history(c: Customer, entries: Sequence[AuditEntry], tz: ZoneInfo) -> Message:
+    if not entries:
+        return notice(
+            f"No changes to *{escape(c.display_name)}* have been made through the bot yet."
+        )
+    blocks: list[Block] = [
+        _section(
+            f"*Recent changes to {escape(c.display_name)}* (`{c.id}`, now {points(c.points)})"
+        ),
+        *_chunked_sections(_history_line(e, tz) for e in entries),
+        _context("Only changes made through this bot are listed."),
+    ]
+    return _message(f"History of {c.display_name}", blocks)
+
+
+# -- offers ------------------------------------------------------------------------
+
+
+def offer_line(o: Offer) -> str:
+    claim = "auto-claim" if o.auto_claim else "claimed by staff"
+    return f"*{escape(o.name) or '(no name)'}* · {points(o.points_cost)} · {claim} · _{escape(o.status)}_ · `{o.id}`"
+
+
+def offer_list(offers: Sequence[Offer], status: str | None) -> Message:
+    label = f"{status.lower()} offers" if status else "offers"
+    if not offers:
+        return notice(f"No {label} in the program.")
+    blocks: list[Block] = [
+        _section(f"*{len(offers)} {label}*"),
+        *_chunked_sections(offer_line(o) for o in offers),
+    ]
+    return _message(f"{len(offers)} {label}", blocks[:MAX_BLOCKS])

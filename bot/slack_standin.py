@@ -1,0 +1,271 @@
+"""A local stand-in for Slack's Web API, speaking its documented protocol over HTTP.
+
+Point `WebClient(base_url=URL + "/api/")` at it. It records every call (and every post
+to a `response_url` it hands out) so tests can assert what Slack was asked to show, and
+keeps the messages so the offline console can render them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+from wsgiref.types import StartResponse, WSGIEnvironment
+
+
+@dataclass
+class SlackCall:
+    method: str  # "chat.postMessage", ... or "response_url"
+    args: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class StoredMessage:
+    channel: str
+    ts: str
+    text: str
+    blocks: list[dict[str, Any]]
+    thread_ts: str | None = None
+    ephemeral_to: str | None = None
+
+
+@dataclass
+class SlackUser:
+    id: str
+    name: str
+    real_name: str
+    email: str = ""
+
+
+class SlackStandIn:
+    def __init__(
+        self,
+        *,
+        token: str = "xoxb-standin",
+        team_id: str = "T0LOYALTY",
+        users: Iterable[SlackUser] = (),
+        usergroups: dict[str, list[str]] | None = None,
+        channels: dict[str, str] | None = None,
+        bot_not_in: Iterable[str] = (),
+    ) -> None:
+        self.token = token
+        self.team_id = team_id
+        self.users = {u.id: u for u in users}
+        self.usergroups = usergroups or {}
+        self.channels = channels or {}
+        self.bot_not_in = set(bot_not_in)
+        self.base_url = ""  # set by whoever serves it (for permalinks and response URLs)
+        self.calls: list[SlackCall] = []
+        self.messages: list[StoredMessage] = []
+        self.views: dict[str, dict[str, Any]] = {}
+        self.failing: dict[str, str] = {}  # method -> error to answer with
+        self._ids = itertools.count(1)
+        self._cond = threading.Condition()
+
+    # -- for tests and the console -----------------------------------------------
+
+    def response_url(self) -> str:
+        return f"{self.base_url}/response/{next(self._ids)}"
+
+    def calls_to(self, method: str) -> list[SlackCall]:
+        with self._cond:
+            return [c for c in self.calls if c.method == method]
+
+    def wait_for(
+        self,
+        method: str,
+        predicate: Callable[[SlackCall], bool] = lambda c: True,
+        *,
+        count: int = 1,
+        timeout: float = 10.0,
+    ) -> list[SlackCall]:
+        """Wait until `count` calls of `method` match; return them (raises on timeout)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                found = [c for c in self.calls if c.method == method and predicate(c)]
+                if len(found) >= count:
+                    return found
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    seen = [c.method for c in self.calls]
+                    raise TimeoutError(f"no {count}x {method} within {timeout}s; calls: {seen}")
+                self._cond.wait(left)
+
+    def reset(self) -> None:
+        with self._cond:
+            self.calls.clear()
+
+    # -- WSGI ------------------------------------------------------------------------
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
+        path = environ.get("PATH_INFO", "")
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        raw = environ["wsgi.input"].read(length) if length else b""
+        args = _decode_body(raw, environ.get("CONTENT_TYPE", ""))
+        if path.startswith("/response/"):
+            self._record("response_url", {**args, "_url": f"{self.base_url}{path}"})
+            return _reply(start_response, {"ok": True}, raw_text="ok")
+        method = path.rsplit("/", 1)[-1]
+        auth = environ.get("HTTP_AUTHORIZATION", "")
+        token = auth.removeprefix("Bearer ").strip() or args.pop("token", "")
+        if token != self.token:
+            return _reply(start_response, {"ok": False, "error": "invalid_auth"})
+        self._record(method, args)
+        if method in self.failing:
+            return _reply(start_response, {"ok": False, "error": self.failing[method]})
+        handler = getattr(self, "_" + method.replace(".", "_"), None)
+        if handler is None:
+            return _reply(start_response, {"ok": False, "error": "unknown_method"})
+        return _reply(start_response, handler(args))
+
+    def _record(self, method: str, args: dict[str, Any]) -> None:
+        with self._cond:
+            self.calls.append(SlackCall(method, args))
+            self._cond.notify_all()
+
+    def _ts(self) -> str:
+        return f"{time.time():.6f}".replace(".", "")[:10] + f".{next(self._ids):06d}"
+
+    # -- the Web API methods the bot uses -------------------------------------------
+
+    def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "url": "https://standin.slack.local/",
+            "team": "Demo shop",
+            "user": "loyalty",
+            "team_id": self.team_id,
+            "user_id": "UBOT",
+            "bot_id": "BBOT",
+        }
+
+    def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = self.users.get(str(args.get("user")))
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}
+        return {
+            "ok": True,
+            "user": {
+                "id": user.id,
+                "name": user.name,
+                "real_name": user.real_name,
+                "team_id": self.team_id,
+                "profile": {
+                    "email": user.email,
+                    "real_name": user.real_name,
+                    "display_name": user.name,
+                },
+            },
+        }
+
+    def _usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        group = self.usergroups.get(str(args.get("usergroup")))
+        if group is None:
+            return {"ok": False, "error": "no_such_subteam"}
+        return {"ok": True, "users": list(group)}
+
+    def _chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = str(args.get("channel", ""))
+        if channel in self.bot_not_in:
+            return {"ok": False, "error": "not_in_channel"}
+        if channel.startswith("U"):  # posting to a user id lands in the DM
+            channel = "D" + channel[1:]
+        message = StoredMessage(
+            channel,
+            self._ts(),
+            args.get("text", ""),
+            _blocks(args.get("blocks")),
+            args.get("thread_ts"),
+        )
+        self.messages.append(message)
+        return {
+            "ok": True,
+            "channel": channel,
+            "ts": message.ts,
+            "message": {"text": message.text, "blocks": message.blocks, "ts": message.ts},
+        }
+
+    def _chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = str(args.get("channel", ""))
+        if channel in self.bot_not_in:
+            return {"ok": False, "error": "not_in_channel"}
+        message = StoredMessage(
+            channel,
+            self._ts(),
+            args.get("text", ""),
+            _blocks(args.get("blocks")),
+            ephemeral_to=str(args.get("user")),
+        )
+        self.messages.append(message)
+        return {"ok": True, "message_ts": message.ts}
+
+    def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        for message in self.messages:
+            if message.channel == args.get("channel") and message.ts == args.get("ts"):
+                message.text = args.get("text", message.text)
+                message.blocks = _blocks(args.get("blocks"))
+                return {"ok": True, "channel": message.channel, "ts": message.ts}
+        return {"ok": False, "error": "message_not_found"}
+
+    def _chat_getPermalink(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel, ts = args.get("channel"), str(args.get("message_ts", ""))
+        return {
+            "ok": True,
+            "channel": channel,
+            "permalink": f"https://demo.slack.local/archives/{channel}/p{ts.replace('.', '')}",
+        }
+
+    def _conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        users = str(args.get("users", ""))
+        return {"ok": True, "channel": {"id": "D" + users.split(",")[0][1:]}}
+
+    def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        if not args.get("trigger_id"):
+            return {"ok": False, "error": "invalid_trigger_id"}
+        return self._store_view(f"V{next(self._ids):08d}", args.get("view"))
+
+    def _views_push(self, args: dict[str, Any]) -> dict[str, Any]:
+        return self._views_open(args)
+
+    def _views_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        view_id = str(args.get("view_id", ""))
+        if view_id not in self.views:
+            return {"ok": False, "error": "not_found"}
+        return self._store_view(view_id, args.get("view"))
+
+    def _store_view(self, view_id: str, view: Any) -> dict[str, Any]:
+        data = json.loads(view) if isinstance(view, str) else dict(view or {})
+        data.update({"id": view_id, "hash": f"h{next(self._ids)}"})
+        self.views[view_id] = data
+        return {"ok": True, "view": data}
+
+
+def _blocks(value: Any) -> list[dict[str, Any]]:
+    if isinstance(value, str):
+        return json.loads(value)
+    return list(value or [])
+
+
+def _decode_body(raw: bytes, content_type: str) -> dict[str, Any]:
+    if not raw:
+        return {}
+    if "json" in content_type:
+        data = json.loads(raw)
+        return data if isinstance(data, dict) else {"_": data}
+    return {k: v[0] for k, v in parse_qs(raw.decode(), keep_blank_values=True).items()}
+
+
+def _reply(
+    start_response: StartResponse, body: dict[str, Any], raw_text: str | None = None
+) -> list[bytes]:
+    data = (raw_text if raw_text is not None else json.dumps(body)).encode()
+    kind = "text/plain" if raw_text is not None else "application/json"
+    start_response("200 OK", [("Content-Type", kind), ("Content-Length", str(len(data)))])
+    return [data]

@@ -1,0 +1,232 @@
+"""The bot's own database: the audit log (and, from later issues, more tables).
+
+SQLAlchemy Core on DATABASE_URL. The schema is versioned: `MIGRATIONS` is an append-only
+list, and `Store.migrate()` applies the ones a database has not seen yet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+metadata = sa.MetaData()
+
+schema_version = sa.Table(
+    "schema_version",
+    metadata,
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("applied_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("team_id", sa.String(32), nullable=False, default=""),
+    sa.Column("user_id", sa.String(32), nullable=False),
+    sa.Column("action", sa.String(40), nullable=False),
+    sa.Column("target_type", sa.String(20), nullable=False, default=""),
+    sa.Column("target_id", sa.BigInteger, nullable=True),
+    sa.Column("target_name", sa.String(200), nullable=False, default=""),
+    sa.Column("before", sa.BigInteger, nullable=True),
+    sa.Column("after", sa.BigInteger, nullable=True),
+    sa.Column("reason", sa.Text, nullable=False, default=""),
+    sa.Column("outcome", sa.String(20), nullable=False),
+    sa.Column("detail", sa.Text, nullable=False, default=""),
+    sa.Column("undone_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Index("ix_audit_target", "target_type", "target_id", "at"),
+    sa.Index("ix_audit_user_action", "user_id", "action", "at"),
+    sa.Index("ix_audit_at", "at"),
+)
+
+
+def _v1_audit_log(conn: Connection) -> None:
+    audit_log.create(conn, checkfirst=True)
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1_audit_log]
+
+# Audit actions and outcomes (the strings stored).
+POINTS_ADD, POINTS_DEDUCT, POINTS_SET, POINTS_UNDO = (
+    "points.add",
+    "points.deduct",
+    "points.set",
+    "points.undo",
+)
+POINTS_ACTIONS = (POINTS_ADD, POINTS_DEDUCT, POINTS_SET, POINTS_UNDO)
+OK, FAILED, UNKNOWN, REFUSED = "ok", "failed", "unknown", "refused"
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def as_utc(value: dt.datetime | None) -> dt.datetime | None:
+    """SQLite hands back naive datetimes: they were stored as UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    at: dt.datetime
+    team_id: str
+    user_id: str
+    action: str
+    target_type: str
+    target_id: int | None
+    target_name: str
+    before: int | None
+    after: int | None
+    reason: str
+    outcome: str
+    detail: str
+    undone_at: dt.datetime | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> AuditEntry:
+        data = dict(row._mapping)
+        data["at"] = as_utc(data["at"])
+        data["undone_at"] = as_utc(data["undone_at"])
+        return cls(**data)
+
+
+class Store:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def from_url(cls, url: str) -> Store:
+        kwargs: dict[str, Any] = {"future": True}
+        if url.startswith("sqlite"):
+            # Listeners run on several threads; SQLite waits for a writer instead of failing.
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        else:
+            kwargs["pool_pre_ping"] = True
+        store = cls(sa.create_engine(url, **kwargs))
+        store.migrate()
+        return store
+
+    # -- schema ----------------------------------------------------------
+
+    def schema_version(self) -> int:
+        with self.engine.begin() as conn:
+            schema_version.create(conn, checkfirst=True)
+            current = conn.execute(sa.select(sa.func.max(schema_version.c.version))).scalar()
+        return int(current or 0)
+
+    def migrate(self) -> int:
+        """Apply pending migrations; safe to run from several processes at once."""
+        current = self.schema_version()
+        for number, migration in enumerate(MIGRATIONS, start=1):
+            if number <= current:
+                continue
+            try:
+                with self.engine.begin() as conn:
+                    migration(conn)
+                    conn.execute(
+                        schema_version.insert().values(version=number, applied_at=utcnow())
+                    )
+            except IntegrityError:
+                pass  # another process applied it first
+        return len(MIGRATIONS)
+
+    def drop_all(self) -> None:
+        metadata.drop_all(self.engine)
+
+    # -- audit log -------------------------------------------------------
+
+    def record(
+        self,
+        *,
+        user_id: str,
+        action: str,
+        outcome: str,
+        team_id: str = "",
+        target_type: str = "",
+        target_id: int | None = None,
+        target_name: str = "",
+        before: int | None = None,
+        after: int | None = None,
+        reason: str = "",
+        detail: str = "",
+        at: dt.datetime | None = None,
+    ) -> int:
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                audit_log.insert().values(
+                    at=at or utcnow(),
+                    team_id=team_id,
+                    user_id=user_id,
+                    action=action,
+                    target_type=target_type,
+                    target_id=target_id,
+                    target_name=target_name[:200],
+                    before=before,
+                    after=after,
+                    reason=reason,
+                    outcome=outcome,
+                    detail=detail,
+                )
+            )
+            return int(result.inserted_primary_key[0])
+
+    def entries(
+        self,
+        *,
+        target_type: str | None = None,
+        target_id: int | None = None,
+        user_id: str | None = None,
+        actions: Sequence[str] | None = None,
+        outcome: str | None = None,
+        since: dt.datetime | None = None,
+        limit: int | None = 20,
+    ) -> list[AuditEntry]:
+        """Newest first."""
+        query = sa.select(audit_log).order_by(audit_log.c.at.desc(), audit_log.c.id.desc())
+        if target_type is not None:
+            query = query.where(audit_log.c.target_type == target_type)
+        if target_id is not None:
+            query = query.where(audit_log.c.target_id == target_id)
+        if user_id is not None:
+            query = query.where(audit_log.c.user_id == user_id)
+        if actions is not None:
+            query = query.where(audit_log.c.action.in_(list(actions)))
+        if outcome is not None:
+            query = query.where(audit_log.c.outcome == outcome)
+        if since is not None:
+            query = query.where(audit_log.c.at >= since)
+        if limit is not None:
+            query = query.limit(limit)
+        with self.engine.connect() as conn:
+            return [AuditEntry.from_row(row) for row in conn.execute(query)]
+
+    def claim_undo(self, entry_id: int) -> bool:
+        """Mark an entry undone, atomically: True for the one caller that wins."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                audit_log.update()
+                .where(audit_log.c.id == entry_id, audit_log.c.undone_at.is_(None))
+                .values(undone_at=utcnow())
+            )
+            return result.rowcount == 1
+
+    def release_undo(self, entry_id: int) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                audit_log.update().where(audit_log.c.id == entry_id).values(undone_at=None)
+            )
+
+    def ping(self) -> bool:
+        with self.engine.connect() as conn:
+            conn.execute(sa.select(1))
+        return True

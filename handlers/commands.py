@@ -1,0 +1,200 @@
+"""`/loyalty <subcommand> ...`: one root command, one table of subcommands (help comes from it)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot import blocks
+from bot.errors import InvalidInput
+from bot.points import parse_amount
+from handlers.context import Env, Services, env_from_body
+from handlers.customers import resolve_customer
+from handlers.parsing import split_reference, tokenize
+
+COMMAND = "/loyalty"
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    name: str
+    usage: str
+    summary: str
+    examples: tuple[str, ...]
+    run: Callable[[Env, list[str]], None]
+    # Checks what was typed, with no I/O, before the ack; raises InvalidInput.
+    check: Callable[[Env, list[str]], None] | None = None
+    aliases: tuple[str, ...] = ()
+
+
+# -- the subcommands ------------------------------------------------------------
+
+
+def _help(env: Env, args: list[str], intro: str = "") -> None:
+    env.reply(help_message(intro))
+
+
+def _check_points(env: Env, args: list[str]) -> None:
+    reference, amount, _ = split_reference(args)
+    if not reference:
+        raise InvalidInput(
+            "Usage: `/loyalty points <customer> <amount> [reason]`, e.g. "
+            "`/loyalty points juan@example.com 10 birthday`."
+        )
+    parse_amount(amount, env.settings.loyalty_max_points)
+
+
+def _points(env: Env, args: list[str]) -> None:
+    env.services.roles.require_manager(env.user_id, "change points", team_id=env.team_id)
+    reference, amount, reason = split_reference(args)
+    change = parse_amount(amount, env.settings.loyalty_max_points)
+    rest = " ".join(x for x in (amount or "", reason) if x)
+    customer = resolve_customer(env, reference, "points", rest)
+    if customer is None:
+        return
+    result = env.service.change_points(env.actor, customer.id, change, reason)
+    env.reply(blocks.points_changed(result, undo_minutes=env.settings.loyalty_undo_minutes))
+    env.announce(blocks.points_announcement(result))
+
+
+def _customer(env: Env, args: list[str]) -> None:
+    customer = resolve_customer(env, " ".join(args), "customer")
+    if customer is not None:
+        env.reply(blocks.customer_card(env.service.customer(customer.id)))
+
+
+def _customers(env: Env, args: list[str]) -> None:
+    env.reply(blocks.customer_list(env.service.customers_page(" ".join(args))))
+
+
+def _offers(env: Env, args: list[str]) -> None:
+    status = args[0] if args else None
+    env.reply(blocks.offer_list(env.service.offers(status), status))
+
+
+def _check_offers(env: Env, args: list[str]) -> None:
+    if len(args) > 1:
+        raise InvalidInput("Usage: `/loyalty offers [draft|published|canceled]`.")
+
+
+def _history(env: Env, args: list[str]) -> None:
+    customer = resolve_customer(env, " ".join(args), "history")
+    if customer is not None:
+        show_history(env, customer.id)
+
+
+def show_history(env: Env, customer_id: int) -> None:
+    customer = env.service.customer(customer_id)
+    entries = env.service.history(customer_id)
+    env.reply(blocks.history(customer, entries, env.settings.tz))
+
+
+def _undo(env: Env, args: list[str]) -> None:
+    result = env.service.undo_last(env.actor)
+    env.reply(
+        blocks.notice(
+            f"↩️ Undone: *{blocks.escape(result.customer.display_name)}* is back to "
+            f"{blocks.points(result.after)} (was {result.before:,})."
+        )
+    )
+    env.announce(blocks.points_announcement(result, "undid a points change"))
+
+
+def _requires_reference(usage: str) -> Callable[[Env, list[str]], None]:
+    def check(env: Env, args: list[str]) -> None:
+        if not args:
+            raise InvalidInput(f"Which customer? Usage: `/loyalty {usage}`.")
+
+    return check
+
+
+SUBCOMMANDS: tuple[Subcommand, ...] = (
+    Subcommand(
+        "points",
+        "points <customer> <amount> [reason]",
+        "Change a customer's points: `10` or `+10` adds, `-5` deducts, `=25` sets. Managers only.",
+        ("points juan@example.com 10 birthday", "points @maria -5", 'points "Ana García" =25'),
+        _points,
+        _check_points,
+    ),
+    Subcommand(
+        "customer",
+        "customer <customer>",
+        "Show a customer's card: name, email, phone, points, id.",
+        ("customer +52 999 411 6533", "customer 1870"),
+        _customer,
+        _requires_reference("customer <customer>"),
+    ),
+    Subcommand(
+        "customers",
+        "customers [search]",
+        "List customers (name, points, id), optionally only those matching a search.",
+        ("customers", "customers perez"),
+        _customers,
+        aliases=("list", "search"),
+    ),
+    Subcommand(
+        "offers",
+        "offers [draft|published|canceled]",
+        "List offers with their cost, auto-claim and status.",
+        ("offers", "offers published"),
+        _offers,
+        _check_offers,
+    ),
+    Subcommand(
+        "history",
+        "history <customer>",
+        "The recent changes made through the bot to a customer: who, when, what, why.",
+        ("history juan@example.com",),
+        _history,
+        _requires_reference("history <customer>"),
+    ),
+    Subcommand(
+        "undo",
+        "undo",
+        "Revert your own most recent points change, if it is recent and nothing changed "
+        "since. Managers only.",
+        ("undo",),
+        _undo,
+    ),
+    Subcommand("help", "help", "Show this help.", ("help",), _help),
+)
+
+_BY_NAME = {name: s for s in SUBCOMMANDS for name in (s.name, *s.aliases)}
+
+
+def help_message(intro: str = "") -> blocks.Message:
+    return blocks.help_message([(s.usage, s.summary, s.examples) for s in SUBCOMMANDS], intro)
+
+
+def run_subcommand(env: Env, name: str, args: list[str]) -> None:
+    _BY_NAME[name].run(env, args)
+
+
+# -- registration --------------------------------------------------------------
+
+
+def register(app: App, services: Services) -> None:
+    @app.command(COMMAND)
+    def loyalty(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        env = env_from_body(services, body, client, respond)
+        tokens = tokenize(body.get("text", ""))
+        name, args = (tokens[0].lower(), tokens[1:]) if tokens else ("help", [])
+        subcommand = _BY_NAME.get(name)
+        if subcommand is None:
+            ack()
+            intro = f"I don't know `{blocks.escape(name)}`. Here is what I can do:"
+            env.reply(help_message(intro))
+            return
+        if subcommand.check is not None:
+            try:
+                subcommand.check(env, args)
+            except InvalidInput as exc:
+                ack(response_type="ephemeral", text=exc.message)
+                return
+        ack()
+        subcommand.run(env, args)

@@ -1,0 +1,96 @@
+"""What every handler needs: the core services, and one request's who/where/how-to-reply."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks import Message
+from bot.roles import Roles
+from bot.service import Actor, LoyaltyService
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    service: LoyaltyService
+    roles: Roles
+
+
+@dataclass(frozen=True)
+class Env:
+    """One request: who asked, where, and how to answer them."""
+
+    services: Services
+    user_id: str
+    team_id: str
+    channel_id: str
+    client: WebClient
+    respond: Callable[..., Any]
+    trigger_id: str = ""
+    replace_original: bool = False
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.user_id, self.team_id)
+
+    @property
+    def service(self) -> LoyaltyService:
+        return self.services.service
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    def reply(self, message: Message) -> None:
+        """Ephemeral to the person who asked (replacing the message they clicked, if any)."""
+        self.respond(
+            **message.kwargs(), response_type="ephemeral", replace_original=self.replace_original
+        )
+
+    def as_new_message(self) -> Env:
+        return replace(self, replace_original=False)
+
+    def announce(self, message: Message) -> None:
+        """Post to LOYALTY_AUDIT_CHANNEL, if set. A failure here never undoes the change."""
+        channel = self.settings.loyalty_audit_channel
+        if not channel:
+            return
+        try:
+            self.client.chat_postMessage(channel=channel, **message.kwargs())
+        except SlackApiError as exc:
+            log.warning(
+                "could not post to the audit channel %s: %s", channel, exc.response.get("error")
+            )
+
+
+def env_from_body(
+    services: Services,
+    body: dict[str, Any],
+    client: WebClient,
+    respond: Callable[..., Any],
+    *,
+    replace_original: bool = False,
+) -> Env:
+    """Build the Env for a slash command (flat body) or an interaction payload."""
+    user = body.get("user") or {}
+    return Env(
+        services=services,
+        user_id=body.get("user_id") or user.get("id", ""),
+        team_id=body.get("team_id")
+        or (body.get("team") or {}).get("id", "")
+        or user.get("team_id", ""),
+        channel_id=body.get("channel_id") or (body.get("channel") or {}).get("id", ""),
+        client=client,
+        respond=respond,
+        trigger_id=body.get("trigger_id", ""),
+        replace_original=replace_original,
+    )

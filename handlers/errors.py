@@ -1,0 +1,52 @@
+"""The one error handler: every known error becomes a clear ephemeral message; anything
+else gets a short reference id that is also in the log. Never a traceback in Slack."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+from slack_bolt import App, BoltResponse, Respond
+from slack_sdk import WebClient
+
+from bot.errors import LoyaltyError
+
+log = logging.getLogger("loyalty.errors")
+
+
+def user_message(error: Exception) -> str:
+    if isinstance(error, LoyaltyError):
+        return error.message
+    reference = secrets.token_hex(3).upper()
+    log.error("unexpected error, reference %s", reference, exc_info=error)
+    return (
+        f"Sorry, something went wrong on my side (reference `{reference}`). Nothing more "
+        "was changed. If it happens again, give that reference to whoever runs the bot."
+    )
+
+
+def reply_with_error(
+    error: Exception, body: dict[str, Any], client: WebClient, respond: Respond | None
+) -> None:
+    text = "⚠️ " + user_message(error)
+    if isinstance(error, LoyaltyError):
+        log.info("refused or failed: %s: %s", type(error).__name__, error.message)
+    user = body.get("user_id") or (body.get("user") or {}).get("id")
+    if respond is not None:
+        respond(text=text, response_type="ephemeral", replace_original=False)
+    elif user:
+        # No response_url (e.g. a modal submission): tell the person in a DM from the bot.
+        client.chat_postMessage(channel=user, text=text)
+
+
+def register(app: App) -> None:
+    @app.error
+    def handle_error(
+        error: Exception, body: dict[str, Any], client: WebClient, respond: Respond | None = None
+    ) -> BoltResponse:
+        try:
+            reply_with_error(error, body, client, respond)
+        except Exception:  # the reply itself failed: the log is all we have left
+            log.exception("could not tell the user about an error")
+        return BoltResponse(status=200, body="")

@@ -1,0 +1,44 @@
+"""Slash-command text as Slack sends it (with `should_escape: true`) into tokens."""
+
+from __future__ import annotations
+
+import re
+
+from bot.points import AMOUNT_LIKE
+
+_LINK = re.compile(r"<(mailto:|tel:|https?://)([^|>]*)(?:\|([^>]*))?>")
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+_TOKEN = re.compile(r'"([^"]*)"|“([^”]*)”|(\S+)')
+MENTION_TOKEN = re.compile(r"^<@([UW][A-Z0-9]+)>$")
+
+
+def tokenize(text: str) -> list[str]:
+    """Split on spaces; "double quotes" keep a name together (and stay on the token, so the
+    lookup knows the whole name was meant); links Slack added to emails and phones are undone."""
+    text = _LINK.sub(lambda m: m.group(3) or m.group(2), text or "")
+    text = _MENTION.sub(lambda m: f" <@{m.group(1)}> ", text)
+    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    tokens = []
+    for match in _TOKEN.finditer(text):
+        straight, curly, bare = match.groups()
+        if bare is not None:
+            tokens.append(bare)
+        else:
+            tokens.append(f'"{straight if straight is not None else curly}"')
+    return tokens
+
+
+def split_reference(tokens: list[str]) -> tuple[str, str | None, str]:
+    """(customer reference, amount or None, reason) from `<customer> <amount> [reason...]`.
+
+    The amount is the first amount-like token after the first one, so an unquoted
+    name of several words works: `points Juan Pérez 10 birthday`.
+    """
+    if not tokens:
+        return "", None, ""
+    for i in range(1, len(tokens)):
+        if AMOUNT_LIKE.match(tokens[i]):
+            return " ".join(tokens[:i]), tokens[i], " ".join(tokens[i + 1 :])
+    if len(tokens) >= 2:
+        return tokens[0], tokens[1], " ".join(tokens[2:])
+    return tokens[0], None, ""

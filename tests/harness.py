@@ -1,0 +1,232 @@
+"""Drive the real Bolt app the way Slack does: signed HTTP requests over loopback, with the
+Slack Web API stand-in and the Loyalty API sandbox on loopback too."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+from slack_sdk import WebClient
+from slack_sdk.signature import SignatureVerifier
+
+from bot.app import create_app, web_app
+from bot.loyalty_api import LoyaltyClient
+from bot.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID, SandboxApp
+from bot.settings import Settings
+from bot.slack_standin import SlackCall, SlackStandIn, SlackUser
+from bot.store import Store
+from bot.wsgi_server import serving
+
+SIGNING_SECRET = "test-signing-secret"
+BOT_TOKEN = "xoxb-test-token"
+TEAM = "T0LOYALTY"
+MANAGER, GROUP_MANAGER, CLERK = "UMANAGER", "UGROUPMGR", "UCLERK"
+CHANNEL = "CSHOP"
+
+USERS = [
+    SlackUser(MANAGER, "marta", "Marta Manager", "marta@shop.example"),
+    SlackUser(GROUP_MANAGER, "gabo", "Gabo Group", "gabo@shop.example"),
+    SlackUser(CLERK, "carl", "Carl Clerk", "carl@shop.example"),
+    SlackUser("UJUAN", "juan", "Juan Pérez", "juan.perez@example.com"),
+    SlackUser("UNOMAIL", "ghost", "No Email", ""),
+]
+
+
+def make_settings(
+    sandbox_url: str, slack_url: str, database_url: str, **overrides: Any
+) -> Settings:
+    values: dict[str, Any] = {
+        "slack_bot_token": BOT_TOKEN,
+        "slack_signing_secret": SIGNING_SECRET,
+        "slack_api_url": slack_url + "/api/",
+        "smartpasses_app_key": DEMO_APP_KEY,
+        "smartpasses_program_id": DEMO_PROGRAM_ID,
+        "smartpasses_base_url": sandbox_url,
+        "smartpasses_timeout": 5,
+        "loyalty_managers": [MANAGER],
+        "loyalty_manager_group": "SMANAGERS",
+        "database_url": database_url,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+@dataclass
+class Harness:
+    slack: SlackStandIn
+    sandbox: SandboxApp
+    store: Store
+    settings: Settings
+    url: str
+    http: httpx.Client
+
+    # -- requests as Slack sends them -------------------------------------------------
+
+    def signed_post(
+        self,
+        body: str,
+        content_type: str,
+        *,
+        timestamp: int | None = None,
+        secret: str = SIGNING_SECRET,
+    ) -> httpx.Response:
+        ts = str(timestamp if timestamp is not None else int(time.time()))
+        signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
+        return self.http.post(
+            self.url + "/slack/events",
+            content=body.encode(),
+            headers={
+                "Content-Type": content_type,
+                "X-Slack-Request-Timestamp": ts,
+                "X-Slack-Signature": signature,
+            },
+        )
+
+    def command(
+        self, text: str, *, user: str = MANAGER, channel: str = CHANNEL, **kwargs: Any
+    ) -> httpx.Response:
+        form = {
+            "token": "legacy",
+            "team_id": TEAM,
+            "team_domain": "shop",
+            "channel_id": channel,
+            "channel_name": "shop",
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": "/loyalty",
+            "text": text,
+            "api_app_id": "A0LOYALTY",
+            "is_enterprise_install": "false",
+            "response_url": self.slack.response_url(),
+            "trigger_id": f"trigger.{time.monotonic_ns()}",
+        }
+        return self.signed_post(urlencode(form), "application/x-www-form-urlencoded", **kwargs)
+
+    def interaction(self, payload: dict[str, Any]) -> httpx.Response:
+        body = urlencode({"payload": json.dumps(payload)})
+        return self.signed_post(body, "application/x-www-form-urlencoded")
+
+    def click(
+        self,
+        button: dict[str, Any],
+        *,
+        user: str = MANAGER,
+        channel: str = CHANNEL,
+        message: dict[str, Any] | None = None,
+        block_id: str = "b",
+    ) -> httpx.Response:
+        """Press a button (a Block Kit button element dict, as the bot sent it)."""
+        payload = {
+            "type": "block_actions",
+            "team": {"id": TEAM, "domain": "shop"},
+            "user": {"id": user, "username": user.lower(), "team_id": TEAM},
+            "api_app_id": "A0LOYALTY",
+            "token": "legacy",
+            "container": {
+                "type": "message",
+                "is_ephemeral": message is None,
+                "channel_id": channel,
+                "message_ts": (message or {}).get("ts", "1.1"),
+            },
+            "trigger_id": f"trigger.{time.monotonic_ns()}",
+            "channel": {"id": channel, "name": "shop"},
+            "response_url": self.slack.response_url(),
+            "actions": [
+                {
+                    "action_id": button["action_id"],
+                    "block_id": block_id,
+                    "text": button["text"],
+                    "value": button.get("value", ""),
+                    "type": "button",
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
+        }
+        if message is not None:
+            payload["message"] = message
+        return self.interaction(payload)
+
+    # -- what came back -----------------------------------------------------------------
+
+    def replies(self, count: int = 1, timeout: float = 10) -> list[dict[str, Any]]:
+        """The posts to response URLs so far, waiting for at least `count`."""
+        return [c.args for c in self.slack.wait_for("response_url", count=count, timeout=timeout)]
+
+    def reply(self, timeout: float = 10) -> dict[str, Any]:
+        """Run a command, then call this: the single reply (fails if more or none arrived)."""
+        replies = self.replies(1, timeout)
+        time.sleep(0.05)
+        replies = [c.args for c in self.slack.calls_to("response_url")]
+        assert len(replies) == 1, replies
+        self.slack.reset()
+        return replies[0]
+
+    def wait(self, method: str, count: int = 1, timeout: float = 10) -> list[SlackCall]:
+        return self.slack.wait_for(method, count=count, timeout=timeout)
+
+    def customer_points(self, customer_id: int) -> int:
+        return self.sandbox.state.customer(DEMO_PROGRAM_ID, customer_id)["points"]
+
+
+def text_of(reply: dict[str, Any]) -> str:
+    """All the visible text of a message (its blocks' texts, or its text)."""
+    parts: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("text"), str):
+                parts.append(node["text"])
+            for value in node.values():
+                if isinstance(value, dict | list):
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(reply.get("blocks") or [])
+    return "\n".join(parts) if parts else reply.get("text", "")
+
+
+def buttons(reply: dict[str, Any]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for block in reply.get("blocks") or []:
+        if block.get("type") == "actions":
+            found += [e for e in block["elements"] if e.get("type") == "button"]
+        accessory = block.get("accessory")
+        if accessory and accessory.get("type") == "button":
+            found.append(accessory)
+    return found
+
+
+def button(reply: dict[str, Any], label: str) -> dict[str, Any]:
+    for b in buttons(reply):
+        if b["text"]["text"] == label:
+            return b
+    raise AssertionError(f"no button {label!r} in {[b['text']['text'] for b in buttons(reply)]}")
+
+
+@contextmanager
+def running_bot(
+    sandbox: SandboxApp, sandbox_url: str, database_url: str, **settings: Any
+) -> Iterator[Harness]:
+    slack = SlackStandIn(
+        token=BOT_TOKEN, team_id=TEAM, users=USERS, usergroups={"SMANAGERS": [GROUP_MANAGER]}
+    )
+    with ExitStack() as stack:
+        slack_url = stack.enter_context(serving(slack))
+        slack.base_url = slack_url
+        config = make_settings(sandbox_url, slack_url, database_url, **settings)
+        store = Store.from_url(config.database_url)
+        loyalty = stack.enter_context(LoyaltyClient.from_settings(config, sleep=lambda s: None))
+        client = WebClient(token=BOT_TOKEN, base_url=config.slack_api_url)
+        app = create_app(config, client=client, loyalty=loyalty, store=store)
+        url = stack.enter_context(serving(web_app(app)))
+        http = stack.enter_context(httpx.Client(timeout=30))
+        yield Harness(slack, sandbox, store, config, url, http)
+        store.engine.dispose()
