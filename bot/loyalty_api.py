@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
 from bot.errors import (
     ApiUnavailable,
@@ -29,7 +29,9 @@ from bot.errors import (
     ValidationFailed,
 )
 from bot.json_stream import iter_json_array
-from bot.models import Customer, Offer, parse_customer, parse_offer
+from bot.models import Customer, Offer
+from bot.models import parse_customer as _parse_customer
+from bot.models import parse_offer as _parse_offer
 
 log = logging.getLogger(__name__)
 
@@ -254,6 +256,20 @@ class LoyaltyClient:
 
 _CUSTOMER_FIELDS = {"first_name": "firstName", "last_name": "lastName"}
 _OFFER_FIELDS = {"points_cost": "pointsCost", "auto_claim": "autoClaim"}
+
+
+def parse_customer(data: Any) -> Customer:
+    try:
+        return _parse_customer(data)
+    except ValidationError:
+        raise UnexpectedResponse(200) from None
+
+
+def parse_offer(data: Any) -> Offer:
+    try:
+        return _parse_offer(data)
+    except ValidationError:
+        raise UnexpectedResponse(200) from None
 
 
 def _is_record(data: Any) -> bool:

@@ -28,6 +28,24 @@ def tokenize(text: str) -> list[str]:
     return tokens
 
 
+_DIGIT_GROUP = re.compile(r"^\(?\d+\)?-?\d*$")
+
+
+def _join_phone(tokens: list[str]) -> list[str]:
+    """`+52 999 411 6533 10` -> [`+52 999 411 6533`, `10`]: an international number typed
+    with spaces takes the digit groups after it until it is a plausible length."""
+    if not tokens[0].startswith("+"):
+        return tokens
+    phone, i = tokens[0], 1
+    while i < len(tokens) - 1 and _DIGIT_GROUP.match(tokens[i]) and _digits(phone) < 10:
+        phone, i = f"{phone} {tokens[i]}", i + 1
+    return [phone, *tokens[i:]]
+
+
+def _digits(text: str) -> int:
+    return sum(ch.isdigit() for ch in text)
+
+
 def split_reference(tokens: list[str]) -> tuple[str, str | None, str]:
     """(customer reference, amount or None, reason) from `<customer> <amount> [reason...]`.
 
@@ -36,6 +54,7 @@ def split_reference(tokens: list[str]) -> tuple[str, str | None, str]:
     """
     if not tokens:
         return "", None, ""
+    tokens = _join_phone(tokens)
     for i in range(1, len(tokens)):
         if AMOUNT_LIKE.match(tokens[i]):
             return " ".join(tokens[:i]), tokens[i], " ".join(tokens[i + 1 :])

@@ -100,3 +100,16 @@ def bot(sandbox: SandboxApp, sandbox_url: str, sqlite_url: str):
 
     with running_bot(sandbox, sandbox_url, sqlite_url) as harness:
         yield harness
+
+
+@pytest.fixture
+def bot_with(sandbox: SandboxApp, sandbox_url: str, sqlite_url: str):
+    """A bot with settings overridden: `bot_with(loyalty_audit_channel="CAUDIT")`."""
+    from contextlib import ExitStack
+
+    from tests.harness import running_bot
+
+    with ExitStack() as stack:
+        yield lambda **settings: stack.enter_context(
+            running_bot(sandbox, sandbox_url, sqlite_url, **settings)
+        )

@@ -65,6 +65,7 @@ class Harness:
     settings: Settings
     url: str
     http: httpx.Client
+    _taken: int = 0
 
     # -- requests as Slack sends them -------------------------------------------------
 
@@ -159,12 +160,13 @@ class Harness:
         return [c.args for c in self.slack.wait_for("response_url", count=count, timeout=timeout)]
 
     def reply(self, timeout: float = 10) -> dict[str, Any]:
-        """Run a command, then call this: the single reply (fails if more or none arrived)."""
-        replies = self.replies(1, timeout)
+        """The next reply not yet taken (fails if none arrives, or if more than one did)."""
+        taken = self._taken
+        self.replies(taken + 1, timeout)
         time.sleep(0.05)
-        replies = [c.args for c in self.slack.calls_to("response_url")]
+        replies = [c.args for c in self.slack.calls_to("response_url")][taken:]
         assert len(replies) == 1, replies
-        self.slack.reset()
+        self._taken += 1
         return replies[0]
 
     def wait(self, method: str, count: int = 1, timeout: float = 10) -> list[SlackCall]:
