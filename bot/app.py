@@ -21,9 +21,10 @@ from bot.store import Store
 
 log = logging.getLogger(__name__)
 
-# Listeners ack first and then wait on the Loyalty API: enough threads that a slow API
-# never keeps a new request from being acknowledged within Slack's 3 seconds.
-LISTENER_THREADS = 64
+# Bolt's listener threads only parse and ack; the Loyalty API work after the ack runs on
+# the work pool, so a slow API never keeps a new request from its ack within 3 seconds.
+LISTENER_THREADS = 32
+WORK_THREADS = 100
 
 
 def group_members_via(client: WebClient) -> Any:
@@ -70,7 +71,8 @@ def create_app(
         undo_minutes=settings.loyalty_undo_minutes,
         lookup_ttl=settings.loyalty_lookup_ttl,
     )
-    register_all(app, Services(settings=settings, service=service, roles=roles))
+    work = ThreadPoolExecutor(WORK_THREADS, thread_name_prefix="work")
+    register_all(app, Services(settings=settings, service=service, roles=roles, work=work))
     return app
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -52,6 +53,44 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
+def build_from_settings(settings):
+    """The real parts, from settings: Slack client, Loyalty API client, store, Bolt app."""
+    from bot.app import create_app, slack_client
+    from bot.loyalty_api import LoyaltyClient
+    from bot.store import Store
+
+    store = Store.from_url(settings.database_url)
+    app = create_app(
+        settings,
+        client=slack_client(settings),
+        loyalty=LoyaltyClient.from_settings(settings),
+        store=store,
+    )
+    return app, store
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from bot.app import web_app
+    from bot.settings import load_settings
+    from bot.wsgi_server import make_threaded_server
+
+    settings = load_settings()
+    app, _store = build_from_settings(settings)
+    server = make_threaded_server(web_app(app), args.host, args.port)
+    print(
+        f"loyalty-bot listening on http://{args.host}:{server.server_port}/slack/events "
+        "(health check: /healthz). Ctrl-C stops it.",
+        flush=True,
+    )
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
 def _fraction(text: str) -> float:
     value = float(text)
     if not 0 <= value <= 1:
@@ -67,6 +106,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the bot over HTTP (POST /slack/events)")
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 3000))
+    serve.set_defaults(run=_serve)
 
     check = commands.add_parser("check", help="check the settings and reach the Loyalty API")
     check.set_defaults(run=_check)

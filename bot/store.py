@@ -7,15 +7,17 @@ list, and `Store.migrate()` applies the ones a database has not seen yet.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 metadata = sa.MetaData()
+_LOCK_KEY = 7_291_004  # any constant: the advisory lock that serialises migrations
 
 schema_version = sa.Table(
     "schema_version",
@@ -119,25 +121,36 @@ class Store:
     # -- schema ----------------------------------------------------------
 
     def schema_version(self) -> int:
-        with self.engine.begin() as conn:
-            schema_version.create(conn, checkfirst=True)
+        with self.engine.connect() as conn:
+            if not sa.inspect(conn).has_table(schema_version.name):
+                return 0
             current = conn.execute(sa.select(sa.func.max(schema_version.c.version))).scalar()
         return int(current or 0)
 
-    def migrate(self) -> int:
-        """Apply pending migrations; safe to run from several processes at once."""
-        current = self.schema_version()
-        for number, migration in enumerate(MIGRATIONS, start=1):
-            if number <= current:
-                continue
+    def migrate(self, attempts: int = 10) -> int:
+        """Apply pending migrations. Safe when several processes start at once (web and
+        clock): PostgreSQL serialises them with an advisory lock; elsewhere a collision
+        is retried once the winner's tables exist."""
+        for attempt in range(attempts):
             try:
                 with self.engine.begin() as conn:
-                    migration(conn)
-                    conn.execute(
-                        schema_version.insert().values(version=number, applied_at=utcnow())
-                    )
-            except IntegrityError:
-                pass  # another process applied it first
+                    if conn.dialect.name == "postgresql":
+                        conn.execute(
+                            sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY}
+                        )
+                    schema_version.create(conn, checkfirst=True)
+                    query = sa.select(sa.func.max(schema_version.c.version))
+                    current = conn.execute(query).scalar() or 0
+                    for number, migration in enumerate(MIGRATIONS, start=1):
+                        if number > current:
+                            migration(conn)
+                            row = {"version": number, "applied_at": utcnow()}
+                            conn.execute(schema_version.insert().values(**row))
+                return len(MIGRATIONS)
+            except (IntegrityError, OperationalError, ProgrammingError):
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
         return len(MIGRATIONS)
 
     def drop_all(self) -> None:

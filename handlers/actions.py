@@ -26,14 +26,22 @@ def register(app: App, services: Services) -> None:
         choice = RerunCommand.decode(_value(body))
         env = env_from_body(services, body, client, respond, replace_original=True)
         # The same operation, now with exactly one customer; roles are checked again inside.
-        run_subcommand(env, choice.command, [f"#{choice.customer_id}", *tokenize(choice.rest)])
+        args = [f"#{choice.customer_id}", *tokenize(choice.rest)]
+        services.defer(lambda: run_subcommand(env, choice.command, args), body, client, respond)
 
     @app.action(re.compile(f"^{ActionId.CUSTOMERS_PAGE}"))
     def customers_page(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
         wanted = CustomersPage.decode(_value(body))
         env = env_from_body(services, body, client, respond, replace_original=True)
-        env.reply(blocks.customer_list(env.service.customers_page(wanted.query, wanted.page)))
+        services.defer(
+            lambda: env.reply(
+                blocks.customer_list(env.service.customers_page(wanted.query, wanted.page))
+            ),
+            body,
+            client,
+            respond,
+        )
 
     @app.action(ActionId.CUSTOMER_HISTORY)
     def customer_history(
@@ -41,4 +49,5 @@ def register(app: App, services: Services) -> None:
     ) -> None:
         ack()
         env = env_from_body(services, body, client, respond)
-        show_history(env, CustomerRef.decode(_value(body)).customer_id)
+        customer_id = CustomerRef.decode(_value(body)).customer_id
+        services.defer(lambda: show_history(env, customer_id), body, client, respond)

@@ -186,9 +186,8 @@ def register(app: App, services: Services) -> None:
         name, args = (tokens[0].lower(), tokens[1:]) if tokens else ("help", [])
         subcommand = _BY_NAME.get(name)
         if subcommand is None:
-            ack()
             intro = f"I don't know `{blocks.escape(name)}`. Here is what I can do:"
-            env.reply(help_message(intro))
+            ack(response_type="ephemeral", **help_message(intro).kwargs())
             return
         if subcommand.check is not None:
             try:
@@ -197,4 +196,4 @@ def register(app: App, services: Services) -> None:
                 ack(response_type="ephemeral", text=exc.message)
                 return
         ack()
-        subcommand.run(env, args)
+        services.defer(lambda: subcommand.run(env, args), body, client, respond)

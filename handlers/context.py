@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -14,6 +15,7 @@ from bot.blocks import Message
 from bot.roles import Roles
 from bot.service import Actor, LoyaltyService
 from bot.settings import Settings
+from handlers.errors import reply_with_error
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +25,26 @@ class Services:
     settings: Settings
     service: LoyaltyService
     roles: Roles
+    # Work done after the ack runs here, not on Bolt's listener threads, so a slow
+    # Loyalty API can never hold up the ack of the next request.
+    work: Executor
+
+    def defer(
+        self,
+        task: Callable[[], None],
+        body: dict[str, Any],
+        client: WebClient,
+        respond: Callable[..., Any] | None,
+    ) -> None:
+        """Run `task` after the ack; its errors get the same reply as any other error."""
+
+        def run() -> None:
+            try:
+                task()
+            except Exception as error:  # handed to the one error reply, never swallowed
+                reply_with_error(error, body, client, respond)
+
+        self.work.submit(run)
 
 
 @dataclass(frozen=True)

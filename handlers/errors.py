@@ -27,8 +27,16 @@ def user_message(error: Exception) -> str:
 
 
 def reply_with_error(
-    error: Exception, body: dict[str, Any], client: WebClient, respond: Respond | None
+    error: Exception, body: dict[str, Any], client: WebClient, respond: Any | None
 ) -> None:
+    """Tell the person what went wrong, ephemerally; never raises."""
+    try:
+        _reply(error, body, client, respond)
+    except Exception:  # the reply itself failed: the log is all we have left
+        log.exception("could not tell the user about an error")
+
+
+def _reply(error: Exception, body: dict[str, Any], client: WebClient, respond: Any | None) -> None:
     text = "⚠️ " + user_message(error)
     if isinstance(error, LoyaltyError):
         log.info("refused or failed: %s: %s", type(error).__name__, error.message)
@@ -45,8 +53,5 @@ def register(app: App) -> None:
     def handle_error(
         error: Exception, body: dict[str, Any], client: WebClient, respond: Respond | None = None
     ) -> BoltResponse:
-        try:
-            reply_with_error(error, body, client, respond)
-        except Exception:  # the reply itself failed: the log is all we have left
-            log.exception("could not tell the user about an error")
+        reply_with_error(error, body, client, respond)
         return BoltResponse(status=200, body="")

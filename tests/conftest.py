@@ -113,3 +113,31 @@ def bot_with(sandbox: SandboxApp, sandbox_url: str, sqlite_url: str):
         yield lambda **settings: stack.enter_context(
             running_bot(sandbox, sandbox_url, sqlite_url, **settings)
         )
+
+
+def _postgres_url() -> str | None:
+    import os
+
+    return os.environ.get("LOYALTY_TEST_DATABASE_URL")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path) -> Iterator[str]:
+    """A fresh, empty database URL: SQLite always, PostgreSQL when LOYALTY_TEST_DATABASE_URL
+    names one (CI sets it on a machine that has PostgreSQL)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+        return
+    url = _postgres_url()
+    if not url:
+        pytest.skip("set LOYALTY_TEST_DATABASE_URL to run the PostgreSQL store tests")
+    import sqlalchemy as sa
+
+    try:
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        engine.dispose()
+    except sa.exc.OperationalError as exc:
+        pytest.skip(f"PostgreSQL not reachable: {exc.orig}")
+    yield url
