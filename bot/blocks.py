@@ -17,13 +17,14 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
+    ConfirmObject,
     ContextBlock,
     HeaderBlock,
     MarkdownTextObject,
     SectionBlock,
 )
 
-from bot.ids import ActionId, BlockId, CustomerRef, CustomersPage, RerunCommand
+from bot.ids import ActionId, BlockId, Confirm, CustomerRef, CustomersPage, OfferRef, RerunCommand
 from bot.models import Customer, Offer
 from bot.service import CustomerPage, PointsResult
 from bot.store import OK, AuditEntry
@@ -150,7 +151,17 @@ def customer_card(c: Customer) -> Message:
         ActionsBlock(
             block_id=BlockId.CUSTOMER_ACTIONS,
             elements=[
+                ButtonElement(
+                    text="Change points",
+                    action_id=ActionId.CUSTOMER_POINTS,
+                    value=ref,
+                    style="primary",
+                ),
+                ButtonElement(text="Edit", action_id=ActionId.CUSTOMER_EDIT, value=ref),
                 ButtonElement(text="History", action_id=ActionId.CUSTOMER_HISTORY, value=ref),
+                ButtonElement(
+                    text="Delete", action_id=ActionId.CUSTOMER_DELETE, value=ref, style="danger"
+                ),
             ],
         ),
     ]
@@ -174,7 +185,7 @@ def customer_picker(query: str, matches: Sequence[Customer], command: str, rest:
                 accessory=ButtonElement(
                     text="Choose",
                     action_id=f"{ActionId.PICK_CUSTOMER}_{c.id}",
-                    value=RerunCommand(command=command, customer_id=c.id, rest=rest[:500]).encode(),
+                    value=RerunCommand(command=command, target_id=c.id, rest=rest[:500]).encode(),
                 ),
             )
         )
@@ -308,3 +319,104 @@ def offer_list(offers: Sequence[Offer], status: str | None) -> Message:
         *_chunked_sections(offer_line(o) for o in offers),
     ]
     return _message(f"{len(offers)} {label}", blocks[:MAX_BLOCKS])
+
+
+def offer_card(o: Offer) -> Message:
+    claim = "Yes, when the customer has the points" if o.auto_claim else "No, staff claim it"
+    fields = [
+        MarkdownTextObject(text=f"*Points cost*\n{o.points_cost:,}"),
+        MarkdownTextObject(text=f"*Auto-claim*\n{claim}"),
+        MarkdownTextObject(text=f"*Status*\n{escape(o.status)}"),
+        MarkdownTextObject(text=f"*Id*\n`{o.id}`"),
+    ]
+    ref = OfferRef(offer_id=o.id).encode()
+    actions = [ButtonElement(text="Edit", action_id=ActionId.OFFER_EDIT, value=ref)]
+    if o.is_draft:
+        actions.append(
+            ButtonElement(text="Delete", action_id=ActionId.OFFER_DELETE, value=ref, style="danger")
+        )
+    if o.is_published:
+        actions.append(
+            ButtonElement(
+                text="Cancel offer", action_id=ActionId.OFFER_CANCEL, value=ref, style="danger"
+            )
+        )
+    blocks: list[Block] = [
+        HeaderBlock(text=plain(o.name or "(no name)")),
+        _section(escape(o.description) or "_No description._"),
+        SectionBlock(fields=fields),
+        ActionsBlock(block_id=BlockId.OFFER_ACTIONS, elements=actions),
+    ]
+    return _message(f"Offer {o.name}: {points(o.points_cost)}, {o.status}", blocks)
+
+
+def offer_picker(query: str, matches: Sequence[Offer], command: str, rest: str = "") -> Message:
+    shown = matches[:MAX_PICKER]
+    blocks: list[Block] = [
+        _section(
+            f"{len(matches)} offers match “{escape(query)}”. Which one did you mean? "
+            "Nothing has been changed yet."
+        )
+    ]
+    for o in shown:
+        blocks.append(
+            _section(
+                offer_line(o),
+                accessory=ButtonElement(
+                    text="Choose",
+                    action_id=f"{ActionId.PICK_OFFER}_{o.id}",
+                    value=RerunCommand(command=command, target_id=o.id, rest=rest[:500]).encode(),
+                ),
+            )
+        )
+    if len(matches) > len(shown):
+        blocks.append(_context(f"…and {len(matches) - len(shown)} more: use the offer's id."))
+    return _message(f"{len(matches)} offers match “{query}”", blocks)
+
+
+# -- confirmations ---------------------------------------------------------------------
+
+_ACTS = {
+    "customer.delete": ("Delete customer", "deleted"),
+    "offer.delete": ("Delete offer", "deleted"),
+    "offer.cancel": ("Cancel offer", "canceled"),
+}
+
+
+def confirmation(kind: str, token: str, what_happens: str) -> Message:
+    """What will happen, and a button that names the act (plus Slack's confirm dialog)."""
+    act, _ = _ACTS[kind]
+    blocks: list[Block] = [
+        _section(f"⚠️ {what_happens}"),
+        ActionsBlock(
+            block_id=BlockId.CONFIRM_ACTIONS,
+            elements=[
+                ButtonElement(
+                    text=act,
+                    action_id=ActionId.CONFIRM,
+                    style="danger",
+                    value=Confirm(token=token).encode(),
+                    confirm=ConfirmObject(
+                        title="Are you sure?",
+                        text="This cannot be undone.",
+                        confirm=act,
+                        deny="Keep it",
+                        style="danger",
+                    ),
+                ),
+                ButtonElement(text="Never mind", action_id=ActionId.DISMISS, value=token),
+            ],
+        ),
+    ]
+    return _message(f"{act}?", blocks)
+
+
+def confirmed(kind: str, name: str, user_id: str) -> Message:
+    _, done = _ACTS[kind]
+    return notice(f"✅ *{escape(name)}* was {done} by <@{user_id}>.")
+
+
+def deletion_announcement(kind: str, name: str, target_id: int, user_id: str) -> Message:
+    _, done = _ACTS[kind]
+    thing = kind.split(".")[0]
+    return notice(f"<@{user_id}> {done} {thing} *{escape(name)}* (`{target_id}`).")

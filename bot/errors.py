@@ -119,3 +119,11 @@ class CustomerNotFound(LoyaltyError):
 
 class ChangeRefused(LoyaltyError):
     """A change the rules do not allow (balance below zero, too old to undo, ...)."""
+
+
+class StaleForm(LoyaltyError):
+    """The record changed or vanished after the form was opened; nothing was saved."""
+
+
+class AlreadyDone(LoyaltyError):
+    """A confirmation button that was already used."""

@@ -10,14 +10,52 @@ from pydantic import BaseModel, ConfigDict
 
 class ActionId(StrEnum):
     PICK_CUSTOMER = "loyalty_pick_customer"
+    PICK_OFFER = "loyalty_pick_offer"
+    PICK_IN_FORM = "loyalty_pick_in_form"
     CUSTOMERS_PAGE = "loyalty_customers_page"
     CUSTOMER_HISTORY = "loyalty_customer_history"
+    CUSTOMER_POINTS = "loyalty_customer_points"
+    CUSTOMER_EDIT = "loyalty_customer_edit"
+    CUSTOMER_DELETE = "loyalty_customer_delete"
+    OFFER_EDIT = "loyalty_offer_edit"
+    OFFER_DELETE = "loyalty_offer_delete"
+    OFFER_CANCEL = "loyalty_offer_cancel"
+    CONFIRM = "loyalty_confirm"
+    DISMISS = "loyalty_dismiss"
+    INPUT = "value"  # the one element inside each form input block
 
 
 class BlockId(StrEnum):
     HELP = "loyalty_help"
     CUSTOMER_ACTIONS = "loyalty_customer_actions"
+    OFFER_ACTIONS = "loyalty_offer_actions"
+    CONFIRM_ACTIONS = "loyalty_confirm_actions"
     PAGER = "loyalty_pager"
+
+
+class Field(StrEnum):
+    """Input block ids of the modals; `bot.forms` reports errors under the same names."""
+
+    FIRST_NAME = "first_name"
+    LAST_NAME = "last_name"
+    EMAIL = "email"
+    PHONE = "phone"
+    OFFER_NAME = "offer_name"
+    OFFER_DESCRIPTION = "offer_description"
+    OFFER_COST = "offer_cost"
+    OFFER_AUTO_CLAIM = "offer_auto_claim"
+    POINTS_OP = "points_op"
+    POINTS_AMOUNT = "points_amount"
+    POINTS_REASON = "points_reason"
+
+
+class Form(StrEnum):
+    """Modal callback ids."""
+
+    CUSTOMER = "loyalty_customer_form"
+    OFFER = "loyalty_offer_form"
+    POINTS = "loyalty_points_form"
+    NOTICE = "loyalty_notice"
 
 
 class ButtonValue(BaseModel):
@@ -37,10 +75,12 @@ class ButtonValue(BaseModel):
 
 
 class RerunCommand(ButtonValue):
-    """Run `/loyalty <command> #<customer_id> <rest>`: carries an operation past a choice."""
+    """Run `/loyalty <command> #<target_id> <rest>`: carries an operation past a choice.
+
+    `command` may be several words ("offer cancel")."""
 
     command: str
-    customer_id: int
+    target_id: int
     rest: str = ""
 
 
@@ -51,3 +91,27 @@ class CustomersPage(ButtonValue):
 
 class CustomerRef(ButtonValue):
     customer_id: int
+
+
+class OfferRef(ButtonValue):
+    offer_id: int
+
+
+class Confirm(ButtonValue):
+    token: str
+
+
+class PickInForm(ButtonValue):
+    """A choice made inside a modal that listed several matches."""
+
+    form: str  # a Form value
+    target_id: int
+
+
+class FormContext(ButtonValue):
+    """A modal's private_metadata: what it is for, and what it showed when it opened."""
+
+    form: str  # a Form value
+    target_id: int | None = None
+    channel_id: str = ""
+    fingerprint: str = ""

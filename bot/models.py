@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from pydantic import ConfigDict, Field, TypeAdapter, field_validator
@@ -48,6 +49,10 @@ class Customer:
     def display_name(self) -> str:
         return self.human_name or self.full_name or f"Anónimo #{self.id}"
 
+    def fingerprint(self) -> str:
+        """Changes when any field a form edits changes (points are not in the form)."""
+        return _digest(self.first_name, self.last_name, self.email, self.phone)
+
 
 @_api_model
 class Offer:
@@ -85,10 +90,17 @@ class Offer:
     def is_published(self) -> bool:
         return self.status_key == PUBLISHED
 
+    def fingerprint(self) -> str:
+        return _digest(self.name, self.description, self.points_cost, self.auto_claim, self.status)
+
     @property
     def is_canceled(self) -> bool:
         # The spec never names the canceled state; accept either spelling.
         return self.status_key.startswith("cancel")
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
 
 
 _CUSTOMER = TypeAdapter(Customer)

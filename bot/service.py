@@ -7,7 +7,13 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.errors import ChangeRefused, InvalidInput, LoyaltyAPIError, NotFound, OutcomeUnknown
+from bot.errors import (
+    ChangeRefused,
+    InvalidInput,
+    LoyaltyAPIError,
+    NotFound,
+    OutcomeUnknown,
+)
 from bot.lookup import CustomerIndex, LookupResult, fold
 from bot.loyalty_api import LoyaltyClient
 from bot.models import Customer, Offer
@@ -29,6 +35,13 @@ from bot.store import (
 )
 
 OFFER_STATUSES = ("draft", "published", "canceled")
+CUSTOMER_DELETE, OFFER_DELETE, OFFER_CANCEL = "customer.delete", "offer.delete", "offer.cancel"
+# What each confirmation does, as the role refusal words it.
+CONFIRMABLE = {
+    CUSTOMER_DELETE: "delete customers",
+    OFFER_DELETE: "delete offers",
+    OFFER_CANCEL: "cancel offers",
+}
 _ACTION_FOR = {Op.ADD: POINTS_ADD, Op.DEDUCT: POINTS_DEDUCT, Op.SET: POINTS_SET}
 
 

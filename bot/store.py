@@ -7,6 +7,7 @@ list, and `Store.migrate()` applies the ones a database has not seen yet.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -49,11 +50,31 @@ audit_log = sa.Table(
 )
 
 
+confirmations = sa.Table(
+    "confirmations",
+    metadata,
+    sa.Column("token", sa.String(40), primary_key=True),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("target_id", sa.BigInteger, nullable=False),
+    sa.Column("target_name", sa.String(200), nullable=False, default=""),
+    sa.Column("requested_by", sa.String(32), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    # pending -> working (one clicker won) -> done; back to pending if the act failed
+    sa.Column("state", sa.String(20), nullable=False, default="pending"),
+    sa.Column("done_by", sa.String(32), nullable=True),
+    sa.Column("done_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+
 def _v1_audit_log(conn: Connection) -> None:
     audit_log.create(conn, checkfirst=True)
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1_audit_log]
+def _v2_confirmations(conn: Connection) -> None:
+    confirmations.create(conn, checkfirst=True)
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1_audit_log, _v2_confirmations]
 
 # Audit actions and outcomes (the strings stored).
 POINTS_ADD, POINTS_DEDUCT, POINTS_SET, POINTS_UNDO = (
@@ -99,6 +120,26 @@ class AuditEntry:
         data = dict(row._mapping)
         data["at"] = as_utc(data["at"])
         data["undone_at"] = as_utc(data["undone_at"])
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    token: str
+    kind: str
+    target_id: int
+    target_name: str
+    requested_by: str
+    created_at: dt.datetime
+    state: str
+    done_by: str | None
+    done_at: dt.datetime | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> Confirmation:
+        data = dict(row._mapping)
+        data["created_at"] = as_utc(data["created_at"])
+        data["done_at"] = as_utc(data["done_at"])
         return cls(**data)
 
 
@@ -237,6 +278,54 @@ class Store:
         with self.engine.begin() as conn:
             conn.execute(
                 audit_log.update().where(audit_log.c.id == entry_id).values(undone_at=None)
+            )
+
+    # -- confirmations (delete / cancel buttons) -------------------------------------
+
+    def add_confirmation(
+        self, *, kind: str, target_id: int, target_name: str, requested_by: str
+    ) -> str:
+        token = secrets.token_urlsafe(12)
+        with self.engine.begin() as conn:
+            conn.execute(
+                confirmations.insert().values(
+                    token=token,
+                    kind=kind,
+                    target_id=target_id,
+                    target_name=target_name[:200],
+                    requested_by=requested_by,
+                    created_at=utcnow(),
+                    state="pending",
+                )
+            )
+        return token
+
+    def confirmation(self, token: str) -> Confirmation | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(confirmations).where(confirmations.c.token == token)
+            ).first()
+        return Confirmation.from_row(row) if row else None
+
+    def claim_confirmation(self, token: str) -> bool:
+        """pending -> working, atomically: True for the one click that may act."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                confirmations.update()
+                .where(confirmations.c.token == token, confirmations.c.state == "pending")
+                .values(state="working")
+            )
+            return result.rowcount == 1
+
+    def finish_confirmation(self, token: str, *, done: bool, user_id: str) -> None:
+        values: dict[str, Any] = (
+            {"state": "done", "done_by": user_id, "done_at": utcnow()}
+            if done
+            else {"state": "pending"}
+        )
+        with self.engine.begin() as conn:
+            conn.execute(
+                confirmations.update().where(confirmations.c.token == token).values(**values)
             )
 
     def ping(self) -> bool:

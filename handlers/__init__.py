@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import actions, commands, errors
+from handlers import actions, commands, confirmations, errors, modals
 from handlers.context import Services
 
 
@@ -12,3 +12,6 @@ def register_all(app: App, services: Services) -> None:
     errors.register(app)
     commands.register(app, services)
     actions.register(app, services)
+    actions.register_card_buttons(app, services)
+    modals.register(app, services)
+    confirmations.register(app, services)

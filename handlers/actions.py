@@ -9,7 +9,9 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot import blocks
-from bot.ids import ActionId, CustomerRef, CustomersPage, RerunCommand
+from bot.ids import ActionId, CustomerRef, CustomersPage, Form, OfferRef, RerunCommand
+from bot.service import CUSTOMER_DELETE, OFFER_CANCEL, OFFER_DELETE
+from handlers import confirmations, modals
 from handlers.commands import run_subcommand, show_history
 from handlers.context import Services, env_from_body
 from handlers.parsing import tokenize
@@ -20,13 +22,13 @@ def _value(body: dict[str, Any]) -> str:
 
 
 def register(app: App, services: Services) -> None:
-    @app.action(re.compile(f"^{ActionId.PICK_CUSTOMER}"))
-    def pick_customer(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+    @app.action(re.compile(f"^({ActionId.PICK_CUSTOMER}|{ActionId.PICK_OFFER})"))
+    def pick(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
         choice = RerunCommand.decode(_value(body))
         env = env_from_body(services, body, client, respond, replace_original=True)
-        # The same operation, now with exactly one customer; roles are checked again inside.
-        args = [f"#{choice.customer_id}", *tokenize(choice.rest)]
+        # The same operation, now with exactly one target; roles are checked again inside.
+        args = [f"#{choice.target_id}", *tokenize(choice.rest)]
         services.defer(lambda: run_subcommand(env, choice.command, args), body, client, respond)
 
     @app.action(re.compile(f"^{ActionId.CUSTOMERS_PAGE}"))
@@ -51,3 +53,53 @@ def register(app: App, services: Services) -> None:
         env = env_from_body(services, body, client, respond)
         customer_id = CustomerRef.decode(_value(body)).customer_id
         services.defer(lambda: show_history(env, customer_id), body, client, respond)
+
+
+def register_card_buttons(app: App, services: Services) -> None:
+    """The buttons on customer and offer cards."""
+
+    @app.action(ActionId.CUSTOMER_POINTS)
+    def change_points(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        ack()
+        env = env_from_body(services, body, client, respond)
+        services.roles.require_manager(env.user_id, "change points", team_id=env.team_id)
+        modals.open_customer_form(
+            env, Form.POINTS, f"#{CustomerRef.decode(_value(body)).customer_id}"
+        )
+
+    @app.action(ActionId.CUSTOMER_EDIT)
+    def edit_customer(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        ack()
+        env = env_from_body(services, body, client, respond)
+        modals.open_customer_form(
+            env, Form.CUSTOMER, f"#{CustomerRef.decode(_value(body)).customer_id}"
+        )
+
+    @app.action(ActionId.CUSTOMER_DELETE)
+    def delete_customer(
+        ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
+        ack()
+        env = env_from_body(services, body, client, respond)
+        customer_id = CustomerRef.decode(_value(body)).customer_id
+        services.defer(
+            lambda: confirmations.ask(env, CUSTOMER_DELETE, customer_id), body, client, respond
+        )
+
+    @app.action(ActionId.OFFER_EDIT)
+    def edit_offer(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        ack()
+        env = env_from_body(services, body, client, respond)
+        modals.open_offer_form(env, f"#{OfferRef.decode(_value(body)).offer_id}")
+
+    def _confirm_offer(kind: str):
+        def handler(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+            ack()
+            env = env_from_body(services, body, client, respond)
+            offer_id = OfferRef.decode(_value(body)).offer_id
+            services.defer(lambda: confirmations.ask(env, kind, offer_id), body, client, respond)
+
+        return handler
+
+    app.action(ActionId.OFFER_DELETE)(_confirm_offer(OFFER_DELETE))
+    app.action(ActionId.OFFER_CANCEL)(_confirm_offer(OFFER_CANCEL))

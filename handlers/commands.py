@@ -11,7 +11,11 @@ from slack_sdk import WebClient
 
 from bot import blocks
 from bot.errors import InvalidInput
+from bot.ids import Form
+from bot.models import Offer
 from bot.points import parse_amount
+from bot.service import CONFIRMABLE, CUSTOMER_DELETE, OFFER_CANCEL, OFFER_DELETE
+from handlers import confirmations, modals
 from handlers.context import Env, Services, env_from_body
 from handlers.customers import resolve_customer
 from handlers.parsing import split_reference, tokenize
@@ -62,9 +66,68 @@ def _points(env: Env, args: list[str]) -> None:
 
 
 def _customer(env: Env, args: list[str]) -> None:
-    customer = resolve_customer(env, " ".join(args), "customer")
-    if customer is not None:
-        env.reply(blocks.customer_card(env.service.customer(customer.id)))
+    action, rest = (args[0].lower(), args[1:]) if args else ("", [])
+    if action == "new":
+        modals.open_new_customer(env)
+    elif action == "edit":
+        modals.open_customer_form(env, Form.CUSTOMER, " ".join(rest))
+    elif action == "delete":
+        customer = resolve_customer(env, " ".join(rest), "customer delete")
+        if customer is not None:
+            confirmations.ask(env, CUSTOMER_DELETE, customer.id)
+    else:
+        customer = resolve_customer(env, " ".join(args), "customer")
+        if customer is not None:
+            env.reply(blocks.customer_card(env.service.customer(customer.id)))
+
+
+def _check_customer(env: Env, args: list[str]) -> None:
+    if not args:
+        raise InvalidInput(
+            "Which customer? Usage: `/loyalty customer <customer>`, or `/loyalty customer new`."
+        )
+    if args[0].lower() in ("edit", "delete") and len(args) < 2:
+        raise InvalidInput(
+            f"Which customer? Usage: `/loyalty customer {args[0].lower()} <customer>`."
+        )
+
+
+def resolve_offer(env: Env, reference: str, command: str) -> Offer | None:
+    matches = env.service.find_offers(reference)
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise InvalidInput(f"No offer matches “{reference}”. `/loyalty offers` lists them.")
+    env.reply(blocks.offer_picker(reference, matches, command))
+    return None
+
+
+def _offer(env: Env, args: list[str]) -> None:
+    action, rest = args[0].lower(), args[1:]
+    reference = " ".join(rest)
+    if action == "new":
+        modals.open_new_offer(env)
+    elif action == "edit":
+        modals.open_offer_form(env, reference)
+    elif action in ("delete", "cancel"):
+        kind = OFFER_DELETE if action == "delete" else OFFER_CANCEL
+        env.services.roles.require_manager(env.user_id, CONFIRMABLE[kind], team_id=env.team_id)
+        offer = resolve_offer(env, reference, f"offer {action}")
+        if offer is not None:
+            confirmations.ask(env, kind, offer.id)
+    else:
+        offer = resolve_offer(env, " ".join(args), "offer")
+        if offer is not None:
+            env.reply(blocks.offer_card(offer))
+
+
+def _check_offer(env: Env, args: list[str]) -> None:
+    if not args:
+        raise InvalidInput("Which offer? Usage: `/loyalty offer <offer>`, or `/loyalty offer new`.")
+    if args[0].lower() in ("edit", "delete", "cancel") and len(args) < 2:
+        raise InvalidInput(
+            f"Which offer? Usage: `/loyalty offer {args[0].lower()} <offer>` (its id or name)."
+        )
 
 
 def _customers(env: Env, args: list[str]) -> None:
@@ -164,15 +227,21 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand("help", "help", "Show this help.", ("help",), _help),
 )
 
-_BY_NAME = {name: s for s in SUBCOMMANDS for name in (s.name, *s.aliases)}
+# Several rows may share a name (one help line per form of use); the first one runs.
+_BY_NAME: dict[str, Subcommand] = {}
+for _row in SUBCOMMANDS:
+    for _name in (_row.name, *_row.aliases):
+        _BY_NAME.setdefault(_name, _row)
 
 
 def help_message(intro: str = "") -> blocks.Message:
     return blocks.help_message([(s.usage, s.summary, s.examples) for s in SUBCOMMANDS], intro)
 
 
-def run_subcommand(env: Env, name: str, args: list[str]) -> None:
-    _BY_NAME[name].run(env, args)
+def run_subcommand(env: Env, command: str, args: list[str]) -> None:
+    """`command` may carry words of its own: ("offer cancel", ["#5001"])."""
+    name, *leading = command.split()
+    _BY_NAME[name].run(env, [*leading, *args])
 
 
 # -- registration --------------------------------------------------------------

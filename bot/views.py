@@ -1,0 +1,288 @@
+"""Every modal the bot opens, built with slack_sdk.models.views (limits checked on build)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    Block,
+    ButtonElement,
+    ContextBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    RadioButtonsElement,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot.blocks import customer_line, escape, offer_line, plain, points
+from bot.forms import DESCRIPTION_MAX, NAME_MAX, OFFER_NAME_MAX, REASON_MAX
+from bot.ids import ActionId, Field, Form, FormContext, PickInForm
+from bot.models import Customer, Offer
+from bot.points import Op
+
+MAX_PICKS = 20
+
+
+def _view(
+    title: str,
+    blocks: Sequence[Block],
+    *,
+    form: str = Form.NOTICE,
+    context: FormContext | None = None,
+    submit: str | None = None,
+    close: str = "Close",
+) -> dict[str, Any]:
+    view = View(
+        type="modal",
+        callback_id=form,
+        title=plain(title, 24),
+        submit=submit,
+        close=close,
+        blocks=list(blocks),
+        private_metadata=context.encode() if context else None,
+    )
+    view.validate_json()
+    return view.to_dict()
+
+
+def _text_input(
+    field: Field,
+    label: str,
+    value: str = "",
+    *,
+    optional: bool = False,
+    max_length: int = NAME_MAX,
+    hint: str | None = None,
+    multiline: bool = False,
+    placeholder: str | None = None,
+) -> InputBlock:
+    return InputBlock(
+        block_id=field,
+        label=label,
+        optional=optional,
+        hint=hint,
+        element=PlainTextInputElement(
+            action_id=ActionId.INPUT,
+            initial_value=value or None,
+            max_length=max_length,
+            multiline=multiline or None,
+            placeholder=placeholder,
+        ),
+    )
+
+
+def _radio(field: Field, label: str, options: list[tuple[str, str]], selected: str) -> InputBlock:
+    choices = [Option(value=value, text=text) for value, text in options]
+    initial = next((o for o in choices if o.value == selected), None)
+    return InputBlock(
+        block_id=field,
+        label=label,
+        element=RadioButtonsElement(
+            action_id=ActionId.INPUT, options=choices, initial_option=initial
+        ),
+    )
+
+
+def loading(title: str, what: str) -> dict[str, Any]:
+    """Opened at once (a trigger_id lasts ~3 s), then replaced with views.update."""
+    return _view(
+        title, [SectionBlock(text=MarkdownTextObject(text=f":hourglass_flowing_sand: {what}"))]
+    )
+
+
+def notice(title: str, text: str) -> dict[str, Any]:
+    """A message in place of a form: a result, or why the form cannot be shown."""
+    return _view(title, [SectionBlock(text=MarkdownTextObject(text=text))])
+
+
+def customer_form(context: FormContext, customer: Customer | None = None) -> dict[str, Any]:
+    c = customer
+    blocks: list[Block] = [
+        _text_input(Field.FIRST_NAME, "First name", c.first_name if c else ""),
+        _text_input(Field.LAST_NAME, "Last name", c.last_name if c else "", optional=True),
+        _text_input(
+            Field.EMAIL,
+            "Email",
+            c.email if c else "",
+            optional=True,
+            placeholder="name@example.com",
+        ),
+        _text_input(
+            Field.PHONE,
+            "Phone",
+            c.phone if c else "",
+            optional=True,
+            hint="International form, with + and the country code: +52 999 411 6533",
+            placeholder="+52 999 411 6533",
+        ),
+    ]
+    if c:
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text=f"Customer `{c.id}` · {points(c.points)} (change points with `/loyalty points`)"
+                    )
+                ]
+            )
+        )
+    return _view(
+        "Edit customer" if c else "New customer",
+        blocks,
+        form=Form.CUSTOMER,
+        context=context,
+        submit="Save" if c else "Create",
+        close="Cancel",
+    )
+
+
+def offer_form(context: FormContext, offer: Offer | None = None) -> dict[str, Any]:
+    o = offer
+    blocks: list[Block] = [
+        _text_input(
+            Field.OFFER_NAME,
+            "Name",
+            o.name if o else "",
+            max_length=OFFER_NAME_MAX,
+            placeholder="Café Gratis",
+        ),
+        _text_input(
+            Field.OFFER_DESCRIPTION,
+            "Description",
+            o.description if o else "",
+            optional=True,
+            multiline=True,
+            max_length=DESCRIPTION_MAX,
+            hint="Customers see this on their wallet pass.",
+        ),
+        _text_input(
+            Field.OFFER_COST,
+            "Points cost",
+            str(o.points_cost) if o else "",
+            max_length=9,
+            placeholder="10",
+        ),
+        _radio(
+            Field.OFFER_AUTO_CLAIM,
+            "Auto-claim",
+            [
+                ("yes", "Yes: claimed automatically when the customer has the points"),
+                ("no", "No: staff claim it for the customer"),
+            ],
+            "yes" if o and o.auto_claim else "no",
+        ),
+    ]
+    if o:
+        blocks.append(
+            ContextBlock(
+                elements=[MarkdownTextObject(text=f"Offer `{o.id}` · status _{escape(o.status)}_")]
+            )
+        )
+    return _view(
+        "Edit offer" if o else "New offer",
+        blocks,
+        form=Form.OFFER,
+        context=context,
+        submit="Save" if o else "Create draft",
+        close="Cancel",
+    )
+
+
+def points_form(context: FormContext, customer: Customer, max_points: int) -> dict[str, Any]:
+    blocks: list[Block] = [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=f"*{escape(customer.display_name)}* has *{points(customer.points)}*."
+            )
+        ),
+        _radio(
+            Field.POINTS_OP,
+            "Change",
+            [(Op.ADD, "Add points"), (Op.DEDUCT, "Deduct points"), (Op.SET, "Set the balance to")],
+            Op.ADD,
+        ),
+        _text_input(
+            Field.POINTS_AMOUNT,
+            "Amount",
+            max_length=9,
+            placeholder="10",
+            hint=f"A whole number, at most {max_points:,}.",
+        ),
+        _text_input(
+            Field.POINTS_REASON,
+            "Reason",
+            optional=True,
+            max_length=REASON_MAX,
+            placeholder="Birthday gift",
+        ),
+    ]
+    return _view(
+        "Change points", blocks, form=Form.POINTS, context=context, submit="Apply", close="Cancel"
+    )
+
+
+def pick_customer(
+    context: FormContext, query: str, matches: Sequence[Customer], title: str
+) -> dict[str, Any]:
+    form = Form(context.form)
+    blocks: list[Block] = [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=f"{len(matches)} customers match “{escape(query)}”. Which one?"
+            )
+        )
+    ]
+    for c in matches[:MAX_PICKS]:
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(text=customer_line(c)),
+                accessory=ButtonElement(
+                    text="Choose",
+                    action_id=f"{ActionId.PICK_IN_FORM}_{c.id}",
+                    value=PickInForm(form=form, target_id=c.id).encode(),
+                ),
+            )
+        )
+    return _view(title, blocks, context=context)
+
+
+def pick_offer(
+    context: FormContext, query: str, matches: Sequence[Offer], title: str
+) -> dict[str, Any]:
+    form = Form(context.form)
+    blocks: list[Block] = [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=f"{len(matches)} offers match “{escape(query)}”. Which one?"
+            )
+        )
+    ]
+    for o in matches[:MAX_PICKS]:
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(text=offer_line(o)),
+                accessory=ButtonElement(
+                    text="Choose",
+                    action_id=f"{ActionId.PICK_IN_FORM}_{o.id}",
+                    value=PickInForm(form=form, target_id=o.id).encode(),
+                ),
+            )
+        )
+    return _view(title, blocks, context=context)
+
+
+def form_values(state: dict[str, Any]) -> dict[str, str | None]:
+    """`view.state.values` as {block_id: the typed or chosen value}."""
+    values: dict[str, str | None] = {}
+    for block_id, actions in (state.get("values") or {}).items():
+        element = actions.get(ActionId.INPUT) or next(iter(actions.values()), {})
+        if element.get("type") == "radio_buttons" or "selected_option" in element:
+            selected = element.get("selected_option") or {}
+            values[block_id] = selected.get("value")
+        else:
+            values[block_id] = element.get("value")
+    return values

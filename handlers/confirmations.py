@@ -1,0 +1,62 @@
+"""Deleting and canceling: show what will happen, act only on the button that names it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot import blocks
+from bot.ids import ActionId, Confirm
+from bot.service import CUSTOMER_DELETE, OFFER_CANCEL, OFFER_DELETE
+from handlers.context import Env, Services, env_from_body
+
+
+def ask(env: Env, kind: str, target_id: int) -> None:
+    """Refuse early what cannot be done (role, state); otherwise show the confirmation."""
+    token, name = env.service.ask_to_confirm(env.actor, kind, target_id)
+    env.reply(blocks.confirmation(kind, token, _what_happens(env, kind, target_id, name)))
+
+
+def _what_happens(env: Env, kind: str, target_id: int, name: str) -> str:
+    label = f"*{blocks.escape(name)}* (`{target_id}`)"
+    if kind == CUSTOMER_DELETE:
+        customer = env.service.customer(target_id)
+        return (
+            f"This permanently deletes the customer {label}, who has "
+            f"{blocks.points(customer.points)}. Their wallet pass stops working and the "
+            "points are lost."
+        )
+    offer = env.service.offer(target_id)
+    if kind == OFFER_DELETE:
+        return (
+            f"This deletes the draft offer {label} ({blocks.points(offer.points_cost)}). "
+            "It was never published, so no customer sees it."
+        )
+    assert kind == OFFER_CANCEL
+    return (
+        f"This cancels the published offer {label} ({blocks.points(offer.points_cost)}): "
+        "it disappears from every customer's wallet pass."
+    )
+
+
+def register(app: App, services: Services) -> None:
+    @app.action(ActionId.CONFIRM)
+    def confirm(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        ack()
+        token = Confirm.decode(body["actions"][0].get("value")).token
+        env = env_from_body(services, body, client, respond, replace_original=True)
+
+        def act() -> None:
+            # Roles are checked again here, and the store lets only one click act.
+            kind, name, target_id = env.service.confirm(env.actor, token)
+            env.reply(blocks.confirmed(kind, name, env.user_id))
+            env.announce(blocks.deletion_announcement(kind, name, target_id, env.user_id))
+
+        services.defer(act, body, client, respond)
+
+    @app.action(ActionId.DISMISS)
+    def dismiss(ack: Ack, respond: Respond) -> None:
+        ack()
+        respond(delete_original=True)

@@ -1,0 +1,341 @@
+"""The modals: opening them (loading first, since a trigger_id lasts about 3 s), choosing
+inside them, and their submissions (validated before anything is sent)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import replace
+from typing import Any, TypeVar
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot import blocks, forms, views
+from bot.blocks import Message
+from bot.errors import (
+    CustomerNotFound,
+    InvalidInput,
+    LoyaltyError,
+    OutcomeUnknown,
+    ValidationFailed,
+)
+from bot.ids import ActionId, Field, Form, FormContext, PickInForm
+from handlers.context import Env, Services, env_from_body
+from handlers.customers import mention_email
+from handlers.errors import user_message
+from handlers.parsing import MENTION_TOKEN
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# A view_submission must be answered within 3 s; past this the modal shows "saving" and
+# the result follows with views.update and a message.
+SUBMIT_BUDGET = 2.0
+TITLES = {Form.CUSTOMER: "Customer", Form.OFFER: "Offer", Form.POINTS: "Change points"}
+
+
+# -- opening -------------------------------------------------------------------------
+
+
+def open_then_fill(
+    env: Env, title: str, waiting: str, build: Callable[[str], dict[str, Any]]
+) -> None:
+    """Open a loading modal now, then fill it with `build(view_id)` after the API answers."""
+    opened = env.client.views_open(trigger_id=env.trigger_id, view=views.loading(title, waiting))
+    view_id = opened["view"]["id"]
+
+    def fill() -> None:
+        try:
+            view = build(view_id)
+        except Exception as error:  # shown in the modal itself, never a spinner forever
+            view = views.notice(title, "⚠️ " + user_message(error))
+        env.client.views_update(view_id=view_id, view=view)
+
+    env.services.defer(fill, {}, env.client, None)
+
+
+def _context(
+    env: Env, form: Form, target_id: int | None = None, fingerprint: str = ""
+) -> FormContext:
+    return FormContext(
+        form=form, target_id=target_id, channel_id=env.channel_id, fingerprint=fingerprint
+    )
+
+
+def customer_form_for(env: Env, form: Form, customer_id: int) -> dict[str, Any]:
+    """The filled form for one customer (fresh read)."""
+    customer = env.service.customer(customer_id)
+    context = _context(env, form, customer.id, customer.fingerprint())
+    if form is Form.POINTS:
+        env.services.roles.require_manager(env.user_id, "change points", team_id=env.team_id)
+        return views.points_form(context, customer, env.settings.loyalty_max_points)
+    return views.customer_form(context, customer)
+
+
+def offer_form_for(env: Env, offer_id: int) -> dict[str, Any]:
+    offer = env.service.offer(offer_id)
+    return views.offer_form(_context(env, Form.OFFER, offer.id, offer.fingerprint()), offer)
+
+
+def open_customer_form(env: Env, form: Form, reference: str) -> None:
+    """Edit or change points of `reference` (id, email, ..., or a known id after '#')."""
+    title = TITLES[form] if form is Form.POINTS else "Edit customer"
+
+    def build(view_id: str) -> dict[str, Any]:
+        mention = MENTION_TOKEN.match(reference.strip())
+        query = mention_email(env, mention.group(1)) if mention else reference
+        result = env.service.find_customers(query)
+        if result.found:
+            return customer_form_for(env, form, result.found.id)
+        if not result.matches:
+            raise CustomerNotFound(query.strip('"'))
+        return views.pick_customer(_context(env, form), query, result.matches, title)
+
+    open_then_fill(env, title, "Looking the customer up…", build)
+
+
+def open_offer_form(env: Env, reference: str) -> None:
+    def build(view_id: str) -> dict[str, Any]:
+        matches = env.service.find_offers(reference)
+        if len(matches) == 1:
+            return offer_form_for(env, matches[0].id)
+        if not matches:
+            raise InvalidInput(f"No offer matches “{reference}”. `/loyalty offers` lists them.")
+        return views.pick_offer(_context(env, Form.OFFER), reference, matches, "Edit offer")
+
+    open_then_fill(env, "Edit offer", "Looking the offer up…", build)
+
+
+def open_new_customer(env: Env) -> None:
+    env.client.views_open(
+        trigger_id=env.trigger_id, view=views.customer_form(_context(env, Form.CUSTOMER))
+    )
+
+
+def open_new_offer(env: Env) -> None:
+    env.client.views_open(
+        trigger_id=env.trigger_id, view=views.offer_form(_context(env, Form.OFFER))
+    )
+
+
+# -- results -------------------------------------------------------------------------
+
+
+def show_result(env: Env, channel_id: str, message: Message) -> None:
+    """Ephemeral in the channel the person came from; a DM if that is not possible."""
+    if channel_id:
+        try:
+            env.client.chat_postEphemeral(channel=channel_id, user=env.user_id, **message.kwargs())
+            return
+        except SlackApiError as exc:
+            log.info(
+                "ephemeral result not possible in %s (%s); sending a DM",
+                channel_id,
+                exc.response.get("error"),
+            )
+    env.client.chat_postMessage(channel=env.user_id, **message.kwargs())
+
+
+def _plain(text: str) -> str:
+    return text.replace("*", "").replace("`", "")
+
+
+def submit(
+    ack: Ack,
+    env: Env,
+    context: FormContext,
+    view_id: str,
+    main_field: Field,
+    work: Callable[[], T],
+    success: Callable[[T], Message],
+) -> None:
+    """Run `work` (the API calls) and answer the submission: errors beside the fields, or
+    close the modal and show the result. If the API is slow, answer "saving" in time and
+    finish with views.update."""
+    title = TITLES[Form(context.form)]
+    future: Future[T] = env.services.work.submit(work)
+    try:
+        result = future.result(timeout=SUBMIT_BUDGET)
+    except FutureTimeout:
+        ack(
+            response_action="update",
+            view=views.notice(
+                title,
+                "⏳ Saving… Smart Passes is answering slowly. I will update this window and "
+                "send you a message when it is done.",
+            ),
+        )
+        future.add_done_callback(lambda f: _finish_late(f, env, context, view_id, success, title))
+        return
+    except ValidationFailed as exc:
+        ack(
+            response_action="errors",
+            errors=forms.map_api_errors(exc.field_errors, main_field, exc.message),
+        )
+        return
+    except OutcomeUnknown as exc:
+        ack(response_action="update", view=views.notice(title, "⚠️ " + exc.message))
+        return
+    except LoyaltyError as exc:
+        ack(response_action="errors", errors={main_field: _plain(exc.message)})
+        return
+    except Exception as exc:  # a bug: the person gets a reference, the log the details
+        ack(response_action="update", view=views.notice(title, "⚠️ " + user_message(exc)))
+        return
+    ack()
+    _deliver(env, context, success(result))
+
+
+def _finish_late(
+    future: Future[Any],
+    env: Env,
+    context: FormContext,
+    view_id: str,
+    success: Callable[[Any], Message],
+    title: str,
+) -> None:
+    error = future.exception()
+    if error is None:
+        message = success(future.result())
+        env.client.views_update(view_id=view_id, view=views.notice(title, message.text))
+        _deliver(env, context, message)
+        return
+    env.client.views_update(view_id=view_id, view=views.notice(title, "⚠️ " + user_message(error)))
+
+
+def _deliver(env: Env, context: FormContext, message: Message) -> None:
+    env.services.defer(lambda: show_result(env, context.channel_id, message), {}, env.client, None)
+
+
+# -- registration ------------------------------------------------------------------------
+
+
+def _env(services: Services, body: dict[str, Any], client: WebClient) -> Env:
+    return env_from_body(services, body, client, lambda **kwargs: None)
+
+
+def register(app: App, services: Services) -> None:
+    import re
+
+    @app.action(re.compile(f"^{ActionId.PICK_IN_FORM}"))
+    def pick_in_form(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        choice = PickInForm.decode(body["actions"][0].get("value"))
+        picker = FormContext.decode(body["view"].get("private_metadata"))
+        env = _env(services, body, client)
+        env = replace(env, channel_id=picker.channel_id)
+        view_id = body["view"]["id"]
+        form = Form(choice.form)
+
+        def fill() -> None:
+            try:
+                view = (
+                    offer_form_for(env, choice.target_id)
+                    if form is Form.OFFER
+                    else customer_form_for(env, form, choice.target_id)
+                )
+            except Exception as error:  # shown in the modal
+                view = views.notice(TITLES[form], "⚠️ " + user_message(error))
+            client.views_update(view_id=view_id, view=view)
+
+        services.defer(fill, body, client, None)
+
+    @app.view(Form.CUSTOMER)
+    def customer_submitted(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        view = body["view"]
+        context = FormContext.decode(view.get("private_metadata"))
+        fields, errors = forms.check_customer(views.form_values(view["state"]))
+        if errors:
+            ack(response_action="errors", errors=errors)
+            return
+        env = _env(services, body, client)
+        target = context.target_id
+        if target is None:
+            submit(
+                ack,
+                env,
+                context,
+                view["id"],
+                Field.FIRST_NAME,
+                lambda: env.service.create_customer(env.actor, fields),
+                lambda c: _with_text(
+                    blocks.customer_card(c), f"Customer {c.display_name} created."
+                ),
+            )
+        else:
+            submit(
+                ack,
+                env,
+                context,
+                view["id"],
+                Field.FIRST_NAME,
+                lambda: env.service.update_customer(env.actor, target, fields, context.fingerprint),
+                lambda c: _with_text(blocks.customer_card(c), f"Customer {c.display_name} saved."),
+            )
+
+    @app.view(Form.OFFER)
+    def offer_submitted(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        view = body["view"]
+        context = FormContext.decode(view.get("private_metadata"))
+        fields, errors = forms.check_offer(views.form_values(view["state"]))
+        if errors or fields is None:
+            ack(response_action="errors", errors=errors)
+            return
+        env = _env(services, body, client)
+        target = context.target_id
+        if target is None:
+            submit(
+                ack,
+                env,
+                context,
+                view["id"],
+                Field.OFFER_NAME,
+                lambda: env.service.create_offer(env.actor, fields),
+                lambda o: _with_text(blocks.offer_card(o), f"Draft offer “{o.name}” created."),
+            )
+        else:
+            submit(
+                ack,
+                env,
+                context,
+                view["id"],
+                Field.OFFER_NAME,
+                lambda: env.service.update_offer(env.actor, target, fields, context.fingerprint),
+                lambda o: _with_text(blocks.offer_card(o), f"Offer “{o.name}” saved."),
+            )
+
+    @app.view(Form.POINTS)
+    def points_submitted(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        view = body["view"]
+        context = FormContext.decode(view.get("private_metadata"))
+        change, reason, errors = forms.check_points(
+            views.form_values(view["state"]), services.settings.loyalty_max_points
+        )
+        if errors or change is None or context.target_id is None:
+            ack(response_action="errors", errors=errors)
+            return
+        env = _env(services, body, client)
+        target = context.target_id
+
+        def apply() -> Any:
+            result = env.service.change_points(env.actor, target, change, reason)
+            env.announce(blocks.points_announcement(result))
+            return result
+
+        submit(
+            ack,
+            env,
+            context,
+            view["id"],
+            Field.POINTS_AMOUNT,
+            apply,
+            lambda r: blocks.points_changed(r, undo_minutes=services.settings.loyalty_undo_minutes),
+        )
+
+
+def _with_text(message: Message, text: str) -> Message:
+    return Message(text=text, blocks=message.blocks)
