@@ -8,12 +8,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.errors import (
+    AlreadyDone,
     ChangeRefused,
     InvalidInput,
     LoyaltyAPIError,
     NotFound,
     OutcomeUnknown,
+    StaleForm,
 )
+from bot.forms import CustomerFields, OfferFields
 from bot.lookup import CustomerIndex, LookupResult, fold
 from bot.loyalty_api import LoyaltyClient
 from bot.models import Customer, Offer
@@ -258,6 +261,227 @@ class LoyaltyService:
             f"={entry.before}",
         )
         return PointsResult(updated, current.points, updated.points, reason, entry_id, actor)
+
+    # -- customers -------------------------------------------------------------------
+
+    def create_customer(self, actor: Actor, fields: CustomerFields) -> Customer:
+        try:
+            created = self.api.create_customer(**fields.api_body())
+        except LoyaltyAPIError as exc:
+            self._record_other(
+                actor, "customer.create", "customer", None, fields.first_name, FAILED, exc.message
+            )
+            raise
+        self.index.upsert(created)
+        self._record_other(
+            actor, "customer.create", "customer", created.id, created.display_name, OK
+        )
+        return created
+
+    def update_customer(
+        self, actor: Actor, customer_id: int, fields: CustomerFields, fingerprint: str
+    ) -> Customer:
+        current = self._unchanged_customer(customer_id, fingerprint)
+        try:
+            updated = self.api.update_customer(current.id, **fields.api_body())
+        except LoyaltyAPIError as exc:
+            self._record_other(
+                actor,
+                "customer.update",
+                "customer",
+                current.id,
+                current.display_name,
+                FAILED,
+                exc.message,
+            )
+            raise
+        self.index.upsert(updated)
+        self._record_other(
+            actor, "customer.update", "customer", updated.id, updated.display_name, OK
+        )
+        return updated
+
+    def _unchanged_customer(self, customer_id: int, fingerprint: str) -> Customer:
+        try:
+            current = self.customer(customer_id)
+        except NotFound:
+            raise StaleForm(
+                "This customer was deleted after the form was opened, so nothing was saved."
+            ) from None
+        if fingerprint and current.fingerprint() != fingerprint:
+            raise StaleForm(
+                f"{current.display_name} was changed by someone else after this form was "
+                "opened, so nothing was saved. Close it and open it again to see the latest."
+            )
+        return current
+
+    # -- offers ------------------------------------------------------------------------
+
+    def find_offers(self, reference: str) -> list[Offer]:
+        """By id (`5001`, `#5001`) or by name, ignoring case and accents (part of it is enough)."""
+        query = reference.strip().strip('"')
+        offers = self.api.list_offers()
+        digits = query.lstrip("#")
+        if digits.isdigit():
+            by_id = [o for o in offers if o.id == int(digits)]
+            if by_id:
+                return by_id
+        wanted = fold(query)
+        exact = [o for o in offers if fold(o.name) == wanted]
+        return exact or [o for o in offers if wanted and wanted in fold(o.name)]
+
+    def offer(self, offer_id: int) -> Offer:
+        return self.api.get_offer(offer_id)
+
+    def create_offer(self, actor: Actor, fields: OfferFields) -> Offer:
+        try:
+            created = self.api.create_offer(
+                name=fields.name,
+                description=fields.description,
+                points_cost=fields.points_cost,
+                auto_claim=fields.auto_claim,
+            )
+        except LoyaltyAPIError as exc:
+            self._record_other(
+                actor, "offer.create", "offer", None, fields.name, FAILED, exc.message
+            )
+            raise
+        self._record_other(actor, "offer.create", "offer", created.id, created.name, OK)
+        return created
+
+    def update_offer(
+        self, actor: Actor, offer_id: int, fields: OfferFields, fingerprint: str
+    ) -> Offer:
+        try:
+            current = self.offer(offer_id)
+        except NotFound:
+            raise StaleForm(
+                "This offer was deleted after the form was opened, so nothing was saved."
+            ) from None
+        if fingerprint and current.fingerprint() != fingerprint:
+            raise StaleForm(
+                f"“{current.name}” was changed by someone else after this form was opened, so "
+                "nothing was saved. Close it and open it again to see the latest."
+            )
+        try:
+            updated = self.api.update_offer(
+                offer_id,
+                name=fields.name,
+                description=fields.description,
+                points_cost=fields.points_cost,
+                auto_claim=fields.auto_claim,
+            )
+        except LoyaltyAPIError as exc:
+            self._record_other(
+                actor, "offer.update", "offer", offer_id, current.name, FAILED, exc.message
+            )
+            raise
+        self._record_other(actor, "offer.update", "offer", updated.id, updated.name, OK)
+        return updated
+
+    # -- deletions and cancellations, behind a confirmation -------------------------------
+
+    def check_confirmable(self, kind: str, target_id: int) -> str:
+        """Refuse what cannot work before anyone confirms it; returns the target's name."""
+        if kind == CUSTOMER_DELETE:
+            return self.customer(target_id).display_name
+        offer = self.offer(target_id)
+        if kind == OFFER_DELETE and not offer.is_draft:
+            raise ChangeRefused(
+                f"“{offer.name}” is {offer.status}: only Draft offers can be deleted."
+                + (" Cancel it instead: `/loyalty offer cancel`." if offer.is_published else "")
+            )
+        if kind == OFFER_CANCEL and not offer.is_published:
+            raise ChangeRefused(
+                f"“{offer.name}” is {offer.status}: only Published offers can be canceled."
+            )
+        return offer.name
+
+    def ask_to_confirm(self, actor: Actor, kind: str, target_id: int) -> tuple[str, str]:
+        """Check role and state, then store a pending confirmation: (token, target name)."""
+        self.roles.require_manager(
+            actor.user_id,
+            CONFIRMABLE[kind],
+            team_id=actor.team_id,
+            target_type=kind.split(".")[0],
+            target_id=target_id,
+        )
+        name = self.check_confirmable(kind, target_id)
+        token = self.store.add_confirmation(
+            kind=kind, target_id=target_id, target_name=name, requested_by=actor.user_id
+        )
+        return token, name
+
+    def confirm(self, actor: Actor, token: str) -> tuple[str, str, int]:
+        """Do what a confirmation button names, once: (kind, target name, target id)."""
+        pending = self.store.confirmation(token)
+        if pending is None:
+            raise AlreadyDone("That confirmation is no longer valid; nothing was changed.")
+        target_type = pending.kind.split(".")[0]
+        self.roles.require_manager(
+            actor.user_id,
+            CONFIRMABLE[pending.kind],
+            team_id=actor.team_id,
+            target_type=target_type,
+            target_id=pending.target_id,
+            target_name=pending.target_name,
+        )
+        if not self.store.claim_confirmation(token):
+            latest = self.store.confirmation(token)
+            if latest is not None and latest.state == "done":
+                by = f" by <@{latest.done_by}>" if latest.done_by else ""
+                raise AlreadyDone(f"That was already done{by}; nothing more was changed.")
+            raise AlreadyDone("Someone is doing that right now; nothing more was changed.")
+        try:
+            name = self.check_confirmable(pending.kind, pending.target_id)
+            if pending.kind == CUSTOMER_DELETE:
+                self.api.delete_customer(pending.target_id)
+                self.index.remove(pending.target_id)
+            elif pending.kind == OFFER_DELETE:
+                self.api.delete_offer(pending.target_id)
+            else:
+                self.api.cancel_offer(pending.target_id)
+        except NotFound:
+            self.store.finish_confirmation(token, done=True, user_id=actor.user_id)
+            raise AlreadyDone(
+                f"{pending.target_name} no longer exists; nothing was changed."
+            ) from None
+        except (LoyaltyAPIError, ChangeRefused) as exc:
+            self.store.finish_confirmation(token, done=False, user_id=actor.user_id)
+            self._record_other(
+                actor,
+                pending.kind,
+                target_type,
+                pending.target_id,
+                pending.target_name,
+                FAILED,
+                exc.message,
+            )
+            raise
+        self.store.finish_confirmation(token, done=True, user_id=actor.user_id)
+        self._record_other(actor, pending.kind, target_type, pending.target_id, name, OK)
+        return pending.kind, name, pending.target_id
+
+    def _record_other(
+        self,
+        actor: Actor,
+        action: str,
+        target_type: str,
+        target_id: int | None,
+        target_name: str,
+        outcome: str,
+        detail: str = "",
+    ) -> int:
+        return self.store.record(
+            user_id=actor.user_id,
+            team_id=actor.team_id,
+            action=action,
+            outcome=outcome,
+            target_type=target_type,
+            target_id=target_id,
+            target_name=target_name,
+            detail=detail,
+        )
 
     def _record(
         self,

@@ -17,6 +17,9 @@ from typing import Any
 from urllib.parse import parse_qs
 from wsgiref.types import StartResponse, WSGIEnvironment
 
+from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.models.views import View
+
 
 @dataclass
 class SlackCall:
@@ -242,6 +245,10 @@ class SlackStandIn:
 
     def _store_view(self, view_id: str, view: Any) -> dict[str, Any]:
         data = json.loads(view) if isinstance(view, str) else dict(view or {})
+        try:  # Slack refuses a view that is not valid Block Kit
+            View(**data).validate_json()
+        except (SlackObjectFormationError, TypeError, KeyError) as exc:
+            return {"ok": False, "error": "invalid_arguments", "detail": str(exc)}
         data.update({"id": view_id, "hash": f"h{next(self._ids)}"})
         self.views[view_id] = data
         return {"ok": True, "view": data}

@@ -49,12 +49,16 @@ def _check_points(env: Env, args: list[str]) -> None:
             "Usage: `/loyalty points <customer> <amount> [reason]`, e.g. "
             "`/loyalty points juan@example.com 10 birthday`."
         )
-    parse_amount(amount, env.settings.loyalty_max_points)
+    if amount is not None:  # no amount: the points form asks for it
+        parse_amount(amount, env.settings.loyalty_max_points)
 
 
 def _points(env: Env, args: list[str]) -> None:
     env.services.roles.require_manager(env.user_id, "change points", team_id=env.team_id)
     reference, amount, reason = split_reference(args)
+    if amount is None:
+        modals.open_customer_form(env, Form.POINTS, reference)
+        return
     change = parse_amount(amount, env.settings.loyalty_max_points)
     rest = " ".join(x for x in (amount or "", reason) if x)
     customer = resolve_customer(env, reference, "points", rest)
@@ -185,12 +189,28 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         _check_points,
     ),
     Subcommand(
+        "points",
+        "points <customer>",
+        "Without an amount: a form to add, deduct or set points with a reason. Managers only.",
+        ("points 1870",),
+        _points,
+        _check_points,
+    ),
+    Subcommand(
         "customer",
         "customer <customer>",
-        "Show a customer's card: name, email, phone, points, id.",
+        "Show a customer's card: name, email, phone, points, id, and buttons to act on it.",
         ("customer +52 999 411 6533", "customer 1870"),
         _customer,
-        _requires_reference("customer <customer>"),
+        _check_customer,
+    ),
+    Subcommand(
+        "customer",
+        "customer new | edit <customer> | delete <customer>",
+        "Create a customer in a form, edit one, or delete one (managers, after confirming).",
+        ("customer new", "customer edit juan@example.com"),
+        _customer,
+        _check_customer,
     ),
     Subcommand(
         "customers",
@@ -199,6 +219,23 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         ("customers", "customers perez"),
         _customers,
         aliases=("list", "search"),
+    ),
+    Subcommand(
+        "offer",
+        "offer <offer>",
+        "Show an offer's card (by id or name) with buttons to act on it.",
+        ("offer Café Gratis", "offer 5001"),
+        _offer,
+        _check_offer,
+    ),
+    Subcommand(
+        "offer",
+        "offer new | edit <offer> | delete <offer> | cancel <offer>",
+        "Draft an offer in a form, edit one, delete a draft or cancel a published one "
+        "(delete and cancel: managers, after confirming).",
+        ("offer new", "offer cancel Café Gratis"),
+        _offer,
+        _check_offer,
     ),
     Subcommand(
         "offers",

@@ -153,6 +153,71 @@ class Harness:
             payload["message"] = message
         return self.interaction(payload)
 
+    def submit(
+        self, view_id: str, values: dict[str, str], *, user: str = MANAGER
+    ) -> httpx.Response:
+        """Submit the modal as it stands in the Slack stand-in, typing `values` over it."""
+        view = self.slack.views[view_id]
+        payload = {
+            "type": "view_submission",
+            "team": {"id": TEAM, "domain": "shop"},
+            "user": {"id": user, "username": user.lower(), "team_id": TEAM},
+            "api_app_id": "A0LOYALTY",
+            "token": "legacy",
+            "trigger_id": f"t.{time.monotonic_ns()}",
+            "view": {
+                **view,
+                "team_id": TEAM,
+                "type": "modal",
+                "state": {"values": fill(view, values)},
+                "root_view_id": view_id,
+                "app_id": "A0LOYALTY",
+                "bot_id": "BBOT",
+            },
+            "response_urls": [],
+            "is_enterprise_install": False,
+        }
+        return self.interaction(payload)
+
+    def click_in_view(
+        self, view_id: str, button: dict[str, Any], *, user: str = MANAGER
+    ) -> httpx.Response:
+        view = self.slack.views[view_id]
+        payload = {
+            "type": "block_actions",
+            "team": {"id": TEAM, "domain": "shop"},
+            "user": {"id": user, "username": user.lower(), "team_id": TEAM},
+            "api_app_id": "A0LOYALTY",
+            "token": "legacy",
+            "trigger_id": f"t.{time.monotonic_ns()}",
+            "container": {"type": "view", "view_id": view_id},
+            "view": {**view, "state": {"values": {}}},
+            "actions": [
+                {
+                    "action_id": button["action_id"],
+                    "block_id": "b",
+                    "value": button["value"],
+                    "text": button["text"],
+                    "type": "button",
+                    "action_ts": "1.1",
+                }
+            ],
+        }
+        return self.interaction(payload)
+
+    def opened_view(self, timeout: float = 10) -> tuple[str, dict[str, Any]]:
+        """The id and final content of the last modal opened (after its views.update, if any)."""
+        (_opened,) = self.slack.wait_for("views.open", timeout=timeout)[-1:]
+        view_id = max(self.slack.views)  # ids increase
+        deadline = time.time() + timeout
+        while (
+            self.slack.views[view_id].get("callback_id") == "loyalty_notice"
+            and "hourglass" in json.dumps(self.slack.views[view_id])
+            and time.time() < deadline
+        ):
+            time.sleep(0.02)
+        return view_id, self.slack.views[view_id]
+
     # -- what came back -----------------------------------------------------------------
 
     def replies(self, count: int = 1, timeout: float = 10) -> list[dict[str, Any]]:
@@ -174,6 +239,28 @@ class Harness:
 
     def customer_points(self, customer_id: int) -> int:
         return self.sandbox.state.customer(DEMO_PROGRAM_ID, customer_id)["points"]
+
+
+def fill(view: dict[str, Any], typed: dict[str, str]) -> dict[str, Any]:
+    """state.values as Slack builds it: every input block, prefilled values unless typed over."""
+    values: dict[str, Any] = {}
+    for block in view.get("blocks", []):
+        if block.get("type") != "input":
+            continue
+        element, block_id = block["element"], block["block_id"]
+        if element["type"] == "radio_buttons":
+            wanted = typed.get(block_id)
+            option = next(
+                (o for o in element["options"] if o["value"] == wanted),
+                element.get("initial_option"),
+            )
+            values[block_id] = {
+                element["action_id"]: {"type": "radio_buttons", "selected_option": option}
+            }
+        else:
+            value = typed.get(block_id, element.get("initial_value"))
+            values[block_id] = {element["action_id"]: {"type": "plain_text_input", "value": value}}
+    return values
 
 
 def text_of(reply: dict[str, Any]) -> str:

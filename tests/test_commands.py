@@ -102,7 +102,7 @@ def test_deduct_below_zero_is_refused_and_recorded(bot) -> None:
         ("points 1870 0", "zero"),
         ("points 1870 2.5", "whole numbers"),
         ("points 1870 ten", "“ten” is not a number"),
-            ("points 1870 5000", "more than the largest single change allowed (1,000"),
+        ("points 1870 5000", "more than the largest single change allowed (1,000"),
         ("points 1870 -1001", "largest single change"),
         ("points", "Usage"),
     ],
