@@ -321,3 +321,36 @@ def test_never_mind_removes_the_question(bot) -> None:
     bot.click(button(bot.reply(), "Never mind"))
     assert bot.reply()["delete_original"] is True
     assert bot.sandbox.calls_to("DELETE", "/offers/") == []
+
+
+def test_card_buttons_lead_to_forms_and_confirmations(bot) -> None:
+    bot.command("customer 1870")
+    card = bot.reply()
+    assert [b["text"]["text"] for b in card["blocks"][2]["elements"]] == [
+        "Change points", "Edit", "History", "Delete"]
+    bot.click(button(card, "Delete"))
+    ask = bot.reply()
+    assert "Delete customer" in [b["text"]["text"] for b in ask["blocks"][1]["elements"]]
+    assert bot.sandbox.calls_to("DELETE", "/customers/") == []
+    bot.click(button(card, "Edit"))
+    _, view = bot.opened_view()
+    assert view["callback_id"] == "loyalty_customer_form"
+
+    bot.command("offer café")
+    offer_card = bot.reply()
+    labels = [b["text"]["text"] for b in offer_card["blocks"][3]["elements"]]
+    assert labels == ["Edit", "Cancel offer"]  # published: no Delete
+    bot.click(button(offer_card, "Cancel offer"))
+    assert "Cancel offer" in text_of(bot.reply())
+    bot.command("offer pan")
+    assert [b["text"]["text"] for b in bot.reply()["blocks"][3]["elements"]] == ["Edit", "Delete"]
+
+
+def test_offer_reference_ambiguity_offers_choices(bot) -> None:
+    bot.sandbox.state.add_offer(DEMO_PROGRAM_ID, {"name": "Café Doble", "pointsCost": 20})
+    bot.command("offer delete café")
+    picker = bot.reply()
+    assert "2 offers match" in text_of(picker)
+    doble = next(b for b in picker["blocks"] if "Café Doble" in b["text"]["text"])["accessory"]
+    bot.click(doble)
+    assert "deletes the draft offer *Café Doble*" in text_of(bot.reply())
