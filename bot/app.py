@@ -12,6 +12,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 
+from bot.approvals import PublicationApprovals
 from bot.errors import ConfigError
 from bot.loyalty_api import LoyaltyClient
 from bot.roles import Roles
@@ -72,7 +73,13 @@ def create_app(
         lookup_ttl=settings.loyalty_lookup_ttl,
     )
     work = ThreadPoolExecutor(WORK_THREADS, thread_name_prefix="work")
-    register_all(app, Services(settings=settings, service=service, roles=roles, work=work))
+    approvals = PublicationApprovals(
+        loyalty, store, roles, allow_self_approval=settings.loyalty_allow_self_approval
+    )
+    services = Services(
+        settings=settings, service=service, roles=roles, work=work, approvals=approvals
+    )
+    register_all(app, services)
     return app
 
 

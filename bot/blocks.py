@@ -24,10 +24,19 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.ids import ActionId, BlockId, Confirm, CustomerRef, CustomersPage, OfferRef, RerunCommand
+from bot.ids import (
+    ActionId,
+    ApprovalRef,
+    BlockId,
+    Confirm,
+    CustomerRef,
+    CustomersPage,
+    OfferRef,
+    RerunCommand,
+)
 from bot.models import Customer, Offer
 from bot.service import CustomerPage, PointsResult
-from bot.store import OK, AuditEntry
+from bot.store import OK, Approval, AuditEntry
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
@@ -335,6 +344,16 @@ def offer_card(o: Offer) -> Message:
         actions.append(
             ButtonElement(text="Delete", action_id=ActionId.OFFER_DELETE, value=ref, style="danger")
         )
+    if o.is_draft:
+        actions.insert(
+            0,
+            ButtonElement(
+                text="Request publication",
+                style="primary",
+                action_id=ActionId.OFFER_PUBLISH,
+                value=ref,
+            ),
+        )
     if o.is_published:
         actions.append(
             ButtonElement(
@@ -420,3 +439,101 @@ def deletion_announcement(kind: str, name: str, target_id: int, user_id: str) ->
     _, done = _ACTS[kind]
     thing = kind.split(".")[0]
     return notice(f"<@{user_id}> {done} {thing} *{escape(name)}* (`{target_id}`).")
+
+
+# -- publication approvals ----------------------------------------------------------------
+
+
+def _offer_as_customers_see_it(
+    name: str, description: str, cost: int, auto_claim: bool
+) -> list[Block]:
+    claim = "Yes, when the customer has the points" if auto_claim else "No, staff claim it"
+    return [
+        _section(f"*{escape(name)}*\n{escape(description) or '_No description._'}"),
+        SectionBlock(
+            fields=[
+                MarkdownTextObject(text=f"*Points cost*\n{cost:,}"),
+                MarkdownTextObject(text=f"*Auto-claim*\n{claim}"),
+            ]
+        ),
+    ]
+
+
+def approval_request(a: Approval, tz: ZoneInfo) -> Message:
+    """The request message in the approvals channel, for each state it goes through."""
+    ref = ApprovalRef(approval_id=a.id).encode()
+    blocks: list[Block] = [
+        HeaderBlock(text="Publish this offer?" if a.is_open else "Offer publication"),
+        *_offer_as_customers_see_it(a.offer_name, a.description, a.points_cost, a.auto_claim),
+        _context(
+            f"Requested by <@{a.requested_by}> · {slack_date(a.requested_at, tz)} · "
+            f"offer `{a.offer_id}`"
+        ),
+    ]
+    decided = f"<@{a.decided_by}>" if a.decided_by else "a manager"
+    when = slack_date(a.decided_at, tz) if a.decided_at else ""
+    status = {
+        "publishing": "⏳ Publishing…",
+        "published": f"✅ *Published* by {decided} at {when}. Customers see it on their passes.",
+        "rejected": f"❌ *Rejected* by {decided}: {escape(a.note)}",
+        "stale": f"⚠️ *Not published.* {escape(a.note)}",
+        "failed": f"⚠️ *Publishing failed:* {escape(a.note)} You can try again.",
+    }.get(a.state)
+    if status:
+        blocks.append(_section(status))
+    if a.is_open:
+        blocks.append(
+            ActionsBlock(
+                block_id=BlockId.APPROVAL_ACTIONS,
+                elements=[
+                    ButtonElement(
+                        text="Approve",
+                        action_id=ActionId.APPROVE,
+                        value=ref,
+                        style="primary",
+                        confirm=ConfirmObject(
+                            title="Publish to every pass?",
+                            text="Every customer will see this offer.",
+                            confirm="Publish",
+                            deny="Not yet",
+                        ),
+                    ),
+                    ButtonElement(
+                        text="Reject", action_id=ActionId.REJECT, value=ref, style="danger"
+                    ),
+                ],
+            )
+        )
+    text = {"published": "published", "rejected": "rejected"}.get(a.state, "waiting for approval")
+    return _message(f"Offer “{a.offer_name}”: {text}", blocks)
+
+
+def approval_outcome_for_requester(a: Approval) -> Message:
+    if a.state == "published":
+        text = f"<@{a.requested_by}> “{escape(a.offer_name)}” was approved by <@{a.decided_by}> and is now published."
+    elif a.state == "rejected":
+        text = f"<@{a.requested_by}> publishing “{escape(a.offer_name)}” was rejected by <@{a.decided_by}>: {escape(a.note)}"
+    else:
+        text = f"<@{a.requested_by}> “{escape(a.offer_name)}” was not published: {escape(a.note)}"
+    return notice(text)
+
+
+def approvals_list(pending: Sequence[Approval], tz: ZoneInfo) -> Message:
+    if not pending:
+        return notice("No offer is waiting for publication approval.")
+    lines = []
+    for a in pending:
+        link = (
+            f"<{a.permalink}|{escape(a.offer_name)}>"
+            if a.permalink
+            else f"*{escape(a.offer_name)}*"
+        )
+        failed = " · _last attempt failed_" if a.state == "failed" else ""
+        lines.append(
+            f"{link} · asked by <@{a.requested_by}> {slack_date(a.requested_at, tz)}{failed}"
+        )
+    blocks: list[Block] = [
+        _section(f"*{len(pending)} offer(s) waiting for approval*"),
+        *_chunked_sections(lines),
+    ]
+    return _message(f"{len(pending)} offers waiting for approval", blocks)

@@ -20,6 +20,9 @@ class ActionId(StrEnum):
     OFFER_EDIT = "loyalty_offer_edit"
     OFFER_DELETE = "loyalty_offer_delete"
     OFFER_CANCEL = "loyalty_offer_cancel"
+    OFFER_PUBLISH = "loyalty_offer_publish"
+    APPROVE = "loyalty_approve"
+    REJECT = "loyalty_reject"
     CONFIRM = "loyalty_confirm"
     DISMISS = "loyalty_dismiss"
     INPUT = "value"  # the one element inside each form input block
@@ -30,6 +33,7 @@ class BlockId(StrEnum):
     CUSTOMER_ACTIONS = "loyalty_customer_actions"
     OFFER_ACTIONS = "loyalty_offer_actions"
     CONFIRM_ACTIONS = "loyalty_confirm_actions"
+    APPROVAL_ACTIONS = "loyalty_approval_actions"
     PAGER = "loyalty_pager"
 
 
@@ -47,6 +51,7 @@ class Field(StrEnum):
     POINTS_OP = "points_op"
     POINTS_AMOUNT = "points_amount"
     POINTS_REASON = "points_reason"
+    REJECT_REASON = "reject_reason"
 
 
 class Form(StrEnum):
@@ -55,6 +60,7 @@ class Form(StrEnum):
     CUSTOMER = "loyalty_customer_form"
     OFFER = "loyalty_offer_form"
     POINTS = "loyalty_points_form"
+    REJECT = "loyalty_reject_form"
     NOTICE = "loyalty_notice"
 
 
@@ -95,6 +101,10 @@ class CustomerRef(ButtonValue):
 
 class OfferRef(ButtonValue):
     offer_id: int
+
+
+class ApprovalRef(ButtonValue):
+    approval_id: int
 
 
 class Confirm(ButtonValue):

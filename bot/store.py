@@ -66,6 +66,33 @@ confirmations = sa.Table(
 )
 
 
+approvals = sa.Table(
+    "approvals",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("offer_id", sa.BigInteger, nullable=False),
+    sa.Column("offer_name", sa.String(200), nullable=False),
+    # The offer as the approvers saw it: approving anything else is refused.
+    sa.Column("description", sa.Text, nullable=False, default=""),
+    sa.Column("points_cost", sa.BigInteger, nullable=False),
+    sa.Column("auto_claim", sa.Boolean, nullable=False),
+    sa.Column("fingerprint", sa.String(32), nullable=False),
+    sa.Column("team_id", sa.String(32), nullable=False, default=""),
+    sa.Column("requested_by", sa.String(32), nullable=False),
+    sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("channel_id", sa.String(32), nullable=False, default=""),
+    sa.Column("message_ts", sa.String(32), nullable=True),
+    sa.Column("permalink", sa.Text, nullable=True),
+    # pending -> publishing -> published | failed (retryable); pending -> rejected | stale
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("decided_by", sa.String(32), nullable=True),
+    sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("note", sa.Text, nullable=False, default=""),
+    sa.Index("ix_approvals_state", "state"),
+    sa.Index("ix_approvals_offer", "offer_id"),
+)
+
+
 def _v1_audit_log(conn: Connection) -> None:
     audit_log.create(conn, checkfirst=True)
 
@@ -74,7 +101,11 @@ def _v2_confirmations(conn: Connection) -> None:
     confirmations.create(conn, checkfirst=True)
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1_audit_log, _v2_confirmations]
+def _v3_approvals(conn: Connection) -> None:
+    approvals.create(conn, checkfirst=True)
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1_audit_log, _v2_confirmations, _v3_approvals]
 
 # Audit actions and outcomes (the strings stored).
 POINTS_ADD, POINTS_DEDUCT, POINTS_SET, POINTS_UNDO = (
@@ -141,6 +172,49 @@ class Confirmation:
         data["created_at"] = as_utc(data["created_at"])
         data["done_at"] = as_utc(data["done_at"])
         return cls(**data)
+
+
+PENDING, PUBLISHING, PUBLISHED, FAILED_STATE, REJECTED, STALE = (
+    "pending",
+    "publishing",
+    "published",
+    "failed",
+    "rejected",
+    "stale",
+)
+OPEN_STATES = (PENDING, FAILED_STATE)  # waiting for a manager
+
+
+@dataclass(frozen=True)
+class Approval:
+    id: int
+    offer_id: int
+    offer_name: str
+    description: str
+    points_cost: int
+    auto_claim: bool
+    fingerprint: str
+    team_id: str
+    requested_by: str
+    requested_at: dt.datetime
+    channel_id: str
+    message_ts: str | None
+    permalink: str | None
+    state: str
+    decided_by: str | None
+    decided_at: dt.datetime | None
+    note: str
+
+    @classmethod
+    def from_row(cls, row: Any) -> Approval:
+        data = dict(row._mapping)
+        data["requested_at"] = as_utc(data["requested_at"])
+        data["decided_at"] = as_utc(data["decided_at"])
+        return cls(**data)
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
 
 
 class Store:
@@ -327,6 +401,68 @@ class Store:
             conn.execute(
                 confirmations.update().where(confirmations.c.token == token).values(**values)
             )
+
+    # -- publication approvals -------------------------------------------------------
+
+    def add_approval(self, **values: Any) -> Approval:
+        values = {**values, "requested_at": utcnow(), "state": PENDING}
+        with self.engine.begin() as conn:
+            result = conn.execute(approvals.insert().values(**values))
+            approval_id = int(result.inserted_primary_key[0])
+        found = self.approval(approval_id)
+        assert found is not None
+        return found
+
+    def approval(self, approval_id: int) -> Approval | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(approvals).where(approvals.c.id == approval_id)).first()
+        return Approval.from_row(row) if row else None
+
+    def open_approvals(self, offer_id: int | None = None) -> list[Approval]:
+        query = sa.select(approvals).where(approvals.c.state.in_(OPEN_STATES))
+        if offer_id is not None:
+            query = query.where(approvals.c.offer_id == offer_id)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(approvals.c.requested_at))
+            return [Approval.from_row(row) for row in rows]
+
+    def set_approval_message(
+        self, approval_id: int, *, channel_id: str, message_ts: str, permalink: str | None
+    ) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                approvals.update()
+                .where(approvals.c.id == approval_id)
+                .values(channel_id=channel_id, message_ts=message_ts, permalink=permalink)
+            )
+
+    def delete_approval(self, approval_id: int) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(approvals.delete().where(approvals.c.id == approval_id))
+
+    def move_approval(
+        self,
+        approval_id: int,
+        *,
+        to: str,
+        only_from: tuple[str, ...],
+        user_id: str | None = None,
+        note: str | None = None,
+        decided_before: dt.datetime | None = None,
+    ) -> bool:
+        """Change the state atomically if it is one of `only_from`: True for the one winner."""
+        query = approvals.update().where(
+            approvals.c.id == approval_id, approvals.c.state.in_(only_from)
+        )
+        if decided_before is not None:
+            query = query.where(approvals.c.decided_at < decided_before)
+        values: dict[str, Any] = {"state": to, "decided_at": utcnow()}
+        if user_id is not None:
+            values["decided_by"] = user_id
+        if note is not None:
+            values["note"] = note
+        with self.engine.begin() as conn:
+            return conn.execute(query.values(**values)).rowcount == 1
 
     def ping(self) -> bool:
         with self.engine.connect() as conn:

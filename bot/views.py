@@ -286,3 +286,28 @@ def form_values(state: dict[str, Any]) -> dict[str, str | None]:
         else:
             values[block_id] = element.get("value")
     return values
+
+
+def reject_form(context: FormContext, offer_name: str) -> dict[str, Any]:
+    blocks: list[Block] = [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=f"Reject publishing *{escape(offer_name)}*? It stays a Draft."
+            )
+        ),
+        _text_input(
+            Field.REJECT_REASON,
+            "Reason (the requester sees it)",
+            max_length=REASON_MAX,
+            multiline=True,
+            placeholder="The photo is missing; fix it and ask again.",
+        ),
+    ]
+    return _view(
+        "Reject publication",
+        blocks,
+        form=Form.REJECT,
+        context=context,
+        submit="Reject",
+        close="Cancel",
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import actions, commands, confirmations, errors, modals
+from handlers import actions, approvals, commands, confirmations, errors, modals
 from handlers.context import Services
 
 
@@ -15,3 +15,4 @@ def register_all(app: App, services: Services) -> None:
     actions.register_card_buttons(app, services)
     modals.register(app, services)
     confirmations.register(app, services)
+    approvals.register(app, services)

@@ -15,7 +15,7 @@ from bot.ids import Form
 from bot.models import Offer
 from bot.points import parse_amount
 from bot.service import CONFIRMABLE, CUSTOMER_DELETE, OFFER_CANCEL, OFFER_DELETE
-from handlers import confirmations, modals
+from handlers import approvals, confirmations, modals
 from handlers.context import Env, Services, env_from_body
 from handlers.customers import resolve_customer
 from handlers.parsing import split_reference, tokenize
@@ -119,6 +119,10 @@ def _offer(env: Env, args: list[str]) -> None:
         offer = resolve_offer(env, reference, f"offer {action}")
         if offer is not None:
             confirmations.ask(env, kind, offer.id)
+    elif action == "publish":
+        offer = resolve_offer(env, reference, "offer publish")
+        if offer is not None:
+            approvals.request_publication(env, offer.id)
     else:
         offer = resolve_offer(env, " ".join(args), "offer")
         if offer is not None:
@@ -128,7 +132,7 @@ def _offer(env: Env, args: list[str]) -> None:
 def _check_offer(env: Env, args: list[str]) -> None:
     if not args:
         raise InvalidInput("Which offer? Usage: `/loyalty offer <offer>`, or `/loyalty offer new`.")
-    if args[0].lower() in ("edit", "delete", "cancel") and len(args) < 2:
+    if args[0].lower() in ("edit", "delete", "cancel", "publish") and len(args) < 2:
         raise InvalidInput(
             f"Which offer? Usage: `/loyalty offer {args[0].lower()} <offer>` (its id or name)."
         )
@@ -236,6 +240,22 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         ("offer new", "offer cancel Café Gratis"),
         _offer,
         _check_offer,
+    ),
+    Subcommand(
+        "offer",
+        "offer publish <offer>",
+        "Ask a manager to approve publishing a Draft offer to every customer's pass; the "
+        "request is posted in the approvals channel.",
+        ("offer publish Pan dulce",),
+        _offer,
+        _check_offer,
+    ),
+    Subcommand(
+        "approvals",
+        "approvals",
+        "The offers waiting for publication approval, with links to their requests.",
+        ("approvals",),
+        lambda env, args: approvals.list_approvals(env),
     ),
     Subcommand(
         "offers",

@@ -11,6 +11,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.approvals import PublicationApprovals
 from bot.blocks import Message
 from bot.roles import Roles
 from bot.service import Actor, LoyaltyService
@@ -28,6 +29,7 @@ class Services:
     # Work done after the ack runs here, not on Bolt's listener threads, so a slow
     # Loyalty API can never hold up the ack of the next request.
     work: Executor
+    approvals: PublicationApprovals
 
     def defer(
         self,

@@ -327,7 +327,11 @@ def test_card_buttons_lead_to_forms_and_confirmations(bot) -> None:
     bot.command("customer 1870")
     card = bot.reply()
     assert [b["text"]["text"] for b in card["blocks"][2]["elements"]] == [
-        "Change points", "Edit", "History", "Delete"]
+        "Change points",
+        "Edit",
+        "History",
+        "Delete",
+    ]
     bot.click(button(card, "Delete"))
     ask = bot.reply()
     assert "Delete customer" in [b["text"]["text"] for b in ask["blocks"][1]["elements"]]
@@ -343,7 +347,8 @@ def test_card_buttons_lead_to_forms_and_confirmations(bot) -> None:
     bot.click(button(offer_card, "Cancel offer"))
     assert "Cancel offer" in text_of(bot.reply())
     bot.command("offer pan")
-    assert [b["text"]["text"] for b in bot.reply()["blocks"][3]["elements"]] == ["Edit", "Delete"]
+    assert [b["text"]["text"] for b in bot.reply()["blocks"][3]["elements"]] == [
+        "Request publication", "Edit", "Delete"]
 
 
 def test_offer_reference_ambiguity_offers_choices(bot) -> None:

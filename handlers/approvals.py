@@ -1,0 +1,138 @@
+"""Offer publication: the request posted in the approvals channel, Approve, Reject."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot import blocks, views
+from bot.approvals import PublicationApprovals
+from bot.errors import InvalidInput, LoyaltyError
+from bot.ids import ActionId, ApprovalRef, Field, Form, FormContext, OfferRef
+from bot.store import Approval
+from handlers.context import Env, Services, env_from_body
+
+log = logging.getLogger(__name__)
+
+
+def request_publication(env: Env, offer_id: int) -> None:
+    channel = env.settings.loyalty_approvals_channel
+    if not channel:
+        raise InvalidInput(
+            "Publishing needs a manager's approval in a channel, and none is set up yet. Ask "
+            "whoever runs the bot to set LOYALTY_APPROVALS_CHANNEL to that channel's id (in "
+            "Slack: channel name → About → Channel ID) and to invite the bot there."
+        )
+    approvals: PublicationApprovals = env.services.approvals
+    approval, _ = approvals.open_request(env.actor, offer_id)
+    try:
+        posted = env.client.chat_postMessage(
+            channel=channel, **blocks.approval_request(approval, env.settings.tz).kwargs()
+        )
+    except SlackApiError as exc:
+        error = exc.response.get("error", "")
+        approvals.not_posted(approval, error)
+        if error in ("not_in_channel", "channel_not_found", "is_archived"):
+            raise InvalidInput(
+                f"I cannot post the request in <#{channel}> because I am not a member of that "
+                "channel. Invite me there (`/invite @Loyalty`) and ask again."
+            ) from None
+        raise
+    permalink = _permalink(env.client, posted["channel"], posted["ts"])
+    approval = approvals.posted(approval, posted["channel"], posted["ts"], permalink)
+    link = f"<{permalink}|the request>" if permalink else "the request"
+    env.reply(
+        blocks.notice(
+            f"📨 Asked the managers in <#{channel}> to approve publishing "
+            f"*{blocks.escape(approval.offer_name)}*. You will hear back here: see {link}."
+        )
+    )
+
+
+def _permalink(client: WebClient, channel: str, ts: str) -> str | None:
+    try:
+        return client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"]
+    except SlackApiError as exc:
+        log.info("no permalink for %s/%s: %s", channel, ts, exc.response.get("error"))
+        return None
+
+
+def show_decision(client: WebClient, approval: Approval, services: Services) -> None:
+    """Update the request message in place, and tell the requester in its thread."""
+    if not approval.message_ts:
+        return
+    client.chat_update(
+        channel=approval.channel_id,
+        ts=approval.message_ts,
+        **blocks.approval_request(approval, services.settings.tz).kwargs(),
+    )
+    if approval.state in ("published", "rejected", "stale"):
+        client.chat_postMessage(
+            channel=approval.channel_id,
+            thread_ts=approval.message_ts,
+            **blocks.approval_outcome_for_requester(approval).kwargs(),
+        )
+
+
+def list_approvals(env: Env) -> None:
+    env.reply(blocks.approvals_list(env.services.approvals.open_requests(), env.settings.tz))
+
+
+def register(app: App, services: Services) -> None:
+    approvals: PublicationApprovals = services.approvals
+
+    @app.action(ActionId.OFFER_PUBLISH)
+    def publish_button(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        ack()
+        env = env_from_body(services, body, client, respond)
+        offer_id = OfferRef.decode(body["actions"][0].get("value")).offer_id
+        services.defer(lambda: request_publication(env, offer_id), body, client, respond)
+
+    @app.action(ActionId.APPROVE)
+    def approve(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        ack()
+        env = env_from_body(services, body, client, respond)
+        approval_id = ApprovalRef.decode(body["actions"][0].get("value")).approval_id
+        services.defer(
+            lambda: show_decision(client, approvals.approve(env.actor, approval_id), services),
+            body,
+            client,
+            respond,
+        )
+
+    @app.action(ActionId.REJECT)
+    def reject(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        ack()
+        env = env_from_body(services, body, client, respond)
+        approval_id = ApprovalRef.decode(body["actions"][0].get("value")).approval_id
+        approvals.check_manager(env.actor, "reject offer publication")
+        approval = services.approvals.store.approval(approval_id)
+        name = approval.offer_name if approval else "this offer"
+        context = FormContext(form=Form.REJECT, target_id=approval_id, channel_id=env.channel_id)
+        client.views_open(trigger_id=env.trigger_id, view=views.reject_form(context, name))
+
+    @app.view(Form.REJECT)
+    def reject_submitted(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        view = body["view"]
+        context = FormContext.decode(view.get("private_metadata"))
+        reason = (views.form_values(view["state"]).get(Field.REJECT_REASON) or "").strip()
+        if not reason:
+            ack(
+                response_action="errors",
+                errors={Field.REJECT_REASON: "Say why, for the requester."},
+            )
+            return
+        env = env_from_body(services, body, client, lambda **kwargs: None)
+        try:
+            approval = approvals.reject(env.actor, int(context.target_id or 0), reason)
+        except LoyaltyError as exc:
+            ack(
+                response_action="errors", errors={Field.REJECT_REASON: exc.message.replace("*", "")}
+            )
+            return
+        ack()
+        services.defer(lambda: show_decision(client, approval, services), {}, client, None)
