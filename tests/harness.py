@@ -302,9 +302,14 @@ def button(reply: dict[str, Any], label: str) -> dict[str, Any]:
 
 @contextmanager
 def running_bot(
-    sandbox: SandboxApp, sandbox_url: str, database_url: str, **settings: Any
+    sandbox: SandboxApp,
+    sandbox_url: str,
+    database_url: str,
+    slack: SlackStandIn | None = None,
+    **settings: Any,
 ) -> Iterator[Harness]:
-    slack = SlackStandIn(
+    """A whole bot; pass the `slack` of an earlier one to play a restart of the same app."""
+    slack = slack or SlackStandIn(
         token=BOT_TOKEN, team_id=TEAM, users=USERS, usergroups={"SMANAGERS": [GROUP_MANAGER]}
     )
     with ExitStack() as stack:

@@ -348,7 +348,10 @@ def test_card_buttons_lead_to_forms_and_confirmations(bot) -> None:
     assert "Cancel offer" in text_of(bot.reply())
     bot.command("offer pan")
     assert [b["text"]["text"] for b in bot.reply()["blocks"][3]["elements"]] == [
-        "Request publication", "Edit", "Delete"]
+        "Request publication",
+        "Edit",
+        "Delete",
+    ]
 
 
 def test_offer_reference_ambiguity_offers_choices(bot) -> None:
