@@ -19,6 +19,7 @@ from slack_sdk.models.blocks import (
     ButtonElement,
     ConfirmObject,
     ContextBlock,
+    DividerBlock,
     HeaderBlock,
     MarkdownTextObject,
     SectionBlock,
@@ -37,6 +38,7 @@ from bot.ids import (
 from bot.models import Customer, Offer
 from bot.service import CustomerPage, PointsResult
 from bot.store import OK, Approval, AuditEntry
+from bot.summary import Summary, arrow, sparkline
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
@@ -537,3 +539,80 @@ def approvals_list(pending: Sequence[Approval], tz: ZoneInfo) -> Message:
         *_chunked_sections(lines),
     ]
     return _message(f"{len(pending)} offers waiting for approval", blocks)
+
+
+# -- the daily summary ------------------------------------------------------------------
+
+
+def summary_message(s: Summary, tz: ZoneInfo) -> Message:
+    since = f" since {s.previous_day}" if s.previous_day else ""
+    new = (
+        f"{s.new_customers:,} new{since}"
+        if s.new_customers is not None
+        else "first summary: nothing to compare yet"
+    )
+    headline = [
+        MarkdownTextObject(text=f"*Customers*\n{s.customers:,} {arrow(s.customers_change)}\n{new}"),
+        MarkdownTextObject(
+            text=f"*Points outstanding*\n{s.points_outstanding:,} "
+            f"{arrow(s.net_change)}\n"
+            + (f"net change of all balances{since}" if s.net_change is not None else "")
+        ),
+        MarkdownTextObject(
+            text=f"*Added via the bot, 24 h*\n{s.points_added_24h:,} "
+            f"{arrow(s.points_added_24h - s.points_added_prior_24h)}"
+        ),
+        MarkdownTextObject(text=f"*Deducted via the bot, 24 h*\n{s.points_deducted_24h:,}"),
+    ]
+    trend_values = [v for _, v in s.trend]
+    trend = (
+        f"`{sparkline(trend_values)}` points added per day, "
+        f"{s.trend[0][0]:%a %d} → {s.trend[-1][0]:%a %d}: "
+        + ", ".join(f"{v:,}" for v in trend_values)
+    )
+    top = [f"{i}. {customer_line(c)}" for i, c in enumerate(s.top_customers, 1)] or [
+        "No customers yet."
+    ]
+    staff = [
+        f"<@{t.user_id}> · {t.changes} change{'s' if t.changes != 1 else ''} · "
+        f"+{t.added:,} / −{t.deducted:,}"
+        for t in s.staff
+    ] or ["No points changes via the bot."]
+    offers = (
+        " · ".join(f"{escape(status)}: {n}" for status, n in s.offers_by_status.items())
+        or "No offers."
+    )
+    events = [
+        f"{'Published' if e.action == 'offer.publish' else 'Canceled'}: "
+        f"*{escape(e.target_name)}* by <@{e.user_id}>"
+        for e in s.offer_events
+    ]
+    pending = [
+        f"<{a.permalink}|{escape(a.offer_name)}> (asked by <@{a.requested_by}>)"
+        if a.permalink
+        else f"*{escape(a.offer_name)}* (asked by <@{a.requested_by}>)"
+        for a in s.pending
+    ]
+    blocks: list[Block] = [
+        HeaderBlock(text=f"Loyalty summary · {s.day:%a %d %b %Y}"),
+        SectionBlock(fields=headline),
+        _context(trend),
+        DividerBlock(),
+        *_chunked_sections(["*Top customers by points*", *top]),
+        *_chunked_sections(["*Who changed points most (24 h)*", *staff]),
+        *_chunked_sections([f"*Offers* · {offers}", *events]),
+    ]
+    if pending:
+        blocks += _chunked_sections(
+            [f"*Waiting for publication approval ({len(pending)})*", *pending[:20]]
+        )
+    blocks.append(
+        _context(
+            f"Generated {slack_date(s.generated_at, tz)} · `/loyalty summary` shows it any time."
+        )
+    )
+    return _message(
+        f"Loyalty summary for {s.day:%d %b}: {s.customers:,} customers, "
+        f"{s.points_outstanding:,} points outstanding",
+        blocks,
+    )

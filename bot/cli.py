@@ -91,6 +91,77 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _summary(args: argparse.Namespace) -> int:
+    from bot.loyalty_api import LoyaltyClient
+    from bot.render import render_blocks
+    from bot.settings import load_settings
+    from bot.store import Store
+
+    settings = load_settings()
+    store = Store.from_url(settings.database_url)
+    with LoyaltyClient.from_settings(settings) as api:
+        if not args.post:
+            from bot.blocks import summary_message
+            from bot.summary import build_summary
+
+            message = summary_message(build_summary(api, store, settings.tz), settings.tz)
+            print(render_blocks(message.blocks, fallback=message.text))
+            return 0
+        from bot.app import slack_client
+        from handlers.summary import post_summary
+
+        try:
+            result = post_summary(
+                slack_client(settings), api, store, settings, args.channel, force=args.force
+            )
+        except ConfigError:
+            raise
+        except Exception as exc:  # one clear line for cron, not a traceback
+            print(f"loyalty-bot: the summary was not posted: {_why(exc)}", file=sys.stderr)
+            return 1
+    if result.already:
+        print(
+            f"Today's summary ({result.day}) was already posted to {result.channel}; "
+            "nothing posted (use --force to post it again)."
+        )
+    else:
+        print(f"Posted the summary for {result.day} to {result.channel}.")
+    return 0
+
+
+def _clock(args: argparse.Namespace) -> int:
+    from bot.app import slack_client
+    from bot.loyalty_api import LoyaltyClient
+    from bot.settings import load_settings
+    from bot.store import Store
+    from handlers.summary import run_clock
+
+    settings = load_settings()
+    run_clock(
+        slack_client(settings),
+        LoyaltyClient.from_settings(settings),
+        Store.from_url(settings.database_url),
+        settings,
+    )
+    return 0
+
+
+def _why(exc: Exception) -> str:
+    from slack_sdk.errors import SlackApiError
+
+    from bot.errors import LoyaltyError
+
+    if isinstance(exc, SlackApiError):
+        return f"Slack answered {exc.response.get('error')!r}" + (
+            " (invite the bot to that channel)"
+            if exc.response.get("error") == "not_in_channel"
+            else ""
+        )
+    if isinstance(exc, LoyaltyError):
+        return exc.message
+    return f"{type(exc).__name__}: {exc}"
+
+
 def _fraction(text: str) -> float:
     value = float(text)
     if not 0 <= value <= 1:
@@ -111,6 +182,21 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="0.0.0.0")
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 3000))
     serve.set_defaults(run=_serve)
+
+    summary = commands.add_parser("summary", help="print the summary, or post it with --post")
+    summary.add_argument(
+        "--post",
+        action="store_true",
+        help="post to LOYALTY_SUMMARY_CHANNEL (once a day per channel)",
+    )
+    summary.add_argument("--channel", help="post to this channel id instead")
+    summary.add_argument(
+        "--force", action="store_true", help="post even if today's summary was already posted there"
+    )
+    summary.set_defaults(run=_summary)
+
+    clock = commands.add_parser("clock", help="post the summary every day at LOYALTY_SUMMARY_TIME")
+    clock.set_defaults(run=_clock)
 
     check = commands.add_parser("check", help="check the settings and reach the Loyalty API")
     check.set_defaults(run=_check)
@@ -137,6 +223,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
+    if not args.verbose:  # one line per Loyalty API request is noise in a terminal
+        logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         return int(args.run(args))
     except ConfigError as exc:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import time
+import zlib
+from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -93,6 +95,26 @@ approvals = sa.Table(
 )
 
 
+summary_snapshots = sa.Table(
+    "summary_snapshots",
+    metadata,
+    sa.Column("day", sa.String(10), primary_key=True),  # local date, YYYY-MM-DD
+    sa.Column("taken_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("customers", sa.Integer, nullable=False),
+    sa.Column("points_total", sa.BigInteger, nullable=False),
+    sa.Column("customer_ids", sa.LargeBinary, nullable=False),  # zlib of sorted int64s
+)
+
+summary_posts = sa.Table(
+    "summary_posts",
+    metadata,
+    sa.Column("day", sa.String(10), primary_key=True),
+    sa.Column("channel_id", sa.String(32), primary_key=True),
+    sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("message_ts", sa.String(32), nullable=True),
+)
+
+
 def _v1_audit_log(conn: Connection) -> None:
     audit_log.create(conn, checkfirst=True)
 
@@ -105,7 +127,17 @@ def _v3_approvals(conn: Connection) -> None:
     approvals.create(conn, checkfirst=True)
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1_audit_log, _v2_confirmations, _v3_approvals]
+def _v4_summaries(conn: Connection) -> None:
+    summary_snapshots.create(conn, checkfirst=True)
+    summary_posts.create(conn, checkfirst=True)
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [
+    _v1_audit_log,
+    _v2_confirmations,
+    _v3_approvals,
+    _v4_summaries,
+]
 
 # Audit actions and outcomes (the strings stored).
 POINTS_ADD, POINTS_DEDUCT, POINTS_SET, POINTS_UNDO = (
@@ -215,6 +247,15 @@ class Approval:
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    day: str
+    taken_at: dt.datetime
+    customers: int
+    points_total: int
+    customer_ids: array  # sorted int64 ids
 
 
 class Store:
@@ -463,6 +504,99 @@ class Store:
             values["note"] = note
         with self.engine.begin() as conn:
             return conn.execute(query.values(**values)).rowcount == 1
+
+    # -- daily summary ------------------------------------------------------------------
+
+    def claim_summary_post(self, day: str, channel_id: str) -> bool:
+        """The unique (day, channel) record: True for the one poster that may post."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    summary_posts.insert().values(
+                        day=day, channel_id=channel_id, claimed_at=utcnow()
+                    )
+                )
+            return True
+        except IntegrityError:
+            return False
+
+    def summary_posted(self, day: str, channel_id: str, message_ts: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                summary_posts.update()
+                .where(summary_posts.c.day == day, summary_posts.c.channel_id == channel_id)
+                .values(message_ts=message_ts)
+            )
+
+    def release_summary_post(self, day: str, channel_id: str) -> None:
+        """Posting failed: let a later attempt claim the day again."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                summary_posts.delete().where(
+                    summary_posts.c.day == day, summary_posts.c.channel_id == channel_id
+                )
+            )
+
+    def summary_post(self, day: str, channel_id: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(summary_posts).where(
+                    summary_posts.c.day == day, summary_posts.c.channel_id == channel_id
+                )
+            ).first()
+        return dict(row._mapping) if row else None
+
+    def save_snapshot(self, day: str, customer_ids: Sequence[int], points_total: int) -> bool:
+        """Keep the day's first snapshot (later ones the same day are ignored)."""
+        blob = zlib.compress(array("q", sorted(customer_ids)).tobytes(), 6)
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    summary_snapshots.insert().values(
+                        day=day,
+                        taken_at=utcnow(),
+                        customers=len(customer_ids),
+                        points_total=points_total,
+                        customer_ids=blob,
+                    )
+                )
+            return True
+        except IntegrityError:
+            return False
+
+    def snapshot_before(self, day: str) -> Snapshot | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(summary_snapshots)
+                .where(summary_snapshots.c.day < day)
+                .order_by(summary_snapshots.c.day.desc())
+                .limit(1)
+            ).first()
+        if row is None:
+            return None
+        ids = array("q")
+        ids.frombytes(zlib.decompress(row.customer_ids))
+        return Snapshot(row.day, as_utc(row.taken_at), row.customers, row.points_total, ids)
+
+    def prune_snapshots(self, keep_after_day: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(summary_snapshots.delete().where(summary_snapshots.c.day < keep_after_day))
+
+    def points_moves_since(self, since: dt.datetime) -> list[tuple[dt.datetime, str, int]]:
+        """(when, who, before-to-after delta) of every successful points change since."""
+        query = sa.select(
+            audit_log.c.at,
+            audit_log.c.user_id,
+            (audit_log.c.after - audit_log.c.before).label("delta"),
+        ).where(
+            audit_log.c.action.in_(POINTS_ACTIONS),
+            audit_log.c.outcome == OK,
+            audit_log.c.at >= since,
+            audit_log.c.before.is_not(None),
+            audit_log.c.after.is_not(None),
+        )
+        with self.engine.connect() as conn:
+            return [(as_utc(at), user, int(delta)) for at, user, delta in conn.execute(query)]
 
     def ping(self) -> bool:
         with self.engine.connect() as conn:

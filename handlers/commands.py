@@ -15,6 +15,7 @@ from bot.ids import Form
 from bot.models import Offer
 from bot.points import parse_amount
 from bot.service import CONFIRMABLE, CUSTOMER_DELETE, OFFER_CANCEL, OFFER_DELETE
+from bot.summary import build_summary
 from handlers import approvals, confirmations, modals
 from handlers.context import Env, Services, env_from_body
 from handlers.customers import resolve_customer
@@ -280,6 +281,18 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "since. Managers only.",
         ("undo",),
         _undo,
+    ),
+    Subcommand(
+        "summary",
+        "summary",
+        "Today's program summary: customers, points, top customers, staff, offers, trend.",
+        ("summary",),
+        lambda env, args: env.reply(
+            blocks.summary_message(
+                build_summary(env.service.api, env.service.store, env.settings.tz),
+                env.settings.tz,
+            )
+        ),
     ),
     Subcommand("help", "help", "Show this help.", ("help",), _help),
 )

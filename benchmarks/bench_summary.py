@@ -1,0 +1,93 @@
+"""Daily summary of a 100,000-customer program with 50,000 audit entries.
+
+Run by hand: `.venv/bin/python benchmarks/bench_summary.py [--customers N] [--entries M]`.
+Target (issue 6): under 3 s and under 250 MB peak RSS (the sandbox runs in its own process).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks._support import peak_rss_mb, sandbox_process
+from bot.blocks import summary_message
+from bot.loyalty_api import LoyaltyClient
+from bot.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID
+from bot.store import Store, audit_log
+from bot.summary import build_summary, save_snapshot
+
+
+def fill_audit(store: Store, entries: int) -> None:
+    rng = random.Random(3)
+    now = dt.datetime.now(dt.UTC)
+    rows = []
+    for i in range(entries):
+        before = rng.randint(0, 500)
+        delta = rng.choice([rng.randint(1, 50), -rng.randint(1, 20)])
+        rows.append(
+            {
+                "at": now - dt.timedelta(minutes=rng.randint(0, 60 * 24 * 30)),
+                "team_id": "T1",
+                "user_id": f"U{rng.randint(1, 40):03d}",
+                "action": "points.add" if delta > 0 else "points.deduct",
+                "target_type": "customer",
+                "target_id": 5_000_000_000_000_000 + rng.randint(0, 99_999),
+                "target_name": "x",
+                "before": before,
+                "after": max(0, before + delta),
+                "reason": "",
+                "outcome": "ok",
+                "detail": "",
+            }
+        )
+        if len(rows) == 5000 or i == entries - 1:
+            with store.engine.begin() as conn:
+                conn.execute(audit_log.insert(), rows)
+            rows = []
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--entries", type=int, default=50_000)
+    args = parser.parse_args()
+    tz = ZoneInfo("UTC")
+    with tempfile.TemporaryDirectory() as tmp, sandbox_process(str(args.customers)) as base:
+        store = Store.from_url(f"sqlite:///{tmp}/bench.db")
+        fill_audit(store, args.entries)
+        client = LoyaltyClient(
+            app_key=DEMO_APP_KEY, program_id=DEMO_PROGRAM_ID, base_url=base, timeout=60
+        )
+        rss_before = peak_rss_mb()
+        start = time.perf_counter()
+        summary = build_summary(client, store, tz)
+        message = summary_message(summary, tz)
+        save_snapshot(store, summary)
+        first = time.perf_counter() - start
+        # The next day's summary also reads and compares the snapshot.
+        start = time.perf_counter()
+        tomorrow = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+        summary_message(build_summary(client, store, tz, tomorrow), tz)
+        second = time.perf_counter() - start
+        peak = peak_rss_mb()
+    print(
+        f"{args.customers:,} customers, {args.entries:,} audit entries "
+        f"({len(message.blocks)} blocks in the message)"
+    )
+    print(
+        f"summary (fetch, compute, render, snapshot): {first:.2f} s; "
+        f"next day's with the snapshot diff: {second:.2f} s (target < 3 s)"
+    )
+    print(f"peak RSS: {peak:.0f} MB (before {rss_before:.0f} MB; target < 250 MB)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,260 @@
+"""The daily summary: figures, the snapshot diff, once per day, time zones, limits, CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import threading
+from zoneinfo import ZoneInfo
+
+import pytest
+from slack_sdk import WebClient
+
+from bot import blocks
+from bot.sandbox import DEMO_PROGRAM_ID
+from bot.settings import Settings
+from bot.slack_standin import SlackStandIn
+from bot.store import Store
+from bot.summary import build_summary, save_snapshot, sparkline
+from bot.wsgi_server import serving
+from handlers.summary import build_scheduler, due_today, post_summary
+from tests.harness import BOT_TOKEN, text_of
+
+UTC = dt.UTC
+NOW = dt.datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
+JUAN, ANA, LUIS = 1870, 6629146321223680, 1872
+
+
+def _points(
+    store: Store,
+    user: str,
+    customer: int,
+    before: int,
+    after: int,
+    at: dt.datetime,
+    action: str = "points.add",
+) -> None:
+    store.record(
+        user_id=user,
+        action=action,
+        outcome="ok",
+        target_type="customer",
+        target_id=customer,
+        target_name="x",
+        before=before,
+        after=after,
+        at=at,
+    )
+
+
+@pytest.fixture
+def store(sqlite_url) -> Store:
+    return Store.from_url(sqlite_url)
+
+
+def test_figures_from_program_and_audit_log(client, store) -> None:
+    h = dt.timedelta(hours=1)
+    _points(store, "UANA", JUAN, 5, 15, NOW - 2 * h)  # +10, today
+    _points(store, "UANA", LUIS, 40, 35, NOW - 3 * h, "points.deduct")  # -5
+    _points(store, "UBEN", ANA, 25, 28, NOW - 5 * h)  # +3
+    _points(store, "UBEN", ANA, 28, 30, NOW - 30 * h)  # +2, the day before
+    _points(store, "UBEN", ANA, 0, 7, NOW - 3 * 24 * h)  # +7, three days ago
+    store.record(
+        user_id="UANA", action="points.add", outcome="failed", target_id=JUAN, before=5, at=NOW - h
+    )  # failures do not count
+    store.record(
+        user_id="UMGR",
+        action="offer.publish",
+        outcome="ok",
+        target_type="offer",
+        target_id=5002,
+        target_name="Pan dulce 2x1",
+        at=NOW - 4 * h,
+    )
+    s = build_summary(client, store, ZoneInfo("UTC"), NOW)
+    assert (s.customers, s.points_outstanding) == (6, 82)
+    assert (s.points_added_24h, s.points_deducted_24h, s.points_added_prior_24h) == (13, 5, 2)
+    assert [(t.user_id, t.changes, t.added, t.deducted) for t in s.staff] == [
+        ("UANA", 2, 10, 5),
+        ("UBEN", 1, 3, 0),
+    ]
+    assert [c.id for c in s.top_customers] == [LUIS, ANA, 1871, JUAN, 1869]
+    assert s.offers_by_status == {"Draft": 1, "Published": 1}
+    assert [e.target_name for e in s.offer_events] == ["Pan dulce 2x1"]
+    assert [v for _, v in s.trend] == [0, 0, 0, 7, 0, 2, 13]
+    assert s.trend[-1][0] == dt.date(2026, 11, 25)
+    assert s.new_customers is None and s.net_change is None  # no earlier summary
+
+
+def test_snapshot_diff_catches_changes_made_outside_slack(client, store, sandbox) -> None:
+    first = build_summary(client, store, ZoneInfo("UTC"), NOW)
+    save_snapshot(store, first)
+    # The next day: a dashboard edit and a new wallet sign-up, neither through the bot.
+    sandbox.state.update_customer(DEMO_PROGRAM_ID, ANA, {"points": 125})
+    sandbox.state.add_customer(DEMO_PROGRAM_ID, {"firstName": "Nueva"}, points=3)
+    sandbox.state.delete_customer(DEMO_PROGRAM_ID, 1869)
+    second = build_summary(client, store, ZoneInfo("UTC"), NOW + dt.timedelta(days=1))
+    assert second.previous_day == "2026-11-25"
+    assert second.net_change == 103 and second.customers_change == 0
+    assert (second.new_customers, second.removed_customers) == (1, 1)
+    shown = text_of(blocks.summary_message(second, ZoneInfo("UTC")).__dict__)
+    assert "▲ +103" in shown and "1 new since 2026-11-25" in shown
+
+
+def test_summary_blocks_stay_within_limits_and_escape(client, store, sandbox) -> None:
+    for i in range(30):
+        sandbox.state.add_customer(
+            DEMO_PROGRAM_ID,
+            {"firstName": "<!channel> " + "Ñ" * 80, "lastName": f"*{i}*"},
+            points=1000 + i,
+        )
+    for i in range(40):
+        _points(store, f"U{i:03d}", JUAN, 0, 5, NOW - dt.timedelta(minutes=i))
+    message = blocks.summary_message(
+        build_summary(client, store, ZoneInfo("UTC"), NOW), ZoneInfo("UTC")
+    )
+    assert len(message.blocks) <= 50
+    for block in message.blocks:
+        if block.get("text"):
+            assert len(block["text"]["text"]) <= 3000
+    shown = text_of(message.__dict__)
+    assert "<!channel>" not in shown and "&lt;!channel&gt;" in shown
+
+
+def test_sparkline_scales_to_the_largest_day() -> None:
+    assert sparkline([0, 0, 0]) == "▁▁▁"
+    assert sparkline([0, 5, 10]) == "▁▅█"
+
+
+# -- posting once a day ------------------------------------------------------------------
+
+
+@pytest.fixture
+def slack():
+    standin = SlackStandIn(token=BOT_TOKEN)
+    with serving(standin) as url:
+        standin.base_url = url
+        yield standin
+
+
+def _settings(**values) -> Settings:
+    return Settings(_env_file=None, smartpasses_app_key="k", smartpasses_program_id=1, **values)
+
+
+def test_once_per_day_under_concurrent_posters(client, store_url, slack) -> None:
+    settings = _settings(loyalty_summary_channel="CSUM", database_url=store_url)
+    web = WebClient(token=BOT_TOKEN, base_url=slack.base_url + "/api/")
+    stores = [Store.from_url(store_url) for _ in range(4)]
+    results = []
+    barrier = threading.Barrier(4)
+
+    def poster(s: Store) -> None:
+        barrier.wait()
+        results.append(post_summary(web, client, s, settings, now=NOW))
+
+    threads = [threading.Thread(target=poster, args=(s,)) for s in stores]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(slack.calls_to("chat.postMessage")) == 1
+    assert sorted(r.already for r in results) == [False, True, True, True]
+    again = post_summary(web, client, stores[0], settings, now=NOW + dt.timedelta(hours=3))
+    assert again.already and len(slack.calls_to("chat.postMessage")) == 1
+    forced = post_summary(web, client, stores[0], settings, now=NOW, force=True)
+    assert not forced.already and len(slack.calls_to("chat.postMessage")) == 2
+    tomorrow = post_summary(web, client, stores[0], settings, now=NOW + dt.timedelta(days=1))
+    assert not tomorrow.already and len(slack.calls_to("chat.postMessage")) == 3
+
+
+def test_failed_post_releases_the_day(client, store, slack) -> None:
+    settings = _settings(loyalty_summary_channel="CSUM")
+    web = WebClient(token=BOT_TOKEN, base_url=slack.base_url + "/api/")
+    slack.failing["chat.postMessage"] = "not_in_channel"
+    with pytest.raises(Exception, match="not_in_channel"):
+        post_summary(web, client, store, settings, now=NOW)
+    slack.failing.clear()
+    assert not post_summary(web, client, store, settings, now=NOW).already
+
+
+def test_the_day_is_the_local_day(client, store, slack) -> None:
+    web = WebClient(token=BOT_TOKEN, base_url=slack.base_url + "/api/")
+    mexico = _settings(loyalty_summary_channel="CSUM", loyalty_timezone="America/Mexico_City")
+    late_utc = dt.datetime(2026, 11, 26, 0, 30, tzinfo=UTC)  # 18:30 on the 25th in Mexico
+    assert post_summary(web, client, store, mexico, now=late_utc).day == "2026-11-25"
+    assert post_summary(web, client, store, mexico, now=NOW).already  # same local day
+    tokyo = _settings(loyalty_summary_channel="CTOKYO", loyalty_timezone="Asia/Tokyo")
+    assert post_summary(web, client, store, tokyo, now=NOW).day == "2026-11-26"
+
+
+def test_trend_buckets_by_local_day(client, store) -> None:
+    _points(store, "U1", JUAN, 0, 4, dt.datetime(2026, 11, 25, 2, 0, tzinfo=UTC))
+    mexico = build_summary(client, store, ZoneInfo("America/Mexico_City"), NOW)
+    assert [v for _, v in mexico.trend][-2:] == [4, 0]  # 20:00 on the 24th there
+    utc = build_summary(client, store, ZoneInfo("UTC"), NOW)
+    assert [v for _, v in utc.trend][-2:] == [0, 4]
+
+
+def test_clock_schedule_and_missed_summary(store) -> None:
+    settings = _settings(
+        loyalty_summary_time="09:00",
+        loyalty_timezone="Europe/Madrid",
+        loyalty_summary_channel="CSUM",
+    )
+    scheduler = build_scheduler(settings, lambda: None)
+    job = scheduler.get_jobs()[0]
+    fire = job.trigger.get_next_fire_time(None, dt.datetime(2026, 11, 25, 9, 30, tzinfo=UTC))
+    assert fire == dt.datetime(2026, 11, 26, 9, 0, tzinfo=ZoneInfo("Europe/Madrid"))
+    early = dt.datetime(2026, 11, 25, 7, 0, tzinfo=UTC)  # 08:00 Madrid
+    late = dt.datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # 13:00 Madrid
+    assert not due_today(settings, store, "CSUM", early)
+    assert due_today(settings, store, "CSUM", late)
+    store.claim_summary_post("2026-11-25", "CSUM")
+    assert not due_today(settings, store, "CSUM", late)
+
+
+def test_summary_subcommand_is_ephemeral(bot) -> None:
+    bot.command("summary")
+    reply = bot.reply()
+    assert reply["response_type"] == "ephemeral" and "Loyalty summary" in text_of(reply)
+    assert bot.store.summary_post(dt.datetime.now(UTC).date().isoformat(), "CSHOP") is None
+
+
+def test_cli_prints_and_posts_once(sandbox_url, slack, tmp_path) -> None:
+    env = {
+        **os.environ,
+        "SMARTPASSES_APP_KEY": "sandbox-app-key",
+        "SMARTPASSES_PROGRAM_ID": str(DEMO_PROGRAM_ID),
+        "SMARTPASSES_BASE_URL": sandbox_url,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_API_URL": slack.base_url + "/api/",
+    }
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "bot", "summary", *args],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    printed = run()
+    assert printed.returncode == 0 and "Loyalty summary" in printed.stdout
+    assert "Luis Hernández" in printed.stdout and "<!date" not in printed.stdout
+    missing = run("--post")
+    assert missing.returncode == 2 and "LOYALTY_SUMMARY_CHANNEL is not set" in missing.stderr
+    assert run("--post", "--channel", "CSUM").stdout.startswith("Posted the summary")
+    assert "already posted" in run("--post", "--channel", "CSUM").stdout
+    slack.failing["chat.postMessage"] = "not_in_channel"
+    failed = run("--post", "--channel", "COTHER")
+    assert failed.returncode == 1
+    assert failed.stderr.strip() == (
+        "loyalty-bot: the summary was not posted: Slack answered "
+        "'not_in_channel' (invite the bot to that channel)"
+    )
+    assert len(slack.calls_to("chat.postMessage")) == 2
