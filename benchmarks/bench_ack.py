@@ -15,14 +15,12 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
 from slack_bolt import App
 from slack_sdk import WebClient
-from slack_sdk.signature import SignatureVerifier
 
 from benchmarks._support import percentile, sandbox_process
 from bot.app import create_app, web_app
@@ -37,38 +35,19 @@ SECRET, TOKEN, MANAGER = "bench-secret", "xoxb-bench", "UBENCH"
 
 def fire(url: str, slack: SlackStandIn, n: int, concurrency: int) -> list[float]:
     texts = itertools.cycle(["customer 1870", "points 1870 1 bench", "customers perez", "offers"])
-    verifier = SignatureVerifier(SECRET)
     jobs = [next(texts) for _ in range(n)]
+    http = httpx.Client(timeout=30, limits=httpx.Limits(max_connections=concurrency))
+    requests = SlackRequests(url, SECRET, slack, http=http)
 
-    def one(text: str, http: httpx.Client) -> float:
-        body = urlencode(
-            {
-                "command": "/loyalty",
-                "text": text,
-                "user_id": MANAGER,
-                "team_id": "T1",
-                "channel_id": "C1",
-                "trigger_id": "t",
-                "response_url": slack.response_url(),
-            }
-        )
-        ts = str(int(time.time()))
-        headers = {
-            "Content-Type": "application/x-www-form-urlencoded",
-            "X-Slack-Request-Timestamp": ts,
-            "X-Slack-Signature": verifier.generate_signature(timestamp=ts, body=body),
-        }
+    def one(text: str) -> float:
         start = time.perf_counter()
-        response = http.post(url + "/slack/events", content=body, headers=headers)
+        response = requests.command(text, user=MANAGER, channel="C1")
         elapsed = (time.perf_counter() - start) * 1000
         assert response.status_code == 200, response.status_code
         return elapsed
 
-    with (
-        httpx.Client(timeout=30, limits=httpx.Limits(max_connections=concurrency)) as http,
-        ThreadPoolExecutor(concurrency) as pool,
-    ):
-        return list(pool.map(lambda t: one(t, http), jobs))
+    with http, ThreadPoolExecutor(concurrency) as pool:
+        return list(pool.map(one, jobs))
 
 
 def bare_app(slack_url: str) -> App:

@@ -9,16 +9,15 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
 from slack_sdk import WebClient
-from slack_sdk.signature import SignatureVerifier
 
 from bot.app import create_app, web_app
 from bot.loyalty_api import LoyaltyClient
 from bot.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID, SandboxApp
 from bot.settings import Settings
+from bot.slack_requests import SlackRequests
 from bot.slack_standin import SlackCall, SlackStandIn, SlackUser
 from bot.store import Store
 from bot.wsgi_server import serving
@@ -67,51 +66,16 @@ class Harness:
     http: httpx.Client
     _taken: int = 0
 
-    # -- requests as Slack sends them -------------------------------------------------
+    # -- requests as Slack sends them (signed, through Bolt's verification) -------------
 
-    def signed_post(
-        self,
-        body: str,
-        content_type: str,
-        *,
-        timestamp: int | None = None,
-        secret: str = SIGNING_SECRET,
-    ) -> httpx.Response:
-        ts = str(timestamp if timestamp is not None else int(time.time()))
-        signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
-        return self.http.post(
-            self.url + "/slack/events",
-            content=body.encode(),
-            headers={
-                "Content-Type": content_type,
-                "X-Slack-Request-Timestamp": ts,
-                "X-Slack-Signature": signature,
-            },
-        )
+    @property
+    def requests(self) -> SlackRequests:
+        return SlackRequests(self.url, SIGNING_SECRET, self.slack, team_id=TEAM, http=self.http)
 
     def command(
-        self, text: str, *, user: str = MANAGER, channel: str = CHANNEL, **kwargs: Any
+        self, text: str, *, user: str = MANAGER, channel: str = CHANNEL, **signing: Any
     ) -> httpx.Response:
-        form = {
-            "token": "legacy",
-            "team_id": TEAM,
-            "team_domain": "shop",
-            "channel_id": channel,
-            "channel_name": "shop",
-            "user_id": user,
-            "user_name": user.lower(),
-            "command": "/loyalty",
-            "text": text,
-            "api_app_id": "A0LOYALTY",
-            "is_enterprise_install": "false",
-            "response_url": self.slack.response_url(),
-            "trigger_id": f"trigger.{time.monotonic_ns()}",
-        }
-        return self.signed_post(urlencode(form), "application/x-www-form-urlencoded", **kwargs)
-
-    def interaction(self, payload: dict[str, Any]) -> httpx.Response:
-        body = urlencode({"payload": json.dumps(payload)})
-        return self.signed_post(body, "application/x-www-form-urlencoded")
+        return self.requests.command(text, user=user, channel=channel, **signing)
 
     def click(
         self,
@@ -120,90 +84,18 @@ class Harness:
         user: str = MANAGER,
         channel: str = CHANNEL,
         message: dict[str, Any] | None = None,
-        block_id: str = "b",
     ) -> httpx.Response:
-        """Press a button (a Block Kit button element dict, as the bot sent it)."""
-        payload = {
-            "type": "block_actions",
-            "team": {"id": TEAM, "domain": "shop"},
-            "user": {"id": user, "username": user.lower(), "team_id": TEAM},
-            "api_app_id": "A0LOYALTY",
-            "token": "legacy",
-            "container": {
-                "type": "message",
-                "is_ephemeral": message is None,
-                "channel_id": channel,
-                "message_ts": (message or {}).get("ts", "1.1"),
-            },
-            "trigger_id": f"trigger.{time.monotonic_ns()}",
-            "channel": {"id": channel, "name": "shop"},
-            "response_url": self.slack.response_url(),
-            "actions": [
-                {
-                    "action_id": button["action_id"],
-                    "block_id": block_id,
-                    "text": button["text"],
-                    "value": button.get("value", ""),
-                    "type": "button",
-                    "action_ts": f"{time.time():.6f}",
-                }
-            ],
-        }
-        if message is not None:
-            payload["message"] = message
-        return self.interaction(payload)
-
-    def submit(
-        self, view_id: str, values: dict[str, str], *, user: str = MANAGER
-    ) -> httpx.Response:
-        """Submit the modal as it stands in the Slack stand-in, typing `values` over it."""
-        view = self.slack.views[view_id]
-        payload = {
-            "type": "view_submission",
-            "team": {"id": TEAM, "domain": "shop"},
-            "user": {"id": user, "username": user.lower(), "team_id": TEAM},
-            "api_app_id": "A0LOYALTY",
-            "token": "legacy",
-            "trigger_id": f"t.{time.monotonic_ns()}",
-            "view": {
-                **view,
-                "team_id": TEAM,
-                "type": "modal",
-                "state": {"values": fill(view, values)},
-                "root_view_id": view_id,
-                "app_id": "A0LOYALTY",
-                "bot_id": "BBOT",
-            },
-            "response_urls": [],
-            "is_enterprise_install": False,
-        }
-        return self.interaction(payload)
+        return self.requests.click(button, user=user, channel=channel, message=message)
 
     def click_in_view(
         self, view_id: str, button: dict[str, Any], *, user: str = MANAGER
     ) -> httpx.Response:
-        view = self.slack.views[view_id]
-        payload = {
-            "type": "block_actions",
-            "team": {"id": TEAM, "domain": "shop"},
-            "user": {"id": user, "username": user.lower(), "team_id": TEAM},
-            "api_app_id": "A0LOYALTY",
-            "token": "legacy",
-            "trigger_id": f"t.{time.monotonic_ns()}",
-            "container": {"type": "view", "view_id": view_id},
-            "view": {**view, "state": {"values": {}}},
-            "actions": [
-                {
-                    "action_id": button["action_id"],
-                    "block_id": "b",
-                    "value": button["value"],
-                    "text": button["text"],
-                    "type": "button",
-                    "action_ts": "1.1",
-                }
-            ],
-        }
-        return self.interaction(payload)
+        return self.requests.click_in_view(view_id, button, user=user)
+
+    def submit(
+        self, view_id: str, values: dict[str, str], *, user: str = MANAGER
+    ) -> httpx.Response:
+        return self.requests.submit(view_id, values, user=user)
 
     def opened_view(self, timeout: float = 10) -> tuple[str, dict[str, Any]]:
         """The id and final content of the last modal opened (after its views.update, if any)."""
@@ -239,28 +131,6 @@ class Harness:
 
     def customer_points(self, customer_id: int) -> int:
         return self.sandbox.state.customer(DEMO_PROGRAM_ID, customer_id)["points"]
-
-
-def fill(view: dict[str, Any], typed: dict[str, str]) -> dict[str, Any]:
-    """state.values as Slack builds it: every input block, prefilled values unless typed over."""
-    values: dict[str, Any] = {}
-    for block in view.get("blocks", []):
-        if block.get("type") != "input":
-            continue
-        element, block_id = block["element"], block["block_id"]
-        if element["type"] == "radio_buttons":
-            wanted = typed.get(block_id)
-            option = next(
-                (o for o in element["options"] if o["value"] == wanted),
-                element.get("initial_option"),
-            )
-            values[block_id] = {
-                element["action_id"]: {"type": "radio_buttons", "selected_option": option}
-            }
-        else:
-            value = typed.get(block_id, element.get("initial_value"))
-            values[block_id] = {element["action_id"]: {"type": "plain_text_input", "value": value}}
-    return values
 
 
 def text_of(reply: dict[str, Any]) -> str:

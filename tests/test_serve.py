@@ -10,6 +10,7 @@ import time
 
 import httpx
 
+from bot.slack_requests import SlackRequests
 from bot.slack_standin import SlackStandIn
 from bot.wsgi_server import serving
 from tests.harness import BOT_TOKEN, MANAGER, SIGNING_SECRET, USERS
@@ -57,32 +58,8 @@ def test_serve_end_to_end(sandbox, sandbox_url, tmp_path) -> None:
                     time.sleep(0.1)
             assert health.status_code == 200 and health.json()["ok"]
 
-            from urllib.parse import urlencode
-
-            from slack_sdk.signature import SignatureVerifier
-
-            body = urlencode(
-                {
-                    "command": "/loyalty",
-                    "text": "points 1870 3",
-                    "user_id": MANAGER,
-                    "team_id": "T1",
-                    "channel_id": "C1",
-                    "trigger_id": "t",
-                    "response_url": slack.response_url(),
-                }
-            )
-            ts = str(int(time.time()))
-            sig = SignatureVerifier(SIGNING_SECRET).generate_signature(timestamp=ts, body=body)
-            response = httpx.post(
-                base + "/slack/events",
-                content=body,
-                headers={
-                    "Content-Type": "application/x-www-form-urlencoded",
-                    "X-Slack-Request-Timestamp": ts,
-                    "X-Slack-Signature": sig,
-                },
-            )
+            requests = SlackRequests(base, SIGNING_SECRET, slack)
+            response = requests.command("points 1870 3", user=MANAGER, channel="C1")
             assert response.status_code == 200
             (reply,) = slack.wait_for("response_url")
             assert "5 → *8*" in reply.args["blocks"][0]["text"]["text"]
