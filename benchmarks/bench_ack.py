@@ -26,6 +26,7 @@ from benchmarks._support import percentile, sandbox_process
 from bot.app import create_app, web_app
 from bot.loyalty_api import LoyaltyClient
 from bot.settings import Settings
+from bot.slack_requests import SlackRequests
 from bot.slack_standin import SlackStandIn
 from bot.store import Store
 from bot.wsgi_server import serving
