@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
@@ -42,18 +43,25 @@ def create_app(
     loyalty: LoyaltyClient,
     store: Store,
     roles: Roles | None = None,
+    work: Executor | None = None,
+    socket_mode: bool = False,
 ) -> App:
-    """The Bolt app. Tests and the console pass in local Slack, Loyalty API and store."""
+    """The Bolt app. Tests and the console pass in local Slack, Loyalty API and store.
+
+    Over HTTP every request's signature is verified with SLACK_SIGNING_SECRET; in Socket
+    Mode requests arrive over the app-level token's websocket instead."""
     from handlers import register_all
     from handlers.context import Services
 
-    if settings.slack_signing_secret is None:
+    if settings.slack_signing_secret is None and not socket_mode:
         raise ConfigError(
             "SLACK_SIGNING_SECRET is not set: put the Signing Secret from your Slack app's "
             "Basic Information page there."
         )
+    secret = settings.slack_signing_secret
     app = App(
-        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        signing_secret=secret.get_secret_value() if secret else "",
+        request_verification_enabled=not socket_mode,
         client=client,
         token_verification_enabled=False,
         listener_executor=ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener"),
@@ -72,7 +80,7 @@ def create_app(
         undo_minutes=settings.loyalty_undo_minutes,
         lookup_ttl=settings.loyalty_lookup_ttl,
     )
-    work = ThreadPoolExecutor(WORK_THREADS, thread_name_prefix="work")
+    work = work or ThreadPoolExecutor(WORK_THREADS, thread_name_prefix="work")
     approvals = PublicationApprovals(
         loyalty, store, roles, allow_self_approval=settings.loyalty_allow_self_approval
     )
@@ -94,7 +102,39 @@ def slack_client(settings: Settings) -> WebClient:
     )
 
 
-def web_app(app: App, store: Store | None = None) -> WSGIApplication:
+@dataclass(frozen=True)
+class Running:
+    """The real parts built from settings, kept so a shutdown can finish in-flight work."""
+
+    app: App
+    store: Store
+    loyalty: LoyaltyClient
+    work: ThreadPoolExecutor
+
+    def shutdown(self) -> None:
+        """Wait for the work already acked (replies, API calls), then close connections."""
+        self.work.shutdown(wait=True)
+        self.loyalty.close()
+        self.store.engine.dispose()
+
+
+def build(settings: Settings, *, socket_mode: bool = False) -> Running:
+    """Everything `serve`, `socket` and the production server run, from settings."""
+    store = Store.from_url(settings.database_url)
+    loyalty = LoyaltyClient.from_settings(settings)
+    work = ThreadPoolExecutor(WORK_THREADS, thread_name_prefix="work")
+    app = create_app(
+        settings,
+        client=slack_client(settings),
+        loyalty=loyalty,
+        store=store,
+        work=work,
+        socket_mode=socket_mode,
+    )
+    return Running(app, store, loyalty, work)
+
+
+def web_app(app: App) -> WSGIApplication:
     """WSGI: POST /slack/events to Bolt, GET /healthz a small JSON status."""
     slack = SlackRequestHandler(app)
 

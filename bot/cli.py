@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 
 from bot.errors import ConfigError
+
+log = logging.getLogger("loyalty.cli")
 
 
 def _sandbox(args: argparse.Namespace) -> int:
@@ -39,9 +43,8 @@ def _sandbox(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     from bot.errors import LoyaltyAPIError
     from bot.loyalty_api import LoyaltyClient
-    from bot.settings import load_settings
 
-    settings = load_settings()
+    settings = _settings(args)
     print(f"Loyalty API: {settings.smartpasses_base_url} program {settings.smartpasses_program_id}")
     with LoyaltyClient.from_settings(settings, max_retries=0) as client:
         try:
@@ -53,34 +56,33 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_from_settings(settings):
-    """The real parts, from settings: Slack client, Loyalty API client, store, Bolt app."""
-    from bot.app import create_app, slack_client
-    from bot.loyalty_api import LoyaltyClient
-    from bot.store import Store
+def _settings(args: argparse.Namespace):
+    """Load the settings (one line and exit 2 if wrong), then log as they say."""
+    from bot.logs import configure_logging, secrets_of
+    from bot.settings import load_settings
 
-    store = Store.from_url(settings.database_url)
-    app = create_app(
-        settings,
-        client=slack_client(settings),
-        loyalty=LoyaltyClient.from_settings(settings),
-        store=store,
+    settings = load_settings()
+    configure_logging(
+        json_format=settings.loyalty_log_format == "json",
+        verbose=args.verbose,
+        secrets=secrets_of(settings),
     )
-    return app, store
+    return settings
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from bot.app import web_app
-    from bot.settings import load_settings
+    """Bolt over HTTP on a small threaded server: for development and small shops. The
+    Procfile's `web` runs the same app under gunicorn."""
+    from bot.app import build, web_app
     from bot.wsgi_server import make_threaded_server
 
-    settings = load_settings()
-    app, _store = build_from_settings(settings)
-    server = make_threaded_server(web_app(app), args.host, args.port)
-    print(
-        f"loyalty-bot listening on http://{args.host}:{server.server_port}/slack/events "
-        "(health check: /healthz). Ctrl-C stops it.",
-        flush=True,
+    running = build(_settings(args))
+    server = make_threaded_server(web_app(running.app), args.host, args.port)
+    _on_sigterm(server.shutdown)
+    log.info(
+        "listening on http://%s:%d/slack/events (health check: /healthz)",
+        args.host,
+        server.server_port,
     )
     try:
         server.serve_forever()
@@ -88,16 +90,49 @@ def _serve(args: argparse.Namespace) -> int:
         pass
     finally:
         server.server_close()
+        running.shutdown()  # requests already acked finish their work
+        log.info("stopped")
     return 0
+
+
+def _socket(args: argparse.Namespace) -> int:
+    """Socket Mode: no public URL needed (behind a firewall, or while developing)."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from bot.app import build
+
+    settings = _settings(args)
+    if settings.slack_app_token is None:
+        raise ConfigError(
+            "SLACK_APP_TOKEN is not set: put an app-level token with the connections:write "
+            "scope there (Basic Information → App-Level Tokens; it starts with xapp-)."
+        )
+    running = build(settings, socket_mode=True)
+    handler = SocketModeHandler(running.app, settings.slack_app_token.get_secret_value())
+    _on_sigterm(handler.close)
+    log.info("connecting to Slack in Socket Mode")
+    try:
+        handler.start()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        handler.close()
+        running.shutdown()
+        log.info("stopped")
+    return 0
+
+
+def _on_sigterm(stop: Callable[[], object]) -> None:
+    """SIGTERM (a platform stopping the process): stop taking requests, finish the rest."""
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=stop, daemon=True).start())
 
 
 def _summary(args: argparse.Namespace) -> int:
     from bot.loyalty_api import LoyaltyClient
     from bot.render import render_blocks
-    from bot.settings import load_settings
     from bot.store import Store
 
-    settings = load_settings()
+    settings = _settings(args)
     store = Store.from_url(settings.database_url)
     with LoyaltyClient.from_settings(settings) as api:
         if not args.post:
@@ -132,11 +167,10 @@ def _summary(args: argparse.Namespace) -> int:
 def _clock(args: argparse.Namespace) -> int:
     from bot.app import slack_client
     from bot.loyalty_api import LoyaltyClient
-    from bot.settings import load_settings
     from bot.store import Store
     from handlers.summary import run_clock
 
-    settings = load_settings()
+    settings = _settings(args)
     run_clock(
         slack_client(settings),
         LoyaltyClient.from_settings(settings),
@@ -183,6 +217,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 3000))
     serve.set_defaults(run=_serve)
 
+    socket = commands.add_parser(
+        "socket", help="run the bot in Socket Mode (needs SLACK_APP_TOKEN)"
+    )
+    socket.set_defaults(run=_socket)
+
     summary = commands.add_parser("summary", help="print the summary, or post it with --post")
     summary.add_argument(
         "--post",
@@ -219,12 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
-    if not args.verbose:  # one line per Loyalty API request is noise in a terminal
-        logging.getLogger("httpx").setLevel(logging.WARNING)
+    from bot.logs import configure_logging
+
+    configure_logging(verbose=args.verbose)
     try:
         return int(args.run(args))
     except ConfigError as exc:

@@ -6,7 +6,7 @@ Built by `load_settings()` in `main()`/`create_app()`, never at import time.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     )
     loyalty_allow_self_approval: bool = Field(
         False, description="true or false: may a manager approve their own publication request"
+    )
+    loyalty_log_format: Literal["text", "json"] = Field(
+        "text", description="text or json (one JSON object per log line)"
     )
     database_url: str = Field("sqlite:///loyalty-bot.db", description="a SQLAlchemy database URL")
 

@@ -67,6 +67,7 @@ class SlackStandIn:
         self.calls: list[SlackCall] = []
         self.messages: list[StoredMessage] = []
         self.views: dict[str, dict[str, Any]] = {}
+        self.home_tabs: dict[str, Any] = {}
         self.failing: dict[str, str] = {}  # method -> error to answer with
         self._ids = itertools.count(1)
         self._cond = threading.Condition()
@@ -236,6 +237,15 @@ class SlackStandIn:
 
     def _views_push(self, args: dict[str, Any]) -> dict[str, Any]:
         return self._views_open(args)
+
+    def _views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
+        view = json.loads(args["view"]) if isinstance(args.get("view"), str) else args.get("view")
+        try:
+            View(**dict(view or {})).validate_json()
+        except (SlackObjectFormationError, TypeError, KeyError) as exc:
+            return {"ok": False, "error": "invalid_arguments", "detail": str(exc)}
+        self.home_tabs[str(args.get("user_id"))] = view
+        return {"ok": True, "view": view}
 
     def _views_update(self, args: dict[str, Any]) -> dict[str, Any]:
         view_id = str(args.get("view_id", ""))

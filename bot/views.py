@@ -311,3 +311,29 @@ def reject_form(context: FormContext, offer_name: str) -> dict[str, Any]:
         submit="Reject",
         close="Cancel",
     )
+
+
+def home(is_manager: bool, help_rows: Sequence[tuple[str, str, Sequence[str]]]) -> dict[str, Any]:
+    """The App Home tab: what the bot does and what this person may do."""
+    role = (
+        "You are a loyalty *manager*: you can change points, delete, cancel and approve."
+        if is_manager
+        else "You can look customers and offers up, create and edit them, and ask for offer "
+        "publication. Points changes, deletions and approvals are for managers."
+    )
+    blocks: list[Block] = [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text="*Loyalty* runs the shop's Smart Passes loyalty program from Slack. "
+                "Type `/loyalty help` in any channel."
+            )
+        ),
+        SectionBlock(text=MarkdownTextObject(text=role)),
+    ]
+    for usage, summary, _ in help_rows[:40]:
+        blocks.append(
+            ContextBlock(elements=[MarkdownTextObject(text=f"`/loyalty {usage}`: {summary}")])
+        )
+    view = View(type="home", blocks=blocks)
+    view.validate_json()
+    return view.to_dict()

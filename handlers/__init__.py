@@ -1,18 +1,22 @@
-"""Slack glue: each module has `register(app, ...)`; `register_all` wires them up."""
+"""Slack glue: each module has `register(app, ...)`; `register_all` wires them up, with
+every listener wrapped so each request gets one log line."""
 
 from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import actions, approvals, commands, confirmations, errors, modals
+from handlers import actions, approvals, commands, confirmations, errors, home, modals
 from handlers.context import Services
+from handlers.observe import observing
 
 
 def register_all(app: App, services: Services) -> None:
-    errors.register(app)
-    commands.register(app, services)
-    actions.register(app, services)
-    actions.register_card_buttons(app, services)
-    modals.register(app, services)
-    confirmations.register(app, services)
-    approvals.register(app, services)
+    listeners = observing(app)
+    errors.register(listeners)
+    commands.register(listeners, services)
+    actions.register(listeners, services)
+    actions.register_card_buttons(listeners, services)
+    modals.register(listeners, services)
+    confirmations.register(listeners, services)
+    approvals.register(listeners, services)
+    home.register(listeners, services)

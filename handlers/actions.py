@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from bot import blocks
@@ -14,6 +14,7 @@ from bot.service import CUSTOMER_DELETE, OFFER_CANCEL, OFFER_DELETE
 from handlers import confirmations, modals
 from handlers.commands import run_subcommand, show_history
 from handlers.context import Services, env_from_body
+from handlers.observe import observing
 from handlers.parsing import tokenize
 
 
@@ -21,7 +22,7 @@ def _value(body: dict[str, Any]) -> str:
     return body["actions"][0].get("value", "")
 
 
-def register(app: App, services: Services) -> None:
+def register(app: observing, services: Services) -> None:
     @app.action(re.compile(f"^({ActionId.PICK_CUSTOMER}|{ActionId.PICK_OFFER})"))
     def pick(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
@@ -55,7 +56,7 @@ def register(app: App, services: Services) -> None:
         services.defer(lambda: show_history(env, customer_id), body, client, respond)
 
 
-def register_card_buttons(app: App, services: Services) -> None:
+def register_card_buttons(app: observing, services: Services) -> None:
     """The buttons on customer and offer cards."""
 
     @app.action(ActionId.CUSTOMER_POINTS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -15,6 +15,7 @@ from bot.errors import InvalidInput, LoyaltyError
 from bot.ids import ActionId, ApprovalRef, Field, Form, FormContext, OfferRef
 from bot.store import Approval
 from handlers.context import Env, Services, env_from_body
+from handlers.observe import observing
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ def list_approvals(env: Env) -> None:
     env.reply(blocks.approvals_list(env.services.approvals.open_requests(), env.settings.tz))
 
 
-def register(app: App, services: Services) -> None:
+def register(app: observing, services: Services) -> None:
     approvals: PublicationApprovals = services.approvals
 
     @app.action(ActionId.OFFER_PUBLISH)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from bot import blocks
@@ -16,9 +16,10 @@ from bot.models import Offer
 from bot.points import parse_amount
 from bot.service import CONFIRMABLE, CUSTOMER_DELETE, OFFER_CANCEL, OFFER_DELETE
 from bot.summary import build_summary
-from handlers import approvals, confirmations, modals
+from handlers import approvals, confirmations, modals, observe
 from handlers.context import Env, Services, env_from_body
 from handlers.customers import resolve_customer
+from handlers.observe import observing
 from handlers.parsing import split_reference, tokenize
 
 COMMAND = "/loyalty"
@@ -317,7 +318,7 @@ def run_subcommand(env: Env, command: str, args: list[str]) -> None:
 # -- registration --------------------------------------------------------------
 
 
-def register(app: App, services: Services) -> None:
+def register(app: observing, services: Services) -> None:
     @app.command(COMMAND)
     def loyalty(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         env = env_from_body(services, body, client, respond)
@@ -332,6 +333,7 @@ def register(app: App, services: Services) -> None:
             try:
                 subcommand.check(env, args)
             except InvalidInput as exc:
+                observe.note("invalid")
                 ack(response_type="ephemeral", text=exc.message)
                 return
         ack()

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from bot import blocks
 from bot.ids import ActionId, Confirm
 from bot.service import CUSTOMER_DELETE, OFFER_CANCEL, OFFER_DELETE
 from handlers.context import Env, Services, env_from_body
+from handlers.observe import observing
 
 
 def ask(env: Env, kind: str, target_id: int) -> None:
@@ -41,7 +42,7 @@ def _what_happens(env: Env, kind: str, target_id: int, name: str) -> str:
     )
 
 
-def register(app: App, services: Services) -> None:
+def register(app: observing, services: Services) -> None:
     @app.action(ActionId.CONFIRM)
     def confirm(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()

@@ -16,6 +16,7 @@ from bot.blocks import Message
 from bot.roles import Roles
 from bot.service import Actor, LoyaltyService
 from bot.settings import Settings
+from handlers import observe
 from handlers.errors import reply_with_error
 
 log = logging.getLogger(__name__)
@@ -38,13 +39,22 @@ class Services:
         client: WebClient,
         respond: Callable[..., Any] | None,
     ) -> None:
-        """Run `task` after the ack; its errors get the same reply as any other error."""
+        """Run `task` after the ack; its errors get the same reply as any other error, and
+        the request's log line is written when it ends."""
+        entry = observe.current()
+        if entry is not None:
+            entry.deferred = True
 
         def run() -> None:
+            outcome = None
             try:
                 task()
             except Exception as error:  # handed to the one error reply, never swallowed
+                outcome = observe.outcome_of(error)
                 reply_with_error(error, body, client, respond)
+            finally:
+                if entry is not None:
+                    entry.finish(outcome)
 
         self.work.submit(run)
 
@@ -83,6 +93,9 @@ class Env:
     def as_new_message(self) -> Env:
         return replace(self, replace_original=False)
 
+    def send_dm(self, message: Message) -> None:
+        send_dm(self.client, self.user_id, message)
+
     def announce(self, message: Message) -> None:
         """Post to LOYALTY_AUDIT_CHANNEL, if set. A failure here never undoes the change."""
         channel = self.settings.loyalty_audit_channel
@@ -94,6 +107,13 @@ class Env:
             log.warning(
                 "could not post to the audit channel %s: %s", channel, exc.response.get("error")
             )
+
+
+def send_dm(client: WebClient, user_id: str, message: Message | str) -> None:
+    """A direct message from the bot (its Messages tab), opened with conversations.open."""
+    channel = client.conversations_open(users=user_id)["channel"]["id"]
+    kwargs = message.kwargs() if isinstance(message, Message) else {"text": message}
+    client.chat_postMessage(channel=channel, **kwargs)
 
 
 def env_from_body(

@@ -7,10 +7,11 @@ import logging
 import secrets
 from typing import Any
 
-from slack_bolt import App, BoltResponse, Respond
+from slack_bolt import BoltResponse, Respond
 from slack_sdk import WebClient
 
 from bot.errors import LoyaltyError
+from handlers.observe import observing
 
 log = logging.getLogger("loyalty.errors")
 
@@ -45,10 +46,12 @@ def _reply(error: Exception, body: dict[str, Any], client: WebClient, respond: A
         respond(text=text, response_type="ephemeral", replace_original=False)
     elif user:
         # No response_url (e.g. a modal submission): tell the person in a DM from the bot.
-        client.chat_postMessage(channel=user, text=text)
+        from handlers.context import send_dm
+
+        send_dm(client, user, text)
 
 
-def register(app: App) -> None:
+def register(app: observing) -> None:
     @app.error
     def handle_error(
         error: Exception, body: dict[str, Any], client: WebClient, respond: Respond | None = None

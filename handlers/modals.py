@@ -10,7 +10,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -24,9 +24,11 @@ from bot.errors import (
     ValidationFailed,
 )
 from bot.ids import ActionId, Field, Form, FormContext, PickInForm
+from handlers import observe
 from handlers.context import Env, Services, env_from_body
 from handlers.customers import mention_email
 from handlers.errors import user_message
+from handlers.observe import observing
 from handlers.parsing import MENTION_TOKEN
 
 log = logging.getLogger(__name__)
@@ -137,7 +139,7 @@ def show_result(env: Env, channel_id: str, message: Message) -> None:
                 channel_id,
                 exc.response.get("error"),
             )
-    env.client.chat_postMessage(channel=env.user_id, **message.kwargs())
+    env.send_dm(message)
 
 
 def _plain(text: str) -> str:
@@ -172,6 +174,7 @@ def submit(
         future.add_done_callback(lambda f: _finish_late(f, env, context, view_id, success, title))
         return
     except ValidationFailed as exc:
+        observe.note("invalid")
         ack(
             response_action="errors",
             errors=forms.map_api_errors(exc.field_errors, main_field, exc.message),
@@ -181,9 +184,11 @@ def submit(
         ack(response_action="update", view=views.notice(title, "⚠️ " + exc.message))
         return
     except LoyaltyError as exc:
+        observe.note(observe.outcome_of(exc))
         ack(response_action="errors", errors={main_field: _plain(exc.message)})
         return
     except Exception as exc:  # a bug: the person gets a reference, the log the details
+        observe.note("error")
         ack(response_action="update", view=views.notice(title, "⚠️ " + user_message(exc)))
         return
     ack()
@@ -218,7 +223,7 @@ def _env(services: Services, body: dict[str, Any], client: WebClient) -> Env:
     return env_from_body(services, body, client, lambda **kwargs: None)
 
 
-def register(app: App, services: Services) -> None:
+def register(app: observing, services: Services) -> None:
     import re
 
     @app.action(re.compile(f"^{ActionId.PICK_IN_FORM}"))
@@ -250,6 +255,7 @@ def register(app: App, services: Services) -> None:
         context = FormContext.decode(view.get("private_metadata"))
         fields, errors = forms.check_customer(views.form_values(view["state"]))
         if errors:
+            observe.note("invalid")
             ack(response_action="errors", errors=errors)
             return
         env = _env(services, body, client)
@@ -283,6 +289,7 @@ def register(app: App, services: Services) -> None:
         context = FormContext.decode(view.get("private_metadata"))
         fields, errors = forms.check_offer(views.form_values(view["state"]))
         if errors or fields is None:
+            observe.note("invalid")
             ack(response_action="errors", errors=errors)
             return
         env = _env(services, body, client)
@@ -316,6 +323,7 @@ def register(app: App, services: Services) -> None:
             views.form_values(view["state"]), services.settings.loyalty_max_points
         )
         if errors or change is None or context.target_id is None:
+            observe.note("invalid")
             ack(response_action="errors", errors=errors)
             return
         env = _env(services, body, client)

@@ -1,0 +1,75 @@
+"""Logging setup: plain text or one JSON object per line (LOYALTY_LOG_FORMAT=json), and a
+filter that scrubs secret values from every record as a last line of defence."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import sys
+from collections.abc import Iterable
+
+# Fields a record may carry (logger.info(..., extra={...})) that the JSON lines include.
+EXTRA_FIELDS = ("event", "kind", "name", "user", "outcome", "duration_ms", "reference")
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        data = {
+            "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(
+                timespec="milliseconds"
+            ),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        data.update({k: getattr(record, k) for k in EXTRA_FIELDS if hasattr(record, k)})
+        if record.exc_info:
+            data["exception"] = self.formatException(record.exc_info)
+        return json.dumps(data, ensure_ascii=False)
+
+
+class SecretFilter(logging.Filter):
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if s and len(s) >= 6]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.secrets:
+            return True
+        message = record.getMessage()
+        scrubbed = message
+        for secret in self.secrets:
+            scrubbed = scrubbed.replace(secret, "[secret]")
+        if scrubbed != message:
+            record.msg, record.args = scrubbed, ()
+        return True
+
+
+def configure_logging(
+    *, json_format: bool = False, verbose: bool = False, secrets: Iterable[str] = ()
+) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        JsonFormatter()
+        if json_format
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
+    )
+    handler.addFilter(SecretFilter(secrets))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    if not verbose:  # one line per Loyalty API request is noise
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def secrets_of(settings: object) -> list[str]:
+    from pydantic import SecretStr
+
+    values = []
+    for name in type(settings).model_fields:  # type: ignore[attr-defined]
+        value = getattr(settings, name)
+        if isinstance(value, SecretStr):
+            values.append(value.get_secret_value())
+    return values
