@@ -10,7 +10,7 @@ import sys
 from collections.abc import Iterable
 
 # Fields a record may carry (logger.info(..., extra={...})) that the JSON lines include.
-EXTRA_FIELDS = ("event", "kind", "name", "user", "outcome", "duration_ms", "reference")
+EXTRA_FIELDS = ("event", "kind", "request", "user", "outcome", "duration_ms")
 
 
 class JsonFormatter(logging.Formatter):

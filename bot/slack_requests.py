@@ -98,6 +98,31 @@ class SlackRequests:
         }
         return self.signed_post(urlencode(form), **signing)
 
+    def event(self, event: dict[str, Any]) -> httpx.Response:
+        """An Events API callback (JSON body), e.g. {"type": "app_home_opened", ...}."""
+        body = json.dumps(
+            {
+                "token": "legacy",
+                "team_id": self.team_id,
+                "api_app_id": "A0LOYALTY",
+                "event": event,
+                "type": "event_callback",
+                "event_id": f"Ev{time.monotonic_ns()}",
+                "event_time": int(time.time()),
+            }
+        )
+        ts = str(int(time.time()))
+        signature = SignatureVerifier(self.secret).generate_signature(timestamp=ts, body=body)
+        return self.http.post(
+            self.url,
+            content=body.encode(),
+            headers={
+                "Content-Type": "application/json",
+                "X-Slack-Request-Timestamp": ts,
+                "X-Slack-Signature": signature,
+            },
+        )
+
     def interaction(self, payload: dict[str, Any]) -> httpx.Response:
         return self.signed_post(urlencode({"payload": json.dumps(payload)}))
 

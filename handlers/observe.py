@@ -39,7 +39,7 @@ class RequestLog:
         self.outcome = outcome or self.outcome
         duration = round((time.monotonic() - self.started) * 1000)
         log.info(
-            "request kind=%s name=%s user=%s outcome=%s duration_ms=%d",
+            "request kind=%s request=%s user=%s outcome=%s duration_ms=%d",
             self.kind,
             self.name,
             self.user,
@@ -48,7 +48,7 @@ class RequestLog:
             extra={
                 "event": "request",
                 "kind": self.kind,
-                "name": self.name,
+                "request": self.name,
                 "user": self.user,
                 "outcome": self.outcome,
                 "duration_ms": duration,
