@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """One entry point for people, on a fresh machine with only Python 3.11+.
 
-    python3 dev.py demo     try the bot offline (creates .venv on first use)
+    python3 dev.py demo     try the bot offline in a console (creates .venv on first use)
     python3 dev.py test     run the test suite (extra args go to pytest)
     python3 dev.py lint     ruff check and format check
 
@@ -60,7 +60,7 @@ def main(argv: list[str]) -> int:
         return 0
     ensure_venv()
     if command == "demo":
-        return run("loyalty-bot", "sandbox", *rest)
+        return run("loyalty-bot", "console", *rest)
     if command == "test":
         return run("python", "-m", "pytest", *rest)
     if command == "lint":

@@ -196,6 +196,19 @@ def _why(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def _console(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bot.console import run_console
+
+    logging.getLogger().setLevel(logging.WARNING)  # the transcript is the output
+    script = Path(args.script) if args.script else None
+    if script is not None and not script.is_file():
+        raise ConfigError(f"--script {args.script}: no such file")
+    lines = iter(script.read_text(encoding="utf-8").splitlines()) if script else None
+    return run_console(user=args.as_user, script=lines)
+
+
 def _fraction(text: str) -> float:
     value = float(text)
     if not 0 <= value <= 1:
@@ -236,6 +249,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     clock = commands.add_parser("clock", help="post the summary every day at LOYALTY_SUMMARY_TIME")
     clock.set_defaults(run=_clock)
+
+    console = commands.add_parser(
+        "console", help="try the bot in this terminal, offline (sandbox + local Slack)"
+    )
+    console.add_argument(
+        "--as",
+        dest="as_user",
+        default="marta",
+        help="start as this demo user: marta, gabo (managers) or carl (clerk)",
+    )
+    console.add_argument(
+        "--script", help="run these lines instead of prompting; exit 1 if a step fails"
+    )
+    console.set_defaults(run=_console)
 
     check = commands.add_parser("check", help="check the settings and reach the Loyalty API")
     check.set_defaults(run=_check)

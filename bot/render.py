@@ -7,17 +7,23 @@ from typing import Any
 
 _DATE = re.compile(r"<!date\^\d+\^[^|>]*\|([^>]*)>")
 _LINK = re.compile(r"<(https?://[^|>]+)\|([^>]+)>")
-_MARK = re.compile(r"(?<![\u200b\w])([*_`])(?!\u200b)([^*_`\n]+?)(?<!\u200b)\1(?![\u200b\w])")
-_MENTION = re.compile(r"<[@#]([A-Z0-9]+)(?:\|([^>]*))?>")
+_MARKS = [
+    re.compile(rf"(?<![\u200b\w]){m}(?!\u200b)([^{m}\n]+?)(?<!\u200b){m}(?![\u200b\w])")
+    for m in ("`", r"\*", "_")
+]
+_MENTION = re.compile(r"<([@#])([A-Z0-9]+)(?:\|([^>]*))?>")
 
 
 def mrkdwn_to_text(text: str, names: dict[str, str] | None = None) -> str:
     names = names or {}
     text = _DATE.sub(lambda m: m.group(1), text)
     text = _LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})", text)
-    text = _MENTION.sub(lambda m: "@" + (m.group(2) or names.get(m.group(1), m.group(1))), text)
+    text = _MENTION.sub(
+        lambda m: m.group(1) + (m.group(3) or names.get(m.group(2), m.group(2))), text
+    )
     # Our own *bold*, _italic_ and `code` markers; customers' marks are fenced by ZWSPs.
-    text = _MARK.sub(lambda m: m.group(2), text)
+    for mark in _MARKS:
+        text = mark.sub(lambda m: m.group(1), text)
     text = text.replace("\u200b", "")
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 

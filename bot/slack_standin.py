@@ -189,6 +189,7 @@ class SlackStandIn:
             args.get("thread_ts"),
         )
         self.messages.append(message)
+        args["_ts"], args["_channel"] = message.ts, channel  # for the console to find it
         return {
             "ok": True,
             "channel": channel,

@@ -1,0 +1,71 @@
+"""The offline console: the tour script CI runs, typed input, and failing steps."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.console import run_console
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _run(lines: list[str], user: str = "marta") -> tuple[int, str]:
+    out = io.StringIO()
+    code = run_console(user=user, script=iter(lines), out=out)
+    return code, out.getvalue()
+
+
+def test_the_tour_script_passes(monkeypatch) -> None:
+    monkeypatch.delenv("SMARTPASSES_APP_KEY", raising=False)
+    lines = (ROOT / "examples" / "tour.txt").read_text(encoding="utf-8").splitlines()
+    code, output = _run(lines)
+    assert code == 0, output
+    assert "Published by @marta" in output and "Loyalty summary" in output
+    assert "[#approvals, in a thread]" in output and "in #approvals" in output
+
+
+def test_buttons_and_roles_in_the_console(monkeypatch) -> None:
+    monkeypatch.delenv("SMARTPASSES_APP_KEY", raising=False)
+    code, output = _run([
+        "/loyalty customer 1870",
+        "click Delete",
+        "expect Only loyalty managers can delete customers",
+        "as marta",
+        "click Delete",
+        "expect permanently deletes the customer Juan Pérez",
+        "click Delete customer",
+        "expect Juan Pérez was deleted by @marta",
+        "/loyalty customer 1870",
+        "expect No customer matches",
+    ], user="carl")
+    assert code == 0, output
+
+
+def test_unknown_steps_fail_the_script(monkeypatch) -> None:
+    monkeypatch.delenv("SMARTPASSES_APP_KEY", raising=False)
+    assert _run(["click Approve"])[0] == 1
+    assert _run(["frobnicate"])[0] == 1
+    code, output = _run(["/loyalty offers", "expect Té Verde"])
+    assert code == 1 and "!! expected to see “Té Verde”" in output
+    code, output = _run(["as nobody"])
+    assert code == 1 and "as whom?" in output
+
+
+def test_typed_lines_on_standard_input(tmp_path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SMARTPASSES_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "console", "--as", "gabo"],
+        input="/loyalty offers\nchannel approvals\nquit\n",
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "gabo@#shop>" in result.stdout and "Café Gratis" in result.stdout
+    assert "#approvals: nothing posted yet" in result.stdout
