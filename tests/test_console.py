@@ -30,18 +30,21 @@ def test_the_tour_script_passes(monkeypatch) -> None:
 
 def test_buttons_and_roles_in_the_console(monkeypatch) -> None:
     monkeypatch.delenv("SMARTPASSES_APP_KEY", raising=False)
-    code, output = _run([
-        "/loyalty customer 1870",
-        "click Delete",
-        "expect Only loyalty managers can delete customers",
-        "as marta",
-        "click Delete",
-        "expect permanently deletes the customer Juan Pérez",
-        "click Delete customer",
-        "expect Juan Pérez was deleted by @marta",
-        "/loyalty customer 1870",
-        "expect No customer matches",
-    ], user="carl")
+    code, output = _run(
+        [
+            "/loyalty customer 1870",
+            "click Delete",
+            "expect Only loyalty managers can delete customers",
+            "as marta",
+            "click Delete",
+            "expect permanently deletes the customer Juan Pérez",
+            "click Delete customer",
+            "expect Juan Pérez was deleted by @marta",
+            "/loyalty customer 1870",
+            "expect No customer matches",
+        ],
+        user="carl",
+    )
     assert code == 0, output
 
 
