@@ -562,7 +562,10 @@ def summary_message(s: Summary, tz: ZoneInfo) -> Message:
             text=f"*Added via the bot, 24 h*\n{s.points_added_24h:,} "
             f"{arrow(s.points_added_24h - s.points_added_prior_24h)}"
         ),
-        MarkdownTextObject(text=f"*Deducted via the bot, 24 h*\n{s.points_deducted_24h:,}"),
+        MarkdownTextObject(
+            text=f"*Deducted via the bot, 24 h*\n{s.points_deducted_24h:,} "
+            f"{arrow(s.points_deducted_24h - s.points_deducted_prior_24h)}"
+        ),
     ]
     trend_values = [v for _, v in s.trend]
     trend = (

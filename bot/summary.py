@@ -38,6 +38,7 @@ class Summary:
     points_added_24h: int
     points_deducted_24h: int
     points_added_prior_24h: int
+    points_deducted_prior_24h: int
     previous_day: str | None
     previous_customers: int | None
     previous_points: int | None
@@ -89,7 +90,7 @@ def build_summary(
     )
     moves = store.points_moves_since(min(start_of_trend, now - dt.timedelta(hours=48)))
     day_ago, two_days_ago = now - dt.timedelta(hours=24), now - dt.timedelta(hours=48)
-    added = deducted = added_prior = 0
+    added = deducted = added_prior = deducted_prior = 0
     per_day: dict[dt.date, int] = defaultdict(int)
     staff: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for at, user, delta in moves:
@@ -101,8 +102,9 @@ def build_summary(
             totals = staff[user]
             totals[0] += 1
             totals[1 if delta > 0 else 2] += abs(delta)
-        elif at >= two_days_ago and delta > 0:
-            added_prior += delta
+        elif at >= two_days_ago:
+            added_prior += max(delta, 0)
+            deducted_prior += max(-delta, 0)
 
     by_status: dict[str, int] = {}
     spelled: dict[str, str] = {}
@@ -118,6 +120,7 @@ def build_summary(
         points_added_24h=added,
         points_deducted_24h=deducted,
         points_added_prior_24h=added_prior,
+        points_deducted_prior_24h=deducted_prior,
         previous_day=previous.day if previous else None,
         previous_customers=previous.customers if previous else None,
         previous_points=previous.points_total if previous else None,

@@ -76,6 +76,7 @@ def test_figures_from_program_and_audit_log(client, store) -> None:
     s = build_summary(client, store, ZoneInfo("UTC"), NOW)
     assert (s.customers, s.points_outstanding) == (6, 82)
     assert (s.points_added_24h, s.points_deducted_24h, s.points_added_prior_24h) == (13, 5, 2)
+    assert s.points_deducted_prior_24h == 0
     assert [(t.user_id, t.changes, t.added, t.deducted) for t in s.staff] == [
         ("UANA", 2, 10, 5),
         ("UBEN", 1, 3, 0),
