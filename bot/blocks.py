@@ -181,33 +181,43 @@ def customer_card(c: Customer) -> Message:
 
 def customer_picker(query: str, matches: Sequence[Customer], command: str, rest: str) -> Message:
     """Several customers match: one button each; picking one carries on `command`."""
-    shown = matches[:MAX_PICKER]
+    choices = []
+    for c in matches:
+        detail = " · ".join(escape(x) for x in (c.email, c.phone) if x)
+        choices.append((c.id, customer_line(c) + (f"\n{detail}" if detail else "")))
+    hint = (
+        f'Use an email, phone or `"full name"` to narrow it down, or '
+        f"`/loyalty customers {escape(query)}`."
+    )
+    return _picker(query, "customers", choices, command, rest, hint)
+
+
+def _picker(
+    query: str, noun: str, choices: Sequence[tuple[int, str]], command: str, rest: str, hint: str
+) -> Message:
+    shown = choices[:MAX_PICKER]
     blocks: list[Block] = [
         _section(
-            f"{len(matches)} customers match “{escape(query)}”. Which one did you mean? "
+            f"{len(choices)} {noun} match “{escape(query)}”. Which one did you mean? "
             "Nothing has been changed yet."
         )
     ]
-    for c in shown:
-        detail = " · ".join(escape(x) for x in (c.email, c.phone) if x)
+    for target_id, line in shown:
         blocks.append(
             _section(
-                customer_line(c) + (f"\n{detail}" if detail else ""),
+                line,
                 accessory=ButtonElement(
                     text="Choose",
-                    action_id=f"{ActionId.PICK_CUSTOMER}_{c.id}",
-                    value=RerunCommand(command=command, target_id=c.id, rest=rest[:500]).encode(),
+                    action_id=f"{ActionId.PICK}_{target_id}",
+                    value=RerunCommand(
+                        command=command, target_id=target_id, rest=rest[:500]
+                    ).encode(),
                 ),
             )
         )
-    if len(matches) > len(shown):
-        blocks.append(
-            _context(
-                f"…and {len(matches) - len(shown)} more. Use an email, phone or "
-                f'`"full name"` to narrow it down, or `/loyalty customers {escape(query)}`.'
-            )
-        )
-    return _message(f"{len(matches)} customers match “{query}”", blocks)
+    if len(choices) > len(shown):
+        blocks.append(_context(f"…and {len(choices) - len(shown)} more. {hint}"))
+    return _message(f"{len(choices)} {noun} match “{query}”", blocks)
 
 
 def customer_list(page: CustomerPage) -> Message:
@@ -372,27 +382,8 @@ def offer_card(o: Offer) -> Message:
 
 
 def offer_picker(query: str, matches: Sequence[Offer], command: str, rest: str = "") -> Message:
-    shown = matches[:MAX_PICKER]
-    blocks: list[Block] = [
-        _section(
-            f"{len(matches)} offers match “{escape(query)}”. Which one did you mean? "
-            "Nothing has been changed yet."
-        )
-    ]
-    for o in shown:
-        blocks.append(
-            _section(
-                offer_line(o),
-                accessory=ButtonElement(
-                    text="Choose",
-                    action_id=f"{ActionId.PICK_OFFER}_{o.id}",
-                    value=RerunCommand(command=command, target_id=o.id, rest=rest[:500]).encode(),
-                ),
-            )
-        )
-    if len(matches) > len(shown):
-        blocks.append(_context(f"…and {len(matches) - len(shown)} more: use the offer's id."))
-    return _message(f"{len(matches)} offers match “{query}”", blocks)
+    choices = [(o.id, offer_line(o)) for o in matches]
+    return _picker(query, "offers", choices, command, rest, "Use the offer's id.")
 
 
 # -- confirmations ---------------------------------------------------------------------

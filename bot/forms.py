@@ -55,6 +55,14 @@ class OfferFields:
     points_cost: int
     auto_claim: bool
 
+    def api_body(self) -> dict[str, str | int | bool]:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "points_cost": self.points_cost,
+            "auto_claim": self.auto_claim,
+        }
+
 
 def _text(values: dict[str, str | None], field: Field) -> str:
     return (

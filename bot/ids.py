@@ -9,8 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 
 class ActionId(StrEnum):
-    PICK_CUSTOMER = "loyalty_pick_customer"
-    PICK_OFFER = "loyalty_pick_offer"
+    PICK = "loyalty_pick_choice"  # a Choose button in a message: carries on a command
     PICK_IN_FORM = "loyalty_pick_in_form"
     CUSTOMERS_PAGE = "loyalty_customers_page"
     CUSTOMER_HISTORY = "loyalty_customer_history"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from bot.errors import (
@@ -265,13 +266,8 @@ class LoyaltyService:
     # -- customers -------------------------------------------------------------------
 
     def create_customer(self, actor: Actor, fields: CustomerFields) -> Customer:
-        try:
+        with self._failure_recorded(actor, "customer.create", "customer", None, fields.first_name):
             created = self.api.create_customer(**fields.api_body())
-        except LoyaltyAPIError as exc:
-            self._record_other(
-                actor, "customer.create", "customer", None, fields.first_name, FAILED, exc.message
-            )
-            raise
         self.index.upsert(created)
         self._record_other(
             actor, "customer.create", "customer", created.id, created.display_name, OK
@@ -282,19 +278,10 @@ class LoyaltyService:
         self, actor: Actor, customer_id: int, fields: CustomerFields, fingerprint: str
     ) -> Customer:
         current = self._unchanged_customer(customer_id, fingerprint)
-        try:
+        with self._failure_recorded(
+            actor, "customer.update", "customer", current.id, current.display_name
+        ):
             updated = self.api.update_customer(current.id, **fields.api_body())
-        except LoyaltyAPIError as exc:
-            self._record_other(
-                actor,
-                "customer.update",
-                "customer",
-                current.id,
-                current.display_name,
-                FAILED,
-                exc.message,
-            )
-            raise
         self.index.upsert(updated)
         self._record_other(
             actor, "customer.update", "customer", updated.id, updated.display_name, OK
@@ -334,24 +321,21 @@ class LoyaltyService:
         return self.api.get_offer(offer_id)
 
     def create_offer(self, actor: Actor, fields: OfferFields) -> Offer:
-        try:
-            created = self.api.create_offer(
-                name=fields.name,
-                description=fields.description,
-                points_cost=fields.points_cost,
-                auto_claim=fields.auto_claim,
-            )
-        except LoyaltyAPIError as exc:
-            self._record_other(
-                actor, "offer.create", "offer", None, fields.name, FAILED, exc.message
-            )
-            raise
+        with self._failure_recorded(actor, "offer.create", "offer", None, fields.name):
+            created = self.api.create_offer(**fields.api_body())
         self._record_other(actor, "offer.create", "offer", created.id, created.name, OK)
         return created
 
     def update_offer(
         self, actor: Actor, offer_id: int, fields: OfferFields, fingerprint: str
     ) -> Offer:
+        current = self._unchanged_offer(offer_id, fingerprint)
+        with self._failure_recorded(actor, "offer.update", "offer", offer_id, current.name):
+            updated = self.api.update_offer(offer_id, **fields.api_body())
+        self._record_other(actor, "offer.update", "offer", updated.id, updated.name, OK)
+        return updated
+
+    def _unchanged_offer(self, offer_id: int, fingerprint: str) -> Offer:
         try:
             current = self.offer(offer_id)
         except NotFound:
@@ -363,21 +347,7 @@ class LoyaltyService:
                 f"“{current.name}” was changed by someone else after this form was opened, so "
                 "nothing was saved. Close it and open it again to see the latest."
             )
-        try:
-            updated = self.api.update_offer(
-                offer_id,
-                name=fields.name,
-                description=fields.description,
-                points_cost=fields.points_cost,
-                auto_claim=fields.auto_claim,
-            )
-        except LoyaltyAPIError as exc:
-            self._record_other(
-                actor, "offer.update", "offer", offer_id, current.name, FAILED, exc.message
-            )
-            raise
-        self._record_other(actor, "offer.update", "offer", updated.id, updated.name, OK)
-        return updated
+        return current
 
     # -- deletions and cancellations, behind a confirmation -------------------------------
 
@@ -461,6 +431,17 @@ class LoyaltyService:
         self.store.finish_confirmation(token, done=True, user_id=actor.user_id)
         self._record_other(actor, pending.kind, target_type, pending.target_id, name, OK)
         return pending.kind, name, pending.target_id
+
+    @contextmanager
+    def _failure_recorded(
+        self, actor: Actor, action: str, target_type: str, target_id: int | None, name: str
+    ) -> Iterator[None]:
+        """Record a Loyalty API failure of the block in the audit log, and let it raise."""
+        try:
+            yield
+        except LoyaltyAPIError as exc:
+            self._record_other(actor, action, target_type, target_id, name, FAILED, exc.message)
+            raise
 
     def _record_other(
         self,

@@ -228,47 +228,29 @@ def points_form(context: FormContext, customer: Customer, max_points: int) -> di
 def pick_customer(
     context: FormContext, query: str, matches: Sequence[Customer], title: str
 ) -> dict[str, Any]:
-    form = Form(context.form)
-    blocks: list[Block] = [
-        SectionBlock(
-            text=MarkdownTextObject(
-                text=f"{len(matches)} customers match “{escape(query)}”. Which one?"
-            )
-        )
-    ]
-    for c in matches[:MAX_PICKS]:
-        blocks.append(
-            SectionBlock(
-                text=MarkdownTextObject(text=customer_line(c)),
-                accessory=ButtonElement(
-                    text="Choose",
-                    action_id=f"{ActionId.PICK_IN_FORM}_{c.id}",
-                    value=PickInForm(form=form, target_id=c.id).encode(),
-                ),
-            )
-        )
-    return _view(title, blocks, context=context)
+    return _pick(context, query, "customers", [(c.id, customer_line(c)) for c in matches], title)
 
 
 def pick_offer(
     context: FormContext, query: str, matches: Sequence[Offer], title: str
 ) -> dict[str, Any]:
-    form = Form(context.form)
-    blocks: list[Block] = [
-        SectionBlock(
-            text=MarkdownTextObject(
-                text=f"{len(matches)} offers match “{escape(query)}”. Which one?"
-            )
-        )
-    ]
-    for o in matches[:MAX_PICKS]:
+    return _pick(context, query, "offers", [(o.id, offer_line(o)) for o in matches], title)
+
+
+def _pick(
+    context: FormContext, query: str, noun: str, choices: Sequence[tuple[int, str]], title: str
+) -> dict[str, Any]:
+    """Several matched: one Choose button each; choosing fills this modal with the form."""
+    text = f"{len(choices)} {noun} match “{escape(query)}”. Which one?"
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=text))]
+    for target_id, line in choices[:MAX_PICKS]:
         blocks.append(
             SectionBlock(
-                text=MarkdownTextObject(text=offer_line(o)),
+                text=MarkdownTextObject(text=line),
                 accessory=ButtonElement(
                     text="Choose",
-                    action_id=f"{ActionId.PICK_IN_FORM}_{o.id}",
-                    value=PickInForm(form=form, target_id=o.id).encode(),
+                    action_id=f"{ActionId.PICK_IN_FORM}_{target_id}",
+                    value=PickInForm(form=Form(context.form), target_id=target_id).encode(),
                 ),
             )
         )

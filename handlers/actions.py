@@ -23,7 +23,7 @@ def _value(body: dict[str, Any]) -> str:
 
 
 def register(app: observing, services: Services) -> None:
-    @app.action(re.compile(f"^({ActionId.PICK_CUSTOMER}|{ActionId.PICK_OFFER})"))
+    @app.action(re.compile(f"^{ActionId.PICK}"))
     def pick(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
         choice = RerunCommand.decode(_value(body))

@@ -259,29 +259,22 @@ def register(app: observing, services: Services) -> None:
             ack(response_action="errors", errors=errors)
             return
         env = _env(services, body, client)
-        target = context.target_id
-        if target is None:
-            submit(
-                ack,
-                env,
-                context,
-                view["id"],
-                Field.FIRST_NAME,
-                lambda: env.service.create_customer(env.actor, fields),
-                lambda c: _with_text(
-                    blocks.customer_card(c), f"Customer {c.display_name} created."
-                ),
-            )
-        else:
-            submit(
-                ack,
-                env,
-                context,
-                view["id"],
-                Field.FIRST_NAME,
-                lambda: env.service.update_customer(env.actor, target, fields, context.fingerprint),
-                lambda c: _with_text(blocks.customer_card(c), f"Customer {c.display_name} saved."),
-            )
+        target, done = context.target_id, "created" if context.target_id is None else "saved"
+
+        def save() -> Any:
+            if target is None:
+                return env.service.create_customer(env.actor, fields)
+            return env.service.update_customer(env.actor, target, fields, context.fingerprint)
+
+        submit(
+            ack,
+            env,
+            context,
+            view["id"],
+            Field.FIRST_NAME,
+            save,
+            lambda c: _with_text(blocks.customer_card(c), f"Customer {c.display_name} {done}."),
+        )
 
     @app.view(Form.OFFER)
     def offer_submitted(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -294,26 +287,22 @@ def register(app: observing, services: Services) -> None:
             return
         env = _env(services, body, client)
         target = context.target_id
-        if target is None:
-            submit(
-                ack,
-                env,
-                context,
-                view["id"],
-                Field.OFFER_NAME,
-                lambda: env.service.create_offer(env.actor, fields),
-                lambda o: _with_text(blocks.offer_card(o), f"Draft offer “{o.name}” created."),
-            )
-        else:
-            submit(
-                ack,
-                env,
-                context,
-                view["id"],
-                Field.OFFER_NAME,
-                lambda: env.service.update_offer(env.actor, target, fields, context.fingerprint),
-                lambda o: _with_text(blocks.offer_card(o), f"Offer “{o.name}” saved."),
-            )
+        done = "Draft offer “{}” created." if target is None else "Offer “{}” saved."
+
+        def save() -> Any:
+            if target is None:
+                return env.service.create_offer(env.actor, fields)
+            return env.service.update_offer(env.actor, target, fields, context.fingerprint)
+
+        submit(
+            ack,
+            env,
+            context,
+            view["id"],
+            Field.OFFER_NAME,
+            save,
+            lambda o: _with_text(blocks.offer_card(o), done.format(o.name)),
+        )
 
     @app.view(Form.POINTS)
     def points_submitted(ack: Ack, body: dict[str, Any], client: WebClient) -> None:

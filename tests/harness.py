@@ -4,6 +4,8 @@ Slack Web API stand-in and the Loyalty API sandbox on loopback too."""
 from __future__ import annotations
 
 import json
+import os
+import socket
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -194,3 +196,38 @@ def running_bot(
         http = stack.enter_context(httpx.Client(timeout=30))
         yield Harness(slack, sandbox, store, config, url, http)
         store.engine.dispose()
+
+
+def process_env(slack_url: str, sandbox_url: str, tmp_path: Any, **extra: str) -> dict[str, str]:
+    """The environment for running the bot as its own process against the local fakes."""
+    return {
+        **os.environ,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack_url + "/api/",
+        "SMARTPASSES_APP_KEY": DEMO_APP_KEY,
+        "SMARTPASSES_PROGRAM_ID": str(DEMO_PROGRAM_ID),
+        "SMARTPASSES_BASE_URL": sandbox_url,
+        "LOYALTY_MANAGERS": MANAGER,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+        **extra,
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(base: str, seconds: float = 15) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            response = httpx.get(base + "/healthz")
+            assert response.status_code == 200 and response.json()["ok"] is True
+            return
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)

@@ -9,13 +9,11 @@ import os
 import re
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import httpx
 import yaml
 from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
@@ -28,7 +26,18 @@ from bot.slack_standin import SlackStandIn
 from bot.store import Store
 from bot.wsgi_server import serving
 from handlers.commands import COMMAND
-from tests.harness import BOT_TOKEN, CLERK, MANAGER, SIGNING_SECRET, USERS, make_settings, text_of
+from tests.harness import (
+    BOT_TOKEN,
+    CLERK,
+    MANAGER,
+    SIGNING_SECRET,
+    USERS,
+    free_port,
+    make_settings,
+    process_env,
+    text_of,
+    wait_healthy,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 # Every Slack Web API method the bot calls, and the bot scope it needs (None: no scope).
@@ -83,38 +92,26 @@ def test_manifest_command_and_urls_match_what_is_served() -> None:
     assert len(manifest["display_information"]["long_description"]) >= 175
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_procfile_runs_gunicorn_and_sigterm_finishes_acked_work(
     sandbox, sandbox_url, tmp_path
 ) -> None:
     procfile = dict(line.split(": ", 1) for line in (ROOT / "Procfile").read_text().splitlines())
     assert procfile["clock"] == "loyalty-bot clock"
     assert "'bot.wsgi:create()'" in procfile["web"] and "$PORT" in procfile["web"]
-    port = _free_port()
+    port = free_port()
     slack = SlackStandIn(token=BOT_TOKEN, users=USERS)
     with serving(slack) as slack_url:
         slack.base_url = slack_url
-        env = {
-            **os.environ,
-            "PORT": str(port),
-            "WEB_CONCURRENCY": "1",
-            "SLACK_BOT_TOKEN": BOT_TOKEN,
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": slack_url + "/api/",
-            "SMARTPASSES_APP_KEY": "sandbox-app-key",
-            "SMARTPASSES_PROGRAM_ID": "4886905521176576",
-            "SMARTPASSES_BASE_URL": sandbox_url,
-            "LOYALTY_MANAGERS": MANAGER,
-            "LOYALTY_LOG_FORMAT": "json",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'b.db'}",
-            "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
-        }
-        command = os.path.expandvars(procfile["web"].replace("${WEB_CONCURRENCY:-2}", "1"))
+        env = process_env(
+            slack_url,
+            sandbox_url,
+            tmp_path,
+            PORT=str(port),
+            WEB_CONCURRENCY="1",
+            LOYALTY_LOG_FORMAT="json",
+            PATH=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
+        )
+        command = procfile["web"].replace("${WEB_CONCURRENCY:-2}", "1")
         command = command.replace("$PORT", str(port))
         proc = subprocess.Popen(
             shlex.split(command),
@@ -126,12 +123,7 @@ def test_procfile_runs_gunicorn_and_sigterm_finishes_acked_work(
         )
         try:
             base = f"http://127.0.0.1:{port}"
-            for _ in range(150):
-                try:
-                    assert httpx.get(base + "/healthz").json()["ok"] is True
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.1)
+            wait_healthy(base)
             sandbox.latency = 1.0
             requests = SlackRequests(base, SIGNING_SECRET, slack)
             assert requests.command("points 1870 2", user=MANAGER, channel="C1").status_code == 200

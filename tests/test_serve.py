@@ -1,5 +1,5 @@
 """`loyalty-bot serve` as a real process: configuration from the environment, /healthz,
-and a signed slash command answered through the Slack stand-in."""
+a signed slash command answered through the Slack stand-in, and a graceful SIGTERM."""
 
 from __future__ import annotations
 
@@ -7,43 +7,30 @@ import os
 import signal
 import subprocess
 import sys
-import time
-
-import httpx
 
 from bot.slack_requests import SlackRequests
 from bot.slack_standin import SlackStandIn
 from bot.wsgi_server import serving
-from tests.harness import BOT_TOKEN, MANAGER, SIGNING_SECRET, USERS
+from tests.harness import (
+    BOT_TOKEN,
+    MANAGER,
+    SIGNING_SECRET,
+    USERS,
+    free_port,
+    process_env,
+    text_of,
+    wait_healthy,
+)
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def test_serve_end_to_end(sandbox, sandbox_url, tmp_path) -> None:
+def test_serve_answers_then_finishes_acked_work_on_sigterm(sandbox, sandbox_url, tmp_path) -> None:
     slack = SlackStandIn(token=BOT_TOKEN, users=USERS)
     with serving(slack) as slack_url:
         slack.base_url = slack_url
-        port = _free_port()
-        env = {
-            **os.environ,
-            "SLACK_BOT_TOKEN": BOT_TOKEN,
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": slack_url + "/api/",
-            "SMARTPASSES_APP_KEY": "sandbox-app-key",
-            "SMARTPASSES_PROGRAM_ID": "4886905521176576",
-            "SMARTPASSES_BASE_URL": sandbox_url,
-            "LOYALTY_MANAGERS": MANAGER,
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
-        }
+        port = free_port()
         proc = subprocess.Popen(
             [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
+            env=process_env(slack_url, sandbox_url, tmp_path),
             cwd=tmp_path,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -51,22 +38,20 @@ def test_serve_end_to_end(sandbox, sandbox_url, tmp_path) -> None:
         )
         try:
             base = f"http://127.0.0.1:{port}"
-            for _ in range(100):
-                try:
-                    health = httpx.get(base + "/healthz")
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            assert health.status_code == 200 and health.json()["ok"]
-
+            wait_healthy(base)
             requests = SlackRequests(base, SIGNING_SECRET, slack)
-            response = requests.command("points 1870 3", user=MANAGER, channel="C1")
-            assert response.status_code == 200
-            (reply,) = slack.wait_for("response_url")
-            assert "5 → *8*" in reply.args["blocks"][0]["text"]["text"]
+            assert requests.command("points 1870 3", user=MANAGER, channel="C1").status_code == 200
+            (first,) = slack.wait_for("response_url")
+            assert "5 → *8*" in text_of(first.args)
+            sandbox.latency = 1.0
+            assert requests.command("points 1870 4", user=MANAGER, channel="C1").status_code == 200
+            proc.send_signal(signal.SIGTERM)  # while that change is still under way
+            assert proc.wait(timeout=30) == 0
         finally:
-            proc.terminate()
-            output = proc.communicate(timeout=10)[0]
+            proc.kill()
+            output = proc.stdout.read()
+        second = slack.calls_to("response_url")[1]
+        assert "8 → *12*" in text_of(second.args)
         assert BOT_TOKEN not in output and SIGNING_SECRET not in output
 
 
@@ -89,46 +74,3 @@ def test_serve_without_slack_settings_says_what_is_missing(tmp_path) -> None:
         "loyalty-bot: SLACK_BOT_TOKEN is not set: put the bot token from your Slack app's "
         "OAuth & Permissions page there (it starts with xoxb-)."
     )
-
-
-def test_serve_finishes_acked_work_on_sigterm(sandbox, sandbox_url, tmp_path) -> None:
-    slack = SlackStandIn(token=BOT_TOKEN, users=USERS)
-    with serving(slack) as slack_url:
-        slack.base_url = slack_url
-        port = _free_port()
-        env = {
-            **os.environ,
-            "SLACK_BOT_TOKEN": BOT_TOKEN,
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": slack_url + "/api/",
-            "SMARTPASSES_APP_KEY": "sandbox-app-key",
-            "SMARTPASSES_PROGRAM_ID": "4886905521176576",
-            "SMARTPASSES_BASE_URL": sandbox_url,
-            "LOYALTY_MANAGERS": MANAGER,
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
-        }
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            cwd=tmp_path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        try:
-            base = f"http://127.0.0.1:{port}"
-            for _ in range(100):
-                try:
-                    httpx.get(base + "/healthz")
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            sandbox.latency = 1.0
-            requests = SlackRequests(base, SIGNING_SECRET, slack)
-            assert requests.command("points 1870 4", user=MANAGER, channel="C1").status_code == 200
-            proc.send_signal(signal.SIGTERM)
-            assert proc.wait(timeout=30) == 0
-        finally:
-            proc.kill()
-        (reply,) = slack.calls_to("response_url")
-        assert "5 → *9*" in reply.args["blocks"][0]["text"]["text"]
