@@ -7,6 +7,7 @@ import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
 from bot.errors import (
     AlreadyDone,
@@ -46,6 +47,7 @@ CONFIRMABLE = {
     OFFER_DELETE: "delete offers",
     OFFER_CANCEL: "cancel offers",
 }
+_Editable = TypeVar("_Editable", Customer, Offer)
 _ACTION_FOR = {Op.ADD: POINTS_ADD, Op.DEDUCT: POINTS_DEDUCT, Op.SET: POINTS_SET}
 
 
@@ -277,7 +279,9 @@ class LoyaltyService:
     def update_customer(
         self, actor: Actor, customer_id: int, fields: CustomerFields, fingerprint: str
     ) -> Customer:
-        current = self._unchanged_customer(customer_id, fingerprint)
+        current = self._unchanged(
+            lambda: self.customer(customer_id), "customer", lambda c: c.display_name, fingerprint
+        )
         with self._failure_recorded(
             actor, "customer.update", "customer", current.id, current.display_name
         ):
@@ -288,17 +292,24 @@ class LoyaltyService:
         )
         return updated
 
-    def _unchanged_customer(self, customer_id: int, fingerprint: str) -> Customer:
+    def _unchanged(
+        self,
+        read: Callable[[], _Editable],
+        noun: str,
+        name: Callable[[_Editable], str],
+        fingerprint: str,
+    ) -> _Editable:
+        """The record as it is now, if it is what the form showed; else StaleForm."""
         try:
-            current = self.customer(customer_id)
+            current = read()
         except NotFound:
             raise StaleForm(
-                "This customer was deleted after the form was opened, so nothing was saved."
+                f"This {noun} was deleted after the form was opened, so nothing was saved."
             ) from None
         if fingerprint and current.fingerprint() != fingerprint:
             raise StaleForm(
-                f"{current.display_name} was changed by someone else after this form was "
-                "opened, so nothing was saved. Close it and open it again to see the latest."
+                f"{name(current)} was changed by someone else after this form was opened, so "
+                "nothing was saved. Close it and open it again to see the latest."
             )
         return current
 
@@ -329,25 +340,13 @@ class LoyaltyService:
     def update_offer(
         self, actor: Actor, offer_id: int, fields: OfferFields, fingerprint: str
     ) -> Offer:
-        current = self._unchanged_offer(offer_id, fingerprint)
+        current = self._unchanged(
+            lambda: self.offer(offer_id), "offer", lambda o: f"“{o.name}”", fingerprint
+        )
         with self._failure_recorded(actor, "offer.update", "offer", offer_id, current.name):
             updated = self.api.update_offer(offer_id, **fields.api_body())
         self._record_other(actor, "offer.update", "offer", updated.id, updated.name, OK)
         return updated
-
-    def _unchanged_offer(self, offer_id: int, fingerprint: str) -> Offer:
-        try:
-            current = self.offer(offer_id)
-        except NotFound:
-            raise StaleForm(
-                "This offer was deleted after the form was opened, so nothing was saved."
-            ) from None
-        if fingerprint and current.fingerprint() != fingerprint:
-            raise StaleForm(
-                f"“{current.name}” was changed by someone else after this form was opened, so "
-                "nothing was saved. Close it and open it again to see the latest."
-            )
-        return current
 
     # -- deletions and cancellations, behind a confirmation -------------------------------
 

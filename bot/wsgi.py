@@ -20,7 +20,7 @@ def create() -> WSGIApplication:
     try:
         settings = load_settings()
     except ConfigError as exc:
-        print(f"loyalty-bot: {exc.message}", file=sys.stderr, flush=True)
+        sys.stderr.write(f"loyalty-bot: {exc.message}\n")
         raise SystemExit(4) from None  # gunicorn: stop, do not restart the worker in a loop
     configure_logging(
         json_format=settings.loyalty_log_format == "json", secrets=secrets_of(settings)
