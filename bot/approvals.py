@@ -73,7 +73,7 @@ class PublicationApprovals:
                 f"“{offer.name}” is {offer.status}: only Draft offers can be published."
             )
         for waiting in self.store.open_approvals(offer.id):
-            if waiting.fingerprint == offer.fingerprint() and waiting.message_ts:
+            if waiting.fingerprint == offer.content_hash() and waiting.message_ts:
                 raise AlreadyRequested(waiting)
         approval = self.store.add_approval(
             offer_id=offer.id,
@@ -81,7 +81,7 @@ class PublicationApprovals:
             description=offer.description,
             points_cost=offer.points_cost,
             auto_claim=offer.auto_claim,
-            fingerprint=offer.fingerprint(),
+            fingerprint=offer.content_hash(),
             team_id=actor.team_id,
             requested_by=actor.user_id,
         )
@@ -152,7 +152,7 @@ class PublicationApprovals:
                 STALE,
                 f"The offer is now {offer.status}, so there is nothing to approve.",
             )
-        if offer.fingerprint() != approval.fingerprint:
+        if offer.content_hash() != approval.fingerprint:
             return self._finish(
                 actor,
                 approval,

@@ -49,7 +49,7 @@ class Customer:
     def display_name(self) -> str:
         return self.human_name or self.full_name or f"Anónimo #{self.id}"
 
-    def fingerprint(self) -> str:
+    def content_hash(self) -> str:
         """Changes when any field a form edits changes (points are not in the form)."""
         return _digest(self.first_name, self.last_name, self.email, self.phone)
 
@@ -90,7 +90,7 @@ class Offer:
     def is_published(self) -> bool:
         return self.status_key == PUBLISHED
 
-    def fingerprint(self) -> str:
+    def content_hash(self) -> str:
         return _digest(self.name, self.description, self.points_cost, self.auto_claim, self.status)
 
     @property

@@ -306,7 +306,7 @@ class LoyaltyService:
             raise StaleForm(
                 f"This {noun} was deleted after the form was opened, so nothing was saved."
             ) from None
-        if fingerprint and current.fingerprint() != fingerprint:
+        if fingerprint and current.content_hash() != fingerprint:
             raise StaleForm(
                 f"{name(current)} was changed by someone else after this form was opened, so "
                 "nothing was saved. Close it and open it again to see the latest."

@@ -71,7 +71,7 @@ def _context(
 def customer_form_for(env: Env, form: Form, customer_id: int) -> dict[str, Any]:
     """The filled form for one customer (fresh read)."""
     customer = env.service.customer(customer_id)
-    context = _context(env, form, customer.id, customer.fingerprint())
+    context = _context(env, form, customer.id, customer.content_hash())
     if form is Form.POINTS:
         env.services.roles.require_manager(env.user_id, "change points", team_id=env.team_id)
         return views.points_form(context, customer, env.settings.loyalty_max_points)
@@ -80,7 +80,7 @@ def customer_form_for(env: Env, form: Form, customer_id: int) -> dict[str, Any]:
 
 def offer_form_for(env: Env, offer_id: int) -> dict[str, Any]:
     offer = env.service.offer(offer_id)
-    return views.offer_form(_context(env, Form.OFFER, offer.id, offer.fingerprint()), offer)
+    return views.offer_form(_context(env, Form.OFFER, offer.id, offer.content_hash()), offer)
 
 
 def open_customer_form(env: Env, form: Form, reference: str) -> None:

@@ -64,7 +64,7 @@ def post_summary(
         response = client.chat_postMessage(
             channel=channel, **blocks.summary_message(summary, settings.tz).kwargs()
         )
-    except Exception:
+    except Exception:  # any failure: free the day for a retry, then re-raise
         if claimed:
             store.release_summary_post(day, channel)  # let a later attempt post it
         raise
