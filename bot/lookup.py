@@ -102,6 +102,7 @@ class _Tables:
         self.by_name: dict[str, _Ids] = {}
         self.by_token: dict[str, _Ids] = {}
         self._sorted_tokens: list[str] | None = None
+        self._sorted_all: list[Customer] | None = None
         for customer in customers:
             self.add(customer)
 
@@ -120,6 +121,7 @@ class _Tables:
 
     def add(self, customer: Customer) -> None:
         self.by_id[customer.id] = customer
+        self._sorted_all = None
         for table, key in self._keys(customer):
             if _put(table, key, customer.id) and table is self.by_token:
                 self._sorted_tokens = None
@@ -128,6 +130,7 @@ class _Tables:
         old = self.by_id.pop(customer_id, None)
         if old is None:
             return
+        self._sorted_all = None
         for table, key in self._keys(old):
             if _discard(table, key, customer_id) and table is self.by_token:
                 self._sorted_tokens = None
@@ -139,6 +142,12 @@ class _Tables:
         start = bisect.bisect_left(tokens, prefix)
         end = bisect.bisect_left(tokens, prefix + "\U0010ffff")
         return tokens[start:end]
+
+    def all_sorted(self) -> list[Customer]:
+        """Every customer by name; kept until the next change (the list command pages it)."""
+        if self._sorted_all is None:
+            self._sorted_all = self.customers(self.by_id)
+        return self._sorted_all
 
     def customers(self, ids: Iterable[int]) -> list[Customer]:
         found = [self.by_id[i] for i in ids if i in self.by_id]
@@ -188,8 +197,7 @@ class CustomerIndex:
         self._loaded_at = float("-inf")
 
     def all(self) -> list[Customer]:
-        tables = self._current()
-        return tables.customers(tables.by_id)
+        return self._current().all_sorted()
 
     # -- the bot's own writes ----------------------------------------------
 
