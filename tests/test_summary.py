@@ -259,3 +259,44 @@ def test_cli_prints_and_posts_once(sandbox_url, slack, tmp_path) -> None:
         "'not_in_channel' (invite the bot to that channel)"
     )
     assert len(slack.calls_to("chat.postMessage")) == 2
+
+
+def test_clock_posts_a_missed_summary_once_on_start(client, store, slack, monkeypatch) -> None:
+    from handlers import summary as clock
+
+    started: list[bool] = []
+    monkeypatch.setattr(clock.BlockingScheduler, "start", lambda self: started.append(True))
+    settings = _settings(loyalty_summary_channel="CSUM", loyalty_summary_time="00:00")
+    web = WebClient(token=BOT_TOKEN, base_url=slack.base_url + "/api/")
+    clock.run_clock(web, client, store, settings)  # it is past 00:00: today's was missed
+    clock.run_clock(web, client, store, settings)  # a restart the same day
+    assert started == [True, True]
+    assert len(slack.calls_to("chat.postMessage")) == 1
+
+
+def test_check_command_reaches_the_api(sandbox_url, tmp_path) -> None:
+    env = {
+        **os.environ,
+        "SMARTPASSES_APP_KEY": "sandbox-app-key",
+        "SMARTPASSES_PROGRAM_ID": str(DEMO_PROGRAM_ID),
+        "SMARTPASSES_BASE_URL": sandbox_url,
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "check"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0 and "OK: 6 customers, 2 offers" in result.stdout
+    env["SMARTPASSES_APP_KEY"] = "wrong"
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "check"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1 and "refused the App Key" in result.stderr
