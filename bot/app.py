@@ -12,6 +12,7 @@ from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.approvals import PublicationApprovals
 from bot.errors import ConfigError
@@ -97,9 +98,12 @@ def slack_client(settings: Settings) -> WebClient:
             "SLACK_BOT_TOKEN is not set: put the bot token from your Slack app's OAuth & "
             "Permissions page there (it starts with xoxb-)."
         )
-    return WebClient(
+    client = WebClient(
         token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url
     )
+    # Slack's 429s say how long to wait: wait that long and try again, twice at most.
+    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
+    return client
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ Built by `load_settings()` in `main()`/`create_app()`, never at import time.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -14,6 +15,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigError
 
+_USER_ID = re.compile(r"[UW][A-Z0-9]+")
+_CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]+")
 DEFAULT_SMARTPASSES_BASE_URL = "https://pass.smartpasses.io/api/v1/loyalty/"
 
 
@@ -48,19 +51,27 @@ class Settings(BaseSettings):
     )
     loyalty_managers: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
-        description="comma-separated Slack user ids with the manager role, e.g. U012AB,U034CD",
+        description="comma-separated Slack user ids (not names) with the manager role, e.g. "
+        "U012AB34,U056CD78 (in Slack: a person's profile → ⋮ → Copy member ID)",
     )
     loyalty_manager_group: str | None = Field(
-        None, description="a Slack user group id (starts with S) whose members are managers"
+        None,
+        description="the id of a Slack user group whose members are managers, e.g. S0123ABCD",
     )
     loyalty_approvals_channel: str | None = Field(
-        None, description="the channel id where offer publication requests are posted"
+        None,
+        description="the id of the channel for publication requests, e.g. C0123ABCD (in "
+        "Slack: the channel's name → About → Channel ID), not its #name",
     )
     loyalty_summary_channel: str | None = Field(
-        None, description="the channel id for the daily summary"
+        None,
+        description="the id of the channel for the daily summary, e.g. C0123ABCD (in Slack: "
+        "the channel's name → About → Channel ID), not its #name",
     )
     loyalty_audit_channel: str | None = Field(
-        None, description="a channel id where every change is announced"
+        None,
+        description="the id of a channel where every change is announced, e.g. C0123ABCD "
+        "(in Slack: the channel's name → About → Channel ID), not its #name",
     )
     loyalty_summary_time: dt.time = Field(
         dt.time(9, 0), description="the local time of the daily summary as HH:MM, e.g. 09:00"
@@ -91,6 +102,30 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("loyalty_managers")
+    @classmethod
+    def _user_ids(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if not _USER_ID.fullmatch(item):
+                raise ValueError(f"{item!r} is not a Slack user id")
+        return value
+
+    @field_validator(
+        "loyalty_approvals_channel", "loyalty_summary_channel", "loyalty_audit_channel"
+    )
+    @classmethod
+    def _channel_id(cls, value: str | None) -> str | None:
+        if value is not None and not _CHANNEL_ID.fullmatch(value.strip()):
+            raise ValueError(f"{value!r} is not a channel id")
+        return value.strip() if value else None
+
+    @field_validator("loyalty_manager_group")
+    @classmethod
+    def _group_id(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"S[A-Z0-9]+", value.strip()):
+            raise ValueError(f"{value!r} is not a user group id")
+        return value.strip() if value else None
 
     @field_validator("loyalty_summary_time", mode="before")
     @classmethod

@@ -69,6 +69,7 @@ class SlackStandIn:
         self.views: dict[str, dict[str, Any]] = {}
         self.home_tabs: dict[str, Any] = {}
         self.failing: dict[str, str] = {}  # method -> error to answer with
+        self.rate_limited: dict[str, int] = {}  # method -> how many HTTP 429s to answer first
         self._ids = itertools.count(1)
         self._cond = threading.Condition()
 
@@ -121,6 +122,14 @@ class SlackStandIn:
         token = auth.removeprefix("Bearer ").strip() or args.pop("token", "")
         if token != self.token:
             return _reply(start_response, {"ok": False, "error": "invalid_auth"})
+        if self.rate_limited.get(method):
+            self.rate_limited[method] -= 1
+            self._record(method + " (429)", args)
+            start_response(
+                "429 Too Many Requests",
+                [("Retry-After", "1"), ("Content-Type", "application/json")],
+            )
+            return [json.dumps({"ok": False, "error": "ratelimited"}).encode()]
         self._record(method, args)
         if method in self.failing:
             return _reply(start_response, {"ok": False, "error": self.failing[method]})

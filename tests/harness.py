@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from slack_sdk import WebClient
 
-from bot.app import create_app, web_app
+from bot.app import create_app, slack_client, web_app
 from bot.loyalty_api import LoyaltyClient
 from bot.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID, SandboxApp
 from bot.settings import Settings
@@ -190,7 +189,7 @@ def running_bot(
         config = make_settings(sandbox_url, slack_url, database_url, **settings)
         store = Store.from_url(config.database_url)
         loyalty = stack.enter_context(LoyaltyClient.from_settings(config, sleep=lambda s: None))
-        client = WebClient(token=BOT_TOKEN, base_url=config.slack_api_url)
+        client = slack_client(config)  # the real one, with its retry handlers
         app = create_app(config, client=client, loyalty=loyalty, store=store)
         url = stack.enter_context(serving(web_app(app)))
         http = stack.enter_context(httpx.Client(timeout=30))

@@ -407,3 +407,13 @@ def test_audit_channel_gets_each_successful_change(bot_with) -> None:
     bot.reply()
     time.sleep(0.2)
     assert len(bot.slack.calls_to("chat.postMessage")) == 1  # refused: not announced
+
+
+def test_slack_rate_limit_is_waited_out(bot_with) -> None:
+    bot = bot_with(loyalty_audit_channel="CAUDIT")
+    bot.slack.rate_limited["chat.postMessage"] = 1
+    bot.command("points 1870 1")
+    bot.reply()
+    (post,) = bot.wait("chat.postMessage", timeout=10)
+    assert post.args["channel"] == "CAUDIT"
+    assert len(bot.slack.calls_to("chat.postMessage (429)")) == 1

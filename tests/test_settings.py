@@ -86,3 +86,19 @@ def test_cli_prints_one_line_not_a_traceback(tmp_path) -> None:
     assert result.stderr.strip().count("\n") == 0
     assert "SMARTPASSES_APP_KEY is not set" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("LOYALTY_SUMMARY_CHANNEL", "#general"),
+        ("LOYALTY_MANAGERS", "U012AB,marta"),
+        ("LOYALTY_MANAGER_GROUP", "@managers"),
+    ],
+)
+def test_names_where_ids_are_needed_are_refused(monkeypatch, variable, value) -> None:
+    for name, default in REQUIRED.items():
+        monkeypatch.setenv(name, default)
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError, match=rf"^{variable} is not valid: put .*id"):
+        load_settings()
