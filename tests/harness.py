@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -230,3 +231,18 @@ def wait_healthy(base: str, seconds: float = 15) -> None:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
+
+
+@contextmanager
+def bot_process(argv: list[str], env: dict[str, str], cwd: Any, base: str) -> Iterator[Any]:
+    """Run the bot as its own process until healthy; afterwards `.output` holds what it
+    printed. A test may stop it itself (SIGTERM) and check the exit code."""
+    proc = subprocess.Popen(
+        argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        wait_healthy(base)
+        yield proc
+    finally:
+        proc.kill()
+        proc.output = proc.stdout.read()

@@ -32,11 +32,11 @@ from tests.harness import (
     MANAGER,
     SIGNING_SECRET,
     USERS,
+    bot_process,
     free_port,
     make_settings,
     process_env,
     text_of,
-    wait_healthy,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -113,25 +113,14 @@ def test_procfile_runs_gunicorn_and_sigterm_finishes_acked_work(
         )
         command = procfile["web"].replace("${WEB_CONCURRENCY:-2}", "1")
         command = command.replace("$PORT", str(port))
-        proc = subprocess.Popen(
-            shlex.split(command),
-            env=env,
-            cwd=tmp_path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        try:
-            base = f"http://127.0.0.1:{port}"
-            wait_healthy(base)
+        base = f"http://127.0.0.1:{port}"
+        with bot_process(shlex.split(command), env, tmp_path, base) as proc:
             sandbox.latency = 1.0
             requests = SlackRequests(base, SIGNING_SECRET, slack)
             assert requests.command("points 1870 2", user=MANAGER, channel="C1").status_code == 200
             proc.send_signal(signal.SIGTERM)  # while the points change is still under way
             assert proc.wait(timeout=30) == 0
-        finally:
-            proc.kill()
-            output = proc.stdout.read()
+        output = proc.output
         (reply,) = slack.calls_to("response_url")
         assert "5 → *7*" in text_of(reply.args)
         request_lines = [

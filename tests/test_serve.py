@@ -16,10 +16,10 @@ from tests.harness import (
     MANAGER,
     SIGNING_SECRET,
     USERS,
+    bot_process,
     free_port,
     process_env,
     text_of,
-    wait_healthy,
 )
 
 
@@ -28,17 +28,10 @@ def test_serve_answers_then_finishes_acked_work_on_sigterm(sandbox, sandbox_url,
     with serving(slack) as slack_url:
         slack.base_url = slack_url
         port = free_port()
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=process_env(slack_url, sandbox_url, tmp_path),
-            cwd=tmp_path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        try:
-            base = f"http://127.0.0.1:{port}"
-            wait_healthy(base)
+        base = f"http://127.0.0.1:{port}"
+        argv = [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)]
+        env = process_env(slack_url, sandbox_url, tmp_path)
+        with bot_process(argv, env, tmp_path, base) as proc:
             requests = SlackRequests(base, SIGNING_SECRET, slack)
             assert requests.command("points 1870 3", user=MANAGER, channel="C1").status_code == 200
             (first,) = slack.wait_for("response_url")
@@ -47,9 +40,7 @@ def test_serve_answers_then_finishes_acked_work_on_sigterm(sandbox, sandbox_url,
             assert requests.command("points 1870 4", user=MANAGER, channel="C1").status_code == 200
             proc.send_signal(signal.SIGTERM)  # while that change is still under way
             assert proc.wait(timeout=30) == 0
-        finally:
-            proc.kill()
-            output = proc.stdout.read()
+        output = proc.output
         second = slack.calls_to("response_url")[1]
         assert "8 → *12*" in text_of(second.args)
         assert BOT_TOKEN not in output and SIGNING_SECRET not in output
