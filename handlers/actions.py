@@ -30,7 +30,7 @@ def register(app: observing, services: Services) -> None:
         env = env_from_body(services, body, client, respond, replace_original=True)
         # The same operation, now with exactly one target; roles are checked again inside.
         args = [f"#{choice.target_id}", *tokenize(choice.rest)]
-        services.defer(lambda: run_subcommand(env, choice.command, args), body, client, respond)
+        run_subcommand(env, choice.command, args, body)
 
     @app.action(re.compile(f"^{ActionId.CUSTOMERS_PAGE}"))
     def customers_page(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:

@@ -35,6 +35,8 @@ class Subcommand:
     # Checks what was typed, with no I/O, before the ack; raises InvalidInput.
     check: Callable[[Env, list[str]], None] | None = None
     aliases: tuple[str, ...] = ()
+    # True when these arguments open a modal (which needs the request's fresh trigger_id).
+    opens_form: Callable[[list[str]], bool] = lambda args: False
 
 
 # -- the subcommands ------------------------------------------------------------
@@ -96,6 +98,10 @@ def _check_customer(env: Env, args: list[str]) -> None:
         raise InvalidInput(
             f"Which customer? Usage: `/loyalty customer {args[0].lower()} <customer>`."
         )
+
+
+def _opens_record_form(args: list[str]) -> bool:
+    return bool(args) and args[0].lower() in ("new", "edit")
 
 
 def resolve_offer(env: Env, reference: str, command: str) -> Offer | None:
@@ -193,6 +199,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         ("points juan@example.com 10 birthday", "points @maria -5", 'points "Ana García" =25'),
         _points,
         _check_points,
+        opens_form=lambda args: split_reference(args)[1] is None,
     ),
     Subcommand(
         "points",
@@ -201,6 +208,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         ("points 1870",),
         _points,
         _check_points,
+        opens_form=lambda args: split_reference(args)[1] is None,
     ),
     Subcommand(
         "customer",
@@ -209,6 +217,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         ("customer +52 999 411 6533", "customer 1870"),
         _customer,
         _check_customer,
+        opens_form=lambda args: _opens_record_form(args),
     ),
     Subcommand(
         "customer",
@@ -217,6 +226,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         ("customer new", "customer edit juan@example.com"),
         _customer,
         _check_customer,
+        opens_form=lambda args: _opens_record_form(args),
     ),
     Subcommand(
         "customers",
@@ -233,6 +243,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         ("offer Café Gratis", "offer 5001"),
         _offer,
         _check_offer,
+        opens_form=lambda args: _opens_record_form(args),
     ),
     Subcommand(
         "offer",
@@ -242,6 +253,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         ("offer new", "offer cancel Café Gratis"),
         _offer,
         _check_offer,
+        opens_form=lambda args: _opens_record_form(args),
     ),
     Subcommand(
         "offer",
@@ -251,6 +263,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         ("offer publish Pan dulce",),
         _offer,
         _check_offer,
+        opens_form=lambda args: _opens_record_form(args),
     ),
     Subcommand(
         "approvals",
@@ -309,10 +322,17 @@ def help_message(intro: str = "") -> blocks.Message:
     return blocks.help_message([(s.usage, s.summary, s.examples) for s in SUBCOMMANDS], intro)
 
 
-def run_subcommand(env: Env, command: str, args: list[str]) -> None:
-    """`command` may carry words of its own: ("offer cancel", ["#5001"])."""
+def run_subcommand(env: Env, command: str, args: list[str], body: dict[str, Any]) -> None:
+    """Run after the ack. `command` may carry words of its own: ("offer cancel", ["#5001"]).
+
+    The API work goes to the work pool; a subcommand that opens a form runs right here
+    instead, because the trigger_id it needs expires about 3 s after the click."""
     name, *leading = command.split()
-    _BY_NAME[name].run(env, [*leading, *args])
+    subcommand, full = _BY_NAME[name], [*leading, *args]
+    if subcommand.opens_form(full):
+        subcommand.run(env, full)
+    else:
+        env.services.defer(lambda: subcommand.run(env, full), body, env.client, env.respond)
 
 
 # -- registration --------------------------------------------------------------
@@ -337,4 +357,4 @@ def register(app: observing, services: Services) -> None:
                 ack(response_type="ephemeral", text=exc.message)
                 return
         ack()
-        services.defer(lambda: subcommand.run(env, args), body, client, respond)
+        run_subcommand(env, name, args, body)

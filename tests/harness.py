@@ -178,6 +178,7 @@ def running_bot(
     sandbox_url: str,
     database_url: str,
     slack: SlackStandIn | None = None,
+    work: Any = None,
     **settings: Any,
 ) -> Iterator[Harness]:
     """A whole bot; pass the `slack` of an earlier one to play a restart of the same app."""
@@ -191,7 +192,7 @@ def running_bot(
         store = Store.from_url(config.database_url)
         loyalty = stack.enter_context(LoyaltyClient.from_settings(config, sleep=lambda s: None))
         client = slack_client(config)  # the real one, with its retry handlers
-        app = create_app(config, client=client, loyalty=loyalty, store=store)
+        app = create_app(config, client=client, loyalty=loyalty, store=store, work=work)
         url = stack.enter_context(serving(web_app(app)))
         http = stack.enter_context(httpx.Client(timeout=30))
         yield Harness(slack, sandbox, store, config, url, http)

@@ -362,3 +362,27 @@ def test_offer_reference_ambiguity_offers_choices(bot) -> None:
     doble = next(b for b in picker["blocks"] if "Café Doble" in b["text"]["text"])["accessory"]
     bot.click(doble)
     assert "deletes the draft offer *Café Doble*" in text_of(bot.reply())
+
+
+def test_forms_open_even_when_the_work_pool_is_busy(sandbox, sandbox_url, sqlite_url) -> None:
+    """A trigger_id lasts ~3 s: opening a form must not wait behind other API work."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.harness import running_bot
+
+    release = threading.Event()
+    pool = ThreadPoolExecutor(1)
+    pool.submit(release.wait)  # the only worker is stuck behind a slow job
+    try:
+        with running_bot(sandbox, sandbox_url, sqlite_url, work=pool) as bot:
+            bot.command("customer new")
+            assert bot.slack.wait_for("views.open", timeout=3)
+            bot.command("points 1870")
+            opened = bot.slack.wait_for("views.open", count=2, timeout=3)
+            assert "Change points" in json.dumps(opened[1].args["view"])
+            release.set()  # then the loading forms get filled in
+            pool.shutdown(wait=True)
+            assert bot.slack.views[max(bot.slack.views)]["callback_id"] == "loyalty_points_form"
+    finally:
+        release.set()
+        pool.shutdown()
