@@ -381,7 +381,7 @@ def test_forms_open_even_when_the_work_pool_is_busy(sandbox, sandbox_url, sqlite
             opened = bot.slack.wait_for("views.open", count=2, timeout=3)
             assert "Change points" in json.dumps(opened[1].args["view"])
             release.set()  # then the loading form gets filled in
-            view_id, last = bot.opened_view()  # waits while it is still loading
+            _, last = bot.opened_view()  # waits while it is still loading
             assert last["callback_id"] == "loyalty_points_form", last
     finally:
         release.set()
