@@ -15,7 +15,6 @@ from bot.errors import AlreadyDone, ChangeRefused, InvalidInput, LoyaltyAPIError
 from bot.loyalty_api import LoyaltyClient
 from bot.models import Offer
 from bot.roles import Roles
-from bot.service import Actor
 from bot.store import (
     FAILED,
     FAILED_STATE,
@@ -26,6 +25,7 @@ from bot.store import (
     REFUSED,
     REJECTED,
     STALE,
+    Actor,
     Approval,
     Store,
     utcnow,
@@ -228,9 +228,8 @@ class PublicationApprovals:
     def _audit(
         self, actor: Actor, action: str, approval: Approval, outcome: str, detail: str = ""
     ) -> None:
-        self.store.record(
-            user_id=actor.user_id,
-            team_id=actor.team_id,
+        self.store.record_by(
+            actor,
             action=action,
             outcome=outcome,
             target_type="offer",

@@ -34,6 +34,7 @@ from bot.store import (
     POINTS_UNDO,
     REFUSED,
     UNKNOWN,
+    Actor,
     AuditEntry,
     Store,
     utcnow,
@@ -49,12 +50,6 @@ CONFIRMABLE = {
 }
 _Editable = TypeVar("_Editable", Customer, Offer)
 _ACTION_FOR = {Op.ADD: POINTS_ADD, Op.DEDUCT: POINTS_DEDUCT, Op.SET: POINTS_SET}
-
-
-@dataclass(frozen=True)
-class Actor:
-    user_id: str
-    team_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -452,9 +447,8 @@ class LoyaltyService:
         outcome: str,
         detail: str = "",
     ) -> int:
-        return self.store.record(
-            user_id=actor.user_id,
-            team_id=actor.team_id,
+        return self.store.record_by(
+            actor,
             action=action,
             outcome=outcome,
             target_type=target_type,
@@ -474,9 +468,8 @@ class LoyaltyService:
         reason: str,
         detail: str,
     ) -> int:
-        return self.store.record(
-            user_id=actor.user_id,
-            team_id=actor.team_id,
+        return self.store.record_by(
+            actor,
             action=action,
             outcome=outcome,
             target_type="customer",

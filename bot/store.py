@@ -150,6 +150,14 @@ POINTS_ACTIONS = (POINTS_ADD, POINTS_DEDUCT, POINTS_SET, POINTS_UNDO)
 OK, FAILED, UNKNOWN, REFUSED = "ok", "failed", "unknown", "refused"
 
 
+@dataclass(frozen=True)
+class Actor:
+    """Who did something: the Slack user and workspace every audit entry names."""
+
+    user_id: str
+    team_id: str = ""
+
+
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -348,6 +356,10 @@ class Store:
                 )
             )
             return int(result.inserted_primary_key[0])
+
+    def record_by(self, actor: Actor, **entry: Any) -> int:
+        """`record` for what an actor did (the other columns by name)."""
+        return self.record(user_id=actor.user_id, team_id=actor.team_id, **entry)
 
     def entries(
         self,

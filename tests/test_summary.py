@@ -275,28 +275,23 @@ def test_clock_posts_a_missed_summary_once_on_start(client, store, slack, monkey
 
 
 def test_check_command_reaches_the_api(sandbox_url, tmp_path) -> None:
-    env = {
-        **os.environ,
-        "SMARTPASSES_APP_KEY": "sandbox-app-key",
-        "SMARTPASSES_PROGRAM_ID": str(DEMO_PROGRAM_ID),
-        "SMARTPASSES_BASE_URL": sandbox_url,
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "check"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    def check(app_key: str) -> subprocess.CompletedProcess:
+        env = {
+            **os.environ,
+            "SMARTPASSES_APP_KEY": app_key,
+            "SMARTPASSES_PROGRAM_ID": str(DEMO_PROGRAM_ID),
+            "SMARTPASSES_BASE_URL": sandbox_url,
+        }
+        return subprocess.run(
+            [sys.executable, "-m", "bot", "check"],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    result = check("sandbox-app-key")
     assert result.returncode == 0 and "OK: 6 customers, 2 offers" in result.stdout
-    env["SMARTPASSES_APP_KEY"] = "wrong"
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "check"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = check("wrong")
     assert result.returncode == 1 and "refused the App Key" in result.stderr
