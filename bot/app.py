@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
@@ -16,7 +17,10 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.approvals import PublicationApprovals
 from bot.errors import ConfigError
+from bot.ledger import Ledger
+from bot.locks import locks_for
 from bot.loyalty_api import LoyaltyClient
+from bot.reconcile import reconcile_quietly
 from bot.roles import Roles
 from bot.service import LoyaltyService
 from bot.settings import Settings
@@ -28,6 +32,8 @@ log = logging.getLogger(__name__)
 # the work pool, so a slow API never keeps a new request from its ack within 3 seconds.
 LISTENER_THREADS = 32
 WORK_THREADS = 100
+# Every serving process settles entries left pending at start, then this often.
+RECONCILE_EVERY_SECONDS = 300.0
 
 
 def group_members_via(client: WebClient) -> Any:
@@ -43,6 +49,7 @@ def create_app(
     client: WebClient,
     loyalty: LoyaltyClient,
     store: Store,
+    ledger: Ledger | None = None,
     roles: Roles | None = None,
     work: Executor | None = None,
     socket_mode: bool = False,
@@ -73,17 +80,19 @@ def create_app(
         group_members=group_members_via(client),
         store=store,
     )
+    ledger = ledger or Ledger(store, locks_for(store.engine))
     service = LoyaltyService(
         loyalty,
         store,
         roles,
+        ledger=ledger,
         max_points=settings.loyalty_max_points,
         undo_minutes=settings.loyalty_undo_minutes,
         lookup_ttl=settings.loyalty_lookup_ttl,
     )
     work = work or ThreadPoolExecutor(WORK_THREADS, thread_name_prefix="work")
     approvals = PublicationApprovals(
-        loyalty, store, roles, allow_self_approval=settings.loyalty_allow_self_approval
+        loyalty, store, roles, ledger, allow_self_approval=settings.loyalty_allow_self_approval
     )
     services = Services(
         settings=settings, service=service, roles=roles, work=work, approvals=approvals
@@ -106,7 +115,7 @@ def slack_client(settings: Settings) -> WebClient:
     return client
 
 
-@dataclass(frozen=True)
+@dataclass
 class Running:
     """The real parts built from settings, kept so a shutdown can finish in-flight work."""
 
@@ -114,9 +123,24 @@ class Running:
     store: Store
     loyalty: LoyaltyClient
     work: ThreadPoolExecutor
+    ledger: Ledger
+    stopping: threading.Event = field(default_factory=threading.Event)
+
+    def start_reconciling(self, every: float = RECONCILE_EVERY_SECONDS) -> None:
+        """Settle entries left pending (by a process that stopped mid-change) now, in the
+        background, and every `every` seconds after."""
+
+        def sweep() -> None:
+            while True:
+                reconcile_quietly(self.loyalty, self.store, self.ledger.locks)
+                if self.stopping.wait(every):
+                    return
+
+        threading.Thread(target=sweep, name="reconcile", daemon=True).start()
 
     def shutdown(self) -> None:
         """Wait for the work already acked (replies, API calls), then close connections."""
+        self.stopping.set()
         self.work.shutdown(wait=True)
         self.loyalty.close()
         self.store.engine.dispose()
@@ -127,15 +151,19 @@ def build(settings: Settings, *, socket_mode: bool = False) -> Running:
     store = Store.from_url(settings.database_url)
     loyalty = LoyaltyClient.from_settings(settings)
     work = ThreadPoolExecutor(WORK_THREADS, thread_name_prefix="work")
+    ledger = Ledger(store, locks_for(store.engine))
     app = create_app(
         settings,
         client=slack_client(settings),
         loyalty=loyalty,
         store=store,
+        ledger=ledger,
         work=work,
         socket_mode=socket_mode,
     )
-    return Running(app, store, loyalty, work)
+    running = Running(app, store, loyalty, work, ledger)
+    running.start_reconciling()
+    return running
 
 
 def web_app(app: App) -> WSGIApplication:

@@ -1,8 +1,9 @@
 """Every Block Kit message the bot sends, built with slack_sdk.models.blocks.
 
 Customer-supplied text (names, emails, reasons) always goes through `escape()` so a
-customer called `<!channel>` pings nobody. Messages stay within Slack's limits: at most
-50 blocks, section text under 3,000 characters.
+customer called `<!channel>` pings nobody: in the blocks and in the message's `text`.
+Messages stay within Slack's limits whatever the text: at most 50 blocks, and every text
+is cut to its limit after escaping (`fit`), never through an entity or a mention.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.audit import POINTS_ACTIONS, Action, AuditEntry, Changes, Outcome, Resolved
 from bot.ids import (
     ActionId,
     ApprovalRef,
@@ -34,21 +36,24 @@ from bot.ids import (
     CustomersPage,
     OfferRef,
     RerunCommand,
+    new_once,
 )
 from bot.models import Customer, Offer
 from bot.service import CustomerPage, PointsResult
-from bot.store import OK, Approval, AuditEntry
+from bot.store import Approval
 from bot.summary import Summary, arrow, sparkline
+from bot.text import escape, fit, shorten
 
 MAX_BLOCKS = 50
-MAX_SECTION = 3000
+MAX_SECTION = 3000  # a section's or context element's text
+MAX_FIELD = 2000  # a section field's text
+MAX_TEXT = 3000  # a message's top-level text (the notification): Slack allows more
 MAX_PICKER = 10
-_ZWSP = "\u200b"
 
 
 @dataclass(frozen=True)
 class Message:
-    """What to send: plain `text` (notifications, fallback) and `blocks`."""
+    """What to send: `text` (notifications, fallback) and `blocks`, both mrkdwn."""
 
     text: str
     blocks: list[dict[str, Any]] = field(default_factory=list)
@@ -58,25 +63,15 @@ class Message:
 
 
 def _message(text: str, blocks: Sequence[Block]) -> Message:
+    """`text` is ours, with any outside text in it already escaped."""
     if len(blocks) > MAX_BLOCKS:
         raise ValueError(f"{len(blocks)} blocks is over Slack's limit of {MAX_BLOCKS}")
-    return Message(text=text, blocks=[b.to_dict() for b in blocks])
-
-
-def escape(text: str | None) -> str:
-    """Make untrusted text inert in mrkdwn: no mentions, links or formatting."""
-    if not text:
-        return ""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    for mark in "*_~`":
-        text = text.replace(mark, f"{_ZWSP}{mark}{_ZWSP}")
-    return text
+    return Message(text=fit(text, MAX_TEXT), blocks=[b.to_dict() for b in blocks])
 
 
 def plain(text: str, limit: int = 150) -> str:
     """Untrusted text for plain_text fields (buttons, headers): no escaping needed, just length."""
-    text = " ".join((text or "").split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return shorten(text, limit)
 
 
 def slack_date(moment: dt.datetime, tz: ZoneInfo) -> str:
@@ -86,11 +81,15 @@ def slack_date(moment: dt.datetime, tz: ZoneInfo) -> str:
 
 
 def _section(text: str, **kwargs: Any) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=text), **kwargs)
+    return SectionBlock(text=MarkdownTextObject(text=fit(text, MAX_SECTION)), **kwargs)
+
+
+def _field(text: str) -> MarkdownTextObject:
+    return MarkdownTextObject(text=fit(text, MAX_FIELD))
 
 
 def _context(text: str) -> ContextBlock:
-    return ContextBlock(elements=[MarkdownTextObject(text=text)])
+    return ContextBlock(elements=[MarkdownTextObject(text=fit(text, MAX_SECTION))])
 
 
 def _chunked_sections(lines: Iterable[str]) -> list[SectionBlock]:
@@ -99,7 +98,7 @@ def _chunked_sections(lines: Iterable[str]) -> list[SectionBlock]:
     current: list[str] = []
     size = 0
     for line in lines:
-        line = line[: MAX_SECTION - 1]
+        line = fit(line, MAX_SECTION - 1)
         if current and size + len(line) + 1 > MAX_SECTION:
             sections.append(_section("\n".join(current)))
             current, size = [], 0
@@ -115,6 +114,13 @@ def points(n: int) -> str:
 
 
 # -- simple replies ------------------------------------------------------------
+
+
+def saved(message: Message, text: str, remarks: Sequence[str] = ()) -> Message:
+    """A card shown after a form saved it: `text` (ours, escaped) as the notification,
+    and whatever the person should also know below the card."""
+    notes = [_context(remark).to_dict() for remark in remarks]
+    return Message(text=fit(text, MAX_TEXT), blocks=[*message.blocks, *notes][:MAX_BLOCKS])
 
 
 def notice(text: str) -> Message:
@@ -150,10 +156,10 @@ def customer_line(c: Customer) -> str:
 
 def customer_card(c: Customer) -> Message:
     fields = [
-        MarkdownTextObject(text=f"*Email*\n{escape(c.email) or '—'}"),
-        MarkdownTextObject(text=f"*Phone*\n{escape(c.phone) or '—'}"),
-        MarkdownTextObject(text=f"*Points*\n{c.points:,}"),
-        MarkdownTextObject(text=f"*Id*\n`{c.id}`"),
+        _field(f"*Email*\n{escape(c.email) or '—'}"),
+        _field(f"*Phone*\n{escape(c.phone) or '—'}"),
+        _field(f"*Points*\n{c.points:,}"),
+        _field(f"*Id*\n`{c.id}`"),
     ]
     ref = CustomerRef(customer_id=c.id).encode()
     blocks: list[Block] = [
@@ -176,7 +182,7 @@ def customer_card(c: Customer) -> Message:
             ],
         ),
     ]
-    return _message(f"{c.display_name}: {points(c.points)}", blocks)
+    return _message(f"{escape(c.display_name)}: {points(c.points)}", blocks)
 
 
 def customer_picker(query: str, matches: Sequence[Customer], command: str, rest: str) -> Message:
@@ -196,6 +202,7 @@ def _picker(
     query: str, noun: str, choices: Sequence[tuple[int, str]], command: str, rest: str, hint: str
 ) -> Message:
     shown = choices[:MAX_PICKER]
+    once = new_once()
     blocks: list[Block] = [
         _section(
             f"{len(choices)} {noun} match “{escape(query)}”. Which one did you mean? "
@@ -210,14 +217,14 @@ def _picker(
                     text="Choose",
                     action_id=f"{ActionId.PICK}_{target_id}",
                     value=RerunCommand(
-                        command=command, target_id=target_id, rest=rest[:500]
+                        command=command, target_id=target_id, rest=rest[:500], once=once
                     ).encode(),
                 ),
             )
         )
     if len(choices) > len(shown):
         blocks.append(_context(f"…and {len(choices) - len(shown)} more. {hint}"))
-    return _message(f"{len(choices)} {noun} match “{query}”", blocks)
+    return _message(f"{len(choices)} {noun} match “{escape(query)}”", blocks)
 
 
 def customer_list(page: CustomerPage) -> Message:
@@ -257,55 +264,120 @@ def customer_list(page: CustomerPage) -> Message:
 
 def points_changed(result: PointsResult, *, undo_minutes: int | None = None) -> Message:
     c = result.customer
-    text = (
-        f"*{escape(c.display_name)}*: {result.before:,} → *{result.after:,}* points "
-        f"({result.delta:+,})"
-    )
+    name = escape(c.display_name)
+    text = f"*{name}*: {result.before:,} → *{result.after:,}* points ({result.delta:+,})"
     if result.reason:
         text += f"\n_Reason:_ {escape(result.reason)}"
     blocks: list[Block] = [_section("✅ " + text)]
+    blocks += [_context(remark) for remark in result.remarks]
     if undo_minutes:
         blocks.append(_context(f"Made a mistake? `/loyalty undo` within {undo_minutes} minutes."))
-    return _message(f"{c.display_name}: {result.before} → {result.after} points", blocks)
+    return _message(f"{name}: {result.before:,} → {result.after:,} points", blocks)
 
 
-def points_announcement(result: PointsResult, what: str = "changed points") -> Message:
-    c = result.customer
-    text = (
-        f"<@{result.actor.user_id}> {what} for *{escape(c.display_name)}* (`{c.id}`): "
-        f"{result.before:,} → {result.after:,} ({result.delta:+,})"
-    )
-    if result.reason:
-        text += f" · {escape(result.reason)}"
-    return _message(f"{c.display_name}: {result.before} → {result.after} points", [_section(text)])
-
-
-# -- history -----------------------------------------------------------------------
+# -- what the audit log says: history lines and the audit channel ----------------------
 
 _VERBS = {
-    "points.add": "added points",
-    "points.deduct": "deducted points",
-    "points.set": "set points",
-    "points.undo": "undid a change",
-    "refused": "was refused",
+    Action.POINTS_ADD: "added points",
+    Action.POINTS_DEDUCT: "deducted points",
+    Action.POINTS_SET: "set points",
+    Action.POINTS_UNDO: "undid a change",
+    Action.CUSTOMER_CREATE: "created customer",
+    Action.CUSTOMER_UPDATE: "edited customer",
+    Action.CUSTOMER_DELETE: "deleted customer",
+    Action.OFFER_CREATE: "drafted offer",
+    Action.OFFER_UPDATE: "edited offer",
+    Action.OFFER_DELETE: "deleted offer",
+    Action.OFFER_CANCEL: "canceled offer",
+    Action.OFFER_PUBLISH: "published offer",
+    Action.PUBLISH_REQUEST: "asked to publish offer",
+    Action.PUBLISH_APPROVE: "approved publishing offer",
+    Action.PUBLISH_REJECT: "rejected publishing offer",
+    Action.REFUSED: "was refused",
+}
+_FIELD_LABELS = {
+    "first_name": "first name",
+    "last_name": "last name",
+    "points_cost": "points cost",
+    "auto_claim": "auto-claim",
+}
+_OUTCOME_NOTES = {
+    Outcome.PENDING: " · ⏳ _not confirmed yet: it is being checked_",
+    Outcome.REFUSED: " · *refused*",
+    Outcome.FAILED: " · *not applied*",
+    Outcome.UNKNOWN: " · *⚠️ could not tell whether it was applied*",
+}
+_RESOLVED_NOTES = {
+    Resolved.CHECKED: " · _confirmed by checking_",
+    Resolved.RECONCILED: " · _confirmed later_",
 }
 
 
-def _history_line(e: AuditEntry, tz: ZoneInfo) -> str:
-    verb = _VERBS.get(e.action, e.action.replace(".", " "))
-    if e.before is not None and e.after is not None:
-        change = f"{e.before:,} → {e.after:,} ({e.after - e.before:+,})"
-    elif e.before is not None:
-        change = f"from {e.before:,}"
+def _shown(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return shorten(escape(str(value)), 80)
+
+
+def field_changes_text(changes: Changes, action: str = "") -> str:
+    """`points cost 10 → 0, auto-claim no → yes` (a create lists the values it set)."""
+    parts = []
+    for name, (before, after) in sorted(changes.items()):
+        label = _FIELD_LABELS.get(name, name.replace("_", " "))
+        if action.endswith(".create"):
+            parts.append(f"{label} {_shown(after)}")
+        elif after is None and action.endswith(".delete"):
+            parts.append(f"{label} {_shown(before)}")
+        else:
+            parts.append(f"{label} {_shown(before)} → {_shown(after)}")
+    return ", ".join(parts)
+
+
+def describe(e: AuditEntry, *, name_target: bool = True) -> str:
+    """One change as the audit log has it: what was done, to what, and each field."""
+    verb = _VERBS.get(e.action, e.action)  # StrEnum keys: a stored string finds its member
+    if e.action in POINTS_ACTIONS:
+        if e.before is not None and e.after is not None:
+            change = f"{e.before:,} → {e.after:,} ({e.after - e.before:+,})"
+        elif e.before is not None:
+            change = (
+                f"from {e.before:,} ({e.requested} asked)" if e.requested else f"from {e.before:,}"
+            )
+        else:
+            change = ""
+        target = f" for *{escape(e.target_name)}* (`{e.target_id}`)" if name_target else ""
+        text = f"{verb}{target}: {change}" if name_target else f"{verb} {change}"
     else:
-        change = ""
-    outcome = "" if e.outcome == OK else f" · *{e.outcome}*"
-    undone = " · _undone_" if e.undone_at else ""
-    reason = f" · {escape(e.reason)}" if e.reason else ""
-    detail = f" · {escape(e.detail)}" if e.outcome != OK and e.detail else ""
-    return (
-        f"{slack_date(e.at, tz)} · <@{e.user_id}> {verb} {change}{outcome}{undone}{reason}{detail}"
-    )
+        text = verb
+        if name_target and e.target_name:
+            text += f" *{escape(e.target_name)}*"
+        if name_target and e.target_id is not None:
+            text += f" (`{e.target_id}`)"
+        if e.changes:
+            text += ": " + field_changes_text(e.changes, e.action)
+    text += _OUTCOME_NOTES.get(e.outcome, "")
+    text += _RESOLVED_NOTES.get(e.resolved, "") if e.outcome == Outcome.OK else ""
+    if e.undone_at:
+        text += " · _undone_"
+    if e.reason:
+        text += f" · {escape(e.reason)}"
+    if e.outcome != Outcome.OK and e.detail and e.outcome != Outcome.PENDING:
+        text += f" · {escape(e.detail)}"
+    return text.strip()
+
+
+def change_announcement(e: AuditEntry) -> Message:
+    """The audit channel's post for one completed change."""
+    text = f"<@{e.user_id}> {describe(e)}"
+    return _message(text, [_section(text)])
+
+
+def _history_line(e: AuditEntry, tz: ZoneInfo) -> str:
+    return f"{slack_date(e.at, tz)} · <@{e.user_id}> {describe(e, name_target=False)}"
 
 
 def history(c: Customer, entries: Sequence[AuditEntry], tz: ZoneInfo) -> Message:
@@ -320,7 +392,7 @@ def history(c: Customer, entries: Sequence[AuditEntry], tz: ZoneInfo) -> Message
         *_chunked_sections(_history_line(e, tz) for e in entries),
         _context("Only changes made through this bot are listed."),
     ]
-    return _message(f"History of {c.display_name}", blocks)
+    return _message(f"History of {escape(c.display_name)}", blocks)
 
 
 # -- offers ------------------------------------------------------------------------
@@ -345,10 +417,10 @@ def offer_list(offers: Sequence[Offer], status: str | None) -> Message:
 def offer_card(o: Offer) -> Message:
     claim = "Yes, when the customer has the points" if o.auto_claim else "No, staff claim it"
     fields = [
-        MarkdownTextObject(text=f"*Points cost*\n{o.points_cost:,}"),
-        MarkdownTextObject(text=f"*Auto-claim*\n{claim}"),
-        MarkdownTextObject(text=f"*Status*\n{escape(o.status)}"),
-        MarkdownTextObject(text=f"*Id*\n`{o.id}`"),
+        _field(f"*Points cost*\n{o.points_cost:,}"),
+        _field(f"*Auto-claim*\n{claim}"),
+        _field(f"*Status*\n{escape(o.status)}"),
+        _field(f"*Id*\n`{o.id}`"),
     ]
     ref = OfferRef(offer_id=o.id).encode()
     actions = [ButtonElement(text="Edit", action_id=ActionId.OFFER_EDIT, value=ref)]
@@ -363,7 +435,7 @@ def offer_card(o: Offer) -> Message:
                 text="Request publication",
                 style="primary",
                 action_id=ActionId.OFFER_PUBLISH,
-                value=ref,
+                value=OfferRef(offer_id=o.id, once=new_once()).encode(),
             ),
         )
     if o.is_published:
@@ -378,7 +450,7 @@ def offer_card(o: Offer) -> Message:
         SectionBlock(fields=fields),
         ActionsBlock(block_id=BlockId.OFFER_ACTIONS, elements=actions),
     ]
-    return _message(f"Offer {o.name}: {points(o.points_cost)}, {o.status}", blocks)
+    return _message(f"Offer {escape(o.name)}: {points(o.points_cost)}, {escape(o.status)}", blocks)
 
 
 def offer_picker(query: str, matches: Sequence[Offer], command: str, rest: str = "") -> Message:
@@ -389,9 +461,9 @@ def offer_picker(query: str, matches: Sequence[Offer], command: str, rest: str =
 # -- confirmations ---------------------------------------------------------------------
 
 _ACTS = {
-    "customer.delete": ("Delete customer", "deleted"),
-    "offer.delete": ("Delete offer", "deleted"),
-    "offer.cancel": ("Cancel offer", "canceled"),
+    Action.CUSTOMER_DELETE: ("Delete customer", "deleted"),
+    Action.OFFER_DELETE: ("Delete offer", "deleted"),
+    Action.OFFER_CANCEL: ("Cancel offer", "canceled"),
 }
 
 
@@ -423,15 +495,9 @@ def confirmation(kind: str, token: str, what_happens: str) -> Message:
     return _message(f"{act}?", blocks)
 
 
-def confirmed(kind: str, name: str, user_id: str) -> Message:
+def confirmed(kind: str, name: str, user_id: str, remarks: Sequence[str] = ()) -> Message:
     _, done = _ACTS[kind]
-    return notice(f"✅ *{escape(name)}* was {done} by <@{user_id}>.")
-
-
-def deletion_announcement(kind: str, name: str, target_id: int, user_id: str) -> Message:
-    _, done = _ACTS[kind]
-    thing = kind.split(".")[0]
-    return notice(f"<@{user_id}> {done} {thing} *{escape(name)}* (`{target_id}`).")
+    return notice("\n".join([f"✅ *{escape(name)}* was {done} by <@{user_id}>.", *remarks]))
 
 
 # -- publication approvals ----------------------------------------------------------------
@@ -443,18 +509,12 @@ def _offer_as_customers_see_it(
     claim = "Yes, when the customer has the points" if auto_claim else "No, staff claim it"
     return [
         _section(f"*{escape(name)}*\n{escape(description) or '_No description._'}"),
-        SectionBlock(
-            fields=[
-                MarkdownTextObject(text=f"*Points cost*\n{cost:,}"),
-                MarkdownTextObject(text=f"*Auto-claim*\n{claim}"),
-            ]
-        ),
+        SectionBlock(fields=[_field(f"*Points cost*\n{cost:,}"), _field(f"*Auto-claim*\n{claim}")]),
     ]
 
 
 def approval_request(a: Approval, tz: ZoneInfo) -> Message:
     """The request message in the approvals channel, for each state it goes through."""
-    ref = ApprovalRef(approval_id=a.id).encode()
     blocks: list[Block] = [
         HeaderBlock(text="Publish this offer?" if a.is_open else "Offer publication"),
         *_offer_as_customers_see_it(a.offer_name, a.description, a.points_cost, a.auto_claim),
@@ -482,7 +542,7 @@ def approval_request(a: Approval, tz: ZoneInfo) -> Message:
                     ButtonElement(
                         text="Approve",
                         action_id=ActionId.APPROVE,
-                        value=ref,
+                        value=ApprovalRef(approval_id=a.id, once=new_once()).encode(),
                         style="primary",
                         confirm=ConfirmObject(
                             title="Publish to every pass?",
@@ -492,13 +552,16 @@ def approval_request(a: Approval, tz: ZoneInfo) -> Message:
                         ),
                     ),
                     ButtonElement(
-                        text="Reject", action_id=ActionId.REJECT, value=ref, style="danger"
+                        text="Reject",
+                        action_id=ActionId.REJECT,
+                        value=ApprovalRef(approval_id=a.id, once=new_once()).encode(),
+                        style="danger",
                     ),
                 ],
             )
         )
     text = {"published": "published", "rejected": "rejected"}.get(a.state, "waiting for approval")
-    return _message(f"Offer “{a.offer_name}”: {text}", blocks)
+    return _message(f"Offer “{escape(a.offer_name)}”: {text}", blocks)
 
 
 def approval_outcome_for_requester(a: Approval) -> Message:
@@ -543,18 +606,17 @@ def summary_message(s: Summary, tz: ZoneInfo) -> Message:
         else "first summary: nothing to compare yet"
     )
     headline = [
-        MarkdownTextObject(text=f"*Customers*\n{s.customers:,} {arrow(s.customers_change)}\n{new}"),
-        MarkdownTextObject(
-            text=f"*Points outstanding*\n{s.points_outstanding:,} "
-            f"{arrow(s.net_change)}\n"
+        _field(f"*Customers*\n{s.customers:,} {arrow(s.customers_change)}\n{new}"),
+        _field(
+            f"*Points outstanding*\n{s.points_outstanding:,} {arrow(s.net_change)}\n"
             + (f"net change of all balances{since}" if s.net_change is not None else "")
         ),
-        MarkdownTextObject(
-            text=f"*Added via the bot, 24 h*\n{s.points_added_24h:,} "
+        _field(
+            f"*Added via the bot, 24 h*\n{s.points_added_24h:,} "
             f"{arrow(s.points_added_24h - s.points_added_prior_24h)}"
         ),
-        MarkdownTextObject(
-            text=f"*Deducted via the bot, 24 h*\n{s.points_deducted_24h:,} "
+        _field(
+            f"*Deducted via the bot, 24 h*\n{s.points_deducted_24h:,} "
             f"{arrow(s.points_deducted_24h - s.points_deducted_prior_24h)}"
         ),
     ]

@@ -20,7 +20,12 @@ def _sandbox(args: argparse.Namespace) -> int:
     from bot.wsgi_server import make_threaded_server
 
     state = build_state(args.data, app_key=args.app_key)
-    app = SandboxApp(state, latency=args.latency, fail_rate=args.fail_rate)
+    app = SandboxApp(
+        state,
+        latency=args.latency,
+        fail_rate=args.fail_rate,
+        fail_after_apply=args.fail_after_apply,
+    )
     server = make_threaded_server(app, args.host, args.port)
     customers = len(state.program(DEMO_PROGRAM_ID).customers)
     print(
@@ -41,7 +46,7 @@ def _sandbox(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from bot.errors import LoyaltyAPIError
+    from bot.errors import AuthenticationFailed, LoyaltyAPIError, NotFound
     from bot.loyalty_api import LoyaltyClient
 
     settings = _settings(args)
@@ -49,6 +54,15 @@ def _check(args: argparse.Namespace) -> int:
     with LoyaltyClient.from_settings(settings, max_retries=0) as client:
         try:
             customers, offers = client.list_customers(), client.list_offers()
+        except AuthenticationFailed:
+            print("  Smart Passes refused the App Key: check SMARTPASSES_APP_KEY.", file=sys.stderr)
+            return 1
+        except NotFound:
+            print(
+                "  Smart Passes has no such program: check SMARTPASSES_PROGRAM_ID.",
+                file=sys.stderr,
+            )
+            return 1
         except LoyaltyAPIError as exc:
             print(f"  not reachable: {exc.message}", file=sys.stderr)
             return 1
@@ -209,6 +223,26 @@ def _console(args: argparse.Namespace) -> int:
     return run_console(user=args.as_user, script=lines)
 
 
+def _reconcile(args: argparse.Namespace) -> int:
+    """Settle the changes left pending by a process that stopped mid-change."""
+    from bot.locks import locks_for
+    from bot.loyalty_api import LoyaltyClient
+    from bot.reconcile import reconcile
+    from bot.store import Store
+
+    settings = _settings(args)
+    store = Store.from_url(settings.database_url)
+    try:
+        with LoyaltyClient.from_settings(settings) as api:
+            settled = reconcile(api, store, locks_for(store.engine))
+    finally:
+        store.engine.dispose()
+    for result in settled:
+        print(result)
+    print(f"{len(settled)} pending change(s) settled." if settled else "Nothing was pending.")
+    return 0
+
+
 def _fraction(text: str) -> float:
     value = float(text)
     if not 0 <= value <= 1:
@@ -264,6 +298,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     console.set_defaults(run=_console)
 
+    reconcile = commands.add_parser(
+        "reconcile",
+        help="check changes left pending by a stopped process against Smart Passes, and "
+        "complete their records (serve also does it at start and every 5 minutes)",
+    )
+    reconcile.set_defaults(run=_reconcile)
+
     check = commands.add_parser("check", help="check the settings and reach the Loyalty API")
     check.set_defaults(run=_check)
 
@@ -277,7 +318,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--fail-rate",
         type=_fraction,
         default=0.0,
-        help="share of requests answered with HTTP 503 (0 to 1)",
+        help="share of requests answered with HTTP 503, doing nothing (0 to 1)",
+    )
+    sandbox.add_argument(
+        "--fail-after-apply",
+        type=_fraction,
+        default=0.0,
+        metavar="RATE",
+        help="share of changes that are made and then answered with HTTP 500 (0 to 1)",
     )
     sandbox.set_defaults(run=_sandbox)
     return parser

@@ -1,4 +1,8 @@
-"""One exception hierarchy. Every error carries a message fit to show a shop manager."""
+"""One exception hierarchy. Every error carries a message fit to show a shop manager.
+
+`safe_to_retry` says whether the error proves nothing was changed: a one-time key
+claimed for the action is then released, so the person can simply try again.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +10,24 @@ from __future__ import annotations
 class LoyaltyError(Exception):
     """Base of every error the bot knows how to explain."""
 
+    safe_to_retry = True
+
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
 
 
 class ConfigError(LoyaltyError):
-    """A setting is missing or malformed."""
+    """A setting is missing or malformed (shown to whoever runs the bot, not to staff)."""
 
 
 class LoyaltyAPIError(LoyaltyError):
     """Something went wrong talking to the Smart Passes Loyalty API."""
 
     status_code: int | None = None
+
+
+# -- Smart Passes definitely refused: nothing was applied ------------------------------
 
 
 class ValidationFailed(LoyaltyAPIError):
@@ -40,7 +49,8 @@ class AuthenticationFailed(LoyaltyAPIError):
 
     def __init__(self) -> None:
         super().__init__(
-            "Smart Passes refused the App Key. Check SMARTPASSES_APP_KEY and the program id."
+            "Smart Passes refused the bot's App Key, so nothing was looked up or changed. "
+            "Tell whoever runs the bot: the App Key or the program id needs checking."
         )
 
 
@@ -49,6 +59,9 @@ class NotFound(LoyaltyAPIError):
 
     def __init__(self, what: str = "That record") -> None:
         super().__init__(f"{what} was not found in the loyalty program. It may have been deleted.")
+
+
+# -- reads that failed (nothing is ever changed by a read) -------------------------------
 
 
 class RateLimited(LoyaltyAPIError):
@@ -63,26 +76,17 @@ class RateLimited(LoyaltyAPIError):
 class ServerError(LoyaltyAPIError):
     def __init__(self, status_code: int) -> None:
         super().__init__(
-            f"Smart Passes had a problem on its side (HTTP {status_code}). Try again in a minute."
+            f"Smart Passes had a problem on its side (HTTP {status_code}). Nothing was "
+            "changed; try again in a minute."
         )
         self.status_code = status_code
 
 
 class ApiUnavailable(LoyaltyAPIError):
-    """Could not reach the API, or it did not answer a read in time."""
+    """Could not reach the API (the request never left), or a read got no answer in time."""
 
     def __init__(self, detail: str = "could not be reached") -> None:
         super().__init__(f"Smart Passes {detail}. Nothing was changed; try again in a minute.")
-
-
-class OutcomeUnknown(LoyaltyAPIError):
-    """A non-repeatable request may or may not have been applied."""
-
-    def __init__(self, action: str = "The change") -> None:
-        super().__init__(
-            f"{action} was sent but Smart Passes did not answer in time, so it may or may not "
-            "have been applied. Check the balance before trying again."
-        )
 
 
 class UnexpectedResponse(LoyaltyAPIError):
@@ -91,6 +95,34 @@ class UnexpectedResponse(LoyaltyAPIError):
             f"Smart Passes answered in a way the bot did not expect (HTTP {status_code})."
         )
         self.status_code = status_code
+
+
+# -- a change whose outcome is not known from the answer -----------------------------------
+
+
+class OutcomeUnknown(LoyaltyAPIError):
+    """A change was sent, but the answer does not say whether it was applied.
+
+    The client raises it with `cause` (what went wrong: "HTTP 500", "no answer in time")
+    and `answered`: False when no answer came at all (a timeout, a dropped connection), so
+    Smart Passes may still be working on the request. The service then checks by
+    re-reading, and raises it again with a message saying what to check only if that did
+    not settle it."""
+
+    safe_to_retry = False
+
+    def __init__(self, message: str = "", *, cause: str = "", answered: bool = True) -> None:
+        super().__init__(
+            message
+            or f"The change was sent but {cause or 'no clear answer came back'}, so it may or "
+            "may not have been applied. Check before trying again."
+        )
+        self.cause = cause
+        self.answered = answered
+
+
+class NotApplied(LoyaltyError):
+    """The answer was unclear, but checking showed the change was not applied."""
 
 
 # -- domain errors raised by the bot's own rules ---------------------------
@@ -103,8 +135,8 @@ class InvalidInput(LoyaltyError):
 class PermissionDenied(LoyaltyError):
     def __init__(self, action: str) -> None:
         super().__init__(
-            f"Only loyalty *managers* can {action}. Ask a manager, or ask your Slack admin "
-            "to add you to LOYALTY_MANAGERS or the managers user group."
+            f"Only loyalty *managers* can {action}. Ask a manager to do it, or ask whoever "
+            "runs the bot to make you a manager."
         )
         self.action = action
 
@@ -126,4 +158,27 @@ class StaleForm(LoyaltyError):
 
 
 class AlreadyDone(LoyaltyError):
-    """A confirmation button that was already used."""
+    """A button, command or form that was already used: nothing more was done."""
+
+    safe_to_retry = False
+
+
+class RecordUnavailable(LoyaltyError):
+    """The bot's own database cannot record a change, so the change is not attempted."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Nothing was changed: I cannot record changes right now (my database is not "
+            "answering), and I never change anything without a record. Try again in a few "
+            "minutes; if it lasts, tell whoever runs the bot."
+        )
+
+
+class Busy(LoyaltyError):
+    """Another change to the same record is still being made."""
+
+    def __init__(self, what: str = "this record") -> None:
+        super().__init__(
+            f"Another change to {what} is still being made, so nothing was changed. "
+            "Try again in a moment."
+        )

@@ -39,6 +39,10 @@ class CustomerFields:
     email: str
     phone: str
 
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.last_name) if p)
+
     def api_body(self) -> dict[str, str]:
         return {
             "first_name": self.first_name,
@@ -86,6 +90,13 @@ def _whole(text: str, label: str, *, minimum: int, maximum: int | None) -> tuple
     if maximum is not None and value > maximum:
         return None, f"The {label} can be at most {maximum:,}."
     return value, ""
+
+
+def reason_problem(reason: str) -> str:
+    """The one limit for reasons, wherever they are typed (command, form, rejection)."""
+    if len(reason) > REASON_MAX:
+        return f"Keep the reason to {REASON_MAX} characters (this one has {len(reason):,})."
+    return ""
 
 
 def check_customer(values: dict[str, str | None]) -> tuple[CustomerFields, Errors]:
@@ -145,8 +156,8 @@ def check_points(
     if problem:
         errors[Field.POINTS_AMOUNT] = problem
     reason = _text(values, Field.POINTS_REASON)
-    if len(reason) > REASON_MAX:
-        errors[Field.POINTS_REASON] = f"Keep the reason under {REASON_MAX} characters."
+    if problem := reason_problem(reason):
+        errors[Field.POINTS_REASON] = problem
     if errors or op is None or amount is None:
         return None, reason, errors
     return PointsChange(op, amount), reason, errors

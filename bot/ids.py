@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import secrets
 from enum import StrEnum
+from typing import Self
 
 from pydantic import BaseModel, ConfigDict
 
@@ -75,8 +77,13 @@ class ButtonValue(BaseModel):
         return text
 
     @classmethod
-    def decode(cls, value: str | None) -> ButtonValue:
+    def decode(cls, value: str | None) -> Self:
         return cls.model_validate(json.loads(value or "{}"))
+
+
+def new_once() -> str:
+    """A one-time key for a button that changes something: its click is claimed once."""
+    return secrets.token_urlsafe(12)
 
 
 class RerunCommand(ButtonValue):
@@ -87,6 +94,7 @@ class RerunCommand(ButtonValue):
     command: str
     target_id: int
     rest: str = ""
+    once: str = ""  # shared by every Choose of one picker: one choice acts
 
 
 class CustomersPage(ButtonValue):
@@ -100,10 +108,12 @@ class CustomerRef(ButtonValue):
 
 class OfferRef(ButtonValue):
     offer_id: int
+    once: str = ""  # on Request publication
 
 
 class ApprovalRef(ButtonValue):
     approval_id: int
+    once: str = ""
 
 
 class Confirm(ButtonValue):
@@ -124,3 +134,5 @@ class FormContext(ButtonValue):
     target_id: int | None = None
     channel_id: str = ""
     fingerprint: str = ""
+    balance: int | None = None  # the points form: the balance it showed
+    once: str = ""  # a one-time key the submission claims (the Reject form)

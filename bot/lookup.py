@@ -3,6 +3,10 @@
 The API can only list every customer or fetch one by id, so the index is built
 from one list fetch and serves every lookup until its TTL runs out. Concurrent
 lookups during a refresh wait for that one fetch instead of starting their own.
+
+Readers never see half a change: every lookup and every patch (the bot's own writes)
+runs under one lock, and a reload builds new tables outside it, replays the patches made
+meanwhile, and swaps them in whole.
 """
 
 from __future__ import annotations
@@ -102,7 +106,7 @@ class _Tables:
         self.by_name: dict[str, _Ids] = {}
         self.by_token: dict[str, _Ids] = {}
         self._sorted_tokens: list[str] | None = None
-        self._sorted_all: list[Customer] | None = None
+        self.sorted_all: list[Customer] | None = None  # CustomerIndex.all() fills it
         for customer in customers:
             self.add(customer)
 
@@ -121,7 +125,7 @@ class _Tables:
 
     def add(self, customer: Customer) -> None:
         self.by_id[customer.id] = customer
-        self._sorted_all = None
+        self.sorted_all = None
         for table, key in self._keys(customer):
             if _put(table, key, customer.id) and table is self.by_token:
                 self._sorted_tokens = None
@@ -130,7 +134,7 @@ class _Tables:
         old = self.by_id.pop(customer_id, None)
         if old is None:
             return
-        self._sorted_all = None
+        self.sorted_all = None
         for table, key in self._keys(old):
             if _discard(table, key, customer_id) and table is self.by_token:
                 self._sorted_tokens = None
@@ -142,12 +146,6 @@ class _Tables:
         start = bisect.bisect_left(tokens, prefix)
         end = bisect.bisect_left(tokens, prefix + "\U0010ffff")
         return tokens[start:end]
-
-    def all_sorted(self) -> list[Customer]:
-        """Every customer by name; kept until the next change (the list command pages it)."""
-        if self._sorted_all is None:
-            self._sorted_all = self.customers(self.by_id)
-        return self._sorted_all
 
     def customers(self, ids: Iterable[int]) -> list[Customer]:
         found = [self.by_id[i] for i in ids if i in self.by_id]
@@ -167,56 +165,96 @@ class CustomerIndex:
         self._clock = clock
         self._tables: _Tables | None = None
         self._loaded_at = 0.0
-        self._lock = threading.Lock()
+        self._load_lock = threading.Lock()  # one fetch at a time
+        self._lock = threading.Lock()  # the tables: every read and every patch
+        self._patches: list[tuple[int, Customer | None]] | None = None  # during a fetch
+        self._version = 0  # bumped by every patch and reload
         self.fetch_count = 0
 
     # -- freshness -------------------------------------------------------
 
-    def _current(self) -> _Tables:
-        tables = self._tables
-        if tables is not None and self._clock() - self._loaded_at < self.ttl:
-            return tables
-        with self._lock:
-            # Another thread may have refreshed while we waited for the lock.
-            if self._tables is not None and self._clock() - self._loaded_at < self.ttl:
-                return self._tables
-            return self._reload()
+    def _fresh(self) -> bool:
+        return self._tables is not None and self._clock() - self._loaded_at < self.ttl
 
-    def _reload(self) -> _Tables:
-        customers = self._fetch()
+    def _ensure_fresh(self) -> None:
+        if self._fresh():
+            return
+        with self._load_lock:
+            # Another thread may have refreshed while we waited for the lock.
+            if not self._fresh():
+                self._reload()
+
+    def _reload(self) -> None:
+        """Fetch and build outside the tables' lock; swap the new tables in whole, with
+        the patches made during the fetch applied (they are at least as new)."""
+        with self._lock:
+            self._patches = []
+        try:
+            tables = _Tables(self._fetch())
+        except BaseException:
+            with self._lock:
+                self._patches = None
+            raise
         self.fetch_count += 1
-        self._tables = _Tables(customers)
-        self._loaded_at = self._clock()
-        return self._tables
+        with self._lock:
+            for customer_id, customer in self._patches or []:
+                tables.remove(customer_id)
+                if customer is not None:
+                    tables.add(customer)
+            self._patches = None
+            self._tables = tables
+            self._loaded_at = self._clock()
+            self._version += 1
 
     def refresh(self) -> None:
-        with self._lock:
+        with self._load_lock:
             self._reload()
 
     def invalidate(self) -> None:
         self._loaded_at = float("-inf")
 
     def all(self) -> list[Customer]:
-        return self._current().all_sorted()
+        """Every customer by name. Sorted outside the lock; kept until the next change."""
+        self._ensure_fresh()
+        with self._lock:
+            tables, version = self._tables, self._version
+            assert tables is not None
+            if tables.sorted_all is not None:
+                return tables.sorted_all
+            customers = list(tables.by_id.values())
+        ordered = sorted(customers, key=lambda c: (fold(c.display_name), c.id))
+        with self._lock:
+            if self._version == version:
+                tables.sorted_all = ordered
+        return ordered
 
     # -- the bot's own writes ----------------------------------------------
 
     def upsert(self, customer: Customer) -> None:
-        with self._lock:
-            if self._tables is not None:
-                self._tables.remove(customer.id)
-                self._tables.add(customer)
+        self._patch(customer.id, customer)
 
     def remove(self, customer_id: int) -> None:
+        self._patch(customer_id, None)
+
+    def _patch(self, customer_id: int, customer: Customer | None) -> None:
         with self._lock:
+            if self._patches is not None:
+                self._patches.append((customer_id, customer))
             if self._tables is not None:
                 self._tables.remove(customer_id)
+                if customer is not None:
+                    self._tables.add(customer)
+                self._version += 1
 
     # -- lookups ---------------------------------------------------------
 
     def find(self, reference: str) -> LookupResult:
-        query = reference.strip()
-        tables = self._current()
+        self._ensure_fresh()
+        with self._lock:
+            assert self._tables is not None
+            return self._find(self._tables, reference.strip())
+
+    def _find(self, tables: _Tables, query: str) -> LookupResult:
         quoted = len(query) >= 2 and query[0] == query[-1] and query[0] in "\"'“”"
         if quoted or (query.startswith("“") and query.endswith("”")):
             name = " ".join(name_tokens(query[1:-1]))

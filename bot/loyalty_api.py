@@ -2,8 +2,16 @@
 
 Quirks of the spec honoured here: the App Key goes raw in `Authorization`
 (no "Bearer"), customer update is PUT, offer update is POST to the offer URL.
-Only GET, PUT and DELETE are retried; a POST that may have reached the server
-is never repeated, and a timeout there raises OutcomeUnknown.
+
+Reads (GET) are retried with backoff, honouring Retry-After. A change (POST, PUT,
+DELETE) is sent once and its answer classified:
+- refused (400, 403, 404, 422): not applied, raised as ValidationFailed,
+  AuthenticationFailed or NotFound;
+- never sent (no connection could be made): not applied, ApiUnavailable;
+- anything else once it was sent (5xx, 429, a timeout, a dropped connection, an
+  unreadable body): OutcomeUnknown, for the caller to settle by re-reading.
+A change that answers 2xx without the record it should return gives None: the caller
+reads the record to learn the new state.
 """
 
 from __future__ import annotations
@@ -35,7 +43,7 @@ from bot.models import parse_offer as _parse_offer
 
 log = logging.getLogger(__name__)
 
-IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "DELETE"})
+RETRIED_METHODS = frozenset({"GET"})
 MAX_RETRY_WAIT = 10.0
 
 
@@ -99,32 +107,29 @@ class LoyaltyClient:
 
     def create_customer(
         self, *, first_name: str = "", last_name: str = "", email: str = "", phone: str = ""
-    ) -> Customer:
+    ) -> Customer | None:
         body = {"firstName": first_name, "lastName": last_name, "email": email, "phone": phone}
-        data = self._request("POST", "customers", json=body, action="Creating the customer")
-        return parse_customer(data)
+        return _record_or_none(self._request("POST", "customers", json=body), parse_customer)
 
-    def update_customer(self, customer_id: int, **fields: Any) -> Customer:
+    def update_customer(self, customer_id: int, **fields: Any) -> Customer | None:
         """PUT the given fields (firstName, lastName, email, phone, points)."""
         body = {_CUSTOMER_FIELDS.get(k, k): v for k, v in fields.items()}
         data = self._request(
             "PUT", f"customers/{int(customer_id)}", json=body, what="That customer"
         )
-        return parse_customer(data) if _is_record(data) else self.get_customer(customer_id)
+        return _record_or_none(data, parse_customer)
 
     def delete_customer(self, customer_id: int) -> None:
         self._request("DELETE", f"customers/{int(customer_id)}", what="That customer")
 
     def add_points(self, customer_id: int, points: int) -> Customer | None:
-        """Add points. Returns the updated customer when the API sends it back."""
         data = self._request(
             "POST",
             f"customers/{int(customer_id)}/points/add",
             json={"points": int(points)},
             what="That customer",
-            action="Adding points",
         )
-        return parse_customer(data) if _is_record(data) else None
+        return _record_or_none(data, parse_customer)
 
     # -- offers ----------------------------------------------------------
 
@@ -140,44 +145,35 @@ class LoyaltyClient:
 
     def create_offer(
         self, *, name: str, description: str = "", points_cost: int = 0, auto_claim: bool = False
-    ) -> Offer:
+    ) -> Offer | None:
         body = {
             "name": name,
             "description": description,
             "pointsCost": int(points_cost),
             "autoClaim": bool(auto_claim),
         }
-        data = self._request("POST", "offers", json=body, action="Creating the offer")
-        return parse_offer(data)
+        return _record_or_none(self._request("POST", "offers", json=body), parse_offer)
 
-    def update_offer(self, offer_id: int, **fields: Any) -> Offer:
+    def update_offer(self, offer_id: int, **fields: Any) -> Offer | None:
         """POST (sic, per the spec) the given fields: name, description, pointsCost, autoClaim."""
         body = {_OFFER_FIELDS.get(k, k): v for k, v in fields.items()}
-        data = self._request(
-            "POST",
-            f"offers/{int(offer_id)}",
-            json=body,
-            what="That offer",
-            action="Updating the offer",
-        )
-        return parse_offer(data) if _is_record(data) else self.get_offer(offer_id)
+        data = self._request("POST", f"offers/{int(offer_id)}", json=body, what="That offer")
+        return _record_or_none(data, parse_offer)
 
     def delete_offer(self, offer_id: int) -> None:
         self._request("DELETE", f"offers/{int(offer_id)}", what="That offer")
 
-    def publish_offer(self, offer_id: int) -> Offer:
-        return self._offer_transition(offer_id, "publish", "Publishing the offer")
+    def publish_offer(self, offer_id: int) -> Offer | None:
+        return self._offer_transition(offer_id, "publish")
 
-    def cancel_offer(self, offer_id: int) -> Offer:
-        return self._offer_transition(offer_id, "cancel", "Canceling the offer")
+    def cancel_offer(self, offer_id: int) -> Offer | None:
+        return self._offer_transition(offer_id, "cancel")
 
     # -- plumbing --------------------------------------------------------
 
-    def _offer_transition(self, offer_id: int, verb: str, action: str) -> Offer:
-        data = self._request(
-            "POST", f"offers/{int(offer_id)}/{verb}", what="That offer", action=action
-        )
-        return parse_offer(data) if _is_record(data) else self.get_offer(offer_id)
+    def _offer_transition(self, offer_id: int, verb: str) -> Offer | None:
+        data = self._request("POST", f"offers/{int(offer_id)}/{verb}", what="That offer")
+        return _record_or_none(data, parse_offer)
 
     def _list(self, collection: str, parse_one: Callable[[Any], Any]) -> list[Any]:
         """Parse the list while it streams in: a 100,000-customer program never sits in
@@ -198,11 +194,11 @@ class LoyaltyClient:
         *,
         json: Any = None,
         what: str = "That record",
-        action: str = "The change",
         parse: Callable[[httpx.Response], Any] | None = None,
     ) -> Any:
+        if method not in RETRIED_METHODS:
+            return self._send_change(method, path, json, what)
         url = f"programs/{self.program_id}/{path}"
-        retryable = method in IDEMPOTENT_METHODS
         attempt = 0
         while True:
             try:
@@ -215,22 +211,15 @@ class LoyaltyClient:
                     response.read()
                 finally:
                     response.close()
-            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-                # The request never left: repeating it is harmless for any method.
-                error: LoyaltyAPIError = ApiUnavailable()
-                cause: Exception = exc
             except httpx.TimeoutException as exc:
-                if not retryable:
-                    raise OutcomeUnknown(action) from None
-                error, cause = ApiUnavailable("did not answer in time"), exc
+                error: LoyaltyAPIError = ApiUnavailable("did not answer in time")
+                cause: Exception = exc
             except httpx.TransportError as exc:
-                if not retryable:
-                    raise OutcomeUnknown(action) from None
                 error, cause = ApiUnavailable(), exc
             else:
                 error = _error_for(response, what)
                 cause = error
-                if not (retryable and isinstance(error, RateLimited | ServerError)):
+                if not isinstance(error, RateLimited | ServerError):
                     raise error
             if attempt >= self.max_retries:
                 raise error from None
@@ -248,11 +237,36 @@ class LoyaltyClient:
             )
             self._sleep(wait)
 
+    def _send_change(self, method: str, path: str, json: Any, what: str) -> Any:
+        """Send a change exactly once and classify the answer (see the module doc)."""
+        url = f"programs/{self.program_id}/{path}"
+        try:
+            response = self._http.send(self._http.build_request(method, url, json=json))
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout):
+            raise ApiUnavailable() from None  # it never left: nothing was applied
+        except httpx.TimeoutException:
+            raise OutcomeUnknown(
+                cause="Smart Passes did not answer in time", answered=False
+            ) from None
+        except httpx.TransportError:
+            raise OutcomeUnknown(
+                cause="the connection dropped before Smart Passes answered", answered=False
+            ) from None
+        status = response.status_code
+        if 200 <= status < 300:
+            return _json_or_none(response)
+        if status in DEFINITE_REFUSALS:
+            raise _error_for(response, what)
+        raise OutcomeUnknown(cause=f"Smart Passes answered HTTP {status}")
+
     def _wait_before_retry(self, attempt: int, error: LoyaltyAPIError) -> float | None:
         if isinstance(error, RateLimited) and error.retry_after is not None:
             return error.retry_after if error.retry_after <= MAX_RETRY_WAIT else None
         return self.backoff * (2**attempt) * (1 + random.random() / 4)
 
+
+# The answers that prove a change was not applied: the request was refused as it stood.
+DEFINITE_REFUSALS = frozenset({400, 401, 403, 404, 422})
 
 _CUSTOMER_FIELDS = {"first_name": "firstName", "last_name": "lastName"}
 _OFFER_FIELDS = {"points_cost": "pointsCost", "auto_claim": "autoClaim"}
@@ -272,8 +286,14 @@ def parse_offer(data: Any) -> Offer:
         raise UnexpectedResponse(200) from None
 
 
-def _is_record(data: Any) -> bool:
-    return isinstance(data, dict) and "id" in data
+def _record_or_none(data: Any, parse: Callable[[Any], Any]) -> Any:
+    """The record a change answered with, or None when the answer carries none usable."""
+    if not (isinstance(data, dict) and "id" in data):
+        return None
+    try:
+        return parse(data)
+    except UnexpectedResponse:
+        return None
 
 
 def _json_or_none(response: httpx.Response) -> Any:

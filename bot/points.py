@@ -33,7 +33,16 @@ class PointsChange:
                 return self.amount
 
     def __str__(self) -> str:
-        return {Op.ADD: "+", Op.DEDUCT: "-", Op.SET: "="}[self.op] + str(self.amount)
+        return _SIGNS[self.op] + str(self.amount)
+
+    @classmethod
+    def parse(cls, text: str) -> PointsChange:
+        """The inverse of `str()`: "+10", "-5", "=25" (as the audit log stores them)."""
+        op = next(op for op, sign in _SIGNS.items() if text.startswith(sign))
+        return cls(op, int(text[1:]))
+
+
+_SIGNS = {Op.ADD: "+", Op.DEDUCT: "-", Op.SET: "="}
 
 
 def parse_amount(text: str | None, max_points: int) -> PointsChange:
@@ -60,7 +69,6 @@ def parse_amount(text: str | None, max_points: int) -> PointsChange:
         )
     if amount > max_points:
         raise InvalidInput(
-            f"{amount:,} points is more than the largest single change allowed "
-            f"({max_points:,}, set by LOYALTY_MAX_POINTS)."
+            f"{amount:,} points is more than the largest single change allowed ({max_points:,})."
         )
     return PointsChange(op, amount)

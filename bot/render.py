@@ -7,10 +7,7 @@ from typing import Any
 
 _DATE = re.compile(r"<!date\^\d+\^[^|>]*\|([^>]*)>")
 _LINK = re.compile(r"<(https?://[^|>]+)\|([^>]+)>")
-_MARKS = [
-    re.compile(rf"(?<![\u200b\w]){m}(?!\u200b)([^{m}\n]+?)(?<!\u200b){m}(?![\u200b\w])")
-    for m in ("`", r"\*", "_")
-]
+_MARKS = [re.compile(rf"(?<!\w){m}([^{m}\n]+?){m}(?!\w)") for m in ("`", r"\*", "_")]
 _MENTION = re.compile(r"<([@#])([A-Z0-9]+)(?:\|([^>]*))?>")
 
 
@@ -21,10 +18,9 @@ def mrkdwn_to_text(text: str, names: dict[str, str] | None = None) -> str:
     text = _MENTION.sub(
         lambda m: m.group(1) + (m.group(3) or names.get(m.group(2), m.group(2))), text
     )
-    # Our own *bold*, _italic_ and `code` markers; customers' marks are fenced by ZWSPs.
+    # *bold*, _italic_ and `code` markers, as Slack would render them.
     for mark in _MARKS:
         text = mark.sub(lambda m: m.group(1), text)
-    text = text.replace("\u200b", "")
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 

@@ -1,8 +1,8 @@
 """The one place that decides who is a manager.
 
-Managers are LOYALTY_MANAGERS plus the members of LOYALTY_MANAGER_GROUP. The group's
-members are fetched through a callable (Slack's usergroups.users.list in the app) and
-cached for a few minutes; if that lookup fails, the answer is no.
+Managers are the configured user ids plus the members of the configured user group. The
+group's members are fetched through a callable (Slack's usergroups.users.list in the app)
+and cached for a few minutes; if that lookup fails, the answer is no.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 
-from bot.errors import PermissionDenied
-from bot.store import REFUSED, Store
+from bot.audit import Action, Outcome
+from bot.errors import LoyaltyError, PermissionDenied
+from bot.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -71,18 +72,22 @@ class Roles:
         target_id: int | None = None,
         target_name: str = "",
     ) -> None:
-        """Raise PermissionDenied (and record the refusal) unless `user_id` is a manager."""
+        """Raise PermissionDenied (and record the refusal) unless `user_id` is a manager.
+        The refusal stands even when the store cannot record it."""
         if self.is_manager(user_id):
             return
         if self._store is not None:
-            self._store.record(
-                user_id=user_id,
-                team_id=team_id,
-                action="refused",
-                outcome=REFUSED,
-                target_type=target_type,
-                target_id=target_id,
-                target_name=target_name,
-                detail=f"needs manager role to {action}",
-            )
+            try:
+                self._store.record(
+                    user_id=user_id,
+                    team_id=team_id,
+                    action=Action.REFUSED,
+                    outcome=Outcome.REFUSED,
+                    target_type=target_type,
+                    target_id=target_id,
+                    target_name=target_name,
+                    detail=f"needs manager role to {action}",
+                )
+            except LoyaltyError:
+                log.warning("a refusal of %s could not be recorded", user_id)
         raise PermissionDenied(action)

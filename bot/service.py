@@ -1,55 +1,64 @@
-"""What the bot does, without Slack: every change goes through here and into the audit log."""
+"""What the bot does, without Slack. Every change goes through the ledger (`bot.ledger`):
+recorded first, made under its record's lock, sent once, and told truthfully."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import TypeVar
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
+from bot.audit import POINTS_ACTIONS, Action, Actor, AuditEntry, field_changes, utcnow
+from bot.checks import (
+    DELETED,
+    check_change,
+    check_customer_created,
+    check_customer_updated,
+    check_offer_created,
+    check_offer_updated,
+    check_points,
+)
 from bot.errors import (
     AlreadyDone,
     ChangeRefused,
     InvalidInput,
-    LoyaltyAPIError,
+    LoyaltyError,
     NotFound,
-    OutcomeUnknown,
     StaleForm,
 )
 from bot.forms import CustomerFields, OfferFields
+from bot.ledger import Done, Intent, Ledger, creation_key, record_key
+from bot.locks import locks_for
 from bot.lookup import CustomerIndex, LookupResult, fold
 from bot.loyalty_api import LoyaltyClient
 from bot.models import Customer, Offer
 from bot.points import Op, PointsChange
 from bot.roles import Roles
-from bot.store import (
-    FAILED,
-    OK,
-    POINTS_ACTIONS,
-    POINTS_ADD,
-    POINTS_DEDUCT,
-    POINTS_SET,
-    POINTS_UNDO,
-    REFUSED,
-    UNKNOWN,
-    Actor,
-    AuditEntry,
-    Store,
-    utcnow,
-)
+from bot.store import Store
+from bot.text import escape
 
 OFFER_STATUSES = ("draft", "published", "canceled")
-CUSTOMER_DELETE, OFFER_DELETE, OFFER_CANCEL = "customer.delete", "offer.delete", "offer.cancel"
+CUSTOMER_DELETE, OFFER_DELETE, OFFER_CANCEL = (
+    Action.CUSTOMER_DELETE,
+    Action.OFFER_DELETE,
+    Action.OFFER_CANCEL,
+)
 # What each confirmation does, as the role refusal words it.
 CONFIRMABLE = {
     CUSTOMER_DELETE: "delete customers",
     OFFER_DELETE: "delete offers",
     OFFER_CANCEL: "cancel offers",
 }
+CUSTOMER_FIELDS = ("first_name", "last_name", "email", "phone")
+OFFER_FIELDS = ("name", "description", "points_cost", "auto_claim")
 _Editable = TypeVar("_Editable", Customer, Offer)
-_ACTION_FOR = {Op.ADD: POINTS_ADD, Op.DEDUCT: POINTS_DEDUCT, Op.SET: POINTS_SET}
+_ACTION_FOR = {
+    Op.ADD: Action.POINTS_ADD,
+    Op.DEDUCT: Action.POINTS_DEDUCT,
+    Op.SET: Action.POINTS_SET,
+}
+_VERB_FOR = {Op.ADD: "Adding", Op.DEDUCT: "Deducting", Op.SET: "Setting"}
 
 
 @dataclass(frozen=True)
@@ -58,8 +67,9 @@ class PointsResult:
     before: int
     after: int
     reason: str
-    entry_id: int
+    entry: AuditEntry | None
     actor: Actor
+    remarks: list[str] = field(default_factory=list)  # what the person should also know
 
     @property
     def delta(self) -> int:
@@ -87,6 +97,18 @@ class CustomerPage:
         return (self.page - 1) * self.page_size + 1
 
 
+def customer_key(customer_id: int) -> str:
+    return record_key("customer", customer_id)
+
+
+def offer_key(offer_id: int) -> str:
+    return record_key("offer", offer_id)
+
+
+def values_of(record: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: getattr(record, name) for name in names}
+
+
 class LoyaltyService:
     def __init__(
         self,
@@ -94,6 +116,7 @@ class LoyaltyService:
         store: Store,
         roles: Roles,
         *,
+        ledger: Ledger | None = None,
         max_points: int = 1000,
         undo_minutes: int = 15,
         lookup_ttl: float = 60.0,
@@ -102,6 +125,7 @@ class LoyaltyService:
         self.api = api
         self.store = store
         self.roles = roles
+        self.ledger = ledger or Ledger(store, locks_for(store.engine))
         self.max_points = max_points
         self.undo_window = dt.timedelta(minutes=undo_minutes)
         self.index = CustomerIndex(api.list_customers, ttl=lookup_ttl)
@@ -135,7 +159,7 @@ class LoyaltyService:
         wanted = fold(status or "").strip()
         if wanted and wanted not in OFFER_STATUSES and wanted != "cancelled":
             raise InvalidInput(
-                f"“{status}” is not an offer status: use draft, published or canceled."
+                f"“{escape(status)}” is not an offer status: use draft, published or canceled."
             )
         offers = self.api.list_offers()
         if wanted == "draft":
@@ -152,8 +176,17 @@ class LoyaltyService:
     # -- points ----------------------------------------------------------
 
     def change_points(
-        self, actor: Actor, customer_id: int, change: PointsChange, reason: str = ""
+        self,
+        actor: Actor,
+        customer_id: int,
+        change: PointsChange,
+        reason: str = "",
+        *,
+        shown_balance: int | None = None,
     ) -> PointsResult:
+        """Apply `change` to the balance as it is now. `shown_balance` is what a form
+        showed: setting a balance that has moved since is refused; adding or deducting
+        applies to the new balance and says so."""
         self.roles.require_manager(
             actor.user_id,
             "change points",
@@ -161,36 +194,69 @@ class LoyaltyService:
             target_type="customer",
             target_id=customer_id,
         )
-        action = _ACTION_FOR[change.op]
-        customer = self.customer(customer_id)  # the balance read immediately before
-        old = customer.points
-        new = change.new_balance(old)
-        refusal = self._refusal(customer, change, old, new)
-        if refusal:
-            self._record(actor, action, customer, REFUSED, old, None, reason, refusal)
-            raise ChangeRefused(refusal)
-        try:
-            if change.op is Op.ADD:
-                updated = self.api.add_points(customer.id, change.amount) or self.api.get_customer(
-                    customer.id
+        with self.ledger.locked(customer_key(customer_id), "this customer's points"):
+            customer = self.customer(customer_id)  # the balance read under the lock
+            old, name = customer.points, escape(customer.display_name)
+            intent = Intent(
+                _ACTION_FOR[change.op],
+                "customer",
+                customer.id,
+                customer.display_name,
+                before=old,
+                requested=str(change),
+                reason=reason,
+            )
+            moved = shown_balance is not None and shown_balance != old
+            refusal = self._refusal(name, change, old, change.new_balance(old))
+            if moved and change.op is Op.SET:
+                refusal = (
+                    f"{name}'s balance changed to {old:,} after the form was opened (it "
+                    f"showed {shown_balance:,}), so it was not set to {change.amount:,}. "
+                    "Nothing was changed; look at the new balance and try again."
                 )
-            else:
-                updated = self.api.update_customer(customer.id, points=new)
-        except OutcomeUnknown as exc:
-            self._record(actor, action, customer, UNKNOWN, old, None, reason, exc.message)
-            self.index.invalidate()
-            raise
-        except LoyaltyAPIError as exc:
-            self._record(actor, action, customer, FAILED, old, None, reason, exc.message)
-            raise
-        self.index.upsert(updated)
-        entry_id = self._record(
-            actor, action, updated, OK, old, updated.points, reason, str(change)
-        )
-        return PointsResult(updated, old, updated.points, reason, entry_id, actor)
+            if refusal:
+                self.ledger.refuse(actor, intent, refusal)
+                raise ChangeRefused(refusal)
+            done = self._points_call(actor, intent, change)
+        self.index.upsert(done.value)
+        remarks = done.remarks
+        if moved:
+            remarks = [
+                f"The balance had changed to {old:,} since the form showed {shown_balance:,}; "
+                f"the change was applied to {old:,}.",
+                *remarks,
+            ]
+        return PointsResult(done.value, old, done.value.points, reason, done.entry, actor, remarks)
 
-    def _refusal(self, customer: Customer, change: PointsChange, old: int, new: int) -> str:
-        name = customer.display_name
+    def _points_call(self, actor: Actor, intent: Intent, change: PointsChange) -> Done[Customer]:
+        """Record, send, settle: under the customer's lock, which the caller holds."""
+        customer_id = intent.target_id
+        assert customer_id is not None and intent.before is not None
+        new = change.new_balance(intent.before)
+        pending = self.ledger.begin(actor, intent)
+        if change.op is Op.ADD:
+
+            def send() -> Customer | None:
+                return self.api.add_points(customer_id, change.amount)
+        else:
+
+            def send() -> Customer | None:
+                return self.api.update_customer(customer_id, points=new)
+
+        name = escape(intent.target_name)
+        verb = f"{_VERB_FOR[change.op]} {change.amount:,} points"
+        if intent.action == Action.POINTS_UNDO:
+            verb = f"Undoing the change (back to {new:,} points)"
+        return self.ledger.carry_out(
+            pending,
+            send,
+            lambda: check_points(self.api, intent),
+            what=f"{verb} for {name}",
+            check_hint=f"{name}'s balance (`/loyalty customer {customer_id}`)",
+            completion=lambda c: {"after": c.points, "target_name": c.display_name},
+        )
+
+    def _refusal(self, name: str, change: PointsChange, old: int, new: int) -> str:
         if new < 0:
             return (
                 f"{name} has {old:,} points, so deducting {change.amount:,} would leave "
@@ -209,14 +275,14 @@ class LoyaltyService:
         self.roles.require_manager(actor.user_id, "undo points changes", team_id=actor.team_id)
         recent = self.store.entries(
             user_id=actor.user_id,
-            actions=[a for a in POINTS_ACTIONS if a != POINTS_UNDO],
-            outcome=OK,
+            actions=[a for a in POINTS_ACTIONS if a != Action.POINTS_UNDO],
+            outcome="ok",
             limit=1,
         )
         if not recent:
             raise ChangeRefused("You have no points change to undo.")
         entry = recent[0]
-        what = f"your last change ({_signed(entry)} for {entry.target_name})"
+        what = f"your last change ({_signed(entry)} for {escape(entry.target_name)})"
         if entry.undone_at is not None:
             raise ChangeRefused(f"Nothing to undo: {what} was already undone.")
         age = self._clock() - entry.at
@@ -227,65 +293,131 @@ class LoyaltyService:
                 f"the last {minutes} minutes can be undone. Change the points by hand instead."
             )
         assert entry.target_id is not None and entry.before is not None
-        try:
-            current = self.customer(entry.target_id)
-        except NotFound:
-            raise ChangeRefused(f"Cannot undo {what}: the customer no longer exists.") from None
-        if current.points != entry.after:
-            raise ChangeRefused(
-                f"Cannot undo {what}: the balance changed since (it is now {current.points:,}, "
-                f"your change left {entry.after:,}). Nothing was changed."
+        with self.ledger.locked(customer_key(entry.target_id), "this customer's points"):
+            try:
+                current = self.customer(entry.target_id)
+            except NotFound:
+                raise ChangeRefused(f"Cannot undo {what}: the customer no longer exists.") from None
+            if current.points != entry.after:
+                raise ChangeRefused(
+                    f"Cannot undo {what}: the balance changed since (it is now "
+                    f"{current.points:,}, your change left {entry.after:,}). Nothing was changed."
+                )
+            if not self.store.claim_undo(entry.id):
+                raise ChangeRefused(f"Nothing to undo: {what} was already undone.")
+            change = PointsChange(Op.SET, entry.before)
+            intent = Intent(
+                Action.POINTS_UNDO,
+                "customer",
+                current.id,
+                current.display_name,
+                before=current.points,
+                requested=str(change),
+                reason=f"undo of change #{entry.id}",
             )
-        if not self.store.claim_undo(entry.id):
-            raise ChangeRefused(f"Nothing to undo: {what} was already undone.")
-        reason = f"undo of change #{entry.id}"
-        try:
-            updated = self.api.update_customer(current.id, points=entry.before)
-        except LoyaltyAPIError as exc:
-            self.store.release_undo(entry.id)
-            self._record(
-                actor, POINTS_UNDO, current, FAILED, current.points, None, reason, exc.message
-            )
-            raise
-        self.index.upsert(updated)
-        entry_id = self._record(
-            actor,
-            POINTS_UNDO,
-            updated,
-            OK,
+            try:
+                done = self._points_call(actor, intent, change)
+            except LoyaltyError as exc:
+                if exc.safe_to_retry:
+                    self.store.release_undo(entry.id)
+                raise
+        self.index.upsert(done.value)
+        return PointsResult(
+            done.value,
             current.points,
-            updated.points,
-            reason,
-            f"={entry.before}",
+            done.value.points,
+            intent.reason,
+            done.entry,
+            actor,
+            done.remarks,
         )
-        return PointsResult(updated, current.points, updated.points, reason, entry_id, actor)
 
     # -- customers -------------------------------------------------------------------
 
-    def create_customer(self, actor: Actor, fields: CustomerFields) -> Customer:
-        with self._failure_recorded(actor, "customer.create", "customer", None, fields.first_name):
-            created = self.api.create_customer(**fields.api_body())
-        self.index.upsert(created)
-        self._record_other(
-            actor, "customer.create", "customer", created.id, created.display_name, OK
-        )
-        return created
+    def create_customer(self, actor: Actor, fields: CustomerFields) -> Done[Customer]:
+        wanted = fields.api_body()
+        with self.ledger.locked(creation_key("customer", wanted), "a customer with these details"):
+            known = {c.id for c in self._customers_like(fields)}
+            intent = Intent(
+                Action.CUSTOMER_CREATE,
+                "customer",
+                None,
+                fields.full_name,
+                requested=Intent.creating(wanted, known),
+                changes=field_changes(None, wanted),
+            )
+            pending = self.ledger.begin(actor, intent)
+            done = self.ledger.carry_out(
+                pending,
+                lambda: self.api.create_customer(**wanted),
+                lambda: check_customer_created(self.api, intent),
+                what=f"Creating the customer {escape(fields.full_name)}",
+                check_hint=f"`/loyalty customers {escape(fields.full_name)}`",
+                completion=lambda c: {"target_id": c.id, "target_name": c.display_name},
+            )
+        self.index.upsert(done.value)
+        return done
+
+    def _customers_like(self, fields: CustomerFields) -> list[Customer]:
+        """Customers a create's check could mistake for the new one (they existed before)."""
+        reference = fields.email or fields.phone or f'"{fields.full_name}"'
+        return self.index.find(reference).matches
 
     def update_customer(
         self, actor: Actor, customer_id: int, fields: CustomerFields, fingerprint: str
-    ) -> Customer:
-        current = self._unchanged(
-            lambda: self.customer(customer_id), "customer", lambda c: c.display_name, fingerprint
+    ) -> Done[Customer]:
+        with self.ledger.locked(customer_key(customer_id), "this customer"):
+            current = self._unchanged(
+                lambda: self.customer(customer_id),
+                "customer",
+                lambda c: escape(c.display_name),
+                fingerprint,
+            )
+            done = self._edit(
+                actor,
+                Action.CUSTOMER_UPDATE,
+                current,
+                fields.api_body(),
+                CUSTOMER_FIELDS,
+                lambda changed: self.api.update_customer(current.id, **changed),
+                check_customer_updated,
+                f"Saving the customer {escape(current.display_name)}",
+                f"`/loyalty customer {current.id}`",
+            )
+        self.index.upsert(done.value)
+        return done
+
+    def _edit(
+        self,
+        actor: Actor,
+        action: Action,
+        current: _Editable,
+        wanted: dict[str, Any],
+        names: tuple[str, ...],
+        send: Callable[[dict[str, Any]], _Editable | None],
+        check: Callable[[LoyaltyClient, Intent], _Editable | None],
+        what: str,
+        check_hint: str,
+    ) -> Done[_Editable]:
+        """Send only the fields that differ; record each field's before and after."""
+        before = values_of(current, names)
+        changes = field_changes(before, wanted)
+        if not changes:
+            return Done(current, None)
+        name = current.display_name if isinstance(current, Customer) else current.name
+        intent = Intent(action, action.target_type, current.id, name, changes=changes)
+        pending = self.ledger.begin(actor, intent)
+        return self.ledger.carry_out(
+            pending,
+            lambda: send({k: new for k, (_, new) in changes.items()}),
+            lambda: check(self.api, intent),
+            what=what,
+            check_hint=check_hint,
+            completion=lambda record: {
+                "target_name": _name_of(record),
+                "changes": field_changes(before, values_of(record, names)),
+            },
         )
-        with self._failure_recorded(
-            actor, "customer.update", "customer", current.id, current.display_name
-        ):
-            updated = self.api.update_customer(current.id, **fields.api_body())
-        self.index.upsert(updated)
-        self._record_other(
-            actor, "customer.update", "customer", updated.id, updated.display_name, OK
-        )
-        return updated
 
     def _unchanged(
         self,
@@ -326,22 +458,46 @@ class LoyaltyService:
     def offer(self, offer_id: int) -> Offer:
         return self.api.get_offer(offer_id)
 
-    def create_offer(self, actor: Actor, fields: OfferFields) -> Offer:
-        with self._failure_recorded(actor, "offer.create", "offer", None, fields.name):
-            created = self.api.create_offer(**fields.api_body())
-        self._record_other(actor, "offer.create", "offer", created.id, created.name, OK)
-        return created
+    def create_offer(self, actor: Actor, fields: OfferFields) -> Done[Offer]:
+        wanted = fields.api_body()
+        with self.ledger.locked(creation_key("offer", wanted), "an offer with this name"):
+            known = {o.id for o in self.api.list_offers() if fold(o.name) == fold(fields.name)}
+            intent = Intent(
+                Action.OFFER_CREATE,
+                "offer",
+                None,
+                fields.name,
+                requested=Intent.creating(wanted, known),
+                changes=field_changes(None, wanted),
+            )
+            pending = self.ledger.begin(actor, intent)
+            return self.ledger.carry_out(
+                pending,
+                lambda: self.api.create_offer(**wanted),
+                lambda: check_offer_created(self.api, intent),
+                what=f"Creating the offer “{escape(fields.name)}”",
+                check_hint="`/loyalty offers draft`",
+                completion=lambda o: {"target_id": o.id, "target_name": o.name},
+            )
 
     def update_offer(
         self, actor: Actor, offer_id: int, fields: OfferFields, fingerprint: str
-    ) -> Offer:
-        current = self._unchanged(
-            lambda: self.offer(offer_id), "offer", lambda o: f"“{o.name}”", fingerprint
-        )
-        with self._failure_recorded(actor, "offer.update", "offer", offer_id, current.name):
-            updated = self.api.update_offer(offer_id, **fields.api_body())
-        self._record_other(actor, "offer.update", "offer", updated.id, updated.name, OK)
-        return updated
+    ) -> Done[Offer]:
+        with self.ledger.locked(offer_key(offer_id), "this offer"):
+            current = self._unchanged(
+                lambda: self.offer(offer_id), "offer", lambda o: f"“{escape(o.name)}”", fingerprint
+            )
+            return self._edit(
+                actor,
+                Action.OFFER_UPDATE,
+                current,
+                fields.api_body(),
+                OFFER_FIELDS,
+                lambda changed: self.api.update_offer(offer_id, **changed),
+                check_offer_updated,
+                f"Saving the offer “{escape(current.name)}”",
+                f"`/loyalty offer {offer_id}`",
+            )
 
     # -- deletions and cancellations, behind a confirmation -------------------------------
 
@@ -352,12 +508,12 @@ class LoyaltyService:
         offer = self.offer(target_id)
         if kind == OFFER_DELETE and not offer.is_draft:
             raise ChangeRefused(
-                f"“{offer.name}” is {offer.status}: only Draft offers can be deleted."
+                f"“{escape(offer.name)}” is {offer.status}: only Draft offers can be deleted."
                 + (" Cancel it instead: `/loyalty offer cancel`." if offer.is_published else "")
             )
         if kind == OFFER_CANCEL and not offer.is_published:
             raise ChangeRefused(
-                f"“{offer.name}” is {offer.status}: only Published offers can be canceled."
+                f"“{escape(offer.name)}” is {offer.status}: only Published offers can be canceled."
             )
         return offer.name
 
@@ -367,7 +523,7 @@ class LoyaltyService:
             actor.user_id,
             CONFIRMABLE[kind],
             team_id=actor.team_id,
-            target_type=kind.split(".")[0],
+            target_type=Action(kind).target_type,
             target_id=target_id,
         )
         name = self.check_confirmable(kind, target_id)
@@ -376,17 +532,17 @@ class LoyaltyService:
         )
         return token, name
 
-    def confirm(self, actor: Actor, token: str) -> tuple[str, str, int]:
-        """Do what a confirmation button names, once: (kind, target name, target id)."""
+    def confirm(self, actor: Actor, token: str) -> Done[Any]:
+        """Do what a confirmation button names, once."""
         pending = self.store.confirmation(token)
         if pending is None:
             raise AlreadyDone("That confirmation is no longer valid; nothing was changed.")
-        target_type = pending.kind.split(".")[0]
+        action = Action(pending.kind)
         self.roles.require_manager(
             actor.user_id,
-            CONFIRMABLE[pending.kind],
+            CONFIRMABLE[action],
             team_id=actor.team_id,
-            target_type=target_type,
+            target_type=action.target_type,
             target_id=pending.target_id,
             target_name=pending.target_name,
         )
@@ -397,89 +553,57 @@ class LoyaltyService:
                 raise AlreadyDone(f"That was already done{by}; nothing more was changed.")
             raise AlreadyDone("Someone is doing that right now; nothing more was changed.")
         try:
-            name = self.check_confirmable(pending.kind, pending.target_id)
-            if pending.kind == CUSTOMER_DELETE:
-                self.api.delete_customer(pending.target_id)
-                self.index.remove(pending.target_id)
-            elif pending.kind == OFFER_DELETE:
-                self.api.delete_offer(pending.target_id)
-            else:
-                self.api.cancel_offer(pending.target_id)
+            done = self._confirmed(actor, action, pending.target_id)
         except NotFound:
             self.store.finish_confirmation(token, done=True, user_id=actor.user_id)
             raise AlreadyDone(
-                f"{pending.target_name} no longer exists; nothing was changed."
+                f"{escape(pending.target_name)} no longer exists; nothing was changed."
             ) from None
-        except (LoyaltyAPIError, ChangeRefused) as exc:
+        except Exception:
             self.store.finish_confirmation(token, done=False, user_id=actor.user_id)
-            self._record_other(
-                actor,
-                pending.kind,
-                target_type,
-                pending.target_id,
-                pending.target_name,
-                FAILED,
-                exc.message,
-            )
             raise
         self.store.finish_confirmation(token, done=True, user_id=actor.user_id)
-        self._record_other(actor, pending.kind, target_type, pending.target_id, name, OK)
-        return pending.kind, name, pending.target_id
+        return done
 
-    @contextmanager
-    def _failure_recorded(
-        self, actor: Actor, action: str, target_type: str, target_id: int | None, name: str
-    ) -> Iterator[None]:
-        """Record a Loyalty API failure of the block in the audit log, and let it raise."""
-        try:
-            yield
-        except LoyaltyAPIError as exc:
-            self._record_other(actor, action, target_type, target_id, name, FAILED, exc.message)
-            raise
+    def _confirmed(self, actor: Actor, action: Action, target_id: int) -> Done[Any]:
+        """Delete a customer, delete an offer or cancel one, under its record's lock."""
+        key = customer_key(target_id) if action == CUSTOMER_DELETE else offer_key(target_id)
+        with self.ledger.locked(key, "this record"):
+            if action == CUSTOMER_DELETE:
+                customer = self.customer(target_id)
+                name, changes = customer.display_name, {"points": [customer.points, None]}
+                hint = f"`/loyalty customer {target_id}`"
+            else:
+                name = self.check_confirmable(action, target_id)
+                changes = {"status": ["Draft", None]}
+                hint = "`/loyalty offers`"
+                if action == OFFER_CANCEL:
+                    changes = {"status": ["Published", "Canceled"]}
+            intent = Intent(action, action.target_type, target_id, name, changes=changes)
+            pending = self.ledger.begin(actor, intent)
+            done = self.ledger.carry_out(
+                pending,
+                lambda: self._send_confirmed(action, target_id),
+                lambda: check_change(self.api, intent),
+                what=f"{'Canceling' if action == OFFER_CANCEL else 'Deleting'} {escape(name)}",
+                check_hint=hint,
+            )
+        if action == CUSTOMER_DELETE:
+            self.index.remove(target_id)
+        return done
 
-    def _record_other(
-        self,
-        actor: Actor,
-        action: str,
-        target_type: str,
-        target_id: int | None,
-        target_name: str,
-        outcome: str,
-        detail: str = "",
-    ) -> int:
-        return self.store.record_by(
-            actor,
-            action=action,
-            outcome=outcome,
-            target_type=target_type,
-            target_id=target_id,
-            target_name=target_name,
-            detail=detail,
-        )
+    def _send_confirmed(self, action: Action, target_id: int) -> Any:
+        if action == CUSTOMER_DELETE:
+            self.api.delete_customer(target_id)
+        elif action == OFFER_DELETE:
+            self.api.delete_offer(target_id)
+        else:
+            self.api.cancel_offer(target_id)
+        return DELETED  # any 2xx: done (no record needed)
 
-    def _record(
-        self,
-        actor: Actor,
-        action: str,
-        customer: Customer,
-        outcome: str,
-        before: int | None,
-        after: int | None,
-        reason: str,
-        detail: str,
-    ) -> int:
-        return self.store.record_by(
-            actor,
-            action=action,
-            outcome=outcome,
-            target_type="customer",
-            target_id=customer.id,
-            target_name=customer.display_name,
-            before=before,
-            after=after,
-            reason=reason,
-            detail=detail,
-        )
+
+def _name_of(record: Customer | Offer) -> str:
+    return record.display_name if isinstance(record, Customer) else record.name
 
 
 def _signed(entry: AuditEntry) -> str:

@@ -1,23 +1,49 @@
-"""The bot's own database: the audit log (and, from later issues, more tables).
+"""The bot's own database: the audit log, one-time keys, confirmations, approvals and the
+daily summary's claims and snapshots.
 
 SQLAlchemy Core on DATABASE_URL. The schema is versioned: `MIGRATIONS` is an append-only
 list, and `Store.migrate()` applies the ones a database has not seen yet.
+
+Writes that must happen before a change (its intent, a one-time key) raise
+RecordUnavailable when the database cannot take them, so the change is not attempted.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import logging
 import secrets
 import time
 import zlib
 from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from enum import StrEnum
+from typing import Any, ParamSpec, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
+
+from bot.audit import (
+    POINTS_ACTIONS,
+    Actor,
+    AuditEntry,
+    Changes,
+    Outcome,
+    as_utc,
+    dump_changes,
+    utcnow,
+)
+from bot.errors import RecordUnavailable
+
+log = logging.getLogger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# How long a write waits for another SQLite writer before the database counts as locked.
+SQLITE_BUSY_SECONDS = 5.0
 
 metadata = sa.MetaData()
 _LOCK_KEY = 7_291_004  # any constant: the advisory lock that serialises migrations
@@ -46,9 +72,26 @@ audit_log = sa.Table(
     sa.Column("outcome", sa.String(20), nullable=False),
     sa.Column("detail", sa.Text, nullable=False, default=""),
     sa.Column("undone_at", sa.DateTime(timezone=True), nullable=True),
+    # v5: what was asked ("+10", or the submitted fields as JSON), the fields' before and
+    # after as JSON, and how an unclear outcome was settled ("checked", "reconciled").
+    sa.Column("requested", sa.Text, nullable=False, server_default="", default=""),
+    sa.Column("changes", sa.Text, nullable=False, server_default="", default=""),
+    sa.Column("resolved", sa.String(20), nullable=False, server_default="", default=""),
     sa.Index("ix_audit_target", "target_type", "target_id", "at"),
     sa.Index("ix_audit_user_action", "user_id", "action", "at"),
     sa.Index("ix_audit_at", "at"),
+    sa.Index("ix_audit_outcome", "outcome"),
+)
+
+# A command, button click or form submission that changes something claims its key here
+# once: a double click, a Slack retry or a replayed request finds it taken.
+once_keys = sa.Table(
+    "once_keys",
+    metadata,
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("user_id", sa.String(32), nullable=False, default=""),
+    sa.Index("ix_once_claimed", "claimed_at"),
 )
 
 
@@ -132,66 +175,43 @@ def _v4_summaries(conn: Connection) -> None:
     summary_posts.create(conn, checkfirst=True)
 
 
+def _v5_intents_and_once_keys(conn: Connection) -> None:
+    """Audit rows written before the change (with what was asked and what changed), and
+    one-time keys. A database made by v1 today already has the columns."""
+    present = {c["name"] for c in sa.inspect(conn).get_columns(audit_log.name)}
+    for name in ("requested", "changes", "resolved"):
+        if name not in present:
+            kind = "VARCHAR(20)" if name == "resolved" else "TEXT"
+            conn.execute(
+                sa.text(f"ALTER TABLE audit_log ADD COLUMN {name} {kind} NOT NULL DEFAULT ''")
+            )
+    indexes = {i["name"] for i in sa.inspect(conn).get_indexes(audit_log.name)}
+    if "ix_audit_outcome" not in indexes:
+        conn.execute(sa.text("CREATE INDEX ix_audit_outcome ON audit_log (outcome)"))
+    once_keys.create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _v1_audit_log,
     _v2_confirmations,
     _v3_approvals,
     _v4_summaries,
+    _v5_intents_and_once_keys,
 ]
 
-# Audit actions and outcomes (the strings stored).
-POINTS_ADD, POINTS_DEDUCT, POINTS_SET, POINTS_UNDO = (
-    "points.add",
-    "points.deduct",
-    "points.set",
-    "points.undo",
-)
-POINTS_ACTIONS = (POINTS_ADD, POINTS_DEDUCT, POINTS_SET, POINTS_UNDO)
-OK, FAILED, UNKNOWN, REFUSED = "ok", "failed", "unknown", "refused"
 
+def recording(method: Callable[P, R]) -> Callable[P, R]:
+    """A write a change depends on: if the database cannot take it, RecordUnavailable."""
 
-@dataclass(frozen=True)
-class Actor:
-    """Who did something: the Slack user and workspace every audit entry names."""
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except SQLAlchemyError as exc:
+            log.warning("the store could not record (%s): %s", type(exc).__name__, exc)
+            raise RecordUnavailable() from exc
 
-    user_id: str
-    team_id: str = ""
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def as_utc(value: dt.datetime | None) -> dt.datetime | None:
-    """SQLite hands back naive datetimes: they were stored as UTC."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    id: int
-    at: dt.datetime
-    team_id: str
-    user_id: str
-    action: str
-    target_type: str
-    target_id: int | None
-    target_name: str
-    before: int | None
-    after: int | None
-    reason: str
-    outcome: str
-    detail: str
-    undone_at: dt.datetime | None
-
-    @classmethod
-    def from_row(cls, row: Any) -> AuditEntry:
-        data = dict(row._mapping)
-        data["at"] = as_utc(data["at"])
-        data["undone_at"] = as_utc(data["undone_at"])
-        return cls(**data)
+    return wrapper
 
 
 @dataclass(frozen=True)
@@ -214,15 +234,16 @@ class Confirmation:
         return cls(**data)
 
 
-PENDING, PUBLISHING, PUBLISHED, FAILED_STATE, REJECTED, STALE = (
-    "pending",
-    "publishing",
-    "published",
-    "failed",
-    "rejected",
-    "stale",
-)
-OPEN_STATES = (PENDING, FAILED_STATE)  # waiting for a manager
+class ApprovalState(StrEnum):
+    PENDING = "pending"
+    PUBLISHING = "publishing"
+    PUBLISHED = "published"
+    FAILED = "failed"  # publishing did not go through; a manager may try again
+    REJECTED = "rejected"
+    STALE = "stale"  # the offer changed or went away: nothing to approve
+
+
+OPEN_STATES = (ApprovalState.PENDING, ApprovalState.FAILED)  # waiting for a manager
 
 
 @dataclass(frozen=True)
@@ -272,12 +293,17 @@ class Store:
 
     @classmethod
     def from_url(cls, url: str) -> Store:
-        kwargs: dict[str, Any] = {"future": True}
+        kwargs: dict[str, Any] = {}
         if url.startswith("sqlite"):
-            # Listeners run on several threads; SQLite waits for a writer instead of failing.
-            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+            # Listeners run on several threads; a write waits a little for another writer
+            # (another process, say) and then fails, so a person is not kept waiting.
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": SQLITE_BUSY_SECONDS}
         else:
-            kwargs["pool_pre_ping"] = True
+            # Each change in flight holds a connection for its lock (bot.locks); reads and
+            # audit writes take short ones. An unreachable server fails in seconds.
+            kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=40, pool_timeout=20)
+            if url.startswith("postgresql"):
+                kwargs["connect_args"] = {"connect_timeout": 5}
         store = cls(sa.create_engine(url, **kwargs))
         store.migrate()
         return store
@@ -317,11 +343,9 @@ class Store:
                 time.sleep(0.05 * (attempt + 1))
         return len(MIGRATIONS)
 
-    def drop_all(self) -> None:
-        metadata.drop_all(self.engine)
-
     # -- audit log -------------------------------------------------------
 
+    @recording
     def record(
         self,
         *,
@@ -336,8 +360,11 @@ class Store:
         after: int | None = None,
         reason: str = "",
         detail: str = "",
+        requested: str = "",
+        changes: Changes | None = None,
         at: dt.datetime | None = None,
     ) -> int:
+        """Write one entry; a change writes its intent here (outcome pending) first."""
         with self.engine.begin() as conn:
             result = conn.execute(
                 audit_log.insert().values(
@@ -353,6 +380,9 @@ class Store:
                     reason=reason,
                     outcome=outcome,
                     detail=detail,
+                    requested=requested,
+                    changes=dump_changes(changes),
+                    resolved="",
                 )
             )
             return int(result.inserted_primary_key[0])
@@ -360,6 +390,34 @@ class Store:
     def record_by(self, actor: Actor, **entry: Any) -> int:
         """`record` for what an actor did (the other columns by name)."""
         return self.record(user_id=actor.user_id, team_id=actor.team_id, **entry)
+
+    @recording
+    def complete(
+        self,
+        entry_id: int,
+        outcome: str,
+        *,
+        only_pending: bool = True,
+        changes: Changes | None = None,
+        **values: Any,
+    ) -> bool:
+        """Write how a change ended (outcome, after, detail, target, changes, resolved).
+        With `only_pending`, only an entry still pending is completed: True if it was."""
+        values = {k: v for k, v in values.items() if v is not None}
+        if "target_name" in values:
+            values["target_name"] = values["target_name"][:200]
+        if changes is not None:
+            values["changes"] = dump_changes(changes)
+        query = audit_log.update().where(audit_log.c.id == entry_id)
+        if only_pending:
+            query = query.where(audit_log.c.outcome == Outcome.PENDING)
+        with self.engine.begin() as conn:
+            return conn.execute(query.values(outcome=outcome, **values)).rowcount == 1
+
+    def entry(self, entry_id: int) -> AuditEntry | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(audit_log).where(audit_log.c.id == entry_id)).first()
+        return AuditEntry.from_row(row) if row else None
 
     def entries(
         self,
@@ -370,10 +428,16 @@ class Store:
         actions: Sequence[str] | None = None,
         outcome: str | None = None,
         since: dt.datetime | None = None,
+        before: dt.datetime | None = None,
+        after_id: int | None = None,
+        oldest_first: bool = False,
         limit: int | None = 20,
     ) -> list[AuditEntry]:
-        """Newest first."""
-        query = sa.select(audit_log).order_by(audit_log.c.at.desc(), audit_log.c.id.desc())
+        """Newest first (or oldest first)."""
+        order = (audit_log.c.at, audit_log.c.id)
+        query = sa.select(audit_log).order_by(
+            *(order if oldest_first else (c.desc() for c in order))
+        )
         if target_type is not None:
             query = query.where(audit_log.c.target_type == target_type)
         if target_id is not None:
@@ -386,10 +450,39 @@ class Store:
             query = query.where(audit_log.c.outcome == outcome)
         if since is not None:
             query = query.where(audit_log.c.at >= since)
+        if before is not None:
+            query = query.where(audit_log.c.at < before)
+        if after_id is not None:
+            query = query.where(audit_log.c.id > after_id)
         if limit is not None:
             query = query.limit(limit)
         with self.engine.connect() as conn:
             return [AuditEntry.from_row(row) for row in conn.execute(query)]
+
+    # -- one-time keys ------------------------------------------------------------------
+
+    @recording
+    def claim_once(self, key: str, user_id: str = "") -> bool:
+        """True for the one caller that claims `key`; False if it was claimed before."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    once_keys.insert().values(key=key[:200], claimed_at=utcnow(), user_id=user_id)
+                )
+            return True
+        except IntegrityError:
+            return False
+
+    def release_once(self, key: str) -> None:
+        """Nothing was done under the key: let the same action be tried again."""
+        with self.engine.begin() as conn:
+            conn.execute(once_keys.delete().where(once_keys.c.key == key[:200]))
+
+    def prune_once(self, claimed_before: dt.datetime) -> int:
+        with self.engine.begin() as conn:
+            return conn.execute(
+                once_keys.delete().where(once_keys.c.claimed_at < claimed_before)
+            ).rowcount
 
     def claim_undo(self, entry_id: int) -> bool:
         """Mark an entry undone, atomically: True for the one caller that wins."""
@@ -458,7 +551,7 @@ class Store:
     # -- publication approvals -------------------------------------------------------
 
     def add_approval(self, **values: Any) -> Approval:
-        values = {**values, "requested_at": utcnow(), "state": PENDING}
+        values = {**values, "requested_at": utcnow(), "state": ApprovalState.PENDING}
         with self.engine.begin() as conn:
             result = conn.execute(approvals.insert().values(**values))
             approval_id = int(result.inserted_primary_key[0])
@@ -478,6 +571,13 @@ class Store:
         with self.engine.connect() as conn:
             rows = conn.execute(query.order_by(approvals.c.requested_at))
             return [Approval.from_row(row) for row in rows]
+
+    def approvals_for(self, offer_id: int, *, since: dt.datetime) -> list[Approval]:
+        query = sa.select(approvals).where(
+            approvals.c.offer_id == offer_id, approvals.c.requested_at >= since
+        )
+        with self.engine.connect() as conn:
+            return [Approval.from_row(row) for row in conn.execute(query)]
 
     def set_approval_message(
         self, approval_id: int, *, channel_id: str, message_ts: str, permalink: str | None
@@ -519,18 +619,39 @@ class Store:
 
     # -- daily summary ------------------------------------------------------------------
 
-    def claim_summary_post(self, day: str, channel_id: str) -> bool:
-        """The unique (day, channel) record: True for the one poster that may post."""
+    def claim_summary_post(
+        self,
+        day: str,
+        channel_id: str,
+        *,
+        stale_before: dt.datetime | None = None,
+        now: dt.datetime | None = None,
+    ) -> bool:
+        """The unique (day, channel) record: True for the one poster that may post. A claim
+        made before `stale_before` that never got its message (its poster died) is taken
+        over, by one poster only."""
+        now = now or utcnow()
         try:
             with self.engine.begin() as conn:
                 conn.execute(
-                    summary_posts.insert().values(
-                        day=day, channel_id=channel_id, claimed_at=utcnow()
-                    )
+                    summary_posts.insert().values(day=day, channel_id=channel_id, claimed_at=now)
                 )
             return True
         except IntegrityError:
-            return False
+            if stale_before is None:
+                return False
+        with self.engine.begin() as conn:
+            taken = conn.execute(
+                summary_posts.update()
+                .where(
+                    summary_posts.c.day == day,
+                    summary_posts.c.channel_id == channel_id,
+                    summary_posts.c.message_ts.is_(None),
+                    summary_posts.c.claimed_at < stale_before,
+                )
+                .values(claimed_at=now)
+            )
+            return taken.rowcount == 1
 
     def summary_posted(self, day: str, channel_id: str, message_ts: str) -> None:
         with self.engine.begin() as conn:
@@ -602,15 +723,10 @@ class Store:
             (audit_log.c.after - audit_log.c.before).label("delta"),
         ).where(
             audit_log.c.action.in_(POINTS_ACTIONS),
-            audit_log.c.outcome == OK,
+            audit_log.c.outcome == Outcome.OK,
             audit_log.c.at >= since,
             audit_log.c.before.is_not(None),
             audit_log.c.after.is_not(None),
         )
         with self.engine.connect() as conn:
             return [(as_utc(at), user, int(delta)) for at, user, delta in conn.execute(query)]
-
-    def ping(self) -> bool:
-        with self.engine.connect() as conn:
-            conn.execute(sa.select(1))
-        return True

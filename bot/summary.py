@@ -12,9 +12,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from bot.audit import AuditEntry, Outcome, utcnow
 from bot.loyalty_api import LoyaltyClient
 from bot.models import Customer
-from bot.store import OK, Approval, AuditEntry, Store, utcnow
+from bot.store import Approval, Store
 
 TOP = 5
 TREND_DAYS = 7
@@ -133,7 +134,7 @@ def build_summary(
         )[:TOP],
         offers_by_status=dict(sorted(by_status.items())),
         offer_events=store.entries(
-            actions=["offer.publish", "offer.cancel"], outcome=OK, since=day_ago, limit=20
+            actions=["offer.publish", "offer.cancel"], outcome=Outcome.OK, since=day_ago, limit=20
         ),
         pending=[a for a in store.open_approvals() if a.message_ts],
         trend=[

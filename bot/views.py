@@ -18,11 +18,12 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.blocks import customer_line, escape, offer_line, plain, points
+from bot.blocks import MAX_SECTION, customer_line, offer_line, plain, points
 from bot.forms import DESCRIPTION_MAX, NAME_MAX, OFFER_NAME_MAX, REASON_MAX
 from bot.ids import ActionId, Field, Form, FormContext, PickInForm
 from bot.models import Customer, Offer
 from bot.points import Op
+from bot.text import escape, fit
 
 MAX_PICKS = 20
 
@@ -96,7 +97,7 @@ def loading(title: str, what: str) -> dict[str, Any]:
 
 def notice(title: str, text: str) -> dict[str, Any]:
     """A message in place of a form: a result, or why the form cannot be shown."""
-    return _view(title, [SectionBlock(text=MarkdownTextObject(text=text))])
+    return _view(title, [SectionBlock(text=MarkdownTextObject(text=fit(text, MAX_SECTION)))])
 
 
 def customer_form(context: FormContext, customer: Customer | None = None) -> dict[str, Any]:
@@ -196,7 +197,10 @@ def points_form(context: FormContext, customer: Customer, max_points: int) -> di
     blocks: list[Block] = [
         SectionBlock(
             text=MarkdownTextObject(
-                text=f"*{escape(customer.display_name)}* has *{points(customer.points)}*."
+                text=fit(
+                    f"*{escape(customer.display_name)}* has *{points(customer.points)}*.",
+                    MAX_SECTION,
+                )
             )
         ),
         _radio(
@@ -241,12 +245,12 @@ def _pick(
     context: FormContext, query: str, noun: str, choices: Sequence[tuple[int, str]], title: str
 ) -> dict[str, Any]:
     """Several matched: one Choose button each; choosing fills this modal with the form."""
-    text = f"{len(choices)} {noun} match “{escape(query)}”. Which one?"
+    text = fit(f"{len(choices)} {noun} match “{escape(query)}”. Which one?", MAX_SECTION)
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=text))]
     for target_id, line in choices[:MAX_PICKS]:
         blocks.append(
             SectionBlock(
-                text=MarkdownTextObject(text=line),
+                text=MarkdownTextObject(text=fit(line, MAX_SECTION)),
                 accessory=ButtonElement(
                     text="Choose",
                     action_id=f"{ActionId.PICK_IN_FORM}_{target_id}",
@@ -274,7 +278,9 @@ def reject_form(context: FormContext, offer_name: str) -> dict[str, Any]:
     blocks: list[Block] = [
         SectionBlock(
             text=MarkdownTextObject(
-                text=f"Reject publishing *{escape(offer_name)}*? It stays a Draft."
+                text=fit(
+                    f"Reject publishing *{escape(offer_name)}*? It stays a Draft.", MAX_SECTION
+                )
             )
         ),
         _text_input(

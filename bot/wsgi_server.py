@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import socket
+import sys
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from socketserver import ThreadingMixIn
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer, make_server
 from wsgiref.types import WSGIApplication
+
+
+class DropConnection(Exception):
+    """Raised by an app to close the connection without any answer (fault injection)."""
 
 
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
@@ -16,9 +22,32 @@ class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     request_queue_size = 128
 
 
+class _ServerHandler(ServerHandler):
+    def handle_error(self) -> None:
+        if isinstance(sys.exc_info()[1], DropConnection):
+            with suppress(OSError):
+                self.request_handler.connection.shutdown(socket.SHUT_RDWR)  # type: ignore[attr-defined]
+            return
+        super().handle_error()
+
+
 class _QuietHandler(WSGIRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         pass
+
+    def handle(self) -> None:
+        """WSGIRequestHandler.handle, with a ServerHandler that can drop a connection."""
+        self.raw_requestline = self.rfile.readline(65537)
+        if len(self.raw_requestline) > 65536:
+            self.send_error(414)
+            return
+        if not self.parse_request():
+            return
+        handler = _ServerHandler(
+            self.rfile, self.wfile, self.get_stderr(), self.get_environ(), multithread=False
+        )
+        handler.request_handler = self  # type: ignore[attr-defined]
+        handler.run(self.server.get_app())  # type: ignore[attr-defined]
 
 
 def make_threaded_server(app: WSGIApplication, host: str, port: int) -> WSGIServer:

@@ -29,8 +29,10 @@ def register(app: observing, services: Services) -> None:
         choice = RerunCommand.decode(_value(body))
         env = env_from_body(services, body, client, respond, replace_original=True)
         # The same operation, now with exactly one target; roles are checked again inside.
+        # Every Choose of one picker carries one token: the first choice acts, once.
         args = [f"#{choice.target_id}", *tokenize(choice.rest)]
-        run_subcommand(env, choice.command, args, body)
+        once = f"click:{choice.once}" if choice.once else ""
+        run_subcommand(env, choice.command, args, body, once=once)
 
     @app.action(re.compile(f"^{ActionId.CUSTOMERS_PAGE}"))
     def customers_page(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:

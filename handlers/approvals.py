@@ -10,11 +10,12 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import blocks, views
-from bot.approvals import PublicationApprovals
+from bot.approvals import Posted, PublicationApprovals
 from bot.errors import InvalidInput, LoyaltyError
-from bot.ids import ActionId, ApprovalRef, Field, Form, FormContext, OfferRef
-from bot.store import Approval
-from handlers.context import Env, Services, env_from_body
+from bot.forms import reason_problem
+from bot.ids import ActionId, ApprovalRef, Field, Form, FormContext, OfferRef, new_once
+from bot.store import Approval, ApprovalState
+from handlers.context import Env, Services, announce, env_from_body
 from handlers.observe import observing
 
 log = logging.getLogger(__name__)
@@ -25,33 +26,34 @@ def request_publication(env: Env, offer_id: int) -> None:
     if not channel:
         raise InvalidInput(
             "Publishing needs a manager's approval in a channel, and none is set up yet. Ask "
-            "whoever runs the bot to set LOYALTY_APPROVALS_CHANNEL to that channel's id (in "
-            "Slack: channel name → About → Channel ID) and to invite the bot there."
+            "whoever runs the bot to choose an approvals channel and to invite the bot there."
         )
     approvals: PublicationApprovals = env.services.approvals
-    approval, _ = approvals.open_request(env.actor, offer_id)
-    try:
-        posted = env.client.chat_postMessage(
-            channel=channel, **blocks.approval_request(approval, env.settings.tz).kwargs()
-        )
-    except SlackApiError as exc:
-        error = exc.response.get("error", "")
-        approvals.not_posted(approval, error)
-        if error in ("not_in_channel", "channel_not_found", "is_archived"):
-            raise InvalidInput(
-                f"I cannot post the request in <#{channel}> because I am not a member of that "
-                "channel. Invite me there (`/invite @Loyalty`) and ask again."
-            ) from None
-        raise
-    permalink = _permalink(env.client, posted["channel"], posted["ts"])
-    approval = approvals.posted(approval, posted["channel"], posted["ts"], permalink)
-    link = f"<{permalink}|the request>" if permalink else "the request"
+
+    def post(approval: Approval) -> Posted:
+        try:
+            posted = env.client.chat_postMessage(
+                channel=channel, **blocks.approval_request(approval, env.settings.tz).kwargs()
+            )
+        except SlackApiError as exc:
+            if exc.response.get("error") in ("not_in_channel", "channel_not_found", "is_archived"):
+                raise InvalidInput(
+                    f"I cannot post the request in <#{channel}> because I am not a member of "
+                    "that channel. Invite me there (`/invite @Loyalty`) and ask again."
+                ) from None
+            raise
+        channel_id, ts = posted["channel"], posted["ts"]
+        return Posted(channel_id, ts, _permalink(env.client, channel_id, ts))
+
+    approval, entry = approvals.request(env.actor, offer_id, post)
+    link = f"<{approval.permalink}|the request>" if approval.permalink else "the request"
     env.reply(
         blocks.notice(
             f"📨 Asked the managers in <#{channel}> to approve publishing "
             f"*{blocks.escape(approval.offer_name)}*. You will hear back here: see {link}."
         )
     )
+    env.announce(entry)
 
 
 def _permalink(client: WebClient, channel: str, ts: str) -> str | None:
@@ -71,7 +73,7 @@ def show_decision(client: WebClient, approval: Approval, services: Services) -> 
         ts=approval.message_ts,
         **blocks.approval_request(approval, services.settings.tz).kwargs(),
     )
-    if approval.state in ("published", "rejected", "stale"):
+    if approval.state in (ApprovalState.PUBLISHED, ApprovalState.REJECTED, ApprovalState.STALE):
         client.chat_postMessage(
             channel=approval.channel_id,
             thread_ts=approval.message_ts,
@@ -90,30 +92,49 @@ def register(app: observing, services: Services) -> None:
     def publish_button(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
         env = env_from_body(services, body, client, respond)
-        offer_id = OfferRef.decode(body["actions"][0].get("value")).offer_id
-        services.defer(lambda: request_publication(env, offer_id), body, client, respond)
+        ref = OfferRef.decode(body["actions"][0].get("value"))
+        services.defer(
+            lambda: request_publication(env, ref.offer_id),
+            body,
+            client,
+            respond,
+            once=f"click:{ref.once or env.trigger_id}",
+        )
 
     @app.action(ActionId.APPROVE)
     def approve(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
         env = env_from_body(services, body, client, respond)
-        approval_id = ApprovalRef.decode(body["actions"][0].get("value")).approval_id
+        ref = ApprovalRef.decode(body["actions"][0].get("value"))
+
+        def decide() -> None:
+            decision = approvals.approve(env.actor, ref.approval_id)
+            show_decision(client, decision.approval, services)
+            announce(client, services.settings, decision.entry)
+
         services.defer(
-            lambda: show_decision(client, approvals.approve(env.actor, approval_id), services),
+            decide,
             body,
             client,
             respond,
+            once=f"click:{ref.once or env.trigger_id}",
+            again=lambda: approvals.where_it_stands(ref.approval_id),
         )
 
     @app.action(ActionId.REJECT)
     def reject(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
         env = env_from_body(services, body, client, respond)
-        approval_id = ApprovalRef.decode(body["actions"][0].get("value")).approval_id
+        ref = ApprovalRef.decode(body["actions"][0].get("value"))
         approvals.check_manager(env.actor, "reject offer publication")
-        approval = services.approvals.store.approval(approval_id)
+        approval = services.approvals.store.approval(ref.approval_id)
         name = approval.offer_name if approval else "this offer"
-        context = FormContext(form=Form.REJECT, target_id=approval_id, channel_id=env.channel_id)
+        context = FormContext(
+            form=Form.REJECT,
+            target_id=ref.approval_id,
+            channel_id=env.channel_id,
+            once=ref.once or new_once(),
+        )
         client.views_open(trigger_id=env.trigger_id, view=views.reject_form(context, name))
 
     @app.view(Form.REJECT)
@@ -121,19 +142,28 @@ def register(app: observing, services: Services) -> None:
         view = body["view"]
         context = FormContext.decode(view.get("private_metadata"))
         reason = (views.form_values(view["state"]).get(Field.REJECT_REASON) or "").strip()
-        if not reason:
-            ack(
-                response_action="errors",
-                errors={Field.REJECT_REASON: "Say why, for the requester."},
-            )
+        problem = reason_problem(reason) if reason else "Say why, for the requester."
+        if problem:
+            ack(response_action="errors", errors={Field.REJECT_REASON: problem})
             return
         env = env_from_body(services, body, client, lambda **kwargs: None)
         try:
-            approval = approvals.reject(env.actor, int(context.target_id or 0), reason)
+            approval_id = int(context.target_id or 0)
+            with services.service.ledger.once(
+                f"click:{context.once}",
+                env.user_id,
+                again=lambda: approvals.where_it_stands(approval_id),
+            ):
+                decision = approvals.reject(env.actor, approval_id, reason)
         except LoyaltyError as exc:
             ack(
                 response_action="errors", errors={Field.REJECT_REASON: exc.message.replace("*", "")}
             )
             return
         ack()
-        services.defer(lambda: show_decision(client, approval, services), {}, client, None)
+
+        def show() -> None:
+            show_decision(client, decision.approval, services)
+            announce(client, services.settings, decision.entry)
+
+        services.defer(show, {}, client, None)

@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 
 from bot import blocks
 from bot.errors import InvalidInput
+from bot.forms import reason_problem
 from bot.ids import Form
 from bot.models import Offer
 from bot.points import parse_amount
@@ -37,6 +38,9 @@ class Subcommand:
     aliases: tuple[str, ...] = ()
     # True when these arguments open a modal (which needs the request's fresh trigger_id).
     opens_form: Callable[[list[str]], bool] = lambda args: False
+    # True when these arguments change something: the command then acts once (its
+    # trigger_id is claimed), however often the same request arrives.
+    changes: Callable[[list[str]], bool] = lambda args: False
 
 
 # -- the subcommands ------------------------------------------------------------
@@ -47,7 +51,7 @@ def _help(env: Env, args: list[str], intro: str = "") -> None:
 
 
 def _check_points(env: Env, args: list[str]) -> None:
-    reference, amount, _ = split_reference(args)
+    reference, amount, reason = split_reference(args)
     if not reference:
         raise InvalidInput(
             "Usage: `/loyalty points <customer> <amount> [reason]`, e.g. "
@@ -55,6 +59,8 @@ def _check_points(env: Env, args: list[str]) -> None:
         )
     if amount is not None:  # no amount: the points form asks for it
         parse_amount(amount, env.settings.loyalty_max_points)
+    if problem := reason_problem(reason):
+        raise InvalidInput(problem + " Nothing was changed.")
 
 
 def _points(env: Env, args: list[str]) -> None:
@@ -70,7 +76,7 @@ def _points(env: Env, args: list[str]) -> None:
         return
     result = env.service.change_points(env.actor, customer.id, change, reason)
     env.reply(blocks.points_changed(result, undo_minutes=env.settings.loyalty_undo_minutes))
-    env.announce(blocks.points_announcement(result))
+    env.announce(result.entry)
 
 
 def _customer(env: Env, args: list[str]) -> None:
@@ -109,7 +115,9 @@ def resolve_offer(env: Env, reference: str, command: str) -> Offer | None:
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        raise InvalidInput(f"No offer matches “{reference}”. `/loyalty offers` lists them.")
+        raise InvalidInput(
+            f"No offer matches “{blocks.escape(reference)}”. `/loyalty offers` lists them."
+        )
     env.reply(blocks.offer_picker(reference, matches, command))
     return None
 
@@ -176,11 +184,16 @@ def _undo(env: Env, args: list[str]) -> None:
     result = env.service.undo_last(env.actor)
     env.reply(
         blocks.notice(
-            f"↩️ Undone: *{blocks.escape(result.customer.display_name)}* is back to "
-            f"{blocks.points(result.after)} (was {result.before:,})."
+            "\n".join(
+                [
+                    f"↩️ Undone: *{blocks.escape(result.customer.display_name)}* is back to "
+                    f"{blocks.points(result.after)} (was {result.before:,}).",
+                    *result.remarks,
+                ]
+            )
         )
     )
-    env.announce(blocks.points_announcement(result, "undid a points change"))
+    env.announce(result.entry)
 
 
 def _requires_reference(usage: str) -> Callable[[Env, list[str]], None]:
@@ -200,6 +213,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         _points,
         _check_points,
         opens_form=lambda args: split_reference(args)[1] is None,
+        changes=lambda args: split_reference(args)[1] is not None,
     ),
     Subcommand(
         "points",
@@ -209,6 +223,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         _points,
         _check_points,
         opens_form=lambda args: split_reference(args)[1] is None,
+        changes=lambda args: split_reference(args)[1] is not None,
     ),
     Subcommand(
         "customer",
@@ -254,6 +269,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         _offer,
         _check_offer,
         opens_form=lambda args: _opens_record_form(args),
+        changes=lambda args: bool(args) and args[0].lower() == "publish",
     ),
     Subcommand(
         "offer",
@@ -295,6 +311,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "since. Managers only.",
         ("undo",),
         _undo,
+        changes=lambda args: True,
     ),
     Subcommand(
         "summary",
@@ -322,17 +339,28 @@ def help_message(intro: str = "") -> blocks.Message:
     return blocks.help_message([(s.usage, s.summary, s.examples) for s in SUBCOMMANDS], intro)
 
 
-def run_subcommand(env: Env, command: str, args: list[str], body: dict[str, Any]) -> None:
+def run_subcommand(
+    env: Env, command: str, args: list[str], body: dict[str, Any], *, once: str = ""
+) -> None:
     """Run after the ack. `command` may carry words of its own: ("offer cancel", ["#5001"]).
 
     The API work goes to the work pool; a subcommand that opens a form runs right here
-    instead, because the trigger_id it needs expires about 3 s after the click."""
+    instead, because the trigger_id it needs expires about 3 s after the click. One that
+    changes something claims `once` (by default the command's trigger_id) before acting."""
     name, *leading = command.split()
     subcommand, full = _BY_NAME[name], [*leading, *args]
     if subcommand.opens_form(full):
         subcommand.run(env, full)
-    else:
-        env.services.defer(lambda: subcommand.run(env, full), body, env.client, env.respond)
+        return
+    if subcommand.changes(full) and not once and env.trigger_id:
+        once = f"command:{env.trigger_id}"
+    env.services.defer(
+        lambda: subcommand.run(env, full),
+        body,
+        env.client,
+        env.respond,
+        once=once if subcommand.changes(full) else "",
+    )
 
 
 # -- registration --------------------------------------------------------------

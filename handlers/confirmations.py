@@ -51,9 +51,11 @@ def register(app: observing, services: Services) -> None:
 
         def act() -> None:
             # Roles are checked again here, and the store lets only one click act.
-            kind, name, target_id = env.service.confirm(env.actor, token)
-            env.reply(blocks.confirmed(kind, name, env.user_id))
-            env.announce(blocks.deletion_announcement(kind, name, target_id, env.user_id))
+            done = env.service.confirm(env.actor, token)
+            assert done.entry is not None
+            entry = done.entry
+            env.reply(blocks.confirmed(entry.action, entry.target_name, env.user_id, done.remarks))
+            env.announce(done.entry)
 
         services.defer(act, body, client, respond)
 

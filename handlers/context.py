@@ -5,16 +5,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
+from bot import blocks
 from bot.approvals import PublicationApprovals
+from bot.audit import Actor, AuditEntry, Outcome
 from bot.blocks import Message
 from bot.roles import Roles
-from bot.service import Actor, LoyaltyService
+from bot.service import LoyaltyService
 from bot.settings import Settings
 from handlers import observe
 from handlers.errors import reply_with_error
@@ -38,17 +39,27 @@ class Services:
         body: dict[str, Any],
         client: WebClient,
         respond: Callable[..., Any] | None,
+        *,
+        once: str = "",
+        again: Callable[[], str] | None = None,
     ) -> None:
         """Run `task` after the ack; its errors get the same reply as any other error, and
-        the request's log line is written when it ends."""
+        the request's log line is written when it ends. With `once` (a one-time key), the
+        task runs only for the first request that claims the key; the others are told
+        `again()` (or that it was already received)."""
         entry = observe.current()
         if entry is not None:
             entry.deferred = True
+        user = body.get("user_id") or (body.get("user") or {}).get("id", "")
 
         def run() -> None:
             outcome = None
             try:
-                task()
+                if once:
+                    with self.service.ledger.once(once, user, again=again or ""):
+                        task()
+                else:
+                    task()
             except Exception as error:  # handed to the one error reply, never swallowed
                 outcome = observe.outcome_of(error)
                 reply_with_error(error, body, client, respond)
@@ -90,23 +101,23 @@ class Env:
             **message.kwargs(), response_type="ephemeral", replace_original=self.replace_original
         )
 
-    def as_new_message(self) -> Env:
-        return replace(self, replace_original=False)
-
     def send_dm(self, message: Message) -> None:
         send_dm(self.client, self.user_id, message)
 
-    def announce(self, message: Message) -> None:
-        """Post to LOYALTY_AUDIT_CHANNEL, if set. A failure here never undoes the change."""
-        channel = self.settings.loyalty_audit_channel
-        if not channel:
-            return
-        try:
-            self.client.chat_postMessage(channel=channel, **message.kwargs())
-        except SlackApiError as exc:
-            log.warning(
-                "could not post to the audit channel %s: %s", channel, exc.response.get("error")
-            )
+    def announce(self, entry: AuditEntry | None) -> None:
+        announce(self.client, self.settings, entry)
+
+
+def announce(client: WebClient, settings: Settings, entry: AuditEntry | None) -> None:
+    """Post a change that was made to the audit channel, if one is set, as its audit entry
+    says. The change is already made and recorded: a failure here is only logged."""
+    channel = settings.loyalty_audit_channel
+    if not channel or entry is None or entry.outcome != Outcome.OK:
+        return
+    try:
+        client.chat_postMessage(channel=channel, **blocks.change_announcement(entry).kwargs())
+    except Exception as exc:  # a post that fails never hides or undoes the change
+        log.warning("could not post audit entry %d to %s: %s", entry.id, channel, exc)
 
 
 def send_dm(client: WebClient, user_id: str, message: Message | str) -> None:

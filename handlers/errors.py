@@ -9,6 +9,7 @@ from typing import Any
 
 from slack_bolt import BoltResponse, Respond
 from slack_sdk import WebClient
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.errors import LoyaltyError
 from handlers.observe import observing
@@ -21,9 +22,16 @@ def user_message(error: Exception) -> str:
         return error.message
     reference = secrets.token_hex(3).upper()
     log.error("unexpected error, reference %s", reference, exc_info=error)
+    if isinstance(error, SQLAlchemyError):
+        return (
+            f"Sorry, I cannot reach my records right now (reference `{reference}`). Try "
+            "again in a few minutes; if it lasts, tell whoever runs the bot."
+        )
     return (
-        f"Sorry, something went wrong on my side (reference `{reference}`). Nothing more "
-        "was changed. If it happens again, give that reference to whoever runs the bot."
+        f"Sorry, something went wrong on my side (reference `{reference}`). If you were "
+        "changing something, check it (`/loyalty history`, or the customer's or offer's "
+        "card) before trying again. If it happens again, give that reference to whoever "
+        "runs the bot."
     )
 
 

@@ -3,6 +3,8 @@ inside them, and their submissions (validated before anything is sent)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -24,6 +26,9 @@ from bot.errors import (
     ValidationFailed,
 )
 from bot.ids import ActionId, Field, Form, FormContext, PickInForm
+from bot.ledger import Done
+from bot.models import Customer, Offer
+from bot.service import PointsResult
 from handlers import observe
 from handlers.context import Env, Services, env_from_body
 from handlers.customers import mention_email
@@ -61,20 +66,29 @@ def open_then_fill(
 
 
 def _context(
-    env: Env, form: Form, target_id: int | None = None, fingerprint: str = ""
+    env: Env,
+    form: Form,
+    target_id: int | None = None,
+    fingerprint: str = "",
+    balance: int | None = None,
 ) -> FormContext:
     return FormContext(
-        form=form, target_id=target_id, channel_id=env.channel_id, fingerprint=fingerprint
+        form=form,
+        target_id=target_id,
+        channel_id=env.channel_id,
+        fingerprint=fingerprint,
+        balance=balance,
     )
 
 
 def customer_form_for(env: Env, form: Form, customer_id: int) -> dict[str, Any]:
     """The filled form for one customer (fresh read)."""
     customer = env.service.customer(customer_id)
-    context = _context(env, form, customer.id, customer.content_hash())
     if form is Form.POINTS:
         env.services.roles.require_manager(env.user_id, "change points", team_id=env.team_id)
+        context = _context(env, form, customer.id, balance=customer.points)
         return views.points_form(context, customer, env.settings.loyalty_max_points)
+    context = _context(env, form, customer.id, customer.content_hash())
     return views.customer_form(context, customer)
 
 
@@ -106,7 +120,9 @@ def open_offer_form(env: Env, reference: str) -> None:
         if len(matches) == 1:
             return offer_form_for(env, matches[0].id)
         if not matches:
-            raise InvalidInput(f"No offer matches “{reference}”. `/loyalty offers` lists them.")
+            raise InvalidInput(
+                f"No offer matches “{blocks.escape(reference)}”. `/loyalty offers` lists them."
+            )
         return views.pick_offer(_context(env, Form.OFFER), reference, matches, "Edit offer")
 
     open_then_fill(env, "Edit offer", "Looking the offer up…", build)
@@ -146,20 +162,37 @@ def _plain(text: str) -> str:
     return text.replace("*", "").replace("`", "")
 
 
+def submission_key(view: dict[str, Any]) -> str:
+    """One submission of one form: a double click or a retry sends the same view and
+    values (a resubmission after fixing a field does not)."""
+    values = json.dumps(view.get("state") or {}, sort_keys=True).encode()
+    return f"submit:{view.get('id', '')}:{hashlib.sha256(values).hexdigest()[:20]}"
+
+
 def submit(
     ack: Ack,
     env: Env,
     context: FormContext,
-    view_id: str,
+    view: dict[str, Any],
     main_field: Field,
     work: Callable[[], T],
     success: Callable[[T], Message],
 ) -> None:
-    """Run `work` (the API calls) and answer the submission: errors beside the fields, or
-    close the modal and show the result. If the API is slow, answer "saving" in time and
-    finish with views.update."""
+    """Run `work` (the API calls) once per submission and answer it: errors beside the
+    fields, or close the modal and show the result. If the API is slow, answer "saving"
+    in time and finish with views.update."""
     title = TITLES[Form(context.form)]
-    future: Future[T] = env.services.work.submit(work)
+    view_id = view["id"]
+
+    def once() -> T:
+        with env.service.ledger.once(
+            submission_key(view),
+            env.user_id,
+            again="This form was already sent, so it was not sent again.",
+        ):
+            return work()
+
+    future: Future[T] = env.services.work.submit(once)
     try:
         result = future.result(timeout=SUBMIT_BUDGET)
     except FutureTimeout:
@@ -259,21 +292,28 @@ def register(app: observing, services: Services) -> None:
             ack(response_action="errors", errors=errors)
             return
         env = _env(services, body, client)
-        target, done = context.target_id, "created" if context.target_id is None else "saved"
+        target, verb = context.target_id, "created" if context.target_id is None else "saved"
 
-        def save() -> Any:
+        def save() -> Done[Customer]:
             if target is None:
-                return env.service.create_customer(env.actor, fields)
-            return env.service.update_customer(env.actor, target, fields, context.fingerprint)
+                done = env.service.create_customer(env.actor, fields)
+            else:
+                done = env.service.update_customer(env.actor, target, fields, context.fingerprint)
+            env.announce(done.entry)
+            return done
 
         submit(
             ack,
             env,
             context,
-            view["id"],
+            view,
             Field.FIRST_NAME,
             save,
-            lambda c: _with_text(blocks.customer_card(c), f"Customer {c.display_name} {done}."),
+            lambda done: blocks.saved(
+                blocks.customer_card(done.value),
+                f"Customer {blocks.escape(done.value.display_name)} {verb}.",
+                done.remarks,
+            ),
         )
 
     @app.view(Form.OFFER)
@@ -287,21 +327,28 @@ def register(app: observing, services: Services) -> None:
             return
         env = _env(services, body, client)
         target = context.target_id
-        done = "Draft offer “{}” created." if target is None else "Offer “{}” saved."
+        said = "Draft offer “{}” created." if target is None else "Offer “{}” saved."
 
-        def save() -> Any:
+        def save() -> Done[Offer]:
             if target is None:
-                return env.service.create_offer(env.actor, fields)
-            return env.service.update_offer(env.actor, target, fields, context.fingerprint)
+                done = env.service.create_offer(env.actor, fields)
+            else:
+                done = env.service.update_offer(env.actor, target, fields, context.fingerprint)
+            env.announce(done.entry)
+            return done
 
         submit(
             ack,
             env,
             context,
-            view["id"],
+            view,
             Field.OFFER_NAME,
             save,
-            lambda o: _with_text(blocks.offer_card(o), done.format(o.name)),
+            lambda done: blocks.saved(
+                blocks.offer_card(done.value),
+                said.format(blocks.escape(done.value.name)),
+                done.remarks,
+            ),
         )
 
     @app.view(Form.POINTS)
@@ -318,21 +365,19 @@ def register(app: observing, services: Services) -> None:
         env = _env(services, body, client)
         target = context.target_id
 
-        def apply() -> Any:
-            result = env.service.change_points(env.actor, target, change, reason)
-            env.announce(blocks.points_announcement(result))
+        def apply() -> PointsResult:
+            result = env.service.change_points(
+                env.actor, target, change, reason, shown_balance=context.balance
+            )
+            env.announce(result.entry)
             return result
 
         submit(
             ack,
             env,
             context,
-            view["id"],
+            view,
             Field.POINTS_AMOUNT,
             apply,
             lambda r: blocks.points_changed(r, undo_minutes=services.settings.loyalty_undo_minutes),
         )
-
-
-def _with_text(message: Message, text: str) -> Message:
-    return Message(text=text, blocks=message.blocks)

@@ -154,12 +154,52 @@ def test_long_retry_after_gives_up_with_rate_limited(scripted) -> None:
     assert waits == [] and len(api.requests) == 1
 
 
-def test_post_is_never_retried_on_5xx(scripted) -> None:
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda c: c.add_points(1, 10),
+        lambda c: c.update_customer(1, points=3),
+        lambda c: c.delete_customer(1),
+        lambda c: c.create_offer(name="x"),
+        lambda c: c.publish_offer(1),
+    ],
+)
+@pytest.mark.parametrize("status", [500, 503, 429, 302])
+def test_a_change_answered_with_anything_but_a_refusal_is_unknown_and_sent_once(
+    scripted, change, status: int
+) -> None:
     api, client, waits = scripted
-    api.responses[:] = [(503, {}, {}), (200, {}, {"id": 1, "points": 10})]
-    with pytest.raises(ServerError):
-        client.add_points(1, 10)
+    api.responses[:] = [(status, {"Retry-After": "0"}, {}), (200, {}, {"id": 1, "points": 10})]
+    with pytest.raises(OutcomeUnknown) as raised:
+        change(client)
+    assert raised.value.cause == f"Smart Passes answered HTTP {status}"
+    assert raised.value.answered is True  # the server finished: a check is conclusive
     assert len(api.requests) == 1 and waits == []
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [
+        (400, ValidationFailed),
+        (422, ValidationFailed),
+        (403, AuthenticationFailed),
+        (404, NotFound),
+    ],
+)
+def test_a_refused_change_is_its_refusal(scripted, status: int, error: type) -> None:
+    api, client, _ = scripted
+    api.responses[:] = [(status, {}, {"message": "no"})]
+    with pytest.raises(error):
+        client.update_customer(1, points=3)
+    assert len(api.requests) == 1
+
+
+@pytest.mark.parametrize("body", [b"", b"<html>ok</html>", b"[]", b'{"ok": true}'])
+def test_a_change_answered_2xx_without_its_record_gives_none(scripted, body: bytes) -> None:
+    api, client, _ = scripted
+    api.responses[:] = [(200, {}, body)]
+    assert client.add_points(1, 10) is None
+    assert client.update_offer(1, name="x") is None
 
 
 def test_add_points_timeout_is_outcome_unknown_and_not_repeated(
@@ -169,8 +209,9 @@ def test_add_points_timeout_is_outcome_unknown_and_not_repeated(
     with LoyaltyClient(
         app_key="sandbox-app-key", program_id=DEMO_PROGRAM_ID, base_url=sandbox_url, timeout=0.2
     ) as c:
-        with pytest.raises(OutcomeUnknown, match="may or may not"):
+        with pytest.raises(OutcomeUnknown, match="may or may not") as raised:
             c.add_points(JUAN, 10)
+        assert raised.value.answered is False  # it may still be being applied
         time.sleep(0.8)
     assert len(sandbox.calls_to("POST", f"/customers/{JUAN}/points/add")) == 1
     # The server did apply it: that is why the client must not repeat it.
@@ -200,9 +241,11 @@ def test_connection_refused_is_unavailable() -> None:
         LoyaltyClient(
             app_key="k", program_id=1, base_url="http://127.0.0.1:9/api/", max_retries=0
         ) as c,
-        pytest.raises(ApiUnavailable, match="could not be"),
     ):
-        c.list_customers()
+        with pytest.raises(ApiUnavailable, match="could not be"):
+            c.list_customers()
+        with pytest.raises(ApiUnavailable, match="Nothing was changed"):
+            c.add_points(1, 10)  # it never left: certainly not applied
 
 
 def test_unknown_fields_and_nulls_are_tolerated(scripted) -> None:

@@ -94,13 +94,10 @@ def test_edit_customer_prefilled_then_saved(bot) -> None:
     }
     assert bot.submit(view_id, {"last_name": "Pérez López"}).status_code == 200
     put = bot.sandbox.calls_to("PUT", f"/customers/{JUAN}")[-1]
-    assert put.body == {
-        "firstName": "Juan",
-        "lastName": "Pérez López",
-        "email": "juan.perez@example.com",
-        "phone": "+529994116533",
-    }
+    assert put.body == {"lastName": "Pérez López"}  # only what changed is sent
     assert "Juan Pérez López" in text_of(_result(bot))
+    (entry,) = bot.store.entries(actions=["customer.update"])
+    assert entry.outcome == "ok" and entry.changes == {"last_name": ["Pérez", "Pérez López"]}
 
 
 def test_stale_customer_form_does_not_overwrite(bot) -> None:
@@ -168,12 +165,9 @@ def test_edit_offer_by_name(bot) -> None:
     view_id, view = bot.opened_view()
     assert view["callback_id"] == "loyalty_offer_form"
     bot.submit(view_id, {"offer_cost": "12"})
-    assert bot.sandbox.calls_to("POST", f"/offers/{CAFE}")[-1].body == {
-        "name": "Café Gratis",
-        "description": "Canjea 10 puntos por un café americano.",
-        "pointsCost": 12,
-        "autoClaim": True,
-    }
+    assert bot.sandbox.calls_to("POST", f"/offers/{CAFE}")[-1].body == {"pointsCost": 12}
+    (entry,) = bot.store.entries(actions=["offer.update"])
+    assert entry.changes == {"points_cost": [10, 12]}
 
 
 def test_unknown_offer_is_explained_in_the_modal(bot) -> None:
@@ -313,7 +307,8 @@ def test_api_refusal_reason_is_shown(bot) -> None:
     bot.sandbox.before = publish_just_before
     bot.click(confirm)
     assert "Only Draft offers can be deleted; this one is Published" in text_of(bot.reply())
-    assert bot.store.entries(actions=["offer.delete"])[0].outcome == "failed"
+    (entry,) = bot.store.entries(actions=["offer.delete"])
+    assert entry.outcome == "refused" and "only Draft" in entry.detail.replace("Only", "only")
 
 
 def test_never_mind_removes_the_question(bot) -> None:

@@ -198,21 +198,21 @@ def test_trend_buckets_by_local_day(client, store) -> None:
     assert [v for _, v in utc.trend][-2:] == [0, 4]
 
 
-def test_clock_schedule_and_missed_summary(store) -> None:
+def test_clock_ticks_every_minute_and_knows_when_it_is_due(store) -> None:
     settings = _settings(
         loyalty_summary_time="09:00",
         loyalty_timezone="Europe/Madrid",
         loyalty_summary_channel="CSUM",
     )
-    scheduler = build_scheduler(settings, lambda: None)
-    job = scheduler.get_jobs()[0]
-    fire = job.trigger.get_next_fire_time(None, dt.datetime(2026, 11, 25, 9, 30, tzinfo=UTC))
-    assert fire == dt.datetime(2026, 11, 26, 9, 0, tzinfo=ZoneInfo("Europe/Madrid"))
+    (job,) = build_scheduler(settings, lambda: None).get_jobs()
+    assert job.trigger.interval == dt.timedelta(minutes=1)
     early = dt.datetime(2026, 11, 25, 7, 0, tzinfo=UTC)  # 08:00 Madrid
     late = dt.datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # 13:00 Madrid
     assert not due_today(settings, store, "CSUM", early)
     assert due_today(settings, store, "CSUM", late)
     store.claim_summary_post("2026-11-25", "CSUM")
+    assert due_today(settings, store, "CSUM", late)  # claimed, but no message yet
+    store.summary_posted("2026-11-25", "CSUM", "1.2")
     assert not due_today(settings, store, "CSUM", late)
 
 
@@ -261,16 +261,38 @@ def test_cli_prints_and_posts_once(sandbox_url, slack, tmp_path) -> None:
     assert len(slack.calls_to("chat.postMessage")) == 2
 
 
-def test_clock_posts_a_missed_summary_once_on_start(client, store, slack, monkeypatch) -> None:
-    from handlers import summary as clock
+def test_clock_posts_when_due_once_and_after_downtime(client, store, slack) -> None:
+    from handlers.summary import SummaryClock
 
-    started: list[bool] = []
-    monkeypatch.setattr(clock.BlockingScheduler, "start", lambda self: started.append(True))
-    settings = _settings(loyalty_summary_channel="CSUM", loyalty_summary_time="00:00")
+    settings = _settings(loyalty_summary_channel="CSUM", loyalty_summary_time="09:00")
     web = WebClient(token=BOT_TOKEN, base_url=slack.base_url + "/api/")
-    clock.run_clock(web, client, store, settings)  # it is past 00:00: today's was missed
-    clock.run_clock(web, client, store, settings)  # a restart the same day
-    assert started == [True, True]
+    clock = SummaryClock(web, client, store, settings)
+    assert clock.tick(NOW.replace(hour=8, minute=59)) is None  # not yet
+    assert slack.calls_to("chat.postMessage") == []
+    posted = clock.tick(NOW.replace(hour=11))  # the clock was down at 09:00: it catches up
+    assert posted is not None and not posted.already
+    restarted = SummaryClock(web, client, store, settings)  # a restart the same day
+    assert restarted.tick(NOW.replace(hour=11, minute=1)) is None
+    assert len(slack.calls_to("chat.postMessage")) == 1
+
+
+def test_a_claim_whose_poster_died_is_taken_over_after_two_minutes(client, store, slack) -> None:
+    from handlers.summary import SummaryClock
+
+    settings = _settings(loyalty_summary_channel="CSUM", loyalty_summary_time="09:00")
+    web = WebClient(token=BOT_TOKEN, base_url=slack.base_url + "/api/")
+    claimed_at = NOW  # a poster claimed the day, then died before posting
+    day = claimed_at.date().isoformat()
+    assert store.claim_summary_post(day, "CSUM", now=claimed_at)
+    clock = SummaryClock(web, client, store, settings)
+    soon = claimed_at + dt.timedelta(seconds=90)
+    assert clock.tick(soon).already  # it may still be posting: leave it
+    assert slack.calls_to("chat.postMessage") == []
+    later = claimed_at + dt.timedelta(minutes=2, seconds=5)
+    posted = clock.tick(later)
+    assert posted is not None and not posted.already and posted.ts
+    assert store.summary_post(day, "CSUM")["message_ts"] == posted.ts
+    assert clock.tick(later + dt.timedelta(minutes=1)) is None  # posted: no longer due
     assert len(slack.calls_to("chat.postMessage")) == 1
 
 

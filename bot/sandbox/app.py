@@ -1,4 +1,9 @@
-"""The sandbox as a WSGI app: usable in-process (httpx.WSGITransport) or served on a port."""
+"""The sandbox as a WSGI app: usable in-process (httpx.WSGITransport) or served on a port.
+
+Faults can be injected to watch the bot cope: `fail_rate` answers 503 before doing
+anything, `fail_after_apply` makes a change and then answers 500 (as a real server that
+fails after committing would). Tests script exact faults per route with `inject`.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,15 @@ import random
 import re
 import threading
 import time
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 from wsgiref.types import StartResponse, WSGIEnvironment
 
 from bot.sandbox.state import SandboxError, SandboxState
+from bot.wsgi_server import DropConnection
 
 _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     (m, re.compile(rf"programs/(?P<program>\d+)/{p}/?$"), name)
@@ -39,8 +47,29 @@ _STATUS_TEXT = {
     404: "404 Not Found",
     405: "405 Method Not Allowed",
     422: "422 Unprocessable Entity",
+    500: "500 Internal Server Error",
     503: "503 Service Unavailable",
 }
+READS = frozenset({"list_customers", "get_customer", "list_offers"})
+
+
+class Fault(Enum):
+    """What a route does instead of answering normally (`SandboxApp.inject`)."""
+
+    APPLY_THEN_500 = "the change is made, then HTTP 500"
+    APPLY_THEN_EMPTY = "the change is made, then HTTP 200 with an empty body"
+    APPLY_THEN_DROP = "the change is made, then the connection drops with no answer"
+    REFUSE_422 = "HTTP 422, nothing done"
+    FAIL_500 = "HTTP 500, nothing done"
+    FAIL_503 = "HTTP 503, nothing done"
+    DROP = "the connection drops with no answer, nothing done"
+
+    @property
+    def applies(self) -> bool:
+        return self.name.startswith("APPLY")
+
+
+_DROPPED = -1  # a status meaning: close the connection without answering
 
 
 @dataclass(frozen=True)
@@ -60,16 +89,30 @@ class SandboxApp:
         *,
         latency: float = 0.0,
         fail_rate: float = 0.0,
+        fail_after_apply: float = 0.0,
         rng: random.Random | None = None,
     ) -> None:
         self.state = state
         self.latency = latency
         self.fail_rate = fail_rate
+        self.fail_after_apply = fail_after_apply
         self.calls: list[RecordedCall] = []
         self._rng = rng or random.Random()
         self._calls_lock = threading.Lock()
+        self._faults: dict[str, deque[Fault]] = defaultdict(deque)
         # Tests may set this to run code (sleep, raise) when a route is hit.
         self.before: Callable[[str, str], None] | None = None
+
+    def inject(self, route: str, fault: Fault, times: int = 1) -> None:
+        """The next `times` requests to `route` ("add_points", "get_customer", ...) meet
+        `fault` instead of a normal answer."""
+        with self._calls_lock:
+            self._faults[route].extend([fault] * times)
+
+    def _take_fault(self, route: str) -> Fault | None:
+        with self._calls_lock:
+            queue = self._faults.get(route)
+            return queue.popleft() if queue else None
 
     def calls_to(self, method: str, path_end: str) -> list[RecordedCall]:
         with self._calls_lock:
@@ -83,6 +126,8 @@ class SandboxApp:
         status, payload = self._handle(method, path, raw, environ.get("HTTP_AUTHORIZATION"))
         with self._calls_lock:
             self.calls.append(RecordedCall(method, path, _try_json(raw), status))
+        if status == _DROPPED:
+            raise DropConnection()
         body = b"" if payload is None else json.dumps(payload).encode()
         start_response(
             _STATUS_TEXT.get(status, f"{status} Error"),
@@ -105,6 +150,17 @@ class SandboxApp:
         name, program_id, item = route
         if self.before is not None:
             self.before(method, path)
+        fault = self._take_fault(name)
+        after_apply = self.fail_after_apply and name not in READS
+        if fault is None and after_apply and self._rng.random() < self.fail_after_apply:
+            fault = Fault.APPLY_THEN_500
+        if fault is not None and not fault.applies:
+            return {
+                Fault.REFUSE_422: (422, {"message": "Refused (sandbox fault)"}),
+                Fault.FAIL_500: (500, {"message": "Internal error (sandbox fault)"}),
+                Fault.FAIL_503: (503, {"message": "Unavailable (sandbox fault)"}),
+                Fault.DROP: (_DROPPED, None),
+            }[fault]
         body: Any = {}
         if method in ("POST", "PUT") and raw:
             try:
@@ -114,9 +170,16 @@ class SandboxApp:
             if not isinstance(body, dict):
                 return 400, {"message": "The request body must be a JSON object"}
         try:
-            return 200, self._dispatch(name, program_id, item, body)
+            result = self._dispatch(name, program_id, item, body)
         except SandboxError as exc:
             return exc.status, exc.body
+        if fault is Fault.APPLY_THEN_500:
+            return 500, {"message": "Internal error after applying (sandbox fault)"}
+        if fault is Fault.APPLY_THEN_EMPTY:
+            return 200, None
+        if fault is Fault.APPLY_THEN_DROP:
+            return _DROPPED, None
+        return 200, result
 
     def _dispatch(self, name: str, program_id: int, item: int | None, body: dict[str, Any]) -> Any:
         s = self.state
