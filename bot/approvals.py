@@ -48,7 +48,8 @@ class Posted:
 
 @dataclass(frozen=True)
 class Decision:
-    """A request after a manager's decision, and the change it made (if any)."""
+    """A request after a manager's decision, and the change it made (if any). The notes
+    an approval carries are mrkdwn with outside text escaped, except a rejection's reason."""
 
     approval: Approval
     entry: AuditEntry | None = None
@@ -170,7 +171,9 @@ class PublicationApprovals:
                 # An earlier attempt whose answer was lost did publish it.
                 return Decision(self._finish(actor, approval, ApprovalState.PUBLISHED, ""))
             return self._stale(
-                actor, approval, f"The offer is now {offer.status}, so there is nothing to approve."
+                actor,
+                approval,
+                f"The offer is now {escape(offer.status)}, so there is nothing to approve.",
             )
         if offer.content_hash() != approval.fingerprint:
             return self._stale(
@@ -292,5 +295,5 @@ def _decided(approval: Approval) -> str:
     return {
         ApprovalState.PUBLISHED: f"“{name}” was already published{who}.",
         ApprovalState.REJECTED: f"Publishing “{name}” was already rejected{who}.",
-        ApprovalState.STALE: f"This request is closed: {escape(approval.note)}",
+        ApprovalState.STALE: f"This request is closed: {approval.note}",
     }.get(ApprovalState(approval.state), f"This request is {approval.state}.")

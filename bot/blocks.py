@@ -529,8 +529,8 @@ def approval_request(a: Approval, tz: ZoneInfo) -> Message:
         "publishing": "⏳ Publishing…",
         "published": f"✅ *Published* by {decided} at {when}. Customers see it on their passes.",
         "rejected": f"❌ *Rejected* by {decided}: {escape(a.note)}",
-        "stale": f"⚠️ *Not published.* {escape(a.note)}",
-        "failed": f"⚠️ *Publishing failed:* {escape(a.note)} You can try again.",
+        "stale": f"⚠️ *Not published.* {a.note}",
+        "failed": f"⚠️ *Publishing did not finish:* {a.note}",
     }.get(a.state)
     if status:
         blocks.append(_section(status))
@@ -570,7 +570,7 @@ def approval_outcome_for_requester(a: Approval) -> Message:
     elif a.state == "rejected":
         text = f"<@{a.requested_by}> publishing “{escape(a.offer_name)}” was rejected by <@{a.decided_by}>: {escape(a.note)}"
     else:
-        text = f"<@{a.requested_by}> “{escape(a.offer_name)}” was not published: {escape(a.note)}"
+        text = f"<@{a.requested_by}> “{escape(a.offer_name)}” was not published: {a.note}"
     return notice(text)
 
 

@@ -136,7 +136,7 @@ def _gone(read: Callable[[], Any], what: str) -> Any:
     except NotFound:
         return DELETED
     except LoyaltyAPIError as exc:
-        raise Unclear(f"reading {what} failed: {exc.message}") from None
+        raise Unclear(f"reading {what} back failed too: {exc.brief}") from None
     return None
 
 
@@ -146,4 +146,4 @@ def _read(read: Callable[[], Any], what: str) -> Any:
     except NotFound:
         raise Unclear(f"{what} no longer exists") from None
     except LoyaltyAPIError as exc:
-        raise Unclear(f"reading {what} failed: {exc.message}") from None
+        raise Unclear(f"reading {what} back failed too: {exc.brief}") from None

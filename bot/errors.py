@@ -26,6 +26,11 @@ class LoyaltyAPIError(LoyaltyError):
 
     status_code: int | None = None
 
+    @property
+    def brief(self) -> str:
+        """What went wrong in a few words, to say inside another message."""
+        return f"HTTP {self.status_code}" if self.status_code else "no answer"
+
 
 # -- Smart Passes definitely refused: nothing was applied ------------------------------
 

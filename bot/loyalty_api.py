@@ -40,6 +40,7 @@ from bot.json_stream import iter_json_array
 from bot.models import Customer, Offer
 from bot.models import parse_customer as _parse_customer
 from bot.models import parse_offer as _parse_offer
+from bot.text import escape
 
 log = logging.getLogger(__name__)
 
@@ -327,7 +328,7 @@ def _validation_error(response: httpx.Response) -> ValidationFailed:
     if isinstance(body, dict):
         text = body.get("message") or body.get("error") or body.get("detail")
         if isinstance(text, str) and text.strip():
-            message = text.strip()
+            message = escape(text.strip())  # Smart Passes' words: outside text
         errors = body.get("errors")
         if isinstance(errors, list):
             for item in errors:
@@ -337,7 +338,7 @@ def _validation_error(response: httpx.Response) -> ValidationFailed:
                         reasons = [reasons]
                     fields.setdefault(str(item["field"]), []).extend(str(r) for r in reasons)
     elif response.text.strip() and len(response.text) < 300:
-        message = response.text.strip()
+        message = escape(response.text.strip())
     return ValidationFailed(message, fields, status_code=response.status_code)
 
 

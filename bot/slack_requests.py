@@ -81,6 +81,16 @@ class SlackRequests:
     def command(
         self, text: str, *, user: str, channel: str, channel_name: str = "shop", **signing: Any
     ) -> httpx.Response:
+        return self.signed_post(
+            self.command_body(text, user=user, channel=channel, channel_name=channel_name),
+            **signing,
+        )
+
+    def command_body(
+        self, text: str, *, user: str, channel: str, channel_name: str = "shop"
+    ) -> str:
+        """The body Slack posts for a slash command (post it with `signed_post`, or twice
+        to replay it)."""
         form = {
             "token": "legacy",
             "team_id": self.team_id,
@@ -96,7 +106,7 @@ class SlackRequests:
             "response_url": self.standin.response_url(),
             "trigger_id": f"trigger.{time.monotonic_ns()}",
         }
-        return self.signed_post(urlencode(form), **signing)
+        return urlencode(form)
 
     def event(self, event: dict[str, Any]) -> httpx.Response:
         """An Events API callback (JSON body), e.g. {"type": "app_home_opened", ...}."""
@@ -124,7 +134,11 @@ class SlackRequests:
         )
 
     def interaction(self, payload: dict[str, Any]) -> httpx.Response:
-        return self.signed_post(urlencode({"payload": json.dumps(payload)}))
+        return self.signed_post(self.interaction_body(payload))
+
+    @staticmethod
+    def interaction_body(payload: dict[str, Any]) -> str:
+        return urlencode({"payload": json.dumps(payload)})
 
     def click(
         self,
@@ -176,28 +190,30 @@ class SlackRequests:
 
     def submit(self, view_id: str, values: dict[str, str], *, user: str) -> httpx.Response:
         """Submit the modal as it stands in the stand-in, typing `values` over it."""
+        return self.interaction(self.submission(view_id, values, user=user))
+
+    def submission(self, view_id: str, values: dict[str, str], *, user: str) -> dict[str, Any]:
+        """The view_submission payload (post it with `interaction`, or twice to replay)."""
         view = self.standin.views[view_id]
-        return self.interaction(
-            {
-                "type": "view_submission",
-                "team": {"id": self.team_id, "domain": "shop"},
-                "user": self._user(user),
-                "api_app_id": "A0LOYALTY",
-                "token": "legacy",
-                "trigger_id": f"trigger.{time.monotonic_ns()}",
-                "view": {
-                    **view,
-                    "team_id": self.team_id,
-                    "type": "modal",
-                    "state": {"values": fill(view, values)},
-                    "root_view_id": view_id,
-                    "app_id": "A0LOYALTY",
-                    "bot_id": "BBOT",
-                },
-                "response_urls": [],
-                "is_enterprise_install": False,
-            }
-        )
+        return {
+            "type": "view_submission",
+            "team": {"id": self.team_id, "domain": "shop"},
+            "user": self._user(user),
+            "api_app_id": "A0LOYALTY",
+            "token": "legacy",
+            "trigger_id": f"trigger.{time.monotonic_ns()}",
+            "view": {
+                **view,
+                "team_id": self.team_id,
+                "type": "modal",
+                "state": {"values": fill(view, values)},
+                "root_view_id": view_id,
+                "app_id": "A0LOYALTY",
+                "bot_id": "BBOT",
+            },
+            "response_urls": [],
+            "is_enterprise_install": False,
+        }
 
 
 def _action(button: dict[str, Any], block_id: str) -> dict[str, Any]:

@@ -17,6 +17,12 @@ def escape(text: str | None) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def unescape(text: str) -> str:
+    """mrkdwn made plain again, for plain_text fields (where nothing is ever a mention)."""
+    text = text.replace("*", "").replace("`", "")
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def fit(text: str, limit: int) -> str:
     """`text` if it fits in `limit` characters, else its start and "…"."""
     if len(text) <= limit:

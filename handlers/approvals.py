@@ -15,6 +15,7 @@ from bot.errors import InvalidInput, LoyaltyError
 from bot.forms import reason_problem
 from bot.ids import ActionId, ApprovalRef, Field, Form, FormContext, OfferRef, new_once
 from bot.store import Approval, ApprovalState
+from bot.text import unescape
 from handlers.context import Env, Services, announce, env_from_body
 from handlers.observe import observing
 
@@ -156,9 +157,7 @@ def register(app: observing, services: Services) -> None:
             ):
                 decision = approvals.reject(env.actor, approval_id, reason)
         except LoyaltyError as exc:
-            ack(
-                response_action="errors", errors={Field.REJECT_REASON: exc.message.replace("*", "")}
-            )
+            ack(response_action="errors", errors={Field.REJECT_REASON: unescape(exc.message)})
             return
         ack()
 

@@ -29,6 +29,7 @@ from bot.ids import ActionId, Field, Form, FormContext, PickInForm
 from bot.ledger import Done
 from bot.models import Customer, Offer
 from bot.service import PointsResult
+from bot.text import unescape
 from handlers import observe
 from handlers.context import Env, Services, env_from_body
 from handlers.customers import mention_email
@@ -158,10 +159,6 @@ def show_result(env: Env, channel_id: str, message: Message) -> None:
     env.send_dm(message)
 
 
-def _plain(text: str) -> str:
-    return text.replace("*", "").replace("`", "")
-
-
 def submission_key(view: dict[str, Any]) -> str:
     """One submission of one form: a double click or a retry sends the same view and
     values (a resubmission after fixing a field does not)."""
@@ -218,7 +215,7 @@ def submit(
         return
     except LoyaltyError as exc:
         observe.note(observe.outcome_of(exc))
-        ack(response_action="errors", errors={main_field: _plain(exc.message)})
+        ack(response_action="errors", errors={main_field: unescape(exc.message)})
         return
     except Exception as exc:  # a bug: the person gets a reference, the log the details
         observe.note("error")

@@ -121,16 +121,11 @@ def _postgres_url() -> str | None:
     return os.environ.get("LOYALTY_TEST_DATABASE_URL")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request, tmp_path) -> Iterator[str]:
-    """A fresh, empty database URL: SQLite always, PostgreSQL when LOYALTY_TEST_DATABASE_URL
-    names one (CI sets it on a machine that has PostgreSQL)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'store.db'}"
-        return
+def fresh_postgres() -> str:
+    """LOYALTY_TEST_DATABASE_URL, emptied; the test is skipped if there is none."""
     url = _postgres_url()
     if not url:
-        pytest.skip("set LOYALTY_TEST_DATABASE_URL to run the PostgreSQL store tests")
+        pytest.skip("set LOYALTY_TEST_DATABASE_URL to run the PostgreSQL tests")
     import sqlalchemy as sa
 
     try:
@@ -140,4 +135,26 @@ def store_url(request, tmp_path) -> Iterator[str]:
         engine.dispose()
     except sa.exc.OperationalError as exc:
         pytest.skip(f"PostgreSQL not reachable: {exc.orig}")
-    yield url
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path) -> Iterator[str]:
+    """A fresh, empty database URL: SQLite always, PostgreSQL when LOYALTY_TEST_DATABASE_URL
+    names one (CI sets it on a machine that has PostgreSQL)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+        return
+    yield fresh_postgres()
+
+
+@pytest.fixture
+def slack_standin():
+    """The Slack stand-in on loopback, with the demo users."""
+    from bot.slack_standin import SlackStandIn
+    from tests.harness import BOT_TOKEN, TEAM, USERS
+
+    standin = SlackStandIn(token=BOT_TOKEN, team_id=TEAM, users=USERS)
+    with serving(standin) as url:
+        standin.base_url = url
+        yield standin

@@ -215,6 +215,16 @@ def process_env(slack_url: str, sandbox_url: str, tmp_path: Any, **extra: str) -
     }
 
 
+def wait_until(condition: Any, timeout: float = 15, what: str = "the condition") -> Any:
+    """Poll `condition()` until it is truthy (returning it); fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not (result := condition()):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} did not happen within {timeout}s")
+        time.sleep(0.02)
+    return result
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -204,7 +204,9 @@ def test_failure_keeps_the_buttons_then_retry_publishes(bot) -> None:
     bot.sandbox.before = broken
     bot.click(button(message, "Approve"), channel=APPROVALS, message=message)
     failed = _wait_update(bot)
-    assert "Publishing failed" in text_of(failed) and "HTTP 500" in text_of(failed)
+    shown = text_of(failed)
+    assert "Publishing did not finish" in shown and "HTTP 500" in shown
+    assert "checking showed nothing was changed" in shown
     assert [b["text"]["text"] for b in buttons(failed)] == ["Approve", "Reject"]
     assert _status(bot) == "Draft"
     bot.sandbox.before = None

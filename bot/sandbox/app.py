@@ -100,6 +100,7 @@ class SandboxApp:
         self._rng = rng or random.Random()
         self._calls_lock = threading.Lock()
         self._faults: dict[str, deque[Fault]] = defaultdict(deque)
+        self.route_latency: dict[str, float] = {}  # seconds added to one route, by name
         # Tests may set this to run code (sleep, raise) when a route is hit.
         self.before: Callable[[str, str], None] | None = None
 
@@ -148,6 +149,8 @@ class SandboxApp:
         if route is None:
             return 405 if _route_any(path) else 404, {"message": "Not found"}
         name, program_id, item = route
+        if self.route_latency.get(name):
+            time.sleep(self.route_latency[name])
         if self.before is not None:
             self.before(method, path)
         fault = self._take_fault(name)

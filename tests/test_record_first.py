@@ -1,0 +1,257 @@
+"""No change without a record, and no record left unfinished.
+
+The intent is written before any call: if the bot's database cannot take it (read-only,
+locked by another process, PostgreSQL unreachable), nothing is sent and the person is
+told why. If the database goes away after the change was sent, the change is reported
+as made and its entry stays pending until it is reconciled. A process killed mid-change
+leaves a pending entry that the next start (or `loyalty-bot reconcile`) settles against
+Smart Passes; a summary killed while building leaves nothing that blocks the next one.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+import sqlalchemy as sa
+
+from bot.locks import locks_for
+from bot.loyalty_api import LoyaltyClient
+from bot.reconcile import reconcile
+from bot.sandbox import DEMO_PROGRAM_ID, Fault
+from bot.slack_requests import SlackRequests
+from bot.store import Store, summary_posts
+from tests.conftest import fresh_postgres
+from tests.faults import Gate, TcpProxy, make_read_only, sqlite_locked_by_another_process
+from tests.harness import (
+    MANAGER,
+    SIGNING_SECRET,
+    bot_process,
+    free_port,
+    process_env,
+    running_bot,
+    text_of,
+    wait_until,
+)
+
+JUAN = 1870
+CANNOT_RECORD = "Nothing was changed: I cannot record changes right now"
+
+
+def _writes(bot) -> list:
+    return [c for c in bot.sandbox.calls if c.method in ("POST", "PUT", "DELETE")]
+
+
+def _nothing_changed(bot) -> None:
+    assert _writes(bot) == [] and bot.customer_points(JUAN) == 5
+
+
+# -- the intent cannot be written: nothing is sent ------------------------------------
+
+
+def test_read_only_database_changes_nothing(bot) -> None:
+    make_read_only(bot.store.engine)
+    bot.command("points 1870 10")
+    assert CANNOT_RECORD in text_of(bot.reply())
+    bot.command("customer new")
+    view_id, _ = bot.opened_view()
+    body = bot.submit(view_id, {"first_name": "Rosa"}).json()
+    assert CANNOT_RECORD in body["errors"]["first_name"]
+    _nothing_changed(bot)
+
+
+def test_database_locked_by_another_process_changes_nothing(
+    sandbox, sandbox_url, sqlite_url, monkeypatch
+) -> None:
+    monkeypatch.setattr("bot.store.SQLITE_BUSY_SECONDS", 0.3)
+    with running_bot(sandbox, sandbox_url, sqlite_url) as bot:
+        with sqlite_locked_by_another_process(urlsplit(sqlite_url).path[1:]):
+            bot.command("points 1870 10")
+            assert CANNOT_RECORD in text_of(bot.reply())
+            _nothing_changed(bot)
+        bot.command("points 1870 10")  # the lock is gone: it works again
+        assert "5 → *15*" in text_of(bot.reply())
+
+
+@pytest.fixture
+def postgres_behind_proxy():
+    """A fresh PostgreSQL database, reached through a proxy the test can cut."""
+    url = urlsplit(fresh_postgres())
+    proxy = TcpProxy((url.hostname or "127.0.0.1", url.port or 5432))
+    netloc = url.netloc.rsplit("@", 1)[0] + f"@127.0.0.1:{proxy.port}"
+    yield proxy, urlunsplit(url._replace(netloc=netloc))
+    proxy.close()
+
+
+def test_postgres_unreachable_changes_nothing(sandbox, sandbox_url, postgres_behind_proxy) -> None:
+    proxy, url = postgres_behind_proxy
+    with running_bot(sandbox, sandbox_url, url) as bot:
+        proxy.cut()
+        bot.command("points 1870 10")
+        assert CANNOT_RECORD in text_of(bot.reply())
+        _nothing_changed(bot)
+        proxy.restore()
+        bot.command("points 1870 10")
+        assert "5 → *15*" in text_of(bot.reply())
+
+
+# -- the database goes away after the change was sent ----------------------------------
+
+
+def _lose_the_database_during_the_add(bot, lose) -> None:
+    previous = bot.sandbox.before
+
+    def during(method: str, path: str) -> None:
+        if path.endswith("/points/add"):
+            lose()
+        if previous:
+            previous(method, path)
+
+    bot.sandbox.before = during
+
+
+def _applied_then_settled_later(bot, restore) -> None:
+    bot.command("points 1870 10 birthday")
+    reply = text_of(bot.reply())
+    assert "5 → *15*" in reply and "could not finish writing it to my records" in reply
+    assert bot.customer_points(JUAN) == 15
+    restore()
+    (entry,) = bot.store.entries(target_id=JUAN)
+    assert entry.outcome == "pending"
+    with LoyaltyClient.from_settings(bot.settings) as api:
+        (settled,) = reconcile(api, bot.store, locks_for(bot.store.engine))
+    assert settled.outcome == "ok"
+    (entry,) = bot.store.entries(target_id=JUAN)
+    assert (entry.outcome, entry.resolved, entry.before, entry.after, entry.reason) == (
+        "ok",
+        "reconciled",
+        5,
+        15,
+        "birthday",
+    )
+
+
+def test_sqlite_lost_after_sending_is_reported_done_and_settled_later(
+    sandbox, sandbox_url, sqlite_url, monkeypatch
+) -> None:
+    monkeypatch.setattr("bot.store.SQLITE_BUSY_SECONDS", 0.3)
+    with running_bot(sandbox, sandbox_url, sqlite_url) as bot:
+        lock = sqlite_locked_by_another_process(urlsplit(sqlite_url).path[1:])
+        _lose_the_database_during_the_add(bot, lock.__enter__)
+        _applied_then_settled_later(bot, lambda: lock.__exit__(None, None, None))
+
+
+def test_postgres_lost_after_sending_is_reported_done_and_settled_later(
+    sandbox, sandbox_url, postgres_behind_proxy
+) -> None:
+    proxy, url = postgres_behind_proxy
+    with running_bot(sandbox, sandbox_url, url) as bot:
+        _lose_the_database_during_the_add(bot, proxy.cut)
+        _applied_then_settled_later(bot, proxy.restore)
+
+
+# -- a process killed mid-change -------------------------------------------------------
+
+
+def _serve(slack_url: str, sandbox_url: str, tmp_path) -> tuple[list[str], dict[str, str], str]:
+    port = free_port()
+    argv = [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    return argv, process_env(slack_url, sandbox_url, tmp_path), f"http://127.0.0.1:{port}"
+
+
+@pytest.mark.parametrize("applied", [True, False], ids=["applied", "never applied"])
+def test_serve_killed_mid_change_then_a_restart_settles_it(
+    sandbox, sandbox_url, slack_standin, tmp_path, applied: bool
+) -> None:
+    argv, env, base = _serve(slack_standin.base_url, sandbox_url, tmp_path)
+    gate = Gate(sandbox, "POST", "/points/add")
+    with bot_process(argv, env, tmp_path, base) as proc:
+        requests = SlackRequests(base, SIGNING_SECRET, slack_standin)
+        requests.command("points 1870 10 birthday", user=MANAGER, channel="CSHOP")
+        assert gate.entered.wait(15)
+        proc.kill()  # kill -9, with the request at Smart Passes
+        proc.wait(10)
+    if not applied:
+        sandbox.inject("add_points", Fault.FAIL_500)  # it fails before applying anything
+    gate.release()
+    wait_until(lambda: sandbox.calls_to("POST", "/points/add"), what="the add to finish")
+    assert sandbox.state.customer(DEMO_PROGRAM_ID, JUAN)["points"] == (15 if applied else 5)
+    store = Store.from_url(env["DATABASE_URL"])
+    (entry,) = store.entries(target_id=JUAN)
+    assert entry.outcome == "pending" and entry.before == 5
+
+    with bot_process(argv, env, tmp_path, base):  # the restart settles it at once
+        entry = wait_until(lambda: _settled(store), what="the pending change to be settled")
+    assert entry.resolved == "reconciled"
+    if applied:
+        assert (entry.outcome, entry.after) == ("ok", 15)
+    else:
+        assert entry.outcome == "failed" and "not applied" in entry.detail
+    store.engine.dispose()
+
+
+def _settled(store: Store):
+    (entry,) = store.entries(target_id=JUAN)
+    return entry if entry.outcome != "pending" else None
+
+
+def test_reconcile_command_settles_what_a_stopped_process_left(
+    sandbox, sandbox_url, slack_standin, tmp_path
+) -> None:
+    argv, env, base = _serve(slack_standin.base_url, sandbox_url, tmp_path)
+    gate = Gate(sandbox, "PUT", f"/customers/{JUAN}")
+    with bot_process(argv, env, tmp_path, base) as proc:
+        requests = SlackRequests(base, SIGNING_SECRET, slack_standin)
+        requests.command("points 1870 =40 recount", user=MANAGER, channel="CSHOP")
+        assert gate.entered.wait(15)
+        proc.kill()
+        proc.wait(10)
+    gate.release()
+    wait_until(lambda: sandbox.calls_to("PUT", f"/customers/{JUAN}"), what="the PUT to finish")
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "reconcile"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "points.set customer 1870 Juan Pérez" in result.stdout and ": ok," in result.stdout
+    assert "1 pending change(s) settled." in result.stdout
+    again = subprocess.run(
+        [sys.executable, "-m", "bot", "reconcile"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert again.stdout.strip() == "Nothing was pending."
+
+
+def test_summary_killed_while_building_leaves_the_day_to_the_next_run(
+    sandbox, sandbox_url, slack_standin, tmp_path
+) -> None:
+    env = {
+        **os.environ,
+        **process_env(slack_standin.base_url, sandbox_url, tmp_path),
+        "LOYALTY_SUMMARY_CHANNEL": "CSUM",
+    }
+    argv = [sys.executable, "-m", "bot", "summary", "--post"]
+    gate = Gate(sandbox, "GET", "/customers")
+    building = subprocess.Popen(argv, env=env, cwd=tmp_path)
+    assert gate.entered.wait(30)
+    building.kill()  # kill -9 while it reads the customer list
+    building.wait(10)
+    gate.release()
+    store = Store.from_url(env["DATABASE_URL"])
+    with store.engine.connect() as conn:  # nothing claimed: the figures come first
+        assert conn.execute(sa.select(sa.func.count()).select_from(summary_posts)).scalar() == 0
+    result = subprocess.run(argv, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and result.stdout.startswith("Posted the summary"), result
+    assert len(slack_standin.calls_to("chat.postMessage")) == 1
+    store.engine.dispose()
