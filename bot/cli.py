@@ -227,7 +227,7 @@ def _reconcile(args: argparse.Namespace) -> int:
     """Settle the changes left pending by a process that stopped mid-change."""
     from bot.locks import locks_for
     from bot.loyalty_api import LoyaltyClient
-    from bot.reconcile import reconcile
+    from bot.reconcile import SETTLE_AFTER, reconcile, still_pending
     from bot.store import Store
 
     settings = _settings(args)
@@ -235,11 +235,21 @@ def _reconcile(args: argparse.Namespace) -> int:
     try:
         with LoyaltyClient.from_settings(settings) as api:
             settled = reconcile(api, store, locks_for(store.engine))
+        waiting = still_pending(store)
     finally:
         store.engine.dispose()
     for result in settled:
         print(result)
-    print(f"{len(settled)} pending change(s) settled." if settled else "Nothing was pending.")
+    if settled:
+        print(f"{len(settled)} pending change(s) settled.")
+    if waiting:
+        minutes = int(SETTLE_AFTER.total_seconds() // 60)
+        print(
+            f"{waiting} change(s) still pending: being made now, or too recent to call not "
+            f"applied (their answers may still arrive). Run this again in {minutes} minutes."
+        )
+    if not settled and not waiting:
+        print("Nothing was pending.")
     return 0
 
 

@@ -4,8 +4,13 @@ that could not write the outcome (its database was down).
 An entry is settled only under its record's lock, taken without waiting: whoever holds it
 is still making that change, and will settle it. Each entry is checked against Smart
 Passes as right after an unclear answer (`bot.checks`); for a points change, the balance
-a later change read first is the witness when there is one. Run at the start of every
-serving process and every few minutes after, and by `loyalty-bot reconcile`.
+a later change read first is the witness when there is one.
+
+A pending entry's process never got its answer, so its request may still be on its way:
+a change that shows is settled at once, but "not applied" (or "cannot tell") is only
+concluded once the entry is older than `SETTLE_AFTER`; younger ones wait for a later run.
+Run at the start of every serving process and every few minutes after, and by
+`loyalty-bot reconcile`.
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ from bot.store import ApprovalState, Store
 log = logging.getLogger(__name__)
 
 ONCE_KEYS_KEPT = dt.timedelta(days=7)
+# Long after any request in flight has been answered (the client waits 10 s by default).
+SETTLE_AFTER = dt.timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -42,8 +49,11 @@ class Settled:
         )
 
 
-def reconcile(api: LoyaltyClient, store: Store, locks: ChangeLocks) -> list[Settled]:
+def reconcile(
+    api: LoyaltyClient, store: Store, locks: ChangeLocks, *, now: dt.datetime | None = None
+) -> list[Settled]:
     """Settle every pending entry nobody is working on; returns what was settled."""
+    now = now or utcnow()
     settled = []
     for entry in store.entries(outcome=Outcome.PENDING, oldest_first=True, limit=None):
         intent = Intent.of(entry)
@@ -53,16 +63,26 @@ def reconcile(api: LoyaltyClient, store: Store, locks: ChangeLocks) -> list[Sett
             latest = store.entry(entry.id)
             if latest is None or latest.outcome != Outcome.PENDING:
                 continue
-            result = _settle(api, store, latest, intent)
-        log.info("reconciled: %s", result)
-        settled.append(result)
-    store.prune_once(utcnow() - ONCE_KEYS_KEPT)
+            result = _settle(api, store, latest, intent, old=latest.at < now - SETTLE_AFTER)
+        if result is not None:
+            log.info("reconciled: %s", result)
+            settled.append(result)
+    store.prune_once(now - ONCE_KEYS_KEPT)
     return settled
 
 
-def _settle(api: LoyaltyClient, store: Store, entry: AuditEntry, intent: Intent) -> Settled:
+def still_pending(store: Store) -> int:
+    return len(store.entries(outcome=Outcome.PENDING, limit=None))
+
+
+def _settle(
+    api: LoyaltyClient, store: Store, entry: AuditEntry, intent: Intent, *, old: bool
+) -> Settled | None:
+    """Settle one entry; None when it is too young to conclude anything but "applied"."""
     if entry.action in (Action.PUBLISH_REQUEST, Action.PUBLISH_REJECT):
         applied = _settled_in_store(store, entry)
+        if not applied and not old:
+            return None
         outcome = Outcome.OK if applied else Outcome.FAILED
         note = "done" if applied else "not done: the process stopped first"
         store.complete(entry.id, outcome, resolved=Resolved.RECONCILED, detail=note)
@@ -70,10 +90,14 @@ def _settle(api: LoyaltyClient, store: Store, entry: AuditEntry, intent: Intent)
     try:
         value = check_change(api, intent, _witness(store, entry))
     except Unclear as unclear:
+        if not old:
+            return None
         note = f"could not tell: {unclear}"
         store.complete(entry.id, Outcome.UNKNOWN, resolved=Resolved.RECONCILED, detail=note)
         return Settled(entry, Outcome.UNKNOWN, note)
     if value is None:
+        if not old:
+            return None  # its request may still be on its way
         note = "checked later: not applied"
         store.complete(entry.id, Outcome.FAILED, resolved=Resolved.RECONCILED, detail=note)
         return Settled(entry, Outcome.FAILED, note)

@@ -233,3 +233,21 @@ def test_request_publication_button_on_a_draft_card(bot) -> None:
     bot.click(button(bot.reply(), "Request publication"), user=CLERK)
     assert "Asked the managers" in text_of(bot.reply())
     assert bot.slack.messages[-1].channel == APPROVALS
+
+
+def test_request_publication_clicked_twice_asks_once(bot) -> None:
+    bot.command("offer pan dulce", user=CLERK)
+    card = bot.reply()
+    ask = button(card, "Request publication")
+    clicks = [
+        threading.Thread(target=bot.click, args=(ask,), kwargs={"user": CLERK}) for _ in range(2)
+    ]
+    for t in clicks:
+        t.start()
+    for t in clicks:
+        t.join()
+    answers = [text_of(r) for r in bot.replies(3)[1:]]
+    assert sum("Asked the managers" in a for a in answers) == 1
+    assert sum("already received" in a for a in answers) == 1
+    assert len(bot.store.open_approvals()) == 1
+    assert len([m for m in bot.slack.messages if m.channel == APPROVALS]) == 1

@@ -120,3 +120,73 @@ def test_invalidate_forces_refetch(client: LoyaltyClient) -> None:
     index.invalidate()
     index.find("x")
     assert index.fetch_count == 2
+
+
+def test_readers_never_see_half_an_upsert() -> None:
+    """While the bot patches a customer thousands of times, every lookup of them by email,
+    phone, id and name finds exactly that customer (no "No customer matches")."""
+    others = [
+        Customer(
+            id=i, firstName=f"N{i}", lastName="Ruiz", email=f"n{i}@x.mx", phone=f"+5255{i:08d}"
+        )
+        for i in range(2, 2000)
+    ]
+    juan = Customer(
+        id=1, firstName="Juan", lastName="Pérez", email="juan@x.mx", phone="+529994116533"
+    )
+    index = CustomerIndex(lambda: [juan, *others], ttl=3600)
+    index.find("juan@x.mx")
+    stop = threading.Event()
+
+    def write() -> None:
+        for points in range(5000):
+            index.upsert(
+                Customer(
+                    id=1,
+                    firstName="Juan",
+                    lastName="Pérez",
+                    email="juan@x.mx",
+                    phone="+529994116533",
+                    points=points,
+                )
+            )
+        stop.set()
+
+    misses: list[str] = []
+    lookups = 0
+    writer = threading.Thread(target=write)
+    writer.start()
+    while not stop.is_set() or lookups < 1000:
+        for reference in ("juan@x.mx", "+52 999 411 6533", "#1", '"Juan Pérez"'):
+            found = [c.id for c in index.find(reference).matches]
+            lookups += 1
+            if found != [1]:
+                misses.append(f"{reference}: {found}")
+    writer.join()
+    assert misses == [] and lookups >= 1000
+
+
+def test_a_reload_keeps_the_patches_made_while_it_fetched() -> None:
+    """The list fetched while the bot changed a customer may be older than the change."""
+    started, finish = threading.Event(), threading.Event()
+    old = Customer(id=1, firstName="Ana", points=5)
+    fetches = [[old]]
+
+    def fetch() -> list[Customer]:
+        if len(fetches) > 1:  # the second fetch: a slow refresh
+            started.set()
+            finish.wait(10)
+        return fetches[-1]
+
+    index = CustomerIndex(fetch, ttl=3600)
+    index.find("ana")
+    fetches.append([old])  # the list as it was when the refresh began
+    refresh = threading.Thread(target=index.refresh)
+    refresh.start()
+    started.wait(10)
+    assert index.find("ana").found.points == 5  # readers use the current tables meanwhile
+    index.upsert(Customer(id=1, firstName="Ana", points=15))  # the bot's own change
+    finish.set()
+    refresh.join()
+    assert index.find("ana").found.points == 15
+    assert index.fetch_count == 2

@@ -381,3 +381,22 @@ def test_forms_open_even_when_the_work_pool_is_busy(sandbox, sandbox_url, sqlite
     finally:
         release.set()
         pool.shutdown()
+
+
+def test_points_form_remembers_the_balance_it_showed(bot) -> None:
+    bot.command("points 1870")
+    view_id, view = bot.opened_view()
+    assert "has *5 points*" in text_of(view)
+    bot.sandbox.state.update_customer(DEMO_PROGRAM_ID, JUAN, {"points": 500})  # meanwhile
+    body = bot.submit(view_id, {"points_op": "set", "points_amount": "10"}).json()
+    refusal = body["errors"]["points_amount"]
+    assert "changed to 500 after the form was opened (it showed 5)" in refusal
+    assert "Nothing was changed" in refusal
+    assert (
+        bot.customer_points(JUAN) == 500 and bot.sandbox.calls_to("PUT", f"/customers/{JUAN}") == []
+    )
+    assert bot.submit(view_id, {"points_op": "add", "points_amount": "10"}).status_code == 200
+    result = text_of(_result(bot))
+    assert "500 → *510*" in result
+    assert "The balance had changed to 500 since the form showed 5" in result
+    assert bot.customer_points(JUAN) == 510

@@ -10,6 +10,7 @@ Smart Passes; a summary killed while building leaves nothing that blocks the nex
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -20,10 +21,10 @@ import sqlalchemy as sa
 
 from bot.locks import locks_for
 from bot.loyalty_api import LoyaltyClient
-from bot.reconcile import reconcile
+from bot.reconcile import SETTLE_AFTER, reconcile
 from bot.sandbox import DEMO_PROGRAM_ID, Fault
 from bot.slack_requests import SlackRequests
-from bot.store import Store, summary_posts
+from bot.store import Store, audit_log, summary_posts
 from tests.conftest import fresh_postgres
 from tests.faults import Gate, TcpProxy, make_read_only, sqlite_locked_by_another_process
 from tests.harness import (
@@ -182,6 +183,8 @@ def test_serve_killed_mid_change_then_a_restart_settles_it(
     store = Store.from_url(env["DATABASE_URL"])
     (entry,) = store.entries(target_id=JUAN)
     assert entry.outcome == "pending" and entry.before == 5
+    if not applied:  # "not applied" is only concluded once any answer would have landed
+        _backdate(store, entry.id, SETTLE_AFTER)
 
     with bot_process(argv, env, tmp_path, base):  # the restart settles it at once
         entry = wait_until(lambda: _settled(store), what="the pending change to be settled")
@@ -191,6 +194,15 @@ def test_serve_killed_mid_change_then_a_restart_settles_it(
     else:
         assert entry.outcome == "failed" and "not applied" in entry.detail
     store.engine.dispose()
+
+
+def _backdate(store: Store, entry_id: int, by: dt.timedelta) -> None:
+    """As if the restart came `by` later."""
+    entry = store.entry(entry_id)
+    assert entry is not None
+    earlier = entry.at - by - dt.timedelta(seconds=1)
+    with store.engine.begin() as conn:
+        conn.execute(audit_log.update().where(audit_log.c.id == entry_id).values(at=earlier))
 
 
 def _settled(store: Store):

@@ -1,0 +1,104 @@
+"""Per-record locks: they exclude threads and processes, time out as Busy, and die with
+the process that held them (so a pending entry's lease ends with its process)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+from bot.errors import Busy
+from bot.locks import ChangeLocks, FileLocks, PostgresLocks, locks_for
+from tests.conftest import fresh_postgres
+
+
+@pytest.fixture(params=["threads", "files", "postgresql"])
+def locks(request, tmp_path) -> ChangeLocks:
+    if request.param == "threads":
+        return ChangeLocks()
+    if request.param == "files":
+        return FileLocks(tmp_path / "locks")
+    return PostgresLocks(sa.create_engine(fresh_postgres()))
+
+
+def test_a_held_key_waits_others_and_times_out_as_busy(locks) -> None:
+    with locks.hold("customer:1"):
+        with locks.try_hold("customer:1") as free:
+            assert free is False
+        with locks.try_hold("customer:2") as free:
+            assert free is True  # other records are not held
+        errors: list[Exception] = []
+
+        def other() -> None:
+            try:
+                with locks.hold("customer:1", "Juan's points", wait=0.2):
+                    pass
+            except Busy as exc:
+                errors.append(exc)
+
+        thread = threading.Thread(target=other)
+        thread.start()
+        thread.join()
+        assert len(errors) == 1 and "Another change to Juan's points" in errors[0].message
+    with locks.try_hold("customer:1") as free:
+        assert free is True
+
+
+def test_holders_take_turns(locks) -> None:
+    inside, overlaps = [], []
+
+    def change() -> None:
+        with locks.hold("customer:1"):
+            inside.append(1)
+            overlaps.append(len(inside))
+            inside.pop()
+
+    threads = [threading.Thread(target=change) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert overlaps == [1] * 20
+
+
+_HOLD_IN_A_CHILD = """
+import sys
+import sqlalchemy as sa
+from pathlib import Path
+from bot.locks import FileLocks, PostgresLocks
+kind, where = sys.argv[1], sys.argv[2]
+locks = FileLocks(Path(where)) if kind == "files" else PostgresLocks(sa.create_engine(where))
+with locks.hold("customer:1"):
+    print("held", flush=True)
+    sys.stdin.read()
+"""
+
+
+@pytest.mark.parametrize("kind", ["files", "postgresql"])
+def test_another_process_is_excluded_until_it_dies(kind, tmp_path) -> None:
+    where = str(tmp_path / "locks") if kind == "files" else fresh_postgres()
+    mine = (
+        FileLocks(tmp_path / "locks") if kind == "files" else PostgresLocks(sa.create_engine(where))
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_IN_A_CHILD, kind, where],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None and child.stdout.readline().strip() == "held"
+    with mine.try_hold("customer:1") as free:
+        assert free is False
+    child.kill()  # kill -9: the OS or the server releases what it held
+    child.wait(10)
+    with mine.hold("customer:1", wait=10):
+        pass
+
+
+def test_the_kind_follows_the_database(tmp_path) -> None:
+    assert isinstance(locks_for(sa.create_engine(f"sqlite:///{tmp_path / 'a.db'}")), FileLocks)
+    assert type(locks_for(sa.create_engine("sqlite://"))) is ChangeLocks
+    assert isinstance(locks_for(sa.create_engine("postgresql+psycopg://x@h/db")), PostgresLocks)
