@@ -32,7 +32,7 @@ import httpx
 import sqlalchemy as sa
 
 from benchmarks._support import free_port, percentile, sandbox_process
-from bot.audit import Action, Actor
+from bot.audit import Action, Actor, Outcome
 from bot.ledger import Intent, Ledger
 from bot.locks import locks_for
 from bot.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID
@@ -135,6 +135,7 @@ def lock_latency(url: str, rounds: int) -> list[float]:
         with locks.hold(f"customer:{i}"):
             pass
         samples.append((time.perf_counter() - start) * 1000)
+    locks.close()
     store.engine.dispose()
     return samples
 
@@ -147,8 +148,9 @@ def record_first_latency(url: str, rounds: int) -> list[float]:
         intent = Intent(Action.POINTS_ADD, "customer", i, "bench", before=0, requested="+1")
         start = time.perf_counter()
         pending = ledger.begin(Actor(MANAGER), intent)
-        ledger.finish(pending, "ok", after=1)
+        ledger.finish(pending, Outcome.OK, after=1)
         samples.append((time.perf_counter() - start) * 1000)
+    ledger.locks.close()
     store.engine.dispose()
     return samples
 

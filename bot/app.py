@@ -143,6 +143,7 @@ class Running:
         self.stopping.set()
         self.work.shutdown(wait=True)
         self.loyalty.close()
+        self.ledger.locks.close()
         self.store.engine.dispose()
 
 

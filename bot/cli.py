@@ -232,11 +232,13 @@ def _reconcile(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     store = Store.from_url(settings.database_url)
+    locks = locks_for(store.engine)
     try:
         with LoyaltyClient.from_settings(settings) as api:
-            settled = reconcile(api, store, locks_for(store.engine))
+            settled = reconcile(api, store, locks)
         waiting = still_pending(store)
     finally:
+        locks.close()
         store.engine.dispose()
     for result in settled:
         print(result)

@@ -183,38 +183,29 @@ class Ledger:
     def refuse(self, actor: Actor, intent: Intent, detail: str) -> None:
         """Record a change the rules refused before anything was sent (best effort)."""
         try:
-            self.store.record_by(
-                actor,
-                action=intent.action,
-                outcome=Outcome.REFUSED,
-                target_type=intent.target_type,
-                target_id=intent.target_id,
-                target_name=intent.target_name,
-                before=intent.before,
-                reason=intent.reason,
-                requested=intent.requested,
-                detail=detail,
-            )
+            self._record(actor, intent, Outcome.REFUSED, detail=detail)
         except LoyaltyError:
             log.warning("a refusal could not be recorded: %s", detail)
 
     def begin(self, actor: Actor, intent: Intent) -> Pending:
         """Write the intent; RecordUnavailable (and nothing sent) if it cannot be written."""
         at = utcnow()
-        entry_id = self.store.record_by(
+        entry_id = self._record(actor, intent, Outcome.PENDING, at=at, changes=intent.changes)
+        return Pending(entry_id, actor, intent, at)
+
+    def _record(self, actor: Actor, intent: Intent, outcome: Outcome, **extra: Any) -> int:
+        return self.store.record_by(
             actor,
-            at=at,
             action=intent.action,
-            outcome=Outcome.PENDING,
+            outcome=outcome,
             target_type=intent.target_type,
             target_id=intent.target_id,
             target_name=intent.target_name,
             before=intent.before,
             reason=intent.reason,
             requested=intent.requested,
-            changes=intent.changes,
+            **extra,
         )
-        return Pending(entry_id, actor, intent, at)
 
     def finish(self, pending: Pending, outcome: Outcome, **values: Any) -> tuple[AuditEntry, bool]:
         """Complete the entry: the entry as completed, and False (logged) if the store could

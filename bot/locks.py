@@ -5,7 +5,8 @@ one customer's points never interleave. The lock is also the lease of a pending 
 entry: whoever can take a record's lock knows no live process is changing it.
 
 - PostgreSQL: a transaction-scoped advisory lock on a connection held for the change;
-  the server releases it if the process dies.
+  the server releases it if the process dies. Lock connections come from a pool of their
+  own, so changes holding locks never starve the short connections of their audit writes.
 - SQLite in a file: `flock` on one of 256 lock files beside the database (a few records
   share a file; that only serialises them); the OS releases it if the process dies.
 - SQLite in memory (one process by definition), or no `fcntl`: thread locks.
@@ -53,6 +54,9 @@ class ChangeLocks:
 
     def _bucket_of(self, key: str) -> str:
         return key
+
+    def close(self) -> None:
+        """Release what the locks keep open (a database pool)."""
 
     @contextmanager
     def hold(self, key: str, what: str = "this record", *, wait: float = LOCK_WAIT_SECONDS):
@@ -121,9 +125,21 @@ class FileLocks(ChangeLocks):
 
 
 class PostgresLocks(ChangeLocks):
+    MAX_HELD = 50  # changes in flight per process holding a lock; more wait for a turn
+
     def __init__(self, engine: Engine) -> None:
         super().__init__()
-        self.engine = engine
+        self.engine = sa.create_engine(
+            engine.url,
+            pool_size=5,
+            max_overflow=self.MAX_HELD - 5,
+            pool_timeout=LOCK_WAIT_SECONDS,
+            pool_pre_ping=True,
+            connect_args={"connect_timeout": 5},
+        )
+
+    def close(self) -> None:
+        self.engine.dispose()
 
     @contextmanager
     def _hold_across_processes(

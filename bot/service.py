@@ -6,8 +6,11 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.audit import POINTS_ACTIONS, Action, Actor, AuditEntry, field_changes, utcnow
 from bot.checks import (
@@ -318,8 +321,9 @@ class LoyaltyService:
             try:
                 done = self._points_call(actor, intent, change)
             except LoyaltyError as exc:
-                if exc.safe_to_retry:
-                    self.store.release_undo(entry.id)
+                if exc.safe_to_retry:  # nothing changed: the change can be undone later
+                    with suppress(SQLAlchemyError):
+                        self.store.release_undo(entry.id)
                 raise
         self.index.upsert(done.value)
         return PointsResult(
@@ -337,26 +341,49 @@ class LoyaltyService:
     def create_customer(self, actor: Actor, fields: CustomerFields) -> Done[Customer]:
         wanted = fields.api_body()
         with self.ledger.locked(creation_key("customer", wanted), "a customer with these details"):
-            known = {c.id for c in self._customers_like(fields)}
-            intent = Intent(
+            done = self._create(
+                actor,
                 Action.CUSTOMER_CREATE,
-                "customer",
-                None,
                 fields.full_name,
-                requested=Intent.creating(wanted, known),
-                changes=field_changes(None, wanted),
-            )
-            pending = self.ledger.begin(actor, intent)
-            done = self.ledger.carry_out(
-                pending,
+                wanted,
+                {c.id for c in self._customers_like(fields)},
                 lambda: self.api.create_customer(**wanted),
-                lambda: check_customer_created(self.api, intent),
-                what=f"Creating the customer {escape(fields.full_name)}",
-                check_hint=f"`/loyalty customers {escape(fields.full_name)}`",
-                completion=lambda c: {"target_id": c.id, "target_name": c.display_name},
+                check_customer_created,
+                f"`/loyalty customers {escape(fields.full_name)}`",
             )
         self.index.upsert(done.value)
         return done
+
+    def _create(
+        self,
+        actor: Actor,
+        action: Action,
+        name: str,
+        wanted: dict[str, Any],
+        known: set[int],
+        send: Callable[[], _Editable | None],
+        check: Callable[[LoyaltyClient, Intent], _Editable | None],
+        check_hint: str,
+    ) -> Done[_Editable]:
+        """Create a record (under its creation lock, which the caller holds). `known` are
+        the records that already matched it, which the check must not mistake for it."""
+        intent = Intent(
+            action,
+            action.target_type,
+            None,
+            name,
+            requested=Intent.creating(wanted, known),
+            changes=field_changes(None, wanted),
+        )
+        pending = self.ledger.begin(actor, intent)
+        return self.ledger.carry_out(
+            pending,
+            send,
+            lambda: check(self.api, intent),
+            what=f"Creating the {action.target_type} “{escape(name)}”",
+            check_hint=check_hint,
+            completion=lambda record: {"target_id": record.id, "target_name": _name_of(record)},
+        )
 
     def _customers_like(self, fields: CustomerFields) -> list[Customer]:
         """Customers a create's check could mistake for the new one (they existed before)."""
@@ -461,23 +488,15 @@ class LoyaltyService:
     def create_offer(self, actor: Actor, fields: OfferFields) -> Done[Offer]:
         wanted = fields.api_body()
         with self.ledger.locked(creation_key("offer", wanted), "an offer with this name"):
-            known = {o.id for o in self.api.list_offers() if fold(o.name) == fold(fields.name)}
-            intent = Intent(
+            return self._create(
+                actor,
                 Action.OFFER_CREATE,
-                "offer",
-                None,
                 fields.name,
-                requested=Intent.creating(wanted, known),
-                changes=field_changes(None, wanted),
-            )
-            pending = self.ledger.begin(actor, intent)
-            return self.ledger.carry_out(
-                pending,
+                wanted,
+                {o.id for o in self.api.list_offers() if fold(o.name) == fold(fields.name)},
                 lambda: self.api.create_offer(**wanted),
-                lambda: check_offer_created(self.api, intent),
-                what=f"Creating the offer “{escape(fields.name)}”",
-                check_hint="`/loyalty offers draft`",
-                completion=lambda o: {"target_id": o.id, "target_name": o.name},
+                check_offer_created,
+                "`/loyalty offers draft`",
             )
 
     def update_offer(
@@ -559,7 +578,7 @@ class LoyaltyService:
             raise AlreadyDone(
                 f"{escape(pending.target_name)} no longer exists; nothing was changed."
             ) from None
-        except Exception:
+        except Exception:  # any failure: the button works again, and first re-reads the record
             self.store.finish_confirmation(token, done=False, user_id=actor.user_id)
             raise
         self.store.finish_confirmation(token, done=True, user_id=actor.user_id)

@@ -16,6 +16,8 @@ from typing import Any
 import httpx
 
 from bot.app import create_app, slack_client, web_app
+from bot.ledger import Ledger
+from bot.locks import locks_for
 from bot.loyalty_api import LoyaltyClient
 from bot.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID, SandboxApp
 from bot.settings import Settings
@@ -190,9 +192,13 @@ def running_bot(
         slack.base_url = slack_url
         config = make_settings(sandbox_url, slack_url, database_url, **settings)
         store = Store.from_url(config.database_url)
+        ledger = Ledger(store, locks_for(store.engine))
+        stack.callback(ledger.locks.close)
         loyalty = stack.enter_context(LoyaltyClient.from_settings(config, sleep=lambda s: None))
         client = slack_client(config)  # the real one, with its retry handlers
-        app = create_app(config, client=client, loyalty=loyalty, store=store, work=work)
+        app = create_app(
+            config, client=client, loyalty=loyalty, store=store, ledger=ledger, work=work
+        )
         url = stack.enter_context(serving(web_app(app)))
         http = stack.enter_context(httpx.Client(timeout=30))
         yield Harness(slack, sandbox, store, config, url, http)

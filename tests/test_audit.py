@@ -67,12 +67,17 @@ def test_customer_create_edit_and_delete_reach_the_channel_and_history(bot) -> N
     )
 
 
-def test_publication_request_and_decisions_are_posted(bot) -> None:
+def _click_on_request(bot, label: str) -> None:
+    """A clerk asks to publish Pan dulce; a manager clicks `label` on the request."""
     bot.command("offer publish 5002", user=CLERK)
     bot.reply()
     message = next(m for m in bot.slack.messages if m.channel == APPROVALS)
     clicked = {"ts": message.ts, "blocks": message.blocks, "channel": APPROVALS}
-    bot.click(button(clicked, "Approve"), channel=APPROVALS, message=clicked)
+    bot.click(button(clicked, label), channel=APPROVALS, message=clicked)
+
+
+def test_publication_request_and_decisions_are_posted(bot) -> None:
+    _click_on_request(bot, "Approve")
     asked, published = _posts(bot, 2)
     assert asked == (
         "<@UCLERK> asked to publish offer *Pan dulce 2x1* (`5002`): status Draft → Published"
@@ -83,11 +88,7 @@ def test_publication_request_and_decisions_are_posted(bot) -> None:
 
 
 def test_a_rejection_is_posted_with_its_reason(bot) -> None:
-    bot.command("offer publish 5002", user=CLERK)
-    bot.reply()
-    message = next(m for m in bot.slack.messages if m.channel == APPROVALS)
-    clicked = {"ts": message.ts, "blocks": message.blocks, "channel": APPROVALS}
-    bot.click(button(clicked, "Reject"), channel=APPROVALS, message=clicked)
+    _click_on_request(bot, "Reject")
     view_id, _ = bot.opened_view()
     bot.submit(view_id, {"reject_reason": "Needs a <!channel> photo"})
     assert _posts(bot, 2)[-1] == (

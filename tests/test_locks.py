@@ -16,12 +16,15 @@ from tests.conftest import fresh_postgres
 
 
 @pytest.fixture(params=["threads", "files", "postgresql"])
-def locks(request, tmp_path) -> ChangeLocks:
+def locks(request, tmp_path):
     if request.param == "threads":
-        return ChangeLocks()
-    if request.param == "files":
-        return FileLocks(tmp_path / "locks")
-    return PostgresLocks(sa.create_engine(fresh_postgres()))
+        made: ChangeLocks = ChangeLocks()
+    elif request.param == "files":
+        made = FileLocks(tmp_path / "locks")
+    else:
+        made = PostgresLocks(sa.create_engine(fresh_postgres()))
+    yield made
+    made.close()
 
 
 def test_a_held_key_waits_others_and_times_out_as_busy(locks) -> None:
@@ -96,6 +99,7 @@ def test_another_process_is_excluded_until_it_dies(kind, tmp_path) -> None:
     child.wait(10)
     with mine.hold("customer:1", wait=10):
         pass
+    mine.close()
 
 
 def test_the_kind_follows_the_database(tmp_path) -> None:

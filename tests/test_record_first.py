@@ -223,26 +223,22 @@ def test_reconcile_command_settles_what_a_stopped_process_left(
         proc.wait(10)
     gate.release()
     wait_until(lambda: sandbox.calls_to("PUT", f"/customers/{JUAN}"), what="the PUT to finish")
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "reconcile"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+
+    def reconcile_command() -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "bot", "reconcile"],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    result = reconcile_command()
     assert result.returncode == 0, result.stderr
     assert "points.set customer 1870 Juan Pérez" in result.stdout and ": ok," in result.stdout
     assert "1 pending change(s) settled." in result.stdout
-    again = subprocess.run(
-        [sys.executable, "-m", "bot", "reconcile"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert again.stdout.strip() == "Nothing was pending."
+    assert reconcile_command().stdout.strip() == "Nothing was pending."
 
 
 def test_summary_killed_while_building_leaves_the_day_to_the_next_run(

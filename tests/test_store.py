@@ -89,3 +89,58 @@ def test_claim_undo_is_won_once_under_concurrency(store_url: str) -> None:
     assert wins.count(True) == 1
     store.release_undo(entry)
     assert store.claim_undo(entry) is True
+
+
+def test_a_database_made_before_v5_is_upgraded_in_place(store_url: str) -> None:
+    """v4's audit_log had no requested, changes or resolved columns, and no once_keys."""
+    old = sa.MetaData()
+    sa.Table(
+        "audit_log",
+        old,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("team_id", sa.String(32), nullable=False),
+        sa.Column("user_id", sa.String(32), nullable=False),
+        sa.Column("action", sa.String(40), nullable=False),
+        sa.Column("target_type", sa.String(20), nullable=False),
+        sa.Column("target_id", sa.BigInteger),
+        sa.Column("target_name", sa.String(200), nullable=False),
+        sa.Column("before", sa.BigInteger),
+        sa.Column("after", sa.BigInteger),
+        sa.Column("reason", sa.Text, nullable=False),
+        sa.Column("outcome", sa.String(20), nullable=False),
+        sa.Column("detail", sa.Text, nullable=False),
+        sa.Column("undone_at", sa.DateTime(timezone=True)),
+    )
+    engine = sa.create_engine(store_url)
+    old.create_all(engine)
+    schema_version.create(engine)
+    at = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    with engine.begin() as conn:
+        for version in range(1, 5):
+            conn.execute(schema_version.insert().values(version=version, applied_at=at))
+        conn.execute(
+            sa.text(
+                "INSERT INTO audit_log (at, team_id, user_id, action, target_type, target_id,"
+                " target_name, before, after, reason, outcome, detail)"
+                " VALUES (:at, '', 'U1', 'points.add', 'customer', 1870, 'Juan', 5, 15, '',"
+                " 'ok', '')"
+            ),
+            {"at": at},
+        )
+    engine.dispose()
+    store = Store.from_url(store_url)
+    assert store.schema_version() == len(MIGRATIONS)
+    (kept,) = store.entries()
+    assert (kept.before, kept.after, kept.requested, kept.changes) == (5, 15, "", {})
+    new = store.record(
+        user_id="U1",
+        action="customer.update",
+        outcome="pending",
+        requested="x",
+        changes={"last_name": ["A", "B"]},
+    )
+    assert store.complete(new, "ok", resolved="checked")
+    entry = store.entry(new)
+    assert (entry.changes, entry.resolved) == ({"last_name": ["A", "B"]}, "checked")
+    assert store.claim_once("command:t1") and not store.claim_once("command:t1")
