@@ -93,10 +93,10 @@ def main() -> None:
             loyalty=LoyaltyClient.from_settings(settings),
             store=Store.from_url(settings.database_url),
         )
-        with serving(web_app(bare_app(slack_url))) as floor_url:
+        with serving(web_app(bare_app(slack_url), SECRET)) as floor_url:
             fire(floor_url, slack, 20, args.concurrency)  # warm up
             floor = fire(floor_url, slack, args.requests, args.concurrency)
-        with serving(web_app(app)) as bot_url:
+        with serving(web_app(app, SECRET)) as bot_url:
             bot = fire(bot_url, slack, args.requests, args.concurrency)
             deadline = time.monotonic() + 120
             while (

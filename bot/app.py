@@ -10,13 +10,16 @@ from dataclasses import dataclass, field
 from typing import Any
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
+from pydantic import SecretStr
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.approvals import PublicationApprovals
 from bot.errors import ConfigError
+from bot.gate import SlackGate
 from bot.ledger import Ledger
 from bot.locks import locks_for
 from bot.loyalty_api import LoyaltyClient
@@ -53,11 +56,14 @@ def create_app(
     roles: Roles | None = None,
     work: Executor | None = None,
     socket_mode: bool = False,
+    team_id: str | None = None,
 ) -> App:
     """The Bolt app. Tests and the console pass in local Slack, Loyalty API and store.
 
     Over HTTP every request's signature is verified with SLACK_SIGNING_SECRET; in Socket
-    Mode requests arrive over the app-level token's websocket instead."""
+    Mode requests arrive over the app-level token's websocket instead. Requests from any
+    workspace but `team_id` (or, if not given, the token's, learned on the first request)
+    are refused."""
     from handlers import register_all
     from handlers.context import Services
 
@@ -97,8 +103,26 @@ def create_app(
     services = Services(
         settings=settings, service=service, roles=roles, work=work, approvals=approvals
     )
-    register_all(app, services)
+    register_all(app, services, team_id=team_id)
     return app
+
+
+def workspace_of(client: WebClient) -> str | None:
+    """The workspace the bot token belongs to (auth.test): the only one it serves. A token
+    Slack refuses stops the start; if Slack cannot be reached, it is learned later."""
+    try:
+        return str(client.auth_test()["team_id"])
+    except SlackApiError as exc:
+        error = exc.response.get("error", "")
+        if error in ("invalid_auth", "not_authed", "account_inactive", "token_revoked"):
+            raise ConfigError(
+                f"SLACK_BOT_TOKEN was refused by Slack ({error}): put the current bot token "
+                "from your Slack app's OAuth & Permissions page there."
+            ) from None
+        log.warning("auth.test failed (%s): the workspace is learned on the first request", error)
+    except OSError as exc:
+        log.warning("Slack not reachable at start (%s): the workspace is learned later", exc)
+    return None
 
 
 def slack_client(settings: Settings) -> WebClient:
@@ -153,23 +177,31 @@ def build(settings: Settings, *, socket_mode: bool = False) -> Running:
     loyalty = LoyaltyClient.from_settings(settings)
     work = ThreadPoolExecutor(WORK_THREADS, thread_name_prefix="work")
     ledger = Ledger(store, locks_for(store.engine))
+    client = slack_client(settings)
     app = create_app(
         settings,
-        client=slack_client(settings),
+        client=client,
         loyalty=loyalty,
         store=store,
         ledger=ledger,
         work=work,
         socket_mode=socket_mode,
+        team_id=workspace_of(client),
     )
     running = Running(app, store, loyalty, work, ledger)
     running.start_reconciling()
     return running
 
 
-def web_app(app: App) -> WSGIApplication:
-    """WSGI: POST /slack/events to Bolt, GET /healthz a small JSON status."""
-    slack = SlackRequestHandler(app)
+def web_app(app: App, signing_secret: SecretStr | str) -> WSGIApplication:
+    """WSGI: POST /slack/events to Bolt (through the gate: size and signature first),
+    GET /healthz a small JSON status."""
+    secret = (
+        signing_secret.get_secret_value()
+        if isinstance(signing_secret, SecretStr)
+        else signing_secret
+    )
+    slack = SlackGate(SlackRequestHandler(app), secret)
 
     def application(environ: WSGIEnvironment, start_response: StartResponse) -> Any:
         if environ.get("PATH_INFO") == "/healthz":

@@ -90,8 +90,10 @@ def _serve(args: argparse.Namespace) -> int:
     from bot.app import build, web_app
     from bot.wsgi_server import make_threaded_server
 
-    running = build(_settings(args))
-    server = make_threaded_server(web_app(running.app), args.host, args.port)
+    settings = _settings(args)
+    running = build(settings)
+    secret = settings.slack_signing_secret or ""
+    server = make_threaded_server(web_app(running.app, secret), args.host, args.port)
     _on_sigterm(server.shutdown)
     log.info(
         "listening on http://%s:%d/slack/events (health check: /healthz)",

@@ -117,7 +117,7 @@ class Console:
         self.api = stack.enter_context(LoyaltyClient.from_settings(self.settings))
         self.web = WebClient(token=TOKEN, base_url=self.settings.slack_api_url)
         app = create_app(self.settings, client=self.web, loyalty=self.api, store=self.store)
-        bot_url = stack.enter_context(serving(web_app(app)))
+        bot_url = stack.enter_context(serving(web_app(app, SECRET)))
         self.requests = SlackRequests(bot_url, SECRET, self.slack)
 
     # -- the loop ----------------------------------------------------------------------

@@ -137,6 +137,13 @@ class InvalidInput(LoyaltyError):
     """What the person typed cannot be used; nothing was called."""
 
 
+class MalformedRequest(InvalidInput):
+    """A signed request whose payload is not what the bot sends or Slack builds."""
+
+    def __init__(self, what: str = "request") -> None:
+        super().__init__(f"I could not understand that {what}, so nothing was done.")
+
+
 class PermissionDenied(LoyaltyError):
     def __init__(self, action: str) -> None:
         super().__init__(

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from bot.ids import Field
-from bot.points import Op, PointsChange
+from bot.points import MAX_DIGITS, Op, PointsChange
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]{2,}$")
 _PHONE_CHARS = re.compile(r"^\+[\d\s().-]+$")
@@ -84,6 +84,8 @@ def _whole(text: str, label: str, *, minimum: int, maximum: int | None) -> tuple
         return None, f"The {label} must be a whole number, without fractions."
     if not re.fullmatch(r"\d+", cleaned):
         return None, f"The {label} must be a whole number like 10."
+    if len(cleaned.lstrip("0")) > MAX_DIGITS:
+        return None, f"The {label} can be at most {maximum or 0:,}."
     value = int(cleaned)
     if value < minimum:
         return None, f"The {label} must be at least {minimum}."

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import secrets
 from enum import StrEnum
-from typing import Self
+from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict
+from pydantic import Field as Bounds
+
+from bot.errors import MalformedRequest
 
 
 class ActionId(StrEnum):
@@ -78,7 +81,15 @@ class ButtonValue(BaseModel):
 
     @classmethod
     def decode(cls, value: str | None) -> Self:
-        return cls.model_validate(json.loads(value or "{}"))
+        """The value as the bot wrote it; MalformedRequest if it is anything else."""
+        try:
+            return cls.model_validate(json.loads(value or "{}"))
+        except (ValueError, TypeError):  # bad JSON, wrong fields, a 5,000-digit number
+            raise MalformedRequest("button or form") from None
+
+
+# Smart Passes ids are 64-bit: a larger number in a button is not ours.
+RecordId = Annotated[int, Bounds(ge=0, lt=2**63)]
 
 
 def new_once() -> str:
@@ -92,27 +103,27 @@ class RerunCommand(ButtonValue):
     `command` may be several words ("offer cancel")."""
 
     command: str
-    target_id: int
+    target_id: RecordId
     rest: str = ""
     once: str = ""  # shared by every Choose of one picker: one choice acts
 
 
 class CustomersPage(ButtonValue):
     query: str = ""
-    page: int = 1
+    page: Annotated[int, Bounds(ge=1, le=1_000_000)] = 1
 
 
 class CustomerRef(ButtonValue):
-    customer_id: int
+    customer_id: RecordId
 
 
 class OfferRef(ButtonValue):
-    offer_id: int
+    offer_id: RecordId
     once: str = ""  # on Request publication
 
 
 class ApprovalRef(ButtonValue):
-    approval_id: int
+    approval_id: RecordId
     once: str = ""
 
 
@@ -124,15 +135,17 @@ class PickInForm(ButtonValue):
     """A choice made inside a modal that listed several matches."""
 
     form: str  # a Form value
-    target_id: int
+    target_id: RecordId
 
 
 class FormContext(ButtonValue):
     """A modal's private_metadata: what it is for, and what it showed when it opened."""
 
     form: str  # a Form value
-    target_id: int | None = None
+    target_id: RecordId | None = None
     channel_id: str = ""
     fingerprint: str = ""
-    balance: int | None = None  # the points form: the balance it showed
+    balance: Annotated[int, Bounds(ge=0, lt=2**63)] | None = (
+        None  # the points form: the balance it showed
+    )
     once: str = ""  # a one-time key the submission claims (the Reject form)

@@ -29,6 +29,24 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, ensure_ascii=False)
 
 
+# Control characters (a newline, a carriage return, an escape sequence) in a logged value
+# could forge a log line of their own: in the text format they are written escaped.
+_INERT = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7F]} | {
+    0x85: "\\x85",
+    0x2028: "\\u2028",
+    0x2029: "\\u2029",
+}
+
+
+class TextFormatter(logging.Formatter):
+    """One record, one line: the message's control characters escaped (a traceback
+    below it, when there is one, is left as Python wrote it)."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = record.message.translate(_INERT)
+        return super().formatMessage(record)
+
+
 class SecretFilter(logging.Filter):
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
@@ -53,7 +71,7 @@ def configure_logging(
     handler.setFormatter(
         JsonFormatter()
         if json_format
-        else logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
+        else TextFormatter("%(asctime)s %(levelname)s %(name)s %(message)s")
     )
     handler.addFilter(SecretFilter(secrets))
     root = logging.getLogger()

@@ -9,6 +9,7 @@ from enum import StrEnum
 from bot.errors import InvalidInput
 
 _AMOUNT = re.compile(r"^([+\-=]?)(\d+)$")
+MAX_DIGITS = 9  # more is always over any limit (and never converted: Python limits int())
 AMOUNT_LIKE = re.compile(r"^[+\-=−]?\d[\d.,]*$|^[+\-=−]\S*$")
 
 
@@ -61,6 +62,11 @@ def parse_amount(text: str | None, max_points: int) -> PointsChange:
             "`=25` sets the balance."
         )
     sign, digits = match.groups()
+    digits = digits.lstrip("0") or "0"
+    if len(digits) > MAX_DIGITS:
+        raise InvalidInput(
+            f"That is more points than the largest single change allowed ({max_points:,})."
+        )
     amount = int(digits)
     op = {"": Op.ADD, "+": Op.ADD, "-": Op.DEDUCT, "=": Op.SET}[sign]
     if amount == 0 and op is not Op.SET:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import actions, approvals, commands, confirmations, errors, home, modals
+from handlers import actions, approvals, commands, confirmations, errors, guards, home, modals
 from handlers.context import Services
 from handlers.observe import observing
 
 
-def register_all(app: App, services: Services) -> None:
+def register_all(app: App, services: Services, *, team_id: str | None = None) -> None:
+    guards.register(app, team_id)
     listeners = observing(app)
     errors.register(listeners)
     commands.register(listeners, services)

@@ -10,7 +10,7 @@ from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from bot import blocks
-from bot.errors import InvalidInput
+from bot.errors import InvalidInput, MalformedRequest
 from bot.forms import reason_problem
 from bot.ids import Form
 from bot.models import Offer
@@ -347,8 +347,10 @@ def run_subcommand(
     The API work goes to the work pool; a subcommand that opens a form runs right here
     instead, because the trigger_id it needs expires about 3 s after the click. One that
     changes something claims `once` (by default the command's trigger_id) before acting."""
-    name, *leading = command.split()
-    subcommand, full = _BY_NAME[name], [*leading, *args]
+    name, *leading = command.split() or [""]
+    subcommand, full = _BY_NAME.get(name), [*leading, *args]
+    if subcommand is None:  # a button whose value names no command of ours
+        raise MalformedRequest("choice")
     if subcommand.opens_form(full):
         subcommand.run(env, full)
         return

@@ -199,7 +199,7 @@ def running_bot(
         app = create_app(
             config, client=client, loyalty=loyalty, store=store, ledger=ledger, work=work
         )
-        url = stack.enter_context(serving(web_app(app)))
+        url = stack.enter_context(serving(web_app(app, SIGNING_SECRET)))
         http = stack.enter_context(httpx.Client(timeout=30))
         yield Harness(slack, sandbox, store, config, url, http)
         store.engine.dispose()
