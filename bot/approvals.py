@@ -27,6 +27,7 @@ from bot.errors import (
 from bot.ledger import Intent, Ledger
 from bot.loyalty_api import LoyaltyClient
 from bot.models import Offer
+from bot.policy import Act
 from bot.roles import Roles
 from bot.service import offer_key
 from bot.store import OPEN_STATES, Approval, ApprovalState, Store
@@ -134,9 +135,9 @@ class PublicationApprovals:
 
     def approve(self, actor: Actor, approval_id: int) -> Decision:
         approval = self._get(approval_id)
-        self.roles.require_manager(
+        self.roles.require(
             actor.user_id,
-            "approve offer publication",
+            Act.APPROVE_PUBLICATION,
             team_id=actor.team_id,
             target_type="offer",
             target_id=approval.offer_id,
@@ -201,9 +202,9 @@ class PublicationApprovals:
 
     def reject(self, actor: Actor, approval_id: int, reason: str) -> Decision:
         approval = self._get(approval_id)
-        self.roles.require_manager(
+        self.roles.require(
             actor.user_id,
-            "reject offer publication",
+            Act.APPROVE_PUBLICATION,
             team_id=actor.team_id,
             target_type="offer",
             target_id=approval.offer_id,
@@ -236,8 +237,8 @@ class PublicationApprovals:
             return "That button was already used; use the buttons on the request as it is now."
         return _decided(approval)
 
-    def check_manager(self, actor: Actor, what: str) -> None:
-        self.roles.require_manager(actor.user_id, what, team_id=actor.team_id)
+    def check_may_decide(self, actor: Actor) -> None:
+        self.roles.require(actor.user_id, Act.APPROVE_PUBLICATION, team_id=actor.team_id)
 
     # -- plumbing ----------------------------------------------------------------------
 

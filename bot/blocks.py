@@ -9,7 +9,7 @@ is cut to its limit after escaping (`fit`), never through an entity or a mention
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -39,6 +39,7 @@ from bot.ids import (
     new_once,
 )
 from bot.models import Customer, Offer
+from bot.policy import Act
 from bot.service import CustomerPage, PointsResult
 from bot.store import Approval
 from bot.summary import Summary, arrow, sparkline
@@ -154,7 +155,8 @@ def customer_line(c: Customer) -> str:
     return f"*{escape(c.display_name)}* · {points(c.points)} · `{c.id}`"
 
 
-def customer_card(c: Customer) -> Message:
+def customer_card(c: Customer, allows: Callable[[Act], bool]) -> Message:
+    """The card, with the buttons the viewer may use (`allows`, from the policy)."""
     fields = [
         _field(f"*Email*\n{escape(c.email) or '—'}"),
         _field(f"*Phone*\n{escape(c.phone) or '—'}"),
@@ -162,25 +164,29 @@ def customer_card(c: Customer) -> Message:
         _field(f"*Id*\n`{c.id}`"),
     ]
     ref = CustomerRef(customer_id=c.id).encode()
+    buttons = []
+    if allows(Act.CHANGE_POINTS):
+        buttons.append(
+            ButtonElement(
+                text="Change points",
+                action_id=ActionId.CUSTOMER_POINTS,
+                value=ref,
+                style="primary",
+            )
+        )
+    if allows(Act.EDIT_CUSTOMER):
+        buttons.append(ButtonElement(text="Edit", action_id=ActionId.CUSTOMER_EDIT, value=ref))
+    buttons.append(ButtonElement(text="History", action_id=ActionId.CUSTOMER_HISTORY, value=ref))
+    if allows(Act.DELETE_CUSTOMER):
+        buttons.append(
+            ButtonElement(
+                text="Delete", action_id=ActionId.CUSTOMER_DELETE, value=ref, style="danger"
+            )
+        )
     blocks: list[Block] = [
         HeaderBlock(text=plain(c.display_name)),
         SectionBlock(fields=fields),
-        ActionsBlock(
-            block_id=BlockId.CUSTOMER_ACTIONS,
-            elements=[
-                ButtonElement(
-                    text="Change points",
-                    action_id=ActionId.CUSTOMER_POINTS,
-                    value=ref,
-                    style="primary",
-                ),
-                ButtonElement(text="Edit", action_id=ActionId.CUSTOMER_EDIT, value=ref),
-                ButtonElement(text="History", action_id=ActionId.CUSTOMER_HISTORY, value=ref),
-                ButtonElement(
-                    text="Delete", action_id=ActionId.CUSTOMER_DELETE, value=ref, style="danger"
-                ),
-            ],
-        ),
+        ActionsBlock(block_id=BlockId.CUSTOMER_ACTIONS, elements=buttons),
     ]
     return _message(f"{escape(c.display_name)}: {points(c.points)}", blocks)
 
@@ -414,7 +420,8 @@ def offer_list(offers: Sequence[Offer], status: str | None) -> Message:
     return _message(f"{len(offers)} {label}", blocks[:MAX_BLOCKS])
 
 
-def offer_card(o: Offer) -> Message:
+def offer_card(o: Offer, allows: Callable[[Act], bool]) -> Message:
+    """The card, with the buttons the viewer may use on an offer in this status."""
     claim = "Yes, when the customer has the points" if o.auto_claim else "No, staff claim it"
     fields = [
         _field(f"*Points cost*\n{o.points_cost:,}"),
@@ -423,22 +430,24 @@ def offer_card(o: Offer) -> Message:
         _field(f"*Id*\n`{o.id}`"),
     ]
     ref = OfferRef(offer_id=o.id).encode()
-    actions = [ButtonElement(text="Edit", action_id=ActionId.OFFER_EDIT, value=ref)]
-    if o.is_draft:
+    actions = []
+    if o.is_draft and allows(Act.REQUEST_PUBLICATION):
         actions.append(
-            ButtonElement(text="Delete", action_id=ActionId.OFFER_DELETE, value=ref, style="danger")
-        )
-    if o.is_draft:
-        actions.insert(
-            0,
             ButtonElement(
                 text="Request publication",
                 style="primary",
                 action_id=ActionId.OFFER_PUBLISH,
                 value=OfferRef(offer_id=o.id, once=new_once()).encode(),
-            ),
+            )
         )
-    if o.is_published:
+    editable = Act.EDIT_DRAFT_OFFER if o.is_draft else Act.EDIT_LIVE_OFFER
+    if not o.is_canceled and allows(editable):
+        actions.append(ButtonElement(text="Edit", action_id=ActionId.OFFER_EDIT, value=ref))
+    if o.is_draft and allows(Act.DELETE_OFFER):
+        actions.append(
+            ButtonElement(text="Delete", action_id=ActionId.OFFER_DELETE, value=ref, style="danger")
+        )
+    if o.is_published and allows(Act.CANCEL_OFFER):
         actions.append(
             ButtonElement(
                 text="Cancel offer", action_id=ActionId.OFFER_CANCEL, value=ref, style="danger"
@@ -448,8 +457,9 @@ def offer_card(o: Offer) -> Message:
         HeaderBlock(text=plain(o.name or "(no name)")),
         _section(escape(o.description) or "_No description._"),
         SectionBlock(fields=fields),
-        ActionsBlock(block_id=BlockId.OFFER_ACTIONS, elements=actions),
     ]
+    if actions:
+        blocks.append(ActionsBlock(block_id=BlockId.OFFER_ACTIONS, elements=actions))
     return _message(f"Offer {escape(o.name)}: {points(o.points_cost)}, {escape(o.status)}", blocks)
 
 

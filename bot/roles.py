@@ -1,4 +1,4 @@
-"""The one place that decides who is a manager.
+"""The one place that decides who is a manager, and so who may do what (`bot.policy`).
 
 Managers are the configured user ids plus the members of the configured user group. The
 group's members are fetched through a callable (Slack's usergroups.users.list in the app)
@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 
 from bot.audit import Action, Outcome
 from bot.errors import LoyaltyError, PermissionDenied
+from bot.policy import Act, for_managers
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -62,19 +63,22 @@ class Roles:
             self._cached, self._cached_at = members, self._clock()
             return members
 
-    def require_manager(
+    def allows(self, user_id: str, act: Act) -> bool:
+        return not for_managers(act) or self.is_manager(user_id)
+
+    def require(
         self,
         user_id: str,
-        action: str,
+        act: Act,
         *,
         team_id: str = "",
         target_type: str = "",
         target_id: int | None = None,
         target_name: str = "",
     ) -> None:
-        """Raise PermissionDenied (and record the refusal) unless `user_id` is a manager.
-        The refusal stands even when the store cannot record it."""
-        if self.is_manager(user_id):
+        """Raise PermissionDenied (and record the refusal) unless the policy lets `user_id`
+        do `act`. The refusal stands even when the store cannot record it."""
+        if self.allows(user_id, act):
             return
         if self._store is not None:
             try:
@@ -86,8 +90,8 @@ class Roles:
                     target_type=target_type,
                     target_id=target_id,
                     target_name=target_name,
-                    detail=f"needs manager role to {action}",
+                    detail=f"needs manager role to {act}",
                 )
             except LoyaltyError:
                 log.warning("a refusal of %s could not be recorded", user_id)
-        raise PermissionDenied(action)
+        raise PermissionDenied(act)

@@ -37,6 +37,7 @@ from bot.lookup import CustomerIndex, LookupResult, fold
 from bot.loyalty_api import LoyaltyClient
 from bot.models import Customer, Offer
 from bot.points import Op, PointsChange
+from bot.policy import Act
 from bot.roles import Roles
 from bot.store import Store
 from bot.text import escape
@@ -47,11 +48,11 @@ CUSTOMER_DELETE, OFFER_DELETE, OFFER_CANCEL = (
     Action.OFFER_DELETE,
     Action.OFFER_CANCEL,
 )
-# What each confirmation does, as the role refusal words it.
+# What each confirmation does, in the policy's words.
 CONFIRMABLE = {
-    CUSTOMER_DELETE: "delete customers",
-    OFFER_DELETE: "delete offers",
-    OFFER_CANCEL: "cancel offers",
+    CUSTOMER_DELETE: Act.DELETE_CUSTOMER,
+    OFFER_DELETE: Act.DELETE_OFFER,
+    OFFER_CANCEL: Act.CANCEL_OFFER,
 }
 CUSTOMER_FIELDS = ("first_name", "last_name", "email", "phone")
 OFFER_FIELDS = ("name", "description", "points_cost", "auto_claim")
@@ -190,9 +191,9 @@ class LoyaltyService:
         """Apply `change` to the balance as it is now. `shown_balance` is what a form
         showed: setting a balance that has moved since is refused; adding or deducting
         applies to the new balance and says so."""
-        self.roles.require_manager(
+        self.roles.require(
             actor.user_id,
-            "change points",
+            Act.CHANGE_POINTS,
             team_id=actor.team_id,
             target_type="customer",
             target_id=customer_id,
@@ -275,7 +276,7 @@ class LoyaltyService:
         return ""
 
     def undo_last(self, actor: Actor) -> PointsResult:
-        self.roles.require_manager(actor.user_id, "undo points changes", team_id=actor.team_id)
+        self.roles.require(actor.user_id, Act.UNDO, team_id=actor.team_id)
         recent = self.store.entries(
             user_id=actor.user_id,
             actions=[a for a in POINTS_ACTIONS if a != Action.POINTS_UNDO],
@@ -506,6 +507,7 @@ class LoyaltyService:
             current = self._unchanged(
                 lambda: self.offer(offer_id), "offer", lambda o: f"“{escape(o.name)}”", fingerprint
             )
+            self.check_offer_editable(actor, current)
             return self._edit(
                 actor,
                 Action.OFFER_UPDATE,
@@ -516,6 +518,23 @@ class LoyaltyService:
                 check_offer_updated,
                 f"Saving the offer “{escape(current.name)}”",
                 f"`/loyalty offer {offer_id}`",
+            )
+
+    def check_offer_editable(self, actor: Actor, offer: Offer) -> None:
+        """A live offer is for managers to edit; none is edited while being published."""
+        if not offer.is_draft:
+            self.roles.require(
+                actor.user_id,
+                Act.EDIT_LIVE_OFFER,
+                team_id=actor.team_id,
+                target_type="offer",
+                target_id=offer.id,
+                target_name=offer.name,
+            )
+        if self.store.publishing(offer.id):
+            raise ChangeRefused(
+                f"“{escape(offer.name)}” is being published right now, so it cannot be edited. "
+                "Try again in a minute."
             )
 
     # -- deletions and cancellations, behind a confirmation -------------------------------
@@ -538,7 +557,7 @@ class LoyaltyService:
 
     def ask_to_confirm(self, actor: Actor, kind: str, target_id: int) -> tuple[str, str]:
         """Check role and state, then store a pending confirmation: (token, target name)."""
-        self.roles.require_manager(
+        self.roles.require(
             actor.user_id,
             CONFIRMABLE[kind],
             team_id=actor.team_id,
@@ -557,7 +576,7 @@ class LoyaltyService:
         if pending is None:
             raise AlreadyDone("That confirmation is no longer valid; nothing was changed.")
         action = Action(pending.kind)
-        self.roles.require_manager(
+        self.roles.require(
             actor.user_id,
             CONFIRMABLE[action],
             team_id=actor.team_id,

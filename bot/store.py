@@ -572,6 +572,14 @@ class Store:
             rows = conn.execute(query.order_by(approvals.c.requested_at))
             return [Approval.from_row(row) for row in rows]
 
+    def publishing(self, offer_id: int) -> bool:
+        """Is a manager's approved publication of this offer being carried out?"""
+        query = sa.select(approvals.c.id).where(
+            approvals.c.offer_id == offer_id, approvals.c.state == ApprovalState.PUBLISHING
+        )
+        with self.engine.connect() as conn:
+            return conn.execute(query.limit(1)).first() is not None
+
     def approvals_for(self, offer_id: int, *, since: dt.datetime) -> list[Approval]:
         query = sa.select(approvals).where(
             approvals.c.offer_id == offer_id, approvals.c.requested_at >= since

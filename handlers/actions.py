@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 
 from bot import blocks
 from bot.ids import ActionId, CustomerRef, CustomersPage, Form, OfferRef, RerunCommand
+from bot.policy import Act
 from bot.service import CUSTOMER_DELETE, OFFER_CANCEL, OFFER_DELETE
 from handlers import confirmations, modals
 from handlers.commands import run_subcommand, show_history
@@ -65,7 +66,7 @@ def register_card_buttons(app: observing, services: Services) -> None:
     def change_points(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
         env = env_from_body(services, body, client, respond)
-        services.roles.require_manager(env.user_id, "change points", team_id=env.team_id)
+        services.roles.require(env.user_id, Act.CHANGE_POINTS, team_id=env.team_id)
         modals.open_customer_form(
             env, Form.POINTS, f"#{CustomerRef.decode(_value(body)).customer_id}"
         )

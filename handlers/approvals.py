@@ -127,7 +127,7 @@ def register(app: observing, services: Services) -> None:
         ack()
         env = env_from_body(services, body, client, respond)
         ref = ApprovalRef.decode(body["actions"][0].get("value"))
-        approvals.check_manager(env.actor, "reject offer publication")
+        approvals.check_may_decide(env.actor)
         approval = services.approvals.store.approval(ref.approval_id)
         name = approval.offer_name if approval else "this offer"
         context = FormContext(

@@ -15,6 +15,7 @@ from bot.forms import reason_problem
 from bot.ids import Form
 from bot.models import Offer
 from bot.points import parse_amount
+from bot.policy import Act
 from bot.service import CONFIRMABLE, CUSTOMER_DELETE, OFFER_CANCEL, OFFER_DELETE
 from bot.summary import build_summary
 from handlers import approvals, confirmations, modals, observe
@@ -64,7 +65,7 @@ def _check_points(env: Env, args: list[str]) -> None:
 
 
 def _points(env: Env, args: list[str]) -> None:
-    env.services.roles.require_manager(env.user_id, "change points", team_id=env.team_id)
+    env.services.roles.require(env.user_id, Act.CHANGE_POINTS, team_id=env.team_id)
     reference, amount, reason = split_reference(args)
     if amount is None:
         modals.open_customer_form(env, Form.POINTS, reference)
@@ -92,7 +93,7 @@ def _customer(env: Env, args: list[str]) -> None:
     else:
         customer = resolve_customer(env, " ".join(args), "customer")
         if customer is not None:
-            env.reply(blocks.customer_card(env.service.customer(customer.id)))
+            env.reply(blocks.customer_card(env.service.customer(customer.id), env.allows))
 
 
 def _check_customer(env: Env, args: list[str]) -> None:
@@ -131,7 +132,7 @@ def _offer(env: Env, args: list[str]) -> None:
         modals.open_offer_form(env, reference)
     elif action in ("delete", "cancel"):
         kind = OFFER_DELETE if action == "delete" else OFFER_CANCEL
-        env.services.roles.require_manager(env.user_id, CONFIRMABLE[kind], team_id=env.team_id)
+        env.services.roles.require(env.user_id, CONFIRMABLE[kind], team_id=env.team_id)
         offer = resolve_offer(env, reference, f"offer {action}")
         if offer is not None:
             confirmations.ask(env, kind, offer.id)
@@ -142,7 +143,7 @@ def _offer(env: Env, args: list[str]) -> None:
     else:
         offer = resolve_offer(env, " ".join(args), "offer")
         if offer is not None:
-            env.reply(blocks.offer_card(offer))
+            env.reply(blocks.offer_card(offer, env.allows))
 
 
 def _check_offer(env: Env, args: list[str]) -> None:

@@ -14,6 +14,7 @@ from bot import blocks
 from bot.approvals import PublicationApprovals
 from bot.audit import Actor, AuditEntry, Outcome
 from bot.blocks import Message
+from bot.policy import Act
 from bot.roles import Roles
 from bot.service import LoyaltyService
 from bot.settings import Settings
@@ -94,6 +95,10 @@ class Env:
     @property
     def settings(self) -> Settings:
         return self.services.settings
+
+    def allows(self, act: Act) -> bool:
+        """May this person do `act` (the policy)? Cards show only the buttons they may use."""
+        return self.services.roles.allows(self.user_id, act)
 
     def reply(self, message: Message) -> None:
         """Ephemeral to the person who asked (replacing the message they clicked, if any)."""

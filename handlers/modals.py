@@ -28,6 +28,7 @@ from bot.errors import (
 from bot.ids import ActionId, Field, Form, FormContext, PickInForm
 from bot.ledger import Done
 from bot.models import Customer, Offer
+from bot.policy import Act
 from bot.service import PointsResult
 from bot.text import unescape
 from handlers import observe
@@ -86,7 +87,7 @@ def customer_form_for(env: Env, form: Form, customer_id: int) -> dict[str, Any]:
     """The filled form for one customer (fresh read)."""
     customer = env.service.customer(customer_id)
     if form is Form.POINTS:
-        env.services.roles.require_manager(env.user_id, "change points", team_id=env.team_id)
+        env.services.roles.require(env.user_id, Act.CHANGE_POINTS, team_id=env.team_id)
         context = _context(env, form, customer.id, balance=customer.points)
         return views.points_form(context, customer, env.settings.loyalty_max_points)
     context = _context(env, form, customer.id, customer.content_hash())
@@ -95,6 +96,7 @@ def customer_form_for(env: Env, form: Form, customer_id: int) -> dict[str, Any]:
 
 def offer_form_for(env: Env, offer_id: int) -> dict[str, Any]:
     offer = env.service.offer(offer_id)
+    env.service.check_offer_editable(env.actor, offer)  # asked again when it is saved
     return views.offer_form(_context(env, Form.OFFER, offer.id, offer.content_hash()), offer)
 
 
@@ -307,7 +309,7 @@ def register(app: observing, services: Services) -> None:
             Field.FIRST_NAME,
             save,
             lambda done: blocks.saved(
-                blocks.customer_card(done.value),
+                blocks.customer_card(done.value, env.allows),
                 f"Customer {blocks.escape(done.value.display_name)} {verb}.",
                 done.remarks,
             ),
@@ -342,7 +344,7 @@ def register(app: observing, services: Services) -> None:
             Field.OFFER_NAME,
             save,
             lambda done: blocks.saved(
-                blocks.offer_card(done.value),
+                blocks.offer_card(done.value, env.allows),
                 said.format(blocks.escape(done.value.name)),
                 done.remarks,
             ),

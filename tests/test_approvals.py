@@ -98,7 +98,7 @@ def test_only_drafts_can_be_requested(bot) -> None:
 def test_clerk_cannot_approve(bot) -> None:
     message = _request(bot)
     bot.click(button(message, "Approve"), user=CLERK, channel=APPROVALS, message=message)
-    assert "Only loyalty *managers* can approve offer publication" in text_of(bot.reply())
+    assert "Only loyalty *managers* can approve or reject offer publication" in text_of(bot.reply())
     time.sleep(0.2)
     assert _publishes(bot) == 0 and bot.slack.calls_to("chat.update") == []
 
@@ -158,7 +158,7 @@ def test_concurrent_approvals_publish_once(bot) -> None:
 def test_reject_with_a_reason(bot) -> None:
     message = _request(bot)
     bot.click(button(message, "Reject"), user=CLERK, channel=APPROVALS, message=message)
-    assert "Only loyalty *managers* can reject" in text_of(bot.reply())
+    assert "Only loyalty *managers* can approve or reject" in text_of(bot.reply())
     assert bot.slack.calls_to("views.open") == []
     bot.click(button(message, "Reject"), user=MANAGER, channel=APPROVALS, message=message)
     view_id, view = bot.opened_view()

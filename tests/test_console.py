@@ -33,9 +33,12 @@ def test_buttons_and_roles_in_the_console(monkeypatch) -> None:
     code, output = _run(
         [
             "/loyalty customer 1870",
-            "click Delete",
+            "expect [Edit] [History]",  # a clerk is not offered Change points or Delete
+            "/loyalty customer delete 1870",
             "expect Only loyalty managers can delete customers",
             "as marta",
+            "/loyalty customer 1870",
+            "expect [Change points] [Edit] [History] [Delete]",
             "click Delete",
             "expect permanently deletes the customer Juan Pérez",
             "click Delete customer",

@@ -1,0 +1,53 @@
+"""Who may do what: the one table every command, button and form submission asks
+(through `Roles.require`), and the buttons shown follow (through `Roles.allows`).
+
+The README's table "Who may do what" is this table; a test keeps them equal.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Who(StrEnum):
+    ANYONE = "anyone in the workspace"
+    MANAGERS = "managers"
+
+
+class Act(StrEnum):
+    """What someone may do; the value completes "Only loyalty managers can …"."""
+
+    LOOK_UP = "look customers, offers, history and the summary up"
+    CREATE_CUSTOMER = "create customers"
+    EDIT_CUSTOMER = "edit customers' names, emails and phones"
+    DELETE_CUSTOMER = "delete customers"
+    CHANGE_POINTS = "change points"
+    UNDO = "undo their own last points change"
+    DRAFT_OFFER = "draft offers"
+    EDIT_DRAFT_OFFER = "edit draft offers"
+    EDIT_LIVE_OFFER = "edit published or canceled offers"
+    DELETE_OFFER = "delete draft offers"
+    CANCEL_OFFER = "cancel published offers"
+    REQUEST_PUBLICATION = "ask for an offer to be published"
+    APPROVE_PUBLICATION = "approve or reject offer publication"
+
+
+POLICY: dict[Act, Who] = {
+    Act.LOOK_UP: Who.ANYONE,
+    Act.CREATE_CUSTOMER: Who.ANYONE,
+    Act.EDIT_CUSTOMER: Who.ANYONE,
+    Act.DELETE_CUSTOMER: Who.MANAGERS,
+    Act.CHANGE_POINTS: Who.MANAGERS,
+    Act.UNDO: Who.MANAGERS,
+    Act.DRAFT_OFFER: Who.ANYONE,
+    Act.EDIT_DRAFT_OFFER: Who.ANYONE,
+    Act.EDIT_LIVE_OFFER: Who.MANAGERS,
+    Act.DELETE_OFFER: Who.MANAGERS,
+    Act.CANCEL_OFFER: Who.MANAGERS,
+    Act.REQUEST_PUBLICATION: Who.ANYONE,
+    Act.APPROVE_PUBLICATION: Who.MANAGERS,
+}
+
+
+def for_managers(act: Act) -> bool:
+    return POLICY[act] is Who.MANAGERS
