@@ -6,6 +6,8 @@ claimed for the action is then released, so the person can simply try again.
 
 from __future__ import annotations
 
+from bot.text import escape
+
 
 class LoyaltyError(Exception):
     """Base of every error the bot knows how to explain."""
@@ -155,8 +157,9 @@ class PermissionDenied(LoyaltyError):
 
 class CustomerNotFound(LoyaltyError):
     def __init__(self, query: str) -> None:
+        shown = escape(query)
         super().__init__(
-            f"No customer matches “{query}”. Try `/loyalty customers {query}` to search."
+            f"No customer matches “{shown}”. Try `/loyalty customers {shown}` to search."
         )
         self.query = query
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.errors import InvalidInput
+from bot.text import escape
 
 _AMOUNT = re.compile(r"^([+\-=]?)(\d+)$")
 MAX_DIGITS = 9  # more is always over any limit (and never converted: Python limits int())
@@ -56,10 +57,10 @@ def parse_amount(text: str | None, max_points: int) -> PointsChange:
     match = _AMOUNT.match(raw)
     if not match:
         if re.match(r"^[+\-=]?\d*[.,]\d+$", raw):
-            raise InvalidInput(f"Points are whole numbers: “{text}” has a fraction.")
+            raise InvalidInput(f"Points are whole numbers: “{escape(text)}” has a fraction.")
         raise InvalidInput(
-            f"“{text}” is not a number of points. Use a whole number: `10` adds, `-5` deducts, "
-            "`=25` sets the balance."
+            f"“{escape(text)}” is not a number of points. Use a whole number: `10` adds, `-5` "
+            "deducts, `=25` sets the balance."
         )
     sign, digits = match.groups()
     digits = digits.lstrip("0") or "0"
