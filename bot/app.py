@@ -28,6 +28,7 @@ from bot.roles import Roles
 from bot.service import LoyaltyService
 from bot.settings import Settings
 from bot.store import Store
+from bot.workpool import WorkPool
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 # the work pool, so a slow API never keeps a new request from its ack within 3 seconds.
 LISTENER_THREADS = 32
 WORK_THREADS = 100
+WORK_QUEUED = 200  # jobs waiting for a thread; beyond that, people are told to retry
 # Every serving process settles entries left pending at start, then this often.
 RECONCILE_EVERY_SECONDS = 300.0
 
@@ -54,7 +56,7 @@ def create_app(
     store: Store,
     ledger: Ledger | None = None,
     roles: Roles | None = None,
-    work: Executor | None = None,
+    work: WorkPool | Executor | None = None,
     socket_mode: bool = False,
     team_id: str | None = None,
 ) -> App:
@@ -96,7 +98,8 @@ def create_app(
         undo_minutes=settings.loyalty_undo_minutes,
         lookup_ttl=settings.loyalty_lookup_ttl,
     )
-    work = work or ThreadPoolExecutor(WORK_THREADS, thread_name_prefix="work")
+    if not isinstance(work, WorkPool):
+        work = WorkPool(WORK_THREADS, WORK_QUEUED, executor=work)
     approvals = PublicationApprovals(
         loyalty, store, roles, ledger, allow_self_approval=settings.loyalty_allow_self_approval
     )
@@ -146,7 +149,7 @@ class Running:
     app: App
     store: Store
     loyalty: LoyaltyClient
-    work: ThreadPoolExecutor
+    work: WorkPool
     ledger: Ledger
     stopping: threading.Event = field(default_factory=threading.Event)
 
@@ -175,7 +178,7 @@ def build(settings: Settings, *, socket_mode: bool = False) -> Running:
     """Everything `serve`, `socket` and the production server run, from settings."""
     store = Store.from_url(settings.database_url)
     loyalty = LoyaltyClient.from_settings(settings)
-    work = ThreadPoolExecutor(WORK_THREADS, thread_name_prefix="work")
+    work = WorkPool(WORK_THREADS, WORK_QUEUED)
     ledger = Ledger(store, locks_for(store.engine))
     client = slack_client(settings)
     app = create_app(

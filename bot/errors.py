@@ -178,6 +178,10 @@ class AlreadyDone(LoyaltyError):
     safe_to_retry = False
 
 
+class Duplicate(AlreadyDone):
+    """The same command, click or form submission again: its key was claimed before."""
+
+
 class RecordUnavailable(LoyaltyError):
     """The bot's own database cannot record a change, so the change is not attempted."""
 

@@ -26,9 +26,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.audit import Action, Actor, AuditEntry, Changes, Outcome, Resolved, utcnow
 from bot.errors import (
-    AlreadyDone,
     ApiUnavailable,
     AuthenticationFailed,
+    Duplicate,
     LoyaltyError,
     NotApplied,
     NotFound,
@@ -165,7 +165,7 @@ class Ledger:
         can be tried again; after anything else (done, unknown, a bug) it stays claimed."""
         if not self.store.claim_once(key, user_id):
             said = again() if callable(again) else again
-            raise AlreadyDone(
+            raise Duplicate(
                 said
                 or "I already received that (a double click, or a request sent twice), "
                 "so it was not done again."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,7 +19,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.blocks import MAX_SECTION, customer_line, offer_line, plain, points
+from bot.blocks import MAX_SECTION, Message, customer_line, offer_line, plain, points
 from bot.forms import DESCRIPTION_MAX, NAME_MAX, OFFER_NAME_MAX, REASON_MAX
 from bot.ids import ActionId, Field, Form, FormContext, PickInForm
 from bot.models import Customer, Offer
@@ -93,6 +94,12 @@ def loading(title: str, what: str) -> dict[str, Any]:
     return _view(
         title, [SectionBlock(text=MarkdownTextObject(text=f":hourglass_flowing_sand: {what}"))]
     )
+
+
+def result(title: str, message: Message) -> dict[str, Any]:
+    """A message shown in the modal that led to it (its buttons are for the message)."""
+    shown = [b for b in message.blocks if b.get("type") != "actions"]
+    return _view(title, shown or [SectionBlock(text=MarkdownTextObject(text=message.text))])
 
 
 def notice(title: str, text: str) -> dict[str, Any]:
@@ -259,6 +266,45 @@ def _pick(
             )
         )
     return _view(title, blocks, context=context)
+
+
+# What views.update accepts of a view Slack sent back with a submission.
+_VIEW_KEYS = ("type", "title", "submit", "close", "blocks", "private_metadata", "callback_id")
+_PROBLEM = "loyalty_form_problem"
+
+
+def refused_form(submitted: dict[str, Any], problems: dict[str, str], why: str) -> dict[str, Any]:
+    """A submitted form shown again as it was filled in, with what Smart Passes refused:
+    `why` above it, and each problem under its field (as the field's hint)."""
+    view = {k: v for k, v in submitted.items() if k in _VIEW_KEYS}
+    typed = form_values(submitted.get("state") or {})
+    blocks: list[dict[str, Any]] = [
+        SectionBlock(
+            block_id=_PROBLEM, text=MarkdownTextObject(text=fit("⚠️ " + why, MAX_SECTION))
+        ).to_dict()
+    ]
+    for original in view.get("blocks", []):
+        if original.get("block_id") == _PROBLEM:
+            continue
+        block = copy.deepcopy(original)
+        if block.get("type") == "input":
+            element, value = block["element"], typed.get(block["block_id"])
+            if element.get("type") == "radio_buttons":
+                chosen = [o for o in element.get("options", []) if o.get("value") == value]
+                element.pop("initial_option", None)
+                if chosen:
+                    element["initial_option"] = chosen[0]
+            elif value:
+                element["initial_value"] = value
+            else:
+                element.pop("initial_value", None)
+            if block["block_id"] in problems:
+                problem = fit("⚠️ " + problems[block["block_id"]], 2000)
+                block["hint"] = {"type": "plain_text", "text": problem}
+        blocks.append(block)
+    view["blocks"] = blocks
+    View(**view).validate_json()
+    return view
 
 
 def form_values(state: dict[str, Any]) -> dict[str, str | None]:

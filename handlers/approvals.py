@@ -10,12 +10,12 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import blocks, views
-from bot.approvals import Posted, PublicationApprovals
-from bot.errors import InvalidInput, LoyaltyError
+from bot.approvals import Decision, Posted, PublicationApprovals
+from bot.errors import InvalidInput
 from bot.forms import reason_problem
 from bot.ids import ActionId, ApprovalRef, Field, Form, FormContext, OfferRef, new_once
 from bot.store import Approval, ApprovalState
-from bot.text import unescape
+from handlers import modals
 from handlers.context import Env, Services, announce, env_from_body
 from handlers.observe import observing
 
@@ -148,21 +148,29 @@ def register(app: observing, services: Services) -> None:
             ack(response_action="errors", errors={Field.REJECT_REASON: problem})
             return
         env = env_from_body(services, body, client, lambda **kwargs: None)
-        try:
-            approval_id = int(context.target_id or 0)
+        approval_id = int(context.target_id or 0)
+
+        def reject() -> Decision:
             with services.service.ledger.once(
                 f"click:{context.once}",
                 env.user_id,
                 again=lambda: approvals.where_it_stands(approval_id),
             ):
                 decision = approvals.reject(env.actor, approval_id, reason)
-        except LoyaltyError as exc:
-            ack(response_action="errors", errors={Field.REJECT_REASON: unescape(exc.message)})
-            return
-        ack()
-
-        def show() -> None:
             show_decision(client, decision.approval, services)
             announce(client, services.settings, decision.entry)
+            return decision
 
-        services.defer(show, {}, client, None)
+        modals.submit(
+            ack,
+            env,
+            context,
+            view,
+            Field.REJECT_REASON,
+            reject,
+            lambda decision: blocks.notice(
+                f"❌ Rejected. <@{decision.approval.requested_by}> is told why in the "
+                "request's thread."
+            ),
+            tell=False,
+        )

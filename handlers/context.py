@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +17,7 @@ from bot.policy import Act
 from bot.roles import Roles
 from bot.service import LoyaltyService
 from bot.settings import Settings
+from bot.workpool import Overloaded, WorkPool
 from handlers import observe
 from handlers.errors import reply_with_error
 
@@ -31,7 +31,7 @@ class Services:
     roles: Roles
     # Work done after the ack runs here, not on Bolt's listener threads, so a slow
     # Loyalty API can never hold up the ack of the next request.
-    work: Executor
+    work: WorkPool
     approvals: PublicationApprovals
 
     def defer(
@@ -68,7 +68,12 @@ class Services:
                 if entry is not None:
                     entry.finish(outcome)
 
-        self.work.submit(run)
+        try:
+            self.work.submit(run)
+        except Overloaded:
+            if entry is not None:
+                entry.deferred = False  # answered now: the listener's log line says so
+            raise
 
 
 @dataclass(frozen=True)

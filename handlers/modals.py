@@ -7,8 +7,6 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
-from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import replace
 from typing import Any, TypeVar
 
@@ -19,10 +17,9 @@ from slack_sdk.errors import SlackApiError
 from bot import blocks, forms, views
 from bot.blocks import Message
 from bot.errors import (
+    ChangeRefused,
     CustomerNotFound,
     InvalidInput,
-    LoyaltyError,
-    OutcomeUnknown,
     ValidationFailed,
 )
 from bot.ids import ActionId, Field, Form, FormContext, PickInForm
@@ -31,6 +28,7 @@ from bot.models import Customer, Offer
 from bot.policy import Act
 from bot.service import PointsResult
 from bot.text import unescape
+from bot.workpool import Overloaded
 from handlers import observe
 from handlers.context import Env, Services, env_from_body
 from handlers.customers import mention_email
@@ -41,10 +39,17 @@ from handlers.parsing import MENTION_TOKEN
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# A view_submission must be answered within 3 s; past this the modal shows "saving" and
-# the result follows with views.update and a message.
-SUBMIT_BUDGET = 2.0
-TITLES = {Form.CUSTOMER: "Customer", Form.OFFER: "Offer", Form.POINTS: "Change points"}
+TITLES = {
+    Form.CUSTOMER: "Customer",
+    Form.OFFER: "Offer",
+    Form.POINTS: "Change points",
+    Form.REJECT: "Reject publication",
+}
+SAVING = "⏳ Saving… I will show the result here, and send it to you as a message."
+ALREADY_SENT = (
+    "This form was already sent, so it was not sent again. Its result is shown where you "
+    "started it (or in a message from me)."
+)
 
 
 # -- opening -------------------------------------------------------------------------
@@ -176,76 +181,46 @@ def submit(
     main_field: Field,
     work: Callable[[], T],
     success: Callable[[T], Message],
+    *,
+    tell: bool = True,
 ) -> None:
-    """Run `work` (the API calls) once per submission and answer it: errors beside the
-    fields, or close the modal and show the result. If the API is slow, answer "saving"
-    in time and finish with views.update."""
+    """Answer the submission at once with "Saving…", then do `work` (the API calls) once
+    per submission on the work pool, and show how it went in the same window: the result
+    (also sent as a message where the person started, with `tell`), or the form again with
+    what Smart Passes refused beside its field, or why nothing could be done. No listener
+    thread ever waits for Smart Passes."""
     title = TITLES[Form(context.form)]
     view_id = view["id"]
 
-    def once() -> T:
-        with env.service.ledger.once(
-            submission_key(view),
-            env.user_id,
-            again="This form was already sent, so it was not sent again.",
-        ):
-            return work()
+    def outcome() -> tuple[dict[str, Any], Message | None]:
+        """What the window shows now, and the message to send (when it was done)."""
+        try:
+            with env.service.ledger.once(submission_key(view), env.user_id, again=ALREADY_SENT):
+                result = work()
+            message = success(result)
+            return views.result(title, message), message
+        except ValidationFailed as exc:  # refused as it stood: fix it and send it again
+            problems = forms.map_api_errors(exc.field_errors, main_field, exc.message)
+            why = "Smart Passes refused this: " + exc.message
+            return views.refused_form(view, problems, why), None
+        except ChangeRefused as exc:  # the rules, on the record as it is now: fix and resend
+            problems = {main_field: unescape(exc.message)}
+            return views.refused_form(view, problems, exc.message), None
+        except Exception as exc:  # anything else: why, in the window (a bug: a reference)
+            return views.notice(title, "⚠️ " + user_message(exc)), None
 
-    future: Future[T] = env.services.work.submit(once)
-    try:
-        result = future.result(timeout=SUBMIT_BUDGET)
-    except FutureTimeout:
-        ack(
-            response_action="update",
-            view=views.notice(
-                title,
-                "⏳ Saving… Smart Passes is answering slowly. I will update this window and "
-                "send you a message when it is done.",
-            ),
-        )
-        future.add_done_callback(lambda f: _finish_late(f, env, context, view_id, success, title))
-        return
-    except ValidationFailed as exc:
-        observe.note("invalid")
-        ack(
-            response_action="errors",
-            errors=forms.map_api_errors(exc.field_errors, main_field, exc.message),
-        )
-        return
-    except OutcomeUnknown as exc:
-        ack(response_action="update", view=views.notice(title, "⚠️ " + exc.message))
-        return
-    except LoyaltyError as exc:
-        observe.note(observe.outcome_of(exc))
-        ack(response_action="errors", errors={main_field: unescape(exc.message)})
-        return
-    except Exception as exc:  # a bug: the person gets a reference, the log the details
-        observe.note("error")
-        ack(response_action="update", view=views.notice(title, "⚠️ " + user_message(exc)))
-        return
-    ack()
-    _deliver(env, context, success(result))
+    def run() -> None:
+        shown, message = outcome()
+        env.client.views_update(view_id=view_id, view=shown)
+        if message is not None and tell:
+            show_result(env, context.channel_id, message)
 
-
-def _finish_late(
-    future: Future[Any],
-    env: Env,
-    context: FormContext,
-    view_id: str,
-    success: Callable[[Any], Message],
-    title: str,
-) -> None:
-    error = future.exception()
-    if error is None:
-        message = success(future.result())
-        env.client.views_update(view_id=view_id, view=views.notice(title, message.text))
-        _deliver(env, context, message)
+    if not env.services.work.has_room():
+        observe.note("busy")
+        ack(response_action="update", view=views.notice(title, "⚠️ " + Overloaded().message))
         return
-    env.client.views_update(view_id=view_id, view=views.notice(title, "⚠️ " + user_message(error)))
-
-
-def _deliver(env: Env, context: FormContext, message: Message) -> None:
-    env.services.defer(lambda: show_result(env, context.channel_id, message), {}, env.client, None)
+    ack(response_action="update", view=views.notice(title, SAVING))
+    env.services.defer(run, {}, env.client, None)
 
 
 # -- registration ------------------------------------------------------------------------

@@ -101,6 +101,25 @@ class Harness:
     ) -> httpx.Response:
         return self.requests.submit(view_id, values, user=user)
 
+    def answer(self, view_id: str, values: dict[str, str], *, user: str = MANAGER) -> dict:
+        """Submit a form; what the person then sees in it: {"errors": …} beside the fields
+        (the bot's own checks, at once), or {"view": …}, the window after "Saving…" (the
+        result, the form again with what Smart Passes refused, or why nothing was done)."""
+
+        def updates() -> list[SlackCall]:
+            return [c for c in self.slack.calls_to("views.update") if c.args["view_id"] == view_id]
+
+        seen = len(updates())
+        body = self.submit(view_id, values, user=user).json()
+        if body.get("response_action") == "errors":
+            return {"errors": body["errors"]}
+        assert body.get("response_action") == "update", body
+        if "Saving" not in text_of(body["view"]):
+            return {"view": body["view"]}  # answered at once (the bot is busy)
+        self.slack.wait_for("views.update", lambda c: c.args["view_id"] == view_id, count=seen + 1)
+        view = updates()[-1].args["view"]
+        return {"view": json.loads(view) if isinstance(view, str) else view}
+
     def opened_view(self, timeout: float = 10) -> tuple[str, dict[str, Any]]:
         """The id and final content of the last modal opened (after its views.update, if any)."""
         (_opened,) = self.slack.wait_for("views.open", timeout=timeout)[-1:]

@@ -27,7 +27,7 @@ def _posts(bot, count: int) -> list[str]:
 def _form(bot, command: str, values: dict[str, str], user: str = MANAGER) -> None:
     bot.command(command, user=user)
     view_id, _ = bot.opened_view()
-    assert bot.submit(view_id, values, user=user).status_code == 200
+    bot.answer(view_id, values, user=user)
 
 
 def test_an_offer_edit_is_posted_with_each_changed_field(bot) -> None:
@@ -90,7 +90,7 @@ def test_publication_request_and_decisions_are_posted(bot) -> None:
 def test_a_rejection_is_posted_with_its_reason(bot) -> None:
     _click_on_request(bot, "Reject")
     view_id, _ = bot.opened_view()
-    bot.submit(view_id, {"reject_reason": "Needs a <!channel> photo"})
+    bot.answer(view_id, {"reject_reason": "Needs a <!channel> photo"})
     assert _posts(bot, 2)[-1] == (
         "<@UMANAGER> rejected publishing offer *Pan dulce 2x1* (`5002`) · "
         "Needs a &lt;!channel&gt; photo"

@@ -26,16 +26,11 @@ def _program(bot: Harness):
 
 
 def _submit(bot: Harness, command: str, values: dict[str, str]) -> str:
-    """Open a form with `command`, submit `values`: what the person then sees."""
+    """Open a form with `command`, submit `values`: what the person then sees in it."""
     bot.command(command)
     view_id, _ = bot.opened_view()
-    response = bot.submit(view_id, values)
-    if response.content:  # answered in the modal: errors beside a field, or a notice
-        body = response.json()
-        if body.get("response_action") == "errors":
-            return " ".join(body["errors"].values())
-        return text_of(body["view"])
-    return text_of(bot.wait("chat.postEphemeral")[-1].args)
+    answer = bot.answer(view_id, values)
+    return " ".join(answer["errors"].values()) if "errors" in answer else text_of(answer["view"])
 
 
 def _confirm(bot: Harness, command: str, label: str) -> str:

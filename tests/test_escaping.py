@@ -85,11 +85,11 @@ def test_nothing_outside_can_ping_or_link(hostile) -> None:
     clicked = {"ts": message.ts, "blocks": message.blocks, "channel": APPROVALS}
     bot.click(button(clicked, "Reject"), channel=APPROVALS, message=clicked)
     view_id, _ = bot.opened_view()
-    bot.submit(view_id, {"reject_reason": HOSTILE})
+    bot.answer(view_id, {"reject_reason": HOSTILE})
     bot.wait("chat.update")
     bot.command("customer edit 1870")
     view_id, _ = bot.opened_view()
-    bot.submit(view_id, {"phone": "+52 555 000 1234"})
+    bot.answer(view_id, {"phone": "+52 555 000 1234"})
     bot.wait("chat.postEphemeral")
     bot.requests.event({"type": "app_home_opened", "user": MANAGER, "tab": "home"})
     bot.wait("views.publish")

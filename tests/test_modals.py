@@ -45,7 +45,9 @@ def test_new_customer_form_opens_valid_and_creates(bot) -> None:
         },
         user=CLERK,
     )
-    assert response.status_code == 200 and not response.content  # the modal closes
+    answered = response.json()  # at once: the form says it is saving
+    assert answered["response_action"] == "update" and "Saving" in text_of(answered["view"])
+    result = _result(bot)  # then the card, where the form was opened
     (create,) = bot.sandbox.calls_to("POST", "/customers")
     assert create.body == {
         "firstName": "Rosa",
@@ -53,9 +55,9 @@ def test_new_customer_form_opens_valid_and_creates(bot) -> None:
         "email": "rosa@example.com",
         "phone": "+52 555 999 8888",
     }
-    result = _result(bot)
     assert result["channel"] == CHANNEL and result["user"] == CLERK
     assert "Rosa Díaz" in text_of(result)
+    assert "Rosa Díaz" in text_of(bot.slack.views[view_id])  # and in the form's window
     assert bot.store.entries(actions=["customer.create"])[0].outcome == "ok"
 
 
@@ -73,8 +75,19 @@ def test_customer_form_errors_beside_each_field_and_nothing_sent(bot) -> None:
 def test_api_validation_error_lands_on_the_right_field(bot) -> None:
     bot.command("customer new")
     view_id, _ = bot.opened_view()
-    body = bot.submit(view_id, {"first_name": "Otro", "phone": "+52 999 411 6533"}).json()
-    assert body == {"response_action": "errors", "errors": {"phone": "Phone number already taken"}}
+    view = bot.answer(view_id, {"first_name": "Otro", "phone": "+52 999 411 6533"})["view"]
+    # The form again, as it was filled in, with Smart Passes' reason beside the field.
+    assert "Smart Passes refused this" in text_of(view)
+    phone = next(b for b in view["blocks"] if b.get("block_id") == "phone")
+    assert phone["hint"]["text"] == "⚠️ Phone number already taken"
+    assert phone["element"]["initial_value"] == "+52 999 411 6533"
+    assert view["callback_id"] == "loyalty_customer_form" and view["submit"]["text"] == "Create"
+    assert (
+        bot.answer(view_id, {"first_name": "Otro", "phone": "+52 555 111 2222"})["view"][
+            "callback_id"
+        ]
+        == "loyalty_notice"
+    )  # fixed and sent again: saved
 
 
 def test_edit_customer_prefilled_then_saved(bot) -> None:
@@ -92,7 +105,7 @@ def test_edit_customer_prefilled_then_saved(bot) -> None:
         "email": "juan.perez@example.com",
         "phone": "+529994116533",
     }
-    assert bot.submit(view_id, {"last_name": "Pérez López"}).status_code == 200
+    bot.answer(view_id, {"last_name": "Pérez López"})
     put = bot.sandbox.calls_to("PUT", f"/customers/{JUAN}")[-1]
     assert put.body == {"lastName": "Pérez López"}  # only what changed is sent
     assert "Juan Pérez López" in text_of(_result(bot))
@@ -104,13 +117,12 @@ def test_stale_customer_form_does_not_overwrite(bot) -> None:
     bot.command("customer edit 1870")
     view_id, _ = bot.opened_view()
     bot.sandbox.state.update_customer(DEMO_PROGRAM_ID, JUAN, {"email": "new@example.com"})
-    body = bot.submit(view_id, {"last_name": "X"}).json()
-    assert body["response_action"] == "errors"
-    assert "changed by someone else" in body["errors"]["first_name"]
+    assert "changed by someone else" in text_of(bot.answer(view_id, {"last_name": "X"})["view"])
     assert bot.sandbox.calls_to("PUT", f"/customers/{JUAN}") == []
+    bot.command("customer edit 1870")  # a fresh form, then the customer goes away
+    view_id, _ = bot.opened_view()
     bot.sandbox.state.delete_customer(DEMO_PROGRAM_ID, JUAN)
-    body = bot.submit(view_id, {"last_name": "X"}).json()
-    assert "was deleted" in body["errors"]["first_name"]
+    assert "was deleted" in text_of(bot.answer(view_id, {"last_name": "Y"})["view"])
 
 
 def test_ambiguous_reference_picked_inside_the_modal(bot) -> None:
@@ -137,19 +149,17 @@ def test_new_offer_is_a_draft_with_the_right_body(bot) -> None:
     assert _input_ids(view) == ["offer_name", "offer_description", "offer_cost", "offer_auto_claim"]
     body = bot.submit(view_id, {"offer_name": "", "offer_cost": "2.5"}, user=CLERK).json()
     assert set(body["errors"]) == {"offer_name", "offer_cost"}
-    assert (
-        bot.submit(
-            view_id,
-            {
-                "offer_name": "Té Gratis",
-                "offer_description": "Un té.",
-                "offer_cost": "8",
-                "offer_auto_claim": "yes",
-            },
-            user=CLERK,
-        ).status_code
-        == 200
+    saved = bot.answer(
+        view_id,
+        {
+            "offer_name": "Té Gratis",
+            "offer_description": "Un té.",
+            "offer_cost": "8",
+            "offer_auto_claim": "yes",
+        },
+        user=CLERK,
     )
+    assert "Té Gratis" in text_of(saved["view"])
     create = bot.sandbox.calls_to("POST", "/offers")[-1]
     assert create.body == {
         "name": "Té Gratis",
@@ -164,7 +174,7 @@ def test_edit_offer_by_name(bot) -> None:
     bot.command("offer edit cafe gratis")
     view_id, view = bot.opened_view()
     assert view["callback_id"] == "loyalty_offer_form"
-    bot.submit(view_id, {"offer_cost": "12"})
+    bot.answer(view_id, {"offer_cost": "12"})
     assert bot.sandbox.calls_to("POST", f"/offers/{CAFE}")[-1].body == {"pointsCost": 12}
     (entry,) = bot.store.entries(actions=["offer.update"])
     assert entry.changes == {"points_cost": [10, 12]}
@@ -183,16 +193,15 @@ def test_points_without_amount_opens_the_form_and_applies(bot) -> None:
     bot.command("points 1870")
     view_id, view = bot.opened_view()
     assert view["callback_id"] == "loyalty_points_form" and "has *5 points*" in text_of(view)
-    body = bot.submit(view_id, {"points_op": "deduct", "points_amount": "9"}).json()
-    assert "below zero" in body["errors"]["points_amount"]
-    body = bot.submit(view_id, {"points_op": "deduct", "points_amount": "ten"}).json()
-    assert "whole number" in body["errors"]["points_amount"]
-    assert (
-        bot.submit(
-            view_id, {"points_op": "deduct", "points_amount": "3", "points_reason": "returned item"}
-        ).status_code
-        == 200
+    refused = bot.answer(view_id, {"points_op": "deduct", "points_amount": "9"})["view"]
+    amount = next(b for b in refused["blocks"] if b.get("block_id") == "points_amount")
+    assert "below zero" in amount["hint"]["text"] and amount["element"]["initial_value"] == "9"
+    errors = bot.answer(view_id, {"points_op": "deduct", "points_amount": "ten"})["errors"]
+    assert "whole number" in errors["points_amount"]  # the bot's own checks: at once
+    done = bot.answer(
+        view_id, {"points_op": "deduct", "points_amount": "3", "points_reason": "returned item"}
     )
+    assert "5 → *2*" in text_of(done["view"])
     assert bot.sandbox.calls_to("PUT", f"/customers/{JUAN}")[-1].body == {"points": 2}
     assert "5 → *2*" in text_of(_result(bot))
     assert bot.store.entries(target_id=JUAN, outcome="ok")[0].reason == "returned item"
@@ -204,8 +213,8 @@ def test_clerk_cannot_open_or_submit_the_points_form(bot) -> None:
     assert bot.slack.calls_to("views.open") == []
     bot.command("points 1870")  # a manager opens it ...
     view_id, _ = bot.opened_view()
-    body = bot.submit(view_id, {"points_amount": "50"}, user=CLERK).json()  # ... a clerk submits
-    assert "Only loyalty managers can change points" in body["errors"]["points_amount"]
+    answer = bot.answer(view_id, {"points_amount": "50"}, user=CLERK)  # ... a clerk submits
+    assert "Only loyalty *managers* can change points" in text_of(answer["view"])
     assert _writes(bot) == [] and bot.customer_points(JUAN) == 5
     assert [e.outcome for e in bot.store.entries(user_id=CLERK)] == ["refused", "refused"]
 
@@ -237,8 +246,8 @@ def test_slow_api_submission_answers_in_time_then_updates(bot) -> None:
     deadline = time.time() + 10
     while "Lenta" not in text_of(bot.slack.views[view_id]) and time.time() < deadline:
         time.sleep(0.05)
-    assert "Customer Lenta created" in text_of(bot.slack.views[view_id])
-    assert "Lenta" in text_of(_result(bot))
+    assert "Lenta" in text_of(bot.slack.views[view_id])  # the new card, in the window
+    assert "Lenta" in text_of(_result(bot))  # and where the form was opened
 
 
 # -- confirmations ---------------------------------------------------------------------
@@ -393,14 +402,13 @@ def test_points_form_remembers_the_balance_it_showed(bot) -> None:
     view_id, view = bot.opened_view()
     assert "has *5 points*" in text_of(view)
     bot.sandbox.state.update_customer(DEMO_PROGRAM_ID, JUAN, {"points": 500})  # meanwhile
-    body = bot.submit(view_id, {"points_op": "set", "points_amount": "10"}).json()
-    refusal = body["errors"]["points_amount"]
+    refusal = text_of(bot.answer(view_id, {"points_op": "set", "points_amount": "10"})["view"])
     assert "changed to 500 after the form was opened (it showed 5)" in refusal
     assert "Nothing was changed" in refusal
     assert (
         bot.customer_points(JUAN) == 500 and bot.sandbox.calls_to("PUT", f"/customers/{JUAN}") == []
     )
-    assert bot.submit(view_id, {"points_op": "add", "points_amount": "10"}).status_code == 200
+    bot.answer(view_id, {"points_op": "add", "points_amount": "10"})
     result = text_of(_result(bot))
     assert "500 → *510*" in result
     assert "The balance had changed to 500 since the form showed 5" in result
