@@ -12,6 +12,8 @@ from collections.abc import Iterator
 
 import httpx
 
+from bot.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -62,3 +64,40 @@ def percentile(samples: list[float], pct: float) -> float:
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@contextlib.contextmanager
+def serve(env: dict[str, str]) -> Iterator[str]:
+    """`loyalty-bot serve` in a child process (its own interpreter, as in production)."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(base + "/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+
+
+def balances(api_url: str) -> dict[int, int]:
+    """Every customer's points, straight from the Loyalty API."""
+    response = httpx.get(
+        f"{api_url}programs/{DEMO_PROGRAM_ID}/customers",
+        headers={"Authorization": DEMO_APP_KEY},
+        timeout=120,
+    )
+    return {c["id"]: c["points"] for c in response.json()}

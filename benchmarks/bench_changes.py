@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import httpx
 import sqlalchemy as sa
 
-from benchmarks._support import free_port, percentile, sandbox_process
+from benchmarks._support import balances, percentile, sandbox_process, serve
 from bot.audit import Action, Actor, Outcome
 from bot.ledger import Intent, Ledger
 from bot.locks import locks_for
@@ -63,43 +63,6 @@ def database(url: str | None):
         with admin.begin() as conn:
             conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
-
-
-@contextmanager
-def serve(env: dict[str, str]):
-    import subprocess
-
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(base + "/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-
-
-def balances(api_url: str) -> dict[int, int]:
-    response = httpx.get(
-        f"{api_url}programs/{DEMO_PROGRAM_ID}/customers",
-        headers={"Authorization": DEMO_APP_KEY},
-        timeout=60,
-    )
-    return {c["id"]: c["points"] for c in response.json()}
 
 
 def run_changes(

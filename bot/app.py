@@ -28,6 +28,7 @@ from bot.roles import Roles
 from bot.service import LoyaltyService
 from bot.settings import Settings
 from bot.store import Store
+from bot.summary import SharedSummary, build_summary
 from bot.workpool import WorkPool
 
 log = logging.getLogger(__name__)
@@ -104,7 +105,12 @@ def create_app(
         loyalty, store, roles, ledger, allow_self_approval=settings.loyalty_allow_self_approval
     )
     services = Services(
-        settings=settings, service=service, roles=roles, work=work, approvals=approvals
+        settings=settings,
+        service=service,
+        roles=roles,
+        work=work,
+        approvals=approvals,
+        summary=SharedSummary(lambda: build_summary(loyalty, store, settings.tz)),
     )
     register_all(app, services, team_id=team_id)
     return app

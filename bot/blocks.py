@@ -71,8 +71,9 @@ def _message(text: str, blocks: Sequence[Block]) -> Message:
 
 
 def plain(text: str, limit: int = 150) -> str:
-    """Untrusted text for plain_text fields (buttons, headers): no escaping needed, just length."""
-    return shorten(text, limit)
+    """Untrusted text for plain_text fields (buttons, headers): no escaping needed, just
+    length, and never empty (Slack refuses an empty text)."""
+    return shorten(text, limit) or "—"
 
 
 def slack_date(moment: dt.datetime, tz: ZoneInfo) -> str:
@@ -222,9 +223,7 @@ def _picker(
                 accessory=ButtonElement(
                     text="Choose",
                     action_id=f"{ActionId.PICK}_{target_id}",
-                    value=RerunCommand(
-                        command=command, target_id=target_id, rest=rest[:500], once=once
-                    ).encode(),
+                    value=RerunCommand.carrying(command, target_id, rest, once).encode(),
                 ),
             )
         )

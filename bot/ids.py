@@ -68,6 +68,9 @@ class Form(StrEnum):
     NOTICE = "loyalty_notice"
 
 
+MAX_VALUE = 2000  # characters in a button's value (Slack's limit)
+
+
 class ButtonValue(BaseModel):
     """Small JSON carried in a button's value (Slack allows 2,000 characters)."""
 
@@ -75,7 +78,7 @@ class ButtonValue(BaseModel):
 
     def encode(self) -> str:
         text = self.model_dump_json(exclude_defaults=True)
-        if len(text) > 2000:
+        if len(text) > MAX_VALUE:
             raise ValueError("button value too long")
         return text
 
@@ -106,6 +109,22 @@ class RerunCommand(ButtonValue):
     target_id: RecordId
     rest: str = ""
     once: str = ""  # shared by every Choose of one picker: one choice acts
+
+    @classmethod
+    def carrying(cls, command: str, target_id: int, rest: str, once: str) -> RerunCommand:
+        """The choice, with as much of `rest` (the amount and reason) as a button holds
+        once written as JSON (control characters take six characters each)."""
+        rest = rest[:MAX_VALUE]
+        while (
+            len(
+                (
+                    value := cls(command=command, target_id=target_id, rest=rest, once=once)
+                ).model_dump_json(exclude_defaults=True)
+            )
+            > MAX_VALUE
+        ):
+            rest = rest[: len(rest) * 3 // 4]
+        return value
 
 
 class CustomersPage(ButtonValue):

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
+import threading
+import time
 from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -143,6 +147,48 @@ def build_summary(
         ],
         customer_ids=ids,
     )
+
+
+class SharedSummary:
+    """`/loyalty summary` on demand: one computation serves every request for a minute,
+    and requests that arrive while it runs wait for that same one, so asking thirty
+    times costs one list fetch (and one summary's memory), not thirty."""
+
+    def __init__(
+        self,
+        build: Callable[[], Summary],
+        *,
+        fresh_for: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._build = build
+        self._fresh_for = fresh_for
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._latest: tuple[float, Summary] | None = None
+        self._running: Future[Summary] | None = None
+
+    def get(self) -> Summary:
+        with self._lock:
+            if self._latest and self._clock() - self._latest[0] < self._fresh_for:
+                return self._latest[1]
+            running, leading = self._running, self._running is None
+            if leading:
+                running = self._running = Future()
+        assert running is not None
+        if not leading:
+            return running.result()
+        try:
+            summary = self._build()
+        except BaseException as exc:
+            with self._lock:
+                self._running = None
+            running.set_exception(exc)
+            raise
+        with self._lock:
+            self._latest, self._running = (self._clock(), summary), None
+        running.set_result(summary)
+        return summary
 
 
 def save_snapshot(store: Store, summary: Summary) -> None:

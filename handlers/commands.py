@@ -17,7 +17,6 @@ from bot.models import Offer
 from bot.points import parse_amount
 from bot.policy import Act
 from bot.service import CONFIRMABLE, CUSTOMER_DELETE, OFFER_CANCEL, OFFER_DELETE
-from bot.summary import build_summary
 from handlers import approvals, confirmations, modals, observe
 from handlers.context import Env, Services, env_from_body
 from handlers.customers import resolve_customer
@@ -320,10 +319,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "Today's program summary: customers, points, top customers, staff, offers, trend.",
         ("summary",),
         lambda env, args: env.reply(
-            blocks.summary_message(
-                build_summary(env.service.api, env.service.store, env.settings.tz),
-                env.settings.tz,
-            )
+            blocks.summary_message(env.services.summary.get(), env.settings.tz)
         ),
     ),
     Subcommand("help", "help", "Show this help.", ("help",), _help),

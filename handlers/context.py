@@ -17,6 +17,7 @@ from bot.policy import Act
 from bot.roles import Roles
 from bot.service import LoyaltyService
 from bot.settings import Settings
+from bot.summary import SharedSummary
 from bot.workpool import Overloaded, WorkPool
 from handlers import observe
 from handlers.errors import reply_with_error
@@ -33,6 +34,7 @@ class Services:
     # Loyalty API can never hold up the ack of the next request.
     work: WorkPool
     approvals: PublicationApprovals
+    summary: SharedSummary  # /loyalty summary on demand: one computation a minute
 
     def defer(
         self,

@@ -14,8 +14,10 @@ MENTION_TOKEN = re.compile(r"^<@([UW][A-Z0-9]+)>$")
 
 def tokenize(text: str) -> list[str]:
     """Split on spaces; "double quotes" keep a name together (and stay on the token, so the
-    lookup knows the whole name was meant); links Slack added to emails and phones are undone."""
-    text = _LINK.sub(lambda m: m.group(3) or m.group(2), text or "")
+    lookup knows the whole name was meant); links Slack added to emails and phones are
+    undone; control characters (never meant in a command) are dropped."""
+    text = "".join(ch for ch in text or "" if ch.isprintable() or ch.isspace())
+    text = _LINK.sub(lambda m: m.group(3) or m.group(2), text)
     text = _MENTION.sub(lambda m: f" <@{m.group(1)}> ", text)
     text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
     tokens = []
