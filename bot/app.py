@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -171,6 +172,9 @@ class Running:
 
         threading.Thread(target=sweep, name="reconcile", daemon=True).start()
 
+    def health(self) -> tuple[bool, dict[str, Any]]:
+        return health(self.store, self.loyalty)
+
     def shutdown(self) -> None:
         """Wait for the work already acked (replies, API calls), then close connections."""
         self.stopping.set()
@@ -202,9 +206,25 @@ def build(settings: Settings, *, socket_mode: bool = False) -> Running:
     return running
 
 
-def web_app(app: App, signing_secret: SecretStr | str) -> WSGIApplication:
+def health(store: Store, loyalty: LoyaltyClient) -> tuple[bool, dict[str, Any]]:
+    """For /healthz: the database checked now; the Loyalty API as it last answered (a probe
+    every few seconds must not become traffic to Smart Passes)."""
+    database = store.reachable()
+    return database, {
+        "ok": database,
+        "service": "loyalty-bot",
+        "database": "ok" if database else "unreachable",
+        "loyalty_api": loyalty.health.report(),
+    }
+
+
+def web_app(
+    app: App,
+    signing_secret: SecretStr | str,
+    check: Callable[[], tuple[bool, dict[str, Any]]] | None = None,
+) -> WSGIApplication:
     """WSGI: POST /slack/events to Bolt (through the gate: size and signature first),
-    GET /healthz a small JSON status."""
+    GET /healthz a small JSON status (from `check`: 503 when it is not healthy)."""
     secret = (
         signing_secret.get_secret_value()
         if isinstance(signing_secret, SecretStr)
@@ -214,9 +234,11 @@ def web_app(app: App, signing_secret: SecretStr | str) -> WSGIApplication:
 
     def application(environ: WSGIEnvironment, start_response: StartResponse) -> Any:
         if environ.get("PATH_INFO") == "/healthz":
-            body = json.dumps({"ok": True, "service": "loyalty-bot"}).encode()
+            healthy, report = check() if check else (True, {"ok": True, "service": "loyalty-bot"})
+            body = json.dumps(report).encode()
             start_response(
-                "200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+                "200 OK" if healthy else "503 Service Unavailable",
+                [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
             )
             return [body]
         return slack(environ, start_response)

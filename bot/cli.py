@@ -8,9 +8,13 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from bot.errors import ConfigError
+
+if TYPE_CHECKING:
+    from bot.checkup import Check
 
 log = logging.getLogger("loyalty.cli")
 
@@ -46,28 +50,35 @@ def _sandbox(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from bot.errors import AuthenticationFailed, LoyaltyAPIError, NotFound
+    """A checklist of what the bot relies on; exits 1 if anything on it failed."""
+    from bot import checkup
     from bot.loyalty_api import LoyaltyClient
 
     settings = _settings(args)
-    print(f"Loyalty API: {settings.smartpasses_base_url} program {settings.smartpasses_program_id}")
-    with LoyaltyClient.from_settings(settings, max_retries=0) as client:
-        try:
-            customers, offers = client.list_customers(), client.list_offers()
-        except AuthenticationFailed:
-            print("  Smart Passes refused the App Key: check SMARTPASSES_APP_KEY.", file=sys.stderr)
-            return 1
-        except NotFound:
-            print(
-                "  Smart Passes has no such program: check SMARTPASSES_PROGRAM_ID.",
-                file=sys.stderr,
-            )
-            return 1
-        except LoyaltyAPIError as exc:
-            print(f"  not reachable: {exc.message}", file=sys.stderr)
-            return 1
-    print(f"  OK: {len(customers)} customers, {len(offers)} offers")
-    return 0
+    checks = []
+    print(f"Loyalty API: {settings.smartpasses_base_url}")
+    with LoyaltyClient.from_settings(settings, max_retries=0) as api:
+        checks += _print(checkup.loyalty_api(api))
+    print("Slack:")
+    if settings.slack_bot_token is None:
+        print("  - not set up (SLACK_BOT_TOKEN): only the offline console can run")
+    else:
+        from bot.app import slack_client
+
+        checks += _print(checkup.slack(settings, slack_client(settings)))
+    print("Database:")
+    checks += _print(checkup.database(settings.database_url))
+    failed = [c for c in checks if not c.ok]
+    print(f"{len(failed)} problem(s) to fix." if failed else "All good.")
+    return 1 if failed else 0
+
+
+def _print(checks: Iterable[Check]) -> list[Check]:
+    done = []
+    for check in checks:
+        print(check, file=sys.stdout if check.ok else sys.stderr, flush=True)
+        done.append(check)
+    return done
 
 
 def _settings(args: argparse.Namespace):
@@ -93,7 +104,9 @@ def _serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     running = build(settings)
     secret = settings.slack_signing_secret or ""
-    server = make_threaded_server(web_app(running.app, secret), args.host, args.port)
+    server = make_threaded_server(
+        web_app(running.app, secret, running.health), args.host, args.port
+    )
     _on_sigterm(server.shutdown)
     log.info(
         "listening on http://%s:%d/slack/events (health check: /healthz)",
@@ -319,7 +332,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reconcile.set_defaults(run=_reconcile)
 
-    check = commands.add_parser("check", help="check the settings and reach the Loyalty API")
+    check = commands.add_parser(
+        "check",
+        help="check the settings: the Loyalty API, the Slack token, channels, managers and "
+        "the database (exits 1 if something needs fixing)",
+    )
     check.set_defaults(run=_check)
 
     sandbox = commands.add_parser("sandbox", help="serve a local Smart Passes Loyalty API")

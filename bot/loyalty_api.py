@@ -16,10 +16,12 @@ reads the record to learn the new state.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import random
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -48,6 +50,37 @@ RETRIED_METHODS = frozenset({"GET"})
 MAX_RETRY_WAIT = 10.0
 
 
+@dataclass
+class ApiHealth:
+    """The last time Smart Passes answered well, and the last time it did not."""
+
+    last_answer: dt.datetime | None = None
+    last_failure: dt.datetime | None = None
+    failure: str = ""
+
+    def answered(self) -> None:
+        self.last_answer = dt.datetime.now(dt.UTC)
+
+    def failed(self, what: str) -> None:
+        self.last_failure, self.failure = dt.datetime.now(dt.UTC), what
+
+    def report(self) -> dict[str, Any]:
+        if self.last_failure and (not self.last_answer or self.last_failure > self.last_answer):
+            state = "failing"
+        else:
+            state = "answering" if self.last_answer else "not asked yet"
+        return {
+            "state": state,
+            "last_answer": _iso(self.last_answer),
+            "last_failure": _iso(self.last_failure),
+            "failure": self.failure or None,
+        }
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    return moment.isoformat(timespec="seconds") if moment else None
+
+
 class LoyaltyClient:
     def __init__(
         self,
@@ -66,6 +99,7 @@ class LoyaltyClient:
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self.max_retries = max_retries
         self.backoff = backoff
+        self.health = ApiHealth()
         self._sleep = sleep
         self._http = httpx.Client(
             base_url=self.base_url,
@@ -203,9 +237,7 @@ class LoyaltyClient:
         attempt = 0
         while True:
             try:
-                response = self._http.send(
-                    self._http.build_request(method, url, json=json), stream=True
-                )
+                response = self._send(self._http.build_request(method, url, json=json), stream=True)
                 try:
                     if response.status_code < 400:
                         return parse(response) if parse else _json_or_none(response)
@@ -242,7 +274,7 @@ class LoyaltyClient:
         """Send a change exactly once and classify the answer (see the module doc)."""
         url = f"programs/{self.program_id}/{path}"
         try:
-            response = self._http.send(self._http.build_request(method, url, json=json))
+            response = self._send(self._http.build_request(method, url, json=json))
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout):
             raise ApiUnavailable() from None  # it never left: nothing was applied
         except httpx.TimeoutException:
@@ -259,6 +291,20 @@ class LoyaltyClient:
         if status in DEFINITE_REFUSALS:
             raise _error_for(response, what)
         raise OutcomeUnknown(cause=f"Smart Passes answered HTTP {status}")
+
+    def _send(self, request: httpx.Request, *, stream: bool = False) -> httpx.Response:
+        """Send, and remember how Smart Passes fared (for /healthz, which never calls it)."""
+        try:
+            response = self._http.send(request, stream=stream)
+        except httpx.TransportError as exc:
+            self.health.failed(type(exc).__name__)
+            raise
+        status = response.status_code
+        if status >= 500 or status in (401, 403, 429):
+            self.health.failed(f"HTTP {status}")
+        else:
+            self.health.answered()
+        return response
 
     def _wait_before_retry(self, attempt: int, error: LoyaltyAPIError) -> float | None:
         if isinstance(error, RateLimited) and error.retry_after is not None:

@@ -44,6 +44,7 @@ class SlackUser:
     name: str
     real_name: str
     email: str = ""
+    deleted: bool = False
 
 
 class SlackStandIn:
@@ -169,6 +170,7 @@ class SlackStandIn:
                 "id": user.id,
                 "name": user.name,
                 "real_name": user.real_name,
+                "deleted": user.deleted,
                 "team_id": self.team_id,
                 "profile": {
                     "email": user.email,
@@ -234,6 +236,16 @@ class SlackStandIn:
             "ok": True,
             "channel": channel,
             "permalink": f"https://demo.slack.local/archives/{channel}/p{ts.replace('.', '')}",
+        }
+
+    def _conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = str(args.get("channel", ""))
+        if self.channels and channel not in self.channels:
+            return {"ok": False, "error": "channel_not_found"}
+        name = self.channels.get(channel, channel.lower())
+        return {
+            "ok": True,
+            "channel": {"id": channel, "name": name, "is_member": channel not in self.bot_not_in},
         }
 
     def _conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:

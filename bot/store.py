@@ -343,6 +343,15 @@ class Store:
                 time.sleep(0.05 * (attempt + 1))
         return len(MIGRATIONS)
 
+    def reachable(self) -> bool:
+        """Can the database be read right now (for /healthz)?"""
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(sa.select(sa.func.max(schema_version.c.version))).scalar()
+            return True
+        except SQLAlchemyError:
+            return False
+
     # -- audit log -------------------------------------------------------
 
     @recording

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from bot.app import create_app, slack_client, web_app
+from bot.app import create_app, health, slack_client, web_app
 from bot.ledger import Ledger
 from bot.locks import locks_for
 from bot.loyalty_api import LoyaltyClient
@@ -218,7 +218,9 @@ def running_bot(
         app = create_app(
             config, client=client, loyalty=loyalty, store=store, ledger=ledger, work=work
         )
-        url = stack.enter_context(serving(web_app(app, SIGNING_SECRET)))
+        url = stack.enter_context(
+            serving(web_app(app, SIGNING_SECRET, lambda: health(store, loyalty)))
+        )
         http = stack.enter_context(httpx.Client(timeout=30))
         yield Harness(slack, sandbox, store, config, url, http)
         store.engine.dispose()

@@ -65,3 +65,21 @@ def test_serve_without_slack_settings_says_what_is_missing(tmp_path) -> None:
         "loyalty-bot: SLACK_BOT_TOKEN is not set: put the bot token from your Slack app's "
         "OAuth & Permissions page there (it starts with xoxb-)."
     )
+
+
+def test_serve_with_a_token_slack_refuses_says_so_and_stops(sandbox_url, tmp_path) -> None:
+    slack = SlackStandIn(token=BOT_TOKEN, users=USERS)
+    with serving(slack) as slack_url:
+        slack.base_url = slack_url
+        env = process_env(slack_url, sandbox_url, tmp_path, SLACK_BOT_TOKEN="xoxb-revoked")
+        result = subprocess.run(
+            [sys.executable, "-m", "bot", "serve", "--port", str(free_port())],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 2
+    assert "SLACK_BOT_TOKEN was refused by Slack (invalid_auth)" in result.stderr
+    assert "xoxb-revoked" not in result.stderr

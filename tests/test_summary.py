@@ -294,26 +294,3 @@ def test_a_claim_whose_poster_died_is_taken_over_after_two_minutes(client, store
     assert store.summary_post(day, "CSUM")["message_ts"] == posted.ts
     assert clock.tick(later + dt.timedelta(minutes=1)) is None  # posted: no longer due
     assert len(slack.calls_to("chat.postMessage")) == 1
-
-
-def test_check_command_reaches_the_api(sandbox_url, tmp_path) -> None:
-    def check(app_key: str) -> subprocess.CompletedProcess:
-        env = {
-            **os.environ,
-            "SMARTPASSES_APP_KEY": app_key,
-            "SMARTPASSES_PROGRAM_ID": str(DEMO_PROGRAM_ID),
-            "SMARTPASSES_BASE_URL": sandbox_url,
-        }
-        return subprocess.run(
-            [sys.executable, "-m", "bot", "check"],
-            env=env,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-
-    result = check("sandbox-app-key")
-    assert result.returncode == 0 and "OK: 6 customers, 2 offers" in result.stdout
-    result = check("wrong")
-    assert result.returncode == 1 and "refused the App Key" in result.stderr

@@ -1,0 +1,119 @@
+"""What operators check: /healthz (the database now, the Loyalty API as it last answered)
+and `loyalty-bot check`, a checklist of everything a deployment relies on."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from urllib.parse import urlsplit
+
+from bot.sandbox import DEMO_PROGRAM_ID
+from bot.slack_standin import SlackStandIn, SlackUser
+from bot.wsgi_server import serving
+from tests.faults import sqlite_locked_by_another_process
+from tests.harness import BOT_TOKEN, MANAGER, USERS, running_bot
+
+
+def _health(bot) -> tuple[int, dict]:
+    response = bot.http.get(bot.url + "/healthz")
+    return response.status_code, response.json()
+
+
+def test_healthz_checks_the_database_and_reports_the_api_without_calling_it(
+    sandbox, sandbox_url, sqlite_url, monkeypatch
+) -> None:
+    monkeypatch.setattr("bot.store.SQLITE_BUSY_SECONDS", 0.3)
+    with running_bot(sandbox, sandbox_url, sqlite_url) as bot:
+        status, report = _health(bot)
+        assert status == 200 and report["database"] == "ok"
+        assert report["loyalty_api"]["state"] == "not asked yet"
+        bot.command("customer 1870")
+        bot.reply()
+        assert _health(bot)[1]["loyalty_api"]["state"] == "answering"
+        calls = len(bot.sandbox.calls)
+        for _ in range(5):
+            _health(bot)
+        assert len(bot.sandbox.calls) == calls  # probes never call Smart Passes
+        bot.sandbox.fail_rate = 1.0
+        bot.command("customer 1871")
+        bot.reply()
+        api = _health(bot)[1]["loyalty_api"]
+        assert api["state"] == "failing" and api["failure"] == "HTTP 503"
+        with sqlite_locked_by_another_process(urlsplit(sqlite_url).path[1:]):
+            status, report = _health(bot)
+        assert status == 503 and report == {**report, "ok": False, "database": "unreachable"}
+
+
+def _check(env: dict[str, str], cwd) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "check"],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_check_lists_what_is_right_and_what_to_fix(sandbox_url, tmp_path) -> None:
+    slack = SlackStandIn(
+        token=BOT_TOKEN,
+        users=[*USERS, SlackUser("UGONE", "gone", "Gone", deleted=True)],
+        usergroups={"SMANAGERS": ["UGROUPMGR"], "SEMPTY": []},
+        channels={"CAPPROVALS": "approvals", "CSUMMARY": "summary"},
+        bot_not_in=["CSUMMARY"],
+    )
+    with serving(slack) as slack_url:
+        slack.base_url = slack_url
+        env = {
+            **os.environ,
+            "SMARTPASSES_APP_KEY": "sandbox-app-key",
+            "SMARTPASSES_PROGRAM_ID": str(DEMO_PROGRAM_ID),
+            "SMARTPASSES_BASE_URL": sandbox_url,
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_API_URL": slack_url + "/api/",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+            "LOYALTY_MANAGERS": MANAGER,
+            "LOYALTY_MANAGER_GROUP": "SMANAGERS",
+            "LOYALTY_APPROVALS_CHANNEL": "CAPPROVALS",
+        }
+        good = _check(env, tmp_path)
+        assert good.returncode == 0, good.stderr
+        for line in (
+            "✓ Loyalty API, program 4886905521176576: 6 customers, 2 offers",
+            "✓ Slack token: the bot @loyalty in Demo shop (T0LOYALTY)",
+            "✓ approvals channel (LOYALTY_APPROVALS_CHANNEL) CAPPROVALS: #approvals",
+            "✓ manager UMANAGER: Marta Manager",
+            "✓ managers group SMANAGERS (LOYALTY_MANAGER_GROUP): 1 member(s)",
+            "✓ the bot's database (DATABASE_URL): schema version",
+            "All good.",
+        ):
+            assert line in good.stdout, line
+        bad = _check(
+            {
+                **env,
+                "SMARTPASSES_APP_KEY": "wrong",
+                "LOYALTY_SUMMARY_CHANNEL": "CSUMMARY",
+                "LOYALTY_AUDIT_CHANNEL": "CNOWHERE",
+                "LOYALTY_MANAGERS": f"{MANAGER},UGONE,UNOBODY",
+                "LOYALTY_MANAGER_GROUP": "SMISSING",
+            },
+            tmp_path,
+        )
+        assert bad.returncode == 1
+        for line in (
+            "✗ Loyalty API, program 4886905521176576: Smart Passes refused the App Key",
+            "✗ summary channel (LOYALTY_SUMMARY_CHANNEL) CSUMMARY: the bot is not in #summary",
+            "✗ audit channel (LOYALTY_AUDIT_CHANNEL) CNOWHERE: not found",
+            "✗ manager UGONE (LOYALTY_MANAGERS): this account is deactivated",
+            "✗ manager UNOBODY (LOYALTY_MANAGERS): no such user: user_not_found",
+            "✗ managers group SMISSING (LOYALTY_MANAGER_GROUP): cannot be read: no_such_subteam",
+        ):
+            assert line in bad.stderr, line
+        assert "6 problem(s) to fix." in bad.stdout
+        refused = _check({**env, "SLACK_BOT_TOKEN": "xoxb-revoked"}, tmp_path)
+        assert (
+            refused.returncode == 1
+            and "✗ Slack token (SLACK_BOT_TOKEN): refused: invalid_auth" in refused.stderr
+        )
