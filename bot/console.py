@@ -56,6 +56,10 @@ HELP = """\
 In a form, answer each field; Enter keeps the value in [brackets]; !cancel closes it."""
 
 
+# Control characters (an escape sequence in a customer's name, say) shown as \xNN.
+_TERMINAL_SAFE = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7F] if c != 0x0A}
+
+
 class StepFailed(Exception):
     """A step did not do what it should (a script then exits non-zero)."""
 
@@ -123,6 +127,7 @@ class Console:
     # -- the loop ----------------------------------------------------------------------
 
     def say(self, text: str = "") -> None:
+        text = text.translate(_TERMINAL_SAFE)  # outside text cannot drive the terminal
         self.last_output.append(text)
         print(text, file=self.out, flush=True)
 

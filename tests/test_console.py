@@ -75,3 +75,13 @@ def test_typed_lines_on_standard_input(tmp_path) -> None:
     assert result.returncode == 0, result.stderr
     assert "gabo@#shop>" in result.stdout and "Café Gratis" in result.stdout
     assert "#approvals: nothing posted yet" in result.stdout
+
+
+def test_outside_text_cannot_drive_the_terminal() -> None:
+    from io import StringIO
+
+    from bot.console import Console
+
+    out = StringIO()
+    Console(out=out).say("Juan \x1b[2J\x1b[31mPérez\r")
+    assert out.getvalue() == "Juan \\x1b[2J\\x1b[31mPérez\\x0d\n"
