@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import resource
 import socket
 import subprocess
@@ -101,3 +102,19 @@ def balances(api_url: str) -> dict[int, int]:
         timeout=120,
     )
     return {c["id"]: c["points"] for c in response.json()}
+
+
+def bot_env(slack_url: str, api_url: str, database_url: str, **extra: str) -> dict[str, str]:
+    """The environment of a benchmarked `loyalty-bot serve` (manager UBENCH)."""
+    return {
+        **os.environ,
+        "SLACK_BOT_TOKEN": "xoxb-bench",
+        "SLACK_SIGNING_SECRET": "bench-secret",
+        "SLACK_API_URL": slack_url + "/api/",
+        "SMARTPASSES_APP_KEY": DEMO_APP_KEY,
+        "SMARTPASSES_PROGRAM_ID": str(DEMO_PROGRAM_ID),
+        "SMARTPASSES_BASE_URL": api_url,
+        "LOYALTY_MANAGERS": "UBENCH",
+        "DATABASE_URL": database_url,
+        **extra,
+    }

@@ -31,11 +31,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import httpx
 import sqlalchemy as sa
 
-from benchmarks._support import balances, percentile, sandbox_process, serve
+from benchmarks._support import balances, bot_env, percentile, sandbox_process, serve
 from bot.audit import Action, Actor, Outcome
 from bot.ledger import Intent, Ledger
 from bot.locks import locks_for
-from bot.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID
 from bot.slack_requests import SlackRequests
 from bot.slack_standin import SlackStandIn, SlackUser
 from bot.store import Store
@@ -130,18 +129,7 @@ def main() -> None:
         api_url = stack.enter_context(sandbox_process("1000"))
         slack_url = stack.enter_context(serving(slack))
         slack.base_url = slack_url
-        env = {
-            **os.environ,
-            "SLACK_BOT_TOKEN": TOKEN,
-            "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_URL": slack_url + "/api/",
-            "SMARTPASSES_APP_KEY": DEMO_APP_KEY,
-            "SMARTPASSES_PROGRAM_ID": str(DEMO_PROGRAM_ID),
-            "SMARTPASSES_BASE_URL": api_url,
-            "LOYALTY_MANAGERS": MANAGER,
-            "DATABASE_URL": url,
-            "LOYALTY_LOG_FORMAT": "text",
-        }
+        env = bot_env(slack_url, api_url, url)
         bot = stack.enter_context(serve(env))
         http = stack.enter_context(
             httpx.Client(timeout=30, limits=httpx.Limits(max_connections=20))

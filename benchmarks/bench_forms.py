@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 import time
@@ -27,11 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
 
-from benchmarks._support import balances, percentile, sandbox_process, serve
+from benchmarks._support import balances, bot_env, percentile, sandbox_process, serve
 from bot import views
 from bot.ids import Form, FormContext
 from bot.models import Customer
-from bot.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID
 from bot.slack_requests import SlackRequests
 from bot.slack_standin import SlackStandIn, SlackUser
 from bot.store import Store
@@ -61,18 +59,7 @@ def main() -> None:
         api_url = stack.enter_context(sandbox_process("1000", latency=API_SECONDS))
         slack_url = stack.enter_context(serving(slack))
         slack.base_url = slack_url
-        env = {
-            **os.environ,
-            "SLACK_BOT_TOKEN": TOKEN,
-            "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_URL": slack_url + "/api/",
-            "SMARTPASSES_APP_KEY": DEMO_APP_KEY,
-            "SMARTPASSES_PROGRAM_ID": str(DEMO_PROGRAM_ID),
-            "SMARTPASSES_BASE_URL": api_url,
-            "SMARTPASSES_TIMEOUT": "20",
-            "LOYALTY_MANAGERS": MANAGER,
-            "DATABASE_URL": f"sqlite:///{tmp}/bench.db",
-        }
+        env = bot_env(slack_url, api_url, f"sqlite:///{tmp}/bench.db", SMARTPASSES_TIMEOUT="20")
         bot = stack.enter_context(serve(env))
         http = stack.enter_context(
             httpx.Client(timeout=30, limits=httpx.Limits(max_connections=200))

@@ -7,6 +7,7 @@ import json
 import os
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -250,6 +251,18 @@ def wait_until(condition: Any, timeout: float = 15, what: str = "the condition")
             raise TimeoutError(f"{what} did not happen within {timeout}s")
         time.sleep(0.02)
     return result
+
+
+def run_cli(*args: str, env: dict[str, str], cwd: Any) -> subprocess.CompletedProcess:
+    """`loyalty-bot ARGS` as its own process, to its end; what it printed is kept."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def free_port() -> int:

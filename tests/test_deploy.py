@@ -37,6 +37,7 @@ from tests.harness import (
     free_port,
     make_settings,
     process_env,
+    run_cli,
     text_of,
 )
 
@@ -166,14 +167,7 @@ def test_socket_mode_needs_an_app_token(tmp_path) -> None:
         "SMARTPASSES_PROGRAM_ID": "1",
         "SLACK_BOT_TOKEN": "xoxb-1",
     }
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "socket"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_cli("socket", env=env, cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip().startswith("loyalty-bot: SLACK_APP_TOKEN is not set")
 

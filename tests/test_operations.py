@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from urllib.parse import urlsplit
 
 from bot.sandbox import DEMO_PROGRAM_ID
 from bot.slack_standin import SlackStandIn, SlackUser
 from bot.wsgi_server import serving
 from tests.faults import sqlite_locked_by_another_process
-from tests.harness import BOT_TOKEN, MANAGER, USERS, running_bot
+from tests.harness import BOT_TOKEN, MANAGER, USERS, run_cli, running_bot
 
 
 def _health(bot) -> tuple[int, dict]:
@@ -46,14 +45,7 @@ def test_healthz_checks_the_database_and_reports_the_api_without_calling_it(
 
 
 def _check(env: dict[str, str], cwd) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", "check"],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_cli("check", env=env, cwd=cwd)
 
 
 def test_check_lists_what_is_right_and_what_to_fix(sandbox_url, tmp_path) -> None:

@@ -33,6 +33,7 @@ from tests.harness import (
     bot_process,
     free_port,
     process_env,
+    run_cli,
     running_bot,
     text_of,
     wait_until,
@@ -224,14 +225,7 @@ def test_reconcile_command_settles_what_a_stopped_process_left(
     wait_until(lambda: sandbox.calls_to("PUT", f"/customers/{JUAN}"), what="the PUT to finish")
 
     def reconcile_command() -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "bot", "reconcile"],
-            env=env,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        return run_cli("reconcile", env=env, cwd=tmp_path)
 
     result = reconcile_command()
     assert result.returncode == 0, result.stderr

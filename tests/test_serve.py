@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 
 from bot.slack_requests import SlackRequests
@@ -19,6 +18,7 @@ from tests.harness import (
     bot_process,
     free_port,
     process_env,
+    run_cli,
     text_of,
 )
 
@@ -52,14 +52,7 @@ def test_serve_without_slack_settings_says_what_is_missing(tmp_path) -> None:
         "SMARTPASSES_APP_KEY": "k",
         "SMARTPASSES_PROGRAM_ID": "1",
     }
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "serve", "--port", "0"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_cli("serve", "--port", "0", env=env, cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip() == (
         "loyalty-bot: SLACK_BOT_TOKEN is not set: put the bot token from your Slack app's "
@@ -72,14 +65,7 @@ def test_serve_with_a_token_slack_refuses_says_so_and_stops(sandbox_url, tmp_pat
     with serving(slack) as slack_url:
         slack.base_url = slack_url
         env = process_env(slack_url, sandbox_url, tmp_path, SLACK_BOT_TOKEN="xoxb-revoked")
-        result = subprocess.run(
-            [sys.executable, "-m", "bot", "serve", "--port", str(free_port())],
-            env=env,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        result = run_cli("serve", "--port", str(free_port()), env=env, cwd=tmp_path)
     assert result.returncode == 2
     assert "SLACK_BOT_TOKEN was refused by Slack (invalid_auth)" in result.stderr
     assert "xoxb-revoked" not in result.stderr

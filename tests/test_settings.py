@@ -1,13 +1,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
-import sys
 
 import pytest
 
 from bot.errors import ConfigError
 from bot.settings import load_settings
+from tests.harness import run_cli
 
 REQUIRED = {"SMARTPASSES_APP_KEY": "key-abc", "SMARTPASSES_PROGRAM_ID": "4886905521176576"}
 ALL_VARS = [
@@ -74,14 +73,7 @@ def test_dotenv_file_is_read(tmp_path) -> None:
 
 def test_cli_prints_one_line_not_a_traceback(tmp_path) -> None:
     env = {"PATH": "", "HOME": str(tmp_path)}
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "check"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=60,
-    )
+    result = run_cli("check", env=env, cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
     assert "SMARTPASSES_APP_KEY is not set" in result.stderr

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import subprocess
-import sys
 import threading
 from zoneinfo import ZoneInfo
 
@@ -20,7 +19,7 @@ from bot.store import Store
 from bot.summary import build_summary, save_snapshot, sparkline
 from bot.wsgi_server import serving
 from handlers.summary import build_scheduler, due_today, post_summary
-from tests.harness import BOT_TOKEN, text_of
+from tests.harness import BOT_TOKEN, run_cli, text_of
 
 UTC = dt.UTC
 NOW = dt.datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
@@ -235,14 +234,7 @@ def test_cli_prints_and_posts_once(sandbox_url, slack, tmp_path) -> None:
     }
 
     def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "bot", "summary", *args],
-            env=env,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        return run_cli("summary", *args, env=env, cwd=tmp_path)
 
     printed = run()
     assert printed.returncode == 0 and "Loyalty summary" in printed.stdout
