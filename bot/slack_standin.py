@@ -131,13 +131,15 @@ class SlackStandIn:
                 [("Retry-After", "1"), ("Content-Type", "application/json")],
             )
             return [json.dumps({"ok": False, "error": "ratelimited"}).encode()]
-        self._record(method, args)
         if method in self.failing:
-            return _reply(start_response, {"ok": False, "error": self.failing[method]})
-        handler = getattr(self, "_" + method.replace(".", "_"), None)
-        if handler is None:
-            return _reply(start_response, {"ok": False, "error": "unknown_method"})
-        return _reply(start_response, handler(args))
+            answer = {"ok": False, "error": self.failing[method]}
+        elif handler := getattr(self, "_" + method.replace(".", "_"), None):
+            answer = handler(args)
+        else:
+            answer = {"ok": False, "error": "unknown_method"}
+        # Recorded once handled: whoever waits for the call finds what it did (a view).
+        self._record(method, args)
+        return _reply(start_response, answer)
 
     def _record(self, method: str, args: dict[str, Any]) -> None:
         with self._cond:
