@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import httpx
 
-from bot.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID
+from bot.offline.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID
 
 
 def free_port() -> int:

@@ -23,13 +23,13 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from benchmarks._support import percentile, sandbox_process
-from bot.app import create_app, web_app
-from bot.loyalty_api import LoyaltyClient
-from bot.settings import Settings
-from bot.slack_requests import SlackRequests
-from bot.slack_standin import SlackStandIn
-from bot.store import Store
-from bot.wsgi_server import serving
+from bot.offline.slack_requests import SlackRequests
+from bot.offline.slack_standin import SlackStandIn
+from bot.runtime.app import create_app, web_app
+from bot.runtime.settings import Settings
+from bot.runtime.wsgi_server import serving
+from bot.smartpasses.client import LoyaltyClient
+from bot.store.database import Store
 
 SECRET, TOKEN, MANAGER = "bench-secret", "xoxb-bench", "UBENCH"
 

@@ -32,13 +32,13 @@ import httpx
 import sqlalchemy as sa
 
 from benchmarks._support import balances, bot_env, percentile, sandbox_process, serve
-from bot.audit import Action, Actor, Outcome
-from bot.ledger import Intent, Ledger
-from bot.locks import locks_for
-from bot.slack_requests import SlackRequests
-from bot.slack_standin import SlackStandIn, SlackUser
-from bot.store import Store
-from bot.wsgi_server import serving
+from bot.core.audit import Action, Actor, Outcome
+from bot.core.ledger import Intent, Ledger
+from bot.offline.slack_requests import SlackRequests
+from bot.offline.slack_standin import SlackStandIn, SlackUser
+from bot.runtime.wsgi_server import serving
+from bot.store.database import Store
+from bot.store.locks import locks_for
 
 SECRET, TOKEN, MANAGER = "bench-secret", "xoxb-bench", "UBENCH"
 LOCK_TARGET_MS = 5.0

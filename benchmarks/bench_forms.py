@@ -27,13 +27,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import httpx
 
 from benchmarks._support import balances, bot_env, percentile, sandbox_process, serve
-from bot import views
-from bot.ids import Form, FormContext
-from bot.models import Customer
-from bot.slack_requests import SlackRequests
-from bot.slack_standin import SlackStandIn, SlackUser
-from bot.store import Store
-from bot.wsgi_server import serving
+from bot.offline.slack_requests import SlackRequests
+from bot.offline.slack_standin import SlackStandIn, SlackUser
+from bot.runtime.wsgi_server import serving
+from bot.slack import views
+from bot.slack.ids import Form, FormContext
+from bot.smartpasses.models import Customer
+from bot.store.database import Store
 
 SECRET, TOKEN, MANAGER = "bench-secret", "xoxb-bench", "UBENCH"
 API_SECONDS = 3.0

@@ -16,9 +16,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._support import peak_rss_mb, percentile, sandbox_process
-from bot.lookup import CustomerIndex
-from bot.loyalty_api import LoyaltyClient
-from bot.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID
+from bot.core.lookup import CustomerIndex
+from bot.offline.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID
+from bot.smartpasses.client import LoyaltyClient
 
 
 def timed(fn, refs: list[str]) -> list[float]:

@@ -18,11 +18,11 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._support import peak_rss_mb, sandbox_process
-from bot.blocks import summary_message
-from bot.loyalty_api import LoyaltyClient
-from bot.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID
-from bot.store import Store, audit_log
-from bot.summary import build_summary, save_snapshot
+from bot.core.summary import build_summary, save_snapshot
+from bot.offline.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID
+from bot.slack.blocks import summary_message
+from bot.smartpasses.client import LoyaltyClient
+from bot.store.database import Store, audit_log
 
 
 def fill_audit(store: Store, entries: int) -> None:

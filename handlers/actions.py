@@ -8,10 +8,10 @@ from typing import Any
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
-from bot import blocks
-from bot.ids import ActionId, CustomerRef, CustomersPage, Form, OfferRef, RerunCommand
-from bot.policy import Act
-from bot.service import CUSTOMER_DELETE, OFFER_CANCEL, OFFER_DELETE
+from bot.core.policy import Act
+from bot.core.service import CUSTOMER_DELETE, OFFER_CANCEL, OFFER_DELETE
+from bot.slack import blocks
+from bot.slack.ids import ActionId, CustomerRef, CustomersPage, Form, OfferRef, RerunCommand
 from handlers import confirmations, modals
 from handlers.commands import run_subcommand, show_history
 from handlers.context import Services, env_from_body

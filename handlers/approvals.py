@@ -9,12 +9,12 @@ from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import blocks, views
-from bot.approvals import Decision, Posted, PublicationApprovals
-from bot.errors import InvalidInput
-from bot.forms import reason_problem
-from bot.ids import ActionId, ApprovalRef, Field, Form, FormContext, OfferRef, new_once
-from bot.store import Approval, ApprovalState
+from bot.core.approvals import Decision, Posted, PublicationApprovals
+from bot.core.errors import InvalidInput
+from bot.core.validation import reason_problem
+from bot.slack import blocks, views
+from bot.slack.ids import ActionId, ApprovalRef, Field, Form, FormContext, OfferRef, new_once
+from bot.store.database import Approval, ApprovalState
 from handlers import modals
 from handlers.context import Env, Services, announce, env_from_body
 from handlers.observe import observing

@@ -9,14 +9,14 @@ from typing import Any
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
-from bot import blocks
-from bot.errors import InvalidInput, MalformedRequest
-from bot.forms import reason_problem
-from bot.ids import Form
-from bot.models import Offer
-from bot.points import parse_amount
-from bot.policy import Act
-from bot.service import CONFIRMABLE, CUSTOMER_DELETE, OFFER_CANCEL, OFFER_DELETE
+from bot.core.errors import InvalidInput, MalformedRequest
+from bot.core.points import parse_amount
+from bot.core.policy import Act
+from bot.core.service import CONFIRMABLE, CUSTOMER_DELETE, OFFER_CANCEL, OFFER_DELETE
+from bot.core.validation import reason_problem
+from bot.slack import blocks
+from bot.slack.ids import Form
+from bot.smartpasses.models import Offer
 from handlers import approvals, confirmations, modals, observe
 from handlers.context import Env, Services, env_from_body
 from handlers.customers import resolve_customer

@@ -7,9 +7,9 @@ from typing import Any
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
-from bot import blocks
-from bot.ids import ActionId, Confirm
-from bot.service import CUSTOMER_DELETE, OFFER_CANCEL, OFFER_DELETE
+from bot.core.service import CUSTOMER_DELETE, OFFER_CANCEL, OFFER_DELETE
+from bot.slack import blocks
+from bot.slack.ids import ActionId, Confirm
 from handlers.context import Env, Services, env_from_body
 from handlers.observe import observing
 

@@ -9,16 +9,16 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from bot import blocks
-from bot.approvals import PublicationApprovals
-from bot.audit import Actor, AuditEntry, Outcome
-from bot.blocks import Message
-from bot.policy import Act
-from bot.roles import Roles
-from bot.service import LoyaltyService
-from bot.settings import Settings
-from bot.summary import SharedSummary
-from bot.workpool import Overloaded, WorkPool
+from bot.core.approvals import PublicationApprovals
+from bot.core.audit import Actor, AuditEntry, Outcome
+from bot.core.policy import Act
+from bot.core.roles import Roles
+from bot.core.service import LoyaltyService
+from bot.core.summary import SharedSummary
+from bot.runtime.settings import Settings
+from bot.runtime.workpool import Overloaded, WorkPool
+from bot.slack import blocks
+from bot.slack.blocks import Message
 from handlers import observe
 from handlers.errors import reply_with_error
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from slack_sdk.errors import SlackApiError
 
-from bot import blocks
-from bot.errors import CustomerNotFound, InvalidInput
-from bot.models import Customer
+from bot.core.errors import CustomerNotFound, InvalidInput
+from bot.slack import blocks
+from bot.smartpasses.models import Customer
 from handlers.context import Env
 from handlers.parsing import MENTION_TOKEN
 

@@ -11,7 +11,7 @@ from slack_bolt import BoltResponse, Respond
 from slack_sdk import WebClient
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.errors import LoyaltyError
+from bot.core.errors import LoyaltyError
 from handlers.observe import observing
 
 log = logging.getLogger("loyalty.errors")

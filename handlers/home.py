@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from bot import views
+from bot.slack import views
 from handlers.commands import SUBCOMMANDS
 from handlers.context import Services
 from handlers.observe import observing

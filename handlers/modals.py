@@ -14,21 +14,22 @@ from slack_bolt import Ack
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import blocks, forms, views
-from bot.blocks import Message
-from bot.errors import (
+from bot.core import validation as forms
+from bot.core.errors import (
     ChangeRefused,
     CustomerNotFound,
     InvalidInput,
     ValidationFailed,
 )
-from bot.ids import ActionId, Field, Form, FormContext, PickInForm
-from bot.ledger import Done
-from bot.models import Customer, Offer
-from bot.policy import Act
-from bot.service import PointsResult
-from bot.text import unescape
-from bot.workpool import Overloaded
+from bot.core.ledger import Done
+from bot.core.policy import Act
+from bot.core.service import PointsResult
+from bot.runtime.workpool import Overloaded
+from bot.slack import blocks, views
+from bot.slack.blocks import Message
+from bot.slack.ids import ActionId, Field, Form, FormContext, PickInForm
+from bot.slack.text import unescape
+from bot.smartpasses.models import Customer, Offer
 from handlers import observe
 from handlers.context import Env, Services, env_from_body
 from handlers.customers import mention_email

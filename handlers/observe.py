@@ -16,7 +16,7 @@ from typing import Any
 
 from slack_bolt import App
 
-from bot.errors import InvalidInput, LoyaltyAPIError, LoyaltyError, PermissionDenied
+from bot.core.errors import InvalidInput, LoyaltyAPIError, LoyaltyError, PermissionDenied
 
 log = logging.getLogger("loyalty.requests")
 _local = threading.local()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.points import AMOUNT_LIKE
+from bot.core.points import AMOUNT_LIKE
 
 _LINK = re.compile(r"<(mailto:|tel:|https?://)([^|>]*)(?:\|([^>]*))?>")
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from bot.loyalty_api import LoyaltyClient
-from bot.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID, SandboxApp, SandboxState, build_state
-from bot.wsgi_server import serving
+from bot.offline.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID, SandboxApp, SandboxState, build_state
+from bot.runtime.wsgi_server import serving
+from bot.smartpasses.client import LoyaltyClient
 
 API_PATH = "/api/v1/loyalty/"
 
@@ -151,7 +151,7 @@ def store_url(request, tmp_path) -> Iterator[str]:
 @pytest.fixture
 def slack_standin():
     """The Slack stand-in on loopback, with the demo users."""
-    from bot.slack_standin import SlackStandIn
+    from bot.offline.slack_standin import SlackStandIn
     from tests.harness import BOT_TOKEN, TEAM, USERS
 
     standin = SlackStandIn(token=BOT_TOKEN, team_id=TEAM, users=USERS)

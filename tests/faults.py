@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bot.sandbox import SandboxApp
+from bot.offline.sandbox import SandboxApp
 
 
 def make_read_only(engine: Engine) -> None:

@@ -16,16 +16,16 @@ from typing import Any
 
 import httpx
 
-from bot.app import create_app, health, slack_client, web_app
-from bot.ledger import Ledger
-from bot.locks import locks_for
-from bot.loyalty_api import LoyaltyClient
-from bot.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID, SandboxApp
-from bot.settings import Settings
-from bot.slack_requests import SlackRequests
-from bot.slack_standin import SlackCall, SlackStandIn, SlackUser
-from bot.store import Store
-from bot.wsgi_server import serving
+from bot.core.ledger import Ledger
+from bot.offline.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID, SandboxApp
+from bot.offline.slack_requests import SlackRequests
+from bot.offline.slack_standin import SlackCall, SlackStandIn, SlackUser
+from bot.runtime.app import create_app, health, slack_client, web_app
+from bot.runtime.settings import Settings
+from bot.runtime.wsgi_server import serving
+from bot.smartpasses.client import LoyaltyClient
+from bot.store.database import Store
+from bot.store.locks import locks_for
 
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"

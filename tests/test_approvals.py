@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from bot.sandbox import DEMO_PROGRAM_ID
+from bot.offline.sandbox import DEMO_PROGRAM_ID
 from tests.harness import CLERK, GROUP_MANAGER, MANAGER, button, buttons, running_bot, text_of
 
 PAN, CAFE = 5002, 5001

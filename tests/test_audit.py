@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.sandbox import DEMO_PROGRAM_ID
+from bot.offline.sandbox import DEMO_PROGRAM_ID
 from tests.harness import CLERK, MANAGER, button, text_of
 
 JUAN, PAN = 1870, 5002
@@ -98,7 +98,7 @@ def test_a_rejection_is_posted_with_its_reason(bot) -> None:
 
 
 def test_history_tells_pending_unknown_and_checked_changes_apart(bot) -> None:
-    from bot.audit import Actor
+    from bot.core.audit import Actor
 
     store, actor = bot.store, Actor(MANAGER)
     # Entries as a stopped process, an unclear answer and a check after a 500 leave them.

@@ -12,8 +12,8 @@ from urllib.parse import urlencode
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
-from bot.gate import MAX_BODY, SlackGate
-from bot.logs import TextFormatter
+from bot.runtime.gate import MAX_BODY, SlackGate
+from bot.runtime.logs import TextFormatter
 from tests.harness import CHANNEL, MANAGER, SIGNING_SECRET, TEAM, text_of
 
 ATTACKER = "http://attacker.example/collect"

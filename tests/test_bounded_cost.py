@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from bot.workpool import WorkPool
+from bot.runtime.workpool import WorkPool
 from tests.harness import CLERK, running_bot, text_of
 
 

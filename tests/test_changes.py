@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from bot.sandbox import DEMO_PROGRAM_ID, Fault
+from bot.offline.sandbox import DEMO_PROGRAM_ID, Fault
 from tests.harness import CLERK, MANAGER, Harness, button, text_of
 
 JUAN, PAN, CAFE = 1870, 5002, 5001

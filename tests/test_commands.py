@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from bot.sandbox import DEMO_PROGRAM_ID
+from bot.offline.sandbox import DEMO_PROGRAM_ID
 from tests.harness import CLERK, GROUP_MANAGER, MANAGER, button, buttons, text_of
 
 JUAN, JUANA, ANA, LUIS = 1870, 1871, 6629146321223680, 1872
@@ -374,7 +374,7 @@ def test_malformed_api_answer_is_explained(bot) -> None:
 
 def test_unexpected_error_gives_reference_and_logs_it(bot, caplog, mocker) -> None:
     caplog.set_level(logging.ERROR, logger="loyalty.errors")
-    mocker.patch("bot.blocks.customer_card", side_effect=RuntimeError("secret internals"))
+    mocker.patch("bot.slack.blocks.customer_card", side_effect=RuntimeError("secret internals"))
     bot.command("customer 1870")
     shown = text_of(bot.reply())
     assert "secret internals" not in shown

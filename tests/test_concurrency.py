@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from bot.sandbox import DEMO_PROGRAM_ID
-from bot.slack_requests import SlackRequests
-from bot.slack_standin import SlackStandIn
-from bot.store import Store
+from bot.offline.sandbox import DEMO_PROGRAM_ID
+from bot.offline.slack_requests import SlackRequests
+from bot.offline.slack_standin import SlackStandIn
+from bot.store.database import Store
 from tests.conftest import fresh_postgres
 from tests.harness import (
     CHANNEL,

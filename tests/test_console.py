@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.console import run_console
+from bot.offline.console import run_console
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -80,7 +80,7 @@ def test_typed_lines_on_standard_input(tmp_path) -> None:
 def test_outside_text_cannot_drive_the_terminal() -> None:
     from io import StringIO
 
-    from bot.console import Console
+    from bot.offline.console import Console
 
     out = StringIO()
     Console(out=out).say("Juan \x1b[2J\x1b[31mPérez\r")

@@ -18,13 +18,13 @@ import yaml
 from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 
-from bot.app import create_app
-from bot.logs import JsonFormatter, SecretFilter
-from bot.loyalty_api import LoyaltyClient
-from bot.slack_requests import SlackRequests
-from bot.slack_standin import SlackStandIn
-from bot.store import Store
-from bot.wsgi_server import serving
+from bot.offline.slack_requests import SlackRequests
+from bot.offline.slack_standin import SlackStandIn
+from bot.runtime.app import create_app
+from bot.runtime.logs import JsonFormatter, SecretFilter
+from bot.runtime.wsgi_server import serving
+from bot.smartpasses.client import LoyaltyClient
+from bot.store.database import Store
 from handlers.commands import COMMAND
 from tests.harness import (
     BOT_TOKEN,
@@ -66,8 +66,7 @@ def _manifest() -> dict:
 def test_manifest_has_every_scope_the_code_needs() -> None:
     sources = [
         *ROOT.joinpath("handlers").glob("*.py"),
-        ROOT / "bot" / "app.py",
-        ROOT / "bot" / "checkup.py",
+        *(p for p in ROOT.joinpath("bot").rglob("*.py") if "offline" not in p.parts),
     ]
     called = {
         m
@@ -106,7 +105,7 @@ def test_procfile_runs_gunicorn_and_sigterm_finishes_acked_work(
 ) -> None:
     procfile = dict(line.split(": ", 1) for line in (ROOT / "Procfile").read_text().splitlines())
     assert procfile["clock"] == "loyalty-bot clock"
-    assert "'bot.wsgi:create()'" in procfile["web"] and "$PORT" in procfile["web"]
+    assert "'bot.runtime.wsgi:create()'" in procfile["web"] and "$PORT" in procfile["web"]
     port = free_port()
     slack = SlackStandIn(token=BOT_TOKEN, users=USERS)
     with serving(slack) as slack_url:
@@ -148,7 +147,7 @@ def test_procfile_runs_gunicorn_and_sigterm_finishes_acked_work(
 def test_production_entry_point_reports_missing_settings_in_one_line(tmp_path) -> None:
     env = {"PATH": os.environ.get("PATH", ""), "SMARTPASSES_PROGRAM_ID": "1"}
     result = subprocess.run(
-        [sys.executable, "-c", "from bot.wsgi import create; create()"],
+        [sys.executable, "-c", "from bot.runtime.wsgi import create; create()"],
         env=env,
         cwd=tmp_path,
         capture_output=True,

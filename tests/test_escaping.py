@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bot.sandbox import DEMO_PROGRAM_ID
+from bot.offline.sandbox import DEMO_PROGRAM_ID
 from tests.harness import CLERK, MANAGER, button, text_of
 
 PING = "<!channel>"

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from bot.json_stream import iter_json_array
+from bot.smartpasses.json_stream import iter_json_array
 
 
 def _chunks(text: str, size: int) -> list[str]:

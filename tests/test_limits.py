@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.sandbox import DEMO_PROGRAM_ID
-from bot.text import fit
+from bot.offline.sandbox import DEMO_PROGRAM_ID
+from bot.slack.text import fit
 from tests.harness import CLERK, button, text_of
 
 JUAN, PAN = 1870, 5002

@@ -10,8 +10,8 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from bot.errors import Busy
-from bot.locks import ChangeLocks, FileLocks, PostgresLocks, locks_for
+from bot.core.errors import Busy
+from bot.store.locks import ChangeLocks, FileLocks, PostgresLocks, locks_for
 from tests.conftest import fresh_postgres
 
 
@@ -71,7 +71,7 @@ _HOLD_IN_A_CHILD = """
 import sys
 import sqlalchemy as sa
 from pathlib import Path
-from bot.locks import FileLocks, PostgresLocks
+from bot.store.locks import FileLocks, PostgresLocks
 kind, where = sys.argv[1], sys.argv[2]
 locks = FileLocks(Path(where)) if kind == "files" else PostgresLocks(sa.create_engine(where))
 with locks.hold("customer:1"):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 import time
 
-from bot.lookup import CustomerIndex
-from bot.loyalty_api import LoyaltyClient
-from bot.models import Customer
-from bot.sandbox import DEMO_PROGRAM_ID, SandboxApp
+from bot.core.lookup import CustomerIndex
+from bot.offline.sandbox import DEMO_PROGRAM_ID, SandboxApp
+from bot.smartpasses.client import LoyaltyClient
+from bot.smartpasses.models import Customer
 
 
 def _index(client: LoyaltyClient, **kw) -> CustomerIndex:

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from bot.errors import (
+from bot.core.errors import (
     ApiUnavailable,
     AuthenticationFailed,
     NotFound,
@@ -16,8 +16,8 @@ from bot.errors import (
     ServerError,
     ValidationFailed,
 )
-from bot.loyalty_api import LoyaltyClient
-from bot.sandbox import DEMO_PROGRAM_ID, SandboxApp
+from bot.offline.sandbox import DEMO_PROGRAM_ID, SandboxApp
+from bot.smartpasses.client import LoyaltyClient
 
 JUAN = 1870
 ANA = 6629146321223680

@@ -7,7 +7,7 @@ import json
 import threading
 import time
 
-from bot.sandbox import DEMO_PROGRAM_ID
+from bot.offline.sandbox import DEMO_PROGRAM_ID
 from tests.harness import CHANNEL, CLERK, MANAGER, button, text_of
 
 JUAN, ANA, CAFE, PAN = 1870, 6629146321223680, 5001, 5002

@@ -7,9 +7,9 @@ import os
 import subprocess
 from urllib.parse import urlsplit
 
-from bot.sandbox import DEMO_PROGRAM_ID
-from bot.slack_standin import SlackStandIn, SlackUser
-from bot.wsgi_server import serving
+from bot.offline.sandbox import DEMO_PROGRAM_ID
+from bot.offline.slack_standin import SlackStandIn, SlackUser
+from bot.runtime.wsgi_server import serving
 from tests.faults import sqlite_locked_by_another_process
 from tests.harness import BOT_TOKEN, MANAGER, USERS, run_cli, running_bot
 
@@ -22,7 +22,7 @@ def _health(bot) -> tuple[int, dict]:
 def test_healthz_checks_the_database_and_reports_the_api_without_calling_it(
     sandbox, sandbox_url, sqlite_url, monkeypatch
 ) -> None:
-    monkeypatch.setattr("bot.store.SQLITE_BUSY_SECONDS", 0.3)
+    monkeypatch.setattr("bot.store.database.SQLITE_BUSY_SECONDS", 0.3)
     with running_bot(sandbox, sandbox_url, sqlite_url) as bot:
         status, report = _health(bot)
         assert status == 200 and report["database"] == "ok"

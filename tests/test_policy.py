@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.policy import POLICY, Act
-from bot.sandbox import DEMO_PROGRAM_ID
+from bot.core.policy import POLICY, Act
+from bot.offline.sandbox import DEMO_PROGRAM_ID
 from tests.faults import Gate
 from tests.harness import CLERK, MANAGER, button, buttons, text_of
 

@@ -12,11 +12,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from slack_sdk.models.views import View
 
-from bot import blocks, views
-from bot.audit import Action, Actor, AuditEntry
-from bot.errors import InvalidInput, MalformedRequest
-from bot.forms import check_customer, check_offer, check_points, reason_problem
-from bot.ids import (
+from bot.core.audit import Action, Actor, AuditEntry
+from bot.core.errors import InvalidInput, MalformedRequest
+from bot.core.points import parse_amount
+from bot.core.service import PointsResult
+from bot.core.validation import check_customer, check_offer, check_points, reason_problem
+from bot.slack import blocks, views
+from bot.slack.ids import (
     ApprovalRef,
     Confirm,
     CustomerRef,
@@ -28,10 +30,8 @@ from bot.ids import (
     PickInForm,
     RerunCommand,
 )
-from bot.models import Customer, Offer
-from bot.points import parse_amount
-from bot.service import PointsResult
-from bot.store import Approval
+from bot.smartpasses.models import Customer, Offer
+from bot.store.database import Approval
 from handlers.parsing import split_reference, tokenize
 from tests.harness import CLERK, text_of
 

@@ -7,13 +7,13 @@ import datetime as dt
 
 import pytest
 
-from bot.audit import Action, Actor, Outcome, utcnow
-from bot.ledger import Intent
-from bot.locks import ChangeLocks
-from bot.loyalty_api import LoyaltyClient
-from bot.reconcile import reconcile
-from bot.sandbox import DEMO_PROGRAM_ID
-from bot.store import Store
+from bot.core.audit import Action, Actor, Outcome, utcnow
+from bot.core.ledger import Intent
+from bot.core.reconcile import reconcile
+from bot.offline.sandbox import DEMO_PROGRAM_ID
+from bot.smartpasses.client import LoyaltyClient
+from bot.store.database import Store
+from bot.store.locks import ChangeLocks
 
 JUAN = 1870
 MARTA = Actor("UMARTA")

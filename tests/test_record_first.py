@@ -19,12 +19,12 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import sqlalchemy as sa
 
-from bot.locks import locks_for
-from bot.loyalty_api import LoyaltyClient
-from bot.reconcile import SETTLE_AFTER, reconcile
-from bot.sandbox import DEMO_PROGRAM_ID, Fault
-from bot.slack_requests import SlackRequests
-from bot.store import Store, audit_log, summary_posts
+from bot.core.reconcile import SETTLE_AFTER, reconcile
+from bot.offline.sandbox import DEMO_PROGRAM_ID, Fault
+from bot.offline.slack_requests import SlackRequests
+from bot.smartpasses.client import LoyaltyClient
+from bot.store.database import Store, audit_log, summary_posts
+from bot.store.locks import locks_for
 from tests.conftest import fresh_postgres
 from tests.faults import Gate, TcpProxy, make_read_only, sqlite_locked_by_another_process
 from tests.harness import (
@@ -67,7 +67,7 @@ def test_read_only_database_changes_nothing(bot) -> None:
 def test_database_locked_by_another_process_changes_nothing(
     sandbox, sandbox_url, sqlite_url, monkeypatch
 ) -> None:
-    monkeypatch.setattr("bot.store.SQLITE_BUSY_SECONDS", 0.3)
+    monkeypatch.setattr("bot.store.database.SQLITE_BUSY_SECONDS", 0.3)
     with running_bot(sandbox, sandbox_url, sqlite_url) as bot:
         with sqlite_locked_by_another_process(urlsplit(sqlite_url).path[1:]):
             bot.command("points 1870 10")
@@ -138,7 +138,7 @@ def _applied_then_settled_later(bot, restore) -> None:
 def test_sqlite_lost_after_sending_is_reported_done_and_settled_later(
     sandbox, sandbox_url, sqlite_url, monkeypatch
 ) -> None:
-    monkeypatch.setattr("bot.store.SQLITE_BUSY_SECONDS", 0.3)
+    monkeypatch.setattr("bot.store.database.SQLITE_BUSY_SECONDS", 0.3)
     with running_bot(sandbox, sandbox_url, sqlite_url) as bot:
         lock = sqlite_locked_by_another_process(urlsplit(sqlite_url).path[1:])
         _lose_the_database_during_the_add(bot, lock.__enter__)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from bot.errors import ServerError, ValidationFailed
-from bot.loyalty_api import LoyaltyClient
-from bot.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID, SandboxApp, build_state
+from bot.core.errors import ServerError, ValidationFailed
+from bot.offline.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID, SandboxApp, build_state
+from bot.smartpasses.client import LoyaltyClient
 
 BASE = f"http://sandbox/api/v1/loyalty/programs/{DEMO_PROGRAM_ID}/"
 

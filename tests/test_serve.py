@@ -7,9 +7,9 @@ import os
 import signal
 import sys
 
-from bot.slack_requests import SlackRequests
-from bot.slack_standin import SlackStandIn
-from bot.wsgi_server import serving
+from bot.offline.slack_requests import SlackRequests
+from bot.offline.slack_standin import SlackStandIn
+from bot.runtime.wsgi_server import serving
 from tests.harness import (
     BOT_TOKEN,
     MANAGER,

@@ -4,8 +4,8 @@ import datetime as dt
 
 import pytest
 
-from bot.errors import ConfigError
-from bot.settings import load_settings
+from bot.core.errors import ConfigError
+from bot.runtime.settings import load_settings
 from tests.harness import run_cli
 
 REQUIRED = {"SMARTPASSES_APP_KEY": "key-abc", "SMARTPASSES_PROGRAM_ID": "4886905521176576"}

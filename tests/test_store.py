@@ -7,7 +7,7 @@ import threading
 
 import sqlalchemy as sa
 
-from bot.store import MIGRATIONS, Store, schema_version
+from bot.store.database import MIGRATIONS, Store, schema_version
 
 
 def test_migrations_versioned_and_idempotent(store_url: str) -> None:

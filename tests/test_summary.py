@@ -11,14 +11,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from slack_sdk import WebClient
 
-from bot import blocks
-from bot.sandbox import DEMO_PROGRAM_ID
-from bot.settings import Settings
-from bot.slack_standin import SlackStandIn
-from bot.store import Store
-from bot.summary import build_summary, save_snapshot, sparkline
-from bot.wsgi_server import serving
-from handlers.summary import build_scheduler, due_today, post_summary
+from bot.core.summary import build_summary, save_snapshot, sparkline
+from bot.jobs.summary import build_scheduler, due_today, post_summary
+from bot.offline.sandbox import DEMO_PROGRAM_ID
+from bot.offline.slack_standin import SlackStandIn
+from bot.runtime.settings import Settings
+from bot.runtime.wsgi_server import serving
+from bot.slack import blocks
+from bot.store.database import Store
 from tests.harness import BOT_TOKEN, run_cli, text_of
 
 UTC = dt.UTC
@@ -254,7 +254,7 @@ def test_cli_prints_and_posts_once(sandbox_url, slack, tmp_path) -> None:
 
 
 def test_clock_posts_when_due_once_and_after_downtime(client, store, slack) -> None:
-    from handlers.summary import SummaryClock
+    from bot.jobs.summary import SummaryClock
 
     settings = _settings(loyalty_summary_channel="CSUM", loyalty_summary_time="09:00")
     web = WebClient(token=BOT_TOKEN, base_url=slack.base_url + "/api/")
@@ -269,7 +269,7 @@ def test_clock_posts_when_due_once_and_after_downtime(client, store, slack) -> N
 
 
 def test_a_claim_whose_poster_died_is_taken_over_after_two_minutes(client, store, slack) -> None:
-    from handlers.summary import SummaryClock
+    from bot.jobs.summary import SummaryClock
 
     settings = _settings(loyalty_summary_channel="CSUM", loyalty_summary_time="09:00")
     web = WebClient(token=BOT_TOKEN, base_url=slack.base_url + "/api/")

@@ -1,0 +1,300 @@
+"""Offer publication through a manager's approval, published exactly once.
+
+The store holds each request's state and moves it atomically (pending -> publishing ->
+published, or failed to retry; pending -> rejected or stale), so double clicks, two
+managers at once and restarts cannot publish twice. The publish itself goes through the
+ledger under the offer's lock, like every change. No Slack here: the handlers post and
+update the request message from the Approval this returns.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.core.audit import Action, Actor, AuditEntry, Outcome, utcnow
+from bot.core.checks import check_change
+from bot.core.errors import (
+    AlreadyDone,
+    ChangeRefused,
+    InvalidInput,
+    LoyaltyAPIError,
+    LoyaltyError,
+    NotFound,
+)
+from bot.core.ledger import Intent, Ledger
+from bot.core.policy import Act
+from bot.core.roles import Roles
+from bot.core.service import offer_key
+from bot.slack.text import escape
+from bot.smartpasses.client import LoyaltyClient
+from bot.smartpasses.models import Offer
+from bot.store.database import OPEN_STATES, Approval, ApprovalState, Store
+
+# A "publishing" state older than this was left by a process that died mid-way.
+STUCK_AFTER = dt.timedelta(seconds=90)
+PUBLISHING_STATUS = {"status": ["Draft", "Published"]}
+
+
+@dataclass(frozen=True)
+class Posted:
+    """Where a request's message was posted."""
+
+    channel_id: str
+    message_ts: str
+    permalink: str | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A request after a manager's decision, and the change it made (if any). The notes
+    an approval carries are mrkdwn with outside text escaped, except a rejection's reason."""
+
+    approval: Approval
+    entry: AuditEntry | None = None
+
+
+class AlreadyRequested(InvalidInput):
+    """An identical request is already waiting; `approval` says where."""
+
+    def __init__(self, approval: Approval) -> None:
+        where = f" <{approval.permalink}|See the request.>" if approval.permalink else ""
+        super().__init__(
+            f"Publishing “{escape(approval.offer_name)}” is already waiting for a manager's "
+            "approval." + where
+        )
+        self.approval = approval
+
+
+class PublicationApprovals:
+    def __init__(
+        self,
+        api: LoyaltyClient,
+        store: Store,
+        roles: Roles,
+        ledger: Ledger,
+        *,
+        allow_self_approval: bool = False,
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
+        self.api = api
+        self.store = store
+        self.roles = roles
+        self.ledger = ledger
+        self.allow_self_approval = allow_self_approval
+        self._clock = clock
+
+    # -- asking ------------------------------------------------------------------------
+
+    def request(
+        self, actor: Actor, offer_id: int, post: Callable[[Approval], Posted]
+    ) -> tuple[Approval, AuditEntry]:
+        """Record a request for a Draft offer and `post` its message (the handler's part),
+        under the offer's lock. If posting fails, no request is left waiting."""
+        with self.ledger.locked(offer_key(offer_id), "this offer"):
+            offer = self.api.get_offer(offer_id)
+            if not offer.is_draft:
+                raise ChangeRefused(
+                    f"“{escape(offer.name)}” is {offer.status}: only Draft offers can be published."
+                )
+            for waiting in self.store.open_approvals(offer.id):
+                if waiting.fingerprint == offer.content_hash() and waiting.message_ts:
+                    raise AlreadyRequested(waiting)
+            pending = self.ledger.begin(actor, self._intent(Action.PUBLISH_REQUEST, offer))
+            approval = self.store.add_approval(
+                offer_id=offer.id,
+                offer_name=offer.name,
+                description=offer.description,
+                points_cost=offer.points_cost,
+                auto_claim=offer.auto_claim,
+                fingerprint=offer.content_hash(),
+                team_id=actor.team_id,
+                requested_by=actor.user_id,
+            )
+            try:
+                where = post(approval)
+            except Exception as exc:  # whatever it was, no request is left waiting unseen
+                self.store.delete_approval(approval.id)
+                self.ledger.finish(pending, Outcome.FAILED, detail=f"not posted: {exc}")
+                raise
+            self.store.set_approval_message(
+                approval.id,
+                channel_id=where.channel_id,
+                message_ts=where.message_ts,
+                permalink=where.permalink,
+            )
+            entry, _ = self.ledger.finish(pending, Outcome.OK)
+        return self._get(approval.id), entry
+
+    def open_requests(self) -> list[Approval]:
+        return [a for a in self.store.open_approvals() if a.message_ts]
+
+    # -- deciding ----------------------------------------------------------------------
+
+    def approve(self, actor: Actor, approval_id: int) -> Decision:
+        approval = self._get(approval_id)
+        self.roles.require(
+            actor.user_id,
+            Act.APPROVE_PUBLICATION,
+            team_id=actor.team_id,
+            target_type="offer",
+            target_id=approval.offer_id,
+            target_name=approval.offer_name,
+        )
+        if approval.state in (ApprovalState.PUBLISHED, ApprovalState.REJECTED, ApprovalState.STALE):
+            raise AlreadyDone(_decided(approval))
+        if approval.requested_by == actor.user_id and not self.allow_self_approval:
+            self.ledger.refuse(
+                actor, self._intent(Action.PUBLISH_APPROVE, approval), "self-approval"
+            )
+            raise ChangeRefused(
+                "You asked for this publication yourself, so another manager must approve it."
+            )
+        retrying = self._claim(actor, approval)
+        try:
+            with self.ledger.locked(offer_key(approval.offer_id), "this offer"):
+                return self._publish(actor, approval, retrying)
+        except LoyaltyError as exc:  # nothing published, or nobody can tell: retryable
+            return Decision(self._finish(actor, approval, ApprovalState.FAILED, exc.message))
+
+    def _publish(self, actor: Actor, approval: Approval, retrying: bool) -> Decision:
+        """Publish the offer if it is still exactly what the request showed."""
+        try:
+            offer = self.api.get_offer(approval.offer_id)
+        except NotFound:
+            return self._stale(actor, approval, "The offer was deleted; nothing to publish.")
+        except LoyaltyAPIError as exc:
+            return Decision(self._finish(actor, approval, ApprovalState.FAILED, exc.message))
+        if not offer.is_draft:
+            if offer.is_published and retrying:
+                # An earlier attempt whose answer was lost did publish it.
+                return Decision(self._finish(actor, approval, ApprovalState.PUBLISHED, ""))
+            return self._stale(
+                actor,
+                approval,
+                f"The offer is now {escape(offer.status)}, so there is nothing to approve.",
+            )
+        if offer.content_hash() != approval.fingerprint:
+            return self._stale(
+                actor,
+                approval,
+                "The offer was edited after this request, so it is not what was shown here. "
+                "Ask for publication again to approve the new version.",
+            )
+        intent = self._intent(Action.OFFER_PUBLISH, approval)
+        pending = self.ledger.begin(actor, intent)
+        done = self.ledger.carry_out(
+            pending,
+            lambda: (
+                self.api.publish_offer(offer.id) or dataclasses.replace(offer, status="Published")
+            ),
+            lambda: check_change(self.api, intent),
+            what=f"Publishing “{escape(offer.name)}”",
+            check_hint=f"the offer (`/loyalty offer {offer.id}`)",
+        )
+        return Decision(self._finish(actor, approval, ApprovalState.PUBLISHED, ""), done.entry)
+
+    def _stale(self, actor: Actor, approval: Approval, why: str) -> Decision:
+        self.ledger.refuse(actor, self._intent(Action.OFFER_PUBLISH, approval), why)
+        return Decision(self._finish(actor, approval, ApprovalState.STALE, why))
+
+    def reject(self, actor: Actor, approval_id: int, reason: str) -> Decision:
+        approval = self._get(approval_id)
+        self.roles.require(
+            actor.user_id,
+            Act.APPROVE_PUBLICATION,
+            team_id=actor.team_id,
+            target_type="offer",
+            target_id=approval.offer_id,
+            target_name=approval.offer_name,
+        )
+        intent = dataclasses.replace(
+            self._intent(Action.PUBLISH_REJECT, approval), changes={}, reason=reason
+        )
+        with self.ledger.locked(offer_key(approval.offer_id), "this offer"):
+            pending = self.ledger.begin(actor, intent)
+            if not self.store.move_approval(
+                approval.id,
+                to=ApprovalState.REJECTED,
+                only_from=OPEN_STATES,
+                user_id=actor.user_id,
+                note=reason,
+            ):
+                self.ledger.finish(pending, Outcome.REFUSED, detail="already decided")
+                raise AlreadyDone(_decided(self._get(approval.id)))
+            entry, _ = self.ledger.finish(pending, Outcome.OK)
+        return Decision(self._get(approval.id), entry)
+
+    def where_it_stands(self, approval_id: int) -> str:
+        """For a click that arrives after its button was already used."""
+        approval = self._get(approval_id)
+        if approval.state in (ApprovalState.PENDING, ApprovalState.PUBLISHING):
+            # Its Approve was claimed: that approval is under way.
+            return "Another manager is publishing this offer right now."
+        if approval.state == ApprovalState.FAILED:
+            return "That button was already used; use the buttons on the request as it is now."
+        return _decided(approval)
+
+    def check_may_decide(self, actor: Actor) -> None:
+        self.roles.require(actor.user_id, Act.APPROVE_PUBLICATION, team_id=actor.team_id)
+
+    # -- plumbing ----------------------------------------------------------------------
+
+    @staticmethod
+    def _intent(action: Action, offer: Offer | Approval) -> Intent:
+        offer_id = offer.id if isinstance(offer, Offer) else offer.offer_id
+        name = offer.name if isinstance(offer, Offer) else offer.offer_name
+        return Intent(action, "offer", offer_id, name, changes=dict(PUBLISHING_STATUS))
+
+    def _claim(self, actor: Actor, approval: Approval) -> bool:
+        """Win the right to publish; True if an earlier attempt may have reached the API."""
+        if approval.state == ApprovalState.PUBLISHING:
+            if not self.store.move_approval(
+                approval.id,
+                to=ApprovalState.PUBLISHING,
+                only_from=(ApprovalState.PUBLISHING,),
+                user_id=actor.user_id,
+                decided_before=self._clock() - STUCK_AFTER,
+            ):
+                raise AlreadyDone("Another manager is publishing this offer right now.")
+            return True
+        if not self.store.move_approval(
+            approval.id, to=ApprovalState.PUBLISHING, only_from=OPEN_STATES, user_id=actor.user_id
+        ):
+            latest = self._get(approval.id)
+            raise AlreadyDone(
+                _decided(latest)
+                if latest.state != ApprovalState.PUBLISHING
+                else "Another manager is publishing this offer right now."
+            )
+        return approval.state == ApprovalState.FAILED
+
+    def _finish(
+        self, actor: Actor, approval: Approval, state: ApprovalState, note: str
+    ) -> Approval:
+        self.store.move_approval(
+            approval.id,
+            to=state,
+            only_from=(ApprovalState.PUBLISHING,),
+            user_id=actor.user_id,
+            note=note,
+        )
+        return self._get(approval.id)
+
+    def _get(self, approval_id: int) -> Approval:
+        approval = self.store.approval(approval_id)
+        if approval is None:
+            raise AlreadyDone("That publication request no longer exists.")
+        return approval
+
+
+def _decided(approval: Approval) -> str:
+    who = f" by <@{approval.decided_by}>" if approval.decided_by else ""
+    name = escape(approval.offer_name)
+    return {
+        ApprovalState.PUBLISHED: f"“{name}” was already published{who}.",
+        ApprovalState.REJECTED: f"Publishing “{name}” was already rejected{who}.",
+        ApprovalState.STALE: f"This request is closed: {approval.note}",
+    }.get(ApprovalState(approval.state), f"This request is {approval.state}.")

@@ -1,0 +1,149 @@
+"""Was a change applied? Re-read Smart Passes and compare with the intent.
+
+Each check returns the record as it now is when the change was applied, None when it
+was not, and raises Unclear when the record says neither (or cannot be read). Reads are
+GETs, which the client retries. Used right after an unclear answer, and later by
+`bot.reconcile` for entries a stopped process left pending.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from bot.core.audit import POINTS_ACTIONS, Action
+from bot.core.errors import LoyaltyAPIError, NotFound
+from bot.core.ledger import Intent, Unclear
+from bot.core.lookup import fold, normalise_phone
+from bot.core.points import PointsChange
+from bot.smartpasses.client import LoyaltyClient
+from bot.smartpasses.models import Customer, Offer
+
+DELETED = True  # what a delete check returns once the record is gone
+
+
+def check_change(api: LoyaltyClient, intent: Intent, evidence: int | None = None) -> Any:
+    """The check for `intent`'s action. `evidence`, for a points change, is the balance
+    a later change read before it acted (a better witness than today's balance)."""
+    action = Action(intent.action)
+    if action in POINTS_ACTIONS:  # a tuple of members: plain equality
+        return check_points(api, intent, evidence)
+    checks: dict[Action, Callable[[LoyaltyClient, Intent], Any]] = {
+        Action.CUSTOMER_CREATE: check_customer_created,
+        Action.CUSTOMER_UPDATE: check_customer_updated,
+        Action.CUSTOMER_DELETE: check_customer_deleted,
+        Action.OFFER_CREATE: check_offer_created,
+        Action.OFFER_UPDATE: check_offer_updated,
+        Action.OFFER_DELETE: check_offer_deleted,
+        Action.OFFER_PUBLISH: lambda api, i: check_offer_status(api, i, "published", "draft"),
+        Action.OFFER_CANCEL: lambda api, i: check_offer_status(api, i, "canceled", "published"),
+    }
+    if action not in checks:
+        raise Unclear(f"there is no way to check a {action}")
+    return checks[action](api, intent)
+
+
+def expected_balance(intent: Intent) -> int:
+    assert intent.before is not None
+    return PointsChange.parse(intent.requested).new_balance(intent.before)
+
+
+def check_points(api: LoyaltyClient, intent: Intent, evidence: int | None = None) -> Any:
+    assert intent.target_id is not None and intent.before is not None
+    expected = expected_balance(intent)
+    customer = _read(lambda: api.get_customer(intent.target_id), "the balance")  # type: ignore[arg-type]
+    balance = customer.points if evidence is None else evidence
+    if balance == expected:
+        return customer
+    if balance == intent.before:
+        return None
+    raise Unclear(
+        f"the balance is now {balance:,}: neither {intent.before:,} (before) nor "
+        f"{expected:,} (with the change), so it was also changed some other way"
+    )
+
+
+def check_customer_created(api: LoyaltyClient, intent: Intent) -> Customer | None:
+    fields, known = intent.created()
+    customers = _read(api.list_customers, "the customer list")
+    email = (fields.get("email") or "").strip().casefold()
+    phone = normalise_phone(fields.get("phone") or "")
+    name = fold(" ".join(p for p in (fields.get("first_name"), fields.get("last_name")) if p))
+
+    def same(c: Customer) -> bool:
+        if email:
+            return c.email.strip().casefold() == email
+        if phone:
+            return normalise_phone(c.phone) == phone
+        return fold(c.full_name) == name
+
+    return _the_new_one([c for c in customers if same(c) and c.id not in known], "customers")
+
+
+def check_offer_created(api: LoyaltyClient, intent: Intent) -> Offer | None:
+    fields, known = intent.created()
+    name = fold(fields.get("name") or "")
+    offers = _read(api.list_offers, "the offer list")
+    return _the_new_one([o for o in offers if fold(o.name) == name and o.id not in known], "offers")
+
+
+def _the_new_one(found: list[Any], noun: str) -> Any:
+    if len(found) > 1:
+        raise Unclear(f"{len(found)} new {noun} match what was sent")
+    return found[0] if found else None
+
+
+def check_customer_updated(api: LoyaltyClient, intent: Intent) -> Customer | None:
+    customer = _read(lambda: api.get_customer(intent.target_id), "the customer")  # type: ignore[arg-type]
+    return _compare_fields(customer, intent)
+
+
+def check_offer_updated(api: LoyaltyClient, intent: Intent) -> Offer | None:
+    offer = _read(lambda: api.get_offer(intent.target_id), "the offer")  # type: ignore[arg-type]
+    return _compare_fields(offer, intent)
+
+
+def _compare_fields(record: Any, intent: Intent) -> Any:
+    now = {name: getattr(record, name) for name in intent.changes}
+    if all(now[name] == wanted for name, (_, wanted) in intent.changes.items()):
+        return record
+    if all(now[name] == was for name, (was, _) in intent.changes.items()):
+        return None
+    raise Unclear("its fields are now neither what they were nor what was sent")
+
+
+def check_customer_deleted(api: LoyaltyClient, intent: Intent) -> Any:
+    return _gone(lambda: api.get_customer(intent.target_id), "the customer")  # type: ignore[arg-type]
+
+
+def check_offer_deleted(api: LoyaltyClient, intent: Intent) -> Any:
+    return _gone(lambda: api.get_offer(intent.target_id), "the offer")  # type: ignore[arg-type]
+
+
+def check_offer_status(api: LoyaltyClient, intent: Intent, done: str, before: str) -> Offer | None:
+    offer = _read(lambda: api.get_offer(intent.target_id), "the offer")  # type: ignore[arg-type]
+    status = "canceled" if offer.is_canceled else offer.status_key
+    if status == done:
+        return offer
+    if status == before:
+        return None
+    raise Unclear(f"the offer is now {offer.status}")
+
+
+def _gone(read: Callable[[], Any], what: str) -> Any:
+    try:
+        read()
+    except NotFound:
+        return DELETED
+    except LoyaltyAPIError as exc:
+        raise Unclear(f"reading {what} back failed too: {exc.brief}") from None
+    return None
+
+
+def _read(read: Callable[[], Any], what: str) -> Any:
+    try:
+        return read()
+    except NotFound:
+        raise Unclear(f"{what} no longer exists") from None
+    except LoyaltyAPIError as exc:
+        raise Unclear(f"reading {what} back failed too: {exc.brief}") from None

@@ -1,0 +1,203 @@
+"""One exception hierarchy. Every error carries a message fit to show a shop manager.
+
+`safe_to_retry` says whether the error proves nothing was changed: a one-time key
+claimed for the action is then released, so the person can simply try again.
+"""
+
+from __future__ import annotations
+
+from bot.slack.text import escape
+
+
+class LoyaltyError(Exception):
+    """Base of every error the bot knows how to explain."""
+
+    safe_to_retry = True
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigError(LoyaltyError):
+    """A setting is missing or malformed (shown to whoever runs the bot, not to staff)."""
+
+
+class LoyaltyAPIError(LoyaltyError):
+    """Something went wrong talking to the Smart Passes Loyalty API."""
+
+    status_code: int | None = None
+
+    @property
+    def brief(self) -> str:
+        """What went wrong in a few words, to say inside another message."""
+        return f"HTTP {self.status_code}" if self.status_code else "no answer"
+
+
+# -- Smart Passes definitely refused: nothing was applied ------------------------------
+
+
+class ValidationFailed(LoyaltyAPIError):
+    """400/422: the API refused the data; `field_errors` maps a field to its reasons."""
+
+    def __init__(
+        self,
+        message: str,
+        field_errors: dict[str, list[str]] | None = None,
+        status_code: int = 422,
+    ) -> None:
+        super().__init__(message)
+        self.field_errors = field_errors or {}
+        self.status_code = status_code
+
+
+class AuthenticationFailed(LoyaltyAPIError):
+    status_code = 403
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Smart Passes refused the bot's App Key, so nothing was looked up or changed. "
+            "Tell whoever runs the bot: the App Key or the program id needs checking."
+        )
+
+
+class NotFound(LoyaltyAPIError):
+    status_code = 404
+
+    def __init__(self, what: str = "That record") -> None:
+        super().__init__(f"{what} was not found in the loyalty program. It may have been deleted.")
+
+
+# -- reads that failed (nothing is ever changed by a read) -------------------------------
+
+
+class RateLimited(LoyaltyAPIError):
+    status_code = 429
+
+    def __init__(self, retry_after: float | None = None) -> None:
+        wait = f" Try again in {retry_after:.0f} seconds." if retry_after else " Try again shortly."
+        super().__init__("Smart Passes is receiving too many requests." + wait)
+        self.retry_after = retry_after
+
+
+class ServerError(LoyaltyAPIError):
+    def __init__(self, status_code: int) -> None:
+        super().__init__(
+            f"Smart Passes had a problem on its side (HTTP {status_code}). Nothing was "
+            "changed; try again in a minute."
+        )
+        self.status_code = status_code
+
+
+class ApiUnavailable(LoyaltyAPIError):
+    """Could not reach the API (the request never left), or a read got no answer in time."""
+
+    def __init__(self, detail: str = "could not be reached") -> None:
+        super().__init__(f"Smart Passes {detail}. Nothing was changed; try again in a minute.")
+
+
+class UnexpectedResponse(LoyaltyAPIError):
+    def __init__(self, status_code: int) -> None:
+        super().__init__(
+            f"Smart Passes answered in a way the bot did not expect (HTTP {status_code})."
+        )
+        self.status_code = status_code
+
+
+# -- a change whose outcome is not known from the answer -----------------------------------
+
+
+class OutcomeUnknown(LoyaltyAPIError):
+    """A change was sent, but the answer does not say whether it was applied.
+
+    The client raises it with `cause` (what went wrong: "HTTP 500", "no answer in time")
+    and `answered`: False when no answer came at all (a timeout, a dropped connection), so
+    Smart Passes may still be working on the request. The service then checks by
+    re-reading, and raises it again with a message saying what to check only if that did
+    not settle it."""
+
+    safe_to_retry = False
+
+    def __init__(self, message: str = "", *, cause: str = "", answered: bool = True) -> None:
+        super().__init__(
+            message
+            or f"The change was sent but {cause or 'no clear answer came back'}, so it may or "
+            "may not have been applied. Check before trying again."
+        )
+        self.cause = cause
+        self.answered = answered
+
+
+class NotApplied(LoyaltyError):
+    """The answer was unclear, but checking showed the change was not applied."""
+
+
+# -- domain errors raised by the bot's own rules ---------------------------
+
+
+class InvalidInput(LoyaltyError):
+    """What the person typed cannot be used; nothing was called."""
+
+
+class MalformedRequest(InvalidInput):
+    """A signed request whose payload is not what the bot sends or Slack builds."""
+
+    def __init__(self, what: str = "request") -> None:
+        super().__init__(f"I could not understand that {what}, so nothing was done.")
+
+
+class PermissionDenied(LoyaltyError):
+    def __init__(self, action: str) -> None:
+        super().__init__(
+            f"Only loyalty *managers* can {action}. Ask a manager to do it, or ask whoever "
+            "runs the bot to make you a manager."
+        )
+        self.action = action
+
+
+class CustomerNotFound(LoyaltyError):
+    def __init__(self, query: str) -> None:
+        shown = escape(query)
+        super().__init__(
+            f"No customer matches “{shown}”. Try `/loyalty customers {shown}` to search."
+        )
+        self.query = query
+
+
+class ChangeRefused(LoyaltyError):
+    """A change the rules do not allow (balance below zero, too old to undo, ...)."""
+
+
+class StaleForm(LoyaltyError):
+    """The record changed or vanished after the form was opened; nothing was saved."""
+
+
+class AlreadyDone(LoyaltyError):
+    """A button, command or form that was already used: nothing more was done."""
+
+    safe_to_retry = False
+
+
+class Duplicate(AlreadyDone):
+    """The same command, click or form submission again: its key was claimed before."""
+
+
+class RecordUnavailable(LoyaltyError):
+    """The bot's own database cannot record a change, so the change is not attempted."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Nothing was changed: I cannot record changes right now (my database is not "
+            "answering), and I never change anything without a record. Try again in a few "
+            "minutes; if it lasts, tell whoever runs the bot."
+        )
+
+
+class Busy(LoyaltyError):
+    """Another change to the same record is still being made."""
+
+    def __init__(self, what: str = "this record") -> None:
+        super().__init__(
+            f"Another change to {what} is still being made, so nothing was changed. "
+            "Try again in a moment."
+        )

@@ -1,0 +1,294 @@
+"""Find a customer from what a person typed: id, email, phone or (part of) a name.
+
+The API can only list every customer or fetch one by id, so the index is built
+from one list fetch and serves every lookup until its TTL runs out. Concurrent
+lookups during a refresh wait for that one fetch instead of starting their own.
+
+Readers never see half a change: every lookup and every patch (the bot's own writes)
+runs under one lock, and a reload builds new tables outside it, replays the patches made
+meanwhile, and swaps them in whole.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import threading
+import time
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from bot.smartpasses.models import Customer
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+_PHONE = re.compile(r"^\+?[\d\s().-]{7,}$")
+_ID = re.compile(r"^#?(\d{1,20})$")
+_WORD = re.compile(r"[^\W_]+")
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip accents: "Pérez" -> "perez"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def normalise_phone(text: str) -> str:
+    """Digits only: "+52 999 411 6533", "+529994116533", "529994116533" are one phone."""
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def name_tokens(text: str) -> list[str]:
+    return _WORD.findall(fold(text))
+
+
+@dataclass(frozen=True)
+class LookupResult:
+    query: str
+    matches: list[Customer] = field(default_factory=list)
+
+    @property
+    def found(self) -> Customer | None:
+        return self.matches[0] if len(self.matches) == 1 else None
+
+    @property
+    def ambiguous(self) -> bool:
+        return len(self.matches) > 1
+
+
+# A key usually names one customer: store the bare id, and a set only on collision
+# (a set per key would double the index's memory for a large program).
+_Ids = int | set[int]
+
+
+def _put(table: dict[str, _Ids], key: str, customer_id: int) -> bool:
+    """Add; True if the key is new."""
+    current = table.get(key)
+    if current is None:
+        table[key] = customer_id
+        return True
+    if isinstance(current, int):
+        if current != customer_id:
+            table[key] = {current, customer_id}
+    else:
+        current.add(customer_id)
+    return False
+
+
+def _discard(table: dict[str, _Ids], key: str, customer_id: int) -> bool:
+    """Remove; True if the key is gone."""
+    current = table.get(key)
+    if isinstance(current, set):
+        current.discard(customer_id)
+        if len(current) == 1:
+            table[key] = next(iter(current))
+        return False
+    if current == customer_id:
+        del table[key]
+        return True
+    return False
+
+
+def _get(table: dict[str, _Ids], key: str) -> set[int]:
+    current = table.get(key)
+    if current is None:
+        return set()
+    return {current} if isinstance(current, int) else set(current)
+
+
+class _Tables:
+    """The index proper. Rebuilt on refresh; patched in place after the bot's own writes."""
+
+    def __init__(self, customers: Iterable[Customer]) -> None:
+        self.by_id: dict[int, Customer] = {}
+        self.by_email: dict[str, _Ids] = {}
+        self.by_phone: dict[str, _Ids] = {}
+        self.by_name: dict[str, _Ids] = {}
+        self.by_token: dict[str, _Ids] = {}
+        self._sorted_tokens: list[str] | None = None
+        self.sorted_all: list[Customer] | None = None  # CustomerIndex.all() fills it
+        for customer in customers:
+            self.add(customer)
+
+    def _keys(self, c: Customer) -> list[tuple[dict[str, _Ids], str]]:
+        keys: list[tuple[dict[str, _Ids], str]] = []
+        if c.email.strip():
+            keys.append((self.by_email, c.email.strip().casefold()))
+        phone = normalise_phone(c.phone)
+        if phone:
+            keys.append((self.by_phone, phone))
+        for name in {c.full_name, c.human_name} - {""}:
+            tokens = name_tokens(name)
+            keys.append((self.by_name, " ".join(tokens)))
+            keys.extend((self.by_token, token) for token in tokens)
+        return keys
+
+    def add(self, customer: Customer) -> None:
+        self.by_id[customer.id] = customer
+        self.sorted_all = None
+        for table, key in self._keys(customer):
+            if _put(table, key, customer.id) and table is self.by_token:
+                self._sorted_tokens = None
+
+    def remove(self, customer_id: int) -> None:
+        old = self.by_id.pop(customer_id, None)
+        if old is None:
+            return
+        self.sorted_all = None
+        for table, key in self._keys(old):
+            if _discard(table, key, customer_id) and table is self.by_token:
+                self._sorted_tokens = None
+
+    def tokens_starting_with(self, prefix: str) -> list[str]:
+        if self._sorted_tokens is None:
+            self._sorted_tokens = sorted(self.by_token)
+        tokens = self._sorted_tokens
+        start = bisect.bisect_left(tokens, prefix)
+        end = bisect.bisect_left(tokens, prefix + "\U0010ffff")
+        return tokens[start:end]
+
+    def customers(self, ids: Iterable[int]) -> list[Customer]:
+        found = [self.by_id[i] for i in ids if i in self.by_id]
+        return sorted(found, key=lambda c: (fold(c.display_name), c.id))
+
+
+class CustomerIndex:
+    def __init__(
+        self,
+        fetch: Callable[[], list[Customer]],
+        *,
+        ttl: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._fetch = fetch
+        self.ttl = ttl
+        self._clock = clock
+        self._tables: _Tables | None = None
+        self._loaded_at = 0.0
+        self._load_lock = threading.Lock()  # one fetch at a time
+        self._lock = threading.Lock()  # the tables: every read and every patch
+        self._patches: list[tuple[int, Customer | None]] | None = None  # during a fetch
+        self._version = 0  # bumped by every patch and reload
+        self.fetch_count = 0
+
+    # -- freshness -------------------------------------------------------
+
+    def _fresh(self) -> bool:
+        return self._tables is not None and self._clock() - self._loaded_at < self.ttl
+
+    def _ensure_fresh(self) -> None:
+        if self._fresh():
+            return
+        with self._load_lock:
+            # Another thread may have refreshed while we waited for the lock.
+            if not self._fresh():
+                self._reload()
+
+    def _reload(self) -> None:
+        """Fetch and build outside the tables' lock; swap the new tables in whole, with
+        the patches made during the fetch applied (they are at least as new)."""
+        with self._lock:
+            self._patches = []
+        try:
+            tables = _Tables(self._fetch())
+        except BaseException:
+            with self._lock:
+                self._patches = None
+            raise
+        self.fetch_count += 1
+        with self._lock:
+            for customer_id, customer in self._patches or []:
+                tables.remove(customer_id)
+                if customer is not None:
+                    tables.add(customer)
+            self._patches = None
+            self._tables = tables
+            self._loaded_at = self._clock()
+            self._version += 1
+
+    def refresh(self) -> None:
+        with self._load_lock:
+            self._reload()
+
+    def invalidate(self) -> None:
+        self._loaded_at = float("-inf")
+
+    def all(self) -> list[Customer]:
+        """Every customer by name. Sorted outside the lock; kept until the next change."""
+        self._ensure_fresh()
+        with self._lock:
+            tables, version = self._tables, self._version
+            assert tables is not None
+            if tables.sorted_all is not None:
+                return tables.sorted_all
+            customers = list(tables.by_id.values())
+        ordered = sorted(customers, key=lambda c: (fold(c.display_name), c.id))
+        with self._lock:
+            if self._version == version:
+                tables.sorted_all = ordered
+        return ordered
+
+    # -- the bot's own writes ----------------------------------------------
+
+    def upsert(self, customer: Customer) -> None:
+        self._patch(customer.id, customer)
+
+    def remove(self, customer_id: int) -> None:
+        self._patch(customer_id, None)
+
+    def _patch(self, customer_id: int, customer: Customer | None) -> None:
+        with self._lock:
+            if self._patches is not None:
+                self._patches.append((customer_id, customer))
+            if self._tables is not None:
+                self._tables.remove(customer_id)
+                if customer is not None:
+                    self._tables.add(customer)
+                self._version += 1
+
+    # -- lookups ---------------------------------------------------------
+
+    def find(self, reference: str) -> LookupResult:
+        self._ensure_fresh()
+        with self._lock:
+            assert self._tables is not None
+            return self._find(self._tables, reference.strip())
+
+    def _find(self, tables: _Tables, query: str) -> LookupResult:
+        quoted = len(query) >= 2 and query[0] == query[-1] and query[0] in "\"'“”"
+        if quoted or (query.startswith("“") and query.endswith("”")):
+            name = " ".join(name_tokens(query[1:-1]))
+            return LookupResult(query, tables.customers(_get(tables.by_name, name)))
+        if not query:
+            return LookupResult(query)
+        ids: set[int] = set()
+        if match := _ID.match(query):
+            customer_id = int(match.group(1))
+            if customer_id in tables.by_id:
+                ids.add(customer_id)
+        if _EMAIL.match(query):
+            ids |= _get(tables.by_email, query.casefold())
+            return LookupResult(query, tables.customers(ids))
+        if _PHONE.match(query):
+            ids |= _get(tables.by_phone, normalise_phone(query))
+        if ids:
+            return LookupResult(query, tables.customers(ids))
+        return LookupResult(query, tables.customers(self._by_name(tables, query)))
+
+    @staticmethod
+    def _by_name(tables: _Tables, query: str) -> set[int]:
+        tokens = name_tokens(query)
+        if not tokens:
+            return set()
+        exact = _get(tables.by_name, " ".join(tokens))
+        if exact:
+            return exact
+        result: set[int] | None = None
+        for token in tokens:
+            ids: set[int] = set()
+            for candidate in tables.tokens_starting_with(token):
+                ids |= _get(tables.by_token, candidate)
+            result = ids if result is None else result & ids
+            if not result:
+                return set()
+        return result or set()

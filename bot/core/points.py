@@ -1,0 +1,81 @@
+"""Points amounts as people type them: `10` or `+10` adds, `-5` deducts, `=25` sets."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.core.errors import InvalidInput
+from bot.slack.text import escape
+
+_AMOUNT = re.compile(r"^([+\-=]?)(\d+)$")
+MAX_DIGITS = 9  # more is always over any limit (and never converted: Python limits int())
+AMOUNT_LIKE = re.compile(r"^[+\-=−]?\d[\d.,]*$|^[+\-=−]\S*$")
+
+
+class Op(StrEnum):
+    ADD = "add"
+    DEDUCT = "deduct"
+    SET = "set"
+
+
+@dataclass(frozen=True)
+class PointsChange:
+    op: Op
+    amount: int
+
+    def new_balance(self, old: int) -> int:
+        match self.op:
+            case Op.ADD:
+                return old + self.amount
+            case Op.DEDUCT:
+                return old - self.amount
+            case Op.SET:
+                return self.amount
+
+    def __str__(self) -> str:
+        return _SIGNS[self.op] + str(self.amount)
+
+    @classmethod
+    def parse(cls, text: str) -> PointsChange:
+        """The inverse of `str()`: "+10", "-5", "=25" (as the audit log stores them)."""
+        op = next(op for op, sign in _SIGNS.items() if text.startswith(sign))
+        return cls(op, int(text[1:]))
+
+
+_SIGNS = {Op.ADD: "+", Op.DEDUCT: "-", Op.SET: "="}
+
+
+def parse_amount(text: str | None, max_points: int) -> PointsChange:
+    """Parse an amount or raise InvalidInput explaining what is wrong."""
+    if text is None or not text.strip():
+        raise InvalidInput(
+            "How many points? Add an amount: `10` adds, `-5` deducts, `=25` sets the balance."
+        )
+    raw = text.strip().replace("−", "-")  # a typographic minus from a phone keyboard
+    match = _AMOUNT.match(raw)
+    if not match:
+        if re.match(r"^[+\-=]?\d*[.,]\d+$", raw):
+            raise InvalidInput(f"Points are whole numbers: “{escape(text)}” has a fraction.")
+        raise InvalidInput(
+            f"“{escape(text)}” is not a number of points. Use a whole number: `10` adds, `-5` "
+            "deducts, `=25` sets the balance."
+        )
+    sign, digits = match.groups()
+    digits = digits.lstrip("0") or "0"
+    if len(digits) > MAX_DIGITS:
+        raise InvalidInput(
+            f"That is more points than the largest single change allowed ({max_points:,})."
+        )
+    amount = int(digits)
+    op = {"": Op.ADD, "+": Op.ADD, "-": Op.DEDUCT, "=": Op.SET}[sign]
+    if amount == 0 and op is not Op.SET:
+        raise InvalidInput(
+            "Adding or deducting zero points changes nothing: use a non-zero amount."
+        )
+    if amount > max_points:
+        raise InvalidInput(
+            f"{amount:,} points is more than the largest single change allowed ({max_points:,})."
+        )
+    return PointsChange(op, amount)

@@ -1,0 +1,159 @@
+"""Settle the audit entries left pending: by a process that stopped mid-change, or one
+that could not write the outcome (its database was down).
+
+An entry is settled only under its record's lock, taken without waiting: whoever holds it
+is still making that change, and will settle it. Each entry is checked against Smart
+Passes as right after an unclear answer (`bot.checks`); for a points change, the balance
+a later change read first is the witness when there is one.
+
+A pending entry's process never got its answer, so its request may still be on its way:
+a change that shows is settled at once, but "not applied" (or "cannot tell") is only
+concluded once the entry is older than `SETTLE_AFTER`; younger ones wait for a later run.
+Run at the start of every serving process and every few minutes after, and by
+`loyalty-bot reconcile`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from bot.core.audit import POINTS_ACTIONS, Action, AuditEntry, Outcome, Resolved, utcnow
+from bot.core.checks import check_change, expected_balance
+from bot.core.errors import LoyaltyError
+from bot.core.ledger import Intent, Unclear
+from bot.smartpasses.client import LoyaltyClient
+from bot.smartpasses.models import Customer, Offer
+from bot.store.database import ApprovalState, Store
+from bot.store.locks import ChangeLocks
+
+log = logging.getLogger(__name__)
+
+ONCE_KEYS_KEPT = dt.timedelta(days=7)
+# Long after any request in flight has been answered (the client waits 10 s by default).
+SETTLE_AFTER = dt.timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class Settled:
+    entry: AuditEntry
+    outcome: Outcome
+    note: str
+
+    def __str__(self) -> str:
+        e = self.entry
+        target = f"{e.target_type} {e.target_id or ''} {e.target_name}".strip()
+        return (
+            f"#{e.id} {e.action} {target} ({e.at:%Y-%m-%d %H:%M} UTC): {self.outcome}, {self.note}"
+        )
+
+
+def reconcile(
+    api: LoyaltyClient, store: Store, locks: ChangeLocks, *, now: dt.datetime | None = None
+) -> list[Settled]:
+    """Settle every pending entry nobody is working on; returns what was settled."""
+    now = now or utcnow()
+    settled = []
+    for entry in store.entries(outcome=Outcome.PENDING, oldest_first=True, limit=None):
+        intent = Intent.of(entry)
+        with locks.try_hold(intent.lock_key) as free:
+            if not free:
+                continue  # its change is still being made
+            latest = store.entry(entry.id)
+            if latest is None or latest.outcome != Outcome.PENDING:
+                continue
+            result = _settle(api, store, latest, intent, old=latest.at < now - SETTLE_AFTER)
+        if result is not None:
+            log.info("reconciled: %s", result)
+            settled.append(result)
+    store.prune_once(now - ONCE_KEYS_KEPT)
+    return settled
+
+
+def still_pending(store: Store) -> int:
+    return len(store.entries(outcome=Outcome.PENDING, limit=None))
+
+
+def _settle(
+    api: LoyaltyClient, store: Store, entry: AuditEntry, intent: Intent, *, old: bool
+) -> Settled | None:
+    """Settle one entry; None when it is too young to conclude anything but "applied"."""
+    if entry.action in (Action.PUBLISH_REQUEST, Action.PUBLISH_REJECT):
+        applied = _settled_in_store(store, entry)
+        if not applied and not old:
+            return None
+        outcome = Outcome.OK if applied else Outcome.FAILED
+        note = "done" if applied else "not done: the process stopped first"
+        store.complete(entry.id, outcome, resolved=Resolved.RECONCILED, detail=note)
+        return Settled(entry, outcome, note)
+    try:
+        value = check_change(api, intent, _witness(store, entry))
+    except Unclear as unclear:
+        if not old:
+            return None
+        note = f"could not tell: {unclear}"
+        store.complete(entry.id, Outcome.UNKNOWN, resolved=Resolved.RECONCILED, detail=note)
+        return Settled(entry, Outcome.UNKNOWN, note)
+    if value is None:
+        if not old:
+            return None  # its request may still be on its way
+        note = "checked later: not applied"
+        store.complete(entry.id, Outcome.FAILED, resolved=Resolved.RECONCILED, detail=note)
+        return Settled(entry, Outcome.FAILED, note)
+    values: dict[str, object] = {}
+    if isinstance(value, Customer):
+        values = {"target_id": value.id, "target_name": value.display_name}
+        if entry.action in POINTS_ACTIONS:
+            # What the change left (a later change may have moved the balance since).
+            values["after"] = expected_balance(intent)
+    elif isinstance(value, Offer):
+        values = {"target_id": value.id, "target_name": value.name}
+    note = "checked later: applied"
+    store.complete(entry.id, Outcome.OK, resolved=Resolved.RECONCILED, detail=note, **values)
+    return Settled(entry, Outcome.OK, note)
+
+
+def _witness(store: Store, entry: AuditEntry) -> int | None:
+    """For a points change: the balance the next change to that customer read first."""
+    if entry.action not in POINTS_ACTIONS:
+        return None
+    later = store.entries(
+        target_type="customer",
+        target_id=entry.target_id,
+        actions=POINTS_ACTIONS,
+        after_id=entry.id,
+        oldest_first=True,
+        limit=5,
+    )
+    return next((e.before for e in later if e.before is not None), None)
+
+
+def _settled_in_store(store: Store, entry: AuditEntry) -> bool:
+    """A request posted, or a rejection made, shows in the bot's own approvals table."""
+    assert entry.target_id is not None
+    since = entry.at - dt.timedelta(minutes=5)  # the clocks of two processes may differ
+    for approval in store.approvals_for(entry.target_id, since=since):
+        if (
+            entry.action == Action.PUBLISH_REQUEST
+            and approval.requested_by == entry.user_id
+            and approval.message_ts
+        ):
+            return True
+        if (
+            entry.action == Action.PUBLISH_REJECT
+            and approval.state == ApprovalState.REJECTED
+            and approval.decided_by == entry.user_id
+        ):
+            return True
+    return False
+
+
+def reconcile_quietly(api: LoyaltyClient, store: Store, locks: ChangeLocks) -> None:
+    """For the background sweep: a failure is logged and tried again next time."""
+    try:
+        reconcile(api, store, locks)
+    except LoyaltyError as exc:
+        log.warning("reconcile could not finish: %s", exc.message)
+    except Exception:  # the next sweep tries again; the serving process carries on
+        log.exception("reconcile failed")

@@ -1,0 +1,97 @@
+"""The one place that decides who is a manager, and so who may do what (`bot.policy`).
+
+Managers are the configured user ids plus the members of the configured user group. The
+group's members are fetched through a callable (Slack's usergroups.users.list in the app)
+and cached for a few minutes; if that lookup fails, the answer is no.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+
+from bot.core.audit import Action, Outcome
+from bot.core.errors import LoyaltyError, PermissionDenied
+from bot.core.policy import Act, for_managers
+from bot.store.database import Store
+
+log = logging.getLogger(__name__)
+
+GROUP_CACHE_SECONDS = 300.0
+
+
+class Roles:
+    def __init__(
+        self,
+        managers: Iterable[str],
+        *,
+        group_id: str | None = None,
+        group_members: Callable[[str], Iterable[str]] | None = None,
+        store: Store | None = None,
+        cache_seconds: float = GROUP_CACHE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.managers = frozenset(managers)
+        self.group_id = group_id
+        self._group_members = group_members
+        self._store = store
+        self._cache_seconds = cache_seconds
+        self._clock = clock
+        self._cached: frozenset[str] | None = None
+        self._cached_at = 0.0
+        self._lock = threading.Lock()
+
+    def is_manager(self, user_id: str) -> bool:
+        if user_id in self.managers:
+            return True
+        if not self.group_id or self._group_members is None:
+            return False
+        return user_id in self._group()
+
+    def _group(self) -> frozenset[str]:
+        with self._lock:
+            fresh = self._clock() - self._cached_at < self._cache_seconds
+            if self._cached is not None and fresh:
+                return self._cached
+            try:
+                members = frozenset(self._group_members(self.group_id))  # type: ignore[misc,arg-type]
+            except Exception as exc:  # any failure of the lookup means "not a manager"
+                log.warning("manager group lookup failed, denying: %s", type(exc).__name__)
+                return frozenset()
+            self._cached, self._cached_at = members, self._clock()
+            return members
+
+    def allows(self, user_id: str, act: Act) -> bool:
+        return not for_managers(act) or self.is_manager(user_id)
+
+    def require(
+        self,
+        user_id: str,
+        act: Act,
+        *,
+        team_id: str = "",
+        target_type: str = "",
+        target_id: int | None = None,
+        target_name: str = "",
+    ) -> None:
+        """Raise PermissionDenied (and record the refusal) unless the policy lets `user_id`
+        do `act`. The refusal stands even when the store cannot record it."""
+        if self.allows(user_id, act):
+            return
+        if self._store is not None:
+            try:
+                self._store.record(
+                    user_id=user_id,
+                    team_id=team_id,
+                    action=Action.REFUSED,
+                    outcome=Outcome.REFUSED,
+                    target_type=target_type,
+                    target_id=target_id,
+                    target_name=target_name,
+                    detail=f"needs manager role to {act}",
+                )
+            except LoyaltyError:
+                log.warning("a refusal of %s could not be recorded", user_id)
+        raise PermissionDenied(act)

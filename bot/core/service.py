@@ -1,0 +1,657 @@
+"""What the bot does, without Slack. Every change goes through the ledger (`bot.ledger`):
+recorded first, made under its record's lock, sent once, and told truthfully."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.core.audit import POINTS_ACTIONS, Action, Actor, AuditEntry, field_changes, utcnow
+from bot.core.checks import (
+    DELETED,
+    check_change,
+    check_customer_created,
+    check_customer_updated,
+    check_offer_created,
+    check_offer_updated,
+    check_points,
+)
+from bot.core.errors import (
+    AlreadyDone,
+    ChangeRefused,
+    InvalidInput,
+    LoyaltyError,
+    NotFound,
+    StaleForm,
+)
+from bot.core.ledger import Done, Intent, Ledger, creation_key, record_key
+from bot.core.lookup import CustomerIndex, LookupResult, fold
+from bot.core.points import Op, PointsChange
+from bot.core.policy import Act
+from bot.core.roles import Roles
+from bot.core.validation import CustomerFields, OfferFields
+from bot.slack.text import escape
+from bot.smartpasses.client import LoyaltyClient
+from bot.smartpasses.models import Customer, Offer
+from bot.store.database import Store
+from bot.store.locks import locks_for
+
+OFFER_STATUSES = ("draft", "published", "canceled")
+CUSTOMER_DELETE, OFFER_DELETE, OFFER_CANCEL = (
+    Action.CUSTOMER_DELETE,
+    Action.OFFER_DELETE,
+    Action.OFFER_CANCEL,
+)
+# What each confirmation does, in the policy's words.
+CONFIRMABLE = {
+    CUSTOMER_DELETE: Act.DELETE_CUSTOMER,
+    OFFER_DELETE: Act.DELETE_OFFER,
+    OFFER_CANCEL: Act.CANCEL_OFFER,
+}
+CUSTOMER_FIELDS = ("first_name", "last_name", "email", "phone")
+OFFER_FIELDS = ("name", "description", "points_cost", "auto_claim")
+_Editable = TypeVar("_Editable", Customer, Offer)
+_ACTION_FOR = {
+    Op.ADD: Action.POINTS_ADD,
+    Op.DEDUCT: Action.POINTS_DEDUCT,
+    Op.SET: Action.POINTS_SET,
+}
+_VERB_FOR = {Op.ADD: "Adding", Op.DEDUCT: "Deducting", Op.SET: "Setting"}
+
+
+@dataclass(frozen=True)
+class PointsResult:
+    customer: Customer
+    before: int
+    after: int
+    reason: str
+    entry: AuditEntry | None
+    actor: Actor
+    remarks: list[str] = field(default_factory=list)  # what the person should also know
+
+    @property
+    def delta(self) -> int:
+        return self.after - self.before
+
+
+@dataclass(frozen=True)
+class CustomerPage:
+    query: str
+    customers: list[Customer]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.page_size))
+
+    @property
+    def has_more(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def first_number(self) -> int:
+        return (self.page - 1) * self.page_size + 1
+
+
+def customer_key(customer_id: int) -> str:
+    return record_key("customer", customer_id)
+
+
+def offer_key(offer_id: int) -> str:
+    return record_key("offer", offer_id)
+
+
+def values_of(record: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: getattr(record, name) for name in names}
+
+
+class LoyaltyService:
+    def __init__(
+        self,
+        api: LoyaltyClient,
+        store: Store,
+        roles: Roles,
+        *,
+        ledger: Ledger | None = None,
+        max_points: int = 1000,
+        undo_minutes: int = 15,
+        lookup_ttl: float = 60.0,
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
+        self.api = api
+        self.store = store
+        self.roles = roles
+        self.ledger = ledger or Ledger(store, locks_for(store.engine))
+        self.max_points = max_points
+        self.undo_window = dt.timedelta(minutes=undo_minutes)
+        self.index = CustomerIndex(api.list_customers, ttl=lookup_ttl)
+        self._clock = clock
+
+    # -- reading ---------------------------------------------------------
+
+    def find_customers(self, reference: str) -> LookupResult:
+        return self.index.find(reference)
+
+    def customer(self, customer_id: int) -> Customer:
+        """A fresh read (the index may be up to a TTL old)."""
+        try:
+            customer = self.api.get_customer(customer_id)
+        except NotFound:
+            self.index.remove(customer_id)
+            raise
+        self.index.upsert(customer)
+        return customer
+
+    def customers_page(self, query: str = "", page: int = 1, page_size: int = 20) -> CustomerPage:
+        query = query.strip()
+        matches = self.index.find(query).matches if query else self.index.all()
+        page = max(1, page)
+        start = (page - 1) * page_size
+        return CustomerPage(
+            query, matches[start : start + page_size], len(matches), page, page_size
+        )
+
+    def offers(self, status: str | None = None) -> list[Offer]:
+        wanted = fold(status or "").strip()
+        if wanted and wanted not in OFFER_STATUSES and wanted != "cancelled":
+            raise InvalidInput(
+                f"“{escape(status)}” is not an offer status: use draft, published or canceled."
+            )
+        offers = self.api.list_offers()
+        if wanted == "draft":
+            offers = [o for o in offers if o.is_draft]
+        elif wanted == "published":
+            offers = [o for o in offers if o.is_published]
+        elif wanted:
+            offers = [o for o in offers if o.is_canceled]
+        return sorted(offers, key=lambda o: (o.status_key, fold(o.name)))
+
+    def history(self, customer_id: int, limit: int = 15) -> list[AuditEntry]:
+        return self.store.entries(target_type="customer", target_id=customer_id, limit=limit)
+
+    # -- points ----------------------------------------------------------
+
+    def change_points(
+        self,
+        actor: Actor,
+        customer_id: int,
+        change: PointsChange,
+        reason: str = "",
+        *,
+        shown_balance: int | None = None,
+    ) -> PointsResult:
+        """Apply `change` to the balance as it is now. `shown_balance` is what a form
+        showed: setting a balance that has moved since is refused; adding or deducting
+        applies to the new balance and says so."""
+        self.roles.require(
+            actor.user_id,
+            Act.CHANGE_POINTS,
+            team_id=actor.team_id,
+            target_type="customer",
+            target_id=customer_id,
+        )
+        with self.ledger.locked(customer_key(customer_id), "this customer's points"):
+            customer = self.customer(customer_id)  # the balance read under the lock
+            old, name = customer.points, escape(customer.display_name)
+            intent = Intent(
+                _ACTION_FOR[change.op],
+                "customer",
+                customer.id,
+                customer.display_name,
+                before=old,
+                requested=str(change),
+                reason=reason,
+            )
+            moved = shown_balance is not None and shown_balance != old
+            refusal = self._refusal(name, change, old, change.new_balance(old))
+            if moved and change.op is Op.SET:
+                refusal = (
+                    f"{name}'s balance changed to {old:,} after the form was opened (it "
+                    f"showed {shown_balance:,}), so it was not set to {change.amount:,}. "
+                    "Nothing was changed; look at the new balance and try again."
+                )
+            if refusal:
+                self.ledger.refuse(actor, intent, refusal)
+                raise ChangeRefused(refusal)
+            done = self._points_call(actor, intent, change)
+        self.index.upsert(done.value)
+        remarks = done.remarks
+        if moved:
+            remarks = [
+                f"The balance had changed to {old:,} since the form showed {shown_balance:,}; "
+                f"the change was applied to {old:,}.",
+                *remarks,
+            ]
+        return PointsResult(done.value, old, done.value.points, reason, done.entry, actor, remarks)
+
+    def _points_call(self, actor: Actor, intent: Intent, change: PointsChange) -> Done[Customer]:
+        """Record, send, settle: under the customer's lock, which the caller holds."""
+        customer_id = intent.target_id
+        assert customer_id is not None and intent.before is not None
+        new = change.new_balance(intent.before)
+        pending = self.ledger.begin(actor, intent)
+        if change.op is Op.ADD:
+
+            def send() -> Customer | None:
+                return self.api.add_points(customer_id, change.amount)
+        else:
+
+            def send() -> Customer | None:
+                return self.api.update_customer(customer_id, points=new)
+
+        name = escape(intent.target_name)
+        verb = f"{_VERB_FOR[change.op]} {change.amount:,} points"
+        if intent.action == Action.POINTS_UNDO:
+            verb = f"Undoing the change (back to {new:,} points)"
+        return self.ledger.carry_out(
+            pending,
+            send,
+            lambda: check_points(self.api, intent),
+            what=f"{verb} for {name}",
+            check_hint=f"{name}'s balance (`/loyalty customer {customer_id}`)",
+            completion=lambda c: {"after": c.points, "target_name": c.display_name},
+        )
+
+    def _refusal(self, name: str, change: PointsChange, old: int, new: int) -> str:
+        if new < 0:
+            return (
+                f"{name} has {old:,} points, so deducting {change.amount:,} would leave "
+                f"{new:,}. Balances cannot go below zero; nothing was changed."
+            )
+        if change.op is Op.SET and new == old:
+            return f"{name} already has {old:,} points; nothing was changed."
+        if abs(new - old) > self.max_points:
+            return (
+                f"Setting {name} to {new:,} would change the balance by {abs(new - old):,} points, "
+                f"more than the largest single change allowed ({self.max_points:,})."
+            )
+        return ""
+
+    def undo_last(self, actor: Actor) -> PointsResult:
+        self.roles.require(actor.user_id, Act.UNDO, team_id=actor.team_id)
+        recent = self.store.entries(
+            user_id=actor.user_id,
+            actions=[a for a in POINTS_ACTIONS if a != Action.POINTS_UNDO],
+            outcome="ok",
+            limit=1,
+        )
+        if not recent:
+            raise ChangeRefused("You have no points change to undo.")
+        entry = recent[0]
+        what = f"your last change ({_signed(entry)} for {escape(entry.target_name)})"
+        if entry.undone_at is not None:
+            raise ChangeRefused(f"Nothing to undo: {what} was already undone.")
+        age = self._clock() - entry.at
+        if age > self.undo_window:
+            minutes = int(self.undo_window.total_seconds() // 60)
+            raise ChangeRefused(
+                f"Too late to undo {what}: it was made {_ago(age)} ago, and only changes from "
+                f"the last {minutes} minutes can be undone. Change the points by hand instead."
+            )
+        assert entry.target_id is not None and entry.before is not None
+        with self.ledger.locked(customer_key(entry.target_id), "this customer's points"):
+            try:
+                current = self.customer(entry.target_id)
+            except NotFound:
+                raise ChangeRefused(f"Cannot undo {what}: the customer no longer exists.") from None
+            if current.points != entry.after:
+                raise ChangeRefused(
+                    f"Cannot undo {what}: the balance changed since (it is now "
+                    f"{current.points:,}, your change left {entry.after:,}). Nothing was changed."
+                )
+            if not self.store.claim_undo(entry.id):
+                raise ChangeRefused(f"Nothing to undo: {what} was already undone.")
+            change = PointsChange(Op.SET, entry.before)
+            intent = Intent(
+                Action.POINTS_UNDO,
+                "customer",
+                current.id,
+                current.display_name,
+                before=current.points,
+                requested=str(change),
+                reason=f"undo of change #{entry.id}",
+            )
+            try:
+                done = self._points_call(actor, intent, change)
+            except LoyaltyError as exc:
+                if exc.safe_to_retry:  # nothing changed: the change can be undone later
+                    with suppress(SQLAlchemyError):
+                        self.store.release_undo(entry.id)
+                raise
+        self.index.upsert(done.value)
+        return PointsResult(
+            done.value,
+            current.points,
+            done.value.points,
+            intent.reason,
+            done.entry,
+            actor,
+            done.remarks,
+        )
+
+    # -- customers -------------------------------------------------------------------
+
+    def create_customer(self, actor: Actor, fields: CustomerFields) -> Done[Customer]:
+        wanted = fields.api_body()
+        with self.ledger.locked(creation_key("customer", wanted), "a customer with these details"):
+            done = self._create(
+                actor,
+                Action.CUSTOMER_CREATE,
+                fields.full_name,
+                wanted,
+                {c.id for c in self._customers_like(fields)},
+                lambda: self.api.create_customer(**wanted),
+                check_customer_created,
+                f"`/loyalty customers {escape(fields.full_name)}`",
+            )
+        self.index.upsert(done.value)
+        return done
+
+    def _create(
+        self,
+        actor: Actor,
+        action: Action,
+        name: str,
+        wanted: dict[str, Any],
+        known: set[int],
+        send: Callable[[], _Editable | None],
+        check: Callable[[LoyaltyClient, Intent], _Editable | None],
+        check_hint: str,
+    ) -> Done[_Editable]:
+        """Create a record (under its creation lock, which the caller holds). `known` are
+        the records that already matched it, which the check must not mistake for it."""
+        intent = Intent(
+            action,
+            action.target_type,
+            None,
+            name,
+            requested=Intent.creating(wanted, known),
+            changes=field_changes(None, wanted),
+        )
+        pending = self.ledger.begin(actor, intent)
+        return self.ledger.carry_out(
+            pending,
+            send,
+            lambda: check(self.api, intent),
+            what=f"Creating the {action.target_type} “{escape(name)}”",
+            check_hint=check_hint,
+            completion=lambda record: {"target_id": record.id, "target_name": _name_of(record)},
+        )
+
+    def _customers_like(self, fields: CustomerFields) -> list[Customer]:
+        """Customers a create's check could mistake for the new one (they existed before)."""
+        reference = fields.email or fields.phone or f'"{fields.full_name}"'
+        return self.index.find(reference).matches
+
+    def update_customer(
+        self, actor: Actor, customer_id: int, fields: CustomerFields, fingerprint: str
+    ) -> Done[Customer]:
+        with self.ledger.locked(customer_key(customer_id), "this customer"):
+            current = self._unchanged(
+                lambda: self.customer(customer_id),
+                "customer",
+                lambda c: escape(c.display_name),
+                fingerprint,
+            )
+            done = self._edit(
+                actor,
+                Action.CUSTOMER_UPDATE,
+                current,
+                fields.api_body(),
+                CUSTOMER_FIELDS,
+                lambda changed: self.api.update_customer(current.id, **changed),
+                check_customer_updated,
+                f"Saving the customer {escape(current.display_name)}",
+                f"`/loyalty customer {current.id}`",
+            )
+        self.index.upsert(done.value)
+        return done
+
+    def _edit(
+        self,
+        actor: Actor,
+        action: Action,
+        current: _Editable,
+        wanted: dict[str, Any],
+        names: tuple[str, ...],
+        send: Callable[[dict[str, Any]], _Editable | None],
+        check: Callable[[LoyaltyClient, Intent], _Editable | None],
+        what: str,
+        check_hint: str,
+    ) -> Done[_Editable]:
+        """Send only the fields that differ; record each field's before and after."""
+        before = values_of(current, names)
+        changes = field_changes(before, wanted)
+        if not changes:
+            return Done(current, None)
+        name = current.display_name if isinstance(current, Customer) else current.name
+        intent = Intent(action, action.target_type, current.id, name, changes=changes)
+        pending = self.ledger.begin(actor, intent)
+        return self.ledger.carry_out(
+            pending,
+            lambda: send({k: new for k, (_, new) in changes.items()}),
+            lambda: check(self.api, intent),
+            what=what,
+            check_hint=check_hint,
+            completion=lambda record: {
+                "target_name": _name_of(record),
+                "changes": field_changes(before, values_of(record, names)),
+            },
+        )
+
+    def _unchanged(
+        self,
+        read: Callable[[], _Editable],
+        noun: str,
+        name: Callable[[_Editable], str],
+        fingerprint: str,
+    ) -> _Editable:
+        """The record as it is now, if it is what the form showed; else StaleForm."""
+        try:
+            current = read()
+        except NotFound:
+            raise StaleForm(
+                f"This {noun} was deleted after the form was opened, so nothing was saved."
+            ) from None
+        if fingerprint and current.content_hash() != fingerprint:
+            raise StaleForm(
+                f"{name(current)} was changed by someone else after this form was opened, so "
+                "nothing was saved. Close it and open it again to see the latest."
+            )
+        return current
+
+    # -- offers ------------------------------------------------------------------------
+
+    def find_offers(self, reference: str) -> list[Offer]:
+        """By id (`5001`, `#5001`) or by name, ignoring case and accents (part of it is enough)."""
+        query = reference.strip().strip('"')
+        offers = self.api.list_offers()
+        digits = query.lstrip("#")
+        if digits.isdigit():
+            by_id = [o for o in offers if o.id == int(digits)]
+            if by_id:
+                return by_id
+        wanted = fold(query)
+        exact = [o for o in offers if fold(o.name) == wanted]
+        return exact or [o for o in offers if wanted and wanted in fold(o.name)]
+
+    def offer(self, offer_id: int) -> Offer:
+        return self.api.get_offer(offer_id)
+
+    def create_offer(self, actor: Actor, fields: OfferFields) -> Done[Offer]:
+        wanted = fields.api_body()
+        with self.ledger.locked(creation_key("offer", wanted), "an offer with this name"):
+            return self._create(
+                actor,
+                Action.OFFER_CREATE,
+                fields.name,
+                wanted,
+                {o.id for o in self.api.list_offers() if fold(o.name) == fold(fields.name)},
+                lambda: self.api.create_offer(**wanted),
+                check_offer_created,
+                "`/loyalty offers draft`",
+            )
+
+    def update_offer(
+        self, actor: Actor, offer_id: int, fields: OfferFields, fingerprint: str
+    ) -> Done[Offer]:
+        with self.ledger.locked(offer_key(offer_id), "this offer"):
+            current = self._unchanged(
+                lambda: self.offer(offer_id), "offer", lambda o: f"“{escape(o.name)}”", fingerprint
+            )
+            self.check_offer_editable(actor, current)
+            return self._edit(
+                actor,
+                Action.OFFER_UPDATE,
+                current,
+                fields.api_body(),
+                OFFER_FIELDS,
+                lambda changed: self.api.update_offer(offer_id, **changed),
+                check_offer_updated,
+                f"Saving the offer “{escape(current.name)}”",
+                f"`/loyalty offer {offer_id}`",
+            )
+
+    def check_offer_editable(self, actor: Actor, offer: Offer) -> None:
+        """A live offer is for managers to edit; none is edited while being published."""
+        if not offer.is_draft:
+            self.roles.require(
+                actor.user_id,
+                Act.EDIT_LIVE_OFFER,
+                team_id=actor.team_id,
+                target_type="offer",
+                target_id=offer.id,
+                target_name=offer.name,
+            )
+        if self.store.publishing(offer.id):
+            raise ChangeRefused(
+                f"“{escape(offer.name)}” is being published right now, so it cannot be edited. "
+                "Try again in a minute."
+            )
+
+    # -- deletions and cancellations, behind a confirmation -------------------------------
+
+    def check_confirmable(self, kind: str, target_id: int) -> str:
+        """Refuse what cannot work before anyone confirms it; returns the target's name."""
+        if kind == CUSTOMER_DELETE:
+            return self.customer(target_id).display_name
+        offer = self.offer(target_id)
+        if kind == OFFER_DELETE and not offer.is_draft:
+            raise ChangeRefused(
+                f"“{escape(offer.name)}” is {offer.status}: only Draft offers can be deleted."
+                + (" Cancel it instead: `/loyalty offer cancel`." if offer.is_published else "")
+            )
+        if kind == OFFER_CANCEL and not offer.is_published:
+            raise ChangeRefused(
+                f"“{escape(offer.name)}” is {offer.status}: only Published offers can be canceled."
+            )
+        return offer.name
+
+    def ask_to_confirm(self, actor: Actor, kind: str, target_id: int) -> tuple[str, str]:
+        """Check role and state, then store a pending confirmation: (token, target name)."""
+        self.roles.require(
+            actor.user_id,
+            CONFIRMABLE[kind],
+            team_id=actor.team_id,
+            target_type=Action(kind).target_type,
+            target_id=target_id,
+        )
+        name = self.check_confirmable(kind, target_id)
+        token = self.store.add_confirmation(
+            kind=kind, target_id=target_id, target_name=name, requested_by=actor.user_id
+        )
+        return token, name
+
+    def confirm(self, actor: Actor, token: str) -> Done[Any]:
+        """Do what a confirmation button names, once."""
+        pending = self.store.confirmation(token)
+        if pending is None:
+            raise AlreadyDone("That confirmation is no longer valid; nothing was changed.")
+        action = Action(pending.kind)
+        self.roles.require(
+            actor.user_id,
+            CONFIRMABLE[action],
+            team_id=actor.team_id,
+            target_type=action.target_type,
+            target_id=pending.target_id,
+            target_name=pending.target_name,
+        )
+        if not self.store.claim_confirmation(token):
+            latest = self.store.confirmation(token)
+            if latest is not None and latest.state == "done":
+                by = f" by <@{latest.done_by}>" if latest.done_by else ""
+                raise AlreadyDone(f"That was already done{by}; nothing more was changed.")
+            raise AlreadyDone("Someone is doing that right now; nothing more was changed.")
+        try:
+            done = self._confirmed(actor, action, pending.target_id)
+        except NotFound:
+            self.store.finish_confirmation(token, done=True, user_id=actor.user_id)
+            raise AlreadyDone(
+                f"{escape(pending.target_name)} no longer exists; nothing was changed."
+            ) from None
+        except Exception:  # any failure: the button works again, and first re-reads the record
+            self.store.finish_confirmation(token, done=False, user_id=actor.user_id)
+            raise
+        self.store.finish_confirmation(token, done=True, user_id=actor.user_id)
+        return done
+
+    def _confirmed(self, actor: Actor, action: Action, target_id: int) -> Done[Any]:
+        """Delete a customer, delete an offer or cancel one, under its record's lock."""
+        key = customer_key(target_id) if action == CUSTOMER_DELETE else offer_key(target_id)
+        with self.ledger.locked(key, "this record"):
+            if action == CUSTOMER_DELETE:
+                customer = self.customer(target_id)
+                name, changes = customer.display_name, {"points": [customer.points, None]}
+                hint = f"`/loyalty customer {target_id}`"
+            else:
+                name = self.check_confirmable(action, target_id)
+                changes = {"status": ["Draft", None]}
+                hint = "`/loyalty offers`"
+                if action == OFFER_CANCEL:
+                    changes = {"status": ["Published", "Canceled"]}
+            intent = Intent(action, action.target_type, target_id, name, changes=changes)
+            pending = self.ledger.begin(actor, intent)
+            done = self.ledger.carry_out(
+                pending,
+                lambda: self._send_confirmed(action, target_id),
+                lambda: check_change(self.api, intent),
+                what=f"{'Canceling' if action == OFFER_CANCEL else 'Deleting'} {escape(name)}",
+                check_hint=hint,
+            )
+        if action == CUSTOMER_DELETE:
+            self.index.remove(target_id)
+        return done
+
+    def _send_confirmed(self, action: Action, target_id: int) -> Any:
+        if action == CUSTOMER_DELETE:
+            self.api.delete_customer(target_id)
+        elif action == OFFER_DELETE:
+            self.api.delete_offer(target_id)
+        else:
+            self.api.cancel_offer(target_id)
+        return DELETED  # any 2xx: done (no record needed)
+
+
+def _name_of(record: Customer | Offer) -> str:
+    return record.display_name if isinstance(record, Customer) else record.name
+
+
+def _signed(entry: AuditEntry) -> str:
+    delta = (entry.after or 0) - (entry.before or 0)
+    return f"{delta:+,} points"
+
+
+def _ago(age: dt.timedelta) -> str:
+    minutes = int(age.total_seconds() // 60)
+    if minutes < 120:
+        return f"{minutes} minutes"
+    hours = minutes // 60
+    return f"{hours} hours" if hours < 48 else f"{hours // 24} days"

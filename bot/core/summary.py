@@ -1,0 +1,214 @@
+"""The daily summary's figures, computed from the Loyalty API and the bot's store (no Slack).
+
+"Since the previous summary" compares with the snapshot the previous posted summary saved
+(customer ids and the points total), so changes made outside Slack show up too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from bot.core.audit import AuditEntry, Outcome, utcnow
+from bot.smartpasses.client import LoyaltyClient
+from bot.smartpasses.models import Customer
+from bot.store.database import Approval, Store
+
+TOP = 5
+TREND_DAYS = 7
+_BARS = "▁▂▃▄▅▆▇█"
+
+
+@dataclass(frozen=True)
+class StaffTotal:
+    user_id: str
+    changes: int
+    added: int
+    deducted: int
+
+
+@dataclass(frozen=True)
+class Summary:
+    day: dt.date
+    generated_at: dt.datetime
+    customers: int
+    points_outstanding: int
+    points_added_24h: int
+    points_deducted_24h: int
+    points_added_prior_24h: int
+    points_deducted_prior_24h: int
+    previous_day: str | None
+    previous_customers: int | None
+    previous_points: int | None
+    new_customers: int | None
+    removed_customers: int | None
+    top_customers: list[Customer]
+    staff: list[StaffTotal]
+    offers_by_status: dict[str, int]
+    offer_events: list[AuditEntry]
+    pending: list[Approval]
+    trend: list[tuple[dt.date, int]]
+    customer_ids: list[int] = field(repr=False, default_factory=list)
+
+    @property
+    def net_change(self) -> int | None:
+        """All balances, now against the previous summary's snapshot."""
+        return (
+            None if self.previous_points is None else self.points_outstanding - self.previous_points
+        )
+
+    @property
+    def customers_change(self) -> int | None:
+        return None if self.previous_customers is None else self.customers - self.previous_customers
+
+
+def local_day(moment: dt.datetime, tz: ZoneInfo) -> dt.date:
+    return moment.astimezone(tz).date()
+
+
+def build_summary(
+    api: LoyaltyClient, store: Store, tz: ZoneInfo, now: dt.datetime | None = None
+) -> Summary:
+    now = now or utcnow()
+    today = local_day(now, tz)
+    customers = api.list_customers()
+    offers = api.list_offers()
+
+    ids = [c.id for c in customers]
+    total = sum(c.points for c in customers)
+    previous = store.snapshot_before(today.isoformat())
+    new = removed = None
+    if previous is not None:
+        before = set(previous.customer_ids)
+        new = sum(1 for i in ids if i not in before)
+        removed = previous.customers - (len(ids) - new)
+
+    start_of_trend = dt.datetime.combine(
+        today - dt.timedelta(days=TREND_DAYS - 1), dt.time(), tzinfo=tz
+    )
+    moves = store.points_moves_since(min(start_of_trend, now - dt.timedelta(hours=48)))
+    day_ago, two_days_ago = now - dt.timedelta(hours=24), now - dt.timedelta(hours=48)
+    added = deducted = added_prior = deducted_prior = 0
+    per_day: dict[dt.date, int] = defaultdict(int)
+    staff: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for at, user, delta in moves:
+        if delta > 0:
+            per_day[local_day(at, tz)] += delta
+        if at >= day_ago:
+            added += max(delta, 0)
+            deducted += max(-delta, 0)
+            totals = staff[user]
+            totals[0] += 1
+            totals[1 if delta > 0 else 2] += abs(delta)
+        elif at >= two_days_ago:
+            added_prior += max(delta, 0)
+            deducted_prior += max(-delta, 0)
+
+    by_status: dict[str, int] = {}
+    spelled: dict[str, str] = {}
+    for offer in offers:
+        label = spelled.setdefault(offer.status_key, offer.status or "(none)")
+        by_status[label] = by_status.get(label, 0) + 1
+
+    return Summary(
+        day=today,
+        generated_at=now,
+        customers=len(customers),
+        points_outstanding=total,
+        points_added_24h=added,
+        points_deducted_24h=deducted,
+        points_added_prior_24h=added_prior,
+        points_deducted_prior_24h=deducted_prior,
+        previous_day=previous.day if previous else None,
+        previous_customers=previous.customers if previous else None,
+        previous_points=previous.points_total if previous else None,
+        new_customers=new,
+        removed_customers=removed,
+        top_customers=heapq.nlargest(TOP, customers, key=lambda c: (c.points, -c.id)),
+        staff=sorted(
+            (StaffTotal(user, n, a, d) for user, (n, a, d) in staff.items()),
+            key=lambda s: (-s.changes, -(s.added + s.deducted), s.user_id),
+        )[:TOP],
+        offers_by_status=dict(sorted(by_status.items())),
+        offer_events=store.entries(
+            actions=["offer.publish", "offer.cancel"], outcome=Outcome.OK, since=day_ago, limit=20
+        ),
+        pending=[a for a in store.open_approvals() if a.message_ts],
+        trend=[
+            (today - dt.timedelta(days=n), per_day.get(today - dt.timedelta(days=n), 0))
+            for n in range(TREND_DAYS - 1, -1, -1)
+        ],
+        customer_ids=ids,
+    )
+
+
+class SharedSummary:
+    """`/loyalty summary` on demand: one computation serves every request for a minute,
+    and requests that arrive while it runs wait for that same one, so asking thirty
+    times costs one list fetch (and one summary's memory), not thirty."""
+
+    def __init__(
+        self,
+        build: Callable[[], Summary],
+        *,
+        fresh_for: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._build = build
+        self._fresh_for = fresh_for
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._latest: tuple[float, Summary] | None = None
+        self._running: Future[Summary] | None = None
+
+    def get(self) -> Summary:
+        with self._lock:
+            if self._latest and self._clock() - self._latest[0] < self._fresh_for:
+                return self._latest[1]
+            running, leading = self._running, self._running is None
+            if leading:
+                running = self._running = Future()
+        assert running is not None
+        if not leading:
+            return running.result()
+        try:
+            summary = self._build()
+        except BaseException as exc:
+            with self._lock:
+                self._running = None
+            running.set_exception(exc)
+            raise
+        with self._lock:
+            self._latest, self._running = (self._clock(), summary), None
+        running.set_result(summary)
+        return summary
+
+
+def save_snapshot(store: Store, summary: Summary) -> None:
+    """Called when a summary is posted: the next one compares with this."""
+    store.save_snapshot(summary.day.isoformat(), summary.customer_ids, summary.points_outstanding)
+    store.prune_snapshots((summary.day - dt.timedelta(days=35)).isoformat())
+
+
+def sparkline(values: list[int]) -> str:
+    top = max(values, default=0)
+    if top <= 0:
+        return _BARS[0] * len(values)
+    return "".join(_BARS[min(len(_BARS) - 1, round(v / top * (len(_BARS) - 1)))] for v in values)
+
+
+def arrow(delta: int | None) -> str:
+    if delta is None:
+        return ""
+    if delta > 0:
+        return f"▲ {delta:+,}"
+    if delta < 0:
+        return f"▼ {delta:+,}".replace("-", "−")
+    return "= no change"

@@ -1,0 +1,175 @@
+"""Checking what people typed into the modals, before anything is sent (no Slack here).
+
+Each checker returns the cleaned values and a dict of field -> message; the field names
+are the form's own (shared with the modal builders through `bot.ids.Field`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.core.points import MAX_DIGITS, Op, PointsChange
+from bot.slack.ids import Field
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]{2,}$")
+_PHONE_CHARS = re.compile(r"^\+[\d\s().-]+$")
+NAME_MAX, OFFER_NAME_MAX, DESCRIPTION_MAX, REASON_MAX = 100, 150, 2000, 300
+
+# The Loyalty API's field names (in its 400/422 errors) -> our form fields.
+API_FIELDS = {
+    "firstName": Field.FIRST_NAME,
+    "lastName": Field.LAST_NAME,
+    "email": Field.EMAIL,
+    "phone": Field.PHONE,
+    "name": Field.OFFER_NAME,
+    "description": Field.OFFER_DESCRIPTION,
+    "pointsCost": Field.OFFER_COST,
+    "autoClaim": Field.OFFER_AUTO_CLAIM,
+    "points": Field.POINTS_AMOUNT,
+}
+
+Errors = dict[str, str]
+
+
+@dataclass(frozen=True)
+class CustomerFields:
+    first_name: str
+    last_name: str
+    email: str
+    phone: str
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.last_name) if p)
+
+    def api_body(self) -> dict[str, str]:
+        return {
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "email": self.email,
+            "phone": self.phone,
+        }
+
+
+@dataclass(frozen=True)
+class OfferFields:
+    name: str
+    description: str
+    points_cost: int
+    auto_claim: bool
+
+    def api_body(self) -> dict[str, str | int | bool]:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "points_cost": self.points_cost,
+            "auto_claim": self.auto_claim,
+        }
+
+
+def _text(values: dict[str, str | None], field: Field) -> str:
+    return (
+        " ".join((values.get(field) or "").split())
+        if field != Field.OFFER_DESCRIPTION
+        else (values.get(field) or "").strip()
+    )
+
+
+def _whole(text: str, label: str, *, minimum: int, maximum: int | None) -> tuple[int | None, str]:
+    if not text:
+        return None, f"Enter the {label}."
+    cleaned = text.replace(",", "").replace(" ", "")
+    if re.fullmatch(r"[+-]?\d+[.]\d+", cleaned):
+        return None, f"The {label} must be a whole number, without fractions."
+    if not re.fullmatch(r"\d+", cleaned):
+        return None, f"The {label} must be a whole number like 10."
+    if len(cleaned.lstrip("0")) > MAX_DIGITS:
+        return None, f"The {label} can be at most {maximum or 0:,}."
+    value = int(cleaned)
+    if value < minimum:
+        return None, f"The {label} must be at least {minimum}."
+    if maximum is not None and value > maximum:
+        return None, f"The {label} can be at most {maximum:,}."
+    return value, ""
+
+
+def reason_problem(reason: str) -> str:
+    """The one limit for reasons, wherever they are typed (command, form, rejection)."""
+    if len(reason) > REASON_MAX:
+        return f"Keep the reason to {REASON_MAX} characters (this one has {len(reason):,})."
+    return ""
+
+
+def check_customer(values: dict[str, str | None]) -> tuple[CustomerFields, Errors]:
+    errors: Errors = {}
+    first, last = _text(values, Field.FIRST_NAME), _text(values, Field.LAST_NAME)
+    email, phone = _text(values, Field.EMAIL), _text(values, Field.PHONE)
+    if not first:
+        errors[Field.FIRST_NAME] = "Enter a first name."
+    for field, value in ((Field.FIRST_NAME, first), (Field.LAST_NAME, last)):
+        if len(value) > NAME_MAX:
+            errors[field] = f"Keep it under {NAME_MAX} characters."
+    if email and not _EMAIL.match(email):
+        errors[Field.EMAIL] = "That does not look like an email address (name@example.com)."
+    if phone:
+        digits = sum(ch.isdigit() for ch in phone)
+        if not _PHONE_CHARS.match(phone) or not 8 <= digits <= 15:
+            errors[Field.PHONE] = (
+                "Use the international form: + and the country code, e.g. +52 999 411 6533."
+            )
+    return CustomerFields(first, last, email, phone), errors
+
+
+def check_offer(
+    values: dict[str, str | None], max_cost: int = 1_000_000
+) -> tuple[OfferFields | None, Errors]:
+    errors: Errors = {}
+    name, description = _text(values, Field.OFFER_NAME), _text(values, Field.OFFER_DESCRIPTION)
+    if not name:
+        errors[Field.OFFER_NAME] = "Enter the offer's name, as customers will see it."
+    elif len(name) > OFFER_NAME_MAX:
+        errors[Field.OFFER_NAME] = f"Keep it under {OFFER_NAME_MAX} characters."
+    if len(description) > DESCRIPTION_MAX:
+        errors[Field.OFFER_DESCRIPTION] = f"Keep it under {DESCRIPTION_MAX:,} characters."
+    cost, problem = _whole(
+        _text(values, Field.OFFER_COST), "points cost", minimum=0, maximum=max_cost
+    )
+    if problem:
+        errors[Field.OFFER_COST] = problem
+    auto_claim = (values.get(Field.OFFER_AUTO_CLAIM) or "no") == "yes"
+    if errors:
+        return None, errors
+    return OfferFields(name, description, int(cost or 0), auto_claim), errors
+
+
+def check_points(
+    values: dict[str, str | None], max_points: int
+) -> tuple[PointsChange | None, str, Errors]:
+    errors: Errors = {}
+    op_text = values.get(Field.POINTS_OP) or ""
+    op = Op(op_text) if op_text in {o.value for o in Op} else None
+    if op is None:
+        errors[Field.POINTS_OP] = "Choose add, deduct or set."
+    minimum = 0 if op is Op.SET else 1
+    amount, problem = _whole(
+        _text(values, Field.POINTS_AMOUNT), "amount", minimum=minimum, maximum=max_points
+    )
+    if problem:
+        errors[Field.POINTS_AMOUNT] = problem
+    reason = _text(values, Field.POINTS_REASON)
+    if problem := reason_problem(reason):
+        errors[Field.POINTS_REASON] = problem
+    if errors or op is None or amount is None:
+        return None, reason, errors
+    return PointsChange(op, amount), reason, errors
+
+
+def map_api_errors(field_errors: dict[str, list[str]], fallback: Field, message: str) -> Errors:
+    """A 400/422's per-field reasons onto our fields; anything unplaced onto `fallback`."""
+    errors: Errors = {}
+    for api_field, reasons in field_errors.items():
+        field = API_FIELDS.get(api_field, fallback)
+        text = "; ".join(reasons) or message
+        errors[field] = f"{errors[field]}; {text}" if field in errors else text
+    return errors or {fallback: message}

@@ -1,0 +1,1 @@
+"""Scheduled work: the daily summary's posting and its clock."""

@@ -1,0 +1,165 @@
+"""Posting the daily summary: once per day and channel, from `summary --post` or the clock.
+
+The figures are built before the day is claimed, so a poster that dies while building
+leaves nothing behind. A claim that never got its message (its poster died between
+claiming and posting) is taken over after `TAKEOVER_AFTER`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from slack_sdk import WebClient
+
+from bot.core.audit import as_utc, utcnow
+from bot.core.errors import ConfigError
+from bot.core.summary import build_summary, local_day, save_snapshot
+from bot.runtime.settings import Settings
+from bot.slack import blocks
+from bot.smartpasses.client import LoyaltyClient
+from bot.store.database import Store
+
+log = logging.getLogger(__name__)
+
+TAKEOVER_AFTER = dt.timedelta(minutes=2)
+CLOCK_TICK = dt.timedelta(minutes=1)
+RETRY_AFTER_FAILURE = dt.timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Posted:
+    day: str
+    channel: str
+    ts: str | None
+    already: bool = False  # posted before, or another poster is posting it right now
+
+
+def summary_channel(settings: Settings, channel: str | None = None) -> str:
+    chosen = channel or settings.loyalty_summary_channel
+    if not chosen:
+        raise ConfigError(
+            "LOYALTY_SUMMARY_CHANNEL is not set: put the id of the channel for the daily "
+            "summary there (or pass --channel C0123ABCD)."
+        )
+    return chosen
+
+
+def post_summary(
+    client: WebClient,
+    api: LoyaltyClient,
+    store: Store,
+    settings: Settings,
+    channel: str | None = None,
+    *,
+    force: bool = False,
+    now: dt.datetime | None = None,
+) -> Posted:
+    """Build the figures, claim (day, channel) in the store, then post. `force` posts
+    even if already done."""
+    channel = summary_channel(settings, channel)
+    now = now or utcnow()
+    day = local_day(now, settings.tz).isoformat()
+    if not force and (existing := _claimed(store, day, channel, now)) is not None:
+        return existing
+    summary = build_summary(api, store, settings.tz, now)
+    message = blocks.summary_message(summary, settings.tz)
+    claimed = store.claim_summary_post(day, channel, stale_before=now - TAKEOVER_AFTER, now=now)
+    if not claimed and not force:
+        return _claimed(store, day, channel, now) or Posted(day, channel, None, already=True)
+    try:
+        response = client.chat_postMessage(channel=channel, **message.kwargs())
+    except Exception:  # any failure: free the day for a retry, then re-raise
+        if claimed:
+            store.release_summary_post(day, channel)  # let a later attempt post it
+        raise
+    store.summary_posted(day, channel, response["ts"])
+    save_snapshot(store, summary)
+    return Posted(day, channel, response["ts"])
+
+
+def _claimed(store: Store, day: str, channel: str, now: dt.datetime) -> Posted | None:
+    """The day's post, if it was posted or is being posted by a live poster."""
+    existing = store.summary_post(day, channel)
+    if existing is None:
+        return None
+    claimed_at = as_utc(existing["claimed_at"])
+    if existing["message_ts"] or (claimed_at is not None and claimed_at >= now - TAKEOVER_AFTER):
+        return Posted(day, channel, existing["message_ts"], already=True)
+    return None  # a claim whose poster died: take it over
+
+
+def due_today(settings: Settings, store: Store, channel: str, now: dt.datetime) -> bool:
+    """Past today's summary time, and today's summary not posted yet."""
+    local = now.astimezone(settings.tz)
+    if local.time() < settings.loyalty_summary_time:
+        return False
+    posted = store.summary_post(local.date().isoformat(), channel)
+    return posted is None or not posted["message_ts"]
+
+
+def build_scheduler(settings: Settings, job: Callable[[], Any]) -> BlockingScheduler:
+    """One job every minute: it posts when today's summary is due (at the summary time,
+    after downtime, or when a poster died mid-way) and does nothing otherwise."""
+    scheduler = BlockingScheduler(timezone=settings.tz)
+    scheduler.add_job(
+        job,
+        IntervalTrigger(seconds=CLOCK_TICK.total_seconds(), timezone=settings.tz),
+        id="daily-summary",
+        coalesce=True,
+        max_instances=1,
+        next_run_time=dt.datetime.now(settings.tz),
+    )
+    return scheduler
+
+
+class SummaryClock:
+    """What the `clock` process does every minute: post today's summary if it is due."""
+
+    def __init__(
+        self, client: WebClient, api: LoyaltyClient, store: Store, settings: Settings
+    ) -> None:
+        self.client, self.api, self.store, self.settings = client, api, store, settings
+        self.channel = summary_channel(settings)
+        self.failed_at: dt.datetime | None = None
+
+    def tick(self, now: dt.datetime | None = None) -> Posted | None:
+        """The post made (or found made) when due; None when not due or it failed."""
+        now = now or utcnow()
+        if not due_today(self.settings, self.store, self.channel, now):
+            return None
+        if self.failed_at is not None and now - self.failed_at < RETRY_AFTER_FAILURE:
+            return None
+        try:
+            result = post_summary(
+                self.client, self.api, self.store, self.settings, self.channel, now=now
+            )
+        except Exception:  # logged; the clock tries again later, and keeps running
+            self.failed_at = now
+            log.exception("daily summary failed; trying again in 10 minutes")
+            return None
+        self.failed_at = None
+        if not result.already:
+            log.info("daily summary posted for %s in %s", result.day, self.channel)
+        return result
+
+
+def run_clock(client: WebClient, api: LoyaltyClient, store: Store, settings: Settings) -> None:
+    """The `clock` process: post every day at the summary time in the shop's time zone."""
+    clock = SummaryClock(client, api, store, settings)
+    scheduler = build_scheduler(settings, clock.tick)
+    signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
+    at = settings.loyalty_summary_time
+    log.info(
+        "clock running: summary at %s %s to %s",
+        at.strftime("%H:%M"),
+        settings.loyalty_timezone,
+        clock.channel,
+    )
+    scheduler.start()

@@ -1,0 +1,480 @@
+"""`loyalty-bot console`: try the bot in a terminal, with no Slack workspace.
+
+The real Bolt app runs in this process against the built-in sandbox (demo data, or the
+real Loyalty API when SMARTPASSES_* are set) and the local stand-in for Slack's Web API.
+Lines typed are sent exactly as Slack would send them (signed); what Slack would show
+(replies, channel posts, updates, DMs, modals) is rendered as text.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from slack_sdk import WebClient
+
+from bot.core.errors import ConfigError
+from bot.offline.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID, SandboxApp, build_state
+from bot.offline.slack_requests import SlackRequests
+from bot.offline.slack_standin import SlackCall, SlackStandIn, SlackUser
+from bot.runtime.app import create_app, web_app
+from bot.runtime.settings import Settings, load_settings
+from bot.runtime.wsgi_server import serving
+from bot.slack.render import render_blocks
+from bot.smartpasses.client import LoyaltyClient
+from bot.store.database import Store
+
+SECRET, TOKEN = "console-signing-secret", "xoxb-console"
+USERS = [
+    SlackUser("UMARTA", "marta", "Marta, manager", "marta@shop.example"),
+    SlackUser("UGABO", "gabo", "Gabo, manager", "gabo@shop.example"),
+    SlackUser("UCARL", "carl", "Carl, clerk", "carl@shop.example"),
+    SlackUser("UJUAN", "juan", "Juan Pérez, a customer", "juan.perez@example.com"),
+    SlackUser("UANA", "ana", "Ana García, a customer", "ana.garcia@example.com"),
+]
+STAFF = ("marta", "gabo", "carl")
+MANAGERS = ["UMARTA", "UGABO"]
+CHANNELS = {"CSHOP": "shop", "CAPPROVALS": "approvals", "CSUMMARY": "summary", "CAUDIT": "audit"}
+HERE = "CSHOP"
+SETTLE = 0.4  # seconds without new Slack activity that end a step
+HELP = """\
+  /loyalty ...          exactly as in Slack (try /loyalty help); @juan, @ana are customers
+  click <label> [n]     press a button on the latest message that has it (the n-th if several)
+  as <user>             act as marta or gabo (managers) or carl (a clerk)
+  channel <name>        what was posted in #shop, #approvals, #summary or #audit
+  summary               post the daily summary to #summary, as the clock would
+  users                 the demo users
+  quit                  leave
+In a form, answer each field; Enter keeps the value in [brackets]; !cancel closes it."""
+
+
+# Control characters (an escape sequence in a customer's name, say) shown as \xNN.
+_TERMINAL_SAFE = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7F] if c != 0x0A}
+
+
+class StepFailed(Exception):
+    """A step did not do what it should (a script then exits non-zero)."""
+
+
+@dataclass
+class Clickable:
+    """A message with buttons: `message` (with its ts) for a channel post, None if ephemeral."""
+
+    blocks: list[dict[str, Any]]
+    channel: str
+    message: dict[str, Any] | None = None
+
+
+@dataclass
+class Console:
+    out: TextIO = sys.stdout
+    user: str = "UMARTA"
+    script: Iterator[str] | None = None
+    real_api: Settings | None = None
+    clickables: list[Clickable] = field(default_factory=list)
+    last_output: list[str] = field(default_factory=list)
+    view_id: str | None = None
+    typed: dict[str, str] = field(default_factory=dict)
+
+    # -- setting up ------------------------------------------------------------------
+
+    def start(self, stack: ExitStack) -> None:
+        self.names = {u.id: u.name for u in USERS} | dict(CHANNELS)
+        self.slack = SlackStandIn(token=TOKEN, users=USERS, channels=CHANNELS)
+        slack_url = stack.enter_context(serving(self.slack))
+        self.slack.base_url = slack_url
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="loyalty-console-"))
+        if self.real_api is not None:
+            api_settings = {
+                k: getattr(self.real_api, k)
+                for k in ("smartpasses_app_key", "smartpasses_program_id", "smartpasses_base_url")
+            }
+        else:
+            url = stack.enter_context(serving(SandboxApp(build_state("demo"))))
+            api_settings = {
+                "smartpasses_app_key": DEMO_APP_KEY,
+                "smartpasses_program_id": DEMO_PROGRAM_ID,
+                "smartpasses_base_url": url + "/api/v1/loyalty/",
+            }
+        self.settings = Settings(
+            _env_file=None,
+            slack_bot_token=TOKEN,
+            slack_signing_secret=SECRET,
+            slack_api_url=slack_url + "/api/",
+            loyalty_managers=MANAGERS,
+            loyalty_approvals_channel="CAPPROVALS",
+            loyalty_summary_channel="CSUMMARY",
+            loyalty_audit_channel="CAUDIT",
+            database_url=f"sqlite:///{Path(tmp) / 'console.db'}",
+            **api_settings,
+        )
+        self.store = Store.from_url(self.settings.database_url)
+        stack.callback(self.store.engine.dispose)
+        self.api = stack.enter_context(LoyaltyClient.from_settings(self.settings))
+        self.web = WebClient(token=TOKEN, base_url=self.settings.slack_api_url)
+        app = create_app(self.settings, client=self.web, loyalty=self.api, store=self.store)
+        bot_url = stack.enter_context(serving(web_app(app, SECRET)))
+        self.requests = SlackRequests(bot_url, SECRET, self.slack)
+
+    # -- the loop ----------------------------------------------------------------------
+
+    def say(self, text: str = "") -> None:
+        text = text.translate(_TERMINAL_SAFE)  # outside text cannot drive the terminal
+        self.last_output.append(text)
+        print(text, file=self.out, flush=True)
+
+    def read(self, prompt: str) -> str | None:
+        if self.script is not None:
+            line = next(self.script, None)
+            if line is not None:
+                print(f"{prompt}{line}", file=self.out, flush=True)
+            return line
+        try:
+            return input(prompt)
+        except EOFError:
+            return None
+
+    def run(self) -> int:
+        who = "the real Loyalty API" if self.real_api else "the built-in sandbox (demo data)"
+        self.say(f"Loyalty bot console: the real bot, with {who} and a local Slack.\n{HELP}\n")
+        while True:
+            line = self.read(f"{self.names[self.user]}@#shop> ")
+            if line is None or line.strip() in ("quit", "exit"):
+                return 0
+            try:
+                self.handle(line.strip())
+            except StepFailed as exc:
+                self.say(f"!! {exc}")
+                if self.script is not None:
+                    return 1
+
+    def handle(self, line: str) -> None:
+        if not line or line.startswith("#"):
+            return
+        word, _, rest = line.partition(" ")
+        rest = rest.strip()
+        if word == "expect":
+            if rest not in "\n".join(self.last_output):
+                raise StepFailed(f"expected to see “{rest}”")
+            return
+        actions = {
+            "/loyalty": self.command,
+            "click": self.click,
+            "as": self.switch,
+            "channel": self.show_channel,
+            "summary": lambda _: self.post_summary(),
+            "users": lambda _: self.list_users(),
+            "help": lambda _: self.say(HELP),
+        }
+        if word not in actions:
+            raise StepFailed(f"unknown command “{word}” (type help)")
+        self.last_output = []
+        actions[word](rest)
+
+    def list_users(self) -> None:
+        for u in USERS:
+            self.say(f"  @{u.name:6} {u.real_name}")
+
+    # -- acting like Slack -----------------------------------------------------------------
+
+    def slackify(self, text: str) -> str:
+        """What Slack sends with should_escape: mentions and emails become <...> links."""
+        by_name = {u.name: u.id for u in USERS}
+        text = re.sub(
+            r"(?<![\w<])@(\w+)",
+            lambda m: (
+                f"<@{by_name[m.group(1)]}|{m.group(1)}>" if m.group(1) in by_name else m.group(0)
+            ),
+            text,
+        )
+        return re.sub(r"(?<![<|\w.+-])([\w.+-]+@[\w-]+\.[\w.]+)", r"<mailto:\1|\1>", text)
+
+    def command(self, text: str) -> None:
+        mark = len(self.slack.calls)
+        response = self.requests.command(self.slackify(text), user=self.user, channel=HERE)
+        self.after(response, mark)
+
+    def click(self, spec: str) -> None:
+        match = re.fullmatch(r"(.+?)(?:\s+(\d+))?", spec)
+        if not match:
+            raise StepFailed("click what? e.g. click Approve")
+        label, nth = match.group(1).lower(), int(match.group(2) or 1)
+        if self.view_id:
+            found = _buttons(self.slack.views[self.view_id].get("blocks", []), label)
+            if len(found) >= nth:
+                mark = len(self.slack.calls)
+                self.after(
+                    self.requests.click_in_view(self.view_id, found[nth - 1], user=self.user), mark
+                )
+                return
+        for target in reversed(self.clickables):
+            found = _buttons(target.blocks, label)
+            if len(found) < nth:
+                continue
+            button = found[nth - 1]
+            if button.get("confirm"):
+                title = button["confirm"]["title"]["text"]
+                if self.script is None and input(f"{title} [y/N] ").strip().lower() != "y":
+                    self.say("(not clicked)")
+                    return
+                self.say(f"({title} Yes.)")
+            mark = len(self.slack.calls)
+            self.after(
+                self.requests.click(
+                    button, user=self.user, channel=target.channel, message=target.message
+                ),
+                mark,
+            )
+            return
+        raise StepFailed(f"no “{spec}” button on the messages shown so far")
+
+    def switch(self, name: str, quiet: bool = False) -> None:
+        name = name.lstrip("@")
+        user = next((u for u in USERS if u.name == name), None)
+        if user is None or name not in STAFF:
+            raise StepFailed("as whom? marta, gabo (managers) or carl (a clerk)")
+        self.user = user.id
+        if not quiet:
+            self.say(f"(you are now @{user.name}: {user.real_name})")
+
+    def show_channel(self, name: str) -> None:
+        name = name.lstrip("#")
+        channel = next((cid for cid, n in CHANNELS.items() if n == name), None)
+        if channel is None:
+            raise StepFailed(f"no channel #{name}; there are {', '.join(CHANNELS.values())}")
+        posted = [m for m in self.slack.messages if m.channel == channel and not m.ephemeral_to]
+        if not posted:
+            self.say(f"#{name}: nothing posted yet")
+        for m in posted:
+            thread = ", in a thread" if m.thread_ts else ""
+            self.show(f"#{name}{thread}", m.blocks, m.text)
+            self.remember(m.blocks, channel, {"ts": m.ts, "text": m.text, "blocks": m.blocks})
+
+    def post_summary(self) -> None:
+        from bot.jobs.summary import post_summary
+
+        mark = len(self.slack.calls)
+        result = post_summary(self.web, self.api, self.store, self.settings, force=True)
+        self.say(f"(the clock posts the summary for {result.day} to #summary)")
+        self.render_calls(self.slack.calls[mark:])
+
+    # -- what came back ------------------------------------------------------------------
+
+    def after(self, response: Any, mark: int) -> None:
+        if response.status_code != 200:
+            raise StepFailed(f"the bot answered HTTP {response.status_code}")
+        body = response.json() if response.content else None
+        calls = self.settle(mark)
+        if body and body.get("response_action") == "errors":
+            self.render_calls(calls)
+            self.fix_errors(body["errors"])
+            return
+        if body and body.get("response_action") == "update" and self.view_id:
+            self.slack.views[self.view_id] = {**body["view"], "id": self.view_id}
+        elif body and (body.get("text") or body.get("blocks")):
+            self.show("only you", body.get("blocks") or [], body.get("text", ""))
+            self.remember(body.get("blocks") or [], HERE)
+        elif not calls and not body and self.view_id is None:
+            raise StepFailed("no answer from the bot")
+        self.render_calls(calls, updated=bool(body and body.get("response_action") == "update"))
+
+    def settle(self, mark: int, limit: float = 20.0) -> list[SlackCall]:
+        """Wait until Slack has seen no new call for a moment; return the new calls."""
+        deadline = time.monotonic() + limit
+        seen, quiet_since = len(self.slack.calls), time.monotonic()
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            now = len(self.slack.calls)
+            if now != seen:
+                seen, quiet_since = now, time.monotonic()
+            elif time.monotonic() - quiet_since >= (SETTLE if now > mark else 2.0):
+                break
+        return self.slack.calls[mark:]
+
+    def render_calls(self, calls: list[SlackCall], updated: bool = False) -> None:
+        modal = updated
+        for call in calls:
+            args, method = call.args, call.method
+            if method == "response_url":
+                if args.get("delete_original"):
+                    self.say("(the message was removed)")
+                    continue
+                where = (
+                    "only you, replacing the message above"
+                    if args.get("replace_original")
+                    else "only you"
+                )
+                self.show(where, _blocks(args), args.get("text", ""))
+                self.remember(_blocks(args), HERE)
+            elif method == "chat.postEphemeral":
+                self.show(
+                    f"only you, in #{self.names.get(args['channel'], args['channel'])}",
+                    _blocks(args),
+                    args.get("text", ""),
+                )
+                self.remember(_blocks(args), args["channel"])
+            elif method == "chat.postMessage":
+                channel = args.get("_channel", args.get("channel", ""))
+                where = (
+                    f"DM from Loyalty to @{self.names.get('U' + channel[1:], '?')}"
+                    if channel.startswith("D")
+                    else f"#{self.names.get(channel, channel)}"
+                )
+                if args.get("thread_ts"):
+                    where += ", in a thread"
+                self.show(where, _blocks(args), args.get("text", ""))
+                self.remember(
+                    _blocks(args),
+                    channel,
+                    {"ts": args.get("_ts"), "text": args.get("text", ""), "blocks": _blocks(args)},
+                )
+            elif method == "chat.update":
+                channel = args["channel"]
+                self.show(
+                    f"#{self.names.get(channel, channel)}, message updated",
+                    _blocks(args),
+                    args.get("text", ""),
+                )
+                self.remember(_blocks(args), channel, {"ts": args["ts"], "blocks": _blocks(args)})
+            elif method in ("views.open", "views.update"):
+                self.view_id = args.get("view_id") or max(self.slack.views)
+                modal = True
+        if any("something went wrong on my side" in line for line in self.last_output):
+            raise StepFailed("the bot hit an unexpected error")
+        if modal and self.view_id:
+            self.show_view(self.view_id)
+
+    def show(self, where: str, blocks: list[dict[str, Any]], text: str) -> None:
+        rendered = render_blocks(blocks, self.names, fallback=text)
+        self.say(f"[{where}]\n" + "\n".join("  " + line for line in rendered.splitlines()))
+
+    def remember(
+        self, blocks: list[dict[str, Any]], channel: str, message: dict[str, Any] | None = None
+    ) -> None:
+        if _has_buttons(blocks):
+            self.clickables.append(Clickable(blocks, channel, message))
+
+    # -- modals ----------------------------------------------------------------------------
+
+    def show_view(self, view_id: str) -> None:
+        view = self.slack.views[view_id]
+        title = (view.get("title") or {}).get("text", "Form")
+        others = [b for b in view.get("blocks", []) if b.get("type") != "input"]
+        self.say(f"┌ {title} " + "─" * max(2, 30 - len(title)))
+        for line in render_blocks(others, self.names).splitlines():
+            self.say(f"│ {line}")
+        if any(b.get("type") == "input" for b in view.get("blocks", [])):
+            self.typed = {}
+            self.fill(view_id, None)
+        elif _has_buttons(others):
+            self.say("└ (click a button in it)")
+        else:
+            self.say("└")
+            self.view_id = None
+
+    def fill(self, view_id: str, only: dict[str, str] | None) -> None:
+        view = self.slack.views[view_id]
+        for block in view["blocks"]:
+            if block.get("type") != "input" or (only is not None and block["block_id"] not in only):
+                continue
+            if only:
+                self.say(f"│ ✗ {only[block['block_id']]}")
+            value = self.ask(block, self.typed.get(block["block_id"]))
+            if value is None:
+                self.say("└ (form closed, nothing sent)")
+                self.view_id = None
+                return
+            self.typed[block["block_id"]] = value
+        mark = len(self.slack.calls)
+        response = self.requests.submit(view_id, self.typed, user=self.user)
+        self.say("└ (submitted)")
+        if not response.content:
+            self.view_id = None
+        self.after(response, mark)
+
+    def ask(self, block: dict[str, Any], current: str | None) -> str | None:
+        element, label = block["element"], block["label"]["text"]
+        if element["type"] == "radio_buttons":
+            options = element["options"]
+            chosen = current or (element.get("initial_option") or {}).get("value", "")
+            menu = ", ".join(f"{i} {o['text']['text']}" for i, o in enumerate(options, 1))
+            answer = self.read(f"│ {label} ({menu}) [{chosen}]: ")
+            if answer is None or answer.strip() == "!cancel":
+                return None
+            answer = answer.strip().lower()
+            if answer.isdigit() and 1 <= int(answer) <= len(options):
+                return options[int(answer) - 1]["value"]
+            return next(
+                (
+                    o["value"]
+                    for o in options
+                    if answer in (o["value"].lower(), o["text"]["text"].lower())
+                ),
+                chosen,
+            )
+        shown = current if current is not None else element.get("initial_value") or ""
+        optional = " (optional)" if block.get("optional") else ""
+        answer = self.read(f"│ {label}{optional} [{shown}]: ")
+        if answer is None or answer.strip() == "!cancel":
+            return None
+        return answer if answer.strip() else shown
+
+    def fix_errors(self, errors: dict[str, str]) -> None:
+        if self.view_id is None:
+            raise StepFailed(f"form errors with no form open: {errors}")
+        self.say("│ Please fix:")
+        self.fill(self.view_id, errors)
+
+
+def _blocks(args: dict[str, Any]) -> list[dict[str, Any]]:
+    blocks = args.get("blocks") or []
+    return json.loads(blocks) if isinstance(blocks, str) else list(blocks)
+
+
+def _has_buttons(blocks: list[dict[str, Any]]) -> bool:
+    return any(
+        b.get("type") == "actions" or (b.get("accessory") or {}).get("type") == "button"
+        for b in blocks
+    )
+
+
+def _buttons(blocks: list[dict[str, Any]], label: str) -> list[dict[str, Any]]:
+    found = []
+    for block in blocks:
+        elements = block.get("elements", []) if block.get("type") == "actions" else []
+        if (block.get("accessory") or {}).get("type") == "button":
+            elements = [block["accessory"]]
+        found += [
+            e for e in elements if e.get("type") == "button" and e["text"]["text"].lower() == label
+        ]
+    return found
+
+
+def real_api_settings() -> Settings | None:
+    """The real Loyalty API when SMARTPASSES_APP_KEY and SMARTPASSES_PROGRAM_ID are set."""
+    try:
+        return load_settings()
+    except ConfigError:
+        return None
+
+
+def run_console(
+    user: str = "marta", script: Iterator[str] | None = None, out: TextIO = sys.stdout
+) -> int:
+    console = Console(out=out, script=script, real_api=real_api_settings())
+    with ExitStack() as stack:
+        console.start(stack)
+        try:
+            console.switch(user, quiet=True)
+        except StepFailed as exc:
+            raise ConfigError(f"--as {user}: {exc}") from None
+        console.last_output = []
+        return console.run()

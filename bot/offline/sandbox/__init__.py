@@ -1,0 +1,14 @@
+"""A local Smart Passes Loyalty API that behaves as the spec says."""
+
+from bot.offline.sandbox.app import Fault, SandboxApp
+from bot.offline.sandbox.data import DEMO_APP_KEY, DEMO_PROGRAM_ID, build_state
+from bot.offline.sandbox.state import SandboxState
+
+__all__ = [
+    "DEMO_APP_KEY",
+    "DEMO_PROGRAM_ID",
+    "Fault",
+    "SandboxApp",
+    "SandboxState",
+    "build_state",
+]

@@ -1,0 +1,246 @@
+"""Build the Bolt app (and the WSGI app that serves it) from settings and injected parts."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
+
+from pydantic import SecretStr
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+
+from bot.core.approvals import PublicationApprovals
+from bot.core.errors import ConfigError
+from bot.core.ledger import Ledger
+from bot.core.reconcile import reconcile_quietly
+from bot.core.roles import Roles
+from bot.core.service import LoyaltyService
+from bot.core.summary import SharedSummary, build_summary
+from bot.runtime.gate import SlackGate
+from bot.runtime.settings import Settings
+from bot.runtime.workpool import WorkPool
+from bot.smartpasses.client import LoyaltyClient
+from bot.store.database import Store
+from bot.store.locks import locks_for
+
+log = logging.getLogger(__name__)
+
+# Bolt's listener threads only parse and ack; the Loyalty API work after the ack runs on
+# the work pool, so a slow API never keeps a new request from its ack within 3 seconds.
+LISTENER_THREADS = 32
+WORK_THREADS = 100
+WORK_QUEUED = 200  # jobs waiting for a thread; beyond that, people are told to retry
+# Every serving process settles entries left pending at start, then this often.
+RECONCILE_EVERY_SECONDS = 300.0
+
+
+def group_members_via(client: WebClient) -> Any:
+    def members(group_id: str) -> list[str]:
+        return list(client.usergroups_users_list(usergroup=group_id)["users"])
+
+    return members
+
+
+def create_app(
+    settings: Settings,
+    *,
+    client: WebClient,
+    loyalty: LoyaltyClient,
+    store: Store,
+    ledger: Ledger | None = None,
+    roles: Roles | None = None,
+    work: WorkPool | Executor | None = None,
+    socket_mode: bool = False,
+    team_id: str | None = None,
+) -> App:
+    """The Bolt app. Tests and the console pass in local Slack, Loyalty API and store.
+
+    Over HTTP every request's signature is verified with SLACK_SIGNING_SECRET; in Socket
+    Mode requests arrive over the app-level token's websocket instead. Requests from any
+    workspace but `team_id` (or, if not given, the token's, learned on the first request)
+    are refused."""
+    from handlers import register_all
+    from handlers.context import Services
+
+    if settings.slack_signing_secret is None and not socket_mode:
+        raise ConfigError(
+            "SLACK_SIGNING_SECRET is not set: put the Signing Secret from your Slack app's "
+            "Basic Information page there."
+        )
+    secret = settings.slack_signing_secret
+    app = App(
+        signing_secret=secret.get_secret_value() if secret else "",
+        request_verification_enabled=not socket_mode,
+        client=client,
+        token_verification_enabled=False,
+        listener_executor=ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener"),
+    )
+    roles = roles or Roles(
+        settings.loyalty_managers,
+        group_id=settings.loyalty_manager_group,
+        group_members=group_members_via(client),
+        store=store,
+    )
+    ledger = ledger or Ledger(store, locks_for(store.engine))
+    service = LoyaltyService(
+        loyalty,
+        store,
+        roles,
+        ledger=ledger,
+        max_points=settings.loyalty_max_points,
+        undo_minutes=settings.loyalty_undo_minutes,
+        lookup_ttl=settings.loyalty_lookup_ttl,
+    )
+    if not isinstance(work, WorkPool):
+        work = WorkPool(WORK_THREADS, WORK_QUEUED, executor=work)
+    approvals = PublicationApprovals(
+        loyalty, store, roles, ledger, allow_self_approval=settings.loyalty_allow_self_approval
+    )
+    services = Services(
+        settings=settings,
+        service=service,
+        roles=roles,
+        work=work,
+        approvals=approvals,
+        summary=SharedSummary(lambda: build_summary(loyalty, store, settings.tz)),
+    )
+    register_all(app, services, team_id=team_id)
+    return app
+
+
+def workspace_of(client: WebClient) -> str | None:
+    """The workspace the bot token belongs to (auth.test): the only one it serves. A token
+    Slack refuses stops the start; if Slack cannot be reached, it is learned later."""
+    try:
+        return str(client.auth_test()["team_id"])
+    except SlackApiError as exc:
+        error = exc.response.get("error", "")
+        if error in ("invalid_auth", "not_authed", "account_inactive", "token_revoked"):
+            raise ConfigError(
+                f"SLACK_BOT_TOKEN was refused by Slack ({error}): put the current bot token "
+                "from your Slack app's OAuth & Permissions page there."
+            ) from None
+        log.warning("auth.test failed (%s): the workspace is learned on the first request", error)
+    except OSError as exc:
+        log.warning("Slack not reachable at start (%s): the workspace is learned later", exc)
+    return None
+
+
+def slack_client(settings: Settings) -> WebClient:
+    if settings.slack_bot_token is None:
+        raise ConfigError(
+            "SLACK_BOT_TOKEN is not set: put the bot token from your Slack app's OAuth & "
+            "Permissions page there (it starts with xoxb-)."
+        )
+    client = WebClient(
+        token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url
+    )
+    # Slack's 429s say how long to wait: wait that long and try again, twice at most.
+    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
+    return client
+
+
+@dataclass
+class Running:
+    """The real parts built from settings, kept so a shutdown can finish in-flight work."""
+
+    app: App
+    store: Store
+    loyalty: LoyaltyClient
+    work: WorkPool
+    ledger: Ledger
+    stopping: threading.Event = field(default_factory=threading.Event)
+
+    def start_reconciling(self, every: float = RECONCILE_EVERY_SECONDS) -> None:
+        """Settle entries left pending (by a process that stopped mid-change) now, in the
+        background, and every `every` seconds after."""
+
+        def sweep() -> None:
+            while True:
+                reconcile_quietly(self.loyalty, self.store, self.ledger.locks)
+                if self.stopping.wait(every):
+                    return
+
+        threading.Thread(target=sweep, name="reconcile", daemon=True).start()
+
+    def health(self) -> tuple[bool, dict[str, Any]]:
+        return health(self.store, self.loyalty)
+
+    def shutdown(self) -> None:
+        """Wait for the work already acked (replies, API calls), then close connections."""
+        self.stopping.set()
+        self.work.shutdown(wait=True)
+        self.loyalty.close()
+        self.ledger.locks.close()
+        self.store.engine.dispose()
+
+
+def build(settings: Settings, *, socket_mode: bool = False) -> Running:
+    """Everything `serve`, `socket` and the production server run, from settings."""
+    store = Store.from_url(settings.database_url)
+    loyalty = LoyaltyClient.from_settings(settings)
+    work = WorkPool(WORK_THREADS, WORK_QUEUED)
+    ledger = Ledger(store, locks_for(store.engine))
+    client = slack_client(settings)
+    app = create_app(
+        settings,
+        client=client,
+        loyalty=loyalty,
+        store=store,
+        ledger=ledger,
+        work=work,
+        socket_mode=socket_mode,
+        team_id=workspace_of(client),
+    )
+    running = Running(app, store, loyalty, work, ledger)
+    running.start_reconciling()
+    return running
+
+
+def health(store: Store, loyalty: LoyaltyClient) -> tuple[bool, dict[str, Any]]:
+    """For /healthz: the database checked now; the Loyalty API as it last answered (a probe
+    every few seconds must not become traffic to Smart Passes)."""
+    database = store.reachable()
+    return database, {
+        "ok": database,
+        "service": "loyalty-bot",
+        "database": "ok" if database else "unreachable",
+        "loyalty_api": loyalty.health.report(),
+    }
+
+
+def web_app(
+    app: App,
+    signing_secret: SecretStr | str,
+    check: Callable[[], tuple[bool, dict[str, Any]]] | None = None,
+) -> WSGIApplication:
+    """WSGI: POST /slack/events to Bolt (through the gate: size and signature first),
+    GET /healthz a small JSON status (from `check`: 503 when it is not healthy)."""
+    secret = (
+        signing_secret.get_secret_value()
+        if isinstance(signing_secret, SecretStr)
+        else signing_secret
+    )
+    slack = SlackGate(SlackRequestHandler(app), secret)
+
+    def application(environ: WSGIEnvironment, start_response: StartResponse) -> Any:
+        if environ.get("PATH_INFO") == "/healthz":
+            healthy, report = check() if check else (True, {"ok": True, "service": "loyalty-bot"})
+            body = json.dumps(report).encode()
+            start_response(
+                "200 OK" if healthy else "503 Service Unavailable",
+                [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
+            )
+            return [body]
+        return slack(environ, start_response)
+
+    return application

@@ -1,0 +1,167 @@
+"""Every setting the bot reads, from the environment and a `.env` file.
+
+Built by `load_settings()` in `main()`/`create_app()`, never at import time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.core.errors import ConfigError
+
+_USER_ID = re.compile(r"[UW][A-Z0-9]+")
+_CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]+")
+DEFAULT_SMARTPASSES_BASE_URL = "https://pass.smartpasses.io/api/v1/loyalty/"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    slack_bot_token: SecretStr | None = Field(
+        None, description="the bot token from your Slack app's OAuth page (starts with xoxb-)"
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        None, description="the Signing Secret from your Slack app's Basic Information page"
+    )
+    slack_app_token: SecretStr | None = Field(
+        None, description="an app-level token with connections:write (starts with xapp-)"
+    )
+    slack_api_url: str = Field(
+        "https://slack.com/api/", description="the Slack Web API base URL, ending in /api/"
+    )
+    smartpasses_app_key: SecretStr = Field(
+        description="your program's App Key from the Smart Passes dashboard"
+    )
+    smartpasses_program_id: int = Field(
+        description="your loyalty program's numeric id, e.g. 4886905521176576", gt=0
+    )
+    smartpasses_base_url: str = Field(
+        DEFAULT_SMARTPASSES_BASE_URL, description="the Loyalty API base URL"
+    )
+    smartpasses_timeout: float = Field(
+        10.0, gt=0, description="seconds to wait for each Loyalty API request, e.g. 10"
+    )
+    loyalty_managers: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="comma-separated Slack user ids (not names) with the manager role, e.g. "
+        "U012AB34,U056CD78 (in Slack: a person's profile → ⋮ → Copy member ID)",
+    )
+    loyalty_manager_group: str | None = Field(
+        None,
+        description="the id of a Slack user group whose members are managers, e.g. S0123ABCD",
+    )
+    loyalty_approvals_channel: str | None = Field(
+        None,
+        description="the id of the channel for publication requests, e.g. C0123ABCD (in "
+        "Slack: the channel's name → About → Channel ID), not its #name",
+    )
+    loyalty_summary_channel: str | None = Field(
+        None,
+        description="the id of the channel for the daily summary, e.g. C0123ABCD (in Slack: "
+        "the channel's name → About → Channel ID), not its #name",
+    )
+    loyalty_audit_channel: str | None = Field(
+        None,
+        description="the id of a channel where every change is announced, e.g. C0123ABCD "
+        "(in Slack: the channel's name → About → Channel ID), not its #name",
+    )
+    loyalty_summary_time: dt.time = Field(
+        dt.time(9, 0), description="the local time of the daily summary as HH:MM, e.g. 09:00"
+    )
+    loyalty_timezone: str = Field(
+        "UTC", description="an IANA time zone name, e.g. America/Mexico_City"
+    )
+    loyalty_max_points: int = Field(
+        1000, gt=0, description="the largest single points change, a whole number, e.g. 1000"
+    )
+    loyalty_lookup_ttl: float = Field(
+        60.0, ge=0, description="seconds a fetched customer list serves lookups, e.g. 60"
+    )
+    loyalty_undo_minutes: int = Field(
+        15, ge=0, description="how many minutes a points change can be undone, e.g. 15"
+    )
+    loyalty_allow_self_approval: bool = Field(
+        False, description="true or false: may a manager approve their own publication request"
+    )
+    loyalty_log_format: Literal["text", "json"] = Field(
+        "text", description="text or json (one JSON object per log line)"
+    )
+    database_url: str = Field("sqlite:///loyalty-bot.db", description="a SQLAlchemy database URL")
+
+    @field_validator("loyalty_managers", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("loyalty_managers")
+    @classmethod
+    def _user_ids(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if not _USER_ID.fullmatch(item):
+                raise ValueError(f"{item!r} is not a Slack user id")
+        return value
+
+    @field_validator(
+        "loyalty_approvals_channel", "loyalty_summary_channel", "loyalty_audit_channel"
+    )
+    @classmethod
+    def _channel_id(cls, value: str | None) -> str | None:
+        if value is not None and not _CHANNEL_ID.fullmatch(value.strip()):
+            raise ValueError(f"{value!r} is not a channel id")
+        return value.strip() if value else None
+
+    @field_validator("loyalty_manager_group")
+    @classmethod
+    def _group_id(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"S[A-Z0-9]+", value.strip()):
+            raise ValueError(f"{value!r} is not a user group id")
+        return value.strip() if value else None
+
+    @field_validator("loyalty_summary_time", mode="before")
+    @classmethod
+    def _parse_hhmm(cls, value: object) -> object:
+        if isinstance(value, str):
+            return dt.datetime.strptime(value.strip(), "%H:%M").time()
+        return value
+
+    @field_validator("loyalty_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.loyalty_timezone)
+
+
+def _one_line(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    field = str(error["loc"][0]) if error["loc"] else "settings"
+    info = Settings.model_fields.get(field)
+    hint = info.description if info and info.description else "a valid value"
+    variable = field.upper()
+    if error["type"] == "missing":
+        return f"{variable} is not set: put {hint} there (environment or .env file)."
+    return f"{variable} is not valid: put {hint} there."
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings, or raise ConfigError with one line naming the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigError(_one_line(exc)) from None

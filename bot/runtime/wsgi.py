@@ -1,0 +1,31 @@
+"""The production WSGI entry point: `gunicorn 'bot.runtime.wsgi:create()'` (see the Procfile).
+
+A factory, so nothing is built at import time; a configuration problem stops the worker
+with one line naming the variable.
+"""
+
+from __future__ import annotations
+
+import atexit
+import sys
+from wsgiref.types import WSGIApplication
+
+from bot.core.errors import ConfigError
+from bot.runtime.app import build, web_app
+from bot.runtime.logs import configure_logging, secrets_of
+from bot.runtime.settings import load_settings
+
+
+def create() -> WSGIApplication:
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        sys.stderr.write(f"loyalty-bot: {exc.message}\n")
+        raise SystemExit(4) from None  # gunicorn: stop, do not restart the worker in a loop
+    configure_logging(
+        json_format=settings.loyalty_log_format == "json", secrets=secrets_of(settings)
+    )
+    running = build(settings)
+    # gunicorn finishes in-flight HTTP requests on SIGTERM; this finishes the work they acked.
+    atexit.register(running.shutdown)
+    return web_app(running.app, settings.slack_signing_secret or "", running.health)

@@ -1,0 +1,1 @@
+"""Slack presentation: every message and modal, and the ids they share."""

@@ -1,0 +1,170 @@
+"""Action and block ids shared by the block builders and the handlers (one set of names)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from enum import StrEnum
+from typing import Annotated, Self
+
+from pydantic import BaseModel, ConfigDict
+from pydantic import Field as Bounds
+
+from bot.core.errors import MalformedRequest
+
+
+class ActionId(StrEnum):
+    PICK = "loyalty_pick_choice"  # a Choose button in a message: carries on a command
+    PICK_IN_FORM = "loyalty_pick_in_form"
+    CUSTOMERS_PAGE = "loyalty_customers_page"
+    CUSTOMER_HISTORY = "loyalty_customer_history"
+    CUSTOMER_POINTS = "loyalty_customer_points"
+    CUSTOMER_EDIT = "loyalty_customer_edit"
+    CUSTOMER_DELETE = "loyalty_customer_delete"
+    OFFER_EDIT = "loyalty_offer_edit"
+    OFFER_DELETE = "loyalty_offer_delete"
+    OFFER_CANCEL = "loyalty_offer_cancel"
+    OFFER_PUBLISH = "loyalty_offer_publish"
+    APPROVE = "loyalty_approve"
+    REJECT = "loyalty_reject"
+    CONFIRM = "loyalty_confirm"
+    DISMISS = "loyalty_dismiss"
+    INPUT = "value"  # the one element inside each form input block
+
+
+class BlockId(StrEnum):
+    HELP = "loyalty_help"
+    CUSTOMER_ACTIONS = "loyalty_customer_actions"
+    OFFER_ACTIONS = "loyalty_offer_actions"
+    CONFIRM_ACTIONS = "loyalty_confirm_actions"
+    APPROVAL_ACTIONS = "loyalty_approval_actions"
+    PAGER = "loyalty_pager"
+
+
+class Field(StrEnum):
+    """Input block ids of the modals; `bot.forms` reports errors under the same names."""
+
+    FIRST_NAME = "first_name"
+    LAST_NAME = "last_name"
+    EMAIL = "email"
+    PHONE = "phone"
+    OFFER_NAME = "offer_name"
+    OFFER_DESCRIPTION = "offer_description"
+    OFFER_COST = "offer_cost"
+    OFFER_AUTO_CLAIM = "offer_auto_claim"
+    POINTS_OP = "points_op"
+    POINTS_AMOUNT = "points_amount"
+    POINTS_REASON = "points_reason"
+    REJECT_REASON = "reject_reason"
+
+
+class Form(StrEnum):
+    """Modal callback ids."""
+
+    CUSTOMER = "loyalty_customer_form"
+    OFFER = "loyalty_offer_form"
+    POINTS = "loyalty_points_form"
+    REJECT = "loyalty_reject_form"
+    NOTICE = "loyalty_notice"
+
+
+MAX_VALUE = 2000  # characters in a button's value (Slack's limit)
+
+
+class ButtonValue(BaseModel):
+    """Small JSON carried in a button's value (Slack allows 2,000 characters)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    def encode(self) -> str:
+        text = self.model_dump_json(exclude_defaults=True)
+        if len(text) > MAX_VALUE:
+            raise ValueError("button value too long")
+        return text
+
+    @classmethod
+    def decode(cls, value: str | None) -> Self:
+        """The value as the bot wrote it; MalformedRequest if it is anything else."""
+        try:
+            return cls.model_validate(json.loads(value or "{}"))
+        except (ValueError, TypeError):  # bad JSON, wrong fields, a 5,000-digit number
+            raise MalformedRequest("button or form") from None
+
+
+# Smart Passes ids are 64-bit: a larger number in a button is not ours.
+RecordId = Annotated[int, Bounds(ge=0, lt=2**63)]
+
+
+def new_once() -> str:
+    """A one-time key for a button that changes something: its click is claimed once."""
+    return secrets.token_urlsafe(12)
+
+
+class RerunCommand(ButtonValue):
+    """Run `/loyalty <command> #<target_id> <rest>`: carries an operation past a choice.
+
+    `command` may be several words ("offer cancel")."""
+
+    command: str
+    target_id: RecordId
+    rest: str = ""
+    once: str = ""  # shared by every Choose of one picker: one choice acts
+
+    @classmethod
+    def carrying(cls, command: str, target_id: int, rest: str, once: str) -> RerunCommand:
+        """The choice, with as much of `rest` (the amount and reason) as a button holds
+        once written as JSON (control characters take six characters each)."""
+        rest = rest[:MAX_VALUE]
+        while (
+            len(
+                (
+                    value := cls(command=command, target_id=target_id, rest=rest, once=once)
+                ).model_dump_json(exclude_defaults=True)
+            )
+            > MAX_VALUE
+        ):
+            rest = rest[: len(rest) * 3 // 4]
+        return value
+
+
+class CustomersPage(ButtonValue):
+    query: str = ""
+    page: Annotated[int, Bounds(ge=1, le=1_000_000)] = 1
+
+
+class CustomerRef(ButtonValue):
+    customer_id: RecordId
+
+
+class OfferRef(ButtonValue):
+    offer_id: RecordId
+    once: str = ""  # on Request publication
+
+
+class ApprovalRef(ButtonValue):
+    approval_id: RecordId
+    once: str = ""
+
+
+class Confirm(ButtonValue):
+    token: str
+
+
+class PickInForm(ButtonValue):
+    """A choice made inside a modal that listed several matches."""
+
+    form: str  # a Form value
+    target_id: RecordId
+
+
+class FormContext(ButtonValue):
+    """A modal's private_metadata: what it is for, and what it showed when it opened."""
+
+    form: str  # a Form value
+    target_id: RecordId | None = None
+    channel_id: str = ""
+    fingerprint: str = ""
+    balance: Annotated[int, Bounds(ge=0, lt=2**63)] | None = (
+        None  # the points form: the balance it showed
+    )
+    once: str = ""  # a one-time key the submission claims (the Reject form)

@@ -1,0 +1,373 @@
+"""Every modal the bot opens, built with slack_sdk.models.views (limits checked on build)."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    Block,
+    ButtonElement,
+    ContextBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    RadioButtonsElement,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot.core.points import Op
+from bot.core.validation import DESCRIPTION_MAX, NAME_MAX, OFFER_NAME_MAX, REASON_MAX
+from bot.slack.blocks import MAX_SECTION, Message, customer_line, offer_line, plain, points
+from bot.slack.ids import ActionId, Field, Form, FormContext, PickInForm
+from bot.slack.text import escape, fit
+from bot.smartpasses.models import Customer, Offer
+
+MAX_PICKS = 20
+
+
+def _view(
+    title: str,
+    blocks: Sequence[Block],
+    *,
+    form: str = Form.NOTICE,
+    context: FormContext | None = None,
+    submit: str | None = None,
+    close: str = "Close",
+) -> dict[str, Any]:
+    view = View(
+        type="modal",
+        callback_id=form,
+        title=plain(title, 24),
+        submit=submit,
+        close=close,
+        blocks=list(blocks),
+        private_metadata=context.encode() if context else None,
+    )
+    view.validate_json()
+    return view.to_dict()
+
+
+def _text_input(
+    field: Field,
+    label: str,
+    value: str = "",
+    *,
+    optional: bool = False,
+    max_length: int = NAME_MAX,
+    hint: str | None = None,
+    multiline: bool = False,
+    placeholder: str | None = None,
+) -> InputBlock:
+    return InputBlock(
+        block_id=field,
+        label=label,
+        optional=optional,
+        hint=hint,
+        element=PlainTextInputElement(
+            action_id=ActionId.INPUT,
+            initial_value=value or None,
+            max_length=max_length,
+            multiline=multiline or None,
+            placeholder=placeholder,
+        ),
+    )
+
+
+def _radio(field: Field, label: str, options: list[tuple[str, str]], selected: str) -> InputBlock:
+    choices = [Option(value=value, text=text) for value, text in options]
+    initial = next((o for o in choices if o.value == selected), None)
+    return InputBlock(
+        block_id=field,
+        label=label,
+        element=RadioButtonsElement(
+            action_id=ActionId.INPUT, options=choices, initial_option=initial
+        ),
+    )
+
+
+def loading(title: str, what: str) -> dict[str, Any]:
+    """Opened at once (a trigger_id lasts ~3 s), then replaced with views.update."""
+    return _view(
+        title, [SectionBlock(text=MarkdownTextObject(text=f":hourglass_flowing_sand: {what}"))]
+    )
+
+
+def result(title: str, message: Message) -> dict[str, Any]:
+    """A message shown in the modal that led to it (its buttons are for the message)."""
+    shown = [b for b in message.blocks if b.get("type") != "actions"]
+    return _view(title, shown or [SectionBlock(text=MarkdownTextObject(text=message.text))])
+
+
+def notice(title: str, text: str) -> dict[str, Any]:
+    """A message in place of a form: a result, or why the form cannot be shown."""
+    return _view(title, [SectionBlock(text=MarkdownTextObject(text=fit(text, MAX_SECTION)))])
+
+
+def customer_form(context: FormContext, customer: Customer | None = None) -> dict[str, Any]:
+    c = customer
+    blocks: list[Block] = [
+        _text_input(Field.FIRST_NAME, "First name", c.first_name if c else ""),
+        _text_input(Field.LAST_NAME, "Last name", c.last_name if c else "", optional=True),
+        _text_input(
+            Field.EMAIL,
+            "Email",
+            c.email if c else "",
+            optional=True,
+            placeholder="name@example.com",
+        ),
+        _text_input(
+            Field.PHONE,
+            "Phone",
+            c.phone if c else "",
+            optional=True,
+            hint="International form, with + and the country code: +52 999 411 6533",
+            placeholder="+52 999 411 6533",
+        ),
+    ]
+    if c:
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text=f"Customer `{c.id}` · {points(c.points)} (change points with `/loyalty points`)"
+                    )
+                ]
+            )
+        )
+    return _view(
+        "Edit customer" if c else "New customer",
+        blocks,
+        form=Form.CUSTOMER,
+        context=context,
+        submit="Save" if c else "Create",
+        close="Cancel",
+    )
+
+
+def offer_form(context: FormContext, offer: Offer | None = None) -> dict[str, Any]:
+    o = offer
+    blocks: list[Block] = [
+        _text_input(
+            Field.OFFER_NAME,
+            "Name",
+            o.name if o else "",
+            max_length=OFFER_NAME_MAX,
+            placeholder="Café Gratis",
+        ),
+        _text_input(
+            Field.OFFER_DESCRIPTION,
+            "Description",
+            o.description if o else "",
+            optional=True,
+            multiline=True,
+            max_length=DESCRIPTION_MAX,
+            hint="Customers see this on their wallet pass.",
+        ),
+        _text_input(
+            Field.OFFER_COST,
+            "Points cost",
+            str(o.points_cost) if o else "",
+            max_length=9,
+            placeholder="10",
+        ),
+        _radio(
+            Field.OFFER_AUTO_CLAIM,
+            "Auto-claim",
+            [
+                ("yes", "Yes: claimed automatically when the customer has the points"),
+                ("no", "No: staff claim it for the customer"),
+            ],
+            "yes" if o and o.auto_claim else "no",
+        ),
+    ]
+    if o:
+        blocks.append(
+            ContextBlock(
+                elements=[MarkdownTextObject(text=f"Offer `{o.id}` · status _{escape(o.status)}_")]
+            )
+        )
+    return _view(
+        "Edit offer" if o else "New offer",
+        blocks,
+        form=Form.OFFER,
+        context=context,
+        submit="Save" if o else "Create draft",
+        close="Cancel",
+    )
+
+
+def points_form(context: FormContext, customer: Customer, max_points: int) -> dict[str, Any]:
+    blocks: list[Block] = [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=fit(
+                    f"*{escape(customer.display_name)}* has *{points(customer.points)}*.",
+                    MAX_SECTION,
+                )
+            )
+        ),
+        _radio(
+            Field.POINTS_OP,
+            "Change",
+            [(Op.ADD, "Add points"), (Op.DEDUCT, "Deduct points"), (Op.SET, "Set the balance to")],
+            Op.ADD,
+        ),
+        _text_input(
+            Field.POINTS_AMOUNT,
+            "Amount",
+            max_length=9,
+            placeholder="10",
+            hint=f"A whole number, at most {max_points:,}.",
+        ),
+        _text_input(
+            Field.POINTS_REASON,
+            "Reason",
+            optional=True,
+            max_length=REASON_MAX,
+            placeholder="Birthday gift",
+        ),
+    ]
+    return _view(
+        "Change points", blocks, form=Form.POINTS, context=context, submit="Apply", close="Cancel"
+    )
+
+
+def pick_customer(
+    context: FormContext, query: str, matches: Sequence[Customer], title: str
+) -> dict[str, Any]:
+    return _pick(context, query, "customers", [(c.id, customer_line(c)) for c in matches], title)
+
+
+def pick_offer(
+    context: FormContext, query: str, matches: Sequence[Offer], title: str
+) -> dict[str, Any]:
+    return _pick(context, query, "offers", [(o.id, offer_line(o)) for o in matches], title)
+
+
+def _pick(
+    context: FormContext, query: str, noun: str, choices: Sequence[tuple[int, str]], title: str
+) -> dict[str, Any]:
+    """Several matched: one Choose button each; choosing fills this modal with the form."""
+    text = fit(f"{len(choices)} {noun} match “{escape(query)}”. Which one?", MAX_SECTION)
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=text))]
+    for target_id, line in choices[:MAX_PICKS]:
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(text=fit(line, MAX_SECTION)),
+                accessory=ButtonElement(
+                    text="Choose",
+                    action_id=f"{ActionId.PICK_IN_FORM}_{target_id}",
+                    value=PickInForm(form=Form(context.form), target_id=target_id).encode(),
+                ),
+            )
+        )
+    return _view(title, blocks, context=context)
+
+
+# What views.update accepts of a view Slack sent back with a submission.
+_VIEW_KEYS = ("type", "title", "submit", "close", "blocks", "private_metadata", "callback_id")
+_PROBLEM = "loyalty_form_problem"
+
+
+def refused_form(submitted: dict[str, Any], problems: dict[str, str], why: str) -> dict[str, Any]:
+    """A submitted form shown again as it was filled in, with what Smart Passes refused:
+    `why` above it, and each problem under its field (as the field's hint)."""
+    view = {k: v for k, v in submitted.items() if k in _VIEW_KEYS}
+    typed = form_values(submitted.get("state") or {})
+    blocks: list[dict[str, Any]] = [
+        SectionBlock(
+            block_id=_PROBLEM, text=MarkdownTextObject(text=fit("⚠️ " + why, MAX_SECTION))
+        ).to_dict()
+    ]
+    for original in view.get("blocks", []):
+        if original.get("block_id") == _PROBLEM:
+            continue
+        block = copy.deepcopy(original)
+        if block.get("type") == "input":
+            element, value = block["element"], typed.get(block["block_id"])
+            if element.get("type") == "radio_buttons":
+                chosen = [o for o in element.get("options", []) if o.get("value") == value]
+                element.pop("initial_option", None)
+                if chosen:
+                    element["initial_option"] = chosen[0]
+            elif value:
+                element["initial_value"] = value
+            else:
+                element.pop("initial_value", None)
+            if block["block_id"] in problems:
+                problem = fit("⚠️ " + problems[block["block_id"]], 2000)
+                block["hint"] = {"type": "plain_text", "text": problem}
+        blocks.append(block)
+    view["blocks"] = blocks
+    View(**view).validate_json()
+    return view
+
+
+def form_values(state: dict[str, Any]) -> dict[str, str | None]:
+    """`view.state.values` as {block_id: the typed or chosen value}."""
+    values: dict[str, str | None] = {}
+    for block_id, actions in (state.get("values") or {}).items():
+        element = actions.get(ActionId.INPUT) or next(iter(actions.values()), {})
+        if element.get("type") == "radio_buttons" or "selected_option" in element:
+            selected = element.get("selected_option") or {}
+            values[block_id] = selected.get("value")
+        else:
+            values[block_id] = element.get("value")
+    return values
+
+
+def reject_form(context: FormContext, offer_name: str) -> dict[str, Any]:
+    blocks: list[Block] = [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=fit(
+                    f"Reject publishing *{escape(offer_name)}*? It stays a Draft.", MAX_SECTION
+                )
+            )
+        ),
+        _text_input(
+            Field.REJECT_REASON,
+            "Reason (the requester sees it)",
+            max_length=REASON_MAX,
+            multiline=True,
+            placeholder="The photo is missing; fix it and ask again.",
+        ),
+    ]
+    return _view(
+        "Reject publication",
+        blocks,
+        form=Form.REJECT,
+        context=context,
+        submit="Reject",
+        close="Cancel",
+    )
+
+
+def home(is_manager: bool, help_rows: Sequence[tuple[str, str, Sequence[str]]]) -> dict[str, Any]:
+    """The App Home tab: what the bot does and what this person may do."""
+    role = (
+        "You are a loyalty *manager*: you can change points, delete, cancel and approve."
+        if is_manager
+        else "You can look customers and offers up, create and edit them, and ask for offer "
+        "publication. Points changes, deletions and approvals are for managers."
+    )
+    blocks: list[Block] = [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text="*Loyalty* runs the shop's Smart Passes loyalty program from Slack. "
+                "Type `/loyalty help` in any channel."
+            )
+        ),
+        SectionBlock(text=MarkdownTextObject(text=role)),
+    ]
+    for usage, summary, _ in help_rows[:40]:
+        blocks.append(
+            ContextBlock(elements=[MarkdownTextObject(text=f"`/loyalty {usage}`: {summary}")])
+        )
+    view = View(type="home", blocks=blocks)
+    view.validate_json()
+    return view.to_dict()

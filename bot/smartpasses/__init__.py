@@ -1,0 +1,1 @@
+"""The Smart Passes Loyalty API: its one client, its models and its parser."""

@@ -1,0 +1,1 @@
+"""The bot's own database: schema, migrations, records, and per-record locks."""

@@ -1,0 +1,749 @@
+"""The bot's own database: the audit log, one-time keys, confirmations, approvals and the
+daily summary's claims and snapshots.
+
+SQLAlchemy Core on DATABASE_URL. The schema is versioned: `MIGRATIONS` is an append-only
+list, and `Store.migrate()` applies the ones a database has not seen yet.
+
+Writes that must happen before a change (its intent, a one-time key) raise
+RecordUnavailable when the database cannot take them, so the change is not attempted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+import secrets
+import time
+import zlib
+from array import array
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, ParamSpec, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
+
+from bot.core.audit import (
+    POINTS_ACTIONS,
+    Actor,
+    AuditEntry,
+    Changes,
+    Outcome,
+    as_utc,
+    dump_changes,
+    utcnow,
+)
+from bot.core.errors import RecordUnavailable
+
+log = logging.getLogger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# How long a write waits for another SQLite writer before the database counts as locked.
+SQLITE_BUSY_SECONDS = 5.0
+
+metadata = sa.MetaData()
+_LOCK_KEY = 7_291_004  # any constant: the advisory lock that serialises migrations
+
+schema_version = sa.Table(
+    "schema_version",
+    metadata,
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("applied_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("team_id", sa.String(32), nullable=False, default=""),
+    sa.Column("user_id", sa.String(32), nullable=False),
+    sa.Column("action", sa.String(40), nullable=False),
+    sa.Column("target_type", sa.String(20), nullable=False, default=""),
+    sa.Column("target_id", sa.BigInteger, nullable=True),
+    sa.Column("target_name", sa.String(200), nullable=False, default=""),
+    sa.Column("before", sa.BigInteger, nullable=True),
+    sa.Column("after", sa.BigInteger, nullable=True),
+    sa.Column("reason", sa.Text, nullable=False, default=""),
+    sa.Column("outcome", sa.String(20), nullable=False),
+    sa.Column("detail", sa.Text, nullable=False, default=""),
+    sa.Column("undone_at", sa.DateTime(timezone=True), nullable=True),
+    # v5: what was asked ("+10", or the submitted fields as JSON), the fields' before and
+    # after as JSON, and how an unclear outcome was settled ("checked", "reconciled").
+    sa.Column("requested", sa.Text, nullable=False, server_default="", default=""),
+    sa.Column("changes", sa.Text, nullable=False, server_default="", default=""),
+    sa.Column("resolved", sa.String(20), nullable=False, server_default="", default=""),
+    sa.Index("ix_audit_target", "target_type", "target_id", "at"),
+    sa.Index("ix_audit_user_action", "user_id", "action", "at"),
+    sa.Index("ix_audit_at", "at"),
+    sa.Index("ix_audit_outcome", "outcome"),
+)
+
+# A command, button click or form submission that changes something claims its key here
+# once: a double click, a Slack retry or a replayed request finds it taken.
+once_keys = sa.Table(
+    "once_keys",
+    metadata,
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("user_id", sa.String(32), nullable=False, default=""),
+    sa.Index("ix_once_claimed", "claimed_at"),
+)
+
+
+confirmations = sa.Table(
+    "confirmations",
+    metadata,
+    sa.Column("token", sa.String(40), primary_key=True),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("target_id", sa.BigInteger, nullable=False),
+    sa.Column("target_name", sa.String(200), nullable=False, default=""),
+    sa.Column("requested_by", sa.String(32), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    # pending -> working (one clicker won) -> done; back to pending if the act failed
+    sa.Column("state", sa.String(20), nullable=False, default="pending"),
+    sa.Column("done_by", sa.String(32), nullable=True),
+    sa.Column("done_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+
+approvals = sa.Table(
+    "approvals",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("offer_id", sa.BigInteger, nullable=False),
+    sa.Column("offer_name", sa.String(200), nullable=False),
+    # The offer as the approvers saw it: approving anything else is refused.
+    sa.Column("description", sa.Text, nullable=False, default=""),
+    sa.Column("points_cost", sa.BigInteger, nullable=False),
+    sa.Column("auto_claim", sa.Boolean, nullable=False),
+    sa.Column("fingerprint", sa.String(32), nullable=False),
+    sa.Column("team_id", sa.String(32), nullable=False, default=""),
+    sa.Column("requested_by", sa.String(32), nullable=False),
+    sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("channel_id", sa.String(32), nullable=False, default=""),
+    sa.Column("message_ts", sa.String(32), nullable=True),
+    sa.Column("permalink", sa.Text, nullable=True),
+    # pending -> publishing -> published | failed (retryable); pending -> rejected | stale
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("decided_by", sa.String(32), nullable=True),
+    sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("note", sa.Text, nullable=False, default=""),
+    sa.Index("ix_approvals_state", "state"),
+    sa.Index("ix_approvals_offer", "offer_id"),
+)
+
+
+summary_snapshots = sa.Table(
+    "summary_snapshots",
+    metadata,
+    sa.Column("day", sa.String(10), primary_key=True),  # local date, YYYY-MM-DD
+    sa.Column("taken_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("customers", sa.Integer, nullable=False),
+    sa.Column("points_total", sa.BigInteger, nullable=False),
+    sa.Column("customer_ids", sa.LargeBinary, nullable=False),  # zlib of sorted int64s
+)
+
+summary_posts = sa.Table(
+    "summary_posts",
+    metadata,
+    sa.Column("day", sa.String(10), primary_key=True),
+    sa.Column("channel_id", sa.String(32), primary_key=True),
+    sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("message_ts", sa.String(32), nullable=True),
+)
+
+
+def _v1_audit_log(conn: Connection) -> None:
+    audit_log.create(conn, checkfirst=True)
+
+
+def _v2_confirmations(conn: Connection) -> None:
+    confirmations.create(conn, checkfirst=True)
+
+
+def _v3_approvals(conn: Connection) -> None:
+    approvals.create(conn, checkfirst=True)
+
+
+def _v4_summaries(conn: Connection) -> None:
+    summary_snapshots.create(conn, checkfirst=True)
+    summary_posts.create(conn, checkfirst=True)
+
+
+def _v5_intents_and_once_keys(conn: Connection) -> None:
+    """Audit rows written before the change (with what was asked and what changed), and
+    one-time keys. A database made by v1 today already has the columns."""
+    present = {c["name"] for c in sa.inspect(conn).get_columns(audit_log.name)}
+    for name in ("requested", "changes", "resolved"):
+        if name not in present:
+            kind = "VARCHAR(20)" if name == "resolved" else "TEXT"
+            conn.execute(
+                sa.text(f"ALTER TABLE audit_log ADD COLUMN {name} {kind} NOT NULL DEFAULT ''")
+            )
+    indexes = {i["name"] for i in sa.inspect(conn).get_indexes(audit_log.name)}
+    if "ix_audit_outcome" not in indexes:
+        conn.execute(sa.text("CREATE INDEX ix_audit_outcome ON audit_log (outcome)"))
+    once_keys.create(conn, checkfirst=True)
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [
+    _v1_audit_log,
+    _v2_confirmations,
+    _v3_approvals,
+    _v4_summaries,
+    _v5_intents_and_once_keys,
+]
+
+
+def recording(method: Callable[P, R]) -> Callable[P, R]:
+    """A write a change depends on: if the database cannot take it, RecordUnavailable."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except SQLAlchemyError as exc:
+            log.warning("the store could not record (%s): %s", type(exc).__name__, exc)
+            raise RecordUnavailable() from exc
+
+    return wrapper
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    token: str
+    kind: str
+    target_id: int
+    target_name: str
+    requested_by: str
+    created_at: dt.datetime
+    state: str
+    done_by: str | None
+    done_at: dt.datetime | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> Confirmation:
+        data = dict(row._mapping)
+        data["created_at"] = as_utc(data["created_at"])
+        data["done_at"] = as_utc(data["done_at"])
+        return cls(**data)
+
+
+class ApprovalState(StrEnum):
+    PENDING = "pending"
+    PUBLISHING = "publishing"
+    PUBLISHED = "published"
+    FAILED = "failed"  # publishing did not go through; a manager may try again
+    REJECTED = "rejected"
+    STALE = "stale"  # the offer changed or went away: nothing to approve
+
+
+OPEN_STATES = (ApprovalState.PENDING, ApprovalState.FAILED)  # waiting for a manager
+
+
+@dataclass(frozen=True)
+class Approval:
+    id: int
+    offer_id: int
+    offer_name: str
+    description: str
+    points_cost: int
+    auto_claim: bool
+    fingerprint: str
+    team_id: str
+    requested_by: str
+    requested_at: dt.datetime
+    channel_id: str
+    message_ts: str | None
+    permalink: str | None
+    state: str
+    decided_by: str | None
+    decided_at: dt.datetime | None
+    note: str
+
+    @classmethod
+    def from_row(cls, row: Any) -> Approval:
+        data = dict(row._mapping)
+        data["requested_at"] = as_utc(data["requested_at"])
+        data["decided_at"] = as_utc(data["decided_at"])
+        return cls(**data)
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    day: str
+    taken_at: dt.datetime
+    customers: int
+    points_total: int
+    customer_ids: array  # sorted int64 ids
+
+
+class Store:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def from_url(cls, url: str) -> Store:
+        kwargs: dict[str, Any] = {}
+        if url.startswith("sqlite"):
+            # Listeners run on several threads; a write waits a little for another writer
+            # (another process, say) and then fails, so a person is not kept waiting.
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": SQLITE_BUSY_SECONDS}
+        else:
+            # Short connections for reads and audit writes (locks have a pool of their own,
+            # bot.locks). An unreachable server fails in seconds.
+            kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=40, pool_timeout=20)
+            if url.startswith("postgresql"):
+                kwargs["connect_args"] = {"connect_timeout": 5}
+        store = cls(sa.create_engine(url, **kwargs))
+        store.migrate()
+        return store
+
+    # -- schema ----------------------------------------------------------
+
+    def schema_version(self) -> int:
+        with self.engine.connect() as conn:
+            if not sa.inspect(conn).has_table(schema_version.name):
+                return 0
+            current = conn.execute(sa.select(sa.func.max(schema_version.c.version))).scalar()
+        return int(current or 0)
+
+    def migrate(self, attempts: int = 10) -> int:
+        """Apply pending migrations. Safe when several processes start at once (web and
+        clock): PostgreSQL serialises them with an advisory lock; elsewhere a collision
+        is retried once the winner's tables exist."""
+        for attempt in range(attempts):
+            try:
+                with self.engine.begin() as conn:
+                    if conn.dialect.name == "postgresql":
+                        conn.execute(
+                            sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY}
+                        )
+                    schema_version.create(conn, checkfirst=True)
+                    query = sa.select(sa.func.max(schema_version.c.version))
+                    current = conn.execute(query).scalar() or 0
+                    for number, migration in enumerate(MIGRATIONS, start=1):
+                        if number > current:
+                            migration(conn)
+                            row = {"version": number, "applied_at": utcnow()}
+                            conn.execute(schema_version.insert().values(**row))
+                return len(MIGRATIONS)
+            except (IntegrityError, OperationalError, ProgrammingError):
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+        return len(MIGRATIONS)
+
+    def reachable(self) -> bool:
+        """Can the database be read right now (for /healthz)?"""
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(sa.select(sa.func.max(schema_version.c.version))).scalar()
+            return True
+        except SQLAlchemyError:
+            return False
+
+    # -- audit log -------------------------------------------------------
+
+    @recording
+    def record(
+        self,
+        *,
+        user_id: str,
+        action: str,
+        outcome: str,
+        team_id: str = "",
+        target_type: str = "",
+        target_id: int | None = None,
+        target_name: str = "",
+        before: int | None = None,
+        after: int | None = None,
+        reason: str = "",
+        detail: str = "",
+        requested: str = "",
+        changes: Changes | None = None,
+        at: dt.datetime | None = None,
+    ) -> int:
+        """Write one entry; a change writes its intent here (outcome pending) first."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                audit_log.insert().values(
+                    at=at or utcnow(),
+                    team_id=team_id,
+                    user_id=user_id,
+                    action=action,
+                    target_type=target_type,
+                    target_id=target_id,
+                    target_name=target_name[:200],
+                    before=before,
+                    after=after,
+                    reason=reason,
+                    outcome=outcome,
+                    detail=detail,
+                    requested=requested,
+                    changes=dump_changes(changes),
+                    resolved="",
+                )
+            )
+            return int(result.inserted_primary_key[0])
+
+    def record_by(self, actor: Actor, **entry: Any) -> int:
+        """`record` for what an actor did (the other columns by name)."""
+        return self.record(user_id=actor.user_id, team_id=actor.team_id, **entry)
+
+    @recording
+    def complete(
+        self,
+        entry_id: int,
+        outcome: str,
+        *,
+        only_pending: bool = True,
+        changes: Changes | None = None,
+        **values: Any,
+    ) -> bool:
+        """Write how a change ended (outcome, after, detail, target, changes, resolved).
+        With `only_pending`, only an entry still pending is completed: True if it was."""
+        values = {k: v for k, v in values.items() if v is not None}
+        if "target_name" in values:
+            values["target_name"] = values["target_name"][:200]
+        if changes is not None:
+            values["changes"] = dump_changes(changes)
+        query = audit_log.update().where(audit_log.c.id == entry_id)
+        if only_pending:
+            query = query.where(audit_log.c.outcome == Outcome.PENDING)
+        with self.engine.begin() as conn:
+            return conn.execute(query.values(outcome=outcome, **values)).rowcount == 1
+
+    def entry(self, entry_id: int) -> AuditEntry | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(audit_log).where(audit_log.c.id == entry_id)).first()
+        return AuditEntry.from_row(row) if row else None
+
+    def entries(
+        self,
+        *,
+        target_type: str | None = None,
+        target_id: int | None = None,
+        user_id: str | None = None,
+        actions: Sequence[str] | None = None,
+        outcome: str | None = None,
+        since: dt.datetime | None = None,
+        before: dt.datetime | None = None,
+        after_id: int | None = None,
+        oldest_first: bool = False,
+        limit: int | None = 20,
+    ) -> list[AuditEntry]:
+        """Newest first (or oldest first)."""
+        order = (audit_log.c.at, audit_log.c.id)
+        query = sa.select(audit_log).order_by(
+            *(order if oldest_first else (c.desc() for c in order))
+        )
+        if target_type is not None:
+            query = query.where(audit_log.c.target_type == target_type)
+        if target_id is not None:
+            query = query.where(audit_log.c.target_id == target_id)
+        if user_id is not None:
+            query = query.where(audit_log.c.user_id == user_id)
+        if actions is not None:
+            query = query.where(audit_log.c.action.in_(list(actions)))
+        if outcome is not None:
+            query = query.where(audit_log.c.outcome == outcome)
+        if since is not None:
+            query = query.where(audit_log.c.at >= since)
+        if before is not None:
+            query = query.where(audit_log.c.at < before)
+        if after_id is not None:
+            query = query.where(audit_log.c.id > after_id)
+        if limit is not None:
+            query = query.limit(limit)
+        with self.engine.connect() as conn:
+            return [AuditEntry.from_row(row) for row in conn.execute(query)]
+
+    # -- one-time keys ------------------------------------------------------------------
+
+    @recording
+    def claim_once(self, key: str, user_id: str = "") -> bool:
+        """True for the one caller that claims `key`; False if it was claimed before."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    once_keys.insert().values(key=key[:200], claimed_at=utcnow(), user_id=user_id)
+                )
+            return True
+        except IntegrityError:
+            return False
+
+    def release_once(self, key: str) -> None:
+        """Nothing was done under the key: let the same action be tried again."""
+        with self.engine.begin() as conn:
+            conn.execute(once_keys.delete().where(once_keys.c.key == key[:200]))
+
+    def prune_once(self, claimed_before: dt.datetime) -> int:
+        with self.engine.begin() as conn:
+            return conn.execute(
+                once_keys.delete().where(once_keys.c.claimed_at < claimed_before)
+            ).rowcount
+
+    def claim_undo(self, entry_id: int) -> bool:
+        """Mark an entry undone, atomically: True for the one caller that wins."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                audit_log.update()
+                .where(audit_log.c.id == entry_id, audit_log.c.undone_at.is_(None))
+                .values(undone_at=utcnow())
+            )
+            return result.rowcount == 1
+
+    def release_undo(self, entry_id: int) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                audit_log.update().where(audit_log.c.id == entry_id).values(undone_at=None)
+            )
+
+    # -- confirmations (delete / cancel buttons) -------------------------------------
+
+    def add_confirmation(
+        self, *, kind: str, target_id: int, target_name: str, requested_by: str
+    ) -> str:
+        token = secrets.token_urlsafe(12)
+        with self.engine.begin() as conn:
+            conn.execute(
+                confirmations.insert().values(
+                    token=token,
+                    kind=kind,
+                    target_id=target_id,
+                    target_name=target_name[:200],
+                    requested_by=requested_by,
+                    created_at=utcnow(),
+                    state="pending",
+                )
+            )
+        return token
+
+    def confirmation(self, token: str) -> Confirmation | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(confirmations).where(confirmations.c.token == token)
+            ).first()
+        return Confirmation.from_row(row) if row else None
+
+    def claim_confirmation(self, token: str) -> bool:
+        """pending -> working, atomically: True for the one click that may act."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                confirmations.update()
+                .where(confirmations.c.token == token, confirmations.c.state == "pending")
+                .values(state="working")
+            )
+            return result.rowcount == 1
+
+    def finish_confirmation(self, token: str, *, done: bool, user_id: str) -> None:
+        values: dict[str, Any] = (
+            {"state": "done", "done_by": user_id, "done_at": utcnow()}
+            if done
+            else {"state": "pending"}
+        )
+        with self.engine.begin() as conn:
+            conn.execute(
+                confirmations.update().where(confirmations.c.token == token).values(**values)
+            )
+
+    # -- publication approvals -------------------------------------------------------
+
+    def add_approval(self, **values: Any) -> Approval:
+        values = {**values, "requested_at": utcnow(), "state": ApprovalState.PENDING}
+        with self.engine.begin() as conn:
+            result = conn.execute(approvals.insert().values(**values))
+            approval_id = int(result.inserted_primary_key[0])
+        found = self.approval(approval_id)
+        assert found is not None
+        return found
+
+    def approval(self, approval_id: int) -> Approval | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(approvals).where(approvals.c.id == approval_id)).first()
+        return Approval.from_row(row) if row else None
+
+    def open_approvals(self, offer_id: int | None = None) -> list[Approval]:
+        query = sa.select(approvals).where(approvals.c.state.in_(OPEN_STATES))
+        if offer_id is not None:
+            query = query.where(approvals.c.offer_id == offer_id)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(approvals.c.requested_at))
+            return [Approval.from_row(row) for row in rows]
+
+    def publishing(self, offer_id: int) -> bool:
+        """Is a manager's approved publication of this offer being carried out?"""
+        query = sa.select(approvals.c.id).where(
+            approvals.c.offer_id == offer_id, approvals.c.state == ApprovalState.PUBLISHING
+        )
+        with self.engine.connect() as conn:
+            return conn.execute(query.limit(1)).first() is not None
+
+    def approvals_for(self, offer_id: int, *, since: dt.datetime) -> list[Approval]:
+        query = sa.select(approvals).where(
+            approvals.c.offer_id == offer_id, approvals.c.requested_at >= since
+        )
+        with self.engine.connect() as conn:
+            return [Approval.from_row(row) for row in conn.execute(query)]
+
+    def set_approval_message(
+        self, approval_id: int, *, channel_id: str, message_ts: str, permalink: str | None
+    ) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                approvals.update()
+                .where(approvals.c.id == approval_id)
+                .values(channel_id=channel_id, message_ts=message_ts, permalink=permalink)
+            )
+
+    def delete_approval(self, approval_id: int) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(approvals.delete().where(approvals.c.id == approval_id))
+
+    def move_approval(
+        self,
+        approval_id: int,
+        *,
+        to: str,
+        only_from: tuple[str, ...],
+        user_id: str | None = None,
+        note: str | None = None,
+        decided_before: dt.datetime | None = None,
+    ) -> bool:
+        """Change the state atomically if it is one of `only_from`: True for the one winner."""
+        query = approvals.update().where(
+            approvals.c.id == approval_id, approvals.c.state.in_(only_from)
+        )
+        if decided_before is not None:
+            query = query.where(approvals.c.decided_at < decided_before)
+        values: dict[str, Any] = {"state": to, "decided_at": utcnow()}
+        if user_id is not None:
+            values["decided_by"] = user_id
+        if note is not None:
+            values["note"] = note
+        with self.engine.begin() as conn:
+            return conn.execute(query.values(**values)).rowcount == 1
+
+    # -- daily summary ------------------------------------------------------------------
+
+    def claim_summary_post(
+        self,
+        day: str,
+        channel_id: str,
+        *,
+        stale_before: dt.datetime | None = None,
+        now: dt.datetime | None = None,
+    ) -> bool:
+        """The unique (day, channel) record: True for the one poster that may post. A claim
+        made before `stale_before` that never got its message (its poster died) is taken
+        over, by one poster only."""
+        now = now or utcnow()
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    summary_posts.insert().values(day=day, channel_id=channel_id, claimed_at=now)
+                )
+            return True
+        except IntegrityError:
+            if stale_before is None:
+                return False
+        with self.engine.begin() as conn:
+            taken = conn.execute(
+                summary_posts.update()
+                .where(
+                    summary_posts.c.day == day,
+                    summary_posts.c.channel_id == channel_id,
+                    summary_posts.c.message_ts.is_(None),
+                    summary_posts.c.claimed_at < stale_before,
+                )
+                .values(claimed_at=now)
+            )
+            return taken.rowcount == 1
+
+    def summary_posted(self, day: str, channel_id: str, message_ts: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                summary_posts.update()
+                .where(summary_posts.c.day == day, summary_posts.c.channel_id == channel_id)
+                .values(message_ts=message_ts)
+            )
+
+    def release_summary_post(self, day: str, channel_id: str) -> None:
+        """Posting failed: let a later attempt claim the day again."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                summary_posts.delete().where(
+                    summary_posts.c.day == day, summary_posts.c.channel_id == channel_id
+                )
+            )
+
+    def summary_post(self, day: str, channel_id: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(summary_posts).where(
+                    summary_posts.c.day == day, summary_posts.c.channel_id == channel_id
+                )
+            ).first()
+        return dict(row._mapping) if row else None
+
+    def save_snapshot(self, day: str, customer_ids: Sequence[int], points_total: int) -> bool:
+        """Keep the day's first snapshot (later ones the same day are ignored)."""
+        blob = zlib.compress(array("q", sorted(customer_ids)).tobytes(), 6)
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    summary_snapshots.insert().values(
+                        day=day,
+                        taken_at=utcnow(),
+                        customers=len(customer_ids),
+                        points_total=points_total,
+                        customer_ids=blob,
+                    )
+                )
+            return True
+        except IntegrityError:
+            return False
+
+    def snapshot_before(self, day: str) -> Snapshot | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(summary_snapshots)
+                .where(summary_snapshots.c.day < day)
+                .order_by(summary_snapshots.c.day.desc())
+                .limit(1)
+            ).first()
+        if row is None:
+            return None
+        ids = array("q")
+        ids.frombytes(zlib.decompress(row.customer_ids))
+        return Snapshot(row.day, as_utc(row.taken_at), row.customers, row.points_total, ids)
+
+    def prune_snapshots(self, keep_after_day: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(summary_snapshots.delete().where(summary_snapshots.c.day < keep_after_day))
+
+    def points_moves_since(self, since: dt.datetime) -> list[tuple[dt.datetime, str, int]]:
+        """(when, who, before-to-after delta) of every successful points change since."""
+        query = sa.select(
+            audit_log.c.at,
+            audit_log.c.user_id,
+            (audit_log.c.after - audit_log.c.before).label("delta"),
+        ).where(
+            audit_log.c.action.in_(POINTS_ACTIONS),
+            audit_log.c.outcome == Outcome.OK,
+            audit_log.c.at >= since,
+            audit_log.c.before.is_not(None),
+            audit_log.c.after.is_not(None),
+        )
+        with self.engine.connect() as conn:
+            return [(as_utc(at), user, int(delta)) for at, user, delta in conn.execute(query)]
