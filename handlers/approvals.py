@@ -11,10 +11,10 @@ from slack_sdk.errors import SlackApiError
 
 from bot.core.approvals import Decision, Posted, PublicationApprovals
 from bot.core.errors import InvalidInput
+from bot.core.records import Approval, ApprovalState
 from bot.core.validation import reason_problem
 from bot.slack import blocks, views
 from bot.slack.ids import ActionId, ApprovalRef, Field, Form, FormContext, OfferRef, new_once
-from bot.store.database import Approval, ApprovalState
 from handlers import modals
 from handlers.context import Env, Services, announce, env_from_body
 from handlers.observe import observing

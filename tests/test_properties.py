@@ -15,6 +15,7 @@ from slack_sdk.models.views import View
 from bot.core.audit import Action, Actor, AuditEntry
 from bot.core.errors import InvalidInput, MalformedRequest
 from bot.core.points import parse_amount
+from bot.core.records import Approval
 from bot.core.service import PointsResult
 from bot.core.validation import check_customer, check_offer, check_points, reason_problem
 from bot.slack import blocks, views
@@ -31,7 +32,6 @@ from bot.slack.ids import (
     RerunCommand,
 )
 from bot.smartpasses.models import Customer, Offer
-from bot.store.database import Approval
 from handlers.parsing import split_reference, tokenize
 from tests.harness import CLERK, text_of
 

@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.core.audit import Action, Actor, AuditEntry, Outcome, utcnow
+from bot.core.audit import Action, Actor, AuditEntry, Outcome, Target, utcnow
 from bot.core.checks import check_change
 from bot.core.errors import (
     AlreadyDone,
@@ -26,12 +26,13 @@ from bot.core.errors import (
 )
 from bot.core.ledger import Intent, Ledger
 from bot.core.policy import Act
+from bot.core.records import OPEN_STATES, Approval, ApprovalState
 from bot.core.roles import Roles
 from bot.core.service import offer_key
 from bot.slack.text import escape
 from bot.smartpasses.client import LoyaltyClient
 from bot.smartpasses.models import Offer
-from bot.store.database import OPEN_STATES, Approval, ApprovalState, Store
+from bot.store.database import Store
 
 # A "publishing" state older than this was left by a process that died mid-way.
 STUCK_AFTER = dt.timedelta(seconds=90)
@@ -139,7 +140,7 @@ class PublicationApprovals:
             actor.user_id,
             Act.APPROVE_PUBLICATION,
             team_id=actor.team_id,
-            target_type="offer",
+            target_type=Target.OFFER,
             target_id=approval.offer_id,
             target_name=approval.offer_name,
         )
@@ -206,7 +207,7 @@ class PublicationApprovals:
             actor.user_id,
             Act.APPROVE_PUBLICATION,
             team_id=actor.team_id,
-            target_type="offer",
+            target_type=Target.OFFER,
             target_id=approval.offer_id,
             target_name=approval.offer_name,
         )
@@ -246,7 +247,7 @@ class PublicationApprovals:
     def _intent(action: Action, offer: Offer | Approval) -> Intent:
         offer_id = offer.id if isinstance(offer, Offer) else offer.offer_id
         name = offer.name if isinstance(offer, Offer) else offer.offer_name
-        return Intent(action, "offer", offer_id, name, changes=dict(PUBLISHING_STATUS))
+        return Intent(action, Target.OFFER, offer_id, name, changes=dict(PUBLISHING_STATUS))
 
     def _claim(self, actor: Actor, approval: Approval) -> bool:
         """Win the right to publish; True if an earlier attempt may have reached the API."""

@@ -14,6 +14,13 @@ from enum import StrEnum
 from typing import Any
 
 
+class Target(StrEnum):
+    """What kind of record an entry is about."""
+
+    CUSTOMER = "customer"
+    OFFER = "offer"
+
+
 class Action(StrEnum):
     POINTS_ADD = "points.add"
     POINTS_DEDUCT = "points.deduct"
@@ -33,8 +40,9 @@ class Action(StrEnum):
     REFUSED = "refused"  # a role refusal
 
     @property
-    def target_type(self) -> str:
-        return self.value.split(".")[0] if "." in self.value else ""
+    def target_type(self) -> Target | None:
+        kind = self.value.partition(".")[0]
+        return Target(kind) if kind in (Target.CUSTOMER, Target.OFFER) else None
 
 
 POINTS_ACTIONS = (Action.POINTS_ADD, Action.POINTS_DEDUCT, Action.POINTS_SET, Action.POINTS_UNDO)
@@ -119,16 +127,6 @@ class AuditEntry:
     requested: str = ""  # what was asked: "+10", "=25", or the submitted fields as JSON
     changes: Changes = field(default_factory=dict)
     resolved: str = ""
-
-    @classmethod
-    def from_row(cls, row: Any) -> AuditEntry:
-        data = dict(row._mapping)
-        data["at"] = as_utc(data["at"])
-        data["undone_at"] = as_utc(data["undone_at"])
-        data["changes"] = load_changes(data.get("changes"))
-        data["requested"] = data.get("requested") or ""
-        data["resolved"] = data.get("resolved") or ""
-        return cls(**data)
 
     @property
     def is_points(self) -> bool:

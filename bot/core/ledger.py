@@ -24,7 +24,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.core.audit import Action, Actor, AuditEntry, Changes, Outcome, Resolved, utcnow
+from bot.core.audit import Action, Actor, AuditEntry, Changes, Outcome, Resolved, Target, utcnow
 from bot.core.errors import (
     ApiUnavailable,
     AuthenticationFailed,
@@ -55,7 +55,7 @@ class Intent:
     """One change about to be sent, as the audit entry records it (and a check reads it)."""
 
     action: Action
-    target_type: str
+    target_type: Target | None
     target_id: int | None
     target_name: str
     before: int | None = None  # points before a points change
@@ -67,7 +67,7 @@ class Intent:
     def of(cls, entry: AuditEntry) -> Intent:
         return cls(
             action=Action(entry.action),
-            target_type=entry.target_type,
+            target_type=Target(entry.target_type) if entry.target_type else None,
             target_id=entry.target_id,
             target_name=entry.target_name,
             before=entry.before,
@@ -93,14 +93,14 @@ class Intent:
         return creation_key(self.target_type, self.created()[0])
 
 
-def record_key(target_type: str, target_id: int) -> str:
+def record_key(target_type: Target | None, target_id: int) -> str:
     return f"{target_type}:{target_id}"
 
 
-def creation_key(target_type: str, fields: dict[str, Any]) -> str:
+def creation_key(target_type: Target | None, fields: dict[str, Any]) -> str:
     """Two creates of the same customer (email, else phone, else name) or the same offer
     (name) are serialised, so the second one's check cannot mistake the first's record."""
-    if target_type == "offer":
+    if target_type == Target.OFFER:
         return f"offer-new:{fold(fields.get('name') or '')}"
     identity = (
         (fields.get("email") or "").strip().casefold()
@@ -198,7 +198,7 @@ class Ledger:
             actor,
             action=intent.action,
             outcome=outcome,
-            target_type=intent.target_type,
+            target_type=intent.target_type or "",
             target_id=intent.target_id,
             target_name=intent.target_name,
             before=intent.before,
@@ -226,7 +226,7 @@ class Ledger:
             team_id=pending.actor.team_id,
             user_id=pending.actor.user_id,
             action=intent.action,
-            target_type=intent.target_type,
+            target_type=intent.target_type or "",
             target_id=values.get("target_id", intent.target_id),
             target_name=values.get("target_name", intent.target_name),
             before=intent.before,

@@ -19,13 +19,14 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from bot.core.audit import POINTS_ACTIONS, Action, AuditEntry, Outcome, Resolved, utcnow
+from bot.core.audit import POINTS_ACTIONS, Action, AuditEntry, Outcome, Resolved, Target, utcnow
 from bot.core.checks import check_change, expected_balance
 from bot.core.errors import LoyaltyError
 from bot.core.ledger import Intent, Unclear
+from bot.core.records import ApprovalState
 from bot.smartpasses.client import LoyaltyClient
 from bot.smartpasses.models import Customer, Offer
-from bot.store.database import ApprovalState, Store
+from bot.store.database import Store
 from bot.store.locks import ChangeLocks
 
 log = logging.getLogger(__name__)
@@ -119,7 +120,7 @@ def _witness(store: Store, entry: AuditEntry) -> int | None:
     if entry.action not in POINTS_ACTIONS:
         return None
     later = store.entries(
-        target_type="customer",
+        target_type=Target.CUSTOMER,
         target_id=entry.target_id,
         actions=POINTS_ACTIONS,
         after_id=entry.id,

@@ -12,10 +12,10 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 
-from bot.core.audit import Action, Outcome
-from bot.core.errors import LoyaltyError, PermissionDenied
+from bot.core.audit import Action, Actor, Target
+from bot.core.errors import PermissionDenied
+from bot.core.ledger import Intent, Ledger
 from bot.core.policy import Act, for_managers
-from bot.store.database import Store
 
 log = logging.getLogger(__name__)
 
@@ -29,14 +29,14 @@ class Roles:
         *,
         group_id: str | None = None,
         group_members: Callable[[str], Iterable[str]] | None = None,
-        store: Store | None = None,
+        ledger: Ledger | None = None,
         cache_seconds: float = GROUP_CACHE_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.managers = frozenset(managers)
         self.group_id = group_id
         self._group_members = group_members
-        self._store = store
+        self._ledger = ledger  # where refusals are recorded
         self._cache_seconds = cache_seconds
         self._clock = clock
         self._cached: frozenset[str] | None = None
@@ -72,7 +72,7 @@ class Roles:
         act: Act,
         *,
         team_id: str = "",
-        target_type: str = "",
+        target_type: Target | None = None,
         target_id: int | None = None,
         target_name: str = "",
     ) -> None:
@@ -80,18 +80,10 @@ class Roles:
         do `act`. The refusal stands even when the store cannot record it."""
         if self.allows(user_id, act):
             return
-        if self._store is not None:
-            try:
-                self._store.record(
-                    user_id=user_id,
-                    team_id=team_id,
-                    action=Action.REFUSED,
-                    outcome=Outcome.REFUSED,
-                    target_type=target_type,
-                    target_id=target_id,
-                    target_name=target_name,
-                    detail=f"needs manager role to {act}",
-                )
-            except LoyaltyError:
-                log.warning("a refusal of %s could not be recorded", user_id)
+        if self._ledger is not None:
+            self._ledger.refuse(
+                Actor(user_id, team_id),
+                Intent(Action.REFUSED, target_type, target_id, target_name),
+                f"needs manager role to {act}",
+            )
         raise PermissionDenied(act)

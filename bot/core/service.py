@@ -12,7 +12,15 @@ from typing import Any, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.core.audit import POINTS_ACTIONS, Action, Actor, AuditEntry, field_changes, utcnow
+from bot.core.audit import (
+    POINTS_ACTIONS,
+    Action,
+    Actor,
+    AuditEntry,
+    Target,
+    field_changes,
+    utcnow,
+)
 from bot.core.checks import (
     DELETED,
     check_change,
@@ -34,6 +42,7 @@ from bot.core.ledger import Done, Intent, Ledger, creation_key, record_key
 from bot.core.lookup import CustomerIndex, LookupResult, fold
 from bot.core.points import Op, PointsChange
 from bot.core.policy import Act
+from bot.core.records import ConfirmationState
 from bot.core.roles import Roles
 from bot.core.validation import CustomerFields, OfferFields
 from bot.slack.text import escape
@@ -102,11 +111,11 @@ class CustomerPage:
 
 
 def customer_key(customer_id: int) -> str:
-    return record_key("customer", customer_id)
+    return record_key(Target.CUSTOMER, customer_id)
 
 
 def offer_key(offer_id: int) -> str:
-    return record_key("offer", offer_id)
+    return record_key(Target.OFFER, offer_id)
 
 
 def values_of(record: Any, names: tuple[str, ...]) -> dict[str, Any]:
@@ -175,7 +184,7 @@ class LoyaltyService:
         return sorted(offers, key=lambda o: (o.status_key, fold(o.name)))
 
     def history(self, customer_id: int, limit: int = 15) -> list[AuditEntry]:
-        return self.store.entries(target_type="customer", target_id=customer_id, limit=limit)
+        return self.store.entries(target_type=Target.CUSTOMER, target_id=customer_id, limit=limit)
 
     # -- points ----------------------------------------------------------
 
@@ -195,7 +204,7 @@ class LoyaltyService:
             actor.user_id,
             Act.CHANGE_POINTS,
             team_id=actor.team_id,
-            target_type="customer",
+            target_type=Target.CUSTOMER,
             target_id=customer_id,
         )
         with self.ledger.locked(customer_key(customer_id), "this customer's points"):
@@ -203,7 +212,7 @@ class LoyaltyService:
             old, name = customer.points, escape(customer.display_name)
             intent = Intent(
                 _ACTION_FOR[change.op],
-                "customer",
+                Target.CUSTOMER,
                 customer.id,
                 customer.display_name,
                 before=old,
@@ -312,7 +321,7 @@ class LoyaltyService:
             change = PointsChange(Op.SET, entry.before)
             intent = Intent(
                 Action.POINTS_UNDO,
-                "customer",
+                Target.CUSTOMER,
                 current.id,
                 current.display_name,
                 before=current.points,
@@ -341,7 +350,9 @@ class LoyaltyService:
 
     def create_customer(self, actor: Actor, fields: CustomerFields) -> Done[Customer]:
         wanted = fields.api_body()
-        with self.ledger.locked(creation_key("customer", wanted), "a customer with these details"):
+        with self.ledger.locked(
+            creation_key(Target.CUSTOMER, wanted), "a customer with these details"
+        ):
             done = self._create(
                 actor,
                 Action.CUSTOMER_CREATE,
@@ -488,7 +499,7 @@ class LoyaltyService:
 
     def create_offer(self, actor: Actor, fields: OfferFields) -> Done[Offer]:
         wanted = fields.api_body()
-        with self.ledger.locked(creation_key("offer", wanted), "an offer with this name"):
+        with self.ledger.locked(creation_key(Target.OFFER, wanted), "an offer with this name"):
             return self._create(
                 actor,
                 Action.OFFER_CREATE,
@@ -527,7 +538,7 @@ class LoyaltyService:
                 actor.user_id,
                 Act.EDIT_LIVE_OFFER,
                 team_id=actor.team_id,
-                target_type="offer",
+                target_type=Target.OFFER,
                 target_id=offer.id,
                 target_name=offer.name,
             )
@@ -586,7 +597,7 @@ class LoyaltyService:
         )
         if not self.store.claim_confirmation(token):
             latest = self.store.confirmation(token)
-            if latest is not None and latest.state == "done":
+            if latest is not None and latest.state == ConfirmationState.DONE:
                 by = f" by <@{latest.done_by}>" if latest.done_by else ""
                 raise AlreadyDone(f"That was already done{by}; nothing more was changed.")
             raise AlreadyDone("Someone is doing that right now; nothing more was changed.")

@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from bot.core.audit import AuditEntry, Outcome, utcnow
+from bot.core.records import Approval
 from bot.smartpasses.client import LoyaltyClient
 from bot.smartpasses.models import Customer
-from bot.store.database import Approval, Store
+from bot.store.database import Store
 
 TOP = 5
 TREND_DAYS = 7
@@ -48,7 +49,6 @@ class Summary:
     previous_customers: int | None
     previous_points: int | None
     new_customers: int | None
-    removed_customers: int | None
     top_customers: list[Customer]
     staff: list[StaffTotal]
     offers_by_status: dict[str, int]
@@ -84,11 +84,10 @@ def build_summary(
     ids = [c.id for c in customers]
     total = sum(c.points for c in customers)
     previous = store.snapshot_before(today.isoformat())
-    new = removed = None
+    new = None
     if previous is not None:
         before = set(previous.customer_ids)
         new = sum(1 for i in ids if i not in before)
-        removed = previous.customers - (len(ids) - new)
 
     start_of_trend = dt.datetime.combine(
         today - dt.timedelta(days=TREND_DAYS - 1), dt.time(), tzinfo=tz
@@ -130,7 +129,6 @@ def build_summary(
         previous_customers=previous.customers if previous else None,
         previous_points=previous.points_total if previous else None,
         new_customers=new,
-        removed_customers=removed,
         top_customers=heapq.nlargest(TOP, customers, key=lambda c: (c.points, -c.id)),
         staff=sorted(
             (StaffTotal(user, n, a, d) for user, (n, a, d) in staff.items()),

@@ -84,13 +84,13 @@ def create_app(
         token_verification_enabled=False,
         listener_executor=ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener"),
     )
+    ledger = ledger or Ledger(store, locks_for(store.engine))
     roles = roles or Roles(
         settings.loyalty_managers,
         group_id=settings.loyalty_manager_group,
         group_members=group_members_via(client),
-        store=store,
+        ledger=ledger,
     )
-    ledger = ledger or Ledger(store, locks_for(store.engine))
     service = LoyaltyService(
         loyalty,
         store,

@@ -28,6 +28,7 @@ from slack_sdk.models.blocks import (
 
 from bot.core.audit import POINTS_ACTIONS, Action, AuditEntry, Changes, Outcome, Resolved
 from bot.core.policy import Act
+from bot.core.records import Approval
 from bot.core.service import CustomerPage, PointsResult
 from bot.core.summary import Summary, arrow, sparkline
 from bot.slack.ids import (
@@ -43,7 +44,6 @@ from bot.slack.ids import (
 )
 from bot.slack.text import escape, fit, shorten
 from bot.smartpasses.models import Customer, Offer
-from bot.store.database import Approval
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000  # a section's or context element's text

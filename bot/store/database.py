@@ -18,8 +18,6 @@ import time
 import zlib
 from array import array
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any, ParamSpec, TypeVar
 
 import sqlalchemy as sa
@@ -34,9 +32,18 @@ from bot.core.audit import (
     Outcome,
     as_utc,
     dump_changes,
+    load_changes,
     utcnow,
 )
 from bot.core.errors import RecordUnavailable
+from bot.core.records import (
+    OPEN_STATES,
+    Approval,
+    ApprovalState,
+    Confirmation,
+    ConfirmationState,
+    Snapshot,
+)
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -105,7 +112,7 @@ confirmations = sa.Table(
     sa.Column("requested_by", sa.String(32), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     # pending -> working (one clicker won) -> done; back to pending if the act failed
-    sa.Column("state", sa.String(20), nullable=False, default="pending"),
+    sa.Column("state", sa.String(20), nullable=False, default=ConfirmationState.PENDING),
     sa.Column("done_by", sa.String(32), nullable=True),
     sa.Column("done_at", sa.DateTime(timezone=True), nullable=True),
 )
@@ -214,77 +221,26 @@ def recording(method: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-@dataclass(frozen=True)
-class Confirmation:
-    token: str
-    kind: str
-    target_id: int
-    target_name: str
-    requested_by: str
-    created_at: dt.datetime
-    state: str
-    done_by: str | None
-    done_at: dt.datetime | None
-
-    @classmethod
-    def from_row(cls, row: Any) -> Confirmation:
-        data = dict(row._mapping)
-        data["created_at"] = as_utc(data["created_at"])
-        data["done_at"] = as_utc(data["done_at"])
-        return cls(**data)
+def _confirmation(row: Any) -> Confirmation:
+    data = dict(row._mapping)
+    data["created_at"] = as_utc(data["created_at"])
+    data["done_at"] = as_utc(data["done_at"])
+    return Confirmation(**data)
 
 
-class ApprovalState(StrEnum):
-    PENDING = "pending"
-    PUBLISHING = "publishing"
-    PUBLISHED = "published"
-    FAILED = "failed"  # publishing did not go through; a manager may try again
-    REJECTED = "rejected"
-    STALE = "stale"  # the offer changed or went away: nothing to approve
+def _approval(row: Any) -> Approval:
+    data = dict(row._mapping)
+    data["requested_at"] = as_utc(data["requested_at"])
+    data["decided_at"] = as_utc(data["decided_at"])
+    return Approval(**data)
 
 
-OPEN_STATES = (ApprovalState.PENDING, ApprovalState.FAILED)  # waiting for a manager
-
-
-@dataclass(frozen=True)
-class Approval:
-    id: int
-    offer_id: int
-    offer_name: str
-    description: str
-    points_cost: int
-    auto_claim: bool
-    fingerprint: str
-    team_id: str
-    requested_by: str
-    requested_at: dt.datetime
-    channel_id: str
-    message_ts: str | None
-    permalink: str | None
-    state: str
-    decided_by: str | None
-    decided_at: dt.datetime | None
-    note: str
-
-    @classmethod
-    def from_row(cls, row: Any) -> Approval:
-        data = dict(row._mapping)
-        data["requested_at"] = as_utc(data["requested_at"])
-        data["decided_at"] = as_utc(data["decided_at"])
-        return cls(**data)
-
-    @property
-    def is_open(self) -> bool:
-        return self.state in OPEN_STATES
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    day: str
-    taken_at: dt.datetime
-    customers: int
-    points_total: int
-    customer_ids: array  # sorted int64 ids
+def _entry(row: Any) -> AuditEntry:
+    data = dict(row._mapping)
+    data["at"] = as_utc(data["at"])
+    data["undone_at"] = as_utc(data["undone_at"])
+    data["changes"] = load_changes(data.get("changes"))
+    return AuditEntry(**data)
 
 
 class Store:
@@ -426,7 +382,7 @@ class Store:
     def entry(self, entry_id: int) -> AuditEntry | None:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(audit_log).where(audit_log.c.id == entry_id)).first()
-        return AuditEntry.from_row(row) if row else None
+        return _entry(row) if row else None
 
     def entries(
         self,
@@ -466,7 +422,7 @@ class Store:
         if limit is not None:
             query = query.limit(limit)
         with self.engine.connect() as conn:
-            return [AuditEntry.from_row(row) for row in conn.execute(query)]
+            return [_entry(row) for row in conn.execute(query)]
 
     # -- one-time keys ------------------------------------------------------------------
 
@@ -524,7 +480,7 @@ class Store:
                     target_name=target_name[:200],
                     requested_by=requested_by,
                     created_at=utcnow(),
-                    state="pending",
+                    state=ConfirmationState.PENDING,
                 )
             )
         return token
@@ -534,23 +490,26 @@ class Store:
             row = conn.execute(
                 sa.select(confirmations).where(confirmations.c.token == token)
             ).first()
-        return Confirmation.from_row(row) if row else None
+        return _confirmation(row) if row else None
 
     def claim_confirmation(self, token: str) -> bool:
         """pending -> working, atomically: True for the one click that may act."""
         with self.engine.begin() as conn:
             result = conn.execute(
                 confirmations.update()
-                .where(confirmations.c.token == token, confirmations.c.state == "pending")
-                .values(state="working")
+                .where(
+                    confirmations.c.token == token,
+                    confirmations.c.state == ConfirmationState.PENDING,
+                )
+                .values(state=ConfirmationState.WORKING)
             )
             return result.rowcount == 1
 
     def finish_confirmation(self, token: str, *, done: bool, user_id: str) -> None:
         values: dict[str, Any] = (
-            {"state": "done", "done_by": user_id, "done_at": utcnow()}
+            {"state": ConfirmationState.DONE, "done_by": user_id, "done_at": utcnow()}
             if done
-            else {"state": "pending"}
+            else {"state": ConfirmationState.PENDING}
         )
         with self.engine.begin() as conn:
             conn.execute(
@@ -571,7 +530,7 @@ class Store:
     def approval(self, approval_id: int) -> Approval | None:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(approvals).where(approvals.c.id == approval_id)).first()
-        return Approval.from_row(row) if row else None
+        return _approval(row) if row else None
 
     def open_approvals(self, offer_id: int | None = None) -> list[Approval]:
         query = sa.select(approvals).where(approvals.c.state.in_(OPEN_STATES))
@@ -579,7 +538,7 @@ class Store:
             query = query.where(approvals.c.offer_id == offer_id)
         with self.engine.connect() as conn:
             rows = conn.execute(query.order_by(approvals.c.requested_at))
-            return [Approval.from_row(row) for row in rows]
+            return [_approval(row) for row in rows]
 
     def publishing(self, offer_id: int) -> bool:
         """Is a manager's approved publication of this offer being carried out?"""
@@ -594,7 +553,7 @@ class Store:
             approvals.c.offer_id == offer_id, approvals.c.requested_at >= since
         )
         with self.engine.connect() as conn:
-            return [Approval.from_row(row) for row in conn.execute(query)]
+            return [_approval(row) for row in conn.execute(query)]
 
     def set_approval_message(
         self, approval_id: int, *, channel_id: str, message_ts: str, permalink: str | None
