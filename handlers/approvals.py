@@ -12,9 +12,10 @@ from slack_sdk.errors import SlackApiError
 from bot.core.approvals import Decision, Posted, PublicationApprovals
 from bot.core.errors import InvalidInput
 from bot.core.records import Approval, ApprovalState
-from bot.core.validation import reason_problem
+from bot.core.say import Channel, Code, Say
+from bot.core.validation import Field, reason_problem
 from bot.slack import blocks, views
-from bot.slack.ids import ActionId, ApprovalRef, Field, Form, FormContext, OfferRef, new_once
+from bot.slack.ids import ActionId, ApprovalRef, Form, FormContext, OfferRef, new_once
 from handlers import modals
 from handlers.context import Env, Services, announce, env_from_body
 from handlers.observe import observing
@@ -39,8 +40,12 @@ def request_publication(env: Env, offer_id: int) -> None:
         except SlackApiError as exc:
             if exc.response.get("error") in ("not_in_channel", "channel_not_found", "is_archived"):
                 raise InvalidInput(
-                    f"I cannot post the request in <#{channel}> because I am not a member of "
-                    "that channel. Invite me there (`/invite @Loyalty`) and ask again."
+                    Say(
+                        "I cannot post the request in {channel} because I am not a member of "
+                        "that channel. Invite me there ({invite}) and ask again.",
+                        channel=Channel(channel),
+                        invite=Code("/invite @Loyalty"),
+                    )
                 ) from None
             raise
         channel_id, ts = posted["channel"], posted["ts"]

@@ -12,16 +12,17 @@ from slack_sdk import WebClient
 from bot.core.errors import InvalidInput, MalformedRequest
 from bot.core.points import parse_amount
 from bot.core.policy import Act
+from bot.core.say import Code, Say
 from bot.core.service import CONFIRMABLE, CUSTOMER_DELETE, OFFER_CANCEL, OFFER_DELETE
 from bot.core.validation import reason_problem
 from bot.slack import blocks
 from bot.slack.ids import Form
-from bot.smartpasses.models import Offer
+from bot.slack.text import mrkdwn
 from handlers import approvals, confirmations, modals, observe
 from handlers.context import Env, Services, env_from_body
-from handlers.customers import resolve_customer
 from handlers.observe import observing
 from handlers.parsing import split_reference, tokenize
+from handlers.resolve import resolve_customer, resolve_offer
 
 COMMAND = "/loyalty"
 
@@ -54,13 +55,16 @@ def _check_points(env: Env, args: list[str]) -> None:
     reference, amount, reason = split_reference(args)
     if not reference:
         raise InvalidInput(
-            "Usage: `/loyalty points <customer> <amount> [reason]`, e.g. "
-            "`/loyalty points juan@example.com 10 birthday`."
+            Say(
+                "Usage: {usage}, e.g. {example}.",
+                usage=Code("/loyalty points <customer> <amount> [reason]"),
+                example=Code("/loyalty points juan@example.com 10 birthday"),
+            )
         )
     if amount is not None:  # no amount: the points form asks for it
         parse_amount(amount, env.settings.loyalty_max_points)
     if problem := reason_problem(reason):
-        raise InvalidInput(problem + " Nothing was changed.")
+        raise InvalidInput(Say("{problem} Nothing was changed.", problem=problem))
 
 
 def _points(env: Env, args: list[str]) -> None:
@@ -98,28 +102,23 @@ def _customer(env: Env, args: list[str]) -> None:
 def _check_customer(env: Env, args: list[str]) -> None:
     if not args:
         raise InvalidInput(
-            "Which customer? Usage: `/loyalty customer <customer>`, or `/loyalty customer new`."
+            Say(
+                "Which customer? Usage: {usage}, or {new}.",
+                usage=Code("/loyalty customer <customer>"),
+                new=Code("/loyalty customer new"),
+            )
         )
     if args[0].lower() in ("edit", "delete") and len(args) < 2:
         raise InvalidInput(
-            f"Which customer? Usage: `/loyalty customer {args[0].lower()} <customer>`."
+            Say(
+                "Which customer? Usage: {usage}.",
+                usage=Code(f"/loyalty customer {args[0].lower()} <customer>"),
+            )
         )
 
 
 def _opens_record_form(args: list[str]) -> bool:
     return bool(args) and args[0].lower() in ("new", "edit")
-
-
-def resolve_offer(env: Env, reference: str, command: str) -> Offer | None:
-    matches = env.service.find_offers(reference)
-    if len(matches) == 1:
-        return matches[0]
-    if not matches:
-        raise InvalidInput(
-            f"No offer matches “{blocks.escape(reference)}”. `/loyalty offers` lists them."
-        )
-    env.reply(blocks.offer_picker(reference, matches, command))
-    return None
 
 
 def _offer(env: Env, args: list[str]) -> None:
@@ -147,10 +146,19 @@ def _offer(env: Env, args: list[str]) -> None:
 
 def _check_offer(env: Env, args: list[str]) -> None:
     if not args:
-        raise InvalidInput("Which offer? Usage: `/loyalty offer <offer>`, or `/loyalty offer new`.")
+        raise InvalidInput(
+            Say(
+                "Which offer? Usage: {usage}, or {new}.",
+                usage=Code("/loyalty offer <offer>"),
+                new=Code("/loyalty offer new"),
+            )
+        )
     if args[0].lower() in ("edit", "delete", "cancel", "publish") and len(args) < 2:
         raise InvalidInput(
-            f"Which offer? Usage: `/loyalty offer {args[0].lower()} <offer>` (its id or name)."
+            Say(
+                "Which offer? Usage: {usage} (its id or name).",
+                usage=Code(f"/loyalty offer {args[0].lower()} <offer>"),
+            )
         )
 
 
@@ -165,7 +173,9 @@ def _offers(env: Env, args: list[str]) -> None:
 
 def _check_offers(env: Env, args: list[str]) -> None:
     if len(args) > 1:
-        raise InvalidInput("Usage: `/loyalty offers [draft|published|canceled]`.")
+        raise InvalidInput(
+            Say("Usage: {usage}.", usage=Code("/loyalty offers [draft|published|canceled]"))
+        )
 
 
 def _history(env: Env, args: list[str]) -> None:
@@ -188,7 +198,7 @@ def _undo(env: Env, args: list[str]) -> None:
                 [
                     f"↩️ Undone: *{blocks.escape(result.customer.display_name)}* is back to "
                     f"{blocks.points(result.after)} (was {result.before:,}).",
-                    *result.remarks,
+                    *map(mrkdwn, result.remarks),
                 ]
             )
         )
@@ -199,7 +209,9 @@ def _undo(env: Env, args: list[str]) -> None:
 def _requires_reference(usage: str) -> Callable[[Env, list[str]], None]:
     def check(env: Env, args: list[str]) -> None:
         if not args:
-            raise InvalidInput(f"Which customer? Usage: `/loyalty {usage}`.")
+            raise InvalidInput(
+                Say("Which customer? Usage: {usage}.", usage=Code(f"/loyalty {usage}"))
+            )
 
     return check
 
@@ -381,7 +393,7 @@ def register(app: observing, services: Services) -> None:
                 subcommand.check(env, args)
             except InvalidInput as exc:
                 observe.note("invalid")
-                ack(response_type="ephemeral", text=exc.message)
+                ack(response_type="ephemeral", text=mrkdwn(exc.say))
                 return
         ack()
         run_subcommand(env, name, args, body)

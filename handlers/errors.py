@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.core.errors import LoyaltyError
+from bot.slack.text import mrkdwn
 from handlers.observe import observing
 
 log = logging.getLogger("loyalty.errors")
@@ -19,7 +20,7 @@ log = logging.getLogger("loyalty.errors")
 
 def user_message(error: Exception) -> str:
     if isinstance(error, LoyaltyError):
-        return error.message
+        return mrkdwn(error.say)
     reference = secrets.token_hex(3).upper()
     log.error("unexpected error, reference %s", reference, exc_info=error)
     if isinstance(error, SQLAlchemyError):

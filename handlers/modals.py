@@ -24,18 +24,19 @@ from bot.core.errors import (
 from bot.core.ledger import Done
 from bot.core.policy import Act
 from bot.core.service import PointsResult
+from bot.core.validation import Field
 from bot.runtime.workpool import Overloaded
 from bot.slack import blocks, views
 from bot.slack.blocks import Message
-from bot.slack.ids import ActionId, Field, Form, FormContext, PickInForm
-from bot.slack.text import unescape
+from bot.slack.ids import ActionId, Form, FormContext, PickInForm
+from bot.slack.text import mrkdwn, plain
 from bot.smartpasses.models import Customer, Offer
 from handlers import observe
 from handlers.context import Env, Services, env_from_body
-from handlers.customers import mention_email
 from handlers.errors import user_message
 from handlers.observe import observing
 from handlers.parsing import MENTION_TOKEN
+from handlers.resolve import mention_email, no_offer_matches
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -129,9 +130,7 @@ def open_offer_form(env: Env, reference: str) -> None:
         if len(matches) == 1:
             return offer_form_for(env, matches[0].id)
         if not matches:
-            raise InvalidInput(
-                f"No offer matches “{blocks.escape(reference)}”. `/loyalty offers` lists them."
-            )
+            raise InvalidInput(no_offer_matches(reference))
         return views.pick_offer(_context(env, Form.OFFER), reference, matches, "Edit offer")
 
     open_then_fill(env, "Edit offer", "Looking the offer up…", build)
@@ -202,11 +201,11 @@ def submit(
             return views.result(title, message), message
         except ValidationFailed as exc:  # refused as it stood: fix it and send it again
             problems = forms.map_api_errors(exc.field_errors, main_field, exc.message)
-            why = "Smart Passes refused this: " + exc.message
+            why = "Smart Passes refused this: " + mrkdwn(exc.say)
             return views.refused_form(view, problems, why), None
         except ChangeRefused as exc:  # the rules, on the record as it is now: fix and resend
-            problems = {main_field: unescape(exc.message)}
-            return views.refused_form(view, problems, exc.message), None
+            problems = {main_field: plain(exc.say)}
+            return views.refused_form(view, problems, mrkdwn(exc.say)), None
         except Exception as exc:  # anything else: why, in the window (a bug: a reference)
             return views.notice(title, "⚠️ " + user_message(exc)), None
 
@@ -218,7 +217,7 @@ def submit(
 
     if not env.services.work.has_room():
         observe.note("busy")
-        ack(response_action="update", view=views.notice(title, "⚠️ " + Overloaded().message))
+        ack(response_action="update", view=views.notice(title, "⚠️ " + mrkdwn(Overloaded().say)))
         return
     ack(response_action="update", view=views.notice(title, SAVING))
     env.services.defer(run, {}, env.client, None)

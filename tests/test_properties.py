@@ -17,14 +17,13 @@ from bot.core.errors import InvalidInput, MalformedRequest
 from bot.core.points import parse_amount
 from bot.core.records import Approval
 from bot.core.service import PointsResult
-from bot.core.validation import check_customer, check_offer, check_points, reason_problem
+from bot.core.validation import Field, check_customer, check_offer, check_points, reason_problem
 from bot.slack import blocks, views
 from bot.slack.ids import (
     ApprovalRef,
     Confirm,
     CustomerRef,
     CustomersPage,
-    Field,
     Form,
     FormContext,
     OfferRef,

@@ -28,8 +28,8 @@ from bot.core.ledger import Intent, Ledger
 from bot.core.policy import Act
 from bot.core.records import OPEN_STATES, Approval, ApprovalState
 from bot.core.roles import Roles
+from bot.core.say import Code, Link, Name, Person, Say
 from bot.core.service import offer_key
-from bot.slack.text import escape
 from bot.smartpasses.client import LoyaltyClient
 from bot.smartpasses.models import Offer
 from bot.store.database import Store
@@ -50,8 +50,7 @@ class Posted:
 
 @dataclass(frozen=True)
 class Decision:
-    """A request after a manager's decision, and the change it made (if any). The notes
-    an approval carries are mrkdwn with outside text escaped, except a rejection's reason."""
+    """A request after a manager's decision, and the change it made (if any)."""
 
     approval: Approval
     entry: AuditEntry | None = None
@@ -61,10 +60,15 @@ class AlreadyRequested(InvalidInput):
     """An identical request is already waiting; `approval` says where."""
 
     def __init__(self, approval: Approval) -> None:
-        where = f" <{approval.permalink}|See the request.>" if approval.permalink else ""
+        name = Name(approval.offer_name)
         super().__init__(
-            f"Publishing “{escape(approval.offer_name)}” is already waiting for a manager's "
-            "approval." + where
+            Say(
+                "Publishing “{name}” is already waiting for a manager's approval. {link}",
+                name=name,
+                link=Link(approval.permalink, "See the request."),
+            )
+            if approval.permalink
+            else Say("Publishing “{name}” is already waiting for a manager's approval.", name=name)
         )
         self.approval = approval
 
@@ -98,7 +102,11 @@ class PublicationApprovals:
             offer = self.api.get_offer(offer_id)
             if not offer.is_draft:
                 raise ChangeRefused(
-                    f"“{escape(offer.name)}” is {offer.status}: only Draft offers can be published."
+                    Say(
+                        "“{name}” is {status}: only Draft offers can be published.",
+                        name=Name(offer.name),
+                        status=offer.status,
+                    )
                 )
             for waiting in self.store.open_approvals(offer.id):
                 if waiting.fingerprint == offer.content_hash() and waiting.message_ts:
@@ -175,7 +183,7 @@ class PublicationApprovals:
             return self._stale(
                 actor,
                 approval,
-                f"The offer is now {escape(offer.status)}, so there is nothing to approve.",
+                f"The offer is now {offer.status}, so there is nothing to approve.",
             )
         if offer.content_hash() != approval.fingerprint:
             return self._stale(
@@ -192,8 +200,8 @@ class PublicationApprovals:
                 self.api.publish_offer(offer.id) or dataclasses.replace(offer, status="Published")
             ),
             lambda: check_change(self.api, intent),
-            what=f"Publishing “{escape(offer.name)}”",
-            check_hint=f"the offer (`/loyalty offer {offer.id}`)",
+            what=Say("Publishing “{name}”", name=Name(offer.name)),
+            check_hint=Say("the offer ({card})", card=Code(f"/loyalty offer {offer.id}")),
         )
         return Decision(self._finish(actor, approval, ApprovalState.PUBLISHED, ""), done.entry)
 
@@ -228,14 +236,14 @@ class PublicationApprovals:
             entry, _ = self.ledger.finish(pending, Outcome.OK)
         return Decision(self._get(approval.id), entry)
 
-    def where_it_stands(self, approval_id: int) -> str:
+    def where_it_stands(self, approval_id: int) -> Say:
         """For a click that arrives after its button was already used."""
         approval = self._get(approval_id)
         if approval.state in (ApprovalState.PENDING, ApprovalState.PUBLISHING):
             # Its Approve was claimed: that approval is under way.
-            return "Another manager is publishing this offer right now."
+            return Say("Another manager is publishing this offer right now.")
         if approval.state == ApprovalState.FAILED:
-            return "That button was already used; use the buttons on the request as it is now."
+            return Say("That button was already used; use the buttons on the request as it is now.")
         return _decided(approval)
 
     def check_may_decide(self, actor: Actor) -> None:
@@ -291,11 +299,12 @@ class PublicationApprovals:
         return approval
 
 
-def _decided(approval: Approval) -> str:
-    who = f" by <@{approval.decided_by}>" if approval.decided_by else ""
-    name = escape(approval.offer_name)
-    return {
-        ApprovalState.PUBLISHED: f"“{name}” was already published{who}.",
-        ApprovalState.REJECTED: f"Publishing “{name}” was already rejected{who}.",
-        ApprovalState.STALE: f"This request is closed: {approval.note}",
-    }.get(ApprovalState(approval.state), f"This request is {approval.state}.")
+def _decided(approval: Approval) -> Say:
+    name, who = Name(approval.offer_name), Person(approval.decided_by or "")
+    if approval.state == ApprovalState.PUBLISHED:
+        return Say("“{name}” was already published by {who}.", name=name, who=who)
+    if approval.state == ApprovalState.REJECTED:
+        return Say("Publishing “{name}” was already rejected by {who}.", name=name, who=who)
+    if approval.state == ApprovalState.STALE:
+        return Say("This request is closed: {note}", note=approval.note)
+    return Say("This request is {state}.", state=approval.state)

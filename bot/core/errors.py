@@ -1,4 +1,5 @@
-"""One exception hierarchy. Every error carries a message fit to show a shop manager.
+"""One exception hierarchy. Every error carries what to tell a shop manager, as a `Say`
+(presentation writes it); `.message` is its plain English, for logs and records.
 
 `safe_to_retry` says whether the error proves nothing was changed: a one-time key
 claimed for the action is then released, so the person can simply try again.
@@ -6,7 +7,7 @@ claimed for the action is then released, so the person can simply try again.
 
 from __future__ import annotations
 
-from bot.slack.text import escape
+from bot.core.say import Code, Name, Say, Strong, said
 
 
 class LoyaltyError(Exception):
@@ -14,9 +15,13 @@ class LoyaltyError(Exception):
 
     safe_to_retry = True
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, say: Say | str) -> None:
+        self.say = said(say)
+        super().__init__(str(self.say))
+
+    @property
+    def message(self) -> str:
+        return str(self.say)
 
 
 class ConfigError(LoyaltyError):
@@ -65,7 +70,9 @@ class NotFound(LoyaltyAPIError):
     status_code = 404
 
     def __init__(self, what: str = "That record") -> None:
-        super().__init__(f"{what} was not found in the loyalty program. It may have been deleted.")
+        super().__init__(
+            Say("{what} was not found in the loyalty program. It may have been deleted.", what=what)
+        )
 
 
 # -- reads that failed (nothing is ever changed by a read) -------------------------------
@@ -75,16 +82,25 @@ class RateLimited(LoyaltyAPIError):
     status_code = 429
 
     def __init__(self, retry_after: float | None = None) -> None:
-        wait = f" Try again in {retry_after:.0f} seconds." if retry_after else " Try again shortly."
-        super().__init__("Smart Passes is receiving too many requests." + wait)
+        super().__init__(
+            Say(
+                "Smart Passes is receiving too many requests. Try again in {seconds} seconds.",
+                seconds=round(retry_after),
+            )
+            if retry_after
+            else Say("Smart Passes is receiving too many requests. Try again shortly.")
+        )
         self.retry_after = retry_after
 
 
 class ServerError(LoyaltyAPIError):
     def __init__(self, status_code: int) -> None:
         super().__init__(
-            f"Smart Passes had a problem on its side (HTTP {status_code}). Nothing was "
-            "changed; try again in a minute."
+            Say(
+                "Smart Passes had a problem on its side (HTTP {status}). Nothing was "
+                "changed; try again in a minute.",
+                status=status_code,
+            )
         )
         self.status_code = status_code
 
@@ -93,13 +109,18 @@ class ApiUnavailable(LoyaltyAPIError):
     """Could not reach the API (the request never left), or a read got no answer in time."""
 
     def __init__(self, detail: str = "could not be reached") -> None:
-        super().__init__(f"Smart Passes {detail}. Nothing was changed; try again in a minute.")
+        super().__init__(
+            Say("Smart Passes {detail}. Nothing was changed; try again in a minute.", detail=detail)
+        )
 
 
 class UnexpectedResponse(LoyaltyAPIError):
     def __init__(self, status_code: int) -> None:
         super().__init__(
-            f"Smart Passes answered in a way the bot did not expect (HTTP {status_code})."
+            Say(
+                "Smart Passes answered in a way the bot did not expect (HTTP {status}).",
+                status=status_code,
+            )
         )
         self.status_code = status_code
 
@@ -118,11 +139,14 @@ class OutcomeUnknown(LoyaltyAPIError):
 
     safe_to_retry = False
 
-    def __init__(self, message: str = "", *, cause: str = "", answered: bool = True) -> None:
+    def __init__(self, say: Say | str = "", *, cause: str = "", answered: bool = True) -> None:
         super().__init__(
-            message
-            or f"The change was sent but {cause or 'no clear answer came back'}, so it may or "
-            "may not have been applied. Check before trying again."
+            say
+            or Say(
+                "The change was sent but {cause}, so it may or may not have been applied. "
+                "Check before trying again.",
+                cause=cause or "no clear answer came back",
+            )
         )
         self.cause = cause
         self.answered = answered
@@ -143,23 +167,30 @@ class MalformedRequest(InvalidInput):
     """A signed request whose payload is not what the bot sends or Slack builds."""
 
     def __init__(self, what: str = "request") -> None:
-        super().__init__(f"I could not understand that {what}, so nothing was done.")
+        super().__init__(Say("I could not understand that {what}, so nothing was done.", what=what))
 
 
 class PermissionDenied(LoyaltyError):
     def __init__(self, action: str) -> None:
         super().__init__(
-            f"Only loyalty *managers* can {action}. Ask a manager to do it, or ask whoever "
-            "runs the bot to make you a manager."
+            Say(
+                "Only loyalty {managers} can {action}. Ask a manager to do it, or ask whoever "
+                "runs the bot to make you a manager.",
+                managers=Strong("managers"),
+                action=action,
+            )
         )
         self.action = action
 
 
 class CustomerNotFound(LoyaltyError):
     def __init__(self, query: str) -> None:
-        shown = escape(query)
         super().__init__(
-            f"No customer matches “{shown}”. Try `/loyalty customers {shown}` to search."
+            Say(
+                "No customer matches “{query}”. Try {search} to search.",
+                query=Name(query),
+                search=Code(f"/loyalty customers {query}"),
+            )
         )
         self.query = query
 
@@ -196,8 +227,11 @@ class RecordUnavailable(LoyaltyError):
 class Busy(LoyaltyError):
     """Another change to the same record is still being made."""
 
-    def __init__(self, what: str = "this record") -> None:
+    def __init__(self, what: str | Say = "this record") -> None:
         super().__init__(
-            f"Another change to {what} is still being made, so nothing was changed. "
-            "Try again in a moment."
+            Say(
+                "Another change to {what} is still being made, so nothing was changed. "
+                "Try again in a moment.",
+                what=what,
+            )
         )

@@ -36,6 +36,7 @@ from bot.core.errors import (
     ValidationFailed,
 )
 from bot.core.lookup import fold, normalise_phone
+from bot.core.say import Say
 from bot.store.database import Store
 from bot.store.locks import ChangeLocks
 
@@ -131,15 +132,19 @@ class Done(Generic[T]):
     note: str = ""  # what was unclear, for the person
 
     @property
-    def remarks(self) -> list[str]:
+    def remarks(self) -> list[Say]:
         """What the person should know beyond "done"."""
         said = []
         if self.checked:
-            said.append(f"{self.note}, but checking showed the change was applied.")
+            said.append(
+                Say("{problem}, but checking showed the change was applied.", problem=self.note)
+            )
         if not self.recorded:
             said.append(
-                "The change is made, but I could not finish writing it to my records; they "
-                "will be completed automatically."
+                Say(
+                    "The change is made, but I could not finish writing it to my records; "
+                    "they will be completed automatically."
+                )
             )
         return said
 
@@ -150,14 +155,14 @@ class Ledger:
         self.locks = locks
 
     @contextmanager
-    def locked(self, key: str, what: str) -> Iterator[None]:
+    def locked(self, key: str, what: str | Say) -> Iterator[None]:
         """One change at a time to the record `key` ("customer:1870"), in every process."""
         with self.locks.hold(key, what):
             yield
 
     @contextmanager
     def once(
-        self, key: str, user_id: str = "", *, again: str | Callable[[], str] = ""
+        self, key: str, user_id: str = "", *, again: Say | str | Callable[[], Say | str] = ""
     ) -> Iterator[None]:
         """Act at most once for `key` (a command's trigger id, a button's one-time token, a
         form submission): AlreadyDone, saying `again`, if it was claimed before. When the
@@ -247,8 +252,8 @@ class Ledger:
         send: Callable[[], T | None],
         check: Callable[[], T | None],
         *,
-        what: str,
-        check_hint: str,
+        what: Say,
+        check_hint: Say,
         completion: Callable[[T], dict[str, Any]] = lambda value: {},
     ) -> Done[T]:
         """Send once; settle an unclear answer with `check` (the value if applied, None if
@@ -278,16 +283,27 @@ class Ledger:
         except Unclear as unclear:
             self.finish(pending, Outcome.UNKNOWN, detail=f"{problem}; {unclear}")
             raise OutcomeUnknown(
-                f"{what} was sent, but {problem}, and I could not tell whether it was "
-                f"applied ({unclear}). Check {check_hint} before trying again."
+                Say(
+                    "{what} was sent, but {problem}, and I could not tell whether it was "
+                    "applied ({unclear}). Check {hint} before trying again.",
+                    what=what,
+                    problem=problem,
+                    unclear=str(unclear),
+                    hint=check_hint,
+                )
             ) from None
         if value is None and not answered:
             # Nothing shows yet, but with no answer Smart Passes may still be working on it.
             self.finish(pending, Outcome.UNKNOWN, detail=f"{problem}; checked: not applied yet")
             raise OutcomeUnknown(
-                f"{what} was sent, but {problem}. The change does not show yet, but Smart "
-                f"Passes may still be working on it, so it may or may not have been applied. "
-                f"Check {check_hint} in a minute before trying again."
+                Say(
+                    "{what} was sent, but {problem}. The change does not show yet, but Smart "
+                    "Passes may still be working on it, so it may or may not have been "
+                    "applied. Check {hint} in a minute before trying again.",
+                    what=what,
+                    problem=problem,
+                    hint=check_hint,
+                )
             )
         if value is None:
             self.finish(
@@ -297,8 +313,12 @@ class Ledger:
                 resolved=Resolved.CHECKED,
             )
             raise NotApplied(
-                f"{what} did not go through: {problem}, and checking showed nothing was "
-                "changed. It is safe to try again."
+                Say(
+                    "{what} did not go through: {problem}, and checking showed nothing was "
+                    "changed. It is safe to try again.",
+                    what=what,
+                    problem=problem,
+                )
             )
         entry, recorded = self.finish(
             pending, Outcome.OK, resolved=Resolved.CHECKED, detail=problem, **completion(value)

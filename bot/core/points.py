@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.core.errors import InvalidInput
-from bot.slack.text import escape
+from bot.core.say import Code, Name, Say
 
 _AMOUNT = re.compile(r"^([+\-=]?)(\d+)$")
 MAX_DIGITS = 9  # more is always over any limit (and never converted: Python limits int())
@@ -47,26 +47,41 @@ class PointsChange:
 _SIGNS = {Op.ADD: "+", Op.DEDUCT: "-", Op.SET: "="}
 
 
+# How amounts are typed, for the messages that explain them.
+HOW = Say(
+    "{add} adds, {deduct} deducts, {set} sets the balance",
+    add=Code("10"),
+    deduct=Code("-5"),
+    set=Code("=25"),
+)
+
+
 def parse_amount(text: str | None, max_points: int) -> PointsChange:
     """Parse an amount or raise InvalidInput explaining what is wrong."""
     if text is None or not text.strip():
-        raise InvalidInput(
-            "How many points? Add an amount: `10` adds, `-5` deducts, `=25` sets the balance."
-        )
+        raise InvalidInput(Say("How many points? Add an amount: {how}.", how=HOW))
     raw = text.strip().replace("−", "-")  # a typographic minus from a phone keyboard
     match = _AMOUNT.match(raw)
     if not match:
         if re.match(r"^[+\-=]?\d*[.,]\d+$", raw):
-            raise InvalidInput(f"Points are whole numbers: “{escape(text)}” has a fraction.")
+            raise InvalidInput(
+                Say("Points are whole numbers: “{text}” has a fraction.", text=Name(text))
+            )
         raise InvalidInput(
-            f"“{escape(text)}” is not a number of points. Use a whole number: `10` adds, `-5` "
-            "deducts, `=25` sets the balance."
+            Say(
+                "“{text}” is not a number of points. Use a whole number: {how}.",
+                text=Name(text),
+                how=HOW,
+            )
         )
     sign, digits = match.groups()
     digits = digits.lstrip("0") or "0"
     if len(digits) > MAX_DIGITS:
         raise InvalidInput(
-            f"That is more points than the largest single change allowed ({max_points:,})."
+            Say(
+                "That is more points than the largest single change allowed ({most:,}).",
+                most=max_points,
+            )
         )
     amount = int(digits)
     op = {"": Op.ADD, "+": Op.ADD, "-": Op.DEDUCT, "=": Op.SET}[sign]
@@ -76,6 +91,10 @@ def parse_amount(text: str | None, max_points: int) -> PointsChange:
         )
     if amount > max_points:
         raise InvalidInput(
-            f"{amount:,} points is more than the largest single change allowed ({max_points:,})."
+            Say(
+                "{amount:,} points is more than the largest single change allowed ({most:,}).",
+                amount=amount,
+                most=max_points,
+            )
         )
     return PointsChange(op, amount)

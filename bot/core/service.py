@@ -44,8 +44,8 @@ from bot.core.points import Op, PointsChange
 from bot.core.policy import Act
 from bot.core.records import ConfirmationState
 from bot.core.roles import Roles
+from bot.core.say import Code, Name, Person, Say
 from bot.core.validation import CustomerFields, OfferFields
-from bot.slack.text import escape
 from bot.smartpasses.client import LoyaltyClient
 from bot.smartpasses.models import Customer, Offer
 from bot.store.database import Store
@@ -71,7 +71,11 @@ _ACTION_FOR = {
     Op.DEDUCT: Action.POINTS_DEDUCT,
     Op.SET: Action.POINTS_SET,
 }
-_VERB_FOR = {Op.ADD: "Adding", Op.DEDUCT: "Deducting", Op.SET: "Setting"}
+_VERB_FOR = {  # what a points change is doing, for the sentences about it
+    Op.ADD: "Adding {amount:,} points for {name}",
+    Op.DEDUCT: "Deducting {amount:,} points for {name}",
+    Op.SET: "Setting {name}'s points to {amount:,}",
+}
 
 
 @dataclass(frozen=True)
@@ -82,7 +86,7 @@ class PointsResult:
     reason: str
     entry: AuditEntry | None
     actor: Actor
-    remarks: list[str] = field(default_factory=list)  # what the person should also know
+    remarks: list[Say] = field(default_factory=list)  # what the person should also know
 
     @property
     def delta(self) -> int:
@@ -172,7 +176,10 @@ class LoyaltyService:
         wanted = fold(status or "").strip()
         if wanted and wanted not in OFFER_STATUSES and wanted != "cancelled":
             raise InvalidInput(
-                f"“{escape(status)}” is not an offer status: use draft, published or canceled."
+                Say(
+                    "“{status}” is not an offer status: use draft, published or canceled.",
+                    status=Name(status or ""),
+                )
             )
         offers = self.api.list_offers()
         if wanted == "draft":
@@ -209,7 +216,7 @@ class LoyaltyService:
         )
         with self.ledger.locked(customer_key(customer_id), "this customer's points"):
             customer = self.customer(customer_id)  # the balance read under the lock
-            old, name = customer.points, escape(customer.display_name)
+            old, name = customer.points, Name(customer.display_name)
             intent = Intent(
                 _ACTION_FOR[change.op],
                 Target.CUSTOMER,
@@ -222,21 +229,29 @@ class LoyaltyService:
             moved = shown_balance is not None and shown_balance != old
             refusal = self._refusal(name, change, old, change.new_balance(old))
             if moved and change.op is Op.SET:
-                refusal = (
-                    f"{name}'s balance changed to {old:,} after the form was opened (it "
-                    f"showed {shown_balance:,}), so it was not set to {change.amount:,}. "
-                    "Nothing was changed; look at the new balance and try again."
+                refusal = Say(
+                    "{name}'s balance changed to {old:,} after the form was opened (it showed "
+                    "{shown:,}), so it was not set to {amount:,}. Nothing was changed; look at "
+                    "the new balance and try again.",
+                    name=name,
+                    old=old,
+                    shown=shown_balance,
+                    amount=change.amount,
                 )
             if refusal:
-                self.ledger.refuse(actor, intent, refusal)
+                self.ledger.refuse(actor, intent, str(refusal))
                 raise ChangeRefused(refusal)
             done = self._points_call(actor, intent, change)
         self.index.upsert(done.value)
         remarks = done.remarks
         if moved:
             remarks = [
-                f"The balance had changed to {old:,} since the form showed {shown_balance:,}; "
-                f"the change was applied to {old:,}.",
+                Say(
+                    "The balance had changed to {old:,} since the form showed {shown:,}; the "
+                    "change was applied to {old:,}.",
+                    old=old,
+                    shown=shown_balance,
+                ),
                 *remarks,
             ]
         return PointsResult(done.value, old, done.value.points, reason, done.entry, actor, remarks)
@@ -256,33 +271,47 @@ class LoyaltyService:
             def send() -> Customer | None:
                 return self.api.update_customer(customer_id, points=new)
 
-        name = escape(intent.target_name)
-        verb = f"{_VERB_FOR[change.op]} {change.amount:,} points"
+        name = Name(intent.target_name)
+        what = Say(_VERB_FOR[change.op], amount=change.amount, name=name)
         if intent.action == Action.POINTS_UNDO:
-            verb = f"Undoing the change (back to {new:,} points)"
+            what = Say("Undoing the change for {name} (back to {new:,} points)", name=name, new=new)
         return self.ledger.carry_out(
             pending,
             send,
             lambda: check_points(self.api, intent),
-            what=f"{verb} for {name}",
-            check_hint=f"{name}'s balance (`/loyalty customer {customer_id}`)",
+            what=what,
+            check_hint=Say(
+                "{name}'s balance ({card})",
+                name=name,
+                card=Code(f"/loyalty customer {customer_id}"),
+            ),
             completion=lambda c: {"after": c.points, "target_name": c.display_name},
         )
 
-    def _refusal(self, name: str, change: PointsChange, old: int, new: int) -> str:
+    def _refusal(self, name: Name, change: PointsChange, old: int, new: int) -> Say | None:
         if new < 0:
-            return (
-                f"{name} has {old:,} points, so deducting {change.amount:,} would leave "
-                f"{new:,}. Balances cannot go below zero; nothing was changed."
+            return Say(
+                "{name} has {old:,} points, so deducting {amount:,} would leave {new:,}. "
+                "Balances cannot go below zero; nothing was changed.",
+                name=name,
+                old=old,
+                amount=change.amount,
+                new=new,
             )
         if change.op is Op.SET and new == old:
-            return f"{name} already has {old:,} points; nothing was changed."
-        if abs(new - old) > self.max_points:
-            return (
-                f"Setting {name} to {new:,} would change the balance by {abs(new - old):,} points, "
-                f"more than the largest single change allowed ({self.max_points:,})."
+            return Say(
+                "{name} already has {old:,} points; nothing was changed.", name=name, old=old
             )
-        return ""
+        if abs(new - old) > self.max_points:
+            return Say(
+                "Setting {name} to {new:,} would change the balance by {by:,} points, more "
+                "than the largest single change allowed ({most:,}).",
+                name=name,
+                new=new,
+                by=abs(new - old),
+                most=self.max_points,
+            )
+        return None
 
     def undo_last(self, actor: Actor) -> PointsResult:
         self.roles.require(actor.user_id, Act.UNDO, team_id=actor.team_id)
@@ -295,29 +324,44 @@ class LoyaltyService:
         if not recent:
             raise ChangeRefused("You have no points change to undo.")
         entry = recent[0]
-        what = f"your last change ({_signed(entry)} for {escape(entry.target_name)})"
+        what = Say(
+            "your last change ({delta:+,} points for {name})",
+            delta=(entry.after or 0) - (entry.before or 0),
+            name=Name(entry.target_name),
+        )
         if entry.undone_at is not None:
-            raise ChangeRefused(f"Nothing to undo: {what} was already undone.")
+            raise ChangeRefused(Say("Nothing to undo: {what} was already undone.", what=what))
         age = self._clock() - entry.at
         if age > self.undo_window:
-            minutes = int(self.undo_window.total_seconds() // 60)
             raise ChangeRefused(
-                f"Too late to undo {what}: it was made {_ago(age)} ago, and only changes from "
-                f"the last {minutes} minutes can be undone. Change the points by hand instead."
+                Say(
+                    "Too late to undo {what}: it was made {age} ago, and only changes from the "
+                    "last {minutes} minutes can be undone. Change the points by hand instead.",
+                    what=what,
+                    age=_ago(age),
+                    minutes=int(self.undo_window.total_seconds() // 60),
+                )
             )
         assert entry.target_id is not None and entry.before is not None
         with self.ledger.locked(customer_key(entry.target_id), "this customer's points"):
             try:
                 current = self.customer(entry.target_id)
             except NotFound:
-                raise ChangeRefused(f"Cannot undo {what}: the customer no longer exists.") from None
+                raise ChangeRefused(
+                    Say("Cannot undo {what}: the customer no longer exists.", what=what)
+                ) from None
             if current.points != entry.after:
                 raise ChangeRefused(
-                    f"Cannot undo {what}: the balance changed since (it is now "
-                    f"{current.points:,}, your change left {entry.after:,}). Nothing was changed."
+                    Say(
+                        "Cannot undo {what}: the balance changed since (it is now {now:,}, your "
+                        "change left {left:,}). Nothing was changed.",
+                        what=what,
+                        now=current.points,
+                        left=entry.after,
+                    )
                 )
             if not self.store.claim_undo(entry.id):
-                raise ChangeRefused(f"Nothing to undo: {what} was already undone.")
+                raise ChangeRefused(Say("Nothing to undo: {what} was already undone.", what=what))
             change = PointsChange(Op.SET, entry.before)
             intent = Intent(
                 Action.POINTS_UNDO,
@@ -361,7 +405,7 @@ class LoyaltyService:
                 {c.id for c in self._customers_like(fields)},
                 lambda: self.api.create_customer(**wanted),
                 check_customer_created,
-                f"`/loyalty customers {escape(fields.full_name)}`",
+                Say("{search}", search=Code(f"/loyalty customers {fields.full_name}")),
             )
         self.index.upsert(done.value)
         return done
@@ -375,7 +419,7 @@ class LoyaltyService:
         known: set[int],
         send: Callable[[], _Editable | None],
         check: Callable[[LoyaltyClient, Intent], _Editable | None],
-        check_hint: str,
+        check_hint: Say,
     ) -> Done[_Editable]:
         """Create a record (under its creation lock, which the caller holds). `known` are
         the records that already matched it, which the check must not mistake for it."""
@@ -392,7 +436,7 @@ class LoyaltyService:
             pending,
             send,
             lambda: check(self.api, intent),
-            what=f"Creating the {action.target_type} “{escape(name)}”",
+            what=Say("Creating the {kind} “{name}”", kind=str(action.target_type), name=Name(name)),
             check_hint=check_hint,
             completion=lambda record: {"target_id": record.id, "target_name": _name_of(record)},
         )
@@ -409,7 +453,7 @@ class LoyaltyService:
             current = self._unchanged(
                 lambda: self.customer(customer_id),
                 "customer",
-                lambda c: escape(c.display_name),
+                lambda c: Name(c.display_name),
                 fingerprint,
             )
             done = self._edit(
@@ -420,8 +464,8 @@ class LoyaltyService:
                 CUSTOMER_FIELDS,
                 lambda changed: self.api.update_customer(current.id, **changed),
                 check_customer_updated,
-                f"Saving the customer {escape(current.display_name)}",
-                f"`/loyalty customer {current.id}`",
+                Say("Saving the customer {name}", name=Name(current.display_name)),
+                Say("{card}", card=Code(f"/loyalty customer {current.id}")),
             )
         self.index.upsert(done.value)
         return done
@@ -435,8 +479,8 @@ class LoyaltyService:
         names: tuple[str, ...],
         send: Callable[[dict[str, Any]], _Editable | None],
         check: Callable[[LoyaltyClient, Intent], _Editable | None],
-        what: str,
-        check_hint: str,
+        what: Say,
+        check_hint: Say,
     ) -> Done[_Editable]:
         """Send only the fields that differ; record each field's before and after."""
         before = values_of(current, names)
@@ -462,7 +506,7 @@ class LoyaltyService:
         self,
         read: Callable[[], _Editable],
         noun: str,
-        name: Callable[[_Editable], str],
+        name: Callable[[_Editable], Name],
         fingerprint: str,
     ) -> _Editable:
         """The record as it is now, if it is what the form showed; else StaleForm."""
@@ -470,12 +514,18 @@ class LoyaltyService:
             current = read()
         except NotFound:
             raise StaleForm(
-                f"This {noun} was deleted after the form was opened, so nothing was saved."
+                Say(
+                    "This {noun} was deleted after the form was opened, so nothing was saved.",
+                    noun=noun,
+                )
             ) from None
         if fingerprint and current.content_hash() != fingerprint:
             raise StaleForm(
-                f"{name(current)} was changed by someone else after this form was opened, so "
-                "nothing was saved. Close it and open it again to see the latest."
+                Say(
+                    "{name} was changed by someone else after this form was opened, so nothing "
+                    "was saved. Close it and open it again to see the latest.",
+                    name=name(current),
+                )
             )
         return current
 
@@ -508,7 +558,7 @@ class LoyaltyService:
                 {o.id for o in self.api.list_offers() if fold(o.name) == fold(fields.name)},
                 lambda: self.api.create_offer(**wanted),
                 check_offer_created,
-                "`/loyalty offers draft`",
+                Say("{drafts}", drafts=Code("/loyalty offers draft")),
             )
 
     def update_offer(
@@ -516,7 +566,7 @@ class LoyaltyService:
     ) -> Done[Offer]:
         with self.ledger.locked(offer_key(offer_id), "this offer"):
             current = self._unchanged(
-                lambda: self.offer(offer_id), "offer", lambda o: f"“{escape(o.name)}”", fingerprint
+                lambda: self.offer(offer_id), "offer", lambda o: Name(f"“{o.name}”"), fingerprint
             )
             self.check_offer_editable(actor, current)
             return self._edit(
@@ -527,8 +577,8 @@ class LoyaltyService:
                 OFFER_FIELDS,
                 lambda changed: self.api.update_offer(offer_id, **changed),
                 check_offer_updated,
-                f"Saving the offer “{escape(current.name)}”",
-                f"`/loyalty offer {offer_id}`",
+                Say("Saving the offer “{name}”", name=Name(current.name)),
+                Say("{card}", card=Code(f"/loyalty offer {offer_id}")),
             )
 
     def check_offer_editable(self, actor: Actor, offer: Offer) -> None:
@@ -544,8 +594,11 @@ class LoyaltyService:
             )
         if self.store.publishing(offer.id):
             raise ChangeRefused(
-                f"“{escape(offer.name)}” is being published right now, so it cannot be edited. "
-                "Try again in a minute."
+                Say(
+                    "“{name}” is being published right now, so it cannot be edited. Try again "
+                    "in a minute.",
+                    name=Name(offer.name),
+                )
             )
 
     # -- deletions and cancellations, behind a confirmation -------------------------------
@@ -557,12 +610,27 @@ class LoyaltyService:
         offer = self.offer(target_id)
         if kind == OFFER_DELETE and not offer.is_draft:
             raise ChangeRefused(
-                f"“{escape(offer.name)}” is {offer.status}: only Draft offers can be deleted."
-                + (" Cancel it instead: `/loyalty offer cancel`." if offer.is_published else "")
+                Say(
+                    "“{name}” is {status}: only Draft offers can be deleted. Cancel it instead: "
+                    "{cancel}.",
+                    name=Name(offer.name),
+                    status=offer.status,
+                    cancel=Code("/loyalty offer cancel"),
+                )
+                if offer.is_published
+                else Say(
+                    "“{name}” is {status}: only Draft offers can be deleted.",
+                    name=Name(offer.name),
+                    status=offer.status,
+                )
             )
         if kind == OFFER_CANCEL and not offer.is_published:
             raise ChangeRefused(
-                f"“{escape(offer.name)}” is {offer.status}: only Published offers can be canceled."
+                Say(
+                    "“{name}” is {status}: only Published offers can be canceled.",
+                    name=Name(offer.name),
+                    status=offer.status,
+                )
             )
         return offer.name
 
@@ -598,15 +666,24 @@ class LoyaltyService:
         if not self.store.claim_confirmation(token):
             latest = self.store.confirmation(token)
             if latest is not None and latest.state == ConfirmationState.DONE:
-                by = f" by <@{latest.done_by}>" if latest.done_by else ""
-                raise AlreadyDone(f"That was already done{by}; nothing more was changed.")
+                raise AlreadyDone(
+                    Say(
+                        "That was already done by {who}; nothing more was changed.",
+                        who=Person(latest.done_by),
+                    )
+                    if latest.done_by
+                    else Say("That was already done; nothing more was changed.")
+                )
             raise AlreadyDone("Someone is doing that right now; nothing more was changed.")
         try:
             done = self._confirmed(actor, action, pending.target_id)
         except NotFound:
             self.store.finish_confirmation(token, done=True, user_id=actor.user_id)
             raise AlreadyDone(
-                f"{escape(pending.target_name)} no longer exists; nothing was changed."
+                Say(
+                    "{name} no longer exists; nothing was changed.",
+                    name=Name(pending.target_name),
+                )
             ) from None
         except Exception:  # any failure: the button works again, and first re-reads the record
             self.store.finish_confirmation(token, done=False, user_id=actor.user_id)
@@ -621,11 +698,11 @@ class LoyaltyService:
             if action == CUSTOMER_DELETE:
                 customer = self.customer(target_id)
                 name, changes = customer.display_name, {"points": [customer.points, None]}
-                hint = f"`/loyalty customer {target_id}`"
+                hint = Say("{card}", card=Code(f"/loyalty customer {target_id}"))
             else:
                 name = self.check_confirmable(action, target_id)
                 changes = {"status": ["Draft", None]}
-                hint = "`/loyalty offers`"
+                hint = Say("{list}", list=Code("/loyalty offers"))
                 if action == OFFER_CANCEL:
                     changes = {"status": ["Published", "Canceled"]}
             intent = Intent(action, action.target_type, target_id, name, changes=changes)
@@ -634,7 +711,10 @@ class LoyaltyService:
                 pending,
                 lambda: self._send_confirmed(action, target_id),
                 lambda: check_change(self.api, intent),
-                what=f"{'Canceling' if action == OFFER_CANCEL else 'Deleting'} {escape(name)}",
+                what=Say(
+                    "Canceling {name}" if action == OFFER_CANCEL else "Deleting {name}",
+                    name=Name(name),
+                ),
                 check_hint=hint,
             )
         if action == CUSTOMER_DELETE:
@@ -653,11 +733,6 @@ class LoyaltyService:
 
 def _name_of(record: Customer | Offer) -> str:
     return record.display_name if isinstance(record, Customer) else record.name
-
-
-def _signed(entry: AuditEntry) -> str:
-    delta = (entry.after or 0) - (entry.before or 0)
-    return f"{delta:+,} points"
 
 
 def _ago(age: dt.timedelta) -> str:

@@ -1,19 +1,39 @@
-"""Checking what people typed into the modals, before anything is sent (no Slack here).
+"""Checking what people typed into the forms, before anything is sent.
 
-Each checker returns the cleaned values and a dict of field -> message; the field names
-are the form's own (shared with the modal builders through `bot.ids.Field`).
+Each checker returns the cleaned values and a dict of field -> message (plain text); the
+field names are `Field`'s.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 
 from bot.core.points import MAX_DIGITS, Op, PointsChange
-from bot.slack.ids import Field
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]{2,}$")
 _PHONE_CHARS = re.compile(r"^\+[\d\s().-]+$")
+
+
+class Field(StrEnum):
+    """The fields of the forms; errors are reported under these names (and presentation
+    uses them as its input blocks' ids)."""
+
+    FIRST_NAME = "first_name"
+    LAST_NAME = "last_name"
+    EMAIL = "email"
+    PHONE = "phone"
+    OFFER_NAME = "offer_name"
+    OFFER_DESCRIPTION = "offer_description"
+    OFFER_COST = "offer_cost"
+    OFFER_AUTO_CLAIM = "offer_auto_claim"
+    POINTS_OP = "points_op"
+    POINTS_AMOUNT = "points_amount"
+    POINTS_REASON = "points_reason"
+    REJECT_REASON = "reject_reason"
+
+
 NAME_MAX, OFFER_NAME_MAX, DESCRIPTION_MAX, REASON_MAX = 100, 150, 2000, 300
 
 # The Loyalty API's field names (in its 400/422 errors) -> our form fields.

@@ -29,6 +29,7 @@ from slack_sdk.models.blocks import (
 from bot.core.audit import POINTS_ACTIONS, Action, AuditEntry, Changes, Outcome, Resolved
 from bot.core.policy import Act
 from bot.core.records import Approval
+from bot.core.say import Say
 from bot.core.service import CustomerPage, PointsResult
 from bot.core.summary import Summary, arrow, sparkline
 from bot.slack.ids import (
@@ -42,7 +43,7 @@ from bot.slack.ids import (
     RerunCommand,
     new_once,
 )
-from bot.slack.text import escape, fit, shorten
+from bot.slack.text import escape, fit, mrkdwn, shorten
 from bot.smartpasses.models import Customer, Offer
 
 MAX_BLOCKS = 50
@@ -118,10 +119,10 @@ def points(n: int) -> str:
 # -- simple replies ------------------------------------------------------------
 
 
-def saved(message: Message, text: str, remarks: Sequence[str] = ()) -> Message:
+def saved(message: Message, text: str, remarks: Sequence[Say] = ()) -> Message:
     """A card shown after a form saved it: `text` (ours, escaped) as the notification,
     and whatever the person should also know below the card."""
-    notes = [_context(remark).to_dict() for remark in remarks]
+    notes = [_context(mrkdwn(remark)).to_dict() for remark in remarks]
     return Message(text=fit(text, MAX_TEXT), blocks=[*message.blocks, *notes][:MAX_BLOCKS])
 
 
@@ -274,7 +275,7 @@ def points_changed(result: PointsResult, *, undo_minutes: int | None = None) -> 
     if result.reason:
         text += f"\n_Reason:_ {escape(result.reason)}"
     blocks: list[Block] = [_section("✅ " + text)]
-    blocks += [_context(remark) for remark in result.remarks]
+    blocks += [_context(mrkdwn(remark)) for remark in result.remarks]
     if undo_minutes:
         blocks.append(_context(f"Made a mistake? `/loyalty undo` within {undo_minutes} minutes."))
     return _message(f"{name}: {result.before:,} → {result.after:,} points", blocks)
@@ -504,9 +505,10 @@ def confirmation(kind: str, token: str, what_happens: str) -> Message:
     return _message(f"{act}?", blocks)
 
 
-def confirmed(kind: str, name: str, user_id: str, remarks: Sequence[str] = ()) -> Message:
+def confirmed(kind: str, name: str, user_id: str, remarks: Sequence[Say] = ()) -> Message:
     _, done = _ACTS[kind]
-    return notice("\n".join([f"✅ *{escape(name)}* was {done} by <@{user_id}>.", *remarks]))
+    lines = [f"✅ *{escape(name)}* was {done} by <@{user_id}>.", *map(mrkdwn, remarks)]
+    return notice("\n".join(lines))
 
 
 # -- publication approvals ----------------------------------------------------------------
@@ -538,8 +540,8 @@ def approval_request(a: Approval, tz: ZoneInfo) -> Message:
         "publishing": "⏳ Publishing…",
         "published": f"✅ *Published* by {decided} at {when}. Customers see it on their passes.",
         "rejected": f"❌ *Rejected* by {decided}: {escape(a.note)}",
-        "stale": f"⚠️ *Not published.* {a.note}",
-        "failed": f"⚠️ *Publishing did not finish:* {a.note}",
+        "stale": f"⚠️ *Not published.* {escape(a.note)}",
+        "failed": f"⚠️ *Publishing did not finish:* {escape(a.note)}",
     }.get(a.state)
     if status:
         blocks.append(_section(status))
@@ -579,7 +581,7 @@ def approval_outcome_for_requester(a: Approval) -> Message:
     elif a.state == "rejected":
         text = f"<@{a.requested_by}> publishing “{escape(a.offer_name)}” was rejected by <@{a.decided_by}>: {escape(a.note)}"
     else:
-        text = f"<@{a.requested_by}> “{escape(a.offer_name)}” was not published: {a.note}"
+        text = f"<@{a.requested_by}> “{escape(a.offer_name)}” was not published: {escape(a.note)}"
     return notice(text)
 
 

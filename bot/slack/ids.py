@@ -41,23 +41,6 @@ class BlockId(StrEnum):
     PAGER = "loyalty_pager"
 
 
-class Field(StrEnum):
-    """Input block ids of the modals; `bot.forms` reports errors under the same names."""
-
-    FIRST_NAME = "first_name"
-    LAST_NAME = "last_name"
-    EMAIL = "email"
-    PHONE = "phone"
-    OFFER_NAME = "offer_name"
-    OFFER_DESCRIPTION = "offer_description"
-    OFFER_COST = "offer_cost"
-    OFFER_AUTO_CLAIM = "offer_auto_claim"
-    POINTS_OP = "points_op"
-    POINTS_AMOUNT = "points_amount"
-    POINTS_REASON = "points_reason"
-    REJECT_REASON = "reject_reason"
-
-
 class Form(StrEnum):
     """Modal callback ids."""
 

@@ -8,6 +8,8 @@ without cutting an entity (`&amp;`) or a Slack token (`<@U123>`, `<!date^…>`) 
 
 from __future__ import annotations
 
+from bot.core.say import Link, Say, Writer, said
+
 ELLIPSIS = "…"
 
 
@@ -15,12 +17,6 @@ def escape(text: str | None) -> str:
     if not text:
         return ""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def unescape(text: str) -> str:
-    """mrkdwn made plain again, for plain_text fields (where nothing is ever a mention)."""
-    text = text.replace("*", "").replace("`", "")
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def fit(text: str, limit: int) -> str:
@@ -40,3 +36,39 @@ def fit(text: str, limit: int) -> str:
 def shorten(text: str, limit: int) -> str:
     """Plain outside text on one line, at most `limit` characters (for summaries)."""
     return fit(" ".join((text or "").split()), limit)
+
+
+class _Mrkdwn(Writer):
+    """A sentence from the core in Slack's mrkdwn: outside text escaped."""
+
+    def text(self, value: str) -> str:
+        return escape(value)
+
+    def strong(self, written: str) -> str:
+        return f"*{written}*"
+
+    def code(self, value: str) -> str:
+        return f"`{escape(value)}`"
+
+    def person(self, user_id: str) -> str:
+        return f"<@{user_id}>"
+
+    def channel(self, channel_id: str) -> str:
+        return f"<#{channel_id}>"
+
+    def link(self, link: Link) -> str:
+        return f"<{link.url}|{escape(link.label)}>"
+
+
+_MRKDWN = _Mrkdwn()
+
+
+def mrkdwn(sentence: Say | str) -> str:
+    """`sentence` written for a mrkdwn text (plain text is shown as it is, inert)."""
+    sentence = said(sentence)
+    return _MRKDWN.format(sentence.template, **sentence.values)
+
+
+def plain(sentence: Say | str) -> str:
+    """`sentence` for a plain_text field (a form's error, a button): no markup at all."""
+    return str(said(sentence))

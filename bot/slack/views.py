@@ -20,9 +20,9 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.core.points import Op
-from bot.core.validation import DESCRIPTION_MAX, NAME_MAX, OFFER_NAME_MAX, REASON_MAX
+from bot.core.validation import DESCRIPTION_MAX, NAME_MAX, OFFER_NAME_MAX, REASON_MAX, Field
 from bot.slack.blocks import MAX_SECTION, Message, customer_line, offer_line, plain, points
-from bot.slack.ids import ActionId, Field, Form, FormContext, PickInForm
+from bot.slack.ids import ActionId, Form, FormContext, PickInForm
 from bot.slack.text import escape, fit
 from bot.smartpasses.models import Customer, Offer
 

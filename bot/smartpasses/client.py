@@ -38,7 +38,6 @@ from bot.core.errors import (
     UnexpectedResponse,
     ValidationFailed,
 )
-from bot.slack.text import escape
 from bot.smartpasses.json_stream import iter_json_array
 from bot.smartpasses.models import Customer, Offer
 from bot.smartpasses.models import parse_customer as _parse_customer
@@ -374,7 +373,7 @@ def _validation_error(response: httpx.Response) -> ValidationFailed:
     if isinstance(body, dict):
         text = body.get("message") or body.get("error") or body.get("detail")
         if isinstance(text, str) and text.strip():
-            message = escape(text.strip())  # Smart Passes' words: outside text
+            message = text.strip()  # Smart Passes' words: outside text, shown inert
         errors = body.get("errors")
         if isinstance(errors, list):
             for item in errors:
@@ -384,7 +383,7 @@ def _validation_error(response: httpx.Response) -> ValidationFailed:
                         reasons = [reasons]
                     fields.setdefault(str(item["field"]), []).extend(str(r) for r in reasons)
     elif response.text.strip() and len(response.text) < 300:
-        message = escape(response.text.strip())
+        message = response.text.strip()
     return ValidationFailed(message, fields, status_code=response.status_code)
 
 

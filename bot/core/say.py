@@ -1,0 +1,111 @@
+"""What the bot says to people, as data.
+
+The core writes a sentence as an English template with named slots and the values that
+fill them; it never writes markup. Presentation (`bot.slack.text`) decides how each kind
+of value is written: outside text made inert, a person as a mention, a command as code,
+a word emphasised. `str(say)` is the plain English, for logs and stored notes.
+
+    Say("Only loyalty {managers} can {act}.", managers=Strong("managers"), act=...)
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from typing import Any
+
+
+class Name(str):
+    """Outside text: a customer's or offer's name, an email, a reason, what was typed."""
+
+
+class Person(str):
+    """A Slack user id, shown as a mention."""
+
+
+class Channel(str):
+    """A Slack channel id, shown as a link to the channel."""
+
+
+class Strong(str):
+    """Our own words, emphasised."""
+
+
+class Code(str):
+    """Something to type or an id: a command, an amount."""
+
+
+@dataclass(frozen=True)
+class Link:
+    url: str
+    label: str
+
+
+class Say:
+    __slots__ = ("template", "values")
+
+    def __init__(self, template: str, /, **values: Any) -> None:
+        self.template = template
+        self.values = values
+
+    def __str__(self) -> str:
+        return PLAIN.format(self.template, **self.values)
+
+    def __repr__(self) -> str:
+        return f"Say({self.template!r}, {self.values!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Say) and (self.template, self.values) == (
+            other.template,
+            other.values,
+        )
+
+    def __hash__(self) -> int:
+        return hash(self.template)
+
+
+def said(text: str | Say) -> Say:
+    """A sentence; plain text becomes one whose words are shown as they are (inert)."""
+    return text if isinstance(text, Say) else Say("{text}", text=text)
+
+
+class Writer(string.Formatter):
+    """Writes a Say; subclasses decide how each kind of value looks."""
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if isinstance(value, Say):
+            return self.format(value.template, **value.values)
+        if isinstance(value, Link):
+            return self.link(value)
+        if isinstance(value, Person):
+            return self.person(value)
+        if isinstance(value, Channel):
+            return self.channel(value)
+        if isinstance(value, Strong):
+            return self.strong(self.text(value))
+        if isinstance(value, Code):
+            return self.code(value)
+        if isinstance(value, str):
+            return self.text(value)
+        return format(value, format_spec)
+
+    def text(self, value: str) -> str:
+        return value
+
+    def strong(self, written: str) -> str:
+        return written
+
+    def code(self, value: str) -> str:
+        return value
+
+    def person(self, user_id: str) -> str:
+        return f"@{user_id}"
+
+    def channel(self, channel_id: str) -> str:
+        return f"#{channel_id}"
+
+    def link(self, link: Link) -> str:
+        return f"{link.label} ({link.url})"
+
+
+PLAIN = Writer()
