@@ -3,7 +3,7 @@
 
     python3 dev.py demo     try the bot offline in a console (creates .venv on first use)
     python3 dev.py test     run the test suite (extra args go to pytest)
-    python3 dev.py lint     ruff check and format check
+    python3 dev.py lint     ruff (check, format), mypy, and the import contracts
 
 The virtual environment lives in .venv and is (re)installed when pyproject.toml changes.
 """
@@ -64,7 +64,12 @@ def main(argv: list[str]) -> int:
     if command == "test":
         return run("python", "-m", "pytest", *rest)
     if command == "lint":
-        return run("ruff", "check", ".") or run("ruff", "format", "--check", ".")
+        return (
+            run("ruff", "check", ".")
+            or run("ruff", "format", "--check", ".")
+            or run("mypy")
+            or run("lint-imports")
+        )
     if command == "bot":
         return run("loyalty-bot", *rest)
     print(__doc__)

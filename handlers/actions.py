@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
+from bot.core.audit import Action
 from bot.core.policy import Act
 from bot.core.service import CUSTOMER_DELETE, OFFER_CANCEL, OFFER_DELETE
 from bot.slack import blocks
@@ -96,7 +98,7 @@ def register_card_buttons(app: observing, services: Services) -> None:
         env = env_from_body(services, body, client, respond)
         modals.open_offer_form(env, f"#{OfferRef.decode(_value(body)).offer_id}")
 
-    def _confirm_offer(kind: str):
+    def _confirm_offer(kind: Action) -> Callable[..., None]:
         def handler(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
             ack()
             env = env_from_body(services, body, client, respond)

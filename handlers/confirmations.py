@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
+from bot.core.audit import Action
 from bot.core.service import CUSTOMER_DELETE, OFFER_CANCEL, OFFER_DELETE
 from bot.slack import blocks
 from bot.slack.ids import ActionId, Confirm
@@ -14,13 +15,13 @@ from handlers.context import Env, Services, env_from_body
 from handlers.observe import observing
 
 
-def ask(env: Env, kind: str, target_id: int) -> None:
+def ask(env: Env, kind: Action, target_id: int) -> None:
     """Refuse early what cannot be done (role, state); otherwise show the confirmation."""
     token, name = env.service.ask_to_confirm(env.actor, kind, target_id)
     env.reply(blocks.confirmation(kind, token, _what_happens(env, kind, target_id, name)))
 
 
-def _what_happens(env: Env, kind: str, target_id: int, name: str) -> str:
+def _what_happens(env: Env, kind: Action, target_id: int, name: str) -> str:
     label = f"*{blocks.escape(name)}* (`{target_id}`)"
     if kind == CUSTOMER_DELETE:
         customer = env.service.customer(target_id)

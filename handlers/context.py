@@ -13,6 +13,7 @@ from bot.core.approvals import PublicationApprovals
 from bot.core.audit import Actor, AuditEntry, Outcome
 from bot.core.policy import Act
 from bot.core.roles import Roles
+from bot.core.say import Say
 from bot.core.service import LoyaltyService
 from bot.core.summary import SharedSummary
 from bot.runtime.settings import Settings
@@ -44,7 +45,7 @@ class Services:
         respond: Callable[..., Any] | None,
         *,
         once: str = "",
-        again: Callable[[], str] | None = None,
+        again: Callable[[], Say | str] | None = None,
     ) -> None:
         """Run `task` after the ack; its errors get the same reply as any other error, and
         the request's log line is written when it ends. With `once` (a one-time key), the

@@ -196,9 +196,7 @@ class PublicationApprovals:
         pending = self.ledger.begin(actor, intent)
         done = self.ledger.carry_out(
             pending,
-            lambda: (
-                self.api.publish_offer(offer.id) or dataclasses.replace(offer, status="Published")
-            ),
+            lambda: self.api.publish_offer(offer.id) or offer.with_status("Published"),
             lambda: check_change(self.api, intent),
             what=Say("Publishing “{name}”", name=Name(offer.name)),
             check_hint=Say("the offer ({card})", card=Code(f"/loyalty offer {offer.id}")),

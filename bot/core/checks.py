@@ -9,7 +9,7 @@ GETs, which the client retries. Used right after an unclear answer, and later by
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.core.audit import POINTS_ACTIONS, Action
 from bot.core.errors import LoyaltyAPIError, NotFound
@@ -20,6 +20,7 @@ from bot.smartpasses.client import LoyaltyClient
 from bot.smartpasses.models import Customer, Offer
 
 DELETED = True  # what a delete check returns once the record is gone
+T = TypeVar("T")
 
 
 def check_change(api: LoyaltyClient, intent: Intent, evidence: int | None = None) -> Any:
@@ -51,7 +52,7 @@ def expected_balance(intent: Intent) -> int:
 def check_points(api: LoyaltyClient, intent: Intent, evidence: int | None = None) -> Any:
     assert intent.target_id is not None and intent.before is not None
     expected = expected_balance(intent)
-    customer = _read(lambda: api.get_customer(intent.target_id), "the balance")  # type: ignore[arg-type]
+    customer = _read(lambda: api.get_customer(_target(intent)), "the balance")
     balance = customer.points if evidence is None else evidence
     if balance == expected:
         return customer
@@ -87,23 +88,23 @@ def check_offer_created(api: LoyaltyClient, intent: Intent) -> Offer | None:
     return _the_new_one([o for o in offers if fold(o.name) == name and o.id not in known], "offers")
 
 
-def _the_new_one(found: list[Any], noun: str) -> Any:
+def _the_new_one(found: list[T], noun: str) -> T | None:
     if len(found) > 1:
         raise Unclear(f"{len(found)} new {noun} match what was sent")
     return found[0] if found else None
 
 
 def check_customer_updated(api: LoyaltyClient, intent: Intent) -> Customer | None:
-    customer = _read(lambda: api.get_customer(intent.target_id), "the customer")  # type: ignore[arg-type]
+    customer = _read(lambda: api.get_customer(_target(intent)), "the customer")
     return _compare_fields(customer, intent)
 
 
 def check_offer_updated(api: LoyaltyClient, intent: Intent) -> Offer | None:
-    offer = _read(lambda: api.get_offer(intent.target_id), "the offer")  # type: ignore[arg-type]
+    offer = _read(lambda: api.get_offer(_target(intent)), "the offer")
     return _compare_fields(offer, intent)
 
 
-def _compare_fields(record: Any, intent: Intent) -> Any:
+def _compare_fields(record: T, intent: Intent) -> T | None:
     now = {name: getattr(record, name) for name in intent.changes}
     if all(now[name] == wanted for name, (_, wanted) in intent.changes.items()):
         return record
@@ -113,21 +114,26 @@ def _compare_fields(record: Any, intent: Intent) -> Any:
 
 
 def check_customer_deleted(api: LoyaltyClient, intent: Intent) -> Any:
-    return _gone(lambda: api.get_customer(intent.target_id), "the customer")  # type: ignore[arg-type]
+    return _gone(lambda: api.get_customer(_target(intent)), "the customer")
 
 
 def check_offer_deleted(api: LoyaltyClient, intent: Intent) -> Any:
-    return _gone(lambda: api.get_offer(intent.target_id), "the offer")  # type: ignore[arg-type]
+    return _gone(lambda: api.get_offer(_target(intent)), "the offer")
 
 
 def check_offer_status(api: LoyaltyClient, intent: Intent, done: str, before: str) -> Offer | None:
-    offer = _read(lambda: api.get_offer(intent.target_id), "the offer")  # type: ignore[arg-type]
+    offer = _read(lambda: api.get_offer(_target(intent)), "the offer")
     status = "canceled" if offer.is_canceled else offer.status_key
     if status == done:
         return offer
     if status == before:
         return None
     raise Unclear(f"the offer is now {offer.status}")
+
+
+def _target(intent: Intent) -> int:
+    assert intent.target_id is not None, intent
+    return intent.target_id
 
 
 def _gone(read: Callable[[], Any], what: str) -> Any:
@@ -140,7 +146,7 @@ def _gone(read: Callable[[], Any], what: str) -> Any:
     return None
 
 
-def _read(read: Callable[[], Any], what: str) -> Any:
+def _read(read: Callable[[], T], what: str) -> T:
     try:
         return read()
     except NotFound:

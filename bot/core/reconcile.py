@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from bot.core.audit import POINTS_ACTIONS, Action, AuditEntry, Outcome, Resolved, Target, utcnow
 from bot.core.checks import check_change, expected_balance
@@ -102,7 +103,7 @@ def _settle(
         note = "checked later: not applied"
         store.complete(entry.id, Outcome.FAILED, resolved=Resolved.RECONCILED, detail=note)
         return Settled(entry, Outcome.FAILED, note)
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}
     if isinstance(value, Customer):
         values = {"target_id": value.id, "target_name": value.display_name}
         if entry.action in POINTS_ACTIONS:

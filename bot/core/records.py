@@ -72,4 +72,4 @@ class Snapshot:
     taken_at: dt.datetime
     customers: int
     points_total: int
-    customer_ids: array  # sorted int64 ids
+    customer_ids: array[int]  # sorted int64 ids

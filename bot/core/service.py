@@ -17,6 +17,7 @@ from bot.core.audit import (
     Action,
     Actor,
     AuditEntry,
+    Changes,
     Target,
     field_changes,
     utcnow,
@@ -603,7 +604,7 @@ class LoyaltyService:
 
     # -- deletions and cancellations, behind a confirmation -------------------------------
 
-    def check_confirmable(self, kind: str, target_id: int) -> str:
+    def check_confirmable(self, kind: Action, target_id: int) -> str:
         """Refuse what cannot work before anyone confirms it; returns the target's name."""
         if kind == CUSTOMER_DELETE:
             return self.customer(target_id).display_name
@@ -634,7 +635,7 @@ class LoyaltyService:
             )
         return offer.name
 
-    def ask_to_confirm(self, actor: Actor, kind: str, target_id: int) -> tuple[str, str]:
+    def ask_to_confirm(self, actor: Actor, kind: Action, target_id: int) -> tuple[str, str]:
         """Check role and state, then store a pending confirmation: (token, target name)."""
         self.roles.require(
             actor.user_id,
@@ -697,7 +698,8 @@ class LoyaltyService:
         with self.ledger.locked(key, "this record"):
             if action == CUSTOMER_DELETE:
                 customer = self.customer(target_id)
-                name, changes = customer.display_name, {"points": [customer.points, None]}
+                name = customer.display_name
+                changes: Changes = {"points": [customer.points, None]}
                 hint = Say("{card}", card=Code(f"/loyalty customer {target_id}"))
             else:
                 name = self.check_confirmable(action, target_id)

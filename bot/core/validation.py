@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from bot.core.points import MAX_DIGITS, Op, PointsChange
 
@@ -79,7 +80,7 @@ class OfferFields:
     points_cost: int
     auto_claim: bool
 
-    def api_body(self) -> dict[str, str | int | bool]:
+    def api_body(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "description": self.description,

@@ -71,7 +71,7 @@ class SlackRequests:
             headers={
                 "Content-Type": FORM,
                 "X-Slack-Request-Timestamp": ts,
-                "X-Slack-Signature": signature,
+                "X-Slack-Signature": signature or "",
             },
         )
 
@@ -129,7 +129,7 @@ class SlackRequests:
             headers={
                 "Content-Type": "application/json",
                 "X-Slack-Request-Timestamp": ts,
-                "X-Slack-Signature": signature,
+                "X-Slack-Signature": signature or "",
             },
         )
 

@@ -67,7 +67,7 @@ class SlackGate:
             return "no valid timestamp"
         if abs(self.clock() - int(timestamp)) > MAX_SKEW_SECONDS:
             return "stale timestamp"
-        expected = self.verifier.generate_signature(timestamp=timestamp, body=body)
+        expected = self.verifier.generate_signature(timestamp=timestamp, body=body) or ""
         if not hmac.compare_digest(signature.encode(), expected.encode()):
             return "bad signature"
         return ""

@@ -44,7 +44,11 @@ class _QuietHandler(WSGIRequestHandler):
         if not self.parse_request():
             return
         handler = _ServerHandler(
-            self.rfile, self.wfile, self.get_stderr(), self.get_environ(), multithread=False
+            self.rfile,
+            self.wfile,  # type: ignore[arg-type]  # typeshed: BufferedIOBase is an IO[bytes]
+            self.get_stderr(),
+            self.get_environ(),
+            multithread=False,
         )
         handler.request_handler = self  # type: ignore[attr-defined]
         handler.run(self.server.get_app())  # type: ignore[attr-defined]

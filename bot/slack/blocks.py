@@ -283,7 +283,7 @@ def points_changed(result: PointsResult, *, undo_minutes: int | None = None) -> 
 
 # -- what the audit log says: history lines and the audit channel ----------------------
 
-_VERBS = {
+_VERBS: dict[str, str] = {
     Action.POINTS_ADD: "added points",
     Action.POINTS_DEDUCT: "deducted points",
     Action.POINTS_SET: "set points",
@@ -307,13 +307,13 @@ _FIELD_LABELS = {
     "points_cost": "points cost",
     "auto_claim": "auto-claim",
 }
-_OUTCOME_NOTES = {
+_OUTCOME_NOTES: dict[str, str] = {
     Outcome.PENDING: " · ⏳ _not confirmed yet: it is being checked_",
     Outcome.REFUSED: " · *refused*",
     Outcome.FAILED: " · *not applied*",
     Outcome.UNKNOWN: " · *⚠️ could not tell whether it was applied*",
 }
-_RESOLVED_NOTES = {
+_RESOLVED_NOTES: dict[str, str] = {
     Resolved.CHECKED: " · _confirmed by checking_",
     Resolved.RECONCILED: " · _confirmed later_",
 }
@@ -470,7 +470,7 @@ def offer_picker(query: str, matches: Sequence[Offer], command: str, rest: str =
 
 # -- confirmations ---------------------------------------------------------------------
 
-_ACTS = {
+_ACTS: dict[str, tuple[str, str]] = {
     Action.CUSTOMER_DELETE: ("Delete customer", "deleted"),
     Action.OFFER_DELETE: ("Delete offer", "deleted"),
     Action.OFFER_CANCEL: ("Cancel offer", "canceled"),

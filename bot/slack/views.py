@@ -31,7 +31,7 @@ MAX_PICKS = 20
 
 def _view(
     title: str,
-    blocks: Sequence[Block],
+    blocks: Sequence[Block | dict[str, Any]],
     *,
     form: str = Form.NOTICE,
     context: FormContext | None = None,
@@ -98,7 +98,7 @@ def loading(title: str, what: str) -> dict[str, Any]:
 
 def result(title: str, message: Message) -> dict[str, Any]:
     """A message shown in the modal that led to it (its buttons are for the message)."""
-    shown = [b for b in message.blocks if b.get("type") != "actions"]
+    shown: list[Block | dict[str, Any]] = [b for b in message.blocks if b.get("type") != "actions"]
     return _view(title, shown or [SectionBlock(text=MarkdownTextObject(text=message.text))])
 
 
@@ -311,7 +311,7 @@ def form_values(state: dict[str, Any]) -> dict[str, str | None]:
     """`view.state.values` as {block_id: the typed or chosen value}."""
     values: dict[str, str | None] = {}
     for block_id, actions in (state.get("values") or {}).items():
-        element = actions.get(ActionId.INPUT) or next(iter(actions.values()), {})
+        element: dict[str, Any] = actions.get(ActionId.INPUT) or next(iter(actions.values()), {})
         if element.get("type") == "radio_buttons" or "selected_option" in element:
             selected = element.get("selected_option") or {}
             values[block_id] = selected.get("value")

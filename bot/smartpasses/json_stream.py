@@ -49,7 +49,7 @@ def iter_json_array(
             else:
                 yield item
                 continue
-        chunk = next(stream, None)
-        if chunk is None:
+        more = next(stream, None)
+        if more is None:
             raise ValueError("truncated JSON array")
-        buffer, pos = buffer[pos:] + chunk, 0
+        buffer, pos = buffer[pos:] + more, 0

@@ -93,6 +93,10 @@ class Offer:
     def content_hash(self) -> str:
         return _digest(self.name, self.description, self.points_cost, self.auto_claim, self.status)
 
+    def with_status(self, status: str) -> Offer:
+        """The same offer in another status (after a publish or cancel answered 2xx)."""
+        return _OFFER.validate_python({**_OFFER.dump_python(self, by_alias=True), "status": status})
+
     @property
     def is_canceled(self) -> bool:
         # The spec never names the canceled state; accept either spelling.

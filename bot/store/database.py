@@ -221,6 +221,12 @@ def recording(method: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def _new_id(result: Any) -> int:
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
 def _confirmation(row: Any) -> Confirmation:
     data = dict(row._mapping)
     data["created_at"] = as_utc(data["created_at"])
@@ -350,7 +356,7 @@ class Store:
                     resolved="",
                 )
             )
-            return int(result.inserted_primary_key[0])
+            return _new_id(result)
 
     def record_by(self, actor: Actor, **entry: Any) -> int:
         """`record` for what an actor did (the other columns by name)."""
@@ -522,7 +528,7 @@ class Store:
         values = {**values, "requested_at": utcnow(), "state": ApprovalState.PENDING}
         with self.engine.begin() as conn:
             result = conn.execute(approvals.insert().values(**values))
-            approval_id = int(result.inserted_primary_key[0])
+            approval_id = _new_id(result)
         found = self.approval(approval_id)
         assert found is not None
         return found
@@ -705,4 +711,5 @@ class Store:
             audit_log.c.after.is_not(None),
         )
         with self.engine.connect() as conn:
-            return [(as_utc(at), user, int(delta)) for at, user, delta in conn.execute(query)]
+            rows = conn.execute(query).all()
+        return [(as_utc(at), str(user), int(delta)) for at, user, delta in rows]

@@ -30,6 +30,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from bot.core.errors import Busy, RecordUnavailable
+from bot.core.say import Say
 
 try:
     import fcntl
@@ -59,7 +60,9 @@ class ChangeLocks:
         """Release what the locks keep open (a database pool)."""
 
     @contextmanager
-    def hold(self, key: str, what: str = "this record", *, wait: float = LOCK_WAIT_SECONDS):
+    def hold(
+        self, key: str, what: str | Say = "this record", *, wait: float = LOCK_WAIT_SECONDS
+    ) -> Iterator[None]:
         """Hold `key` for the block; Busy if it cannot be had within `wait` seconds."""
         deadline = time.monotonic() + wait
         lock = self._thread_lock(key)
@@ -87,7 +90,7 @@ class ChangeLocks:
 
     @contextmanager
     def _hold_across_processes(
-        self, key: str, what: str, deadline: float, *, blocking: bool
+        self, key: str, what: str | Say, deadline: float, *, blocking: bool
     ) -> Iterator[bool]:
         yield True
 
@@ -104,7 +107,7 @@ class FileLocks(ChangeLocks):
 
     @contextmanager
     def _hold_across_processes(
-        self, key: str, what: str, deadline: float, *, blocking: bool
+        self, key: str, what: str | Say, deadline: float, *, blocking: bool
     ) -> Iterator[bool]:
         path = self.directory / f"{self._bucket_of(key)}.lock"
         try:
@@ -143,7 +146,7 @@ class PostgresLocks(ChangeLocks):
 
     @contextmanager
     def _hold_across_processes(
-        self, key: str, what: str, deadline: float, *, blocking: bool
+        self, key: str, what: str | Say, deadline: float, *, blocking: bool
     ) -> Iterator[bool]:
         number = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), signed=True)
         try:
