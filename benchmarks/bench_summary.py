@@ -22,7 +22,8 @@ from bot.core.summary import build_summary, save_snapshot
 from bot.offline.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID
 from bot.slack.blocks import summary_message
 from bot.smartpasses.client import LoyaltyClient
-from bot.store.database import Store, audit_log
+from bot.store.database import Store
+from bot.store.schema import audit_log
 
 
 def fill_audit(store: Store, entries: int) -> None:

@@ -23,8 +23,9 @@ from bot.core.reconcile import SETTLE_AFTER, reconcile
 from bot.offline.sandbox import DEMO_PROGRAM_ID, Fault
 from bot.offline.slack_requests import SlackRequests
 from bot.smartpasses.client import LoyaltyClient
-from bot.store.database import Store, audit_log, summary_posts
+from bot.store.database import Store
 from bot.store.locks import locks_for
+from bot.store.schema import audit_log, summary_posts
 from tests.conftest import fresh_postgres
 from tests.faults import Gate, TcpProxy, make_read_only, sqlite_locked_by_another_process
 from tests.harness import (

@@ -5,18 +5,36 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
+import pytest
 import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 
-from bot.store.database import MIGRATIONS, Store, schema_version
+from bot.store.database import Store
+from bot.store.migrate import head
+from bot.store.schema import metadata
+
+# The old migration runner's bookkeeping (before Alembic), to make databases as it did.
+schema_version = sa.Table(
+    "schema_version",
+    sa.MetaData(),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("applied_at", sa.DateTime(timezone=True), nullable=False),
+)
 
 
-def test_migrations_versioned_and_idempotent(store_url: str) -> None:
+def test_a_fresh_database_is_migrated_to_head_once(store_url: str) -> None:
     store = Store.from_url(store_url)
-    assert store.schema_version() == len(MIGRATIONS)
+    assert store.schema_version() == head()
     Store.from_url(store_url).migrate()  # a second start changes nothing
+    assert store.schema_version() == head()
+
+
+def test_the_migrations_make_exactly_the_tables_the_code_uses(store_url: str) -> None:
+    store = Store.from_url(store_url)
     with store.engine.connect() as conn:
-        versions = conn.execute(sa.select(schema_version.c.version)).scalars().all()
-    assert sorted(versions) == list(range(1, len(MIGRATIONS) + 1))
+        differences = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert differences == []
 
 
 def test_concurrent_first_starts_migrate_once(store_url: str) -> None:
@@ -34,7 +52,7 @@ def test_concurrent_first_starts_migrate_once(store_url: str) -> None:
     for t in threads:
         t.join()
     assert errors == []
-    assert Store.from_url(store_url).schema_version() == len(MIGRATIONS)
+    assert Store.from_url(store_url).schema_version() == head()
 
 
 def test_record_and_query_entries(store_url: str) -> None:
@@ -91,12 +109,14 @@ def test_claim_undo_is_won_once_under_concurrency(store_url: str) -> None:
     assert store.claim_undo(entry) is True
 
 
-def test_a_database_made_before_v5_is_upgraded_in_place(store_url: str) -> None:
-    """v4's audit_log had no requested, changes or resolved columns, and no once_keys."""
+@pytest.mark.parametrize("old_version", [4, 5])
+def test_a_database_made_by_the_old_runner_is_upgraded_in_place(
+    store_url: str, old_version: int
+) -> None:
+    """Made by the code before Alembic: at v4 the audit log had no requested, changes or
+    resolved columns and there were no one-time keys; v5 added them."""
     old = sa.MetaData()
-    sa.Table(
-        "audit_log",
-        old,
+    columns = [
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("team_id", sa.String(32), nullable=False),
@@ -111,13 +131,26 @@ def test_a_database_made_before_v5_is_upgraded_in_place(store_url: str) -> None:
         sa.Column("outcome", sa.String(20), nullable=False),
         sa.Column("detail", sa.Text, nullable=False),
         sa.Column("undone_at", sa.DateTime(timezone=True)),
-    )
+    ]
+    if old_version == 5:
+        columns += [
+            sa.Column(name, sa.Text, nullable=False, server_default="")
+            for name in ("requested", "changes", "resolved")
+        ]
+        sa.Table(
+            "once_keys",
+            old,
+            sa.Column("key", sa.String(200), primary_key=True),
+            sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=False),
+            sa.Column("user_id", sa.String(32), nullable=False, server_default=""),
+        )
+    sa.Table("audit_log", old, *columns, sa.Index("ix_audit_at", "at"))
     engine = sa.create_engine(store_url)
     old.create_all(engine)
     schema_version.create(engine)
     at = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
     with engine.begin() as conn:
-        for version in range(1, 5):
+        for version in range(1, old_version + 1):
             conn.execute(schema_version.insert().values(version=version, applied_at=at))
         conn.execute(
             sa.text(
@@ -130,7 +163,7 @@ def test_a_database_made_before_v5_is_upgraded_in_place(store_url: str) -> None:
         )
     engine.dispose()
     store = Store.from_url(store_url)
-    assert store.schema_version() == len(MIGRATIONS)
+    assert store.schema_version() == head()
     (kept,) = store.entries()
     assert (kept.before, kept.after, kept.requested, kept.changes) == (5, 15, "", {})
     new = store.record(
@@ -142,5 +175,8 @@ def test_a_database_made_before_v5_is_upgraded_in_place(store_url: str) -> None:
     )
     assert store.complete(new, "ok", resolved="checked")
     entry = store.entry(new)
+    assert entry is not None
     assert (entry.changes, entry.resolved) == ({"last_name": ["A", "B"]}, "checked")
     assert store.claim_once("command:t1") and not store.claim_once("command:t1")
+    with store.engine.connect() as conn:
+        assert not sa.inspect(conn).has_table("schema_version")  # the old runner's, gone

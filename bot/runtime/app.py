@@ -186,11 +186,11 @@ class Running:
 
 def build(settings: Settings, *, socket_mode: bool = False) -> Running:
     """Everything `serve`, `socket` and the production server run, from settings."""
+    client = slack_client(settings)  # first: a missing token is the likeliest mistake
     store = Store.from_url(settings.database_url)
     loyalty = LoyaltyClient.from_settings(settings)
     work = WorkPool(WORK_THREADS, WORK_QUEUED)
     ledger = Ledger(store, locks_for(store.engine))
-    client = slack_client(settings)
     app = create_app(
         settings,
         client=client,

@@ -80,6 +80,7 @@ def configure_logging(
     if not verbose:  # one line per Loyalty API request is noise
         logging.getLogger("httpx").setLevel(logging.WARNING)
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
+        logging.getLogger("alembic").setLevel(logging.WARNING)  # bot.store.migrate says it
 
 
 def secrets_of(settings: object) -> list[str]:

@@ -1,8 +1,8 @@
-"""The bot's own database: the audit log, one-time keys, confirmations, approvals and the
-daily summary's claims and snapshots.
+"""The bot's own records: the audit log, one-time keys, confirmations, approvals and the
+daily summary's claims and snapshots (the tables are in `bot.store.schema`).
 
-SQLAlchemy Core on DATABASE_URL. The schema is versioned: `MIGRATIONS` is an append-only
-list, and `Store.migrate()` applies the ones a database has not seen yet.
+SQLAlchemy Core on DATABASE_URL; `Store.from_url` upgrades the database to the latest
+migration first (`bot.store.migrate`).
 
 Writes that must happen before a change (its intent, a one-time key) raise
 RecordUnavailable when the database cannot take them, so the change is not attempted.
@@ -14,15 +14,14 @@ import datetime as dt
 import functools
 import logging
 import secrets
-import time
 import zlib
 from array import array
 from collections.abc import Callable, Sequence
 from typing import Any, ParamSpec, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from bot.core.audit import (
     POINTS_ACTIONS,
@@ -44,6 +43,15 @@ from bot.core.records import (
     ConfirmationState,
     Snapshot,
 )
+from bot.store.migrate import current_revision, upgrade
+from bot.store.schema import (
+    approvals,
+    audit_log,
+    confirmations,
+    once_keys,
+    summary_posts,
+    summary_snapshots,
+)
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -51,160 +59,6 @@ R = TypeVar("R")
 
 # How long a write waits for another SQLite writer before the database counts as locked.
 SQLITE_BUSY_SECONDS = 5.0
-
-metadata = sa.MetaData()
-_LOCK_KEY = 7_291_004  # any constant: the advisory lock that serialises migrations
-
-schema_version = sa.Table(
-    "schema_version",
-    metadata,
-    sa.Column("version", sa.Integer, primary_key=True),
-    sa.Column("applied_at", sa.DateTime(timezone=True), nullable=False),
-)
-
-audit_log = sa.Table(
-    "audit_log",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("team_id", sa.String(32), nullable=False, default=""),
-    sa.Column("user_id", sa.String(32), nullable=False),
-    sa.Column("action", sa.String(40), nullable=False),
-    sa.Column("target_type", sa.String(20), nullable=False, default=""),
-    sa.Column("target_id", sa.BigInteger, nullable=True),
-    sa.Column("target_name", sa.String(200), nullable=False, default=""),
-    sa.Column("before", sa.BigInteger, nullable=True),
-    sa.Column("after", sa.BigInteger, nullable=True),
-    sa.Column("reason", sa.Text, nullable=False, default=""),
-    sa.Column("outcome", sa.String(20), nullable=False),
-    sa.Column("detail", sa.Text, nullable=False, default=""),
-    sa.Column("undone_at", sa.DateTime(timezone=True), nullable=True),
-    # v5: what was asked ("+10", or the submitted fields as JSON), the fields' before and
-    # after as JSON, and how an unclear outcome was settled ("checked", "reconciled").
-    sa.Column("requested", sa.Text, nullable=False, server_default="", default=""),
-    sa.Column("changes", sa.Text, nullable=False, server_default="", default=""),
-    sa.Column("resolved", sa.String(20), nullable=False, server_default="", default=""),
-    sa.Index("ix_audit_target", "target_type", "target_id", "at"),
-    sa.Index("ix_audit_user_action", "user_id", "action", "at"),
-    sa.Index("ix_audit_at", "at"),
-    sa.Index("ix_audit_outcome", "outcome"),
-)
-
-# A command, button click or form submission that changes something claims its key here
-# once: a double click, a Slack retry or a replayed request finds it taken.
-once_keys = sa.Table(
-    "once_keys",
-    metadata,
-    sa.Column("key", sa.String(200), primary_key=True),
-    sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("user_id", sa.String(32), nullable=False, default=""),
-    sa.Index("ix_once_claimed", "claimed_at"),
-)
-
-
-confirmations = sa.Table(
-    "confirmations",
-    metadata,
-    sa.Column("token", sa.String(40), primary_key=True),
-    sa.Column("kind", sa.String(40), nullable=False),
-    sa.Column("target_id", sa.BigInteger, nullable=False),
-    sa.Column("target_name", sa.String(200), nullable=False, default=""),
-    sa.Column("requested_by", sa.String(32), nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    # pending -> working (one clicker won) -> done; back to pending if the act failed
-    sa.Column("state", sa.String(20), nullable=False, default=ConfirmationState.PENDING),
-    sa.Column("done_by", sa.String(32), nullable=True),
-    sa.Column("done_at", sa.DateTime(timezone=True), nullable=True),
-)
-
-
-approvals = sa.Table(
-    "approvals",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("offer_id", sa.BigInteger, nullable=False),
-    sa.Column("offer_name", sa.String(200), nullable=False),
-    # The offer as the approvers saw it: approving anything else is refused.
-    sa.Column("description", sa.Text, nullable=False, default=""),
-    sa.Column("points_cost", sa.BigInteger, nullable=False),
-    sa.Column("auto_claim", sa.Boolean, nullable=False),
-    sa.Column("fingerprint", sa.String(32), nullable=False),
-    sa.Column("team_id", sa.String(32), nullable=False, default=""),
-    sa.Column("requested_by", sa.String(32), nullable=False),
-    sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("channel_id", sa.String(32), nullable=False, default=""),
-    sa.Column("message_ts", sa.String(32), nullable=True),
-    sa.Column("permalink", sa.Text, nullable=True),
-    # pending -> publishing -> published | failed (retryable); pending -> rejected | stale
-    sa.Column("state", sa.String(20), nullable=False),
-    sa.Column("decided_by", sa.String(32), nullable=True),
-    sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("note", sa.Text, nullable=False, default=""),
-    sa.Index("ix_approvals_state", "state"),
-    sa.Index("ix_approvals_offer", "offer_id"),
-)
-
-
-summary_snapshots = sa.Table(
-    "summary_snapshots",
-    metadata,
-    sa.Column("day", sa.String(10), primary_key=True),  # local date, YYYY-MM-DD
-    sa.Column("taken_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("customers", sa.Integer, nullable=False),
-    sa.Column("points_total", sa.BigInteger, nullable=False),
-    sa.Column("customer_ids", sa.LargeBinary, nullable=False),  # zlib of sorted int64s
-)
-
-summary_posts = sa.Table(
-    "summary_posts",
-    metadata,
-    sa.Column("day", sa.String(10), primary_key=True),
-    sa.Column("channel_id", sa.String(32), primary_key=True),
-    sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("message_ts", sa.String(32), nullable=True),
-)
-
-
-def _v1_audit_log(conn: Connection) -> None:
-    audit_log.create(conn, checkfirst=True)
-
-
-def _v2_confirmations(conn: Connection) -> None:
-    confirmations.create(conn, checkfirst=True)
-
-
-def _v3_approvals(conn: Connection) -> None:
-    approvals.create(conn, checkfirst=True)
-
-
-def _v4_summaries(conn: Connection) -> None:
-    summary_snapshots.create(conn, checkfirst=True)
-    summary_posts.create(conn, checkfirst=True)
-
-
-def _v5_intents_and_once_keys(conn: Connection) -> None:
-    """Audit rows written before the change (with what was asked and what changed), and
-    one-time keys. A database made by v1 today already has the columns."""
-    present = {c["name"] for c in sa.inspect(conn).get_columns(audit_log.name)}
-    for name in ("requested", "changes", "resolved"):
-        if name not in present:
-            kind = "VARCHAR(20)" if name == "resolved" else "TEXT"
-            conn.execute(
-                sa.text(f"ALTER TABLE audit_log ADD COLUMN {name} {kind} NOT NULL DEFAULT ''")
-            )
-    indexes = {i["name"] for i in sa.inspect(conn).get_indexes(audit_log.name)}
-    if "ix_audit_outcome" not in indexes:
-        conn.execute(sa.text("CREATE INDEX ix_audit_outcome ON audit_log (outcome)"))
-    once_keys.create(conn, checkfirst=True)
-
-
-MIGRATIONS: list[Callable[[Connection], None]] = [
-    _v1_audit_log,
-    _v2_confirmations,
-    _v3_approvals,
-    _v4_summaries,
-    _v5_intents_and_once_keys,
-]
 
 
 def recording(method: Callable[P, R]) -> Callable[P, R]:
@@ -272,44 +126,19 @@ class Store:
 
     # -- schema ----------------------------------------------------------
 
-    def schema_version(self) -> int:
-        with self.engine.connect() as conn:
-            if not sa.inspect(conn).has_table(schema_version.name):
-                return 0
-            current = conn.execute(sa.select(sa.func.max(schema_version.c.version))).scalar()
-        return int(current or 0)
+    def schema_version(self) -> str | None:
+        """The Alembic revision the database is at."""
+        return current_revision(self.engine)
 
-    def migrate(self, attempts: int = 10) -> int:
-        """Apply pending migrations. Safe when several processes start at once (web and
-        clock): PostgreSQL serialises them with an advisory lock; elsewhere a collision
-        is retried once the winner's tables exist."""
-        for attempt in range(attempts):
-            try:
-                with self.engine.begin() as conn:
-                    if conn.dialect.name == "postgresql":
-                        conn.execute(
-                            sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY}
-                        )
-                    schema_version.create(conn, checkfirst=True)
-                    query = sa.select(sa.func.max(schema_version.c.version))
-                    current = conn.execute(query).scalar() or 0
-                    for number, migration in enumerate(MIGRATIONS, start=1):
-                        if number > current:
-                            migration(conn)
-                            row = {"version": number, "applied_at": utcnow()}
-                            conn.execute(schema_version.insert().values(**row))
-                return len(MIGRATIONS)
-            except (IntegrityError, OperationalError, ProgrammingError):
-                if attempt == attempts - 1:
-                    raise
-                time.sleep(0.05 * (attempt + 1))
-        return len(MIGRATIONS)
+    def migrate(self) -> str:
+        """Upgrade the database to the latest revision (safe with several processes)."""
+        return upgrade(self.engine)
 
     def reachable(self) -> bool:
         """Can the database be read right now (for /healthz)?"""
         try:
             with self.engine.connect() as conn:
-                conn.execute(sa.select(sa.func.max(schema_version.c.version))).scalar()
+                conn.execute(sa.select(sa.func.count()).select_from(audit_log)).scalar()
             return True
         except SQLAlchemyError:
             return False

@@ -1,0 +1,111 @@
+"""The bot's tables (SQLAlchemy Core). Changing them takes an Alembic revision in
+`bot/store/migrations/versions/`: the database is upgraded on start."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from bot.core.records import ConfirmationState
+
+metadata = sa.MetaData()
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("team_id", sa.String(32), nullable=False, default=""),
+    sa.Column("user_id", sa.String(32), nullable=False),
+    sa.Column("action", sa.String(40), nullable=False),
+    sa.Column("target_type", sa.String(20), nullable=False, default=""),
+    sa.Column("target_id", sa.BigInteger, nullable=True),
+    sa.Column("target_name", sa.String(200), nullable=False, default=""),
+    sa.Column("before", sa.BigInteger, nullable=True),
+    sa.Column("after", sa.BigInteger, nullable=True),
+    sa.Column("reason", sa.Text, nullable=False, default=""),
+    sa.Column("outcome", sa.String(20), nullable=False),
+    sa.Column("detail", sa.Text, nullable=False, default=""),
+    sa.Column("undone_at", sa.DateTime(timezone=True), nullable=True),
+    # v5: what was asked ("+10", or the submitted fields as JSON), the fields' before and
+    # after as JSON, and how an unclear outcome was settled ("checked", "reconciled").
+    sa.Column("requested", sa.Text, nullable=False, server_default="", default=""),
+    sa.Column("changes", sa.Text, nullable=False, server_default="", default=""),
+    sa.Column("resolved", sa.String(20), nullable=False, server_default="", default=""),
+    sa.Index("ix_audit_target", "target_type", "target_id", "at"),
+    sa.Index("ix_audit_user_action", "user_id", "action", "at"),
+    sa.Index("ix_audit_at", "at"),
+    sa.Index("ix_audit_outcome", "outcome"),
+)
+
+# A command, button click or form submission that changes something claims its key here
+# once: a double click, a Slack retry or a replayed request finds it taken.
+once_keys = sa.Table(
+    "once_keys",
+    metadata,
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("user_id", sa.String(32), nullable=False, default=""),
+    sa.Index("ix_once_claimed", "claimed_at"),
+)
+
+
+confirmations = sa.Table(
+    "confirmations",
+    metadata,
+    sa.Column("token", sa.String(40), primary_key=True),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("target_id", sa.BigInteger, nullable=False),
+    sa.Column("target_name", sa.String(200), nullable=False, default=""),
+    sa.Column("requested_by", sa.String(32), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    # pending -> working (one clicker won) -> done; back to pending if the act failed
+    sa.Column("state", sa.String(20), nullable=False, default=ConfirmationState.PENDING),
+    sa.Column("done_by", sa.String(32), nullable=True),
+    sa.Column("done_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+
+approvals = sa.Table(
+    "approvals",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("offer_id", sa.BigInteger, nullable=False),
+    sa.Column("offer_name", sa.String(200), nullable=False),
+    # The offer as the approvers saw it: approving anything else is refused.
+    sa.Column("description", sa.Text, nullable=False, default=""),
+    sa.Column("points_cost", sa.BigInteger, nullable=False),
+    sa.Column("auto_claim", sa.Boolean, nullable=False),
+    sa.Column("fingerprint", sa.String(32), nullable=False),
+    sa.Column("team_id", sa.String(32), nullable=False, default=""),
+    sa.Column("requested_by", sa.String(32), nullable=False),
+    sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("channel_id", sa.String(32), nullable=False, default=""),
+    sa.Column("message_ts", sa.String(32), nullable=True),
+    sa.Column("permalink", sa.Text, nullable=True),
+    # pending -> publishing -> published | failed (retryable); pending -> rejected | stale
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("decided_by", sa.String(32), nullable=True),
+    sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("note", sa.Text, nullable=False, default=""),
+    sa.Index("ix_approvals_state", "state"),
+    sa.Index("ix_approvals_offer", "offer_id"),
+)
+
+
+summary_snapshots = sa.Table(
+    "summary_snapshots",
+    metadata,
+    sa.Column("day", sa.String(10), primary_key=True),  # local date, YYYY-MM-DD
+    sa.Column("taken_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("customers", sa.Integer, nullable=False),
+    sa.Column("points_total", sa.BigInteger, nullable=False),
+    sa.Column("customer_ids", sa.LargeBinary, nullable=False),  # zlib of sorted int64s
+)
+
+summary_posts = sa.Table(
+    "summary_posts",
+    metadata,
+    sa.Column("day", sa.String(10), primary_key=True),
+    sa.Column("channel_id", sa.String(32), primary_key=True),
+    sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("message_ts", sa.String(32), nullable=True),
+)
