@@ -1,23 +1,21 @@
-"""Slack glue: each module has `register(app, ...)`; `register_all` wires them up, with
-every listener wrapped so each request gets one log line."""
+"""Bolt listeners, and what runs around them. Each module has `register(app)`;
+`register_all` wires them up after the middleware (the workspace guard, then the request
+context every listener is handed as `env`)."""
 
 from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import actions, approvals, commands, confirmations, errors, guards, home, modals
+from handlers import actions, approvals, commands, confirmations, guards, home, middleware, modals
 from handlers.context import Services
-from handlers.observe import observing
 
 
 def register_all(app: App, services: Services, *, team_id: str | None = None) -> None:
     guards.register(app, team_id)
-    listeners = observing(app)
-    errors.register(listeners)
-    commands.register(listeners, services)
-    actions.register(listeners, services)
-    actions.register_card_buttons(listeners, services)
-    modals.register(listeners, services)
-    confirmations.register(listeners, services)
-    approvals.register(listeners, services)
-    home.register(listeners, services)
+    middleware.register(app, services)
+    commands.register(app)
+    actions.register(app)
+    modals.register(app)
+    confirmations.register(app)
+    approvals.register(app)
+    home.register(app)

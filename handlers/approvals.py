@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import Ack, Respond
+from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -13,12 +13,12 @@ from bot.core.approvals import Decision, Posted, PublicationApprovals
 from bot.core.errors import InvalidInput
 from bot.core.records import Approval, ApprovalState
 from bot.core.say import Channel, Code, Say
-from bot.core.validation import Field, reason_problem
+from bot.core.validation import Errors, Field, reason_problem
 from bot.slack import blocks, views
-from bot.slack.ids import ActionId, ApprovalRef, Form, FormContext, OfferRef, new_once
+from bot.slack.ids import ActionId, ApprovalRef, Form, FormContext, new_once
 from handlers import modals
-from handlers.context import Env, Services, announce, env_from_body
-from handlers.observe import observing
+from handlers.after_ack import after_ack
+from handlers.context import Env, Services
 
 log = logging.getLogger(__name__)
 
@@ -91,49 +91,59 @@ def list_approvals(env: Env) -> None:
     env.reply(blocks.approvals_list(env.services.approvals.open_requests(), env.settings.tz))
 
 
-def register(app: observing, services: Services) -> None:
-    approvals: PublicationApprovals = services.approvals
+def _reject(env: Env, context: FormContext, reason: str) -> Decision:
+    approvals = env.services.approvals
+    approval_id = int(context.target_id or 0)
+    with env.service.ledger.once(
+        f"click:{context.once}",
+        env.user_id,
+        again=lambda: approvals.where_it_stands(approval_id),
+    ):
+        decision = approvals.reject(env.actor, approval_id, reason)
+    show_decision(env.client, decision.approval, env.services)
+    env.announce(decision.entry)
+    return decision
 
-    @app.action(ActionId.OFFER_PUBLISH)
-    def publish_button(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        ack()
-        env = env_from_body(services, body, client, respond)
-        ref = OfferRef.decode(body["actions"][0].get("value"))
-        services.defer(
-            lambda: request_publication(env, ref.offer_id),
-            body,
-            client,
-            respond,
-            once=f"click:{ref.once or env.trigger_id}",
-        )
 
+def _check_rejection(env: Env, values: dict[str, str | None]) -> tuple[str | None, Errors]:
+    reason = (values.get(Field.REJECT_REASON) or "").strip()
+    problem = reason_problem(reason) if reason else "Say why, for the requester."
+    return (None, {Field.REJECT_REASON: problem}) if problem else (reason, {})
+
+
+REJECTION: modals.Submission[str, Decision] = modals.Submission(
+    Field.REJECT_REASON,
+    _check_rejection,
+    _reject,
+    lambda env, context, decision: blocks.notice(
+        f"❌ Rejected. <@{decision.approval.requested_by}> is told why in the request's thread."
+    ),
+    tell=False,
+)
+
+
+def register(app: App) -> None:
     @app.action(ActionId.APPROVE)
-    def approve(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        ack()
-        env = env_from_body(services, body, client, respond)
-        ref = ApprovalRef.decode(body["actions"][0].get("value"))
-
-        def decide() -> None:
-            decision = approvals.approve(env.actor, ref.approval_id)
-            show_decision(client, decision.approval, services)
-            announce(client, services.settings, decision.entry)
-
-        services.defer(
-            decide,
-            body,
-            client,
-            respond,
-            once=f"click:{ref.once or env.trigger_id}",
+    @after_ack
+    def approve(env: Env, value: str) -> None:
+        approvals = env.services.approvals
+        ref = ApprovalRef.decode(value)
+        with env.service.ledger.once(
+            f"click:{ref.once or env.trigger_id}",
+            env.user_id,
             again=lambda: approvals.where_it_stands(ref.approval_id),
-        )
+        ):
+            decision = approvals.approve(env.actor, ref.approval_id)
+        show_decision(env.client, decision.approval, env.services)
+        env.announce(decision.entry)
 
     @app.action(ActionId.REJECT)
-    def reject(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+    def reject(ack: Ack, env: Env, body: dict[str, Any]) -> None:
         ack()
-        env = env_from_body(services, body, client, respond)
         ref = ApprovalRef.decode(body["actions"][0].get("value"))
+        approvals = env.services.approvals
         approvals.check_may_decide(env.actor)
-        approval = services.approvals.store.approval(ref.approval_id)
+        approval = approvals.store.approval(ref.approval_id)
         name = approval.offer_name if approval else "this offer"
         context = FormContext(
             form=Form.REJECT,
@@ -141,41 +151,6 @@ def register(app: observing, services: Services) -> None:
             channel_id=env.channel_id,
             once=ref.once or new_once(),
         )
-        client.views_open(trigger_id=env.trigger_id, view=views.reject_form(context, name))
+        env.client.views_open(trigger_id=env.trigger_id, view=views.reject_form(context, name))
 
-    @app.view(Form.REJECT)
-    def reject_submitted(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        view = body["view"]
-        context = FormContext.decode(view.get("private_metadata"))
-        reason = (views.form_values(view["state"]).get(Field.REJECT_REASON) or "").strip()
-        problem = reason_problem(reason) if reason else "Say why, for the requester."
-        if problem:
-            ack(response_action="errors", errors={Field.REJECT_REASON: problem})
-            return
-        env = env_from_body(services, body, client, lambda **kwargs: None)
-        approval_id = int(context.target_id or 0)
-
-        def reject() -> Decision:
-            with services.service.ledger.once(
-                f"click:{context.once}",
-                env.user_id,
-                again=lambda: approvals.where_it_stands(approval_id),
-            ):
-                decision = approvals.reject(env.actor, approval_id, reason)
-            show_decision(client, decision.approval, services)
-            announce(client, services.settings, decision.entry)
-            return decision
-
-        modals.submit(
-            ack,
-            env,
-            context,
-            view,
-            Field.REJECT_REASON,
-            reject,
-            lambda decision: blocks.notice(
-                f"❌ Rejected. <@{decision.approval.requested_by}> is told why in the "
-                "request's thread."
-            ),
-            tell=False,
-        )
+    modals.on_submit(app, Form.REJECT, REJECTION)

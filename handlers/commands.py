@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from slack_bolt import Ack, Respond
-from slack_sdk import WebClient
+from slack_bolt import Ack, App
 
 from bot.core.errors import InvalidInput, MalformedRequest
 from bot.core.points import parse_amount
@@ -18,21 +17,25 @@ from bot.core.validation import reason_problem
 from bot.slack import blocks
 from bot.slack.ids import Form
 from bot.slack.text import mrkdwn
-from handlers import approvals, confirmations, modals, observe
-from handlers.context import Env, Services, env_from_body
-from handlers.observe import observing
+from handlers import approvals, confirmations, modals, resolve
+from handlers.context import Env
 from handlers.parsing import split_reference, tokenize
-from handlers.resolve import resolve_customer, resolve_offer
 
 COMMAND = "/loyalty"
+
+
+class Usage(NamedTuple):
+    """One line of help: a form of use, what it does, examples."""
+
+    usage: str
+    summary: str
+    examples: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class Subcommand:
     name: str
-    usage: str
-    summary: str
-    examples: tuple[str, ...]
+    usages: tuple[Usage, ...]
     run: Callable[[Env, list[str]], None]
     # Checks what was typed, with no I/O, before the ack; raises InvalidInput.
     check: Callable[[Env, list[str]], None] | None = None
@@ -68,14 +71,14 @@ def _check_points(env: Env, args: list[str]) -> None:
 
 
 def _points(env: Env, args: list[str]) -> None:
-    env.services.roles.require(env.user_id, Act.CHANGE_POINTS, team_id=env.team_id)
+    env.require(Act.CHANGE_POINTS)
     reference, amount, reason = split_reference(args)
     if amount is None:
         modals.open_customer_form(env, Form.POINTS, reference)
         return
     change = parse_amount(amount, env.settings.loyalty_max_points)
     rest = " ".join(x for x in (amount or "", reason) if x)
-    customer = resolve_customer(env, reference, "points", rest)
+    customer = resolve.customer_or_choice(env, reference, "points", rest)
     if customer is None:
         return
     result = env.service.change_points(env.actor, customer.id, change, reason)
@@ -90,11 +93,11 @@ def _customer(env: Env, args: list[str]) -> None:
     elif action == "edit":
         modals.open_customer_form(env, Form.CUSTOMER, " ".join(rest))
     elif action == "delete":
-        customer = resolve_customer(env, " ".join(rest), "customer delete")
+        customer = resolve.customer_or_choice(env, " ".join(rest), "customer delete")
         if customer is not None:
             confirmations.ask(env, CUSTOMER_DELETE, customer.id)
     else:
-        customer = resolve_customer(env, " ".join(args), "customer")
+        customer = resolve.customer_or_choice(env, " ".join(args), "customer")
         if customer is not None:
             env.reply(blocks.customer_card(env.service.customer(customer.id), env.allows))
 
@@ -130,16 +133,16 @@ def _offer(env: Env, args: list[str]) -> None:
         modals.open_offer_form(env, reference)
     elif action in ("delete", "cancel"):
         kind = OFFER_DELETE if action == "delete" else OFFER_CANCEL
-        env.services.roles.require(env.user_id, CONFIRMABLE[kind], team_id=env.team_id)
-        offer = resolve_offer(env, reference, f"offer {action}")
+        env.require(CONFIRMABLE[kind])
+        offer = resolve.offer_or_choice(env, reference, f"offer {action}")
         if offer is not None:
             confirmations.ask(env, kind, offer.id)
     elif action == "publish":
-        offer = resolve_offer(env, reference, "offer publish")
+        offer = resolve.offer_or_choice(env, reference, "offer publish")
         if offer is not None:
             approvals.request_publication(env, offer.id)
     else:
-        offer = resolve_offer(env, " ".join(args), "offer")
+        offer = resolve.offer_or_choice(env, " ".join(args), "offer")
         if offer is not None:
             env.reply(blocks.offer_card(offer, env.allows))
 
@@ -179,7 +182,7 @@ def _check_offers(env: Env, args: list[str]) -> None:
 
 
 def _history(env: Env, args: list[str]) -> None:
-    customer = resolve_customer(env, " ".join(args), "history")
+    customer = resolve.customer_or_choice(env, " ".join(args), "history")
     if customer is not None:
         show_history(env, customer.id)
 
@@ -219,19 +222,24 @@ def _requires_reference(usage: str) -> Callable[[Env, list[str]], None]:
 SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand(
         "points",
-        "points <customer> <amount> [reason]",
-        "Change a customer's points: `10` or `+10` adds, `-5` deducts, `=25` sets. Managers only.",
-        ("points juan@example.com 10 birthday", "points @maria -5", 'points "Ana García" =25'),
-        _points,
-        _check_points,
-        opens_form=lambda args: split_reference(args)[1] is None,
-        changes=lambda args: split_reference(args)[1] is not None,
-    ),
-    Subcommand(
-        "points",
-        "points <customer>",
-        "Without an amount: a form to add, deduct or set points with a reason. Managers only.",
-        ("points 1870",),
+        (
+            Usage(
+                "points <customer> <amount> [reason]",
+                "Change a customer's points: `10` or `+10` adds, `-5` deducts, `=25` sets. "
+                "Managers only.",
+                (
+                    "points juan@example.com 10 birthday",
+                    "points @maria -5",
+                    'points "Ana García" =25',
+                ),
+            ),
+            Usage(
+                "points <customer>",
+                "Without an amount: a form to add, deduct or set points with a reason. "
+                "Managers only.",
+                ("points 1870",),
+            ),
+        ),
         _points,
         _check_points,
         opens_form=lambda args: split_reference(args)[1] is None,
@@ -239,118 +247,140 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     ),
     Subcommand(
         "customer",
-        "customer <customer>",
-        "Show a customer's card: name, email, phone, points, id, and buttons to act on it.",
-        ("customer +52 999 411 6533", "customer 1870"),
+        (
+            Usage(
+                "customer <customer>",
+                "Show a customer's card: name, email, phone, points, id, and buttons to act on it.",
+                ("customer +52 999 411 6533", "customer 1870"),
+            ),
+            Usage(
+                "customer new | edit <customer> | delete <customer>",
+                "Create a customer in a form, edit one, or delete one (managers, after "
+                "confirming).",
+                ("customer new", "customer edit juan@example.com"),
+            ),
+        ),
         _customer,
         _check_customer,
-        opens_form=lambda args: _opens_record_form(args),
-    ),
-    Subcommand(
-        "customer",
-        "customer new | edit <customer> | delete <customer>",
-        "Create a customer in a form, edit one, or delete one (managers, after confirming).",
-        ("customer new", "customer edit juan@example.com"),
-        _customer,
-        _check_customer,
-        opens_form=lambda args: _opens_record_form(args),
+        opens_form=_opens_record_form,
     ),
     Subcommand(
         "customers",
-        "customers [search]",
-        "List customers (name, points, id), optionally only those matching a search.",
-        ("customers", "customers perez"),
+        (
+            Usage(
+                "customers [search]",
+                "List customers (name, points, id), optionally only those matching a search.",
+                ("customers", "customers perez"),
+            ),
+        ),
         _customers,
         aliases=("list", "search"),
     ),
     Subcommand(
         "offer",
-        "offer <offer>",
-        "Show an offer's card (by id or name) with buttons to act on it.",
-        ("offer Café Gratis", "offer 5001"),
+        (
+            Usage(
+                "offer <offer>",
+                "Show an offer's card (by id or name) with buttons to act on it.",
+                ("offer Café Gratis", "offer 5001"),
+            ),
+            Usage(
+                "offer new | edit <offer> | delete <offer> | cancel <offer>",
+                "Draft an offer in a form, edit one, delete a draft or cancel a published one "
+                "(delete and cancel: managers, after confirming).",
+                ("offer new", "offer cancel Café Gratis"),
+            ),
+            Usage(
+                "offer publish <offer>",
+                "Ask a manager to approve publishing a Draft offer to every customer's pass; "
+                "the request is posted in the approvals channel.",
+                ("offer publish Pan dulce",),
+            ),
+        ),
         _offer,
         _check_offer,
-        opens_form=lambda args: _opens_record_form(args),
-    ),
-    Subcommand(
-        "offer",
-        "offer new | edit <offer> | delete <offer> | cancel <offer>",
-        "Draft an offer in a form, edit one, delete a draft or cancel a published one "
-        "(delete and cancel: managers, after confirming).",
-        ("offer new", "offer cancel Café Gratis"),
-        _offer,
-        _check_offer,
-        opens_form=lambda args: _opens_record_form(args),
+        opens_form=_opens_record_form,
         changes=lambda args: bool(args) and args[0].lower() == "publish",
     ),
     Subcommand(
-        "offer",
-        "offer publish <offer>",
-        "Ask a manager to approve publishing a Draft offer to every customer's pass; the "
-        "request is posted in the approvals channel.",
-        ("offer publish Pan dulce",),
-        _offer,
-        _check_offer,
-        opens_form=lambda args: _opens_record_form(args),
-    ),
-    Subcommand(
         "approvals",
-        "approvals",
-        "The offers waiting for publication approval, with links to their requests.",
-        ("approvals",),
+        (
+            Usage(
+                "approvals",
+                "The offers waiting for publication approval, with links to their requests.",
+                ("approvals",),
+            ),
+        ),
         lambda env, args: approvals.list_approvals(env),
     ),
     Subcommand(
         "offers",
-        "offers [draft|published|canceled]",
-        "List offers with their cost, auto-claim and status.",
-        ("offers", "offers published"),
+        (
+            Usage(
+                "offers [draft|published|canceled]",
+                "List offers with their cost, auto-claim and status.",
+                ("offers", "offers published"),
+            ),
+        ),
         _offers,
         _check_offers,
     ),
     Subcommand(
         "history",
-        "history <customer>",
-        "The recent changes made through the bot to a customer: who, when, what, why.",
-        ("history juan@example.com",),
+        (
+            Usage(
+                "history <customer>",
+                "The recent changes made through the bot to a customer: who, when, what, why.",
+                ("history juan@example.com",),
+            ),
+        ),
         _history,
         _requires_reference("history <customer>"),
     ),
     Subcommand(
         "undo",
-        "undo",
-        "Revert your own most recent points change, if it is recent and nothing changed "
-        "since. Managers only.",
-        ("undo",),
+        (
+            Usage(
+                "undo",
+                "Revert your own most recent points change, if it is recent and nothing "
+                "changed since. Managers only.",
+                ("undo",),
+            ),
+        ),
         _undo,
         changes=lambda args: True,
     ),
     Subcommand(
         "summary",
-        "summary",
-        "Today's program summary: customers, points, top customers, staff, offers, trend.",
-        ("summary",),
+        (
+            Usage(
+                "summary",
+                "Today's program summary: customers, points, top customers, staff, offers, trend.",
+                ("summary",),
+            ),
+        ),
         lambda env, args: env.reply(
             blocks.summary_message(env.services.summary.get(), env.settings.tz)
         ),
     ),
-    Subcommand("help", "help", "Show this help.", ("help",), _help),
+    Subcommand("help", (Usage("help", "Show this help.", ("help",)),), _help),
 )
 
-# Several rows may share a name (one help line per form of use); the first one runs.
-_BY_NAME: dict[str, Subcommand] = {}
-for _row in SUBCOMMANDS:
-    for _name in (_row.name, *_row.aliases):
-        _BY_NAME.setdefault(_name, _row)
+_BY_NAME: dict[str, Subcommand] = {
+    name: row for row in SUBCOMMANDS for name in (row.name, *row.aliases)
+}
+
+
+def help_rows() -> list[Usage]:
+    """Every form of use, in order: the help message and the App Home list them."""
+    return [usage for row in SUBCOMMANDS for usage in row.usages]
 
 
 def help_message(intro: str = "") -> blocks.Message:
-    return blocks.help_message([(s.usage, s.summary, s.examples) for s in SUBCOMMANDS], intro)
+    return blocks.help_message(help_rows(), intro)
 
 
-def run_subcommand(
-    env: Env, command: str, args: list[str], body: dict[str, Any], *, once: str = ""
-) -> None:
+def run_subcommand(env: Env, command: str, args: list[str], *, once: str = "") -> None:
     """Run after the ack. `command` may carry words of its own: ("offer cancel", ["#5001"]).
 
     The API work goes to the work pool; a subcommand that opens a form runs right here
@@ -363,24 +393,18 @@ def run_subcommand(
     if subcommand.opens_form(full):
         subcommand.run(env, full)
         return
-    if subcommand.changes(full) and not once and env.trigger_id:
+    changes = subcommand.changes(full)
+    if changes and not once and env.trigger_id:
         once = f"command:{env.trigger_id}"
-    env.services.defer(
-        lambda: subcommand.run(env, full),
-        body,
-        env.client,
-        env.respond,
-        once=once if subcommand.changes(full) else "",
-    )
+    env.defer(lambda: subcommand.run(env, full), once=once if changes else "")
 
 
 # -- registration --------------------------------------------------------------
 
 
-def register(app: observing, services: Services) -> None:
+def register(app: App) -> None:
     @app.command(COMMAND)
-    def loyalty(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        env = env_from_body(services, body, client, respond)
+    def loyalty(ack: Ack, env: Env, body: dict[str, Any]) -> None:
         tokens = tokenize(body.get("text", ""))
         name, args = (tokens[0].lower(), tokens[1:]) if tokens else ("help", [])
         subcommand = _BY_NAME.get(name)
@@ -392,8 +416,8 @@ def register(app: observing, services: Services) -> None:
             try:
                 subcommand.check(env, args)
             except InvalidInput as exc:
-                observe.note("invalid")
+                env.note("invalid")
                 ack(response_type="ephemeral", text=mrkdwn(exc.say))
                 return
         ack()
-        run_subcommand(env, name, args, body)
+        run_subcommand(env, name, args)

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from slack_bolt import Ack, Respond
-from slack_sdk import WebClient
+from slack_bolt import Ack, App, Respond
 
 from bot.core.audit import Action
 from bot.core.service import CUSTOMER_DELETE, OFFER_CANCEL, OFFER_DELETE
 from bot.slack import blocks
 from bot.slack.ids import ActionId, Confirm
-from handlers.context import Env, Services, env_from_body
-from handlers.observe import observing
+from handlers.after_ack import after_ack
+from handlers.context import Env
 
 
 def ask(env: Env, kind: Action, target_id: int) -> None:
@@ -43,22 +40,18 @@ def _what_happens(env: Env, kind: Action, target_id: int, name: str) -> str:
     )
 
 
-def register(app: observing, services: Services) -> None:
+def register(app: App) -> None:
     @app.action(ActionId.CONFIRM)
-    def confirm(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        ack()
-        token = Confirm.decode(body["actions"][0].get("value")).token
-        env = env_from_body(services, body, client, respond, replace_original=True)
-
-        def act() -> None:
-            # Roles are checked again here, and the store lets only one click act.
-            done = env.service.confirm(env.actor, token)
-            assert done.entry is not None
-            entry = done.entry
-            env.reply(blocks.confirmed(entry.action, entry.target_name, env.user_id, done.remarks))
-            env.announce(done.entry)
-
-        services.defer(act, body, client, respond)
+    @after_ack
+    def confirm(env: Env, value: str) -> None:
+        # Roles are checked again here, and the store lets only one click act.
+        done = env.service.confirm(env.actor, Confirm.decode(value).token)
+        assert done.entry is not None
+        entry = done.entry
+        env.replacing().reply(
+            blocks.confirmed(entry.action, entry.target_name, env.user_id, done.remarks)
+        )
+        env.announce(done.entry)
 
     @app.action(ActionId.DISMISS)
     def dismiss(ack: Ack, respond: Respond) -> None:

@@ -1,13 +1,15 @@
-"""What every handler needs: the core services, and one request's who/where/how-to-reply."""
+"""What every listener gets: the core services, and one request's who/where/how-to-reply
+(the `Env`, built by the request middleware and handed to listeners as `env`)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.core.approvals import PublicationApprovals
 from bot.core.audit import Actor, AuditEntry, Outcome
@@ -17,11 +19,11 @@ from bot.core.say import Say
 from bot.core.service import LoyaltyService
 from bot.core.summary import SharedSummary
 from bot.runtime.settings import Settings
-from bot.runtime.workpool import Overloaded, WorkPool
+from bot.runtime.workpool import WorkPool
 from bot.slack import blocks
 from bot.slack.blocks import Message
-from handlers import observe
 from handlers.errors import reply_with_error
+from handlers.requestlog import RequestLog, outcome_of
 
 log = logging.getLogger(__name__)
 
@@ -37,47 +39,6 @@ class Services:
     approvals: PublicationApprovals
     summary: SharedSummary  # /loyalty summary on demand: one computation a minute
 
-    def defer(
-        self,
-        task: Callable[[], None],
-        body: dict[str, Any],
-        client: WebClient,
-        respond: Callable[..., Any] | None,
-        *,
-        once: str = "",
-        again: Callable[[], Say | str] | None = None,
-    ) -> None:
-        """Run `task` after the ack; its errors get the same reply as any other error, and
-        the request's log line is written when it ends. With `once` (a one-time key), the
-        task runs only for the first request that claims the key; the others are told
-        `again()` (or that it was already received)."""
-        entry = observe.current()
-        if entry is not None:
-            entry.deferred = True
-        user = body.get("user_id") or (body.get("user") or {}).get("id", "")
-
-        def run() -> None:
-            outcome = None
-            try:
-                if once:
-                    with self.service.ledger.once(once, user, again=again or ""):
-                        task()
-                else:
-                    task()
-            except Exception as error:  # handed to the one error reply, never swallowed
-                outcome = observe.outcome_of(error)
-                reply_with_error(error, body, client, respond)
-            finally:
-                if entry is not None:
-                    entry.finish(outcome)
-
-        try:
-            self.work.submit(run)
-        except Overloaded:
-            if entry is not None:
-                entry.deferred = False  # answered now: the listener's log line says so
-            raise
-
 
 @dataclass(frozen=True)
 class Env:
@@ -88,9 +49,10 @@ class Env:
     team_id: str
     channel_id: str
     client: WebClient
-    respond: Callable[..., Any]
+    respond: Callable[..., Any] | None  # None without a response_url (a form submission)
     trigger_id: str = ""
     replace_original: bool = False
+    log: RequestLog | None = None
 
     @property
     def actor(self) -> Actor:
@@ -108,17 +70,86 @@ class Env:
         """May this person do `act` (the policy)? Cards show only the buttons they may use."""
         return self.services.roles.allows(self.user_id, act)
 
+    def require(self, act: Act) -> None:
+        """PermissionDenied (recorded) unless this person may do `act`."""
+        self.services.roles.require(self.user_id, act, team_id=self.team_id)
+
+    def replacing(self) -> Env:
+        """This request, answering in place of the message that was clicked."""
+        return replace(self, replace_original=True)
+
+    def in_channel(self, channel_id: str) -> Env:
+        return replace(self, channel_id=channel_id)
+
+    def note(self, outcome: str) -> None:
+        """The outcome for this request's log line, when it is answered in the ack (a
+        form's field errors, say) rather than by raising."""
+        if self.log is not None:
+            self.log.outcome = outcome
+
     def reply(self, message: Message) -> None:
-        """Ephemeral to the person who asked (replacing the message they clicked, if any)."""
+        """Ephemeral to the person who asked (replacing the message they clicked, if any);
+        a direct message when the request has nowhere to answer (a form submission)."""
+        if self.respond is None:
+            self.send_dm(message)
+            return
         self.respond(
             **message.kwargs(), response_type="ephemeral", replace_original=self.replace_original
         )
 
-    def send_dm(self, message: Message) -> None:
+    def send_dm(self, message: Message | str) -> None:
         send_dm(self.client, self.user_id, message)
 
     def announce(self, entry: AuditEntry | None) -> None:
         announce(self.client, self.settings, entry)
+
+    def update_view(self, view_id: str, view: dict[str, Any]) -> bool:
+        """Show `view` in an open modal; False (logged) if it is gone (the person closed it).
+        Never raises: what was done is told another way, or is already in the record."""
+        try:
+            self.client.views_update(view_id=view_id, view=view)
+            return True
+        except SlackApiError as exc:
+            log.info("could not update modal %s: %s", view_id, exc.response.get("error"))
+            return False
+
+    def defer(
+        self,
+        task: Callable[[], None],
+        *,
+        once: str = "",
+        again: Callable[[], Say | str] | None = None,
+    ) -> None:
+        """Run `task` on the work pool, after the ack. Its errors get the one error reply,
+        and this request's log line is written when it ends. With `once` (a one-time key)
+        it runs only for the first request that claims the key; the others are told
+        `again()` (or that it was already received). Overloaded (nothing started) when the
+        pool is full."""
+        request_log = self.log
+        if request_log is not None:
+            request_log.deferred = True
+
+        def run() -> None:
+            outcome = None
+            try:
+                if once:
+                    with self.service.ledger.once(once, self.user_id, again=again or ""):
+                        task()
+                else:
+                    task()
+            except Exception as error:  # handed to the one error reply, never swallowed
+                outcome = outcome_of(error)
+                reply_with_error(error, self)
+            finally:
+                if request_log is not None:
+                    request_log.finish(outcome)
+
+        try:
+            self.services.work.submit(run)
+        except Exception:
+            if request_log is not None:
+                request_log.deferred = False  # answered now: the listener's line says so
+            raise
 
 
 def announce(client: WebClient, settings: Settings, entry: AuditEntry | None) -> None:
@@ -138,27 +169,3 @@ def send_dm(client: WebClient, user_id: str, message: Message | str) -> None:
     channel = client.conversations_open(users=user_id)["channel"]["id"]
     kwargs = message.kwargs() if isinstance(message, Message) else {"text": message}
     client.chat_postMessage(channel=channel, **kwargs)
-
-
-def env_from_body(
-    services: Services,
-    body: dict[str, Any],
-    client: WebClient,
-    respond: Callable[..., Any],
-    *,
-    replace_original: bool = False,
-) -> Env:
-    """Build the Env for a slash command (flat body) or an interaction payload."""
-    user = body.get("user") or {}
-    return Env(
-        services=services,
-        user_id=body.get("user_id") or user.get("id", ""),
-        team_id=body.get("team_id")
-        or (body.get("team") or {}).get("id", "")
-        or user.get("team_id", ""),
-        channel_id=body.get("channel_id") or (body.get("channel") or {}).get("id", ""),
-        client=client,
-        respond=respond,
-        trigger_id=body.get("trigger_id", ""),
-        replace_original=replace_original,
-    )

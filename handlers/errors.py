@@ -1,19 +1,20 @@
-"""The one error handler: every known error becomes a clear ephemeral message; anything
-else gets a short reference id that is also in the log. Never a traceback in Slack."""
+"""What a person is told when something fails: every known error becomes a clear
+ephemeral message; anything else gets a short reference id that is also in the log. Never
+a traceback in Slack. (The error handler that calls this is in `handlers.middleware`.)"""
 
 from __future__ import annotations
 
 import logging
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING
 
-from slack_bolt import BoltResponse, Respond
-from slack_sdk import WebClient
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.core.errors import LoyaltyError
 from bot.slack.text import mrkdwn
-from handlers.observe import observing
+
+if TYPE_CHECKING:
+    from handlers.context import Env
 
 log = logging.getLogger("loyalty.errors")
 
@@ -36,34 +37,15 @@ def user_message(error: Exception) -> str:
     )
 
 
-def reply_with_error(
-    error: Exception, body: dict[str, Any], client: WebClient, respond: Any | None
-) -> None:
-    """Tell the person what went wrong, ephemerally; never raises."""
+def reply_with_error(error: Exception, env: Env) -> None:
+    """Tell the person what went wrong, ephemerally (a DM after a form); never raises."""
     try:
-        _reply(error, body, client, respond)
+        text = "⚠️ " + user_message(error)
+        if isinstance(error, LoyaltyError):
+            log.info("refused or failed: %s: %s", type(error).__name__, error.message)
+        if env.respond is not None:
+            env.respond(text=text, response_type="ephemeral", replace_original=False)
+        elif env.user_id:
+            env.send_dm(text)
     except Exception:  # the reply itself failed: the log is all we have left
         log.exception("could not tell the user about an error")
-
-
-def _reply(error: Exception, body: dict[str, Any], client: WebClient, respond: Any | None) -> None:
-    text = "⚠️ " + user_message(error)
-    if isinstance(error, LoyaltyError):
-        log.info("refused or failed: %s: %s", type(error).__name__, error.message)
-    user = body.get("user_id") or (body.get("user") or {}).get("id")
-    if respond is not None:
-        respond(text=text, response_type="ephemeral", replace_original=False)
-    elif user:
-        # No response_url (e.g. a modal submission): tell the person in a DM from the bot.
-        from handlers.context import send_dm
-
-        send_dm(client, user, text)
-
-
-def register(app: observing) -> None:
-    @app.error
-    def handle_error(
-        error: Exception, body: dict[str, Any], client: WebClient, respond: Respond | None = None
-    ) -> BoltResponse:
-        reply_with_error(error, body, client, respond)
-        return BoltResponse(status=200, body="")

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_sdk import WebClient
+from slack_bolt import App
 
 from bot.slack import views
-from handlers.commands import SUBCOMMANDS
-from handlers.context import Services
-from handlers.observe import observing
+from handlers.commands import help_rows
+from handlers.context import Env
 
 
-def register(app: observing, services: Services) -> None:
+def register(app: App) -> None:
     @app.event("app_home_opened")
-    def home_opened(body: dict[str, Any], event: dict[str, Any], client: WebClient) -> None:
+    def home_opened(env: Env, event: dict[str, Any]) -> None:
         if event.get("tab", "home") != "home":
             return
         user = event["user"]
-        rows = [(s.usage, s.summary, s.examples) for s in SUBCOMMANDS]
-        client.views_publish(user_id=user, view=views.home(services.roles.is_manager(user), rows))
+        is_manager = env.services.roles.is_manager(user)
+        env.client.views_publish(user_id=user, view=views.home(is_manager, help_rows()))

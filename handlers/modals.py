@@ -1,5 +1,6 @@
 """The modals: opening them (loading first, since a trigger_id lasts about 3 s), choosing
-inside them, and their submissions (validated before anything is sent)."""
+inside them, and their submissions (one listener: checked before anything is sent, then
+done once, after the ack)."""
 
 from __future__ import annotations
 
@@ -7,39 +8,33 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import replace
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
-from slack_bolt import Ack
-from slack_sdk import WebClient
+from slack_bolt import Ack, App
 from slack_sdk.errors import SlackApiError
 
 from bot.core import validation as forms
-from bot.core.errors import (
-    ChangeRefused,
-    CustomerNotFound,
-    InvalidInput,
-    ValidationFailed,
-)
+from bot.core.errors import ChangeRefused, MalformedRequest, ValidationFailed
 from bot.core.ledger import Done
+from bot.core.points import PointsChange
 from bot.core.policy import Act
 from bot.core.service import PointsResult
-from bot.core.validation import Field
+from bot.core.validation import Errors, Field
 from bot.runtime.workpool import Overloaded
 from bot.slack import blocks, views
 from bot.slack.blocks import Message
 from bot.slack.ids import ActionId, Form, FormContext, PickInForm
 from bot.slack.text import mrkdwn, plain
 from bot.smartpasses.models import Customer, Offer
-from handlers import observe
-from handlers.context import Env, Services, env_from_body
+from handlers import resolve
+from handlers.after_ack import after_ack
+from handlers.context import Env
 from handlers.errors import user_message
-from handlers.observe import observing
-from handlers.parsing import MENTION_TOKEN
-from handlers.resolve import mention_email, no_offer_matches
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
+F = TypeVar("F")  # what a form's fields become once checked
+T = TypeVar("T")  # what doing it returns
 
 TITLES = {
     Form.CUSTOMER: "Customer",
@@ -57,21 +52,21 @@ ALREADY_SENT = (
 # -- opening -------------------------------------------------------------------------
 
 
-def open_then_fill(
-    env: Env, title: str, waiting: str, build: Callable[[str], dict[str, Any]]
-) -> None:
-    """Open a loading modal now, then fill it with `build(view_id)` after the API answers."""
+def open_then_fill(env: Env, title: str, waiting: str, build: Callable[[], dict[str, Any]]) -> None:
+    """Open a loading modal now, then fill it with `build()` after the API answers."""
     opened = env.client.views_open(trigger_id=env.trigger_id, view=views.loading(title, waiting))
-    view_id = opened["view"]["id"]
+    fill_after_ack(env, opened["view"]["id"], title, build)
 
+
+def fill_after_ack(env: Env, view_id: str, title: str, build: Callable[[], dict[str, Any]]) -> None:
     def fill() -> None:
         try:
-            view = build(view_id)
+            view = build()
         except Exception as error:  # shown in the modal itself, never a spinner forever
             view = views.notice(title, "⚠️ " + user_message(error))
-        env.client.views_update(view_id=view_id, view=view)
+        env.update_view(view_id, view)
 
-    env.services.defer(fill, {}, env.client, None)
+    env.defer(fill)
 
 
 def _context(
@@ -94,7 +89,7 @@ def customer_form_for(env: Env, form: Form, customer_id: int) -> dict[str, Any]:
     """The filled form for one customer (fresh read)."""
     customer = env.service.customer(customer_id)
     if form is Form.POINTS:
-        env.services.roles.require(env.user_id, Act.CHANGE_POINTS, team_id=env.team_id)
+        env.require(Act.CHANGE_POINTS)
         context = _context(env, form, customer.id, balance=customer.points)
         return views.points_form(context, customer, env.settings.loyalty_max_points)
     context = _context(env, form, customer.id, customer.content_hash())
@@ -111,27 +106,21 @@ def open_customer_form(env: Env, form: Form, reference: str) -> None:
     """Edit or change points of `reference` (id, email, ..., or a known id after '#')."""
     title = TITLES[form] if form is Form.POINTS else "Edit customer"
 
-    def build(view_id: str) -> dict[str, Any]:
-        mention = MENTION_TOKEN.match(reference.strip())
-        query = mention_email(env, mention.group(1)) if mention else reference
-        result = env.service.find_customers(query)
-        if result.found:
-            return customer_form_for(env, form, result.found.id)
-        if not result.matches:
-            raise CustomerNotFound(query.strip('"'))
-        return views.pick_customer(_context(env, form), query, result.matches, title)
+    def build() -> dict[str, Any]:
+        found = resolve.customer(env, reference)
+        if found.one is not None:
+            return customer_form_for(env, form, found.one.id)
+        return views.pick_customer(_context(env, form), found.query, found.matches, title)
 
     open_then_fill(env, title, "Looking the customer up…", build)
 
 
 def open_offer_form(env: Env, reference: str) -> None:
-    def build(view_id: str) -> dict[str, Any]:
-        matches = env.service.find_offers(reference)
-        if len(matches) == 1:
-            return offer_form_for(env, matches[0].id)
-        if not matches:
-            raise InvalidInput(no_offer_matches(reference))
-        return views.pick_offer(_context(env, Form.OFFER), reference, matches, "Edit offer")
+    def build() -> dict[str, Any]:
+        found = resolve.offer(env, reference)
+        if found.one is not None:
+            return offer_form_for(env, found.one.id)
+        return views.pick_offer(_context(env, Form.OFFER), found.query, found.matches, "Edit offer")
 
     open_then_fill(env, "Edit offer", "Looking the offer up…", build)
 
@@ -148,7 +137,18 @@ def open_new_offer(env: Env) -> None:
     )
 
 
-# -- results -------------------------------------------------------------------------
+# -- submissions ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Submission(Generic[F, T]):
+    """What one form does when it is sent."""
+
+    main_field: Field  # where a refusal that names no field is shown
+    check: Callable[[Env, dict[str, str | None]], tuple[F | None, Errors]]  # no I/O
+    act: Callable[[Env, FormContext, F], T]  # the API work, once per submission
+    told: Callable[[Env, FormContext, T], Message]  # the result, in the window and as a message
+    tell: bool = True  # also send the result where the person started
 
 
 def show_result(env: Env, channel_id: str, message: Message) -> None:
@@ -173,185 +173,166 @@ def submission_key(view: dict[str, Any]) -> str:
     return f"submit:{view.get('id', '')}:{hashlib.sha256(values).hexdigest()[:20]}"
 
 
-def submit(
-    ack: Ack,
-    env: Env,
-    context: FormContext,
-    view: dict[str, Any],
-    main_field: Field,
-    work: Callable[[], T],
-    success: Callable[[T], Message],
-    *,
-    tell: bool = True,
-) -> None:
-    """Answer the submission at once with "Saving…", then do `work` (the API calls) once
-    per submission on the work pool, and show how it went in the same window: the result
-    (also sent as a message where the person started, with `tell`), or the form again with
-    what Smart Passes refused beside its field, or why nothing could be done. No listener
-    thread ever waits for Smart Passes."""
+def submitted(ack: Ack, env: Env, view: dict[str, Any], submission: Submission[F, T]) -> None:
+    """Check the fields (errors go back beside them, in the ack); then answer "Saving…"
+    at once and do the work once per submission on the work pool, and show how it went
+    in the same window: the result (also sent as a message where the person started), or
+    the form again with what Smart Passes refused beside its field, or why nothing could be
+    done. No listener thread ever waits for Smart Passes."""
+    context = FormContext.decode(view.get("private_metadata"))
+    fields, errors = submission.check(env, views.form_values(view.get("state") or {}))
+    if errors or fields is None:
+        env.note("invalid")
+        ack(response_action="errors", errors=errors)
+        return
     title = TITLES[Form(context.form)]
-    view_id = view["id"]
 
     def outcome() -> tuple[dict[str, Any], Message | None]:
         """What the window shows now, and the message to send (when it was done)."""
         try:
             with env.service.ledger.once(submission_key(view), env.user_id, again=ALREADY_SENT):
-                result = work()
-            message = success(result)
+                result = submission.act(env, context, fields)
+            message = submission.told(env, context, result)
             return views.result(title, message), message
         except ValidationFailed as exc:  # refused as it stood: fix it and send it again
-            problems = forms.map_api_errors(exc.field_errors, main_field, exc.message)
+            problems = forms.map_api_errors(exc.field_errors, submission.main_field, exc.message)
             why = "Smart Passes refused this: " + mrkdwn(exc.say)
             return views.refused_form(view, problems, why), None
         except ChangeRefused as exc:  # the rules, on the record as it is now: fix and resend
-            problems = {main_field: plain(exc.say)}
+            problems = {submission.main_field: plain(exc.say)}
             return views.refused_form(view, problems, mrkdwn(exc.say)), None
         except Exception as exc:  # anything else: why, in the window (a bug: a reference)
             return views.notice(title, "⚠️ " + user_message(exc)), None
 
     def run() -> None:
         shown, message = outcome()
-        env.client.views_update(view_id=view_id, view=shown)
-        if message is not None and tell:
+        # The window may be gone (closed): what was done is still told, as a message.
+        env.update_view(view["id"], shown)
+        if message is not None and submission.tell:
             show_result(env, context.channel_id, message)
 
     if not env.services.work.has_room():
-        observe.note("busy")
+        env.note("busy")
         ack(response_action="update", view=views.notice(title, "⚠️ " + mrkdwn(Overloaded().say)))
         return
     ack(response_action="update", view=views.notice(title, SAVING))
-    env.services.defer(run, {}, env.client, None)
+    env.in_channel(context.channel_id).defer(run)
+
+
+def _save_customer(env: Env, context: FormContext, fields: forms.CustomerFields) -> Done[Customer]:
+    if context.target_id is None:
+        done = env.service.create_customer(env.actor, fields)
+    else:
+        done = env.service.update_customer(
+            env.actor, context.target_id, fields, context.fingerprint
+        )
+    env.announce(done.entry)
+    return done
+
+
+def _save_offer(env: Env, context: FormContext, fields: forms.OfferFields) -> Done[Offer]:
+    if context.target_id is None:
+        done = env.service.create_offer(env.actor, fields)
+    else:
+        done = env.service.update_offer(env.actor, context.target_id, fields, context.fingerprint)
+    env.announce(done.entry)
+    return done
+
+
+def _change_points(
+    env: Env, context: FormContext, change: tuple[PointsChange, str]
+) -> PointsResult:
+    if context.target_id is None:  # the points form always names its customer
+        raise MalformedRequest("form")
+    amount, reason = change
+    result = env.service.change_points(
+        env.actor, context.target_id, amount, reason, shown_balance=context.balance
+    )
+    env.announce(result.entry)
+    return result
+
+
+def _check_points(
+    env: Env, values: dict[str, str | None]
+) -> tuple[tuple[PointsChange, str] | None, Errors]:
+    change, reason, errors = forms.check_points(values, env.settings.loyalty_max_points)
+    return (None if change is None else (change, reason)), errors
+
+
+def _saved_customer(env: Env, context: FormContext, done: Done[Customer]) -> Message:
+    verb = "created" if context.target_id is None else "saved"
+    return blocks.saved(
+        blocks.customer_card(done.value, env.allows),
+        f"Customer {blocks.escape(done.value.display_name)} {verb}.",
+        done.remarks,
+    )
+
+
+def _saved_offer(env: Env, context: FormContext, done: Done[Offer]) -> Message:
+    said = "Draft offer “{}” created." if context.target_id is None else "Offer “{}” saved."
+    return blocks.saved(
+        blocks.offer_card(done.value, env.allows),
+        said.format(blocks.escape(done.value.name)),
+        done.remarks,
+    )
+
+
+SUBMISSIONS: dict[Form, Submission[Any, Any]] = {
+    Form.CUSTOMER: Submission(
+        Field.FIRST_NAME,
+        lambda env, values: forms.check_customer(values),
+        _save_customer,
+        _saved_customer,
+    ),
+    Form.OFFER: Submission(
+        Field.OFFER_NAME,
+        lambda env, values: forms.check_offer(values),
+        _save_offer,
+        _saved_offer,
+    ),
+    Form.POINTS: Submission(
+        Field.POINTS_AMOUNT,
+        _check_points,
+        _change_points,
+        lambda env, context, result: blocks.points_changed(
+            result, undo_minutes=env.settings.loyalty_undo_minutes
+        ),
+    ),
+}
 
 
 # -- registration ------------------------------------------------------------------------
 
 
-def _env(services: Services, body: dict[str, Any], client: WebClient) -> Env:
-    return env_from_body(services, body, client, lambda **kwargs: None)
+def on_submit(app: App, form: Form, submission: Submission[Any, Any]) -> None:
+    """`submission` runs when `form` is sent (the one submission listener)."""
+
+    def form_submitted(ack: Ack, env: Env, view: dict[str, Any]) -> None:
+        submitted(ack, env, view, submission)
+
+    form_submitted.__name__ = f"{form.name.lower()}_submitted"
+    app.view(form)(form_submitted)
 
 
-def register(app: observing, services: Services) -> None:
+def register(app: App) -> None:
     import re
 
     @app.action(re.compile(f"^{ActionId.PICK_IN_FORM}"))
-    def pick_in_form(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        choice = PickInForm.decode(body["actions"][0].get("value"))
-        picker = FormContext.decode(body["view"].get("private_metadata"))
-        env = _env(services, body, client)
-        env = replace(env, channel_id=picker.channel_id)
-        view_id = body["view"]["id"]
+    @after_ack
+    def pick_in_form(env: Env, value: str, view: dict[str, Any]) -> None:
+        choice = PickInForm.decode(value)
+        picker = FormContext.decode(view.get("private_metadata"))
+        env = env.in_channel(picker.channel_id)
         form = Form(choice.form)
-
-        def fill() -> None:
-            try:
-                view = (
-                    offer_form_for(env, choice.target_id)
-                    if form is Form.OFFER
-                    else customer_form_for(env, form, choice.target_id)
-                )
-            except Exception as error:  # shown in the modal
-                view = views.notice(TITLES[form], "⚠️ " + user_message(error))
-            client.views_update(view_id=view_id, view=view)
-
-        services.defer(fill, body, client, None)
-
-    @app.view(Form.CUSTOMER)
-    def customer_submitted(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        view = body["view"]
-        context = FormContext.decode(view.get("private_metadata"))
-        fields, errors = forms.check_customer(views.form_values(view["state"]))
-        if errors:
-            observe.note("invalid")
-            ack(response_action="errors", errors=errors)
-            return
-        env = _env(services, body, client)
-        target, verb = context.target_id, "created" if context.target_id is None else "saved"
-
-        def save() -> Done[Customer]:
-            if target is None:
-                done = env.service.create_customer(env.actor, fields)
-            else:
-                done = env.service.update_customer(env.actor, target, fields, context.fingerprint)
-            env.announce(done.entry)
-            return done
-
-        submit(
-            ack,
-            env,
-            context,
-            view,
-            Field.FIRST_NAME,
-            save,
-            lambda done: blocks.saved(
-                blocks.customer_card(done.value, env.allows),
-                f"Customer {blocks.escape(done.value.display_name)} {verb}.",
-                done.remarks,
-            ),
-        )
-
-    @app.view(Form.OFFER)
-    def offer_submitted(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        view = body["view"]
-        context = FormContext.decode(view.get("private_metadata"))
-        fields, errors = forms.check_offer(views.form_values(view["state"]))
-        if errors or fields is None:
-            observe.note("invalid")
-            ack(response_action="errors", errors=errors)
-            return
-        env = _env(services, body, client)
-        target = context.target_id
-        said = "Draft offer “{}” created." if target is None else "Offer “{}” saved."
-
-        def save() -> Done[Offer]:
-            if target is None:
-                done = env.service.create_offer(env.actor, fields)
-            else:
-                done = env.service.update_offer(env.actor, target, fields, context.fingerprint)
-            env.announce(done.entry)
-            return done
-
-        submit(
-            ack,
-            env,
-            context,
-            view,
-            Field.OFFER_NAME,
-            save,
-            lambda done: blocks.saved(
-                blocks.offer_card(done.value, env.allows),
-                said.format(blocks.escape(done.value.name)),
-                done.remarks,
-            ),
-        )
-
-    @app.view(Form.POINTS)
-    def points_submitted(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        view = body["view"]
-        context = FormContext.decode(view.get("private_metadata"))
-        change, reason, errors = forms.check_points(
-            views.form_values(view["state"]), services.settings.loyalty_max_points
-        )
-        if errors or change is None or context.target_id is None:
-            observe.note("invalid")
-            ack(response_action="errors", errors=errors)
-            return
-        env = _env(services, body, client)
-        target = context.target_id
-
-        def apply() -> PointsResult:
-            result = env.service.change_points(
-                env.actor, target, change, reason, shown_balance=context.balance
+        try:
+            filled = (
+                offer_form_for(env, choice.target_id)
+                if form is Form.OFFER
+                else customer_form_for(env, form, choice.target_id)
             )
-            env.announce(result.entry)
-            return result
+        except Exception as error:  # shown in the modal
+            filled = views.notice(TITLES[form], "⚠️ " + user_message(error))
+        env.update_view(view["id"], filled)
 
-        submit(
-            ack,
-            env,
-            context,
-            view,
-            Field.POINTS_AMOUNT,
-            apply,
-            lambda r: blocks.points_changed(r, undo_minutes=services.settings.loyalty_undo_minutes),
-        )
+    for form, submission in SUBMISSIONS.items():
+        on_submit(app, form, submission)

@@ -1,7 +1,13 @@
-"""Turning a reference into one record: a `<customer>` (or a Slack mention) or an `<offer>`.
-When several match, the person is offered a choice and nothing is changed yet."""
+"""Turning what was typed into one record: one resolver per kind, a `<customer>` (an id,
+email, phone, name or Slack mention) and an `<offer>` (an id or name). Each answers with
+the one record meant, or the several that match (the caller offers a choice, in a message
+or inside a modal, and nothing is changed yet); when nothing matches it says so."""
 
 from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from slack_sdk.errors import SlackApiError
 
@@ -11,6 +17,50 @@ from bot.slack import blocks
 from bot.smartpasses.models import Customer, Offer
 from handlers.context import Env
 from handlers.parsing import MENTION_TOKEN
+
+R = TypeVar("R", Customer, Offer)
+KNOWN_ID = re.compile(r"^#(\d{1,18})$")  # `#1870`: the bot's own way of naming a record
+
+
+@dataclass(frozen=True)
+class Resolved(Generic[R]):
+    query: str  # what was looked up (a mention, as the email it stands for)
+    matches: list[R] = field(default_factory=list)  # never empty
+
+    @property
+    def one(self) -> R | None:
+        return self.matches[0] if len(self.matches) == 1 else None
+
+
+def customer(env: Env, reference: str) -> Resolved[Customer]:
+    """CustomerNotFound when nothing matches."""
+    reference = reference.strip()
+    if not reference:
+        raise InvalidInput("Which customer? Give an id, email, phone, name or @mention.")
+    mention = MENTION_TOKEN.match(reference)
+    query = mention_email(env, mention.group(1)) if mention else reference
+    result = env.service.find_customers(query)
+    if result.matches:
+        return Resolved(query, result.matches)
+    if known := KNOWN_ID.match(query):  # written by the bot (a card, a choice): read it
+        return Resolved(query, [env.service.customer(int(known.group(1)))])
+    raise CustomerNotFound(query.strip('"'))
+
+
+def offer(env: Env, reference: str) -> Resolved[Offer]:
+    """InvalidInput when nothing matches."""
+    if known := KNOWN_ID.match(reference.strip()):  # written by the bot: one read
+        return Resolved(reference, [env.service.offer(int(known.group(1)))])
+    matches = env.service.find_offers(reference)
+    if not matches:
+        raise InvalidInput(
+            Say(
+                "No offer matches “{reference}”. {offers} lists them.",
+                reference=Name(reference),
+                offers=Code("/loyalty offers"),
+            )
+        )
+    return Resolved(reference, matches)
 
 
 def mention_email(env: Env, user_id: str) -> str:
@@ -37,37 +87,20 @@ def mention_email(env: Env, user_id: str) -> str:
     return email
 
 
-def resolve_customer(env: Env, reference: str, command: str, rest: str = "") -> Customer | None:
+# -- in a message: several matches become Choose buttons that carry the command on ----
+
+
+def customer_or_choice(env: Env, reference: str, command: str, rest: str = "") -> Customer | None:
     """The one customer meant, or None after offering a choice (nothing is changed then).
-
-    `command` and `rest` let a picked customer carry on the same operation.
-    """
-    if not reference.strip():
-        raise InvalidInput("Which customer? Give an id, email, phone, name or @mention.")
-    mention = MENTION_TOKEN.match(reference.strip())
-    query = mention_email(env, mention.group(1)) if mention else reference
-    result = env.service.find_customers(query)
-    if result.found:
-        return result.found
-    if not result.matches:
-        raise CustomerNotFound(query.strip('"'))
-    env.reply(blocks.customer_picker(query, result.matches, command, rest))
-    return None
+    `command` and `rest` let a picked customer carry on the same operation."""
+    found = customer(env, reference)
+    if found.one is None:
+        env.reply(blocks.customer_picker(found.query, found.matches, command, rest))
+    return found.one
 
 
-def no_offer_matches(reference: str) -> Say:
-    return Say(
-        "No offer matches “{reference}”. {offers} lists them.",
-        reference=Name(reference),
-        offers=Code("/loyalty offers"),
-    )
-
-
-def resolve_offer(env: Env, reference: str, command: str) -> Offer | None:
-    matches = env.service.find_offers(reference)
-    if len(matches) == 1:
-        return matches[0]
-    if not matches:
-        raise InvalidInput(no_offer_matches(reference))
-    env.reply(blocks.offer_picker(reference, matches, command))
-    return None
+def offer_or_choice(env: Env, reference: str, command: str) -> Offer | None:
+    found = offer(env, reference)
+    if found.one is None:
+        env.reply(blocks.offer_picker(found.query, found.matches, command))
+    return found.one

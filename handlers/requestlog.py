@@ -1,25 +1,20 @@
 """One log line per request: kind, name (subcommand, button or form), user, outcome, duration.
 
-`observing(app)` wraps every listener registered through it. A listener that hands work to
-the work pool (`Services.defer`) is logged when that work ends, with its outcome.
+The request middleware starts a `RequestLog` for each request; it is written when the
+listener returns, or, when the listener handed work to the work pool (`Env.defer`), when
+that work ends, with its outcome.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
-import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-
-from slack_bolt import App
 
 from bot.core.errors import InvalidInput, LoyaltyAPIError, LoyaltyError, PermissionDenied
 
 log = logging.getLogger("loyalty.requests")
-_local = threading.local()
 
 
 @dataclass
@@ -31,6 +26,10 @@ class RequestLog:
     outcome: str = "ok"
     deferred: bool = False
     _done: bool = False
+
+    @classmethod
+    def of(cls, body: dict[str, Any]) -> RequestLog:
+        return cls(*_describe(body))
 
     def finish(self, outcome: str | None = None) -> None:
         if self._done:
@@ -68,17 +67,6 @@ def outcome_of(error: BaseException) -> str:
     return "error"
 
 
-def current() -> RequestLog | None:
-    return getattr(_local, "log", None)
-
-
-def note(outcome: str) -> None:
-    """Record an outcome answered in the ack (a form's field errors, say)."""
-    entry = current()
-    if entry is not None:
-        entry.outcome = outcome
-
-
 def _describe(body: dict[str, Any]) -> tuple[str, str, str]:
     user = body.get("user_id") or (body.get("user") or {}).get("id", "")
     if body.get("command"):
@@ -90,50 +78,3 @@ def _describe(body: dict[str, Any]) -> tuple[str, str, str]:
         return "view", (body.get("view") or {}).get("callback_id", ""), user
     event = body.get("event") or {}
     return "event", event.get("type", body.get("type", "")), event.get("user", user)
-
-
-def observed(listener: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(listener)
-    def wrapper(**kwargs: Any) -> Any:
-        entry = RequestLog(*_describe(kwargs.get("body") or {}))
-        _local.log = entry
-        try:
-            return listener(**kwargs)
-        except Exception as error:
-            entry.finish(outcome_of(error))
-            raise
-        finally:
-            _local.log = None
-            if not entry.deferred:
-                entry.finish()
-
-    return wrapper
-
-
-class observing:
-    """The app, with every listener registered through it wrapped by `observed`."""
-
-    def __init__(self, app: App) -> None:
-        self.app = app
-
-    def _wrap(self, register: Callable[..., Any], *args: Any, **kwargs: Any) -> Callable[..., Any]:
-        def decorator(listener: Callable[..., Any]) -> Callable[..., Any]:
-            register(*args, **kwargs)(observed(listener))
-            return listener
-
-        return decorator
-
-    def command(self, *args: Any, **kwargs: Any) -> Callable[..., Any]:
-        return self._wrap(self.app.command, *args, **kwargs)
-
-    def action(self, *args: Any, **kwargs: Any) -> Callable[..., Any]:
-        return self._wrap(self.app.action, *args, **kwargs)
-
-    def view(self, *args: Any, **kwargs: Any) -> Callable[..., Any]:
-        return self._wrap(self.app.view, *args, **kwargs)
-
-    def event(self, *args: Any, **kwargs: Any) -> Callable[..., Any]:
-        return self._wrap(self.app.event, *args, **kwargs)
-
-    def error(self, func: Callable[..., Any]) -> Callable[..., Any]:
-        return self.app.error(func)

@@ -1,0 +1,62 @@
+"""What happens around every listener, registered once on the app: the request context,
+built by Bolt middleware (every listener is handed `env`, who asked, where and how to
+answer, see `handlers.context.Env`, and `request_log`, its log line), the one error
+handler, and the log line written when the listener ends."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import App, BoltContext, BoltResponse
+from slack_bolt.listener.listener_completion_handler import CustomListenerCompletionHandler
+
+from handlers.context import Env, Services
+from handlers.errors import reply_with_error
+from handlers.requestlog import RequestLog, outcome_of
+
+log = logging.getLogger(__name__)
+
+
+def register(app: App, services: Services) -> None:
+    @app.middleware
+    def request_context(
+        body: dict[str, Any], context: BoltContext, next: Callable[[], BoltResponse]
+    ) -> BoltResponse:
+        request_log = RequestLog.of(body)
+        context["request_log"] = request_log
+        context["env"] = Env(
+            services=services,
+            user_id=context.user_id or "",
+            team_id=context.team_id or "",
+            channel_id=context.channel_id or "",
+            client=context.client,
+            respond=context.respond,
+            trigger_id=body.get("trigger_id", ""),
+            log=request_log,
+        )
+        return next()
+
+    def listener_done(context: BoltContext) -> None:
+        request_log = context.get("request_log")
+        if isinstance(request_log, RequestLog) and not request_log.deferred:
+            request_log.finish()
+
+    # Bolt calls its completion handler when a listener returns or raises (after the
+    # error handler, which sets the outcome); there is no decorator for it.
+    app.listener_runner.listener_completion_handler = CustomListenerCompletionHandler(
+        log, listener_done
+    )
+
+    @app.error
+    def handle_error(error: Exception, context: BoltContext) -> BoltResponse:
+        """Every error a listener raises: a clear ephemeral reply, never a traceback."""
+        env, request_log = context.get("env"), context.get("request_log")
+        if isinstance(request_log, RequestLog):
+            request_log.outcome = outcome_of(error)
+        if isinstance(env, Env):
+            reply_with_error(error, env)
+        else:  # raised before the request context was built: nobody to tell
+            log.error("error before the request context", exc_info=error)
+        return BoltResponse(status=200, body="")
