@@ -195,17 +195,7 @@ def show_history(env: Env, customer_id: int) -> None:
 
 def _undo(env: Env, args: list[str]) -> None:
     result = env.service.undo_last(env.actor)
-    env.reply(
-        blocks.notice(
-            "\n".join(
-                [
-                    f"↩️ Undone: *{blocks.escape(result.customer.display_name)}* is back to "
-                    f"{blocks.points(result.after)} (was {result.before:,}).",
-                    *map(mrkdwn, result.remarks),
-                ]
-            )
-        )
-    )
+    env.reply(blocks.undone(result))
     env.announce(result.entry)
 
 

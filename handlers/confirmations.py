@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import Ack, App, Respond
 
 from bot.core.audit import Action
-from bot.core.service import CUSTOMER_DELETE, OFFER_CANCEL, OFFER_DELETE
+from bot.core.service import CUSTOMER_DELETE
 from bot.slack import blocks
 from bot.slack.ids import ActionId, Confirm
 from handlers.after_ack import after_ack
@@ -13,31 +13,13 @@ from handlers.context import Env
 
 
 def ask(env: Env, kind: Action, target_id: int) -> None:
-    """Refuse early what cannot be done (role, state); otherwise show the confirmation."""
-    token, name = env.service.ask_to_confirm(env.actor, kind, target_id)
-    env.reply(blocks.confirmation(kind, token, _what_happens(env, kind, target_id, name)))
-
-
-def _what_happens(env: Env, kind: Action, target_id: int, name: str) -> str:
-    label = f"*{blocks.escape(name)}* (`{target_id}`)"
-    if kind == CUSTOMER_DELETE:
-        customer = env.service.customer(target_id)
-        return (
-            f"This permanently deletes the customer {label}, who has "
-            f"{blocks.points(customer.points)}. Their wallet pass stops working and the "
-            "points are lost."
-        )
-    offer = env.service.offer(target_id)
-    if kind == OFFER_DELETE:
-        return (
-            f"This deletes the draft offer {label} ({blocks.points(offer.points_cost)}). "
-            "It was never published, so no customer sees it."
-        )
-    assert kind == OFFER_CANCEL
-    return (
-        f"This cancels the published offer {label} ({blocks.points(offer.points_cost)}): "
-        "it disappears from every customer's wallet pass."
+    """Refuse early what cannot be done (role, state); otherwise show the confirmation,
+    saying what will happen (with the record as it is now)."""
+    token, _ = env.service.ask_to_confirm(env.actor, kind, target_id)
+    record = (
+        env.service.customer(target_id) if kind == CUSTOMER_DELETE else env.service.offer(target_id)
     )
+    env.reply(blocks.confirmation(kind, token, blocks.consequences(kind, record)))
 
 
 def register(app: App) -> None:

@@ -1,16 +1,24 @@
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.offline.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID, SandboxApp, SandboxState, build_state
+from bot.offline.sandbox import (
+    SandboxApp,
+    SandboxState,
+    build_state,
+)
 from bot.runtime.wsgi_server import serving
 from bot.smartpasses.client import LoyaltyClient
+from bot.store.database import Store
+from tests.core import Core, core_over, in_process_client
 
 API_PATH = "/api/v1/loyalty/"
 
@@ -26,6 +34,13 @@ def sandbox(sandbox_state: SandboxState) -> SandboxApp:
 
 
 @pytest.fixture
+def core(sandbox: SandboxApp, sqlite_url: str) -> Iterator[Core]:
+    """The core (service, approvals, roles, store) over SQLite and the in-process sandbox."""
+    with core_over(sandbox, sqlite_url) as kit:
+        yield kit
+
+
+@pytest.fixture
 def sandbox_url(sandbox: SandboxApp) -> Iterator[str]:
     with serving(sandbox) as url:
         yield url + API_PATH
@@ -37,20 +52,15 @@ def sleeps() -> list[float]:
 
 
 @pytest.fixture
-def client(sandbox_url: str, sleeps: list[float]) -> Iterator[LoyaltyClient]:
-    with LoyaltyClient(
-        app_key=DEMO_APP_KEY,
-        program_id=DEMO_PROGRAM_ID,
-        base_url=sandbox_url,
-        timeout=5,
-        sleep=sleeps.append,
-    ) as c:
+def client(sandbox: SandboxApp, sleeps: list[float]) -> Iterator[LoyaltyClient]:
+    """The Loyalty API client against the sandbox, in-process (no sockets)."""
+    with in_process_client(sandbox, sleep=sleeps.append) as c:
         yield c
 
 
 @dataclass
 class ScriptedApi:
-    """A loopback server answering from a script, for statuses the sandbox never gives."""
+    """A Loyalty API answering from a script, for statuses the sandbox never gives."""
 
     responses: list[tuple[int, dict[str, str], Any]]
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
@@ -76,21 +86,24 @@ class ScriptedApi:
 def scripted() -> Iterator[tuple[ScriptedApi, LoyaltyClient, list[float]]]:
     api = ScriptedApi(responses=[(200, {}, [])])
     waits: list[float] = []
-    with (
-        serving(api) as url,
-        LoyaltyClient(
-            app_key="k-secret-123",
-            program_id=42,
-            base_url=url + API_PATH,
-            timeout=2,
-            sleep=waits.append,
-        ) as c,
-    ):
+    with in_process_client(
+        api, app_key="k-secret-123", program_id=42, timeout=2, sleep=waits.append
+    ) as c:
         yield api, c, waits
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory) -> Path:
+    """A SQLite database at the latest revision, made once (migrating takes ~40 ms)."""
+    path = tmp_path_factory.mktemp("template") / "bot.db"
+    Store.from_url(f"sqlite:///{path}").engine.dispose()
+    return path
+
+
 @pytest.fixture
-def sqlite_url(tmp_path) -> str:
+def sqlite_url(tmp_path, migrated_sqlite: Path) -> str:
+    """A fresh, empty bot database of this test's own (a copy of the migrated one)."""
+    shutil.copyfile(migrated_sqlite, tmp_path / "bot.db")
     return f"sqlite:///{tmp_path / 'bot.db'}"
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -17,6 +18,7 @@ from typing import Any
 import httpx
 
 from bot.core.ledger import Ledger
+from bot.offline.requests_done import RequestsDone, counting_requests
 from bot.offline.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID, SandboxApp
 from bot.offline.slack_requests import SlackRequests
 from bot.offline.slack_standin import SlackCall, SlackStandIn, SlackUser
@@ -27,6 +29,9 @@ from bot.smartpasses.client import LoyaltyClient
 from bot.store.database import Store
 from bot.store.locks import locks_for
 
+# One TLS context for every HTTP client the tests make (loading the CA bundle takes
+# ~40 ms per client; everything here is plain HTTP on loopback anyway).
+TLS = ssl.create_default_context()
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"
 TEAM = "T0LOYALTY"
@@ -69,7 +74,20 @@ class Harness:
     settings: Settings
     url: str
     http: httpx.Client
+    done: RequestsDone
+    sent: int = 0  # requests the bot took (HTTP 200), each ending in one request line
     _taken: int = 0
+
+    def _took(self, response: httpx.Response) -> httpx.Response:
+        if response.status_code == 200:
+            self.sent += 1
+        return response
+
+    def settle(self, timeout: float = 15) -> None:
+        """Wait until every request sent so far has finished all its work (each writes
+        its request log line when it has)."""
+        if not self.done.wait_for(self.sent, timeout):
+            raise TimeoutError(f"{self.sent - self.done.count} request(s) still at work")
 
     # -- requests as Slack sends them (signed, through Bolt's verification) -------------
 
@@ -80,7 +98,7 @@ class Harness:
     def command(
         self, text: str, *, user: str = MANAGER, channel: str = CHANNEL, **signing: Any
     ) -> httpx.Response:
-        return self.requests.command(text, user=user, channel=channel, **signing)
+        return self._took(self.requests.command(text, user=user, channel=channel, **signing))
 
     def click(
         self,
@@ -90,17 +108,20 @@ class Harness:
         channel: str = CHANNEL,
         message: dict[str, Any] | None = None,
     ) -> httpx.Response:
-        return self.requests.click(button, user=user, channel=channel, message=message)
+        return self._took(self.requests.click(button, user=user, channel=channel, message=message))
 
     def click_in_view(
         self, view_id: str, button: dict[str, Any], *, user: str = MANAGER
     ) -> httpx.Response:
-        return self.requests.click_in_view(view_id, button, user=user)
+        return self._took(self.requests.click_in_view(view_id, button, user=user))
 
     def submit(
         self, view_id: str, values: dict[str, str], *, user: str = MANAGER
     ) -> httpx.Response:
-        return self.requests.submit(view_id, values, user=user)
+        return self._took(self.requests.submit(view_id, values, user=user))
+
+    def event(self, event: dict[str, Any]) -> httpx.Response:
+        return self._took(self.requests.event(event))
 
     def answer(self, view_id: str, values: dict[str, str], *, user: str = MANAGER) -> dict:
         """Submit a form; what the person then sees in it: {"errors": …} beside the fields
@@ -122,16 +143,11 @@ class Harness:
         return {"view": json.loads(view) if isinstance(view, str) else view}
 
     def opened_view(self, timeout: float = 10) -> tuple[str, dict[str, Any]]:
-        """The id and final content of the last modal opened (after its views.update, if any)."""
-        (_opened,) = self.slack.wait_for("views.open", timeout=timeout)[-1:]
+        """The id and final content of the last modal opened (filled in, if it was opened
+        loading: the request that opened it has finished its work)."""
+        self.slack.wait_for("views.open", timeout=timeout)
+        self.settle(timeout)
         view_id = max(self.slack.views)  # ids increase
-        deadline = time.time() + timeout
-        while (
-            self.slack.views[view_id].get("callback_id") == "loyalty_notice"
-            and "hourglass" in json.dumps(self.slack.views[view_id])
-            and time.time() < deadline
-        ):
-            time.sleep(0.02)
         return view_id, self.slack.views[view_id]
 
     # -- what came back -----------------------------------------------------------------
@@ -141,10 +157,11 @@ class Harness:
         return [c.args for c in self.slack.wait_for("response_url", count=count, timeout=timeout)]
 
     def reply(self, timeout: float = 10) -> dict[str, Any]:
-        """The next reply not yet taken (fails if none arrives, or if more than one did)."""
+        """The next reply not yet taken, once the requests sent so far have finished (fails
+        if none arrived, or if more than one did)."""
         taken = self._taken
         self.replies(taken + 1, timeout)
-        time.sleep(0.05)
+        self.settle(timeout)
         replies = [c.args for c in self.slack.calls_to("response_url")][taken:]
         assert len(replies) == 1, replies
         self._taken += 1
@@ -214,7 +231,11 @@ def running_bot(
         store = Store.from_url(config.database_url)
         ledger = Ledger(store, locks_for(store.engine))
         stack.callback(ledger.locks.close)
-        loyalty = stack.enter_context(LoyaltyClient.from_settings(config, sleep=lambda s: None))
+        loyalty = stack.enter_context(
+            LoyaltyClient.from_settings(
+                config, sleep=lambda s: None, transport=httpx.HTTPTransport(verify=TLS)
+            )
+        )
         client = slack_client(config)  # the real one, with its retry handlers
         app = create_app(
             config, client=client, loyalty=loyalty, store=store, ledger=ledger, work=work
@@ -222,8 +243,11 @@ def running_bot(
         url = stack.enter_context(
             serving(web_app(app, SIGNING_SECRET, lambda: health(store, loyalty)))
         )
-        http = stack.enter_context(httpx.Client(timeout=30))
-        yield Harness(slack, sandbox, store, config, url, http)
+        http = stack.enter_context(httpx.Client(timeout=30, verify=TLS))
+        done = stack.enter_context(counting_requests())
+        harness = Harness(slack, sandbox, store, config, url, http, done)
+        yield harness
+        harness.settle()  # no work of this test carries on into the next
         store.engine.dispose()
 
 

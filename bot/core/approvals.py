@@ -144,14 +144,7 @@ class PublicationApprovals:
 
     def approve(self, actor: Actor, approval_id: int) -> Decision:
         approval = self._get(approval_id)
-        self.roles.require(
-            actor.user_id,
-            Act.APPROVE_PUBLICATION,
-            team_id=actor.team_id,
-            target_type=Target.OFFER,
-            target_id=approval.offer_id,
-            target_name=approval.offer_name,
-        )
+        self._require_decider(actor, approval)
         if approval.state in (ApprovalState.PUBLISHED, ApprovalState.REJECTED, ApprovalState.STALE):
             raise AlreadyDone(_decided(approval))
         if approval.requested_by == actor.user_id and not self.allow_self_approval:
@@ -209,14 +202,7 @@ class PublicationApprovals:
 
     def reject(self, actor: Actor, approval_id: int, reason: str) -> Decision:
         approval = self._get(approval_id)
-        self.roles.require(
-            actor.user_id,
-            Act.APPROVE_PUBLICATION,
-            team_id=actor.team_id,
-            target_type=Target.OFFER,
-            target_id=approval.offer_id,
-            target_name=approval.offer_name,
-        )
+        self._require_decider(actor, approval)
         intent = dataclasses.replace(
             self._intent(Action.PUBLISH_REJECT, approval), changes={}, reason=reason
         )
@@ -246,6 +232,17 @@ class PublicationApprovals:
 
     def check_may_decide(self, actor: Actor) -> None:
         self.roles.require(actor.user_id, Act.APPROVE_PUBLICATION, team_id=actor.team_id)
+
+    def _require_decider(self, actor: Actor, approval: Approval) -> None:
+        """PermissionDenied, recorded against the offer, unless `actor` may decide."""
+        self.roles.require(
+            actor.user_id,
+            Act.APPROVE_PUBLICATION,
+            team_id=actor.team_id,
+            target_type=Target.OFFER,
+            target_id=approval.offer_id,
+            target_name=approval.offer_name,
+        )
 
     # -- plumbing ----------------------------------------------------------------------
 

@@ -12,7 +12,6 @@ import json
 import re
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from typing import Any, TextIO
 from slack_sdk import WebClient
 
 from bot.core.errors import ConfigError
+from bot.offline.requests_done import counting_requests
 from bot.offline.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID, SandboxApp, build_state
 from bot.offline.slack_requests import SlackRequests
 from bot.offline.slack_standin import SlackCall, SlackStandIn, SlackUser
@@ -44,7 +44,6 @@ STAFF = ("marta", "gabo", "carl")
 MANAGERS = ["UMARTA", "UGABO"]
 CHANNELS = {"CSHOP": "shop", "CAPPROVALS": "approvals", "CSUMMARY": "summary", "CAUDIT": "audit"}
 HERE = "CSHOP"
-SETTLE = 0.4  # seconds without new Slack activity that end a step
 HELP = """\
   /loyalty ...          exactly as in Slack (try /loyalty help); @juan, @ana are customers
   click <label> [n]     press a button on the latest message that has it (the n-th if several)
@@ -82,6 +81,7 @@ class Console:
     clickables: list[Clickable] = field(default_factory=list)
     last_output: list[str] = field(default_factory=list)
     view_id: str | None = None
+    sent: int = 0  # requests the bot took; each ends with its request log line
     typed: dict[str, str] = field(default_factory=dict)
 
     # -- setting up ------------------------------------------------------------------
@@ -123,6 +123,7 @@ class Console:
         app = create_app(self.settings, client=self.web, loyalty=self.api, store=self.store)
         bot_url = stack.enter_context(serving(web_app(app, SECRET)))
         self.requests = SlackRequests(bot_url, SECRET, self.slack)
+        self.done = stack.enter_context(counting_requests(quiet=True))
 
     # -- the loop ----------------------------------------------------------------------
 
@@ -287,16 +288,11 @@ class Console:
         self.render_calls(calls, updated=bool(body and body.get("response_action") == "update"))
 
     def settle(self, mark: int, limit: float = 20.0) -> list[SlackCall]:
-        """Wait until Slack has seen no new call for a moment; return the new calls."""
-        deadline = time.monotonic() + limit
-        seen, quiet_since = len(self.slack.calls), time.monotonic()
-        while time.monotonic() < deadline:
-            time.sleep(0.05)
-            now = len(self.slack.calls)
-            if now != seen:
-                seen, quiet_since = now, time.monotonic()
-            elif time.monotonic() - quiet_since >= (SETTLE if now > mark else 2.0):
-                break
+        """Wait until the bot has finished the request (its log line is written when all
+        its work has ended); return the Slack calls it made."""
+        self.sent += 1
+        if not self.done.wait_for(self.sent, limit):
+            raise StepFailed(f"the bot was still working after {limit:.0f} s")
         return self.slack.calls[mark:]
 
     def render_calls(self, calls: list[SlackCall], updated: bool = False) -> None:

@@ -281,6 +281,16 @@ def points_changed(result: PointsResult, *, undo_minutes: int | None = None) -> 
     return _message(f"{name}: {result.before:,} → {result.after:,} points", blocks)
 
 
+def undone(result: PointsResult) -> Message:
+    """`/loyalty undo`: the balance is back where it was."""
+    name = escape(result.customer.display_name)
+    lines = [
+        f"↩️ Undone: *{name}* is back to {points(result.after)} (was {result.before:,}).",
+        *map(mrkdwn, result.remarks),
+    ]
+    return notice("\n".join(lines))
+
+
 # -- what the audit log says: history lines and the audit channel ----------------------
 
 _VERBS: dict[str, str] = {
@@ -475,6 +485,26 @@ _ACTS: dict[str, tuple[str, str]] = {
     Action.OFFER_DELETE: ("Delete offer", "deleted"),
     Action.OFFER_CANCEL: ("Cancel offer", "canceled"),
 }
+
+
+def consequences(kind: str, record: Customer | Offer) -> str:
+    """What deleting or canceling `record` does, said before the person confirms."""
+    if isinstance(record, Customer):
+        label = f"*{escape(record.display_name)}* (`{record.id}`)"
+        return (
+            f"This permanently deletes the customer {label}, who has "
+            f"{points(record.points)}. Their wallet pass stops working and the points are lost."
+        )
+    label = f"*{escape(record.name)}* (`{record.id}`)"
+    if kind == Action.OFFER_DELETE:
+        return (
+            f"This deletes the draft offer {label} ({points(record.points_cost)}). "
+            "It was never published, so no customer sees it."
+        )
+    return (
+        f"This cancels the published offer {label} ({points(record.points_cost)}): "
+        "it disappears from every customer's wallet pass."
+    )
 
 
 def confirmation(kind: str, token: str, what_happens: str) -> Message:

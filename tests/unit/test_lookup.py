@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import threading
-import time
 
 from bot.core.lookup import CustomerIndex
 from bot.offline.sandbox import DEMO_PROGRAM_ID, SandboxApp
 from bot.smartpasses.client import LoyaltyClient
 from bot.smartpasses.models import Customer
+from tests.harness import wait_until
 
 
 def _index(client: LoyaltyClient, **kw) -> CustomerIndex:
@@ -94,21 +94,26 @@ def test_own_writes_patch_the_index(client: LoyaltyClient) -> None:
 
 
 def test_concurrent_lookups_during_refresh_cause_one_fetch() -> None:
-    calls = []
+    calls, asking = [], []
+    answer = threading.Event()
 
     def slow_fetch() -> list[Customer]:
         calls.append(1)
-        time.sleep(0.3)
+        answer.wait(10)  # the list arrives only once every lookup is waiting for it
         return [Customer(id=1, firstName="Ana", lastName="Ruiz")]
 
     index = CustomerIndex(slow_fetch, ttl=60)
     results: list[int] = []
-    threads = [
-        threading.Thread(target=lambda: results.append(len(index.find("ana").matches)))
-        for _ in range(20)
-    ]
+
+    def look_up() -> None:
+        asking.append(1)
+        results.append(len(index.find("ana").matches))
+
+    threads = [threading.Thread(target=look_up) for _ in range(20)]
     for t in threads:
         t.start()
+    wait_until(lambda: len(asking) == 20 and calls, what="20 lookups and a fetch")
+    answer.set()
     for t in threads:
         t.join()
     assert len(calls) == 1 and results == [1] * 20
@@ -129,7 +134,7 @@ def test_readers_never_see_half_an_upsert() -> None:
         Customer(
             id=i, firstName=f"N{i}", lastName="Ruiz", email=f"n{i}@x.mx", phone=f"+5255{i:08d}"
         )
-        for i in range(2, 2000)
+        for i in range(2, 1000)
     ]
     juan = Customer(
         id=1, firstName="Juan", lastName="Pérez", email="juan@x.mx", phone="+529994116533"
@@ -139,7 +144,7 @@ def test_readers_never_see_half_an_upsert() -> None:
     stop = threading.Event()
 
     def write() -> None:
-        for points in range(5000):
+        for points in range(400):
             index.upsert(
                 Customer(
                     id=1,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bot.offline.console import run_console
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _run(lines: list[str], user: str = "marta") -> tuple[int, str]:

@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from zoneinfo import ZoneInfo
 
 import pytest
 from slack_sdk import WebClient
 
-from bot.core.summary import build_summary, save_snapshot, sparkline
+from bot.core.summary import SharedSummary, build_summary, save_snapshot, sparkline
 from bot.jobs.summary import build_scheduler, due_today, post_summary
 from bot.offline.sandbox import DEMO_PROGRAM_ID
-from bot.offline.slack_standin import SlackStandIn
 from bot.runtime.settings import Settings
-from bot.runtime.wsgi_server import serving
 from bot.slack import blocks
 from bot.store.database import Store
-from tests.harness import BOT_TOKEN, run_cli, text_of
+from tests.faults import Gate
+from tests.harness import BOT_TOKEN, text_of
 
 UTC = dt.UTC
 NOW = dt.datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
@@ -131,11 +129,8 @@ def test_sparkline_scales_to_the_largest_day() -> None:
 
 
 @pytest.fixture
-def slack():
-    standin = SlackStandIn(token=BOT_TOKEN)
-    with serving(standin) as url:
-        standin.base_url = url
-        yield standin
+def slack(slack_standin):
+    return slack_standin
 
 
 def _settings(**values) -> Settings:
@@ -214,44 +209,6 @@ def test_clock_ticks_every_minute_and_knows_when_it_is_due(store) -> None:
     assert not due_today(settings, store, "CSUM", late)
 
 
-def test_summary_subcommand_is_ephemeral(bot) -> None:
-    bot.command("summary")
-    reply = bot.reply()
-    assert reply["response_type"] == "ephemeral" and "Loyalty summary" in text_of(reply)
-    assert bot.store.summary_post(dt.datetime.now(UTC).date().isoformat(), "CSHOP") is None
-
-
-def test_cli_prints_and_posts_once(sandbox_url, slack, tmp_path) -> None:
-    env = {
-        **os.environ,
-        "SMARTPASSES_APP_KEY": "sandbox-app-key",
-        "SMARTPASSES_PROGRAM_ID": str(DEMO_PROGRAM_ID),
-        "SMARTPASSES_BASE_URL": sandbox_url,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_API_URL": slack.base_url + "/api/",
-    }
-
-    def run(*args: str) -> subprocess.CompletedProcess:
-        return run_cli("summary", *args, env=env, cwd=tmp_path)
-
-    printed = run()
-    assert printed.returncode == 0 and "Loyalty summary" in printed.stdout
-    assert "Luis Hernández" in printed.stdout and "<!date" not in printed.stdout
-    missing = run("--post")
-    assert missing.returncode == 2 and "LOYALTY_SUMMARY_CHANNEL is not set" in missing.stderr
-    assert run("--post", "--channel", "CSUM").stdout.startswith("Posted the summary")
-    assert "already posted" in run("--post", "--channel", "CSUM").stdout
-    slack.failing["chat.postMessage"] = "not_in_channel"
-    failed = run("--post", "--channel", "COTHER")
-    assert failed.returncode == 1
-    assert failed.stderr.strip() == (
-        "loyalty-bot: the summary was not posted: Slack answered "
-        "'not_in_channel' (invite the bot to that channel)"
-    )
-    assert len(slack.calls_to("chat.postMessage")) == 2
-
-
 def test_clock_posts_when_due_once_and_after_downtime(client, store, slack) -> None:
     from bot.jobs.summary import SummaryClock
 
@@ -285,3 +242,17 @@ def test_a_claim_whose_poster_died_is_taken_over_after_two_minutes(client, store
     assert store.summary_post(day, "CSUM")["message_ts"] == posted.ts
     assert clock.tick(later + dt.timedelta(minutes=1)) is None  # posted: no longer due
     assert len(slack.calls_to("chat.postMessage")) == 1
+
+
+def test_thirty_summaries_at_once_fetch_the_customer_list_once(client, store, sandbox) -> None:
+    """What anyone can make the bot spend is bounded: `/loyalty summary` on demand is
+    computed once however often it is asked for meanwhile."""
+    shared = SharedSummary(lambda: build_summary(client, store, UTC, NOW))
+    gate = Gate(sandbox, "GET", "/customers")  # the first computation is under way...
+    with ThreadPoolExecutor(30) as pool:
+        asked = [pool.submit(shared.get) for _ in range(30)]
+        assert gate.entered.wait(10)
+        gate.release()  # ... and every request waits for that same one
+        summaries = [a.result(timeout=10) for a in asked]
+    assert len({id(s) for s in summaries}) == 1
+    assert len(sandbox.calls_to("GET", "/customers")) == 1

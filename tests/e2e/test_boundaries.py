@@ -1,20 +1,17 @@
-"""What reaches the bot: only Slack's own requests, of a sane size, from this workspace,
-in a shape the bot understands. Everything else is refused before anything acts."""
+"""What reaches the bot, end to end: only Slack's own requests, of a sane size, from this
+workspace, in a shape the bot understands. Everything else is refused before anything
+acts. (The gate alone: tests/unit/test_gate.py.)"""
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import time
 from urllib.parse import urlencode
 
 import pytest
-from slack_sdk.signature import SignatureVerifier
 
-from bot.runtime.gate import MAX_BODY, SlackGate
-from bot.runtime.logs import TextFormatter
-from tests.harness import CHANNEL, MANAGER, SIGNING_SECRET, TEAM, text_of
+from tests.harness import CHANNEL, MANAGER, TEAM, text_of
 
 ATTACKER = "http://attacker.example/collect"
 
@@ -76,64 +73,6 @@ def test_a_huge_body_gets_413_unread_and_unlogged(bot, caplog) -> None:
     assert len(caplog.text) < 2000 and "xxxx" not in caplog.text
 
 
-class _Input(io.BytesIO):
-    """A request body that counts what the app reads of it."""
-
-    read_bytes = 0
-
-    def read(self, size: int | None = -1) -> bytes:
-        data = super().read(size)
-        self.read_bytes += len(data)
-        return data
-
-
-def _gate_call(body: bytes, declared: int | None = None) -> tuple[str, _Input]:
-    """Through the gate alone: the status it gave, and what it read of the body. The
-    signature covers the declared part (the signed command `command=/loyalty&…`)."""
-    declared = len(body) if declared is None else declared
-    signed = b"command=%2Floyalty&user_id=U1&team_id=T1&text=" + body
-    reached: list[bool] = []
-    gate = SlackGate(lambda environ, start: reached.append(True) or [b""], SIGNING_SECRET)
-    stream = _Input(signed)
-    statuses: list[str] = []
-    ts = str(int(time.time()))
-    length = declared + len(signed) - len(body)
-    environ = {
-        "CONTENT_LENGTH": str(length),
-        "wsgi.input": stream,
-        "HTTP_X_SLACK_REQUEST_TIMESTAMP": ts,
-        "HTTP_X_SLACK_SIGNATURE": SignatureVerifier(SIGNING_SECRET).generate_signature(
-            timestamp=ts, body=signed[:length]
-        ),
-    }
-    gate(environ, lambda status, headers: statuses.append(status))
-    return (statuses[0] if statuses else "200 (reached the app)" if reached else "?"), stream
-
-
-def test_the_gate_never_reads_more_than_its_limit() -> None:
-    status, stream = _gate_call(b"x" * (5 * 1024 * 1024))
-    assert status.startswith("413") and stream.read_bytes == 0  # refused on its length
-    status, stream = _gate_call(b"x" * (MAX_BODY + 10), declared=10)  # it says less
-    assert status == "200 (reached the app)" and stream.read_bytes < 100
-    status, stream = _gate_call(b"x" * (MAX_BODY * 2), declared=MAX_BODY - 100)
-    assert status == "200 (reached the app)" and stream.read_bytes <= MAX_BODY
-
-
-def test_control_characters_cannot_forge_a_log_line() -> None:
-    record = logging.LogRecord(
-        "loyalty.requests",
-        logging.INFO,
-        "x",
-        1,
-        "request user=%s outcome=%s",
-        ("U1\n2026-11-26 12:00:00 INFO loyalty.requests request user=UADMIN", "ok\r\x1b[2K"),
-        None,
-    )
-    line = TextFormatter("%(levelname)s %(name)s %(message)s").format(record)
-    assert "\n" not in line and "\r" not in line and "\x1b" not in line
-    assert "U1\\x0a2026-11-26" in line
-
-
 def test_a_signed_request_from_another_workspace_is_refused(bot, caplog) -> None:
     caplog.set_level(logging.WARNING)
     body = _command_form("points 1870 10", team_id="TOTHER")
@@ -184,11 +123,3 @@ def test_a_button_value_the_bot_never_wrote_is_answered_politely(
     assert "nothing was done" in shown or "no longer exists" in shown, shown
     assert "Traceback" not in caplog.text
     assert [c for c in bot.sandbox.calls if c.method != "GET"] == []
-
-
-def test_a_5000_digit_amount_is_explained_in_the_ack(bot, caplog) -> None:
-    caplog.set_level(logging.INFO)
-    response = bot.command("points 1870 " + "9" * 5000)
-    assert response.status_code == 200
-    assert "more points than the largest single change allowed" in response.json()["text"]
-    assert bot.sandbox.calls == [] and "Traceback" not in caplog.text

@@ -14,19 +14,22 @@ import datetime as dt
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import sqlalchemy as sa
 
+from bot.core.points import Op, PointsChange
 from bot.core.reconcile import SETTLE_AFTER, reconcile
 from bot.offline.sandbox import DEMO_PROGRAM_ID, Fault
 from bot.offline.slack_requests import SlackRequests
-from bot.smartpasses.client import LoyaltyClient
+from bot.slack import blocks
 from bot.store.database import Store
 from bot.store.locks import locks_for
 from bot.store.schema import audit_log, summary_posts
 from tests.conftest import fresh_postgres
+from tests.core import AS_MANAGER, Core, core_over, told
 from tests.faults import Gate, TcpProxy, make_read_only, sqlite_locked_by_another_process
 from tests.harness import (
     MANAGER,
@@ -35,47 +38,53 @@ from tests.harness import (
     free_port,
     process_env,
     run_cli,
-    running_bot,
-    text_of,
     wait_until,
 )
+from tests.unit.test_records import customer_fields
 
 JUAN = 1870
 CANNOT_RECORD = "Nothing was changed: I cannot record changes right now"
+ADD_TEN = PointsChange(Op.ADD, 10)
 
 
-def _writes(bot) -> list:
-    return [c for c in bot.sandbox.calls if c.method in ("POST", "PUT", "DELETE")]
+def _add(core: Core, reason: str = "") -> str:
+    """Add 10 points to Juan: what the manager is told."""
+    return told(
+        lambda: blocks.points_changed(core.service.change_points(AS_MANAGER, JUAN, ADD_TEN, reason))
+    )
 
 
-def _nothing_changed(bot) -> None:
-    assert _writes(bot) == [] and bot.customer_points(JUAN) == 5
+def _nothing_changed(core: Core) -> None:
+    assert core.writes() == [] and core.points(JUAN) == 5
 
 
 # -- the intent cannot be written: nothing is sent ------------------------------------
 
 
-def test_read_only_database_changes_nothing(bot) -> None:
-    make_read_only(bot.store.engine)
-    bot.command("points 1870 10")
-    assert CANNOT_RECORD in text_of(bot.reply())
-    bot.command("customer new")
-    view_id, _ = bot.opened_view()
-    assert CANNOT_RECORD in text_of(bot.answer(view_id, {"first_name": "Rosa"})["view"])
-    _nothing_changed(bot)
+def test_read_only_database_changes_nothing(core) -> None:
+    make_read_only(core.store.engine)
+    assert CANNOT_RECORD in _add(core)
+    created = told(
+        lambda: core.service.create_customer(AS_MANAGER, customer_fields(first_name="Rosa"))
+    )
+    assert CANNOT_RECORD in created
+    _nothing_changed(core)
 
 
-def test_database_locked_by_another_process_changes_nothing(
-    sandbox, sandbox_url, sqlite_url, monkeypatch
-) -> None:
+@pytest.fixture
+def impatient_core(sandbox, tmp_path, monkeypatch) -> Iterator[Core]:
+    """The core over SQLite that gives up on a locked database after 0.3 s."""
     monkeypatch.setattr("bot.store.database.SQLITE_BUSY_SECONDS", 0.3)
-    with running_bot(sandbox, sandbox_url, sqlite_url) as bot:
-        with sqlite_locked_by_another_process(urlsplit(sqlite_url).path[1:]):
-            bot.command("points 1870 10")
-            assert CANNOT_RECORD in text_of(bot.reply())
-            _nothing_changed(bot)
-        bot.command("points 1870 10")  # the lock is gone: it works again
-        assert "5 → *15*" in text_of(bot.reply())
+    with core_over(sandbox, f"sqlite:///{tmp_path / 'bot.db'}") as core:
+        yield core
+
+
+def test_database_locked_by_another_process_changes_nothing(impatient_core) -> None:
+    core = impatient_core
+    with sqlite_locked_by_another_process(core.store.engine.url.database):
+        assert CANNOT_RECORD in _add(core)
+        _nothing_changed(core)
+    assert "5 → *15*" in _add(core)  # the lock is gone: it works again
 
 
 @pytest.fixture
@@ -88,45 +97,37 @@ def postgres_behind_proxy():
     proxy.close()
 
 
-def test_postgres_unreachable_changes_nothing(sandbox, sandbox_url, postgres_behind_proxy) -> None:
+def test_postgres_unreachable_changes_nothing(sandbox, postgres_behind_proxy) -> None:
     proxy, url = postgres_behind_proxy
-    with running_bot(sandbox, sandbox_url, url) as bot:
+    with core_over(sandbox, url) as core:
         proxy.cut()
-        bot.command("points 1870 10")
-        assert CANNOT_RECORD in text_of(bot.reply())
-        _nothing_changed(bot)
+        assert CANNOT_RECORD in _add(core)
+        _nothing_changed(core)
         proxy.restore()
-        bot.command("points 1870 10")
-        assert "5 → *15*" in text_of(bot.reply())
+        assert "5 → *15*" in _add(core)
 
 
 # -- the database goes away after the change was sent ----------------------------------
 
 
-def _lose_the_database_during_the_add(bot, lose) -> None:
-    previous = bot.sandbox.before
-
+def _lose_the_database_during_the_add(core: Core, lose) -> None:
     def during(method: str, path: str) -> None:
         if path.endswith("/points/add"):
             lose()
-        if previous:
-            previous(method, path)
 
-    bot.sandbox.before = during
+    core.sandbox.before = during
 
 
-def _applied_then_settled_later(bot, restore) -> None:
-    bot.command("points 1870 10 birthday")
-    reply = text_of(bot.reply())
+def _applied_then_settled_later(core: Core, restore) -> None:
+    reply = _add(core, "birthday")
     assert "5 → *15*" in reply and "could not finish writing it to my records" in reply
-    assert bot.customer_points(JUAN) == 15
+    assert core.points(JUAN) == 15
     restore()
-    (entry,) = bot.store.entries(target_id=JUAN)
+    (entry,) = core.store.entries(target_id=JUAN)
     assert entry.outcome == "pending"
-    with LoyaltyClient.from_settings(bot.settings) as api:
-        (settled,) = reconcile(api, bot.store, locks_for(bot.store.engine))
+    (settled,) = reconcile(core.loyalty, core.store, locks_for(core.store.engine))
     assert settled.outcome == "ok"
-    (entry,) = bot.store.entries(target_id=JUAN)
+    (entry,) = core.store.entries(target_id=JUAN)
     assert (entry.outcome, entry.resolved, entry.before, entry.after, entry.reason) == (
         "ok",
         "reconciled",
@@ -136,23 +137,20 @@ def _applied_then_settled_later(bot, restore) -> None:
     )
 
 
-def test_sqlite_lost_after_sending_is_reported_done_and_settled_later(
-    sandbox, sandbox_url, sqlite_url, monkeypatch
-) -> None:
-    monkeypatch.setattr("bot.store.database.SQLITE_BUSY_SECONDS", 0.3)
-    with running_bot(sandbox, sandbox_url, sqlite_url) as bot:
-        lock = sqlite_locked_by_another_process(urlsplit(sqlite_url).path[1:])
-        _lose_the_database_during_the_add(bot, lock.__enter__)
-        _applied_then_settled_later(bot, lambda: lock.__exit__(None, None, None))
+def test_sqlite_lost_after_sending_is_reported_done_and_settled_later(impatient_core) -> None:
+    core = impatient_core
+    lock = sqlite_locked_by_another_process(core.store.engine.url.database)
+    _lose_the_database_during_the_add(core, lock.__enter__)
+    _applied_then_settled_later(core, lambda: lock.__exit__(None, None, None))
 
 
 def test_postgres_lost_after_sending_is_reported_done_and_settled_later(
-    sandbox, sandbox_url, postgres_behind_proxy
+    sandbox, postgres_behind_proxy
 ) -> None:
     proxy, url = postgres_behind_proxy
-    with running_bot(sandbox, sandbox_url, url) as bot:
-        _lose_the_database_during_the_add(bot, proxy.cut)
-        _applied_then_settled_later(bot, proxy.restore)
+    with core_over(sandbox, url) as core:
+        _lose_the_database_during_the_add(core, proxy.cut)
+        _applied_then_settled_later(core, proxy.restore)
 
 
 # -- a process killed mid-change -------------------------------------------------------

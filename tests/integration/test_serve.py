@@ -10,6 +10,7 @@ import sys
 from bot.offline.slack_requests import SlackRequests
 from bot.offline.slack_standin import SlackStandIn
 from bot.runtime.wsgi_server import serving
+from tests.faults import Gate
 from tests.harness import (
     BOT_TOKEN,
     MANAGER,
@@ -36,9 +37,11 @@ def test_serve_answers_then_finishes_acked_work_on_sigterm(sandbox, sandbox_url,
             assert requests.command("points 1870 3", user=MANAGER, channel="C1").status_code == 200
             (first,) = slack.wait_for("response_url")
             assert "5 → *8*" in text_of(first.args)
-            sandbox.latency = 1.0
+            gate = Gate(sandbox, "POST", "/points/add")
             assert requests.command("points 1870 4", user=MANAGER, channel="C1").status_code == 200
-            proc.send_signal(signal.SIGTERM)  # while that change is still under way
+            assert gate.entered.wait(15)
+            proc.send_signal(signal.SIGTERM)  # while that change is at Smart Passes
+            gate.release()
             assert proc.wait(timeout=30) == 0
         output = proc.output
         second = slack.calls_to("response_url")[1]
@@ -69,3 +72,12 @@ def test_serve_with_a_token_slack_refuses_says_so_and_stops(sandbox_url, tmp_pat
     assert result.returncode == 2
     assert "SLACK_BOT_TOKEN was refused by Slack (invalid_auth)" in result.stderr
     assert "xoxb-revoked" not in result.stderr
+
+
+def test_cli_prints_one_line_not_a_traceback(tmp_path) -> None:
+    env = {"PATH": "", "HOME": str(tmp_path)}
+    result = run_cli("check", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "SMARTPASSES_APP_KEY is not set" in result.stderr
+    assert "Traceback" not in result.stderr

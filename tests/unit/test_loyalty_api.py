@@ -1,9 +1,9 @@
-"""The API adapter against the sandbox (and a scripted server) over real loopback HTTP."""
+"""The API adapter against the sandbox (and a scripted API), in-process: timeouts and
+dropped connections as an httpx transport reports them (`InProcessTransport`)."""
 
 from __future__ import annotations
 
 import logging
-import time
 
 import pytest
 
@@ -18,6 +18,9 @@ from bot.core.errors import (
 )
 from bot.offline.sandbox import DEMO_PROGRAM_ID, SandboxApp
 from bot.smartpasses.client import LoyaltyClient
+from tests.core import in_process_client
+from tests.faults import Gate
+from tests.harness import wait_until
 
 JUAN = 1870
 ANA = 6629146321223680
@@ -96,23 +99,17 @@ def test_validation_error_carries_field_reasons(client: LoyaltyClient) -> None:
     assert caught.value.status_code == 422
 
 
-def test_wrong_app_key_is_authentication_failed(sandbox_url: str) -> None:
-    with (
-        LoyaltyClient(app_key="wrong", program_id=DEMO_PROGRAM_ID, base_url=sandbox_url) as c,
-        pytest.raises(AuthenticationFailed),
-    ):
+def test_wrong_app_key_is_authentication_failed(sandbox: SandboxApp) -> None:
+    with in_process_client(sandbox, app_key="wrong") as c, pytest.raises(AuthenticationFailed):
         c.list_customers()
 
 
 def test_unknown_program_and_customer_are_not_found(
-    client: LoyaltyClient, sandbox_url: str
+    client: LoyaltyClient, sandbox: SandboxApp
 ) -> None:
     with pytest.raises(NotFound, match="That customer"):
         client.get_customer(999)
-    with (
-        LoyaltyClient(app_key="sandbox-app-key", program_id=1, base_url=sandbox_url) as other,
-        pytest.raises(NotFound),
-    ):
+    with in_process_client(sandbox, program_id=1) as other, pytest.raises(NotFound):
         other.list_offers()
 
 
@@ -202,38 +199,28 @@ def test_a_change_answered_2xx_without_its_record_gives_none(scripted, body: byt
     assert client.update_offer(1, name="x") is None
 
 
-def test_add_points_timeout_is_outcome_unknown_and_not_repeated(
-    sandbox_url: str, sandbox: SandboxApp
-) -> None:
-    sandbox.latency = 0.6
-    with LoyaltyClient(
-        app_key="sandbox-app-key", program_id=DEMO_PROGRAM_ID, base_url=sandbox_url, timeout=0.2
-    ) as c:
+def test_add_points_timeout_is_outcome_unknown_and_not_repeated(sandbox: SandboxApp) -> None:
+    gate = Gate(sandbox, "POST", "/points/add")  # answered only after the client gave up
+    with in_process_client(sandbox, timeout=0.2) as c:
         with pytest.raises(OutcomeUnknown, match="may or may not") as raised:
             c.add_points(JUAN, 10)
         assert raised.value.answered is False  # it may still be being applied
-        time.sleep(0.8)
+        gate.release()
+        wait_until(lambda: sandbox.calls_to("POST", "/points/add"), what="the add")
     assert len(sandbox.calls_to("POST", f"/customers/{JUAN}/points/add")) == 1
     # The server did apply it: that is why the client must not repeat it.
     assert sandbox.state.customer(DEMO_PROGRAM_ID, JUAN)["points"] == 15
 
 
-def test_get_timeout_is_retried_then_unavailable(sandbox_url: str, sandbox: SandboxApp) -> None:
-    sandbox.latency = 0.4
+def test_get_timeout_is_retried_then_unavailable(sandbox: SandboxApp) -> None:
+    gate = Gate(sandbox, "GET", f"/customers/{JUAN}")
     with (
-        LoyaltyClient(
-            app_key="sandbox-app-key",
-            program_id=DEMO_PROGRAM_ID,
-            base_url=sandbox_url,
-            timeout=0.1,
-            max_retries=1,
-            sleep=lambda s: None,
-        ) as c,
+        in_process_client(sandbox, timeout=0.1, max_retries=1, sleep=lambda s: None) as c,
         pytest.raises(ApiUnavailable, match="did not answer in time"),
     ):
         c.get_customer(JUAN)
-    time.sleep(0.5)
-    assert len(sandbox.calls_to("GET", f"/customers/{JUAN}")) == 2
+    gate.release()
+    wait_until(lambda: len(sandbox.calls_to("GET", f"/customers/{JUAN}")) == 2, what="2 reads")
 
 
 def test_connection_refused_is_unavailable() -> None:

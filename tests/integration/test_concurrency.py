@@ -7,21 +7,27 @@ file shared by both processes (file locks)."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
 
 import pytest
 
-from bot.offline.sandbox import DEMO_PROGRAM_ID
+from bot.offline.sandbox import DEMO_PROGRAM_ID, SandboxApp, build_state
 from bot.offline.slack_requests import SlackRequests
 from bot.offline.slack_standin import SlackStandIn
+from bot.runtime.wsgi_server import serving
 from bot.store.database import Store
-from tests.conftest import fresh_postgres
+from bot.store.schema import metadata
+from tests.conftest import API_PATH, fresh_postgres
 from tests.harness import (
+    BOT_TOKEN,
     CHANNEL,
     MANAGER,
     SIGNING_SECRET,
+    TEAM,
+    USERS,
     bot_process,
     buttons,
     free_port,
@@ -39,6 +45,7 @@ class TwoBots:
     b: SlackRequests
     slack: SlackStandIn
     store: Store
+    sandbox: SandboxApp
 
     def replies(self, count: int) -> list[str]:
         return [
@@ -46,12 +53,17 @@ class TwoBots:
         ]
 
 
-@pytest.fixture(params=["postgresql", "sqlite"])
-def two_bots(request, sandbox, sandbox_url, slack_standin, tmp_path):
+@pytest.fixture(scope="module", params=["postgresql", "sqlite"])
+def running_pair(request, tmp_path_factory) -> Iterator[TwoBots]:
+    """Two serve processes, started once for every test of a database kind."""
+    tmp_path = tmp_path_factory.mktemp(request.param)
     url = fresh_postgres() if request.param == "postgresql" else f"sqlite:///{tmp_path / 'bot.db'}"
-    sandbox.latency = 0.05  # long enough for changes to overlap
-    env = process_env(slack_standin.base_url, sandbox_url, tmp_path, DATABASE_URL=url)
+    sandbox = SandboxApp(build_state("demo"))
+    slack = SlackStandIn(token=BOT_TOKEN, team_id=TEAM, users=USERS)
     with ExitStack() as stack:
+        sandbox_url = stack.enter_context(serving(sandbox)) + API_PATH
+        slack.base_url = stack.enter_context(serving(slack))
+        env = process_env(slack.base_url, sandbox_url, tmp_path, DATABASE_URL=url)
         bots = []
         for _ in range(2):
             port = free_port()
@@ -67,10 +79,27 @@ def two_bots(request, sandbox, sandbox_url, slack_standin, tmp_path):
                 str(port),
             ]
             stack.enter_context(bot_process(argv, env, tmp_path, base))
-            bots.append(SlackRequests(base, SIGNING_SECRET, slack_standin))
+            bots.append(SlackRequests(base, SIGNING_SECRET, slack))
         store = Store.from_url(url)
         stack.callback(store.engine.dispose)
-        yield TwoBots(bots[0], bots[1], slack_standin, store)
+        yield TwoBots(bots[0], bots[1], slack, store, sandbox)
+
+
+@pytest.fixture
+def two_bots(running_pair: TwoBots) -> TwoBots:
+    """The pair, with the program as the demo has it and nothing recorded or said yet."""
+    sandbox = running_pair.sandbox
+    sandbox.state = build_state("demo")
+    sandbox.calls.clear()
+    sandbox.route_latency.clear()
+    sandbox.before = None
+    sandbox.latency = 0.05  # long enough for changes to overlap
+    running_pair.slack.reset()
+    with running_pair.store.engine.begin() as conn:
+        for table in reversed(metadata.sorted_tables):
+            if table.name != "alembic_version":
+                conn.execute(table.delete())
+    return running_pair
 
 
 def _points(customer_id: int, sandbox) -> int:
@@ -83,7 +112,8 @@ def _at_once(*calls) -> None:
             assert future.result().status_code == 200
 
 
-def test_twenty_simultaneous_adds_end_exact_with_true_history(two_bots, sandbox) -> None:
+def test_twenty_simultaneous_adds_end_exact_with_true_history(two_bots) -> None:
+    sandbox = two_bots.sandbox
     start = _points(JUAN, sandbox)
     _at_once(
         *[
@@ -100,7 +130,8 @@ def test_twenty_simultaneous_adds_end_exact_with_true_history(two_bots, sandbox)
     assert shown == list(range(start + 1, start + 21))  # each reply tells its own truth
 
 
-def test_a_deduct_and_an_add_together_lose_nothing(two_bots, sandbox) -> None:
+def test_a_deduct_and_an_add_together_lose_nothing(two_bots) -> None:
+    sandbox = two_bots.sandbox
     assert _points(LUIS, sandbox) == 40
     # The deduct's PUT lands after the add: without serialising, it would write 30.
     sandbox.route_latency["update_customer"] = 0.3
@@ -112,7 +143,8 @@ def test_a_deduct_and_an_add_together_lose_nothing(two_bots, sandbox) -> None:
     assert _points(LUIS, sandbox) == 130
 
 
-def test_double_choose_in_a_picker_acts_once(two_bots, sandbox) -> None:
+def test_double_choose_in_a_picker_acts_once(two_bots) -> None:
+    sandbox = two_bots.sandbox
     two_bots.a.command("points perez 10", user=MANAGER, channel=CHANNEL)
     (picker,) = two_bots.replies(1)
     assert "2 customers match" in picker
@@ -130,7 +162,8 @@ def test_double_choose_in_a_picker_acts_once(two_bots, sandbox) -> None:
     assert len(sandbox.calls_to("POST", "/points/add")) == 1
 
 
-def test_a_replayed_signed_command_acts_once(two_bots, sandbox) -> None:
+def test_a_replayed_signed_command_acts_once(two_bots) -> None:
+    sandbox = two_bots.sandbox
     body = two_bots.a.command_body("points 1870 10", user=MANAGER, channel=CHANNEL)
     _at_once(lambda: two_bots.a.signed_post(body), lambda: two_bots.b.signed_post(body))
     replies = two_bots.replies(2)
@@ -142,7 +175,8 @@ def test_a_replayed_signed_command_acts_once(two_bots, sandbox) -> None:
     assert _points(JUAN, sandbox) == 15
 
 
-def test_a_form_submitted_twice_acts_once(two_bots, sandbox) -> None:
+def test_a_form_submitted_twice_acts_once(two_bots) -> None:
+    sandbox = two_bots.sandbox
     two_bots.a.command("points 1870", user=MANAGER, channel=CHANNEL)
     view_id = two_bots.slack.wait_for(
         "views.update", lambda c: "loyalty_points_form" in str(c.args.get("view"))

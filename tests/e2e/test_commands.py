@@ -1,0 +1,204 @@
+"""/loyalty end to end: signed requests into Bolt over HTTP, the Slack stand-in and the
+Loyalty API sandbox on loopback. Only what needs the whole stack is here; the rules
+themselves are tested in the core (tests/unit)."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from tests.faults import Gate
+from tests.harness import CLERK, GROUP_MANAGER, MANAGER, button, buttons, text_of
+from tests.unit.test_properties import TEXT
+
+JUAN, JUANA = 1870, 1871
+
+
+def _writes(bot) -> list:
+    return [c for c in bot.sandbox.calls if c.method != "GET"]
+
+
+def test_a_request_not_signed_by_slack_does_nothing(bot) -> None:
+    assert bot.command("points 1870 10", secret="not-the-secret").status_code == 401
+    assert bot.command("points 1870 10", timestamp=int(time.time()) - 600).status_code == 401
+    bot.settle()
+    assert bot.sandbox.calls == [] and bot.slack.calls_to("response_url") == []
+    assert bot.store.entries() == []
+
+
+def test_help_and_an_unknown_subcommand_are_answered_in_the_ack(bot) -> None:
+    response = bot.command("frobnicate")
+    shown = text_of(response.json())
+    assert "I don't know `frobnicate`" in shown and "/loyalty points" in shown
+    assert response.json()["response_type"] == "ephemeral"
+    bot.command("help")
+    assert "/loyalty points juan@example.com 10 birthday" in text_of(bot.reply())
+
+
+def test_a_points_change_is_replied_recorded_and_announced(bot_with) -> None:
+    bot = bot_with(loyalty_audit_channel="CAUDIT")
+    link = "<mailto:juan.perez@example.com|juan.perez@example.com>"  # as Slack sends an email
+    assert bot.command(f"points {link} +10 birthday").status_code == 200
+    reply = bot.reply()
+    assert reply["response_type"] == "ephemeral"
+    assert "Juan Pérez" in text_of(reply) and "5 → *15*" in text_of(reply)
+    assert bot.sandbox.calls_to("POST", f"/customers/{JUAN}/points/add")[-1].body == {"points": 10}
+    (entry,) = bot.store.entries(target_id=JUAN)
+    assert (entry.user_id, entry.action, entry.outcome, entry.reason) == (
+        MANAGER,
+        "points.add",
+        "ok",
+        "birthday",
+    )
+    (post,) = bot.wait("chat.postMessage")
+    assert post.args["channel"] == "CAUDIT"
+    assert "<@UMANAGER> added points for *Juan Pérez* (`1870`): 5 → 15 (+10)" in text_of(post.args)
+    bot.command("points 1870 -100")
+    assert "below zero" in text_of(bot.reply())
+    assert len(bot.slack.calls_to("chat.postMessage")) == 1  # refused: not announced
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("points 1870 ten", "“ten” is not a number"),
+        ("points 1870 " + "9" * 5000, "more points than the largest single change allowed"),
+        ("points perez 10 " + "r" * 3000, "Keep the reason to 300 characters (this one has 3,000)"),
+        ("points", "Usage"),
+    ],
+    ids=["not a number", "5,000 digits", "long reason", "no customer"],
+)
+def test_bad_input_is_explained_in_the_ack_and_nothing_is_done(bot, text, expected) -> None:
+    response = bot.command(text)
+    assert response.status_code == 200 and response.json()["response_type"] == "ephemeral"
+    assert expected in response.json()["text"]
+    bot.settle()
+    assert bot.sandbox.calls == [] and bot.slack.calls_to("response_url") == []
+    assert bot.store.entries() == []
+
+
+def test_several_matches_offer_a_choice_that_carries_on(bot) -> None:
+    bot.command("points perez 10 double stamp")
+    picker = bot.reply()
+    assert "2 customers match" in text_of(picker) and "Nothing has been changed" in text_of(picker)
+    assert _writes(bot) == []
+    juana = next(b for b in buttons(picker) if f'"target_id":{JUANA}' in b["value"])
+    bot.click(juana, user=CLERK)  # a clerk's click is refused: roles are checked again
+    assert "Only loyalty *managers*" in text_of(bot.reply())
+    assert bot.click(juana).status_code == 200
+    result = bot.reply()
+    assert result["replace_original"] is True
+    assert "Juana Pérez" in text_of(result) and "12 → *22*" in text_of(result)
+    assert bot.store.entries(target_id=JUANA, outcome="ok")[0].reason == "double stamp"
+
+
+def test_managers_are_the_list_and_the_slack_group(bot) -> None:
+    bot.command("points 1870 10", user=CLERK)
+    assert "Only loyalty *managers* can change points" in text_of(bot.reply())
+    assert _writes(bot) == []
+    assert bot.store.entries(user_id=CLERK)[0].outcome == "refused"
+    bot.command("points 1870 1", user=GROUP_MANAGER)
+    assert "5 → *6*" in text_of(bot.reply())
+    bot.command("points 1870 1", user=GROUP_MANAGER)
+    assert "6 → *7*" in text_of(bot.reply())
+    assert len(bot.slack.calls_to("usergroups.users.list")) == 1  # cached
+
+
+def test_a_failing_group_lookup_denies(bot) -> None:
+    bot.slack.failing["usergroups.users.list"] = "missing_scope"
+    bot.command("points 1870 1", user=GROUP_MANAGER)
+    assert "Only loyalty *managers*" in text_of(bot.reply())
+    assert _writes(bot) == []
+
+
+def test_a_mention_is_found_by_the_profile_email(bot) -> None:
+    bot.command("points <@UJUAN> 2")
+    assert "5 → *7*" in text_of(bot.reply())
+    assert bot.slack.calls_to("users.info")[-1].args["user"] == "UJUAN"
+    bot.command("customer <@UNOMAIL>")
+    assert "no email in their Slack profile" in text_of(bot.reply())
+
+
+def test_card_buttons_are_the_commands_they_stand_for(bot) -> None:
+    bot.command("customer 1870", user=CLERK)
+    clerk_card = bot.reply()
+    assert [b["text"]["text"] for b in buttons(clerk_card)] == ["Edit", "History"]
+    bot.command("points 1870 4 thanks")
+    bot.reply()
+    bot.click(button(clerk_card, "History"), user=CLERK)
+    history = text_of(bot.reply())
+    assert "<@UMANAGER> added points 5 → 9 (+4)" in history and "thanks" in history
+    bot.command("customer 1870")
+    card = bot.reply()
+    bot.click(button(card, "Change points"), user=CLERK)  # checked again on click
+    assert "Only loyalty *managers*" in text_of(bot.reply())
+    assert bot.slack.calls_to("views.open") == []
+    bot.click(button(card, "Change points"))
+    _, view = bot.opened_view()
+    assert view["callback_id"] == "loyalty_points_form" and "has *9 points*" in text_of(view)
+    bot.click(button(card, "Delete"))
+    assert "permanently deletes the customer *Juan Pérez*" in text_of(bot.reply())
+    assert bot.sandbox.calls_to("DELETE", "/customers/") == []
+
+
+def test_the_customer_list_pages_in_place(bot) -> None:
+    for i in range(25):
+        bot.sandbox.state.add_customer(
+            bot.settings.smartpasses_program_id, {"firstName": "Cliente", "lastName": f"N{i:02d}"}
+        )
+    bot.command("customers")
+    first = bot.reply()
+    assert "31 in all, showing 1–20" in text_of(first)
+    bot.click(button(first, "More"))
+    second = bot.reply()
+    assert second["replace_original"] is True and "showing 21–31" in text_of(second)
+    bot.click(button(second, "Previous"))
+    assert "showing 1–20" in text_of(bot.reply())
+
+
+def test_the_ack_does_not_wait_for_smart_passes(bot) -> None:
+    gate = Gate(bot.sandbox, "GET", "/customers")  # Smart Passes holds the answer
+    response = bot.command("customer 1870")
+    assert response.status_code == 200 and gate.entered.wait(10)
+    assert bot.slack.calls_to("response_url") == []  # acked while Smart Passes still works
+    gate.release()
+    assert "Juan Pérez" in text_of(bot.reply())
+
+
+def test_an_unexpected_error_gives_a_reference_that_is_in_the_log(bot, caplog, mocker) -> None:
+    caplog.set_level(logging.ERROR, logger="loyalty.errors")
+    mocker.patch("bot.slack.blocks.customer_card", side_effect=RuntimeError("secret internals"))
+    bot.command("customer 1870")
+    shown = text_of(bot.reply())
+    assert "secret internals" not in shown and "Traceback" not in shown
+    assert "something went wrong on my side (reference `" in shown
+    assert shown.split("reference `")[1][:6] in caplog.text
+
+
+def test_slack_rate_limits_are_waited_out(bot_with) -> None:
+    bot = bot_with(loyalty_audit_channel="CAUDIT")
+    bot.slack.rate_limited["chat.postMessage"] = 1
+    bot.command("points 1870 1")
+    bot.reply()
+    (post,) = bot.wait("chat.postMessage")
+    assert post.args["channel"] == "CAUDIT"
+    assert len(bot.slack.calls_to("chat.postMessage (429)")) == 1
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=TEXT)
+def test_any_command_text_is_answered_and_changes_nothing(bot, text: str) -> None:
+    """Through the whole bot, as a clerk: always an answer, never a change at Smart Passes."""
+    answered = len(bot.slack.calls_to("response_url"))
+    response = bot.command(text, user=CLERK)
+    assert response.status_code == 200
+    if not response.content:  # not answered in the ack: a reply follows
+        bot.replies(answered + 1)
+    else:
+        assert text_of(response.json())
+    assert _writes(bot) == []

@@ -1,0 +1,207 @@
+"""Modals and confirmations end to end: views opened (loading first), view_submission and
+block_actions payloads built as Slack sends them, and what each window then shows."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+from bot.offline.sandbox import DEMO_PROGRAM_ID
+from bot.runtime.workpool import WorkPool
+from tests.faults import Gate
+from tests.harness import CHANNEL, CLERK, button, running_bot, text_of
+
+JUAN, PAN = 1870, 5002
+
+
+def _writes(bot) -> list:
+    return [c for c in bot.sandbox.calls if c.method != "GET"]
+
+
+def _result(bot) -> dict:
+    """The result posted where the form was opened."""
+    (call,) = bot.wait("chat.postEphemeral")[-1:]
+    return call.args
+
+
+def test_a_new_customer_form_checks_then_creates(bot) -> None:
+    assert bot.command("customer new", user=CLERK).status_code == 200
+    view_id, view = bot.opened_view()
+    assert view["callback_id"] == "loyalty_customer_form"
+    assert [b["block_id"] for b in view["blocks"] if b["type"] == "input"] == [
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+    ]
+    errors = bot.answer(view_id, {"first_name": " ", "email": "rosa@", "phone": "555"}, user=CLERK)
+    assert set(errors["errors"]) == {"first_name", "email", "phone"}  # in the ack, beside each
+    assert _writes(bot) == []
+    typed = {"first_name": "Rosa", "last_name": "Díaz", "email": "rosa@example.com"}
+    response = bot.submit(view_id, typed, user=CLERK)
+    answered = response.json()  # at once: the form says it is saving
+    assert answered["response_action"] == "update" and "Saving" in text_of(answered["view"])
+    result = _result(bot)  # then the card, where the form was opened
+    assert result["channel"] == CHANNEL and result["user"] == CLERK
+    assert "Rosa Díaz" in text_of(result)
+    bot.settle()
+    assert "Rosa Díaz" in text_of(bot.slack.views[view_id])  # and in the form's window
+    assert bot.sandbox.calls_to("POST", "/customers")[-1].body["email"] == "rosa@example.com"
+    assert bot.store.entries(actions=["customer.create"])[0].outcome == "ok"
+
+
+def test_a_refusal_from_smart_passes_lands_beside_its_field(bot) -> None:
+    bot.command("customer new")
+    view_id, _ = bot.opened_view()
+    view = bot.answer(view_id, {"first_name": "Otro", "phone": "+52 999 411 6533"})["view"]
+    # The form again, as it was filled in, with Smart Passes' reason beside the field.
+    assert "Smart Passes refused this" in text_of(view)
+    phone = next(b for b in view["blocks"] if b.get("block_id") == "phone")
+    assert phone["hint"]["text"] == "⚠️ Phone number already taken"
+    assert phone["element"]["initial_value"] == "+52 999 411 6533"
+    assert view["callback_id"] == "loyalty_customer_form" and view["submit"]["text"] == "Create"
+    fixed = bot.answer(view_id, {"first_name": "Otro", "phone": "+52 555 111 2222"})["view"]
+    assert fixed["callback_id"] == "loyalty_notice"  # fixed and sent again: saved
+
+
+def test_an_edit_form_is_prefilled_and_sends_only_what_changed(bot) -> None:
+    bot.command("customer edit juan.perez@example.com")
+    view_id, view = bot.opened_view()
+    assert bot.slack.calls_to("views.update"), "opened loading first, then filled"
+    prefilled = {
+        b["block_id"]: b["element"].get("initial_value")
+        for b in view["blocks"]
+        if b["type"] == "input"
+    }
+    assert prefilled == {
+        "first_name": "Juan",
+        "last_name": "Pérez",
+        "email": "juan.perez@example.com",
+        "phone": "+529994116533",
+    }
+    bot.answer(view_id, {"last_name": "Pérez López"})
+    assert bot.sandbox.calls_to("PUT", f"/customers/{JUAN}")[-1].body == {"lastName": "Pérez López"}
+    assert "Juan Pérez López" in text_of(_result(bot))
+
+
+def test_the_points_form_remembers_what_it_showed(bot) -> None:
+    bot.command("points 1870")
+    view_id, view = bot.opened_view()
+    assert view["callback_id"] == "loyalty_points_form" and "has *5 points*" in text_of(view)
+    reason = next(b for b in view["blocks"] if b.get("block_id") == "points_reason")
+    assert reason["element"]["max_length"] == 300
+    bot.sandbox.state.update_customer(DEMO_PROGRAM_ID, JUAN, {"points": 500})  # meanwhile
+    refusal = text_of(bot.answer(view_id, {"points_op": "set", "points_amount": "10"})["view"])
+    assert "changed to 500 after the form was opened (it showed 5)" in refusal
+    amount = bot.answer(view_id, {"points_op": "deduct", "points_amount": "ten"})["errors"]
+    assert "whole number" in amount["points_amount"]  # the bot's own checks: at once
+    done = bot.answer(view_id, {"points_op": "add", "points_amount": "10", "points_reason": "x"})
+    assert "500 → *510*" in text_of(done["view"]) and "500 → *510*" in text_of(_result(bot))
+    assert bot.sandbox.calls_to("POST", f"/customers/{JUAN}/points/add")[-1].body == {"points": 10}
+    bot.command("points 1870")  # a manager's form, sent by a clerk
+    view_id, _ = bot.opened_view()
+    clerk = bot.answer(view_id, {"points_op": "add", "points_amount": "50"}, user=CLERK)
+    assert "Only loyalty *managers* can change points" in text_of(clerk["view"])
+    assert bot.store.entries(user_id=CLERK)[0].outcome == "refused"
+
+
+def test_a_choice_inside_the_modal_fills_it(bot) -> None:
+    bot.command("customer edit perez")
+    view_id, view = bot.opened_view()
+    assert "2 customers match" in text_of(view)
+    choose = [b for b in view["blocks"] if b.get("accessory")][1]["accessory"]
+    bot.click_in_view(view_id, choose)
+    bot.settle()
+    assert bot.slack.views[view_id]["callback_id"] == "loyalty_customer_form"
+
+
+def test_an_unknown_offer_is_explained_in_the_modal(bot) -> None:
+    bot.command("offer edit nothing-like-this")
+    _, view = bot.opened_view()
+    assert "No offer matches" in text_of(view)
+
+
+def test_forms_open_even_when_the_work_pool_is_busy(sandbox, sandbox_url, sqlite_url) -> None:
+    """A trigger_id lasts ~3 s: opening a form never waits behind other API work; and a
+    full pool says so at once and changes nothing."""
+    stuck = threading.Event()
+    pool = WorkPool(1, 0)
+    pool.submit(stuck.wait)  # the only worker is busy, and there is no room to queue
+    try:
+        with running_bot(sandbox, sandbox_url, sqlite_url, work=pool) as bot:
+            bot.command("points 1870 10")
+            assert "too many requests to work on right now" in text_of(bot.reply())
+            bot.command("points 1870")
+            (opened,) = bot.wait("views.open")
+            assert "Change points" in json.dumps(opened.args["view"])
+            bot.command("customer new")
+            view_id, _ = bot.opened_view()
+            answer = bot.answer(view_id, {"first_name": "Rosa"})
+            assert "too many requests" in text_of(answer["view"])
+            assert _writes(bot) == [] and bot.store.entries() == []
+            stuck.set()  # then the loading form gets filled in
+    finally:
+        stuck.set()
+        pool.shutdown()
+
+
+def test_a_slow_submission_says_saving_then_shows_the_result(bot) -> None:
+    bot.command("customer new")
+    view_id, _ = bot.opened_view()
+    gate = Gate(bot.sandbox, "POST", "/customers")
+    body = bot.submit(view_id, {"first_name": "Lenta"}).json()
+    assert body["response_action"] == "update" and "Saving" in text_of(body["view"])
+    assert gate.entered.wait(10)  # answered while Smart Passes still works on it
+    gate.release()
+    assert "Lenta" in text_of(_result(bot))  # where the form was opened
+    bot.settle()
+    assert "Lenta" in text_of(bot.slack.views[view_id])  # and in the window
+
+
+def test_a_closed_form_still_tells_its_result(bot) -> None:
+    bot.command("customer new")
+    view_id, _ = bot.opened_view()
+    bot.slack.failing["views.update"] = "not_found"  # the person closed the window
+    bot.submit(view_id, {"first_name": "Rosa"})
+    assert "Rosa" in text_of(_result(bot))
+    assert bot.store.entries(actions=["customer.create"])[0].outcome == "ok"
+
+
+# -- confirmations -----------------------------------------------------------------------
+
+
+def test_a_deletion_needs_the_button_that_names_it(bot) -> None:
+    bot.command("customer delete juan.perez@example.com")
+    ask = bot.reply()
+    confirm = button(ask, "Delete customer")
+    assert confirm["confirm"]["confirm"]["text"] == "Delete customer"
+    bot.click(confirm, user=CLERK)
+    assert "Only loyalty *managers* can delete customers" in text_of(bot.reply())
+    assert bot.sandbox.calls_to("DELETE", f"/customers/{JUAN}") == []
+    bot.click(confirm)
+    done = bot.reply()
+    assert done["replace_original"] is True and "was deleted by <@UMANAGER>" in text_of(done)
+    bot.click(confirm)
+    assert "already done by <@UMANAGER>" in text_of(bot.reply())
+    assert len(bot.sandbox.calls_to("DELETE", f"/customers/{JUAN}")) == 1
+
+
+def test_simultaneous_confirm_clicks_act_once(bot) -> None:
+    bot.command("offer delete pan dulce")
+    confirm = button(bot.reply(), "Delete offer")
+    clicks = [threading.Thread(target=bot.click, args=(confirm,)) for _ in range(5)]
+    for click in clicks:
+        click.start()
+    for click in clicks:
+        click.join()
+    texts = [text_of(r) for r in bot.replies(6)[1:]]
+    bot.settle()
+    assert len(bot.sandbox.calls_to("DELETE", f"/offers/{PAN}")) == 1
+    assert sum("was deleted" in t for t in texts) == 1
+
+
+def test_never_mind_removes_the_question(bot) -> None:
+    bot.command("offer delete 5002")
+    bot.click(button(bot.reply(), "Never mind"))
+    assert bot.reply()["delete_original"] is True
+    assert bot.sandbox.calls_to("DELETE", "/offers/") == []

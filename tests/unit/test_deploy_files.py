@@ -1,0 +1,79 @@
+"""What a deployment reads: the manifest asks for exactly the scopes the code uses and
+points at what is served; secrets never reach a log line."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import yaml
+
+from bot.runtime.logs import SecretFilter
+from handlers.commands import COMMAND
+
+ROOT = Path(__file__).resolve().parents[2]
+# Every Slack Web API method the bot calls, and the bot scope it needs (None: no scope).
+METHOD_SCOPES = {
+    "chat_postMessage": "chat:write",
+    "chat_postEphemeral": "chat:write",
+    "chat_update": "chat:write",
+    "chat_getPermalink": None,
+    "auth_test": None,
+    "users_info": "users:read",
+    "usergroups_users_list": "usergroups:read",
+    "conversations_open": "im:write",
+    "conversations_info": "channels:read",  # and groups:read, for private channels
+    "views_open": None,
+    "views_update": None,
+    "views_publish": None,
+}
+
+
+def _manifest() -> dict:
+    return yaml.safe_load((ROOT / "manifest.yml").read_text())
+
+
+def test_manifest_has_every_scope_the_code_needs() -> None:
+    sources = [
+        *ROOT.joinpath("handlers").glob("*.py"),
+        *(p for p in ROOT.joinpath("bot").rglob("*.py") if "offline" not in p.parts),
+    ]
+    called = {
+        m
+        for path in sources
+        for m in re.findall(r"\bclient\.([a-z]+_[A-Za-z_]+)\(", path.read_text())
+    }
+    unknown = called - METHOD_SCOPES.keys()
+    assert not unknown, f"add these Web API methods and their scopes to METHOD_SCOPES: {unknown}"
+    needed = {METHOD_SCOPES[m] for m in called} - {None}
+    needed |= {"commands", "users:read.email"}  # the slash command; emails for @mentions
+    needed |= {"groups:read"}  # conversations.info on private channels
+    scopes = set(_manifest()["oauth_config"]["scopes"]["bot"])
+    assert needed <= scopes, needed - scopes
+    assert scopes - needed == set(), "a scope nothing uses"
+
+
+def test_manifest_command_and_urls_match_what_is_served() -> None:
+    manifest = _manifest()
+    (command,) = manifest["features"]["slash_commands"]
+    assert command["command"] == COMMAND and command["should_escape"] is True
+    settings = manifest["settings"]
+    urls = [
+        command["url"],
+        settings["interactivity"]["request_url"],
+        settings["event_subscriptions"]["request_url"],
+    ]
+    assert all(url == "https://YOUR-HOST/slack/events" for url in urls)
+    assert settings["interactivity"]["is_enabled"] is True
+    assert settings["event_subscriptions"]["bot_events"] == ["app_home_opened"]
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    assert len(manifest["display_information"]["long_description"]) >= 175
+
+
+def test_secret_filter_scrubs_values() -> None:
+    record = logging.LogRecord(
+        "x", logging.INFO, __file__, 1, "token %s here", ("xoxb-secret-1",), None
+    )
+    SecretFilter(["xoxb-secret-1"]).filter(record)
+    assert record.getMessage() == "token [secret] here"
