@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from bot.offline.sandbox import DEMO_PROGRAM_ID
-from tests.harness import CLERK, MANAGER, button, text_of
+from tests.harness import CLERK, MANAGER, button
 
 PING = "<!channel>"
 LINK = "<http://evil.example|claim here>"
@@ -102,14 +102,3 @@ def test_nothing_outside_can_ping_or_link(hostile) -> None:
     for raw in (PING, "<!here>", LINK, "<http://evil"):
         assert raw not in shown, raw  # ... and never as a ping or a link
     assert "\u200b" not in shown
-
-
-def test_a_copied_email_is_the_stored_email(bot) -> None:
-    bot.sandbox.state.programs[DEMO_PROGRAM_ID].customers[1870]["email"] = (
-        "juan_perez*x@example.com"
-    )
-    bot.command("customer 1870")
-    card = bot.reply()
-    assert "*Email*\njuan_perez*x@example.com" in text_of(card)
-    bot.command("customer juan_perez*x@example.com")  # what a person copies finds them
-    assert text_of(bot.reply()).startswith("Juan Pérez")

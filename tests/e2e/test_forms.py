@@ -105,7 +105,10 @@ def test_the_points_form_remembers_what_it_showed(bot) -> None:
     assert bot.store.entries(user_id=CLERK)[0].outcome == "refused"
 
 
-def test_a_choice_inside_the_modal_fills_it(bot) -> None:
+def test_lookups_inside_a_modal_offer_a_choice_or_say_why(bot) -> None:
+    bot.command("offer edit nothing-like-this")
+    _, view = bot.opened_view()
+    assert "No offer matches" in text_of(view)
     bot.command("customer edit perez")
     view_id, view = bot.opened_view()
     assert "2 customers match" in text_of(view)
@@ -113,12 +116,6 @@ def test_a_choice_inside_the_modal_fills_it(bot) -> None:
     bot.click_in_view(view_id, choose)
     bot.settle()
     assert bot.slack.views[view_id]["callback_id"] == "loyalty_customer_form"
-
-
-def test_an_unknown_offer_is_explained_in_the_modal(bot) -> None:
-    bot.command("offer edit nothing-like-this")
-    _, view = bot.opened_view()
-    assert "No offer matches" in text_of(view)
 
 
 def test_forms_open_even_when_the_work_pool_is_busy(sandbox, sandbox_url, sqlite_url) -> None:
@@ -171,6 +168,9 @@ def test_a_closed_form_still_tells_its_result(bot) -> None:
 
 
 def test_a_deletion_needs_the_button_that_names_it(bot) -> None:
+    bot.command("offer delete 5002")
+    bot.click(button(bot.reply(), "Never mind"))
+    assert bot.reply()["delete_original"] is True  # the question is removed
     bot.command("customer delete juan.perez@example.com")
     ask = bot.reply()
     confirm = button(ask, "Delete customer")
@@ -184,6 +184,7 @@ def test_a_deletion_needs_the_button_that_names_it(bot) -> None:
     bot.click(confirm)
     assert "already done by <@UMANAGER>" in text_of(bot.reply())
     assert len(bot.sandbox.calls_to("DELETE", f"/customers/{JUAN}")) == 1
+    assert bot.sandbox.calls_to("DELETE", "/offers/") == []
 
 
 def test_simultaneous_confirm_clicks_act_once(bot) -> None:
@@ -198,10 +199,3 @@ def test_simultaneous_confirm_clicks_act_once(bot) -> None:
     bot.settle()
     assert len(bot.sandbox.calls_to("DELETE", f"/offers/{PAN}")) == 1
     assert sum("was deleted" in t for t in texts) == 1
-
-
-def test_never_mind_removes_the_question(bot) -> None:
-    bot.command("offer delete 5002")
-    bot.click(button(bot.reply(), "Never mind"))
-    assert bot.reply()["delete_original"] is True
-    assert bot.sandbox.calls_to("DELETE", "/offers/") == []
