@@ -52,13 +52,7 @@ def request_publication(env: Env, offer_id: int) -> None:
         return Posted(channel_id, ts, _permalink(env.client, channel_id, ts))
 
     approval, entry = approvals.request(env.actor, offer_id, post)
-    link = f"<{approval.permalink}|the request>" if approval.permalink else "the request"
-    env.reply(
-        blocks.notice(
-            f"📨 Asked the managers in <#{channel}> to approve publishing "
-            f"*{blocks.escape(approval.offer_name)}*. You will hear back here: see {link}."
-        )
-    )
+    env.reply(blocks.publication_requested(approval, channel))
     env.announce(entry)
 
 
@@ -115,9 +109,7 @@ REJECTION: modals.Submission[str, Decision] = modals.Submission(
     Field.REJECT_REASON,
     _check_rejection,
     _reject,
-    lambda env, context, decision: blocks.notice(
-        f"❌ Rejected. <@{decision.approval.requested_by}> is told why in the request's thread."
-    ),
+    lambda env, context, decision: blocks.rejection_sent(decision.approval),
     tell=False,
 )
 

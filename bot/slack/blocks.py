@@ -605,6 +605,20 @@ def approval_request(a: Approval, tz: ZoneInfo) -> Message:
     return _message(f"Offer “{escape(a.offer_name)}”: {text}", blocks)
 
 
+def publication_requested(a: Approval, channel: str) -> Message:
+    """To the person who asked: where the request went, and a link to it."""
+    link = f"<{a.permalink}|the request>" if a.permalink else "the request"
+    return notice(
+        f"📨 Asked the managers in <#{channel}> to approve publishing "
+        f"*{escape(a.offer_name)}*. You will hear back here: see {link}."
+    )
+
+
+def rejection_sent(a: Approval) -> Message:
+    """To the manager who rejected: the requester is told why."""
+    return notice(f"❌ Rejected. <@{a.requested_by}> is told why in the request's thread.")
+
+
 def approval_outcome_for_requester(a: Approval) -> Message:
     if a.state == "published":
         text = f"<@{a.requested_by}> “{escape(a.offer_name)}” was approved by <@{a.decided_by}> and is now published."

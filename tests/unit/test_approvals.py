@@ -56,6 +56,8 @@ def test_a_request_shows_the_offer_as_customers_will_see_it(core) -> None:
     assert publishes(core) == 0 and status(core) == "Draft"
     (entry,) = core.store.entries(actions=["offer.publish_request"])
     assert (entry.user_id, entry.outcome) == (CLERK, "ok")
+    asked = told(lambda: blocks.publication_requested(approval, "CAPPROVALS"))
+    assert "Asked the managers in <#CAPPROVALS>" in asked and "*Pan dulce 2x1*" in asked
 
 
 def test_one_request_per_offer_and_only_for_drafts(core) -> None:
