@@ -20,6 +20,7 @@ from handlers.parsing import tokenize
 # What each card button stands for: `/loyalty <command> #<id>`.
 CARD_BUTTONS: dict[str, tuple[str, type[CustomerRef] | type[OfferRef]]] = {
     ActionId.CUSTOMER_POINTS: ("points", CustomerRef),
+    ActionId.CUSTOMER_REDEEM: ("redeem", CustomerRef),
     ActionId.CUSTOMER_EDIT: ("customer edit", CustomerRef),
     ActionId.CUSTOMER_HISTORY: ("history", CustomerRef),
     ActionId.CUSTOMER_DELETE: ("customer delete", CustomerRef),

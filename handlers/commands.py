@@ -19,7 +19,7 @@ from bot.slack.ids import Form
 from bot.slack.text import mrkdwn
 from handlers import approvals, confirmations, modals, resolve
 from handlers.context import Env
-from handlers.parsing import split_reference, tokenize
+from handlers.parsing import join_phone, split_reference, tokenize
 
 COMMAND = "/loyalty"
 
@@ -71,7 +71,7 @@ def _check_points(env: Env, args: list[str]) -> None:
 
 
 def _points(env: Env, args: list[str]) -> None:
-    env.require(Act.CHANGE_POINTS)
+    env.require(Act.ADD_POINTS)  # deducting and setting: the service asks for more
     reference, amount, reason = split_reference(args)
     if amount is None:
         modals.open_customer_form(env, Form.POINTS, reference)
@@ -84,6 +84,50 @@ def _points(env: Env, args: list[str]) -> None:
     result = env.service.change_points(env.actor, customer.id, change, reason)
     env.reply(blocks.points_changed(result, undo_minutes=env.settings.loyalty_undo_minutes))
     env.announce(result.entry)
+
+
+def _redeem(env: Env, args: list[str]) -> None:
+    env.require(Act.REDEEM)
+    tokens = join_phone(args)
+    if len(tokens) == 1:  # no offer: the form lists the rewards
+        modals.open_customer_form(env, Form.REDEEM, tokens[0])
+        return
+    reference, offer_reference = _customer_and_offer(env, tokens)
+    customer = resolve.customer_or_choice(env, reference, "redeem", offer_reference)
+    if customer is None:
+        return
+    offer = resolve.offer_or_choice(env, offer_reference, f"redeem #{customer.id}")
+    if offer is None:
+        return
+    result = env.service.redeem(env.actor, customer.id, offer.id)
+    env.reply(blocks.redeemed(result))
+    env.announce(result.entry)
+
+
+def _customer_and_offer(env: Env, tokens: list[str]) -> tuple[str, str]:
+    """`<customer> <offer>`: the customer is the first word, unless a longer start names
+    a customer and the rest still names an offer (`Ana García Café Gratis`)."""
+    first = tokens[0]
+    if len(tokens) > 2 and not first.startswith(("#", '"', "<@", "+")) and "@" not in first:
+        offers = env.service.offers()
+        for i in range(len(tokens) - 1, 1, -1):
+            reference, rest = " ".join(tokens[:i]), " ".join(tokens[i:])
+            if env.service.find_customers(reference).matches and env.service.find_offers(
+                rest, offers
+            ):
+                return reference, rest
+    return first, " ".join(tokens[1:])
+
+
+def _check_redeem(env: Env, args: list[str]) -> None:
+    if not args:
+        raise InvalidInput(
+            Say(
+                "Which customer? Usage: {usage}, e.g. {example}.",
+                usage=Code("/loyalty redeem <customer> [offer]"),
+                example=Code("/loyalty redeem ana.garcia@example.com Café Gratis"),
+            )
+        )
 
 
 def _customer(env: Env, args: list[str]) -> None:
@@ -216,7 +260,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
             Usage(
                 "points <customer> <amount> [reason]",
                 "Change a customer's points: `10` or `+10` adds, `-5` deducts, `=25` sets. "
-                "Managers only.",
+                "Managers; clerks may add within the clerk allowance.",
                 (
                     "points juan@example.com 10 birthday",
                     "points @maria -5",
@@ -225,8 +269,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
             ),
             Usage(
                 "points <customer>",
-                "Without an amount: a form to add, deduct or set points with a reason. "
-                "Managers only.",
+                "Without an amount: a form to add, deduct or set points with a reason.",
                 ("points 1870",),
             ),
         ),
@@ -234,6 +277,21 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         _check_points,
         opens_form=lambda args: split_reference(args)[1] is None,
         changes=lambda args: split_reference(args)[1] is not None,
+    ),
+    Subcommand(
+        "redeem",
+        (
+            Usage(
+                "redeem <customer> [offer]",
+                "Redeem a Published offer for a customer: its cost is deducted from their "
+                "points. Without an offer: a form lists the rewards they can afford first.",
+                ("redeem ana.garcia@example.com Café Gratis", "redeem 1870"),
+            ),
+        ),
+        _redeem,
+        _check_redeem,
+        opens_form=lambda args: len(join_phone(args)) == 1,
+        changes=lambda args: len(join_phone(args)) > 1,
     ),
     Subcommand(
         "customer",
@@ -333,7 +391,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
             Usage(
                 "undo",
                 "Revert your own most recent points change, if it is recent and nothing "
-                "changed since. Managers only.",
+                "changed since (clerks: their own last add).",
                 ("undo",),
             ),
         ),

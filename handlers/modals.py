@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 from bot.core import validation as forms
 from bot.core.errors import ChangeRefused, MalformedRequest, ValidationFailed
 from bot.core.ledger import Done
-from bot.core.points import PointsChange
+from bot.core.points import Op, PointsChange
 from bot.core.policy import Act
 from bot.core.service import PointsResult
 from bot.core.validation import Errors, Field
@@ -40,6 +40,7 @@ TITLES = {
     Form.CUSTOMER: "Customer",
     Form.OFFER: "Offer",
     Form.POINTS: "Change points",
+    Form.REDEEM: "Redeem a reward",
     Form.REJECT: "Reject publication",
 }
 SAVING = "⏳ Saving… I will show the result here, and send it to you as a message."
@@ -89,9 +90,16 @@ def customer_form_for(env: Env, form: Form, customer_id: int) -> dict[str, Any]:
     """The filled form for one customer (fresh read)."""
     customer = env.service.customer(customer_id)
     if form is Form.POINTS:
-        env.require(Act.CHANGE_POINTS)
+        env.require(Act.ADD_POINTS)
         context = _context(env, form, customer.id, balance=customer.points)
-        return views.points_form(context, customer, env.settings.loyalty_max_points)
+        if env.allows(Act.CHANGE_POINTS):
+            return views.points_form(context, customer, env.settings.loyalty_max_points)
+        most = min(env.settings.loyalty_clerk_max_points, env.settings.loyalty_max_points)
+        return views.points_form(context, customer, most, (Op.ADD,))
+    if form is Form.REDEEM:
+        env.require(Act.REDEEM)
+        context = _context(env, form, customer.id, balance=customer.points)
+        return views.redeem_form(context, customer, env.service.redeemable(customer))
     context = _context(env, form, customer.id, customer.content_hash())
     return views.customer_form(context, customer)
 
@@ -104,7 +112,7 @@ def offer_form_for(env: Env, offer_id: int) -> dict[str, Any]:
 
 def open_customer_form(env: Env, form: Form, reference: str) -> None:
     """Edit or change points of `reference` (id, email, ..., or a known id after '#')."""
-    title = TITLES[form] if form is Form.POINTS else "Edit customer"
+    title = TITLES[form] if form in (Form.POINTS, Form.REDEEM) else "Edit customer"
 
     def build() -> dict[str, Any]:
         found = resolve.customer(env, reference)
@@ -259,6 +267,14 @@ def _check_points(
     return (None if change is None else (change, reason)), errors
 
 
+def _redeem(env: Env, context: FormContext, offer_id: int) -> PointsResult:
+    if context.target_id is None:  # the redeem form always names its customer
+        raise MalformedRequest("form")
+    result = env.service.redeem(env.actor, context.target_id, offer_id)
+    env.announce(result.entry)
+    return result
+
+
 def _saved_customer(env: Env, context: FormContext, done: Done[Customer]) -> Message:
     verb = "created" if context.target_id is None else "saved"
     return blocks.saved(
@@ -297,6 +313,12 @@ SUBMISSIONS: dict[Form, Submission[Any, Any]] = {
         lambda env, context, result: blocks.points_changed(
             result, undo_minutes=env.settings.loyalty_undo_minutes
         ),
+    ),
+    Form.REDEEM: Submission(
+        Field.REDEEM_OFFER,
+        lambda env, values: forms.check_redeem(values),
+        _redeem,
+        lambda env, context, result: blocks.redeemed(result),
     ),
 }
 

@@ -33,10 +33,10 @@ def tokenize(text: str) -> list[str]:
 _DIGIT_GROUP = re.compile(r"^\(?\d+\)?-?\d*$")
 
 
-def _join_phone(tokens: list[str]) -> list[str]:
+def join_phone(tokens: list[str]) -> list[str]:
     """`+52 999 411 6533 10` -> [`+52 999 411 6533`, `10`]: an international number typed
     with spaces takes the digit groups after it until it is a plausible length."""
-    if not tokens[0].startswith("+"):
+    if not tokens or not tokens[0].startswith("+"):
         return tokens
     phone, i = tokens[0], 1
     while i < len(tokens) - 1 and _DIGIT_GROUP.match(tokens[i]) and _digits(phone) < 10:
@@ -56,7 +56,7 @@ def split_reference(tokens: list[str]) -> tuple[str, str | None, str]:
     """
     if not tokens:
         return "", None, ""
-    tokens = _join_phone(tokens)
+    tokens = join_phone(tokens)
     for i in range(1, len(tokens)):
         if AMOUNT_LIKE.match(tokens[i]):
             return " ".join(tokens[:i]), tokens[i], " ".join(tokens[i + 1 :])

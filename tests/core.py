@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from bot.core.allowance import MANAGERS_ONLY, ClerkAllowance
 from bot.core.approvals import Posted, PublicationApprovals
 from bot.core.audit import Actor
 from bot.core.ledger import Ledger
@@ -90,7 +91,12 @@ def in_process_client(app, **settings) -> LoyaltyClient:
 
 @contextmanager
 def core_over(
-    sandbox: SandboxApp, database_url: str, *, allow_self_approval: bool = False, **service: Any
+    sandbox: SandboxApp,
+    database_url: str,
+    *,
+    allow_self_approval: bool = False,
+    allowance: ClerkAllowance = MANAGERS_ONLY,
+    **service: Any,
 ) -> Iterator[Core]:
     group = SlackGroup({GROUP_MANAGER})
     store = Store.from_url(database_url)
@@ -98,7 +104,13 @@ def core_over(
     with in_process_client(
         sandbox, timeout=service.pop("timeout", 5), sleep=lambda seconds: None
     ) as loyalty:
-        roles = Roles([MANAGER], group_id="SMANAGERS", group_members=group, ledger=ledger)
+        roles = Roles(
+            [MANAGER],
+            group_id="SMANAGERS",
+            group_members=group,
+            ledger=ledger,
+            allowance=allowance,
+        )
         yield Core(
             sandbox,
             loyalty,

@@ -26,6 +26,7 @@ class Action(StrEnum):
     POINTS_DEDUCT = "points.deduct"
     POINTS_SET = "points.set"
     POINTS_UNDO = "points.undo"
+    POINTS_REDEEM = "points.redeem"  # a reward redeemed: the offer's cost deducted
     CUSTOMER_CREATE = "customer.create"
     CUSTOMER_UPDATE = "customer.update"
     CUSTOMER_DELETE = "customer.delete"
@@ -45,7 +46,13 @@ class Action(StrEnum):
         return Target(kind) if kind in (Target.CUSTOMER, Target.OFFER) else None
 
 
-POINTS_ACTIONS = (Action.POINTS_ADD, Action.POINTS_DEDUCT, Action.POINTS_SET, Action.POINTS_UNDO)
+POINTS_ACTIONS = (
+    Action.POINTS_ADD,
+    Action.POINTS_DEDUCT,
+    Action.POINTS_SET,
+    Action.POINTS_UNDO,
+    Action.POINTS_REDEEM,
+)
 
 
 class Outcome(StrEnum):

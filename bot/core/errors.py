@@ -171,13 +171,14 @@ class MalformedRequest(InvalidInput):
 
 
 class PermissionDenied(LoyaltyError):
-    def __init__(self, action: str) -> None:
+    def __init__(self, action: str, managers: Say | None = None) -> None:
         super().__init__(
             Say(
-                "Only loyalty {managers} can {action}. Ask a manager to do it, or ask whoever "
-                "runs the bot to make you a manager.",
+                "Only loyalty {managers} can {action}. Ask {who} to do it, or ask whoever runs "
+                "the bot to make you a manager.",
                 managers=Strong("managers"),
                 action=action,
+                who=managers or Say("a manager"),
             )
         )
         self.action = action
@@ -197,6 +198,16 @@ class CustomerNotFound(LoyaltyError):
 
 class ChangeRefused(LoyaltyError):
     """A change the rules do not allow (balance below zero, too old to undo, ...)."""
+
+
+class OverAllowance(PermissionDenied, ChangeRefused):
+    """A clerk's points change beyond the clerk allowance (per change or per day)."""
+
+    def __init__(self, why: Say, managers: Say) -> None:
+        LoyaltyError.__init__(
+            self, Say("{why} Ask {who} to add more. Nothing was changed.", why=why, who=managers)
+        )
+        self.action = "add more points"
 
 
 class StaleForm(LoyaltyError):

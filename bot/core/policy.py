@@ -12,6 +12,8 @@ from enum import StrEnum
 class Who(StrEnum):
     ANYONE = "anyone in the workspace"
     MANAGERS = "managers"
+    # Managers, and clerks when the clerk allowance lets them add points (bot.core.allowance).
+    ALLOWANCE = "managers; clerks within the clerk allowance"
 
 
 class Act(StrEnum):
@@ -21,8 +23,11 @@ class Act(StrEnum):
     CREATE_CUSTOMER = "create customers"
     EDIT_CUSTOMER = "edit customers' names, emails and phones"
     DELETE_CUSTOMER = "delete customers"
-    CHANGE_POINTS = "change points"
+    ADD_POINTS = "add points"
+    CHANGE_POINTS = "deduct points or set a balance"
+    REDEEM = "redeem rewards for customers"
     UNDO = "undo their own last points change"
+    UNDO_ANY_CHANGE = "undo a deduction, a balance set or a redemption"
     DRAFT_OFFER = "draft offers"
     EDIT_DRAFT_OFFER = "edit draft offers"
     EDIT_LIVE_OFFER = "edit published or canceled offers"
@@ -37,8 +42,11 @@ POLICY: dict[Act, Who] = {
     Act.CREATE_CUSTOMER: Who.ANYONE,
     Act.EDIT_CUSTOMER: Who.ANYONE,
     Act.DELETE_CUSTOMER: Who.MANAGERS,
+    Act.ADD_POINTS: Who.ALLOWANCE,
     Act.CHANGE_POINTS: Who.MANAGERS,
-    Act.UNDO: Who.MANAGERS,
+    Act.REDEEM: Who.ALLOWANCE,
+    Act.UNDO: Who.ALLOWANCE,
+    Act.UNDO_ANY_CHANGE: Who.MANAGERS,
     Act.DRAFT_OFFER: Who.ANYONE,
     Act.EDIT_DRAFT_OFFER: Who.ANYONE,
     Act.EDIT_LIVE_OFFER: Who.MANAGERS,
@@ -51,3 +59,8 @@ POLICY: dict[Act, Who] = {
 
 def for_managers(act: Act) -> bool:
     return POLICY[act] is Who.MANAGERS
+
+
+def within_allowance(act: Act) -> bool:
+    """Clerks may do `act` when the clerk allowance is above zero."""
+    return POLICY[act] is Who.ALLOWANCE

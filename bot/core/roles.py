@@ -12,10 +12,12 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 
+from bot.core.allowance import MANAGERS_ONLY, ClerkAllowance
 from bot.core.audit import Action, Actor, Target
 from bot.core.errors import PermissionDenied
 from bot.core.ledger import Intent, Ledger
-from bot.core.policy import Act, for_managers
+from bot.core.policy import POLICY, Act, Who
+from bot.core.say import Group, Person, Say
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +34,10 @@ class Roles:
         ledger: Ledger | None = None,
         cache_seconds: float = GROUP_CACHE_SECONDS,
         clock: Callable[[], float] = time.monotonic,
+        allowance: ClerkAllowance = MANAGERS_ONLY,
     ) -> None:
         self.managers = frozenset(managers)
+        self.allowance = allowance
         self.group_id = group_id
         self._group_members = group_members
         self._ledger = ledger  # where refusals are recorded
@@ -64,7 +68,22 @@ class Roles:
             return members
 
     def allows(self, user_id: str, act: Act) -> bool:
-        return not for_managers(act) or self.is_manager(user_id)
+        who = POLICY[act]
+        if who is Who.ANYONE or (who is Who.ALLOWANCE and self.allowance.open):
+            return True
+        return self.is_manager(user_id)
+
+    def managers_said(self) -> Say:
+        """Who to ask: the managers group, else the managers by name (a few), else "a
+        manager"."""
+        if self.group_id:
+            return Say("{group}", group=Group(self.group_id))
+        people = sorted(self.managers)[:3]
+        if not people:
+            return Say("a manager")
+        slots = [f"{{m{i}}}" for i in range(len(people))]
+        template = slots[0] if len(slots) == 1 else ", ".join(slots[:-1]) + " or " + slots[-1]
+        return Say(template, **{f"m{i}": Person(p) for i, p in enumerate(people)})
 
     def require(
         self,
@@ -86,4 +105,4 @@ class Roles:
                 Intent(Action.REFUSED, target_type, target_id, target_name),
                 f"needs manager role to {act}",
             )
-        raise PermissionDenied(act)
+        raise PermissionDenied(act, self.managers_said())

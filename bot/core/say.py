@@ -23,6 +23,10 @@ class Person(str):
     """A Slack user id, shown as a mention."""
 
 
+class Group(str):
+    """A Slack user group id, shown as a mention of the group."""
+
+
 class Channel(str):
     """A Slack channel id, shown as a link to the channel."""
 
@@ -79,6 +83,8 @@ class Writer(string.Formatter):
             return self.link(value)
         if isinstance(value, Person):
             return self.person(value)
+        if isinstance(value, Group):
+            return self.group(value)
         if isinstance(value, Channel):
             return self.channel(value)
         if isinstance(value, Strong):
@@ -100,6 +106,9 @@ class Writer(string.Formatter):
 
     def person(self, user_id: str) -> str:
         return f"@{user_id}"
+
+    def group(self, group_id: str) -> str:
+        return "the managers group"
 
     def channel(self, channel_id: str) -> str:
         return f"#{channel_id}"

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -37,6 +38,7 @@ from bot.core.errors import (
     InvalidInput,
     LoyaltyError,
     NotFound,
+    OverAllowance,
     StaleForm,
 )
 from bot.core.ledger import Done, Intent, Ledger, creation_key, record_key
@@ -64,6 +66,7 @@ CONFIRMABLE = {
     OFFER_DELETE: Act.DELETE_OFFER,
     OFFER_CANCEL: Act.CANCEL_OFFER,
 }
+UTC = ZoneInfo("UTC")
 CUSTOMER_FIELDS = ("first_name", "last_name", "email", "phone")
 OFFER_FIELDS = ("name", "description", "points_cost", "auto_claim")
 _Editable = TypeVar("_Editable", Customer, Offer)
@@ -88,6 +91,7 @@ class PointsResult:
     entry: AuditEntry | None
     actor: Actor
     remarks: list[Say] = field(default_factory=list)  # what the person should also know
+    offer: Offer | None = None  # the reward, for a redemption
 
     @property
     def delta(self) -> int:
@@ -139,6 +143,7 @@ class LoyaltyService:
         undo_minutes: int = 15,
         lookup_ttl: float = 60.0,
         clock: Callable[[], dt.datetime] = utcnow,
+        tz: ZoneInfo = UTC,
     ) -> None:
         self.api = api
         self.store = store
@@ -148,6 +153,7 @@ class LoyaltyService:
         self.undo_window = dt.timedelta(minutes=undo_minutes)
         self.index = CustomerIndex(api.list_customers, ttl=lookup_ttl)
         self._clock = clock
+        self.tz = tz
 
     # -- reading ---------------------------------------------------------
 
@@ -210,11 +216,61 @@ class LoyaltyService:
         applies to the new balance and says so."""
         self.roles.require(
             actor.user_id,
-            Act.CHANGE_POINTS,
+            Act.ADD_POINTS if change.op is Op.ADD else Act.CHANGE_POINTS,
             team_id=actor.team_id,
             target_type=Target.CUSTOMER,
             target_id=customer_id,
         )
+        reserved = None
+        if change.op is Op.ADD and not self.roles.is_manager(actor.user_id):
+            reserved = self._clerk_adds(actor, customer_id, change.amount)
+        try:
+            return self._change_points(actor, customer_id, change, reason, shown_balance)
+        except LoyaltyError as exc:
+            if reserved is not None and exc.safe_to_retry:  # nothing was added
+                with suppress(LoyaltyError):
+                    self.store.release_clerk_points(actor.user_id, reserved, change.amount)
+            raise
+
+    def _clerk_adds(self, actor: Actor, customer_id: int, amount: int) -> str | None:
+        """Check a clerk's add against the clerk allowance and count it against the day's
+        total (the local day it was counted on, or None when there is no daily total).
+        OverAllowance, recorded, when it does not fit."""
+        allowance = self.roles.allowance
+        why = None
+        day = None
+        if amount > allowance.per_change:
+            why = Say(
+                "Clerks can add at most {most:,} points in one change.", most=allowance.per_change
+            )
+        elif allowance.per_day:
+            day = self._clock().astimezone(self.tz).date().isoformat()
+            if not self.store.reserve_clerk_points(actor.user_id, day, amount, allowance.per_day):
+                used = self.store.clerk_points_on(actor.user_id, day)
+                why = Say(
+                    "Clerks can add at most {most:,} points a day, and you have added {used:,} "
+                    "today, so {left:,} more can be added.",
+                    most=allowance.per_day,
+                    used=used,
+                    left=max(0, allowance.per_day - used),
+                )
+        if why is not None:
+            self.ledger.refuse(
+                actor,
+                Intent(Action.REFUSED, Target.CUSTOMER, customer_id, "", requested=f"+{amount}"),
+                str(why),
+            )
+            raise OverAllowance(why, self.roles.managers_said())
+        return day
+
+    def _change_points(
+        self,
+        actor: Actor,
+        customer_id: int,
+        change: PointsChange,
+        reason: str,
+        shown_balance: int | None,
+    ) -> PointsResult:
         with self.ledger.locked(customer_key(customer_id), "this customer's points"):
             customer = self.customer(customer_id)  # the balance read under the lock
             old, name = customer.points, Name(customer.display_name)
@@ -276,6 +332,13 @@ class LoyaltyService:
         what = Say(_VERB_FOR[change.op], amount=change.amount, name=name)
         if intent.action == Action.POINTS_UNDO:
             what = Say("Undoing the change for {name} (back to {new:,} points)", name=name, new=new)
+        elif intent.action == Action.POINTS_REDEEM:
+            what = Say(
+                "Redeeming “{offer}” for {name} ({amount:,} points)",
+                offer=Name(intent.reason),
+                name=name,
+                amount=change.amount,
+            )
         return self.ledger.carry_out(
             pending,
             send,
@@ -316,6 +379,7 @@ class LoyaltyService:
 
     def undo_last(self, actor: Actor) -> PointsResult:
         self.roles.require(actor.user_id, Act.UNDO, team_id=actor.team_id)
+        manager = self.roles.is_manager(actor.user_id)
         recent = self.store.entries(
             user_id=actor.user_id,
             actions=[a for a in POINTS_ACTIONS if a != Action.POINTS_UNDO],
@@ -332,6 +396,15 @@ class LoyaltyService:
         )
         if entry.undone_at is not None:
             raise ChangeRefused(Say("Nothing to undo: {what} was already undone.", what=what))
+        if entry.action != Action.POINTS_ADD:  # clerks may undo only what they may do
+            self.roles.require(
+                actor.user_id,
+                Act.UNDO_ANY_CHANGE,
+                team_id=actor.team_id,
+                target_type=Target.CUSTOMER,
+                target_id=entry.target_id,
+                target_name=entry.target_name,
+            )
         age = self._clock() - entry.at
         if age > self.undo_window:
             raise ChangeRefused(
@@ -381,6 +454,10 @@ class LoyaltyService:
                         self.store.release_undo(entry.id)
                 raise
         self.index.upsert(done.value)
+        if entry.action == Action.POINTS_ADD and not manager and self.roles.allowance.per_day:
+            day = entry.at.astimezone(self.tz).date().isoformat()
+            with suppress(LoyaltyError):  # an undone add no longer counts against the day
+                self.store.release_clerk_points(actor.user_id, day, entry.delta or 0)
         return PointsResult(
             done.value,
             current.points,
@@ -389,6 +466,78 @@ class LoyaltyService:
             done.entry,
             actor,
             done.remarks,
+        )
+
+    def redeem(self, actor: Actor, customer_id: int, offer_id: int) -> PointsResult:
+        """Redeem a Published offer for a customer: its cost deducted from the balance,
+        under the customer's lock like every points change, once."""
+        self.roles.require(
+            actor.user_id,
+            Act.REDEEM,
+            team_id=actor.team_id,
+            target_type=Target.CUSTOMER,
+            target_id=customer_id,
+        )
+        offer = self.offer(offer_id)
+        if not offer.is_published:
+            raise ChangeRefused(
+                Say(
+                    "“{name}” is {status}: only Published offers can be redeemed. Nothing was "
+                    "changed.",
+                    name=Name(offer.name),
+                    status=offer.status or "not published",
+                )
+            )
+        if offer.points_cost <= 0:
+            raise ChangeRefused(
+                Say(
+                    "“{name}” costs no points, so there is nothing to redeem.",
+                    name=Name(offer.name),
+                )
+            )
+        change = PointsChange(Op.DEDUCT, offer.points_cost)
+        with self.ledger.locked(customer_key(customer_id), "this customer's points"):
+            customer = self.customer(customer_id)  # the balance read under the lock
+            intent = Intent(
+                Action.POINTS_REDEEM,
+                Target.CUSTOMER,
+                customer.id,
+                customer.display_name,
+                before=customer.points,
+                requested=str(change),
+                reason=offer.name,
+                changes={"offer_id": [None, offer.id]},
+            )
+            if customer.points < offer.points_cost:
+                short = Say(
+                    "{name} has {old:,} points and “{offer}” costs {cost:,}: {missing:,} more "
+                    "points are needed. Nothing was changed.",
+                    name=Name(customer.display_name),
+                    old=customer.points,
+                    offer=Name(offer.name),
+                    cost=offer.points_cost,
+                    missing=offer.points_cost - customer.points,
+                )
+                self.ledger.refuse(actor, intent, str(short))
+                raise ChangeRefused(short)
+            done = self._points_call(actor, intent, change)
+        self.index.upsert(done.value)
+        return PointsResult(
+            done.value,
+            customer.points,
+            done.value.points,
+            offer.name,
+            done.entry,
+            actor,
+            done.remarks,
+            offer,
+        )
+
+    def redeemable(self, customer: Customer) -> list[Offer]:
+        """The Published offers, those the customer can afford first (cheapest first)."""
+        offers = [o for o in self.api.list_offers() if o.is_published and o.points_cost > 0]
+        return sorted(
+            offers, key=lambda o: (o.points_cost > customer.points, o.points_cost, fold(o.name))
         )
 
     # -- customers -------------------------------------------------------------------
@@ -532,10 +681,11 @@ class LoyaltyService:
 
     # -- offers ------------------------------------------------------------------------
 
-    def find_offers(self, reference: str) -> list[Offer]:
-        """By id (`5001`, `#5001`) or by name, ignoring case and accents (part of it is enough)."""
+    def find_offers(self, reference: str, offers: list[Offer] | None = None) -> list[Offer]:
+        """By id (`5001`, `#5001`) or by name, ignoring case and accents (part of it is
+        enough), among `offers` (by default, a fresh list)."""
         query = reference.strip().strip('"')
-        offers = self.api.list_offers()
+        offers = self.api.list_offers() if offers is None else offers
         digits = query.lstrip("#")
         if digits.isdigit():
             by_id = [o for o in offers if o.id == int(digits)]

@@ -56,6 +56,7 @@ class Summary:
     pending: list[Approval]
     trend: list[tuple[dt.date, int]]
     customer_ids: list[int] = field(repr=False, default_factory=list)
+    redeemed_today: tuple[int, int] = (0, 0)  # rewards, points (since local midnight)
 
     @property
     def net_change(self) -> int | None:
@@ -144,6 +145,7 @@ def build_summary(
             for n in range(TREND_DAYS - 1, -1, -1)
         ],
         customer_ids=ids,
+        redeemed_today=store.redemptions_since(dt.datetime.combine(today, dt.time(), tzinfo=tz)),
     )
 
 

@@ -32,6 +32,7 @@ class Field(StrEnum):
     POINTS_OP = "points_op"
     POINTS_AMOUNT = "points_amount"
     POINTS_REASON = "points_reason"
+    REDEEM_OFFER = "redeem_offer"
     REJECT_REASON = "reject_reason"
 
 
@@ -184,6 +185,14 @@ def check_points(
     if errors or op is None or amount is None:
         return None, reason, errors
     return PointsChange(op, amount), reason, errors
+
+
+def check_redeem(values: dict[str, str | None]) -> tuple[int | None, Errors]:
+    """The offer chosen in the redeem form (its id)."""
+    chosen = (values.get(Field.REDEEM_OFFER) or "").strip()
+    if not chosen.isdigit() or len(chosen) > 19:
+        return None, {Field.REDEEM_OFFER: "Choose the reward to redeem."}
+    return int(chosen), {}
 
 
 def map_api_errors(field_errors: dict[str, list[str]], fallback: Field, message: str) -> Errors:

@@ -398,7 +398,7 @@ class Console:
 
     def ask(self, block: dict[str, Any], current: str | None) -> str | None:
         element, label = block["element"], block["label"]["text"]
-        if element["type"] == "radio_buttons":
+        if element["type"] in ("radio_buttons", "static_select"):
             options = element["options"]
             chosen = current or (element.get("initial_option") or {}).get("value", "")
             menu = ", ".join(f"{i} {o['text']['text']}" for i, o in enumerate(options, 1))

@@ -27,14 +27,14 @@ def fill(view: dict[str, Any], typed: dict[str, str]) -> dict[str, Any]:
         if block.get("type") != "input":
             continue
         element, block_id = block["element"], block["block_id"]
-        if element["type"] == "radio_buttons":
+        if element["type"] in ("radio_buttons", "static_select"):
             wanted = typed.get(block_id)
             option = next(
                 (o for o in element["options"] if o["value"] == wanted),
                 element.get("initial_option"),
             )
             values[block_id] = {
-                element["action_id"]: {"type": "radio_buttons", "selected_option": option}
+                element["action_id"]: {"type": element["type"], "selected_option": option}
             }
         else:
             value = typed.get(block_id, element.get("initial_value"))

@@ -18,6 +18,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
+from bot.core.allowance import ClerkAllowance
 from bot.core.approvals import PublicationApprovals
 from bot.core.errors import ConfigError
 from bot.core.ledger import Ledger
@@ -90,6 +91,9 @@ def create_app(
         group_id=settings.loyalty_manager_group,
         group_members=group_members_via(client),
         ledger=ledger,
+        allowance=ClerkAllowance(
+            settings.loyalty_clerk_max_points, settings.loyalty_clerk_daily_points
+        ),
     )
     service = LoyaltyService(
         loyalty,
@@ -99,6 +103,7 @@ def create_app(
         max_points=settings.loyalty_max_points,
         undo_minutes=settings.loyalty_undo_minutes,
         lookup_ttl=settings.loyalty_lookup_ttl,
+        tz=settings.tz,
     )
     if not isinstance(work, WorkPool):
         work = WorkPool(WORK_THREADS, WORK_QUEUED, executor=work)

@@ -10,6 +10,7 @@ import re
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import phonenumbers
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -82,6 +83,22 @@ class Settings(BaseSettings):
     loyalty_max_points: int = Field(
         1000, gt=0, description="the largest single points change, a whole number, e.g. 1000"
     )
+    loyalty_clerk_max_points: int = Field(
+        0,
+        ge=0,
+        description="the most points someone who is not a manager may add in one change, "
+        "e.g. 20 (0: only managers add points)",
+    )
+    loyalty_clerk_daily_points: int = Field(
+        0,
+        ge=0,
+        description="the most points someone who is not a manager may add in total per day, "
+        "e.g. 200 (0: no daily total)",
+    )
+    loyalty_default_region: str = Field(
+        "",
+        description="the two-letter country code for phone numbers typed without +, e.g. MX",
+    )
     loyalty_lookup_ttl: float = Field(
         60.0, ge=0, description="seconds a fetched customer list serves lookups, e.g. 60"
     )
@@ -132,6 +149,14 @@ class Settings(BaseSettings):
     def _parse_hhmm(cls, value: object) -> object:
         if isinstance(value, str):
             return dt.datetime.strptime(value.strip(), "%H:%M").time()
+        return value
+
+    @field_validator("loyalty_default_region")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        value = value.strip().upper()
+        if value and value not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"unknown region {value!r}")
         return value
 
     @field_validator("loyalty_timezone")

@@ -167,15 +167,17 @@ def customer_card(c: Customer, allows: Callable[[Act], bool]) -> Message:
     ]
     ref = CustomerRef(customer_id=c.id).encode()
     buttons = []
-    if allows(Act.CHANGE_POINTS):
+    if allows(Act.ADD_POINTS):
         buttons.append(
             ButtonElement(
-                text="Change points",
+                text="Change points" if allows(Act.CHANGE_POINTS) else "Add points",
                 action_id=ActionId.CUSTOMER_POINTS,
                 value=ref,
                 style="primary",
             )
         )
+    if allows(Act.REDEEM):
+        buttons.append(ButtonElement(text="Redeem", action_id=ActionId.CUSTOMER_REDEEM, value=ref))
     if allows(Act.EDIT_CUSTOMER):
         buttons.append(ButtonElement(text="Edit", action_id=ActionId.CUSTOMER_EDIT, value=ref))
     buttons.append(ButtonElement(text="History", action_id=ActionId.CUSTOMER_HISTORY, value=ref))
@@ -281,6 +283,19 @@ def points_changed(result: PointsResult, *, undo_minutes: int | None = None) -> 
     return _message(f"{name}: {result.before:,} → {result.after:,} points", blocks)
 
 
+def redeemed(result: PointsResult) -> Message:
+    """A reward redeemed: what it cost and the balance left."""
+    name = escape(result.customer.display_name)
+    offer = escape(result.reason)
+    text = (
+        f"🎁 *{offer}* redeemed for *{name}*: {result.before:,} → *{result.after:,}* points "
+        f"({result.delta:+,})"
+    )
+    blocks: list[Block] = [_section(text)]
+    blocks += [_context(mrkdwn(remark)) for remark in result.remarks]
+    return _message(f"{offer} redeemed for {name}: {result.after:,} points left", blocks)
+
+
 def undone(result: PointsResult) -> Message:
     """`/loyalty undo`: the balance is back where it was."""
     name = escape(result.customer.display_name)
@@ -298,6 +313,7 @@ _VERBS: dict[str, str] = {
     Action.POINTS_DEDUCT: "deducted points",
     Action.POINTS_SET: "set points",
     Action.POINTS_UNDO: "undid a change",
+    Action.POINTS_REDEEM: "redeemed a reward",
     Action.CUSTOMER_CREATE: "created customer",
     Action.CUSTOMER_UPDATE: "edited customer",
     Action.CUSTOMER_DELETE: "deleted customer",
@@ -356,6 +372,9 @@ def field_changes_text(changes: Changes, action: str = "") -> str:
 def describe(e: AuditEntry, *, name_target: bool = True) -> str:
     """One change as the audit log has it: what was done, to what, and each field."""
     verb = _VERBS.get(e.action, e.action)  # StrEnum keys: a stored string finds its member
+    reason = e.reason
+    if e.action == Action.POINTS_REDEEM and reason:  # the reason is the offer's name
+        verb, reason = f"redeemed “{escape(shorten(reason, 80))}”", ""
     if e.action in POINTS_ACTIONS:
         if e.before is not None and e.after is not None:
             change = f"{e.before:,} → {e.after:,} ({e.after - e.before:+,})"
@@ -379,8 +398,8 @@ def describe(e: AuditEntry, *, name_target: bool = True) -> str:
     text += _RESOLVED_NOTES.get(e.resolved, "") if e.outcome == Outcome.OK else ""
     if e.undone_at:
         text += " · _undone_"
-    if e.reason:
-        text += f" · {escape(e.reason)}"
+    if reason:
+        text += f" · {escape(reason)}"
     if e.outcome != Outcome.OK and e.detail and e.outcome != Outcome.PENDING:
         text += f" · {escape(e.detail)}"
     return text.strip()
@@ -704,10 +723,14 @@ def summary_message(s: Summary, tz: ZoneInfo) -> Message:
         else f"*{escape(a.offer_name)}* (asked by <@{a.requested_by}>)"
         for a in s.pending
     ]
+    rewards, redeemed = s.redeemed_today
     blocks: list[Block] = [
         HeaderBlock(text=f"Loyalty summary · {s.day:%a %d %b %Y}"),
         SectionBlock(fields=headline),
         _context(trend),
+        _context(
+            f"Redeemed today: {rewards:,} reward{'s' if rewards != 1 else ''}, {redeemed:,} points"
+        ),
         DividerBlock(),
         *_chunked_sections(["*Top customers by points*", *top]),
         *_chunked_sections(["*Who changed points most (24 h)*", *staff]),

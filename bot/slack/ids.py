@@ -19,6 +19,7 @@ class ActionId(StrEnum):
     CUSTOMERS_PAGE = "loyalty_customers_page"
     CUSTOMER_HISTORY = "loyalty_customer_history"
     CUSTOMER_POINTS = "loyalty_customer_points"
+    CUSTOMER_REDEEM = "loyalty_customer_redeem"
     CUSTOMER_EDIT = "loyalty_customer_edit"
     CUSTOMER_DELETE = "loyalty_customer_delete"
     OFFER_EDIT = "loyalty_offer_edit"
@@ -47,6 +48,7 @@ class Form(StrEnum):
     CUSTOMER = "loyalty_customer_form"
     OFFER = "loyalty_offer_form"
     POINTS = "loyalty_points_form"
+    REDEEM = "loyalty_redeem_form"
     REJECT = "loyalty_reject_form"
     NOTICE = "loyalty_notice"
 

@@ -9,12 +9,14 @@ _DATE = re.compile(r"<!date\^\d+\^[^|>]*\|([^>]*)>")
 _LINK = re.compile(r"<(https?://[^|>]+)\|([^>]+)>")
 _MARKS = [re.compile(rf"(?<!\w){m}([^{m}\n]+?){m}(?!\w)") for m in ("`", r"\*", "_")]
 _MENTION = re.compile(r"<([@#])([A-Z0-9]+)(?:\|([^>]*))?>")
+_GROUP = re.compile(r"<!subteam\^([A-Z0-9]+)(?:\|([^>]*))?>")
 
 
 def mrkdwn_to_text(text: str, names: dict[str, str] | None = None) -> str:
     names = names or {}
     text = _DATE.sub(lambda m: m.group(1), text)
     text = _LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})", text)
+    text = _GROUP.sub(lambda m: "@" + (m.group(2) or names.get(m.group(1), "managers")), text)
     text = _MENTION.sub(
         lambda m: m.group(1) + (m.group(3) or names.get(m.group(2), m.group(2))), text
     )

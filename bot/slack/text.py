@@ -53,6 +53,9 @@ class _Mrkdwn(Writer):
     def person(self, user_id: str) -> str:
         return f"<@{user_id}>"
 
+    def group(self, group_id: str) -> str:
+        return f"<!subteam^{group_id}>"
+
     def channel(self, channel_id: str) -> str:
         return f"<#{channel_id}>"
 

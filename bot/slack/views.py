@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import (
     PlainTextInputElement,
     RadioButtonsElement,
     SectionBlock,
+    StaticSelectElement,
 )
 from slack_sdk.models.views import View
 
@@ -27,6 +28,12 @@ from bot.slack.text import escape, fit
 from bot.smartpasses.models import Customer, Offer
 
 MAX_PICKS = 20
+MAX_OPTIONS = 100  # Slack's limit for a static select
+
+
+def fit_plain(text: str, limit: int) -> str:
+    """Plain text (an option's label) cut to `limit` characters."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _view(
@@ -200,7 +207,13 @@ def offer_form(context: FormContext, offer: Offer | None = None) -> dict[str, An
     )
 
 
-def points_form(context: FormContext, customer: Customer, max_points: int) -> dict[str, Any]:
+_OP_LABELS = {Op.ADD: "Add points", Op.DEDUCT: "Deduct points", Op.SET: "Set the balance to"}
+
+
+def points_form(
+    context: FormContext, customer: Customer, max_points: int, ops: Sequence[Op] = tuple(Op)
+) -> dict[str, Any]:
+    """`ops`: what this person may do (a clerk only adds, up to the clerk allowance)."""
     blocks: list[Block] = [
         SectionBlock(
             text=MarkdownTextObject(
@@ -210,12 +223,7 @@ def points_form(context: FormContext, customer: Customer, max_points: int) -> di
                 )
             )
         ),
-        _radio(
-            Field.POINTS_OP,
-            "Change",
-            [(Op.ADD, "Add points"), (Op.DEDUCT, "Deduct points"), (Op.SET, "Set the balance to")],
-            Op.ADD,
-        ),
+        _radio(Field.POINTS_OP, "Change", [(op, _OP_LABELS[op]) for op in ops], Op.ADD),
         _text_input(
             Field.POINTS_AMOUNT,
             "Amount",
@@ -233,6 +241,55 @@ def points_form(context: FormContext, customer: Customer, max_points: int) -> di
     ]
     return _view(
         "Change points", blocks, form=Form.POINTS, context=context, submit="Apply", close="Cancel"
+    )
+
+
+def redeem_form(
+    context: FormContext, customer: Customer, offers: Sequence[Offer]
+) -> dict[str, Any]:
+    """Choose a Published offer to redeem; those the customer can afford come first."""
+    intro = f"*{escape(customer.display_name)}* has *{points(customer.points)}*."
+    if not offers:
+        return notice("Redeem a reward", intro + "\nThere are no Published offers to redeem.")
+    options = []
+    for offer in offers[:MAX_OPTIONS]:
+        missing = offer.points_cost - customer.points
+        label = f"{offer.name} · {offer.points_cost:,} points"
+        if missing > 0:
+            label += f" (needs {missing:,} more)"
+        options.append(Option(value=str(offer.id), text=fit_plain(label, 75)))
+    affordable = [o for o in offers if o.points_cost <= customer.points]
+    blocks: list[Block] = [
+        SectionBlock(text=MarkdownTextObject(text=fit(intro, MAX_SECTION))),
+        InputBlock(
+            block_id=Field.REDEEM_OFFER,
+            label="Reward",
+            element=StaticSelectElement(
+                action_id=ActionId.INPUT,
+                placeholder="Choose a reward",
+                options=options,
+                initial_option=options[0] if affordable else None,
+            ),
+        ),
+    ]
+    if len(offers) > MAX_OPTIONS:
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text=f"The {MAX_OPTIONS} cheapest of {len(offers):,} offers are listed; "
+                        "`/loyalty redeem <customer> <offer>` redeems any of them."
+                    )
+                ]
+            )
+        )
+    return _view(
+        "Redeem a reward",
+        blocks,
+        form=Form.REDEEM,
+        context=context,
+        submit="Redeem",
+        close="Cancel",
     )
 
 

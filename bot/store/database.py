@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from bot.core.audit import (
     POINTS_ACTIONS,
+    Action,
     Actor,
     AuditEntry,
     Changes,
@@ -47,6 +48,7 @@ from bot.store.migrate import current_revision, upgrade
 from bot.store.schema import (
     approvals,
     audit_log,
+    clerk_points,
     confirmations,
     once_keys,
     summary_posts,
@@ -300,6 +302,54 @@ class Store:
                 audit_log.update().where(audit_log.c.id == entry_id).values(undone_at=None)
             )
 
+    # -- the clerk allowance's daily total -------------------------------------------
+
+    @recording
+    def reserve_clerk_points(self, user_id: str, day: str, points: int, most: int) -> bool:
+        """Count `points` against `user_id`'s total for `day` if it stays within `most`:
+        True if reserved. One statement decides, so two changes at once cannot both fit."""
+        with self.engine.begin() as conn:
+            conn.execute(self._insert_new(clerk_points, user_id=user_id, day=day, points=0))
+            return (
+                conn.execute(
+                    clerk_points.update()
+                    .where(
+                        clerk_points.c.user_id == user_id,
+                        clerk_points.c.day == day,
+                        clerk_points.c.points + points <= most,
+                    )
+                    .values(points=clerk_points.c.points + points)
+                ).rowcount
+                == 1
+            )
+
+    def _insert_new(self, table: sa.Table, **values: Any) -> Any:
+        """INSERT that does nothing when the row exists (SQLite and PostgreSQL alike)."""
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        return dialect.insert(table).values(**values).on_conflict_do_nothing()
+
+    @recording
+    def release_clerk_points(self, user_id: str, day: str, points: int) -> None:
+        """Give back points reserved for a change that added nothing (or was undone)."""
+        left = clerk_points.c.points - points
+        with self.engine.begin() as conn:
+            conn.execute(
+                clerk_points.update()
+                .where(clerk_points.c.user_id == user_id, clerk_points.c.day == day)
+                .values(points=sa.case((left < 0, 0), else_=left))
+            )
+
+    def clerk_points_on(self, user_id: str, day: str) -> int:
+        with self.engine.connect() as conn:
+            used = conn.execute(
+                sa.select(clerk_points.c.points).where(
+                    clerk_points.c.user_id == user_id, clerk_points.c.day == day
+                )
+            ).scalar()
+        return int(used or 0)
+
     # -- confirmations (delete / cancel buttons) -------------------------------------
 
     def add_confirmation(
@@ -525,6 +575,20 @@ class Store:
     def prune_snapshots(self, keep_after_day: str) -> None:
         with self.engine.begin() as conn:
             conn.execute(summary_snapshots.delete().where(summary_snapshots.c.day < keep_after_day))
+
+    def redemptions_since(self, since: dt.datetime) -> tuple[int, int]:
+        """(rewards, points) redeemed successfully since `since`."""
+        query = sa.select(
+            sa.func.count(),
+            sa.func.coalesce(sa.func.sum(audit_log.c.before - audit_log.c.after), 0),
+        ).where(
+            audit_log.c.action == Action.POINTS_REDEEM,
+            audit_log.c.outcome == Outcome.OK,
+            audit_log.c.at >= since,
+        )
+        with self.engine.connect() as conn:
+            count, points = conn.execute(query).one()
+        return int(count), int(points)
 
     def points_moves_since(self, since: dt.datetime) -> list[tuple[dt.datetime, str, int]]:
         """(when, who, before-to-after delta) of every successful points change since."""

@@ -109,3 +109,14 @@ summary_posts = sa.Table(
     sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("message_ts", sa.String(32), nullable=True),
 )
+
+# Points each clerk added per local day, reserved before the change is sent (so two
+# changes at once cannot both fit under the daily total) and given back when nothing
+# was added.
+clerk_points = sa.Table(
+    "clerk_points",
+    metadata,
+    sa.Column("user_id", sa.String(32), primary_key=True),
+    sa.Column("day", sa.String(10), primary_key=True),  # local date, YYYY-MM-DD
+    sa.Column("points", sa.BigInteger, nullable=False),
+)

@@ -88,7 +88,7 @@ def test_several_matches_offer_a_choice_that_carries_on(bot) -> None:
 
 def test_managers_are_the_list_and_the_slack_group(bot) -> None:
     bot.command("points 1870 10", user=CLERK)
-    assert "Only loyalty *managers* can change points" in text_of(bot.reply())
+    assert "Only loyalty *managers* can add points" in text_of(bot.reply())
     assert _writes(bot) == []
     assert bot.store.entries(user_id=CLERK)[0].outcome == "refused"
     bot.command("points 1870 1", user=GROUP_MANAGER)

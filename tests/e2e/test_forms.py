@@ -101,7 +101,7 @@ def test_the_points_form_remembers_what_it_showed(bot) -> None:
     bot.command("points 1870")  # a manager's form, sent by a clerk
     view_id, _ = bot.opened_view()
     clerk = bot.answer(view_id, {"points_op": "add", "points_amount": "50"}, user=CLERK)
-    assert "Only loyalty *managers* can change points" in text_of(clerk["view"])
+    assert "Only loyalty *managers* can add points" in text_of(clerk["view"])
     assert bot.store.entries(user_id=CLERK)[0].outcome == "refused"
 
 

@@ -62,7 +62,7 @@ def test_a_customer_card_has_the_fields(core) -> None:
     ("user", "target", "expected"),
     [
         (CLERK, JUAN, ["Edit", "History"]),
-        (MANAGER, JUAN, ["Change points", "Edit", "History", "Delete"]),
+        (MANAGER, JUAN, ["Change points", "Redeem", "Edit", "History", "Delete"]),
         (CLERK, CAFE, []),  # published: nothing a clerk may do to it
         (MANAGER, CAFE, ["Edit", "Cancel offer"]),
         (CLERK, PAN, ["Request publication", "Edit"]),

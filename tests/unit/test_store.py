@@ -180,3 +180,25 @@ def test_a_database_made_by_the_old_runner_is_upgraded_in_place(
     assert store.claim_once("command:t1") and not store.claim_once("command:t1")
     with store.engine.connect() as conn:
         assert not sa.inspect(conn).has_table("schema_version")  # the old runner's, gone
+
+
+def test_a_clerks_daily_total_is_reserved_atomically(store_url: str) -> None:
+    """Twenty reservations of 10 at once against a total of 55: exactly five fit."""
+    store = Store.from_url(store_url)
+    results: list[bool] = []
+    barrier = threading.Barrier(20)
+
+    def reserve() -> None:
+        barrier.wait()
+        results.append(store.reserve_clerk_points("UCLERK", "2026-11-26", 10, 55))
+
+    threads = [threading.Thread(target=reserve) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results.count(True) == 5
+    assert store.clerk_points_on("UCLERK", "2026-11-26") == 50
+    store.release_clerk_points("UCLERK", "2026-11-26", 70)  # never below zero
+    assert store.clerk_points_on("UCLERK", "2026-11-26") == 0
+    assert store.clerk_points_on("UCLERK", "2026-11-27") == 0

@@ -1,0 +1,80 @@
+"""At the till, end to end: a clerk adding points within and beyond the clerk allowance,
+and rewards redeemed by command and by the card's Redeem form."""
+
+from __future__ import annotations
+
+from bot.offline.sandbox import DEMO_PROGRAM_ID
+from tests.harness import CLERK, button, text_of
+
+JUAN, ANA = 1870, 6629146321223680
+
+
+def _writes(bot) -> list:
+    return [c for c in bot.sandbox.calls if c.method != "GET"]
+
+
+def test_a_clerk_adds_within_both_limits_and_is_told_each_limit(bot_with) -> None:
+    bot = bot_with(loyalty_clerk_max_points="20", loyalty_clerk_daily_points="30")
+    bot.command("points 1870 20 first visit", user=CLERK)
+    assert "5 → *25*" in text_of(bot.reply())
+    bot.command("points 1870 25", user=CLERK)
+    over_one = text_of(bot.reply())
+    assert "Clerks can add at most 20 points in one change" in over_one
+    assert "Ask <!subteam^SMANAGERS> to add more" in over_one and "LOYALTY" not in over_one
+    bot.command("points 1870 15", user=CLERK)
+    over_day = text_of(bot.reply())
+    assert "at most 30 points a day" in over_day and "10 more can be added" in over_day
+    bot.command("points 1870 -1", user=CLERK)
+    assert "Only loyalty *managers* can deduct points" in text_of(bot.reply())
+    assert bot.customer_points(JUAN) == 25
+    assert len(bot.sandbox.calls_to("POST", f"/customers/{JUAN}/points/add")) == 1
+    refused = bot.store.entries(user_id=CLERK, outcome="refused")
+    assert len(refused) == 3
+
+
+def test_a_clerks_points_form_only_adds_up_to_the_allowance(bot_with) -> None:
+    bot = bot_with(loyalty_clerk_max_points="20")
+    bot.command("points 1870", user=CLERK)
+    view_id, view = bot.opened_view()
+    op = next(b for b in view["blocks"] if b.get("block_id") == "points_op")
+    assert [o["value"] for o in op["element"]["options"]] == ["add"]
+    assert "at most 20" in text_of(view)
+    refused = bot.answer(view_id, {"points_amount": "21"}, user=CLERK)["view"]
+    amount = next(b for b in refused["blocks"] if b.get("block_id") == "points_amount")
+    assert "at most 20 points in one change" in amount["hint"]["text"]  # beside the field
+    done = bot.answer(view_id, {"points_amount": "20"}, user=CLERK)["view"]
+    assert "5 → *25*" in text_of(done)
+
+
+def test_a_reward_is_redeemed_by_command_and_counted(bot_with) -> None:
+    bot = bot_with(loyalty_audit_channel="CAUDIT")
+    bot.command("redeem Ana García Café Gratis")
+    shown = text_of(bot.reply())
+    assert "*Café Gratis* redeemed for *Ana García*: 25 → *15*" in shown
+    assert bot.sandbox.calls_to("PUT", f"/customers/{ANA}")[-1].body == {"points": 15}
+    (post,) = bot.wait("chat.postMessage")
+    assert "redeemed “Café Gratis” for *Ana García*" in text_of(post.args)
+    bot.command("redeem 1870 cafe")
+    short = text_of(bot.reply())
+    assert "has 5 points and “Café Gratis” costs 10: 5 more points are needed" in short
+    bot.command("redeem 1870 pan")
+    assert "only Published offers can be redeemed" in text_of(bot.reply())
+    assert len(_writes(bot)) == 1
+    bot.command("summary")
+    assert "Redeemed today: 1 reward, 10 points" in text_of(bot.reply())
+
+
+def test_the_cards_redeem_button_opens_the_rewards_form(bot) -> None:
+    bot.command("customer 1870")
+    bot.click(button(bot.reply(), "Redeem"))
+    view_id, view = bot.opened_view()
+    assert view["callback_id"] == "loyalty_redeem_form"
+    select = next(b for b in view["blocks"] if b.get("block_id") == "redeem_offer")
+    labels = [o["text"]["text"] for o in select["element"]["options"]]
+    assert labels == ["Café Gratis · 10 points (needs 5 more)"]  # Drafts are not listed
+    short = bot.answer(view_id, {"redeem_offer": "5001"})["view"]
+    assert "5 more points are needed" in text_of(short)
+    bot.sandbox.state.update_customer(DEMO_PROGRAM_ID, JUAN, {"points": 12})
+    done = bot.answer(view_id, {"redeem_offer": "5001"})["view"]
+    assert "12 → *2*" in text_of(done)
+    assert bot.store.entries(target_id=JUAN, outcome="ok")[0].action == "points.redeem"
