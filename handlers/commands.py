@@ -41,13 +41,23 @@ class Subcommand:
     check: Callable[[Env, list[str]], None] | None = None
     aliases: tuple[str, ...] = ()
     # True when these arguments open a modal (which needs the request's fresh trigger_id).
-    opens_form: Callable[[list[str]], bool] = lambda args: False
+    opens_form: Callable[[Env, list[str]], bool] = lambda env, args: False
     # True when these arguments change something: the command then acts once (its
     # trigger_id is claimed), however often the same request arrives.
-    changes: Callable[[list[str]], bool] = lambda args: False
+    changes: Callable[[Env, list[str]], bool] = lambda env, args: False
 
 
 # -- the subcommands ------------------------------------------------------------
+
+
+def _words(env: Env, args: list[str]) -> tuple[str, str | None, str]:
+    """`<customer> <amount> [reason]` (national phone numbers read in the shop's region)."""
+    return split_reference(args, env.settings.loyalty_default_region)
+
+
+def _joined(env: Env, args: list[str]) -> list[str]:
+    """The words, with a phone number typed in groups as one."""
+    return join_phone(args, env.settings.loyalty_default_region)
 
 
 def _help(env: Env, args: list[str], intro: str = "") -> None:
@@ -55,7 +65,7 @@ def _help(env: Env, args: list[str], intro: str = "") -> None:
 
 
 def _check_points(env: Env, args: list[str]) -> None:
-    reference, amount, reason = split_reference(args)
+    reference, amount, reason = _words(env, args)
     if not reference:
         raise InvalidInput(
             Say(
@@ -72,7 +82,7 @@ def _check_points(env: Env, args: list[str]) -> None:
 
 def _points(env: Env, args: list[str]) -> None:
     env.require(Act.ADD_POINTS)  # deducting and setting: the service asks for more
-    reference, amount, reason = split_reference(args)
+    reference, amount, reason = _words(env, args)
     if amount is None:
         modals.open_customer_form(env, Form.POINTS, reference)
         return
@@ -88,7 +98,7 @@ def _points(env: Env, args: list[str]) -> None:
 
 def _redeem(env: Env, args: list[str]) -> None:
     env.require(Act.REDEEM)
-    tokens = join_phone(args)
+    tokens = _joined(env, args)
     if len(tokens) == 1:  # no offer: the form lists the rewards
         modals.open_customer_form(env, Form.REDEEM, tokens[0])
         return
@@ -164,7 +174,7 @@ def _check_customer(env: Env, args: list[str]) -> None:
         )
 
 
-def _opens_record_form(args: list[str]) -> bool:
+def _opens_record_form(env: Env, args: list[str]) -> bool:
     return bool(args) and args[0].lower() in ("new", "edit")
 
 
@@ -275,8 +285,8 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         ),
         _points,
         _check_points,
-        opens_form=lambda args: split_reference(args)[1] is None,
-        changes=lambda args: split_reference(args)[1] is not None,
+        opens_form=lambda env, args: _words(env, args)[1] is None,
+        changes=lambda env, args: _words(env, args)[1] is not None,
     ),
     Subcommand(
         "redeem",
@@ -290,8 +300,8 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         ),
         _redeem,
         _check_redeem,
-        opens_form=lambda args: len(join_phone(args)) == 1,
-        changes=lambda args: len(join_phone(args)) > 1,
+        opens_form=lambda env, args: len(_joined(env, args)) == 1,
+        changes=lambda env, args: len(_joined(env, args)) > 1,
     ),
     Subcommand(
         "customer",
@@ -348,7 +358,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         _offer,
         _check_offer,
         opens_form=_opens_record_form,
-        changes=lambda args: bool(args) and args[0].lower() == "publish",
+        changes=lambda env, args: bool(args) and args[0].lower() == "publish",
     ),
     Subcommand(
         "approvals",
@@ -396,7 +406,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
             ),
         ),
         _undo,
-        changes=lambda args: True,
+        changes=lambda env, args: True,
     ),
     Subcommand(
         "summary",
@@ -438,10 +448,10 @@ def run_subcommand(env: Env, command: str, args: list[str], *, once: str = "") -
     subcommand, full = _BY_NAME.get(name), [*leading, *args]
     if subcommand is None:  # a button whose value names no command of ours
         raise MalformedRequest("choice")
-    if subcommand.opens_form(full):
+    if subcommand.opens_form(env, full):
         subcommand.run(env, full)
         return
-    changes = subcommand.changes(full)
+    changes = subcommand.changes(env, full)
     if changes and not once and env.trigger_id:
         once = f"command:{env.trigger_id}"
     env.defer(lambda: subcommand.run(env, full), once=once if changes else "")

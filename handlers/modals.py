@@ -296,7 +296,7 @@ def _saved_offer(env: Env, context: FormContext, done: Done[Offer]) -> Message:
 SUBMISSIONS: dict[Form, Submission[Any, Any]] = {
     Form.CUSTOMER: Submission(
         Field.FIRST_NAME,
-        lambda env, values: forms.check_customer(values),
+        lambda env, values: forms.check_customer(values, env.settings.loyalty_default_region),
         _save_customer,
         _saved_customer,
     ),

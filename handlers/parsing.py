@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from bot.core.phones import to_e164
 from bot.core.points import AMOUNT_LIKE
 
 _LINK = re.compile(r"<(mailto:|tel:|https?://)([^|>]*)(?:\|([^>]*))?>")
@@ -33,22 +34,37 @@ def tokenize(text: str) -> list[str]:
 _DIGIT_GROUP = re.compile(r"^\(?\d+\)?-?\d*$")
 
 
-def join_phone(tokens: list[str]) -> list[str]:
+def join_phone(tokens: list[str], region: str = "") -> list[str]:
     """`+52 999 411 6533 10` -> [`+52 999 411 6533`, `10`]: an international number typed
-    with spaces takes the digit groups after it until it is a plausible length."""
-    if not tokens or not tokens[0].startswith("+"):
+    with spaces takes the digit groups after it until it is a plausible length. With a
+    region, a national number typed in groups (`999 411 6533`, `(999) 411-6533`) is joined
+    when the groups read as a valid number there (so `1870 10` stays an id and an amount)."""
+    if not tokens:
         return tokens
+    if not tokens[0].startswith("+"):
+        return _join_national(tokens, region) if region else tokens
     phone, i = tokens[0], 1
     while i < len(tokens) - 1 and _DIGIT_GROUP.match(tokens[i]) and _digits(phone) < 10:
         phone, i = f"{phone} {tokens[i]}", i + 1
     return [phone, *tokens[i:]]
 
 
+def _join_national(tokens: list[str], region: str) -> list[str]:
+    groups = 0
+    while groups < min(len(tokens), 5) and _DIGIT_GROUP.match(tokens[groups]):
+        groups += 1
+    for end in range(groups, 1, -1):  # the longest run of groups that is a number
+        candidate = " ".join(tokens[:end])
+        if to_e164(candidate, region) is not None:
+            return [candidate, *tokens[end:]]
+    return tokens
+
+
 def _digits(text: str) -> int:
     return sum(ch.isdigit() for ch in text)
 
 
-def split_reference(tokens: list[str]) -> tuple[str, str | None, str]:
+def split_reference(tokens: list[str], region: str = "") -> tuple[str, str | None, str]:
     """(customer reference, amount or None, reason) from `<customer> <amount> [reason...]`.
 
     The amount is the first amount-like token after the first one, so an unquoted
@@ -56,7 +72,7 @@ def split_reference(tokens: list[str]) -> tuple[str, str | None, str]:
     """
     if not tokens:
         return "", None, ""
-    tokens = join_phone(tokens)
+    tokens = join_phone(tokens, region)
     for i in range(1, len(tokens)):
         if AMOUNT_LIKE.match(tokens[i]):
             return " ".join(tokens[:i]), tokens[i], " ".join(tokens[i + 1 :])

@@ -14,7 +14,8 @@ from typing import Any, TypeVar
 from bot.core.audit import POINTS_ACTIONS, Action
 from bot.core.errors import LoyaltyAPIError, NotFound
 from bot.core.ledger import Intent, Unclear
-from bot.core.lookup import fold, normalise_phone
+from bot.core.lookup import fold
+from bot.core.phones import digits as phone_digits
 from bot.core.points import PointsChange
 from bot.smartpasses.client import LoyaltyClient
 from bot.smartpasses.models import Customer, Offer
@@ -68,14 +69,14 @@ def check_customer_created(api: LoyaltyClient, intent: Intent) -> Customer | Non
     fields, known = intent.created()
     customers = _read(api.list_customers, "the customer list")
     email = (fields.get("email") or "").strip().casefold()
-    phone = normalise_phone(fields.get("phone") or "")
+    phone = phone_digits(fields.get("phone") or "")
     name = fold(" ".join(p for p in (fields.get("first_name"), fields.get("last_name")) if p))
 
     def same(c: Customer) -> bool:
         if email:
             return c.email.strip().casefold() == email
         if phone:
-            return normalise_phone(c.phone) == phone
+            return phone_digits(c.phone) == phone
         return fold(c.full_name) == name
 
     return _the_new_one([c for c in customers if same(c) and c.id not in known], "customers")

@@ -35,7 +35,8 @@ from bot.core.errors import (
     OutcomeUnknown,
     ValidationFailed,
 )
-from bot.core.lookup import fold, normalise_phone
+from bot.core.lookup import fold
+from bot.core.phones import digits as phone_digits
 from bot.core.say import Say
 from bot.store.database import Store
 from bot.store.locks import ChangeLocks
@@ -105,7 +106,7 @@ def creation_key(target_type: Target | None, fields: dict[str, Any]) -> str:
         return f"offer-new:{fold(fields.get('name') or '')}"
     identity = (
         (fields.get("email") or "").strip().casefold()
-        or normalise_phone(fields.get("phone") or "")
+        or phone_digits(fields.get("phone") or "")
         or fold(f"{fields.get('first_name') or ''} {fields.get('last_name') or ''}".strip())
     )
     return f"customer-new:{identity}"

@@ -19,6 +19,8 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from bot.core.phones import digits as phone_digits
+from bot.core.phones import lookup_keys
 from bot.smartpasses.models import Customer
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
@@ -31,11 +33,6 @@ def fold(text: str) -> str:
     """Lower-case and strip accents: "Pérez" -> "perez"."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
-def normalise_phone(text: str) -> str:
-    """Digits only: "+52 999 411 6533", "+529994116533", "529994116533" are one phone."""
-    return "".join(ch for ch in text if ch.isdigit())
 
 
 def name_tokens(text: str) -> list[str]:
@@ -114,7 +111,7 @@ class _Tables:
         keys: list[tuple[dict[str, _Ids], str]] = []
         if c.email.strip():
             keys.append((self.by_email, c.email.strip().casefold()))
-        phone = normalise_phone(c.phone)
+        phone = phone_digits(c.phone)
         if phone:
             keys.append((self.by_phone, phone))
         for name in {c.full_name, c.human_name} - {""}:
@@ -159,8 +156,10 @@ class CustomerIndex:
         *,
         ttl: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
+        region: str = "",
     ) -> None:
         self._fetch = fetch
+        self.region = region  # for national phone numbers (bot.core.phones)
         self.ttl = ttl
         self._clock = clock
         self._tables: _Tables | None = None
@@ -270,7 +269,8 @@ class CustomerIndex:
             ids |= _get(tables.by_email, query.casefold())
             return LookupResult(query, tables.customers(ids))
         if _PHONE.match(query):
-            ids |= _get(tables.by_phone, normalise_phone(query))
+            for key in lookup_keys(query, self.region):
+                ids |= _get(tables.by_phone, key)
         if ids:
             return LookupResult(query, tables.customers(ids))
         return LookupResult(query, tables.customers(self._by_name(tables, query)))

@@ -144,6 +144,7 @@ class LoyaltyService:
         lookup_ttl: float = 60.0,
         clock: Callable[[], dt.datetime] = utcnow,
         tz: ZoneInfo = UTC,
+        region: str = "",
     ) -> None:
         self.api = api
         self.store = store
@@ -151,7 +152,8 @@ class LoyaltyService:
         self.ledger = ledger or Ledger(store, locks_for(store.engine))
         self.max_points = max_points
         self.undo_window = dt.timedelta(minutes=undo_minutes)
-        self.index = CustomerIndex(api.list_customers, ttl=lookup_ttl)
+        self.region = region  # national phone numbers are read as this country's
+        self.index = CustomerIndex(api.list_customers, ttl=lookup_ttl, region=region)
         self._clock = clock
         self.tz = tz
 

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from bot.core.phones import to_e164
 from bot.core.points import MAX_DIGITS, Op, PointsChange
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]{2,}$")
-_PHONE_CHARS = re.compile(r"^\+[\d\s().-]+$")
+_PHONE_CHARS = re.compile(r"^\+?[\d\s().-]+$")
 
 
 class Field(StrEnum):
@@ -123,7 +124,10 @@ def reason_problem(reason: str) -> str:
     return ""
 
 
-def check_customer(values: dict[str, str | None]) -> tuple[CustomerFields, Errors]:
+def check_customer(
+    values: dict[str, str | None], region: str = ""
+) -> tuple[CustomerFields, Errors]:
+    """The fields as typed; the phone, when valid, as E.164 (what Smart Passes stores)."""
     errors: Errors = {}
     first, last = _text(values, Field.FIRST_NAME), _text(values, Field.LAST_NAME)
     email, phone = _text(values, Field.EMAIL), _text(values, Field.PHONE)
@@ -135,11 +139,15 @@ def check_customer(values: dict[str, str | None]) -> tuple[CustomerFields, Error
     if email and not _EMAIL.match(email):
         errors[Field.EMAIL] = "That does not look like an email address (name@example.com)."
     if phone:
-        digits = sum(ch.isdigit() for ch in phone)
-        if not _PHONE_CHARS.match(phone) or not 8 <= digits <= 15:
+        e164 = to_e164(phone, region) if _PHONE_CHARS.match(phone) else None
+        if e164 is None:
             errors[Field.PHONE] = (
-                "Use the international form: + and the country code, e.g. +52 999 411 6533."
+                "That is not a phone number. Use the international form: + and the country "
+                "code, e.g. +52 999 411 6533"
+                + (", or a national number, e.g. 999 411 6533." if region else ".")
             )
+        else:
+            phone = e164
     return CustomerFields(first, last, email, phone), errors
 
 

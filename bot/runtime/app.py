@@ -104,6 +104,7 @@ def create_app(
         undo_minutes=settings.loyalty_undo_minutes,
         lookup_ttl=settings.loyalty_lookup_ttl,
         tz=settings.tz,
+        region=settings.loyalty_default_region,
     )
     if not isinstance(work, WorkPool):
         work = WorkPool(WORK_THREADS, WORK_QUEUED, executor=work)

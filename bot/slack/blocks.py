@@ -27,6 +27,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.core.audit import POINTS_ACTIONS, Action, AuditEntry, Changes, Outcome, Resolved
+from bot.core.phones import international
 from bot.core.policy import Act
 from bot.core.records import Approval
 from bot.core.say import Say
@@ -161,7 +162,7 @@ def customer_card(c: Customer, allows: Callable[[Act], bool]) -> Message:
     """The card, with the buttons the viewer may use (`allows`, from the policy)."""
     fields = [
         _field(f"*Email*\n{escape(c.email) or '—'}"),
-        _field(f"*Phone*\n{escape(c.phone) or '—'}"),
+        _field(f"*Phone*\n{escape(international(c.phone)) or '—'}"),
         _field(f"*Points*\n{c.points:,}"),
         _field(f"*Id*\n`{c.id}`"),
     ]
@@ -199,7 +200,7 @@ def customer_picker(query: str, matches: Sequence[Customer], command: str, rest:
     """Several customers match: one button each; picking one carries on `command`."""
     choices = []
     for c in matches:
-        detail = " · ".join(escape(x) for x in (c.email, c.phone) if x)
+        detail = " · ".join(escape(x) for x in (c.email, international(c.phone)) if x)
         choices.append((c.id, customer_line(c) + (f"\n{detail}" if detail else "")))
     hint = (
         f'Use an email, phone or `"full name"` to narrow it down, or '

@@ -78,3 +78,19 @@ def test_the_cards_redeem_button_opens_the_rewards_form(bot) -> None:
     done = bot.answer(view_id, {"redeem_offer": "5001"})["view"]
     assert "12 → *2*" in text_of(done)
     assert bot.store.entries(target_id=JUAN, outcome="ok")[0].action == "points.redeem"
+
+
+def test_a_national_number_finds_the_customer_and_forms_send_e164(bot_with) -> None:
+    bot = bot_with(loyalty_default_region="MX")
+    bot.command("customer 999 411 6533")
+    card = text_of(bot.reply())
+    assert "Juan Pérez" in card and "+52 999 411 6533" in card  # shown internationally
+    bot.command("points (999) 411-6533 10 visit")
+    assert "5 → *15*" in text_of(bot.reply())
+    bot.command("customer new")
+    view_id, _ = bot.opened_view()
+    errors = bot.answer(view_id, {"first_name": "Rosa", "phone": "123"})["errors"]
+    assert "not a phone number" in errors["phone"]
+    assert bot.sandbox.calls_to("POST", "/customers") == []  # refused on the field
+    bot.answer(view_id, {"first_name": "Rosa", "phone": "(999) 411-0000"})
+    assert bot.sandbox.calls_to("POST", "/customers")[-1].body["phone"] == "+529994110000"

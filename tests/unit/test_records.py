@@ -77,7 +77,7 @@ def test_a_new_customer_is_created_with_the_fields_typed(core) -> None:
         "firstName": "Rosa",
         "lastName": "Díaz",
         "email": "rosa@example.com",
-        "phone": "+52 555 999 8888",
+        "phone": "+525559998888",  # E.164, as Smart Passes stores it
     }
     assert done.value.display_name == "Rosa Díaz"
     assert core.service.find_customers("rosa@example.com").found == done.value  # found at once

@@ -1,0 +1,61 @@
+"""Phone numbers as people say them (bot.core.phones), in lookups, commands and forms."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.lookup import CustomerIndex
+from bot.core.phones import international, lookup_keys, to_e164
+from bot.core.validation import Field, check_customer
+from bot.smartpasses.models import Customer
+from handlers.parsing import split_reference, tokenize
+
+JUAN = Customer(id=1870, firstName="Juan", lastName="Pérez", phone="+529994116533", points=5)
+
+
+@pytest.mark.parametrize(
+    "typed", ["999 411 6533", "(999) 411-6533", "9994116533", "+52 999 411 6533", "+529994116533"]
+)
+def test_national_numbers_in_any_writing_find_the_customer_with_a_region(typed: str) -> None:
+    index = CustomerIndex(lambda: [JUAN], region="MX")
+    assert index.find(typed).found == JUAN
+
+
+def test_without_a_region_only_the_international_form_finds() -> None:
+    index = CustomerIndex(lambda: [JUAN])
+    assert index.find("+52 999 411 6533").found == JUAN
+    assert index.find("999 411 6533").matches == []
+
+
+def test_e164_and_international_formats() -> None:
+    assert to_e164("(999) 411-6533", "MX") == "+529994116533"
+    assert to_e164("999 411 6533") is None  # national, and no region to read it in
+    assert to_e164("+52 123", "MX") is None  # impossible
+    assert international("+529994116533") == "+52 999 411 6533"
+    assert international("not a phone") == "not a phone"
+    assert lookup_keys("999 411 6533", "MX") == ["9994116533", "529994116533"]
+
+
+@pytest.mark.parametrize(
+    ("text", "reference", "amount"),
+    [
+        ("points 999 411 6533 10 birthday", "999 411 6533", "10"),
+        ("points (999) 411-6533 10", "(999) 411-6533", "10"),
+        ("points 999 411 6533", "999 411 6533", None),
+        ("points 1870 10 birthday", "1870", "10"),  # an id and an amount stay apart
+        ("points 1870 100", "1870", "100"),
+    ],
+)
+def test_a_national_number_typed_in_groups_is_one_reference(text, reference, amount) -> None:
+    got_reference, got_amount, _ = split_reference(tokenize(text)[1:], "MX")
+    assert (got_reference, got_amount) == (reference, amount)
+
+
+def test_forms_send_e164_and_reject_impossible_numbers_on_the_field() -> None:
+    values = {Field.FIRST_NAME: "Rosa", Field.PHONE: "(999) 411-6534"}
+    fields, errors = check_customer(values, "MX")
+    assert errors == {} and fields.phone == "+529994116534"
+    _, errors = check_customer({**values, Field.PHONE: "+52 123"}, "MX")
+    assert "not a phone number" in errors[Field.PHONE]
+    _, errors = check_customer({**values, Field.PHONE: "999 411 6534"})  # no region
+    assert "international form" in errors[Field.PHONE]
