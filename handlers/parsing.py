@@ -31,6 +31,8 @@ def tokenize(text: str) -> list[str]:
     return tokens
 
 
+_THOUSANDS = re.compile(r"^\d{3}$")
+_GROUP_START = re.compile(r"^[+\-=−]?\d{1,3}( \d{3})*$")
 _DIGIT_GROUP = re.compile(r"^\(?\d+\)?-?\d*$")
 
 
@@ -75,7 +77,14 @@ def split_reference(tokens: list[str], region: str = "") -> tuple[str, str | Non
     tokens = join_phone(tokens, region)
     for i in range(1, len(tokens)):
         if AMOUNT_LIKE.match(tokens[i]):
-            return " ".join(tokens[:i]), tokens[i], " ".join(tokens[i + 1 :])
+            end = i + 1  # `1 000`: thousands typed with a space are one amount
+            while (
+                end < len(tokens)
+                and _THOUSANDS.match(tokens[end])
+                and _GROUP_START.match(" ".join(tokens[i:end]))
+            ):
+                end += 1
+            return " ".join(tokens[:i]), " ".join(tokens[i:end]), " ".join(tokens[end:])
     if len(tokens) >= 2:
         return tokens[0], tokens[1], " ".join(tokens[2:])
     return tokens[0], None, ""

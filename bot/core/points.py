@@ -9,9 +9,29 @@ from enum import StrEnum
 from bot.core.errors import InvalidInput
 from bot.core.say import Code, Name, Say
 
-_AMOUNT = re.compile(r"^([+\-=]?)(\d+)$")
 MAX_DIGITS = 9  # more is always over any limit (and never converted: Python limits int())
 AMOUNT_LIKE = re.compile(r"^[+\-=−]?\d[\d.,]*$|^[+\-=−]\S*$")
+# Thousands written the usual ways: 1,000 · 1.000 · 1 000 (also with a no-break space).
+_GROUPED = re.compile(r"\d{1,3}(?:([,. \u00a0\u202f])\d{3})(?:\1\d{3})*")
+_FRACTION = re.compile(r"[\d,. \u00a0\u202f]*\d[.,]\d+|\d+[.,]")
+
+
+class NotWhole(StrEnum):
+    FRACTION = "fraction"  # 2.5, 1,5, 10.
+    WORDS = "words"  # ten, 1O, 5pts
+
+
+def whole_number(text: str) -> int | NotWhole:
+    """A whole number as people write it (`10`, `1,000`, `1.000`, `1 000`), the same in a
+    command and in a form; otherwise what it is instead. The caller limits the size
+    (`MAX_DIGITS` digits at most are worth converting)."""
+    text = text.strip()
+    if (text.isascii() and text.isdigit()) or _GROUPED.fullmatch(text):
+        digits = "".join(ch for ch in text if ch.isdigit()).lstrip("0") or "0"
+        return int(digits) if len(digits) <= MAX_DIGITS else 10**MAX_DIGITS
+    if _FRACTION.fullmatch(text):
+        return NotWhole.FRACTION
+    return NotWhole.WORDS
 
 
 class Op(StrEnum):
@@ -61,12 +81,13 @@ def parse_amount(text: str | None, max_points: int) -> PointsChange:
     if text is None or not text.strip():
         raise InvalidInput(Say("How many points? Add an amount: {how}.", how=HOW))
     raw = text.strip().replace("−", "-")  # a typographic minus from a phone keyboard
-    match = _AMOUNT.match(raw)
-    if not match:
-        if re.match(r"^[+\-=]?\d*[.,]\d+$", raw):
-            raise InvalidInput(
-                Say("Points are whole numbers: “{text}” has a fraction.", text=Name(text))
-            )
+    sign, number = (raw[0], raw[1:]) if raw[:1] in ("+", "-", "=") else ("", raw)
+    read = whole_number(number)
+    if read is NotWhole.FRACTION:
+        raise InvalidInput(
+            Say("Points are whole numbers: “{text}” has a fraction.", text=Name(text))
+        )
+    if read is NotWhole.WORDS:
         raise InvalidInput(
             Say(
                 "“{text}” is not a number of points. Use a whole number: {how}.",
@@ -74,16 +95,15 @@ def parse_amount(text: str | None, max_points: int) -> PointsChange:
                 how=HOW,
             )
         )
-    sign, digits = match.groups()
-    digits = digits.lstrip("0") or "0"
-    if len(digits) > MAX_DIGITS:
+    assert isinstance(read, int)
+    if read >= 10**MAX_DIGITS:
         raise InvalidInput(
             Say(
                 "That is more points than the largest single change allowed ({most:,}).",
                 most=max_points,
             )
         )
-    amount = int(digits)
+    amount = read
     op = {"": Op.ADD, "+": Op.ADD, "-": Op.DEDUCT, "=": Op.SET}[sign]
     if amount == 0 and op is not Op.SET:
         raise InvalidInput(

@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.core.phones import to_e164
-from bot.core.points import MAX_DIGITS, Op, PointsChange
+from bot.core.points import MAX_DIGITS, NotWhole, Op, PointsChange, whole_number
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]{2,}$")
 _PHONE_CHARS = re.compile(r"^\+?[\d\s().-]+$")
@@ -102,14 +102,15 @@ def _text(values: dict[str, str | None], field: Field) -> str:
 def _whole(text: str, label: str, *, minimum: int, maximum: int | None) -> tuple[int | None, str]:
     if not text:
         return None, f"Enter the {label}."
-    cleaned = text.replace(",", "").replace(" ", "")
-    if re.fullmatch(r"[+-]?\d+[.]\d+", cleaned):
+    read = whole_number(text[1:] if text.startswith("+") else text)
+    if read is NotWhole.FRACTION:
         return None, f"The {label} must be a whole number, without fractions."
-    if not re.fullmatch(r"\d+", cleaned):
-        return None, f"The {label} must be a whole number like 10."
-    if len(cleaned.lstrip("0")) > MAX_DIGITS:
+    if read is NotWhole.WORDS:
+        return None, f"The {label} must be a whole number like 10 or 1,000."
+    assert isinstance(read, int)
+    if read >= 10**MAX_DIGITS:
         return None, f"The {label} can be at most {maximum or 0:,}."
-    value = int(cleaned)
+    value = read
     if value < minimum:
         return None, f"The {label} must be at least {minimum}."
     if maximum is not None and value > maximum:

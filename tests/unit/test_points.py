@@ -235,3 +235,40 @@ def test_a_dropped_connection_on_a_read_is_retried(core) -> None:
     core.sandbox.inject("get_customer", Fault.DROP)
     assert core.service.customer(JUAN).points == 5
     assert len(core.sandbox.calls_to("GET", f"/customers/{JUAN}")) == 2
+
+
+@pytest.mark.parametrize(
+    ("typed", "amount"),
+    [("1,000", 1000), ("1.000", 1000), ("1 000", 1000), ("+10", 10), ("10", 10), ("=1,000", 1000)],
+)
+def test_numbers_are_read_as_people_write_them_in_commands_and_forms(typed, amount) -> None:
+    from bot.core.validation import Field, check_points
+    from handlers.parsing import split_reference, tokenize
+
+    _, typed_amount, reason = split_reference(tokenize(f"1870 {typed} gift"))
+    assert (typed_amount, reason) == (typed, "gift")
+    assert parse_amount(typed_amount, 5000).amount == amount
+    change, _, errors = check_points(
+        {Field.POINTS_OP: "set", Field.POINTS_AMOUNT: typed.lstrip("=")}, 5000
+    )
+    assert errors == {} and change is not None and change.amount == amount
+
+
+@pytest.mark.parametrize(
+    ("typed", "command_says", "form_says"),
+    [
+        ("2.5", "has a fraction", "without fractions"),
+        ("1,5", "has a fraction", "without fractions"),
+        ("1,0000", "has a fraction", "without fractions"),
+        ("ten", "is not a number of points", "a whole number like 10 or 1,000"),
+        ("1O", "is not a number of points", "a whole number like 10 or 1,000"),
+    ],
+)
+def test_decimals_and_words_get_one_clear_message(typed, command_says, form_says) -> None:
+    from bot.core.validation import Field, check_points
+
+    with pytest.raises(InvalidInput) as raised:
+        parse_amount(typed, 1000)
+    assert command_says in str(raised.value)
+    _, _, errors = check_points({Field.POINTS_OP: "add", Field.POINTS_AMOUNT: typed}, 1000)
+    assert form_says in errors[Field.POINTS_AMOUNT]
