@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -35,6 +36,7 @@ class Usage(NamedTuple):
 @dataclass(frozen=True)
 class Subcommand:
     name: str
+    brief: str  # its line in the short help
     usages: tuple[Usage, ...]
     run: Callable[[Env, list[str]], None]
     # Checks what was typed, with no I/O, before the ack; raises InvalidInput.
@@ -60,8 +62,16 @@ def _joined(env: Env, args: list[str]) -> list[str]:
     return join_phone(args, env.settings.loyalty_default_region)
 
 
-def _help(env: Env, args: list[str], intro: str = "") -> None:
-    env.reply(help_message(intro))
+def _help(env: Env, args: list[str]) -> None:
+    if not args:
+        env.reply(help_message())
+        return
+    wanted = args[0].lower().removeprefix("/loyalty")
+    row = _BY_NAME.get(wanted)
+    if row is None:
+        env.reply(blocks.notice(unknown(wanted)))
+        return
+    env.reply(blocks.help_detail(row.name, row.usages))
 
 
 def _check_points(env: Env, args: list[str]) -> None:
@@ -266,6 +276,7 @@ def _requires_reference(usage: str) -> Callable[[Env, list[str]], None]:
 SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand(
         "points",
+        "add, deduct or set a customer's points",
         (
             Usage(
                 "points <customer> <amount> [reason]",
@@ -290,6 +301,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     ),
     Subcommand(
         "redeem",
+        "redeem a reward: its points cost is deducted",
         (
             Usage(
                 "redeem <customer> [offer]",
@@ -305,6 +317,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     ),
     Subcommand(
         "customer",
+        "a customer's card; create, edit or delete one",
         (
             Usage(
                 "customer <customer>",
@@ -324,6 +337,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     ),
     Subcommand(
         "customers",
+        "list or search customers (or `top` by points)",
         (
             Usage(
                 "customers [search]",
@@ -336,6 +350,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     ),
     Subcommand(
         "offer",
+        "an offer's card; draft, edit, publish, cancel",
         (
             Usage(
                 "offer <offer>",
@@ -362,6 +377,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     ),
     Subcommand(
         "approvals",
+        "offers waiting for publication approval",
         (
             Usage(
                 "approvals",
@@ -373,6 +389,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     ),
     Subcommand(
         "offers",
+        "list offers by status",
         (
             Usage(
                 "offers [draft|published|canceled]",
@@ -385,6 +402,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     ),
     Subcommand(
         "history",
+        "a customer's recent changes: who, when, why",
         (
             Usage(
                 "history <customer>",
@@ -397,6 +415,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     ),
     Subcommand(
         "undo",
+        "revert your last points change",
         (
             Usage(
                 "undo",
@@ -410,6 +429,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     ),
     Subcommand(
         "summary",
+        "today's program summary",
         (
             Usage(
                 "summary",
@@ -421,7 +441,15 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
             blocks.summary_message(env.services.summary.get(), env.settings.tz)
         ),
     ),
-    Subcommand("help", (Usage("help", "Show this help.", ("help",)),), _help),
+    Subcommand(
+        "help",
+        "what I can do; `help <subcommand>` for details",
+        (
+            Usage("help", "What I can do, one line each.", ("help",)),
+            Usage("help <subcommand>", "The details and examples of one.", ("help points",)),
+        ),
+        _help,
+    ),
 )
 
 _BY_NAME: dict[str, Subcommand] = {
@@ -434,8 +462,18 @@ def help_rows() -> list[Usage]:
     return [usage for row in SUBCOMMANDS for usage in row.usages]
 
 
-def help_message(intro: str = "") -> blocks.Message:
-    return blocks.help_message(help_rows(), intro)
+def help_message() -> blocks.Message:
+    """The short help: one line per subcommand, fits on one screen."""
+    return blocks.help_message([(row.name, row.brief) for row in SUBCOMMANDS])
+
+
+def unknown(name: str) -> str:
+    """One line for a subcommand we do not have, with the nearest one we do."""
+    near = difflib.get_close_matches(name, list(_BY_NAME), n=1, cutoff=0.6)
+    said = f"I don't know `{blocks.escape(name)}`."
+    if near:
+        return f"{said} Did you mean `{_BY_NAME[near[0]].name}`? `/loyalty help` lists the rest."
+    return f"{said} `/loyalty help` lists what I can do."
 
 
 def run_subcommand(env: Env, command: str, args: list[str], *, once: str = "") -> None:
@@ -467,8 +505,8 @@ def register(app: App) -> None:
         name, args = (tokens[0].lower(), tokens[1:]) if tokens else ("help", [])
         subcommand = _BY_NAME.get(name)
         if subcommand is None:
-            intro = f"I don't know `{blocks.escape(name)}`. Here is what I can do:"
-            ack(response_type="ephemeral", **help_message(intro).kwargs())
+            env.note("invalid")
+            ack(response_type="ephemeral", text=unknown(name))
             return
         if subcommand.check is not None:
             try:

@@ -132,23 +132,35 @@ def notice(text: str) -> Message:
     return _message(text, [_section(text)])
 
 
-def help_message(rows: Sequence[tuple[str, str, Sequence[str]]], intro: str = "") -> Message:
-    """`rows`: (usage, what it does, examples), from the handlers' one table of subcommands."""
+_CUSTOMER_IS = (
+    '`<customer>` is an id, email, phone, name (`"quoted full name"` for an exact match) '
+    "or a Slack @mention."
+)
+
+
+def help_message(briefs: Sequence[tuple[str, str]]) -> Message:
+    """The short help, one line per subcommand: (name, what it does in a few words)."""
+    lines = [f"`/loyalty {name}` · {brief}" for name, brief in briefs]
+    blocks: list[Block] = [
+        HeaderBlock(text="Loyalty bot: what you can ask"),
+        *_chunked_sections(lines),
+        _context(f"`/loyalty help <subcommand>` gives its details and examples. {_CUSTOMER_IS}"),
+    ]
+    return _message("Loyalty bot help", blocks)
+
+
+def help_detail(name: str, usages: Sequence[tuple[str, str, Sequence[str]]]) -> Message:
+    """`help <subcommand>`: each form of use, what it does, and examples."""
     lines = [
         f"*`/loyalty {usage}`*\n{summary}" + "".join(f"\n>`/loyalty {e}`" for e in examples)
-        for usage, summary, examples in rows
+        for usage, summary, examples in usages
     ]
-    blocks: list[Block] = [HeaderBlock(text="Loyalty bot: what you can ask")]
-    if intro:
-        blocks.append(_section(intro))
-    blocks += _chunked_sections(lines)
-    blocks.append(
-        _context(
-            '`<customer>` is an id, email, phone, name (`"quoted full name"` for an exact match) '
-            "or a Slack @mention. Points changes, undo and deletions are for managers."
-        )
-    )
-    return _message("Loyalty bot help", blocks)
+    blocks: list[Block] = [
+        HeaderBlock(text=f"/loyalty {name}"),
+        *_chunked_sections(lines),
+        _context(_CUSTOMER_IS),
+    ]
+    return _message(f"/loyalty {name}", blocks)
 
 
 # -- customers -------------------------------------------------------------------

@@ -21,12 +21,19 @@ def _writes(bot) -> list:
 
 
 def test_help_and_an_unknown_subcommand_are_answered_in_the_ack(bot) -> None:
-    response = bot.command("frobnicate")
-    shown = text_of(response.json())
-    assert "I don't know `frobnicate`" in shown and "/loyalty points" in shown
-    assert response.json()["response_type"] == "ephemeral"
+    response = bot.command("pints 1870 10")
+    assert response.json() == {
+        "response_type": "ephemeral",
+        "text": "I don't know `pints`. Did you mean `points`? `/loyalty help` lists the rest.",
+    }
+    shown = text_of(bot.command("frobnicate").json())
+    assert shown == "I don't know `frobnicate`. `/loyalty help` lists what I can do."
     bot.command("help")
+    short = text_of(bot.reply())
+    assert "`/loyalty points` · add, deduct or set" in short and "birthday" not in short
+    bot.command("help points")
     assert "/loyalty points juan@example.com 10 birthday" in text_of(bot.reply())
+    assert bot.sandbox.calls == []
 
 
 def test_a_points_change_is_replied_recorded_and_announced(bot_with) -> None:
