@@ -18,7 +18,7 @@ from bot.slack import blocks, views
 from bot.slack.ids import ActionId, ApprovalRef, Form, FormContext, new_once
 from handlers import modals
 from handlers.after_ack import after_ack
-from handlers.context import Env, Services
+from handlers.context import Env, Services, send_dm
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,10 @@ def request_publication(env: Env, offer_id: int) -> None:
     def post(approval: Approval) -> Posted:
         try:
             posted = env.client.chat_postMessage(
-                channel=channel, **blocks.approval_request(approval, env.settings.tz).kwargs()
+                channel=channel,
+                **blocks.approval_request(
+                    approval, env.settings.tz, env.services.roles.managers_said()
+                ).kwargs(),
             )
         except SlackApiError as exc:
             if exc.response.get("error") in ("not_in_channel", "channel_not_found", "is_archived"):
@@ -65,13 +68,16 @@ def _permalink(client: WebClient, channel: str, ts: str) -> str | None:
 
 
 def show_decision(client: WebClient, approval: Approval, services: Services) -> None:
-    """Update the request message in place, and tell the requester in its thread."""
+    """Update the request message in place, tell the requester in its thread, and send
+    them the outcome (and what to do next) in a DM, where they will see it."""
     if not approval.message_ts:
         return
     client.chat_update(
         channel=approval.channel_id,
         ts=approval.message_ts,
-        **blocks.approval_request(approval, services.settings.tz).kwargs(),
+        **blocks.approval_request(
+            approval, services.settings.tz, services.roles.managers_said()
+        ).kwargs(),
     )
     if approval.state in (ApprovalState.PUBLISHED, ApprovalState.REJECTED, ApprovalState.STALE):
         client.chat_postMessage(
@@ -79,6 +85,19 @@ def show_decision(client: WebClient, approval: Approval, services: Services) -> 
             thread_ts=approval.message_ts,
             **blocks.approval_outcome_for_requester(approval).kwargs(),
         )
+    if approval.state in ENDED and approval.decided_by != approval.requested_by:
+        try:
+            send_dm(client, approval.requested_by, blocks.approval_outcome_dm(approval))
+        except SlackApiError as exc:  # the thread and the request message still say it
+            log.info("outcome DM to the requester failed: %s", exc.response.get("error"))
+
+
+ENDED = (
+    ApprovalState.PUBLISHED,
+    ApprovalState.REJECTED,
+    ApprovalState.STALE,
+    ApprovalState.FAILED,
+)
 
 
 def list_approvals(env: Env) -> None:

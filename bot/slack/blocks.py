@@ -586,8 +586,9 @@ def _offer_as_customers_see_it(
     ]
 
 
-def approval_request(a: Approval, tz: ZoneInfo) -> Message:
-    """The request message in the approvals channel, for each state it goes through."""
+def approval_request(a: Approval, tz: ZoneInfo, ask: Say | None = None) -> Message:
+    """The request message in the approvals channel, for each state it goes through.
+    `ask`: who decides (the managers group, or the managers), mentioned while it is open."""
     blocks: list[Block] = [
         HeaderBlock(text="Publish this offer?" if a.is_open else "Offer publication"),
         *_offer_as_customers_see_it(a.offer_name, a.description, a.points_cost, a.auto_claim),
@@ -607,6 +608,10 @@ def approval_request(a: Approval, tz: ZoneInfo) -> Message:
     }.get(a.state)
     if status:
         blocks.append(_section(status))
+    asking = ""
+    if a.is_open and ask is not None:
+        asking = f"{mrkdwn(ask)}: please approve or reject."
+        blocks.append(_section("🔔 " + asking))
     if a.is_open:
         blocks.append(
             ActionsBlock(
@@ -634,7 +639,9 @@ def approval_request(a: Approval, tz: ZoneInfo) -> Message:
             )
         )
     text = {"published": "published", "rejected": "rejected"}.get(a.state, "waiting for approval")
-    return _message(f"Offer “{escape(a.offer_name)}”: {text}", blocks)
+    return _message(
+        f"Offer “{escape(a.offer_name)}”: {text}" + (f". {asking}" if asking else ""), blocks
+    )
 
 
 def publication_requested(a: Approval, channel: str) -> Message:
@@ -658,6 +665,31 @@ def approval_outcome_for_requester(a: Approval) -> Message:
         text = f"<@{a.requested_by}> publishing “{escape(a.offer_name)}” was rejected by <@{a.decided_by}>: {escape(a.note)}"
     else:
         text = f"<@{a.requested_by}> “{escape(a.offer_name)}” was not published: {escape(a.note)}"
+    return notice(text)
+
+
+def approval_outcome_dm(a: Approval) -> Message:
+    """To the requester, in a DM: how their publication request ended, and what now."""
+    name = escape(a.offer_name)
+    by = f"<@{a.decided_by}>" if a.decided_by else "a manager"
+    request = f"<{a.permalink}|the request>" if a.permalink else "the request"
+    if a.state == "published":
+        text = f"✅ “{name}” was approved by {by} and is published: customers see it now."
+    elif a.state == "rejected":
+        text = (
+            f"❌ Publishing “{name}” was rejected by {by}: {escape(a.note)}\nFix the offer "
+            f"(`/loyalty offer edit {a.offer_id}`) and ask again when it is ready."
+        )
+    elif a.state == "failed":
+        text = (
+            f"⚠️ Publishing “{name}” was approved by {by} but did not finish: {escape(a.note)}"
+            f"\nIt is not published yet. A manager can press *Approve* again on {request}."
+        )
+    else:
+        text = (
+            f"⚠️ “{name}” was not published: {escape(a.note)}\nCheck the offer "
+            f"(`/loyalty offer {a.offer_id}`) and ask again if it should be published."
+        )
     return notice(text)
 
 

@@ -41,9 +41,18 @@ def _publishes(bot) -> int:
     return len(bot.sandbox.calls_to("POST", f"/offers/{PAN}/publish"))
 
 
+def _told(bot) -> tuple[dict, dict]:
+    """The outcome in the request's thread, and in a DM to the requester."""
+    posts = [c.args for c in bot.wait("chat.postMessage", 3)]
+    thread = next(p for p in posts if p.get("thread_ts"))
+    dm = next(p for p in posts if p["channel"] == "DCLERK")
+    return thread, dm
+
+
 def test_a_request_is_posted_approved_once_and_the_requester_told(bot) -> None:
     message = _request(bot)
     assert message["channel"] == APPROVALS and "*Pan dulce 2x1*" in text_of(message)
+    assert "<!subteam^SMANAGERS>: please approve or reject" in text_of(message)
     assert [b["text"]["text"] for b in buttons(message)] == ["Approve", "Reject"]
     link = bot.slack.calls_to("chat.getPermalink")[0].args
     assert link["channel"] == APPROVALS and link["message_ts"] == message["ts"]
@@ -55,8 +64,10 @@ def test_a_request_is_posted_approved_once_and_the_requester_told(bot) -> None:
     update = bot.wait("chat.update")[-1].args
     assert update["channel"] == APPROVALS and update["ts"] == message["ts"]
     assert "*Published* by <@UMANAGER>" in text_of(update) and buttons(update) == []
-    thread = bot.wait("chat.postMessage", 2)[-1]
-    assert thread.args["thread_ts"] == message["ts"] and "<@UCLERK>" in text_of(thread.args)
+    thread, dm = _told(bot)
+    assert thread["thread_ts"] == message["ts"] and "<@UCLERK>" in text_of(thread)
+    assert "was approved by <@UMANAGER> and is published" in text_of(dm)
+    assert "please approve" not in text_of(update)  # no one is asked once it is decided
     _click(bot, message, "Approve", user=GROUP_MANAGER)  # a late click on the old message
     assert "already published by <@UMANAGER>" in text_of(bot.reply())
     assert _publishes(bot) == 1
@@ -76,8 +87,10 @@ def test_a_rejection_asks_why_and_tells_the_requester(bot) -> None:
     assert "Rejected" in text_of(done["view"])
     update = bot.wait("chat.update")[-1].args
     assert "*Rejected* by <@UMANAGER>: Needs a photo" in text_of(update) and buttons(update) == []
-    thread = bot.wait("chat.postMessage", 2)[-1].args
+    thread, dm = _told(bot)
     assert "<@UCLERK>" in text_of(thread) and "Needs a photo" in text_of(thread)
+    assert "rejected by <@UMANAGER>: Needs a photo" in text_of(dm)
+    assert "/loyalty offer edit 5002" in text_of(dm)  # and what to do next
     _click(bot, message, "Reject")  # a second rejection, from the same button
     again, _ = bot.opened_view()
     assert "already rejected" in text_of(bot.answer(again, {"reject_reason": "again"})["view"])

@@ -172,7 +172,9 @@ def test_an_offer_no_longer_a_draft_is_not_published(core) -> None:
 def test_a_failure_keeps_the_buttons_then_a_retry_publishes(core) -> None:
     approval = core.request_publication(PAN)
     core.sandbox.inject("publish_offer", Fault.FAIL_500)
-    core.approvals.approve(AS_MANAGER, approval.id)
+    failed = core.approvals.approve(AS_MANAGER, approval.id).approval
+    dm = text_of(blocks.approval_outcome_dm(failed).kwargs())  # what the requester reads
+    assert "did not finish" in dm and "A manager can press *Approve* again" in dm
     message = shown(core, approval.id)
     assert "Publishing did not finish" in message and "HTTP 500" in message
     assert "checking showed nothing was changed" in message
