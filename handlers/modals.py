@@ -15,7 +15,7 @@ from slack_bolt import Ack, App
 from slack_sdk.errors import SlackApiError
 
 from bot.core import validation as forms
-from bot.core.errors import ChangeRefused, MalformedRequest, ValidationFailed
+from bot.core.errors import AlreadyTaken, ChangeRefused, MalformedRequest, ValidationFailed
 from bot.core.ledger import Done
 from bot.core.points import Op, PointsChange
 from bot.core.policy import Act
@@ -206,6 +206,10 @@ def submitted(ack: Ack, env: Env, view: dict[str, Any], submission: Submission[F
             problems = forms.map_api_errors(exc.field_errors, submission.main_field, exc.message)
             why = "Smart Passes refused this: " + mrkdwn(exc.say)
             return views.refused_form(view, problems, why), None
+        except AlreadyTaken as exc:  # another record has it: shown beside its field
+            confirm = context.model_copy(update={"same_name": exc.confirmable})
+            problems = {exc.field: plain(exc.say)}
+            return views.refused_form(view, problems, mrkdwn(exc.say), confirm), None
         except ChangeRefused as exc:  # the rules, on the record as it is now: fix and resend
             problems = {submission.main_field: plain(exc.say)}
             return views.refused_form(view, problems, mrkdwn(exc.say)), None
@@ -228,11 +232,12 @@ def submitted(ack: Ack, env: Env, view: dict[str, Any], submission: Submission[F
 
 
 def _save_customer(env: Env, context: FormContext, fields: forms.CustomerFields) -> Done[Customer]:
+    confirmed = context.same_name  # the name this form warned about, sent again
     if context.target_id is None:
-        done = env.service.create_customer(env.actor, fields)
+        done = env.service.create_customer(env.actor, fields, same_name=confirmed)
     else:
         done = env.service.update_customer(
-            env.actor, context.target_id, fields, context.fingerprint
+            env.actor, context.target_id, fields, context.fingerprint, same_name=confirmed
         )
     env.announce(done.entry)
     return done

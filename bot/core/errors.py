@@ -210,6 +210,16 @@ class OverAllowance(PermissionDenied, ChangeRefused):
         self.action = "add more points"
 
 
+class AlreadyTaken(ChangeRefused):
+    """What a form would save already belongs to another record: shown beside `field`.
+    `confirmable` (a folded name) when sending the same name again may go ahead anyway."""
+
+    def __init__(self, say: Say, field: str, confirmable: str = "") -> None:
+        super().__init__(say)
+        self.field = field
+        self.confirmable = confirmable
+
+
 class StaleForm(LoyaltyError):
     """The record changed or vanished after the form was opened; nothing was saved."""
 

@@ -34,6 +34,7 @@ from bot.core.checks import (
 )
 from bot.core.errors import (
     AlreadyDone,
+    AlreadyTaken,
     ChangeRefused,
     InvalidInput,
     LoyaltyError,
@@ -43,12 +44,13 @@ from bot.core.errors import (
 )
 from bot.core.ledger import Done, Intent, Ledger, creation_key, record_key
 from bot.core.lookup import CustomerIndex, LookupResult, fold
+from bot.core.phones import digits as phone_digits
 from bot.core.points import Op, PointsChange
 from bot.core.policy import Act
 from bot.core.records import ConfirmationState
 from bot.core.roles import Roles
 from bot.core.say import Code, Name, Person, Say
-from bot.core.validation import CustomerFields, OfferFields
+from bot.core.validation import CustomerFields, Field, OfferFields
 from bot.smartpasses.client import LoyaltyClient
 from bot.smartpasses.models import Customer, Offer
 from bot.store.database import Store
@@ -544,11 +546,16 @@ class LoyaltyService:
 
     # -- customers -------------------------------------------------------------------
 
-    def create_customer(self, actor: Actor, fields: CustomerFields) -> Done[Customer]:
+    def create_customer(
+        self, actor: Actor, fields: CustomerFields, *, same_name: str = ""
+    ) -> Done[Customer]:
+        """`same_name`: the name a form warned about and was sent again with (a manager
+        confirming a second customer of that name)."""
         wanted = fields.api_body()
         with self.ledger.locked(
             creation_key(Target.CUSTOMER, wanted), "a customer with these details"
         ):
+            self._check_taken(actor, fields, None, same_name)
             done = self._create(
                 actor,
                 Action.CUSTOMER_CREATE,
@@ -593,13 +600,77 @@ class LoyaltyService:
             completion=lambda record: {"target_id": record.id, "target_name": _name_of(record)},
         )
 
+    def _check_taken(
+        self, actor: Actor, fields: CustomerFields, current: Customer | None, same_name: str
+    ) -> None:
+        """AlreadyTaken, before anything is sent, when the email, phone or full name (each
+        as it will be saved, and changed by this form) belongs to another customer. A
+        manager may go ahead with a same name by sending the form again."""
+
+        def other(matches: list[Customer], same: Callable[[Customer], bool]) -> Customer | None:
+            return next(
+                (c for c in matches if same(c) and (current is None or c.id != current.id)), None
+            )
+
+        def changed(value: str, before: str) -> bool:
+            return bool(value) and (current is None or fold(value) != fold(before))
+
+        email, phone = fields.email.strip().casefold(), phone_digits(fields.phone)
+        if changed(fields.email, current.email if current else ""):
+            owner = other(
+                self.index.find(fields.email).matches,
+                lambda c: c.email.strip().casefold() == email,
+            )
+            if owner is not None:
+                raise AlreadyTaken(_taken("This email", owner), Field.EMAIL)
+        if changed(fields.phone, current.phone if current else ""):
+            owner = other(
+                self.index.find(fields.phone).matches, lambda c: phone_digits(c.phone) == phone
+            )
+            if owner is not None:
+                raise AlreadyTaken(_taken("This phone number", owner), Field.PHONE)
+        name = fold(fields.full_name)
+        manager = self.roles.is_manager(actor.user_id)
+        confirmed = manager and same_name == name
+        if changed(fields.full_name, current.full_name if current else "") and not confirmed:
+            owner = other(
+                self.index.find(f'"{fields.full_name}"').matches,
+                lambda c: fold(c.full_name) == name,
+            )
+            if owner is None:
+                return
+            if manager:
+                raise AlreadyTaken(
+                    Say(
+                        "{taken} If this is another person with the same name, send the form "
+                        "again to save it anyway.",
+                        taken=_taken("This name", owner),
+                    ),
+                    Field.FIRST_NAME,
+                    confirmable=name,
+                )
+            raise AlreadyTaken(
+                Say(
+                    "{taken} If this is another person with the same name, ask a manager to "
+                    "create them.",
+                    taken=_taken("This name", owner),
+                ),
+                Field.FIRST_NAME,
+            )
+
     def _customers_like(self, fields: CustomerFields) -> list[Customer]:
         """Customers a create's check could mistake for the new one (they existed before)."""
         reference = fields.email or fields.phone or f'"{fields.full_name}"'
         return self.index.find(reference).matches
 
     def update_customer(
-        self, actor: Actor, customer_id: int, fields: CustomerFields, fingerprint: str
+        self,
+        actor: Actor,
+        customer_id: int,
+        fields: CustomerFields,
+        fingerprint: str,
+        *,
+        same_name: str = "",
     ) -> Done[Customer]:
         with self.ledger.locked(customer_key(customer_id), "this customer"):
             current = self._unchanged(
@@ -608,6 +679,7 @@ class LoyaltyService:
                 lambda c: Name(c.display_name),
                 fingerprint,
             )
+            self._check_taken(actor, fields, current, same_name)
             done = self._edit(
                 actor,
                 Action.CUSTOMER_UPDATE,
@@ -703,12 +775,13 @@ class LoyaltyService:
     def create_offer(self, actor: Actor, fields: OfferFields) -> Done[Offer]:
         wanted = fields.api_body()
         with self.ledger.locked(creation_key(Target.OFFER, wanted), "an offer with this name"):
+            self._check_offer_name(fields.name, None)
             return self._create(
                 actor,
                 Action.OFFER_CREATE,
                 fields.name,
                 wanted,
-                {o.id for o in self.api.list_offers() if fold(o.name) == fold(fields.name)},
+                set(),  # no offer had this name (just checked)
                 lambda: self.api.create_offer(**wanted),
                 check_offer_created,
                 Say("{drafts}", drafts=Code("/loyalty offers draft")),
@@ -722,6 +795,8 @@ class LoyaltyService:
                 lambda: self.offer(offer_id), "offer", lambda o: Name(f"“{o.name}”"), fingerprint
             )
             self.check_offer_editable(actor, current)
+            if fold(fields.name) != fold(current.name):
+                self._check_offer_name(fields.name, offer_id)
             return self._edit(
                 actor,
                 Action.OFFER_UPDATE,
@@ -732,6 +807,27 @@ class LoyaltyService:
                 check_offer_updated,
                 Say("Saving the offer “{name}”", name=Name(current.name)),
                 Say("{card}", card=Code(f"/loyalty offer {offer_id}")),
+            )
+
+    def _check_offer_name(self, name: str, offer_id: int | None) -> None:
+        """AlreadyTaken when another offer has this name (ignoring case and accents): two
+        offers people cannot tell apart make `offer <name>` ambiguous."""
+        wanted = fold(name).strip()
+        owner = next(
+            (
+                o
+                for o in self.api.list_offers()
+                if fold(o.name).strip() == wanted and o.id != offer_id
+            ),
+            None,
+        )
+        if owner is not None:
+            raise AlreadyTaken(
+                Say(
+                    "{taken} Choose another name, so people can tell them apart.",
+                    taken=_taken("This name", owner),
+                ),
+                Field.OFFER_NAME,
             )
 
     def check_offer_editable(self, actor: Actor, offer: Offer) -> None:
@@ -883,6 +979,15 @@ class LoyaltyService:
         else:
             self.api.cancel_offer(target_id)
         return DELETED  # any 2xx: done (no record needed)
+
+
+def _taken(what: str, owner: Customer | Offer) -> Say:
+    return Say(
+        "{what} already belongs to {name} ({id}).",
+        what=what,
+        name=Name(_name_of(owner)),
+        id=Code(f"#{owner.id}"),
+    )
 
 
 def _name_of(record: Customer | Offer) -> str:

@@ -153,3 +153,4 @@ class FormContext(ButtonValue):
         None  # the points form: the balance it showed
     )
     once: str = ""  # a one-time key the submission claims (the Reject form)
+    same_name: str = ""  # a name already in use, which sending the form again confirms

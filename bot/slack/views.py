@@ -330,10 +330,18 @@ _VIEW_KEYS = ("type", "title", "submit", "close", "blocks", "private_metadata", 
 _PROBLEM = "loyalty_form_problem"
 
 
-def refused_form(submitted: dict[str, Any], problems: dict[str, str], why: str) -> dict[str, Any]:
-    """A submitted form shown again as it was filled in, with what Smart Passes refused:
-    `why` above it, and each problem under its field (as the field's hint)."""
+def refused_form(
+    submitted: dict[str, Any],
+    problems: dict[str, str],
+    why: str,
+    context: FormContext | None = None,
+) -> dict[str, Any]:
+    """A submitted form shown again as it was filled in, with what was refused: `why`
+    above it, and each problem under its field (as the field's hint). `context` replaces
+    what the form carries (its private_metadata)."""
     view = {k: v for k, v in submitted.items() if k in _VIEW_KEYS}
+    if context is not None:
+        view["private_metadata"] = context.encode()
     typed = form_values(submitted.get("state") or {})
     blocks: list[dict[str, Any]] = [
         SectionBlock(
@@ -346,7 +354,7 @@ def refused_form(submitted: dict[str, Any], problems: dict[str, str], why: str) 
         block = copy.deepcopy(original)
         if block.get("type") == "input":
             element, value = block["element"], typed.get(block["block_id"])
-            if element.get("type") == "radio_buttons":
+            if element.get("type") in ("radio_buttons", "static_select"):
                 chosen = [o for o in element.get("options", []) if o.get("value") == value]
                 element.pop("initial_option", None)
                 if chosen:

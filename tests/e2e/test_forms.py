@@ -51,14 +51,16 @@ def test_a_new_customer_form_checks_then_creates(bot) -> None:
 
 
 def test_a_refusal_from_smart_passes_lands_beside_its_field(bot) -> None:
+    bot.command("customer juan")  # the lookup index is loaded; then someone elsewhere adds:
+    bot.sandbox.state.add_customer(DEMO_PROGRAM_ID, {"firstName": "Eva", "phone": "+525557778888"})
     bot.command("customer new")
     view_id, _ = bot.opened_view()
-    view = bot.answer(view_id, {"first_name": "Otro", "phone": "+52 999 411 6533"})["view"]
+    view = bot.answer(view_id, {"first_name": "Otro", "phone": "+52 555 777 8888"})["view"]
     # The form again, as it was filled in, with Smart Passes' reason beside the field.
     assert "Smart Passes refused this" in text_of(view)
     phone = next(b for b in view["blocks"] if b.get("block_id") == "phone")
     assert phone["hint"]["text"] == "⚠️ Phone number already taken"
-    assert phone["element"]["initial_value"] == "+52 999 411 6533"
+    assert phone["element"]["initial_value"] == "+52 555 777 8888"
     assert view["callback_id"] == "loyalty_customer_form" and view["submit"]["text"] == "Create"
     fixed = bot.answer(view_id, {"first_name": "Otro", "phone": "+52 555 111 2222"})["view"]
     assert fixed["callback_id"] == "loyalty_notice"  # fixed and sent again: saved

@@ -94,3 +94,20 @@ def test_a_national_number_finds_the_customer_and_forms_send_e164(bot_with) -> N
     assert bot.sandbox.calls_to("POST", "/customers") == []  # refused on the field
     bot.answer(view_id, {"first_name": "Rosa", "phone": "(999) 411-0000"})
     assert bot.sandbox.calls_to("POST", "/customers")[-1].body["phone"] == "+529994110000"
+
+
+def test_duplicates_are_shown_on_the_field_before_any_call_and_a_manager_confirms(bot) -> None:
+    bot.command("customer new")
+    view_id, _ = bot.opened_view()
+    typed = {"first_name": "Ana", "last_name": "Garcia", "email": "ana.garcia@example.com"}
+    refused = bot.answer(view_id, typed)["view"]
+    email = next(b for b in refused["blocks"] if b.get("block_id") == "email")
+    assert "already belongs to Ana García (#6629146321223680)" in email["hint"]["text"]
+    typed["email"] = "ana.g2@example.com"
+    refused = bot.answer(view_id, typed)["view"]
+    name = next(b for b in refused["blocks"] if b.get("block_id") == "first_name")
+    assert "send the form again to save it anyway" in name["hint"]["text"]
+    assert bot.sandbox.calls_to("POST", "/customers") == []  # nothing sent yet
+    done = bot.answer(view_id, typed)["view"]  # the same name, sent again: confirmed
+    assert "ana.g2@example.com" in text_of(done)
+    assert len(bot.sandbox.calls_to("POST", "/customers")) == 1

@@ -86,9 +86,11 @@ def test_a_new_customer_is_created_with_the_fields_typed(core) -> None:
 
 
 def test_a_refusal_from_smart_passes_names_its_field(core) -> None:
+    core.service.find_customers("juan")  # the index is loaded; then someone elsewhere adds:
+    core.sandbox.state.add_customer(DEMO_PROGRAM_ID, {"firstName": "Eva", "phone": "+525557778888"})
     with pytest.raises(ValidationFailed) as refused:
         core.service.create_customer(
-            AS_MANAGER, customer_fields(first_name="Otro", phone="+52 999 411 6533")
+            AS_MANAGER, customer_fields(first_name="Otro", phone="+52 555 777 8888")
         )
     problems = forms.map_api_errors(
         refused.value.field_errors, Field.FIRST_NAME, refused.value.message
