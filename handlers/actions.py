@@ -11,7 +11,16 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.slack import blocks
-from bot.slack.ids import ActionId, CustomerRef, CustomersPage, OfferRef, RerunCommand
+from bot.slack.ids import (
+    ActionId,
+    CustomerRef,
+    CustomersPage,
+    OfferRef,
+    OffersPage,
+    PickerPage,
+    RerunCommand,
+)
+from handlers import resolve
 from handlers.after_ack import after_ack
 from handlers.commands import run_subcommand
 from handlers.context import Env
@@ -19,6 +28,8 @@ from handlers.parsing import tokenize
 
 # What each card button stands for: `/loyalty <command> #<id>`.
 CARD_BUTTONS: dict[str, tuple[str, type[CustomerRef] | type[OfferRef]]] = {
+    ActionId.CUSTOMER_OPEN: ("customer", CustomerRef),  # a list's line
+    ActionId.OFFER_OPEN: ("offer", OfferRef),
     ActionId.CUSTOMER_POINTS: ("points", CustomerRef),
     ActionId.CUSTOMER_REDEEM: ("redeem", CustomerRef),
     ActionId.CUSTOMER_EDIT: ("customer edit", CustomerRef),
@@ -29,6 +40,10 @@ CARD_BUTTONS: dict[str, tuple[str, type[CustomerRef] | type[OfferRef]]] = {
     ActionId.OFFER_CANCEL: ("offer cancel", OfferRef),
     ActionId.OFFER_PUBLISH: ("offer publish", OfferRef),
 }
+
+
+# A card's button, or a list line's Open (its action id ends with the record's id).
+_CARD_BUTTON = re.compile("^(" + "|".join(map(re.escape, CARD_BUTTONS)) + r")(?:_\d+)?$")
 
 
 def _clicked(body: dict[str, Any]) -> dict[str, Any]:
@@ -46,11 +61,13 @@ def register(app: App) -> None:
         once = f"click:{choice.once}" if choice.once else ""
         run_subcommand(env.replacing(), choice.command, args, once=once)
 
-    @app.action(re.compile("^(" + "|".join(map(re.escape, CARD_BUTTONS)) + ")$"))
+    @app.action(_CARD_BUTTON)
     def card_button(ack: Ack, env: Env, body: dict[str, Any]) -> None:
         ack()
         clicked = _clicked(body)
-        command, reference = CARD_BUTTONS[clicked["action_id"]]
+        match = _CARD_BUTTON.match(clicked["action_id"])
+        assert match is not None  # Bolt matched it
+        command, reference = CARD_BUTTONS[match.group(1)]
         ref = reference.decode(clicked.get("value"))
         target = ref.customer_id if isinstance(ref, CustomerRef) else ref.offer_id
         once = f"click:{ref.once}" if isinstance(ref, OfferRef) and ref.once else ""
@@ -62,3 +79,32 @@ def register(app: App) -> None:
         wanted = CustomersPage.decode(value)
         page = env.service.customers_page(wanted.query, wanted.page)
         env.replacing().reply(blocks.customer_list(page))
+
+    @app.action(re.compile(f"^{ActionId.OFFERS_PAGE}"))
+    @after_ack
+    def offers_page(env: Env, value: str) -> None:
+        wanted = OffersPage.decode(value)
+        offers = env.service.offers(wanted.status or None)
+        env.replacing().reply(blocks.offer_list(offers, wanted.status or None, wanted.page))
+
+    @app.action(re.compile(f"^{ActionId.PICKER_PAGE}"))
+    @after_ack
+    def picker_page(env: Env, value: str) -> None:
+        wanted = PickerPage.decode(value)
+        page, once = wanted.page, wanted.once
+        if wanted.kind == "offer":
+            offers = resolve.offer(env, wanted.query)
+            message = blocks.offer_picker(
+                offers.query, offers.matches, wanted.command, wanted.rest, page=page, once=once
+            )
+        else:
+            customers = resolve.customer(env, wanted.query)
+            message = blocks.customer_picker(
+                customers.query,
+                customers.matches,
+                wanted.command,
+                wanted.rest,
+                page=page,
+                once=once,
+            )
+        env.replacing().reply(message)

@@ -235,7 +235,7 @@ def _customers(env: Env, args: list[str]) -> None:
 
 def _offers(env: Env, args: list[str]) -> None:
     status = args[0] if args else None
-    env.reply(blocks.offer_list(env.service.offers(status), status))
+    env.reply(blocks.offer_list(env.service.offers(status), status))  # page 1
 
 
 def _check_offers(env: Env, args: list[str]) -> None:

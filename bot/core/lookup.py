@@ -27,12 +27,21 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 _PHONE = re.compile(r"^\+?[\d\s().-]{7,}$")
 _ID = re.compile(r"^#?(\d{1,20})$")
 _WORD = re.compile(r"[^\W_]+")
+_PHONE_PART = re.compile(r"[\d()+.-]*\d[\d()+.-]*")
 
 
 def fold(text: str) -> str:
     """Lower-case and strip accents: "Pérez" -> "perez"."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _search_word(word: str) -> str:
+    """A typed word as searched: folded; a phone's punctuation dropped (`411-6533`)."""
+    word = word.strip("\"'“”")
+    if _PHONE_PART.fullmatch(word):
+        return phone_digits(word)
+    return fold(word)
 
 
 def name_tokens(text: str) -> list[str]:
@@ -104,6 +113,8 @@ class _Tables:
         self.by_token: dict[str, _Ids] = {}
         self._sorted_tokens: list[str] | None = None
         self.sorted_all: list[Customer] | None = None  # CustomerIndex.all() fills it
+        # For searches by any part (CustomerIndex.search): built on the first, then patched.
+        self.haystacks: dict[int, tuple[str, str]] | None = None
         for customer in customers:
             self.add(customer)
 
@@ -123,6 +134,8 @@ class _Tables:
     def add(self, customer: Customer) -> None:
         self.by_id[customer.id] = customer
         self.sorted_all = None
+        if self.haystacks is not None:
+            self.haystacks[customer.id] = _haystack(customer)
         for table, key in self._keys(customer):
             if _put(table, key, customer.id) and table is self.by_token:
                 self._sorted_tokens = None
@@ -132,6 +145,8 @@ class _Tables:
         if old is None:
             return
         self.sorted_all = None
+        if self.haystacks is not None:
+            self.haystacks.pop(customer_id, None)
         for table, key in self._keys(old):
             if _discard(table, key, customer_id) and table is self.by_token:
                 self._sorted_tokens = None
@@ -147,6 +162,25 @@ class _Tables:
     def customers(self, ids: Iterable[int]) -> list[Customer]:
         found = [self.by_id[i] for i in ids if i in self.by_id]
         return sorted(found, key=lambda c: (fold(c.display_name), c.id))
+
+
+def _haystack(c: Customer) -> tuple[str, str]:
+    """What a search by any part looks in: folded names and email; phone digits."""
+    return f"{fold(c.full_name)} {fold(c.human_name)} {c.email.casefold()}", phone_digits(c.phone)
+
+
+MIN_PHONE_DIGITS = 4  # fewer digits than this never match inside a phone
+
+
+def _matches(haystack: tuple[str, str], words: list[str]) -> bool:
+    text, phone = haystack
+    for word in words:
+        if word in text:
+            continue
+        if len(word) >= MIN_PHONE_DIGITS and word.isdigit() and word in phone:
+            continue
+        return False
+    return True
 
 
 class CustomerIndex:
@@ -226,6 +260,31 @@ class CustomerIndex:
             if self._version == version:
                 tables.sorted_all = ordered
         return ordered
+
+    def search(self, text: str) -> list[Customer]:
+        """Customers matching any part of what was typed: each word inside a name (accents
+        and case ignored) or an email, or, with 4 digits or more, inside a phone. What a
+        lookup finds (an id, a whole email or phone, a name) comes first."""
+        direct = self.find(text).matches
+        words = [_search_word(w) for w in text.split()]
+        words = [w for w in words if w]
+        if not words:
+            return direct
+        with self._lock:
+            tables, version = self._tables, self._version
+            assert tables is not None
+            haystacks = list(tables.haystacks.items()) if tables.haystacks else None
+            customers = None if haystacks else list(tables.by_id.values())
+        if haystacks is None:  # the first search since a reload: built outside the lock
+            built = {c.id: _haystack(c) for c in customers or []}
+            haystacks = list(built.items())
+            with self._lock:
+                if self._version == version:
+                    tables.haystacks = built
+        ids = {i for i, h in haystacks if _matches(h, words)} - {c.id for c in direct}
+        with self._lock:
+            found = tables.customers(ids)
+        return direct + found
 
     # -- the bot's own writes ----------------------------------------------
 

@@ -69,6 +69,7 @@ CONFIRMABLE = {
     OFFER_CANCEL: Act.CANCEL_OFFER,
 }
 UTC = ZoneInfo("UTC")
+TOP_WORDS = ("top", "mejores")  # `/loyalty customers top`: by points, most first
 CUSTOMER_FIELDS = ("first_name", "last_name", "email", "phone")
 OFFER_FIELDS = ("name", "description", "points_cost", "auto_claim")
 _Editable = TypeVar("_Editable", Customer, Offer)
@@ -175,8 +176,12 @@ class LoyaltyService:
         return customer
 
     def customers_page(self, query: str = "", page: int = 1, page_size: int = 20) -> CustomerPage:
+        """Customers by name, those matching any part of `query`, or (`top`) by points."""
         query = query.strip()
-        matches = self.index.find(query).matches if query else self.index.all()
+        if fold(query) in TOP_WORDS:
+            matches = sorted(self.index.all(), key=lambda c: (-c.points, fold(c.display_name)))
+        else:
+            matches = self.index.search(query) if query else self.index.all()
         page = max(1, page)
         start = (page - 1) * page_size
         return CustomerPage(

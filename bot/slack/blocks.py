@@ -27,11 +27,12 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.core.audit import POINTS_ACTIONS, Action, AuditEntry, Changes, Outcome, Resolved
+from bot.core.lookup import fold
 from bot.core.phones import international
 from bot.core.policy import Act
 from bot.core.records import Approval
 from bot.core.say import Say
-from bot.core.service import CustomerPage, PointsResult
+from bot.core.service import TOP_WORDS, CustomerPage, PointsResult
 from bot.core.summary import Summary, arrow, sparkline
 from bot.slack.ids import (
     ActionId,
@@ -41,6 +42,8 @@ from bot.slack.ids import (
     CustomerRef,
     CustomersPage,
     OfferRef,
+    OffersPage,
+    PickerPage,
     RerunCommand,
     new_once,
 )
@@ -208,28 +211,47 @@ def customer_card(c: Customer, allows: Callable[[Act], bool]) -> Message:
     return _message(f"{escape(c.display_name)}: {points(c.points)}", blocks)
 
 
-def customer_picker(query: str, matches: Sequence[Customer], command: str, rest: str) -> Message:
+def customer_picker(
+    query: str,
+    matches: Sequence[Customer],
+    command: str,
+    rest: str,
+    *,
+    page: int = 1,
+    once: str = "",
+) -> Message:
     """Several customers match: one button each; picking one carries on `command`."""
     choices = []
     for c in matches:
         detail = " · ".join(escape(x) for x in (c.email, international(c.phone)) if x)
         choices.append((c.id, customer_line(c) + (f"\n{detail}" if detail else "")))
-    hint = (
-        f'Use an email, phone or `"full name"` to narrow it down, or '
-        f"`/loyalty customers {escape(query)}`."
-    )
-    return _picker(query, "customers", choices, command, rest, hint)
+    hint = 'An email, phone or `"full name"` narrows it down.'
+    return _picker(query, "customer", choices, command, rest, hint, page, once)
 
 
 def _picker(
-    query: str, noun: str, choices: Sequence[tuple[int, str]], command: str, rest: str, hint: str
+    query: str,
+    kind: str,
+    choices: Sequence[tuple[int, str]],
+    command: str,
+    rest: str,
+    hint: str,
+    page: int = 1,
+    once: str = "",
 ) -> Message:
-    shown = choices[:MAX_PICKER]
-    once = new_once()
+    """A page of Choose buttons, with the total and a way forward and back (each page
+    looks the matches up again; every Choose of one picker shares one one-time key)."""
+    once = once or new_once()
+    pages = max(1, -(-len(choices) // MAX_PICKER))
+    page = min(max(1, page), pages)
+    start = (page - 1) * MAX_PICKER
+    shown = choices[start : start + MAX_PICKER]
+    noun = f"{kind}s"
+    showing = f", showing {start + 1:,}–{start + len(shown):,}" if pages > 1 else ""
     blocks: list[Block] = [
         _section(
-            f"{len(choices)} {noun} match “{escape(query)}”. Which one did you mean? "
-            "Nothing has been changed yet."
+            f"{len(choices):,} {noun} match “{escape(query)}”{showing}. Which one did you "
+            "mean? Nothing has been changed yet."
         )
     ]
     for target_id, line in shown:
@@ -243,40 +265,75 @@ def _picker(
                 ),
             )
         )
-    if len(choices) > len(shown):
-        blocks.append(_context(f"…and {len(choices) - len(shown)} more. {hint}"))
+    if pages > 1:
+
+        def to(number: int, label: str) -> ButtonElement:
+            value = PickerPage.carrying(
+                kind=kind, query=query, command=command, rest=rest, page=number, once=once
+            )
+            return ButtonElement(
+                text=label, action_id=f"{ActionId.PICKER_PAGE}_{label}", value=value.encode()
+            )
+
+        blocks.append(ActionsBlock(block_id=BlockId.PAGER, elements=_pager(page, pages, to)))
+        blocks.append(_context(f"Page {page:,} of {pages:,}. {hint}"))
     return _message(f"{len(choices)} {noun} match “{escape(query)}”", blocks)
 
 
+def _pager(page: int, pages: int, to: Callable[[int, str], ButtonElement]) -> list[ButtonElement]:
+    """First / Previous / More / Last, as far as there is somewhere to go."""
+    buttons = []
+    if page > 2:
+        buttons.append(to(1, "First"))
+    if page > 1:
+        buttons.append(to(page - 1, "Previous"))
+    if page < pages:
+        buttons.append(to(page + 1, "More"))
+    if page < pages - 1:
+        buttons.append(to(pages, "Last"))
+    return buttons
+
+
 def customer_list(page: CustomerPage) -> Message:
-    title = f"Customers matching “{escape(page.query)}”" if page.query else "Customers"
+    """A page of customers, each with an Open button for the card; a way forward and back."""
+    if page.query and fold(page.query) in TOP_WORDS:
+        title = "Customers by points"
+    elif page.query:
+        title = f"Customers matching “{escape(page.query)}”"
+    else:
+        title = "Customers"
     if page.total == 0:
-        return notice(f"{title}: none. Try a shorter part of the name, an email or a phone.")
+        return notice(
+            f"{title}: none. Try a part of the name, of the email, or 4 digits of the phone."
+        )
     first, last = page.first_number, page.first_number + len(page.customers) - 1
     blocks: list[Block] = [
-        _section(f"*{title}*: {page.total:,} in all, showing {first:,}–{last:,}"),
-        *_chunked_sections(customer_line(c) for c in page.customers),
+        _section(f"*{title}*: {page.total:,} in all, showing {first:,}–{last:,}")
     ]
-    buttons = []
-    if page.page > 1:
-        buttons.append(
-            ButtonElement(
-                text="Previous",
-                action_id=f"{ActionId.CUSTOMERS_PAGE}_prev",
-                value=CustomersPage(query=page.query, page=page.page - 1).encode(),
+    for c in page.customers:
+        blocks.append(
+            _section(
+                customer_line(c),
+                accessory=ButtonElement(
+                    text="Open",
+                    action_id=f"{ActionId.CUSTOMER_OPEN}_{c.id}",
+                    value=CustomerRef(customer_id=c.id).encode(),
+                ),
             )
         )
-    if page.has_more:
-        buttons.append(
-            ButtonElement(
-                text="More",
-                action_id=f"{ActionId.CUSTOMERS_PAGE}_next",
-                value=CustomersPage(query=page.query, page=page.page + 1).encode(),
-            )
+
+    def to(number: int, label: str) -> ButtonElement:
+        return ButtonElement(
+            text=label,
+            action_id=f"{ActionId.CUSTOMERS_PAGE}_{label}",
+            value=CustomersPage(query=page.query, page=number).encode(),
         )
-    if buttons:
-        blocks.append(ActionsBlock(block_id=BlockId.PAGER, elements=buttons))
-    blocks.append(_context("`/loyalty customer <id>` shows a customer's card."))
+
+    if page.pages > 1:
+        blocks.append(
+            ActionsBlock(block_id=BlockId.PAGER, elements=_pager(page.page, page.pages, to))
+        )
+        blocks.append(_context(f"Page {page.page:,} of {page.pages:,}."))
     return _message(f"{page.total} customers", blocks)
 
 
@@ -451,15 +508,43 @@ def offer_line(o: Offer) -> str:
     return f"*{escape(o.name) or '(no name)'}* · {points(o.points_cost)} · {claim} · _{escape(o.status)}_ · `{o.id}`"
 
 
-def offer_list(offers: Sequence[Offer], status: str | None) -> Message:
+OFFERS_PER_PAGE = 20
+
+
+def offer_list(offers: Sequence[Offer], status: str | None, page: int = 1) -> Message:
+    """A page of offers, each with an Open button; never silently cut."""
     label = f"{status.lower()} offers" if status else "offers"
     if not offers:
         return notice(f"No {label} in the program.")
-    blocks: list[Block] = [
-        _section(f"*{len(offers)} {label}*"),
-        *_chunked_sections(offer_line(o) for o in offers),
-    ]
-    return _message(f"{len(offers)} {label}", blocks[:MAX_BLOCKS])
+    pages = max(1, -(-len(offers) // OFFERS_PER_PAGE))
+    page = min(max(1, page), pages)
+    start = (page - 1) * OFFERS_PER_PAGE
+    shown = offers[start : start + OFFERS_PER_PAGE]
+    showing = f", showing {start + 1:,}–{start + len(shown):,}" if pages > 1 else ""
+    blocks: list[Block] = [_section(f"*{len(offers):,} {label}*{showing}")]
+    for o in shown:
+        blocks.append(
+            _section(
+                offer_line(o),
+                accessory=ButtonElement(
+                    text="Open",
+                    action_id=f"{ActionId.OFFER_OPEN}_{o.id}",
+                    value=OfferRef(offer_id=o.id).encode(),
+                ),
+            )
+        )
+
+    def to(number: int, text: str) -> ButtonElement:
+        return ButtonElement(
+            text=text,
+            action_id=f"{ActionId.OFFERS_PAGE}_{text}",
+            value=OffersPage(status=status or "", page=number).encode(),
+        )
+
+    if pages > 1:
+        blocks.append(ActionsBlock(block_id=BlockId.PAGER, elements=_pager(page, pages, to)))
+        blocks.append(_context(f"Page {page:,} of {pages:,}."))
+    return _message(f"{len(offers)} {label}", blocks)
 
 
 def offer_card(o: Offer, allows: Callable[[Act], bool]) -> Message:
@@ -505,9 +590,17 @@ def offer_card(o: Offer, allows: Callable[[Act], bool]) -> Message:
     return _message(f"Offer {escape(o.name)}: {points(o.points_cost)}, {escape(o.status)}", blocks)
 
 
-def offer_picker(query: str, matches: Sequence[Offer], command: str, rest: str = "") -> Message:
+def offer_picker(
+    query: str,
+    matches: Sequence[Offer],
+    command: str,
+    rest: str = "",
+    *,
+    page: int = 1,
+    once: str = "",
+) -> Message:
     choices = [(o.id, offer_line(o)) for o in matches]
-    return _picker(query, "offers", choices, command, rest, "Use the offer's id.")
+    return _picker(query, "offer", choices, command, rest, "The offer's id is exact.", page, once)
 
 
 # -- confirmations ---------------------------------------------------------------------

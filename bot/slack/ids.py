@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 from enum import StrEnum
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as Bounds
@@ -17,6 +17,10 @@ class ActionId(StrEnum):
     PICK = "loyalty_pick_choice"  # a Choose button in a message: carries on a command
     PICK_IN_FORM = "loyalty_pick_in_form"
     CUSTOMERS_PAGE = "loyalty_customers_page"
+    PICKER_PAGE = "loyalty_picker_page"
+    OFFERS_PAGE = "loyalty_offers_page"
+    CUSTOMER_OPEN = "loyalty_customer_open"  # a customer list's line: the card
+    OFFER_OPEN = "loyalty_offer_open"
     CUSTOMER_HISTORY = "loyalty_customer_history"
     CUSTOMER_POINTS = "loyalty_customer_points"
     CUSTOMER_REDEEM = "loyalty_customer_redeem"
@@ -114,6 +118,34 @@ class RerunCommand(ButtonValue):
 
 class CustomersPage(ButtonValue):
     query: str = ""
+    page: Annotated[int, Bounds(ge=1, le=1_000_000)] = 1
+
+
+class PickerPage(ButtonValue):
+    """Another page of a picker: the lookup is made again, the choice carries on."""
+
+    kind: str  # "customer" or "offer"
+    query: str
+    command: str
+    rest: str = ""
+    page: Annotated[int, Bounds(ge=1, le=1_000_000)] = 1
+    once: str = ""  # the picker's one-time key, the same on every page
+
+    @classmethod
+    def carrying(cls, **fields: Any) -> PickerPage:
+        """As much of `rest` (then of `query`) as a button holds once written as JSON."""
+        rest = str(fields.pop("rest", ""))[:MAX_VALUE]
+        query = str(fields.pop("query", ""))[:MAX_VALUE]
+        while len((value := cls(rest=rest, query=query, **fields)).model_dump_json()) > MAX_VALUE:
+            if rest:
+                rest = rest[: len(rest) * 3 // 4]
+            else:
+                query = query[: len(query) * 3 // 4]
+        return value
+
+
+class OffersPage(ButtonValue):
+    status: str = ""
     page: Annotated[int, Bounds(ge=1, le=1_000_000)] = 1
 
 

@@ -9,6 +9,7 @@ import logging
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from bot.offline.sandbox.data import load_generated
 from tests.faults import Gate
 from tests.harness import CLERK, GROUP_MANAGER, MANAGER, button, buttons, text_of
 from tests.unit.test_properties import TEXT
@@ -135,19 +136,35 @@ def test_card_buttons_are_the_commands_they_stand_for(bot) -> None:
     assert bot.sandbox.calls_to("DELETE", "/customers/") == []
 
 
-def test_the_customer_list_pages_in_place(bot) -> None:
-    for i in range(25):
-        bot.sandbox.state.add_customer(
-            bot.settings.smartpasses_program_id, {"firstName": "Cliente", "lastName": f"N{i:02d}"}
-        )
+def test_lists_and_pickers_page_through_5000_customers(bot) -> None:
+    load_generated(bot.sandbox.state, 5000)  # before the bot's first lookup
     bot.command("customers")
     first = bot.reply()
-    assert "31 in all, showing 1–20" in text_of(first)
-    bot.click(button(first, "More"))
+    assert "5,006 in all, showing 1–20" in text_of(first)
+    assert [b["text"]["text"] for b in buttons(first)][-2:] == ["More", "Last"]
+    bot.click(button(first, "Last"))
+    last = bot.reply()
+    assert last["replace_original"] is True and "showing 5,001–5,006" in text_of(last)
+    assert "Page 251 of 251" in text_of(last)
+    bot.click(button(last, "Previous"))
+    assert "showing 4,981–5,000" in text_of(bot.reply())
+    bot.command("customers top")
+    top = text_of(bot.reply())
+    points = [int(p.split(" points")[0].replace(",", "")) for p in top.split("· ")[1::2]]
+    assert "Customers by points" in top and points == sorted(points, reverse=True), top[:400]
+    bot.command("points perez 1 visit")
+    picker = bot.reply()
+    total = int(text_of(picker).split(" customers match")[0].replace(",", ""))
+    assert total > 20 and f"{total:,} customers match “perez”, showing 1–10" in text_of(picker)
+    bot.click(button(picker, "More"))
     second = bot.reply()
-    assert second["replace_original"] is True and "showing 21–31" in text_of(second)
-    bot.click(button(second, "Previous"))
-    assert "showing 1–20" in text_of(bot.reply())
+    assert "showing 11–20" in text_of(second) and _writes(bot) == []
+    chosen = next(b for b in buttons(second) if b["text"]["text"] == "Choose")
+    bot.click(chosen)
+    assert "→" in text_of(bot.reply())
+    bot.click(next(b for b in buttons(picker) if b["text"]["text"] == "Choose"))  # page 1
+    assert "already" in text_of(bot.reply())  # one picker, one choice, on every page
+    assert len(_writes(bot)) == 1
 
 
 def test_the_ack_does_not_wait_for_smart_passes(bot) -> None:

@@ -52,6 +52,7 @@ def test_a_new_customer_form_checks_then_creates(bot) -> None:
 
 def test_a_refusal_from_smart_passes_lands_beside_its_field(bot) -> None:
     bot.command("customer juan")  # the lookup index is loaded; then someone elsewhere adds:
+    bot.reply()
     bot.sandbox.state.add_customer(DEMO_PROGRAM_ID, {"firstName": "Eva", "phone": "+525557778888"})
     bot.command("customer new")
     view_id, _ = bot.opened_view()

@@ -96,9 +96,10 @@ def test_the_customer_list_is_paged_with_its_total(core) -> None:
         )
     core.service.index.invalidate()
     first = blocks.customer_list(core.service.customers_page(""))
-    assert "31 in all, showing 1–20" in told(lambda: first) and labels(first) == ["More"]
+    assert "31 in all, showing 1–20" in told(lambda: first)
+    assert labels(first) == ["Open"] * 20 + ["More"]  # each line opens its card
     second = blocks.customer_list(core.service.customers_page("", 2))
-    assert "showing 21–31" in told(lambda: second) and labels(second) == ["Previous"]
+    assert "showing 21–31" in told(lambda: second) and labels(second)[-1:] == ["Previous"]
     found = told(lambda: blocks.customer_list(core.service.customers_page("perez")))
     assert "2 in all" in found and "Juan Pérez" in found and "Juana Pérez" in found
 

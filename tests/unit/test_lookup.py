@@ -195,3 +195,28 @@ def test_a_reload_keeps_the_patches_made_while_it_fetched() -> None:
     refresh.join()
     assert index.find("ana").found.points == 15
     assert index.fetch_count == 2
+
+
+def test_search_finds_any_part_of_names_emails_and_phones(core) -> None:
+    def found(text: str) -> list[str]:
+        return [c.display_name for c in core.service.customers_page(text).customers]
+
+    assert found("rez") == ["Juan Pérez", "Juana Pérez", "Sofía Ramírez"]  # inside names
+    assert found("PEREZ juana") == ["Juana Pérez"]  # every word must match
+    assert found("example.com")[:2] == ["Ana García", "Juan Pérez"]  # part of an email
+    assert found("6533") == ["Juan Pérez"]  # four digits of a phone
+    assert found("411-6533") == ["Juan Pérez"]
+    assert found("55") == []  # fewer than four digits never match inside a phone
+    page = core.service.customers_page("top")
+    assert [c.points for c in page.customers] == sorted(
+        (c.points for c in page.customers), reverse=True
+    )
+
+
+def test_search_sees_the_bots_own_writes(core) -> None:
+    from bot.core.audit import Actor
+    from tests.unit.test_records import customer_fields
+
+    core.service.customers_page("zz")  # builds the search tables
+    core.service.create_customer(Actor("UMANAGER"), customer_fields(first_name="Zzyzx"))
+    assert [c.first_name for c in core.service.customers_page("zzy").customers] == ["Zzyzx"]
