@@ -457,11 +457,6 @@ _BY_NAME: dict[str, Subcommand] = {
 }
 
 
-def help_rows() -> list[Usage]:
-    """Every form of use, in order: the help message and the App Home list them."""
-    return [usage for row in SUBCOMMANDS for usage in row.usages]
-
-
 def help_message() -> blocks.Message:
     """The short help: one line per subcommand, fits on one screen."""
     return blocks.help_message([(row.name, row.brief) for row in SUBCOMMANDS])

@@ -1,14 +1,59 @@
-"""The App Home tab, published when someone opens it."""
+"""The App Home tab, for the counter: published when someone opens it (off the listener
+thread: a manager's figures may need the customer list), and its buttons. Find customer,
+Add points and Redeem open a type-ahead chooser, answered from the lookup index."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import Ack, App
 
-from bot.slack import views
-from handlers.commands import help_rows
+from bot.core import validation as forms
+from bot.core.errors import LoyaltyError
+from bot.core.policy import Act
+from bot.slack import blocks, views
+from bot.slack.ids import ActionId, Form, FormContext
+from bot.slack.views import HomeFigures, fit_plain
+from handlers import modals
 from handlers.context import Env
+
+log = logging.getLogger(__name__)
+MAX_SUGGESTIONS = 20
+
+
+def publish_home(env: Env, user: str) -> None:
+    roles = env.services.roles
+    is_manager = roles.is_manager(user)
+    figures, pending = None, []
+    if is_manager:
+        pending = env.services.approvals.open_requests()
+        try:
+            s = env.services.summary.get()
+            figures = HomeFigures(
+                s.customers,
+                s.points_outstanding,
+                s.points_added_24h,
+                s.points_deducted_24h,
+                *s.redeemed_today,
+            )
+        except LoyaltyError as exc:  # the rest of the tab is still worth showing
+            log.info("home figures not available: %s", exc.message)
+    view = views.home(lambda act: roles.allows(user, act), is_manager, figures, pending)
+    env.client.views_publish(user_id=user, view=view)
+
+
+def _choose(env: Env, title: str, then: str = "") -> None:
+    context = FormContext(form=Form.CHOOSE_CUSTOMER, then=then)
+    env.client.views_open(trigger_id=env.trigger_id, view=views.choose_customer(context, title))
+
+
+def suggestion(customer: Any) -> dict[str, Any]:
+    detail = customer.email or customer.phone
+    label = f"{customer.display_name} · {customer.points:,} points" + (
+        f" · {detail}" if detail else ""
+    )
+    return {"text": {"type": "plain_text", "text": fit_plain(label, 75)}, "value": str(customer.id)}
 
 
 def register(app: App) -> None:
@@ -17,5 +62,61 @@ def register(app: App) -> None:
         if event.get("tab", "home") != "home":
             return
         user = event["user"]
-        is_manager = env.services.roles.is_manager(user)
-        env.client.views_publish(user_id=user, view=views.home(is_manager, help_rows()))
+        env.defer(lambda: publish_home(env, user))
+
+    @app.action(ActionId.HOME_FIND)
+    def find(ack: Ack, env: Env) -> None:
+        ack()
+        _choose(env, "Find customer")
+
+    @app.action(ActionId.HOME_ADD_POINTS)
+    def add_points(ack: Ack, env: Env) -> None:
+        ack()
+        env.require(Act.ADD_POINTS)
+        _choose(env, modals.TITLES[Form.POINTS], Form.POINTS)
+
+    @app.action(ActionId.HOME_REDEEM)
+    def redeem(ack: Ack, env: Env) -> None:
+        ack()
+        env.require(Act.REDEEM)
+        _choose(env, modals.TITLES[Form.REDEEM], Form.REDEEM)
+
+    @app.action(ActionId.HOME_NEW_CUSTOMER)
+    def new_customer(ack: Ack, env: Env) -> None:
+        ack()
+        modals.open_new_customer(env)
+
+    @app.action(ActionId.HOME_NEW_OFFER)
+    def new_offer(ack: Ack, env: Env) -> None:
+        ack()
+        modals.open_new_offer(env)
+
+    @app.options(ActionId.CUSTOMER_SEARCH)
+    def customer_options(ack: Ack, env: Env, body: dict[str, Any]) -> None:
+        """The type-ahead: answered from the lookup index (no call to Smart Passes once
+        it is loaded)."""
+        matches = env.service.suggest_customers(str(body.get("value") or ""), MAX_SUGGESTIONS)
+        ack(options=[suggestion(c) for c in matches])
+
+    @app.view(Form.CHOOSE_CUSTOMER)
+    def customer_chosen(ack: Ack, env: Env, view: dict[str, Any]) -> None:
+        context = FormContext.decode(view.get("private_metadata"))
+        customer_id, errors = forms.check_chosen_customer(
+            views.form_values(view.get("state") or {})
+        )
+        if customer_id is None:
+            env.note("invalid")
+            ack(response_action="errors", errors=errors)
+            return
+        then = Form(context.then) if context.then else None
+        title = modals.TITLES[then] if then else "Customer"
+        ack(response_action="update", view=views.loading(title, "Looking the customer up…"))
+
+        def build() -> dict[str, Any]:
+            if then is not None:
+                return modals.customer_form_for(env, then, customer_id)
+            card = blocks.customer_card(env.service.customer(customer_id), env.allows)
+            env.send_dm(card)  # its buttons work in a message
+            return views.result(title, card)
+
+        modals.fill_after_ack(env, view["id"], title, build)

@@ -115,6 +115,14 @@ class Harness:
     ) -> httpx.Response:
         return self._took(self.requests.click_in_view(view_id, button, user=user))
 
+    def click_in_home(self, button: dict[str, Any], *, user: str = MANAGER) -> httpx.Response:
+        return self._took(self.requests.click_in_home(button, user=user))
+
+    def options(
+        self, view_id: str, block_id: str, typed: str, *, user: str = MANAGER
+    ) -> httpx.Response:
+        return self._took(self.requests.options(view_id, block_id, typed, user=user))
+
     def submit(
         self, view_id: str, values: dict[str, str], *, user: str = MANAGER
     ) -> httpx.Response:

@@ -165,6 +165,14 @@ class LoyaltyService:
     def find_customers(self, reference: str) -> LookupResult:
         return self.index.find(reference)
 
+    def suggest_customers(self, typed: str, limit: int = 20) -> list[Customer]:
+        """For a type-ahead: what a lookup finds (names by their start, a whole email or
+        phone), else any part (bot.core.lookup.CustomerIndex.search); at most `limit`."""
+        typed = typed.strip()
+        if not typed:
+            return []
+        return (self.index.find(typed).matches or self.index.search(typed))[:limit]
+
     def customer(self, customer_id: int) -> Customer:
         """A fresh read (the index may be up to a TTL old)."""
         try:

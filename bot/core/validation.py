@@ -34,6 +34,7 @@ class Field(StrEnum):
     POINTS_AMOUNT = "points_amount"
     POINTS_REASON = "points_reason"
     REDEEM_OFFER = "redeem_offer"
+    CUSTOMER = "customer"  # a type-ahead choice of customer
     REJECT_REASON = "reject_reason"
 
 
@@ -201,6 +202,14 @@ def check_redeem(values: dict[str, str | None]) -> tuple[int | None, Errors]:
     chosen = (values.get(Field.REDEEM_OFFER) or "").strip()
     if not chosen.isdigit() or len(chosen) > 19:
         return None, {Field.REDEEM_OFFER: "Choose the reward to redeem."}
+    return int(chosen), {}
+
+
+def check_chosen_customer(values: dict[str, str | None]) -> tuple[int | None, Errors]:
+    """The customer chosen in a type-ahead select (its id)."""
+    chosen = (values.get(Field.CUSTOMER) or "").strip().lstrip("#")
+    if not chosen.isdigit() or len(chosen) > 19:
+        return None, {Field.CUSTOMER: "Type a name, email or phone, then choose the customer."}
     return int(chosen), {}
 
 

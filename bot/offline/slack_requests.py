@@ -27,7 +27,16 @@ def fill(view: dict[str, Any], typed: dict[str, str]) -> dict[str, Any]:
         if block.get("type") != "input":
             continue
         element, block_id = block["element"], block["block_id"]
-        if element["type"] in ("radio_buttons", "static_select"):
+        if element["type"] == "external_select":  # typed: the chosen option's value
+            chosen = typed.get(block_id)
+            option = {"text": {"type": "plain_text", "text": chosen}, "value": chosen}
+            values[block_id] = {
+                element["action_id"]: {
+                    "type": "external_select",
+                    "selected_option": option if chosen else None,
+                }
+            }
+        elif element["type"] in ("radio_buttons", "static_select"):
             wanted = typed.get(block_id)
             option = next(
                 (o for o in element["options"] if o["value"] == wanted),
@@ -184,6 +193,42 @@ class SlackRequests:
                 "trigger_id": f"trigger.{time.monotonic_ns()}",
                 "container": {"type": "view", "view_id": view_id},
                 "view": {**view, "state": {"values": {}}},
+                "actions": [_action(button, "b")],
+            }
+        )
+
+    def options(self, view_id: str, block_id: str, typed: str, *, user: str) -> httpx.Response:
+        """What Slack sends as someone types into an external select of a modal."""
+        view = self.standin.views[view_id]
+        block = next(b for b in view["blocks"] if b.get("block_id") == block_id)
+        return self.interaction(
+            {
+                "type": "block_suggestion",
+                "team": {"id": self.team_id, "domain": "shop"},
+                "user": self._user(user),
+                "api_app_id": "A0LOYALTY",
+                "token": "legacy",
+                "container": {"type": "view", "view_id": view_id},
+                "action_id": block["element"]["action_id"],
+                "block_id": block_id,
+                "value": typed,
+                "view": {**view, "state": {"values": {}}},
+            }
+        )
+
+    def click_in_home(self, button: dict[str, Any], *, user: str) -> httpx.Response:
+        """Press a button on `user`'s App Home tab (as published)."""
+        home = self.standin.home_tabs[user]
+        return self.interaction(
+            {
+                "type": "block_actions",
+                "team": {"id": self.team_id, "domain": "shop"},
+                "user": self._user(user),
+                "api_app_id": "A0LOYALTY",
+                "token": "legacy",
+                "trigger_id": f"trigger.{time.monotonic_ns()}",
+                "container": {"type": "view", "view_id": "VHOME" + user},
+                "view": {**home, "id": "VHOME" + user, "state": {"values": {}}},
                 "actions": [_action(button, "b")],
             }
         )

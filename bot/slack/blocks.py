@@ -706,35 +706,44 @@ def approval_request(a: Approval, tz: ZoneInfo, ask: Say | None = None) -> Messa
         asking = f"{mrkdwn(ask)}: please approve or reject."
         blocks.append(_section("🔔 " + asking))
     if a.is_open:
-        blocks.append(
-            ActionsBlock(
-                block_id=BlockId.APPROVAL_ACTIONS,
-                elements=[
-                    ButtonElement(
-                        text="Approve",
-                        action_id=ActionId.APPROVE,
-                        value=ApprovalRef(approval_id=a.id, once=new_once()).encode(),
-                        style="primary",
-                        confirm=ConfirmObject(
-                            title="Publish to every pass?",
-                            text="Every customer will see this offer.",
-                            confirm="Publish",
-                            deny="Not yet",
-                        ),
-                    ),
-                    ButtonElement(
-                        text="Reject",
-                        action_id=ActionId.REJECT,
-                        value=ApprovalRef(approval_id=a.id, once=new_once()).encode(),
-                        style="danger",
-                    ),
-                ],
-            )
-        )
+        blocks.append(_approval_buttons(a, BlockId.APPROVAL_ACTIONS))
     text = {"published": "published", "rejected": "rejected"}.get(a.state, "waiting for approval")
     return _message(
         f"Offer “{escape(a.offer_name)}”: {text}" + (f". {asking}" if asking else ""), blocks
     )
+
+
+def _approval_buttons(a: Approval, block_id: str) -> ActionsBlock:
+    return ActionsBlock(
+        block_id=block_id,
+        elements=[
+            ButtonElement(
+                text="Approve",
+                action_id=ActionId.APPROVE,
+                value=ApprovalRef(approval_id=a.id, once=new_once()).encode(),
+                style="primary",
+                confirm=ConfirmObject(
+                    title="Publish to every pass?",
+                    text="Every customer will see this offer.",
+                    confirm="Publish",
+                    deny="Not yet",
+                ),
+            ),
+            ButtonElement(
+                text="Reject",
+                action_id=ActionId.REJECT,
+                value=ApprovalRef(approval_id=a.id, once=new_once()).encode(),
+                style="danger",
+            ),
+        ],
+    )
+
+
+def approval_in_home(a: Approval) -> list[Block]:
+    """A waiting request on a manager's Home tab: the offer, who asked, the buttons."""
+    link = f"<{a.permalink}|{escape(a.offer_name)}>" if a.permalink else escape(a.offer_name)
+    line = f"*{link}* · {points(a.points_cost)} · asked by <@{a.requested_by}>"
+    return [_section(line), _approval_buttons(a, f"{BlockId.APPROVAL_ACTIONS}_{a.id}")]
 
 
 def publication_requested(a: Approval, channel: str) -> Message:

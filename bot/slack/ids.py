@@ -34,6 +34,12 @@ class ActionId(StrEnum):
     REJECT = "loyalty_reject"
     CONFIRM = "loyalty_confirm"
     DISMISS = "loyalty_dismiss"
+    CUSTOMER_SEARCH = "loyalty_customer_search"  # a type-ahead select of customers
+    HOME_FIND = "loyalty_home_find"
+    HOME_ADD_POINTS = "loyalty_home_add_points"
+    HOME_REDEEM = "loyalty_home_redeem"
+    HOME_NEW_CUSTOMER = "loyalty_home_new_customer"
+    HOME_NEW_OFFER = "loyalty_home_new_offer"
     INPUT = "value"  # the one element inside each form input block
 
 
@@ -53,6 +59,7 @@ class Form(StrEnum):
     OFFER = "loyalty_offer_form"
     POINTS = "loyalty_points_form"
     REDEEM = "loyalty_redeem_form"
+    CHOOSE_CUSTOMER = "loyalty_choose_customer"  # type-ahead, then the form in `then`
     REJECT = "loyalty_reject_form"
     NOTICE = "loyalty_notice"
 
@@ -186,3 +193,4 @@ class FormContext(ButtonValue):
     )
     once: str = ""  # a one-time key the submission claims (the Reject form)
     same_name: str = ""  # a name already in use, which sending the form again confirms
+    then: str = ""  # the chooser: the Form to open for the chosen customer ("" = the card)

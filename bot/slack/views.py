@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk.models.blocks import (
+    ActionsBlock,
     Block,
     ButtonElement,
     ContextBlock,
+    DividerBlock,
+    ExternalDataSelectElement,
     InputBlock,
     MarkdownTextObject,
     Option,
@@ -21,8 +25,18 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.core.points import Op
+from bot.core.policy import Act
+from bot.core.records import Approval
 from bot.core.validation import DESCRIPTION_MAX, NAME_MAX, OFFER_NAME_MAX, REASON_MAX, Field
-from bot.slack.blocks import MAX_SECTION, Message, customer_line, offer_line, plain, points
+from bot.slack.blocks import (
+    MAX_SECTION,
+    Message,
+    approval_in_home,
+    customer_line,
+    offer_line,
+    plain,
+    points,
+)
 from bot.slack.ids import ActionId, Form, FormContext, PickInForm
 from bot.slack.text import escape, fit
 from bot.smartpasses.models import Customer, Offer
@@ -412,27 +426,95 @@ def reject_form(context: FormContext, offer_name: str) -> dict[str, Any]:
     )
 
 
-def home(is_manager: bool, help_rows: Sequence[tuple[str, str, Sequence[str]]]) -> dict[str, Any]:
-    """The App Home tab: what the bot does and what this person may do."""
+@dataclass(frozen=True)
+class HomeFigures:
+    """Today's figures on a manager's Home tab."""
+
+    customers: int
+    points_outstanding: int
+    added_24h: int
+    deducted_24h: int
+    rewards_today: int
+    redeemed_today: int
+
+
+def home(
+    allows: Callable[[Act], bool],
+    is_manager: bool,
+    figures: HomeFigures | None = None,
+    pending: Sequence[Approval] = (),
+) -> dict[str, Any]:
+    """The App Home tab, for the counter: what this person may do, as buttons first."""
+    buttons = [ButtonElement(text="Find customer", action_id=ActionId.HOME_FIND, style="primary")]
+    if allows(Act.ADD_POINTS):
+        label = "Change points" if allows(Act.CHANGE_POINTS) else "Add points"
+        buttons.append(ButtonElement(text=label, action_id=ActionId.HOME_ADD_POINTS))
+    if allows(Act.REDEEM):
+        buttons.append(ButtonElement(text="Redeem", action_id=ActionId.HOME_REDEEM))
+    if is_manager:
+        buttons += [
+            ButtonElement(text="New customer", action_id=ActionId.HOME_NEW_CUSTOMER),
+            ButtonElement(text="New offer", action_id=ActionId.HOME_NEW_OFFER),
+        ]
     role = (
         "You are a loyalty *manager*: you can change points, delete, cancel and approve."
         if is_manager
-        else "You can look customers and offers up, create and edit them, and ask for offer "
-        "publication. Points changes, deletions and approvals are for managers."
+        else "You can find customers, create and edit them, and ask for offer publication."
+        + (" You can add points and redeem rewards." if allows(Act.ADD_POINTS) else "")
     )
     blocks: list[Block] = [
-        SectionBlock(
-            text=MarkdownTextObject(
-                text="*Loyalty* runs the shop's Smart Passes loyalty program from Slack. "
-                "Type `/loyalty help` in any channel."
-            )
-        ),
-        SectionBlock(text=MarkdownTextObject(text=role)),
+        SectionBlock(text=MarkdownTextObject(text="*Loyalty* · " + role)),
+        ActionsBlock(block_id="loyalty_home_actions", elements=buttons),
     ]
-    for usage, summary, _ in help_rows[:40]:
+    if figures is not None:
+        f = figures
+        blocks += [
+            DividerBlock(),
+            SectionBlock(
+                fields=[
+                    MarkdownTextObject(text=f"*Customers*\n{f.customers:,}"),
+                    MarkdownTextObject(text=f"*Points outstanding*\n{f.points_outstanding:,}"),
+                    MarkdownTextObject(
+                        text=f"*Points, 24 h*\n+{f.added_24h:,} / −{f.deducted_24h:,}"
+                    ),
+                    MarkdownTextObject(
+                        text=f"*Redeemed today*\n{f.rewards_today:,} rewards, "
+                        f"{f.redeemed_today:,} points"
+                    ),
+                ]
+            ),
+        ]
+    if is_manager and pending:
         blocks.append(
-            ContextBlock(elements=[MarkdownTextObject(text=f"`/loyalty {usage}`: {summary}")])
+            SectionBlock(
+                text=MarkdownTextObject(text=f"*Waiting for publication approval ({len(pending)})*")
+            )
         )
+        for approval in pending[:10]:
+            blocks += approval_in_home(approval)
+    blocks.append(
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(text="Anywhere in Slack: `/loyalty help` lists what I can do.")
+            ]
+        )
+    )
     view = View(type="home", blocks=blocks)
     view.validate_json()
     return view.to_dict()
+
+
+def choose_customer(context: FormContext, title: str) -> dict[str, Any]:
+    """Type a name, email or phone; choose the customer (a type-ahead select)."""
+    blocks: list[Block] = [
+        InputBlock(
+            block_id=Field.CUSTOMER,
+            label="Customer",
+            element=ExternalDataSelectElement(
+                action_id=ActionId.CUSTOMER_SEARCH,
+                placeholder="Name, email or phone",
+                min_query_length=2,
+            ),
+        )
+    ]
+    return _view(title, blocks, form=Form.CHOOSE_CUSTOMER, context=context, submit="Next")

@@ -7,7 +7,7 @@ import json
 import logging
 
 from bot.runtime.logs import JsonFormatter
-from tests.harness import CLERK, MANAGER, text_of
+from tests.harness import CLERK, MANAGER
 
 
 def test_request_log_lines_and_json_format(bot, caplog) -> None:
@@ -33,25 +33,3 @@ def test_request_log_lines_and_json_format(bot, caplog) -> None:
         "outcome",
         "duration_ms",
     } <= line.keys()
-
-
-def test_app_home_shows_the_role(bot) -> None:
-    for user, expected in ((MANAGER, "You are a loyalty *manager*"), (CLERK, "You can look")):
-        assert (
-            bot.event(
-                {
-                    "type": "app_home_opened",
-                    "user": user,
-                    "tab": "home",
-                    "channel": "D1",
-                    "event_ts": "1.1",
-                }
-            ).status_code
-            == 200
-        )
-        call = bot.slack.wait_for("views.publish", lambda c, u=user: c.args["user_id"] == u)[0]
-        assert expected in text_of(
-            json.loads(call.args["view"])
-            if isinstance(call.args["view"], str)
-            else call.args["view"]
-        )

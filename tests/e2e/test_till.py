@@ -4,7 +4,7 @@ and rewards redeemed by command and by the card's Redeem form."""
 from __future__ import annotations
 
 from bot.offline.sandbox import DEMO_PROGRAM_ID
-from tests.harness import CLERK, button, text_of
+from tests.harness import CLERK, button, buttons, text_of
 
 JUAN, ANA = 1870, 6629146321223680
 
@@ -111,3 +111,63 @@ def test_duplicates_are_shown_on_the_field_before_any_call_and_a_manager_confirm
     done = bot.answer(view_id, typed)["view"]  # the same name, sent again: confirmed
     assert "ana.g2@example.com" in text_of(done)
     assert len(bot.sandbox.calls_to("POST", "/customers")) == 1
+
+
+def _home(bot, user: str) -> dict:
+    bot.event({"type": "app_home_opened", "user": user, "tab": "home", "channel": "D1"})
+    bot.slack.wait_for("views.publish", lambda c: c.args["user_id"] == user)
+    bot.settle()
+    return bot.slack.home_tabs[user]
+
+
+def _labels(view: dict) -> list[str]:
+    return [
+        e["text"]["text"] for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]
+    ]
+
+
+def test_the_home_tab_is_for_the_counter(bot_with) -> None:
+    bot = bot_with(loyalty_clerk_max_points="20", loyalty_approvals_channel="CAPPROVALS")
+    bot.command("offer publish pan", user=CLERK)
+    bot.reply()
+    manager = _home(bot, "UMANAGER")
+    assert _labels(manager) == [
+        "Find customer",
+        "Change points",
+        "Redeem",
+        "New customer",
+        "New offer",
+        "Approve",  # the waiting request, with its buttons
+        "Reject",
+    ]
+    assert "*Customers*\n6" in text_of(manager) and "Pan dulce 2x1" in text_of(manager)
+    clerk = _home(bot, CLERK)
+    assert _labels(clerk) == ["Find customer", "Add points", "Redeem"]
+    assert "Customers*" not in text_of(clerk)  # figures are for managers
+    # Add points from the Home tab: type-ahead, choose, then the clerk's points form.
+    bot.click_in_home(button(clerk, "Add points"), user=CLERK)
+    view_id, chooser = bot.opened_view()
+    assert chooser["blocks"][0]["element"]["type"] == "external_select"
+    options = bot.options(view_id, "customer", "jua", user=CLERK).json()["options"]
+    assert [o["value"] for o in options] == ["1870", "1871"]  # Juan and Juana Pérez
+    assert options[0]["text"]["text"].startswith("Juan Pérez · 5 points")
+    bot.submit(view_id, {"customer": "1870"}, user=CLERK)
+    bot.slack.wait_for("views.update", lambda c: "loyalty_points_form" in str(c.args.get("view")))
+    done = bot.answer(view_id, {"points_amount": "5"}, user=CLERK)["view"]
+    assert "5 → *10*" in text_of(done)
+
+
+def test_find_customer_shows_the_card_and_sends_it_with_its_buttons(bot) -> None:
+    home = _home(bot, CLERK)
+    assert _labels(home) == ["Find customer"]  # no allowance: clerks only look up
+    bot.click_in_home(button(home, "Find customer"), user=CLERK)
+    view_id, _ = bot.opened_view()
+    assert [
+        o["value"] for o in bot.options(view_id, "customer", "6533", user=CLERK).json()["options"]
+    ] == ["1870"]  # four digits of a phone
+    errors = bot.submit(view_id, {}, user=CLERK).json()
+    assert errors["response_action"] == "errors" and "customer" in errors["errors"]
+    bot.submit(view_id, {"customer": "1870"}, user=CLERK)
+    (dm,) = bot.wait("chat.postMessage")
+    assert dm.args["channel"] == "DCLERK" and "Juan Pérez" in text_of(dm.args)
+    assert "Edit" in [b["text"]["text"] for b in buttons(dm.args)]
