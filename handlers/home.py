@@ -101,6 +101,7 @@ def register(app: App) -> None:
     @app.view(Form.CHOOSE_CUSTOMER)
     def customer_chosen(ack: Ack, env: Env, view: dict[str, Any]) -> None:
         context = FormContext.decode(view.get("private_metadata"))
+        env = env.in_channel(context.channel_id)  # where a command opened it, if one did
         customer_id, errors = forms.check_chosen_customer(
             views.form_values(view.get("state") or {})
         )

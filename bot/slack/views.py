@@ -504,9 +504,12 @@ def home(
     return view.to_dict()
 
 
-def choose_customer(context: FormContext, title: str) -> dict[str, Any]:
+def choose_customer(context: FormContext, title: str, intro: str = "") -> dict[str, Any]:
     """Type a name, email or phone; choose the customer (a type-ahead select)."""
-    blocks: list[Block] = [
+    blocks: list[Block] = []
+    if intro:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=fit(intro, MAX_SECTION))))
+    blocks += [
         InputBlock(
             block_id=Field.CUSTOMER,
             label="Customer",

@@ -4,6 +4,7 @@ and rewards redeemed by command and by the card's Redeem form."""
 from __future__ import annotations
 
 from bot.offline.sandbox import DEMO_PROGRAM_ID
+from bot.offline.sandbox.data import load_generated
 from tests.harness import CLERK, button, buttons, text_of
 
 JUAN, ANA = 1870, 6629146321223680
@@ -171,3 +172,18 @@ def test_find_customer_shows_the_card_and_sends_it_with_its_buttons(bot) -> None
     (dm,) = bot.wait("chat.postMessage")
     assert dm.args["channel"] == "DCLERK" and "Juan Pérez" in text_of(dm.args)
     assert "Edit" in [b["text"]["text"] for b in buttons(dm.args)]
+
+
+def test_a_form_for_one_of_many_matches_asks_with_a_type_ahead(bot) -> None:
+    load_generated(bot.sandbox.state, 2000)
+    bot.command("points perez")  # no amount: the points form, for one of many Pérez
+    view_id, view = bot.opened_view()
+    assert view["callback_id"] == "loyalty_choose_customer"
+    assert "customers match “perez”" in text_of(view)
+    options = bot.options(view_id, "customer", "perez", user="UMANAGER").json()["options"]
+    assert len(options) == 20 and all("Pérez" in o["text"]["text"] for o in options)
+    bot.submit(view_id, {"customer": options[3]["value"]})
+    bot.slack.wait_for("views.update", lambda c: "loyalty_points_form" in str(c.args.get("view")))
+    done = bot.answer(view_id, {"points_amount": "7"})["view"]
+    assert "(+7)" in text_of(done)
+    assert bot.wait("chat.postEphemeral")[-1].args["channel"] == "CSHOP"  # where it began
