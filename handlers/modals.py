@@ -119,9 +119,7 @@ def open_customer_form(env: Env, form: Form, reference: str) -> None:
         if found.one is not None:
             return customer_form_for(env, form, found.one.id)
         if len(found.matches) > views.MAX_PICKS:  # too many to list: type more, choose one
-            chooser = FormContext(
-                form=Form.CHOOSE_CUSTOMER, then=form, channel_id=env.channel_id
-            )
+            chooser = FormContext(form=Form.CHOOSE_CUSTOMER, then=form, channel_id=env.channel_id)
             intro = (
                 f"{len(found.matches):,} customers match “{blocks.escape(found.query)}”. "
                 "Type more of a name, an email or a phone, and choose one."
