@@ -58,6 +58,8 @@ def test_a_points_change_is_replied_recorded_and_announced(bot_with) -> None:
     bot.command("points 1870 -100")
     assert "below zero" in text_of(bot.reply())
     assert len(bot.slack.calls_to("chat.postMessage")) == 1  # refused: not announced
+    bot.command("points 1870 1 000 big order")  # thousands as people write them
+    assert "15 → *1,015*" in text_of(bot.reply())
 
 
 @pytest.mark.parametrize(

@@ -38,7 +38,7 @@ def test_buttons_and_roles_in_the_console(monkeypatch) -> None:
             "expect Only loyalty managers can delete customers",
             "as marta",
             "/loyalty customer 1870",
-            "expect [Change points] [Edit] [History] [Delete]",
+            "expect [Change points] [Redeem] [Edit] [History] [Delete]",
             "click Delete",
             "expect permanently deletes the customer Juan Pérez",
             "click Delete customer",
