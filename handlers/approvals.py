@@ -14,6 +14,7 @@ from bot.core.errors import InvalidInput
 from bot.core.records import Approval, ApprovalState
 from bot.core.say import Channel, Code, Say
 from bot.core.validation import Errors, Field, reason_problem
+from bot.i18n import speaking
 from bot.slack import blocks, views
 from bot.slack.ids import ActionId, ApprovalRef, Form, FormContext, new_once
 from handlers import modals
@@ -33,13 +34,12 @@ def request_publication(env: Env, offer_id: int) -> None:
     approvals: PublicationApprovals = env.services.approvals
 
     def post(approval: Approval) -> Posted:
-        try:
-            posted = env.client.chat_postMessage(
-                channel=channel,
-                **blocks.approval_request(
-                    approval, env.settings.tz, env.services.roles.managers_said()
-                ).kwargs(),
+        with speaking(env.settings.loyalty_language):  # a channel post
+            request = blocks.approval_request(
+                approval, env.settings.tz, env.services.roles.managers_said()
             )
+        try:
+            posted = env.client.chat_postMessage(channel=channel, **request.kwargs())
         except SlackApiError as exc:
             if exc.response.get("error") in ("not_in_channel", "channel_not_found", "is_archived"):
                 raise InvalidInput(
@@ -72,22 +72,21 @@ def show_decision(client: WebClient, approval: Approval, services: Services) -> 
     them the outcome (and what to do next) in a DM, where they will see it."""
     if not approval.message_ts:
         return
-    client.chat_update(
-        channel=approval.channel_id,
-        ts=approval.message_ts,
-        **blocks.approval_request(
+    with speaking(services.settings.loyalty_language):  # the channel's messages
+        request = blocks.approval_request(
             approval, services.settings.tz, services.roles.managers_said()
-        ).kwargs(),
-    )
+        )
+        outcome = blocks.approval_outcome_for_requester(approval)
+    client.chat_update(channel=approval.channel_id, ts=approval.message_ts, **request.kwargs())
     if approval.state in (ApprovalState.PUBLISHED, ApprovalState.REJECTED, ApprovalState.STALE):
         client.chat_postMessage(
-            channel=approval.channel_id,
-            thread_ts=approval.message_ts,
-            **blocks.approval_outcome_for_requester(approval).kwargs(),
+            channel=approval.channel_id, thread_ts=approval.message_ts, **outcome.kwargs()
         )
     if approval.state in ENDED and approval.decided_by != approval.requested_by:
+        with speaking(services.languages.of(client, approval.requested_by)):  # theirs
+            told = blocks.approval_outcome_dm(approval)
         try:
-            send_dm(client, approval.requested_by, blocks.approval_outcome_dm(approval))
+            send_dm(client, approval.requested_by, told)
         except SlackApiError as exc:  # the thread and the request message still say it
             log.info("outcome DM to the requester failed: %s", exc.response.get("error"))
 

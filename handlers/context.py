@@ -18,11 +18,13 @@ from bot.core.roles import Roles
 from bot.core.say import Say
 from bot.core.service import LoyaltyService
 from bot.core.summary import SharedSummary
+from bot.i18n import speaking
 from bot.runtime.settings import Settings
 from bot.runtime.workpool import WorkPool
 from bot.slack import blocks
 from bot.slack.blocks import Message
 from handlers.errors import reply_with_error
+from handlers.languages import Languages
 from handlers.requestlog import RequestLog, outcome_of
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,7 @@ class Services:
     work: WorkPool
     approvals: PublicationApprovals
     summary: SharedSummary  # /loyalty summary on demand: one computation a minute
+    languages: Languages  # each person's language, from their Slack locale
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ class Env:
     trigger_id: str = ""
     replace_original: bool = False
     log: RequestLog | None = None
+    lang: str = "en"  # the person's language (bot.i18n)
 
     @property
     def actor(self) -> Actor:
@@ -131,18 +135,19 @@ class Env:
 
         def run() -> None:
             outcome = None
-            try:
-                if once:
-                    with self.service.ledger.once(once, self.user_id, again=again or ""):
+            with speaking(self.lang):
+                try:
+                    if once:
+                        with self.service.ledger.once(once, self.user_id, again=again or ""):
+                            task()
+                    else:
                         task()
-                else:
-                    task()
-            except Exception as error:  # handed to the one error reply, never swallowed
-                outcome = outcome_of(error)
-                reply_with_error(error, self)
-            finally:
-                if request_log is not None:
-                    request_log.finish(outcome)
+                except Exception as error:  # handed to the one error reply, never swallowed
+                    outcome = outcome_of(error)
+                    reply_with_error(error, self)
+                finally:
+                    if request_log is not None:
+                        request_log.finish(outcome)
 
         try:
             self.services.work.submit(run)
@@ -154,12 +159,15 @@ class Env:
 
 def announce(client: WebClient, settings: Settings, entry: AuditEntry | None) -> None:
     """Post a change that was made to the audit channel, if one is set, as its audit entry
-    says. The change is already made and recorded: a failure here is only logged."""
+    says (in the workspace's language). The change is already made and recorded: a
+    failure here is only logged."""
     channel = settings.loyalty_audit_channel
     if not channel or entry is None or entry.outcome != Outcome.OK:
         return
     try:
-        client.chat_postMessage(channel=channel, **blocks.change_announcement(entry).kwargs())
+        with speaking(settings.loyalty_language):
+            message = blocks.change_announcement(entry)
+        client.chat_postMessage(channel=channel, **message.kwargs())
     except Exception as exc:  # a post that fails never hides or undoes the change
         log.warning("could not post audit entry %d to %s: %s", entry.id, channel, exc)
 

@@ -12,6 +12,7 @@ from typing import Any
 from slack_bolt import App, BoltContext, BoltResponse
 from slack_bolt.listener.listener_completion_handler import CustomListenerCompletionHandler
 
+from bot.i18n import speaking
 from handlers.context import Env, Services
 from handlers.errors import reply_with_error
 from handlers.requestlog import RequestLog, outcome_of
@@ -26,6 +27,7 @@ def register(app: App, services: Services) -> None:
     ) -> BoltResponse:
         request_log = RequestLog.of(body)
         context["request_log"] = request_log
+        lang = services.languages.of(context.client, context.user_id or "")
         context["env"] = Env(
             services=services,
             user_id=context.user_id or "",
@@ -35,8 +37,10 @@ def register(app: App, services: Services) -> None:
             respond=context.respond,
             trigger_id=body.get("trigger_id", ""),
             log=request_log,
+            lang=lang,
         )
-        return next()
+        with speaking(lang):  # the listener runs in a copy of this context
+            return next()
 
     def listener_done(context: BoltContext) -> None:
         request_log = context.get("request_log")

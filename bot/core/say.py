@@ -78,7 +78,7 @@ class Writer(string.Formatter):
 
     def format_field(self, value: Any, format_spec: str) -> str:
         if isinstance(value, Say):
-            return self.format(value.template, **value.values)
+            return self.format(self.translate(value.template), **value.values)
         if isinstance(value, Link):
             return self.link(value)
         if isinstance(value, Person):
@@ -94,6 +94,10 @@ class Writer(string.Formatter):
         if isinstance(value, str):
             return self.text(value)
         return format(value, format_spec)
+
+    def translate(self, template: str) -> str:
+        """The template in the reader's language (the core's English here, for logs)."""
+        return template
 
     def text(self, value: str) -> str:
         return value

@@ -21,6 +21,7 @@ from slack_sdk import WebClient
 from bot.core.audit import as_utc, utcnow
 from bot.core.errors import ConfigError
 from bot.core.summary import build_summary, local_day, save_snapshot
+from bot.i18n import speaking
 from bot.runtime.settings import Settings
 from bot.slack import blocks
 from bot.smartpasses.client import LoyaltyClient
@@ -69,7 +70,8 @@ def post_summary(
     if not force and (existing := _claimed(store, day, channel, now)) is not None:
         return existing
     summary = build_summary(api, store, settings.tz, now)
-    message = blocks.summary_message(summary, settings.tz)
+    with speaking(settings.loyalty_language):  # a channel post: the workspace's language
+        message = blocks.summary_message(summary, settings.tz)
     claimed = store.claim_summary_post(day, channel, stale_before=now - TAKEOVER_AFTER, now=now)
     if not claimed and not force:
         return _claimed(store, day, channel, now) or Posted(day, channel, None, already=True)

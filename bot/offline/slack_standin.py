@@ -45,6 +45,7 @@ class SlackUser:
     real_name: str
     email: str = ""
     deleted: bool = False
+    locale: str = "en-US"  # users.info gives it with include_locale
 
 
 class SlackStandIn:
@@ -169,6 +170,7 @@ class SlackStandIn:
         return {
             "ok": True,
             "user": {
+                **({"locale": user.locale} if args.get("include_locale") else {}),
                 "id": user.id,
                 "name": user.name,
                 "real_name": user.real_name,

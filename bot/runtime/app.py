@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import threading
@@ -32,6 +33,7 @@ from bot.runtime.workpool import WorkPool
 from bot.smartpasses.client import LoyaltyClient
 from bot.store.database import Store
 from bot.store.locks import locks_for
+from handlers.languages import Languages
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,14 @@ WORK_THREADS = 100
 WORK_QUEUED = 200  # jobs waiting for a thread; beyond that, people are told to retry
 # Every serving process settles entries left pending at start, then this often.
 RECONCILE_EVERY_SECONDS = 300.0
+
+
+class ContextThreadPool(ThreadPoolExecutor):
+    """Bolt's listener threads, each task run in the context it was submitted from (so a
+    listener writes in the language the request middleware chose: bot.i18n)."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        return super().submit(contextvars.copy_context().run, fn, *args, **kwargs)
 
 
 def group_members_via(client: WebClient) -> Any:
@@ -83,7 +93,7 @@ def create_app(
         request_verification_enabled=not socket_mode,
         client=client,
         token_verification_enabled=False,
-        listener_executor=ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener"),
+        listener_executor=ContextThreadPool(LISTENER_THREADS, thread_name_prefix="listener"),
     )
     ledger = ledger or Ledger(store, locks_for(store.engine))
     roles = roles or Roles(
@@ -118,6 +128,7 @@ def create_app(
         work=work,
         approvals=approvals,
         summary=SharedSummary(lambda: build_summary(loyalty, store, settings.tz)),
+        languages=Languages(settings.loyalty_language),
     )
     register_all(app, services, team_id=team_id)
     return app

@@ -166,9 +166,11 @@ def _summary(args: argparse.Namespace) -> int:
     with LoyaltyClient.from_settings(settings) as api:
         if not args.post:
             from bot.core.summary import build_summary
+            from bot.i18n import speaking
             from bot.slack.blocks import summary_message
 
-            message = summary_message(build_summary(api, store, settings.tz), settings.tz)
+            with speaking(settings.loyalty_language):
+                message = summary_message(build_summary(api, store, settings.tz), settings.tz)
             print(render_blocks(message.blocks, fallback=message.text))
             return 0
         from bot.jobs.summary import post_summary

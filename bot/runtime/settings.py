@@ -108,6 +108,11 @@ class Settings(BaseSettings):
     loyalty_allow_self_approval: bool = Field(
         False, description="true or false: may a manager approve their own publication request"
     )
+    loyalty_language: Literal["en", "es"] = Field(
+        "en",
+        description="en or es: the language of channel posts (approvals, audit, summary), "
+        "and for people whose Slack language is unknown",
+    )
     loyalty_log_format: Literal["text", "json"] = Field(
         "text", description="text or json (one JSON object per log line)"
     )

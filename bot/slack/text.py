@@ -9,6 +9,7 @@ without cutting an entity (`&amp;`) or a Slack token (`<@U123>`, `<!date^…>`) 
 from __future__ import annotations
 
 from bot.core.say import Link, Say, Writer, said
+from bot.i18n import gettext
 
 ELLIPSIS = "…"
 
@@ -38,7 +39,17 @@ def shorten(text: str, limit: int) -> str:
     return fit(" ".join((text or "").split()), limit)
 
 
-class _Mrkdwn(Writer):
+class _Plain(Writer):
+    """A sentence for a plain_text field, in the reader's language."""
+
+    def translate(self, template: str) -> str:
+        return gettext(template)
+
+    def group(self, group_id: str) -> str:
+        return gettext("the managers group")
+
+
+class _Mrkdwn(_Plain):
     """A sentence from the core in Slack's mrkdwn: outside text escaped."""
 
     def text(self, value: str) -> str:
@@ -64,14 +75,17 @@ class _Mrkdwn(Writer):
 
 
 _MRKDWN = _Mrkdwn()
+_PLAIN = _Plain()
 
 
 def mrkdwn(sentence: Say | str) -> str:
-    """`sentence` written for a mrkdwn text (plain text is shown as it is, inert)."""
+    """`sentence` written for a mrkdwn text, in the reader's language (plain text is shown
+    as it is, inert)."""
     sentence = said(sentence)
-    return _MRKDWN.format(sentence.template, **sentence.values)
+    return _MRKDWN.format(_MRKDWN.translate(sentence.template), **sentence.values)
 
 
 def plain(sentence: Say | str) -> str:
     """`sentence` for a plain_text field (a form's error, a button): no markup at all."""
-    return str(said(sentence))
+    sentence = said(sentence)
+    return _PLAIN.format(_PLAIN.translate(sentence.template), **sentence.values)

@@ -1,0 +1,86 @@
+"""Whose language: each person reads the bot in theirs (English or Spanish).
+
+The language of the request being answered lives in a context variable, set by the
+middleware from the person's Slack locale (and carried into the work done after the ack);
+channel posts are written in `LOYALTY_LANGUAGE`. Presentation translates as it writes:
+every `Say` template and every `_("…")` string is a msgid of the gettext catalog
+(`bot/i18n/locale/<lang>/LC_MESSAGES/messages.po`, read directly, so no compile step can
+be forgotten). Numbers and dates are formatted for the language's locale with Babel.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
+
+from babel.dates import format_date
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+
+LANGUAGES = ("en", "es")
+DEFAULT = "en"
+LOCALES = {"en": "en_US", "es": "es_MX"}  # how numbers and dates are written
+CATALOGS = Path(__file__).parent / "locale"
+
+_current: ContextVar[str] = ContextVar("language", default=DEFAULT)
+
+
+def language() -> str:
+    """The language being written now."""
+    return _current.get()
+
+
+@contextmanager
+def speaking(lang: str) -> Iterator[None]:
+    """Write in `lang` inside the block."""
+    token = _current.set(lang if lang in LANGUAGES else DEFAULT)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def of_locale(locale: str | None, fallback: str = DEFAULT) -> str:
+    """A Slack locale (`es-MX`, `en-US`) as one of our languages: `es-*` is Spanish."""
+    if not locale:
+        return fallback
+    return "es" if locale.lower().startswith("es") else "en"
+
+
+@functools.cache
+def catalog(lang: str) -> dict[str, str]:
+    """msgid -> msgstr for `lang` (translated, not fuzzy); English has none."""
+    path = CATALOGS / lang / "LC_MESSAGES" / "messages.po"
+    if lang == DEFAULT or not path.exists():
+        return {}
+    with path.open("rb") as po:
+        messages = read_po(po)
+    return {
+        str(m.id): str(m.string)
+        for m in messages
+        if m.id and m.string and not m.fuzzy and isinstance(m.id, str)
+    }
+
+
+def gettext(message: str) -> str:
+    """`message` in the current language (itself when there is no translation)."""
+    return catalog(language()).get(message, message)
+
+
+def _(message: str) -> str:
+    """Mark and translate a string of ours (Babel extracts `_` and `Say`)."""
+    return gettext(message)
+
+
+def number(value: int) -> str:
+    """`1,000` as the current language's readers write it."""
+    return format_decimal(value, locale=LOCALES[language()])
+
+
+def day(value: dt.date, pattern: str = "EEE d MMM y") -> str:
+    """A date as the current language's readers write it (`jue 26 nov 2026`)."""
+    return format_date(value, pattern, locale=LOCALES[language()])
