@@ -4,6 +4,8 @@
     python3 dev.py demo     try the bot offline in a console (creates .venv on first use)
     python3 dev.py test     run the test suite (extra args go to pytest)
     python3 dev.py lint     ruff (check, format), mypy, and the import contracts
+    python3 dev.py catalog  extract the strings people read into the Spanish catalog
+                            (bot/i18n/locale/es/LC_MESSAGES/messages.po), keeping translations
 
 The virtual environment lives in .venv and is (re)installed when pyproject.toml changes.
 """
@@ -69,6 +71,35 @@ def main(argv: list[str]) -> int:
             or run("ruff", "format", "--check", ".")
             or run("mypy")
             or run("lint-imports")
+        )
+    if command == "catalog":
+        pot = ROOT / "bot" / "i18n" / "messages.pot"
+        po = ROOT / "bot" / "i18n" / "locale" / "es" / "LC_MESSAGES" / "messages.po"
+        keywords = ["-k", "Say", "-k", "_", "-k", "N_"]
+        return run(
+            "pybabel",
+            "extract",
+            "-F",
+            "babel.cfg",
+            *keywords,
+            "--no-location",
+            "--omit-header",
+            "-o",
+            str(pot),
+            "bot",
+            "handlers",
+        ) or run(
+            "pybabel",
+            "update",
+            "-i",
+            str(pot),
+            "-o",
+            str(po),
+            "-l",
+            "es",
+            "--no-fuzzy-matching",
+            "--ignore-obsolete",
+            "--omit-header",
         )
     if command == "bot":
         return run("loyalty-bot", *rest)

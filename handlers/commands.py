@@ -15,6 +15,7 @@ from bot.core.policy import Act
 from bot.core.say import Code, Say
 from bot.core.service import CONFIRMABLE, CUSTOMER_DELETE, OFFER_CANCEL, OFFER_DELETE
 from bot.core.validation import reason_problem
+from bot.i18n import _, language
 from bot.slack import blocks
 from bot.slack.ids import Form
 from bot.slack.text import mrkdwn
@@ -36,7 +37,8 @@ class Usage(NamedTuple):
 @dataclass(frozen=True)
 class Subcommand:
     name: str
-    brief: str  # its line in the short help
+    es: str  # the word in Spanish (both are always understood; help shows the reader's)
+    brief: str  # its line in the short help (a msgid: shown in the reader's language)
     usages: tuple[Usage, ...]
     run: Callable[[Env, list[str]], None]
     # Checks what was typed, with no I/O, before the ack; raises InvalidInput.
@@ -71,7 +73,8 @@ def _help(env: Env, args: list[str]) -> None:
     if row is None:
         env.reply(blocks.notice(unknown(wanted)))
         return
-    env.reply(blocks.help_detail(row.name, row.usages))
+    usages = [Usage(_(u.usage), _(u.summary), tuple(map(_, u.examples))) for u in row.usages]
+    env.reply(blocks.help_detail(word(row), usages))
 
 
 def _check_points(env: Env, args: list[str]) -> None:
@@ -276,6 +279,7 @@ def _requires_reference(usage: str) -> Callable[[Env, list[str]], None]:
 SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand(
         "points",
+        "puntos",
         "add, deduct or set a customer's points",
         (
             Usage(
@@ -301,6 +305,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     ),
     Subcommand(
         "redeem",
+        "canjear",
         "redeem a reward: its points cost is deducted",
         (
             Usage(
@@ -317,6 +322,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     ),
     Subcommand(
         "customer",
+        "cliente",
         "a customer's card; create, edit or delete one",
         (
             Usage(
@@ -337,6 +343,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     ),
     Subcommand(
         "customers",
+        "clientes",
         "list or search customers (or `top` by points)",
         (
             Usage(
@@ -350,6 +357,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     ),
     Subcommand(
         "offer",
+        "oferta",
         "an offer's card; draft, edit, publish, cancel",
         (
             Usage(
@@ -377,6 +385,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     ),
     Subcommand(
         "approvals",
+        "aprobaciones",
         "offers waiting for publication approval",
         (
             Usage(
@@ -389,6 +398,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     ),
     Subcommand(
         "offers",
+        "ofertas",
         "list offers by status",
         (
             Usage(
@@ -402,6 +412,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     ),
     Subcommand(
         "history",
+        "historial",
         "a customer's recent changes: who, when, why",
         (
             Usage(
@@ -415,6 +426,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     ),
     Subcommand(
         "undo",
+        "deshacer",
         "revert your last points change",
         (
             Usage(
@@ -429,6 +441,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     ),
     Subcommand(
         "summary",
+        "resumen",
         "today's program summary",
         (
             Usage(
@@ -443,6 +456,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     ),
     Subcommand(
         "help",
+        "ayuda",
         "what I can do; `help <subcommand>` for details",
         (
             Usage("help", "What I can do, one line each.", ("help",)),
@@ -453,22 +467,63 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
 )
 
 _BY_NAME: dict[str, Subcommand] = {
-    name: row for row in SUBCOMMANDS for name in (row.name, *row.aliases)
+    name: row for row in SUBCOMMANDS for name in (row.name, row.es, *row.aliases)
 }
+# The words after `customer`, `offer` and `offers`, in Spanish too.
+_ACTION_WORDS = {
+    "nuevo": "new",
+    "nueva": "new",
+    "editar": "edit",
+    "borrar": "delete",
+    "eliminar": "delete",
+    "publicar": "publish",
+    "cancelar": "cancel",
+    "borrador": "draft",
+    "borradores": "draft",
+    "publicada": "published",
+    "publicadas": "published",
+    "cancelada": "canceled",
+    "canceladas": "canceled",
+}
+
+
+def _canonical(row: Subcommand | None, args: list[str]) -> list[str]:
+    """`oferta nueva` is `offer new`: the first word after the subcommand, in English."""
+    takes_words = row is not None and row.name in ("customer", "offer", "offers")
+    if takes_words and args and args[0].lower() in _ACTION_WORDS:
+        return [_ACTION_WORDS[args[0].lower()], *args[1:]]
+    return args
+
+
+def word(row: Subcommand) -> str:
+    """The subcommand as the reader says it."""
+    return row.es if language() == "es" else row.name
 
 
 def help_message() -> blocks.Message:
     """The short help: one line per subcommand, fits on one screen."""
-    return blocks.help_message([(row.name, row.brief) for row in SUBCOMMANDS])
+    return blocks.help_message([(word(row), _(row.brief)) for row in SUBCOMMANDS])
 
 
 def unknown(name: str) -> str:
     """One line for a subcommand we do not have, with the nearest one we do."""
     near = difflib.get_close_matches(name, list(_BY_NAME), n=1, cutoff=0.6)
-    said = f"I don't know `{blocks.escape(name)}`."
     if near:
-        return f"{said} Did you mean `{_BY_NAME[near[0]].name}`? `/loyalty help` lists the rest."
-    return f"{said} `/loyalty help` lists what I can do."
+        return mrkdwn(
+            Say(
+                "I don't know {typed}. Did you mean {near}? {help} lists the rest.",
+                typed=Code(name),
+                near=Code(word(_BY_NAME[near[0]])),
+                help=Code("/loyalty " + word(_BY_NAME["help"])),
+            )
+        )
+    return mrkdwn(
+        Say(
+            "I don't know {typed}. {help} lists what I can do.",
+            typed=Code(name),
+            help=Code("/loyalty " + word(_BY_NAME["help"])),
+        )
+    )
 
 
 def run_subcommand(env: Env, command: str, args: list[str], *, once: str = "") -> None:
@@ -478,7 +533,8 @@ def run_subcommand(env: Env, command: str, args: list[str], *, once: str = "") -
     instead, because the trigger_id it needs expires about 3 s after the click. One that
     changes something claims `once` (by default the command's trigger_id) before acting."""
     name, *leading = command.split() or [""]
-    subcommand, full = _BY_NAME.get(name), [*leading, *args]
+    subcommand = _BY_NAME.get(name)
+    full = _canonical(subcommand, [*leading, *args])
     if subcommand is None:  # a button whose value names no command of ours
         raise MalformedRequest("choice")
     if subcommand.opens_form(env, full):
@@ -503,6 +559,7 @@ def register(app: App) -> None:
             env.note("invalid")
             ack(response_type="ephemeral", text=unknown(name))
             return
+        args = _canonical(subcommand, args)
         if subcommand.check is not None:
             try:
                 subcommand.check(env, args)

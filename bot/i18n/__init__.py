@@ -84,3 +84,8 @@ def number(value: int) -> str:
 def day(value: dt.date, pattern: str = "EEE d MMM y") -> str:
     """A date as the current language's readers write it (`jue 26 nov 2026`)."""
     return format_date(value, pattern, locale=LOCALES[language()])
+
+
+def N_(message: str) -> str:
+    """Mark a string for the catalog where it is defined; it is translated where shown."""
+    return message

@@ -34,6 +34,7 @@ from bot.core.records import Approval
 from bot.core.say import Say
 from bot.core.service import TOP_WORDS, CustomerPage, PointsResult
 from bot.core.summary import Summary, arrow, sparkline
+from bot.i18n import N_, _, day
 from bot.slack.ids import (
     ActionId,
     ApprovalRef,
@@ -117,7 +118,7 @@ def _chunked_sections(lines: Iterable[str]) -> list[SectionBlock]:
 
 
 def points(n: int) -> str:
-    return f"{n:,} point" + ("" if abs(n) == 1 else "s")
+    return (_("{n} point") if abs(n) == 1 else _("{n} points")).format(n=f"{n:,}")
 
 
 # -- simple replies ------------------------------------------------------------
@@ -135,7 +136,7 @@ def notice(text: str) -> Message:
     return _message(text, [_section(text)])
 
 
-_CUSTOMER_IS = (
+_CUSTOMER_IS = N_(
     '`<customer>` is an id, email, phone, name (`"quoted full name"` for an exact match) '
     "or a Slack @mention."
 )
@@ -145,11 +146,17 @@ def help_message(briefs: Sequence[tuple[str, str]]) -> Message:
     """The short help, one line per subcommand: (name, what it does in a few words)."""
     lines = [f"`/loyalty {name}` · {brief}" for name, brief in briefs]
     blocks: list[Block] = [
-        HeaderBlock(text="Loyalty bot: what you can ask"),
+        HeaderBlock(text=_("Loyalty bot: what you can ask")),
         *_chunked_sections(lines),
-        _context(f"`/loyalty help <subcommand>` gives its details and examples. {_CUSTOMER_IS}"),
+        _context(
+            _("`/loyalty {help} <subcommand>` gives its details and examples.").format(
+                help=_("help")
+            )
+            + " "
+            + _(_CUSTOMER_IS)
+        ),
     ]
-    return _message("Loyalty bot help", blocks)
+    return _message(_("Loyalty bot help"), blocks)
 
 
 def help_detail(name: str, usages: Sequence[tuple[str, str, Sequence[str]]]) -> Message:
@@ -161,7 +168,7 @@ def help_detail(name: str, usages: Sequence[tuple[str, str, Sequence[str]]]) -> 
     blocks: list[Block] = [
         HeaderBlock(text=f"/loyalty {name}"),
         *_chunked_sections(lines),
-        _context(_CUSTOMER_IS),
+        _context(_(_CUSTOMER_IS)),
     ]
     return _message(f"/loyalty {name}", blocks)
 
@@ -176,31 +183,33 @@ def customer_line(c: Customer) -> str:
 def customer_card(c: Customer, allows: Callable[[Act], bool]) -> Message:
     """The card, with the buttons the viewer may use (`allows`, from the policy)."""
     fields = [
-        _field(f"*Email*\n{escape(c.email) or '—'}"),
-        _field(f"*Phone*\n{escape(international(c.phone)) or '—'}"),
-        _field(f"*Points*\n{c.points:,}"),
-        _field(f"*Id*\n`{c.id}`"),
+        _field(f"*{_('Email')}*\n{escape(c.email) or '—'}"),
+        _field(f"*{_('Phone')}*\n{escape(international(c.phone)) or '—'}"),
+        _field(f"*{_('Points')}*\n{c.points:,}"),
+        _field(f"*{_('Id')}*\n`{c.id}`"),
     ]
     ref = CustomerRef(customer_id=c.id).encode()
     buttons = []
     if allows(Act.ADD_POINTS):
         buttons.append(
             ButtonElement(
-                text="Change points" if allows(Act.CHANGE_POINTS) else "Add points",
+                text=_("Change points") if allows(Act.CHANGE_POINTS) else _("Add points"),
                 action_id=ActionId.CUSTOMER_POINTS,
                 value=ref,
                 style="primary",
             )
         )
     if allows(Act.REDEEM):
-        buttons.append(ButtonElement(text="Redeem", action_id=ActionId.CUSTOMER_REDEEM, value=ref))
+        buttons.append(
+            ButtonElement(text=_("Redeem"), action_id=ActionId.CUSTOMER_REDEEM, value=ref)
+        )
     if allows(Act.EDIT_CUSTOMER):
-        buttons.append(ButtonElement(text="Edit", action_id=ActionId.CUSTOMER_EDIT, value=ref))
-    buttons.append(ButtonElement(text="History", action_id=ActionId.CUSTOMER_HISTORY, value=ref))
+        buttons.append(ButtonElement(text=_("Edit"), action_id=ActionId.CUSTOMER_EDIT, value=ref))
+    buttons.append(ButtonElement(text=_("History"), action_id=ActionId.CUSTOMER_HISTORY, value=ref))
     if allows(Act.DELETE_CUSTOMER):
         buttons.append(
             ButtonElement(
-                text="Delete", action_id=ActionId.CUSTOMER_DELETE, value=ref, style="danger"
+                text=_("Delete"), action_id=ActionId.CUSTOMER_DELETE, value=ref, style="danger"
             )
         )
     blocks: list[Block] = [
@@ -225,7 +234,7 @@ def customer_picker(
     for c in matches:
         detail = " · ".join(escape(x) for x in (c.email, international(c.phone)) if x)
         choices.append((c.id, customer_line(c) + (f"\n{detail}" if detail else "")))
-    hint = 'An email, phone or `"full name"` narrows it down.'
+    hint = _('An email, phone or `"full name"` narrows it down.')
     return _picker(query, "customer", choices, command, rest, hint, page, once)
 
 
@@ -246,12 +255,19 @@ def _picker(
     page = min(max(1, page), pages)
     start = (page - 1) * MAX_PICKER
     shown = choices[start : start + MAX_PICKER]
-    noun = f"{kind}s"
-    showing = f", showing {start + 1:,}–{start + len(shown):,}" if pages > 1 else ""
+    match = (
+        _("{count} customers match “{query}”")
+        if kind == "customer"
+        else _("{count} offers match “{query}”")
+    ).format(count=f"{len(choices):,}", query=escape(query))
+    showing = (
+        _(", showing {first}–{last}").format(first=f"{start + 1:,}", last=f"{start + len(shown):,}")
+        if pages > 1
+        else ""
+    )
     blocks: list[Block] = [
         _section(
-            f"{len(choices):,} {noun} match “{escape(query)}”{showing}. Which one did you "
-            "mean? Nothing has been changed yet."
+            match + showing + ". " + _("Which one did you mean? Nothing has been changed yet.")
         )
     ]
     for target_id, line in shown:
@@ -259,7 +275,7 @@ def _picker(
             _section(
                 line,
                 accessory=ButtonElement(
-                    text="Choose",
+                    text=_("Choose"),
                     action_id=f"{ActionId.PICK}_{target_id}",
                     value=RerunCommand.carrying(command, target_id, rest, once).encode(),
                 ),
@@ -272,50 +288,60 @@ def _picker(
                 kind=kind, query=query, command=command, rest=rest, page=number, once=once
             )
             return ButtonElement(
-                text=label, action_id=f"{ActionId.PICKER_PAGE}_{label}", value=value.encode()
+                text=_(label), action_id=f"{ActionId.PICKER_PAGE}_{label}", value=value.encode()
             )
 
         blocks.append(ActionsBlock(block_id=BlockId.PAGER, elements=_pager(page, pages, to)))
-        blocks.append(_context(f"Page {page:,} of {pages:,}. {hint}"))
-    return _message(f"{len(choices)} {noun} match “{escape(query)}”", blocks)
+        blocks.append(_context(_page_of(page, pages) + " " + hint))
+    return _message(match, blocks)
+
+
+def _page_of(page: int, pages: int) -> str:
+    return _("Page {page} of {pages}.").format(page=f"{page:,}", pages=f"{pages:,}")
 
 
 def _pager(page: int, pages: int, to: Callable[[int, str], ButtonElement]) -> list[ButtonElement]:
     """First / Previous / More / Last, as far as there is somewhere to go."""
     buttons = []
     if page > 2:
-        buttons.append(to(1, "First"))
+        buttons.append(to(1, N_("First")))
     if page > 1:
-        buttons.append(to(page - 1, "Previous"))
+        buttons.append(to(page - 1, N_("Previous")))
     if page < pages:
-        buttons.append(to(page + 1, "More"))
+        buttons.append(to(page + 1, N_("More")))
     if page < pages - 1:
-        buttons.append(to(pages, "Last"))
+        buttons.append(to(pages, N_("Last")))
     return buttons
 
 
 def customer_list(page: CustomerPage) -> Message:
     """A page of customers, each with an Open button for the card; a way forward and back."""
     if page.query and fold(page.query) in TOP_WORDS:
-        title = "Customers by points"
+        title = _("Customers by points")
     elif page.query:
-        title = f"Customers matching “{escape(page.query)}”"
+        title = _("Customers matching “{query}”").format(query=escape(page.query))
     else:
-        title = "Customers"
+        title = _("Customers")
     if page.total == 0:
         return notice(
-            f"{title}: none. Try a part of the name, of the email, or 4 digits of the phone."
+            _(
+                "{title}: none. Try a part of the name, of the email, or 4 digits of the phone."
+            ).format(title=title)
         )
     first, last = page.first_number, page.first_number + len(page.customers) - 1
     blocks: list[Block] = [
-        _section(f"*{title}*: {page.total:,} in all, showing {first:,}–{last:,}")
+        _section(
+            _("*{title}*: {total} in all, showing {first}–{last}").format(
+                title=title, total=f"{page.total:,}", first=f"{first:,}", last=f"{last:,}"
+            )
+        )
     ]
     for c in page.customers:
         blocks.append(
             _section(
                 customer_line(c),
                 accessory=ButtonElement(
-                    text="Open",
+                    text=_("Open"),
                     action_id=f"{ActionId.CUSTOMER_OPEN}_{c.id}",
                     value=CustomerRef(customer_id=c.id).encode(),
                 ),
@@ -324,7 +350,7 @@ def customer_list(page: CustomerPage) -> Message:
 
     def to(number: int, label: str) -> ButtonElement:
         return ButtonElement(
-            text=label,
+            text=_(label),
             action_id=f"{ActionId.CUSTOMERS_PAGE}_{label}",
             value=CustomersPage(query=page.query, page=number).encode(),
         )
@@ -333,8 +359,8 @@ def customer_list(page: CustomerPage) -> Message:
         blocks.append(
             ActionsBlock(block_id=BlockId.PAGER, elements=_pager(page.page, page.pages, to))
         )
-        blocks.append(_context(f"Page {page.page:,} of {page.pages:,}."))
-    return _message(f"{page.total} customers", blocks)
+        blocks.append(_context(_page_of(page.page, page.pages)))
+    return _message(_("{count} customers").format(count=f"{page.total:,}"), blocks)
 
 
 # -- points ------------------------------------------------------------------------
@@ -343,34 +369,59 @@ def customer_list(page: CustomerPage) -> Message:
 def points_changed(result: PointsResult, *, undo_minutes: int | None = None) -> Message:
     c = result.customer
     name = escape(c.display_name)
-    text = f"*{name}*: {result.before:,} → *{result.after:,}* points ({result.delta:+,})"
+    before, after = f"{result.before:,}", f"{result.after:,}"
+    text = _("*{name}*: {before} → *{after}* points ({delta})").format(
+        name=name, before=before, after=after, delta=f"{result.delta:+,}"
+    )
     if result.reason:
-        text += f"\n_Reason:_ {escape(result.reason)}"
+        text += "\n" + _("_Reason:_ {reason}").format(reason=escape(result.reason))
     blocks: list[Block] = [_section("✅ " + text)]
     blocks += [_context(mrkdwn(remark)) for remark in result.remarks]
     if undo_minutes:
-        blocks.append(_context(f"Made a mistake? `/loyalty undo` within {undo_minutes} minutes."))
-    return _message(f"{name}: {result.before:,} → {result.after:,} points", blocks)
+        blocks.append(
+            _context(
+                _("Made a mistake? `/loyalty {undo}` within {minutes} minutes.").format(
+                    undo=_("undo"), minutes=undo_minutes
+                )
+            )
+        )
+    return _message(
+        _("{name}: {before} → {after} points").format(name=name, before=before, after=after),
+        blocks,
+    )
 
 
 def redeemed(result: PointsResult) -> Message:
     """A reward redeemed: what it cost and the balance left."""
     name = escape(result.customer.display_name)
     offer = escape(result.reason)
-    text = (
-        f"🎁 *{offer}* redeemed for *{name}*: {result.before:,} → *{result.after:,}* points "
-        f"({result.delta:+,})"
+    text = "🎁 " + _(
+        "*{offer}* redeemed for *{name}*: {before} → *{after}* points ({delta})"
+    ).format(
+        offer=offer,
+        name=name,
+        before=f"{result.before:,}",
+        after=f"{result.after:,}",
+        delta=f"{result.delta:+,}",
     )
     blocks: list[Block] = [_section(text)]
     blocks += [_context(mrkdwn(remark)) for remark in result.remarks]
-    return _message(f"{offer} redeemed for {name}: {result.after:,} points left", blocks)
+    return _message(
+        _("{offer} redeemed for {name}: {after} points left").format(
+            offer=offer, name=name, after=f"{result.after:,}"
+        ),
+        blocks,
+    )
 
 
 def undone(result: PointsResult) -> Message:
     """`/loyalty undo`: the balance is back where it was."""
     name = escape(result.customer.display_name)
     lines = [
-        f"↩️ Undone: *{name}* is back to {points(result.after)} (was {result.before:,}).",
+        "↩️ "
+        + _("Undone: *{name}* is back to {points} (was {before}).").format(
+            name=name, points=points(result.after), before=f"{result.before:,}"
+        ),
         *map(mrkdwn, result.remarks),
     ]
     return notice("\n".join(lines))
@@ -379,39 +430,46 @@ def undone(result: PointsResult) -> Message:
 # -- what the audit log says: history lines and the audit channel ----------------------
 
 _VERBS: dict[str, str] = {
-    Action.POINTS_ADD: "added points",
-    Action.POINTS_DEDUCT: "deducted points",
-    Action.POINTS_SET: "set points",
-    Action.POINTS_UNDO: "undid a change",
-    Action.POINTS_REDEEM: "redeemed a reward",
-    Action.CUSTOMER_CREATE: "created customer",
-    Action.CUSTOMER_UPDATE: "edited customer",
-    Action.CUSTOMER_DELETE: "deleted customer",
-    Action.OFFER_CREATE: "drafted offer",
-    Action.OFFER_UPDATE: "edited offer",
-    Action.OFFER_DELETE: "deleted offer",
-    Action.OFFER_CANCEL: "canceled offer",
-    Action.OFFER_PUBLISH: "published offer",
-    Action.PUBLISH_REQUEST: "asked to publish offer",
-    Action.PUBLISH_APPROVE: "approved publishing offer",
-    Action.PUBLISH_REJECT: "rejected publishing offer",
-    Action.REFUSED: "was refused",
+    Action.POINTS_ADD: N_("added points"),
+    Action.POINTS_DEDUCT: N_("deducted points"),
+    Action.POINTS_SET: N_("set points"),
+    Action.POINTS_UNDO: N_("undid a change"),
+    Action.POINTS_REDEEM: N_("redeemed a reward"),
+    Action.CUSTOMER_CREATE: N_("created customer"),
+    Action.CUSTOMER_UPDATE: N_("edited customer"),
+    Action.CUSTOMER_DELETE: N_("deleted customer"),
+    Action.OFFER_CREATE: N_("drafted offer"),
+    Action.OFFER_UPDATE: N_("edited offer"),
+    Action.OFFER_DELETE: N_("deleted offer"),
+    Action.OFFER_CANCEL: N_("canceled offer"),
+    Action.OFFER_PUBLISH: N_("published offer"),
+    Action.PUBLISH_REQUEST: N_("asked to publish offer"),
+    Action.PUBLISH_APPROVE: N_("approved publishing offer"),
+    Action.PUBLISH_REJECT: N_("rejected publishing offer"),
+    Action.REFUSED: N_("was refused"),
 }
 _FIELD_LABELS = {
-    "first_name": "first name",
-    "last_name": "last name",
-    "points_cost": "points cost",
-    "auto_claim": "auto-claim",
+    "first_name": N_("first name"),
+    "last_name": N_("last name"),
+    "email": N_("email"),
+    "phone": N_("phone"),
+    "name": N_("name"),
+    "description": N_("description"),
+    "points": N_("points"),
+    "status": N_("status"),
+    "offer_id": N_("offer"),
+    "points_cost": N_("points cost"),
+    "auto_claim": N_("auto-claim"),
 }
 _OUTCOME_NOTES: dict[str, str] = {
-    Outcome.PENDING: " · ⏳ _not confirmed yet: it is being checked_",
-    Outcome.REFUSED: " · *refused*",
-    Outcome.FAILED: " · *not applied*",
-    Outcome.UNKNOWN: " · *⚠️ could not tell whether it was applied*",
+    Outcome.PENDING: N_("⏳ _not confirmed yet: it is being checked_"),
+    Outcome.REFUSED: N_("*refused*"),
+    Outcome.FAILED: N_("*not applied*"),
+    Outcome.UNKNOWN: N_("*⚠️ could not tell whether it was applied*"),
 }
 _RESOLVED_NOTES: dict[str, str] = {
-    Resolved.CHECKED: " · _confirmed by checking_",
-    Resolved.RECONCILED: " · _confirmed later_",
+    Resolved.CHECKED: N_("_confirmed by checking_"),
+    Resolved.RECONCILED: N_("_confirmed later_"),
 }
 
 
@@ -419,7 +477,7 @@ def _shown(value: Any) -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return _("yes") if value else _("no")
     if isinstance(value, int):
         return f"{value:,}"
     return shorten(escape(str(value)), 80)
@@ -429,7 +487,7 @@ def field_changes_text(changes: Changes, action: str = "") -> str:
     """`points cost 10 → 0, auto-claim no → yes` (a create lists the values it set)."""
     parts = []
     for name, (before, after) in sorted(changes.items()):
-        label = _FIELD_LABELS.get(name, name.replace("_", " "))
+        label = _(_FIELD_LABELS.get(name, name.replace("_", " ")))
         if action.endswith(".create"):
             parts.append(f"{label} {_shown(after)}")
         elif after is None and action.endswith(".delete"):
@@ -441,20 +499,28 @@ def field_changes_text(changes: Changes, action: str = "") -> str:
 
 def describe(e: AuditEntry, *, name_target: bool = True) -> str:
     """One change as the audit log has it: what was done, to what, and each field."""
-    verb = _VERBS.get(e.action, e.action)  # StrEnum keys: a stored string finds its member
+    verb = _(_VERBS.get(e.action, e.action))  # StrEnum keys: a stored string finds its member
     reason = e.reason
     if e.action == Action.POINTS_REDEEM and reason:  # the reason is the offer's name
-        verb, reason = f"redeemed “{escape(shorten(reason, 80))}”", ""
+        verb, reason = _("redeemed “{offer}”").format(offer=escape(shorten(reason, 80))), ""
     if e.action in POINTS_ACTIONS:
         if e.before is not None and e.after is not None:
             change = f"{e.before:,} → {e.after:,} ({e.after - e.before:+,})"
         elif e.before is not None:
             change = (
-                f"from {e.before:,} ({e.requested} asked)" if e.requested else f"from {e.before:,}"
+                _("from {before} ({requested} asked)").format(
+                    before=f"{e.before:,}", requested=e.requested
+                )
+                if e.requested
+                else _("from {before}").format(before=f"{e.before:,}")
             )
         else:
             change = ""
-        target = f" for *{escape(e.target_name)}* (`{e.target_id}`)" if name_target else ""
+        target = (
+            " " + _("for *{name}* (`{id}`)").format(name=escape(e.target_name), id=e.target_id)
+            if name_target
+            else ""
+        )
         text = f"{verb}{target}: {change}" if name_target else f"{verb} {change}"
     else:
         text = verb
@@ -464,10 +530,12 @@ def describe(e: AuditEntry, *, name_target: bool = True) -> str:
             text += f" (`{e.target_id}`)"
         if e.changes:
             text += ": " + field_changes_text(e.changes, e.action)
-    text += _OUTCOME_NOTES.get(e.outcome, "")
-    text += _RESOLVED_NOTES.get(e.resolved, "") if e.outcome == Outcome.OK else ""
+    if e.outcome in _OUTCOME_NOTES:
+        text += " · " + _(_OUTCOME_NOTES[e.outcome])
+    if e.outcome == Outcome.OK and e.resolved in _RESOLVED_NOTES:
+        text += " · " + _(_RESOLVED_NOTES[e.resolved])
     if e.undone_at:
-        text += " · _undone_"
+        text += " · " + _("_undone_")
     if reason:
         text += f" · {escape(reason)}"
     if e.outcome != Outcome.OK and e.detail and e.outcome != Outcome.PENDING:
@@ -488,24 +556,38 @@ def _history_line(e: AuditEntry, tz: ZoneInfo) -> str:
 def history(c: Customer, entries: Sequence[AuditEntry], tz: ZoneInfo) -> Message:
     if not entries:
         return notice(
-            f"No changes to *{escape(c.display_name)}* have been made through the bot yet."
+            _("No changes to *{name}* have been made through the bot yet.").format(
+                name=escape(c.display_name)
+            )
         )
     blocks: list[Block] = [
         _section(
-            f"*Recent changes to {escape(c.display_name)}* (`{c.id}`, now {points(c.points)})"
+            _("*Recent changes to {name}* (`{id}`, now {points})").format(
+                name=escape(c.display_name), id=c.id, points=points(c.points)
+            )
         ),
         *_chunked_sections(_history_line(e, tz) for e in entries),
-        _context("Only changes made through this bot are listed."),
+        _context(_("Only changes made through this bot are listed.")),
     ]
-    return _message(f"History of {escape(c.display_name)}", blocks)
+    return _message(_("History of {name}").format(name=escape(c.display_name)), blocks)
 
 
 # -- offers ------------------------------------------------------------------------
 
 
 def offer_line(o: Offer) -> str:
-    claim = "auto-claim" if o.auto_claim else "claimed by staff"
-    return f"*{escape(o.name) or '(no name)'}* · {points(o.points_cost)} · {claim} · _{escape(o.status)}_ · `{o.id}`"
+    claim = _("auto-claim") if o.auto_claim else _("claimed by staff")
+    name = escape(o.name) or _("(no name)")
+    return f"*{name}* · {points(o.points_cost)} · {claim} · _{status_of(o.status)}_ · `{o.id}`"
+
+
+_STATUSES = {"draft": N_("Draft"), "published": N_("Published"), "canceled": N_("Canceled")}
+
+
+def status_of(status: str) -> str:
+    """An offer's status as the reader says it (escaped; an unknown one as it came)."""
+    known = _STATUSES.get(status.strip().lower().replace("cancelled", "canceled"))
+    return _(known) if known else escape(status)
 
 
 OFFERS_PER_PAGE = 20
@@ -513,21 +595,30 @@ OFFERS_PER_PAGE = 20
 
 def offer_list(offers: Sequence[Offer], status: str | None, page: int = 1) -> Message:
     """A page of offers, each with an Open button; never silently cut."""
-    label = f"{status.lower()} offers" if status else "offers"
+    label = {
+        "draft": _("draft offers"),
+        "published": _("published offers"),
+        "canceled": _("canceled offers"),
+        "cancelled": _("canceled offers"),
+    }.get((status or "").lower(), _("offers"))
     if not offers:
-        return notice(f"No {label} in the program.")
+        return notice(_("No {offers} in the program.").format(offers=label))
     pages = max(1, -(-len(offers) // OFFERS_PER_PAGE))
     page = min(max(1, page), pages)
     start = (page - 1) * OFFERS_PER_PAGE
     shown = offers[start : start + OFFERS_PER_PAGE]
-    showing = f", showing {start + 1:,}–{start + len(shown):,}" if pages > 1 else ""
+    showing = (
+        _(", showing {first}–{last}").format(first=f"{start + 1:,}", last=f"{start + len(shown):,}")
+        if pages > 1
+        else ""
+    )
     blocks: list[Block] = [_section(f"*{len(offers):,} {label}*{showing}")]
     for o in shown:
         blocks.append(
             _section(
                 offer_line(o),
                 accessory=ButtonElement(
-                    text="Open",
+                    text=_("Open"),
                     action_id=f"{ActionId.OFFER_OPEN}_{o.id}",
                     value=OfferRef(offer_id=o.id).encode(),
                 ),
@@ -536,32 +627,31 @@ def offer_list(offers: Sequence[Offer], status: str | None, page: int = 1) -> Me
 
     def to(number: int, text: str) -> ButtonElement:
         return ButtonElement(
-            text=text,
+            text=_(text),
             action_id=f"{ActionId.OFFERS_PAGE}_{text}",
             value=OffersPage(status=status or "", page=number).encode(),
         )
 
     if pages > 1:
         blocks.append(ActionsBlock(block_id=BlockId.PAGER, elements=_pager(page, pages, to)))
-        blocks.append(_context(f"Page {page:,} of {pages:,}."))
-    return _message(f"{len(offers)} {label}", blocks)
+        blocks.append(_context(_page_of(page, pages)))
+    return _message(f"{len(offers):,} {label}", blocks)
 
 
 def offer_card(o: Offer, allows: Callable[[Act], bool]) -> Message:
     """The card, with the buttons the viewer may use on an offer in this status."""
-    claim = "Yes, when the customer has the points" if o.auto_claim else "No, staff claim it"
     fields = [
-        _field(f"*Points cost*\n{o.points_cost:,}"),
-        _field(f"*Auto-claim*\n{claim}"),
-        _field(f"*Status*\n{escape(o.status)}"),
-        _field(f"*Id*\n`{o.id}`"),
+        _field(f"*{_('Points cost')}*\n{o.points_cost:,}"),
+        _field(f"*{_('Auto-claim')}*\n{_claim(o.auto_claim)}"),
+        _field(f"*{_('Status')}*\n{status_of(o.status)}"),
+        _field(f"*{_('Id')}*\n`{o.id}`"),
     ]
     ref = OfferRef(offer_id=o.id).encode()
     actions = []
     if o.is_draft and allows(Act.REQUEST_PUBLICATION):
         actions.append(
             ButtonElement(
-                text="Request publication",
+                text=_("Request publication"),
                 style="primary",
                 action_id=ActionId.OFFER_PUBLISH,
                 value=OfferRef(offer_id=o.id, once=new_once()).encode(),
@@ -569,25 +659,35 @@ def offer_card(o: Offer, allows: Callable[[Act], bool]) -> Message:
         )
     editable = Act.EDIT_DRAFT_OFFER if o.is_draft else Act.EDIT_LIVE_OFFER
     if not o.is_canceled and allows(editable):
-        actions.append(ButtonElement(text="Edit", action_id=ActionId.OFFER_EDIT, value=ref))
+        actions.append(ButtonElement(text=_("Edit"), action_id=ActionId.OFFER_EDIT, value=ref))
     if o.is_draft and allows(Act.DELETE_OFFER):
         actions.append(
-            ButtonElement(text="Delete", action_id=ActionId.OFFER_DELETE, value=ref, style="danger")
+            ButtonElement(
+                text=_("Delete"), action_id=ActionId.OFFER_DELETE, value=ref, style="danger"
+            )
         )
     if o.is_published and allows(Act.CANCEL_OFFER):
         actions.append(
             ButtonElement(
-                text="Cancel offer", action_id=ActionId.OFFER_CANCEL, value=ref, style="danger"
+                text=_("Cancel offer"),
+                action_id=ActionId.OFFER_CANCEL,
+                value=ref,
+                style="danger",
             )
         )
     blocks: list[Block] = [
-        HeaderBlock(text=plain(o.name or "(no name)")),
-        _section(escape(o.description) or "_No description._"),
+        HeaderBlock(text=plain(o.name or _("(no name)"))),
+        _section(escape(o.description) or _("_No description._")),
         SectionBlock(fields=fields),
     ]
     if actions:
         blocks.append(ActionsBlock(block_id=BlockId.OFFER_ACTIONS, elements=actions))
-    return _message(f"Offer {escape(o.name)}: {points(o.points_cost)}, {escape(o.status)}", blocks)
+    return _message(
+        _("Offer {name}: {points}, {status}").format(
+            name=escape(o.name), points=points(o.points_cost), status=status_of(o.status)
+        ),
+        blocks,
+    )
 
 
 def offer_picker(
@@ -600,15 +700,16 @@ def offer_picker(
     once: str = "",
 ) -> Message:
     choices = [(o.id, offer_line(o)) for o in matches]
-    return _picker(query, "offer", choices, command, rest, "The offer's id is exact.", page, once)
+    hint = _("The offer's id is exact.")
+    return _picker(query, "offer", choices, command, rest, hint, page, once)
 
 
 # -- confirmations ---------------------------------------------------------------------
 
 _ACTS: dict[str, tuple[str, str]] = {
-    Action.CUSTOMER_DELETE: ("Delete customer", "deleted"),
-    Action.OFFER_DELETE: ("Delete offer", "deleted"),
-    Action.OFFER_CANCEL: ("Cancel offer", "canceled"),
+    Action.CUSTOMER_DELETE: (N_("Delete customer"), N_("✅ *{name}* was deleted by {who}.")),
+    Action.OFFER_DELETE: (N_("Delete offer"), N_("✅ *{name}* was deleted by {who}.")),
+    Action.OFFER_CANCEL: (N_("Cancel offer"), N_("✅ *{name}* was canceled by {who}.")),
 }
 
 
@@ -616,25 +717,25 @@ def consequences(kind: str, record: Customer | Offer) -> str:
     """What deleting or canceling `record` does, said before the person confirms."""
     if isinstance(record, Customer):
         label = f"*{escape(record.display_name)}* (`{record.id}`)"
-        return (
-            f"This permanently deletes the customer {label}, who has "
-            f"{points(record.points)}. Their wallet pass stops working and the points are lost."
-        )
+        return _(
+            "This permanently deletes the customer {label}, who has {points}. Their wallet "
+            "pass stops working and the points are lost."
+        ).format(label=label, points=points(record.points))
     label = f"*{escape(record.name)}* (`{record.id}`)"
     if kind == Action.OFFER_DELETE:
-        return (
-            f"This deletes the draft offer {label} ({points(record.points_cost)}). "
-            "It was never published, so no customer sees it."
-        )
-    return (
-        f"This cancels the published offer {label} ({points(record.points_cost)}): "
-        "it disappears from every customer's wallet pass."
-    )
+        return _(
+            "This deletes the draft offer {label} ({points}). It was never published, so no "
+            "customer sees it."
+        ).format(label=label, points=points(record.points_cost))
+    return _(
+        "This cancels the published offer {label} ({points}): it disappears from every "
+        "customer's wallet pass."
+    ).format(label=label, points=points(record.points_cost))
 
 
 def confirmation(kind: str, token: str, what_happens: str) -> Message:
     """What will happen, and a button that names the act (plus Slack's confirm dialog)."""
-    act, _ = _ACTS[kind]
+    act = _(_ACTS[kind][0])
     blocks: list[Block] = [
         _section(f"⚠️ {what_happens}"),
         ActionsBlock(
@@ -646,14 +747,14 @@ def confirmation(kind: str, token: str, what_happens: str) -> Message:
                     style="danger",
                     value=Confirm(token=token).encode(),
                     confirm=ConfirmObject(
-                        title="Are you sure?",
-                        text="This cannot be undone.",
+                        title=_("Are you sure?"),
+                        text=_("This cannot be undone."),
                         confirm=act,
-                        deny="Keep it",
+                        deny=_("Keep it"),
                         style="danger",
                     ),
                 ),
-                ButtonElement(text="Never mind", action_id=ActionId.DISMISS, value=token),
+                ButtonElement(text=_("Never mind"), action_id=ActionId.DISMISS, value=token),
             ],
         ),
     ]
@@ -661,21 +762,29 @@ def confirmation(kind: str, token: str, what_happens: str) -> Message:
 
 
 def confirmed(kind: str, name: str, user_id: str, remarks: Sequence[Say] = ()) -> Message:
-    _, done = _ACTS[kind]
-    lines = [f"✅ *{escape(name)}* was {done} by <@{user_id}>.", *map(mrkdwn, remarks)]
-    return notice("\n".join(lines))
+    done = _(_ACTS[kind][1]).format(name=escape(name), who=f"<@{user_id}>")
+    return notice("\n".join([done, *map(mrkdwn, remarks)]))
 
 
 # -- publication approvals ----------------------------------------------------------------
 
 
+def _claim(auto_claim: bool) -> str:
+    return _("Yes, when the customer has the points") if auto_claim else _("No, staff claim it")
+
+
 def _offer_as_customers_see_it(
     name: str, description: str, cost: int, auto_claim: bool
 ) -> list[Block]:
-    claim = "Yes, when the customer has the points" if auto_claim else "No, staff claim it"
+    described = escape(description) or _("_No description._")
     return [
-        _section(f"*{escape(name)}*\n{escape(description) or '_No description._'}"),
-        SectionBlock(fields=[_field(f"*Points cost*\n{cost:,}"), _field(f"*Auto-claim*\n{claim}")]),
+        _section(f"*{escape(name)}*\n{described}"),
+        SectionBlock(
+            fields=[
+                _field(f"*{_('Points cost')}*\n{cost:,}"),
+                _field(f"*{_('Auto-claim')}*\n{_claim(auto_claim)}"),
+            ]
+        ),
     ]
 
 
@@ -683,33 +792,42 @@ def approval_request(a: Approval, tz: ZoneInfo, ask: Say | None = None) -> Messa
     """The request message in the approvals channel, for each state it goes through.
     `ask`: who decides (the managers group, or the managers), mentioned while it is open."""
     blocks: list[Block] = [
-        HeaderBlock(text="Publish this offer?" if a.is_open else "Offer publication"),
+        HeaderBlock(text=_("Publish this offer?") if a.is_open else _("Offer publication")),
         *_offer_as_customers_see_it(a.offer_name, a.description, a.points_cost, a.auto_claim),
         _context(
-            f"Requested by <@{a.requested_by}> · {slack_date(a.requested_at, tz)} · "
-            f"offer `{a.offer_id}`"
+            _("Requested by {who} · {when} · offer `{id}`").format(
+                who=f"<@{a.requested_by}>", when=slack_date(a.requested_at, tz), id=a.offer_id
+            )
         ),
     ]
-    decided = f"<@{a.decided_by}>" if a.decided_by else "a manager"
+    decided = f"<@{a.decided_by}>" if a.decided_by else _("a manager")
     when = slack_date(a.decided_at, tz) if a.decided_at else ""
+    note = escape(a.note)
     status = {
-        "publishing": "⏳ Publishing…",
-        "published": f"✅ *Published* by {decided} at {when}. Customers see it on their passes.",
-        "rejected": f"❌ *Rejected* by {decided}: {escape(a.note)}",
-        "stale": f"⚠️ *Not published.* {escape(a.note)}",
-        "failed": f"⚠️ *Publishing did not finish:* {escape(a.note)}",
+        "publishing": "⏳ " + _("Publishing…"),
+        "published": "✅ "
+        + _("*Published* by {who} at {when}. Customers see it on their passes.").format(
+            who=decided, when=when
+        ),
+        "rejected": "❌ " + _("*Rejected* by {who}: {note}").format(who=decided, note=note),
+        "stale": "⚠️ " + _("*Not published.* {note}").format(note=note),
+        "failed": "⚠️ " + _("*Publishing did not finish:* {note}").format(note=note),
     }.get(a.state)
     if status:
         blocks.append(_section(status))
     asking = ""
     if a.is_open and ask is not None:
-        asking = f"{mrkdwn(ask)}: please approve or reject."
+        asking = _("{managers}: please approve or reject.").format(managers=mrkdwn(ask))
         blocks.append(_section("🔔 " + asking))
     if a.is_open:
         blocks.append(_approval_buttons(a, BlockId.APPROVAL_ACTIONS))
-    text = {"published": "published", "rejected": "rejected"}.get(a.state, "waiting for approval")
+    text = {"published": _("published"), "rejected": _("rejected")}.get(
+        a.state, _("waiting for approval")
+    )
     return _message(
-        f"Offer “{escape(a.offer_name)}”: {text}" + (f". {asking}" if asking else ""), blocks
+        _("Offer “{name}”: {state}").format(name=escape(a.offer_name), state=text)
+        + (f". {asking}" if asking else ""),
+        blocks,
     )
 
 
@@ -742,62 +860,87 @@ def _approval_buttons(a: Approval, block_id: str) -> ActionsBlock:
 def approval_in_home(a: Approval) -> list[Block]:
     """A waiting request on a manager's Home tab: the offer, who asked, the buttons."""
     link = f"<{a.permalink}|{escape(a.offer_name)}>" if a.permalink else escape(a.offer_name)
-    line = f"*{link}* · {points(a.points_cost)} · asked by <@{a.requested_by}>"
+    line = _("*{offer}* · {points} · asked by {who}").format(
+        offer=link, points=points(a.points_cost), who=f"<@{a.requested_by}>"
+    )
     return [_section(line), _approval_buttons(a, f"{BlockId.APPROVAL_ACTIONS}_{a.id}")]
+
+
+def _request_link(a: Approval) -> str:
+    return f"<{a.permalink}|{_('the request')}>" if a.permalink else _("the request")
 
 
 def publication_requested(a: Approval, channel: str) -> Message:
     """To the person who asked: where the request went, and a link to it."""
-    link = f"<{a.permalink}|the request>" if a.permalink else "the request"
     return notice(
-        f"📨 Asked the managers in <#{channel}> to approve publishing "
-        f"*{escape(a.offer_name)}*. You will hear back here: see {link}."
+        "📨 "
+        + _(
+            "Asked the managers in {channel} to approve publishing *{offer}*. You will hear "
+            "back here: see {link}."
+        ).format(channel=f"<#{channel}>", offer=escape(a.offer_name), link=_request_link(a))
     )
 
 
 def rejection_sent(a: Approval) -> Message:
     """To the manager who rejected: the requester is told why."""
-    return notice(f"❌ Rejected. <@{a.requested_by}> is told why in the request's thread.")
+    return notice(
+        "❌ "
+        + _("Rejected. {who} is told why in the request's thread.").format(
+            who=f"<@{a.requested_by}>"
+        )
+    )
 
 
 def approval_outcome_for_requester(a: Approval) -> Message:
+    """In the request's thread, mentioning the requester."""
+    values = {
+        "who": f"<@{a.requested_by}>",
+        "offer": escape(a.offer_name),
+        "by": f"<@{a.decided_by}>",
+        "note": escape(a.note),
+    }
     if a.state == "published":
-        text = f"<@{a.requested_by}> “{escape(a.offer_name)}” was approved by <@{a.decided_by}> and is now published."
+        text = _("{who} “{offer}” was approved by {by} and is now published.")
     elif a.state == "rejected":
-        text = f"<@{a.requested_by}> publishing “{escape(a.offer_name)}” was rejected by <@{a.decided_by}>: {escape(a.note)}"
+        text = _("{who} publishing “{offer}” was rejected by {by}: {note}")
     else:
-        text = f"<@{a.requested_by}> “{escape(a.offer_name)}” was not published: {escape(a.note)}"
-    return notice(text)
+        text = _("{who} “{offer}” was not published: {note}")
+    return notice(text.format(**values))
 
 
 def approval_outcome_dm(a: Approval) -> Message:
     """To the requester, in a DM: how their publication request ended, and what now."""
-    name = escape(a.offer_name)
-    by = f"<@{a.decided_by}>" if a.decided_by else "a manager"
-    request = f"<{a.permalink}|the request>" if a.permalink else "the request"
+    values = {
+        "offer": escape(a.offer_name),
+        "by": f"<@{a.decided_by}>" if a.decided_by else _("a manager"),
+        "note": escape(a.note),
+        "request": _request_link(a),
+        "edit": f"`/loyalty {_('offer')} {_('edit')} {a.offer_id}`",
+        "card": f"`/loyalty {_('offer')} {a.offer_id}`",
+    }
     if a.state == "published":
-        text = f"✅ “{name}” was approved by {by} and is published: customers see it now."
+        text = "✅ " + _("“{offer}” was approved by {by} and is published: customers see it now.")
     elif a.state == "rejected":
-        text = (
-            f"❌ Publishing “{name}” was rejected by {by}: {escape(a.note)}\nFix the offer "
-            f"(`/loyalty offer edit {a.offer_id}`) and ask again when it is ready."
+        text = "❌ " + _(
+            "Publishing “{offer}” was rejected by {by}: {note}\nFix the offer ({edit}) and ask "
+            "again when it is ready."
         )
     elif a.state == "failed":
-        text = (
-            f"⚠️ Publishing “{name}” was approved by {by} but did not finish: {escape(a.note)}"
-            f"\nIt is not published yet. A manager can press *Approve* again on {request}."
+        text = "⚠️ " + _(
+            "Publishing “{offer}” was approved by {by} but did not finish: {note}\nIt is not "
+            "published yet. A manager can press *Approve* again on {request}."
         )
     else:
-        text = (
-            f"⚠️ “{name}” was not published: {escape(a.note)}\nCheck the offer "
-            f"(`/loyalty offer {a.offer_id}`) and ask again if it should be published."
+        text = "⚠️ " + _(
+            "“{offer}” was not published: {note}\nCheck the offer ({card}) and ask again if it "
+            "should be published."
         )
-    return notice(text)
+    return notice(text.format(**values))
 
 
 def approvals_list(pending: Sequence[Approval], tz: ZoneInfo) -> Message:
     if not pending:
-        return notice("No offer is waiting for publication approval.")
+        return notice(_("No offer is waiting for publication approval."))
     lines = []
     for a in pending:
         link = (
@@ -805,95 +948,118 @@ def approvals_list(pending: Sequence[Approval], tz: ZoneInfo) -> Message:
             if a.permalink
             else f"*{escape(a.offer_name)}*"
         )
-        failed = " · _last attempt failed_" if a.state == "failed" else ""
+        failed = " · " + _("_last attempt failed_") if a.state == "failed" else ""
         lines.append(
-            f"{link} · asked by <@{a.requested_by}> {slack_date(a.requested_at, tz)}{failed}"
+            _("{offer} · asked by {who} {when}").format(
+                offer=link, who=f"<@{a.requested_by}>", when=slack_date(a.requested_at, tz)
+            )
+            + failed
         )
-    blocks: list[Block] = [
-        _section(f"*{len(pending)} offer(s) waiting for approval*"),
-        *_chunked_sections(lines),
-    ]
-    return _message(f"{len(pending)} offers waiting for approval", blocks)
+    title = (
+        _("{count} offer waiting for approval")
+        if len(pending) == 1
+        else _("{count} offers waiting for approval")
+    ).format(count=len(pending))
+    blocks: list[Block] = [_section(f"*{title}*"), *_chunked_sections(lines)]
+    return _message(title, blocks)
 
 
-# -- the daily summary ------------------------------------------------------------------
+# -- the daily summary ----------------------------------------------------------------
 
 
 def summary_message(s: Summary, tz: ZoneInfo) -> Message:
-    since = f" since {s.previous_day}" if s.previous_day else ""
+    since = (
+        " " + _("since {day}").format(day=day(dt.date.fromisoformat(s.previous_day)))
+        if s.previous_day
+        else ""
+    )
     new = (
-        f"{s.new_customers:,} new{since}"
+        _("{count} new").format(count=f"{s.new_customers:,}") + since
         if s.new_customers is not None
-        else "first summary: nothing to compare yet"
+        else _("first summary: nothing to compare yet")
     )
     headline = [
-        _field(f"*Customers*\n{s.customers:,} {arrow(s.customers_change)}\n{new}"),
+        _field(f"*{_('Customers')}*\n{s.customers:,} {arrow(s.customers_change)}\n{new}"),
         _field(
-            f"*Points outstanding*\n{s.points_outstanding:,} {arrow(s.net_change)}\n"
-            + (f"net change of all balances{since}" if s.net_change is not None else "")
+            f"*{_('Points outstanding')}*\n{s.points_outstanding:,} {arrow(s.net_change)}\n"
+            + (_("net change of all balances") + since if s.net_change is not None else "")
         ),
         _field(
-            f"*Added via the bot, 24 h*\n{s.points_added_24h:,} "
+            f"*{_('Added via the bot, 24 h')}*\n{s.points_added_24h:,} "
             f"{arrow(s.points_added_24h - s.points_added_prior_24h)}"
         ),
         _field(
-            f"*Deducted via the bot, 24 h*\n{s.points_deducted_24h:,} "
+            f"*{_('Deducted via the bot, 24 h')}*\n{s.points_deducted_24h:,} "
             f"{arrow(s.points_deducted_24h - s.points_deducted_prior_24h)}"
         ),
     ]
-    trend_values = [v for _, v in s.trend]
-    trend = (
-        f"`{sparkline(trend_values)}` points added per day, "
-        f"{s.trend[0][0]:%a %d} → {s.trend[-1][0]:%a %d}: "
-        + ", ".join(f"{v:,}" for v in trend_values)
+    trend_values = [v for _day, v in s.trend]
+    trend = _("`{sparkline}` points added per day, {first} → {last}: {values}").format(
+        sparkline=sparkline(trend_values),
+        first=day(s.trend[0][0], "EEE d"),
+        last=day(s.trend[-1][0], "EEE d"),
+        values=", ".join(f"{v:,}" for v in trend_values),
     )
     top = [f"{i}. {customer_line(c)}" for i, c in enumerate(s.top_customers, 1)] or [
-        "No customers yet."
+        _("No customers yet.")
     ]
     staff = [
-        f"<@{t.user_id}> · {t.changes} change{'s' if t.changes != 1 else ''} · "
-        f"+{t.added:,} / −{t.deducted:,}"
+        f"<@{t.user_id}> · "
+        + (_("{n} change") if t.changes == 1 else _("{n} changes")).format(n=t.changes)
+        + f" · +{t.added:,} / −{t.deducted:,}"
         for t in s.staff
-    ] or ["No points changes via the bot."]
-    offers = (
-        " · ".join(f"{escape(status)}: {n}" for status, n in s.offers_by_status.items())
-        or "No offers."
-    )
+    ] or [_("No points changes via the bot.")]
+    offers = " · ".join(
+        f"{status_of(status)}: {n}" for status, n in s.offers_by_status.items()
+    ) or _("No offers.")
     events = [
-        f"{'Published' if e.action == 'offer.publish' else 'Canceled'}: "
-        f"*{escape(e.target_name)}* by <@{e.user_id}>"
+        (
+            _("Published: *{offer}* by {who}")
+            if e.action == "offer.publish"
+            else _("Canceled: *{offer}* by {who}")
+        ).format(offer=escape(e.target_name), who=f"<@{e.user_id}>")
         for e in s.offer_events
     ]
     pending = [
-        f"<{a.permalink}|{escape(a.offer_name)}> (asked by <@{a.requested_by}>)"
-        if a.permalink
-        else f"*{escape(a.offer_name)}* (asked by <@{a.requested_by}>)"
+        (f"<{a.permalink}|{escape(a.offer_name)}>" if a.permalink else f"*{escape(a.offer_name)}*")
+        + " "
+        + _("(asked by {who})").format(who=f"<@{a.requested_by}>")
         for a in s.pending
     ]
     rewards, redeemed = s.redeemed_today
     blocks: list[Block] = [
-        HeaderBlock(text=f"Loyalty summary · {s.day:%a %d %b %Y}"),
+        HeaderBlock(text=_("Loyalty summary · {day}").format(day=day(s.day))),
         SectionBlock(fields=headline),
         _context(trend),
         _context(
-            f"Redeemed today: {rewards:,} reward{'s' if rewards != 1 else ''}, {redeemed:,} points"
+            (
+                _("Redeemed today: {rewards} reward")
+                if rewards == 1
+                else _("Redeemed today: {rewards} rewards")
+            ).format(rewards=f"{rewards:,}")
+            + ", "
+            + points(redeemed)
         ),
         DividerBlock(),
-        *_chunked_sections(["*Top customers by points*", *top]),
-        *_chunked_sections(["*Who changed points most (24 h)*", *staff]),
-        *_chunked_sections([f"*Offers* · {offers}", *events]),
+        *_chunked_sections([f"*{_('Top customers by points')}*", *top]),
+        *_chunked_sections([f"*{_('Who changed points most (24 h)')}*", *staff]),
+        *_chunked_sections([f"*{_('Offers')}* · {offers}", *events]),
     ]
     if pending:
-        blocks += _chunked_sections(
-            [f"*Waiting for publication approval ({len(pending)})*", *pending[:20]]
-        )
+        waiting = _("Waiting for publication approval ({count})").format(count=len(pending))
+        blocks += _chunked_sections([f"*{waiting}*", *pending[:20]])
     blocks.append(
         _context(
-            f"Generated {slack_date(s.generated_at, tz)} · `/loyalty summary` shows it any time."
+            _("Generated {when} · `/loyalty {summary}` shows it any time.").format(
+                when=slack_date(s.generated_at, tz), summary=_("summary")
+            )
         )
     )
     return _message(
-        f"Loyalty summary for {s.day:%d %b}: {s.customers:,} customers, "
-        f"{s.points_outstanding:,} points outstanding",
+        _("Loyalty summary for {day}: {customers} customers, {points} points outstanding").format(
+            day=day(s.day, "d MMM"),
+            customers=f"{s.customers:,}",
+            points=f"{s.points_outstanding:,}",
+        ),
         blocks,
     )

@@ -67,7 +67,7 @@ def test_one_request_per_offer_and_only_for_drafts(core) -> None:
     )
     assert "only Draft offers can be published" in told(lambda: core.request_publication(CAFE))
     listing = told(lambda: blocks.approvals_list(core.approvals.open_requests(), TZ))
-    assert "1 offer(s) waiting" in listing and "Pan dulce 2x1" in listing
+    assert "1 offer waiting" in listing and "Pan dulce 2x1" in listing
 
 
 def test_a_request_that_cannot_be_posted_is_not_left_waiting(core) -> None:

@@ -97,7 +97,7 @@ def test_snapshot_diff_catches_changes_made_outside_slack(client, store, sandbox
     assert second.previous_day == "2026-11-25" and second.new_customers == 1
     assert second.net_change == 103 and second.customers_change == 0
     shown = text_of(blocks.summary_message(second, ZoneInfo("UTC")).__dict__)
-    assert "▲ +103" in shown and "1 new since 2026-11-25" in shown
+    assert "▲ +103" in shown and "1 new since Wed 25 Nov 2026" in shown
 
 
 def test_summary_blocks_stay_within_limits_and_escape(client, store, sandbox) -> None:
