@@ -28,8 +28,11 @@ def request_publication(env: Env, offer_id: int) -> None:
     channel = env.settings.loyalty_approvals_channel
     if not channel:
         raise InvalidInput(
-            "Publishing needs a manager's approval in a channel, and none is set up yet. Ask "
-            "whoever runs the bot to choose an approvals channel and to invite the bot there."
+            Say(
+                "Publishing needs a manager's approval in a channel, and none is set up yet. "
+                "Ask whoever runs the bot to choose an approvals channel and to invite the bot "
+                "there."
+            )
         )
     approvals: PublicationApprovals = env.services.approvals
 

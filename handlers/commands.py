@@ -12,7 +12,7 @@ from slack_bolt import Ack, App
 from bot.core.errors import InvalidInput, MalformedRequest
 from bot.core.points import parse_amount
 from bot.core.policy import Act
-from bot.core.say import Code, Say
+from bot.core.say import N_, Code, Say
 from bot.core.service import CONFIRMABLE, CUSTOMER_DELETE, OFFER_CANCEL, OFFER_DELETE
 from bot.core.validation import reason_problem
 from bot.i18n import _, language
@@ -536,7 +536,7 @@ def run_subcommand(env: Env, command: str, args: list[str], *, once: str = "") -
     subcommand = _BY_NAME.get(name)
     full = _canonical(subcommand, [*leading, *args])
     if subcommand is None:  # a button whose value names no command of ours
-        raise MalformedRequest("choice")
+        raise MalformedRequest(N_("choice"))
     if subcommand.opens_form(env, full):
         subcommand.run(env, full)
         return

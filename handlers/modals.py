@@ -19,6 +19,7 @@ from bot.core.errors import AlreadyTaken, ChangeRefused, MalformedRequest, Valid
 from bot.core.ledger import Done
 from bot.core.points import Op, PointsChange
 from bot.core.policy import Act
+from bot.core.say import N_
 from bot.core.service import PointsResult
 from bot.core.validation import Errors, Field
 from bot.runtime.workpool import Overloaded
@@ -263,7 +264,7 @@ def _change_points(
     env: Env, context: FormContext, change: tuple[PointsChange, str]
 ) -> PointsResult:
     if context.target_id is None:  # the points form always names its customer
-        raise MalformedRequest("form")
+        raise MalformedRequest(N_("form"))
     amount, reason = change
     result = env.service.change_points(
         env.actor, context.target_id, amount, reason, shown_balance=context.balance
@@ -281,7 +282,7 @@ def _check_points(
 
 def _redeem(env: Env, context: FormContext, offer_id: int) -> PointsResult:
     if context.target_id is None:  # the redeem form always names its customer
-        raise MalformedRequest("form")
+        raise MalformedRequest(N_("form"))
     result = env.service.redeem(env.actor, context.target_id, offer_id)
     env.announce(result.entry)
     return result

@@ -36,7 +36,7 @@ def customer(env: Env, reference: str) -> Resolved[Customer]:
     """CustomerNotFound when nothing matches."""
     reference = reference.strip()
     if not reference:
-        raise InvalidInput("Which customer? Give an id, email, phone, name or @mention.")
+        raise InvalidInput(Say("Which customer? Give an id, email, phone, name or @mention."))
     mention = MENTION_TOKEN.match(reference)
     query = mention_email(env, mention.group(1)) if mention else reference
     result = env.service.find_customers(query)

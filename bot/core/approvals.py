@@ -28,7 +28,7 @@ from bot.core.ledger import Intent, Ledger
 from bot.core.policy import Act
 from bot.core.records import OPEN_STATES, Approval, ApprovalState
 from bot.core.roles import Roles
-from bot.core.say import Code, Link, Name, Person, Say
+from bot.core.say import N_, Code, Link, Name, Person, Say
 from bot.core.service import offer_key
 from bot.smartpasses.client import LoyaltyClient
 from bot.smartpasses.models import Offer
@@ -98,7 +98,7 @@ class PublicationApprovals:
     ) -> tuple[Approval, AuditEntry]:
         """Record a request for a Draft offer and `post` its message (the handler's part),
         under the offer's lock. If posting fails, no request is left waiting."""
-        with self.ledger.locked(offer_key(offer_id), "this offer"):
+        with self.ledger.locked(offer_key(offer_id), N_("this offer")):
             offer = self.api.get_offer(offer_id)
             if not offer.is_draft:
                 raise ChangeRefused(
@@ -152,11 +152,11 @@ class PublicationApprovals:
                 actor, self._intent(Action.PUBLISH_APPROVE, approval), "self-approval"
             )
             raise ChangeRefused(
-                "You asked for this publication yourself, so another manager must approve it."
+                Say("You asked for this publication yourself, so another manager must approve it.")
             )
         retrying = self._claim(actor, approval)
         try:
-            with self.ledger.locked(offer_key(approval.offer_id), "this offer"):
+            with self.ledger.locked(offer_key(approval.offer_id), N_("this offer")):
                 return self._publish(actor, approval, retrying)
         except LoyaltyError as exc:  # nothing published, or nobody can tell: retryable
             return Decision(self._finish(actor, approval, ApprovalState.FAILED, exc.message))
@@ -206,7 +206,7 @@ class PublicationApprovals:
         intent = dataclasses.replace(
             self._intent(Action.PUBLISH_REJECT, approval), changes={}, reason=reason
         )
-        with self.ledger.locked(offer_key(approval.offer_id), "this offer"):
+        with self.ledger.locked(offer_key(approval.offer_id), N_("this offer")):
             pending = self.ledger.begin(actor, intent)
             if not self.store.move_approval(
                 approval.id,
@@ -262,7 +262,7 @@ class PublicationApprovals:
                 user_id=actor.user_id,
                 decided_before=self._clock() - STUCK_AFTER,
             ):
-                raise AlreadyDone("Another manager is publishing this offer right now.")
+                raise AlreadyDone(Say("Another manager is publishing this offer right now."))
             return True
         if not self.store.move_approval(
             approval.id, to=ApprovalState.PUBLISHING, only_from=OPEN_STATES, user_id=actor.user_id
@@ -290,7 +290,7 @@ class PublicationApprovals:
     def _get(self, approval_id: int) -> Approval:
         approval = self.store.approval(approval_id)
         if approval is None:
-            raise AlreadyDone("That publication request no longer exists.")
+            raise AlreadyDone(Say("That publication request no longer exists."))
         return approval
 
 

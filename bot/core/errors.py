@@ -7,7 +7,7 @@ claimed for the action is then released, so the person can simply try again.
 
 from __future__ import annotations
 
-from bot.core.say import Code, Name, Say, Strong, said
+from bot.core.say import N_, Code, Name, Say, Strong, noun, said
 
 
 class LoyaltyError(Exception):
@@ -69,9 +69,12 @@ class AuthenticationFailed(LoyaltyAPIError):
 class NotFound(LoyaltyAPIError):
     status_code = 404
 
-    def __init__(self, what: str = "That record") -> None:
+    def __init__(self, what: str = N_("That record")) -> None:
         super().__init__(
-            Say("{what} was not found in the loyalty program. It may have been deleted.", what=what)
+            Say(
+                "{what} was not found in the loyalty program. It may have been deleted.",
+                what=noun(what),
+            )
         )
 
 
@@ -166,8 +169,10 @@ class InvalidInput(LoyaltyError):
 class MalformedRequest(InvalidInput):
     """A signed request whose payload is not what the bot sends or Slack builds."""
 
-    def __init__(self, what: str = "request") -> None:
-        super().__init__(Say("I could not understand that {what}, so nothing was done.", what=what))
+    def __init__(self, what: str = N_("request")) -> None:
+        super().__init__(
+            Say("I could not understand that {what}, so nothing was done.", what=noun(what))
+        )
 
 
 class PermissionDenied(LoyaltyError):
@@ -239,20 +244,22 @@ class RecordUnavailable(LoyaltyError):
 
     def __init__(self) -> None:
         super().__init__(
-            "Nothing was changed: I cannot record changes right now (my database is not "
-            "answering), and I never change anything without a record. Try again in a few "
-            "minutes; if it lasts, tell whoever runs the bot."
+            Say(
+                "Nothing was changed: I cannot record changes right now (my database is not "
+                "answering), and I never change anything without a record. Try again in a few "
+                "minutes; if it lasts, tell whoever runs the bot."
+            )
         )
 
 
 class Busy(LoyaltyError):
     """Another change to the same record is still being made."""
 
-    def __init__(self, what: str | Say = "this record") -> None:
+    def __init__(self, what: str | Say = N_("this record")) -> None:  # noqa: B008
         super().__init__(
             Say(
                 "Another change to {what} is still being made, so nothing was changed. "
                 "Try again in a moment.",
-                what=what,
+                what=noun(what),
             )
         )

@@ -107,7 +107,7 @@ def parse_amount(text: str | None, max_points: int) -> PointsChange:
     op = {"": Op.ADD, "+": Op.ADD, "-": Op.DEDUCT, "=": Op.SET}[sign]
     if amount == 0 and op is not Op.SET:
         raise InvalidInput(
-            "Adding or deducting zero points changes nothing: use a non-zero amount."
+            Say("Adding or deducting zero points changes nothing: use a non-zero amount.")
         )
     if amount > max_points:
         raise InvalidInput(

@@ -68,6 +68,21 @@ class Say:
         return hash(self.template)
 
 
+def N_(message: str) -> str:
+    """Mark one of our own words for the catalog (it is translated where it is written)."""
+    return message
+
+
+def noun(what: str | Say) -> Say:
+    """One of our own words or phrases inside a sentence ("this customer"), translated
+    with it. Outside text (a Name) stays as it came."""
+    if isinstance(what, Say):
+        return what
+    if isinstance(what, Name):
+        return Say("{name}", name=what)
+    return Say(what.replace("{", "{{").replace("}", "}}"))
+
+
 def said(text: str | Say) -> Say:
     """A sentence; plain text becomes one whose words are shown as they are (inert)."""
     return text if isinstance(text, Say) else Say("{text}", text=text)

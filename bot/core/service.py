@@ -49,7 +49,7 @@ from bot.core.points import Op, PointsChange
 from bot.core.policy import Act
 from bot.core.records import ConfirmationState
 from bot.core.roles import Roles
-from bot.core.say import Code, Name, Person, Say
+from bot.core.say import N_, Code, Name, Person, Say
 from bot.core.validation import CustomerFields, Field, OfferFields
 from bot.smartpasses.client import LoyaltyClient
 from bot.smartpasses.models import Customer, Offer
@@ -288,7 +288,7 @@ class LoyaltyService:
         reason: str,
         shown_balance: int | None,
     ) -> PointsResult:
-        with self.ledger.locked(customer_key(customer_id), "this customer's points"):
+        with self.ledger.locked(customer_key(customer_id), N_("this customer's points")):
             customer = self.customer(customer_id)  # the balance read under the lock
             old, name = customer.points, Name(customer.display_name)
             intent = Intent(
@@ -404,7 +404,7 @@ class LoyaltyService:
             limit=1,
         )
         if not recent:
-            raise ChangeRefused("You have no points change to undo.")
+            raise ChangeRefused(Say("You have no points change to undo."))
         entry = recent[0]
         what = Say(
             "your last change ({delta:+,} points for {name})",
@@ -434,7 +434,7 @@ class LoyaltyService:
                 )
             )
         assert entry.target_id is not None and entry.before is not None
-        with self.ledger.locked(customer_key(entry.target_id), "this customer's points"):
+        with self.ledger.locked(customer_key(entry.target_id), N_("this customer's points")):
             try:
                 current = self.customer(entry.target_id)
             except NotFound:
@@ -513,7 +513,7 @@ class LoyaltyService:
                 )
             )
         change = PointsChange(Op.DEDUCT, offer.points_cost)
-        with self.ledger.locked(customer_key(customer_id), "this customer's points"):
+        with self.ledger.locked(customer_key(customer_id), N_("this customer's points")):
             customer = self.customer(customer_id)  # the balance read under the lock
             intent = Intent(
                 Action.POINTS_REDEEM,
@@ -566,7 +566,7 @@ class LoyaltyService:
         confirming a second customer of that name)."""
         wanted = fields.api_body()
         with self.ledger.locked(
-            creation_key(Target.CUSTOMER, wanted), "a customer with these details"
+            creation_key(Target.CUSTOMER, wanted), N_("a customer with these details")
         ):
             self._check_taken(actor, fields, None, same_name)
             done = self._create(
@@ -685,7 +685,7 @@ class LoyaltyService:
         *,
         same_name: str = "",
     ) -> Done[Customer]:
-        with self.ledger.locked(customer_key(customer_id), "this customer"):
+        with self.ledger.locked(customer_key(customer_id), N_("this customer")):
             current = self._unchanged(
                 lambda: self.customer(customer_id),
                 "customer",
@@ -787,7 +787,7 @@ class LoyaltyService:
 
     def create_offer(self, actor: Actor, fields: OfferFields) -> Done[Offer]:
         wanted = fields.api_body()
-        with self.ledger.locked(creation_key(Target.OFFER, wanted), "an offer with this name"):
+        with self.ledger.locked(creation_key(Target.OFFER, wanted), N_("an offer with this name")):
             self._check_offer_name(fields.name, None)
             return self._create(
                 actor,
@@ -803,7 +803,7 @@ class LoyaltyService:
     def update_offer(
         self, actor: Actor, offer_id: int, fields: OfferFields, fingerprint: str
     ) -> Done[Offer]:
-        with self.ledger.locked(offer_key(offer_id), "this offer"):
+        with self.ledger.locked(offer_key(offer_id), N_("this offer")):
             current = self._unchanged(
                 lambda: self.offer(offer_id), "offer", lambda o: Name(f"“{o.name}”"), fingerprint
             )
@@ -915,7 +915,7 @@ class LoyaltyService:
         """Do what a confirmation button names, once."""
         pending = self.store.confirmation(token)
         if pending is None:
-            raise AlreadyDone("That confirmation is no longer valid; nothing was changed.")
+            raise AlreadyDone(Say("That confirmation is no longer valid; nothing was changed."))
         action = Action(pending.kind)
         self.roles.require(
             actor.user_id,
@@ -936,7 +936,7 @@ class LoyaltyService:
                     if latest.done_by
                     else Say("That was already done; nothing more was changed.")
                 )
-            raise AlreadyDone("Someone is doing that right now; nothing more was changed.")
+            raise AlreadyDone(Say("Someone is doing that right now; nothing more was changed."))
         try:
             done = self._confirmed(actor, action, pending.target_id)
         except NotFound:
@@ -956,7 +956,7 @@ class LoyaltyService:
     def _confirmed(self, actor: Actor, action: Action, target_id: int) -> Done[Any]:
         """Delete a customer, delete an offer or cancel one, under its record's lock."""
         key = customer_key(target_id) if action == CUSTOMER_DELETE else offer_key(target_id)
-        with self.ledger.locked(key, "this record"):
+        with self.ledger.locked(key, N_("this record")):
             if action == CUSTOMER_DELETE:
                 customer = self.customer(target_id)
                 name = customer.display_name

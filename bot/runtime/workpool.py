@@ -13,6 +13,7 @@ from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import TypeVar
 
 from bot.core.errors import LoyaltyError
+from bot.core.say import Say
 
 T = TypeVar("T")
 
@@ -20,8 +21,10 @@ T = TypeVar("T")
 class Overloaded(LoyaltyError):
     def __init__(self) -> None:
         super().__init__(
-            "I have too many requests to work on right now, so I did not start this one. "
-            "Nothing was changed; try again in a minute."
+            Say(
+                "I have too many requests to work on right now, so I did not start this one. "
+                "Nothing was changed; try again in a minute."
+            )
         )
 
 

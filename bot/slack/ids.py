@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from pydantic import Field as Bounds
 
 from bot.core.errors import MalformedRequest
+from bot.core.say import N_
 
 
 class ActionId(StrEnum):
@@ -84,7 +85,7 @@ class ButtonValue(BaseModel):
         try:
             return cls.model_validate(json.loads(value or "{}"))
         except (ValueError, TypeError):  # bad JSON, wrong fields, a 5,000-digit number
-            raise MalformedRequest("button or form") from None
+            raise MalformedRequest(N_("button or form")) from None
 
 
 # Smart Passes ids are 64-bit: a larger number in a button is not ours.

@@ -28,6 +28,7 @@ from bot.core.points import Op
 from bot.core.policy import Act
 from bot.core.records import Approval
 from bot.core.validation import DESCRIPTION_MAX, NAME_MAX, OFFER_NAME_MAX, REASON_MAX, Field
+from bot.i18n import N_, _
 from bot.slack.blocks import (
     MAX_SECTION,
     Message,
@@ -36,6 +37,7 @@ from bot.slack.blocks import (
     offer_line,
     plain,
     points,
+    status_of,
 )
 from bot.slack.ids import ActionId, Form, FormContext, PickInForm
 from bot.slack.text import escape, fit
@@ -57,14 +59,14 @@ def _view(
     form: str = Form.NOTICE,
     context: FormContext | None = None,
     submit: str | None = None,
-    close: str = "Close",
+    close: str = "",
 ) -> dict[str, Any]:
     view = View(
         type="modal",
         callback_id=form,
         title=plain(title, 24),
         submit=submit,
-        close=close,
+        close=close or _("Close"),
         blocks=list(blocks),
         private_metadata=context.encode() if context else None,
     )
@@ -131,21 +133,21 @@ def notice(title: str, text: str) -> dict[str, Any]:
 def customer_form(context: FormContext, customer: Customer | None = None) -> dict[str, Any]:
     c = customer
     blocks: list[Block] = [
-        _text_input(Field.FIRST_NAME, "First name", c.first_name if c else ""),
-        _text_input(Field.LAST_NAME, "Last name", c.last_name if c else "", optional=True),
+        _text_input(Field.FIRST_NAME, _("First name"), c.first_name if c else ""),
+        _text_input(Field.LAST_NAME, _("Last name"), c.last_name if c else "", optional=True),
         _text_input(
             Field.EMAIL,
-            "Email",
+            _("Email"),
             c.email if c else "",
             optional=True,
             placeholder="name@example.com",
         ),
         _text_input(
             Field.PHONE,
-            "Phone",
+            _("Phone"),
             c.phone if c else "",
             optional=True,
-            hint="International form, with + and the country code: +52 999 411 6533",
+            hint=_("International form, with + and the country code: +52 999 411 6533"),
             placeholder="+52 999 411 6533",
         ),
     ]
@@ -154,18 +156,20 @@ def customer_form(context: FormContext, customer: Customer | None = None) -> dic
             ContextBlock(
                 elements=[
                     MarkdownTextObject(
-                        text=f"Customer `{c.id}` · {points(c.points)} (change points with `/loyalty points`)"
+                        text=_(
+                            "Customer `{id}` · {points} (change points with `/loyalty {command}`)"
+                        ).format(id=c.id, points=points(c.points), command=_("points"))
                     )
                 ]
             )
         )
     return _view(
-        "Edit customer" if c else "New customer",
+        _("Edit customer") if c else _("New customer"),
         blocks,
         form=Form.CUSTOMER,
         context=context,
-        submit="Save" if c else "Create",
-        close="Cancel",
+        submit=_("Save") if c else _("Create"),
+        close=_("Cancel"),
     )
 
 
@@ -174,33 +178,33 @@ def offer_form(context: FormContext, offer: Offer | None = None) -> dict[str, An
     blocks: list[Block] = [
         _text_input(
             Field.OFFER_NAME,
-            "Name",
+            _("Name"),
             o.name if o else "",
             max_length=OFFER_NAME_MAX,
             placeholder="Café Gratis",
         ),
         _text_input(
             Field.OFFER_DESCRIPTION,
-            "Description",
+            _("Description"),
             o.description if o else "",
             optional=True,
             multiline=True,
             max_length=DESCRIPTION_MAX,
-            hint="Customers see this on their wallet pass.",
+            hint=_("Customers see this on their wallet pass."),
         ),
         _text_input(
             Field.OFFER_COST,
-            "Points cost",
+            _("Points cost"),
             str(o.points_cost) if o else "",
             max_length=9,
             placeholder="10",
         ),
         _radio(
             Field.OFFER_AUTO_CLAIM,
-            "Auto-claim",
+            _("Auto-claim"),
             [
-                ("yes", "Yes: claimed automatically when the customer has the points"),
-                ("no", "No: staff claim it for the customer"),
+                ("yes", _("Yes: claimed automatically when the customer has the points")),
+                ("no", _("No: staff claim it for the customer")),
             ],
             "yes" if o and o.auto_claim else "no",
         ),
@@ -208,20 +212,30 @@ def offer_form(context: FormContext, offer: Offer | None = None) -> dict[str, An
     if o:
         blocks.append(
             ContextBlock(
-                elements=[MarkdownTextObject(text=f"Offer `{o.id}` · status _{escape(o.status)}_")]
+                elements=[
+                    MarkdownTextObject(
+                        text=_("Offer `{id}` · status _{status}_").format(
+                            id=o.id, status=status_of(o.status)
+                        )
+                    )
+                ]
             )
         )
     return _view(
-        "Edit offer" if o else "New offer",
+        _("Edit offer") if o else _("New offer"),
         blocks,
         form=Form.OFFER,
         context=context,
-        submit="Save" if o else "Create draft",
-        close="Cancel",
+        submit=_("Save") if o else _("Create draft"),
+        close=_("Cancel"),
     )
 
 
-_OP_LABELS = {Op.ADD: "Add points", Op.DEDUCT: "Deduct points", Op.SET: "Set the balance to"}
+_OP_LABELS = {
+    Op.ADD: N_("Add points"),
+    Op.DEDUCT: N_("Deduct points"),
+    Op.SET: N_("Set the balance to"),
+}
 
 
 def points_form(
@@ -232,29 +246,36 @@ def points_form(
         SectionBlock(
             text=MarkdownTextObject(
                 text=fit(
-                    f"*{escape(customer.display_name)}* has *{points(customer.points)}*.",
+                    _("*{name}* has *{points}*.").format(
+                        name=escape(customer.display_name), points=points(customer.points)
+                    ),
                     MAX_SECTION,
                 )
             )
         ),
-        _radio(Field.POINTS_OP, "Change", [(op, _OP_LABELS[op]) for op in ops], Op.ADD),
+        _radio(Field.POINTS_OP, _("Change"), [(op, _(_OP_LABELS[op])) for op in ops], Op.ADD),
         _text_input(
             Field.POINTS_AMOUNT,
-            "Amount",
+            _("Amount"),
             max_length=9,
             placeholder="10",
-            hint=f"A whole number, at most {max_points:,}.",
+            hint=_("A whole number, at most {most}.").format(most=f"{max_points:,}"),
         ),
         _text_input(
             Field.POINTS_REASON,
-            "Reason",
+            _("Reason"),
             optional=True,
             max_length=REASON_MAX,
-            placeholder="Birthday gift",
+            placeholder=_("Birthday gift"),
         ),
     ]
     return _view(
-        "Change points", blocks, form=Form.POINTS, context=context, submit="Apply", close="Cancel"
+        _("Change points"),
+        blocks,
+        form=Form.POINTS,
+        context=context,
+        submit=_("Apply"),
+        close=_("Cancel"),
     )
 
 
@@ -262,25 +283,29 @@ def redeem_form(
     context: FormContext, customer: Customer, offers: Sequence[Offer]
 ) -> dict[str, Any]:
     """Choose a Published offer to redeem; those the customer can afford come first."""
-    intro = f"*{escape(customer.display_name)}* has *{points(customer.points)}*."
+    intro = _("*{name}* has *{points}*.").format(
+        name=escape(customer.display_name), points=points(customer.points)
+    )
     if not offers:
-        return notice("Redeem a reward", intro + "\nThere are no Published offers to redeem.")
+        return notice(
+            _("Redeem a reward"), intro + "\n" + _("There are no Published offers to redeem.")
+        )
     options = []
     for offer in offers[:MAX_OPTIONS]:
         missing = offer.points_cost - customer.points
-        label = f"{offer.name} · {offer.points_cost:,} points"
+        label = f"{offer.name} · {points(offer.points_cost)}"
         if missing > 0:
-            label += f" (needs {missing:,} more)"
+            label += " " + _("(needs {missing} more)").format(missing=f"{missing:,}")
         options.append(Option(value=str(offer.id), text=fit_plain(label, 75)))
     affordable = [o for o in offers if o.points_cost <= customer.points]
     blocks: list[Block] = [
         SectionBlock(text=MarkdownTextObject(text=fit(intro, MAX_SECTION))),
         InputBlock(
             block_id=Field.REDEEM_OFFER,
-            label="Reward",
+            label=_("Reward"),
             element=StaticSelectElement(
                 action_id=ActionId.INPUT,
-                placeholder="Choose a reward",
+                placeholder=_("Choose a reward"),
                 options=options,
                 initial_option=options[0] if affordable else None,
             ),
@@ -291,19 +316,21 @@ def redeem_form(
             ContextBlock(
                 elements=[
                     MarkdownTextObject(
-                        text=f"The {MAX_OPTIONS} cheapest of {len(offers):,} offers are listed; "
-                        "`/loyalty redeem <customer> <offer>` redeems any of them."
+                        text=_(
+                            "The {shown} cheapest of {count} offers are listed; `/loyalty "
+                            "{redeem} <customer> <offer>` redeems any of them."
+                        ).format(shown=MAX_OPTIONS, count=f"{len(offers):,}", redeem=_("redeem"))
                     )
                 ]
             )
         )
     return _view(
-        "Redeem a reward",
+        _("Redeem a reward"),
         blocks,
         form=Form.REDEEM,
         context=context,
-        submit="Redeem",
-        close="Cancel",
+        submit=_("Redeem"),
+        close=_("Cancel"),
     )
 
 
@@ -323,14 +350,19 @@ def _pick(
     context: FormContext, query: str, noun: str, choices: Sequence[tuple[int, str]], title: str
 ) -> dict[str, Any]:
     """Several matched: one Choose button each; choosing fills this modal with the form."""
-    text = fit(f"{len(choices)} {noun} match “{escape(query)}”. Which one?", MAX_SECTION)
+    match = (
+        _("{count} customers match “{query}”. Which one?")
+        if noun == "customers"
+        else _("{count} offers match “{query}”. Which one?")
+    )
+    text = fit(match.format(count=f"{len(choices):,}", query=escape(query)), MAX_SECTION)
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=text))]
     for target_id, line in choices[:MAX_PICKS]:
         blocks.append(
             SectionBlock(
                 text=MarkdownTextObject(text=fit(line, MAX_SECTION)),
                 accessory=ButtonElement(
-                    text="Choose",
+                    text=_("Choose"),
                     action_id=f"{ActionId.PICK_IN_FORM}_{target_id}",
                     value=PickInForm(form=Form(context.form), target_id=target_id).encode(),
                 ),
@@ -404,25 +436,28 @@ def reject_form(context: FormContext, offer_name: str) -> dict[str, Any]:
         SectionBlock(
             text=MarkdownTextObject(
                 text=fit(
-                    f"Reject publishing *{escape(offer_name)}*? It stays a Draft.", MAX_SECTION
+                    _("Reject publishing *{offer}*? It stays a Draft.").format(
+                        offer=escape(offer_name)
+                    ),
+                    MAX_SECTION,
                 )
             )
         ),
         _text_input(
             Field.REJECT_REASON,
-            "Reason (the requester sees it)",
+            _("Reason (the requester sees it)"),
             max_length=REASON_MAX,
             multiline=True,
-            placeholder="The photo is missing; fix it and ask again.",
+            placeholder=_("The photo is missing; fix it and ask again."),
         ),
     ]
     return _view(
-        "Reject publication",
+        _("Reject publication"),
         blocks,
         form=Form.REJECT,
         context=context,
-        submit="Reject",
-        close="Cancel",
+        submit=_("Reject"),
+        close=_("Cancel"),
     )
 
 
@@ -445,25 +480,27 @@ def home(
     pending: Sequence[Approval] = (),
 ) -> dict[str, Any]:
     """The App Home tab, for the counter: what this person may do, as buttons first."""
-    buttons = [ButtonElement(text="Find customer", action_id=ActionId.HOME_FIND, style="primary")]
+    buttons = [
+        ButtonElement(text=_("Find customer"), action_id=ActionId.HOME_FIND, style="primary")
+    ]
     if allows(Act.ADD_POINTS):
-        label = "Change points" if allows(Act.CHANGE_POINTS) else "Add points"
+        label = _("Change points") if allows(Act.CHANGE_POINTS) else _("Add points")
         buttons.append(ButtonElement(text=label, action_id=ActionId.HOME_ADD_POINTS))
     if allows(Act.REDEEM):
-        buttons.append(ButtonElement(text="Redeem", action_id=ActionId.HOME_REDEEM))
+        buttons.append(ButtonElement(text=_("Redeem"), action_id=ActionId.HOME_REDEEM))
     if is_manager:
         buttons += [
-            ButtonElement(text="New customer", action_id=ActionId.HOME_NEW_CUSTOMER),
-            ButtonElement(text="New offer", action_id=ActionId.HOME_NEW_OFFER),
+            ButtonElement(text=_("New customer"), action_id=ActionId.HOME_NEW_CUSTOMER),
+            ButtonElement(text=_("New offer"), action_id=ActionId.HOME_NEW_OFFER),
         ]
     role = (
-        "You are a loyalty *manager*: you can change points, delete, cancel and approve."
+        _("You are a loyalty *manager*: you can change points, delete, cancel and approve.")
         if is_manager
-        else "You can find customers, create and edit them, and ask for offer publication."
-        + (" You can add points and redeem rewards." if allows(Act.ADD_POINTS) else "")
+        else _("You can find customers, create and edit them, and ask for offer publication.")
+        + (" " + _("You can add points and redeem rewards.") if allows(Act.ADD_POINTS) else "")
     )
     blocks: list[Block] = [
-        SectionBlock(text=MarkdownTextObject(text="*Loyalty* · " + role)),
+        SectionBlock(text=MarkdownTextObject(text=_("*Loyalty*") + " · " + role)),
         ActionsBlock(block_id="loyalty_home_actions", elements=buttons),
     ]
     if figures is not None:
@@ -472,14 +509,18 @@ def home(
             DividerBlock(),
             SectionBlock(
                 fields=[
-                    MarkdownTextObject(text=f"*Customers*\n{f.customers:,}"),
-                    MarkdownTextObject(text=f"*Points outstanding*\n{f.points_outstanding:,}"),
+                    MarkdownTextObject(text=f"*{_('Customers')}*\n{f.customers:,}"),
                     MarkdownTextObject(
-                        text=f"*Points, 24 h*\n+{f.added_24h:,} / −{f.deducted_24h:,}"
+                        text=f"*{_('Points outstanding')}*\n{f.points_outstanding:,}"
                     ),
                     MarkdownTextObject(
-                        text=f"*Redeemed today*\n{f.rewards_today:,} rewards, "
-                        f"{f.redeemed_today:,} points"
+                        text=f"*{_('Points, 24 h')}*\n+{f.added_24h:,} / −{f.deducted_24h:,}"
+                    ),
+                    MarkdownTextObject(
+                        text=f"*{_('Redeemed today')}*\n"
+                        + _("{rewards} rewards, {points} points").format(
+                            rewards=f"{f.rewards_today:,}", points=f"{f.redeemed_today:,}"
+                        )
                     ),
                 ]
             ),
@@ -487,7 +528,11 @@ def home(
     if is_manager and pending:
         blocks.append(
             SectionBlock(
-                text=MarkdownTextObject(text=f"*Waiting for publication approval ({len(pending)})*")
+                text=MarkdownTextObject(
+                    text="*"
+                    + _("Waiting for publication approval ({count})").format(count=len(pending))
+                    + "*"
+                )
             )
         )
         for approval in pending[:10]:
@@ -495,7 +540,9 @@ def home(
     blocks.append(
         ContextBlock(
             elements=[
-                MarkdownTextObject(text="Anywhere in Slack: `/loyalty help` lists what I can do.")
+                MarkdownTextObject(
+                    text=_("Anywhere in Slack: `/loyalty help` lists what I can do.")
+                )
             ]
         )
     )
@@ -512,12 +559,12 @@ def choose_customer(context: FormContext, title: str, intro: str = "") -> dict[s
     blocks += [
         InputBlock(
             block_id=Field.CUSTOMER,
-            label="Customer",
+            label=_("Customer"),
             element=ExternalDataSelectElement(
                 action_id=ActionId.CUSTOMER_SEARCH,
-                placeholder="Name, email or phone",
+                placeholder=_("Name, email or phone"),
                 min_query_length=2,
             ),
         )
     ]
-    return _view(title, blocks, form=Form.CHOOSE_CUSTOMER, context=context, submit="Next")
+    return _view(title, blocks, form=Form.CHOOSE_CUSTOMER, context=context, submit=_("Next"))

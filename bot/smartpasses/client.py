@@ -38,6 +38,7 @@ from bot.core.errors import (
     UnexpectedResponse,
     ValidationFailed,
 )
+from bot.core.say import N_
 from bot.smartpasses.json_stream import iter_json_array
 from bot.smartpasses.models import Customer, Offer
 from bot.smartpasses.models import parse_customer as _parse_customer
@@ -175,7 +176,7 @@ class LoyaltyClient:
         for offer in self.list_offers():
             if offer.id == int(offer_id):
                 return offer
-        raise NotFound("That offer")
+        raise NotFound(N_("That offer"))
 
     def create_offer(
         self, *, name: str, description: str = "", points_cost: int = 0, auto_claim: bool = False
