@@ -73,8 +73,7 @@ def _help(env: Env, args: list[str]) -> None:
     if row is None:
         env.reply(blocks.notice(unknown(wanted)))
         return
-    usages = [Usage(_(u.usage), _(u.summary), tuple(map(_, u.examples))) for u in row.usages]
-    env.reply(blocks.help_detail(word(row), usages))
+    env.reply(help_detail(row))
 
 
 def _check_points(env: Env, args: list[str]) -> None:
@@ -280,22 +279,24 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand(
         "points",
         "puntos",
-        "add, deduct or set a customer's points",
+        N_("add, deduct or set a customer's points"),
         (
             Usage(
-                "points <customer> <amount> [reason]",
-                "Change a customer's points: `10` or `+10` adds, `-5` deducts, `=25` sets. "
-                "Managers; clerks may add within the clerk allowance.",
+                N_("points <customer> <amount> [reason]"),
+                N_(
+                    "Change a customer's points: `10` or `+10` adds, `-5` deducts, `=25` sets. "
+                    "Managers; clerks may add within the clerk allowance."
+                ),
                 (
-                    "points juan@example.com 10 birthday",
-                    "points @maria -5",
-                    'points "Ana García" =25',
+                    N_("points juan@example.com 10 birthday"),
+                    N_("points @maria -5"),
+                    N_('points "Ana García" =25'),
                 ),
             ),
             Usage(
-                "points <customer>",
-                "Without an amount: a form to add, deduct or set points with a reason.",
-                ("points 1870",),
+                N_("points <customer>"),
+                N_("Without an amount: a form to add, deduct or set points with a reason."),
+                (N_("points 1870"),),
             ),
         ),
         _points,
@@ -306,13 +307,15 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand(
         "redeem",
         "canjear",
-        "redeem a reward: its points cost is deducted",
+        N_("redeem a reward: its points cost is deducted"),
         (
             Usage(
-                "redeem <customer> [offer]",
-                "Redeem a Published offer for a customer: its cost is deducted from their "
-                "points. Without an offer: a form lists the rewards they can afford first.",
-                ("redeem ana.garcia@example.com Café Gratis", "redeem 1870"),
+                N_("redeem <customer> [offer]"),
+                N_(
+                    "Redeem a Published offer for a customer: its cost is deducted from their "
+                    "points. Without an offer: a form lists the rewards they can afford first."
+                ),
+                (N_("redeem ana.garcia@example.com Café Gratis"), N_("redeem 1870")),
             ),
         ),
         _redeem,
@@ -323,18 +326,22 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand(
         "customer",
         "cliente",
-        "a customer's card; create, edit or delete one",
+        N_("a customer's card; create, edit or delete one"),
         (
             Usage(
-                "customer <customer>",
-                "Show a customer's card: name, email, phone, points, id, and buttons to act on it.",
-                ("customer +52 999 411 6533", "customer 1870"),
+                N_("customer <customer>"),
+                N_(
+                    "Show a customer's card: name, email, phone, points, id, and buttons to act on it."
+                ),
+                (N_("customer +52 999 411 6533"), N_("customer 1870")),
             ),
             Usage(
-                "customer new | edit <customer> | delete <customer>",
-                "Create a customer in a form, edit one, or delete one (managers, after "
-                "confirming).",
-                ("customer new", "customer edit juan@example.com"),
+                N_("customer new | edit <customer> | delete <customer>"),
+                N_(
+                    "Create a customer in a form, edit one, or delete one (managers, after "
+                    "confirming)."
+                ),
+                (N_("customer new"), N_("customer edit juan@example.com")),
             ),
         ),
         _customer,
@@ -344,54 +351,58 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand(
         "customers",
         "clientes",
-        "list or search customers (or `top` by points)",
+        N_("list or search customers (or `top` by points)"),
         (
             Usage(
-                "customers [search]",
-                "List customers (name, points, id), optionally only those matching a search.",
-                ("customers", "customers perez"),
+                N_("customers [search]"),
+                N_("List customers (name, points, id), optionally only those matching a search."),
+                (N_("customers"), N_("customers perez")),
             ),
         ),
         _customers,
-        aliases=("list", "search"),
+        aliases=(N_("list"), N_("search")),
     ),
     Subcommand(
         "offer",
         "oferta",
-        "an offer's card; draft, edit, publish, cancel",
+        N_("an offer's card; draft, edit, publish, cancel"),
         (
             Usage(
-                "offer <offer>",
-                "Show an offer's card (by id or name) with buttons to act on it.",
-                ("offer Café Gratis", "offer 5001"),
+                N_("offer <offer>"),
+                N_("Show an offer's card (by id or name) with buttons to act on it."),
+                (N_("offer Café Gratis"), N_("offer 5001")),
             ),
             Usage(
-                "offer new | edit <offer> | delete <offer> | cancel <offer>",
-                "Draft an offer in a form, edit one, delete a draft or cancel a published one "
-                "(delete and cancel: managers, after confirming).",
-                ("offer new", "offer cancel Café Gratis"),
+                N_("offer new | edit <offer> | delete <offer> | cancel <offer>"),
+                N_(
+                    "Draft an offer in a form, edit one, delete a draft or cancel a published one "
+                    "(delete and cancel: managers, after confirming)."
+                ),
+                (N_("offer new"), N_("offer cancel Café Gratis")),
             ),
             Usage(
-                "offer publish <offer>",
-                "Ask a manager to approve publishing a Draft offer to every customer's pass; "
-                "the request is posted in the approvals channel.",
-                ("offer publish Pan dulce",),
+                N_("offer publish <offer>"),
+                N_(
+                    "Ask a manager to approve publishing a Draft offer to every customer's pass; "
+                    "the request is posted in the approvals channel."
+                ),
+                (N_("offer publish Pan dulce"),),
             ),
         ),
         _offer,
         _check_offer,
         opens_form=_opens_record_form,
-        changes=lambda env, args: bool(args) and args[0].lower() == "publish",
+        changes=lambda env, args: bool(args) and args[0].lower() == N_("publish"),
     ),
     Subcommand(
         "approvals",
         "aprobaciones",
-        "offers waiting for publication approval",
+        N_("offers waiting for publication approval"),
         (
             Usage(
-                "approvals",
-                "The offers waiting for publication approval, with links to their requests.",
-                ("approvals",),
+                N_("approvals"),
+                N_("The offers waiting for publication approval, with links to their requests."),
+                (N_("approvals"),),
             ),
         ),
         lambda env, args: approvals.list_approvals(env),
@@ -399,12 +410,12 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand(
         "offers",
         "ofertas",
-        "list offers by status",
+        N_("list offers by status"),
         (
             Usage(
-                "offers [draft|published|canceled]",
-                "List offers with their cost, auto-claim and status.",
-                ("offers", "offers published"),
+                N_("offers [draft|published|canceled]"),
+                N_("List offers with their cost, auto-claim and status."),
+                (N_("offers"), N_("offers published")),
             ),
         ),
         _offers,
@@ -413,27 +424,29 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand(
         "history",
         "historial",
-        "a customer's recent changes: who, when, why",
+        N_("a customer's recent changes: who, when, why"),
         (
             Usage(
-                "history <customer>",
-                "The recent changes made through the bot to a customer: who, when, what, why.",
-                ("history juan@example.com",),
+                N_("history <customer>"),
+                N_("The recent changes made through the bot to a customer: who, when, what, why."),
+                (N_("history juan@example.com"),),
             ),
         ),
         _history,
-        _requires_reference("history <customer>"),
+        _requires_reference(N_("history <customer>")),
     ),
     Subcommand(
         "undo",
         "deshacer",
-        "revert your last points change",
+        N_("revert your last points change"),
         (
             Usage(
-                "undo",
-                "Revert your own most recent points change, if it is recent and nothing "
-                "changed since (clerks: their own last add).",
-                ("undo",),
+                N_("undo"),
+                N_(
+                    "Revert your own most recent points change, if it is recent and nothing "
+                    "changed since (clerks: their own last add)."
+                ),
+                (N_("undo"),),
             ),
         ),
         _undo,
@@ -442,12 +455,14 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand(
         "summary",
         "resumen",
-        "today's program summary",
+        N_("today's program summary"),
         (
             Usage(
-                "summary",
-                "Today's program summary: customers, points, top customers, staff, offers, trend.",
-                ("summary",),
+                N_("summary"),
+                N_(
+                    "Today's program summary: customers, points, top customers, staff, offers, trend."
+                ),
+                (N_("summary"),),
             ),
         ),
         lambda env, args: env.reply(
@@ -457,10 +472,14 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand(
         "help",
         "ayuda",
-        "what I can do; `help <subcommand>` for details",
+        N_("what I can do; `help <subcommand>` for details"),
         (
-            Usage("help", "What I can do, one line each.", ("help",)),
-            Usage("help <subcommand>", "The details and examples of one.", ("help points",)),
+            Usage(N_("help"), N_("What I can do, one line each."), (N_("help"),)),
+            Usage(
+                N_("help <subcommand>"),
+                N_("The details and examples of one."),
+                (N_("help points"),),
+            ),
         ),
         _help,
     ),
@@ -503,6 +522,12 @@ def word(row: Subcommand) -> str:
 def help_message() -> blocks.Message:
     """The short help: one line per subcommand, fits on one screen."""
     return blocks.help_message([(word(row), _(row.brief)) for row in SUBCOMMANDS])
+
+
+def help_detail(row: Subcommand) -> blocks.Message:
+    """`help <subcommand>`, in the reader's words."""
+    usages = [Usage(_(u.usage), _(u.summary), tuple(map(_, u.examples))) for u in row.usages]
+    return blocks.help_detail(word(row), usages)
 
 
 def unknown(name: str) -> str:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.core.errors import LoyaltyError
+from bot.i18n import _
 from bot.slack.text import mrkdwn
 
 if TYPE_CHECKING:
@@ -25,16 +26,16 @@ def user_message(error: Exception) -> str:
     reference = secrets.token_hex(3).upper()
     log.error("unexpected error, reference %s", reference, exc_info=error)
     if isinstance(error, SQLAlchemyError):
-        return (
-            f"Sorry, I cannot reach my records right now (reference `{reference}`). Try "
-            "again in a few minutes; if it lasts, tell whoever runs the bot."
-        )
-    return (
-        f"Sorry, something went wrong on my side (reference `{reference}`). If you were "
-        "changing something, check it (`/loyalty history`, or the customer's or offer's "
-        "card) before trying again. If it happens again, give that reference to whoever "
-        "runs the bot."
-    )
+        return _(
+            "Sorry, I cannot reach my records right now (reference `{reference}`). Try again "
+            "in a few minutes; if it lasts, tell whoever runs the bot."
+        ).format(reference=reference)
+    return _(
+        "Sorry, something went wrong on my side (reference `{reference}`). If you were "
+        "changing something, check it (`/loyalty {history}`, or the customer's or offer's "
+        "card) before trying again. If it happens again, give that reference to whoever runs "
+        "the bot."
+    ).format(reference=reference, history=_("history"))
 
 
 def reply_with_error(error: Exception, env: Env) -> None:

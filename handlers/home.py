@@ -12,7 +12,9 @@ from slack_bolt import Ack, App
 from bot.core import validation as forms
 from bot.core.errors import LoyaltyError
 from bot.core.policy import Act
+from bot.i18n import _
 from bot.slack import blocks, views
+from bot.slack.blocks import points
 from bot.slack.ids import ActionId, Form, FormContext
 from bot.slack.views import HomeFigures, fit_plain
 from handlers import modals
@@ -50,7 +52,7 @@ def _choose(env: Env, title: str, then: str = "") -> None:
 
 def suggestion(customer: Any) -> dict[str, Any]:
     detail = customer.email or customer.phone
-    label = f"{customer.display_name} · {customer.points:,} points" + (
+    label = f"{customer.display_name} · {points(customer.points)}" + (
         f" · {detail}" if detail else ""
     )
     return {"text": {"type": "plain_text", "text": fit_plain(label, 75)}, "value": str(customer.id)}
@@ -67,19 +69,19 @@ def register(app: App) -> None:
     @app.action(ActionId.HOME_FIND)
     def find(ack: Ack, env: Env) -> None:
         ack()
-        _choose(env, "Find customer")
+        _choose(env, _("Find customer"))
 
     @app.action(ActionId.HOME_ADD_POINTS)
     def add_points(ack: Ack, env: Env) -> None:
         ack()
         env.require(Act.ADD_POINTS)
-        _choose(env, modals.TITLES[Form.POINTS], Form.POINTS)
+        _choose(env, _(modals.TITLES[Form.POINTS]), Form.POINTS)
 
     @app.action(ActionId.HOME_REDEEM)
     def redeem(ack: Ack, env: Env) -> None:
         ack()
         env.require(Act.REDEEM)
-        _choose(env, modals.TITLES[Form.REDEEM], Form.REDEEM)
+        _choose(env, _(modals.TITLES[Form.REDEEM]), Form.REDEEM)
 
     @app.action(ActionId.HOME_NEW_CUSTOMER)
     def new_customer(ack: Ack, env: Env) -> None:
@@ -110,8 +112,8 @@ def register(app: App) -> None:
             ack(response_action="errors", errors=errors)
             return
         then = Form(context.then) if context.then else None
-        title = modals.TITLES[then] if then else "Customer"
-        ack(response_action="update", view=views.loading(title, "Looking the customer up…"))
+        title = _(modals.TITLES[then]) if then else _("Customer")
+        ack(response_action="update", view=views.loading(title, _("Looking the customer up…")))
 
         def build() -> dict[str, Any]:
             if then is not None:

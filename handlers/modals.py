@@ -19,9 +19,10 @@ from bot.core.errors import AlreadyTaken, ChangeRefused, MalformedRequest, Valid
 from bot.core.ledger import Done
 from bot.core.points import Op, PointsChange
 from bot.core.policy import Act
-from bot.core.say import N_
+from bot.core.say import N_, Say
 from bot.core.service import PointsResult
 from bot.core.validation import Errors, Field
+from bot.i18n import _
 from bot.runtime.workpool import Overloaded
 from bot.slack import blocks, views
 from bot.slack.blocks import Message
@@ -37,15 +38,15 @@ log = logging.getLogger(__name__)
 F = TypeVar("F")  # what a form's fields become once checked
 T = TypeVar("T")  # what doing it returns
 
-TITLES = {
-    Form.CUSTOMER: "Customer",
-    Form.OFFER: "Offer",
-    Form.POINTS: "Change points",
-    Form.REDEEM: "Redeem a reward",
-    Form.REJECT: "Reject publication",
+TITLES = {  # msgids: shown with _()
+    Form.CUSTOMER: N_("Customer"),
+    Form.OFFER: N_("Offer"),
+    Form.POINTS: N_("Change points"),
+    Form.REDEEM: N_("Redeem a reward"),
+    Form.REJECT: N_("Reject publication"),
 }
-SAVING = "⏳ Saving… I will show the result here, and send it to you as a message."
-ALREADY_SENT = (
+SAVING = N_("⏳ Saving… I will show the result here, and send it to you as a message.")
+ALREADY_SENT = N_(
     "This form was already sent, so it was not sent again. Its result is shown where you "
     "started it (or in a message from me)."
 )
@@ -113,7 +114,7 @@ def offer_form_for(env: Env, offer_id: int) -> dict[str, Any]:
 
 def open_customer_form(env: Env, form: Form, reference: str) -> None:
     """Edit or change points of `reference` (id, email, ..., or a known id after '#')."""
-    title = TITLES[form] if form in (Form.POINTS, Form.REDEEM) else "Edit customer"
+    title = _(TITLES[form]) if form in (Form.POINTS, Form.REDEEM) else _("Edit customer")
 
     def build() -> dict[str, Any]:
         found = resolve.customer(env, reference)
@@ -121,14 +122,14 @@ def open_customer_form(env: Env, form: Form, reference: str) -> None:
             return customer_form_for(env, form, found.one.id)
         if len(found.matches) > views.MAX_PICKS:  # too many to list: type more, choose one
             chooser = FormContext(form=Form.CHOOSE_CUSTOMER, then=form, channel_id=env.channel_id)
-            intro = (
-                f"{len(found.matches):,} customers match “{blocks.escape(found.query)}”. "
-                "Type more of a name, an email or a phone, and choose one."
-            )
+            intro = _(
+                "{count} customers match “{query}”. Type more of a name, an email or a phone, "
+                "and choose one."
+            ).format(count=f"{len(found.matches):,}", query=blocks.escape(found.query))
             return views.choose_customer(chooser, title, intro)
         return views.pick_customer(_context(env, form), found.query, found.matches, title)
 
-    open_then_fill(env, title, "Looking the customer up…", build)
+    open_then_fill(env, title, _("Looking the customer up…"), build)
 
 
 def open_offer_form(env: Env, reference: str) -> None:
@@ -136,9 +137,10 @@ def open_offer_form(env: Env, reference: str) -> None:
         found = resolve.offer(env, reference)
         if found.one is not None:
             return offer_form_for(env, found.one.id)
-        return views.pick_offer(_context(env, Form.OFFER), found.query, found.matches, "Edit offer")
+        title = _("Edit offer")
+        return views.pick_offer(_context(env, Form.OFFER), found.query, found.matches, title)
 
-    open_then_fill(env, "Edit offer", "Looking the offer up…", build)
+    open_then_fill(env, _("Edit offer"), _("Looking the offer up…"), build)
 
 
 def open_new_customer(env: Env) -> None:
@@ -201,18 +203,20 @@ def submitted(ack: Ack, env: Env, view: dict[str, Any], submission: Submission[F
         env.note("invalid")
         ack(response_action="errors", errors=errors)
         return
-    title = TITLES[Form(context.form)]
+    title = _(TITLES[Form(context.form)])
 
     def outcome() -> tuple[dict[str, Any], Message | None]:
         """What the window shows now, and the message to send (when it was done)."""
         try:
-            with env.service.ledger.once(submission_key(view), env.user_id, again=ALREADY_SENT):
+            with env.service.ledger.once(
+                submission_key(view), env.user_id, again=Say(ALREADY_SENT)
+            ):
                 result = submission.act(env, context, fields)
             message = submission.told(env, context, result)
             return views.result(title, message), message
         except ValidationFailed as exc:  # refused as it stood: fix it and send it again
             problems = forms.map_api_errors(exc.field_errors, submission.main_field, exc.message)
-            why = "Smart Passes refused this: " + mrkdwn(exc.say)
+            why = _("Smart Passes refused this:") + " " + mrkdwn(exc.say)
             return views.refused_form(view, problems, why), None
         except AlreadyTaken as exc:  # another record has it: shown beside its field
             confirm = context.model_copy(update={"same_name": exc.confirmable})
@@ -235,7 +239,7 @@ def submitted(ack: Ack, env: Env, view: dict[str, Any], submission: Submission[F
         env.note("busy")
         ack(response_action="update", view=views.notice(title, "⚠️ " + mrkdwn(Overloaded().say)))
         return
-    ack(response_action="update", view=views.notice(title, SAVING))
+    ack(response_action="update", view=views.notice(title, _(SAVING)))
     env.in_channel(context.channel_id).defer(run)
 
 
@@ -289,19 +293,25 @@ def _redeem(env: Env, context: FormContext, offer_id: int) -> PointsResult:
 
 
 def _saved_customer(env: Env, context: FormContext, done: Done[Customer]) -> Message:
-    verb = "created" if context.target_id is None else "saved"
+    said = (
+        _("Customer {name} created.") if context.target_id is None else _("Customer {name} saved.")
+    )
     return blocks.saved(
         blocks.customer_card(done.value, env.allows),
-        f"Customer {blocks.escape(done.value.display_name)} {verb}.",
+        said.format(name=blocks.escape(done.value.display_name)),
         done.remarks,
     )
 
 
 def _saved_offer(env: Env, context: FormContext, done: Done[Offer]) -> Message:
-    said = "Draft offer “{}” created." if context.target_id is None else "Offer “{}” saved."
+    said = (
+        _("Draft offer “{name}” created.")
+        if context.target_id is None
+        else _("Offer “{name}” saved.")
+    )
     return blocks.saved(
         blocks.offer_card(done.value, env.allows),
-        said.format(blocks.escape(done.value.name)),
+        said.format(name=blocks.escape(done.value.name)),
         done.remarks,
     )
 
@@ -366,7 +376,7 @@ def register(app: App) -> None:
                 else customer_form_for(env, form, choice.target_id)
             )
         except Exception as error:  # shown in the modal
-            filled = views.notice(TITLES[form], "⚠️ " + user_message(error))
+            filled = views.notice(_(TITLES[form]), "⚠️ " + user_message(error))
         env.update_view(view["id"], filled)
 
     for form, submission in SUBMISSIONS.items():

@@ -28,7 +28,7 @@ from bot.core.ledger import Intent, Ledger
 from bot.core.policy import Act
 from bot.core.records import OPEN_STATES, Approval, ApprovalState
 from bot.core.roles import Roles
-from bot.core.say import N_, Code, Link, Name, Person, Say
+from bot.core.say import N_, Code, Link, Name, Person, Say, status
 from bot.core.service import offer_key
 from bot.smartpasses.client import LoyaltyClient
 from bot.smartpasses.models import Offer
@@ -105,7 +105,7 @@ class PublicationApprovals:
                     Say(
                         "“{name}” is {status}: only Draft offers can be published.",
                         name=Name(offer.name),
-                        status=offer.status,
+                        status=status(offer.status),
                     )
                 )
             for waiting in self.store.open_approvals(offer.id):
@@ -302,4 +302,4 @@ def _decided(approval: Approval) -> Say:
         return Say("Publishing “{name}” was already rejected by {who}.", name=name, who=who)
     if approval.state == ApprovalState.STALE:
         return Say("This request is closed: {note}", note=approval.note)
-    return Say("This request is {state}.", state=approval.state)
+    return Say("This request is {state}.", state=status(approval.state))

@@ -175,14 +175,17 @@ class MalformedRequest(InvalidInput):
         )
 
 
+MANAGERS = N_("managers")  # the role, as refusals name it
+
+
 class PermissionDenied(LoyaltyError):
     def __init__(self, action: str, managers: Say | None = None) -> None:
         super().__init__(
             Say(
                 "Only loyalty {managers} can {action}. Ask {who} to do it, or ask whoever runs "
                 "the bot to make you a manager.",
-                managers=Strong("managers"),
-                action=action,
+                managers=Strong(MANAGERS),
+                action=noun(action),
                 who=managers or Say("a manager"),
             )
         )

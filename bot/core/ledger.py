@@ -173,8 +173,10 @@ class Ledger:
             said = again() if callable(again) else again
             raise Duplicate(
                 said
-                or "I already received that (a double click, or a request sent twice), "
-                "so it was not done again."
+                or Say(
+                    "I already received that (a double click, or a request sent twice), so it "
+                    "was not done again."
+                )
             )
         try:
             yield

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from bot.core.say import N_
+
 
 class Who(StrEnum):
     ANYONE = "anyone in the workspace"
@@ -19,22 +21,22 @@ class Who(StrEnum):
 class Act(StrEnum):
     """What someone may do; the value completes "Only loyalty managers can …"."""
 
-    LOOK_UP = "look customers, offers, history and the summary up"
-    CREATE_CUSTOMER = "create customers"
-    EDIT_CUSTOMER = "edit customers' names, emails and phones"
-    DELETE_CUSTOMER = "delete customers"
-    ADD_POINTS = "add points"
-    CHANGE_POINTS = "deduct points or set a balance"
-    REDEEM = "redeem rewards for customers"
-    UNDO = "undo their own last points change"
-    UNDO_ANY_CHANGE = "undo a deduction, a balance set or a redemption"
-    DRAFT_OFFER = "draft offers"
-    EDIT_DRAFT_OFFER = "edit draft offers"
-    EDIT_LIVE_OFFER = "edit published or canceled offers"
-    DELETE_OFFER = "delete draft offers"
-    CANCEL_OFFER = "cancel published offers"
-    REQUEST_PUBLICATION = "ask for an offer to be published"
-    APPROVE_PUBLICATION = "approve or reject offer publication"
+    LOOK_UP = N_("look customers, offers, history and the summary up")
+    CREATE_CUSTOMER = N_("create customers")
+    EDIT_CUSTOMER = N_("edit customers' names, emails and phones")
+    DELETE_CUSTOMER = N_("delete customers")
+    ADD_POINTS = N_("add points")
+    CHANGE_POINTS = N_("deduct points or set a balance")
+    REDEEM = N_("redeem rewards for customers")
+    UNDO = N_("undo their own last points change")
+    UNDO_ANY_CHANGE = N_("undo a deduction, a balance set or a redemption")
+    DRAFT_OFFER = N_("draft offers")
+    EDIT_DRAFT_OFFER = N_("edit draft offers")
+    EDIT_LIVE_OFFER = N_("edit published or canceled offers")
+    DELETE_OFFER = N_("delete draft offers")
+    CANCEL_OFFER = N_("cancel published offers")
+    REQUEST_PUBLICATION = N_("ask for an offer to be published")
+    APPROVE_PUBLICATION = N_("approve or reject offer publication")
 
 
 POLICY: dict[Act, Who] = {

@@ -83,6 +83,26 @@ def noun(what: str | Say) -> Say:
     return Say(what.replace("{", "{{").replace("}", "}}"))
 
 
+_STATUSES = {
+    "draft": N_("Draft"),
+    "published": N_("Published"),
+    "canceled": N_("Canceled"),
+    "cancelled": N_("Canceled"),
+    "pending": N_("pending"),
+    "publishing": N_("publishing"),
+    "failed": N_("failed"),
+    "rejected": N_("rejected"),
+    "stale": N_("stale"),
+}
+
+
+def status(value: str) -> Say:
+    """An offer's status or a request's state, in the reader's words when it is one we
+    know; anything else (from outside) shown as it came, inert."""
+    known = _STATUSES.get(value.strip().lower())
+    return Say(known) if known else Say("{name}", name=Name(value))
+
+
 def said(text: str | Say) -> Say:
     """A sentence; plain text becomes one whose words are shown as they are (inert)."""
     return text if isinstance(text, Say) else Say("{text}", text=text)
@@ -102,8 +122,8 @@ class Writer(string.Formatter):
             return self.group(value)
         if isinstance(value, Channel):
             return self.channel(value)
-        if isinstance(value, Strong):
-            return self.strong(self.text(value))
+        if isinstance(value, Strong):  # our own word: in the reader's language
+            return self.strong(self.text(self.translate(value)))
         if isinstance(value, Code):
             return self.code(value)
         if isinstance(value, str):

@@ -49,7 +49,7 @@ from bot.core.points import Op, PointsChange
 from bot.core.policy import Act
 from bot.core.records import ConfirmationState
 from bot.core.roles import Roles
-from bot.core.say import N_, Code, Name, Person, Say
+from bot.core.say import N_, Code, Name, Person, Say, status
 from bot.core.validation import CustomerFields, Field, OfferFields
 from bot.smartpasses.client import LoyaltyClient
 from bot.smartpasses.models import Customer, Offer
@@ -79,9 +79,9 @@ _ACTION_FOR = {
     Op.SET: Action.POINTS_SET,
 }
 _VERB_FOR = {  # what a points change is doing, for the sentences about it
-    Op.ADD: "Adding {amount:,} points for {name}",
-    Op.DEDUCT: "Deducting {amount:,} points for {name}",
-    Op.SET: "Setting {name}'s points to {amount:,}",
+    Op.ADD: N_("Adding {amount:,} points for {name}"),
+    Op.DEDUCT: N_("Deducting {amount:,} points for {name}"),
+    Op.SET: N_("Setting {name}'s points to {amount:,}"),
 }
 
 
@@ -502,7 +502,7 @@ class LoyaltyService:
                     "“{name}” is {status}: only Published offers can be redeemed. Nothing was "
                     "changed.",
                     name=Name(offer.name),
-                    status=offer.status or "not published",
+                    status=status(offer.status or "draft"),
                 )
             )
         if offer.points_cost <= 0:
@@ -608,7 +608,11 @@ class LoyaltyService:
             pending,
             send,
             lambda: check(self.api, intent),
-            what=Say("Creating the {kind} “{name}”", kind=str(action.target_type), name=Name(name)),
+            what=(
+                Say("Creating the customer “{name}”", name=Name(name))
+                if action.target_type == Target.CUSTOMER
+                else Say("Creating the offer “{name}”", name=Name(name))
+            ),
             check_hint=check_hint,
             completion=lambda record: {"target_id": record.id, "target_name": _name_of(record)},
         )
@@ -876,14 +880,14 @@ class LoyaltyService:
                     "“{name}” is {status}: only Draft offers can be deleted. Cancel it instead: "
                     "{cancel}.",
                     name=Name(offer.name),
-                    status=offer.status,
+                    status=status(offer.status),
                     cancel=Code("/loyalty offer cancel"),
                 )
                 if offer.is_published
                 else Say(
                     "“{name}” is {status}: only Draft offers can be deleted.",
                     name=Name(offer.name),
-                    status=offer.status,
+                    status=status(offer.status),
                 )
             )
         if kind == OFFER_CANCEL and not offer.is_published:
@@ -891,7 +895,7 @@ class LoyaltyService:
                 Say(
                     "“{name}” is {status}: only Published offers can be canceled.",
                     name=Name(offer.name),
-                    status=offer.status,
+                    status=status(offer.status),
                 )
             )
         return offer.name
@@ -974,9 +978,10 @@ class LoyaltyService:
                 pending,
                 lambda: self._send_confirmed(action, target_id),
                 lambda: check_change(self.api, intent),
-                what=Say(
-                    "Canceling {name}" if action == OFFER_CANCEL else "Deleting {name}",
-                    name=Name(name),
+                what=(
+                    Say("Canceling {name}", name=Name(name))
+                    if action == OFFER_CANCEL
+                    else Say("Deleting {name}", name=Name(name))
                 ),
                 check_hint=hint,
             )

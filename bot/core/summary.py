@@ -211,4 +211,4 @@ def arrow(delta: int | None) -> str:
         return f"▲ {delta:+,}"
     if delta < 0:
         return f"▼ {delta:+,}".replace("-", "−")
-    return "= no change"
+    return "="  # presentation says "no change" in the reader's words

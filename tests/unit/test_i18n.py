@@ -1,0 +1,268 @@
+"""Spanish and English: the catalog is complete, and every surface renders for a Spanish
+reader without English words (outside text, ids and slash-command names aside)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from bot.core.errors import (
+    Busy,
+    CustomerNotFound,
+    MalformedRequest,
+    NotFound,
+    OverAllowance,
+    PermissionDenied,
+    RecordUnavailable,
+)
+from bot.core.policy import Act
+from bot.core.records import Approval
+from bot.core.roles import Roles
+from bot.core.say import Say
+from bot.i18n import CATALOGS, day, number, of_locale, speaking
+from bot.runtime.workpool import Overloaded
+from bot.slack import blocks, views
+from bot.slack.ids import Form, FormContext
+from bot.slack.text import mrkdwn
+from handlers.commands import SUBCOMMANDS, help_detail, help_message, unknown
+from tests.core import AS_MANAGER
+from tests.harness import text_of
+
+ROOT = Path(__file__).resolve().parents[2]
+KEYWORDS = {"Say": None, "_": None, "N_": None}
+PO = CATALOGS / "es" / "LC_MESSAGES" / "messages.po"
+
+# Words that are English and never Spanish: one of them in a Spanish surface is a leak.
+ENGLISH = {
+    "the",
+    "and",
+    "with",
+    "was",
+    "were",
+    "points",
+    "point",
+    "customer",
+    "customers",
+    "offer",
+    "offers",
+    "change",
+    "changes",
+    "nothing",
+    "please",
+    "your",
+    "you",
+    "this",
+    "that",
+    "choose",
+    "open",
+    "edit",
+    "delete",
+    "history",
+    "redeem",
+    "save",
+    "cancel",
+    "close",
+    "reason",
+    "amount",
+    "managers",
+    "manager",
+    "approve",
+    "reject",
+    "published",
+    "draft",
+    "canceled",
+    "requested",
+    "by",
+    "of",
+    "is",
+    "are",
+    "has",
+    "have",
+    "only",
+    "try",
+    "again",
+    "when",
+    "what",
+    "who",
+    "help",
+    "undo",
+    "summary",
+    "today",
+    "added",
+    "deducted",
+    "new",
+    "next",
+    "more",
+    "previous",
+    "first",
+    "last",
+    "page",
+    "find",
+}
+# Outside text in the fixtures below, and names that are the same in both languages.
+ALLOWED = {"juan", "pérez", "ana", "garcía", "café", "gratis", "pan", "dulce", "2x1", "loyalty"}
+
+
+def _catalog() -> dict[str, str]:
+    with PO.open("rb") as po:
+        return {str(m.id): str(m.string) for m in read_po(po) if m.id and not m.fuzzy}
+
+
+def _placeholders(text: str) -> list[str]:
+    return sorted(re.findall(r"\{[^{}]*\}", text))
+
+
+def test_every_string_people_read_is_translated() -> None:
+    catalog = _catalog()
+    missing = []
+    for folder in ("bot", "handlers"):
+        for _file, _line, message, _comments, _context in extract_from_dir(
+            ROOT / folder, keywords=KEYWORDS
+        ):
+            if isinstance(message, str) and not catalog.get(message):
+                missing.append(message)
+    assert missing == [], "run `python3 dev.py catalog` and translate these"
+
+
+def test_the_catalog_has_no_fuzzy_or_broken_entries() -> None:
+    with PO.open("rb") as po:
+        entries = [m for m in read_po(po) if m.id]
+    assert [m.id for m in entries if m.fuzzy or not m.string] == []
+    broken = [m.id for m in entries if _placeholders(str(m.id)) != _placeholders(str(m.string))]
+    assert broken == []
+
+
+def test_whose_language() -> None:
+    assert [of_locale(x) for x in ("es-MX", "es-ES", "en-US", "fr-FR", None)] == [
+        "es",
+        "es",
+        "en",
+        "en",
+        "en",
+    ]
+    assert of_locale(None, "es") == "es"
+
+
+def test_numbers_and_dates_per_locale() -> None:
+    with speaking("es"):
+        assert number(1000) == "1,000"  # es-MX groups thousands with a comma, as en-US
+        assert day(dt.date(2026, 11, 26)) == "jue 26 nov 2026"
+    with speaking("en"):
+        assert day(dt.date(2026, 11, 26)) == "Thu 26 Nov 2026"
+
+
+def _leaks(text: str) -> set[str]:
+    text = re.sub(r"`[^`]*`", " ", text)  # commands and ids as typed
+    text = re.sub(r"<[^>]*>", " ", text)  # mentions, links, dates
+    words = {w.lower() for w in re.findall(r"[A-Za-zÁÉÍÓÚáéíóúñÑü]+", text)}
+    return (words & ENGLISH) - ALLOWED
+
+
+def _surfaces(core) -> dict[str, str]:
+    juan = core.service.customer(1870)
+    cafe, pan = core.service.offer(5001), core.service.offer(5002)
+    result = core.service.change_points(AS_MANAGER, 1870, blocks_change(10), "cumpleaños")
+    redeemed = core.service.redeem(AS_MANAGER, 6629146321223680, 5001)
+    approval = Approval(
+        id=1,
+        offer_id=5002,
+        offer_name="Pan dulce 2x1",
+        description="",
+        points_cost=15,
+        auto_claim=False,
+        fingerprint="x",
+        team_id="T",
+        requested_by="UCLERK",
+        requested_at=dt.datetime(2026, 11, 26, tzinfo=dt.UTC),
+        channel_id="C1",
+        message_ts="1.1",
+        permalink=None,
+        state="pending",
+        decided_by=None,
+        decided_at=None,
+        note="",
+    )
+    entries = core.store.entries(target_id=1870)
+    context = FormContext(form=Form.POINTS, target_id=1870)
+    roles = Roles(["UMANAGER"], group_id="SMANAGERS")
+    errors = [
+        PermissionDenied(Act.ADD_POINTS, roles.managers_said()),
+        OverAllowance(
+            Say("Clerks can add at most {most:,} points in one change.", most=20),
+            roles.managers_said(),
+        ),
+        CustomerNotFound("xyz"),
+        MalformedRequest(),
+        NotFound(),
+        Busy(),
+        RecordUnavailable(),
+        Overloaded(),
+    ]
+    allows = lambda act: True  # noqa: E731
+    surfaces = {
+        "help": help_message(),
+        "unknown": unknown("pints"),
+        "card": blocks.customer_card(juan, allows),
+        "points": blocks.points_changed(result, undo_minutes=15),
+        "redeemed": blocks.redeemed(redeemed),
+        "picker": blocks.customer_picker("perez", [juan] * 12, "points", "10"),
+        "list": blocks.customer_list(core.service.customers_page("")),
+        "offers": blocks.offer_list(core.service.offers(), None),
+        "offer card": blocks.offer_card(pan, allows),
+        "published card": blocks.offer_card(cafe, allows),
+        "history": blocks.history(juan, entries, dt.UTC),
+        "announce": blocks.change_announcement(entries[0]),
+        "request": blocks.approval_request(approval, dt.UTC, roles.managers_said()),
+        "customer form": views.customer_form(context, juan),
+        "offer form": views.offer_form(context, pan),
+        "points form": views.points_form(context, juan, 1000),
+        "redeem form": views.redeem_form(context, juan, [cafe]),
+        "chooser": views.choose_customer(context, "x"),
+        "reject form": views.reject_form(context, "Pan dulce 2x1"),
+        "home": views.home(allows, True),
+        **{f"error {i}": mrkdwn(e.say) for i, e in enumerate(errors)},
+    }
+    for row in SUBCOMMANDS:
+        surfaces[f"help {row.name}"] = help_detail(row)
+    return {
+        k: v if isinstance(v, str) else text_of(v if isinstance(v, dict) else v.kwargs())
+        for k, v in surfaces.items()
+    }
+
+
+def blocks_change(amount: int):
+    from bot.core.points import Op, PointsChange
+
+    return PointsChange(Op.ADD, amount)
+
+
+def test_every_surface_reads_spanish_for_a_spanish_reader(core) -> None:
+    with speaking("es"):
+        surfaces = _surfaces(core)
+    leaks = {name: sorted(_leaks(text)) for name, text in surfaces.items() if _leaks(text)}
+    assert leaks == {}
+
+
+def test_the_same_surfaces_read_english_for_an_english_reader(core) -> None:
+    with speaking("en"):
+        surfaces = _surfaces(core)
+    assert "Change points" in surfaces["card"] and "5 → *15* points" in surfaces["points"]
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_summary_in_each_language(core, lang) -> None:
+    from bot.core.summary import build_summary
+
+    with speaking(lang):
+        shown = text_of(
+            blocks.summary_message(build_summary(core.loyalty, core.store, dt.UTC), dt.UTC).kwargs()
+        )
+    if lang == "es":
+        assert "Resumen de lealtad" in shown and not _leaks(shown)
+    else:
+        assert "Loyalty summary" in shown
