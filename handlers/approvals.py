@@ -14,7 +14,7 @@ from bot.core.errors import InvalidInput
 from bot.core.records import Approval, ApprovalState
 from bot.core.say import Channel, Code, Say
 from bot.core.validation import Errors, Field, reason_problem
-from bot.i18n import _, speaking
+from bot.i18n import speaking
 from bot.slack import blocks, views
 from bot.slack.ids import ActionId, ApprovalRef, Form, FormContext, new_once
 from handlers import modals
@@ -122,7 +122,7 @@ def _reject(env: Env, context: FormContext, reason: str) -> Decision:
 
 def _check_rejection(env: Env, values: dict[str, str | None]) -> tuple[str | None, Errors]:
     reason = (values.get(Field.REJECT_REASON) or "").strip()
-    problem = reason_problem(reason) if reason else _("Say why, for the requester.")
+    problem = reason_problem(reason) if reason else Say("Say why, for the requester.")
     return (None, {Field.REJECT_REASON: problem}) if problem else (reason, {})
 
 

@@ -16,6 +16,7 @@ from bot.i18n import _
 from bot.slack import blocks, views
 from bot.slack.blocks import points
 from bot.slack.ids import ActionId, Form, FormContext
+from bot.slack.text import plain
 from bot.slack.views import HomeFigures, fit_plain
 from handlers import modals
 from handlers.context import Env
@@ -109,7 +110,7 @@ def register(app: App) -> None:
         )
         if customer_id is None:
             env.note("invalid")
-            ack(response_action="errors", errors=errors)
+            ack(response_action="errors", errors={k: plain(v) for k, v in errors.items()})
             return
         then = Form(context.then) if context.then else None
         title = _(modals.TITLES[then]) if then else _("Customer")

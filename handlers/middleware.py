@@ -12,7 +12,7 @@ from typing import Any
 from slack_bolt import App, BoltContext, BoltResponse
 from slack_bolt.listener.listener_completion_handler import CustomListenerCompletionHandler
 
-from bot.i18n import speaking
+from bot.i18n import use
 from handlers.context import Env, Services
 from handlers.errors import reply_with_error
 from handlers.requestlog import RequestLog, outcome_of
@@ -39,8 +39,8 @@ def register(app: App, services: Services) -> None:
             log=request_log,
             lang=lang,
         )
-        with speaking(lang):  # the listener runs in a copy of this context
-            return next()
+        use(lang)  # this request's language: Bolt's listener threads run in a copy of it
+        return next()
 
     def listener_done(context: BoltContext) -> None:
         request_log = context.get("request_log")

@@ -201,7 +201,7 @@ def submitted(ack: Ack, env: Env, view: dict[str, Any], submission: Submission[F
     fields, errors = submission.check(env, views.form_values(view.get("state") or {}))
     if errors or fields is None:
         env.note("invalid")
-        ack(response_action="errors", errors=errors)
+        ack(response_action="errors", errors={k: plain(v) for k, v in errors.items()})
         return
     title = _(TITLES[Form(context.form)])
 
@@ -215,7 +215,8 @@ def submitted(ack: Ack, env: Env, view: dict[str, Any], submission: Submission[F
             message = submission.told(env, context, result)
             return views.result(title, message), message
         except ValidationFailed as exc:  # refused as it stood: fix it and send it again
-            problems = forms.map_api_errors(exc.field_errors, submission.main_field, exc.message)
+            refused = forms.map_api_errors(exc.field_errors, submission.main_field, exc.message)
+            problems = {field: plain(problem) for field, problem in refused.items()}
             why = _("Smart Passes refused this:") + " " + mrkdwn(exc.say)
             return views.refused_form(view, problems, why), None
         except AlreadyTaken as exc:  # another record has it: shown beside its field

@@ -36,6 +36,7 @@ SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"
 TEAM = "T0LOYALTY"
 MANAGER, GROUP_MANAGER, CLERK = "UMANAGER", "UGROUPMGR", "UCLERK"
+GERENTE, CAJERA = "UGERENTE", "UCAJERA"  # Spanish-speaking (their Slack locale is es-MX)
 CHANNEL = "CSHOP"
 
 USERS = [
@@ -44,6 +45,8 @@ USERS = [
     SlackUser(CLERK, "carl", "Carl Clerk", "carl@shop.example"),
     SlackUser("UJUAN", "juan", "Juan Pérez", "juan.perez@example.com"),
     SlackUser("UNOMAIL", "ghost", "No Email", ""),
+    SlackUser(GERENTE, "rocio", "Rocío Gerente", "rocio@shop.example", locale="es-MX"),
+    SlackUser(CAJERA, "lupita", "Lupita Cajera", "lupita@shop.example", locale="es-MX"),
 ]
 
 

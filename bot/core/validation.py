@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.core.phones import to_e164
 from bot.core.points import MAX_DIGITS, NotWhole, Op, PointsChange, whole_number
+from bot.core.say import N_, Say, noun, said
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]{2,}$")
 _PHONE_CHARS = re.compile(r"^\+?[\d\s().-]+$")
@@ -53,7 +54,7 @@ API_FIELDS = {
     "points": Field.POINTS_AMOUNT,
 }
 
-Errors = dict[str, str]
+Errors = dict[str, Say]  # a field's problem, written in the reader's language
 
 
 @dataclass(frozen=True)
@@ -100,30 +101,40 @@ def _text(values: dict[str, str | None], field: Field) -> str:
     )
 
 
-def _whole(text: str, label: str, *, minimum: int, maximum: int | None) -> tuple[int | None, str]:
+AMOUNT, POINTS_COST = N_("amount"), N_("points cost")  # what _whole calls its number
+
+
+def _whole(
+    text: str, label: str, *, minimum: int, maximum: int | None
+) -> tuple[int | None, Say | None]:
+    what = noun(label)
     if not text:
-        return None, f"Enter the {label}."
+        return None, Say("Enter the {label}.", label=what)
     read = whole_number(text[1:] if text.startswith("+") else text)
     if read is NotWhole.FRACTION:
-        return None, f"The {label} must be a whole number, without fractions."
+        return None, Say("The {label} must be a whole number, without fractions.", label=what)
     if read is NotWhole.WORDS:
-        return None, f"The {label} must be a whole number like 10 or 1,000."
+        return None, Say("The {label} must be a whole number like 10 or 1,000.", label=what)
     assert isinstance(read, int)
     if read >= 10**MAX_DIGITS:
-        return None, f"The {label} can be at most {maximum or 0:,}."
+        return None, Say("The {label} can be at most {most:,}.", label=what, most=maximum or 0)
     value = read
     if value < minimum:
-        return None, f"The {label} must be at least {minimum}."
+        return None, Say("The {label} must be at least {least}.", label=what, least=minimum)
     if maximum is not None and value > maximum:
-        return None, f"The {label} can be at most {maximum:,}."
-    return value, ""
+        return None, Say("The {label} can be at most {most:,}.", label=what, most=maximum)
+    return value, None
 
 
-def reason_problem(reason: str) -> str:
+def reason_problem(reason: str) -> Say | None:
     """The one limit for reasons, wherever they are typed (command, form, rejection)."""
     if len(reason) > REASON_MAX:
-        return f"Keep the reason to {REASON_MAX} characters (this one has {len(reason):,})."
-    return ""
+        return Say(
+            "Keep the reason to {most} characters (this one has {count:,}).",
+            most=REASON_MAX,
+            count=len(reason),
+        )
+    return None
 
 
 def check_customer(
@@ -134,19 +145,26 @@ def check_customer(
     first, last = _text(values, Field.FIRST_NAME), _text(values, Field.LAST_NAME)
     email, phone = _text(values, Field.EMAIL), _text(values, Field.PHONE)
     if not first:
-        errors[Field.FIRST_NAME] = "Enter a first name."
+        errors[Field.FIRST_NAME] = Say("Enter a first name.")
     for field, value in ((Field.FIRST_NAME, first), (Field.LAST_NAME, last)):
         if len(value) > NAME_MAX:
-            errors[field] = f"Keep it under {NAME_MAX} characters."
+            errors[field] = Say("Keep it under {most} characters.", most=NAME_MAX)
     if email and not _EMAIL.match(email):
-        errors[Field.EMAIL] = "That does not look like an email address (name@example.com)."
+        errors[Field.EMAIL] = Say("That does not look like an email address (name@example.com).")
     if phone:
         e164 = to_e164(phone, region) if _PHONE_CHARS.match(phone) else None
         if e164 is None:
             errors[Field.PHONE] = (
-                "That is not a phone number. Use the international form: + and the country "
-                "code, e.g. +52 999 411 6533"
-                + (", or a national number, e.g. 999 411 6533." if region else ".")
+                Say(
+                    "That is not a phone number. Use the international form: + and the "
+                    "country code, e.g. +52 999 411 6533, or a national number, e.g. 999 411 "
+                    "6533."
+                )
+                if region
+                else Say(
+                    "That is not a phone number. Use the international form: + and the "
+                    "country code, e.g. +52 999 411 6533."
+                )
             )
         else:
             phone = e164
@@ -159,13 +177,15 @@ def check_offer(
     errors: Errors = {}
     name, description = _text(values, Field.OFFER_NAME), _text(values, Field.OFFER_DESCRIPTION)
     if not name:
-        errors[Field.OFFER_NAME] = "Enter the offer's name, as customers will see it."
+        errors[Field.OFFER_NAME] = Say("Enter the offer's name, as customers will see it.")
     elif len(name) > OFFER_NAME_MAX:
-        errors[Field.OFFER_NAME] = f"Keep it under {OFFER_NAME_MAX} characters."
+        errors[Field.OFFER_NAME] = Say("Keep it under {most} characters.", most=OFFER_NAME_MAX)
     if len(description) > DESCRIPTION_MAX:
-        errors[Field.OFFER_DESCRIPTION] = f"Keep it under {DESCRIPTION_MAX:,} characters."
+        errors[Field.OFFER_DESCRIPTION] = Say(
+            "Keep it under {most:,} characters.", most=DESCRIPTION_MAX
+        )
     cost, problem = _whole(
-        _text(values, Field.OFFER_COST), "points cost", minimum=0, maximum=max_cost
+        _text(values, Field.OFFER_COST), POINTS_COST, minimum=0, maximum=max_cost
     )
     if problem:
         errors[Field.OFFER_COST] = problem
@@ -182,10 +202,10 @@ def check_points(
     op_text = values.get(Field.POINTS_OP) or ""
     op = Op(op_text) if op_text in {o.value for o in Op} else None
     if op is None:
-        errors[Field.POINTS_OP] = "Choose add, deduct or set."
+        errors[Field.POINTS_OP] = Say("Choose add, deduct or set.")
     minimum = 0 if op is Op.SET else 1
     amount, problem = _whole(
-        _text(values, Field.POINTS_AMOUNT), "amount", minimum=minimum, maximum=max_points
+        _text(values, Field.POINTS_AMOUNT), AMOUNT, minimum=minimum, maximum=max_points
     )
     if problem:
         errors[Field.POINTS_AMOUNT] = problem
@@ -201,7 +221,7 @@ def check_redeem(values: dict[str, str | None]) -> tuple[int | None, Errors]:
     """The offer chosen in the redeem form (its id)."""
     chosen = (values.get(Field.REDEEM_OFFER) or "").strip()
     if not chosen.isdigit() or len(chosen) > 19:
-        return None, {Field.REDEEM_OFFER: "Choose the reward to redeem."}
+        return None, {Field.REDEEM_OFFER: Say("Choose the reward to redeem.")}
     return int(chosen), {}
 
 
@@ -209,15 +229,15 @@ def check_chosen_customer(values: dict[str, str | None]) -> tuple[int | None, Er
     """The customer chosen in a type-ahead select (its id)."""
     chosen = (values.get(Field.CUSTOMER) or "").strip().lstrip("#")
     if not chosen.isdigit() or len(chosen) > 19:
-        return None, {Field.CUSTOMER: "Type a name, email or phone, then choose the customer."}
+        return None, {Field.CUSTOMER: Say("Type a name, email or phone, then choose the customer.")}
     return int(chosen), {}
 
 
 def map_api_errors(field_errors: dict[str, list[str]], fallback: Field, message: str) -> Errors:
     """A 400/422's per-field reasons onto our fields; anything unplaced onto `fallback`."""
-    errors: Errors = {}
+    texts: dict[str, str] = {}
     for api_field, reasons in field_errors.items():
         field = API_FIELDS.get(api_field, fallback)
         text = "; ".join(reasons) or message
-        errors[field] = f"{errors[field]}; {text}" if field in errors else text
-    return errors or {fallback: message}
+        texts[field] = f"{texts[field]}; {text}" if field in texts else text
+    return {field: said(text) for field, text in (texts or {fallback: message}).items()}

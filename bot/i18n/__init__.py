@@ -44,6 +44,12 @@ def speaking(lang: str) -> Iterator[None]:
         _current.reset(token)
 
 
+def use(lang: str) -> None:
+    """Write in `lang` from now on in this context (a request's thread: Bolt runs the
+    listener after the middleware returns, so a `with` block would end too early)."""
+    _current.set(lang if lang in LANGUAGES else DEFAULT)
+
+
 def of_locale(locale: str | None, fallback: str = DEFAULT) -> str:
     """A Slack locale (`es-MX`, `en-US`) as one of our languages: `es-*` is Spanish."""
     if not locale:

@@ -94,8 +94,10 @@ def test_amounts_as_people_type_them(typed: str, change: PointsChange | None) ->
 
 
 def test_one_limit_for_reasons() -> None:
-    assert reason_problem("r" * 300) == ""
-    assert reason_problem("r" * 3000) == "Keep the reason to 300 characters (this one has 3,000)."
+    assert reason_problem("r" * 300) is None
+    assert (
+        str(reason_problem("r" * 3000)) == "Keep the reason to 300 characters (this one has 3,000)."
+    )
 
 
 @pytest.mark.parametrize(
@@ -271,4 +273,4 @@ def test_decimals_and_words_get_one_clear_message(typed, command_says, form_says
         parse_amount(typed, 1000)
     assert command_says in str(raised.value)
     _, _, errors = check_points({Field.POINTS_OP: "add", Field.POINTS_AMOUNT: typed}, 1000)
-    assert form_says in errors[Field.POINTS_AMOUNT]
+    assert form_says in str(errors[Field.POINTS_AMOUNT])

@@ -1,0 +1,55 @@
+"""Each person reads the bot in their own language: a Spanish-locale and an English-locale
+user send the same commands (in their own words); channel posts follow LOYALTY_LANGUAGE."""
+
+from __future__ import annotations
+
+from tests.harness import CAJERA, CLERK, GERENTE, MANAGER, text_of
+
+JUAN = 1870
+
+
+def test_the_same_commands_in_each_persons_words_and_language(bot_with) -> None:
+    bot = bot_with(loyalty_managers=f"{MANAGER},{GERENTE}", loyalty_audit_channel="CAUDIT")
+    bot.command("ayuda", user=GERENTE)
+    ayuda = text_of(bot.reply())
+    assert "Bot de lealtad: lo que puedes pedir" in ayuda and "`/loyalty puntos` · " in ayuda
+    bot.command("help", user=MANAGER)
+    assert "`/loyalty points` · add, deduct or set" in text_of(bot.reply())
+    bot.command("puntos 1870 10 cumpleaños", user=GERENTE)
+    assert "*Juan Pérez*: 5 → *15* puntos (+10)" in text_of(bot.reply())
+    bot.command("points 1870 5 birthday", user=MANAGER)
+    assert "*Juan Pérez*: 15 → *20* points (+5)" in text_of(bot.reply())
+    # Channel posts are in the workspace's language (English by default), whoever acted.
+    posts = [text_of(c.args) for c in bot.wait("chat.postMessage", 2)]
+    assert all("added points for *Juan Pérez*" in p for p in posts)
+    # Refusals and typos, each in the person's language.
+    bot.command("puntos 1870 -5", user=CAJERA)
+    assert "Solo los *gerentes* de lealtad pueden sumar puntos" in text_of(bot.reply())
+    bot.command("points 1870 -5", user=CLERK)
+    assert "Only loyalty *managers* can add points" in text_of(bot.reply())
+    typo = bot.command("puntoss", user=CAJERA).json()["text"]
+    assert (
+        typo == "No conozco `puntoss`. ¿Quisiste decir `puntos`? `/loyalty ayuda` muestra el resto."
+    )
+    assert bot.customer_points(JUAN) == 20
+
+
+def test_forms_speak_the_persons_language(bot) -> None:
+    bot.command("cliente nuevo", user=CAJERA)
+    view_id, view = bot.opened_view()
+    assert view["title"]["text"] == "Nuevo cliente" and view["submit"]["text"] == "Crear"
+    labels = [b["label"]["text"] for b in view["blocks"] if b["type"] == "input"]
+    assert labels == ["Nombre", "Apellido", "Correo", "Teléfono"]
+    errors = bot.answer(view_id, {"first_name": " ", "email": "rosa@"}, user=CAJERA)["errors"]
+    assert errors["first_name"] == "Escribe un nombre."
+    bot.command("customer new", user=CLERK)
+    _, english = bot.opened_view()
+    assert english["title"]["text"] == "New customer"
+
+
+def test_channel_posts_follow_the_workspace_language(bot_with) -> None:
+    bot = bot_with(loyalty_audit_channel="CAUDIT", loyalty_language="es")
+    bot.command("points 1870 10", user=MANAGER)  # an English speaker acts
+    assert "5 → *15* points" in text_of(bot.reply())  # they read English
+    (post,) = bot.wait("chat.postMessage")
+    assert "sumó puntos para *Juan Pérez*" in text_of(post.args)  # the channel reads Spanish
