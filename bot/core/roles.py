@@ -78,12 +78,14 @@ class Roles:
         manager"."""
         if self.group_id:
             return Say("{group}", group=Group(self.group_id))
-        people = sorted(self.managers)[:3]
+        people = [Person(p) for p in sorted(self.managers)[:3]]
         if not people:
             return Say("a manager")
-        slots = [f"{{m{i}}}" for i in range(len(people))]
-        template = slots[0] if len(slots) == 1 else ", ".join(slots[:-1]) + " or " + slots[-1]
-        return Say(template, **{f"m{i}": Person(p) for i, p in enumerate(people)})
+        if len(people) == 1:
+            return Say("{a}", a=people[0])
+        if len(people) == 2:
+            return Say("{a} or {b}", a=people[0], b=people[1])
+        return Say("{a}, {b} or {c}", a=people[0], b=people[1], c=people[2])
 
     def require(
         self,

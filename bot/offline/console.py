@@ -21,6 +21,7 @@ from typing import Any, TextIO
 from slack_sdk import WebClient
 
 from bot.core.errors import ConfigError
+from bot.i18n import N_, _, use
 from bot.offline.requests_done import counting_requests
 from bot.offline.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID, SandboxApp, build_state
 from bot.offline.slack_requests import SlackRequests
@@ -39,20 +40,26 @@ USERS = [
     SlackUser("UCARL", "carl", "Carl, clerk", "carl@shop.example"),
     SlackUser("UJUAN", "juan", "Juan Pérez, a customer", "juan.perez@example.com"),
     SlackUser("UANA", "ana", "Ana García, a customer", "ana.garcia@example.com"),
+    SlackUser("UROCIO", "rocio", "Rocío, gerente", "rocio@shop.example", locale="es-MX"),
+    SlackUser("ULUPITA", "lupita", "Lupita, cajera", "lupita@shop.example", locale="es-MX"),
 ]
-STAFF = ("marta", "gabo", "carl")
-MANAGERS = ["UMARTA", "UGABO"]
+STAFF = ("marta", "gabo", "carl", "rocio", "lupita")
+MANAGERS = ["UMARTA", "UGABO", "UROCIO"]
+FIRST_USER = {"en": "marta", "es": "rocio"}  # who `console --lang` starts as
 CHANNELS = {"CSHOP": "shop", "CAPPROVALS": "approvals", "CSUMMARY": "summary", "CAUDIT": "audit"}
 HERE = "CSHOP"
-HELP = """\
-  /loyalty ...          exactly as in Slack (try /loyalty help); @juan, @ana are customers
-  click <label> [n]     press a button on the latest message that has it (the n-th if several)
-  as <user>             act as marta or gabo (managers) or carl (a clerk)
-  channel <name>        what was posted in #shop, #approvals, #summary or #audit
-  summary               post the daily summary to #summary, as the clock would
-  users                 the demo users
-  quit                  leave
-In a form, answer each field; Enter keeps the value in [brackets]; !cancel closes it."""
+HELP = N_(
+    "  /loyalty ...          exactly as in Slack (try /loyalty help); @juan, @ana are customers\n"
+    "  click <label> [n]     press a button on the latest message that has it (the n-th if "
+    "several)\n"
+    "  as <user>             act as marta, gabo or rocio (managers) or carl or lupita "
+    "(clerks; rocio and lupita read Spanish)\n"
+    "  channel <name>        what was posted in #shop, #approvals, #summary or #audit\n"
+    "  summary               post the daily summary to #summary, as the clock would\n"
+    "  users                 the demo users\n"
+    "  quit                  leave\n"
+    "In a form, answer each field; Enter keeps the value in [brackets]; !cancel closes it."
+)
 
 
 # Control characters (an escape sequence in a customer's name, say) shown as \xNN.
@@ -78,6 +85,7 @@ class Console:
     user: str = "UMARTA"
     script: Iterator[str] | None = None
     real_api: Settings | None = None
+    lang: str = "en"  # the console's own words, and the channels' language
     clickables: list[Clickable] = field(default_factory=list)
     last_output: list[str] = field(default_factory=list)
     view_id: str | None = None
@@ -113,6 +121,7 @@ class Console:
             loyalty_approvals_channel="CAPPROVALS",
             loyalty_summary_channel="CSUMMARY",
             loyalty_audit_channel="CAUDIT",
+            loyalty_language=self.lang,
             database_url=f"sqlite:///{Path(tmp) / 'console.db'}",
             **api_settings,
         )
@@ -144,8 +153,10 @@ class Console:
             return None
 
     def run(self) -> int:
-        who = "the real Loyalty API" if self.real_api else "the built-in sandbox (demo data)"
-        self.say(f"Loyalty bot console: the real bot, with {who} and a local Slack.\n{HELP}\n")
+        use(self.lang)  # the console's own words
+        who = _("the real Loyalty API") if self.real_api else _("the built-in sandbox (demo data)")
+        intro = _("Loyalty bot console: the real bot, with {who} and a local Slack.")
+        self.say(intro.format(who=who) + "\n" + _(HELP) + "\n")
         while True:
             line = self.read(f"{self.names[self.user]}@#shop> ")
             if line is None or line.strip() in ("quit", "exit"):
@@ -160,7 +171,7 @@ class Console:
     def handle(self, line: str) -> None:
         if not line or line.startswith("#"):
             return
-        word, _, rest = line.partition(" ")
+        word, _sep, rest = line.partition(" ")
         rest = rest.strip()
         if word == "expect":
             if rest not in "\n".join(self.last_output):
@@ -171,9 +182,9 @@ class Console:
             "click": self.click,
             "as": self.switch,
             "channel": self.show_channel,
-            "summary": lambda _: self.post_summary(),
-            "users": lambda _: self.list_users(),
-            "help": lambda _: self.say(HELP),
+            "summary": lambda _args: self.post_summary(),
+            "users": lambda _args: self.list_users(),
+            "help": lambda _args: self.say(_(HELP)),
         }
         if word not in actions:
             raise StepFailed(f"unknown command “{word}” (type help)")
@@ -224,9 +235,9 @@ class Console:
             if button.get("confirm"):
                 title = button["confirm"]["title"]["text"]
                 if self.script is None and input(f"{title} [y/N] ").strip().lower() != "y":
-                    self.say("(not clicked)")
+                    self.say(_("(not clicked)"))
                     return
-                self.say(f"({title} Yes.)")
+                self.say(_("({title} Yes.)").format(title=title))
             mark = len(self.slack.calls)
             self.after(
                 self.requests.click(
@@ -241,10 +252,12 @@ class Console:
         name = name.lstrip("@")
         user = next((u for u in USERS if u.name == name), None)
         if user is None or name not in STAFF:
-            raise StepFailed("as whom? marta, gabo (managers) or carl (a clerk)")
+            raise StepFailed(
+                _("as whom? marta, gabo or rocio (managers), or carl or lupita (clerks)")
+            )
         self.user = user.id
         if not quiet:
-            self.say(f"(you are now @{user.name}: {user.real_name})")
+            self.say(_("(you are now @{name}: {real_name})").format(**vars(user)))
 
     def show_channel(self, name: str) -> None:
         name = name.lstrip("#")
@@ -253,7 +266,7 @@ class Console:
             raise StepFailed(f"no channel #{name}; there are {', '.join(CHANNELS.values())}")
         posted = [m for m in self.slack.messages if m.channel == channel and not m.ephemeral_to]
         if not posted:
-            self.say(f"#{name}: nothing posted yet")
+            self.say(_("#{name}: nothing posted yet").format(name=name))
         for m in posted:
             thread = ", in a thread" if m.thread_ts else ""
             self.show(f"#{name}{thread}", m.blocks, m.text)
@@ -264,7 +277,7 @@ class Console:
 
         mark = len(self.slack.calls)
         result = post_summary(self.web, self.api, self.store, self.settings, force=True)
-        self.say(f"(the clock posts the summary for {result.day} to #summary)")
+        self.say(_("(the clock posts the summary for {day} to #summary)").format(day=result.day))
         self.render_calls(self.slack.calls[mark:])
 
     # -- what came back ------------------------------------------------------------------
@@ -281,7 +294,7 @@ class Console:
         if body and body.get("response_action") == "update" and self.view_id:
             self.slack.views[self.view_id] = {**body["view"], "id": self.view_id}
         elif body and (body.get("text") or body.get("blocks")):
-            self.show("only you", body.get("blocks") or [], body.get("text", ""))
+            self.show(_("only you"), body.get("blocks") or [], body.get("text", ""))
             self.remember(body.get("blocks") or [], HERE)
         elif not calls and not body and self.view_id is None:
             raise StepFailed("no answer from the bot")
@@ -301,18 +314,20 @@ class Console:
             args, method = call.args, call.method
             if method == "response_url":
                 if args.get("delete_original"):
-                    self.say("(the message was removed)")
+                    self.say(_("(the message was removed)"))
                     continue
                 where = (
-                    "only you, replacing the message above"
+                    _("only you, replacing the message above")
                     if args.get("replace_original")
-                    else "only you"
+                    else _("only you")
                 )
                 self.show(where, _blocks(args), args.get("text", ""))
                 self.remember(_blocks(args), HERE)
             elif method == "chat.postEphemeral":
                 self.show(
-                    f"only you, in #{self.names.get(args['channel'], args['channel'])}",
+                    _("only you, in #{channel}").format(
+                        channel=self.names.get(args["channel"], args["channel"])
+                    ),
                     _blocks(args),
                     args.get("text", ""),
                 )
@@ -320,12 +335,14 @@ class Console:
             elif method == "chat.postMessage":
                 channel = args.get("_channel", args.get("channel", ""))
                 where = (
-                    f"DM from Loyalty to @{self.names.get('U' + channel[1:], '?')}"
+                    _("DM from Loyalty to @{name}").format(
+                        name=self.names.get("U" + channel[1:], "?")
+                    )
                     if channel.startswith("D")
                     else f"#{self.names.get(channel, channel)}"
                 )
                 if args.get("thread_ts"):
-                    where += ", in a thread"
+                    where += _(", in a thread")
                 self.show(where, _blocks(args), args.get("text", ""))
                 self.remember(
                     _blocks(args),
@@ -335,7 +352,9 @@ class Console:
             elif method == "chat.update":
                 channel = args["channel"]
                 self.show(
-                    f"#{self.names.get(channel, channel)}, message updated",
+                    _("#{channel}, message updated").format(
+                        channel=self.names.get(channel, channel)
+                    ),
                     _blocks(args),
                     args.get("text", ""),
                 )
@@ -343,7 +362,8 @@ class Console:
             elif method in ("views.open", "views.update"):
                 self.view_id = args.get("view_id") or max(self.slack.views)
                 modal = True
-        if any("something went wrong on my side" in line for line in self.last_output):
+        bug = ("something went wrong on my side", "algo salió mal de mi lado")
+        if any(b in line for b in bug for line in self.last_output):
             raise StepFailed("the bot hit an unexpected error")
         if modal and self.view_id:
             self.show_view(self.view_id)
@@ -371,7 +391,7 @@ class Console:
             self.typed = {}
             self.fill(view_id, None)
         elif _has_buttons(others):
-            self.say("└ (click a button in it)")
+            self.say("└ " + _("(click a button in it)"))
         else:
             self.say("└")
             self.view_id = None
@@ -385,13 +405,13 @@ class Console:
                 self.say(f"│ ✗ {only[block['block_id']]}")
             value = self.ask(block, self.typed.get(block["block_id"]))
             if value is None:
-                self.say("└ (form closed, nothing sent)")
+                self.say("└ " + _("(form closed, nothing sent)"))
                 self.view_id = None
                 return
             self.typed[block["block_id"]] = value
         mark = len(self.slack.calls)
         response = self.requests.submit(view_id, self.typed, user=self.user)
-        self.say("└ (submitted)")
+        self.say("└ " + _("(submitted)"))
         if not response.content:
             self.view_id = None
         self.after(response, mark)
@@ -417,7 +437,7 @@ class Console:
                 chosen,
             )
         shown = current if current is not None else element.get("initial_value") or ""
-        optional = " (optional)" if block.get("optional") else ""
+        optional = " " + _("(optional)") if block.get("optional") else ""
         answer = self.read(f"│ {label}{optional} [{shown}]: ")
         if answer is None or answer.strip() == "!cancel":
             return None
@@ -426,7 +446,7 @@ class Console:
     def fix_errors(self, errors: dict[str, str]) -> None:
         if self.view_id is None:
             raise StepFailed(f"form errors with no form open: {errors}")
-        self.say("│ Please fix:")
+        self.say("│ " + _("Please fix:"))
         self.fill(self.view_id, errors)
 
 
@@ -463,9 +483,13 @@ def real_api_settings() -> Settings | None:
 
 
 def run_console(
-    user: str = "marta", script: Iterator[str] | None = None, out: TextIO = sys.stdout
+    user: str = "",
+    script: Iterator[str] | None = None,
+    out: TextIO = sys.stdout,
+    lang: str = "en",
 ) -> int:
-    console = Console(out=out, script=script, real_api=real_api_settings())
+    console = Console(out=out, script=script, real_api=real_api_settings(), lang=lang)
+    user = user or FIRST_USER.get(lang, "marta")
     with ExitStack() as stack:
         console.start(stack)
         try:

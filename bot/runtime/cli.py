@@ -237,7 +237,7 @@ def _console(args: argparse.Namespace) -> int:
     if script is not None and not script.is_file():
         raise ConfigError(f"--script {args.script}: no such file")
     lines = iter(script.read_text(encoding="utf-8").splitlines()) if script else None
-    return run_console(user=args.as_user, script=lines)
+    return run_console(user=args.as_user, script=lines, lang=args.lang)
 
 
 def _reconcile(args: argparse.Namespace) -> int:
@@ -319,8 +319,15 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument(
         "--as",
         dest="as_user",
-        default="marta",
-        help="start as this demo user: marta, gabo (managers) or carl (clerk)",
+        default="",
+        help="start as this demo user: marta, gabo, rocio (managers), carl or lupita (clerks); "
+        "rocio and lupita read Spanish (default: marta, or rocio with --lang es)",
+    )
+    console.add_argument(
+        "--lang",
+        choices=["en", "es"],
+        default="en",
+        help="the console's own words and the channels' language (es: Spanish)",
     )
     console.add_argument(
         "--script", help="run these lines instead of prompting; exit 1 if a step fails"

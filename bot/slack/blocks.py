@@ -9,6 +9,7 @@ is cut to its limit after escaping (`fit`), never through an entity or a mention
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -511,6 +512,9 @@ def field_changes_text(changes: Changes, action: str = "") -> str:
     parts = []
     for name, (before, after) in sorted(changes.items()):
         label = _(_FIELD_LABELS.get(name, name.replace("_", " ")))
+        if name == "status":  # an offer's status, in the reader's words
+            before = status_of(before) if isinstance(before, str) else before
+            after = status_of(after) if isinstance(after, str) else after
         if action.endswith(".create"):
             parts.append(f"{label} {_shown(after)}")
         elif after is None and action.endswith(".delete"):
@@ -518,6 +522,9 @@ def field_changes_text(changes: Changes, action: str = "") -> str:
         else:
             parts.append(f"{label} {_shown(before)} → {_shown(after)}")
     return ", ".join(parts)
+
+
+_UNDO_REASON = re.compile(r"undo of change #(\d+)")
 
 
 def describe(e: AuditEntry, *, name_target: bool = True) -> str:
@@ -559,7 +566,10 @@ def describe(e: AuditEntry, *, name_target: bool = True) -> str:
         text += " · " + _(_RESOLVED_NOTES[e.resolved])
     if e.undone_at:
         text += " · " + _("_undone_")
-    if reason:
+    undo = _UNDO_REASON.fullmatch(reason)
+    if undo:  # written by the bot when undoing: in the reader's words
+        text += " · " + _("undo of change #{id}").format(id=undo.group(1))
+    elif reason:
         text += f" · {escape(reason)}"
     if e.outcome != Outcome.OK and e.detail and e.outcome != Outcome.PENDING:
         text += f" · {escape(e.detail)}"

@@ -13,9 +13,9 @@ from bot.offline.console import run_console
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _run(lines: list[str], user: str = "marta") -> tuple[int, str]:
+def _run(lines: list[str], user: str = "marta", lang: str = "en") -> tuple[int, str]:
     out = io.StringIO()
-    code = run_console(user=user, script=iter(lines), out=out)
+    code = run_console(user=user, script=iter(lines), out=out, lang=lang)
     return code, out.getvalue()
 
 
@@ -26,6 +26,14 @@ def test_the_tour_script_passes(monkeypatch) -> None:
     assert code == 0, output
     assert "Published by @marta" in output and "Loyalty summary" in output
     assert "[#approvals, in a thread]" in output and "in #approvals" in output
+
+
+def test_the_spanish_tour_passes(monkeypatch) -> None:
+    monkeypatch.delenv("SMARTPASSES_APP_KEY", raising=False)
+    lines = (ROOT / "examples" / "tour-es.txt").read_text(encoding="utf-8").splitlines()
+    code, output = _run(lines, user="", lang="es")
+    assert code == 0, output
+    assert "Consola del bot de lealtad" in output and "[solo tú]" in output
 
 
 def test_buttons_and_roles_in_the_console(monkeypatch) -> None:
