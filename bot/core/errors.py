@@ -111,9 +111,12 @@ class ServerError(LoyaltyAPIError):
 class ApiUnavailable(LoyaltyAPIError):
     """Could not reach the API (the request never left), or a read got no answer in time."""
 
-    def __init__(self, detail: str = "could not be reached") -> None:
+    def __init__(self, detail: str = N_("could not be reached")) -> None:
         super().__init__(
-            Say("Smart Passes {detail}. Nothing was changed; try again in a minute.", detail=detail)
+            Say(
+                "Smart Passes {detail}. Nothing was changed; try again in a minute.",
+                detail=noun(detail),
+            )
         )
 
 
@@ -148,7 +151,7 @@ class OutcomeUnknown(LoyaltyAPIError):
             or Say(
                 "The change was sent but {cause}, so it may or may not have been applied. "
                 "Check before trying again.",
-                cause=cause or "no clear answer came back",
+                cause=noun(cause or "no clear answer came back"),
             )
         )
         self.cause = cause

@@ -37,7 +37,7 @@ from bot.core.errors import (
 )
 from bot.core.lookup import fold
 from bot.core.phones import digits as phone_digits
-from bot.core.say import Say
+from bot.core.say import N_, Say, noun
 from bot.store.database import Store
 from bot.store.locks import ChangeLocks
 
@@ -138,7 +138,10 @@ class Done(Generic[T]):
         said = []
         if self.checked:
             said.append(
-                Say("{problem}, but checking showed the change was applied.", problem=self.note)
+                Say(
+                    "{problem}, but checking showed the change was applied.",
+                    problem=noun(self.note),
+                )
             )
         if not self.recorded:
             said.append(
@@ -268,7 +271,7 @@ class Ledger:
         try:
             value = send()
             if value is None:
-                problem = "Smart Passes answered without the updated record"
+                problem = N_("Smart Passes answered without the updated record")
         except REFUSALS as exc:
             self.finish(pending, Outcome.REFUSED, detail=exc.message)
             raise
@@ -276,7 +279,7 @@ class Ledger:
             self.finish(pending, Outcome.FAILED, detail=exc.message)
             raise
         except OutcomeUnknown as exc:
-            value, problem = None, exc.cause or "no clear answer came back"
+            value, problem = None, exc.cause or N_("no clear answer came back")
             answered = exc.answered
         if value is not None:
             entry, recorded = self.finish(pending, Outcome.OK, **completion(value))
@@ -290,7 +293,7 @@ class Ledger:
                     "{what} was sent, but {problem}, and I could not tell whether it was "
                     "applied ({unclear}). Check {hint} before trying again.",
                     what=what,
-                    problem=problem,
+                    problem=noun(problem),
                     unclear=str(unclear),
                     hint=check_hint,
                 )
@@ -304,7 +307,7 @@ class Ledger:
                     "Passes may still be working on it, so it may or may not have been "
                     "applied. Check {hint} in a minute before trying again.",
                     what=what,
-                    problem=problem,
+                    problem=noun(problem),
                     hint=check_hint,
                 )
             )
@@ -320,7 +323,7 @@ class Ledger:
                     "{what} did not go through: {problem}, and checking showed nothing was "
                     "changed. It is safe to try again.",
                     what=what,
-                    problem=problem,
+                    problem=noun(problem),
                 )
             )
         entry, recorded = self.finish(

@@ -36,7 +36,7 @@ from bot.core.say import Say
 from bot.core.service import TOP_WORDS, CustomerPage, PointsResult
 from bot.core.summary import Summary, sparkline
 from bot.core.summary import arrow as _moved
-from bot.i18n import N_, _, day
+from bot.i18n import N_, _, day, number
 from bot.slack.ids import (
     ActionId,
     ApprovalRef,
@@ -142,7 +142,7 @@ def _chunked_sections(lines: Iterable[str]) -> list[SectionBlock]:
 
 
 def points(n: int) -> str:
-    return (_("{n} point") if abs(n) == 1 else _("{n} points")).format(n=f"{n:,}")
+    return (_("{n} point") if abs(n) == 1 else _("{n} points")).format(n=number(n))
 
 
 # -- simple replies ------------------------------------------------------------

@@ -245,7 +245,7 @@ class LoyaltyClient:
                 finally:
                     response.close()
             except httpx.TimeoutException as exc:
-                error: LoyaltyAPIError = ApiUnavailable("did not answer in time")
+                error: LoyaltyAPIError = ApiUnavailable(N_("did not answer in time"))
                 cause: Exception = exc
             except httpx.TransportError as exc:
                 error, cause = ApiUnavailable(), exc
@@ -279,11 +279,11 @@ class LoyaltyClient:
             raise ApiUnavailable() from None  # it never left: nothing was applied
         except httpx.TimeoutException:
             raise OutcomeUnknown(
-                cause="Smart Passes did not answer in time", answered=False
+                cause=N_("Smart Passes did not answer in time"), answered=False
             ) from None
         except httpx.TransportError:
             raise OutcomeUnknown(
-                cause="the connection dropped before Smart Passes answered", answered=False
+                cause=N_("the connection dropped before Smart Passes answered"), answered=False
             ) from None
         status = response.status_code
         if 200 <= status < 300:
