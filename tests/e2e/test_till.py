@@ -5,9 +5,14 @@ from __future__ import annotations
 
 from bot.offline.sandbox import DEMO_PROGRAM_ID
 from bot.offline.sandbox.data import load_generated
-from tests.harness import CLERK, button, buttons, text_of
+from tests.harness import CLERK, button, buttons, text_of, wait_until
 
 JUAN, ANA = 1870, 6629146321223680
+
+
+def _shows(bot, view_id: str, form: str) -> None:
+    """Wait until the window holds `form` (as the stand-in keeps it, ready to be sent)."""
+    wait_until(lambda: bot.slack.views[view_id].get("callback_id") == form, what=form)
 
 
 def _writes(bot) -> list:
@@ -153,7 +158,7 @@ def test_the_home_tab_is_for_the_counter(bot_with) -> None:
     assert [o["value"] for o in options] == ["1870", "1871"]  # Juan and Juana Pérez
     assert options[0]["text"]["text"].startswith("Juan Pérez · 5 points")
     bot.submit(view_id, {"customer": "1870"}, user=CLERK)
-    bot.slack.wait_for("views.update", lambda c: "loyalty_points_form" in str(c.args.get("view")))
+    _shows(bot, view_id, "loyalty_points_form")
     done = bot.answer(view_id, {"points_amount": "5"}, user=CLERK)["view"]
     assert "5 → *10*" in text_of(done)
 
@@ -183,7 +188,7 @@ def test_a_form_for_one_of_many_matches_asks_with_a_type_ahead(bot) -> None:
     options = bot.options(view_id, "customer", "perez", user="UMANAGER").json()["options"]
     assert len(options) == 20 and all("Pérez" in o["text"]["text"] for o in options)
     bot.submit(view_id, {"customer": options[3]["value"]})
-    bot.slack.wait_for("views.update", lambda c: "loyalty_points_form" in str(c.args.get("view")))
+    _shows(bot, view_id, "loyalty_points_form")
     done = bot.answer(view_id, {"points_amount": "7"})["view"]
     assert "(+7)" in text_of(done)
     assert bot.wait("chat.postEphemeral")[-1].args["channel"] == "CSHOP"  # where it began
