@@ -1,8 +1,11 @@
 """Find a customer from what a person typed: id, email, phone or (part of) a name.
 
 The API can only list every customer or fetch one by id, so the index is built
-from one list fetch and serves every lookup until its TTL runs out. Concurrent
-lookups during a refresh wait for that one fetch instead of starting their own.
+from one list fetch. Only the very first lookup waits for it (concurrent ones wait for
+that same fetch); after that the list is refreshed in the background once it is older
+than the TTL (stale-while-revalidate), and lookups meanwhile use the current snapshot.
+`warm()` starts the first fetch off the request path; `invalidate()` makes the next
+lookup wait for a fresh list. With a TTL of 0, every lookup waits for a fresh list.
 
 Readers never see half a change: every lookup and every patch (the bot's own writes)
 runs under one lock, and a reload builds new tables outside it, replays the patches made
@@ -12,6 +15,7 @@ meanwhile, and swaps them in whole.
 from __future__ import annotations
 
 import bisect
+import logging
 import re
 import threading
 import time
@@ -22,6 +26,8 @@ from dataclasses import dataclass, field
 from bot.core.phones import digits as phone_digits
 from bot.core.phones import lookup_keys
 from bot.smartpasses.models import Customer
+
+log = logging.getLogger(__name__)
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 _PHONE = re.compile(r"^\+?[\d\s().-]{7,}$")
@@ -202,6 +208,9 @@ class CustomerIndex:
         self._lock = threading.Lock()  # the tables: every read and every patch
         self._patches: list[tuple[int, Customer | None]] | None = None  # during a fetch
         self._version = 0  # bumped by every patch and reload
+        self._refreshing = False  # a background refresh is running
+        self._must_wait = False  # invalidated: the next lookup waits for the list
+        self.refreshed = threading.Event()  # set when a background refresh ends
         self.fetch_count = 0
 
     # -- freshness -------------------------------------------------------
@@ -212,10 +221,40 @@ class CustomerIndex:
     def _ensure_fresh(self) -> None:
         if self._fresh():
             return
-        with self._load_lock:
-            # Another thread may have refreshed while we waited for the lock.
-            if not self._fresh():
-                self._reload()
+        if self._tables is None or self._must_wait or self.ttl <= 0:
+            with self._load_lock:
+                # Another thread may have refreshed while we waited for the lock.
+                if not self._fresh():
+                    self._reload()
+                    self._must_wait = False
+            return
+        self._refresh_in_background()  # stale: answer from the snapshot we have
+
+    def _refresh_in_background(self) -> None:
+        with self._lock:
+            if self._refreshing:
+                return
+            self._refreshing = True
+
+        def refresh() -> None:
+            try:
+                with self._load_lock:
+                    if not self._fresh():
+                        self._reload()
+            except Exception as exc:  # the snapshot keeps serving; the next lookup retries
+                log.warning("customer list refresh failed: %s", type(exc).__name__)
+            finally:
+                with self._lock:
+                    self._refreshing = False
+                self.refreshed.set()
+
+        self.refreshed.clear()
+        threading.Thread(target=refresh, name="index-refresh", daemon=True).start()
+
+    def warm(self) -> None:
+        """Load the list in the background (at start, off the request path)."""
+        if self._tables is None:
+            self._refresh_in_background()
 
     def _reload(self) -> None:
         """Fetch and build outside the tables' lock; swap the new tables in whole, with
@@ -244,7 +283,9 @@ class CustomerIndex:
             self._reload()
 
     def invalidate(self) -> None:
+        """The next lookup waits for a fresh list."""
         self._loaded_at = float("-inf")
+        self._must_wait = True
 
     def all(self) -> list[Customer]:
         """Every customer by name. Sorted outside the lock; kept until the next change."""

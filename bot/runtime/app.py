@@ -72,6 +72,7 @@ def create_app(
     work: WorkPool | Executor | None = None,
     socket_mode: bool = False,
     team_id: str | None = None,
+    warm_index: bool = False,
 ) -> App:
     """The Bolt app. Tests and the console pass in local Slack, Loyalty API and store.
 
@@ -116,6 +117,8 @@ def create_app(
         tz=settings.tz,
         region=settings.loyalty_default_region,
     )
+    if warm_index:  # every serving process loads the customer list at start, in the background
+        service.index.warm()
     if not isinstance(work, WorkPool):
         work = WorkPool(WORK_THREADS, WORK_QUEUED, executor=work)
     approvals = PublicationApprovals(
@@ -217,6 +220,7 @@ def build(settings: Settings, *, socket_mode: bool = False) -> Running:
         work=work,
         socket_mode=socket_mode,
         team_id=workspace_of(client),
+        warm_index=True,
     )
     running = Running(app, store, loyalty, work, ledger)
     running.start_reconciling()

@@ -21,6 +21,7 @@ from tests.harness import (
     process_env,
     run_cli,
     text_of,
+    wait_until,
 )
 
 
@@ -33,6 +34,8 @@ def test_serve_answers_then_finishes_acked_work_on_sigterm(sandbox, sandbox_url,
         argv = [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)]
         env = process_env(slack_url, sandbox_url, tmp_path)
         with bot_process(argv, env, tmp_path, base) as proc:
+            # The process loads the customer list at start, before anyone asks.
+            wait_until(lambda: sandbox.calls_to("GET", "/customers"), what="the warm-up")
             requests = SlackRequests(base, SIGNING_SECRET, slack)
             assert requests.command("points 1870 3", user=MANAGER, channel="C1").status_code == 200
             (first,) = slack.wait_for("response_url")

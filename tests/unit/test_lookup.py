@@ -64,7 +64,9 @@ def test_no_match(client: LoyaltyClient) -> None:
     assert _index(client).find("  ").matches == []
 
 
-def test_one_fetch_serves_lookups_until_ttl(client: LoyaltyClient, sandbox: SandboxApp) -> None:
+def test_one_fetch_serves_lookups_then_refreshes_in_the_background(
+    client: LoyaltyClient, sandbox: SandboxApp
+) -> None:
     now = [100.0]
     index = _index(client, ttl=60, clock=lambda: now[0])
     index.find("juan")
@@ -73,9 +75,59 @@ def test_one_fetch_serves_lookups_until_ttl(client: LoyaltyClient, sandbox: Sand
     sandbox.state.add_customer(DEMO_PROGRAM_ID, {"firstName": "Nuevo", "lastName": "Cliente"})
     assert index.find("Nuevo").matches == []
     now[0] += 61
+    assert index.find("Nuevo").matches == []  # answered from the snapshot, at once...
+    assert index.refreshed.wait(10)  # ...while the list is fetched again in the background
     assert [c.full_name for c in index.find("Nuevo").matches] == ["Nuevo Cliente"]
     assert index.fetch_count == 2
     assert len(sandbox.calls_to("GET", "/customers")) == 2
+
+
+def test_nobody_waits_for_a_refresh_and_one_fetch_serves_them_all() -> None:
+    now = [0.0]
+    lists = [[Customer(id=1, firstName="Ana", lastName="Ruiz")]]
+    release = threading.Event()
+    fetching = threading.Event()
+
+    def fetch() -> list[Customer]:
+        if len(lists) > 1:  # every refresh after the first load is held
+            fetching.set()
+            release.wait(10)
+        return lists[-1]
+
+    index = CustomerIndex(fetch, ttl=60, clock=lambda: now[0])
+    assert index.find("ana").found is not None
+    lists.append([Customer(id=2, firstName="Beto", lastName="Ruiz")])
+    now[0] = 61
+    answers = [len(index.find("ana").matches) for _ in range(50)]  # during the held fetch
+    assert fetching.wait(10) and answers == [1] * 50  # nobody waited; the old snapshot
+    release.set()
+    assert index.refreshed.wait(10)
+    assert index.fetch_count == 2  # one background fetch, however many asked
+    assert index.find("beto").found is not None and index.find("ana").matches == []
+
+
+def test_a_failed_refresh_keeps_the_snapshot(caplog) -> None:
+    now = [0.0]
+    broken = [False]
+
+    def fetch() -> list[Customer]:
+        if broken[0]:
+            raise RuntimeError("down")
+        return [Customer(id=1, firstName="Ana", lastName="Ruiz")]
+
+    index = CustomerIndex(fetch, ttl=60, clock=lambda: now[0])
+    index.find("ana")
+    broken[0], now[0] = True, 61
+    assert index.find("ana").found is not None
+    assert index.refreshed.wait(10) and "refresh failed" in caplog.text
+    assert index.find("ana").found is not None  # still served; the next lookup retries
+
+
+def test_warm_loads_off_the_request_path() -> None:
+    index = CustomerIndex(lambda: [Customer(id=1, firstName="Ana", lastName="Ruiz")], ttl=60)
+    index.warm()
+    assert index.refreshed.wait(10) and index.fetch_count == 1
+    assert index.find("ana").found is not None and index.fetch_count == 1
 
 
 def test_own_writes_patch_the_index(client: LoyaltyClient) -> None:
