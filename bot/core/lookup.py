@@ -251,6 +251,13 @@ class CustomerIndex:
         self.refreshed.clear()
         threading.Thread(target=refresh, name="index-refresh", daemon=True).start()
 
+    def snapshot(self) -> list[Customer] | None:
+        """Every customer, if the list is fresh (younger than the TTL); else None."""
+        with self._lock:
+            if self._tables is None or self._clock() - self._loaded_at >= self.ttl:
+                return None
+            return list(self._tables.by_id.values())
+
     def warm(self) -> None:
         """Load the list in the background (at start, off the request path)."""
         if self._tables is None:

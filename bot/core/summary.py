@@ -75,11 +75,18 @@ def local_day(moment: dt.datetime, tz: ZoneInfo) -> dt.date:
 
 
 def build_summary(
-    api: LoyaltyClient, store: Store, tz: ZoneInfo, now: dt.datetime | None = None
+    api: LoyaltyClient,
+    store: Store,
+    tz: ZoneInfo,
+    now: dt.datetime | None = None,
+    *,
+    customers_now: Callable[[], list[Customer] | None] | None = None,
 ) -> Summary:
+    """`customers_now`: the customer list if one fresh enough is at hand (the lookup
+    index's snapshot), else None and the list is fetched."""
     now = now or utcnow()
     today = local_day(now, tz)
-    customers = api.list_customers()
+    customers = (customers_now() if customers_now else None) or api.list_customers()
     offers = api.list_offers()
 
     ids = [c.id for c in customers]

@@ -130,7 +130,9 @@ def create_app(
         roles=roles,
         work=work,
         approvals=approvals,
-        summary=SharedSummary(lambda: build_summary(loyalty, store, settings.tz)),
+        summary=SharedSummary(
+            lambda: build_summary(loyalty, store, settings.tz, customers_now=service.index.snapshot)
+        ),
         languages=Languages(settings.loyalty_language),
     )
     register_all(app, services, team_id=team_id)

@@ -256,3 +256,16 @@ def test_thirty_summaries_at_once_fetch_the_customer_list_once(client, store, sa
         summaries = [a.result(timeout=10) for a in asked]
     assert len({id(s) for s in summaries}) == 1
     assert len(sandbox.calls_to("GET", "/customers")) == 1
+
+
+def test_the_summary_reuses_a_fresh_index_instead_of_a_second_list(core) -> None:
+    core.service.find_customers("juan")  # the index holds a fresh list
+    fetched = len(core.sandbox.calls_to("GET", "/customers"))
+    summary = build_summary(
+        core.loyalty, core.store, UTC, customers_now=core.service.index.snapshot
+    )
+    assert summary.customers == 6
+    assert len(core.sandbox.calls_to("GET", "/customers")) == fetched  # no second download
+    core.service.index.invalidate()  # not fresh: the summary fetches its own
+    build_summary(core.loyalty, core.store, UTC, customers_now=core.service.index.snapshot)
+    assert len(core.sandbox.calls_to("GET", "/customers")) == fetched + 1
