@@ -192,6 +192,7 @@ def _haystack(c: Customer) -> tuple[str, str]:
 
 
 MIN_PHONE_DIGITS = 4  # fewer digits than this never match inside a phone
+REFRESH_AT = 0.8  # of the TTL: the list is refreshed before it is older than the TTL
 
 
 def _matches(haystack: tuple[str, str], words: list[str]) -> bool:
@@ -276,7 +277,8 @@ class CustomerIndex:
         return self._tables is not None and self._clock() - self._loaded_at < self.ttl
 
     def _ensure_fresh(self) -> None:
-        if self._fresh():
+        age = self._clock() - self._loaded_at
+        if self._tables is not None and age < self.ttl * REFRESH_AT:
             return
         if self._tables is None or self._must_wait or self.ttl <= 0:
             with self._load_lock:
@@ -296,7 +298,9 @@ class CustomerIndex:
         def refresh() -> None:
             try:
                 with self._load_lock:
-                    if not self._fresh():
+                    if self._tables is None or self._clock() - self._loaded_at >= (
+                        self.ttl * REFRESH_AT
+                    ):
                         self._reload()
             except Exception as exc:  # the snapshot keeps serving; the next lookup retries
                 log.warning("customer list refresh failed: %s", type(exc).__name__)

@@ -272,3 +272,18 @@ def test_search_sees_the_bots_own_writes(core) -> None:
     core.service.customers_page("zz")  # builds the search tables
     core.service.create_customer(Actor("UMANAGER"), customer_fields(first_name="Zzyzx"))
     assert [c.first_name for c in core.service.customers_page("zzy").customers] == ["Zzyzx"]
+
+
+def test_the_refresh_starts_before_the_ttl_runs_out() -> None:
+    now = [0.0]
+    index = CustomerIndex(
+        lambda: [Customer(id=1, firstName="Ana", lastName="Ruiz")], ttl=60, clock=lambda: now[0]
+    )
+    index.find("ana")
+    now[0] = 47.0  # under 80% of the TTL: nothing to do
+    index.find("ana")
+    assert index.fetch_count == 1
+    now[0] = 49.0  # past 80%: refreshed in the background while the list is still fresh
+    index.find("ana")
+    assert index.refreshed.wait(10) and index.fetch_count == 2
+    assert index.snapshot() is not None  # and the summary can keep using it
