@@ -294,6 +294,7 @@ class CustomerIndex:
             if self._refreshing:
                 return
             self._refreshing = True
+            self.refreshed.clear()
 
         def refresh() -> None:
             try:
@@ -305,11 +306,10 @@ class CustomerIndex:
             except Exception as exc:  # the snapshot keeps serving; the next lookup retries
                 log.warning("customer list refresh failed: %s", type(exc).__name__)
             finally:
-                with self._lock:
+                with self._lock:  # one refresh's end can never be taken for the next's
                     self._refreshing = False
-                self.refreshed.set()
+                    self.refreshed.set()
 
-        self.refreshed.clear()
         threading.Thread(target=refresh, name="index-refresh", daemon=True).start()
 
     def snapshot(self) -> list[Customer] | None:
