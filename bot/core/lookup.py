@@ -215,6 +215,7 @@ class SearchText:
     SEPARATOR = b"\x00"
 
     def __init__(self, customers: Iterable[Customer]) -> None:
+        """`customers` in name order: the search's hits are then in name order too."""
         self.ids = array("q")  # compact: a large program's ids are 64-bit
         self.text_starts, self.phone_starts = array("L"), array("L")
         text, phone = bytearray(), bytearray()  # no list of 100,000 small strings
@@ -234,8 +235,8 @@ class SearchText:
         pattern = re.compile(re.escape(word.encode()))
         return {locate(starts, m.start()) - 1 for m in pattern.finditer(blob)}
 
-    def find(self, words: list[str]) -> set[int]:
-        """Ids of the customers every word is in (as `_matches` decides)."""
+    def find(self, words: list[str]) -> list[int]:
+        """Ids of the customers every word is in (as `_matches` decides), in name order."""
         result: set[int] | None = None
         for word in sorted(words, key=len, reverse=True):  # the longest is the rarest
             hits = self._hits(self.text, self.text_starts, word)
@@ -243,8 +244,13 @@ class SearchText:
                 hits |= self._hits(self.phone, self.phone_starts, word)
             result = hits if result is None else result & hits
             if not result:
-                return set()
-        return {self.ids[i] for i in result or ()}
+                return []
+        ids = self.ids
+        return [ids[i] for i in sorted(result or ())]
+
+
+def _by_name_order(customers: Iterable[Customer]) -> list[Customer]:
+    return sorted(customers, key=lambda c: (fold(c.display_name), c.id))
 
 
 class CustomerIndex:
@@ -331,7 +337,7 @@ class CustomerIndex:
             self._patches = []
         try:
             tables = _Tables(self._fetch())
-            tables.search_text = SearchText(tables.by_id.values())  # ready for the first search
+            tables.search_text = SearchText(_by_name_order(tables.by_id.values()))
         except BaseException:
             with self._lock:
                 self._patches = None
@@ -364,8 +370,12 @@ class CustomerIndex:
             assert tables is not None
             if tables.sorted_all is not None:
                 return tables.sorted_all
+            if tables.search_text is not None and not tables.patched:
+                # Sorted once, when the snapshot was built: the search text's order.
+                tables.sorted_all = [tables.by_id[i] for i in tables.search_text.ids]
+                return tables.sorted_all
             customers = list(tables.by_id.values())
-        ordered = sorted(customers, key=lambda c: (fold(c.display_name), c.id))
+        ordered = _by_name_order(customers)
         with self._lock:
             if self._version == version:
                 tables.sorted_all = ordered
@@ -388,20 +398,22 @@ class CustomerIndex:
             assert tables is not None
             search_text, patched = tables.search_text, dict(tables.patched)
             customers = None if search_text else list(tables.by_id.values())
-        if search_text is None:  # the first search of this snapshot: built outside the lock
-            search_text = SearchText(customers or [])
+        if search_text is None:  # built with the snapshot; only if that build was skipped
+            search_text = SearchText(_by_name_order(customers or []))
             with self._lock:
                 if self._version == version:
                     tables.search_text, tables.patched = search_text, {}
-                else:  # patched meanwhile: check those customers one by one
+                else:  # patched meanwhile: check every customer one by one
                     patched = {i: _haystack(c) for i, c in tables.by_id.items()}
-                    search_text = None
-        ids = search_text.find(words) if search_text is not None else set()
-        ids -= patched.keys()  # the bot's own writes since: as they are now
-        ids |= {i for i, h in patched.items() if h is not None and _matches(h, words)}
-        ids -= {c.id for c in direct}
+        shown = {c.id for c in direct}
+        skip = shown | patched.keys()  # the bot's own writes since: as they are now
+        ordered = [i for i in search_text.find(words) if i not in skip]
+        extra = [i for i, h in patched.items() if h is not None and _matches(h, words)]
         with self._lock:
-            found = tables.customers(ids)
+            by_id = tables.by_id
+            found = [by_id[i] for i in ordered if i in by_id]
+            for customer in tables.customers(i for i in extra if i not in shown):
+                bisect.insort(found, customer, key=tables._sort_key)
         return direct + found
 
     # -- the bot's own writes ----------------------------------------------
