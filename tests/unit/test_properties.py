@@ -14,6 +14,7 @@ from slack_sdk.models.views import View
 
 from bot.core.audit import Action, Actor, AuditEntry
 from bot.core.errors import InvalidInput, MalformedRequest
+from bot.core.lookup import CustomerIndex
 from bot.core.points import parse_amount
 from bot.core.records import Approval
 from bot.core.service import PointsResult
@@ -215,3 +216,21 @@ def test_offer_messages_fit(name: str, description: str, note: str) -> None:
     _within_limits(blocks.approval_outcome_for_requester(approval))
     View(**views.offer_form(FormContext(form=Form.OFFER, target_id=5002), offer)).validate_json()
     View(**views.reject_form(FormContext(form=Form.REJECT, target_id=1), name)).validate_json()
+
+
+_SEARCHED = CustomerIndex(
+    lambda: [
+        Customer(id=1, firstName="Juan", lastName="Pérez", email="juan@example.com"),
+        Customer(id=2, firstName="Zoë", lastName="Ødegård", phone="+525550001111"),
+    ],
+    ttl=3600,
+)
+
+
+@given(TEXT)
+def test_search_by_any_part_always_answers(text: str) -> None:
+    """Whatever is typed (regex characters, control characters, right-to-left text), the
+    search answers with customers, never an error."""
+    found = _SEARCHED.search(text)
+    assert all(isinstance(c, Customer) for c in found)
+    assert _SEARCHED.search("ødeg") and _SEARCHED.search("0001111")
