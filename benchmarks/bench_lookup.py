@@ -145,7 +145,8 @@ def type_ahead(api_url: str, customers: list[Customer], rng: random.Random, coun
                 return response.json()["options"]
 
             start = time.perf_counter()
-            assert options("jua"), "the first request loads the index"
+            while options("jua")[0]["value"] == "-":  # "loading": asked again, as typing does
+                time.sleep(0.2)
             cold_ms = (time.perf_counter() - start) * 1000
             samples = []
             for prefix in prefixes:
@@ -156,7 +157,7 @@ def type_ahead(api_url: str, customers: list[Customer], rng: random.Random, coun
                 for option in found:
                     name = option["text"]["text"].split(" · ")[0]
                     assert any(t.startswith(prefix) for t in name_tokens(name)), (prefix, name)
-    print(f"type-ahead, first request (index loads): {cold_ms:.0f} ms")
+    print(f"type-ahead, first real options after start (the index loads): {cold_ms:.0f} ms")
     print(
         f"type-ahead options for a 3-letter prefix, end to end: p50 "
         f"{percentile(samples, 50):.1f} ms, p99 {percentile(samples, 99):.1f} ms over "

@@ -98,6 +98,16 @@ def register(app: App) -> None:
     def customer_options(ack: Ack, env: Env, body: dict[str, Any]) -> None:
         """The type-ahead: answered from the lookup index (no call to Smart Passes once
         it is loaded)."""
+        index = env.service.index
+        if not index.ready():  # never wait for the list here: Slack gives up after 3 s
+            index.warm()
+            loading = _("Loading the customer list… type one more letter in a moment")
+            ack(
+                options=[
+                    {"text": {"type": "plain_text", "text": fit_plain(loading, 75)}, "value": "-"}
+                ]
+            )
+            return
         matches = env.service.suggest_customers(str(body.get("value") or ""), MAX_SUGGESTIONS)
         ack(options=[suggestion(c) for c in matches])
 

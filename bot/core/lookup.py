@@ -325,6 +325,10 @@ class CustomerIndex:
                 return None
             return list(self._tables.by_id.values())
 
+    def ready(self) -> bool:
+        """A list is loaded (lookups answer without waiting)."""
+        return self._tables is not None
+
     def warm(self) -> None:
         """Load the list in the background (at start, off the request path)."""
         if self._tables is None:

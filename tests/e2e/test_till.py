@@ -15,6 +15,16 @@ def _shows(bot, view_id: str, form: str) -> None:
     wait_until(lambda: bot.slack.views[view_id].get("callback_id") == form, what=form)
 
 
+def _options(bot, view_id: str, typed: str, user: str) -> list[dict]:
+    """The type-ahead's options, once the customer list has loaded (typing again)."""
+
+    def answered() -> list[dict] | None:
+        options = bot.options(view_id, "customer", typed, user=user).json()["options"]
+        return None if options and options[0]["value"] == "-" else options
+
+    return wait_until(answered, what="the type-ahead's options")
+
+
 def _writes(bot) -> list:
     return [c for c in bot.sandbox.calls if c.method != "GET"]
 
@@ -154,7 +164,7 @@ def test_the_home_tab_is_for_the_counter(bot_with) -> None:
     bot.click_in_home(button(clerk, "Add points"), user=CLERK)
     view_id, chooser = bot.opened_view()
     assert chooser["blocks"][0]["element"]["type"] == "external_select"
-    options = bot.options(view_id, "customer", "jua", user=CLERK).json()["options"]
+    options = _options(bot, view_id, "jua", CLERK)
     assert [o["value"] for o in options] == ["1870", "1871"]  # Juan and Juana Pérez
     assert options[0]["text"]["text"].startswith("Juan Pérez · 5 points")
     bot.submit(view_id, {"customer": "1870"}, user=CLERK)
@@ -168,9 +178,10 @@ def test_find_customer_shows_the_card_and_sends_it_with_its_buttons(bot) -> None
     assert _labels(home) == ["Find customer"]  # no allowance: clerks only look up
     bot.click_in_home(button(home, "Find customer"), user=CLERK)
     view_id, _ = bot.opened_view()
-    assert [
-        o["value"] for o in bot.options(view_id, "customer", "6533", user=CLERK).json()["options"]
-    ] == ["1870"]  # four digits of a phone
+    first = bot.options(view_id, "customer", "6533", user=CLERK).json()["options"]
+    assert [o["value"] for o in first] == ["-"]  # the list is loading: nobody waits for it
+    assert "Loading the customer list" in first[0]["text"]["text"]
+    assert [o["value"] for o in _options(bot, view_id, "6533", CLERK)] == ["1870"]  # 4 digits
     errors = bot.submit(view_id, {}, user=CLERK).json()
     assert errors["response_action"] == "errors" and "customer" in errors["errors"]
     bot.submit(view_id, {"customer": "1870"}, user=CLERK)
@@ -185,7 +196,7 @@ def test_a_form_for_one_of_many_matches_asks_with_a_type_ahead(bot) -> None:
     view_id, view = bot.opened_view()
     assert view["callback_id"] == "loyalty_choose_customer"
     assert "customers match “perez”" in text_of(view)
-    options = bot.options(view_id, "customer", "perez", user="UMANAGER").json()["options"]
+    options = _options(bot, view_id, "perez", "UMANAGER")
     assert len(options) == 20 and all("Pérez" in o["text"]["text"] for o in options)
     bot.submit(view_id, {"customer": options[3]["value"]})
     _shows(bot, view_id, "loyalty_points_form")
