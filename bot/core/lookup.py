@@ -15,6 +15,7 @@ meanwhile, and swaps them in whole.
 from __future__ import annotations
 
 import bisect
+import functools
 import logging
 import re
 import threading
@@ -37,9 +38,13 @@ _WORD = re.compile(r"[^\W_]+")
 _PHONE_PART = re.compile(r"[\d()+.-]*\d[\d()+.-]*")
 
 
+@functools.lru_cache(maxsize=65536)  # names repeat: a program has far fewer than customers
 def fold(text: str) -> str:
     """Lower-case and strip accents: "Pérez" -> "perez"."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    folded = text.casefold()
+    if folded.isascii():  # most text: nothing to strip
+        return folded
+    decomposed = unicodedata.normalize("NFKD", folded)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
