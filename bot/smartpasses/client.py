@@ -106,7 +106,7 @@ class LoyaltyClient:
             headers={"Authorization": key, "Accept": "application/json"},
             timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
             transport=transport,
-            limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=100),
         )
 
     @classmethod
