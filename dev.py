@@ -4,6 +4,8 @@
     python3 dev.py demo     try the bot offline in a console (creates .venv on first use)
     python3 dev.py test     run the test suite (extra args go to pytest)
     python3 dev.py lint     ruff (check, format), mypy, and the import contracts
+    python3 dev.py bench    run the benchmarks (or those named: bench lookup summary) and
+                            print every figure beside its target, pass or fail (minutes)
     python3 dev.py catalog  extract the strings people read into the Spanish catalog
                             (bot/i18n/locale/es/LC_MESSAGES/messages.po), keeping translations
 
@@ -55,6 +57,42 @@ def run(*args: str) -> int:
     return subprocess.call([str(BIN / args[0]), *args[1:]], cwd=ROOT)
 
 
+BENCHMARKS = ("lookup", "summary", "ack", "forms", "changes")
+
+
+def bench(names: list[str]) -> int:
+    """Each benchmark in its own run; then one table of every figure against its target."""
+    import json
+    import tempfile
+
+    chosen = names or list(BENCHMARKS)
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "report.jsonl"
+        failed_runs = []
+        for name in chosen:
+            print(f"\n== benchmarks/bench_{name}.py ==", flush=True)
+            env = {**os.environ, "LOYALTY_BENCH_REPORT": str(report)}
+            script = str(ROOT / "benchmarks" / f"bench_{name}.py")
+            if subprocess.call([str(BIN / "python"), script], cwd=ROOT, env=env) != 0:
+                failed_runs.append(name)
+        rows = (
+            [json.loads(line) for line in report.read_text().splitlines()]
+            if report.exists()
+            else []
+        )
+    print("\n| benchmark | figure | measured | target | |")
+    print("|---|---|---|---|---|")
+    for row in rows:
+        verdict = "pass" if row["passed"] else "**FAIL**"
+        measured = f"{row['measured']:,.2f} {row['unit']}"
+        print(
+            f"| {row['benchmark']} | {row['figure']} | {measured} | {row['target']} | {verdict} |"
+        )
+    for name in failed_runs:
+        print(f"| bench_{name} | (the run itself failed: see its output above) | | | **FAIL** |")
+    return 1 if failed_runs or not all(row["passed"] for row in rows) else 0
+
+
 def main(argv: list[str]) -> int:
     command, rest = (argv[0], argv[1:]) if argv else ("help", [])
     if command in ("help", "-h", "--help"):
@@ -72,6 +110,8 @@ def main(argv: list[str]) -> int:
             or run("mypy")
             or run("lint-imports")
         )
+    if command == "bench":
+        return bench(rest)
     if command == "catalog":
         pot = ROOT / "bot" / "i18n" / "messages.pot"
         po = ROOT / "bot" / "i18n" / "locale" / "es" / "LC_MESSAGES" / "messages.po"

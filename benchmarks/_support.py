@@ -1,8 +1,10 @@
-"""Shared helpers for the benchmarks: a sandbox in its own process, percentiles, peak RSS."""
+"""Shared helpers for the benchmarks: a sandbox in its own process, percentiles, peak RSS,
+and `check()`, which records a figure against its target for `python3 dev.py bench`."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import resource
 import socket
@@ -10,10 +12,34 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 
 from bot.offline.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID
+
+REPORT = "LOYALTY_BENCH_REPORT"  # a file where `check()` appends one JSON line per figure
+
+
+def check(
+    figure: str, measured: float, target: float, unit: str, *, at_least: bool = False
+) -> bool:
+    """Record `measured` against `target` (below it, or with `at_least`, at or above it):
+    True if it passes. `python3 dev.py bench` prints every recorded figure in one table."""
+    passed = measured >= target if at_least else measured < target
+    path = os.environ.get(REPORT)
+    if path:
+        line = {
+            "benchmark": Path(sys.argv[0]).stem,
+            "figure": figure,
+            "measured": measured,
+            "target": f"{'>=' if at_least else '<'} {target:g} {unit}",
+            "unit": unit,
+            "passed": passed,
+        }
+        with open(path, "a", encoding="utf-8") as out:
+            out.write(json.dumps(line) + "\n")
+    return passed
 
 
 def free_port() -> int:

@@ -22,7 +22,7 @@ import httpx
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from benchmarks._support import percentile, sandbox_process
+from benchmarks._support import check, percentile, sandbox_process
 from bot.offline.slack_requests import SlackRequests
 from bot.offline.slack_standin import SlackStandIn
 from bot.runtime.app import create_app, web_app
@@ -120,6 +120,10 @@ def main() -> None:
         "target < 100 ms and <= 2x)"
     )
     print(f"replies that then reached Slack: {answered}/{args.requests}")
+    bot_p99, floor_p99 = percentile(bot, 99), percentile(floor, 99)
+    check("ack p99 (200 commands, API 2 s)", bot_p99, 100, "ms")
+    check("ack p99 over the bare Bolt app's", bot_p99 / floor_p99, 2, "x")
+    check("replies that reached Slack", answered, args.requests, "replies", at_least=True)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import tempfile
 
-from benchmarks._support import bot_env, peak_rss_mb, percentile, sandbox_process, serve
+from benchmarks._support import bot_env, check, peak_rss_mb, percentile, sandbox_process, serve
 from bot.core.lookup import CustomerIndex, fold, name_tokens
 from bot.offline.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID
 from bot.smartpasses.client import LoyaltyClient
@@ -74,6 +74,8 @@ def main() -> None:
         }
         print(f"customers: {len(customers):,}")
         print(f"index load through the adapter: {load_s:.2f} s (target < 3 s)")
+        check(f"index load, {len(customers):,} customers", load_s, 3, "s")
+        check("peak RSS with the index", rss_peak, 150, "MB")
         print(f"peak RSS: {rss_peak:.0f} MB (before load {rss_before:.0f} MB; target < 150 MB)")
         warm = {}
         for kind, refs in by.items():
@@ -93,6 +95,12 @@ def main() -> None:
         }
         for what, words in searches.items():
             samples = timed(index.search, words[:300])
+            check(
+                f"search p99, {what}",
+                percentile(samples, 99),
+                SEARCH_P99_MS[args.customers >= 300_000],
+                "ms",
+            )
             print(
                 f"search (/loyalty customers) by {what}: p50 {percentile(samples, 50):.1f} ms, "
                 f"p99 {percentile(samples, 99):.1f} ms over {len(samples)} searches "
@@ -111,6 +119,14 @@ def main() -> None:
             f"naive re-fetch per lookup: p50 {naive_p50:.0f} ms over {len(naive_refs)} lookups "
             f"-> index is {ratio:,.0f}x faster (target >= 100x)"
         )
+        check("index over a naive re-fetch", ratio, 100, "x", at_least=True)
+        for kind, samples in warm.items():
+            check(
+                f"warm lookup p99 by {kind}",
+                percentile(samples, 99),
+                10 if kind == "name" else 1,
+                "ms",
+            )
         type_ahead(base, customers, rng, args.typeahead)
 
 
@@ -163,6 +179,7 @@ def type_ahead(api_url: str, customers: list[Customer], rng: random.Random, coun
         f"{percentile(samples, 50):.1f} ms, p99 {percentile(samples, 99):.1f} ms over "
         f"{len(samples)} requests (target p99 < {TYPE_AHEAD_P99_MS:.0f} ms)"
     )
+    check("type-ahead p99, end to end", percentile(samples, 99), TYPE_AHEAD_P99_MS, "ms")
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._support import bot_env, peak_rss_mb, sandbox_process, serve
+from benchmarks._support import bot_env, check, peak_rss_mb, sandbox_process, serve
 from bot.core.summary import build_summary, save_snapshot
 from bot.offline.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID
 from bot.slack.blocks import summary_message
@@ -94,6 +94,9 @@ def main() -> None:
         f"next day's with the snapshot diff: {second:.2f} s (target < 3 s)"
     )
     print(f"peak RSS: {peak:.0f} MB (before {rss_before:.0f} MB; target < 250 MB)")
+    check(f"summary at {args.customers:,} customers", first, 3, "s")
+    check("next day's summary, with the diff", second, 3, "s")
+    check("summary peak RSS", peak, 250, "MB")
     through_the_bot(args.customers)
 
 
@@ -126,6 +129,7 @@ def through_the_bot(customers: int, api_seconds: float = 2.0) -> None:
         f"/loyalty summary through the bot, every API call taking {api_seconds:.0f} s, "
         f"index loaded: {took:.2f} s to the reply (target < 3 s)"
     )
+    check("/loyalty summary through the bot, API 2 s", took, 3, "s")
 
 
 if __name__ == "__main__":
