@@ -42,6 +42,7 @@ from bot.store.locks import locks_for
 
 SECRET, TOKEN, MANAGER = "bench-secret", "xoxb-bench", "UBENCH"
 LOCK_TARGET_MS = 5.0
+IN_FLIGHT = 100  # changes sent and not yet answered, at most
 
 
 @contextmanager
@@ -67,16 +68,21 @@ def database(url: str | None):
 def run_changes(
     requests: SlackRequests, slack: SlackStandIn, targets: list[int], api_url: str
 ) -> float:
-    """Send one `+1` per target, 20 at a time; wait for every reply; check; changes/s."""
+    """Send one `+1` per target, 20 at a time, never more than IN_FLIGHT waiting for their
+    reply (past the bot's bounded queue it would rightly say it is busy); wait for every
+    reply; check; changes/s."""
     before = balances(api_url)
     already = len(slack.calls_to("response_url"))
     start = time.perf_counter()
     with ThreadPoolExecutor(20) as pool:
-        for response in pool.map(
-            lambda cid: requests.command(f"points {cid} 1 bench", user=MANAGER, channel="C1"),
-            targets,
-        ):
-            assert response.status_code == 200, response.status_code
+        for sent in range(0, len(targets), IN_FLIGHT):
+            batch = targets[sent : sent + IN_FLIGHT]
+            for response in pool.map(
+                lambda cid: requests.command(f"points {cid} 1 bench", user=MANAGER, channel="C1"),
+                batch,
+            ):
+                assert response.status_code == 200, response.status_code
+            slack.wait_for("response_url", count=already + sent + len(batch), timeout=600)
     replies = slack.wait_for("response_url", count=already + len(targets), timeout=600)
     elapsed = time.perf_counter() - start
     texts = [str(r.args.get("text", "")) for r in replies[already:]]

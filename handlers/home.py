@@ -18,6 +18,7 @@ from bot.slack.blocks import points
 from bot.slack.ids import ActionId, Form, FormContext
 from bot.slack.text import plain
 from bot.slack.views import HomeFigures, fit_plain
+from bot.smartpasses.models import Customer
 from handlers import modals
 from handlers.context import Env
 
@@ -51,7 +52,8 @@ def _choose(env: Env, title: str, then: str = "") -> None:
     env.client.views_open(trigger_id=env.trigger_id, view=views.choose_customer(context, title))
 
 
-def suggestion(customer: Any) -> dict[str, Any]:
+def suggestion(customer: Customer) -> dict[str, Any]:
+    """One choice of the type-ahead: name, points, and an email or phone to tell them apart."""
     detail = customer.email or customer.phone
     label = f"{customer.display_name} · {points(customer.points)}" + (
         f" · {detail}" if detail else ""

@@ -55,6 +55,7 @@ from bot.smartpasses.models import Customer, Offer
 
 # Our words written inside f-strings (where the catalog extractor cannot see them).
 _IN_FSTRINGS = (
+    N_("no change"),
     N_("Email"),
     N_("Phone"),
     N_("Points"),
@@ -1004,9 +1005,6 @@ def arrow(delta: int | None) -> str:
     """▲ +3 / ▼ −2 / = no change, in the reader's words."""
     moved = _moved(delta)
     return f"= {_('no change')}" if moved == "=" else moved
-
-
-_IN_FSTRINGS_SUMMARY = (N_("no change"),)
 
 
 def summary_message(s: Summary, tz: ZoneInfo) -> Message:
