@@ -255,7 +255,10 @@ class SearchText:
 
 
 def _by_name_order(customers: Iterable[Customer]) -> list[Customer]:
-    return sorted(customers, key=lambda c: (fold(c.display_name), c.id))
+    """By (folded name, id), as `_Tables.customers` orders. Two stable sorts with plain keys
+    (folded names are cached and shared) instead of 100,000 key tuples: less memory."""
+    by_id = sorted(customers, key=lambda c: c.id)
+    return sorted(by_id, key=lambda c: fold(c.display_name))
 
 
 class CustomerIndex:
