@@ -8,6 +8,7 @@ from bot.core.lookup import CustomerIndex
 from bot.offline.sandbox import DEMO_PROGRAM_ID, SandboxApp
 from bot.smartpasses.client import LoyaltyClient
 from bot.smartpasses.models import Customer
+from tests.faults import Gate
 from tests.harness import wait_until
 
 
@@ -75,8 +76,11 @@ def test_one_fetch_serves_lookups_then_refreshes_in_the_background(
     sandbox.state.add_customer(DEMO_PROGRAM_ID, {"firstName": "Nuevo", "lastName": "Cliente"})
     assert index.find("Nuevo").matches == []
     now[0] += 61
-    assert index.find("Nuevo").matches == []  # answered from the snapshot, at once...
-    assert index.refreshed.wait(10)  # ...while the list is fetched again in the background
+    gate = Gate(sandbox, "GET", "/customers")  # the background fetch is held...
+    assert index.find("Nuevo").matches == []  # ...and the lookup answers from the snapshot
+    assert gate.entered.wait(10)
+    gate.release()
+    assert index.refreshed.wait(10)
     assert [c.full_name for c in index.find("Nuevo").matches] == ["Nuevo Cliente"]
     assert index.fetch_count == 2
     assert len(sandbox.calls_to("GET", "/customers")) == 2
