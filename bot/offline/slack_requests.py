@@ -182,7 +182,16 @@ class SlackRequests:
         return self.interaction(payload)
 
     def click_in_view(self, view_id: str, button: dict[str, Any], *, user: str) -> httpx.Response:
-        view = self.standin.views[view_id]
+        return self._click_in(view_id, self.standin.views[view_id], button, user=user)
+
+    def click_in_home(self, button: dict[str, Any], *, user: str) -> httpx.Response:
+        """Press a button on `user`'s App Home tab (as published)."""
+        view_id = "VHOME" + user
+        return self._click_in(view_id, self.standin.home_tabs[user], button, user=user)
+
+    def _click_in(
+        self, view_id: str, view: dict[str, Any], button: dict[str, Any], *, user: str
+    ) -> httpx.Response:
         return self.interaction(
             {
                 "type": "block_actions",
@@ -192,7 +201,7 @@ class SlackRequests:
                 "token": "legacy",
                 "trigger_id": f"trigger.{time.monotonic_ns()}",
                 "container": {"type": "view", "view_id": view_id},
-                "view": {**view, "state": {"values": {}}},
+                "view": {**view, "id": view_id, "state": {"values": {}}},
                 "actions": [_action(button, "b")],
             }
         )
@@ -213,23 +222,6 @@ class SlackRequests:
                 "block_id": block_id,
                 "value": typed,
                 "view": {**view, "state": {"values": {}}},
-            }
-        )
-
-    def click_in_home(self, button: dict[str, Any], *, user: str) -> httpx.Response:
-        """Press a button on `user`'s App Home tab (as published)."""
-        home = self.standin.home_tabs[user]
-        return self.interaction(
-            {
-                "type": "block_actions",
-                "team": {"id": self.team_id, "domain": "shop"},
-                "user": self._user(user),
-                "api_app_id": "A0LOYALTY",
-                "token": "legacy",
-                "trigger_id": f"trigger.{time.monotonic_ns()}",
-                "container": {"type": "view", "view_id": "VHOME" + user},
-                "view": {**home, "id": "VHOME" + user, "state": {"values": {}}},
-                "actions": [_action(button, "b")],
             }
         )
 

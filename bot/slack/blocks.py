@@ -41,6 +41,7 @@ from bot.slack.ids import (
     ActionId,
     ApprovalRef,
     BlockId,
+    ButtonValue,
     Confirm,
     CustomerRef,
     CustomersPage,
@@ -306,37 +307,43 @@ def _picker(
                 ),
             )
         )
-    if pages > 1:
-
-        def to(number: int, label: str) -> ButtonElement:
-            value = PickerPage.carrying(
-                kind=kind, query=query, command=command, rest=rest, page=number, once=once
-            )
-            return ButtonElement(
-                text=_(label), action_id=f"{ActionId.PICKER_PAGE}_{label}", value=value.encode()
-            )
-
-        blocks.append(ActionsBlock(block_id=BlockId.PAGER, elements=_pager(page, pages, to)))
-        blocks.append(_context(_page_of(page, pages) + " " + hint))
+    blocks += _pager(
+        page,
+        pages,
+        ActionId.PICKER_PAGE,
+        lambda number: PickerPage.carrying(
+            kind=kind, query=query, command=command, rest=rest, page=number, once=once
+        ),
+        hint,
+    )
     return _message(match, blocks)
 
 
-def _page_of(page: int, pages: int) -> str:
-    return _("Page {page} of {pages}.").format(page=f"{page:,}", pages=f"{pages:,}")
-
-
-def _pager(page: int, pages: int, to: Callable[[int, str], ButtonElement]) -> list[ButtonElement]:
-    """First / Previous / More / Last, as far as there is somewhere to go."""
-    buttons = []
-    if page > 2:
-        buttons.append(to(1, N_("First")))
-    if page > 1:
-        buttons.append(to(page - 1, N_("Previous")))
-    if page < pages:
-        buttons.append(to(page + 1, N_("More")))
-    if page < pages - 1:
-        buttons.append(to(pages, N_("Last")))
-    return buttons
+def _pager(
+    page: int,
+    pages: int,
+    action_id: str,
+    value_for: Callable[[int], ButtonValue],
+    hint: str = "",
+) -> list[Block]:
+    """First / Previous / More / Last, as far as there is somewhere to go, and "Page n of
+    m" (nothing when it all fits on one page). `value_for(n)`: the button value of page n."""
+    if pages <= 1:
+        return []
+    wanted = [(1, N_("First"), page > 2), (page - 1, N_("Previous"), page > 1)]
+    wanted += [(page + 1, N_("More"), page < pages), (pages, N_("Last"), page < pages - 1)]
+    buttons = [
+        ButtonElement(
+            text=_(label), action_id=f"{action_id}_{label}", value=value_for(number).encode()
+        )
+        for number, label, shown in wanted
+        if shown
+    ]
+    where = _("Page {page} of {pages}.").format(page=f"{page:,}", pages=f"{pages:,}")
+    return [
+        ActionsBlock(block_id=BlockId.PAGER, elements=buttons),
+        _context(f"{where} {hint}".strip()),
+    ]
 
 
 def customer_list(page: CustomerPage) -> Message:
@@ -373,18 +380,12 @@ def customer_list(page: CustomerPage) -> Message:
             )
         )
 
-    def to(number: int, label: str) -> ButtonElement:
-        return ButtonElement(
-            text=_(label),
-            action_id=f"{ActionId.CUSTOMERS_PAGE}_{label}",
-            value=CustomersPage(query=page.query, page=number).encode(),
-        )
-
-    if page.pages > 1:
-        blocks.append(
-            ActionsBlock(block_id=BlockId.PAGER, elements=_pager(page.page, page.pages, to))
-        )
-        blocks.append(_context(_page_of(page.page, page.pages)))
+    blocks += _pager(
+        page.page,
+        page.pages,
+        ActionId.CUSTOMERS_PAGE,
+        lambda number: CustomersPage(query=page.query, page=number),
+    )
     return _message(_("{count} customers").format(count=f"{page.total:,}"), blocks)
 
 
@@ -513,9 +514,8 @@ def field_changes_text(changes: Changes, action: str = "") -> str:
     parts = []
     for name, (before, after) in sorted(changes.items()):
         label = _(_FIELD_LABELS.get(name, name.replace("_", " ")))
-        if name == "status":  # an offer's status, in the reader's words
-            before = status_of(before) if isinstance(before, str) else before
-            after = status_of(after) if isinstance(after, str) else after
+        if name == "status":  # an offer's status, in the reader's words (escaped by _shown)
+            before, after = _status_word(before), _status_word(after)
         if action.endswith(".create"):
             parts.append(f"{label} {_shown(after)}")
         elif after is None and action.endswith(".delete"):
@@ -620,8 +620,15 @@ _STATUSES = {"draft": N_("Draft"), "published": N_("Published"), "canceled": N_(
 
 def status_of(status: str) -> str:
     """An offer's status as the reader says it (escaped; an unknown one as it came)."""
+    return escape(_status_word(status))
+
+
+def _status_word(status: Any) -> Any:
+    """A known status in the reader's words; anything else unchanged (not escaped)."""
+    if not isinstance(status, str):
+        return status
     known = _STATUSES.get(status.strip().lower().replace("cancelled", "canceled"))
-    return _(known) if known else escape(status)
+    return _(known) if known else status
 
 
 OFFERS_PER_PAGE = 20
@@ -659,16 +666,12 @@ def offer_list(offers: Sequence[Offer], status: str | None, page: int = 1) -> Me
             )
         )
 
-    def to(number: int, text: str) -> ButtonElement:
-        return ButtonElement(
-            text=_(text),
-            action_id=f"{ActionId.OFFERS_PAGE}_{text}",
-            value=OffersPage(status=status or "", page=number).encode(),
-        )
-
-    if pages > 1:
-        blocks.append(ActionsBlock(block_id=BlockId.PAGER, elements=_pager(page, pages, to)))
-        blocks.append(_context(_page_of(page, pages)))
+    blocks += _pager(
+        page,
+        pages,
+        ActionId.OFFERS_PAGE,
+        lambda number: OffersPage(status=status or "", page=number),
+    )
     return _message(f"{len(offers):,} {label}", blocks)
 
 

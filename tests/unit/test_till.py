@@ -200,3 +200,35 @@ def test_without_a_group_the_refusal_names_the_managers() -> None:
     assert mrkdwn(Roles(["U2", "U1"]).managers_said()) == "<@U1> or <@U2>"
     assert mrkdwn(Roles(["U3", "U2", "U1"]).managers_said()) == "<@U1>, <@U2> or <@U3>"
     assert mrkdwn(Roles([]).managers_said()) == "a manager"
+
+
+def test_a_redemption_answered_500_after_applying_is_checked_and_told_done(till) -> None:
+    till.sandbox.inject("update_customer", Fault.APPLY_THEN_500)
+    result = till.service.redeem(AS_MANAGER, ANA, CAFE)
+    assert result.after == 15 and till.points(ANA) == 15
+    assert len(till.sandbox.calls_to("PUT", f"/customers/{ANA}")) == 1  # sent once
+    (entry,) = till.store.entries(target_id=ANA)
+    assert (entry.action, entry.outcome, entry.resolved) == ("points.redeem", "ok", "checked")
+
+
+def test_two_redemptions_at_once_never_overdraw(till) -> None:
+    """Ana has 25 points; three redemptions of a 10-point reward at once: two go through,
+    the third is refused as short, and the balance is exactly 5."""
+    with ThreadPoolExecutor(3) as pool:
+        outcomes = list(
+            pool.map(lambda _i: told(lambda: till.service.redeem(AS_MANAGER, ANA, CAFE)), range(3))
+        )
+    assert sum("more points are needed" in o for o in outcomes) == 1
+    assert till.points(ANA) == 5
+    assert len(till.store.entries(target_id=ANA, outcome="ok")) == 2
+
+
+def test_a_clerk_add_when_the_database_is_gone_sends_nothing(till, mocker) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    mocker.patch.object(
+        till.store.engine, "begin", side_effect=OperationalError("x", {}, Exception("down"))
+    )
+    shown = told(lambda: till.service.change_points(AS_CLERK, JUAN, add(10)))
+    assert "cannot record changes right now" in shown
+    assert till.writes() == [] and till.points(JUAN) == 5
