@@ -38,11 +38,37 @@ class Settings(BaseSettings):
     slack_api_url: str = Field(
         "https://slack.com/api/", description="the Slack Web API base URL, ending in /api/"
     )
-    smartpasses_app_key: SecretStr = Field(
-        description="your program's App Key from the Smart Passes dashboard"
+    slack_client_id: str | None = Field(
+        None, description="the Client ID from your Slack app's Basic Information page"
     )
-    smartpasses_program_id: int = Field(
-        description="your loyalty program's numeric id, e.g. 4886905521176576", gt=0
+    slack_client_secret: SecretStr | None = Field(
+        None, description="the Client Secret from your Slack app's Basic Information page"
+    )
+    slack_redirect_uri: str | None = Field(
+        None,
+        description="the public address of /slack/oauth_redirect, as in your Slack app's "
+        "OAuth & Permissions page, e.g. https://loyalty.example.com/slack/oauth_redirect",
+    )
+    slack_authorize_url: str = Field(
+        "https://slack.com/oauth/v2/authorize",
+        description="where Add to Slack sends people (Slack's authorize page)",
+    )
+    smartpasses_app_key: SecretStr | None = Field(
+        None, description="your program's App Key from the Smart Passes dashboard"
+    )
+    smartpasses_program_id: int | None = Field(
+        None, description="your loyalty program's numeric id, e.g. 4886905521176576", gt=0
+    )
+    loyalty_encryption_key: SecretStr | None = Field(
+        None,
+        description="one or more Fernet keys, comma-separated, newest first (make one with "
+        "`loyalty-bot new-key`); each workspace's App Key is stored encrypted with them",
+    )
+    loyalty_audit_retention_days: int = Field(
+        90, ge=1, description="days an uninstalled workspace's audit log is kept, e.g. 90"
+    )
+    loyalty_index_budget_mb: int = Field(
+        256, ge=1, description="megabytes all workspaces' customer indexes may use, e.g. 256"
     )
     smartpasses_base_url: str = Field(
         DEFAULT_SMARTPASSES_BASE_URL, description="the Loyalty API base URL"
@@ -177,21 +203,52 @@ class Settings(BaseSettings):
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.loyalty_timezone)
 
+    @property
+    def distributed(self) -> bool:
+        """OAuth mode: installed in any number of workspaces, each connecting its own
+        program (SLACK_CLIENT_ID and SLACK_CLIENT_SECRET set, SLACK_BOT_TOKEN not)."""
+        return bool(
+            self.slack_client_id and self.slack_client_secret and self.slack_bot_token is None
+        )
+
+    def program(self) -> tuple[SecretStr, int]:
+        """The single workspace's App Key and program id; ConfigError naming what is missing."""
+        if self.smartpasses_app_key is None:
+            raise ConfigError(_missing("smartpasses_app_key"))
+        if self.smartpasses_program_id is None:
+            raise ConfigError(_missing("smartpasses_program_id"))
+        return self.smartpasses_app_key, self.smartpasses_program_id
+
+
+def _hint(field: str) -> str:
+    info = Settings.model_fields.get(field)
+    return info.description if info and info.description else "a valid value"
+
+
+def _missing(field: str) -> str:
+    return f"{field.upper()} is not set: put {_hint(field)} there (environment or .env file)."
+
 
 def _one_line(exc: ValidationError) -> str:
     error = exc.errors()[0]
     field = str(error["loc"][0]) if error["loc"] else "settings"
-    info = Settings.model_fields.get(field)
-    hint = info.description if info and info.description else "a valid value"
-    variable = field.upper()
     if error["type"] == "missing":
-        return f"{variable} is not set: put {hint} there (environment or .env file)."
-    return f"{variable} is not valid: put {hint} there."
+        return _missing(field)
+    return f"{field.upper()} is not valid: put {_hint(field)} there."
 
 
 def load_settings(**overrides: object) -> Settings:
     """Build the settings, or raise ConfigError with one line naming the variable."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         raise ConfigError(_one_line(exc)) from None
+    if not settings.distributed:
+        settings.program()  # one workspace, one program: both must be set
+    elif settings.loyalty_encryption_key is None:
+        raise ConfigError(
+            "LOYALTY_ENCRYPTION_KEY is not set: installed in any workspace, the bot keeps "
+            "each workspace's App Key encrypted; make a key with `loyalty-bot new-key` and put "
+            "it there."
+        )
+    return settings

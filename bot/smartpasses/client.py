@@ -81,6 +81,16 @@ def _iso(moment: dt.datetime | None) -> str | None:
     return moment.isoformat(timespec="seconds") if moment else None
 
 
+def shared_http(timeout: float = 10.0, transport: httpx.BaseTransport | None = None) -> httpx.Client:
+    """The connection pool to the Loyalty API (one per process in OAuth mode, shared by
+    every workspace's client)."""
+    return httpx.Client(
+        timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+        transport=transport,
+        limits=httpx.Limits(max_connections=100, max_keepalive_connections=100),
+    )
+
+
 class LoyaltyClient:
     def __init__(
         self,
@@ -90,6 +100,7 @@ class LoyaltyClient:
         base_url: str = "https://pass.smartpasses.io/api/v1/loyalty/",
         timeout: float = 10.0,
         transport: httpx.BaseTransport | None = None,
+        http: httpx.Client | None = None,
         max_retries: int = 2,
         backoff: float = 0.5,
         sleep: Callable[[float], None] = time.sleep,
@@ -101,19 +112,18 @@ class LoyaltyClient:
         self.backoff = backoff
         self.health = ApiHealth()
         self._sleep = sleep
-        self._http = httpx.Client(
-            base_url=self.base_url,
-            headers={"Authorization": key, "Accept": "application/json"},
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
-            transport=transport,
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=100),
-        )
+        # Sent with each request, not kept on the connection pool: one pool (`http`) can
+        # serve every workspace's program, each with its own key.
+        self._headers = {"Authorization": key, "Accept": "application/json"}
+        self._owns_http = http is None
+        self._http = http or shared_http(timeout, transport)
 
     @classmethod
     def from_settings(cls, settings: Any, **kwargs: Any) -> LoyaltyClient:
+        app_key, program_id = settings.program()
         return cls(
-            app_key=settings.smartpasses_app_key,
-            program_id=settings.smartpasses_program_id,
+            app_key=app_key,
+            program_id=program_id,
             base_url=settings.smartpasses_base_url,
             timeout=settings.smartpasses_timeout,
             **kwargs,
@@ -123,7 +133,8 @@ class LoyaltyClient:
         return f"LoyaltyClient(base_url={self.base_url!r}, program_id={self.program_id})"
 
     def close(self) -> None:
-        self._http.close()
+        if self._owns_http:
+            self._http.close()
 
     def __enter__(self) -> LoyaltyClient:
         return self
@@ -237,7 +248,7 @@ class LoyaltyClient:
         attempt = 0
         while True:
             try:
-                response = self._send(self._http.build_request(method, url, json=json), stream=True)
+                response = self._send(self._build(method, url, json), stream=True)
                 try:
                     if response.status_code < 400:
                         return parse(response) if parse else _json_or_none(response)
@@ -274,7 +285,7 @@ class LoyaltyClient:
         """Send a change exactly once and classify the answer (see the module doc)."""
         url = f"programs/{self.program_id}/{path}"
         try:
-            response = self._send(self._http.build_request(method, url, json=json))
+            response = self._send(self._build(method, url, json))
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout):
             raise ApiUnavailable() from None  # it never left: nothing was applied
         except httpx.TimeoutException:
@@ -291,6 +302,11 @@ class LoyaltyClient:
         if status in DEFINITE_REFUSALS:
             raise _error_for(response, what)
         raise OutcomeUnknown(cause=f"Smart Passes answered HTTP {status}")
+
+    def _build(self, method: str, url: str, json: Any) -> httpx.Request:
+        return self._http.build_request(
+            method, self.base_url + url, json=json, headers=self._headers
+        )
 
     def _send(self, request: httpx.Request, *, stream: bool = False) -> httpx.Response:
         """Send, and remember how Smart Passes fared (for /healthz, which never calls it)."""

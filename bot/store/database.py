@@ -85,6 +85,7 @@ def _new_id(result: Any) -> int:
 
 def _confirmation(row: Any) -> Confirmation:
     data = dict(row._mapping)
+    data.pop("team_id", None)
     data["created_at"] = as_utc(data["created_at"])
     data["done_at"] = as_utc(data["done_at"])
     return Confirmation(**data)
@@ -106,8 +107,27 @@ def _entry(row: Any) -> AuditEntry:
 
 
 class Store:
-    def __init__(self, engine: Engine) -> None:
+    """The records of one workspace (`workspace`, in OAuth mode) or of the only one (None:
+    a single-workspace deployment reads and writes every row, as before OAuth)."""
+
+    def __init__(self, engine: Engine, workspace: str | None = None) -> None:
         self.engine = engine
+        self.workspace = workspace
+
+    def for_workspace(self, team_id: str) -> Store:
+        """The same database, seen as one workspace's records only."""
+        return Store(self.engine, workspace=team_id)
+
+    @property
+    def _team(self) -> str:
+        return self.workspace or ""
+
+    def _mine(self, table: sa.Table) -> Any:
+        """Rows of this workspace (every row when there is only one)."""
+        return sa.true() if self.workspace is None else table.c.team_id == self.workspace
+
+    def _once_key(self, key: str) -> str:
+        return (key if self.workspace is None else f"{self.workspace}:{key}")[:200]
 
     @classmethod
     def from_url(cls, url: str) -> Store:
@@ -171,7 +191,7 @@ class Store:
             result = conn.execute(
                 audit_log.insert().values(
                     at=at or utcnow(),
-                    team_id=team_id,
+                    team_id=team_id if self.workspace is None else self.workspace,
                     user_id=user_id,
                     action=action,
                     target_type=target_type,
@@ -210,7 +230,7 @@ class Store:
             values["target_name"] = values["target_name"][:200]
         if changes is not None:
             values["changes"] = dump_changes(changes)
-        query = audit_log.update().where(audit_log.c.id == entry_id)
+        query = audit_log.update().where(audit_log.c.id == entry_id, self._mine(audit_log))
         if only_pending:
             query = query.where(audit_log.c.outcome == Outcome.PENDING)
         with self.engine.begin() as conn:
@@ -218,7 +238,9 @@ class Store:
 
     def entry(self, entry_id: int) -> AuditEntry | None:
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(audit_log).where(audit_log.c.id == entry_id)).first()
+            row = conn.execute(
+                sa.select(audit_log).where(audit_log.c.id == entry_id, self._mine(audit_log))
+            ).first()
         return _entry(row) if row else None
 
     def entries(
@@ -237,8 +259,10 @@ class Store:
     ) -> list[AuditEntry]:
         """Newest first (or oldest first)."""
         order = (audit_log.c.at, audit_log.c.id)
-        query = sa.select(audit_log).order_by(
-            *(order if oldest_first else (c.desc() for c in order))
+        query = (
+            sa.select(audit_log)
+            .where(self._mine(audit_log))
+            .order_by(*(order if oldest_first else (c.desc() for c in order)))
         )
         if target_type is not None:
             query = query.where(audit_log.c.target_type == target_type)
@@ -269,7 +293,9 @@ class Store:
         try:
             with self.engine.begin() as conn:
                 conn.execute(
-                    once_keys.insert().values(key=key[:200], claimed_at=utcnow(), user_id=user_id)
+                    once_keys.insert().values(
+                        key=self._once_key(key), claimed_at=utcnow(), user_id=user_id
+                    )
                 )
             return True
         except IntegrityError:
@@ -278,7 +304,7 @@ class Store:
     def release_once(self, key: str) -> None:
         """Nothing was done under the key: let the same action be tried again."""
         with self.engine.begin() as conn:
-            conn.execute(once_keys.delete().where(once_keys.c.key == key[:200]))
+            conn.execute(once_keys.delete().where(once_keys.c.key == self._once_key(key)))
 
     def prune_once(self, claimed_before: dt.datetime) -> int:
         with self.engine.begin() as conn:
@@ -291,7 +317,11 @@ class Store:
         with self.engine.begin() as conn:
             result = conn.execute(
                 audit_log.update()
-                .where(audit_log.c.id == entry_id, audit_log.c.undone_at.is_(None))
+                .where(
+                    audit_log.c.id == entry_id,
+                    audit_log.c.undone_at.is_(None),
+                    self._mine(audit_log),
+                )
                 .values(undone_at=utcnow())
             )
             return result.rowcount == 1
@@ -299,7 +329,9 @@ class Store:
     def release_undo(self, entry_id: int) -> None:
         with self.engine.begin() as conn:
             conn.execute(
-                audit_log.update().where(audit_log.c.id == entry_id).values(undone_at=None)
+                audit_log.update()
+                .where(audit_log.c.id == entry_id, self._mine(audit_log))
+                .values(undone_at=None)
             )
 
     # -- the clerk allowance's daily total -------------------------------------------
@@ -309,11 +341,16 @@ class Store:
         """Count `points` against `user_id`'s total for `day` if it stays within `most`:
         True if reserved. One statement decides, so two changes at once cannot both fit."""
         with self.engine.begin() as conn:
-            conn.execute(self._insert_new(clerk_points, user_id=user_id, day=day, points=0))
+            conn.execute(
+                self._insert_new(
+                    clerk_points, team_id=self._team, user_id=user_id, day=day, points=0
+                )
+            )
             return (
                 conn.execute(
                     clerk_points.update()
                     .where(
+                        clerk_points.c.team_id == self._team,
                         clerk_points.c.user_id == user_id,
                         clerk_points.c.day == day,
                         clerk_points.c.points + points <= most,
@@ -337,7 +374,11 @@ class Store:
         with self.engine.begin() as conn:
             conn.execute(
                 clerk_points.update()
-                .where(clerk_points.c.user_id == user_id, clerk_points.c.day == day)
+                .where(
+                    clerk_points.c.team_id == self._team,
+                    clerk_points.c.user_id == user_id,
+                    clerk_points.c.day == day,
+                )
                 .values(points=sa.case((left < 0, 0), else_=left))
             )
 
@@ -345,7 +386,9 @@ class Store:
         with self.engine.connect() as conn:
             used = conn.execute(
                 sa.select(clerk_points.c.points).where(
-                    clerk_points.c.user_id == user_id, clerk_points.c.day == day
+                    clerk_points.c.team_id == self._team,
+                    clerk_points.c.user_id == user_id,
+                    clerk_points.c.day == day,
                 )
             ).scalar()
         return int(used or 0)
@@ -360,6 +403,7 @@ class Store:
             conn.execute(
                 confirmations.insert().values(
                     token=token,
+                    team_id=self._team,
                     kind=kind,
                     target_id=target_id,
                     target_name=target_name[:200],
@@ -373,7 +417,9 @@ class Store:
     def confirmation(self, token: str) -> Confirmation | None:
         with self.engine.connect() as conn:
             row = conn.execute(
-                sa.select(confirmations).where(confirmations.c.token == token)
+                sa.select(confirmations).where(
+                    confirmations.c.token == token, self._mine(confirmations)
+                )
             ).first()
         return _confirmation(row) if row else None
 
@@ -385,6 +431,7 @@ class Store:
                 .where(
                     confirmations.c.token == token,
                     confirmations.c.state == ConfirmationState.PENDING,
+                    self._mine(confirmations),
                 )
                 .values(state=ConfirmationState.WORKING)
             )
@@ -398,13 +445,17 @@ class Store:
         )
         with self.engine.begin() as conn:
             conn.execute(
-                confirmations.update().where(confirmations.c.token == token).values(**values)
+                confirmations.update()
+                .where(confirmations.c.token == token, self._mine(confirmations))
+                .values(**values)
             )
 
     # -- publication approvals -------------------------------------------------------
 
     def add_approval(self, **values: Any) -> Approval:
         values = {**values, "requested_at": utcnow(), "state": ApprovalState.PENDING}
+        if self.workspace is not None:
+            values["team_id"] = self.workspace
         with self.engine.begin() as conn:
             result = conn.execute(approvals.insert().values(**values))
             approval_id = _new_id(result)
@@ -414,11 +465,15 @@ class Store:
 
     def approval(self, approval_id: int) -> Approval | None:
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(approvals).where(approvals.c.id == approval_id)).first()
+            row = conn.execute(
+                sa.select(approvals).where(approvals.c.id == approval_id, self._mine(approvals))
+            ).first()
         return _approval(row) if row else None
 
     def open_approvals(self, offer_id: int | None = None) -> list[Approval]:
-        query = sa.select(approvals).where(approvals.c.state.in_(OPEN_STATES))
+        query = sa.select(approvals).where(
+            approvals.c.state.in_(OPEN_STATES), self._mine(approvals)
+        )
         if offer_id is not None:
             query = query.where(approvals.c.offer_id == offer_id)
         with self.engine.connect() as conn:
@@ -428,14 +483,18 @@ class Store:
     def publishing(self, offer_id: int) -> bool:
         """Is a manager's approved publication of this offer being carried out?"""
         query = sa.select(approvals.c.id).where(
-            approvals.c.offer_id == offer_id, approvals.c.state == ApprovalState.PUBLISHING
+            approvals.c.offer_id == offer_id,
+            approvals.c.state == ApprovalState.PUBLISHING,
+            self._mine(approvals),
         )
         with self.engine.connect() as conn:
             return conn.execute(query.limit(1)).first() is not None
 
     def approvals_for(self, offer_id: int, *, since: dt.datetime) -> list[Approval]:
         query = sa.select(approvals).where(
-            approvals.c.offer_id == offer_id, approvals.c.requested_at >= since
+            approvals.c.offer_id == offer_id,
+            approvals.c.requested_at >= since,
+            self._mine(approvals),
         )
         with self.engine.connect() as conn:
             return [_approval(row) for row in conn.execute(query)]
@@ -446,13 +505,15 @@ class Store:
         with self.engine.begin() as conn:
             conn.execute(
                 approvals.update()
-                .where(approvals.c.id == approval_id)
+                .where(approvals.c.id == approval_id, self._mine(approvals))
                 .values(channel_id=channel_id, message_ts=message_ts, permalink=permalink)
             )
 
     def delete_approval(self, approval_id: int) -> None:
         with self.engine.begin() as conn:
-            conn.execute(approvals.delete().where(approvals.c.id == approval_id))
+            conn.execute(
+                approvals.delete().where(approvals.c.id == approval_id, self._mine(approvals))
+            )
 
     def move_approval(
         self,
@@ -466,7 +527,7 @@ class Store:
     ) -> bool:
         """Change the state atomically if it is one of `only_from`: True for the one winner."""
         query = approvals.update().where(
-            approvals.c.id == approval_id, approvals.c.state.in_(only_from)
+            approvals.c.id == approval_id, approvals.c.state.in_(only_from), self._mine(approvals)
         )
         if decided_before is not None:
             query = query.where(approvals.c.decided_at < decided_before)
@@ -495,7 +556,9 @@ class Store:
         try:
             with self.engine.begin() as conn:
                 conn.execute(
-                    summary_posts.insert().values(day=day, channel_id=channel_id, claimed_at=now)
+                    summary_posts.insert().values(
+                        team_id=self._team, day=day, channel_id=channel_id, claimed_at=now
+                    )
                 )
             return True
         except IntegrityError:
@@ -505,6 +568,7 @@ class Store:
             taken = conn.execute(
                 summary_posts.update()
                 .where(
+                    summary_posts.c.team_id == self._team,
                     summary_posts.c.day == day,
                     summary_posts.c.channel_id == channel_id,
                     summary_posts.c.message_ts.is_(None),
@@ -518,7 +582,11 @@ class Store:
         with self.engine.begin() as conn:
             conn.execute(
                 summary_posts.update()
-                .where(summary_posts.c.day == day, summary_posts.c.channel_id == channel_id)
+                .where(
+                    summary_posts.c.team_id == self._team,
+                    summary_posts.c.day == day,
+                    summary_posts.c.channel_id == channel_id,
+                )
                 .values(message_ts=message_ts)
             )
 
@@ -527,7 +595,9 @@ class Store:
         with self.engine.begin() as conn:
             conn.execute(
                 summary_posts.delete().where(
-                    summary_posts.c.day == day, summary_posts.c.channel_id == channel_id
+                    summary_posts.c.team_id == self._team,
+                    summary_posts.c.day == day,
+                    summary_posts.c.channel_id == channel_id,
                 )
             )
 
@@ -535,7 +605,9 @@ class Store:
         with self.engine.connect() as conn:
             row = conn.execute(
                 sa.select(summary_posts).where(
-                    summary_posts.c.day == day, summary_posts.c.channel_id == channel_id
+                    summary_posts.c.team_id == self._team,
+                    summary_posts.c.day == day,
+                    summary_posts.c.channel_id == channel_id,
                 )
             ).first()
         return dict(row._mapping) if row else None
@@ -547,6 +619,7 @@ class Store:
             with self.engine.begin() as conn:
                 conn.execute(
                     summary_snapshots.insert().values(
+                        team_id=self._team,
                         day=day,
                         taken_at=utcnow(),
                         customers=len(customer_ids),
@@ -562,7 +635,7 @@ class Store:
         with self.engine.connect() as conn:
             row = conn.execute(
                 sa.select(summary_snapshots)
-                .where(summary_snapshots.c.day < day)
+                .where(summary_snapshots.c.team_id == self._team, summary_snapshots.c.day < day)
                 .order_by(summary_snapshots.c.day.desc())
                 .limit(1)
             ).first()
@@ -574,7 +647,12 @@ class Store:
 
     def prune_snapshots(self, keep_after_day: str) -> None:
         with self.engine.begin() as conn:
-            conn.execute(summary_snapshots.delete().where(summary_snapshots.c.day < keep_after_day))
+            conn.execute(
+                summary_snapshots.delete().where(
+                    summary_snapshots.c.team_id == self._team,
+                    summary_snapshots.c.day < keep_after_day,
+                )
+            )
 
     def redemptions_since(self, since: dt.datetime) -> tuple[int, int]:
         """(rewards, points) redeemed successfully since `since`."""
@@ -582,6 +660,7 @@ class Store:
             sa.func.count(),
             sa.func.coalesce(sa.func.sum(audit_log.c.before - audit_log.c.after), 0),
         ).where(
+            self._mine(audit_log),
             audit_log.c.action == Action.POINTS_REDEEM,
             audit_log.c.outcome == Outcome.OK,
             audit_log.c.at >= since,
@@ -597,6 +676,7 @@ class Store:
             audit_log.c.user_id,
             (audit_log.c.after - audit_log.c.before).label("delta"),
         ).where(
+            self._mine(audit_log),
             audit_log.c.action.in_(POINTS_ACTIONS),
             audit_log.c.outcome == Outcome.OK,
             audit_log.c.at >= since,

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
 from bot.core.records import ConfirmationState
 
@@ -34,6 +36,7 @@ audit_log = sa.Table(
     sa.Index("ix_audit_user_action", "user_id", "action", "at"),
     sa.Index("ix_audit_at", "at"),
     sa.Index("ix_audit_outcome", "outcome"),
+    sa.Index("ix_audit_team_at", "team_id", "at"),
 )
 
 # A command, button click or form submission that changes something claims its key here
@@ -52,6 +55,7 @@ confirmations = sa.Table(
     "confirmations",
     metadata,
     sa.Column("token", sa.String(40), primary_key=True),
+    sa.Column("team_id", sa.String(32), nullable=False, server_default="", default=""),
     sa.Column("kind", sa.String(40), nullable=False),
     sa.Column("target_id", sa.BigInteger, nullable=False),
     sa.Column("target_name", sa.String(200), nullable=False, default=""),
@@ -94,6 +98,7 @@ approvals = sa.Table(
 summary_snapshots = sa.Table(
     "summary_snapshots",
     metadata,
+    sa.Column("team_id", sa.String(32), primary_key=True, server_default="", default=""),
     sa.Column("day", sa.String(10), primary_key=True),  # local date, YYYY-MM-DD
     sa.Column("taken_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("customers", sa.Integer, nullable=False),
@@ -104,6 +109,7 @@ summary_snapshots = sa.Table(
 summary_posts = sa.Table(
     "summary_posts",
     metadata,
+    sa.Column("team_id", sa.String(32), primary_key=True, server_default="", default=""),
     sa.Column("day", sa.String(10), primary_key=True),
     sa.Column("channel_id", sa.String(32), primary_key=True),
     sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=False),
@@ -116,7 +122,34 @@ summary_posts = sa.Table(
 clerk_points = sa.Table(
     "clerk_points",
     metadata,
+    sa.Column("team_id", sa.String(32), primary_key=True, server_default="", default=""),
     sa.Column("user_id", sa.String(32), primary_key=True),
     sa.Column("day", sa.String(10), primary_key=True),  # local date, YYYY-MM-DD
     sa.Column("points", sa.BigInteger, nullable=False),
+)
+
+# Installed in any workspace (OAuth mode): each workspace's program, its App Key (Fernet,
+# bot.store.sealed; never stored in the clear) and the settings its managers chose.
+workspaces = sa.Table(
+    "workspaces",
+    metadata,
+    sa.Column("team_id", sa.String(32), primary_key=True),
+    sa.Column("program_id", sa.BigInteger, nullable=True),
+    sa.Column("app_key", sa.Text, nullable=True),
+    sa.Column("app_key_last4", sa.String(4), nullable=False, server_default="", default=""),
+    sa.Column("connected_by", sa.String(32), nullable=False, server_default="", default=""),
+    sa.Column("connected_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("settings", sa.Text, nullable=False, server_default="{}", default="{}"),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("uninstalled_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+# Slack's installations (bot tokens, refresh tokens) and the OAuth flow's states, in the
+# tables slack_sdk's SQLAlchemy stores read and write.
+slack_installations = SQLAlchemyInstallationStore.build_installations_table(
+    metadata, "slack_installations"
+)
+slack_bots = SQLAlchemyInstallationStore.build_bots_table(metadata, "slack_bots")
+slack_oauth_states = SQLAlchemyOAuthStateStore.build_oauth_states_table(
+    metadata, "slack_oauth_states"
 )
