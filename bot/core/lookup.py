@@ -283,6 +283,7 @@ class CustomerIndex:
         self._refreshing = False  # a background refresh is running
         self._must_wait = False  # invalidated: the next lookup waits for the list
         self.refreshed = threading.Event()  # set when a background refresh ends
+        self.loaded: Callable[[], None] | None = None  # told after each fetch (a budget)
         self.fetch_count = 0
 
     # -- freshness -------------------------------------------------------
@@ -337,6 +338,17 @@ class CustomerIndex:
         """A list is loaded (lookups answer without waiting)."""
         return self._tables is not None
 
+    def size(self) -> int:
+        """How many customers are loaded (0 before the first load or after `drop`)."""
+        with self._lock:
+            return 0 if self._tables is None else len(self._tables.by_id)
+
+    def drop(self) -> None:
+        """Forget the loaded list (to free its memory); the next lookup loads it again."""
+        with self._load_lock, self._lock:
+            self._tables = None
+            self._loaded_at = 0.0
+
     def warm(self) -> None:
         """Load the list in the background (at start, off the request path)."""
         if self._tables is None:
@@ -355,6 +367,8 @@ class CustomerIndex:
                 self._patches = None
             raise
         self.fetch_count += 1
+        if self.loaded is not None:
+            self.loaded()
         with self._lock:
             for customer_id, customer in self._patches or []:
                 tables.remove(customer_id)

@@ -81,7 +81,9 @@ def _iso(moment: dt.datetime | None) -> str | None:
     return moment.isoformat(timespec="seconds") if moment else None
 
 
-def shared_http(timeout: float = 10.0, transport: httpx.BaseTransport | None = None) -> httpx.Client:
+def shared_http(
+    timeout: float = 10.0, transport: httpx.BaseTransport | None = None
+) -> httpx.Client:
     """The connection pool to the Loyalty API (one per process in OAuth mode, shared by
     every workspace's client)."""
     return httpx.Client(

@@ -24,6 +24,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -93,6 +94,22 @@ class ChangeLocks:
         self, key: str, what: str | Say, deadline: float, *, blocking: bool
     ) -> Iterator[bool]:
         yield True
+
+
+class ScopedLocks(ChangeLocks):
+    """One workspace's view of the locks: its keys cannot meet another workspace's (two
+    programs may have a customer with the same id)."""
+
+    def __init__(self, inner: ChangeLocks, scope: str) -> None:
+        self._inner, self._scope = inner, scope
+
+    def hold(
+        self, key: str, what: str | Say = "this record", *, wait: float = LOCK_WAIT_SECONDS
+    ) -> Any:
+        return self._inner.hold(f"{self._scope}:{key}", what, wait=wait)
+
+    def try_hold(self, key: str) -> Any:
+        return self._inner.try_hold(f"{self._scope}:{key}")
 
 
 class FileLocks(ChangeLocks):

@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
-from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
 from bot.core.records import ConfirmationState
 
@@ -130,6 +128,7 @@ clerk_points = sa.Table(
 
 # Installed in any workspace (OAuth mode): each workspace's program, its App Key (Fernet,
 # bot.store.sealed; never stored in the clear) and the settings its managers chose.
+# Slack's own tables are declared beside these in bot.store.installations.
 workspaces = sa.Table(
     "workspaces",
     metadata,
@@ -142,14 +141,4 @@ workspaces = sa.Table(
     sa.Column("settings", sa.Text, nullable=False, server_default="{}", default="{}"),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("uninstalled_at", sa.DateTime(timezone=True), nullable=True),
-)
-
-# Slack's installations (bot tokens, refresh tokens) and the OAuth flow's states, in the
-# tables slack_sdk's SQLAlchemy stores read and write.
-slack_installations = SQLAlchemyInstallationStore.build_installations_table(
-    metadata, "slack_installations"
-)
-slack_bots = SQLAlchemyInstallationStore.build_bots_table(metadata, "slack_bots")
-slack_oauth_states = SQLAlchemyOAuthStateStore.build_oauth_states_table(
-    metadata, "slack_oauth_states"
 )

@@ -11,8 +11,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from bot.store.database import Store
+from bot.store.installations import metadata  # the bot's tables and slack_sdk's
 from bot.store.migrate import head
-from bot.store.schema import metadata
 
 # The old migration runner's bookkeeping (before Alembic), to make databases as it did.
 schema_version = sa.Table(

@@ -8,6 +8,8 @@ Create Date: 2026-11-26
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
@@ -18,7 +20,7 @@ down_revision = "0002"
 branch_labels = None
 depends_on = None
 
-TEAM = {"server_default": "", "nullable": False}
+TEAM: dict[str, Any] = {"server_default": "", "nullable": False}
 
 # Tables whose primary key gains the workspace: rebuilt (the same on SQLite and PostgreSQL).
 REKEYED = {
