@@ -7,14 +7,16 @@ keeps the messages so the offline console can render them.
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 from wsgiref.types import StartResponse, WSGIEnvironment
 
 from slack_sdk.errors import SlackObjectFormationError
@@ -26,6 +28,7 @@ class SlackCall:
     method: str  # "chat.postMessage", ... or "response_url"
     args: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
+    team: str = ""  # the workspace whose token made the call
 
 
 @dataclass
@@ -46,6 +49,9 @@ class SlackUser:
     email: str = ""
     deleted: bool = False
     locale: str = "en-US"  # users.info gives it with include_locale
+    team_id: str = ""  # "" : the stand-in's first workspace
+    is_admin: bool = False
+    is_owner: bool = False
 
 
 class SlackStandIn:
@@ -61,6 +67,14 @@ class SlackStandIn:
     ) -> None:
         self.token = token
         self.team_id = team_id
+        # Installed in several workspaces (OAuth): each bot token belongs to one.
+        self.tokens: dict[str, str] = {token: team_id}
+        self.team_names: dict[str, str] = {team_id: "Demo shop"}
+        self.client_id, self.client_secret = "111.222", "standin-client-secret"
+        self.rotating = False  # oauth.v2.access hands out expiring tokens with refresh tokens
+        self.installer: tuple[str, str] = (team_id, "")  # who clicks Allow on the next install
+        self._codes: dict[str, tuple[str, str, str]] = {}  # code -> team, user, scopes
+        self._refresh: dict[str, str] = {}  # refresh token -> team
         self.users = {u.id: u for u in users}
         self.usergroups = usergroups or {}
         self.channels = channels or {}
@@ -105,6 +119,14 @@ class SlackStandIn:
                     raise TimeoutError(f"no {count}x {method} within {timeout}s; calls: {seen}")
                 self._cond.wait(left)
 
+    def add_workspace(self, team_id: str, name: str) -> None:
+        """Another workspace where people can install the app (through OAuth)."""
+        self.team_names[team_id] = name
+
+    def posts_in(self, team_id: str, method: str = "chat.postMessage") -> list[SlackCall]:
+        with self._cond:
+            return [c for c in self.calls if c.method == method and c.team == team_id]
+
     def reset(self) -> None:
         with self._cond:
             self.calls.clear()
@@ -119,10 +141,17 @@ class SlackStandIn:
         if path.startswith("/response/"):
             self._record("response_url", {**args, "_url": f"{self.base_url}{path}"})
             return _reply(start_response, {"ok": True}, raw_text="ok")
+        if path == "/oauth/v2/authorize":
+            return self._authorize(environ, start_response)
         method = path.rsplit("/", 1)[-1]
         auth = environ.get("HTTP_AUTHORIZATION", "")
+        if method == "oauth.v2.access":
+            answer = self._oauth_v2_access(args, auth)
+            self._record(method, {k: v for k, v in args.items() if k != "client_secret"})
+            return _reply(start_response, answer)
         token = auth.removeprefix("Bearer ").strip() or args.pop("token", "")
-        if token != self.token:
+        team = self.tokens.get(token)
+        if team is None:
             return _reply(start_response, {"ok": False, "error": "invalid_auth"})
         if self.rate_limited.get(method):
             self.rate_limited[method] -= 1
@@ -132,19 +161,21 @@ class SlackStandIn:
                 [("Retry-After", "1"), ("Content-Type", "application/json")],
             )
             return [json.dumps({"ok": False, "error": "ratelimited"}).encode()]
+        args["_team"] = team  # the methods answer for the token's workspace
         if method in self.failing:
             answer = {"ok": False, "error": self.failing[method]}
         elif handler := getattr(self, "_" + method.replace(".", "_"), None):
             answer = handler(args)
         else:
             answer = {"ok": False, "error": "unknown_method"}
+        args.pop("_team", None)
         # Recorded once handled: whoever waits for the call finds what it did (a view).
-        self._record(method, args)
+        self._record(method, args, team)
         return _reply(start_response, answer)
 
-    def _record(self, method: str, args: dict[str, Any]) -> None:
+    def _record(self, method: str, args: dict[str, Any], team: str = "") -> None:
         with self._cond:
-            self.calls.append(SlackCall(method, args))
+            self.calls.append(SlackCall(method, args, team=team or self.team_id))
             self._cond.notify_all()
 
     def _ts(self) -> str:
@@ -152,13 +183,73 @@ class SlackStandIn:
 
     # -- the Web API methods the bot uses -------------------------------------------
 
+    # -- OAuth (Add to Slack) -----------------------------------------------------------
+
+    def _authorize(self, environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
+        """Slack's authorize page, with `installer` clicking Allow: back to the app's
+        redirect URL with a one-time code and the state it was given."""
+        query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+        if query.get("client_id") != self.client_id or not query.get("redirect_uri"):
+            return _reply(start_response, {"ok": False, "error": "invalid_client_id"})
+        code = secrets.token_hex(8)
+        team, user = self.installer
+        self._codes[code] = (team, user, query.get("scope", ""))
+        target = f"{query['redirect_uri']}?{urlencode({'code': code, 'state': query['state']})}"
+        start_response("302 Found", [("Location", target), ("Content-Length", "0")])
+        return [b""]
+
+    def _oauth_v2_access(self, args: dict[str, Any], auth: str) -> dict[str, Any]:
+        client_id, secret = args.get("client_id"), args.get("client_secret")
+        if auth.startswith("Basic "):
+            client_id, _, secret = base64.b64decode(auth[6:]).decode().partition(":")
+        if client_id != self.client_id or secret != self.client_secret:
+            return {"ok": False, "error": "invalid_client"}
+        if args.get("grant_type") == "refresh_token":
+            team = self._refresh.pop(str(args.get("refresh_token")), None)
+            if team is None:
+                return {"ok": False, "error": "invalid_refresh_token"}
+            return {"ok": True, "token_type": "bot", **self._new_token(team)}
+        found = self._codes.pop(str(args.get("code")), None)
+        if found is None:
+            return {"ok": False, "error": "invalid_code"}
+        team, user, scopes = found
+        return {
+            "ok": True,
+            "app_id": "ALOYALTY",
+            "token_type": "bot",
+            "scope": scopes,
+            "bot_user_id": "UBOT",
+            "team": {"id": team, "name": self.team_names.get(team, team)},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "authed_user": {"id": user},
+            **self._new_token(team),
+        }
+
+    def _new_token(self, team: str) -> dict[str, Any]:
+        prefix = "xoxe.xoxb-" if self.rotating else "xoxb-"
+        token = f"{prefix}{team}-{secrets.token_hex(6)}"
+        self.tokens[token] = team
+        if not self.rotating:
+            return {"access_token": token}
+        refresh = f"xoxe-1-{secrets.token_hex(8)}"
+        self._refresh[refresh] = team
+        return {"access_token": token, "refresh_token": refresh, "expires_in": 43200}
+
+    def revoke(self, team_id: str) -> None:
+        """The workspace uninstalled the app: its tokens stop working."""
+        for token, team in list(self.tokens.items()):
+            if team == team_id:
+                del self.tokens[token]
+
     def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        team = args.get("_team", self.team_id)
         return {
             "ok": True,
             "url": "https://standin.slack.local/",
-            "team": "Demo shop",
+            "team": self.team_names.get(team, team),
             "user": "loyalty",
-            "team_id": self.team_id,
+            "team_id": team,
             "user_id": "UBOT",
             "bot_id": "BBOT",
         }
@@ -175,7 +266,9 @@ class SlackStandIn:
                 "name": user.name,
                 "real_name": user.real_name,
                 "deleted": user.deleted,
-                "team_id": self.team_id,
+                "team_id": user.team_id or self.team_id,
+                "is_admin": user.is_admin or user.is_owner,
+                "is_owner": user.is_owner,
                 "profile": {
                     "email": user.email,
                     "real_name": user.real_name,

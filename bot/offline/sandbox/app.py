@@ -143,12 +143,14 @@ class SandboxApp:
             time.sleep(self.latency)
         if self.fail_rate and self._rng.random() < self.fail_rate:
             return 503, {"message": "Service temporarily unavailable (sandbox --fail-rate)"}
-        if authorization != self.state.app_key:
+        if authorization != self.state.app_key and authorization not in self.state.program_keys:
             return 403, {"message": "Invalid App Key"}
         route = _route(method, path)
         if route is None:
             return 405 if _route_any(path) else 404, {"message": "Not found"}
         name, program_id, item = route
+        if (opens := self.state.opens(authorization, program_id)) != 200:
+            return opens, {"message": "Program not found" if opens == 404 else "Invalid App Key"}
         if self.route_latency.get(name):
             time.sleep(self.route_latency[name])
         if self.before is not None:

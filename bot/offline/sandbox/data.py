@@ -201,6 +201,21 @@ def load_generated(
     )
 
 
+# A second shop, for installing in two workspaces offline: its own program and App Key.
+SECOND_PROGRAM_ID = 5_100_000_000_000_002
+SECOND_APP_KEY = "sandbox-app-key-second-shop"
+
+
+def add_second_shop(state: SandboxState, customers: int = 5) -> None:
+    state.add_program(SECOND_PROGRAM_ID, SECOND_APP_KEY)
+    load_generated(state, customers, SECOND_PROGRAM_ID, seed=11)
+    state.add_offer(
+        SECOND_PROGRAM_ID,
+        {"name": "Pan dulce", "description": "Una concha.", "pointsCost": 8, "autoClaim": True},
+        status=PUBLISHED,
+    )
+
+
 def build_state(
     data: str = "demo", *, app_key: str = DEMO_APP_KEY, program_id: int = DEMO_PROGRAM_ID
 ) -> SandboxState:

@@ -49,9 +49,26 @@ class SandboxState:
     """Programs keyed by id; every method runs under one lock, like one database row lock."""
 
     def __init__(self, app_key: str) -> None:
-        self.app_key = app_key
+        self.app_key = app_key  # opens every program (the one-shop demo)
         self.programs: dict[int, Program] = {}
+        self.program_keys: dict[str, int] = {}  # a shop's own key opens its own program
         self.lock = threading.RLock()
+
+    def add_program(self, program_id: int, app_key: str) -> Program:
+        """Another shop's program, opened only by its own App Key."""
+        with self.lock:
+            program = self.programs.setdefault(program_id, Program(program_id))
+            self.program_keys[app_key] = program_id
+            return program
+
+    def opens(self, app_key: str | None, program_id: int) -> int:
+        """200 if `app_key` may use the program, 403 for an unknown key, 404 for a
+        program the key does not know (as Smart Passes answers another shop's id)."""
+        if app_key == self.app_key:
+            return 200
+        if app_key not in self.program_keys:
+            return 403
+        return 200 if self.program_keys[app_key] == program_id else 404
 
     def program(self, program_id: int) -> Program:
         try:
