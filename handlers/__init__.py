@@ -1,18 +1,37 @@
 """Bolt listeners, and what runs around them. Each module has `register(app)`;
 `register_all` wires them up after the middleware (the workspace guard, then the request
-context every listener is handed as `env`)."""
+context every listener is handed as `env`, with its workspace's services)."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from slack_bolt import App
 
 from handlers import actions, approvals, commands, confirmations, guards, home, middleware, modals
-from handlers.context import Services
+
+if TYPE_CHECKING:
+    from bot.runtime.tenants import Tenancy
+    from handlers.workspace import Installed
 
 
-def register_all(app: App, services: Services, *, team_id: str | None = None) -> None:
+def register_all(
+    app: App,
+    tenancy: Tenancy,
+    *,
+    team_id: str | None = None,
+    installed: Installed | None = None,
+) -> None:
+    """`tenancy` gives each request its workspace's services; `installed` (OAuth mode)
+    adds connecting, Settings and uninstalling, before every other listener."""
     guards.register(app, team_id)
-    middleware.register(app, services)
+    middleware.register(
+        app, tenancy, fallback=installed.workspaces.settings.loyalty_language if installed else "en"
+    )
+    if installed is not None:
+        from handlers import workspace
+
+        workspace.register(app, installed)
     commands.register(app)
     actions.register(app)
     modals.register(app)

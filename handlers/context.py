@@ -23,6 +23,7 @@ from bot.runtime.settings import Settings
 from bot.runtime.workpool import WorkPool
 from bot.slack import blocks
 from bot.slack.blocks import Message
+from bot.slack.workspace_views import Connection
 from handlers.errors import reply_with_error
 from handlers.languages import Languages
 from handlers.requestlog import RequestLog, outcome_of
@@ -41,6 +42,9 @@ class Services:
     approvals: PublicationApprovals
     summary: SharedSummary  # /loyalty summary on demand: one computation a minute
     languages: Languages  # each person's language, from their Slack locale
+    # Installed in any workspace (OAuth mode): whose services these are, and their program
+    team_id: str = ""
+    connection: Connection | None = None
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from bot.core import validation as forms
 from bot.core.errors import LoyaltyError
 from bot.core.policy import Act
 from bot.i18n import _
-from bot.slack import blocks, views
+from bot.slack import blocks, views, workspace_views
 from bot.slack.blocks import points
 from bot.slack.ids import ActionId, Form, FormContext
 from bot.slack.text import plain
@@ -26,7 +26,8 @@ log = logging.getLogger(__name__)
 MAX_SUGGESTIONS = 20
 
 
-def publish_home(env: Env, user: str) -> None:
+def publish_home(env: Env, user: str, *, settings: bool = False) -> None:
+    """`settings`: show the Settings button (OAuth mode, to managers and admins)."""
     roles = env.services.roles
     is_manager = roles.is_manager(user)
     figures, pending = None, []
@@ -43,7 +44,13 @@ def publish_home(env: Env, user: str) -> None:
             )
         except LoyaltyError as exc:  # the rest of the tab is still worth showing
             log.info("home figures not available: %s", exc.message)
-    view = views.home(lambda act: roles.allows(user, act), is_manager, figures, pending)
+    view = views.home(
+        lambda act: roles.allows(user, act),
+        is_manager,
+        figures,
+        pending,
+        extra=[workspace_views.settings_button()] if settings else [],
+    )
     env.client.views_publish(user_id=user, view=view)
 
 

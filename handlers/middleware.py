@@ -7,26 +7,35 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App, BoltContext, BoltResponse
 from slack_bolt.listener.listener_completion_handler import CustomListenerCompletionHandler
 
 from bot.i18n import use
-from handlers.context import Env, Services
+from handlers.context import Env
 from handlers.errors import reply_with_error
 from handlers.requestlog import RequestLog, outcome_of
+
+if TYPE_CHECKING:
+    from bot.runtime.tenants import Tenancy
 
 log = logging.getLogger(__name__)
 
 
-def register(app: App, services: Services) -> None:
+def register(app: App, tenancy: Tenancy, *, fallback: str = "en") -> None:
+    """`fallback`: the language before a workspace is connected (OAuth mode)."""
+
     @app.middleware
     def request_context(
         body: dict[str, Any], context: BoltContext, next: Callable[[], BoltResponse]
     ) -> BoltResponse:
         request_log = RequestLog.of(body)
         context["request_log"] = request_log
+        services = tenancy.services_for(context.team_id or "")
+        if services is None:  # installed, not connected yet: handlers.workspace answers
+            use(fallback)
+            return next()
         lang = services.languages.of(context.client, context.user_id or "")
         context["env"] = Env(
             services=services,

@@ -37,6 +37,18 @@ class Field(StrEnum):
     REDEEM_OFFER = "redeem_offer"
     CUSTOMER = "customer"  # a type-ahead choice of customer
     REJECT_REASON = "reject_reason"
+    # Installed in any workspace: connecting its program, and its settings
+    APP_KEY = "app_key"
+    PROGRAM_ID = "program_id"
+    MANAGERS = "managers"
+    APPROVALS_CHANNEL = "approvals_channel"
+    SUMMARY_CHANNEL = "summary_channel"
+    AUDIT_CHANNEL = "audit_channel"
+    SUMMARY_TIME = "summary_time"
+    TIMEZONE = "timezone"
+    LANGUAGE = "language"
+    CLERK_MAX = "clerk_max_points"
+    CLERK_DAILY = "clerk_daily_points"
 
 
 NAME_MAX, OFFER_NAME_MAX, DESCRIPTION_MAX, REASON_MAX = 100, 150, 2000, 300

@@ -12,28 +12,37 @@ from dataclasses import dataclass, field
 from typing import Any
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
+import httpx
 from pydantic import SecretStr
-from slack_bolt import App
+from slack_bolt import App, BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.oauth.callback_options import CallbackOptions, SuccessArgs
+from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from bot.core.allowance import ClerkAllowance
-from bot.core.approvals import PublicationApprovals
 from bot.core.errors import ConfigError
 from bot.core.ledger import Ledger
 from bot.core.reconcile import reconcile_quietly
 from bot.core.roles import Roles
-from bot.core.service import LoyaltyService
-from bot.core.summary import SharedSummary, build_summary
 from bot.runtime.gate import SlackGate
+from bot.runtime.scopes import BOT_SCOPES
 from bot.runtime.settings import Settings
+from bot.runtime.tenants import (
+    InstalledClients,
+    OneWorkspace,
+    Workspaces,
+    build_services,
+    group_members_via,
+)
 from bot.runtime.workpool import WorkPool
-from bot.smartpasses.client import LoyaltyClient
+from bot.smartpasses.client import LoyaltyClient, shared_http
 from bot.store.database import Store
+from bot.store.installations import installation_store, state_store
 from bot.store.locks import locks_for
-from handlers.languages import Languages
+from bot.store.sealed import KeyBox
+from bot.store.workspaces import WorkspaceRecords
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +63,23 @@ class ContextThreadPool(ThreadPoolExecutor):
         return super().submit(contextvars.copy_context().run, fn, *args, **kwargs)
 
 
-def group_members_via(client: WebClient) -> Any:
-    def members(group_id: str) -> list[str]:
-        return list(client.usergroups_users_list(usergroup=group_id)["users"])
-
-    return members
+def _bolt_app(settings: Settings, client: WebClient, socket_mode: bool, **oauth: Any) -> App:
+    """Over HTTP every request's signature is verified with SLACK_SIGNING_SECRET; in Socket
+    Mode requests arrive over the app-level token's websocket instead."""
+    if settings.slack_signing_secret is None and not socket_mode:
+        raise ConfigError(
+            "SLACK_SIGNING_SECRET is not set: put the Signing Secret from your Slack app's "
+            "Basic Information page there."
+        )
+    secret = settings.slack_signing_secret
+    return App(
+        signing_secret=secret.get_secret_value() if secret else "",
+        request_verification_enabled=not socket_mode,
+        client=client,
+        token_verification_enabled=False,
+        listener_executor=ContextThreadPool(LISTENER_THREADS, thread_name_prefix="listener"),
+        **oauth,
+    )
 
 
 def create_app(
@@ -74,69 +95,91 @@ def create_app(
     team_id: str | None = None,
     warm_index: bool = False,
 ) -> App:
-    """The Bolt app. Tests and the console pass in local Slack, Loyalty API and store.
+    """The Bolt app serving one workspace. Tests and the console pass in local Slack,
+    Loyalty API and store.
 
-    Over HTTP every request's signature is verified with SLACK_SIGNING_SECRET; in Socket
-    Mode requests arrive over the app-level token's websocket instead. Requests from any
-    workspace but `team_id` (or, if not given, the token's, learned on the first request)
-    are refused."""
+    Requests from any workspace but `team_id` (or, if not given, the token's, learned on
+    the first request) are refused."""
     from handlers import register_all
-    from handlers.context import Services
 
-    if settings.slack_signing_secret is None and not socket_mode:
-        raise ConfigError(
-            "SLACK_SIGNING_SECRET is not set: put the Signing Secret from your Slack app's "
-            "Basic Information page there."
-        )
-    secret = settings.slack_signing_secret
-    app = App(
-        signing_secret=secret.get_secret_value() if secret else "",
-        request_verification_enabled=not socket_mode,
-        client=client,
-        token_verification_enabled=False,
-        listener_executor=ContextThreadPool(LISTENER_THREADS, thread_name_prefix="listener"),
-    )
+    app = _bolt_app(settings, client, socket_mode)
     ledger = ledger or Ledger(store, locks_for(store.engine))
-    roles = roles or Roles(
-        settings.loyalty_managers,
-        group_id=settings.loyalty_manager_group,
-        group_members=group_members_via(client),
-        ledger=ledger,
-        allowance=ClerkAllowance(
-            settings.loyalty_clerk_max_points, settings.loyalty_clerk_daily_points
-        ),
-    )
-    service = LoyaltyService(
-        loyalty,
-        store,
-        roles,
-        ledger=ledger,
-        max_points=settings.loyalty_max_points,
-        undo_minutes=settings.loyalty_undo_minutes,
-        lookup_ttl=settings.loyalty_lookup_ttl,
-        tz=settings.tz,
-        region=settings.loyalty_default_region,
-    )
-    if warm_index:  # every serving process loads the customer list at start, in the background
-        service.index.warm()
     if not isinstance(work, WorkPool):
         work = WorkPool(WORK_THREADS, WORK_QUEUED, executor=work)
-    approvals = PublicationApprovals(
-        loyalty, store, roles, ledger, allow_self_approval=settings.loyalty_allow_self_approval
-    )
-    services = Services(
-        settings=settings,
-        service=service,
-        roles=roles,
+    services = build_services(
+        settings,
+        loyalty=loyalty,
+        store=store,
+        ledger=ledger,
         work=work,
-        approvals=approvals,
-        summary=SharedSummary(
-            lambda: build_summary(loyalty, store, settings.tz, customers_now=service.index.snapshot)
-        ),
-        languages=Languages(settings.loyalty_language),
+        roles=roles,
+        group_members=group_members_via(lambda: client),
     )
-    register_all(app, services, team_id=team_id)
+    if warm_index:  # every serving process loads the customer list at start, in the background
+        services.service.index.warm()
+    register_all(app, OneWorkspace(services), team_id=team_id)
     return app
+
+
+def create_distributed_app(
+    settings: Settings,
+    *,
+    store: Store,
+    work: WorkPool | Executor | None = None,
+    transport: httpx.BaseTransport | None = None,
+) -> tuple[App, Workspaces]:
+    """The Bolt app installed in any workspace (OAuth mode): Add to Slack at
+    /slack/install, Slack's tokens in the bot's database, and each workspace served with
+    its own token, program and settings (`bot.runtime.tenants`)."""
+    from handlers.workspace import Installed
+
+    from handlers import register_all
+
+    assert settings.slack_client_id and settings.slack_client_secret
+    if settings.loyalty_encryption_key is None:
+        raise ConfigError("LOYALTY_ENCRYPTION_KEY is not set: make one with `loyalty-bot new-key`.")
+    records = WorkspaceRecords(
+        store.engine, KeyBox(settings.loyalty_encryption_key.get_secret_value())
+    )
+    installations = installation_store(store.engine, settings.slack_client_id)
+    secret = settings.slack_client_secret.get_secret_value()
+
+    def installed(args: SuccessArgs) -> BoltResponse:
+        records.installed(str(args.installation.team_id))
+        return args.default.success(args)
+
+    oauth = OAuthSettings(
+        client_id=settings.slack_client_id,
+        client_secret=secret,
+        scopes=list(BOT_SCOPES),
+        redirect_uri=settings.slack_redirect_uri,
+        authorization_url=settings.slack_authorize_url,
+        installation_store=installations,
+        state_store=state_store(store.engine),
+        callback_options=CallbackOptions(success=installed),
+    )
+    client = WebClient(base_url=settings.slack_api_url)
+    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
+    app = _bolt_app(settings, client, False, oauth_settings=oauth, installation_store=installations)
+    if not isinstance(work, WorkPool):
+        work = WorkPool(WORK_THREADS, WORK_QUEUED, executor=work)
+    clients = InstalledClients(
+        installations,
+        base_url=settings.slack_api_url,
+        client_id=settings.slack_client_id,
+        client_secret=secret,
+    )
+    workspaces = Workspaces(
+        settings,
+        store,
+        records,
+        clients,
+        work=work,
+        locks=locks_for(store.engine),
+        http=shared_http(settings.smartpasses_timeout, transport),
+    )
+    register_all(app, workspaces, installed=Installed(workspaces))
+    return app, workspaces
 
 
 def workspace_of(client: WebClient) -> str | None:

@@ -41,6 +41,8 @@ class ActionId(StrEnum):
     HOME_REDEEM = "loyalty_home_redeem"
     HOME_NEW_CUSTOMER = "loyalty_home_new_customer"
     HOME_NEW_OFFER = "loyalty_home_new_offer"
+    HOME_CONNECT = "loyalty_home_connect"  # OAuth mode: connect this workspace's program
+    HOME_SETTINGS = "loyalty_home_settings"
     INPUT = "value"  # the one element inside each form input block
 
 
@@ -63,6 +65,8 @@ class Form(StrEnum):
     CHOOSE_CUSTOMER = "loyalty_choose_customer"  # type-ahead, then the form in `then`
     REJECT = "loyalty_reject_form"
     NOTICE = "loyalty_notice"
+    CONNECT = "loyalty_connect_form"
+    SETTINGS = "loyalty_settings_form"
 
 
 MAX_VALUE = 2000  # characters in a button's value (Slack's limit)

@@ -487,8 +487,10 @@ def home(
     is_manager: bool,
     figures: HomeFigures | None = None,
     pending: Sequence[Approval] = (),
+    extra: Sequence[ButtonElement] = (),
 ) -> dict[str, Any]:
-    """The App Home tab, for the counter: what this person may do, as buttons first."""
+    """The App Home tab, for the counter: what this person may do, as buttons first
+    (`extra` last)."""
     buttons = [
         ButtonElement(text=_("Find customer"), action_id=ActionId.HOME_FIND, style="primary")
     ]
@@ -502,6 +504,7 @@ def home(
             ButtonElement(text=_("New customer"), action_id=ActionId.HOME_NEW_CUSTOMER),
             ButtonElement(text=_("New offer"), action_id=ActionId.HOME_NEW_OFFER),
         ]
+    buttons += extra
     role = (
         _("You are a loyalty *manager*: you can change points, delete, cancel and approve.")
         if is_manager

@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 
 from bot.runtime.logs import SecretFilter
+from bot.runtime.scopes import BOT_EVENTS, BOT_SCOPES
 from handlers.commands import COMMAND
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,6 +55,15 @@ def test_manifest_has_every_scope_the_code_needs() -> None:
     assert scopes - needed == set(), "a scope nothing uses"
 
 
+def test_oauth_installs_ask_for_the_manifests_scopes_and_events() -> None:
+    manifest = _manifest()
+    assert list(BOT_SCOPES) == manifest["oauth_config"]["scopes"]["bot"]
+    assert list(BOT_EVENTS) == manifest["settings"]["event_subscriptions"]["bot_events"]
+    assert manifest["oauth_config"]["redirect_urls"] == [
+        "https://YOUR-HOST/slack/oauth_redirect"
+    ]
+
+
 def test_manifest_command_and_urls_match_what_is_served() -> None:
     manifest = _manifest()
     (command,) = manifest["features"]["slash_commands"]
@@ -66,7 +76,7 @@ def test_manifest_command_and_urls_match_what_is_served() -> None:
     ]
     assert all(url == "https://YOUR-HOST/slack/events" for url in urls)
     assert settings["interactivity"]["is_enabled"] is True
-    assert settings["event_subscriptions"]["bot_events"] == ["app_home_opened"]
+    assert "app_home_opened" in settings["event_subscriptions"]["bot_events"]
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
     assert len(manifest["display_information"]["long_description"]) >= 175
 

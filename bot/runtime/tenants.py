@@ -1,0 +1,378 @@
+"""Which services serve a request: the one workspace's (single-workspace mode), or, when
+the bot is installed in any workspace (OAuth mode), that workspace's own, built on its
+first request from its row (program, App Key, settings) and kept while it is used.
+
+Every workspace has its own Loyalty API client (its key, on one shared connection pool),
+its own view of the store and the locks, its own settings and its own customer index.
+The indexes load lazily and, together, stay within LOYALTY_INDEX_BUDGET_MB: the least
+recently used are dropped first (the next lookup there loads again).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import httpx
+from slack_sdk import WebClient
+from slack_sdk.oauth.installation_store import InstallationStore
+from slack_sdk.oauth.token_rotation import TokenRotator
+
+from bot.core.allowance import ClerkAllowance
+from bot.core.approvals import PublicationApprovals
+from bot.core.errors import AuthenticationFailed, LoyaltyError, NotFound
+from bot.core.ledger import Ledger
+from bot.core.roles import Roles
+from bot.core.service import LoyaltyService
+from bot.core.summary import SharedSummary, build_summary
+from bot.core.validation import Field
+from bot.i18n import N_, _
+from bot.runtime.settings import Settings
+from bot.runtime.workpool import WorkPool
+from bot.slack.workspace_views import Connection, WorkspaceChoices
+from bot.smartpasses.client import LoyaltyClient
+from bot.store.database import Store
+from bot.store.locks import ChangeLocks, ScopedLocks
+from bot.store.sealed import InvalidToken
+from bot.store.workspaces import Workspace, WorkspaceRecords
+from handlers.context import Services
+from handlers.languages import Languages
+
+log = logging.getLogger(__name__)
+
+# Measured: a loaded index takes about 1.2 KB per customer (bench_lookup's extra RSS).
+INDEX_BYTES_PER_CUSTOMER = 1200
+# How often a process checks that a workspace's row (settings, key) has not changed in
+# another process (a Settings form saved there, an uninstall).
+RECHECK_SECONDS = 10.0
+
+
+class Tenancy(Protocol):
+    def services_for(self, team_id: str) -> Services | None:
+        """The services for a request from `team_id`; None if it is not connected."""
+
+
+class OneWorkspace:
+    """Single-workspace mode: every request gets the same services."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def services_for(self, team_id: str) -> Services:
+        return self.services
+
+
+def group_members_via(client: Callable[[], WebClient | None]) -> Callable[[str], list[str]]:
+    def members(group_id: str) -> list[str]:
+        slack = client()
+        if slack is None:
+            return []
+        return list(slack.usergroups_users_list(usergroup=group_id)["users"])
+
+    return members
+
+
+def build_services(
+    settings: Settings,
+    *,
+    loyalty: LoyaltyClient,
+    store: Store,
+    ledger: Ledger,
+    work: WorkPool,
+    group_members: Callable[[str], list[str]],
+    roles: Roles | None = None,
+    team_id: str = "",
+    connection: Connection | None = None,
+) -> Services:
+    """One workspace's services (the only one's, or an installed workspace's)."""
+    roles = roles or Roles(
+        settings.loyalty_managers,
+        group_id=settings.loyalty_manager_group,
+        group_members=group_members,
+        ledger=ledger,
+        allowance=ClerkAllowance(
+            settings.loyalty_clerk_max_points, settings.loyalty_clerk_daily_points
+        ),
+    )
+    service = LoyaltyService(
+        loyalty,
+        store,
+        roles,
+        ledger=ledger,
+        max_points=settings.loyalty_max_points,
+        undo_minutes=settings.loyalty_undo_minutes,
+        lookup_ttl=settings.loyalty_lookup_ttl,
+        tz=settings.tz,
+        region=settings.loyalty_default_region,
+    )
+    approvals = PublicationApprovals(
+        loyalty, store, roles, ledger, allow_self_approval=settings.loyalty_allow_self_approval
+    )
+    return Services(
+        settings=settings,
+        service=service,
+        roles=roles,
+        work=work,
+        approvals=approvals,
+        summary=SharedSummary(
+            lambda: build_summary(loyalty, store, settings.tz, customers_now=service.index.snapshot)
+        ),
+        languages=Languages(settings.loyalty_language),
+        team_id=team_id,
+        connection=connection,
+    )
+
+
+# -- a workspace's settings (the Settings form in the App Home) ----------------------
+
+EDITABLE = {
+    Field.MANAGERS: "loyalty_managers",
+    Field.APPROVALS_CHANNEL: "loyalty_approvals_channel",
+    Field.SUMMARY_CHANNEL: "loyalty_summary_channel",
+    Field.AUDIT_CHANNEL: "loyalty_audit_channel",
+    Field.SUMMARY_TIME: "loyalty_summary_time",
+    Field.TIMEZONE: "loyalty_timezone",
+    Field.LANGUAGE: "loyalty_language",
+    Field.CLERK_MAX: "loyalty_clerk_max_points",
+    Field.CLERK_DAILY: "loyalty_clerk_daily_points",
+}
+MOST_POINTS = 1_000_000
+
+
+def settings_of(base: Settings, workspace: Workspace) -> Settings:
+    """The environment's settings (the defaults) with the workspace's own choices and
+    program on top."""
+    values: dict[str, Any] = {
+        name: value for name, value in workspace.settings.items() if name in EDITABLE.values()
+    }
+    if isinstance(values.get("loyalty_summary_time"), str):
+        values["loyalty_summary_time"] = dt.time.fromisoformat(values["loyalty_summary_time"])
+    values.update(smartpasses_program_id=workspace.program_id)
+    return base.model_copy(update=values)
+
+
+def choices_of(settings: Settings) -> WorkspaceChoices:
+    return WorkspaceChoices(
+        managers=settings.loyalty_managers,
+        approvals_channel=settings.loyalty_approvals_channel,
+        summary_channel=settings.loyalty_summary_channel,
+        audit_channel=settings.loyalty_audit_channel,
+        summary_time=settings.loyalty_summary_time,
+        timezone=settings.loyalty_timezone,
+        language=settings.loyalty_language,
+        clerk_max_points=settings.loyalty_clerk_max_points,
+        clerk_daily_points=settings.loyalty_clerk_daily_points,
+    )
+
+
+def read_settings_form(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The Settings form's values as the workspace's stored choices, and what is wrong
+    (by field, in the reader's language)."""
+    chosen: dict[str, Any] = {}
+    problems: dict[str, str] = {}
+    chosen["loyalty_managers"] = [str(u) for u in values.get(Field.MANAGERS) or []]
+    for field in (Field.APPROVALS_CHANNEL, Field.SUMMARY_CHANNEL, Field.AUDIT_CHANNEL):
+        chosen[EDITABLE[field]] = values.get(field) or None
+    when = str(values.get(Field.SUMMARY_TIME) or "")
+    try:
+        chosen["loyalty_summary_time"] = dt.time.fromisoformat(when).strftime("%H:%M")
+    except ValueError:
+        problems[Field.SUMMARY_TIME] = _("Choose a time, like 09:00.")
+    zone = str(values.get(Field.TIMEZONE) or "").strip()
+    try:
+        ZoneInfo(zone)
+        chosen["loyalty_timezone"] = zone
+    except (ZoneInfoNotFoundError, ValueError):
+        problems[Field.TIMEZONE] = _("Not a time zone I know: write it like America/Mexico_City.")
+    language = values.get(Field.LANGUAGE)
+    chosen["loyalty_language"] = language if language in ("en", "es") else "en"
+    for field in (Field.CLERK_MAX, Field.CLERK_DAILY):
+        text = str(values.get(field) or "0").strip()
+        if not text.isdigit() or int(text) > MOST_POINTS:
+            problems[field] = _("A whole number from 0 to {most:,}.").format(most=MOST_POINTS)
+        else:
+            chosen[EDITABLE[field]] = int(text)
+    return chosen, problems
+
+
+# -- installed in any workspace ------------------------------------------------------
+
+
+class InstalledClients:
+    """A Web API client with a workspace's current bot token (refreshed first when the
+    token rotates and is about to expire), for work outside a request (the clock, a
+    user group's members)."""
+
+    def __init__(
+        self,
+        installations: InstallationStore,
+        *,
+        base_url: str,
+        client_id: str,
+        client_secret: str,
+    ) -> None:
+        self.installations = installations
+        self.base_url = base_url
+        self._rotator = TokenRotator(
+            client_id=client_id,
+            client_secret=client_secret,
+            client=WebClient(base_url=base_url),
+        )
+
+    def client(self, team_id: str) -> WebClient | None:
+        bot = self.installations.find_bot(enterprise_id=None, team_id=team_id)
+        if bot is None:
+            return None
+        if bot.bot_refresh_token:
+            refreshed = self._rotator.perform_bot_token_rotation(
+                bot=bot, minutes_before_expiration=120
+            )
+            if refreshed is not None:
+                self.installations.save_bot(refreshed)
+                bot = refreshed
+        return WebClient(token=bot.bot_token, base_url=self.base_url)
+
+    def installer(self, team_id: str) -> str:
+        found = self.installations.find_installation(enterprise_id=None, team_id=team_id)
+        return (found.user_id or "") if found is not None else ""
+
+
+class _Tenant:
+    def __init__(self, services: Services, version: dt.datetime, checked: float) -> None:
+        self.services, self.version, self.checked = services, version, checked
+
+
+class Workspaces:
+    """Every connected workspace's services (OAuth mode)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        records: WorkspaceRecords,
+        clients: InstalledClients,
+        *,
+        work: WorkPool,
+        locks: ChangeLocks,
+        http: httpx.Client | None = None,
+        transport: httpx.BaseTransport | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings, self.store, self.records, self.clients = settings, store, records, clients
+        self.work, self.locks = work, locks
+        self.http = http or httpx.Client(
+            timeout=httpx.Timeout(settings.smartpasses_timeout, connect=5.0),
+            transport=transport,
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=100),
+        )
+        self.budget = settings.loyalty_index_budget_mb * 1024 * 1024
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._tenants: OrderedDict[str, _Tenant] = OrderedDict()  # least recent first
+
+    def services_for(self, team_id: str) -> Services | None:
+        now = self._clock()
+        with self._lock:
+            tenant = self._tenants.get(team_id)
+            if tenant is not None:
+                self._tenants.move_to_end(team_id)
+                if now - tenant.checked < RECHECK_SECONDS:
+                    return tenant.services
+        if tenant is not None and self.records.version(team_id) == tenant.version:
+            tenant.checked = now
+            return tenant.services
+        workspace = self.records.get(team_id)
+        if workspace is None or not workspace.connected or workspace.uninstalled_at:
+            self.drop(team_id)
+            return None
+        try:
+            services = self._build(workspace)
+        except InvalidToken:
+            log.error(
+                "the App Key of workspace %s cannot be decrypted with LOYALTY_ENCRYPTION_KEY",
+                team_id,
+            )
+            return None
+        with self._lock:
+            self._tenants[team_id] = _Tenant(services, workspace.updated_at, now)
+            self._tenants.move_to_end(team_id)
+        return services
+
+    def _build(self, workspace: Workspace) -> Services:
+        team_id = workspace.team_id
+        assert workspace.program_id is not None
+        settings = settings_of(self.settings, workspace)
+        loyalty = LoyaltyClient(
+            app_key=workspace.app_key(self.records.box),
+            program_id=workspace.program_id,
+            base_url=settings.smartpasses_base_url,
+            http=self.http,
+        )
+        store = self.store.for_workspace(team_id)
+        services = build_services(
+            settings,
+            loyalty=loyalty,
+            store=store,
+            ledger=Ledger(store, ScopedLocks(self.locks, team_id)),
+            work=self.work,
+            group_members=group_members_via(lambda: self.clients.client(team_id)),
+            team_id=team_id,
+            connection=Connection(workspace.program_id, workspace.key_last4),
+        )
+        services.service.index.loaded = self.keep_within_budget
+        return services
+
+    def drop(self, team_id: str) -> None:
+        """Forget a workspace's services (uninstalled, or its settings changed here)."""
+        with self._lock:
+            self._tenants.pop(team_id, None)
+
+    def index_bytes(self) -> int:
+        with self._lock:
+            tenants = list(self._tenants.values())
+        return sum(t.services.service.index.size() for t in tenants) * INDEX_BYTES_PER_CUSTOMER
+
+    def keep_within_budget(self) -> None:
+        """Drop the least recently used workspaces' indexes until the rest fit the budget
+        (the one just loaded is the most recent: it stays)."""
+        with self._lock:
+            tenants = list(self._tenants.items())
+        sizes = {team: t.services.service.index.size() for team, t in tenants}
+        total = sum(sizes.values()) * INDEX_BYTES_PER_CUSTOMER
+        for team, tenant in tenants[:-1]:
+            if total <= self.budget:
+                break
+            if sizes[team]:
+                tenant.services.service.index.drop()
+                total -= sizes[team] * INDEX_BYTES_PER_CUSTOMER
+                log.info("dropped the customer index of workspace %s (memory budget)", team)
+
+    def loaded(self) -> list[str]:
+        """Workspaces whose index is in memory, least recently used first."""
+        with self._lock:
+            return [team for team, t in self._tenants.items() if t.services.service.index.size()]
+
+
+def check_program(
+    settings: Settings, app_key: str, program_id: int, http: httpx.Client
+) -> str | None:
+    """One list call with these credentials: None if Smart Passes accepts them, else why
+    not (a msgid: shown with _())."""
+    loyalty = LoyaltyClient(
+        app_key=app_key, program_id=program_id, base_url=settings.smartpasses_base_url, http=http
+    )
+    try:
+        loyalty.list_offers()
+    except AuthenticationFailed:
+        return N_("Smart Passes did not accept this App Key. Copy it again from the dashboard.")
+    except NotFound:
+        return N_("This App Key has no program with that ID. Check the Program ID.")
+    except LoyaltyError:
+        return N_("Smart Passes did not answer just now, so nothing was saved. Try again.")
+    return None

@@ -1,0 +1,271 @@
+"""Installed in any workspace (OAuth mode): connecting the workspace's own Smart Passes
+program from the App Home, its Settings form, what anyone is told before it is connected,
+and uninstalling.
+
+Until a workspace is connected the request middleware builds no `env`; the listeners
+here marked `not_connected` are registered first and answer every such request (Bolt
+runs the first listener that matches), so nothing else runs for it."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.core.validation import Field
+from bot.i18n import _, language, speaking
+from bot.runtime.tenants import check_program, choices_of, read_settings_form
+from bot.slack import views, workspace_views
+from bot.slack.ids import ActionId, Form
+from handlers.commands import COMMAND
+from handlers.context import Env
+
+if TYPE_CHECKING:
+    from bot.runtime.tenants import Workspaces
+
+log = logging.getLogger(__name__)
+CONNECTING = "loyalty_connecting"
+
+
+class Installed:
+    """What these listeners share: the workspaces, their records and Slack clients."""
+
+    def __init__(self, workspaces: Workspaces) -> None:
+        self.workspaces = workspaces
+        self.records = workspaces.records
+        self.clients = workspaces.clients
+
+    def installer(self, team_id: str) -> str:
+        return self.clients.installer(team_id)
+
+    def may_configure(self, client: WebClient, team_id: str, user_id: str) -> bool:
+        """The person who installed the app, or a workspace admin or owner."""
+        if user_id and user_id == self.installer(team_id):
+            return True
+        try:
+            user = client.users_info(user=user_id).get("user") or {}
+        except SlackApiError as exc:
+            log.info("could not read %s's role: %s", user_id, exc.response.get("error"))
+            return False
+        return bool(user.get("is_admin") or user.get("is_owner"))
+
+
+def not_connected(context: BoltContext) -> bool:
+    return context.get("env") is None
+
+
+def register(app: App, installed: Installed) -> None:
+    workspaces, records = installed.workspaces, installed.records
+
+    # -- uninstalling ------------------------------------------------------------------
+
+    @app.event("app_uninstalled")
+    def uninstalled(context: BoltContext) -> None:
+        forget(context.team_id or "")
+
+    @app.event("tokens_revoked")
+    def tokens_revoked(event: dict[str, Any], context: BoltContext) -> None:
+        if (event.get("tokens") or {}).get("bot"):
+            forget(context.team_id or "")
+
+    def forget(team_id: str) -> None:
+        records.uninstalled(team_id)
+        workspaces.drop(team_id)
+        log.info("workspace %s uninstalled: its tokens and App Key are deleted", team_id)
+
+    # -- connecting --------------------------------------------------------------------
+
+    @app.action(ActionId.HOME_CONNECT)
+    def connect(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+        ack()
+        team, user = context.team_id or "", context.user_id or ""
+        if not installed.may_configure(client, team, user):
+            client.views_open(
+                trigger_id=body["trigger_id"],
+                view=views.notice(_("Connect Smart Passes"), _not_allowed(installed, team)),
+            )
+            return
+        client.views_open(trigger_id=body["trigger_id"], view=workspace_views.connect_form())
+
+    @app.view(Form.CONNECT)
+    def connect_submitted(
+        ack: Ack, view: dict[str, Any], context: BoltContext, client: WebClient
+    ) -> None:
+        team, user = context.team_id or "", context.user_id or ""
+        values = workspace_views.choices_of(view.get("state") or {})
+        key = str(values.get(Field.APP_KEY) or "").strip()
+        program = str(values.get(Field.PROGRAM_ID) or "").strip()
+        if not installed.may_configure(client, team, user):
+            ack(response_action="errors", errors={Field.APP_KEY: _not_allowed(installed, team)})
+            return
+        problems = {}
+        if not key:
+            problems[Field.APP_KEY] = _("Paste the App Key.")
+        if not program.isdigit() or not 0 < int(program) < 2**63:
+            problems[Field.PROGRAM_ID] = _("The Program ID is a number, like 4886905521176576.")
+        if problems:
+            ack(response_action="errors", errors=problems)
+            return
+        ack(
+            response_action="update",
+            view=views.loading(_("Connect Smart Passes"), _("Checking with Smart Passes…")),
+        )
+        view_id = view["id"]
+
+        def check_and_save() -> None:
+            why = check_program(workspaces.settings, key, int(program), workspaces.http)
+            if why is not None:
+                form = workspace_views.connect_form(program, problem=_(why))
+                client.views_update(view_id=view_id, view=form)
+                return
+            current = records.get(team)
+            records.connect(team, app_key=key, program_id=int(program), user_id=user)
+            if current is None or "loyalty_managers" not in current.settings:
+                # The first manager is whoever connected; Settings adds the others.
+                chosen = dict(current.settings) if current else {}
+                records.save_settings(team, {**chosen, "loyalty_managers": [user]})
+            workspaces.drop(team)
+            log.info("workspace %s connected to program %s by %s", team, program, user)
+            client.views_update(
+                view_id=view_id,
+                view=views.notice(
+                    _("Connect Smart Passes"),
+                    "✅ "
+                    + _(
+                        "Connected to program {program}. You are a loyalty manager; add "
+                        "others and choose channels in Settings on my Home tab."
+                    ).format(program=f"`{program}`"),
+                ),
+            )
+            publish_home(installed, client, team, user)
+
+        workspaces.work.submit(_in_language(check_and_save))
+
+    # -- settings ----------------------------------------------------------------------
+
+    @app.action(ActionId.HOME_SETTINGS)
+    def open_settings(ack: Ack, env: Env) -> None:
+        ack()
+        if not may_change_settings(installed, env):
+            env.client.views_open(
+                trigger_id=env.trigger_id,
+                view=views.notice(_("Settings"), _("Only managers and workspace admins can.")),
+            )
+            return
+        form = workspace_views.settings_form(choices_of(env.settings), env.services.connection)
+        env.client.views_open(trigger_id=env.trigger_id, view=form)
+
+    @app.view(Form.SETTINGS)
+    def settings_submitted(ack: Ack, view: dict[str, Any], env: Env) -> None:
+        if not may_change_settings(installed, env):
+            ack(
+                response_action="errors",
+                errors={Field.MANAGERS: _("Only managers and workspace admins can.")},
+            )
+            return
+        chosen, problems = read_settings_form(workspace_views.choices_of(view.get("state") or {}))
+        if problems:
+            ack(response_action="errors", errors=problems)
+            return
+        ack()
+        current = records.get(env.team_id)
+        records.save_settings(env.team_id, {**(current.settings if current else {}), **chosen})
+        workspaces.drop(env.team_id)
+        log.info("workspace %s settings saved by %s", env.team_id, env.user_id)
+        workspaces.work.submit(
+            _in_language(lambda: publish_home(installed, env.client, env.team_id, env.user_id))
+        )
+
+    # -- before it is connected: every other request --------------------------------
+
+    @app.event("app_home_opened")
+    def home_opened(event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+        """Before home.py's listener: the Connect button, or the tab with Settings."""
+        if event.get("tab", "home") != "home":
+            return
+        team, user = context.team_id or "", event["user"]
+        env = context.get("env")
+        if isinstance(env, Env):
+            env.defer(lambda: publish_home(installed, client, team, user))
+        else:
+            publish_home(installed, client, team, user)
+
+    @app.command(COMMAND, matchers=[not_connected])
+    def command_not_connected(ack: Ack, context: BoltContext) -> None:
+        ack(response_type="ephemeral", text=_not_connected(installed, context))
+
+    @app.action(re.compile(".*"), matchers=[not_connected])
+    def action_not_connected(ack: Ack, context: BoltContext) -> None:
+        ack()
+        if context.respond is not None:
+            context.respond(
+                text=_not_connected(installed, context),
+                response_type="ephemeral",
+                replace_original=False,
+            )
+
+    @app.view(re.compile(".*"), matchers=[not_connected])
+    def view_not_connected(ack: Ack, context: BoltContext) -> None:
+        ack(
+            response_action="update",
+            view=views.notice(_("Loyalty"), _not_connected(installed, context)),
+        )
+
+    @app.options(re.compile(".*"), matchers=[not_connected])
+    def options_not_connected(ack: Ack) -> None:
+        ack(options=[])
+
+
+def _in_language(task: Any) -> Any:
+    """`task` for the work pool, in this request's language."""
+    lang = language()
+
+    def run() -> None:
+        with speaking(lang):
+            try:
+                task()
+            except Exception:  # logged: the person sees the form as it was left
+                log.exception("workspace form work failed")
+
+    return run
+
+
+def _not_allowed(installed: Installed, team_id: str) -> str:
+    return _("Only {who} can connect this workspace.").format(
+        who=workspace_views.who_connects(installed.installer(team_id))
+    )
+
+
+def _not_connected(installed: Installed, context: BoltContext) -> str:
+    return workspace_views.not_connected_text(installed.installer(context.team_id or ""))
+
+
+def may_change_settings(installed: Installed, env: Env) -> bool:
+    return env.services.roles.is_manager(env.user_id) or installed.may_configure(
+        env.client, env.team_id, env.user_id
+    )
+
+
+def publish_home(installed: Installed, client: WebClient, team_id: str, user_id: str) -> None:
+    """The user's Home tab as it is now: the full tab once connected, else Connect."""
+    from handlers.home import publish_home as publish_connected
+
+    services = installed.workspaces.services_for(team_id)
+    if services is None:
+        can = installed.may_configure(client, team_id, user_id)
+        view = workspace_views.not_connected_home(can, installed.installer(team_id))
+        client.views_publish(user_id=user_id, view=view)
+        return
+    env = Env(
+        services=services,
+        user_id=user_id,
+        team_id=team_id,
+        channel_id="",
+        client=client,
+        respond=None,
+    )
+    publish_connected(env, user_id, settings=may_change_settings(installed, env))
