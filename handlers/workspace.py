@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -23,6 +24,7 @@ from bot.slack import views, workspace_views
 from bot.slack.ids import ActionId, Form
 from handlers.commands import COMMAND
 from handlers.context import Env
+from handlers.requestlog import RequestLog
 
 if TYPE_CHECKING:
     from bot.runtime.tenants import Workspaces
@@ -102,7 +104,7 @@ def register(app: App, installed: Installed) -> None:
         if not installed.may_configure(client, team, user):
             ack(response_action="errors", errors={Field.APP_KEY: _not_allowed(installed, team)})
             return
-        problems = {}
+        problems: dict[str, str] = {}
         if not key:
             problems[Field.APP_KEY] = _("Paste the App Key.")
         if not program.isdigit() or not 0 < int(program) < 2**63:
@@ -143,7 +145,7 @@ def register(app: App, installed: Installed) -> None:
             )
             publish_home(installed, client, team, user)
 
-        workspaces.work.submit(_in_language(check_and_save))
+        _after_ack(installed, context, check_and_save)
 
     # -- settings ----------------------------------------------------------------------
 
@@ -176,9 +178,7 @@ def register(app: App, installed: Installed) -> None:
         records.save_settings(env.team_id, {**(current.settings if current else {}), **chosen})
         workspaces.drop(env.team_id)
         log.info("workspace %s settings saved by %s", env.team_id, env.user_id)
-        workspaces.work.submit(
-            _in_language(lambda: publish_home(installed, env.client, env.team_id, env.user_id))
-        )
+        env.defer(lambda: publish_home(installed, env.client, env.team_id, env.user_id))
 
     # -- before it is connected: every other request --------------------------------
 
@@ -220,18 +220,27 @@ def register(app: App, installed: Installed) -> None:
         ack(options=[])
 
 
-def _in_language(task: Any) -> Any:
-    """`task` for the work pool, in this request's language."""
+def _after_ack(installed: Installed, context: BoltContext, task: Callable[[], None]) -> None:
+    """Run `task` on the work pool in this request's language; the request's log line is
+    written when it ends (as `Env.defer` does for a connected workspace's requests)."""
+    request_log = context.get("request_log")
+    if isinstance(request_log, RequestLog):
+        request_log.deferred = True
     lang = language()
 
     def run() -> None:
+        outcome = None
         with speaking(lang):
             try:
                 task()
-            except Exception:  # logged: the person sees the form as it was left
+            except Exception as error:  # logged; the form shows what was done so far
+                outcome = type(error).__name__
                 log.exception("workspace form work failed")
+            finally:
+                if isinstance(request_log, RequestLog):
+                    request_log.finish(outcome)
 
-    return run
+    installed.workspaces.work.submit(run)
 
 
 def _not_allowed(installed: Installed, team_id: str) -> str:

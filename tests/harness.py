@@ -20,6 +20,7 @@ import httpx
 from bot.core.ledger import Ledger
 from bot.offline.requests_done import RequestsDone, counting_requests
 from bot.offline.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID, SandboxApp
+from bot.offline.sandbox.data import SECOND_PROGRAM_ID
 from bot.offline.slack_requests import SlackRequests
 from bot.offline.slack_standin import SlackCall, SlackStandIn, SlackUser
 from bot.runtime.app import create_app, health, slack_client, web_app
@@ -80,6 +81,7 @@ class Harness:
     done: RequestsDone
     sent: int = 0  # requests the bot took (HTTP 200), each ending in one request line
     _taken: int = 0
+    team: str = TEAM  # the workspace the requests come from
 
     def _took(self, response: httpx.Response) -> httpx.Response:
         if response.status_code == 200:
@@ -96,7 +98,9 @@ class Harness:
 
     @property
     def requests(self) -> SlackRequests:
-        return SlackRequests(self.url, SIGNING_SECRET, self.slack, team_id=TEAM, http=self.http)
+        return SlackRequests(
+            self.url, SIGNING_SECRET, self.slack, team_id=self.team, http=self.http
+        )
 
     def command(
         self, text: str, *, user: str = MANAGER, channel: str = CHANNEL, **signing: Any
@@ -127,7 +131,7 @@ class Harness:
         return self._took(self.requests.options(view_id, block_id, typed, user=user))
 
     def submit(
-        self, view_id: str, values: dict[str, str], *, user: str = MANAGER
+        self, view_id: str, values: dict[str, Any], *, user: str = MANAGER
     ) -> httpx.Response:
         return self._took(self.requests.submit(view_id, values, user=user))
 
@@ -332,3 +336,122 @@ def bot_process(argv: list[str], env: dict[str, str], cwd: Any, base: str) -> It
     finally:
         proc.kill()
         proc.output = proc.stdout.read()
+
+
+# -- installed in any workspace (OAuth mode) ------------------------------------------
+
+SECOND_TEAM = "T0SECOND"
+CLIENT_ID, CLIENT_SECRET = "111.222", "standin-client-secret"
+OWNER, SECOND_OWNER = "UOWNER", "USECONDOWNER"  # each installs the app in its workspace
+SECOND_CLERK = "USECONDCLERK"
+OAUTH_USERS = [
+    *USERS,
+    SlackUser(OWNER, "olga", "Olga Owner", "olga@shop.example", is_owner=True),
+    SlackUser(SECOND_OWNER, "sam", "Sam Second", "sam@second.example", team_id=SECOND_TEAM),
+    SlackUser(SECOND_CLERK, "sid", "Sid Clerk", "sid@second.example", team_id=SECOND_TEAM),
+]
+
+
+@dataclass
+class Installs:
+    """A bot installed through OAuth in any number of workspaces."""
+
+    harness: Harness
+    workspaces: Any  # bot.runtime.tenants.Workspaces
+
+    def as_team(self, team: str) -> Harness:
+        """The harness sending requests from `team` (one counter of requests for all)."""
+        self.harness.team = team
+        return self.harness
+
+    def install(self, team: str, user: str) -> httpx.Response:
+        """Add to Slack, as a person does: the install page, Slack's Allow, the redirect."""
+        import html
+        import re
+
+        bot = self.harness
+        bot.slack.installer = (team, user)
+        page = bot.http.get(bot.url + "/slack/install")
+        assert page.status_code == 200, page.text
+        link = html.unescape(re.search(r'href="([^"]+/oauth/v2/authorize[^"]*)"', page.text)[1])
+        allowed = bot.http.get(link)  # Slack's page, Allow clicked: back to the bot
+        assert allowed.status_code == 302, allowed.text
+        # The state cookie is Secure (the bot is served over https); a browser sends it back.
+        cookie = page.headers["set-cookie"].split(";", 1)[0]
+        return bot.http.get(allowed.headers["location"], headers={"Cookie": cookie})
+
+    def home(self, team: str, user: str) -> dict[str, Any]:
+        """The Home tab `user` sees when they open it."""
+        bot = self.as_team(team)
+        seen = len(bot.slack.calls_to("views.publish"))
+        bot.event({"type": "app_home_opened", "user": user, "tab": "home"})
+        calls = bot.slack.wait_for("views.publish", count=seen + 1)
+        bot.settle()
+        view = calls[-1].args["view"]
+        return json.loads(view) if isinstance(view, str) else view
+
+    def connect(self, team: str, user: str, app_key: str, program_id: int) -> dict[str, Any]:
+        """Connect Smart Passes from the Home tab: what the form shows in the end (the form
+        again with why, or that it is connected), or its field errors."""
+        bot = self.as_team(team)
+        home = self.home(team, user)
+        bot.click_in_home(button(home, "Connect Smart Passes"), user=user)
+        view_id, form = bot.opened_view()
+        assert form["callback_id"] == "loyalty_connect_form", form
+        seen = len(bot.slack.calls_to("views.update"))
+        answer = bot.submit(view_id, {"app_key": app_key, "program_id": str(program_id)}, user=user)
+        body = answer.json() if answer.content else {}
+        if body.get("response_action") == "errors":
+            return {"errors": body["errors"]}
+        bot.slack.wait_for("views.update", count=seen + 1)
+        bot.settle()
+        view = bot.slack.calls_to("views.update")[-1].args["view"]
+        return {"view": json.loads(view) if isinstance(view, str) else view}
+
+
+@contextmanager
+def installed_bot(
+    sandbox: SandboxApp, sandbox_url: str, database_url: str, **settings: Any
+) -> Iterator[Installs]:
+    """The bot in OAuth mode (no bot token), with a stand-in Slack where two workspaces can
+    install it, and a sandbox serving two shops' programs."""
+    from bot.offline.sandbox.data import add_second_shop
+    from bot.runtime.app import create_distributed_app
+    from bot.store.sealed import new_key
+
+    if SECOND_PROGRAM_ID not in sandbox.state.programs:
+        add_second_shop(sandbox.state)
+    slack = SlackStandIn(token="xoxb-unused", team_id=TEAM, users=OAUTH_USERS, usergroups={})
+    slack.add_workspace(SECOND_TEAM, "Second shop")
+    with ExitStack() as stack:
+        slack_url = stack.enter_context(serving(slack))
+        slack.base_url = slack_url
+        values: dict[str, Any] = {
+            "slack_bot_token": None,
+            "slack_client_id": CLIENT_ID,
+            "slack_client_secret": CLIENT_SECRET,
+            "slack_authorize_url": slack_url + "/oauth/v2/authorize",
+            "loyalty_encryption_key": new_key(),
+            "smartpasses_app_key": None,
+            "smartpasses_program_id": None,
+            "loyalty_managers": [],
+            "loyalty_manager_group": None,
+            **settings,
+        }
+        config = make_settings(sandbox_url, slack_url, database_url, **values)
+        store = Store.from_url(config.database_url)
+        app, workspaces = create_distributed_app(
+            config, store=store, transport=httpx.HTTPTransport(verify=TLS)
+        )
+        stack.callback(workspaces.http.close)
+        stack.callback(workspaces.locks.close)
+        url = stack.enter_context(
+            serving(web_app(app, SIGNING_SECRET, lambda: health(store, None)))
+        )
+        slack.redirect_uri = url + "/slack/oauth_redirect"
+        http = stack.enter_context(httpx.Client(timeout=30, verify=TLS))
+        done = stack.enter_context(counting_requests())
+        harness = Harness(slack, sandbox, store, config, url, http, done)
+        yield Installs(harness, workspaces)
+        harness.settle()
+        store.engine.dispose()

@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 import signal
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,7 @@ from bot.core.errors import ConfigError
 from bot.core.summary import build_summary, local_day, save_snapshot
 from bot.i18n import speaking
 from bot.runtime.settings import Settings
+from bot.runtime.tenants import Workspaces, settings_of
 from bot.slack import blocks
 from bot.smartpasses.client import LoyaltyClient
 from bot.store.database import Store
@@ -32,6 +34,7 @@ log = logging.getLogger(__name__)
 TAKEOVER_AFTER = dt.timedelta(minutes=2)
 CLOCK_TICK = dt.timedelta(minutes=1)
 RETRY_AFTER_FAILURE = dt.timedelta(minutes=10)
+POSTING_THREADS = 16  # summaries built and posted at once (OAuth mode: many workspaces)
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,74 @@ class SummaryClock:
         if not result.already:
             log.info("daily summary posted for %s in %s", result.day, self.channel)
         return result
+
+
+class EveryWorkspaceClock:
+    """The clock installed in any workspace (OAuth mode): every minute, each connected
+    workspace with a summary channel gets its summary at its own time, in its own zone and
+    language, once (the (workspace, day, channel) claim); an hour after an uninstall's
+    retention ends, its records are purged."""
+
+    def __init__(self, workspaces: Workspaces, *, threads: int = POSTING_THREADS) -> None:
+        self.workspaces = workspaces
+        self.threads = threads
+        self.failed_at: dict[str, dt.datetime] = {}
+        self.purged_at: dt.datetime | None = None
+
+    def tick(self, now: dt.datetime | None = None) -> list[Posted]:
+        now = now or utcnow()
+        self.purge(now)
+        due = []
+        for workspace in self.workspaces.records.connected():
+            settings = settings_of(self.workspaces.settings, workspace)
+            channel = settings.loyalty_summary_channel
+            failed = self.failed_at.get(workspace.team_id)
+            if not channel or (failed is not None and now - failed < RETRY_AFTER_FAILURE):
+                continue
+            store = self.workspaces.store.for_workspace(workspace.team_id)
+            if due_today(settings, store, channel, now):
+                due.append(workspace.team_id)
+        if not due:
+            return []
+        with ThreadPoolExecutor(min(self.threads, len(due)), "summary") as pool:
+            posts = list(pool.map(lambda team: self._post(team, now), due))
+        return [p for p in posts if p is not None]
+
+    def _post(self, team_id: str, now: dt.datetime) -> Posted | None:
+        try:
+            services = self.workspaces.services_for(team_id)
+            client = self.workspaces.clients.client(team_id)
+            if services is None or client is None:
+                return None  # uninstalled or disconnected since the list was read
+            service = services.service
+            result = post_summary(client, service.api, service.store, services.settings, now=now)
+        except Exception:  # logged; this workspace is tried again later, the others go on
+            self.failed_at[team_id] = now
+            log.exception("daily summary of workspace %s failed; trying again later", team_id)
+            return None
+        self.failed_at.pop(team_id, None)
+        if not result.already:
+            log.info("daily summary posted for %s in %s (%s)", result.day, result.channel, team_id)
+        return result
+
+    def purge(self, now: dt.datetime) -> list[str]:
+        """Records of workspaces uninstalled longer ago than the retention, once an hour."""
+        if self.purged_at is not None and now - self.purged_at < dt.timedelta(hours=1):
+            return []
+        self.purged_at = now
+        days = self.workspaces.settings.loyalty_audit_retention_days
+        gone = self.workspaces.records.purge_uninstalled(now - dt.timedelta(days=days))
+        for team_id in gone:
+            log.info("purged the records of workspace %s (uninstalled over %d days)", team_id, days)
+        return gone
+
+
+def run_every_workspace_clock(workspaces: Workspaces) -> None:
+    clock = EveryWorkspaceClock(workspaces)
+    scheduler = build_scheduler(workspaces.settings, clock.tick)
+    signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
+    log.info("clock running: each workspace's summary at its own time")
+    scheduler.start()
 
 
 def run_clock(client: WebClient, api: LoyaltyClient, store: Store, settings: Settings) -> None:

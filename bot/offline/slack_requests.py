@@ -20,7 +20,15 @@ from bot.offline.slack_standin import SlackStandIn
 FORM = "application/x-www-form-urlencoded"
 
 
-def fill(view: dict[str, Any], typed: dict[str, str]) -> dict[str, Any]:
+# Pickers: the key Slack puts the choice under, and the view's key for its initial choice.
+SELECTED = {
+    "multi_users_select": ("selected_users", "initial_users"),
+    "conversations_select": ("selected_conversation", "initial_conversation"),
+    "timepicker": ("selected_time", "initial_time"),
+}
+
+
+def fill(view: dict[str, Any], typed: dict[str, Any]) -> dict[str, Any]:
     """`view.state.values` as Slack builds it: every input, prefilled values unless typed over."""
     values: dict[str, Any] = {}
     for block in view.get("blocks", []):
@@ -45,9 +53,18 @@ def fill(view: dict[str, Any], typed: dict[str, str]) -> dict[str, Any]:
             values[block_id] = {
                 element["action_id"]: {"type": element["type"], "selected_option": option}
             }
+        elif element["type"] in SELECTED:
+            key, initial = SELECTED[element["type"]]
+            chosen = typed.get(block_id, element.get(initial))
+            if element["type"] == "multi_users_select" and isinstance(chosen, str):
+                chosen = [user for user in chosen.split(",") if user]
+            values[block_id] = {element["action_id"]: {"type": element["type"], key: chosen}}
         else:
             value = typed.get(block_id, element.get("initial_value"))
-            values[block_id] = {element["action_id"]: {"type": "plain_text_input", "value": value}}
+            kind = element["type"]  # plain_text_input, number_input (its value a string)
+            values[block_id] = {
+                element["action_id"]: {"type": kind, "value": None if value is None else str(value)}
+            }
     return values
 
 
@@ -225,11 +242,11 @@ class SlackRequests:
             }
         )
 
-    def submit(self, view_id: str, values: dict[str, str], *, user: str) -> httpx.Response:
+    def submit(self, view_id: str, values: dict[str, Any], *, user: str) -> httpx.Response:
         """Submit the modal as it stands in the stand-in, typing `values` over it."""
         return self.interaction(self.submission(view_id, values, user=user))
 
-    def submission(self, view_id: str, values: dict[str, str], *, user: str) -> dict[str, Any]:
+    def submission(self, view_id: str, values: dict[str, Any], *, user: str) -> dict[str, Any]:
         """The view_submission payload (post it with `interaction`, or twice to replay)."""
         view = self.standin.views[view_id]
         return {

@@ -72,7 +72,9 @@ class SlackStandIn:
         self.team_names: dict[str, str] = {team_id: "Demo shop"}
         self.client_id, self.client_secret = "111.222", "standin-client-secret"
         self.rotating = False  # oauth.v2.access hands out expiring tokens with refresh tokens
+        self.expires_in = 43200  # seconds a rotating token lasts
         self.installer: tuple[str, str] = (team_id, "")  # who clicks Allow on the next install
+        self.redirect_uri = ""  # the app's Redirect URL (its settings page), if not in the link
         self._codes: dict[str, tuple[str, str, str]] = {}  # code -> team, user, scopes
         self._refresh: dict[str, str] = {}  # refresh token -> team
         self.users = {u.id: u for u in users}
@@ -189,12 +191,13 @@ class SlackStandIn:
         """Slack's authorize page, with `installer` clicking Allow: back to the app's
         redirect URL with a one-time code and the state it was given."""
         query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
-        if query.get("client_id") != self.client_id or not query.get("redirect_uri"):
+        redirect = query.get("redirect_uri") or self.redirect_uri  # else the app's own
+        if query.get("client_id") != self.client_id or not redirect:
             return _reply(start_response, {"ok": False, "error": "invalid_client_id"})
         code = secrets.token_hex(8)
         team, user = self.installer
         self._codes[code] = (team, user, query.get("scope", ""))
-        target = f"{query['redirect_uri']}?{urlencode({'code': code, 'state': query['state']})}"
+        target = f"{redirect}?{urlencode({'code': code, 'state': query.get('state', '')})}"
         start_response("302 Found", [("Location", target), ("Content-Length", "0")])
         return [b""]
 
@@ -234,7 +237,7 @@ class SlackStandIn:
             return {"access_token": token}
         refresh = f"xoxe-1-{secrets.token_hex(8)}"
         self._refresh[refresh] = team
-        return {"access_token": token, "refresh_token": refresh, "expires_in": 43200}
+        return {"access_token": token, "refresh_token": refresh, "expires_in": self.expires_in}
 
     def revoke(self, team_id: str) -> None:
         """The workspace uninstalled the app: its tokens stop working."""

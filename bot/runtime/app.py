@@ -16,6 +16,7 @@ import httpx
 from pydantic import SecretStr
 from slack_bolt import App, BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.oauth.callback_options import CallbackOptions, SuccessArgs
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
@@ -121,6 +122,41 @@ def create_app(
     return app
 
 
+def installed_workspaces(
+    settings: Settings,
+    store: Store,
+    *,
+    work: WorkPool | Executor | None = None,
+    transport: httpx.BaseTransport | None = None,
+) -> Workspaces:
+    """Every installed workspace's services (OAuth mode), for the web app and the clock."""
+    if not (settings.slack_client_id and settings.slack_client_secret):
+        raise ConfigError("SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are needed in OAuth mode.")
+    if settings.loyalty_encryption_key is None:
+        raise ConfigError(
+            "LOYALTY_ENCRYPTION_KEY is not set: make one with `loyalty-bot new-key` and put it "
+            "there."
+        )
+    box = KeyBox(settings.loyalty_encryption_key.get_secret_value())
+    clients = InstalledClients(
+        installation_store(store.engine, settings.slack_client_id),
+        base_url=settings.slack_api_url,
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret.get_secret_value(),
+    )
+    if not isinstance(work, WorkPool):
+        work = WorkPool(WORK_THREADS, WORK_QUEUED, executor=work)
+    return Workspaces(
+        settings,
+        store,
+        WorkspaceRecords(store.engine, box),
+        clients,
+        work=work,
+        locks=locks_for(store.engine),
+        http=shared_http(settings.smartpasses_timeout, transport),
+    )
+
+
 def create_distributed_app(
     settings: Settings,
     *,
@@ -131,52 +167,48 @@ def create_distributed_app(
     """The Bolt app installed in any workspace (OAuth mode): Add to Slack at
     /slack/install, Slack's tokens in the bot's database, and each workspace served with
     its own token, program and settings (`bot.runtime.tenants`)."""
+    from handlers import register_all
     from handlers.workspace import Installed
 
-    from handlers import register_all
-
-    assert settings.slack_client_id and settings.slack_client_secret
-    if settings.loyalty_encryption_key is None:
-        raise ConfigError("LOYALTY_ENCRYPTION_KEY is not set: make one with `loyalty-bot new-key`.")
-    records = WorkspaceRecords(
-        store.engine, KeyBox(settings.loyalty_encryption_key.get_secret_value())
-    )
-    installations = installation_store(store.engine, settings.slack_client_id)
-    secret = settings.slack_client_secret.get_secret_value()
+    workspaces = installed_workspaces(settings, store, work=work, transport=transport)
+    records, installations = workspaces.records, workspaces.clients.installations
 
     def installed(args: SuccessArgs) -> BoltResponse:
         records.installed(str(args.installation.team_id))
         return args.default.success(args)
 
+    assert settings.slack_client_id is not None and settings.slack_client_secret is not None
     oauth = OAuthSettings(
         client_id=settings.slack_client_id,
-        client_secret=secret,
+        client_secret=settings.slack_client_secret.get_secret_value(),
         scopes=list(BOT_SCOPES),
         redirect_uri=settings.slack_redirect_uri,
         authorization_url=settings.slack_authorize_url,
         installation_store=installations,
         state_store=state_store(store.engine),
-        callback_options=CallbackOptions(success=installed),
+        callback_options=CallbackOptions(
+            success=installed, failure=lambda args: args.default.failure(args)
+        ),
     )
     client = WebClient(base_url=settings.slack_api_url)
     client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
-    app = _bolt_app(settings, client, False, oauth_settings=oauth, installation_store=installations)
-    if not isinstance(work, WorkPool):
-        work = WorkPool(WORK_THREADS, WORK_QUEUED, executor=work)
-    clients = InstalledClients(
-        installations,
-        base_url=settings.slack_api_url,
+    # Bolt's authorize, with its answers cached per token (else one auth.test per request);
+    # a rotated token is a new key.
+    authorize = InstallationStoreAuthorize(
+        logger=log,
+        installation_store=installations,
         client_id=settings.slack_client_id,
-        client_secret=secret,
+        client_secret=settings.slack_client_secret.get_secret_value(),
+        cache_enabled=True,
+        client=client,
     )
-    workspaces = Workspaces(
+    app = _bolt_app(
         settings,
-        store,
-        records,
-        clients,
-        work=work,
-        locks=locks_for(store.engine),
-        http=shared_http(settings.smartpasses_timeout, transport),
+        client,
+        False,
+        oauth_settings=oauth,
+        installation_store=installations,
+        authorize=authorize,
     )
     register_all(app, workspaces, installed=Installed(workspaces))
     return app, workspaces
@@ -216,13 +248,15 @@ def slack_client(settings: Settings) -> WebClient:
 
 @dataclass
 class Running:
-    """The real parts built from settings, kept so a shutdown can finish in-flight work."""
+    """The real parts built from settings, kept so a shutdown can finish in-flight work.
+    One workspace's `loyalty`, or (OAuth mode) every installed workspace's `workspaces`."""
 
     app: App
     store: Store
-    loyalty: LoyaltyClient
+    loyalty: LoyaltyClient | None
     work: WorkPool
-    ledger: Ledger
+    ledger: Ledger | None
+    workspaces: Workspaces | None = None
     stopping: threading.Event = field(default_factory=threading.Event)
 
     def start_reconciling(self, every: float = RECONCILE_EVERY_SECONDS) -> None:
@@ -231,11 +265,22 @@ class Running:
 
         def sweep() -> None:
             while True:
-                reconcile_quietly(self.loyalty, self.store, self.ledger.locks)
+                self.reconcile()
                 if self.stopping.wait(every):
                     return
 
         threading.Thread(target=sweep, name="reconcile", daemon=True).start()
+
+    def reconcile(self) -> None:
+        if self.loyalty is not None and self.ledger is not None:
+            reconcile_quietly(self.loyalty, self.store, self.ledger.locks)
+            return
+        assert self.workspaces is not None
+        for team_id in self.store.workspaces_with_pending():
+            services = self.workspaces.services_for(team_id)
+            if services is not None:
+                service = services.service
+                reconcile_quietly(service.api, service.store, service.ledger.locks)
 
     def health(self) -> tuple[bool, dict[str, Any]]:
         return health(self.store, self.loyalty)
@@ -244,13 +289,30 @@ class Running:
         """Wait for the work already acked (replies, API calls), then close connections."""
         self.stopping.set()
         self.work.shutdown(wait=True)
-        self.loyalty.close()
-        self.ledger.locks.close()
+        if self.loyalty is not None:
+            self.loyalty.close()
+        if self.workspaces is not None:
+            self.workspaces.http.close()
+            self.workspaces.locks.close()
+        if self.ledger is not None:
+            self.ledger.locks.close()
         self.store.engine.dispose()
 
 
 def build(settings: Settings, *, socket_mode: bool = False) -> Running:
     """Everything `serve`, `socket` and the production server run, from settings."""
+    if settings.distributed:
+        if socket_mode:
+            raise ConfigError(
+                "Socket Mode serves one workspace: installed in any workspace (SLACK_CLIENT_ID"
+                " and SLACK_CLIENT_SECRET), run `loyalty-bot serve` behind a public URL."
+            )
+        store = Store.from_url(settings.database_url)
+        work = WorkPool(WORK_THREADS, WORK_QUEUED)
+        app, workspaces = create_distributed_app(settings, store=store, work=work)
+        running = Running(app, store, None, work, None, workspaces)
+        running.start_reconciling()
+        return running
     client = slack_client(settings)  # first: a missing token is the likeliest mistake
     store = Store.from_url(settings.database_url)
     loyalty = LoyaltyClient.from_settings(settings)
@@ -272,16 +334,19 @@ def build(settings: Settings, *, socket_mode: bool = False) -> Running:
     return running
 
 
-def health(store: Store, loyalty: LoyaltyClient) -> tuple[bool, dict[str, Any]]:
+def health(store: Store, loyalty: LoyaltyClient | None) -> tuple[bool, dict[str, Any]]:
     """For /healthz: the database checked now; the Loyalty API as it last answered (a probe
-    every few seconds must not become traffic to Smart Passes)."""
+    every few seconds must not become traffic to Smart Passes). In OAuth mode each
+    workspace has its own program: only the database is reported."""
     database = store.reachable()
-    return database, {
+    report: dict[str, Any] = {
         "ok": database,
         "service": "loyalty-bot",
         "database": "ok" if database else "unreachable",
-        "loyalty_api": loyalty.health.report(),
     }
+    if loyalty is not None:
+        report["loyalty_api"] = loyalty.health.report()
+    return database, report
 
 
 def web_app(
@@ -290,15 +355,21 @@ def web_app(
     check: Callable[[], tuple[bool, dict[str, Any]]] | None = None,
 ) -> WSGIApplication:
     """WSGI: POST /slack/events to Bolt (through the gate: size and signature first),
-    GET /healthz a small JSON status (from `check`: 503 when it is not healthy)."""
+    GET /healthz a small JSON status (from `check`: 503 when it is not healthy), and in
+    OAuth mode GET /slack/install (Add to Slack) and /slack/oauth_redirect to Bolt."""
     secret = (
         signing_secret.get_secret_value()
         if isinstance(signing_secret, SecretStr)
         else signing_secret
     )
-    slack = SlackGate(SlackRequestHandler(app), secret)
+    bolt = SlackRequestHandler(app)
+    slack = SlackGate(bolt, secret)
+    flow = app.oauth_flow
+    oauth_paths = {flow.install_path, flow.redirect_uri_path} if flow is not None else set()
 
     def application(environ: WSGIEnvironment, start_response: StartResponse) -> Any:
+        if environ.get("PATH_INFO") in oauth_paths and environ.get("REQUEST_METHOD") == "GET":
+            return bolt(environ, start_response)
         if environ.get("PATH_INFO") == "/healthz":
             healthy, report = check() if check else (True, {"ok": True, "service": "loyalty-bot"})
             body = json.dumps(report).encode()

@@ -196,17 +196,61 @@ def _summary(args: argparse.Namespace) -> int:
 
 
 def _clock(args: argparse.Namespace) -> int:
-    from bot.jobs.summary import run_clock
-    from bot.runtime.app import slack_client
+    from bot.jobs.summary import run_clock, run_every_workspace_clock
+    from bot.runtime.app import installed_workspaces, slack_client
     from bot.smartpasses.client import LoyaltyClient
     from bot.store.database import Store
 
     settings = _settings(args)
+    if settings.distributed:
+        run_every_workspace_clock(
+            installed_workspaces(settings, Store.from_url(settings.database_url))
+        )
+        return 0
     run_clock(
         slack_client(settings),
         LoyaltyClient.from_settings(settings),
         Store.from_url(settings.database_url),
         settings,
+    )
+    return 0
+
+
+def _new_key(args: argparse.Namespace) -> int:
+    from bot.store.sealed import new_key
+
+    print(new_key())
+    return 0
+
+
+def _rotate_key(args: argparse.Namespace) -> int:
+    """Re-encrypt every stored App Key with the first key of LOYALTY_ENCRYPTION_KEY."""
+    from bot.store.database import Store
+    from bot.store.sealed import InvalidToken, KeyBox
+    from bot.store.workspaces import WorkspaceRecords
+
+    settings = _settings(args)
+    if settings.loyalty_encryption_key is None:
+        raise ConfigError(
+            "LOYALTY_ENCRYPTION_KEY is not set: put the new key first and the old ones after "
+            "it, comma-separated."
+        )
+    store = Store.from_url(settings.database_url)
+    records = WorkspaceRecords(
+        store.engine, KeyBox(settings.loyalty_encryption_key.get_secret_value())
+    )
+    try:
+        count = records.reseal_all()
+    except InvalidToken:
+        print(
+            "loyalty-bot: an App Key was sealed with a key that is not in "
+            "LOYALTY_ENCRYPTION_KEY; keep the old keys after the new one. Nothing was changed.",
+            file=sys.stderr,
+        )
+        return 1
+    print(
+        f"Re-encrypted {count} App Key(s) with the first key. The other keys in "
+        "LOYALTY_ENCRYPTION_KEY can now be removed."
     )
     return 0
 
@@ -310,7 +354,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     summary.set_defaults(run=_summary)
 
-    clock = commands.add_parser("clock", help="post the summary every day at LOYALTY_SUMMARY_TIME")
+    clock = commands.add_parser(
+        "clock",
+        help="post the summary every day at LOYALTY_SUMMARY_TIME (OAuth mode: each "
+        "workspace's, at its own time)",
+    )
     clock.set_defaults(run=_clock)
 
     console = commands.add_parser(
@@ -347,6 +395,18 @@ def build_parser() -> argparse.ArgumentParser:
         "the database (exits 1 if something needs fixing)",
     )
     check.set_defaults(run=_check)
+
+    new_key = commands.add_parser(
+        "new-key", help="print a new encryption key for LOYALTY_ENCRYPTION_KEY (OAuth mode)"
+    )
+    new_key.set_defaults(run=_new_key)
+
+    rotate_key = commands.add_parser(
+        "rotate-key",
+        help="re-encrypt every workspace's App Key with the first key of "
+        "LOYALTY_ENCRYPTION_KEY (put the new key first, the old ones after it)",
+    )
+    rotate_key.set_defaults(run=_rotate_key)
 
     sandbox = commands.add_parser("sandbox", help="serve a local Smart Passes Loyalty API")
     sandbox.add_argument("--host", default="127.0.0.1")

@@ -260,17 +260,12 @@ class Workspaces:
         *,
         work: WorkPool,
         locks: ChangeLocks,
-        http: httpx.Client | None = None,
-        transport: httpx.BaseTransport | None = None,
+        http: httpx.Client,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings, self.store, self.records, self.clients = settings, store, records, clients
         self.work, self.locks = work, locks
-        self.http = http or httpx.Client(
-            timeout=httpx.Timeout(settings.smartpasses_timeout, connect=5.0),
-            transport=transport,
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=100),
-        )
+        self.http = http  # one pool to the Loyalty API for every workspace's program
         self.budget = settings.loyalty_index_budget_mb * 1024 * 1024
         self._clock = clock
         self._lock = threading.Lock()

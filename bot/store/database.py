@@ -285,6 +285,14 @@ class Store:
         with self.engine.connect() as conn:
             return [_entry(row) for row in conn.execute(query)]
 
+    def workspaces_with_pending(self) -> list[str]:
+        """OAuth mode: the workspaces with entries still pending (to reconcile)."""
+        query = (
+            sa.select(audit_log.c.team_id).where(audit_log.c.outcome == Outcome.PENDING).distinct()
+        )
+        with self.engine.connect() as conn:
+            return [str(team) for team in conn.execute(query).scalars()]
+
     # -- one-time keys ------------------------------------------------------------------
 
     @recording

@@ -59,9 +59,7 @@ def test_oauth_installs_ask_for_the_manifests_scopes_and_events() -> None:
     manifest = _manifest()
     assert list(BOT_SCOPES) == manifest["oauth_config"]["scopes"]["bot"]
     assert list(BOT_EVENTS) == manifest["settings"]["event_subscriptions"]["bot_events"]
-    assert manifest["oauth_config"]["redirect_urls"] == [
-        "https://YOUR-HOST/slack/oauth_redirect"
-    ]
+    assert manifest["oauth_config"]["redirect_urls"] == ["https://YOUR-HOST/slack/oauth_redirect"]
 
 
 def test_manifest_command_and_urls_match_what_is_served() -> None:

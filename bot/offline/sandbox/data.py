@@ -211,7 +211,12 @@ def add_second_shop(state: SandboxState, customers: int = 5) -> None:
     load_generated(state, customers, SECOND_PROGRAM_ID, seed=11)
     state.add_offer(
         SECOND_PROGRAM_ID,
-        {"name": "Pan dulce", "description": "Una concha.", "pointsCost": 8, "autoClaim": True},
+        {
+            "name": "Concha de vainilla",
+            "description": "Pan dulce.",
+            "pointsCost": 8,
+            "autoClaim": True,
+        },
         status=PUBLISHED,
     )
 

@@ -1,0 +1,260 @@
+"""Installed in any workspace (OAuth mode), end to end: Add to Slack through the stand-in's
+OAuth, each workspace connecting its own sandbox program from the Home tab, isolation of
+customers, offers, channels and records, refusals at connect, uninstalling, token
+rotation, and the App Key kept out of the database file, the logs and Slack."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+from bot.jobs.summary import EveryWorkspaceClock
+from bot.offline.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID
+from bot.offline.sandbox.data import SECOND_APP_KEY, SECOND_PROGRAM_ID
+from tests.harness import (
+    CLERK,
+    OWNER,
+    SECOND_CLERK,
+    SECOND_OWNER,
+    SECOND_TEAM,
+    TEAM,
+    button,
+    buttons,
+    installed_bot,
+    text_of,
+)
+
+JUAN = 1870
+
+
+@pytest.fixture
+def installs(sandbox, sandbox_url, sqlite_url):
+    with installed_bot(sandbox, sandbox_url, sqlite_url) as kit:
+        yield kit
+
+
+def _both_connected(installs) -> None:
+    assert installs.install(TEAM, OWNER).status_code == 200
+    assert installs.install(SECOND_TEAM, SECOND_OWNER).status_code == 200
+    first = installs.connect(TEAM, OWNER, DEMO_APP_KEY, DEMO_PROGRAM_ID)
+    second = installs.connect(SECOND_TEAM, SECOND_OWNER, SECOND_APP_KEY, SECOND_PROGRAM_ID)
+    assert "Connected to program" in text_of(first["view"]), first
+    assert "Connected to program" in text_of(second["view"]), second
+
+
+def _reply_to(installs, team: str, text: str, user: str) -> str:
+    """What `user` is told after `/loyalty text`: in the ack, or in a reply after it."""
+    bot = installs.as_team(team)
+    answer = bot.command(text, user=user)
+    if answer.content and answer.json().get("text"):
+        bot.settle()
+        return text_of(answer.json())
+    return text_of(bot.reply())
+
+
+def test_two_workspaces_see_only_their_own_program(installs) -> None:
+    _both_connected(installs)
+    auth = [c for c in installs.harness.slack.calls if c.method == "oauth.v2.access"]
+    assert len(auth) == 2  # each install exchanged its code once
+
+    first = _reply_to(installs, TEAM, f"customer {JUAN}", OWNER)
+    assert "Juan Pérez" in first
+    second = _reply_to(installs, SECOND_TEAM, f"customer {JUAN}", SECOND_OWNER)
+    assert "Juan" not in second and "No customer" in second
+
+    first_offers = _reply_to(installs, TEAM, "offers", OWNER)
+    second_offers = _reply_to(installs, SECOND_TEAM, "offers", SECOND_OWNER)
+    assert "Concha de vainilla" in second_offers and "Concha" not in first_offers
+
+    # Each workspace's requests reached Smart Passes with its own program (and key).
+    paths = {c.path for c in installs.harness.sandbox.calls}
+    assert any(f"programs/{SECOND_PROGRAM_ID}/" in p for p in paths)
+    assert any(f"programs/{DEMO_PROGRAM_ID}/" in p for p in paths)
+
+
+def test_each_workspace_changes_points_and_posts_in_its_own_channels(installs) -> None:
+    _both_connected(installs)
+    sandbox = installs.harness.sandbox
+    second_id = min(sandbox.state.programs[SECOND_PROGRAM_ID].customers)
+    before = sandbox.state.customer(SECOND_PROGRAM_ID, second_id)["points"]
+    _save_settings(installs, SECOND_TEAM, SECOND_OWNER, audit_channel="CSECONDAUDIT")
+    _save_settings(installs, TEAM, OWNER, audit_channel="CFIRSTAUDIT")
+
+    reply = _reply_to(installs, SECOND_TEAM, f"points {second_id} 7 welcome", SECOND_OWNER)
+    assert "→" in reply
+    assert sandbox.state.customer(SECOND_PROGRAM_ID, second_id)["points"] == before + 7
+    assert sandbox.state.customer(DEMO_PROGRAM_ID, JUAN)["points"] == 5  # untouched
+
+    slack = installs.harness.slack
+    posted = slack.wait_for("chat.postMessage", lambda c: c.args.get("channel") == "CSECONDAUDIT")
+    assert posted[0].team == SECOND_TEAM  # with the second workspace's own token
+    assert not [c for c in slack.calls_to("chat.postMessage") if c.args["channel"] == "CFIRSTAUDIT"]
+
+    # Each workspace's records are its own.
+    store = installs.harness.store
+    second_entries = store.for_workspace(SECOND_TEAM).entries(limit=None)
+    assert [(e.target_id, e.after) for e in second_entries if e.action == "points.add"] == [
+        (second_id, before + 7)
+    ]
+    assert not [e for e in store.for_workspace(TEAM).entries(limit=None) if e.target_id]
+
+
+def test_each_summary_posts_once_at_its_workspaces_own_time(installs) -> None:
+    _both_connected(installs)
+    _save_settings(
+        installs, TEAM, OWNER, summary_channel="CFIRSTSUM", summary_time="09:00", timezone="UTC"
+    )
+    _save_settings(
+        installs,
+        SECOND_TEAM,
+        SECOND_OWNER,
+        summary_channel="CSECONDSUM",
+        summary_time="09:00",
+        timezone="America/Mexico_City",
+        language="es",
+    )
+    clock = EveryWorkspaceClock(installs.workspaces)
+    morning_utc = dt.datetime(2026, 11, 27, 9, 1, tzinfo=dt.UTC)  # 03:01 in Mexico City
+    posted = clock.tick(morning_utc)
+    assert [(p.channel, p.already) for p in posted] == [("CFIRSTSUM", False)]
+    assert clock.tick(morning_utc + dt.timedelta(minutes=1)) == []  # once
+    later = dt.datetime(2026, 11, 27, 15, 1, tzinfo=dt.UTC)  # 09:01 in Mexico City
+    assert [p.channel for p in clock.tick(later)] == ["CSECONDSUM"]
+    slack = installs.harness.slack
+    summaries = {c.args["channel"]: c for c in slack.calls_to("chat.postMessage")}
+    assert summaries["CFIRSTSUM"].team == TEAM and summaries["CSECONDSUM"].team == SECOND_TEAM
+    assert "Resumen" in summaries["CSECONDSUM"].args["text"]  # its own language
+
+
+def test_a_wrong_key_or_program_is_refused_at_connect_and_nothing_is_saved(installs) -> None:
+    installs.install(TEAM, OWNER)
+    wrong_key = installs.connect(TEAM, OWNER, "not-a-key", DEMO_PROGRAM_ID)
+    assert "did not accept this App Key" in text_of(wrong_key["view"])
+    wrong_program = installs.connect(TEAM, OWNER, SECOND_APP_KEY, DEMO_PROGRAM_ID)
+    assert "no program with that ID" in text_of(wrong_program["view"])
+    malformed = installs.connect(TEAM, OWNER, DEMO_APP_KEY, 0)
+    assert "program_id" in malformed["errors"]
+    workspace = installs.workspaces.records.get(TEAM)
+    assert workspace is not None and not workspace.connected
+    assert "not connected" in _reply_to(installs, TEAM, "customers", OWNER)
+
+
+def test_before_it_is_connected_everyone_is_told_who_can_connect(installs) -> None:
+    installs.install(TEAM, OWNER)
+    clerk_home = installs.home(TEAM, CLERK)
+    assert not buttons(clerk_home)
+    assert f"<@{OWNER}>" in text_of(clerk_home)
+    owner_home = installs.home(TEAM, OWNER)
+    assert button(owner_home, "Connect Smart Passes")
+    calls_before = len(installs.harness.sandbox.calls)
+    reply = _reply_to(installs, TEAM, "points 1870 10", CLERK)
+    assert "not connected to Smart Passes yet" in reply and f"<@{OWNER}>" in reply
+    assert len(installs.harness.sandbox.calls) == calls_before  # nothing reached the API
+
+
+def test_only_the_installer_or_an_admin_may_connect(installs) -> None:
+    installs.install(TEAM, OWNER)
+    bot = installs.as_team(TEAM)
+    home = installs.home(TEAM, OWNER)
+    installs.home(TEAM, CLERK)  # the clerk's tab has no such button: a forged click
+    bot.click_in_home(button(home, "Connect Smart Passes"), user=CLERK)
+    _, shown = bot.opened_view()
+    assert "Only" in text_of(shown) and shown["callback_id"] != "loyalty_connect_form"
+
+
+def test_an_uninstalled_workspace_is_refused_and_forgotten(installs) -> None:
+    _both_connected(installs)
+    second_id = min(installs.harness.sandbox.state.programs[SECOND_PROGRAM_ID].customers)
+    assert "→" in _reply_to(installs, SECOND_TEAM, f"points {second_id} 3", SECOND_OWNER)
+    bot = installs.as_team(SECOND_TEAM)
+    bot.event({"type": "app_uninstalled"})
+    bot.settle()
+    records = installs.workspaces.records
+    workspace = records.get(SECOND_TEAM)
+    assert workspace is not None and workspace.uninstalled_at and workspace.sealed_key is None
+    slack, sandbox = installs.harness.slack, installs.harness.sandbox
+    before_slack, before_api = len(slack.calls), len(sandbox.calls)
+    refused = bot.requests.command("customers", user=SECOND_OWNER, channel="CSHOP")
+    assert refused.status_code == 200
+    assert "reinstall" in text_of(bot.reply())  # Bolt's answer: no installation
+    assert len(sandbox.calls) == before_api  # nothing reached the API
+    assert [c for c in slack.calls[before_slack:] if c.method != "response_url"] == []
+    # The first workspace carries on.
+    assert "5 → *7*" in _reply_to(installs, TEAM, f"points {JUAN} 2", OWNER)
+    # Its records are kept for the retention, then purged by the clock.
+    assert installs.harness.store.for_workspace(SECOND_TEAM).entries(limit=None)
+    clock = EveryWorkspaceClock(installs.workspaces)
+    assert clock.purge(dt.datetime.now(dt.UTC)) == []
+    assert clock.purge(dt.datetime.now(dt.UTC) + dt.timedelta(days=91)) == [SECOND_TEAM]
+    assert records.get(SECOND_TEAM) is None
+    assert installs.harness.store.for_workspace(SECOND_TEAM).entries(limit=None) == []
+    assert installs.harness.store.for_workspace(TEAM).entries(limit=None)  # kept
+
+
+def test_the_app_key_never_reaches_the_database_file_logs_or_slack(
+    installs, caplog, tmp_path
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    _both_connected(installs)
+    _reply_to(installs, SECOND_TEAM, "customers", SECOND_OWNER)
+    settings = _save_settings(installs, SECOND_TEAM, SECOND_OWNER)
+    assert SECOND_APP_KEY[-4:] in text_of(settings)  # only its last 4 characters
+    installs.harness.settle()
+    database = Path(installs.harness.store.engine.url.database or "")
+    raw = database.read_bytes() + (
+        database.with_name(database.name + "-wal").read_bytes()
+        if database.with_name(database.name + "-wal").exists()
+        else b""
+    )
+    for key in (SECOND_APP_KEY, DEMO_APP_KEY):
+        assert key.encode() not in raw
+        assert key not in caplog.text
+        for call in installs.harness.slack.calls:
+            assert key not in json.dumps(call.args, default=str)
+
+
+def test_rotating_tokens_are_refreshed_before_they_expire(sandbox, sandbox_url, sqlite_url) -> None:
+    with installed_bot(sandbox, sandbox_url, sqlite_url) as installs:
+        slack = installs.harness.slack
+        slack.rotating, slack.expires_in = True, 60  # expires within Bolt's 120 minutes
+        installs.install(TEAM, OWNER)
+        installs.connect(TEAM, OWNER, DEMO_APP_KEY, DEMO_PROGRAM_ID)
+        refreshes = [
+            c
+            for c in slack.calls_to("oauth.v2.access")
+            if c.args.get("grant_type") == "refresh_token"
+        ]
+        assert refreshes, "the token was never refreshed"
+        assert "Juan" in _reply_to(installs, TEAM, f"customer {JUAN}", OWNER)
+
+
+def test_settings_are_checked_and_apply_at_once(installs) -> None:
+    _both_connected(installs)
+    refused = _save_settings(installs, TEAM, OWNER, timezone="Mars/Olympus")
+    assert "timezone" in refused["errors"]
+    _save_settings(installs, TEAM, OWNER, managers=f"{OWNER},{CLERK}")
+    reply = _reply_to(installs, TEAM, f"points {JUAN} =40", CLERK)  # a manager now
+    assert "*40*" in reply
+    second_id = min(installs.harness.sandbox.state.programs[SECOND_PROGRAM_ID].customers)
+    clerk_in_second = _reply_to(installs, SECOND_TEAM, f"points {second_id} =1", SECOND_CLERK)
+    assert "manager" in clerk_in_second.lower()
+
+
+def _save_settings(installs, team: str, user: str, **values: str) -> dict:
+    """Open Settings from the Home tab and save it with `values` typed over: the field
+    errors, or the form as it was opened."""
+    bot = installs.as_team(team)
+    home = installs.home(team, user)
+    bot.click_in_home(button(home, "Settings"), user=user)
+    view_id, form = bot.opened_view()
+    typed = {f"{k}_channel" if k in ("audit", "summary") else k: v for k, v in values.items()}
+    answer = bot.submit(view_id, typed, user=user)
+    bot.settle()
+    body = answer.json() if answer.content else {}
+    if body.get("response_action") == "errors":
+        return {"errors": body["errors"]}
+    return form
