@@ -26,9 +26,10 @@ from bot.core.roles import Roles
 from bot.core.say import Say
 from bot.i18n import CATALOGS, day, number, of_locale, speaking
 from bot.runtime.workpool import Overloaded
-from bot.slack import blocks, views
+from bot.slack import blocks, views, workspace_views
 from bot.slack.ids import Form, FormContext
 from bot.slack.text import mrkdwn
+from bot.slack.workspace_views import Connection, WorkspaceChoices
 from handlers.commands import SUBCOMMANDS, help_detail, help_message, unknown
 from tests.core import AS_MANAGER
 from tests.harness import text_of
@@ -225,6 +226,13 @@ def _surfaces(core) -> dict[str, str]:
         "chooser": views.choose_customer(context, "x"),
         "reject form": views.reject_form(context, "Pan dulce 2x1"),
         "home": views.home(allows, True),
+        "not connected home": workspace_views.not_connected_home(True, "UOWNER"),
+        "not connected": workspace_views.not_connected_text("UOWNER"),
+        "connect form": workspace_views.connect_form("12", problem="x"),
+        "settings form": workspace_views.settings_form(
+            WorkspaceChoices(["U1"], "C1", None, None, dt.time(9), "UTC", "es", 20, 0),
+            Connection(12, "abcd"),
+        ),
         **{f"error {i}": mrkdwn(e.say) for i, e in enumerate(errors)},
     }
     for row in SUBCOMMANDS:
