@@ -367,8 +367,6 @@ class CustomerIndex:
                 self._patches = None
             raise
         self.fetch_count += 1
-        if self.loaded is not None:
-            self.loaded()
         with self._lock:
             for customer_id, customer in self._patches or []:
                 tables.remove(customer_id)
@@ -378,6 +376,8 @@ class CustomerIndex:
             self._tables = tables
             self._loaded_at = self._clock()
             self._version += 1
+        if self.loaded is not None:
+            self.loaded()
 
     def refresh(self) -> None:
         with self._load_lock:

@@ -109,3 +109,29 @@ def test_check_lists_what_is_right_and_what_to_fix(sandbox_url, tmp_path) -> Non
             refused.returncode == 1
             and "✗ Slack token (SLACK_BOT_TOKEN): refused: invalid_auth" in refused.stderr
         )
+
+
+def test_rotate_key_reencrypts_every_app_key_with_the_new_key(tmp_path) -> None:
+    from bot.store.database import Store
+    from bot.store.sealed import KeyBox, new_key
+    from bot.store.workspaces import WorkspaceRecords
+
+    old, new = new_key(), new_key()
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    WorkspaceRecords(Store.from_url(url).engine, KeyBox(old)).connect(
+        "T1", app_key="shop-key-9876", program_id=7, user_id="U1"
+    )
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "LOYALTY_"))},
+        "DATABASE_URL": url,
+        "SLACK_CLIENT_ID": "1.2",
+        "SLACK_CLIENT_SECRET": "secret",
+        "LOYALTY_ENCRYPTION_KEY": f"{new},{old}",
+    }
+    done = run_cli("rotate-key", env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Re-encrypted 1 App Key" in done.stdout and "shop-key" not in done.stdout
+    records = WorkspaceRecords(Store.from_url(url).engine, KeyBox(new))
+    assert records.get("T1").app_key(KeyBox(new)).get_secret_value() == "shop-key-9876"
+    missing = run_cli("serve", env={**env, "LOYALTY_ENCRYPTION_KEY": ""}, cwd=tmp_path)
+    assert missing.returncode == 2 and "LOYALTY_ENCRYPTION_KEY" in missing.stderr

@@ -1,0 +1,219 @@
+"""Installed in any workspace, in-process: each workspace's records kept apart, App Keys
+sealed and re-sealed, services built lazily and rebuilt when another process changes the
+settings, customer indexes kept within the memory budget, and the clock posting each
+workspace's summary exactly once with two clocks at the same moment."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from typing import Any
+
+import pytest
+from slack_sdk.oauth.installation_store import Installation
+
+from bot.core.errors import ConfigError
+from bot.jobs.summary import EveryWorkspaceClock
+from bot.offline.sandbox import (
+    DEMO_APP_KEY,
+    DEMO_PROGRAM_ID,
+    InProcessTransport,
+    SandboxApp,
+    build_state,
+)
+from bot.offline.sandbox.data import load_generated
+from bot.offline.slack_standin import SlackStandIn
+from bot.runtime.app import installed_workspaces
+from bot.runtime.settings import Settings
+from bot.runtime.tenants import RECHECK_SECONDS, Workspaces, read_settings_form
+from bot.runtime.wsgi_server import serving
+from bot.store.database import Store
+from bot.store.sealed import InvalidToken, KeyBox, new_key
+from bot.store.workspaces import WorkspaceRecords
+
+
+def settings(slack_url: str = "http://127.0.0.1:9/api/", **values: Any) -> Settings:
+    return Settings(
+        _env_file=None,
+        slack_client_id="111.222",
+        slack_client_secret="standin-client-secret",
+        slack_signing_secret="s",
+        slack_api_url=slack_url,
+        loyalty_encryption_key=new_key(),
+        **values,
+    )
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def workspaces_over(sandbox: SandboxApp, url: str, **values: Any) -> Workspaces:
+    config = settings(**values)
+    return installed_workspaces(config, Store.from_url(url), transport=InProcessTransport(sandbox))
+
+
+def shops(sandbox: SandboxApp, count: int, customers: int) -> list[tuple[str, int, str]]:
+    """`count` programs of `customers` each, with their own keys: (team, program, key)."""
+    found = []
+    for i in range(count):
+        program, key = 9_000_000 + i, f"key-{i}"
+        sandbox.state.add_program(program, key)
+        load_generated(sandbox.state, customers, program, seed=i)
+        found.append((f"T{i:04d}", program, key))
+    return found
+
+
+def test_each_workspace_has_its_own_records(store_url: str) -> None:
+    store = Store.from_url(store_url)
+    first, second = store.for_workspace("T1"), store.for_workspace("T2")
+    assert first.claim_once("command:1") and second.claim_once("command:1")
+    assert not first.claim_once("command:1")
+    token = first.add_confirmation(kind="x", target_id=1, target_name="n", requested_by="U1")
+    assert first.confirmation(token) is not None and second.confirmation(token) is None
+    assert first.claim_summary_post("2026-11-27", "C1") and second.claim_summary_post(
+        "2026-11-27", "C1"
+    )
+    assert first.reserve_clerk_points("U1", "2026-11-27", 20, 20)
+    assert second.reserve_clerk_points("U1", "2026-11-27", 20, 20)
+    entry = first.record(user_id="U1", action="points.add", outcome="ok", team_id="forged")
+    assert first.entry(entry) is not None and first.entry(entry).team_id == "T1"
+    assert second.entry(entry) is None and second.entries() == []
+    assert not second.claim_undo(entry)
+
+
+def test_app_keys_are_sealed_and_resealed_with_a_new_key(sqlite_url: str) -> None:
+    old, new = new_key(), new_key()
+    store = Store.from_url(sqlite_url)
+    WorkspaceRecords(store.engine, KeyBox(old)).connect(
+        "T1", app_key="secret-key-1234", program_id=7, user_id="U1"
+    )
+    with pytest.raises(InvalidToken):
+        WorkspaceRecords(store.engine, KeyBox(new)).get("T1").app_key(KeyBox(new))
+    both = WorkspaceRecords(store.engine, KeyBox(f"{new},{old}"))
+    assert both.reseal_all() == 1
+    only_new = KeyBox(new)
+    found = WorkspaceRecords(store.engine, only_new).get("T1")
+    assert found.app_key(only_new).get_secret_value() == "secret-key-1234"
+    assert found.key_last4 == "1234" and "secret-key" not in repr(found)
+    with pytest.raises(ConfigError):
+        KeyBox("not-a-fernet-key")
+
+
+def test_services_are_built_on_first_use_and_rebuilt_after_a_change_elsewhere(
+    sqlite_url: str,
+) -> None:
+    sandbox = SandboxApp(build_state("demo"))
+    workspaces = workspaces_over(sandbox, sqlite_url)
+    clock = Clock()
+    workspaces._clock = clock
+    assert workspaces.services_for("T1") is None  # not connected
+    workspaces.records.connect("T1", app_key=DEMO_APP_KEY, program_id=DEMO_PROGRAM_ID, user_id="U1")
+    services = workspaces.services_for("T1")
+    assert services is not None and services.settings.loyalty_language == "en"
+    assert services.service.find_customers("1870").found.first_name == "Juan"
+    # Another process saves the settings: seen after the recheck interval.
+    other = WorkspaceRecords(workspaces.store.engine, workspaces.records.box)
+    other.save_settings("T1", {"loyalty_language": "es", "loyalty_summary_time": "07:30"})
+    assert workspaces.services_for("T1") is services
+    clock.now += RECHECK_SECONDS + 1
+    rebuilt = workspaces.services_for("T1")
+    assert rebuilt is not services and rebuilt.settings.loyalty_language == "es"
+    assert rebuilt.settings.loyalty_summary_time == dt.time(7, 30)
+    other.uninstalled("T1")
+    clock.now += RECHECK_SECONDS + 1
+    assert workspaces.services_for("T1") is None
+
+
+def test_indexes_stay_within_the_budget_least_recently_used_first(sqlite_url: str) -> None:
+    sandbox = SandboxApp(build_state("empty"))
+    workspaces = workspaces_over(sandbox, sqlite_url, loyalty_index_budget_mb=1)
+    teams = shops(sandbox, 3, 500)  # 500 customers: ~0.6 MB each, two do not fit in 1 MB
+    for team, program, key in teams:
+        workspaces.records.connect(team, app_key=key, program_id=program, user_id="U1")
+    names = [t for t, _, _ in teams]
+    for team in names:
+        workspaces.services_for(team).service.index.all()
+    assert workspaces.loaded() == [names[2]]
+    assert workspaces.index_bytes() <= 1024 * 1024
+    workspaces.services_for(names[0]).service.index.all()  # used again: loaded again
+    assert workspaces.loaded() == [names[0]]
+
+
+def test_the_settings_form_is_checked() -> None:
+    chosen, problems = read_settings_form(
+        {
+            "managers": ["U1", "U2"],
+            "summary_channel": "C1",
+            "summary_time": "08:15",
+            "timezone": "America/Mexico_City",
+            "language": "es",
+            "clerk_max_points": "20",
+            "clerk_daily_points": "200",
+        }
+    )
+    assert problems == {}
+    assert chosen["loyalty_managers"] == ["U1", "U2"] and chosen["loyalty_summary_time"] == "08:15"
+    assert chosen["loyalty_audit_channel"] is None and chosen["loyalty_clerk_daily_points"] == 200
+    _, problems = read_settings_form(
+        {"summary_time": "", "timezone": "Nowhere/Land", "clerk_max_points": "-3"}
+    )
+    assert set(problems) == {"summary_time", "timezone", "clerk_max_points"}
+
+
+def test_two_clocks_post_each_workspaces_summary_exactly_once(store_url: str) -> None:
+    sandbox = SandboxApp(build_state("empty"))
+    teams = shops(sandbox, 6, 20)
+    slack = SlackStandIn(token="xoxb-first", team_id=teams[0][0])
+    with serving(slack) as slack_url:
+        config = settings(slack_url + "/api/")
+        clocks = [  # two processes' clocks, each with its own engine
+            EveryWorkspaceClock(
+                installed_workspaces(
+                    config, Store.from_url(store_url), transport=InProcessTransport(sandbox)
+                )
+            )
+            for _ in range(2)
+        ]
+        records = clocks[0].workspaces.records
+        installations = clocks[0].workspaces.clients.installations
+        for i, (team, program, key) in enumerate(teams):
+            token = f"xoxb-{team}"
+            slack.tokens[token] = team
+            installations.save(
+                Installation(
+                    app_id="A1",
+                    team_id=team,
+                    user_id="U1",
+                    bot_token=token,
+                    bot_id="B1",
+                    bot_user_id="UBOT",
+                    bot_scopes="chat:write",
+                )
+            )
+            records.connect(team, app_key=key, program_id=program, user_id="U1")
+            zone = "UTC" if i % 2 == 0 else "America/Mexico_City"
+            records.save_settings(
+                team, {"loyalty_summary_channel": f"C{i}", "loyalty_timezone": zone}
+            )
+        at_nine_utc = dt.datetime(2026, 11, 27, 9, 0, 30, tzinfo=dt.UTC)
+        results: list[Any] = []
+        threads = [
+            threading.Thread(target=lambda c=c: results.extend(c.tick(at_nine_utc))) for c in clocks
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        posts = slack.calls_to("chat.postMessage")
+        assert sorted(c.args["channel"] for c in posts) == ["C0", "C2", "C4"]  # UTC shops
+        assert {c.team for c in posts} == {teams[0][0], teams[2][0], teams[4][0]}
+        at_nine_mexico = dt.datetime(2026, 11, 27, 15, 0, 30, tzinfo=dt.UTC)
+        for clock in clocks:
+            clock.tick(at_nine_mexico)
+        channels = sorted(c.args["channel"] for c in slack.calls_to("chat.postMessage"))
+        assert channels == ["C0", "C1", "C2", "C3", "C4", "C5"]  # each exactly once
