@@ -49,7 +49,7 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def sandbox_process(data: str, latency: float = 0.0) -> Iterator[str]:
+def sandbox_process(data: str, latency: float = 0.0, *extra: str) -> Iterator[str]:
     """Run `loyalty-bot sandbox` in a child process so its memory is not counted as ours."""
     port = free_port()
     proc = subprocess.Popen(
@@ -64,6 +64,7 @@ def sandbox_process(data: str, latency: float = 0.0) -> Iterator[str]:
             data,
             "--latency",
             str(latency),
+            *extra,
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -87,6 +88,12 @@ def percentile(samples: list[float], pct: float) -> float:
     ordered = sorted(samples)
     k = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
     return ordered[k]
+
+
+def rss_mb() -> float:
+    """This process's resident memory now (Linux), in MB."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1024 / 1024
 
 
 def peak_rss_mb() -> float:

@@ -44,6 +44,23 @@ USERS = [
     SlackUser("ULUPITA", "lupita", "Lupita, cajera", "lupita@shop.example", locale="es-MX"),
 ]
 STAFF = ("marta", "gabo", "carl", "rocio", "lupita")
+# `console --workspaces`: installed through OAuth in the demo shop (marta owns its Slack)
+# and in a second shop's workspace (sam owns it; sid is a clerk there).
+SECOND_TEAM = "T0SECOND"
+SECOND_SHOP_USERS = [
+    SlackUser(
+        "USAM",
+        "sam",
+        "Sam, owner of the second shop",
+        "sam@second.example",
+        team_id=SECOND_TEAM,
+        is_owner=True,
+    ),
+    SlackUser(
+        "USID", "sid", "Sid, clerk of the second shop", "sid@second.example", team_id=SECOND_TEAM
+    ),
+]
+HOME = "home"  # clickables on the Home tab
 MANAGERS = ["UMARTA", "UGABO", "UROCIO"]
 FIRST_USER = {"en": "marta", "es": "rocio"}  # who `console --lang` starts as
 CHANNELS = {"CSHOP": "shop", "CAPPROVALS": "approvals", "CSUMMARY": "summary", "CAUDIT": "audit"}
@@ -56,6 +73,8 @@ HELP = N_(
     "(clerks; rocio and lupita read Spanish)\n"
     "  channel <name>        what was posted in #shop, #approvals, #summary or #audit\n"
     "  summary               post the daily summary to #summary, as the clock would\n"
+    "  home                  open the bot's Home tab\n"
+    "  install               Add to Slack, in your workspace (console --workspaces)\n"
     "  users                 the demo users\n"
     "  quit                  leave\n"
     "In a form, answer each field; Enter keeps the value in [brackets]; !cancel closes it."
@@ -90,11 +109,15 @@ class Console:
     last_output: list[str] = field(default_factory=list)
     view_id: str | None = None
     sent: int = 0  # requests the bot took; each ends with its request log line
-    typed: dict[str, str] = field(default_factory=dict)
+    typed: dict[str, Any] = field(default_factory=dict)
+    workspaces: bool = False  # installed through OAuth in two workspaces
+    refusals: int = 0  # requests Bolt refused (from a workspace with no installation)
 
     # -- setting up ------------------------------------------------------------------
 
     def start(self, stack: ExitStack) -> None:
+        if self.workspaces:
+            return self.start_installed(stack)
         self.names = {u.id: u.name for u in USERS} | dict(CHANNELS)
         self.slack = SlackStandIn(token=TOKEN, users=USERS, channels=CHANNELS)
         slack_url = stack.enter_context(serving(self.slack))
@@ -133,6 +156,93 @@ class Console:
         bot_url = stack.enter_context(serving(web_app(app, SECRET)))
         self.requests = SlackRequests(bot_url, SECRET, self.slack)
         self.done = stack.enter_context(counting_requests(quiet=True))
+
+    def start_installed(self, stack: ExitStack) -> None:
+        """OAuth mode: nothing installed yet; `install` and the Home tab's Connect do it."""
+        import logging
+
+        # Bolt logs each request from a workspace with no installation as an error.
+        logging.getLogger("slack_bolt.MultiTeamsAuthorization").addFilter(lambda record: False)
+        from bot.offline.sandbox.data import add_second_shop
+        from bot.runtime.app import create_distributed_app
+        from bot.store.sealed import new_key
+
+        users = [
+            SlackUser(**{**vars(u), "is_owner": u.name == "marta"}) for u in USERS
+        ] + SECOND_SHOP_USERS
+        self.users = users
+        self.names = {u.id: u.name for u in users} | dict(CHANNELS)
+        self.slack = SlackStandIn(token=TOKEN, users=users, channels=CHANNELS)
+        self.slack.add_workspace(SECOND_TEAM, "Second shop")
+        slack_url = stack.enter_context(serving(self.slack))
+        self.slack.base_url = slack_url
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="loyalty-console-"))
+        state = build_state("demo")
+        add_second_shop(state)
+        api_url = stack.enter_context(serving(SandboxApp(state)))
+        self.settings = Settings(
+            _env_file=None,
+            slack_client_id=self.slack.client_id,
+            slack_client_secret=self.slack.client_secret,
+            slack_signing_secret=SECRET,
+            slack_api_url=slack_url + "/api/",
+            slack_authorize_url=slack_url + "/oauth/v2/authorize",
+            smartpasses_base_url=api_url + "/api/v1/loyalty/",
+            loyalty_encryption_key=new_key(),
+            loyalty_language=self.lang,
+            database_url=f"sqlite:///{Path(tmp) / 'console.db'}",
+        )
+        self.store = Store.from_url(self.settings.database_url)
+        stack.callback(self.store.engine.dispose)
+        app, self.installed = create_distributed_app(self.settings, store=self.store)
+        stack.callback(self.installed.http.close)
+        bot_url = stack.enter_context(serving(web_app(app, SECRET)))
+        self.slack.redirect_uri = bot_url + "/slack/oauth_redirect"
+        self.bot_url = bot_url
+        self.requests = SlackRequests(bot_url, SECRET, self.slack)
+        self.done = stack.enter_context(counting_requests(quiet=True))
+
+    def is_installed(self) -> bool:
+        found = self.installed.clients.installations.find_bot(
+            enterprise_id=None, team_id=self.requests.team_id
+        )
+        return found is not None
+
+    def install(self, _args: str) -> None:
+        """Add to Slack as a person does: the install page, Slack's Allow, the redirect
+        (its state cookie handed back as a browser on https would)."""
+        import html
+
+        import httpx
+
+        team = self.requests.team_id
+        self.slack.installer = (team, self.user)
+        with httpx.Client(timeout=30) as browser:
+            page = browser.get(self.bot_url + "/slack/install")
+            link = re.search(r'href="([^"]+/oauth/v2/authorize[^"]*)"', page.text)
+            if page.status_code != 200 or link is None:
+                raise StepFailed("no Add to Slack page (is the console in --workspaces mode?)")
+            allowed = browser.get(html.unescape(link[1]))
+            cookie = page.headers["set-cookie"].split(";", 1)[0]
+            done = browser.get(allowed.headers["location"], headers={"Cookie": cookie})
+        heading = re.search(r"<h2>(.*?)</h2>", done.text)
+        shop = self.slack.team_names.get(team, team)
+        self.say(f"[{shop}] " + (heading[1] if heading else f"HTTP {done.status_code}"))
+        if done.status_code != 200:
+            raise StepFailed("the installation failed")
+
+    def open_home(self, _args: str) -> None:
+        mark = len(self.slack.calls)
+        response = self.requests.event(
+            {"type": "app_home_opened", "user": self.user, "tab": "home"}
+        )
+        if response.status_code != 200:
+            raise StepFailed(f"the bot answered HTTP {response.status_code}")
+        self.settle(mark)
+        published = [c for c in self.slack.calls[mark:] if c.method == "views.publish"]
+        if not published:
+            raise StepFailed("the Home tab was not published")
+        self.render_calls(published)
 
     # -- the loop ----------------------------------------------------------------------
 
@@ -183,6 +293,8 @@ class Console:
             "as": self.switch,
             "channel": self.show_channel,
             "summary": lambda _args: self.post_summary(),
+            "home": self.open_home,
+            "install": self.install,
             "users": lambda _args: self.list_users(),
             "help": lambda _args: self.say(_(HELP)),
         }
@@ -192,14 +304,14 @@ class Console:
         actions[word](rest)
 
     def list_users(self) -> None:
-        for u in USERS:
+        for u in getattr(self, "users", USERS):
             self.say(f"  @{u.name:6} {u.real_name}")
 
     # -- acting like Slack -----------------------------------------------------------------
 
     def slackify(self, text: str) -> str:
         """What Slack sends with should_escape: mentions and emails become <...> links."""
-        by_name = {u.name: u.id for u in USERS}
+        by_name = {u.name: u.id for u in getattr(self, "users", USERS)}
         text = re.sub(
             r"(?<![\w<])@(\w+)",
             lambda m: (
@@ -239,6 +351,9 @@ class Console:
                     return
                 self.say(_("({title} Yes.)").format(title=title))
             mark = len(self.slack.calls)
+            if target.channel == HOME:
+                self.after(self.requests.click_in_home(button, user=self.user), mark)
+                return
             self.after(
                 self.requests.click(
                     button, user=self.user, channel=target.channel, message=target.message
@@ -250,12 +365,14 @@ class Console:
 
     def switch(self, name: str, quiet: bool = False) -> None:
         name = name.lstrip("@")
-        user = next((u for u in USERS if u.name == name), None)
-        if user is None or name not in STAFF:
+        user = next((u for u in getattr(self, "users", USERS) if u.name == name), None)
+        staff = (*STAFF, "sam", "sid") if self.workspaces else STAFF
+        if user is None or name not in staff:
             raise StepFailed(
                 _("as whom? marta, gabo or rocio (managers), or carl or lupita (clerks)")
             )
         self.user = user.id
+        self.requests.team_id = user.team_id or self.slack.team_id
         if not quiet:
             self.say(_("(you are now @{name}: {real_name})").format(**vars(user)))
 
@@ -276,7 +393,19 @@ class Console:
         from bot.jobs.summary import post_summary
 
         mark = len(self.slack.calls)
-        result = post_summary(self.web, self.api, self.store, self.settings, force=True)
+        if self.workspaces:  # the current person's workspace, with its own token and program
+            team = self.requests.team_id
+            services = self.installed.services_for(team)
+            client = self.installed.clients.client(team)
+            if services is None or client is None:
+                raise StepFailed("this workspace is not installed and connected yet")
+            channel = services.settings.loyalty_summary_channel or "CSUMMARY"
+            service = services.service
+            result = post_summary(
+                client, service.api, service.store, services.settings, channel, force=True
+            )
+        else:
+            result = post_summary(self.web, self.api, self.store, self.settings, force=True)
         self.say(_("(the clock posts the summary for {day} to #summary)").format(day=result.day))
         self.render_calls(self.slack.calls[mark:])
 
@@ -286,13 +415,25 @@ class Console:
         if response.status_code != 200:
             raise StepFailed(f"the bot answered HTTP {response.status_code}")
         body = response.json() if response.content else None
+        if self.workspaces and not self.is_installed():
+            # Bolt refuses it before any listener (so no request line): its answer only.
+            self.slack.wait_for("response_url", count=1 + self.refusals, timeout=10)
+            self.refusals += 1
+            self.render_calls(self.slack.calls[mark:])
+            return
         calls = self.settle(mark)
         if body and body.get("response_action") == "errors":
             self.render_calls(calls)
             self.fix_errors(body["errors"])
             return
         if body and body.get("response_action") == "update" and self.view_id:
-            self.slack.views[self.view_id] = {**body["view"], "id": self.view_id}
+            later = [
+                c
+                for c in calls
+                if c.method == "views.update" and c.args.get("view_id") == self.view_id
+            ]
+            if not later:  # else the work after the ack has filled the window since
+                self.slack.views[self.view_id] = {**body["view"], "id": self.view_id}
         elif body and (body.get("text") or body.get("blocks")):
             self.show(_("only you"), body.get("blocks") or [], body.get("text", ""))
             self.remember(body.get("blocks") or [], HERE)
@@ -359,6 +500,10 @@ class Console:
                     args.get("text", ""),
                 )
                 self.remember(_blocks(args), channel, {"ts": args["ts"], "blocks": _blocks(args)})
+            elif method == "views.publish":
+                view = args["view"] if isinstance(args["view"], dict) else json.loads(args["view"])
+                self.show(_("Home tab"), view.get("blocks", []), "")
+                self.remember(view.get("blocks", []), HOME)
             elif method in ("views.open", "views.update"):
                 self.view_id = args.get("view_id") or max(self.slack.views)
                 modal = True
@@ -416,8 +561,10 @@ class Console:
             self.view_id = None
         self.after(response, mark)
 
-    def ask(self, block: dict[str, Any], current: str | None) -> str | None:
+    def ask(self, block: dict[str, Any], current: Any) -> Any:
         element, label = block["element"], block["label"]["text"]
+        if element["type"] in PICKERS:
+            return self.pick(element, label, current, optional=bool(block.get("optional")))
         if element["type"] in ("radio_buttons", "static_select"):
             options = element["options"]
             chosen = current or (element.get("initial_option") or {}).get("value", "")
@@ -443,11 +590,45 @@ class Console:
             return None
         return answer if answer.strip() else shown
 
+    def pick(self, element: dict[str, Any], label: str, current: Any, optional: bool) -> Any:
+        """A people, channel or time picker: typed as @names, a #name or HH:MM."""
+        kind = element["type"]
+        ids = {v: k for k, v in self.names.items()}
+        initial = current if current is not None else element.get(PICKERS[kind])
+        if kind == "multi_users_select":
+            shown = ", ".join("@" + self.names.get(u, u) for u in initial or [])
+        elif kind == "conversations_select":
+            shown = "#" + self.names.get(initial, initial) if initial else ""
+        else:
+            shown = initial or ""
+        extra = " " + _("(optional)") if optional else ""
+        answer = self.read(f"│ {label}{extra} [{shown}]: ")
+        if answer is None or answer.strip() == "!cancel":
+            return None
+        answer = answer.strip()
+        if not answer:
+            return initial
+        if kind == "multi_users_select":
+            return [
+                ids.get(w.strip().lstrip("@"), w.strip()) for w in answer.split(",") if w.strip()
+            ]
+        if kind == "conversations_select":
+            return ids.get(answer.lstrip("#"), answer)
+        return answer
+
     def fix_errors(self, errors: dict[str, str]) -> None:
         if self.view_id is None:
             raise StepFailed(f"form errors with no form open: {errors}")
         self.say("│ " + _("Please fix:"))
         self.fill(self.view_id, errors)
+
+
+# Pickers the console asks for by name, and the view's key for their initial choice.
+PICKERS = {
+    "multi_users_select": "initial_users",
+    "conversations_select": "initial_conversation",
+    "timepicker": "initial_time",
+}
 
 
 def _blocks(args: dict[str, Any]) -> list[dict[str, Any]]:
@@ -487,8 +668,15 @@ def run_console(
     script: Iterator[str] | None = None,
     out: TextIO = sys.stdout,
     lang: str = "en",
+    workspaces: bool = False,
 ) -> int:
-    console = Console(out=out, script=script, real_api=real_api_settings(), lang=lang)
+    console = Console(
+        out=out,
+        script=script,
+        real_api=None if workspaces else real_api_settings(),
+        lang=lang,
+        workspaces=workspaces,
+    )
     user = user or FIRST_USER.get(lang, "marta")
     with ExitStack() as stack:
         console.start(stack)

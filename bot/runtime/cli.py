@@ -9,7 +9,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.core.errors import ConfigError
 
@@ -24,6 +24,10 @@ def _sandbox(args: argparse.Namespace) -> int:
     from bot.runtime.wsgi_server import make_threaded_server
 
     state = build_state(args.data, app_key=args.app_key)
+    if args.shops:
+        from bot.offline.sandbox.data import add_shops
+
+        add_shops(state, args.shops, args.shop_customers)
     app = SandboxApp(
         state,
         latency=args.latency,
@@ -49,12 +53,30 @@ def _sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+ONE_SHOP_ONLY = {
+    "check": "each workspace's App Key and program are checked when it connects, and "
+    "/healthz checks the database",
+    "summary": "the clock posts each workspace's summary, and `/loyalty summary` shows it",
+    "reconcile": "`serve` settles every workspace's pending changes at start and every 5 minutes",
+}
+
+
+def _one_shop(settings: Any, command: str) -> None:
+    """Commands that work on the one shop's program: refused, saying why, in OAuth mode."""
+    if settings.distributed:
+        raise ConfigError(
+            f"`loyalty-bot {command}` works on one shop's program (SMARTPASSES_APP_KEY); "
+            f"installed in any workspace, {ONE_SHOP_ONLY[command]}."
+        )
+
+
 def _check(args: argparse.Namespace) -> int:
     """A checklist of what the bot relies on; exits 1 if anything on it failed."""
     from bot.runtime import checkup
     from bot.smartpasses.client import LoyaltyClient
 
     settings = _settings(args)
+    _one_shop(settings, "check")
     checks = []
     print(f"Loyalty API: {settings.smartpasses_base_url}")
     with LoyaltyClient.from_settings(settings, max_retries=0) as api:
@@ -162,6 +184,7 @@ def _summary(args: argparse.Namespace) -> int:
     from bot.store.database import Store
 
     settings = _settings(args)
+    _one_shop(settings, "summary")
     store = Store.from_url(settings.database_url)
     with LoyaltyClient.from_settings(settings) as api:
         if not args.post:
@@ -281,7 +304,7 @@ def _console(args: argparse.Namespace) -> int:
     if script is not None and not script.is_file():
         raise ConfigError(f"--script {args.script}: no such file")
     lines = iter(script.read_text(encoding="utf-8").splitlines()) if script else None
-    return run_console(user=args.as_user, script=lines, lang=args.lang)
+    return run_console(user=args.as_user, script=lines, lang=args.lang, workspaces=args.workspaces)
 
 
 def _reconcile(args: argparse.Namespace) -> int:
@@ -292,6 +315,7 @@ def _reconcile(args: argparse.Namespace) -> int:
     from bot.store.locks import locks_for
 
     settings = _settings(args)
+    _one_shop(settings, "reconcile")
     store = Store.from_url(settings.database_url)
     locks = locks_for(store.engine)
     try:
@@ -380,6 +404,12 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument(
         "--script", help="run these lines instead of prompting; exit 1 if a step fails"
     )
+    console.add_argument(
+        "--workspaces",
+        action="store_true",
+        help="installed in any workspace (OAuth mode): install it in the demo shop and a "
+        "second shop, and connect each to its own program (sam owns the second shop)",
+    )
     console.set_defaults(run=_console)
 
     reconcile = commands.add_parser(
@@ -413,6 +443,14 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--port", type=int, default=8765)
     sandbox.add_argument("--data", default="demo", help="demo, empty or a number of customers")
     sandbox.add_argument("--app-key", default=DEMO_APP_KEY)
+    sandbox.add_argument(
+        "--shops",
+        type=int,
+        default=0,
+        help="also serve this many other shops' programs (program 9000000+i, App Key "
+        "shop-key-i), for installing in many workspaces",
+    )
+    sandbox.add_argument("--shop-customers", type=int, default=1000, help="customers per shop")
     sandbox.add_argument("--latency", type=float, default=0.0, help="seconds added to each answer")
     sandbox.add_argument(
         "--fail-rate",

@@ -258,3 +258,20 @@ def _save_settings(installs, team: str, user: str, **values: str) -> dict:
     if body.get("response_action") == "errors":
         return {"errors": body["errors"]}
     return form
+
+
+def test_revoked_bot_tokens_forget_the_workspace_and_user_tokens_do_not(installs) -> None:
+    _both_connected(installs)
+    bot = installs.as_team(SECOND_TEAM)
+    bot.event({"type": "tokens_revoked", "tokens": {"oauth": ["UX"]}})
+    bot.settle()
+    assert installs.workspaces.records.get(SECOND_TEAM).connected  # a user's token only
+    bot.event({"type": "tokens_revoked", "tokens": {"bot": ["UBOT"]}})
+    bot.settle()
+    workspace = installs.workspaces.records.get(SECOND_TEAM)
+    assert not workspace.connected and workspace.uninstalled_at is not None
+    assert installs.workspaces.services_for(SECOND_TEAM) is None
+    assert (
+        installs.workspaces.clients.installations.find_bot(enterprise_id=None, team_id=SECOND_TEAM)
+        is None
+    )

@@ -135,3 +135,8 @@ def test_rotate_key_reencrypts_every_app_key_with_the_new_key(tmp_path) -> None:
     assert records.get("T1").app_key(KeyBox(new)).get_secret_value() == "shop-key-9876"
     missing = run_cli("serve", env={**env, "LOYALTY_ENCRYPTION_KEY": ""}, cwd=tmp_path)
     assert missing.returncode == 2 and "LOYALTY_ENCRYPTION_KEY" in missing.stderr
+    unset = {k: v for k, v in env.items() if k != "LOYALTY_ENCRYPTION_KEY"}
+    refused = run_cli("serve", env=unset, cwd=tmp_path)
+    assert refused.returncode == 2 and "LOYALTY_ENCRYPTION_KEY is not set" in refused.stderr
+    one_shop = run_cli("check", env=env, cwd=tmp_path)
+    assert one_shop.returncode == 2 and "installed in any workspace" in one_shop.stderr

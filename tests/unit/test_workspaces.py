@@ -21,7 +21,7 @@ from bot.offline.sandbox import (
     SandboxApp,
     build_state,
 )
-from bot.offline.sandbox.data import load_generated
+from bot.offline.sandbox.data import add_shops, shop
 from bot.offline.slack_standin import SlackStandIn
 from bot.runtime.app import installed_workspaces
 from bot.runtime.settings import Settings
@@ -59,13 +59,8 @@ def workspaces_over(sandbox: SandboxApp, url: str, **values: Any) -> Workspaces:
 
 def shops(sandbox: SandboxApp, count: int, customers: int) -> list[tuple[str, int, str]]:
     """`count` programs of `customers` each, with their own keys: (team, program, key)."""
-    found = []
-    for i in range(count):
-        program, key = 9_000_000 + i, f"key-{i}"
-        sandbox.state.add_program(program, key)
-        load_generated(sandbox.state, customers, program, seed=i)
-        found.append((f"T{i:04d}", program, key))
-    return found
+    add_shops(sandbox.state, count, customers)
+    return [(f"T{i:04d}", *shop(i)) for i in range(count)]
 
 
 def test_each_workspace_has_its_own_records(store_url: str) -> None:

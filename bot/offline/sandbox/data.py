@@ -221,6 +221,23 @@ def add_second_shop(state: SandboxState, customers: int = 5) -> None:
     )
 
 
+SHOPS_FROM = 9_000_000  # program ids of the shops `add_shops` makes
+
+
+def shop(i: int) -> tuple[int, str]:
+    """The program id and App Key of the i-th extra shop."""
+    return SHOPS_FROM + i, f"shop-key-{i}"
+
+
+def add_shops(state: SandboxState, count: int, customers: int) -> None:
+    """`count` more shops, each with its own program, App Key and generated customers (for
+    many workspaces: tests and bench_workspaces)."""
+    for i in range(count):
+        program, key = shop(i)
+        state.add_program(program, key)
+        load_generated(state, customers, program, seed=i)
+
+
 def build_state(
     data: str = "demo", *, app_key: str = DEMO_APP_KEY, program_id: int = DEMO_PROGRAM_ID
 ) -> SandboxState:
