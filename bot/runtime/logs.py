@@ -64,6 +64,17 @@ class SecretFilter(logging.Filter):
         return True
 
 
+# The one filter every log line passes: secrets from the settings, and (OAuth mode) each
+# workspace's App Key as it is opened or typed.
+_SECRETS = SecretFilter(())
+
+
+def hide(secret: str) -> None:
+    """Never write `secret` to a log line from now on."""
+    if secret and len(secret) >= 6 and secret not in _SECRETS.secrets:
+        _SECRETS.secrets.append(secret)
+
+
 def configure_logging(
     *, json_format: bool = False, verbose: bool = False, secrets: Iterable[str] = ()
 ) -> None:
@@ -73,7 +84,10 @@ def configure_logging(
         if json_format
         else TextFormatter("%(asctime)s %(levelname)s %(name)s %(message)s")
     )
-    handler.addFilter(SecretFilter(secrets))
+    handler.addFilter(_SECRETS)
+    _SECRETS.secrets = []
+    for secret in secrets:
+        hide(secret)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.INFO)

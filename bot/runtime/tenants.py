@@ -33,6 +33,7 @@ from bot.core.service import LoyaltyService
 from bot.core.summary import SharedSummary, build_summary
 from bot.core.validation import Field
 from bot.i18n import N_, _
+from bot.runtime.logs import hide
 from bot.runtime.settings import Settings
 from bot.runtime.workpool import WorkPool
 from bot.slack.workspace_views import Connection, WorkspaceChoices
@@ -303,8 +304,10 @@ class Workspaces:
         team_id = workspace.team_id
         assert workspace.program_id is not None
         settings = settings_of(self.settings, workspace)
+        app_key = workspace.app_key(self.records.box)
+        hide(app_key.get_secret_value())
         loyalty = LoyaltyClient(
-            app_key=workspace.app_key(self.records.box),
+            app_key=app_key,
             program_id=workspace.program_id,
             base_url=settings.smartpasses_base_url,
             http=self.http,
@@ -359,6 +362,7 @@ def check_program(
 ) -> str | None:
     """One list call with these credentials: None if Smart Passes accepts them, else why
     not (a msgid: shown with _())."""
+    hide(app_key)
     loyalty = LoyaltyClient(
         app_key=app_key, program_id=program_id, base_url=settings.smartpasses_base_url, http=http
     )

@@ -85,3 +85,14 @@ def test_secret_filter_scrubs_values() -> None:
     )
     SecretFilter(["xoxb-secret-1"]).filter(record)
     assert record.getMessage() == "token [secret] here"
+
+
+def test_secrets_hidden_later_are_scrubbed_too() -> None:
+    from bot.runtime.logs import _SECRETS, hide
+
+    hide("shop-app-key-1234")
+    record = logging.LogRecord(
+        "x", logging.INFO, __file__, 1, "key %s", ("shop-app-key-1234",), None
+    )
+    _SECRETS.filter(record)
+    assert record.getMessage() == "key [secret]"
