@@ -5,15 +5,17 @@ Add points and Redeem open a type-ahead chooser, answered from the lookup index.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from slack_bolt import Ack, App
+from slack_sdk.models.blocks import ButtonElement
 
 from bot.core import validation as forms
 from bot.core.errors import LoyaltyError
 from bot.core.policy import Act
 from bot.i18n import _
-from bot.slack import blocks, views, workspace_views
+from bot.slack import blocks, views
 from bot.slack.blocks import points
 from bot.slack.ids import ActionId, Form, FormContext
 from bot.slack.text import plain
@@ -26,8 +28,8 @@ log = logging.getLogger(__name__)
 MAX_SUGGESTIONS = 20
 
 
-def publish_home(env: Env, user: str, *, settings: bool = False) -> None:
-    """`settings`: show the Settings button (OAuth mode, to managers and admins)."""
+def publish_home(env: Env, user: str, *, extra: Sequence[ButtonElement] = ()) -> None:
+    """`extra`: buttons after the others (OAuth mode: Settings, Reconnect)."""
     roles = env.services.roles
     is_manager = roles.is_manager(user)
     figures, pending = None, []
@@ -49,7 +51,7 @@ def publish_home(env: Env, user: str, *, settings: bool = False) -> None:
         is_manager,
         figures,
         pending,
-        extra=[workspace_views.settings_button()] if settings else [],
+        extra=extra,
     )
     env.client.views_publish(user_id=user, view=view)
 

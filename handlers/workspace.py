@@ -277,4 +277,10 @@ def publish_home(installed: Installed, client: WebClient, team_id: str, user_id:
         client=client,
         respond=None,
     )
-    publish_connected(env, user_id, settings=may_change_settings(installed, env))
+    admin = installed.may_configure(client, team_id, user_id)
+    extra = []
+    if admin or services.roles.is_manager(user_id):
+        extra.append(workspace_views.settings_button())
+    if admin:  # a new App Key, or another program
+        extra.append(workspace_views.reconnect_button())
+    publish_connected(env, user_id, extra=extra)

@@ -113,6 +113,11 @@ def settings_button() -> ButtonElement:
     return ButtonElement(text=_("Settings"), action_id=ActionId.HOME_SETTINGS)
 
 
+def reconnect_button() -> ButtonElement:
+    """For the installer and admins of a connected workspace: a new App Key or program."""
+    return ButtonElement(text=_("Reconnect Smart Passes"), action_id=ActionId.HOME_CONNECT)
+
+
 def _modal(title: str, form: Form, blocks: Sequence[Block], submit: str) -> dict[str, Any]:
     view = View(
         type="modal",

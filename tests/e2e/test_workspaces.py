@@ -275,3 +275,26 @@ def test_revoked_bot_tokens_forget_the_workspace_and_user_tokens_do_not(installs
         installs.workspaces.clients.installations.find_bot(enterprise_id=None, team_id=SECOND_TEAM)
         is None
     )
+
+
+def test_an_admin_reconnects_with_a_new_key_and_a_clerk_sees_neither_button(installs) -> None:
+    _both_connected(installs)
+    bot = installs.as_team(SECOND_TEAM)
+    clerk_home = installs.home(SECOND_TEAM, SECOND_CLERK)
+    labels = [b["text"]["text"] for b in buttons(clerk_home)]
+    assert "Settings" not in labels and "Reconnect Smart Passes" not in labels
+    installs.harness.sandbox.state.add_program(SECOND_PROGRAM_ID, "rotated-second-key")
+    home = installs.home(SECOND_TEAM, SECOND_OWNER)
+    bot.click_in_home(button(home, "Reconnect Smart Passes"), user=SECOND_OWNER)
+    view_id, _form = bot.opened_view()
+    bot.submit(
+        view_id,
+        {"app_key": "rotated-second-key", "program_id": str(SECOND_PROGRAM_ID)},
+        user=SECOND_OWNER,
+    )
+    bot.settle()
+    workspace = installs.workspaces.records.get(SECOND_TEAM)
+    assert workspace.key_last4 == "-key" and workspace.connected
+    services = installs.workspaces.services_for(SECOND_TEAM)
+    assert services.connection.key_last4 == "-key"
+    assert "Concha de vainilla" in _reply_to(installs, SECOND_TEAM, "offers", SECOND_OWNER)
