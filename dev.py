@@ -57,7 +57,7 @@ def run(*args: str) -> int:
     return subprocess.call([str(BIN / args[0]), *args[1:]], cwd=ROOT)
 
 
-BENCHMARKS = ("lookup", "summary", "ack", "forms", "changes", "workspaces")
+BENCHMARKS = ("lookup", "summary", "ack", "forms", "changes", "busy", "workspaces")
 
 
 def bench(names: list[str]) -> int:

@@ -74,7 +74,7 @@ def sandbox_process(data: str, latency: float = 0.0, *extra: str) -> Iterator[st
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             try:
-                httpx.get(base, timeout=1)
+                httpx.get(base, timeout=latency + 5)  # it answers after `latency`
                 break
             except httpx.TransportError:
                 time.sleep(0.2)
@@ -109,7 +109,9 @@ def serve(env: dict[str, str]) -> Iterator[str]:
         [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=open(os.environ["BENCH_SERVE_LOG"], "w")  # noqa: SIM115
+        if os.environ.get("BENCH_SERVE_LOG")
+        else subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 60

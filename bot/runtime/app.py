@@ -50,8 +50,8 @@ log = logging.getLogger(__name__)
 # Bolt's listener threads only parse and ack; the Loyalty API work after the ack runs on
 # the work pool, so a slow API never keeps a new request from its ack within 3 seconds.
 LISTENER_THREADS = 32
-WORK_THREADS = 100
-WORK_QUEUED = 200  # jobs waiting for a thread; beyond that, people are told to retry
+WORK_THREADS = 256
+WORK_QUEUED = 256  # jobs waiting for a thread; beyond that, people are told to retry
 # Every serving process settles entries left pending at start, then this often.
 RECONCILE_EVERY_SECONDS = 300.0
 

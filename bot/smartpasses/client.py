@@ -89,7 +89,7 @@ def shared_http(
     return httpx.Client(
         timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
         transport=transport,
-        limits=httpx.Limits(max_connections=100, max_keepalive_connections=100),
+        limits=httpx.Limits(max_connections=256, max_keepalive_connections=256),
     )
 
 

@@ -137,9 +137,9 @@ class Store:
             # (another process, say) and then fails, so a person is not kept waiting.
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": SQLITE_BUSY_SECONDS}
         else:
-            # Short connections for reads and audit writes (locks have a pool of their own,
+            # Short connections for reads and audit writes (locks keep a few of their own,
             # bot.locks). An unreachable server fails in seconds.
-            kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=40, pool_timeout=20)
+            kwargs.update(pool_pre_ping=True, pool_size=30, max_overflow=20, pool_timeout=20)
             if url.startswith("postgresql"):
                 kwargs["connect_args"] = {"connect_timeout": 5}
         store = cls(sa.create_engine(url, **kwargs))

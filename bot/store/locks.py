@@ -4,31 +4,35 @@ A change holds its record's lock around read, check, write and record, so two ch
 one customer's points never interleave. The lock is also the lease of a pending audit
 entry: whoever can take a record's lock knows no live process is changing it.
 
-- PostgreSQL: a transaction-scoped advisory lock on a connection held for the change;
-  the server releases it if the process dies. Lock connections come from a pool of their
-  own, so changes holding locks never starve the short connections of their audit writes.
-- SQLite in a file: `flock` on one of 256 lock files beside the database (a few records
-  share a file; that only serialises them); the OS releases it if the process dies.
+- PostgreSQL: a session advisory lock per record, taken and released on one of a few
+  connections the process keeps for its locks (a held lock costs no connection; the
+  server releases them if the process dies or the connection drops).
+- SQLite in a file: a POSIX record lock on one byte of a file beside the database, at an
+  offset from the record's key (records practically never share one); the OS releases it
+  if the process dies.
 - SQLite in memory (one process by definition), or no `fcntl`: thread locks.
 
 Within a process, waiters queue on a thread lock first, so only one of them at a time
-holds a database connection or polls a file.
+asks the database or polls the file; another process's hold is polled for, with a short
+growing pause.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import NullPool
 
 from bot.core.errors import Busy, RecordUnavailable
 from bot.core.say import Say
@@ -40,7 +44,6 @@ except ImportError:  # Windows: a single process, thread locks are enough
 
 # Long enough for a change in flight (a 10 s API call and its check) to finish.
 LOCK_WAIT_SECONDS = 30.0
-_BUCKETS = 256
 
 
 class ChangeLocks:
@@ -112,104 +115,184 @@ class ScopedLocks(ChangeLocks):
         return self._inner.try_hold(f"{self._scope}:{key}")
 
 
+class _LockFile:
+    """A lock file as this process uses it: one descriptor, kept open, and the thread lock
+    per offset. Record locks belong to the process, so every FileLocks on the same file
+    must share these (closing any descriptor of the file would release every lock the
+    process holds on it, and two threads of one process never exclude each other there)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.fd: int | None = None
+        self.users = 0
+        self.guard = threading.Lock()
+        self.locks: dict[str, threading.Lock] = {}
+
+
+_LOCK_FILES: dict[Path, _LockFile] = {}
+_LOCK_FILES_GUARD = threading.Lock()
+
+
 class FileLocks(ChangeLocks):
+    """POSIX record locks on one file beside the database: a record's key locks one byte,
+    at an offset from a 62-bit hash of the key, so two records practically never share a
+    lock (a busy shop changes hundreds of customers at once, each held for its API calls).
+    The thread lock per offset comes first (`_LockFile`)."""
+
     def __init__(self, directory: Path) -> None:
         super().__init__()
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
+        path = (directory / "records.lock").resolve()
+        with _LOCK_FILES_GUARD:
+            self._shared = _LOCK_FILES.setdefault(path, _LockFile(path))
+            self._shared.users += 1
+        self._closed = False
+
+    def _thread_lock(self, key: str) -> threading.Lock:
+        shared = self._shared
+        with shared.guard:
+            return shared.locks.setdefault(self._bucket_of(key), threading.Lock())
 
     def _bucket_of(self, key: str) -> str:
-        digest = hashlib.blake2b(key.encode(), digest_size=2).digest()
-        return f"{int.from_bytes(digest) % _BUCKETS:03d}"
+        return str(_offset(key))
+
+    def _file(self) -> int:
+        shared = self._shared
+        with shared.guard:
+            if shared.fd is None:
+                try:
+                    shared.fd = os.open(shared.path, os.O_RDWR | os.O_CREAT, 0o600)
+                except OSError:
+                    raise RecordUnavailable() from None
+            return shared.fd
+
+    def close(self) -> None:
+        """Done with the locks; the file is closed when this process's last user is."""
+        with _LOCK_FILES_GUARD:
+            if self._closed:
+                return
+            self._closed = True
+            shared = self._shared
+            shared.users -= 1
+            if shared.users == 0:
+                _LOCK_FILES.pop(shared.path, None)
+                if shared.fd is not None:
+                    os.close(shared.fd)
+                    shared.fd = None
 
     @contextmanager
     def _hold_across_processes(
         self, key: str, what: str | Say, deadline: float, *, blocking: bool
     ) -> Iterator[bool]:
-        path = self.directory / f"{self._bucket_of(key)}.lock"
+        fd, offset = self._file(), _offset(key)
+        held = _poll(lambda: _lock_byte(fd, offset), deadline if blocking else None)
+        if held is None:
+            raise Busy(what)
         try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        except OSError:
-            raise RecordUnavailable() from None
-        try:
-            held = _flock(fd, deadline if blocking else None)
-            if held is None:
-                raise Busy(what)
-            try:
-                yield held
-            finally:
-                if held:
-                    fcntl.flock(fd, fcntl.LOCK_UN)
+            yield held
         finally:
-            os.close(fd)
+            if held:
+                fcntl.lockf(fd, fcntl.LOCK_UN, 1, offset)
+
+
+class _Session:
+    """One connection of the process's own that takes and releases advisory locks."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.connection: sa.Connection | None = None
+
+    def drop(self) -> None:
+        if self.connection is not None:
+            with suppress(SQLAlchemyError):
+                self.connection.close()
+        self.connection = None
 
 
 class PostgresLocks(ChangeLocks):
-    MAX_HELD = 50  # changes in flight per process holding a lock; more wait for a turn
+    """Session advisory locks, taken and released on a few connections of the process's
+    own (a key always on the same one): a held lock costs no connection, so hundreds of
+    changes can be in flight at once. The server releases a session's locks when the
+    process dies or its connection drops. The thread lock per key (the base class) comes
+    first: a session would let two of this process's threads take the same lock."""
+
+    SESSIONS = 4
 
     def __init__(self, engine: Engine) -> None:
         super().__init__()
         self.engine = sa.create_engine(
-            engine.url,
-            pool_size=5,
-            max_overflow=self.MAX_HELD - 5,
-            pool_timeout=LOCK_WAIT_SECONDS,
-            pool_pre_ping=True,
-            connect_args={"connect_timeout": 5},
+            engine.url, poolclass=NullPool, connect_args={"connect_timeout": 5}
         )
+        self._sessions = [_Session() for _ in range(self.SESSIONS)]
+
+    def _bucket_of(self, key: str) -> str:
+        return str(_number(key))
 
     def close(self) -> None:
+        for session in self._sessions:
+            with session.lock:
+                session.drop()
         self.engine.dispose()
+
+    def _ask(self, query: str, number: int) -> bool:
+        session = self._sessions[number % self.SESSIONS]
+        with session.lock:
+            try:
+                if session.connection is None:
+                    session.connection = self.engine.connect().execution_options(
+                        isolation_level="AUTOCOMMIT"
+                    )
+                return bool(session.connection.execute(sa.text(query), {"k": number}).scalar())
+            except SQLAlchemyError:
+                session.drop()  # its locks are gone with it: the next asks anew
+                raise RecordUnavailable() from None
 
     @contextmanager
     def _hold_across_processes(
         self, key: str, what: str | Say, deadline: float, *, blocking: bool
     ) -> Iterator[bool]:
-        number = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), signed=True)
+        number = _number(key)
+        held = _poll(
+            lambda: self._ask("SELECT pg_try_advisory_lock(:k)", number),
+            deadline if blocking else None,
+        )
+        if held is None:
+            raise Busy(what)
         try:
-            conn = self.engine.connect()
-        except SQLAlchemyError:
-            raise RecordUnavailable() from None
-        try:
-            try:
-                transaction = conn.begin()
-                if blocking:
-                    wait_ms = max(1, int((deadline - time.monotonic()) * 1000))
-                    conn.execute(sa.text(f"SET LOCAL lock_timeout = {wait_ms}"))
-                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": number})
-                    held = True
-                else:
-                    held = bool(
-                        conn.execute(
-                            sa.text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": number}
-                        ).scalar()
-                    )
-            except OperationalError as exc:
-                if getattr(exc.orig, "sqlstate", "") == "55P03":  # lock_not_available
-                    raise Busy(what) from None
-                raise RecordUnavailable() from None
-            except SQLAlchemyError:
-                raise RecordUnavailable() from None
-            try:
-                yield held
-            finally:
-                # Ending the transaction releases the lock; if the connection is gone, the
-                # server released it already.
-                with suppress(SQLAlchemyError):
-                    transaction.rollback()
+            yield held
         finally:
-            conn.close()
+            if held:
+                with suppress(RecordUnavailable):  # a lost session released it already
+                    self._ask("SELECT pg_advisory_unlock(:k)", number)
 
 
-def _flock(fd: int, deadline: float | None) -> bool | None:
-    """Take the file lock: True; False at once without a deadline; None when it passes."""
+def _offset(key: str) -> int:
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest()) >> 2
+
+
+def _number(key: str) -> int:
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), signed=True)
+
+
+def _lock_byte(fd: int, offset: int) -> bool:
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, offset)
+        return True
+    except OSError as exc:
+        if exc.errno in (errno.EACCES, errno.EAGAIN):
+            return False  # another process holds it
+        raise RecordUnavailable() from None
+
+
+def _poll(take: Callable[[], bool], deadline: float | None) -> bool | None:
+    """`take()` until it succeeds: True; False at once without a deadline; None when the
+    deadline passes first. Another process's hold is short (a change's API calls), so a
+    short, growing pause between tries."""
     pause = 0.001
     while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if take():
             return True
-        except BlockingIOError:
-            pass  # another process holds it
         if deadline is None:
             return False
         if time.monotonic() + pause > deadline:

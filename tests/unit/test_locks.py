@@ -106,3 +106,23 @@ def test_the_kind_follows_the_database(tmp_path) -> None:
     assert isinstance(locks_for(sa.create_engine(f"sqlite:///{tmp_path / 'a.db'}")), FileLocks)
     assert type(locks_for(sa.create_engine("sqlite://"))) is ChangeLocks
     assert isinstance(locks_for(sa.create_engine("postgresql+psycopg://x@h/db")), PostgresLocks)
+
+
+def test_two_file_locks_on_one_database_in_one_process_exclude_each_other(tmp_path) -> None:
+    """Record locks belong to the process: two FileLocks on one file must share their
+    thread locks (a migration's and the app's, say), and closing one keeps the other's."""
+    first, second = FileLocks(tmp_path / "locks"), FileLocks(tmp_path / "locks")
+    try:
+        with first.hold("customer:1"):
+            with second.try_hold("customer:1") as free:
+                assert free is False
+            with second.try_hold("customer:2") as free:
+                assert free is True
+        third = FileLocks(tmp_path / "locks")
+        with first.hold("customer:3"):
+            third.close()  # must not release what `first` holds
+            with second.try_hold("customer:3") as free:
+                assert free is False
+    finally:
+        first.close()
+        second.close()
