@@ -57,7 +57,20 @@ def run(*args: str) -> int:
     return subprocess.call([str(BIN / args[0]), *args[1:]], cwd=ROOT)
 
 
-BENCHMARKS = ("lookup", "summary", "ack", "forms", "changes", "busy", "workspaces")
+# Each run: a benchmark and its arguments; the lookup index and acks at three sizes.
+BENCHMARKS: tuple[tuple[str, ...], ...] = (
+    ("lookup", "--customers", "10000"),
+    ("lookup", "--customers", "100000"),
+    ("lookup", "--customers", "300000"),
+    ("summary",),
+    ("ack", "--customers", "10000"),
+    ("ack", "--customers", "100000"),
+    ("ack", "--customers", "300000"),
+    ("forms",),
+    ("changes",),
+    ("busy",),
+    ("workspaces",),
+)
 
 
 def bench(names: list[str]) -> int:
@@ -65,16 +78,17 @@ def bench(names: list[str]) -> int:
     import json
     import tempfile
 
-    chosen = names or list(BENCHMARKS)
+    chosen = [run for run in BENCHMARKS if not names or run[0] in names]
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.jsonl"
         failed_runs = []
-        for name in chosen:
-            print(f"\n== benchmarks/bench_{name}.py ==", flush=True)
-            env = {**os.environ, "LOYALTY_BENCH_REPORT": str(report)}
+        for name, *args in chosen:
+            label = f"{int(args[1]):,}" if args[:1] == ["--customers"] else ""
+            print(f"\n== benchmarks/bench_{name}.py {' '.join(args)} ==", flush=True)
+            env = {**os.environ, "LOYALTY_BENCH_REPORT": str(report), "LOYALTY_BENCH_LABEL": label}
             script = str(ROOT / "benchmarks" / f"bench_{name}.py")
-            if subprocess.call([str(BIN / "python"), script], cwd=ROOT, env=env) != 0:
-                failed_runs.append(name)
+            if subprocess.call([str(BIN / "python"), script, *args], cwd=ROOT, env=env) != 0:
+                failed_runs.append(" ".join([name, *args]))
         rows = (
             [json.loads(line) for line in report.read_text().splitlines()]
             if report.exists()

@@ -19,6 +19,7 @@ import httpx
 from bot.offline.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID
 
 REPORT = "LOYALTY_BENCH_REPORT"  # a file where `check()` appends one JSON line per figure
+LABEL = "LOYALTY_BENCH_LABEL"  # added to each figure's name (the run's size, say)
 
 
 def check(
@@ -27,6 +28,8 @@ def check(
     """Record `measured` against `target` (below it, or with `at_least`, at or above it):
     True if it passes. `python3 dev.py bench` prints every recorded figure in one table."""
     passed = measured >= target if at_least else measured < target
+    if label := os.environ.get(LABEL):  # which run of several (`dev.py bench`: a size)
+        figure = f"{figure} [{label}]"
     path = os.environ.get(REPORT)
     if path:
         line = {

@@ -75,7 +75,8 @@ def main() -> None:
         print(f"customers: {len(customers):,}")
         print(f"index load through the adapter: {load_s:.2f} s (target < 3 s)")
         check(f"index load, {len(customers):,} customers", load_s, 3, "s")
-        check("peak RSS with the index", rss_peak, 150, "MB")
+        if args.customers <= 100_000:  # the target is issue 2's, at 100,000
+            check("peak RSS with the index", rss_peak, 150, "MB")
         print(f"peak RSS: {rss_peak:.0f} MB (before load {rss_before:.0f} MB; target < 150 MB)")
         warm = {}
         for kind, refs in by.items():
