@@ -13,7 +13,7 @@ from slack_bolt import App, BoltContext, BoltResponse
 from slack_bolt.listener.listener_completion_handler import CustomListenerCompletionHandler
 
 from bot.i18n import use
-from handlers.context import Env
+from handlers.context import Env, Responder
 from handlers.errors import reply_with_error
 from handlers.requestlog import RequestLog, outcome_of
 
@@ -43,7 +43,7 @@ def register(app: App, tenancy: Tenancy, *, fallback: str = "en") -> None:
             team_id=context.team_id or "",
             channel_id=context.channel_id or "",
             client=context.client,
-            respond=context.respond,
+            respond=Responder(context.response_url) if context.response_url else None,
             trigger_id=body.get("trigger_id", ""),
             log=request_log,
             lang=lang,
