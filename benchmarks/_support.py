@@ -87,6 +87,19 @@ def sandbox_process(data: str, latency: float = 0.0, *extra: str) -> Iterator[st
         proc.wait(timeout=10)
 
 
+def wait_up(url: str, seconds: float = 60) -> None:
+    """Until `url` answers 200 (a child process has started serving)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(url, timeout=5).status_code == 200:
+                return
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+        time.sleep(0.1)  # polling a child process's port: there is no event to wait for
+
+
 def percentile(samples: list[float], pct: float) -> float:
     ordered = sorted(samples)
     k = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
@@ -117,15 +130,7 @@ def serve(env: dict[str, str]) -> Iterator[str]:
         else subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(base + "/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
+        wait_up(base + "/healthz")
         yield base
     finally:
         proc.terminate()

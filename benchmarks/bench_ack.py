@@ -44,6 +44,7 @@ from benchmarks._support import (
     percentile,
     sandbox_process,
     serve,
+    wait_up,
 )
 from benchmarks.bench_changes import database
 from bot.offline.slack_requests import SlackRequests
@@ -67,15 +68,7 @@ def bare_bolt(slack_url: str) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(base + "/healthz", timeout=2)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
+        wait_up(base + "/healthz")
         yield base
     finally:
         proc.terminate()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -18,18 +19,20 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.core.validation import Field
-from bot.i18n import _, language, speaking
+from bot.i18n import N_, _, language, speaking
 from bot.runtime.tenants import check_program, choices_of, read_settings_form
 from bot.slack import views, workspace_views
 from bot.slack.ids import ActionId, Form
 from handlers.commands import COMMAND
 from handlers.context import Env
-from handlers.requestlog import RequestLog
+from handlers.errors import user_message
+from handlers.requestlog import RequestLog, outcome_of
 
 if TYPE_CHECKING:
     from bot.runtime.tenants import Workspaces
 
 log = logging.getLogger(__name__)
+_NOTHING_SAVED = N_("Nothing was saved.")
 CONNECTING = "loyalty_connecting"
 
 
@@ -101,9 +104,6 @@ def register(app: App, installed: Installed) -> None:
         values = workspace_views.choices_of(view.get("state") or {})
         key = str(values.get(Field.APP_KEY) or "").strip()
         program = str(values.get(Field.PROGRAM_ID) or "").strip()
-        if not installed.may_configure(client, team, user):
-            ack(response_action="errors", errors={Field.APP_KEY: _not_allowed(installed, team)})
-            return
         problems: dict[str, str] = {}
         if not key:
             problems[Field.APP_KEY] = _("Paste the App Key.")
@@ -117,8 +117,14 @@ def register(app: App, installed: Installed) -> None:
             view=views.loading(_("Connect Smart Passes"), _("Checking with Smart Passes…")),
         )
         view_id = view["id"]
+        title = _("Connect Smart Passes")
 
         def check_and_save() -> None:
+            if not installed.may_configure(client, team, user):  # asked again: forms are forged
+                client.views_update(
+                    view_id=view_id, view=views.notice(title, _not_allowed(installed, team))
+                )
+                return
             why = check_program(workspaces.settings, key, int(program), workspaces.http)
             if why is not None:
                 form = workspace_views.connect_form(program, problem=_(why))
@@ -135,7 +141,7 @@ def register(app: App, installed: Installed) -> None:
             client.views_update(
                 view_id=view_id,
                 view=views.notice(
-                    _("Connect Smart Passes"),
+                    title,
                     "✅ "
                     + _(
                         "Connected to program {program}. You are a loyalty manager; add "
@@ -145,7 +151,11 @@ def register(app: App, installed: Installed) -> None:
             )
             publish_home(installed, client, team, user)
 
-        _after_ack(installed, context, check_and_save)
+        def failed(error: Exception) -> None:
+            notice = views.notice(title, "⚠️ " + user_message(error))
+            client.views_update(view_id=view_id, view=notice)
+
+        _after_ack(installed, context, check_and_save, failed)
 
     # -- settings ----------------------------------------------------------------------
 
@@ -163,22 +173,23 @@ def register(app: App, installed: Installed) -> None:
 
     @app.view(Form.SETTINGS)
     def settings_submitted(ack: Ack, view: dict[str, Any], env: Env) -> None:
-        if not may_change_settings(installed, env):
-            ack(
-                response_action="errors",
-                errors={Field.MANAGERS: _("Only managers and workspace admins can.")},
-            )
-            return
         chosen, problems = read_settings_form(workspace_views.choices_of(view.get("state") or {}))
         if problems:
             ack(response_action="errors", errors=problems)
             return
         ack()
-        current = records.get(env.team_id)
-        records.save_settings(env.team_id, {**(current.settings if current else {}), **chosen})
-        workspaces.drop(env.team_id)
-        log.info("workspace %s settings saved by %s", env.team_id, env.user_id)
-        env.defer(lambda: publish_home(installed, env.client, env.team_id, env.user_id))
+
+        def save() -> None:
+            if not may_change_settings(installed, env):  # asked again: forms are forged
+                env.send_dm(_("Only managers and workspace admins can.") + " " + _(_NOTHING_SAVED))
+                return
+            current = records.get(env.team_id)
+            records.save_settings(env.team_id, {**(current.settings if current else {}), **chosen})
+            workspaces.drop(env.team_id)
+            log.info("workspace %s settings saved by %s", env.team_id, env.user_id)
+            publish_home(installed, env.client, env.team_id, env.user_id)
+
+        env.defer(save)
 
     # -- before it is connected: every other request --------------------------------
 
@@ -220,9 +231,15 @@ def register(app: App, installed: Installed) -> None:
         ack(options=[])
 
 
-def _after_ack(installed: Installed, context: BoltContext, task: Callable[[], None]) -> None:
-    """Run `task` on the work pool in this request's language; the request's log line is
-    written when it ends (as `Env.defer` does for a connected workspace's requests)."""
+def _after_ack(
+    installed: Installed,
+    context: BoltContext,
+    task: Callable[[], None],
+    failed: Callable[[Exception], None],
+) -> None:
+    """Run `task` on the work pool in this request's language; if it raises, `failed`
+    tells the person. The request's log line is written when it ends (as `Env.defer` does
+    for a connected workspace's requests)."""
     request_log = context.get("request_log")
     if isinstance(request_log, RequestLog):
         request_log.deferred = True
@@ -233,9 +250,10 @@ def _after_ack(installed: Installed, context: BoltContext, task: Callable[[], No
         with speaking(lang):
             try:
                 task()
-            except Exception as error:  # logged; the form shows what was done so far
-                outcome = type(error).__name__
-                log.exception("workspace form work failed")
+            except Exception as error:  # told in the form; user_message logs the unexpected
+                outcome = outcome_of(error)
+                with suppress(Exception):  # the window may be gone: then only the log has it
+                    failed(error)
             finally:
                 if isinstance(request_log, RequestLog):
                     request_log.finish(outcome)

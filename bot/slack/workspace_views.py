@@ -178,7 +178,8 @@ def settings_form(choices: WorkspaceChoices, connection: Connection | None) -> d
                     text=_(
                         "Connected to program {program} with the App Key ending in {last4}."
                     ).format(
-                        program=f"`{connection.program_id}`", last4=f"`{connection.key_last4}`"
+                        program=f"`{connection.program_id}`",
+                        last4=f"`{escape(connection.key_last4)}`",
                     )
                 )
             )

@@ -298,3 +298,46 @@ def test_an_admin_reconnects_with_a_new_key_and_a_clerk_sees_neither_button(inst
     services = installs.workspaces.services_for(SECOND_TEAM)
     assert services.connection.key_last4 == "-key"
     assert "Concha de vainilla" in _reply_to(installs, SECOND_TEAM, "offers", SECOND_OWNER)
+
+
+def test_forged_connect_and_settings_submissions_change_nothing(installs) -> None:
+    _both_connected(installs)
+    bot = installs.as_team(TEAM)
+    records = installs.workspaces.records
+    # A clerk's Settings, as if the form had been opened: refused after the ack, by DM.
+    home = installs.home(TEAM, OWNER)
+    bot.click_in_home(button(home, "Settings"), user=OWNER)
+    settings_id, _form = bot.opened_view()
+    before = records.get(TEAM).settings
+    bot.submit(settings_id, {"timezone": "Europe/Madrid"}, user=CLERK)
+    bot.settle()
+    assert records.get(TEAM).settings == before
+    dm = installs.harness.slack.calls_to("chat.postMessage")[-1]
+    assert "Only managers and workspace admins" in dm.args["text"]
+    # A clerk's Connect with another program: the window says why; the key is kept.
+    bot.click_in_home(button(installs.home(TEAM, OWNER), "Reconnect Smart Passes"), user=OWNER)
+    connect_id, _form = bot.opened_view()
+    answer = bot.submit(
+        connect_id, {"app_key": SECOND_APP_KEY, "program_id": str(SECOND_PROGRAM_ID)}, user=CLERK
+    )
+    assert answer.json()["response_action"] == "update"
+    bot.settle()
+    shown = installs.harness.slack.calls_to("views.update")[-1].args["view"]
+    assert "Only" in text_of(json.loads(shown) if isinstance(shown, str) else shown)
+    assert records.get(TEAM).program_id == DEMO_PROGRAM_ID
+
+
+def test_a_connect_the_database_cannot_save_says_so_and_is_not_connected(installs) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    installs.install(TEAM, OWNER)
+    records = installs.workspaces.records
+
+    def database_gone(*args, **kwargs) -> None:
+        raise OperationalError("UPDATE workspaces", {}, Exception("database is gone"))
+
+    records.connect = database_gone
+    shown = installs.connect(TEAM, OWNER, DEMO_APP_KEY, DEMO_PROGRAM_ID)
+    assert "cannot reach my records" in text_of(shown["view"])
+    assert not records.get(TEAM).connected
+    assert "not connected" in _reply_to(installs, TEAM, "customers", OWNER)

@@ -6,6 +6,7 @@ workspace's summary exactly once with two clocks at the same moment."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 from typing import Any
 
@@ -25,8 +26,9 @@ from bot.offline.sandbox.data import add_shops, shop
 from bot.offline.slack_standin import SlackStandIn
 from bot.runtime.app import installed_workspaces
 from bot.runtime.settings import Settings
-from bot.runtime.tenants import RECHECK_SECONDS, Workspaces, read_settings_form
+from bot.runtime.tenants import RECHECK_SECONDS, Workspaces, choices_of, read_settings_form
 from bot.runtime.wsgi_server import serving
+from bot.slack.workspace_views import Connection, settings_form
 from bot.store.database import Store
 from bot.store.sealed import InvalidToken, KeyBox, new_key
 from bot.store.workspaces import WorkspaceRecords
@@ -212,3 +214,8 @@ def test_two_clocks_post_each_workspaces_summary_exactly_once(store_url: str) ->
             clock.tick(at_nine_mexico)
         channels = sorted(c.args["channel"] for c in slack.calls_to("chat.postMessage"))
         assert channels == ["C0", "C1", "C2", "C3", "C4", "C5"]  # each exactly once
+
+
+def test_the_key_ending_is_escaped_where_it_is_shown() -> None:
+    form = json.dumps(settings_form(choices_of(settings()), Connection(12, "<!ch")))
+    assert "&lt;!ch" in form and "<!ch" not in form
