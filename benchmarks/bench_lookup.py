@@ -27,7 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import tempfile
 
 from benchmarks._support import bot_env, check, peak_rss_mb, percentile, sandbox_process, serve
-from bot.core.lookup import CustomerIndex, fold, name_tokens
+from bot.core.lookup import CustomerIndex
+from bot.core.text_keys import fold, name_tokens
 from bot.offline.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID
 from bot.smartpasses.client import LoyaltyClient
 from bot.smartpasses.models import Customer

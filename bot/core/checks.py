@@ -14,9 +14,9 @@ from typing import Any, TypeVar
 from bot.core.audit import POINTS_ACTIONS, Action
 from bot.core.errors import LoyaltyAPIError, NotFound
 from bot.core.ledger import Intent, Unclear
-from bot.core.lookup import fold
 from bot.core.phones import digits as phone_digits
 from bot.core.points import PointsChange
+from bot.core.text_keys import fold
 from bot.smartpasses.client import LoyaltyClient
 from bot.smartpasses.models import Customer, Offer
 

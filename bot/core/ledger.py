@@ -35,9 +35,9 @@ from bot.core.errors import (
     OutcomeUnknown,
     ValidationFailed,
 )
-from bot.core.lookup import fold
 from bot.core.phones import digits as phone_digits
 from bot.core.say import N_, Say, noun
+from bot.core.text_keys import fold
 from bot.store.database import Store
 from bot.store.locks import ChangeLocks
 

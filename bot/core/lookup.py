@@ -15,18 +15,29 @@ meanwhile, and swaps them in whole.
 from __future__ import annotations
 
 import bisect
-import functools
+import itertools
 import logging
+import operator
 import re
 import threading
 import time
-import unicodedata
 from array import array
-from collections.abc import Callable, Iterable
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import overload
 
 from bot.core.phones import digits as phone_digits
 from bot.core.phones import lookup_keys
+from bot.core.text_keys import (
+    casefold_all,
+    fold,
+    fold_all,
+    name_keys,
+    name_tokens,
+    phone_digits_all,
+)
+from bot.smartpasses.customer_list import CustomerList
 from bot.smartpasses.models import Customer
 
 log = logging.getLogger(__name__)
@@ -34,18 +45,7 @@ log = logging.getLogger(__name__)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 _PHONE = re.compile(r"^\+?[\d\s().-]{7,}$")
 _ID = re.compile(r"^#?(\d{1,20})$")
-_WORD = re.compile(r"[^\W_]+")
 _PHONE_PART = re.compile(r"[\d()+.-]*\d[\d()+.-]*")
-
-
-@functools.lru_cache(maxsize=65536)  # names repeat: a program has far fewer than customers
-def fold(text: str) -> str:
-    """Lower-case and strip accents: "Pérez" -> "perez"."""
-    folded = text.casefold()
-    if folded.isascii():  # most text: nothing to strip
-        return folded
-    decomposed = unicodedata.normalize("NFKD", folded)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def _search_word(word: str) -> str:
@@ -54,10 +54,6 @@ def _search_word(word: str) -> str:
     if _PHONE_PART.fullmatch(word):
         return phone_digits(word)
     return fold(word)
-
-
-def name_tokens(text: str) -> list[str]:
-    return _WORD.findall(fold(text))
 
 
 @dataclass(frozen=True)
@@ -74,8 +70,7 @@ class LookupResult:
         return len(self.matches) > 1
 
 
-# A key usually names one customer: store the bare id, and a set only on collision
-# (a set per key would double the index's memory for a large program).
+# A key usually names one customer: store the bare id, and a set only on collision.
 _Ids = int | set[int]
 
 
@@ -114,24 +109,23 @@ def _get(table: dict[str, _Ids], key: str) -> set[int]:
     return {current} if isinstance(current, int) else set(current)
 
 
-class _Tables:
-    """The index proper. Rebuilt on refresh; patched in place after the bot's own writes."""
+def _sort_key(c: Customer) -> tuple[str, int]:
+    return fold(c.display_name), c.id
 
-    def __init__(self, customers: Iterable[Customer]) -> None:
+
+class _Writes:
+    """The bot's own writes since the snapshot was fetched: the customers as they are now
+    (in small dict tables, patched in place) and every id written (`touched`), whose rows
+    in the snapshot are out of date."""
+
+    def __init__(self) -> None:
+        self.touched: set[int] = set()
         self.by_id: dict[int, Customer] = {}
         self.by_email: dict[str, _Ids] = {}
         self.by_phone: dict[str, _Ids] = {}
         self.by_name: dict[str, _Ids] = {}
         self.by_token: dict[str, _Ids] = {}
         self._sorted_tokens: list[str] | None = None
-        self.sorted_all: list[Customer] | None = None  # CustomerIndex.all() fills it
-        # For searches by any part (CustomerIndex.search): built on the first search of a
-        # snapshot; the bot's own writes since then are kept beside it, in `patched`.
-        self.search_text: SearchText | None = None
-        self.sort_keys: dict[int, tuple[str, int]] = {}  # filled as customers are listed
-        self.patched: dict[int, tuple[str, str] | None] = {}
-        for customer in customers:
-            self.add(customer)
 
     def _keys(self, c: Customer) -> list[tuple[dict[str, _Ids], str]]:
         keys: list[tuple[dict[str, _Ids], str]] = []
@@ -146,46 +140,224 @@ class _Tables:
             keys.extend((self.by_token, token) for token in tokens)
         return keys
 
-    def add(self, customer: Customer) -> None:
-        self.by_id[customer.id] = customer
-        self.sorted_all = None
-        self.sort_keys.pop(customer.id, None)
-        if self.search_text is not None:
-            self.patched[customer.id] = _haystack(customer)
-        for table, key in self._keys(customer):
-            if _put(table, key, customer.id) and table is self.by_token:
-                self._sorted_tokens = None
-
-    def remove(self, customer_id: int) -> None:
+    def put(self, customer_id: int, customer: Customer | None) -> None:
+        self.touched.add(customer_id)
         old = self.by_id.pop(customer_id, None)
-        if old is None:
-            return
-        self.sorted_all = None
-        self.sort_keys.pop(customer_id, None)
-        if self.search_text is not None:
-            self.patched[customer_id] = None
-        for table, key in self._keys(old):
-            if _discard(table, key, customer_id) and table is self.by_token:
-                self._sorted_tokens = None
+        if old is not None:
+            for table, key in self._keys(old):
+                if _discard(table, key, customer_id) and table is self.by_token:
+                    self._sorted_tokens = None
+        if customer is not None:
+            self.by_id[customer_id] = customer
+            for table, key in self._keys(customer):
+                if _put(table, key, customer_id) and table is self.by_token:
+                    self._sorted_tokens = None
 
-    def tokens_starting_with(self, prefix: str) -> list[str]:
+    def tokens_starting_with(self, prefix: str) -> set[int]:
         if self._sorted_tokens is None:
             self._sorted_tokens = sorted(self.by_token)
         tokens = self._sorted_tokens
         start = bisect.bisect_left(tokens, prefix)
         end = bisect.bisect_left(tokens, prefix + "\U0010ffff")
-        return tokens[start:end]
+        ids: set[int] = set()
+        for token in tokens[start:end]:
+            ids |= _get(self.by_token, token)
+        return ids
 
-    def customers(self, ids: Iterable[int]) -> list[Customer]:
-        """These customers by name (each one's sort key folded once per snapshot)."""
-        found = [self.by_id[i] for i in ids if i in self.by_id]
-        return sorted(found, key=self._sort_key)
 
-    def _sort_key(self, c: Customer) -> tuple[str, int]:
-        key = self.sort_keys.get(c.id)
-        if key is None:
-            key = self.sort_keys[c.id] = (fold(c.display_name), c.id)
-        return key
+class _KeyIndex:
+    """Rows by an exact key, compact: each key's hash with its row in the low bits, all in
+    one sorted array (8 bytes a key instead of a dict entry and a string). Hashes are cut
+    short, so a few keys share one: callers check the row's own key."""
+
+    def __init__(self, keys: Sequence[Hashable], rows: Sequence[int], row_count: int) -> None:
+        self.bits = max(20, row_count.bit_length())
+        high = ~((1 << self.bits) - 1)
+        self.entries = array(
+            "q", sorted([(hash(k) & high) | r for k, r in zip(keys, rows, strict=True)])
+        )
+
+    def rows_for(self, key: Hashable) -> list[int]:
+        bits = self.bits
+        wanted = hash(key) >> bits
+        entries = self.entries
+        at = bisect.bisect_left(entries, wanted << bits)
+        found = []
+        while at < len(entries) and entries[at] >> bits == wanted:
+            found.append(entries[at] & ((1 << bits) - 1))
+            at += 1
+        return found
+
+
+class _Snapshot:
+    """One fetched list, indexed; never changed (a reload builds a new one).
+
+    Built in two steps. The lookups' tables (id, email, phone, name, name tokens) come
+    first: the index answers as soon as they are in. The name order and the search text
+    (for `/loyalty customers` and search by any part) follow, on another thread or on
+    their first use, whichever comes first (`prepare`)."""
+
+    def __init__(self, customers: Sequence[Customer]) -> None:
+        listed = CustomerList.of(customers)
+        if len(set(listed.ids)) != len(listed):  # a customer listed twice: the last wins
+            listed = listed.take(sorted({cid: row for row, cid in enumerate(listed.ids)}.values()))
+        self.customers = listed
+        first, last, email, phone, human = listed.columns()
+        ids, count = listed.ids, len(listed)
+        full = [f"{a.strip()} {b.strip()}".strip() for a, b in zip(first, last, strict=True)]
+        del first, last
+        other = [h if h != f else "" for h, f in zip(human, full, strict=True)]  # rarely set
+        del human
+        folded_full = fold_all(full)
+        folded_other = fold_all(other) if any(other) else other
+        del full, other
+        # The API lists customers by id: then the ids themselves are the index.
+        ascending = all(map(operator.lt, ids, itertools.islice(ids, 1, None)))
+        self.by_id = None if ascending else _KeyIndex(ids, range(count), count)
+
+        folded_email = casefold_all(email)
+        del email
+        email_keys = [e.strip() for e in folded_email]
+        self.by_email = _KeyIndex(*_present(email_keys), count)
+        del email_keys
+        phone_keys = phone_digits_all(phone)
+        del phone
+        self.by_phone = _KeyIndex(*_present(phone_keys), count)
+        full_keys, other_keys = name_keys(folded_full), name_keys(folded_other)
+        # Name keys: row * 2 for the full name, row * 2 + 1 for another human name.
+        names, entries = _present(full_keys, range(0, 2 * count, 2))
+        if any(other_keys):
+            more, more_entries = _present(other_keys, range(1, 2 * count, 2))
+            names, entries = [*names, *more], [*entries, *more_entries]
+        self.by_name = _KeyIndex(names, entries, 2 * count)
+        self.by_token, self.tokens = _token_table(full_keys, other_keys)
+        del full_keys, other_keys
+        # For `prepare`, until it has run:
+        self._pending: tuple[list[str], ...] | None = (
+            folded_full,
+            folded_other,
+            folded_email,
+            phone_keys,
+        )
+        self._prepare_lock = threading.Lock()
+        self.rank = array("I")  # row -> its place in name order (filled by `prepare`)
+        self.by_name_order = array("I")  # place in name order -> row
+        self.search_text: SearchText | None = None
+
+    def prepare(self) -> None:
+        """The name order and the search text (once; a second caller waits for the first)."""
+        with self._prepare_lock:
+            if self._pending is None:
+                return
+            folded_full, folded_other, folded_email, phone_keys = self._pending
+            ids = self.customers.ids
+            shown = [
+                o or f or fold(f"Anónimo #{i}")
+                for o, f, i in zip(folded_other, folded_full, ids, strict=True)
+            ]
+            order = sorted(range(len(ids)), key=ids.__getitem__)
+            order.sort(key=shown.__getitem__)
+            del shown
+            rank = array("I", bytes(4 * len(order)))
+            for place, row in enumerate(order):
+                rank[row] = place
+            haystacks = [
+                f"{folded_full[r]} {folded_other[r]} {folded_email[r]}"
+                if folded_other[r]
+                else f"{folded_full[r]} {folded_email[r]}"
+                for r in order
+            ]
+            search_text = SearchText(haystacks, [phone_keys[r] for r in order])
+            self.by_name_order, self.rank = array("I", order), rank
+            self.search_text = search_text
+            self._pending = None
+
+    def prepared(self) -> bool:
+        return self._pending is None
+
+    def texts(self, row: int) -> tuple[str, str, str, str, str]:
+        return self.customers.texts(row)
+
+    def email_rows(self, key: str) -> list[int]:
+        return [r for r in self.by_email.rows_for(key) if _email_key(self.texts(r)[2]) == key]
+
+    def phone_rows(self, key: str) -> list[int]:
+        return [r for r in self.by_phone.rows_for(key) if phone_digits(self.texts(r)[3]) == key]
+
+    def name_rows(self, key: str) -> list[int]:
+        rows = []
+        for entry in self.by_name.rows_for(key):
+            first, last, _email, _phone, human = self.texts(entry // 2)
+            name = human if entry % 2 else f"{first.strip()} {last.strip()}".strip()
+            if " ".join(name_tokens(name)) == key:
+                rows.append(entry // 2)
+        return rows
+
+    def id_row(self, customer_id: int) -> int | None:
+        ids = self.customers.ids
+        if self.by_id is None:  # ascending
+            row = bisect.bisect_left(ids, customer_id)
+            return row if row < len(ids) and ids[row] == customer_id else None
+        for row in self.by_id.rows_for(customer_id):
+            if ids[row] == customer_id:
+                return row
+        return None
+
+    def token_rows(self, prefix: str) -> set[int]:
+        tokens = self.tokens
+        start = bisect.bisect_left(tokens, prefix)
+        end = bisect.bisect_left(tokens, prefix + "\U0010ffff")
+        rows: set[int] = set()
+        for token in tokens[start:end]:
+            found = self.by_token[token]
+            if isinstance(found, int):
+                rows.add(found)
+            else:
+                rows.update(found)
+        return rows
+
+    def in_name_order(self, rows: Iterable[int]) -> list[int]:
+        if self.prepared():
+            return sorted(rows, key=self.rank.__getitem__)
+        return sorted(rows, key=lambda r: _sort_key(self.customers[r]))
+
+
+def _email_key(email: str) -> str:
+    return email.strip().casefold()
+
+
+def _present(
+    keys: list[str], rows: Sequence[int] | None = None
+) -> tuple[Sequence[str], Sequence[int]]:
+    """The non-empty keys and their rows (by default each key's position)."""
+    rows = range(len(keys)) if rows is None else rows
+    if all(keys):  # the usual case: nothing to leave out
+        return keys, rows
+    kept = [i for i, key in enumerate(keys) if key]
+    return [keys[i] for i in kept], [rows[i] for i in kept]
+
+
+def _token_table(
+    full_keys: list[str], other_keys: list[str]
+) -> tuple[dict[str, int | array[int]], list[str]]:
+    """Rows by each name token (a token of one customer as a bare row), and the tokens
+    sorted for prefixes. `other_keys`: another human name's key, or ""."""
+    grouped: defaultdict[str, list[int]] = defaultdict(list)
+    for row, full in enumerate(full_keys):
+        for token in full.split():
+            grouped[token].append(row)
+    for row, other in enumerate(other_keys):
+        if other:
+            for token in set(other.split()) - set(full_keys[row].split()):
+                grouped[token].append(row)
+    table: dict[str, int | array[int]] = {
+        token: rows[0] if len(rows) == 1 else array("I", rows) for token, rows in grouped.items()
+    }
+    return table, sorted(table)
+
+
+MIN_PHONE_DIGITS = 4  # fewer digits than this never match inside a phone
+REFRESH_AT = 0.8  # of the TTL: the list is refreshed before it is older than the TTL
 
 
 def _haystack(c: Customer) -> tuple[str, str]:
@@ -194,10 +366,6 @@ def _haystack(c: Customer) -> tuple[str, str]:
     if c.human_name and c.human_name != c.full_name:
         names += " " + fold(c.human_name)
     return f"{names} {c.email.casefold()}", phone_digits(c.phone)
-
-
-MIN_PHONE_DIGITS = 4  # fewer digits than this never match inside a phone
-REFRESH_AT = 0.8  # of the TTL: the list is refreshed before it is older than the TTL
 
 
 def _matches(haystack: tuple[str, str], words: list[str]) -> bool:
@@ -211,60 +379,141 @@ def _matches(haystack: tuple[str, str], words: list[str]) -> bool:
     return True
 
 
+class _Blob:
+    """Texts in one UTF-8 byte string, each ended by a NUL, searched with a compiled
+    pattern (C speed). A hit's offset finds its text through a table of the text at every
+    64th byte, then a step or two: no bisection per hit."""
+
+    BLOCK = 6  # 64 bytes
+
+    def __init__(self, parts: list[str]) -> None:
+        encoded = list(map(str.encode, parts))
+        starts = array("I", [0])
+        starts.extend(itertools.accumulate(len(e) + 1 for e in encoded))
+        self.blob = b"\x00".join(encoded) + b"\x00" if encoded else b""
+        self.starts = starts  # and the end, after the last text
+        blocks = array("I")
+        row = 0
+        for offset in range(0, len(self.blob), 1 << self.BLOCK):
+            while starts[row + 1] <= offset:
+                row += 1
+            blocks.append(row)
+        self.blocks = blocks
+
+    def containing(self, word: str) -> set[int]:
+        """The texts that contain `word`."""
+        starts, blocks, shift = self.starts, self.blocks, self.BLOCK
+        found: set[int] = set()
+        add = found.add
+        for match in re.finditer(re.escape(word.encode()), self.blob):
+            at = match.start()
+            row = blocks[at >> shift]
+            while starts[row + 1] <= at:
+                row += 1
+            add(row)
+        return found
+
+
 class SearchText:
-    """Every customer's haystack in two long byte strings (names and emails; phone
-    digits) in UTF-8, searched with a compiled pattern (C speed): a hit's offset finds its
-    customer by bisection. UTF-8 keeps it at about a byte a character, and a substring of
-    a word is a substring of its bytes. Immutable: one per snapshot of the tables."""
+    """Every row's haystack: names and email in one blob, phone digits in another. A
+    substring of a word is a substring of its UTF-8 bytes. Immutable: one per snapshot."""
 
-    SEPARATOR = b"\x00"
-
-    def __init__(self, customers: Iterable[Customer]) -> None:
-        """`customers` in name order: the search's hits are then in name order too."""
-        self.ids = array("q")  # compact: a large program's ids are 64-bit
-        self.text_starts, self.phone_starts = array("L"), array("L")
-        text, phone = bytearray(), bytearray()  # no list of 100,000 small strings
-        for c in customers:
-            haystack, digits = _haystack(c)
-            self.ids.append(c.id)
-            self.text_starts.append(len(text))
-            text += haystack.encode() + self.SEPARATOR
-            self.phone_starts.append(len(phone))
-            phone += digits.encode() + self.SEPARATOR
-        self.text, self.phone = text, phone  # not copied to bytes: no second copy at build
-
-    @staticmethod
-    def _hits(blob: bytearray, starts: array[int], word: str) -> set[int]:
-        """Positions (in `ids`) of the records that contain `word`."""
-        locate = bisect.bisect_right
-        pattern = re.compile(re.escape(word.encode()))
-        return {locate(starts, m.start()) - 1 for m in pattern.finditer(blob)}
+    def __init__(self, texts: list[str], phones: list[str]) -> None:
+        """Row i's names and email in `texts[i]`, its phone digits in `phones[i]`."""
+        self.text, self.phone = _Blob(texts), _Blob(phones)
 
     def find(self, words: list[str]) -> list[int]:
-        """Ids of the customers every word is in (as `_matches` decides), in name order."""
+        """The rows every word is in (as `_matches` decides), in order."""
         result: set[int] | None = None
         for word in sorted(words, key=len, reverse=True):  # the longest is the rarest
-            hits = self._hits(self.text, self.text_starts, word)
+            hits = self.text.containing(word)
             if len(word) >= MIN_PHONE_DIGITS and word.isdigit():
-                hits |= self._hits(self.phone, self.phone_starts, word)
+                hits |= self.phone.containing(word)
             result = hits if result is None else result & hits
             if not result:
                 return []
-        ids = self.ids
-        return [ids[i] for i in sorted(result or ())]
+        return sorted(result or ())
 
 
-def _by_name_order(customers: Iterable[Customer]) -> list[Customer]:
-    """By (folded name, id), as `_Tables.customers` orders. Two stable sorts with plain keys
-    (folded names are cached and shared) instead of 100,000 key tuples: less memory."""
-    by_id = sorted(customers, key=lambda c: c.id)
-    return sorted(by_id, key=lambda c: fold(c.display_name))
+class Listing(Sequence[Customer]):
+    """Customers in an order, made as they are read: snapshot rows (ints) and the bot's
+    own writes (Customers). A page of a 100,000-customer list makes only its 20."""
+
+    def __init__(self, snapshot: _Snapshot | None, entries: Sequence[int | Customer]) -> None:
+        self._snapshot, self._entries = snapshot, entries
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @overload
+    def __getitem__(self, index: int) -> Customer: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Customer]: ...
+    def __getitem__(self, index: int | slice) -> Customer | list[Customer]:
+        if isinstance(index, slice):
+            return [self._at(e) for e in self._entries[index]]
+        return self._at(self._entries[index])
+
+    def __eq__(self, other: object) -> bool:  # as a list of customers would compare
+        if isinstance(other, Sequence) and not isinstance(other, str | bytes):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<Listing of {len(self)}>"
+
+    def _at(self, entry: int | Customer) -> Customer:
+        if isinstance(entry, int):
+            assert self._snapshot is not None
+            return self._snapshot.customers[entry]
+        return entry
+
+    def points(self, index: int) -> int:
+        entry = self._entries[index]
+        if isinstance(entry, int):
+            assert self._snapshot is not None
+            return self._snapshot.customers.points[entry]
+        return entry.points
+
+    def by_points(self) -> Listing:
+        """Most points first; ties in this listing's order."""
+        order = sorted(range(len(self)), key=lambda i: -self.points(i))
+        return Listing(self._snapshot, [self._entries[i] for i in order])
+
+
+def _merged(
+    snapshot: _Snapshot | None, rows: Iterable[int], written: Iterable[Customer]
+) -> list[int | Customer]:
+    """Snapshot rows (given in name order) and written customers, in name order."""
+    entries: list[int | Customer] = list(rows)
+    extra = sorted(written, key=_sort_key)
+    if not extra:
+        return entries
+    assert snapshot is not None or not entries
+
+    def key(entry: int | Customer) -> tuple[str, int]:
+        if isinstance(entry, int):
+            assert snapshot is not None
+            return _sort_key(snapshot.customers[entry])
+        return _sort_key(entry)
+
+    at = [bisect.bisect_left(entries, _sort_key(c), key=key) for c in extra]
+    merged: list[int | Customer] = []
+    done = 0
+    for position, customer in zip(at, extra, strict=True):
+        merged.extend(entries[done:position])
+        merged.append(customer)
+        done = position
+    merged.extend(entries[done:])
+    return merged
 
 
 class CustomerIndex:
     def __init__(
         self,
-        fetch: Callable[[], list[Customer]],
+        fetch: Callable[[], Sequence[Customer]],
         *,
         ttl: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
@@ -274,10 +523,12 @@ class CustomerIndex:
         self.region = region  # for national phone numbers (bot.core.phones)
         self.ttl = ttl
         self._clock = clock
-        self._tables: _Tables | None = None
+        self._snapshot: _Snapshot | None = None
+        self._writes = _Writes()
+        self._listings: dict[str, Listing] = {}  # by name / by points, until the next change
         self._loaded_at = 0.0
         self._load_lock = threading.Lock()  # one fetch at a time
-        self._lock = threading.Lock()  # the tables: every read and every patch
+        self._lock = threading.Lock()  # the snapshot and the writes: every read and patch
         self._patches: list[tuple[int, Customer | None]] | None = None  # during a fetch
         self._version = 0  # bumped by every patch and reload
         self._refreshing = False  # a background refresh is running
@@ -289,13 +540,13 @@ class CustomerIndex:
     # -- freshness -------------------------------------------------------
 
     def _fresh(self) -> bool:
-        return self._tables is not None and self._clock() - self._loaded_at < self.ttl
+        return self._snapshot is not None and self._clock() - self._loaded_at < self.ttl
 
     def _ensure_fresh(self) -> None:
         age = self._clock() - self._loaded_at
-        if self._tables is not None and age < self.ttl * REFRESH_AT:
+        if self._snapshot is not None and age < self.ttl * REFRESH_AT:
             return
-        if self._tables is None or self._must_wait or self.ttl <= 0:
+        if self._snapshot is None or self._must_wait or self.ttl <= 0:
             with self._load_lock:
                 # Another thread may have refreshed while we waited for the lock.
                 if not self._fresh():
@@ -314,7 +565,7 @@ class CustomerIndex:
         def refresh() -> None:
             try:
                 with self._load_lock:
-                    if self._tables is None or self._clock() - self._loaded_at >= (
+                    if self._snapshot is None or self._clock() - self._loaded_at >= (
                         self.ttl * REFRESH_AT
                     ):
                         self._reload()
@@ -327,55 +578,64 @@ class CustomerIndex:
 
         threading.Thread(target=refresh, name="index-refresh", daemon=True).start()
 
-    def snapshot(self) -> list[Customer] | None:
+    def snapshot(self) -> CustomerList | None:
         """Every customer, if the list is fresh (younger than the TTL); else None."""
         with self._lock:
-            if self._tables is None or self._clock() - self._loaded_at >= self.ttl:
+            snapshot, writes = self._snapshot, self._writes
+            if snapshot is None or self._clock() - self._loaded_at >= self.ttl:
                 return None
-            return list(self._tables.by_id.values())
+            if not writes.touched:
+                return snapshot.customers
+            ids = snapshot.customers.ids
+            kept = [r for r in range(len(ids)) if ids[r] not in writes.touched]
+            written = list(writes.by_id.values())
+        return snapshot.customers.take(kept).concat(CustomerList.of(written))
 
     def ready(self) -> bool:
         """A list is loaded (lookups answer without waiting)."""
-        return self._tables is not None
+        return self._snapshot is not None
 
     def size(self) -> int:
         """How many customers are loaded (0 before the first load or after `drop`)."""
         with self._lock:
-            return 0 if self._tables is None else len(self._tables.by_id)
+            if self._snapshot is None:
+                return 0
+            snapshot, writes = self._snapshot, self._writes
+            stale = sum(1 for i in writes.touched if snapshot.id_row(i) is not None)
+            return len(snapshot.customers) - stale + len(writes.by_id)
 
     def drop(self) -> None:
         """Forget the loaded list (to free its memory); the next lookup loads it again."""
         with self._load_lock, self._lock:
-            self._tables = None
+            self._snapshot, self._writes, self._listings = None, _Writes(), {}
             self._loaded_at = 0.0
 
     def warm(self) -> None:
         """Load the list in the background (at start, off the request path)."""
-        if self._tables is None:
+        if self._snapshot is None:
             self._refresh_in_background()
 
     def _reload(self) -> None:
-        """Fetch and build outside the tables' lock; swap the new tables in whole, with
-        the patches made during the fetch applied (they are at least as new)."""
+        """Fetch and build outside the lock; swap the new snapshot in whole, with the
+        writes made during the fetch kept beside it (they are at least as new)."""
         with self._lock:
             self._patches = []
         try:
-            tables = _Tables(self._fetch())
-            tables.search_text = SearchText(_by_name_order(tables.by_id.values()))
+            snapshot = _Snapshot(self._fetch())
         except BaseException:
             with self._lock:
                 self._patches = None
             raise
         self.fetch_count += 1
         with self._lock:
+            writes = _Writes()
             for customer_id, customer in self._patches or []:
-                tables.remove(customer_id)
-                if customer is not None:
-                    tables.add(customer)
+                writes.put(customer_id, customer)
             self._patches = None
-            self._tables = tables
+            self._snapshot, self._writes, self._listings = snapshot, writes, {}
             self._loaded_at = self._clock()
             self._version += 1
+        threading.Thread(target=snapshot.prepare, name="index-prepare", daemon=True).start()
         if self.loaded is not None:
             self.loaded()
 
@@ -388,26 +648,34 @@ class CustomerIndex:
         self._loaded_at = float("-inf")
         self._must_wait = True
 
-    def all(self) -> list[Customer]:
-        """Every customer by name. Sorted outside the lock; kept until the next change."""
+    def all(self, *, by_points: bool = False) -> Listing:
+        """Every customer by name (or most points first). Ordered outside the lock, once
+        per change: a fresh snapshot is in name order already."""
         self._ensure_fresh()
+        kind = "points" if by_points else "name"
         with self._lock:
-            tables, version = self._tables, self._version
-            assert tables is not None
-            if tables.sorted_all is not None:
-                return tables.sorted_all
-            if tables.search_text is not None and not tables.patched:
-                # Sorted once, when the snapshot was built: the search text's order.
-                tables.sorted_all = [tables.by_id[i] for i in tables.search_text.ids]
-                return tables.sorted_all
-            customers = list(tables.by_id.values())
-        ordered = _by_name_order(customers)
+            if kind in self._listings:
+                return self._listings[kind]
+            snapshot, writes, version = self._snapshot, self._writes, self._version
+            assert snapshot is not None
+            ids = snapshot.customers.ids
+            touched = set(writes.touched)
+            written = list(writes.by_id.values())
+        snapshot.prepare()
+        in_order = snapshot.by_name_order
+        if touched:
+            rows = [r for r in in_order if ids[r] not in touched]
+            listing = Listing(snapshot, _merged(snapshot, rows, written))
+        else:
+            listing = Listing(snapshot, in_order)
+        if by_points:
+            listing = listing.by_points()
         with self._lock:
             if self._version == version:
-                tables.sorted_all = ordered
-        return ordered
+                self._listings[kind] = listing
+        return listing
 
-    def search(self, text: str) -> list[Customer]:
+    def search(self, text: str) -> Listing:
         """Customers matching any part of what was typed: each word inside a name (accents
         and case ignored) or an email, or, with 4 digits or more, inside a phone; by name.
         An id, or a whole email or phone, finds its customer first."""
@@ -418,29 +686,22 @@ class CustomerIndex:
         words = [_search_word(w) for w in text.split()]
         words = [w for w in words if w]
         if not words:
-            return direct
+            return Listing(None, direct)
         with self._lock:
-            tables, version = self._tables, self._version
-            assert tables is not None
-            search_text, patched = tables.search_text, dict(tables.patched)
-            customers = None if search_text else list(tables.by_id.values())
-        if search_text is None:  # built with the snapshot; only if that build was skipped
-            search_text = SearchText(_by_name_order(customers or []))
-            with self._lock:
-                if self._version == version:
-                    tables.search_text, tables.patched = search_text, {}
-                else:  # patched meanwhile: check every customer one by one
-                    patched = {i: _haystack(c) for i, c in tables.by_id.items()}
+            snapshot, writes = self._snapshot, self._writes
+            assert snapshot is not None
+            touched = set(writes.touched)
+            written = [c for c in writes.by_id.values() if _matches(_haystack(c), words)]
         shown = {c.id for c in direct}
-        skip = shown | patched.keys()  # the bot's own writes since: as they are now
-        ordered = [i for i in search_text.find(words) if i not in skip]
-        extra = [i for i, h in patched.items() if h is not None and _matches(h, words)]
-        with self._lock:
-            by_id = tables.by_id
-            found = [by_id[i] for i in ordered if i in by_id]
-            for customer in tables.customers(i for i in extra if i not in shown):
-                bisect.insort(found, customer, key=tables._sort_key)
-        return direct + found
+        ids = snapshot.customers.ids
+        snapshot.prepare()
+        assert snapshot.search_text is not None
+        in_order = snapshot.by_name_order
+        rows = list(map(in_order.__getitem__, snapshot.search_text.find(words)))
+        if touched or shown:
+            rows = [row for row in rows if ids[row] not in touched and ids[row] not in shown]
+        written = [c for c in written if c.id not in shown]
+        return Listing(snapshot, [*direct, *_merged(snapshot, rows, written)])
 
     # -- the bot's own writes ----------------------------------------------
 
@@ -454,10 +715,9 @@ class CustomerIndex:
         with self._lock:
             if self._patches is not None:
                 self._patches.append((customer_id, customer))
-            if self._tables is not None:
-                self._tables.remove(customer_id)
-                if customer is not None:
-                    self._tables.add(customer)
+            if self._snapshot is not None:
+                self._writes.put(customer_id, customer)
+                self._listings = {}
                 self._version += 1
 
     # -- lookups ---------------------------------------------------------
@@ -465,45 +725,70 @@ class CustomerIndex:
     def find(self, reference: str) -> LookupResult:
         self._ensure_fresh()
         with self._lock:
-            assert self._tables is not None
-            return self._find(self._tables, reference.strip())
+            assert self._snapshot is not None
+            return _Lookup(self._snapshot, self._writes, self.region).find(reference.strip())
 
-    def _find(self, tables: _Tables, query: str) -> LookupResult:
+
+class _Lookup:
+    """One lookup over the snapshot and the writes since (under the index's lock)."""
+
+    def __init__(self, snapshot: _Snapshot, writes: _Writes, region: str) -> None:
+        self.snapshot, self.writes, self.region = snapshot, writes, region
+
+    def _current(self, rows: Iterable[int]) -> set[int]:
+        """Snapshot rows whose customer the bot has not written since."""
+        ids, touched = self.snapshot.customers.ids, self.writes.touched
+        return {r for r in rows if ids[r] not in touched}
+
+    def _result(self, query: str, rows: set[int], written: set[int]) -> LookupResult:
+        customers = [self.writes.by_id[i] for i in written]
+        entries = _merged(self.snapshot, self.snapshot.in_name_order(rows), customers)
+        return LookupResult(query, Listing(self.snapshot, entries)[:])
+
+    def find(self, query: str) -> LookupResult:
+        snapshot, writes = self.snapshot, self.writes
         quoted = len(query) >= 2 and query[0] == query[-1] and query[0] in "\"'“”"
         if quoted or (query.startswith("“") and query.endswith("”")):
             name = " ".join(name_tokens(query[1:-1]))
-            return LookupResult(query, tables.customers(_get(tables.by_name, name)))
+            rows = self._current(snapshot.name_rows(name))
+            return self._result(query, rows, _get(writes.by_name, name))
         if not query:
             return LookupResult(query)
-        ids: set[int] = set()
+        rows, written = set(), set()
         if match := _ID.match(query):
             customer_id = int(match.group(1))
-            if customer_id in tables.by_id:
-                ids.add(customer_id)
+            if customer_id in writes.by_id:
+                written.add(customer_id)
+            elif (row := snapshot.id_row(customer_id)) is not None:
+                rows |= self._current([row])
         if _EMAIL.match(query):
-            ids |= _get(tables.by_email, query.casefold())
-            return LookupResult(query, tables.customers(ids))
+            key = _email_key(query)
+            rows |= self._current(snapshot.email_rows(key))
+            return self._result(query, rows, written | _get(writes.by_email, key))
         if _PHONE.match(query):
             for key in lookup_keys(query, self.region):
-                ids |= _get(tables.by_phone, key)
-        if ids:
-            return LookupResult(query, tables.customers(ids))
-        return LookupResult(query, tables.customers(self._by_name(tables, query)))
+                rows |= self._current(snapshot.phone_rows(key))
+                written |= _get(writes.by_phone, key)
+        if rows or written:
+            return self._result(query, rows, written)
+        return self._result(query, *self._by_name(query))
 
-    @staticmethod
-    def _by_name(tables: _Tables, query: str) -> set[int]:
+    def _by_name(self, query: str) -> tuple[set[int], set[int]]:
+        snapshot, writes = self.snapshot, self.writes
         tokens = name_tokens(query)
         if not tokens:
-            return set()
-        exact = _get(tables.by_name, " ".join(tokens))
-        if exact:
-            return exact
-        result: set[int] | None = None
+            return set(), set()
+        name = " ".join(tokens)
+        rows, written = self._current(snapshot.name_rows(name)), _get(writes.by_name, name)
+        if rows or written:
+            return rows, written
+        all_rows: set[int] | None = None
+        all_written: set[int] | None = None
         for token in tokens:
-            ids: set[int] = set()
-            for candidate in tables.tokens_starting_with(token):
-                ids |= _get(tables.by_token, candidate)
-            result = ids if result is None else result & ids
-            if not result:
-                return set()
-        return result or set()
+            rows = self._current(snapshot.token_rows(token))
+            written = writes.tokens_starting_with(token)
+            all_rows = rows if all_rows is None else all_rows & rows
+            all_written = written if all_written is None else all_written & written
+            if not all_rows and not all_written:
+                return set(), set()
+        return all_rows or set(), all_written or set()

@@ -43,13 +43,14 @@ from bot.core.errors import (
     StaleForm,
 )
 from bot.core.ledger import Done, Intent, Ledger, creation_key, record_key
-from bot.core.lookup import CustomerIndex, LookupResult, fold
+from bot.core.lookup import CustomerIndex, LookupResult
 from bot.core.phones import digits as phone_digits
 from bot.core.points import Op, PointsChange
 from bot.core.policy import Act
 from bot.core.records import ConfirmationState
 from bot.core.roles import Roles
 from bot.core.say import N_, Code, Name, Person, Say, status
+from bot.core.text_keys import fold
 from bot.core.validation import CustomerFields, Field, OfferFields
 from bot.smartpasses.client import LoyaltyClient
 from bot.smartpasses.models import Customer, Offer
@@ -187,7 +188,7 @@ class LoyaltyService:
         """Customers by name, those matching any part of `query`, or (`top`) by points."""
         query = query.strip()
         if fold(query) in TOP_WORDS:
-            matches = sorted(self.index.all(), key=lambda c: (-c.points, fold(c.display_name)))
+            matches = self.index.all(by_points=True)
         else:
             matches = self.index.search(query) if query else self.index.all()
         page = max(1, page)

@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import heapq
 import threading
 import time
 from collections import defaultdict
@@ -19,6 +18,7 @@ from zoneinfo import ZoneInfo
 from bot.core.audit import AuditEntry, Outcome, utcnow
 from bot.core.records import Approval
 from bot.smartpasses.client import LoyaltyClient
+from bot.smartpasses.customer_list import CustomerList
 from bot.smartpasses.models import Customer
 from bot.store.database import Store
 
@@ -80,7 +80,7 @@ def build_summary(
     tz: ZoneInfo,
     now: dt.datetime | None = None,
     *,
-    customers_now: Callable[[], list[Customer] | None] | None = None,
+    customers_now: Callable[[], CustomerList | None] | None = None,
 ) -> Summary:
     """`customers_now`: the customer list if one fresh enough is at hand (the lookup
     index's snapshot), else None and the list is fetched."""
@@ -89,8 +89,9 @@ def build_summary(
     customers = (customers_now() if customers_now else None) or api.list_customers()
     offers = api.list_offers()
 
-    ids = [c.id for c in customers]
-    total = sum(c.points for c in customers)
+    customers = CustomerList.of(customers)  # columns: no 100,000 Customer objects
+    ids = customers.ids
+    total = sum(customers.points)
     previous = store.snapshot_before(today.isoformat())
     new = None
     if previous is not None:
@@ -137,7 +138,7 @@ def build_summary(
         previous_customers=previous.customers if previous else None,
         previous_points=previous.points_total if previous else None,
         new_customers=new,
-        top_customers=heapq.nlargest(TOP, customers, key=lambda c: (c.points, -c.id)),
+        top_customers=customers.top(TOP),
         staff=sorted(
             (StaffTotal(user, n, a, d) for user, (n, a, d) in staff.items()),
             key=lambda s: (-s.changes, -(s.added + s.deducted), s.user_id),
@@ -151,7 +152,7 @@ def build_summary(
             (today - dt.timedelta(days=n), per_day.get(today - dt.timedelta(days=n), 0))
             for n in range(TREND_DAYS - 1, -1, -1)
         ],
-        customer_ids=ids,
+        customer_ids=list(ids),
         redeemed_today=store.redemptions_since(dt.datetime.combine(today, dt.time(), tzinfo=tz)),
     )
 

@@ -28,7 +28,6 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.core.audit import POINTS_ACTIONS, Action, AuditEntry, Changes, Outcome, Resolved
-from bot.core.lookup import fold
 from bot.core.phones import international
 from bot.core.policy import Act
 from bot.core.records import Approval
@@ -36,6 +35,7 @@ from bot.core.say import Say
 from bot.core.service import TOP_WORDS, CustomerPage, PointsResult
 from bot.core.summary import Summary, sparkline
 from bot.core.summary import arrow as _moved
+from bot.core.text_keys import fold
 from bot.i18n import N_, _, day, number
 from bot.slack.ids import (
     ActionId,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.core.errors import AlreadyTaken
-from bot.core.lookup import fold
+from bot.core.text_keys import fold
 from bot.core.validation import Field
 from tests.core import AS_CLERK, AS_MANAGER, told
 from tests.unit.test_records import customer_fields, offer_fields

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import threading
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from bot.core.lookup import CustomerIndex
 from bot.offline.sandbox import DEMO_PROGRAM_ID, SandboxApp
 from bot.smartpasses.client import LoyaltyClient
@@ -291,3 +294,96 @@ def test_the_refresh_starts_before_the_ttl_runs_out() -> None:
     index.find("ana")
     assert index.refreshed.wait(10) and index.fetch_count == 2
     assert index.snapshot() is not None  # and the summary can keep using it
+
+
+# -- the snapshot's compact tables answer as the bot's own writes' dict tables do ------
+
+NAMES = ["José", "Jose", "María", "Ana", "Ana María", "O'Brien", "Łukasz", "", " Zoë ", "ana_b"]
+PEOPLE = st.builds(
+    lambda first, last, human, mail, phone, points: dict(
+        firstName=first,
+        lastName=last,
+        humanName=human,
+        email=mail,
+        phone=phone,
+        points=points,
+    ),
+    st.sampled_from(NAMES),
+    st.sampled_from(NAMES),
+    st.sampled_from(["", "Pepe", "José Pérez", "\x00x"]),
+    st.sampled_from(["", "a@x.mx", "A@X.mx ", "b@x.mx"]),
+    st.sampled_from(["", "+529994116533", "+52 999 411 6533", "5255123", "٣٤٥٦٧٨٩"]),
+    st.integers(0, 3),
+)
+QUERIES = [
+    "jose",
+    "JOSÉ",
+    "ana",
+    "ana maria",
+    '"Ana María"',
+    "o'brien",
+    "brien",
+    "luk",
+    "zoe",
+    "a@x.mx",
+    "#3",
+    "3",
+    "+52 999 411 6533",
+    "9994116533",
+    "pepe",
+    "b",
+    "ana_b",
+    "6533",
+    "x.mx",
+    "999",
+    "",
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(PEOPLE, max_size=12),
+    st.lists(st.tuples(st.integers(0, 14), st.one_of(st.none(), PEOPLE)), max_size=6),
+    st.permutations(list(range(12))),
+)
+def test_the_snapshot_answers_as_the_dict_tables_do(people, writes, shuffle) -> None:
+    """Every lookup, search and listing gives the same customers in the same order whether
+    they come from a fetched list (compact tables) or from the bot's own writes (dicts),
+    with ids in any order and writes on top."""
+    customers = [Customer(id=i, **p) for i, p in enumerate(people)]
+    customers = [customers[i] for i in shuffle if i < len(customers)]  # ids not ascending
+    from_list = CustomerIndex(lambda: customers, ttl=3600)
+    from_writes = CustomerIndex(lambda: [], ttl=3600)
+    from_list.find("x")  # both loaded: writes before the first load are not kept
+    from_writes.find("x")
+    for customer in customers:
+        from_writes.upsert(customer)
+    for customer_id, person in writes:
+        for index in (from_list, from_writes):
+            if person is None:
+                index.remove(customer_id)
+            else:
+                index.upsert(Customer(id=customer_id, **person))
+    for query in QUERIES:
+        assert _ids(from_list.find(query)) == _ids(from_writes.find(query)), query
+        assert [c.id for c in from_list.search(query)] == [
+            c.id for c in from_writes.search(query)
+        ], query
+    for by_points in (False, True):
+        assert list(from_list.all(by_points=by_points)) == list(
+            from_writes.all(by_points=by_points)
+        )
+    assert from_list.size() == from_writes.size()
+    by_id = {c.id: c for c in from_list.snapshot() or []}
+    assert by_id == {c.id: c for c in from_writes.snapshot() or []}
+    assert len(by_id) == len(from_list.snapshot() or [])
+
+
+def test_ids_that_share_a_hash_bucket_find_their_own_customer() -> None:
+    """The id table keeps only the high bits of each hash: 5 and 6 share a bucket."""
+    index = CustomerIndex(
+        lambda: [Customer(id=6, firstName="Seis"), Customer(id=5, firstName="Cinco")], ttl=60
+    )
+    assert [c.first_name for c in index.find("#5").matches] == ["Cinco"]
+    assert [c.first_name for c in index.find("6").matches] == ["Seis"]
+    assert index.find("#7").matches == []

@@ -129,7 +129,7 @@ def test_services_are_built_on_first_use_and_rebuilt_after_a_change_elsewhere(
 def test_indexes_stay_within_the_budget_least_recently_used_first(sqlite_url: str) -> None:
     sandbox = SandboxApp(build_state("empty"))
     workspaces = workspaces_over(sandbox, sqlite_url, loyalty_index_budget_mb=1)
-    teams = shops(sandbox, 3, 500)  # 500 customers: ~0.6 MB each, two do not fit in 1 MB
+    teams = shops(sandbox, 3, 1000)  # 1,000 customers: ~0.6 MB each, two do not fit in 1 MB
     for team, program, key in teams:
         workspaces.records.connect(team, app_key=key, program_id=program, user_id="U1")
     names = [t for t, _, _ in teams]

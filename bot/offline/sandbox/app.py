@@ -19,6 +19,8 @@ from enum import Enum
 from typing import Any
 from wsgiref.types import StartResponse, WSGIEnvironment
 
+import orjson
+
 from bot.offline.sandbox.state import SandboxError, SandboxState
 from bot.runtime.wsgi_server import DropConnection
 
@@ -129,7 +131,7 @@ class SandboxApp:
             self.calls.append(RecordedCall(method, path, _try_json(raw), status))
         if status == _DROPPED:
             raise DropConnection()
-        body = b"" if payload is None else json.dumps(payload).encode()
+        body = b"" if payload is None else orjson.dumps(payload)  # 100,000 customers: fast
         start_response(
             _STATUS_TEXT.get(status, f"{status} Error"),
             [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],

@@ -1,0 +1,97 @@
+"""The customer list as columns (issue 16): parsed in C, read back as the same customers
+the model would make, whatever the API sends; hostile text cannot shift a field."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.core.errors import UnexpectedResponse
+from bot.smartpasses.customer_list import CustomerList
+from bot.smartpasses.models import Customer, parse_customer
+
+RECORDS = [
+    {
+        "id": 5000000000000000,
+        "firstName": "José",
+        "lastName": "Pérez",
+        "email": "jose@example.com",
+        "phone": "+529994116533",
+        "points": 120,
+        "humanName": "Pepe",
+    },
+    {"id": 7, "firstName": None, "lastName": "Ruiz", "email": None, "points": None},
+]
+
+
+def test_a_well_formed_list_reads_back_as_the_models_customers() -> None:
+    listed = CustomerList.from_json(orjson.dumps(RECORDS))
+    assert list(listed) == [parse_customer(r) for r in RECORDS]
+    assert listed[1] == Customer(id=7, lastName="Ruiz") and listed[-1].points == 0
+    assert listed[0:1] == [parse_customer(RECORDS[0])]
+    assert list(listed.ids) == [5000000000000000, 7] and sum(listed.points) == 120
+    assert listed == [parse_customer(r) for r in RECORDS] and listed != []
+
+
+def test_a_list_wrapped_in_data_and_unusual_records_go_through_the_model() -> None:
+    odd = [
+        {"id": "12", "first_name": "Ana", "points": "30"},  # strings and snake case
+        {"id": 13, "firstName": "Luz", "points": 4.0},
+    ]
+    listed = CustomerList.from_json(orjson.dumps({"data": odd}))
+    assert list(listed) == [parse_customer(r) for r in odd]
+    assert [c.first_name for c in listed] == ["Ana", "Luz"] and listed[0].points == 30
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b'{"customers": []}',
+        b'[{"firstName": "no id"}]',
+        b'[{"id": 99999999999999999999}]',  # beyond 64 bits
+        b'[{"id": 1, "firstName": ["a"]}]',
+    ],
+)
+def test_anything_else_is_an_unexpected_answer(scripted, body: bytes) -> None:
+    api, client, _ = scripted
+    api.responses[:] = [(200, {}, body)]
+    with pytest.raises(UnexpectedResponse):
+        client.list_customers()
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {"id": st.integers(1, 2**63 - 1)},
+            optional={
+                key: st.one_of(st.none(), st.text(st.characters(codec="utf-8"), max_size=12))
+                for key in ("firstName", "lastName", "email", "phone", "humanName")
+            }
+            | {"points": st.one_of(st.none(), st.integers(-(2**40), 2**40))},
+        ),
+        max_size=8,
+    )
+)
+def test_any_text_reads_back_field_for_field(records: list[dict]) -> None:
+    """Separators, NULs, emoji, RTL marks: each field comes back as it went in."""
+    listed = CustomerList.from_json(orjson.dumps(records))
+    assert list(listed) == [parse_customer(r) for r in records]
+    again = listed.take(reversed(range(len(listed)))).concat(CustomerList.of(list(listed)))
+    assert list(again) == [*reversed(list(listed)), *listed]
+
+
+def test_a_field_holding_the_separator_is_kept_whole() -> None:
+    record = {"id": 1, "firstName": "a\x1fb", "lastName": "\x1f", "email": "e"}
+    (customer,) = CustomerList.from_json(orjson.dumps([record]))
+    assert (customer.first_name, customer.last_name, customer.email) == ("a\x1fb", "\x1f", "e")
+
+
+def test_the_top_customers_by_points_then_oldest() -> None:
+    listed = CustomerList.of(
+        [Customer(id=i, points=p) for i, p in [(3, 10), (1, 10), (2, 50), (4, 0)]]
+    )
+    assert [c.id for c in listed.top(3)] == [2, 1, 3]
