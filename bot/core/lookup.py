@@ -168,14 +168,15 @@ class _Writes:
 class _KeyIndex:
     """Rows by an exact key, compact: each key's hash with its row in the low bits, all in
     one sorted array (8 bytes a key instead of a dict entry and a string). Hashes are cut
-    short, so a few keys share one: callers check the row's own key."""
+    short, so a few keys share one: callers check the row's own key. Empty keys are left
+    out."""
 
-    def __init__(self, keys: Sequence[Hashable], rows: Sequence[int], row_count: int) -> None:
+    def __init__(self, keys: Iterable[Hashable], rows: Iterable[int], row_count: int) -> None:
         self.bits = max(20, row_count.bit_length())
         high = ~((1 << self.bits) - 1)
-        self.entries = array(
-            "q", sorted([(hash(k) & high) | r for k, r in zip(keys, rows, strict=True)])
-        )
+        packed = [(hash(k) & high) | r for k, r in zip(keys, rows, strict=True) if k != ""]
+        packed.sort()
+        self.entries = array("q", packed)
 
     def rows_for(self, key: Hashable) -> list[int]:
         bits = self.bits
@@ -218,17 +219,18 @@ class _Snapshot:
         folded_email = casefold_all(email)
         del email
         email_keys = [e.strip() for e in folded_email]
-        self.by_email = _KeyIndex(*_present(email_keys), count)
+        self.by_email = _KeyIndex(email_keys, range(count), count)
         del email_keys
         phone_keys = phone_digits_all(phone)
         del phone
-        self.by_phone = _KeyIndex(*_present(phone_keys), count)
+        self.by_phone = _KeyIndex(phone_keys, range(count), count)
         full_keys, other_keys = name_keys(folded_full), name_keys(folded_other)
         # Name keys: row * 2 for the full name, row * 2 + 1 for another human name.
-        names, entries = _present(full_keys, range(0, 2 * count, 2))
+        names: Iterable[str] = full_keys
+        entries: Iterable[int] = range(0, 2 * count, 2)
         if any(other_keys):
-            more, more_entries = _present(other_keys, range(1, 2 * count, 2))
-            names, entries = [*names, *more], [*entries, *more_entries]
+            names = itertools.chain(full_keys, other_keys)
+            entries = itertools.chain(entries, range(1, 2 * count, 2))
         self.by_name = _KeyIndex(names, entries, 2 * count)
         self.by_token, self.tokens = _token_table(full_keys, other_keys)
         del full_keys, other_keys
@@ -324,17 +326,6 @@ class _Snapshot:
 
 def _email_key(email: str) -> str:
     return email.strip().casefold()
-
-
-def _present(
-    keys: list[str], rows: Sequence[int] | None = None
-) -> tuple[Sequence[str], Sequence[int]]:
-    """The non-empty keys and their rows (by default each key's position)."""
-    rows = range(len(keys)) if rows is None else rows
-    if all(keys):  # the usual case: nothing to leave out
-        return keys, rows
-    kept = [i for i, key in enumerate(keys) if key]
-    return [keys[i] for i in kept], [rows[i] for i in kept]
 
 
 def _token_table(
