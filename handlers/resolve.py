@@ -6,6 +6,7 @@ or inside a modal, and nothing is changed yet); when nothing matches it says so.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -25,7 +26,7 @@ KNOWN_ID = re.compile(r"^#(\d{1,18})$")  # `#1870`: the bot's own way of naming 
 @dataclass(frozen=True)
 class Resolved(Generic[R]):
     query: str  # what was looked up (a mention, as the email it stands for)
-    matches: list[R] = field(default_factory=list)  # never empty
+    matches: Sequence[R] = field(default_factory=list)  # never empty
 
     @property
     def one(self) -> R | None:

@@ -59,7 +59,8 @@ def _search_word(word: str) -> str:
 @dataclass(frozen=True)
 class LookupResult:
     query: str
-    matches: list[Customer] = field(default_factory=list)
+    # Made as they are read: a name's first letters may match thousands.
+    matches: Sequence[Customer] = field(default_factory=list)
 
     @property
     def found(self) -> Customer | None:
@@ -392,17 +393,19 @@ class _Blob:
         self.blocks = blocks
 
     def containing(self, word: str) -> set[int]:
-        """The texts that contain `word`."""
+        """The texts that contain `word` (after a hit, the search goes on from the next
+        text: a name and an email that both hold it cost one hit, not two)."""
         starts, blocks, shift = self.starts, self.blocks, self.BLOCK
-        found: set[int] = set()
-        add = found.add
-        for match in re.finditer(re.escape(word.encode()), self.blob):
-            at = match.start()
+        find, needle = self.blob.find, word.encode()
+        found: list[int] = []
+        at = find(needle)
+        while at >= 0:
             row = blocks[at >> shift]
             while starts[row + 1] <= at:
                 row += 1
-            add(row)
-        return found
+            found.append(row)
+            at = find(needle, starts[row + 1])
+        return set(found)
 
 
 class SearchText:
@@ -734,7 +737,7 @@ class _Lookup:
     def _result(self, query: str, rows: set[int], written: set[int]) -> LookupResult:
         customers = [self.writes.by_id[i] for i in written]
         entries = _merged(self.snapshot, self.snapshot.in_name_order(rows), customers)
-        return LookupResult(query, Listing(self.snapshot, entries)[:])
+        return LookupResult(query, Listing(self.snapshot, entries))
 
     def find(self, query: str) -> LookupResult:
         snapshot, writes = self.snapshot, self.writes

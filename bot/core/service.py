@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -172,7 +172,7 @@ class LoyaltyService:
         typed = typed.strip()
         if not typed:
             return []
-        return (self.index.find(typed).matches or self.index.search(typed))[:limit]
+        return list((self.index.find(typed).matches or self.index.search(typed))[:limit])
 
     def customer(self, customer_id: int) -> Customer:
         """A fresh read (the index may be up to a TTL old)."""
@@ -625,7 +625,7 @@ class LoyaltyService:
         as it will be saved, and changed by this form) belongs to another customer. A
         manager may go ahead with a same name by sending the form again."""
 
-        def other(matches: list[Customer], same: Callable[[Customer], bool]) -> Customer | None:
+        def other(matches: Sequence[Customer], same: Callable[[Customer], bool]) -> Customer | None:
             return next(
                 (c for c in matches if same(c) and (current is None or c.id != current.id)), None
             )
@@ -676,7 +676,7 @@ class LoyaltyService:
                 Field.FIRST_NAME,
             )
 
-    def _customers_like(self, fields: CustomerFields) -> list[Customer]:
+    def _customers_like(self, fields: CustomerFields) -> Sequence[Customer]:
         """Customers a create's check could mistake for the new one (they existed before)."""
         reference = fields.email or fields.phone or f'"{fields.full_name}"'
         return self.index.find(reference).matches
