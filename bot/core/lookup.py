@@ -583,7 +583,7 @@ class CustomerIndex:
             ids = snapshot.customers.ids
             kept = [r for r in range(len(ids)) if ids[r] not in writes.touched]
             written = list(writes.by_id.values())
-        return snapshot.customers.take(kept).concat(CustomerList.of(written))
+        return CustomerList.joined([snapshot.customers.take(kept), CustomerList.of(written)])
 
     def ready(self) -> bool:
         """A list is loaded (lookups answer without waiting)."""

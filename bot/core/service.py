@@ -4,6 +4,7 @@ recorded first, made under its record's lock, sent once, and told truthfully."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Callable, Sequence
 from contextlib import suppress
@@ -157,7 +158,9 @@ class LoyaltyService:
         self.max_points = max_points
         self.undo_window = dt.timedelta(minutes=undo_minutes)
         self.region = region  # national phone numbers are read as this country's
-        self.index = CustomerIndex(api.list_customers, ttl=lookup_ttl, region=region)
+        self.index = CustomerIndex(
+            functools.partial(api.list_customers, text_columns=True), ttl=lookup_ttl, region=region
+        )
         self._clock = clock
         self.tz = tz
 

@@ -17,6 +17,7 @@ reads the record to learn the new state.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import random
 import time
@@ -146,8 +147,11 @@ class LoyaltyClient:
 
     # -- customers -------------------------------------------------------
 
-    def list_customers(self) -> CustomerList:
-        return self._list("customers", CustomerList.from_json)
+    def list_customers(self, *, text_columns: bool = False) -> CustomerList:
+        """`text_columns`: also keep the text fields as columns (for the lookup index)."""
+        return self._list(
+            "customers", functools.partial(CustomerList.from_json, text_columns=text_columns)
+        )
 
     def get_customer(self, customer_id: int) -> Customer:
         data = self._request("GET", f"customers/{int(customer_id)}", what="That customer")

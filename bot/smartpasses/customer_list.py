@@ -8,6 +8,7 @@ Decoded by msgspec (C) straight into typed records: no dict per customer.
 
 from __future__ import annotations
 
+import itertools
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from operator import attrgetter
@@ -62,37 +63,55 @@ class _Record(msgspec.Struct, gc=False):
     human_name: str | None = msgspec.field(default=None, name="humanName")
 
 
-class _Wrapped(msgspec.Struct):
-    data: list[_Record]
-
-
 _RECORD_FIELDS = ("id", "points", *_FIELD_NAMES)
 _SNAKE_NAMES = (b'"first_name"', b'"last_name"', b'"human_name"')  # the model takes these too
 _LIST = msgspec.json.Decoder(list[_Record])
-_WRAPPED = msgspec.json.Decoder(_Wrapped)
 
 
-def _decode_records(body: bytes) -> list[_Record]:
+class _RawWrapped(msgspec.Struct):
+    data: list[msgspec.Raw]
+
+
+_RAW_LIST = msgspec.json.Decoder(list[msgspec.Raw])
+_RAW_WRAPPED = msgspec.json.Decoder(_RawWrapped)
+BATCH = 5000  # records decoded at a time (a few milliseconds each)
+
+
+def _raw_records(body: bytes) -> list[msgspec.Raw]:
+    """Each record's JSON, undecoded (a view into `body`)."""
     if body.lstrip()[:1] == b"{":
-        return _WRAPPED.decode(body).data
-    return _LIST.decode(body)
+        return _RAW_WRAPPED.decode(body).data
+    return _RAW_LIST.decode(body)
+
+
+Rows = tuple[bytes, "array[int]"]
+
+
+def _pack(texts: Iterable[str]) -> Rows:
+    """Texts as one UTF-8 `bytes` and where each starts (then the end)."""
+    encoded = list(map(str.encode, texts))
+    starts = array("Q", [0])
+    starts.extend(itertools.accumulate(map(len, encoded)))
+    return b"".join(encoded), starts
 
 
 class CustomerList(Sequence[Customer]):
-    """Customers as columns. Immutable; `take` and `concat` make new lists."""
+    """Customers as columns. Immutable; `take` and `joined` make new lists."""
 
-    __slots__ = ("_columns", "_odd", "_rows", "ids", "points")
+    __slots__ = ("_columns", "_odd", "_rows", "_starts", "ids", "points")
 
     def __init__(
         self,
         ids: array[int],
         points: array[int],
-        rows: list[bytes],
+        rows: Rows,
         odd: dict[int, Texts] | None = None,
         columns: tuple[list[str], ...] | None = None,
     ) -> None:
         self.ids, self.points = ids, points
-        self._rows = rows  # SEPARATOR-joined text fields, UTF-8
+        # Each row's text fields joined by SEPARATOR, in UTF-8, all in one `bytes` (one
+        # allocation, not 100,000 small ones that would pin memory after the parse).
+        self._rows, self._starts = rows  # the rows; where each starts, and the end
         self._odd = odd or {}  # rows whose text holds the separator: kept whole
         self._columns = columns  # the parsed text columns, until `columns` hands them over
 
@@ -100,8 +119,9 @@ class CustomerList(Sequence[Customer]):
 
     @classmethod
     def from_columns(
-        cls, ids: list[int], points: list[int], texts: tuple[list[str], ...]
+        cls, ids: list[int], points: list[int], texts: tuple[list[str], ...], *, keep: bool = True
     ) -> CustomerList:
+        """`keep`: keep the text columns for `columns()` (else only the packed rows)."""
         joined = list(map(SEPARATOR.join, zip(*texts, strict=True)))
         odd: dict[int, Texts] = {}
         if SEPARATOR.join(joined).count(SEPARATOR) != len(joined) * len(texts) - 1:
@@ -113,8 +133,7 @@ class CustomerList(Sequence[Customer]):
             id_column, point_column = array("q", ids), array("q", points)
         except OverflowError:
             raise ValueError("a customer id or balance out of range") from None
-        rows = list(map(str.encode, joined))
-        return cls(id_column, point_column, rows, odd, texts)
+        return cls(id_column, point_column, _pack(joined), odd, texts if keep else None)
 
     @classmethod
     def of(cls, customers: Iterable[Customer]) -> CustomerList:
@@ -125,30 +144,56 @@ class CustomerList(Sequence[Customer]):
         return cls.from_columns([c.id for c in customers], [c.points for c in customers], texts)
 
     @classmethod
-    def from_json(cls, body: bytes) -> CustomerList:
-        """The API's list: a JSON array, or an object wrapping it under `data`. A list as
-        the API documents it is decoded by msgspec straight into typed records (C; no dict
-        per customer); anything unusual (numbers as strings, snake_case names) goes through
-        the `Customer` model record by record, with its coercions and errors (ValueError)."""
+    def from_json(cls, body: bytes, *, text_columns: bool = False) -> CustomerList:
+        """The API's list: a JSON array, or an object wrapping it under `data`.
+
+        A list as the API documents it is decoded by msgspec straight into typed records
+        (C; no dict per customer), a few thousand at a time: other threads get the
+        interpreter between batches, and only one batch is ever records. Anything unusual
+        (numbers as strings, snake_case names) goes through the `Customer` model record by
+        record, with its coercions and errors (ValueError). `text_columns`: keep the text
+        fields as columns too, for `columns()` (the lookup index builds from them)."""
         if not any(name in body for name in _SNAKE_NAMES):
             try:
-                records = _decode_records(body)
+                each = _raw_records(body)
+                parts = [
+                    cls._from_records(_LIST.decode(b"[%s]" % b",".join(batch)), text_columns)
+                    for batch in (each[i : i + BATCH] for i in range(0, len(each), BATCH))
+                ]
             except msgspec.ValidationError:
                 pass
             except msgspec.DecodeError:
                 raise ValueError("not JSON") from None
             else:
-                return cls._from_records(records)
+                return cls.joined(parts)
         return cls.of(parse_customer(r) for r in json_array(body))
 
     @classmethod
-    def _from_records(cls, records: list[_Record]) -> CustomerList:
+    def _from_records(cls, records: list[_Record], text_columns: bool) -> CustomerList:
         ids, points, *texts = (list(map(attrgetter(name), records)) for name in _RECORD_FIELDS)
         del records
         if None in points:
             points = [p or 0 for p in points]
         texts = [[t or "" for t in column] if None in column else column for column in texts]
-        return cls.from_columns(ids, points, tuple(texts))
+        return cls.from_columns(ids, points, tuple(texts), keep=text_columns)
+
+    @classmethod
+    def joined(cls, parts: list[CustomerList]) -> CustomerList:
+        """These lists one after another (their text columns too, if each kept them)."""
+        ids, points, starts = array("q"), array("q"), array("Q", [0])
+        odd: dict[int, Texts] = {}
+        keep = bool(parts) and all(part._columns is not None for part in parts)
+        columns: tuple[list[str], ...] = tuple([] for _ in _FIELD_NAMES)
+        for part in parts:
+            odd.update({row + len(ids): texts for row, texts in part._odd.items()})
+            ids.extend(part.ids)
+            points.extend(part.points)
+            starts.extend(map(starts[-1].__add__, itertools.islice(part._starts, 1, None)))
+            if keep and part._columns is not None:
+                for column, more in zip(columns, part._columns, strict=True):
+                    column.extend(more)
+        rows = b"".join(part._rows for part in parts)
+        return cls(ids, points, (rows, starts), odd, columns if keep else None)
 
     # -- reading -----------------------------------------------------------
 
@@ -182,7 +227,8 @@ class CustomerList(Sequence[Customer]):
     def texts(self, row: int) -> Texts:
         if row in self._odd:
             return self._odd[row]
-        return tuple(self._rows[row].decode().split(SEPARATOR))  # type: ignore[return-value]
+        text = self._rows[self._starts[row] : self._starts[row + 1]].decode()
+        return tuple(text.split(SEPARATOR))  # type: ignore[return-value]
 
     def columns(self) -> tuple[list[str], ...]:
         """The five text columns (first, last, email, phone, human name). The parsed
@@ -200,15 +246,15 @@ class CustomerList(Sequence[Customer]):
         return CustomerList(
             array("q", map(self.ids.__getitem__, rows)),
             array("q", map(self.points.__getitem__, rows)),
-            list(map(self._rows.__getitem__, rows)),
+            _pack(map(self._row_text, rows)),
             odd,
         )
 
-    def concat(self, other: CustomerList) -> CustomerList:
-        shift = len(self)
-        odd = {**self._odd, **{row + shift: t for row, t in other._odd.items()}}
-        return CustomerList(
-            self.ids + other.ids, self.points + other.points, self._rows + other._rows, odd
+    def _row_text(self, row: int) -> str:
+        return (
+            ""
+            if row in self._odd
+            else self._rows[self._starts[row] : self._starts[row + 1]].decode()
         )
 
     def top(self, count: int) -> list[Customer]:

@@ -4,12 +4,14 @@ the model would make, whatever the API sends; hostile text cannot shift a field.
 from __future__ import annotations
 
 import json
+from unittest.mock import patch
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.core.errors import UnexpectedResponse
+from bot.smartpasses import customer_list
 from bot.smartpasses.customer_list import CustomerList
 from bot.smartpasses.models import Customer, parse_customer
 
@@ -83,10 +85,16 @@ def test_anything_else_is_an_unexpected_answer(scripted, body: bytes) -> None:
     )
 )
 def test_any_text_reads_back_field_for_field(records: list[dict]) -> None:
-    """Separators, NULs, emoji, RTL marks: each field comes back as it went in."""
-    listed = CustomerList.from_json(_json(records))
-    assert list(listed) == [parse_customer(r) for r in records]
-    again = listed.take(reversed(range(len(listed)))).concat(CustomerList.of(list(listed)))
+    """Separators, NULs, emoji, RTL marks: each field comes back as it went in, decoded in
+    batches of 3 here, with or without the text columns kept."""
+    with patch.object(customer_list, "BATCH", 3):
+        listed = CustomerList.from_json(_json(records))
+        with_columns = CustomerList.from_json(_json(records), text_columns=True)
+    assert list(listed) == [parse_customer(r) for r in records] == list(with_columns)
+    assert listed.columns() == with_columns.columns()
+    again = CustomerList.joined(
+        [listed.take(reversed(range(len(listed)))), CustomerList.of(listed[:])]
+    )
     assert list(again) == [*reversed(list(listed)), *listed]
 
 
