@@ -1,3 +1,4 @@
 from bot.runtime.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # not when a child process (the index builder) imports it
+    raise SystemExit(main())

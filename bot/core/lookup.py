@@ -21,11 +21,12 @@ import operator
 import re
 import threading
 import time
+import zlib
 from array import array
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import overload
+from typing import Any, overload
 
 from bot.core.phones import digits as phone_digits
 from bot.core.phones import lookup_keys
@@ -166,23 +167,28 @@ class _Writes:
         return ids
 
 
-class _KeyIndex:
-    """Rows by an exact key, compact: each key's hash with its row in the low bits, all in
-    one sorted array (8 bytes a key instead of a dict entry and a string). Hashes are cut
-    short, so a few keys share one: callers check the row's own key. Empty keys are left
-    out."""
+def _key_hash(key: str | int) -> int:
+    """The same in every process (a snapshot is built in another one; `hash()` of a str
+    differs between processes): CRC-32 of the key's bytes."""
+    if isinstance(key, int):
+        return zlib.crc32(key.to_bytes(16, "little", signed=True))
+    return zlib.crc32(key.encode())
 
-    def __init__(self, keys: Iterable[Hashable], rows: Iterable[int], row_count: int) -> None:
-        self.bits = max(20, row_count.bit_length())
-        high = ~((1 << self.bits) - 1)
-        packed = [(hash(k) & high) | r for k, r in zip(keys, rows, strict=True) if k != ""]
+
+class _KeyIndex:
+    """Rows by an exact key, compact: each key's 32-bit hash with its row in the low bits,
+    all in one sorted array (8 bytes a key instead of a dict entry and a string). A few
+    keys share a hash: callers check the row's own key. Empty keys are left out."""
+
+    def __init__(self, keys: Iterable[str | int], rows: Iterable[int], row_count: int) -> None:
+        self.bits = bits = max(20, row_count.bit_length())
+        packed = [(_key_hash(k) << bits) | r for k, r in zip(keys, rows, strict=True) if k != ""]
         packed.sort()
         self.entries = array("q", packed)
 
-    def rows_for(self, key: Hashable) -> list[int]:
-        bits = self.bits
-        wanted = hash(key) >> bits
-        entries = self.entries
+    def rows_for(self, key: str | int) -> list[int]:
+        bits, entries = self.bits, self.entries
+        wanted = _key_hash(key)
         at = bisect.bisect_left(entries, wanted << bits)
         found = []
         while at < len(entries) and entries[at] >> bits == wanted:
@@ -191,7 +197,7 @@ class _KeyIndex:
         return found
 
 
-class _Snapshot:
+class Snapshot:
     """One fetched list, indexed; never changed (a reload builds a new one).
 
     Built in two steps. The lookups' tables (id, email, phone, name, name tokens) come
@@ -246,6 +252,17 @@ class _Snapshot:
         self.rank = array("I")  # row -> its place in name order (filled by `prepare`)
         self.by_name_order = array("I")  # place in name order -> row
         self.search_text: SearchText | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Sent whole from a builder process (bot.runtime.index_builder): prepared."""
+        self.prepare()
+        state = dict(self.__dict__)
+        del state["_prepare_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._prepare_lock = threading.Lock()
 
     def prepare(self) -> None:
         """The name order and the search text (once; a second caller waits for the first)."""
@@ -433,7 +450,7 @@ class Listing(Sequence[Customer]):
     """Customers in an order, made as they are read: snapshot rows (ints) and the bot's
     own writes (Customers). A page of a 100,000-customer list makes only its 20."""
 
-    def __init__(self, snapshot: _Snapshot | None, entries: Sequence[int | Customer]) -> None:
+    def __init__(self, snapshot: Snapshot | None, entries: Sequence[int | Customer]) -> None:
         self._snapshot, self._entries = snapshot, entries
 
     def __len__(self) -> int:
@@ -478,7 +495,7 @@ class Listing(Sequence[Customer]):
 
 
 def _merged(
-    snapshot: _Snapshot | None, rows: Iterable[int], written: Iterable[Customer]
+    snapshot: Snapshot | None, rows: Iterable[int], written: Iterable[Customer]
 ) -> list[int | Customer]:
     """Snapshot rows (given in name order) and written customers, in name order."""
     entries: list[int | Customer] = list(rows)
@@ -504,20 +521,30 @@ def _merged(
     return merged
 
 
+def build_snapshot(body: bytes) -> Snapshot:
+    """The index of the API's customer list body, prepared (what a builder process runs)."""
+    snapshot = Snapshot(CustomerList.from_json(body, text_columns=True))
+    snapshot.prepare()
+    return snapshot
+
+
 class CustomerIndex:
     def __init__(
         self,
-        fetch: Callable[[], Sequence[Customer]],
+        fetch: Callable[[], Any],
         *,
+        build: Callable[[Any], Snapshot] = Snapshot,
         ttl: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
         region: str = "",
     ) -> None:
-        self._fetch = fetch
+        """`fetch` gives the customer list; `build` indexes what it gave (by default
+        customers, here; `build_snapshot` indexes the API's body, in a builder process)."""
+        self._fetch, self._build = fetch, build
         self.region = region  # for national phone numbers (bot.core.phones)
         self.ttl = ttl
         self._clock = clock
-        self._snapshot: _Snapshot | None = None
+        self._snapshot: Snapshot | None = None
         self._writes = _Writes()
         self._listings: dict[str, Listing] = {}  # by name / by points, until the next change
         self._loaded_at = 0.0
@@ -615,7 +642,7 @@ class CustomerIndex:
         with self._lock:
             self._patches = []
         try:
-            snapshot = _Snapshot(self._fetch())
+            snapshot = self._build(self._fetch())
         except BaseException:
             with self._lock:
                 self._patches = None
@@ -726,7 +753,7 @@ class CustomerIndex:
 class _Lookup:
     """One lookup over the snapshot and the writes since (under the index's lock)."""
 
-    def __init__(self, snapshot: _Snapshot, writes: _Writes, region: str) -> None:
+    def __init__(self, snapshot: Snapshot, writes: _Writes, region: str) -> None:
         self.snapshot, self.writes, self.region = snapshot, writes, region
 
     def _current(self, rows: Iterable[int]) -> set[int]:

@@ -44,7 +44,7 @@ from bot.core.errors import (
     StaleForm,
 )
 from bot.core.ledger import Done, Intent, Ledger, creation_key, record_key
-from bot.core.lookup import CustomerIndex, LookupResult
+from bot.core.lookup import CustomerIndex, LookupResult, Snapshot
 from bot.core.phones import digits as phone_digits
 from bot.core.points import Op, PointsChange
 from bot.core.policy import Act
@@ -150,7 +150,10 @@ class LoyaltyService:
         clock: Callable[[], dt.datetime] = utcnow,
         tz: ZoneInfo = UTC,
         region: str = "",
+        index_builder: Callable[[bytes], Snapshot] | None = None,
     ) -> None:
+        """`index_builder`: builds the customer index from the API's list body elsewhere (a
+        child process: bot.runtime.index_builder); by default it is built here."""
         self.api = api
         self.store = store
         self.roles = roles
@@ -158,9 +161,16 @@ class LoyaltyService:
         self.max_points = max_points
         self.undo_window = dt.timedelta(minutes=undo_minutes)
         self.region = region  # national phone numbers are read as this country's
-        self.index = CustomerIndex(
-            functools.partial(api.list_customers, text_columns=True), ttl=lookup_ttl, region=region
-        )
+        if index_builder is None:
+            self.index = CustomerIndex(
+                functools.partial(api.list_customers, text_columns=True),
+                ttl=lookup_ttl,
+                region=region,
+            )
+        else:
+            self.index = CustomerIndex(
+                api.list_customers_body, build=index_builder, ttl=lookup_ttl, region=region
+            )
         self._clock = clock
         self.tz = tz
 

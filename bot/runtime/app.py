@@ -26,9 +26,11 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.core.errors import ConfigError
 from bot.core.ledger import Ledger
+from bot.core.lookup import Snapshot
 from bot.core.reconcile import reconcile_quietly
 from bot.core.roles import Roles
 from bot.runtime.gate import SlackGate
+from bot.runtime.index_builder import IndexBuilder
 from bot.runtime.scopes import BOT_SCOPES
 from bot.runtime.settings import Settings
 from bot.runtime.tenants import (
@@ -96,6 +98,7 @@ def create_app(
     socket_mode: bool = False,
     team_id: str | None = None,
     warm_index: bool = False,
+    index_builder: Callable[[bytes], Snapshot] | None = None,
 ) -> App:
     """The Bolt app serving one workspace. Tests and the console pass in local Slack,
     Loyalty API and store.
@@ -116,6 +119,7 @@ def create_app(
         work=work,
         roles=roles,
         group_members=group_members_via(lambda: client),
+        index_builder=index_builder,
     )
     if warm_index:  # every serving process loads the customer list at start, in the background
         services.service.index.warm()
@@ -129,6 +133,7 @@ def installed_workspaces(
     *,
     work: WorkPool | Executor | None = None,
     transport: httpx.BaseTransport | None = None,
+    index_builder: Callable[[bytes], Snapshot] | None = None,
 ) -> Workspaces:
     """Every installed workspace's services (OAuth mode), for the web app and the clock."""
     if not (settings.slack_client_id and settings.slack_client_secret):
@@ -155,6 +160,7 @@ def installed_workspaces(
         work=work,
         locks=locks_for(store.engine),
         http=shared_http(settings.smartpasses_timeout, transport),
+        index_builder=index_builder,
     )
 
 
@@ -164,6 +170,7 @@ def create_distributed_app(
     store: Store,
     work: WorkPool | Executor | None = None,
     transport: httpx.BaseTransport | None = None,
+    index_builder: Callable[[bytes], Snapshot] | None = None,
 ) -> tuple[App, Workspaces]:
     """The Bolt app installed in any workspace (OAuth mode): Add to Slack at
     /slack/install, Slack's tokens in the bot's database, and each workspace served with
@@ -171,7 +178,9 @@ def create_distributed_app(
     from handlers import register_all
     from handlers.workspace import Installed
 
-    workspaces = installed_workspaces(settings, store, work=work, transport=transport)
+    workspaces = installed_workspaces(
+        settings, store, work=work, transport=transport, index_builder=index_builder
+    )
     records, installations = workspaces.records, workspaces.clients.installations
 
     def installed(args: SuccessArgs) -> BoltResponse:
@@ -258,6 +267,7 @@ class Running:
     work: WorkPool
     ledger: Ledger | None
     workspaces: Workspaces | None = None
+    index_builder: IndexBuilder | None = None
     stopping: threading.Event = field(default_factory=threading.Event)
 
     def start_reconciling(self, every: float = RECONCILE_EVERY_SECONDS) -> None:
@@ -297,6 +307,8 @@ class Running:
             self.workspaces.locks.close()
         if self.ledger is not None:
             self.ledger.locks.close()
+        if self.index_builder is not None:
+            self.index_builder.close()
         self.store.engine.dispose()
 
 
@@ -309,6 +321,7 @@ SWITCH_INTERVAL_SECONDS = 0.001
 def build(settings: Settings, *, socket_mode: bool = False) -> Running:
     """Everything `serve`, `socket` and the production server run, from settings."""
     sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
+    builder = IndexBuilder()  # the customer index built off the serving interpreter
     if settings.distributed:
         if socket_mode:
             raise ConfigError(
@@ -317,8 +330,10 @@ def build(settings: Settings, *, socket_mode: bool = False) -> Running:
             )
         store = Store.from_url(settings.database_url)
         work = WorkPool(WORK_THREADS, WORK_QUEUED)
-        app, workspaces = create_distributed_app(settings, store=store, work=work)
-        running = Running(app, store, None, work, None, workspaces)
+        app, workspaces = create_distributed_app(
+            settings, store=store, work=work, index_builder=builder
+        )
+        running = Running(app, store, None, work, None, workspaces, builder)
         running.start_reconciling()
         return running
     client = slack_client(settings)  # first: a missing token is the likeliest mistake
@@ -336,8 +351,9 @@ def build(settings: Settings, *, socket_mode: bool = False) -> Running:
         socket_mode=socket_mode,
         team_id=workspace_of(client),
         warm_index=True,
+        index_builder=builder,
     )
-    running = Running(app, store, loyalty, work, ledger)
+    running = Running(app, store, loyalty, work, ledger, index_builder=builder)
     running.start_reconciling()
     return running
 

@@ -28,6 +28,7 @@ from bot.core.allowance import ClerkAllowance
 from bot.core.approvals import PublicationApprovals
 from bot.core.errors import AuthenticationFailed, LoyaltyError, NotFound
 from bot.core.ledger import Ledger
+from bot.core.lookup import Snapshot
 from bot.core.roles import Roles
 from bot.core.service import LoyaltyService
 from bot.core.summary import SharedSummary, build_summary
@@ -90,6 +91,7 @@ def build_services(
     roles: Roles | None = None,
     team_id: str = "",
     connection: Connection | None = None,
+    index_builder: Callable[[bytes], Snapshot] | None = None,
 ) -> Services:
     """One workspace's services (the only one's, or an installed workspace's)."""
     roles = roles or Roles(
@@ -111,6 +113,7 @@ def build_services(
         lookup_ttl=settings.loyalty_lookup_ttl,
         tz=settings.tz,
         region=settings.loyalty_default_region,
+        index_builder=index_builder,
     )
     approvals = PublicationApprovals(
         loyalty, store, roles, ledger, allow_self_approval=settings.loyalty_allow_self_approval
@@ -263,8 +266,10 @@ class Workspaces:
         locks: ChangeLocks,
         http: httpx.Client,
         clock: Callable[[], float] = time.monotonic,
+        index_builder: Callable[[bytes], Snapshot] | None = None,
     ) -> None:
         self.settings, self.store, self.records, self.clients = settings, store, records, clients
+        self.index_builder = index_builder  # shared by every workspace's index
         self.work, self.locks = work, locks
         self.http = http  # one pool to the Loyalty API for every workspace's program
         self.budget = settings.loyalty_index_budget_mb * 1024 * 1024
@@ -322,6 +327,7 @@ class Workspaces:
             group_members=group_members_via(lambda: self.clients.client(team_id)),
             team_id=team_id,
             connection=Connection(workspace.program_id, workspace.key_last4),
+            index_builder=self.index_builder,
         )
         services.service.index.loaded = self.keep_within_budget
         return services

@@ -153,6 +153,11 @@ class LoyaltyClient:
             "customers", functools.partial(CustomerList.from_json, text_columns=text_columns)
         )
 
+    def list_customers_body(self) -> bytes:
+        """The customer list as the API sent it, unparsed (a builder process parses it:
+        bot.runtime.index_builder)."""
+        return self._list("customers", _as_is)
+
     def get_customer(self, customer_id: int) -> Customer:
         data = self._request("GET", f"customers/{int(customer_id)}", what="That customer")
         return parse_customer(data)
@@ -363,6 +368,10 @@ def _record_or_none(data: Any, parse: Callable[[Any], Any]) -> Any:
         return parse(data)
     except UnexpectedResponse:
         return None
+
+
+def _as_is(body: bytes) -> bytes:
+    return body
 
 
 def _offers_from_json(body: bytes) -> list[Offer]:

@@ -379,11 +379,18 @@ def test_the_snapshot_answers_as_the_dict_tables_do(people, writes, shuffle) -> 
     assert len(by_id) == len(from_list.snapshot() or [])
 
 
-def test_ids_that_share_a_hash_bucket_find_their_own_customer() -> None:
-    """The id table keeps only the high bits of each hash: 5 and 6 share a bucket."""
+def test_keys_that_share_a_hash_find_their_own_customer() -> None:
+    """The exact-key tables keep a 32-bit hash of each key: "plumless" and "buckeroo"
+    share one (CRC-32), and ids out of order get a table of their own."""
     index = CustomerIndex(
-        lambda: [Customer(id=6, firstName="Seis"), Customer(id=5, firstName="Cinco")], ttl=60
+        lambda: [
+            Customer(id=6, firstName="Plumless", email="plumless"),
+            Customer(id=5, firstName="Buckeroo", email="buckeroo"),
+        ],
+        ttl=60,
     )
-    assert [c.first_name for c in index.find("#5").matches] == ["Cinco"]
-    assert [c.first_name for c in index.find("6").matches] == ["Seis"]
+    assert [c.id for c in index.find("plumless").matches] == [6]
+    assert [c.id for c in index.find('"buckeroo"').matches] == [5]
+    assert [c.first_name for c in index.find("#5").matches] == ["Buckeroo"]
+    assert [c.first_name for c in index.find("6").matches] == ["Plumless"]
     assert index.find("#7").matches == []

@@ -1,0 +1,92 @@
+"""The customer index built in a child process (issue 16, item 7): the same answers as one
+built in the serving process, a child that dies replaced, a bad list refused."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.core.errors import UnexpectedResponse
+from bot.core.lookup import CustomerIndex
+from bot.runtime.index_builder import IndexBuilder
+from bot.smartpasses.client import LoyaltyClient
+from tests.harness import wait_until
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def builder():
+    built = IndexBuilder()
+    yield built
+    built.close()
+
+
+def _answers(index: CustomerIndex) -> list[list[int]]:
+    queries = ["juan", "Juan Pérez", "#1870", "+52 999 411 6533", "juan.perez@example.com"]
+    found = [[c.id for c in index.find(q).matches] for q in queries]
+    found.append([c.id for c in index.search("rez")])
+    found.append([c.id for c in index.all(by_points=True)])
+    return found
+
+
+def test_a_child_builds_what_the_serving_process_would(
+    client: LoyaltyClient, builder: IndexBuilder
+) -> None:
+    here = CustomerIndex(client.list_customers, ttl=3600)
+    there = CustomerIndex(client.list_customers_body, build=builder, ttl=3600)
+    assert _answers(there) == _answers(here)
+    assert [c.id for c in _answers_customers(there)] == [c.id for c in _answers_customers(here)]
+    pool = builder._pool
+    assert pool is not None and all(p.pid != os.getpid() for p in pool._processes.values())
+
+
+def _answers_customers(index: CustomerIndex):
+    return list(index.all())
+
+
+def test_a_child_that_dies_is_replaced(client: LoyaltyClient, builder: IndexBuilder) -> None:
+    index = CustomerIndex(client.list_customers_body, build=builder, ttl=3600)
+    index.refresh()
+    assert builder._pool is not None
+    (child,) = builder._pool._processes.values()
+    os.kill(child.pid, signal.SIGKILL)
+    child.join(10)
+    index.refresh()  # the dead child is noticed, this build runs here, the next in a new one
+    index.refresh()
+    assert index.find("#1870").found is not None and index.fetch_count == 3
+    (replacement,) = builder._pool._processes.values()
+    assert replacement.pid != child.pid and replacement.is_alive()
+
+
+def test_a_list_that_is_not_one_is_an_unexpected_answer(builder: IndexBuilder) -> None:
+    with pytest.raises(UnexpectedResponse):
+        builder(b'{"customers": "none"}')
+
+
+def test_the_child_leaves_when_the_serving_process_is_killed(tmp_path) -> None:
+    """A SIGKILLed bot cannot stop its child: the child notices and exits by itself (else it
+    would linger, holding the bot's output pipe open)."""
+    script = tmp_path / "serving.py"
+    script.write_text(
+        "import time\n"
+        "from bot.runtime.index_builder import IndexBuilder\n"
+        "if __name__ == '__main__':\n"
+        "    builder = IndexBuilder()\n"
+        "    builder(b'[]')\n"
+        "    (child,) = builder._pool._processes.values()\n"
+        "    print(child.pid, flush=True)\n"
+        "    time.sleep(60)\n"
+    )
+    serving = subprocess.Popen(
+        [sys.executable, str(script)], stdout=subprocess.PIPE, text=True, cwd=ROOT
+    )
+    child = int(serving.stdout.readline())
+    serving.kill()
+    serving.wait(10)
+    wait_until(lambda: not Path(f"/proc/{child}").exists(), what="the child's exit")
