@@ -12,6 +12,7 @@ the serving process (slower acks, same answers).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -28,8 +29,11 @@ log = logging.getLogger(__name__)
 BUILD_TIMEOUT_SECONDS = 300.0  # far beyond a 300,000-customer build (a few seconds)
 
 
-def _exit_with_parent(parent: int) -> None:
-    """In the child: leave as soon as the serving process is gone (killed, it cannot say)."""
+def _in_the_child(parent: int) -> None:
+    """Yield the CPU to the serving process (its acks come first), and leave as soon as it
+    is gone (killed, it cannot say)."""
+    with contextlib.suppress(AttributeError, OSError):  # else build at the same priority
+        os.nice(10)
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -64,7 +68,7 @@ class IndexBuilder:
                 self._pool = ProcessPoolExecutor(
                     max_workers=1,
                     mp_context=context,
-                    initializer=_exit_with_parent,
+                    initializer=_in_the_child,
                     initargs=(os.getpid(),),
                 )
             return self._pool
