@@ -40,7 +40,7 @@ from bot.runtime.tenants import (
     build_services,
     group_members_via,
 )
-from bot.runtime.workpool import Answering, WorkPool
+from bot.runtime.workpool import WorkPool
 from bot.smartpasses.client import LoyaltyClient, shared_http
 from bot.store.database import Store
 from bot.store.installations import installation_store, state_store
@@ -329,7 +329,7 @@ def build(settings: Settings, *, socket_mode: bool = False) -> Running:
                 " and SLACK_CLIENT_SECRET), run `loyalty-bot serve` behind a public URL."
             )
         store = Store.from_url(settings.database_url)
-        work = WorkPool(WORK_THREADS, WORK_QUEUED, answering=Answering())
+        work = WorkPool(WORK_THREADS, WORK_QUEUED)
         app, workspaces = create_distributed_app(
             settings, store=store, work=work, index_builder=builder
         )
@@ -339,7 +339,7 @@ def build(settings: Settings, *, socket_mode: bool = False) -> Running:
     client = slack_client(settings)  # first: a missing token is the likeliest mistake
     store = Store.from_url(settings.database_url)
     loyalty = LoyaltyClient.from_settings(settings)
-    work = WorkPool(WORK_THREADS, WORK_QUEUED, answering=Answering())
+    work = WorkPool(WORK_THREADS, WORK_QUEUED)
     ledger = Ledger(store, locks_for(store.engine))
     app = create_app(
         settings,
@@ -377,7 +377,6 @@ def web_app(
     app: App,
     signing_secret: SecretStr | str,
     check: Callable[[], tuple[bool, dict[str, Any]]] | None = None,
-    answering: Answering | None = None,
 ) -> WSGIApplication:
     """WSGI: POST /slack/events to Bolt (through the gate: size and signature first),
     GET /healthz a small JSON status (from `check`: 503 when it is not healthy), and in
@@ -403,9 +402,6 @@ def web_app(
                 [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
             )
             return [body]
-        if answering is None:
-            return slack(environ, start_response)
-        with answering.request():  # jobs wait for the acks being sent (WorkPool)
-            return slack(environ, start_response)
+        return slack(environ, start_response)
 
     return application
