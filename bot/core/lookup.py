@@ -38,7 +38,7 @@ from bot.core.text_keys import (
     name_tokens,
     phone_digits_all,
 )
-from bot.smartpasses.customer_list import CustomerList
+from bot.smartpasses.customer_list import CustomerList, CustomerSequence
 from bot.smartpasses.models import Customer
 
 log = logging.getLogger(__name__)
@@ -446,7 +446,7 @@ class SearchText:
         return sorted(result or ())
 
 
-class Listing(Sequence[Customer]):
+class Listing(CustomerSequence):
     """Customers in an order, made as they are read: snapshot rows (ints) and the bot's
     own writes (Customers). A page of a 100,000-customer list makes only its 20."""
 
@@ -464,16 +464,6 @@ class Listing(Sequence[Customer]):
         if isinstance(index, slice):
             return [self._at(e) for e in self._entries[index]]
         return self._at(self._entries[index])
-
-    def __eq__(self, other: object) -> bool:  # as a list of customers would compare
-        if isinstance(other, Sequence) and not isinstance(other, str | bytes):
-            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"<Listing of {len(self)}>"
 
     def _at(self, entry: int | Customer) -> Customer:
         if isinstance(entry, int):
@@ -656,7 +646,8 @@ class CustomerIndex:
             self._snapshot, self._writes, self._listings = snapshot, writes, {}
             self._loaded_at = self._clock()
             self._version += 1
-        threading.Thread(target=snapshot.prepare, name="index-prepare", daemon=True).start()
+        if not snapshot.prepared():  # built here: the name order and search text follow
+            threading.Thread(target=snapshot.prepare, name="index-prepare", daemon=True).start()
         if self.loaded is not None:
             self.loaded()
 

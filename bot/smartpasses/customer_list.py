@@ -8,6 +8,7 @@ Decoded by msgspec (C) straight into typed records: no dict per customer.
 
 from __future__ import annotations
 
+import heapq
 import itertools
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
@@ -95,7 +96,24 @@ def _pack(texts: Iterable[str]) -> Rows:
     return b"".join(encoded), starts
 
 
-class CustomerList(Sequence[Customer]):
+class CustomerSequence(Sequence[Customer]):
+    """Customers made as they are read (this list, or the lookup index's listings); equal
+    to a list of the same customers."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str | bytes):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # as a list's
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} of {len(self)}>"
+
+
+class CustomerList(CustomerSequence):
     """Customers as columns. Immutable; `take` and `joined` make new lists."""
 
     __slots__ = ("_columns", "_odd", "_rows", "_starts", "ids", "points")
@@ -214,16 +232,6 @@ class CustomerList(Sequence[Customer]):
     def __iter__(self) -> Iterator[Customer]:
         return (self[i] for i in range(len(self)))
 
-    def __repr__(self) -> str:
-        return f"<CustomerList of {len(self)}>"
-
-    def __eq__(self, other: object) -> bool:  # as a list of customers would compare
-        if isinstance(other, Sequence) and not isinstance(other, str | bytes):
-            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]  # mutable-looking, as a list
-
     def texts(self, row: int) -> Texts:
         if row in self._odd:
             return self._odd[row]
@@ -259,7 +267,5 @@ class CustomerList(Sequence[Customer]):
 
     def top(self, count: int) -> list[Customer]:
         """The `count` customers with the most points (ties: the oldest id first)."""
-        import heapq
-
         rows = heapq.nlargest(count, range(len(self)), key=lambda r: (self.points[r], -self.ids[r]))
         return [self[r] for r in rows]

@@ -74,14 +74,14 @@ def test_the_child_leaves_when_the_serving_process_is_killed(tmp_path) -> None:
     would linger, holding the bot's output pipe open)."""
     script = tmp_path / "serving.py"
     script.write_text(
-        "import time\n"
+        "import signal\n"
         "from bot.runtime.index_builder import IndexBuilder\n"
         "if __name__ == '__main__':\n"
         "    builder = IndexBuilder()\n"
         "    builder(b'[]')\n"
         "    (child,) = builder._pool._processes.values()\n"
         "    print(child.pid, flush=True)\n"
-        "    time.sleep(60)\n"
+        "    signal.pause()  # serving, until killed\n"
     )
     serving = subprocess.Popen(
         [sys.executable, str(script)], stdout=subprocess.PIPE, text=True, cwd=ROOT
