@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.errors import UnexpectedResponse
-from bot.core.lookup import CustomerIndex
+from bot.core.lookup import CustomerIndex, Snapshot
 from bot.runtime.index_builder import IndexBuilder
 from bot.smartpasses.client import LoyaltyClient
 from tests.harness import wait_until
@@ -44,6 +44,24 @@ def test_a_child_builds_what_the_serving_process_would(
     assert [c.id for c in _answers_customers(there)] == [c.id for c in _answers_customers(here)]
     pool = builder._pool
     assert pool is not None and all(p.pid != os.getpid() for p in pool._processes.values())
+
+
+def test_the_second_step_is_made_in_the_child_too(
+    client: LoyaltyClient, builder: IndexBuilder, monkeypatch
+) -> None:
+    """The lookups' tables arrive first; the name order and search text follow from the
+    child (this process could not make them: its `second_step` is broken here)."""
+    here = CustomerIndex(client.list_customers, ttl=3600)
+    expected = _answers(here)
+
+    def not_here(self: Snapshot) -> None:
+        raise AssertionError("made in the serving process")
+
+    monkeypatch.setattr(Snapshot, "second_step", not_here)
+    snapshot = builder(client.list_customers_body())
+    assert not snapshot.prepared()
+    there = CustomerIndex(client.list_customers_body, build=lambda _body: snapshot, ttl=3600)
+    assert _answers(there) == expected and snapshot.prepared()
 
 
 def _answers_customers(index: CustomerIndex):

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import pickle
 import threading
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.core.lookup import CustomerIndex
+from bot.core.lookup import CustomerIndex, Snapshot
 from bot.offline.sandbox import DEMO_PROGRAM_ID, SandboxApp
 from bot.smartpasses.client import LoyaltyClient
 from bot.smartpasses.models import Customer
@@ -394,3 +395,39 @@ def test_keys_that_share_a_hash_find_their_own_customer() -> None:
     assert [c.first_name for c in index.find("#5").matches] == ["Buckeroo"]
     assert [c.first_name for c in index.find("6").matches] == ["Plumless"]
     assert index.find("#7").matches == []
+
+
+def _answers(index: CustomerIndex) -> list[list[int]]:
+    queries = ["juan", "Juan Pérez", "#1870", "+52 999 411 6533", "juana@example.com", "zzz"]
+    found = [_ids(index.find(q)) for q in queries]
+    found += [[c.id for c in index.search(q)] for q in ("rez", "example", "6533")]
+    found += [[c.id for c in index.all(by_points=b)] for b in (False, True)]
+    return found
+
+
+def test_a_snapshot_from_a_builder_process_takes_or_makes_its_second_step(
+    client: LoyaltyClient, caplog
+) -> None:
+    """A snapshot pickled in a builder process comes without its name order and search
+    text: they follow from there (`prepare_from`), or, if that fails, are made here."""
+    customers = client.list_customers()
+    expected = _answers(CustomerIndex(lambda: customers, ttl=3600))
+    assert sum(1 for ids in expected if ids) == len(expected) - 1  # all but "zzz" find some
+    sent = pickle.dumps(Snapshot(customers))
+    made_there = Snapshot(customers).second_step()
+
+    received = pickle.loads(sent)
+    assert not received.prepared()
+    received.prepare_from(lambda: made_there)
+    assert _answers(CustomerIndex(lambda: customers, build=lambda _: received)) == expected
+    assert received.search_text is made_there.search_text
+
+    def lost() -> None:
+        raise OSError("the builder process is gone")
+
+    on_its_own = pickle.loads(sent)
+    on_its_own.prepare_from(lost)
+    assert _answers(CustomerIndex(lambda: customers, build=lambda _: on_its_own)) == expected
+    assert "second step failed" in caplog.text
+    alone = pickle.loads(sent)
+    assert _answers(CustomerIndex(lambda: customers, build=lambda _: alone)) == expected
