@@ -23,8 +23,9 @@ from bot.offline.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID, SandboxApp
 from bot.offline.sandbox.data import SECOND_PROGRAM_ID
 from bot.offline.slack_requests import SlackRequests
 from bot.offline.slack_standin import SlackCall, SlackStandIn, SlackUser
-from bot.runtime.app import create_app, health, slack_client, web_app
+from bot.runtime.app import WORK_QUEUED, WORK_THREADS, create_app, health, slack_client, web_app
 from bot.runtime.settings import Settings
+from bot.runtime.workpool import WorkPool
 from bot.runtime.wsgi_server import serving
 from bot.smartpasses.client import LoyaltyClient
 from bot.store.database import Store
@@ -82,6 +83,7 @@ class Harness:
     sent: int = 0  # requests the bot took (HTTP 200), each ending in one request line
     _taken: int = 0
     team: str = TEAM  # the workspace the requests come from
+    work: WorkPool | None = None  # the work after acks (single-workspace bots)
 
     def _took(self, response: httpx.Response) -> httpx.Response:
         if response.status_code == 200:
@@ -252,15 +254,19 @@ def running_bot(
             )
         )
         client = slack_client(config)  # the real one, with its retry handlers
+        pool = (
+            work
+            if isinstance(work, WorkPool)
+            else WorkPool(WORK_THREADS, WORK_QUEUED, executor=work)
+        )
         app = create_app(
-            config, client=client, loyalty=loyalty, store=store, ledger=ledger, work=work
+            config, client=client, loyalty=loyalty, store=store, ledger=ledger, work=pool
         )
-        url = stack.enter_context(
-            serving(web_app(app, SIGNING_SECRET, lambda: health(store, loyalty)))
-        )
+        checked = lambda: health(store, loyalty)  # noqa: E731
+        url = stack.enter_context(serving(web_app(app, SIGNING_SECRET, checked, pool.answering)))
         http = stack.enter_context(httpx.Client(timeout=30, verify=TLS))
         done = stack.enter_context(counting_requests())
-        harness = Harness(slack, sandbox, store, config, url, http, done)
+        harness = Harness(slack, sandbox, store, config, url, http, done, work=pool)
         yield harness
         harness.settle()  # no work of this test carries on into the next
         store.engine.dispose()

@@ -630,9 +630,24 @@ class CustomerIndex:
 
     def snapshot(self) -> CustomerList | None:
         """Every customer, if the list is fresh (younger than the TTL); else None."""
+        return self._listed(fresh=True)
+
+    def current(self) -> CustomerList:
+        """Every customer as of now: the snapshot if it is fresh, else a list fetched now
+        (and built as every reload is, in the builder process), which the index keeps:
+        the summary's list, never parsed a second time."""
+        with self._load_lock:
+            if not self._fresh():
+                self._reload()
+                self._must_wait = False
+            listed = self._listed(fresh=False)
+        assert listed is not None
+        return listed
+
+    def _listed(self, *, fresh: bool) -> CustomerList | None:
         with self._lock:
             snapshot, writes = self._snapshot, self._writes
-            if snapshot is None or self._clock() - self._loaded_at >= self.ttl:
+            if snapshot is None or (fresh and self._clock() - self._loaded_at >= self.ttl):
                 return None
             if not writes.touched:
                 return snapshot.customers

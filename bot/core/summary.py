@@ -11,7 +11,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -82,12 +82,16 @@ def build_summary(
     *,
     customers_now: Callable[[], CustomerList | None] | None = None,
 ) -> Summary:
-    """`customers_now`: the customer list if one fresh enough is at hand (the lookup
-    index's snapshot), else None and the list is fetched."""
+    """`customers_now`: the customer list as of now, from the lookup index (a fresh
+    snapshot, or one fetched for this); without it the list is fetched here. The offers
+    are fetched meanwhile."""
     now = now or utcnow()
     today = local_day(now, tz)
-    customers = (customers_now() if customers_now else None) or api.list_customers()
-    offers = api.list_offers()
+    with ThreadPoolExecutor(1, thread_name_prefix="summary-offers") as beside:
+        offers_later = beside.submit(api.list_offers)
+        listed = customers_now() if customers_now else None
+        customers = api.list_customers() if listed is None else listed
+        offers = offers_later.result()
 
     customers = CustomerList.of(customers)  # columns: no 100,000 Customer objects
     ids = customers.ids

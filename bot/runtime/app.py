@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import gc
 import json
 import logging
 import sys
@@ -40,7 +41,7 @@ from bot.runtime.tenants import (
     build_services,
     group_members_via,
 )
-from bot.runtime.workpool import WorkPool
+from bot.runtime.workpool import Answering, WorkPool
 from bot.smartpasses.client import LoyaltyClient, shared_http
 from bot.store.database import Store
 from bot.store.installations import installation_store, state_store
@@ -321,6 +322,16 @@ SWITCH_INTERVAL_SECONDS = 0.001
 def build(settings: Settings, *, socket_mode: bool = False) -> Running:
     """Everything `serve`, `socket` and the production server run, from settings."""
     sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
+    running = _build(settings, socket_mode=socket_mode)
+    # What was imported and built lives as long as the process: out of the collector's
+    # reach, a full collection during a burst of requests walks only what they made
+    # (measured under bench_ack: 70-80 ms pauses down to 10-50).
+    gc.collect()
+    gc.freeze()
+    return running
+
+
+def _build(settings: Settings, *, socket_mode: bool) -> Running:
     builder = IndexBuilder()  # the customer index built off the serving interpreter
     if settings.distributed:
         if socket_mode:
@@ -377,10 +388,13 @@ def web_app(
     app: App,
     signing_secret: SecretStr | str,
     check: Callable[[], tuple[bool, dict[str, Any]]] | None = None,
+    answering: Answering | None = None,
 ) -> WSGIApplication:
     """WSGI: POST /slack/events to Bolt (through the gate: size and signature first),
     GET /healthz a small JSON status (from `check`: 503 when it is not healthy), and in
-    OAuth mode GET /slack/install (Add to Slack) and /slack/oauth_redirect to Bolt."""
+    OAuth mode GET /slack/install (Add to Slack) and /slack/oauth_redirect to Bolt.
+    `answering` (the work pool's) counts the Slack requests being answered: their acks
+    go before the work after them."""
     secret = (
         signing_secret.get_secret_value()
         if isinstance(signing_secret, SecretStr)
@@ -402,6 +416,9 @@ def web_app(
                 [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
             )
             return [body]
-        return slack(environ, start_response)
+        if answering is None:
+            return slack(environ, start_response)
+        with answering.request():
+            return slack(environ, start_response)
 
     return application

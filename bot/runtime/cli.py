@@ -127,7 +127,9 @@ def _serve(args: argparse.Namespace) -> int:
     running = build(settings)
     secret = settings.slack_signing_secret or ""
     server = make_threaded_server(
-        web_app(running.app, secret, running.health), args.host, args.port
+        web_app(running.app, secret, running.health, running.work.answering),
+        args.host,
+        args.port,
     )
     _on_sigterm(server.shutdown)
     log.info(

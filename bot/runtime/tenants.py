@@ -125,7 +125,7 @@ def build_services(
         work=work,
         approvals=approvals,
         summary=SharedSummary(
-            lambda: build_summary(loyalty, store, settings.tz, customers_now=service.index.snapshot)
+            lambda: build_summary(loyalty, store, settings.tz, customers_now=service.index.current)
         ),
         languages=Languages(settings.loyalty_language),
         team_id=team_id,

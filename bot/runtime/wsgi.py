@@ -28,4 +28,9 @@ def create() -> WSGIApplication:
     running = build(settings)
     # gunicorn finishes in-flight HTTP requests on SIGTERM; this finishes the work they acked.
     atexit.register(running.shutdown)
-    return web_app(running.app, settings.slack_signing_secret or "", running.health)
+    return web_app(
+        running.app,
+        settings.slack_signing_secret or "",
+        running.health,
+        running.work.answering,
+    )

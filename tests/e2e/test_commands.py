@@ -5,13 +5,15 @@ themselves are tested in the core (tests/unit)."""
 from __future__ import annotations
 
 import logging
+from contextlib import ExitStack
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 
 from bot.offline.sandbox.data import load_generated
+from bot.runtime.workpool import BURST_ANSWERING
 from tests.faults import Gate
-from tests.harness import CLERK, GROUP_MANAGER, MANAGER, button, buttons, text_of
+from tests.harness import CLERK, GROUP_MANAGER, MANAGER, button, buttons, text_of, wait_until
 from tests.unit.test_properties import TEXT
 
 JUAN, JUANA = 1870, 1871
@@ -212,3 +214,17 @@ def test_any_command_text_is_answered_and_changes_nothing(bot, text: str) -> Non
     else:
         assert text_of(response.json())
     assert _writes(bot) == []
+
+
+def test_a_burst_is_acked_before_the_work_after_it_starts(bot) -> None:
+    """Acks first: while a burst of requests is being answered, a command is acked at
+    once and its work waits; when the burst is over, the work is done."""
+    assert bot.work is not None
+    with ExitStack() as burst:
+        for _ in range(BURST_ANSWERING):  # other requests of the burst, still being answered
+            burst.enter_context(bot.work.answering.request())
+        acked = bot.command(f"points {JUAN} 1 burst")
+        assert acked.status_code == 200 and acked.text == ""
+        wait_until(lambda: bot.work.answering.waiting == 1, what="its work waiting")
+        assert bot.sandbox.calls == [] and bot.slack.calls_to("response_url") == []
+    assert "5 → *6*" in text_of(bot.reply())

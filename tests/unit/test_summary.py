@@ -15,6 +15,7 @@ from bot.jobs.summary import build_scheduler, due_today, post_summary
 from bot.offline.sandbox import DEMO_PROGRAM_ID
 from bot.runtime.settings import Settings
 from bot.slack import blocks
+from bot.smartpasses.customer_list import CustomerList
 from bot.store.database import Store
 from tests.faults import Gate
 from tests.harness import BOT_TOKEN, text_of
@@ -259,13 +260,23 @@ def test_thirty_summaries_at_once_fetch_the_customer_list_once(client, store, sa
 
 
 def test_the_summary_reuses_a_fresh_index_instead_of_a_second_list(core) -> None:
+    index = core.service.index
     core.service.find_customers("juan")  # the index holds a fresh list
     fetched = len(core.sandbox.calls_to("GET", "/customers"))
-    summary = build_summary(
-        core.loyalty, core.store, UTC, customers_now=core.service.index.snapshot
-    )
+    summary = build_summary(core.loyalty, core.store, UTC, customers_now=index.current)
     assert summary.customers == 6
     assert len(core.sandbox.calls_to("GET", "/customers")) == fetched  # no second download
-    core.service.index.invalidate()  # not fresh: the summary fetches its own
-    build_summary(core.loyalty, core.store, UTC, customers_now=core.service.index.snapshot)
+    index.invalidate()  # not fresh: the list is fetched once, for the summary and the index
+    core.sandbox.state.add_points(DEMO_PROGRAM_ID, 1870, {"points": 4000})  # outside Slack
+    summary = build_summary(core.loyalty, core.store, UTC, customers_now=index.current)
     assert len(core.sandbox.calls_to("GET", "/customers")) == fetched + 1
+    balance = core.sandbox.state.customer(DEMO_PROGRAM_ID, 1870)["points"]
+    assert (summary.top_customers[0].id, summary.top_customers[0].points) == (1870, balance)
+    assert index.find("#1870").found.points == balance  # the index took the same list
+    assert len(core.sandbox.calls_to("GET", "/customers")) == fetched + 1
+
+
+def test_a_summary_of_no_customers_does_not_fetch_again(core) -> None:
+    empty = CustomerList.of([])
+    summary = build_summary(core.loyalty, core.store, UTC, customers_now=lambda: empty)
+    assert summary.customers == 0 and core.sandbox.calls_to("GET", "/customers") == []

@@ -1,12 +1,17 @@
-"""The work after acks: a bounded pool that refuses at once when full."""
+"""The work after acks: a bounded pool that refuses at once when full, and whose jobs let
+a burst's acks go first (issue 16, item 7) without ever being held back for long."""
 
 from __future__ import annotations
 
 import threading
+from contextlib import ExitStack
+from unittest.mock import patch
 
 import pytest
 
-from bot.runtime.workpool import Overloaded, WorkPool
+from bot.runtime import workpool
+from bot.runtime.workpool import BURST_ANSWERING, BURST_ARRIVALS, Answering, Overloaded, WorkPool
+from tests.harness import wait_until
 
 
 def test_a_full_pool_refuses_at_once() -> None:
@@ -18,3 +23,57 @@ def test_a_full_pool_refuses_at_once() -> None:
         pool.submit(lambda: None)
     release.set()
     pool.shutdown()
+
+
+def test_a_job_waits_for_the_acks_of_a_burst() -> None:
+    pool = WorkPool(2, 2)
+    order: list[str] = []
+    with ExitStack() as burst:
+        for _ in range(BURST_ANSWERING):
+            burst.enter_context(pool.answering.request())
+        done = pool.submit(lambda: order.append("job"))
+        wait_until(lambda: pool.answering.waiting == 1, what="the job waiting for the acks")
+        order.append("acked")
+    done.result(timeout=10)
+    assert order == ["acked", "job"]
+    pool.shutdown()
+
+
+def test_a_job_waits_no_longer_than_its_bound() -> None:
+    pool = WorkPool(2, 2)
+    with patch.object(workpool, "ACKS_FIRST_SECONDS", 0.05), ExitStack() as burst:
+        for _ in range(BURST_ANSWERING):
+            burst.enter_context(pool.answering.request())  # never answered while it waits
+        pool.submit(lambda: None).result(timeout=10)
+    pool.shutdown()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_what_a_burst_is() -> None:
+    """Many requests arriving within BURST_WINDOW, or many being answered at once; a busy
+    shop's steady stream (50 a second, each acked in milliseconds) is neither."""
+    clock = Clock()
+    answering = Answering(clock)
+    for _ in range(150):  # three seconds of 50 a second
+        with answering.request():
+            assert answering._burst_for() == 0
+        clock.now += 0.02
+    for _ in range(BURST_ARRIVALS):
+        with answering.request():
+            pass
+    assert answering._burst_for() == pytest.approx(workpool.BURST_WINDOW)
+    clock.now += workpool.BURST_WINDOW
+    assert answering._burst_for() == 0  # it ended: nothing more arrived
+    with ExitStack() as answered:
+        for _ in range(BURST_ANSWERING):
+            clock.now += 1
+            answered.enter_context(answering.request())
+        assert answering._burst_for() is None  # over until some are answered
+    assert answering._burst_for() == 0
