@@ -12,11 +12,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from bot.offline.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID
+from bot.offline.slack_standin import SlackStandIn, SlackUser
 
 REPORT = "LOYALTY_BENCH_REPORT"  # a file where `check()` appends one JSON line per figure
 LABEL = "LOYALTY_BENCH_LABEL"  # added to each figure's name (the run's size, say)
@@ -45,6 +48,22 @@ def check(
     return passed
 
 
+def cpu_split() -> tuple[set[int], set[int]]:
+    """The CPUs for the app under test, and the rest (the client and the stand-ins for
+    what runs elsewhere in production: Slack, Smart Passes): the app's own, as on its
+    host; both the same on a single-CPU machine."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        return set(cpus), set(cpus)
+    return {cpus[0]}, set(cpus[1:])
+
+
+def pin(pid: int, cpus: set[int] | None) -> None:
+    """Run process `pid` (and the children it starts from now on) on `cpus`."""
+    if cpus:
+        os.sched_setaffinity(pid, cpus)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -52,7 +71,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def sandbox_process(data: str, latency: float = 0.0, *extra: str) -> Iterator[str]:
+def sandbox_process(
+    data: str, latency: float = 0.0, *extra: str, cpus: set[int] | None = None
+) -> Iterator[str]:
     """Run `loyalty-bot sandbox` in a child process so its memory is not counted as ours."""
     port = free_port()
     proc = subprocess.Popen(
@@ -72,6 +93,7 @@ def sandbox_process(data: str, latency: float = 0.0, *extra: str) -> Iterator[st
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    pin(proc.pid, cpus)
     base = f"http://127.0.0.1:{port}/api/v1/loyalty/"
     try:
         deadline = time.monotonic() + 120
@@ -85,6 +107,53 @@ def sandbox_process(data: str, latency: float = 0.0, *extra: str) -> Iterator[st
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@dataclass
+class RemoteSlack:
+    """The Slack stand-in running in its own process (benchmarks/slack_process.py).
+    `standin` is a local one pointing there, for building requests (SlackRequests)."""
+
+    url: str
+    standin: SlackStandIn
+
+    def calls(self, method: str) -> list[dict[str, Any]]:
+        """Every call so far: {"args": ..., "at": the stand-in's monotonic clock}."""
+        return httpx.get(f"{self.url}/_bench/calls/{method}", timeout=60).json()
+
+    def wait(self, method: str, count: int, timeout: float = 300) -> list[dict[str, Any]]:
+        response = httpx.get(
+            f"{self.url}/_bench/wait/{method}",
+            params={"count": count, "timeout": timeout},
+            timeout=timeout + 30,
+        )
+        if response.status_code != 200:
+            raise TimeoutError(response.text)
+        return response.json()
+
+
+@contextlib.contextmanager
+def slack_process(token: str, *users: str, cpus: set[int] | None = None) -> Iterator[RemoteSlack]:
+    """The Slack stand-in in a child process: its work (the bot's replies and Web API
+    calls) never takes the measuring client's interpreter."""
+    port = free_port()
+    script = str(Path(__file__).with_name("slack_process.py"))
+    user_args = [arg for user in users for arg in ("--user", user)]
+    proc = subprocess.Popen(
+        [sys.executable, script, "--port", str(port), "--token", token, *user_args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    pin(proc.pid, cpus)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_up(url + "/_bench/calls/none")
+        local = SlackStandIn(token=token, users=[SlackUser(u, u.lower(), u) for u in users])
+        local.base_url = url
+        yield RemoteSlack(url, local)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 def wait_up(url: str, seconds: float = 60) -> None:
@@ -117,8 +186,9 @@ def peak_rss_mb() -> float:
 
 
 @contextlib.contextmanager
-def serve(env: dict[str, str]) -> Iterator[str]:
-    """`loyalty-bot serve` in a child process (its own interpreter, as in production)."""
+def serve(env: dict[str, str], cpus: set[int] | None = None) -> Iterator[str]:
+    """`loyalty-bot serve` in a child process (its own interpreter, as in production);
+    on `cpus` if given (its index builder too)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(
@@ -129,6 +199,7 @@ def serve(env: dict[str, str]) -> Iterator[str]:
         if os.environ.get("BENCH_SERVE_LOG")
         else subprocess.DEVNULL,
     )
+    pin(proc.pid, cpus)
     try:
         wait_up(base + "/healthz")
         yield base

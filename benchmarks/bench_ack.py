@@ -3,10 +3,12 @@
 Run by hand: `.venv/bin/python benchmarks/bench_ack.py [--customers 100000]
 [--latency 2] [--ttl 2]`.
 
-Four processes: this client (with the Slack stand-in), the sandbox (`--customers`
-generated customers, every answer after `--latency` s), `loyalty-bot serve`, and a bare
-Bolt app that only acks (`benchmarks/bare_bolt.py`, served the same way): the floor. Both
-apps are warmed up first. The bot runs with LOYALTY_LOOKUP_TTL=`--ttl`, so its 100,000-
+Five processes: this client, the Slack stand-in (`benchmarks/slack_process.py`), the
+sandbox (`--customers` generated customers, every answer after `--latency` s), `loyalty-bot
+serve`, and a bare Bolt app that only acks (`benchmarks/bare_bolt.py`, served the same
+way): the floor. Both apps are warmed up first. The apps run on one CPU (the bot's index
+builder with it), everything else on the others: Slack, Smart Passes and the people
+sending commands are not on the bot's host. The bot runs with LOYALTY_LOOKUP_TTL=`--ttl`, so its 100,000-
 customer index is rebuilt in the background over and over while it is measured, and one
 command in ten is `/loyalty summary` (built from that index).
 
@@ -21,6 +23,7 @@ rate.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import threading
@@ -37,19 +40,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import httpx
 
 from benchmarks._support import (
+    RemoteSlack,
     balances,
     bot_env,
     check,
+    cpu_split,
     free_port,
     percentile,
+    pin,
     sandbox_process,
     serve,
+    slack_process,
     wait_up,
 )
 from benchmarks.bench_changes import database
 from bot.offline.slack_requests import SlackRequests
-from bot.offline.slack_standin import SlackStandIn, SlackUser
-from bot.runtime.wsgi_server import serving
 
 SECRET, TOKEN, MANAGER = "bench-secret", "xoxb-bench", "UBENCH"
 BURSTS = (20, 50, 200)
@@ -58,7 +63,7 @@ SUSTAINED_RATE, SUSTAINED_SECONDS = 20, 10
 
 
 @contextmanager
-def bare_bolt(slack_url: str) -> Iterator[str]:
+def bare_bolt(slack_url: str, cpus: set[int]) -> Iterator[str]:
     port = free_port()
     script = str(Path(__file__).with_name("bare_bolt.py"))
     proc = subprocess.Popen(
@@ -66,6 +71,7 @@ def bare_bolt(slack_url: str) -> Iterator[str]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    pin(proc.pid, cpus)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_up(base + "/healthz")
@@ -79,9 +85,9 @@ class Client:
     """Signed commands to one app; each ack timed, each command's text kept by its
     response URL (to check the reply)."""
 
-    def __init__(self, url: str, slack: SlackStandIn) -> None:
+    def __init__(self, url: str, slack: RemoteSlack) -> None:
         self.http = httpx.Client(timeout=30, limits=httpx.Limits(max_connections=250))
-        self.requests = SlackRequests(url, SECRET, slack, http=self.http)
+        self.requests = SlackRequests(url, SECRET, slack.standin, http=self.http)
         self.sent: dict[str, str] = {}
         self.lock = threading.Lock()
 
@@ -142,24 +148,19 @@ def measure(
     return results
 
 
-def replied(slack: SlackStandIn, client: Client) -> None:
-    """Wait until every command sent so far has its reply."""
-    slack.wait_for(
-        "response_url",
-        lambda c: c.args.get("_url") in client.sent,
-        count=len(client.sent),
-        timeout=300,
-    )
+def replied(slack: RemoteSlack, client: Client) -> None:
+    """Wait until every command sent so far has its reply (only the bot replies)."""
+    slack.wait("response_url", count=len(client.sent), timeout=300)
 
 
-def check_replies(slack: SlackStandIn, client: Client, api_url: str, before: dict) -> None:
+def check_replies(slack: RemoteSlack, client: Client, api_url: str, before: dict) -> None:
     replied(slack, client)
     added: Counter[int] = Counter()
-    for call in slack.calls_to("response_url"):
-        text = client.sent.get(call.args.get("_url", ""))
+    for call in slack.calls("response_url"):
+        text = client.sent.get(call["args"].get("_url", ""))
         if text is None:
             continue
-        shown = str(call.args.get("text", ""))
+        shown = str(call["args"].get("text", ""))
         if text.startswith("points"):
             assert "→" in shown, f"{text}: {shown[:120]}"
             added[int(text.split()[1])] += 1
@@ -178,15 +179,16 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=2.0)
     parser.add_argument("--ttl", type=float, default=2.0, help="the bot's LOYALTY_LOOKUP_TTL")
     args = parser.parse_args()
-    slack = SlackStandIn(token=TOKEN, users=[SlackUser(MANAGER, "bench", "Bench")])
+    app_cpus, rest = cpu_split()
+    pin(os.getpid(), rest)
     with ExitStack() as stack:
-        api_url = stack.enter_context(sandbox_process(str(args.customers), args.latency))
+        api_url = stack.enter_context(sandbox_process(str(args.customers), args.latency, cpus=rest))
         url = stack.enter_context(database(None))
-        slack_url = stack.enter_context(serving(slack))
-        slack.base_url = slack_url
+        slack = stack.enter_context(slack_process(TOKEN, MANAGER, cpus=rest))
+        slack_url = slack.url
         env = bot_env(slack_url, api_url, url, LOYALTY_LOOKUP_TTL=str(args.ttl))
-        bot_url = stack.enter_context(serve(env))
-        floor_url = stack.enter_context(bare_bolt(slack_url))
+        bot_url = stack.enter_context(serve(env, cpus=app_cpus))
+        floor_url = stack.enter_context(bare_bolt(slack_url, app_cpus))
         customers = sorted(balances(api_url))
         before = balances(api_url)
         bot, floor = Client(bot_url, slack), Client(floor_url, slack)

@@ -6,7 +6,6 @@ import contextvars
 import gc
 import json
 import logging
-import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -313,15 +312,8 @@ class Running:
         self.store.engine.dispose()
 
 
-# How often a thread doing CPU work (an index rebuild, a summary) must let the others run.
-# Python's default, 5 ms, makes every I/O step of an ack wait up to that long for the
-# interpreter while a rebuild runs; 1 ms keeps acks near a bare Bolt app's.
-SWITCH_INTERVAL_SECONDS = 0.001
-
-
 def build(settings: Settings, *, socket_mode: bool = False) -> Running:
     """Everything `serve`, `socket` and the production server run, from settings."""
-    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     running = _build(settings, socket_mode=socket_mode)
     # What was imported and built lives as long as the process: out of the collector's
     # reach, a full collection during a burst of requests walks only what they made

@@ -127,10 +127,11 @@ def _serve(args: argparse.Namespace) -> int:
     running = build(settings)
     secret = settings.slack_signing_secret or ""
     server = make_threaded_server(
-        web_app(running.app, secret, running.health, running.work.answering),
+        web_app(running.app, secret, running.health),
         args.host,
         args.port,
     )
+    server.answering = running.work.answering  # acks first (bot.runtime.workpool)
     _on_sigterm(server.shutdown)
     log.info(
         "listening on http://%s:%d/slack/events (health check: /healthz)",

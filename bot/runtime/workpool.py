@@ -41,8 +41,8 @@ class Overloaded(LoyaltyError):
 # A burst: this many requests being answered at once, or arriving within BURST_WINDOW
 # (a busy shop's steady 50 commands a second is neither).
 BURST_ANSWERING = 4
-BURST_ARRIVALS = 6
-BURST_WINDOW = 0.05
+BURST_ARRIVALS = 20
+BURST_WINDOW = 0.2
 ACKS_FIRST_SECONDS = 1.0  # the longest a job waits for a burst's acks
 
 
@@ -56,18 +56,24 @@ class Answering:
         self._arrivals: deque[float] = deque(maxlen=BURST_ARRIVALS)  # the latest
         self.waiting = 0  # jobs waiting for a burst to end
 
-    @contextmanager
-    def request(self) -> Iterator[None]:
+    def arrived(self) -> None:
         with self._changed:
             self._count += 1
             self._arrivals.append(self._clock())
+
+    def answered(self) -> None:
+        with self._changed:
+            self._count -= 1
+            if self._count == BURST_ANSWERING - 1:
+                self._changed.notify_all()
+
+    @contextmanager
+    def request(self) -> Iterator[None]:
+        self.arrived()
         try:
             yield
         finally:
-            with self._changed:
-                self._count -= 1
-                if self._count == BURST_ANSWERING - 1:
-                    self._changed.notify_all()
+            self.answered()
 
     def _burst_for(self) -> float | None:
         """How long the burst lasts if nothing else arrives (0: there is none); None

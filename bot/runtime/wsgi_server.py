@@ -8,8 +8,11 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from socketserver import ThreadingMixIn
+from typing import Any
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer, make_server
 from wsgiref.types import WSGIApplication
+
+from bot.runtime.workpool import Answering
 
 
 class DropConnection(Exception):
@@ -20,6 +23,21 @@ class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 128
+    # Counts each request from the moment it is accepted (before its thread has read
+    # it) until it is answered: the work pool's jobs let a burst's acks go first.
+    answering: Answering | None = None
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if self.answering is not None:
+            self.answering.arrived()
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            if self.answering is not None:
+                self.answering.answered()
 
 
 class _ServerHandler(ServerHandler):
@@ -54,10 +72,12 @@ class _QuietHandler(WSGIRequestHandler):
         handler.run(self.server.get_app())  # type: ignore[attr-defined]
 
 
-def make_threaded_server(app: WSGIApplication, host: str, port: int) -> WSGIServer:
-    return make_server(
+def make_threaded_server(app: WSGIApplication, host: str, port: int) -> _ThreadingWSGIServer:
+    server = make_server(
         host, port, app, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
     )
+    assert isinstance(server, _ThreadingWSGIServer)
+    return server
 
 
 @contextmanager

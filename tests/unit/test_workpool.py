@@ -4,6 +4,7 @@ a burst's acks go first (issue 16, item 7) without ever being held back for long
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from unittest.mock import patch
 
@@ -77,3 +78,34 @@ def test_what_a_burst_is() -> None:
             answered.enter_context(answering.request())
         assert answering._burst_for() is None  # over until some are answered
     assert answering._burst_for() == 0
+
+
+def test_the_server_counts_a_request_from_its_accept_to_its_answer() -> None:
+    """`loyalty-bot serve`'s server counts each request as soon as it is accepted (before
+    its thread has read it), until it is answered."""
+    import httpx
+
+    from bot.runtime.wsgi_server import make_threaded_server
+
+    answering = Answering()
+    inside, release = threading.Event(), threading.Event()
+
+    def app(environ, start_response):
+        inside.set()
+        release.wait(10)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    server = make_threaded_server(app, "127.0.0.1", 0)
+    server.answering = answering
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}).start()
+    try:
+        with ThreadPoolExecutor(1) as client:
+            answer = client.submit(httpx.get, f"http://127.0.0.1:{server.server_port}/")
+            assert inside.wait(10) and answering._count == 1
+            release.set()
+            assert answer.result(10).text == "ok"
+        wait_until(lambda: answering._count == 0, what="the request counted as answered")
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,63 @@
+"""The Slack stand-in in a process of its own, for the benchmarks: the client that measures
+does not also serve the bot's Web API calls and replies (they would take its interpreter
+while it times acks).
+
+    python benchmarks/slack_process.py --port 3002 --token xoxb-bench --user UBENCH
+
+Besides Slack's Web API and response URLs it answers the benchmark:
+GET /_bench/calls/<method> (every call so far: its arguments and when, by the stand-in's
+clock) and GET /_bench/wait/<method>?count=N&timeout=S (once N calls have come).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+from wsgiref.types import StartResponse, WSGIEnvironment
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.offline.slack_standin import SlackStandIn, SlackUser
+from bot.runtime.wsgi_server import make_threaded_server
+
+
+def bench_app(slack: SlackStandIn) -> Any:
+    def application(environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if not path.startswith("/_bench/"):
+            return slack(environ, start_response)
+        _, _, what, method = path.split("/", 3)
+        query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+        status = "200 OK"
+        try:
+            if what == "wait":
+                slack.wait_for(
+                    method, count=int(query["count"]), timeout=float(query.get("timeout", 60))
+                )
+            calls = [{"args": c.args, "at": c.at} for c in slack.calls_to(method)]
+        except TimeoutError as exc:
+            status, calls = "504 Gateway Timeout", [{"error": str(exc)[:300]}]
+        body = json.dumps(calls, default=str).encode()
+        start_response(status, [("Content-Type", "application/json")])
+        return [body]
+
+    return application
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--token", required=True)
+    parser.add_argument("--user", action="append", default=[], help="a user id (repeatable)")
+    args = parser.parse_args()
+    slack = SlackStandIn(token=args.token, users=[SlackUser(u, u.lower(), u) for u in args.user])
+    slack.base_url = f"http://127.0.0.1:{args.port}"
+    make_threaded_server(bench_app(slack), "127.0.0.1", args.port).serve_forever()
+
+
+if __name__ == "__main__":
+    main()
