@@ -3,10 +3,11 @@
 Run by hand: `.venv/bin/python benchmarks/bench_busy.py [--rate 50] [--seconds 30]
 [--database URL]` (default: LOYALTY_TEST_DATABASE_URL if set, else a SQLite file).
 
-`loyalty-bot serve`, the sandbox (1,000 customers, every answer after 2 s) and this client
-each run in their own process. The client sends signed `/loyalty points <id> 1` commands
-at a steady rate (each to a customer with no other command in flight, as at a till), and
-times each from its send to its reply reaching the Slack stand-in (in this process).
+`loyalty-bot serve`, the sandbox (1,000 customers, every answer after 2 s), the Slack
+stand-in (benchmarks/slack_process.py) and this client each run in their own process. The
+client sends signed `/loyalty points <id> 1` commands at a steady rate (each to a customer
+with no other command in flight, as at a till), and times each from its send to its reply
+reaching the Slack stand-in (both read the system's monotonic clock).
 Checked: every command acknowledged, every reply shows its change, every balance is
 exact, every audit entry `ok`. Targets (issue 16, item 6): at least 50 commands per
 second carried, every reply within 5 s of its command. BENCH_BUSY_SLOWEST=1 also prints
@@ -31,11 +32,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
 
-from benchmarks._support import balances, bot_env, check, percentile, sandbox_process, serve
+from benchmarks._support import (
+    RemoteSlack,
+    balances,
+    bot_env,
+    check,
+    percentile,
+    sandbox_process,
+    serve,
+    slack_process,
+)
 from benchmarks.bench_changes import database
 from bot.offline.slack_requests import SlackRequests
-from bot.offline.slack_standin import SlackStandIn, SlackUser
-from bot.runtime.wsgi_server import serving
 from bot.store.database import Store
 
 SECRET, TOKEN, MANAGER = "bench-secret", "xoxb-bench", "UBENCH"
@@ -49,17 +57,15 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--database", default=os.environ.get("LOYALTY_TEST_DATABASE_URL"))
     args = parser.parse_args()
-    slack = TimedStandIn(token=TOKEN, users=[SlackUser(MANAGER, "bench", "Bench")])
     with ExitStack() as stack:
         url = stack.enter_context(database(args.database))
         api_url = stack.enter_context(sandbox_process("1000", API_SECONDS))
-        slack_url = stack.enter_context(serving(slack))
-        slack.base_url = slack_url
-        bot = stack.enter_context(serve(bot_env(slack_url, api_url, url)))
+        slack = stack.enter_context(slack_process(TOKEN, MANAGER))
+        bot = stack.enter_context(serve(bot_env(slack.url, api_url, url)))
         http = stack.enter_context(
             httpx.Client(timeout=30, limits=httpx.Limits(max_connections=200))
         )
-        requests = SlackRequests(bot, SECRET, slack, http=http)
+        requests = SlackRequests(bot, SECRET, slack.standin, http=http)
         customers = sorted(balances(api_url))
         warm, _ = send_at_rate(requests, slack, customers[:20], rate=10)  # index, pools
         assert all(r is not None for _, r in warm.values()), "warm-up replies missing"
@@ -97,34 +103,15 @@ def main() -> int:
     return 0 if all(results) else 1
 
 
-class TimedStandIn(SlackStandIn):
-    """The Slack stand-in, noting when each reply arrives as it arrives (scanning every
-    call for each reply would slow this process, and so the figures, as replies pile up)."""
-
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
-        self.arrived: dict[str, tuple[float, str]] = {}
-        self.expected = 0
-        self.all_arrived = threading.Event()
-
-    def _record(self, method: str, args: dict, team: str = "") -> None:
-        if method == "response_url":
-            self.arrived[args.get("_url", "")] = (time.monotonic(), str(args.get("text", "")))
-            if len(self.arrived) >= self.expected:
-                self.all_arrived.set()
-        super()._record(method, args, team)
-
-
 def send_at_rate(
-    requests: SlackRequests, slack: TimedStandIn, targets: list[int], *, rate: float
+    requests: SlackRequests, slack: RemoteSlack, targets: list[int], *, rate: float
 ) -> tuple[dict[str, tuple[int, float | None]], float]:
     """Send `/loyalty points <id> 1` for each target, one every 1/rate s. By response URL:
     the customer, and the seconds from the send to a reply showing the change (None if
     it was refused, or no reply came within 60 s); and how long the sending took."""
     sent_at: dict[str, tuple[int, float]] = {}
     lock = threading.Lock()
-    slack.all_arrived.clear()
-    slack.expected = len(slack.arrived) + len(targets)
+    expected = len(slack.calls("response_url")) + len(targets)
 
     def send(cid: int) -> None:
         body = requests.command_body(f"points {cid} 1 busy", user=MANAGER, channel="C1")
@@ -142,18 +129,22 @@ def send_at_rate(
                 time.sleep(delay)  # the client's pace, not a wait for the bot
             pool.submit(send, cid)
     sending = time.monotonic() - start
-    slack.all_arrived.wait(60)
+    try:
+        calls = slack.wait("response_url", count=expected, timeout=60)
+    except TimeoutError:  # some never came: counted as missing below
+        calls = slack.calls("response_url")
+    arrived = {c["args"].get("_url", ""): (c["at"], str(c["args"].get("text", ""))) for c in calls}
     if os.environ.get("BENCH_BUSY_SLOWEST"):
         slow = sorted(
-            (slack.arrived.get(u, (math.nan,))[0] - t, t - start) for u, (_, t) in sent_at.items()
+            (arrived.get(u, (math.nan,))[0] - t, t - start) for u, (_, t) in sent_at.items()
         )[-8:]
         print("slowest (reply s, sent at s):", [(round(a, 2), round(b, 1)) for a, b in slow])
     results: dict[str, tuple[int, float | None]] = {}
     refused = []
     for url, (cid, sent) in sent_at.items():
-        arrived, text = slack.arrived.get(url, (math.nan, ""))
+        at, text = arrived.get(url, (math.nan, ""))
         if "→" in text:
-            results[url] = (cid, arrived - sent)
+            results[url] = (cid, at - sent)
         else:
             results[url] = (cid, None)
             if text:
