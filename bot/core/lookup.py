@@ -651,8 +651,11 @@ class CustomerIndex:
                 return None
             if not writes.touched:
                 return snapshot.customers
-            ids = snapshot.customers.ids
-            kept = [r for r in range(len(ids)) if ids[r] not in writes.touched]
+            kept_mask = bytearray(b"\x01") * len(snapshot.customers)
+            for customer_id in writes.touched:
+                if (row := snapshot.id_row(customer_id)) is not None:
+                    kept_mask[row] = 0
+            kept = list(itertools.compress(range(len(kept_mask)), kept_mask))
             written = list(writes.by_id.values())
         return CustomerList.joined([snapshot.customers.take(kept), CustomerList.of(written)])
 

@@ -109,3 +109,13 @@ def test_the_top_customers_by_points_then_oldest() -> None:
         [Customer(id=i, points=p) for i, p in [(3, 10), (1, 10), (2, 50), (4, 0)]]
     )
     assert [c.id for c in listed.top(3)] == [2, 1, 3]
+
+
+@given(
+    st.dictionaries(st.integers(1, 10**6), st.integers(-5, 5), max_size=30),
+    st.integers(0, 8),
+)
+def test_the_top_is_the_head_of_the_whole_list_sorted(balances: dict[int, int], count) -> None:
+    listed = CustomerList.of([Customer(id=i, points=p) for i, p in balances.items()])
+    expected = sorted(balances, key=lambda i: (-balances[i], i))[:count]
+    assert [c.id for c in listed.top(count)] == expected
