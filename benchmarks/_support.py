@@ -121,6 +121,11 @@ class RemoteSlack:
         """Every call so far: {"args": ..., "at": the stand-in's monotonic clock}."""
         return httpx.get(f"{self.url}/_bench/calls/{method}", timeout=60).json()
 
+    def open_view(self, view_id: str, view: dict[str, Any]) -> None:
+        """A modal as Slack holds it once opened, here and there."""
+        self.standin.views[view_id] = view
+        httpx.put(f"{self.url}/_bench/views/{view_id}", json=view, timeout=30).raise_for_status()
+
     def wait(self, method: str, count: int, timeout: float = 300) -> list[dict[str, Any]]:
         response = httpx.get(
             f"{self.url}/_bench/wait/{method}",

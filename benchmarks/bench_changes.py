@@ -3,9 +3,9 @@
 Run by hand: `.venv/bin/python benchmarks/bench_changes.py [--changes 400]
 [--database URL]` (default: LOYALTY_TEST_DATABASE_URL if set, else a SQLite file).
 
-- The sandbox (1,000 customers) and `loyalty-bot serve` each run in their own process;
-  this one sends signed `/loyalty points <id> 1` commands, 20 at a time, and collects
-  the replies from the Slack stand-in. Once spread over all customers, once all to one
+- The sandbox (1,000 customers), the Slack stand-in and `loyalty-bot serve` each run in
+  their own process; this one sends signed `/loyalty points <id> 1` commands, 20 at a
+  time, and collects the replies from the Slack stand-in. Once spread over all customers, once all to one
   customer (serialised by its lock). Every reply must show the change, every final
   balance must be exact, and every audit entry `ok`.
 - The lock: taking and releasing a record's lock, uncontended, against the same
@@ -31,12 +31,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import httpx
 import sqlalchemy as sa
 
-from benchmarks._support import balances, bot_env, check, percentile, sandbox_process, serve
+from benchmarks._support import (
+    RemoteSlack,
+    balances,
+    bot_env,
+    check,
+    percentile,
+    sandbox_process,
+    serve,
+    slack_process,
+)
 from bot.core.audit import Action, Actor, Outcome
 from bot.core.ledger import Intent, Ledger
 from bot.offline.slack_requests import SlackRequests
-from bot.offline.slack_standin import SlackStandIn, SlackUser
-from bot.runtime.wsgi_server import serving
 from bot.store.database import Store
 from bot.store.locks import locks_for
 
@@ -66,13 +73,13 @@ def database(url: str | None):
 
 
 def run_changes(
-    requests: SlackRequests, slack: SlackStandIn, targets: list[int], api_url: str
+    requests: SlackRequests, slack: RemoteSlack, targets: list[int], api_url: str
 ) -> float:
     """Send one `+1` per target, 20 at a time, never more than IN_FLIGHT waiting for their
     reply (past the bot's bounded queue it would rightly say it is busy); wait for every
     reply; check; changes/s."""
     before = balances(api_url)
-    already = len(slack.calls_to("response_url"))
+    already = len(slack.calls("response_url"))
     start = time.perf_counter()
     with ThreadPoolExecutor(20) as pool:
         for sent in range(0, len(targets), IN_FLIGHT):
@@ -82,10 +89,10 @@ def run_changes(
                 batch,
             ):
                 assert response.status_code == 200, response.status_code
-            slack.wait_for("response_url", count=already + sent + len(batch), timeout=600)
-    replies = slack.wait_for("response_url", count=already + len(targets), timeout=600)
+            slack.wait("response_url", count=already + sent + len(batch), timeout=600)
+    replies = slack.wait("response_url", count=already + len(targets), timeout=600)
     elapsed = time.perf_counter() - start
-    texts = [str(r.args.get("text", "")) for r in replies[already:]]
+    texts = [str(r["args"].get("text", "")) for r in replies[already:]]
     failed = [t for t in texts if "→" not in t]
     assert not failed, f"{len(failed)} replies without the change, e.g. {failed[0]}"
     after = balances(api_url)
@@ -129,18 +136,16 @@ def main() -> None:
     parser.add_argument("--database", default=os.environ.get("LOYALTY_TEST_DATABASE_URL"))
     args = parser.parse_args()
     kind = "PostgreSQL" if args.database else "SQLite"
-    slack = SlackStandIn(token=TOKEN, users=[SlackUser(MANAGER, "bench", "Bench")])
     with ExitStack() as stack:
         url = stack.enter_context(database(args.database))
         api_url = stack.enter_context(sandbox_process("1000"))
-        slack_url = stack.enter_context(serving(slack))
-        slack.base_url = slack_url
-        env = bot_env(slack_url, api_url, url)
+        slack = stack.enter_context(slack_process(TOKEN, MANAGER))
+        env = bot_env(slack.url, api_url, url)
         bot = stack.enter_context(serve(env))
         http = stack.enter_context(
             httpx.Client(timeout=30, limits=httpx.Limits(max_connections=20))
         )
-        requests = SlackRequests(bot, SECRET, slack, http=http)
+        requests = SlackRequests(bot, SECRET, slack.standin, http=http)
         customers = sorted(balances(api_url))
         run_changes(requests, slack, customers[:20], api_url)  # warm-up: index, pools
         spread = [customers[i % len(customers)] for i in range(args.changes)]

@@ -2,8 +2,8 @@
 
 Run by hand: `.venv/bin/python benchmarks/bench_forms.py [--forms 100] [--commands 50]`.
 
-`loyalty-bot serve` and the sandbox (1,000 customers, every answer after 3 s) each run in
-their own process. This process opens one points form per customer (as Slack holds them),
+`loyalty-bot serve`, the Slack stand-in and the sandbox (1,000 customers, every answer
+after 3 s) each run in their own process. This process opens one points form per customer (as Slack holds them),
 then sends, all at once, every form's submission ("add 1") and one `/loyalty points <id> 1`
 command per other customer, timing each HTTP answer (Slack's 3-second limit). Then it
 waits for every change and checks that each was made exactly once: every balance is one
@@ -26,10 +26,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
 
-from benchmarks._support import balances, bot_env, check, percentile, sandbox_process, serve
+from benchmarks._support import (
+    RemoteSlack,
+    balances,
+    bot_env,
+    check,
+    percentile,
+    sandbox_process,
+    serve,
+    slack_process,
+)
 from bot.offline.slack_requests import SlackRequests
-from bot.offline.slack_standin import SlackStandIn, SlackUser
-from bot.runtime.wsgi_server import serving
 from bot.slack import views
 from bot.slack.ids import Form, FormContext
 from bot.smartpasses.models import Customer
@@ -40,11 +47,11 @@ API_SECONDS = 3.0
 P99_TARGET_MS, MAX_MS = 500.0, 3000.0
 
 
-def open_points_form(slack: SlackStandIn, customer: Customer) -> str:
+def open_points_form(slack: RemoteSlack, customer: Customer) -> str:
     """A points form as Slack holds it once opened (the bot built it the same way)."""
     view_id = f"VBENCH{customer.id}"
     context = FormContext(form=Form.POINTS, target_id=customer.id, balance=customer.points)
-    slack.views[view_id] = {**views.points_form(context, customer, 1000), "id": view_id}
+    slack.open_view(view_id, {**views.points_form(context, customer, 1000), "id": view_id})
     return view_id
 
 
@@ -53,18 +60,16 @@ def main() -> None:
     parser.add_argument("--forms", type=int, default=100)
     parser.add_argument("--commands", type=int, default=50)
     args = parser.parse_args()
-    slack = SlackStandIn(token=TOKEN, users=[SlackUser(MANAGER, "bench", "Bench")])
     with ExitStack() as stack:
         tmp = stack.enter_context(tempfile.TemporaryDirectory())
         api_url = stack.enter_context(sandbox_process("1000", latency=API_SECONDS))
-        slack_url = stack.enter_context(serving(slack))
-        slack.base_url = slack_url
-        env = bot_env(slack_url, api_url, f"sqlite:///{tmp}/bench.db", SMARTPASSES_TIMEOUT="20")
+        slack = stack.enter_context(slack_process(TOKEN, MANAGER))
+        env = bot_env(slack.url, api_url, f"sqlite:///{tmp}/bench.db", SMARTPASSES_TIMEOUT="20")
         bot = stack.enter_context(serve(env))
         http = stack.enter_context(
             httpx.Client(timeout=30, limits=httpx.Limits(max_connections=200))
         )
-        requests = SlackRequests(bot, SECRET, slack, http=http)
+        requests = SlackRequests(bot, SECRET, slack.standin, http=http)
         before = balances(api_url)
         ids = sorted(before)
         form_targets, command_targets = ids[: args.forms], ids[args.forms :][: args.commands]
@@ -100,10 +105,10 @@ def main() -> None:
         def finished() -> bool:
             done = [
                 c
-                for c in slack.calls_to("views.update")
-                if "Saving" not in json.dumps(c.args.get("view"))
+                for c in slack.calls("views.update")
+                if "Saving" not in json.dumps(c["args"].get("view"))
             ]
-            return len(done) >= len(forms) and len(slack.calls_to("response_url")) >= len(commands)
+            return len(done) >= len(forms) and len(slack.calls("response_url")) >= len(commands)
 
         deadline = time.monotonic() + 600
         while not finished():

@@ -6,7 +6,8 @@ while it times acks).
 
 Besides Slack's Web API and response URLs it answers the benchmark:
 GET /_bench/calls/<method> (every call so far: its arguments and when, by the stand-in's
-clock) and GET /_bench/wait/<method>?count=N&timeout=S (once N calls have come).
+clock), GET /_bench/wait/<method>?count=N&timeout=S (once N calls have come), and
+PUT /_bench/views/<view_id> (a modal as Slack holds it once open: the JSON view).
 """
 
 from __future__ import annotations
@@ -31,6 +32,11 @@ def bench_app(slack: SlackStandIn) -> Any:
         if not path.startswith("/_bench/"):
             return slack(environ, start_response)
         _, _, what, method = path.split("/", 3)
+        if what == "views" and environ.get("REQUEST_METHOD") == "PUT":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            slack.views[method] = json.loads(environ["wsgi.input"].read(length))
+            start_response("204 No Content", [])
+            return []
         query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
         status = "200 OK"
         try:
