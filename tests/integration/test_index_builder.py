@@ -44,6 +44,9 @@ def test_a_child_builds_what_the_serving_process_would(
     assert [c.id for c in _answers_customers(there)] == [c.id for c in _answers_customers(here)]
     pool = builder._pool
     assert pool is not None and all(p.pid != os.getpid() for p in pool._processes.values())
+    if hasattr(os, "SCHED_IDLE"):  # Linux: the child runs only when a CPU is idle
+        (child,) = pool._processes.values()
+        assert os.sched_getscheduler(child.pid) == os.SCHED_IDLE
 
 
 def test_the_second_step_is_made_in_the_child_too(
