@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from bot.core.errors import UnexpectedResponse
-from bot.core.lookup import CustomerIndex, Snapshot
+from bot.core.lookup import CustomerIndex, Prepared, Snapshot
+from bot.runtime import index_builder
 from bot.runtime.index_builder import IndexBuilder
 from bot.smartpasses.client import LoyaltyClient
 from tests.harness import wait_until
@@ -65,6 +66,53 @@ def test_the_second_step_is_made_in_the_child_too(
     assert not snapshot.prepared()
     there = CustomerIndex(client.list_customers_body, build=lambda _body: snapshot, ttl=3600)
     assert _answers(there) == expected and snapshot.prepared()
+
+
+@pytest.mark.parametrize("in_memory", [True, False])
+def test_the_list_and_the_index_cross_in_files_or_through_the_pipe(
+    client: LoyaltyClient, tmp_path, in_memory: bool, monkeypatch
+) -> None:
+    """With a file system in memory the list and both steps cross in files, each gone once
+    read (none are left); without one, through the pipe. The same answers either way."""
+    builder = IndexBuilder(memory_files=str(tmp_path) if in_memory else None)
+    received: list[type] = []
+    load = index_builder._loaded
+
+    def loaded(result):
+        received.append(type(result))
+        return load(result)
+
+    monkeypatch.setattr(index_builder, "_loaded", loaded)
+    try:
+        here = CustomerIndex(client.list_customers, ttl=3600)
+        there = CustomerIndex(client.list_customers_body, build=builder, ttl=3600)
+        assert _answers(there) == _answers(here)
+        there.refresh()
+        assert _answers(there) == _answers(here)
+        assert list(tmp_path.iterdir()) == []  # each file gone once read
+        # Both steps of both builds: a file's path, or the objects themselves.
+        assert received == ([str, str] if in_memory else [Snapshot, Prepared]) * 2
+    finally:
+        builder.close()
+
+
+def test_files_left_by_a_killed_serving_process_are_removed(client, tmp_path) -> None:
+    """A serving process killed in the middle of a build leaves its list in memory: the
+    next builder on the machine removes it (never another live process's)."""
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    left = tmp_path / f"loyalty-index-{gone.pid}-abc"
+    live = tmp_path / f"loyalty-index-{os.getpid()}-def"
+    other = tmp_path / "something-else"
+    for path in (left, live, other):
+        path.write_bytes(b"[]")
+    builder = IndexBuilder(memory_files=str(tmp_path))
+    try:
+        builder(client.list_customers_body()).prepare()  # both steps taken
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, other.name])
+    finally:
+        builder.close()
+    assert [p.name for p in tmp_path.iterdir()] == [other.name]  # its own too, on close
 
 
 def _answers_customers(index: CustomerIndex):
