@@ -138,27 +138,39 @@ class RemoteSlack:
 
 
 @contextlib.contextmanager
-def slack_process(token: str, *users: str, cpus: set[int] | None = None) -> Iterator[RemoteSlack]:
-    """The Slack stand-in in a child process: its work (the bot's replies and Web API
-    calls) never takes the measuring client's interpreter."""
+def script_process(
+    script: str, *args: str, ready: str, cpus: set[int] | None = None
+) -> Iterator[str]:
+    """`benchmarks/<script>` serving on a free port (`--port`) in a child process, on
+    `cpus` if given; yields its base URL once `ready` (a path) answers 200."""
     port = free_port()
-    script = str(Path(__file__).with_name("slack_process.py"))
-    user_args = [arg for user in users for arg in ("--user", user)]
+    path = str(Path(__file__).with_name(script))
     proc = subprocess.Popen(
-        [sys.executable, script, "--port", str(port), "--token", token, *user_args],
+        [sys.executable, path, "--port", str(port), *args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     pin(proc.pid, cpus)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_up(url + "/_bench/calls/none")
-        local = SlackStandIn(token=token, users=[SlackUser(u, u.lower(), u) for u in users])
-        local.base_url = url
-        yield RemoteSlack(url, local)
+        wait_up(url + ready)
+        yield url
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def slack_process(token: str, *users: str, cpus: set[int] | None = None) -> Iterator[RemoteSlack]:
+    """The Slack stand-in in a child process: its work (the bot's replies and Web API
+    calls) never takes the measuring client's interpreter."""
+    user_args = [arg for user in users for arg in ("--user", user)]
+    with script_process(
+        "slack_process.py", "--token", token, *user_args, ready="/_bench/calls/none", cpus=cpus
+    ) as url:
+        local = SlackStandIn(token=token, users=[SlackUser(u, u.lower(), u) for u in users])
+        local.base_url = url
+        yield RemoteSlack(url, local)
 
 
 def wait_up(url: str, seconds: float = 60) -> None:

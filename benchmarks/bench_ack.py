@@ -24,14 +24,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -45,13 +44,12 @@ from benchmarks._support import (
     bot_env,
     check,
     cpu_split,
-    free_port,
     percentile,
     pin,
     sandbox_process,
+    script_process,
     serve,
     slack_process,
-    wait_up,
 )
 from benchmarks.bench_changes import database
 from bot.offline.slack_requests import SlackRequests
@@ -62,23 +60,11 @@ PER_SIZE = 200
 SUSTAINED_RATE, SUSTAINED_SECONDS = 20, 10
 
 
-@contextmanager
-def bare_bolt(slack_url: str, cpus: set[int]) -> Iterator[str]:
-    port = free_port()
-    script = str(Path(__file__).with_name("bare_bolt.py"))
-    proc = subprocess.Popen(
-        [sys.executable, script, "--port", str(port), "--slack-api-url", slack_url + "/api/"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+def bare_bolt(slack_url: str, cpus: set[int]) -> AbstractContextManager[str]:
+    """The floor: a Bolt app that only acks, served as `serve` is."""
+    return script_process(
+        "bare_bolt.py", "--slack-api-url", slack_url + "/api/", ready="/healthz", cpus=cpus
     )
-    pin(proc.pid, cpus)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_up(base + "/healthz")
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 class Client:
