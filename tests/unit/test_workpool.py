@@ -15,6 +15,14 @@ from bot.runtime.workpool import BURST_ANSWERING, BURST_ARRIVALS, Answering, Ove
 from tests.harness import wait_until
 
 
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def test_a_full_pool_refuses_at_once() -> None:
     release = threading.Event()
     pool = WorkPool(1, 1)
@@ -33,11 +41,59 @@ def test_a_job_waits_for_the_acks_of_a_burst() -> None:
         for _ in range(BURST_ANSWERING):
             burst.enter_context(pool.answering.request())
         done = pool.submit(lambda: order.append("job"))
-        wait_until(lambda: pool.answering.waiting == 1, what="the job waiting for the acks")
+        assert pool.held == 1
+        wait_until(lambda: pool.answering.waiting == 1, what="the gate waiting for the acks")
         order.append("acked")
     done.result(timeout=10)
     assert order == ["acked", "job"]
     pool.shutdown()
+
+
+def test_jobs_held_in_a_burst_wait_in_a_list_not_a_thread_each() -> None:
+    """200 held jobs are one waiting thread (the gate), not 200 woken again and again; once
+    the burst is over they all run, in the order they came."""
+    pool = WorkPool(256, 256)
+    done: list[int] = []
+    before = threading.active_count()
+    with ExitStack() as burst:
+        for _ in range(BURST_ANSWERING):
+            burst.enter_context(pool.answering.request())
+        futures = [pool.submit(lambda i=i: done.append(i)) for i in range(200)]
+        assert pool.held == 200
+        wait_until(lambda: pool.answering.waiting == 1, what="the gate waiting for the acks")
+        assert threading.active_count() <= before + 1  # the gate
+        assert done == []
+    for future in futures:
+        future.result(timeout=10)
+    assert sorted(done) == list(range(200)) and pool.held == 0
+    pool.shutdown()
+
+
+def test_a_burst_lasts_through_a_short_dip_in_the_requests_being_answered() -> None:
+    """The first acks of a burst go out while the rest still arrive: the moment fewer are
+    being answered does not end it; BURST_WINDOW after the last of them arriving does."""
+    clock = Clock()
+    answering = Answering(clock)
+    with ExitStack() as answered:
+        for _ in range(BURST_ANSWERING):
+            answered.enter_context(answering.request())
+    last_arrival = clock.now
+    assert answering._burst_for() == pytest.approx(workpool.BURST_WINDOW)
+    clock.now = last_arrival + workpool.BURST_WINDOW / 2
+    assert answering.in_burst()
+    clock.now = last_arrival + workpool.BURST_WINDOW
+    assert not answering.in_burst()
+
+
+def test_a_shutdown_runs_the_held_jobs() -> None:
+    pool = WorkPool(2, 2)
+    ran = threading.Event()
+    with ExitStack() as burst:
+        for _ in range(BURST_ANSWERING):
+            burst.enter_context(pool.answering.request())  # still answering at shutdown
+        pool.submit(ran.set)
+        pool.shutdown(wait=True)
+    assert ran.is_set()
 
 
 def test_a_job_waits_no_longer_than_its_bound() -> None:
@@ -47,14 +103,6 @@ def test_a_job_waits_no_longer_than_its_bound() -> None:
             burst.enter_context(pool.answering.request())  # never answered while it waits
         pool.submit(lambda: None).result(timeout=10)
     pool.shutdown()
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_what_a_burst_is() -> None:
@@ -77,6 +125,8 @@ def test_what_a_burst_is() -> None:
             clock.now += 1
             answered.enter_context(answering.request())
         assert answering._burst_for() is None  # over until some are answered
+    assert answering._burst_for() == pytest.approx(workpool.BURST_WINDOW)
+    clock.now += workpool.BURST_WINDOW
     assert answering._burst_for() == 0
 
 
