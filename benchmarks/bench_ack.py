@@ -125,7 +125,8 @@ def measure(
     client: Client, customers: list[int], start: int, settle: Callable[[], None]
 ) -> dict[str, list[float]]:
     """Each burst size, then the sustained rate; `settle()` after each (the bot's replies
-    have all come: each phase starts with its work pool idle, as its queue is bounded)."""
+    have all come: each phase, and the other app's turn, starts with its work pool idle,
+    as its queue is bounded)."""
     results: dict[str, list[float]] = {}
     offset = start
     for size in BURSTS:
@@ -139,6 +140,7 @@ def measure(
     results[f"{SUSTAINED_RATE}/s for {SUSTAINED_SECONDS} s"] = client.steady(
         commands(customers, count, offset), SUSTAINED_RATE
     )
+    settle()  # the other app's turn starts with this one's work done
     return results
 
 
