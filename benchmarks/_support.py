@@ -58,10 +58,13 @@ def cpu_split() -> tuple[set[int], set[int]]:
     return {cpus[0]}, set(cpus[1:])
 
 
-def pin(pid: int, cpus: set[int] | None) -> None:
-    """Run process `pid` (and the children it starts from now on) on `cpus`."""
+def pin(pid: int, cpus: set[int] | None, nice: int = 0) -> None:
+    """Run process `pid` (and the threads and children it starts from now on) on `cpus`,
+    at `nice` (above 0: the others on those CPUs come first)."""
     if cpus:
         os.sched_setaffinity(pid, cpus)
+    if nice:
+        os.setpriority(os.PRIO_PROCESS, pid, nice)
 
 
 def free_port() -> int:
@@ -72,9 +75,10 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def sandbox_process(
-    data: str, latency: float = 0.0, *extra: str, cpus: set[int] | None = None
+    data: str, latency: float = 0.0, *extra: str, cpus: set[int] | None = None, nice: int = 0
 ) -> Iterator[str]:
-    """Run `loyalty-bot sandbox` in a child process so its memory is not counted as ours."""
+    """Run `loyalty-bot sandbox` in a child process so its memory is not counted as ours
+    (on `cpus`, at `nice`, if given: see `pin`)."""
     port = free_port()
     proc = subprocess.Popen(
         [
@@ -93,7 +97,7 @@ def sandbox_process(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    pin(proc.pid, cpus)
+    pin(proc.pid, cpus, nice)
     base = f"http://127.0.0.1:{port}/api/v1/loyalty/"
     try:
         deadline = time.monotonic() + 120
@@ -139,10 +143,11 @@ class RemoteSlack:
 
 @contextlib.contextmanager
 def script_process(
-    script: str, *args: str, ready: str, cpus: set[int] | None = None
+    script: str, *args: str, ready: str, cpus: set[int] | None = None, nice: int = 0
 ) -> Iterator[str]:
     """`benchmarks/<script>` serving on a free port (`--port`) in a child process, on
-    `cpus` if given; yields its base URL once `ready` (a path) answers 200."""
+    `cpus` at `nice` if given (see `pin`); yields its base URL once `ready` (a path)
+    answers 200."""
     port = free_port()
     path = str(Path(__file__).with_name(script))
     proc = subprocess.Popen(
@@ -150,7 +155,7 @@ def script_process(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    pin(proc.pid, cpus)
+    pin(proc.pid, cpus, nice)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_up(url + ready)
@@ -161,12 +166,20 @@ def script_process(
 
 
 @contextlib.contextmanager
-def slack_process(token: str, *users: str, cpus: set[int] | None = None) -> Iterator[RemoteSlack]:
+def slack_process(
+    token: str, *users: str, cpus: set[int] | None = None, nice: int = 0
+) -> Iterator[RemoteSlack]:
     """The Slack stand-in in a child process: its work (the bot's replies and Web API
     calls) never takes the measuring client's interpreter."""
     user_args = [arg for user in users for arg in ("--user", user)]
     with script_process(
-        "slack_process.py", "--token", token, *user_args, ready="/_bench/calls/none", cpus=cpus
+        "slack_process.py",
+        "--token",
+        token,
+        *user_args,
+        ready="/_bench/calls/none",
+        cpus=cpus,
+        nice=nice,
     ) as url:
         local = SlackStandIn(token=token, users=[SlackUser(u, u.lower(), u) for u in users])
         local.base_url = url

@@ -63,6 +63,7 @@ BURSTS = (20, 50, 200)
 PER_SIZE = 200
 SUSTAINED_RATE, SUSTAINED_SECONDS = 20, 10
 ROUNDS = 3
+STAND_INS_NICE = 19
 
 
 def bare_bolt(slack_url: str, cpus: set[int]) -> AbstractContextManager[str]:
@@ -178,9 +179,14 @@ def main() -> None:
     app_cpus, rest = cpu_split()
     pin(os.getpid(), rest)
     with ExitStack() as stack:
-        api_url = stack.enter_context(sandbox_process(str(args.customers), args.latency, cpus=rest))
+        # The stand-ins for Slack and Smart Passes share the client's CPU, behind it: the
+        # bot's replies and list downloads (not the bare app's) must not delay the client's
+        # timing of the next acks.
+        api_url = stack.enter_context(
+            sandbox_process(str(args.customers), args.latency, cpus=rest, nice=STAND_INS_NICE)
+        )
         url = stack.enter_context(database(None))
-        slack = stack.enter_context(slack_process(TOKEN, MANAGER, cpus=rest))
+        slack = stack.enter_context(slack_process(TOKEN, MANAGER, cpus=rest, nice=STAND_INS_NICE))
         slack_url = slack.url
         env = bot_env(slack_url, api_url, url, LOYALTY_LOOKUP_TTL=str(args.ttl))
         bot_url = stack.enter_context(serve(env, cpus=app_cpus))
