@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import contextvars
 import gc
 import json
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
@@ -31,6 +30,7 @@ from bot.core.reconcile import reconcile_quietly
 from bot.core.roles import Roles
 from bot.runtime.gate import SlackGate
 from bot.runtime.index_builder import IndexBuilder
+from bot.runtime.listeners import ListenerPool, PromptAcks
 from bot.runtime.scopes import BOT_SCOPES
 from bot.runtime.settings import Settings
 from bot.runtime.tenants import (
@@ -59,14 +59,6 @@ WORK_QUEUED = 256  # jobs waiting for a thread; beyond that, people are told to 
 RECONCILE_EVERY_SECONDS = 300.0
 
 
-class ContextThreadPool(ThreadPoolExecutor):
-    """Bolt's listener threads, each task run in the context it was submitted from (so a
-    listener writes in the language the request middleware chose: bot.i18n)."""
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
-        return super().submit(contextvars.copy_context().run, fn, *args, **kwargs)
-
-
 def _bolt_app(settings: Settings, client: WebClient, socket_mode: bool, **oauth: Any) -> App:
     """Over HTTP every request's signature is verified with SLACK_SIGNING_SECRET; in Socket
     Mode requests arrive over the app-level token's websocket instead."""
@@ -76,14 +68,16 @@ def _bolt_app(settings: Settings, client: WebClient, socket_mode: bool, **oauth:
             "Basic Information page there."
         )
     secret = settings.slack_signing_secret
-    return App(
+    app = App(
         signing_secret=secret.get_secret_value() if secret else "",
         request_verification_enabled=not socket_mode,
         client=client,
         token_verification_enabled=False,
-        listener_executor=ContextThreadPool(LISTENER_THREADS, thread_name_prefix="listener"),
+        listener_executor=ListenerPool(LISTENER_THREADS, thread_name_prefix="listener"),
         **oauth,
     )
+    app.middleware(PromptAcks())
+    return app
 
 
 def create_app(
