@@ -12,18 +12,24 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from slack_bolt import App, BoltContext, BoltResponse
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.middleware import Middleware
 
 log = logging.getLogger("loyalty.guards")
 
 
-def register(app: App, team_id: str | None = None) -> None:
-    """`team_id`: this workspace, when known at start (else from Bolt's auth.test)."""
+class SameWorkspace(Middleware):
+    """Refuses (403) a request from any workspace or enterprise but this one."""
 
-    @app.middleware
-    def same_workspace(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
+    def __init__(self, team_id: str | None) -> None:
+        self.team_id = team_id
+
+    def process(
+        self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
+    ) -> BoltResponse | None:
+        context = req.context
         authorized = context.authorize_result
-        ours = team_id or (authorized.team_id if authorized else None)
+        ours = self.team_id or (authorized.team_id if authorized else None)
         our_enterprise = authorized.enterprise_id if authorized else None
         theirs, their_enterprise = context.team_id, context.enterprise_id
         if (ours and theirs and theirs != ours) or (
@@ -36,3 +42,8 @@ def register(app: App, team_id: str | None = None) -> None:
             )
             return BoltResponse(status=403, body="")
         return next()
+
+
+def register(app: App, team_id: str | None = None) -> None:
+    """`team_id`: this workspace, when known at start (else from Bolt's auth.test)."""
+    app.middleware(SameWorkspace(team_id))

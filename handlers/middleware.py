@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from slack_bolt import App, BoltContext, BoltResponse
-from slack_bolt.listener.listener_completion_handler import CustomListenerCompletionHandler
+from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
+from slack_bolt.listener.listener_completion_handler import ListenerCompletionHandler
+from slack_bolt.middleware import Middleware
 
 from bot.i18n import use
 from handlers.context import Env, Responder
@@ -23,18 +24,23 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def register(app: App, tenancy: Tenancy, *, fallback: str = "en") -> None:
-    """`fallback`: the language before a workspace is connected (OAuth mode)."""
+class RequestContext(Middleware):
+    """Each request's log line and `env`. A class, not a function middleware: Bolt calls
+    a function with keyword arguments it builds anew for every request (about a tenth of
+    an ack's time)."""
 
-    @app.middleware
-    def request_context(
-        body: dict[str, Any], context: BoltContext, next: Callable[[], BoltResponse]
-    ) -> BoltResponse:
+    def __init__(self, tenancy: Tenancy, fallback: str) -> None:
+        self.tenancy, self.fallback = tenancy, fallback
+
+    def process(
+        self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
+    ) -> BoltResponse | None:
+        body, context = req.body, req.context
         request_log = RequestLog.of(body)
         context["request_log"] = request_log
-        services = tenancy.services_for(context.team_id or "")
+        services = self.tenancy.services_for(context.team_id or "")
         if services is None:  # installed, not connected yet: handlers.workspace answers
-            use(fallback)
+            use(self.fallback)
             return next()
         lang = services.languages.of(context.client, context.user_id or "")
         context["env"] = Env(
@@ -51,16 +57,22 @@ def register(app: App, tenancy: Tenancy, *, fallback: str = "en") -> None:
         use(lang)  # this request's language: Bolt's listener threads run in a copy of it
         return next()
 
-    def listener_done(context: BoltContext) -> None:
-        request_log = context.get("request_log")
+
+class LogLineWriter(ListenerCompletionHandler):
+    """Writes a request's log line when its listener returns or raises (after the error
+    handler, which sets the outcome), unless the listener handed work to the work pool."""
+
+    def handle(self, request: BoltRequest, response: BoltResponse | None) -> None:
+        request_log = request.context.get("request_log")
         if isinstance(request_log, RequestLog) and not request_log.deferred:
             request_log.finish()
 
-    # Bolt calls its completion handler when a listener returns or raises (after the
-    # error handler, which sets the outcome); there is no decorator for it.
-    app.listener_runner.listener_completion_handler = CustomListenerCompletionHandler(
-        log, listener_done
-    )
+
+def register(app: App, tenancy: Tenancy, *, fallback: str = "en") -> None:
+    """`fallback`: the language before a workspace is connected (OAuth mode)."""
+    app.middleware(RequestContext(tenancy, fallback))
+    # There is no decorator for Bolt's completion handler.
+    app.listener_runner.listener_completion_handler = LogLineWriter()
 
     @app.error
     def handle_error(error: Exception, context: BoltContext) -> BoltResponse:
