@@ -2,6 +2,9 @@
 threaded WSGI server and signature gate): bench_ack's floor, in a process of its own.
 
     python benchmarks/bare_bolt.py --port 3001 --slack-api-url http://127.0.0.1:PORT/api/
+
+With `--prompt-acks`, its requests wait for the ack as the bot's do (bot.runtime.listeners)
+instead of Bolt's 10 ms polling: the floor for what the bot's own work costs its acks.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.runtime.app import web_app
+from bot.runtime.app import LISTENER_THREADS, web_app
+from bot.runtime.listeners import ListenerPool, PromptAcks
 from bot.runtime.wsgi_server import make_threaded_server
 
 
@@ -24,12 +28,16 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--secret", default="bench-secret")
     parser.add_argument("--slack-api-url", required=True, help="for Bolt's one auth.test")
+    parser.add_argument("--prompt-acks", action="store_true")
     args = parser.parse_args()
     app = App(
         signing_secret=args.secret,
         client=WebClient(token="xoxb-bench", base_url=args.slack_api_url),
         token_verification_enabled=False,
+        listener_executor=ListenerPool(LISTENER_THREADS) if args.prompt_acks else None,
     )
+    if args.prompt_acks:
+        app.middleware(PromptAcks())
 
     @app.command("/loyalty")
     def ack_only(ack) -> None:
