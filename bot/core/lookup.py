@@ -24,9 +24,9 @@ import time
 import zlib
 from array import array
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, overload
+from typing import Any, Protocol, overload
 
 from bot.core.phones import digits as phone_digits
 from bot.core.phones import lookup_keys
@@ -555,6 +555,15 @@ def build_snapshot(body: bytes, *, prepare: bool = True) -> Snapshot:
     if prepare:
         snapshot.prepare()
     return snapshot
+
+
+class SnapshotBuilder(Protocol):
+    """Builds the index elsewhere (a child process: bot.runtime.index_builder): `receive`
+    keeps the API's list body as its pieces arrive; called with what it kept, it builds."""
+
+    def receive(self, pieces: Iterator[bytes], /) -> Any: ...
+
+    def __call__(self, received: Any, /) -> Snapshot: ...
 
 
 class CustomerIndex:

@@ -44,7 +44,7 @@ from bot.core.errors import (
     StaleForm,
 )
 from bot.core.ledger import Done, Intent, Ledger, creation_key, record_key
-from bot.core.lookup import CustomerIndex, LookupResult, Snapshot
+from bot.core.lookup import CustomerIndex, LookupResult, SnapshotBuilder
 from bot.core.phones import digits as phone_digits
 from bot.core.points import Op, PointsChange
 from bot.core.policy import Act
@@ -150,7 +150,7 @@ class LoyaltyService:
         clock: Callable[[], dt.datetime] = utcnow,
         tz: ZoneInfo = UTC,
         region: str = "",
-        index_builder: Callable[[bytes], Snapshot] | None = None,
+        index_builder: SnapshotBuilder | None = None,
     ) -> None:
         """`index_builder`: builds the customer index from the API's list body elsewhere (a
         child process: bot.runtime.index_builder); by default it is built here."""
@@ -169,7 +169,10 @@ class LoyaltyService:
             )
         else:
             self.index = CustomerIndex(
-                api.list_customers_body, build=index_builder, ttl=lookup_ttl, region=region
+                functools.partial(api.list_customers_body, keep=index_builder.receive),
+                build=index_builder,
+                ttl=lookup_ttl,
+                region=region,
             )
         self._clock = clock
         self.tz = tz

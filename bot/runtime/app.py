@@ -25,7 +25,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.core.errors import ConfigError
 from bot.core.ledger import Ledger
-from bot.core.lookup import Snapshot
+from bot.core.lookup import SnapshotBuilder
 from bot.core.reconcile import reconcile_quietly
 from bot.core.roles import Roles
 from bot.runtime.gate import SlackGate
@@ -92,7 +92,7 @@ def create_app(
     socket_mode: bool = False,
     team_id: str | None = None,
     warm_index: bool = False,
-    index_builder: Callable[[bytes], Snapshot] | None = None,
+    index_builder: SnapshotBuilder | None = None,
 ) -> App:
     """The Bolt app serving one workspace. Tests and the console pass in local Slack,
     Loyalty API and store.
@@ -127,7 +127,7 @@ def installed_workspaces(
     *,
     work: WorkPool | Executor | None = None,
     transport: httpx.BaseTransport | None = None,
-    index_builder: Callable[[bytes], Snapshot] | None = None,
+    index_builder: SnapshotBuilder | None = None,
 ) -> Workspaces:
     """Every installed workspace's services (OAuth mode), for the web app and the clock."""
     if not (settings.slack_client_id and settings.slack_client_secret):
@@ -164,7 +164,7 @@ def create_distributed_app(
     store: Store,
     work: WorkPool | Executor | None = None,
     transport: httpx.BaseTransport | None = None,
-    index_builder: Callable[[bytes], Snapshot] | None = None,
+    index_builder: SnapshotBuilder | None = None,
 ) -> tuple[App, Workspaces]:
     """The Bolt app installed in any workspace (OAuth mode): Add to Slack at
     /slack/install, Slack's tokens in the bot's database, and each workspace served with

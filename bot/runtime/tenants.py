@@ -28,7 +28,7 @@ from bot.core.allowance import ClerkAllowance
 from bot.core.approvals import PublicationApprovals
 from bot.core.errors import AuthenticationFailed, LoyaltyError, NotFound
 from bot.core.ledger import Ledger
-from bot.core.lookup import Snapshot
+from bot.core.lookup import SnapshotBuilder
 from bot.core.roles import Roles
 from bot.core.service import LoyaltyService
 from bot.core.summary import SharedSummary, build_summary
@@ -91,7 +91,7 @@ def build_services(
     roles: Roles | None = None,
     team_id: str = "",
     connection: Connection | None = None,
-    index_builder: Callable[[bytes], Snapshot] | None = None,
+    index_builder: SnapshotBuilder | None = None,
 ) -> Services:
     """One workspace's services (the only one's, or an installed workspace's)."""
     roles = roles or Roles(
@@ -266,7 +266,7 @@ class Workspaces:
         locks: ChangeLocks,
         http: httpx.Client,
         clock: Callable[[], float] = time.monotonic,
-        index_builder: Callable[[bytes], Snapshot] | None = None,
+        index_builder: SnapshotBuilder | None = None,
     ) -> None:
         self.settings, self.store, self.records, self.clients = settings, store, records, clients
         self.index_builder = index_builder  # shared by every workspace's index

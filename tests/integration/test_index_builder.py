@@ -3,6 +3,8 @@ built in the serving process, a child that dies replaced, a bad list refused."""
 
 from __future__ import annotations
 
+import errno
+import functools
 import os
 import signal
 import subprocess
@@ -85,13 +87,20 @@ def test_the_list_and_the_index_cross_in_files_or_through_the_pipe(
     monkeypatch.setattr(index_builder, "_loaded", loaded)
     try:
         here = CustomerIndex(client.list_customers, ttl=3600)
-        there = CustomerIndex(client.list_customers_body, build=builder, ttl=3600)
+        there = CustomerIndex(streamed(client, builder), build=builder, ttl=3600)
         assert _answers(there) == _answers(here)
         there.refresh()
         assert _answers(there) == _answers(here)
         assert list(tmp_path.iterdir()) == []  # each file gone once read
         # Both steps of both builds: a file's path, or the objects themselves.
         assert received == ([str, str] if in_memory else [Snapshot, Prepared]) * 2
+        # The list itself: written to a file as it arrived, or joined in this process.
+        kept = builder.receive(iter([b'[{"id": 1,', b' "points": 2}]']))
+        if in_memory:
+            assert isinstance(kept, str) and Path(kept).read_bytes() == b'[{"id": 1, "points": 2}]'
+            assert [c.id for c in builder(kept).customers] == [1] and not Path(kept).exists()
+        else:
+            assert kept == b'[{"id": 1, "points": 2}]'
     finally:
         builder.close()
 
@@ -119,8 +128,23 @@ def _answers_customers(index: CustomerIndex):
     return list(index.all())
 
 
-def test_a_child_that_dies_is_replaced(client: LoyaltyClient, builder: IndexBuilder) -> None:
-    index = CustomerIndex(client.list_customers_body, build=builder, ttl=3600)
+def streamed(client: LoyaltyClient, builder: IndexBuilder):
+    """The index's fetch as the bot makes it: the list kept by the builder as it arrives."""
+    return functools.partial(client.list_customers_body, keep=builder.receive)
+
+
+def test_a_child_that_dies_is_replaced(client: LoyaltyClient, tmp_path) -> None:
+    """The build the dead child was given runs here, from the file the list arrived in."""
+    builder = IndexBuilder(memory_files=str(tmp_path))
+    try:
+        _replaced(client, builder)
+    finally:
+        builder.close()
+    assert list(tmp_path.iterdir()) == []
+
+
+def _replaced(client: LoyaltyClient, builder: IndexBuilder) -> None:
+    index = CustomerIndex(streamed(client, builder), build=builder, ttl=3600)
     index.refresh()
     assert builder._pool is not None
     (child,) = builder._pool._processes.values()
@@ -159,3 +183,51 @@ def test_the_child_leaves_when_the_serving_process_is_killed(tmp_path) -> None:
     serving.kill()
     serving.wait(10)
     wait_until(lambda: not Path(f"/proc/{child}").exists(), what="the child's exit")
+
+
+class _FullAfter:
+    """A file that takes `room` bytes, then is full (a small /dev/shm)."""
+
+    def __init__(self, file, room: int) -> None:
+        self.file, self.room = file, room
+
+    def write(self, data) -> int:
+        if self.room <= 0:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        taken = bytes(data[: self.room])
+        self.room -= len(taken)
+        return self.file.write(taken)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.file.close()
+
+
+def test_a_list_that_does_not_fit_in_memory_files_goes_through_the_pipe(
+    tmp_path, monkeypatch
+) -> None:
+    """Whole and in order, and no file left."""
+    pieces = [bytes([65 + n]) * 10 for n in range(6)]
+    fdopen = os.fdopen
+    monkeypatch.setattr(
+        index_builder.os, "fdopen", lambda fd, *a, **k: _FullAfter(fdopen(fd, *a, **k), 25)
+    )
+    kept = index_builder._spooled(iter(pieces), (str(tmp_path), "loyalty-index-1-"))
+    assert kept == b"".join(pieces)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_download_cut_short_leaves_no_file(tmp_path) -> None:
+    def pieces():
+        yield b"[{"
+        raise ConnectionError("cut")
+
+    builder = IndexBuilder(memory_files=str(tmp_path))
+    try:
+        with pytest.raises(ConnectionError):
+            builder.receive(pieces())
+        assert list(tmp_path.iterdir()) == []
+    finally:
+        builder.close()
