@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 import json
 import logging
@@ -40,7 +41,7 @@ from bot.runtime.tenants import (
     build_services,
     group_members_via,
 )
-from bot.runtime.workpool import Answering, WorkPool
+from bot.runtime.workpool import ACKS_FIRST_SECONDS, Answering, WorkPool
 from bot.smartpasses.client import LoyaltyClient, shared_http
 from bot.store.database import Store
 from bot.store.installations import installation_store, state_store
@@ -318,7 +319,12 @@ def build(settings: Settings, *, socket_mode: bool = False) -> Running:
 
 
 def _build(settings: Settings, *, socket_mode: bool) -> Running:
-    builder = IndexBuilder()  # the customer index built off the serving interpreter
+    work = WorkPool(WORK_THREADS, WORK_QUEUED)
+    # The customer index built off the serving interpreter; what is left here waits for
+    # a burst's acks.
+    builder = IndexBuilder(
+        after_acks=functools.partial(work.answering.after_the_burst, ACKS_FIRST_SECONDS)
+    )
     if settings.distributed:
         if socket_mode:
             raise ConfigError(
@@ -326,7 +332,6 @@ def _build(settings: Settings, *, socket_mode: bool) -> Running:
                 " and SLACK_CLIENT_SECRET), run `loyalty-bot serve` behind a public URL."
             )
         store = Store.from_url(settings.database_url)
-        work = WorkPool(WORK_THREADS, WORK_QUEUED)
         app, workspaces = create_distributed_app(
             settings, store=store, work=work, index_builder=builder
         )
@@ -336,7 +341,6 @@ def _build(settings: Settings, *, socket_mode: bool) -> Running:
     client = slack_client(settings)  # first: a missing token is the likeliest mistake
     store = Store.from_url(settings.database_url)
     loyalty = LoyaltyClient.from_settings(settings)
-    work = WorkPool(WORK_THREADS, WORK_QUEUED)
     ledger = Ledger(store, locks_for(store.engine))
     app = create_app(
         settings,

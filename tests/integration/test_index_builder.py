@@ -9,16 +9,21 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 
 from bot.core.errors import UnexpectedResponse
 from bot.core.lookup import CustomerIndex, Prepared, Snapshot
+from bot.offline.slack_standin import SlackStandIn
+from bot.runtime import app as app_module
 from bot.runtime import index_builder
 from bot.runtime.index_builder import IndexBuilder
+from bot.runtime.workpool import BURST_ANSWERING, Answering
+from bot.runtime.wsgi_server import serving
 from bot.smartpasses.client import LoyaltyClient
-from tests.harness import wait_until
+from tests.harness import BOT_TOKEN, TEAM, USERS, make_settings, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -231,3 +236,90 @@ def test_a_download_cut_short_leaves_no_file(tmp_path) -> None:
         assert list(tmp_path.iterdir()) == []
     finally:
         builder.close()
+
+
+def test_what_the_serving_process_does_of_a_build_waits_for_a_bursts_acks(
+    client: LoyaltyClient, tmp_path, monkeypatch
+) -> None:
+    """The list's download, and taking in each step's tables, come after the acks of a
+    burst being answered (as the work after an ack does); the child builds meanwhile."""
+    answering = Answering()
+    builder = IndexBuilder(
+        memory_files=str(tmp_path),
+        after_acks=functools.partial(answering.after_the_burst, 60),
+    )
+    body = client.list_customers_body()
+    steps: list[str] = []
+    load = index_builder._loaded
+    monkeypatch.setattr(index_builder, "_loaded", lambda r: steps.append("tables") or load(r))
+
+    def pieces():
+        steps.append("download")
+        yield body
+
+    def build() -> None:
+        snapshot = builder(builder.receive(pieces()))
+        snapshot.prepare()  # the second step's tables
+        built.append(snapshot)
+
+    built: list[Snapshot] = []
+    try:
+        for _ in range(BURST_ANSWERING):
+            answering.arrived()  # a burst of requests being answered
+        thread = threading.Thread(target=build)
+        thread.start()
+        wait_until(lambda: answering.waiting == 1, what="the download waiting")
+        assert steps == []
+        for _ in range(BURST_ANSWERING):
+            answering.answered()
+        thread.join(60)
+        assert steps == ["download", "tables", "tables"] and built[0].prepared()
+    finally:
+        builder.close()
+
+
+def test_a_serving_process_builds_its_index_after_the_acks(
+    sandbox_url: str, sqlite_url: str
+) -> None:
+    """As `serve` and gunicorn build the bot (bot.runtime.app.build): its index builder
+    waits for the acks of its work pool's bursts."""
+    slack = SlackStandIn(token=BOT_TOKEN, team_id=TEAM, users=USERS)
+    with serving(slack) as slack_url:
+        slack.base_url = slack_url
+        running = app_module._build(
+            make_settings(sandbox_url, slack_url, sqlite_url), socket_mode=False
+        )
+        try:
+            builder, answering = running.index_builder, running.work.answering
+            assert builder is not None
+            running.app.client  # noqa: B018  (built: the index warms meanwhile)
+            for _ in range(BURST_ANSWERING):
+                answering.arrived()
+            consumed = threading.Event()
+
+            def pieces():
+                consumed.set()
+                yield b"[]"
+
+            thread = threading.Thread(target=lambda: builder.receive(pieces()))
+            thread.start()
+            wait_until(
+                lambda: consumed.is_set() or _waits_in(thread, "after_the_burst"),
+                what="the download waiting, or made",
+            )
+            assert not consumed.is_set()
+            for _ in range(BURST_ANSWERING):
+                answering.answered()
+            thread.join(60)
+            assert consumed.is_set()
+        finally:
+            running.shutdown()
+
+
+def _waits_in(thread: threading.Thread, function: str) -> bool:
+    frame = sys._current_frames().get(thread.ident or 0)
+    while frame is not None:
+        if frame.f_code.co_name == function:
+            return True
+        frame = frame.f_back
+    return False
