@@ -8,10 +8,10 @@ sandbox (`--customers` generated customers, every answer after `--latency` s), `
 serve`, and two bare Bolt apps that only ack (`benchmarks/bare_bolt.py`, served the same
 way): the floor, as Bolt runs by default, and one whose requests wait for the ack as the
 bot's do (without Bolt's 10 ms polling, `bot.runtime.listeners`): what the bot's own work
-costs its acks. The apps are warmed up first. The apps run on one CPU (the bot's index
+costs its acks. The apps are warmed up first. They run on one CPU (the bot's index
 builder with it), everything else on the others: Slack, Smart Passes and the people
-sending commands are not on the bot's host. The bot runs with LOYALTY_LOOKUP_TTL=`--ttl`, so its 100,000-
-customer index is rebuilt in the background over and over while it is measured, and one
+sending commands are not on the bot's host. The bot runs with LOYALTY_LOOKUP_TTL=`--ttl`,
+so its index is rebuilt in the background over and over while it is measured, and one
 command in ten is `/loyalty summary` (built from that index).
 
 Each app gets bursts of 20, 50 and 200 commands sent at once (200 commands per size) and a

@@ -4,12 +4,13 @@ Parsing and indexing a 100,000-customer list takes about a second of CPU. In the
 process that second holds the interpreter away from the threads that ack Slack's requests
 (issue 16, item 7), and its 500,000 short-lived strings leave the heap fragmented. Here the
 serving process only downloads the list (waiting on the network), piece by piece into a
-file in memory (`receive`), and hands it to a child, which returns the finished tables: a few large byte strings and arrays, taken in
-about a hundredth of the time. It returns them in two steps (bot.core.lookup.Snapshot):
-the lookups' tables as soon as they are built (the index answers from then on), then the
-name order and search text. One child per serving process, started on the first build;
-a child that dies is replaced on the next build, and if none can start the build runs in
-the serving process (slower acks, same answers).
+file in memory (`receive`), and hands it to a child, which returns the finished tables: a
+few large byte strings and arrays, taken in about a hundredth of the time. It returns
+them in two steps (bot.core.lookup.Snapshot): the lookups' tables as soon as they are
+built (the index answers from then on), then the name order and search text. One child
+per serving process, started on the first build; a child that dies is replaced on the
+next build, and if none can start the build runs in the serving process (slower acks,
+same answers).
 """
 
 from __future__ import annotations
