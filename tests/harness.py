@@ -9,6 +9,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -296,6 +297,15 @@ def wait_until(condition: Any, timeout: float = 15, what: str = "the condition")
             raise TimeoutError(f"{what} did not happen within {timeout}s")
         time.sleep(0.02)
     return result
+
+
+def stack_of(thread: threading.Thread) -> list[tuple[str, str]]:
+    """Where `thread` is now: (file name, function) of each frame, innermost first."""
+    frame, stack = sys._current_frames().get(thread.ident or 0), []
+    while frame is not None:
+        stack.append((os.path.basename(frame.f_code.co_filename), frame.f_code.co_name))
+        frame = frame.f_back
+    return stack
 
 
 def run_cli(*args: str, env: dict[str, str], cwd: Any) -> subprocess.CompletedProcess:

@@ -12,6 +12,7 @@ import sys
 import threading
 from pathlib import Path
 
+import httpx
 import pytest
 
 from bot.core.errors import UnexpectedResponse
@@ -23,7 +24,7 @@ from bot.runtime.index_builder import IndexBuilder
 from bot.runtime.workpool import BURST_ANSWERING, Answering
 from bot.runtime.wsgi_server import serving
 from bot.smartpasses.client import LoyaltyClient
-from tests.harness import BOT_TOKEN, TEAM, USERS, make_settings, wait_until
+from tests.harness import BOT_TOKEN, TEAM, USERS, make_settings, stack_of, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -304,7 +305,9 @@ def test_a_serving_process_builds_its_index_after_the_acks(
             thread = threading.Thread(target=lambda: builder.receive(pieces()))
             thread.start()
             wait_until(
-                lambda: consumed.is_set() or _waits_in(thread, "after_the_burst"),
+                lambda: (
+                    consumed.is_set() or any(f == "after_the_burst" for _, f in stack_of(thread))
+                ),
                 what="the download waiting, or made",
             )
             assert not consumed.is_set()
@@ -316,10 +319,42 @@ def test_a_serving_process_builds_its_index_after_the_acks(
             running.shutdown()
 
 
-def _waits_in(thread: threading.Thread, function: str) -> bool:
-    frame = sys._current_frames().get(thread.ident or 0)
-    while frame is not None:
-        if frame.f_code.co_name == function:
-            return True
-        frame = frame.f_back
-    return False
+class _CutAfter(httpx.SyncByteStream):
+    """A body that breaks off after its first piece (the connection dropped)."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def __iter__(self):
+        yield self.body[:10]
+        raise httpx.ReadError("connection reset")
+
+
+def test_a_list_cut_off_mid_download_is_fetched_again_whole(tmp_path) -> None:
+    """The list's GET is retried; the piece written before the cut is gone with its file."""
+    body = b'[{"id": 1, "firstName": "Ana", "points": 3}]'
+    calls: list[int] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        stream = _CutAfter(body) if len(calls) == 1 else httpx.ByteStream(body)
+        return httpx.Response(200, stream=stream)
+
+    client = LoyaltyClient(
+        app_key="key",
+        program_id=1,
+        base_url="https://api.example/",
+        transport=httpx.MockTransport(answer),
+        sleep=lambda _: None,
+    )
+    builder = IndexBuilder(memory_files=str(tmp_path))
+    try:
+        kept = client.list_customers_body(keep=builder.receive)
+        assert len(calls) == 2 and Path(kept).read_bytes() == body
+        assert [p.name for p in tmp_path.iterdir()] == [Path(kept).name]
+        snapshot = builder(kept)
+        snapshot.prepare()  # both steps taken: every file gone
+        assert [c.id for c in snapshot.customers] == [1]
+        assert list(tmp_path.iterdir()) == []
+    finally:
+        builder.close()

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import contextvars
 import json
-import os
-import sys
 import threading
 import time
 from types import SimpleNamespace
@@ -19,6 +17,7 @@ from slack_bolt.authorization import AuthorizeResult
 
 from bot.runtime import listeners
 from bot.runtime.listeners import ListenerPool, PromptAcks
+from tests.harness import stack_of, wait_until
 
 WHO = contextvars.ContextVar("who", default="nobody")
 
@@ -30,7 +29,7 @@ def polls(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
     def sleep(seconds: float) -> None:
         seen.append(seconds)
-        time.sleep(seconds)
+        time.sleep(seconds)  # Bolt's own poll, as it would sleep
 
     import slack_bolt.listener.thread_runner as runner
 
@@ -75,15 +74,15 @@ def dispatched(
 
 def until_waiting(thread: threading.Thread) -> None:
     """Until `thread` waits for its ack: in ListenerPool.submit, or Bolt's polling sleep."""
-    while True:
-        frame, stack = sys._current_frames().get(thread.ident or 0), []
-        while frame is not None:
-            stack.append((os.path.basename(frame.f_code.co_filename), frame.f_code.co_name))
-            frame = frame.f_back
-        callers = [where for where in stack if where[0] != "threading.py"]
-        if callers and callers[0] in {("listeners.py", "submit"), ("test_listeners.py", "sleep")}:
-            return
-        time.sleep(0.001)  # looking at the other thread again
+
+    def waiting() -> bool:
+        callers = [where for where in stack_of(thread) if where[0] != "threading.py"]
+        return bool(callers) and callers[0] in {
+            ("listeners.py", "submit"),
+            ("test_listeners.py", "sleep"),
+        }
+
+    wait_until(waiting, what="the request waiting for its ack")
 
 
 def test_the_ack_leaves_when_given_while_the_listener_goes_on(polls: list[float]) -> None:
