@@ -7,6 +7,8 @@ import io
 import logging
 import time
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from slack_sdk.signature import SignatureVerifier
 
 from bot.runtime.gate import MAX_BODY, SlackGate
@@ -70,3 +72,73 @@ def test_control_characters_cannot_forge_a_log_line() -> None:
     line = TextFormatter("%(levelname)s %(name)s %(message)s").format(record)
     assert "\n" not in line and "\r" not in line and "\x1b" not in line
     assert "U1\\x0a2026-11-26" in line
+
+
+# -- no request makes the gate fail -----------------------------------------------------
+
+_HEADER = st.one_of(
+    st.none(),
+    st.text(max_size=40),
+    st.integers(min_value=-(10**20), max_value=10**20).map(str),
+    st.sampled_from(["", "²", "١٢٣", " 12", "12 ", "+12", "1e3", "0x10", "99999999999999999999"]),
+)
+
+
+def _signed(body: bytes, timestamp: str) -> str:
+    import hashlib
+    import hmac
+
+    mac = hmac.new(SIGNING_SECRET.encode(), f"v0:{timestamp}:".encode() + body, hashlib.sha256)
+    return "v0=" + mac.hexdigest()
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    body=st.binary(max_size=300),
+    length=_HEADER,
+    timestamp=_HEADER,
+    signature=_HEADER,
+    content_type=_HEADER,
+    sign=st.booleans(),
+    valid_time=st.booleans(),
+)
+def test_no_request_makes_the_gate_fail(
+    body, length, timestamp, signature, content_type, sign, valid_time
+) -> None:
+    """Any bytes, any headers: 413, 401 or 400 with one log line, or on to the app; never
+    an exception (a 500). Signed bodies too (signed with the secret: past the signature)."""
+    if valid_time:
+        timestamp = str(int(time.time()))
+    if sign and timestamp is not None:
+        signature = _signed(body, timestamp)
+    environ = {"wsgi.input": io.BytesIO(body)}
+    for name, value in (
+        ("CONTENT_LENGTH", length if length is not None else str(len(body))),
+        ("HTTP_X_SLACK_REQUEST_TIMESTAMP", timestamp),
+        ("HTTP_X_SLACK_SIGNATURE", signature),
+        ("CONTENT_TYPE", content_type),
+    ):
+        if value is not None:
+            environ[name] = value
+    reached: list[bool] = []
+    statuses: list[str] = []
+    gate = SlackGate(lambda env, start: reached.append(True) or [b""], SIGNING_SECRET)
+    gate(environ, lambda status, headers: statuses.append(status))
+    assert reached or statuses[0][:3] in ("400", "401", "413")
+
+
+def test_deeply_nested_json_in_a_signed_body_is_malformed_not_a_crash() -> None:
+    body = b"[" * 100_000
+    ts = str(int(time.time()))
+    statuses: list[str] = []
+    environ = {
+        "wsgi.input": io.BytesIO(body),
+        "CONTENT_LENGTH": str(len(body)),
+        "CONTENT_TYPE": "application/json",
+        "HTTP_X_SLACK_REQUEST_TIMESTAMP": ts,
+        "HTTP_X_SLACK_SIGNATURE": _signed(body, ts),
+    }
+    SlackGate(lambda env, start: [b""], SIGNING_SECRET, max_body=200_000)(
+        environ, lambda status, headers: statuses.append(status)
+    )
+    assert statuses[0].startswith("400")
