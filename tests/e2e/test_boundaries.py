@@ -83,6 +83,30 @@ def test_a_signed_request_from_another_workspace_is_refused(bot, caplog) -> None
     assert "refused a request from another workspace: team TOTHER" in caplog.text
 
 
+def test_a_person_of_another_organization_in_a_shared_channel_is_refused(bot, caplog) -> None:
+    """Slack Connect: the click comes through the shop's workspace, but the person's own
+    team is another company's. Not a clerk: refused, logged, nothing done."""
+    caplog.set_level(logging.WARNING)
+    payload = {
+        "type": "block_actions",
+        "team": {"id": TEAM, "domain": "shop"},
+        "user": {"id": "UOUTSIDER", "username": "mallory", "team_id": "TOTHERCO"},
+        "trigger_id": "t.1",
+        "channel": {"id": CHANNEL},
+        "container": {"type": "message", "channel_id": CHANNEL, "message_ts": "1.1"},
+        "response_url": ATTACKER,
+        "actions": [{"action_id": "loyalty_customer_card", "value": "1870", "block_id": "b"}],
+    }
+    response = bot.requests.interaction(payload)
+    assert response.status_code == 403
+    assert bot.sandbox.calls == [] and bot.store.entries() == []
+    assert [c.method for c in bot.slack.calls] in ([], ["auth.test"])  # nothing shown
+    assert (
+        "refused a request from a person of another organization (Slack Connect): user "
+        "UOUTSIDER of team TOTHERCO" in caplog.text
+    )
+
+
 @pytest.mark.parametrize(
     "payload",
     [
