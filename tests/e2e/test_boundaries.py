@@ -60,6 +60,38 @@ def test_an_unsigned_request_gets_401_and_nothing_else(bot, caplog, headers) -> 
     assert any("refused a request to /slack/events" in r.getMessage() for r in caplog.records)
 
 
+@pytest.mark.parametrize("signed", [False, True], ids=["unsigned", "signed"])
+def test_a_body_that_is_not_utf8_is_refused_in_one_line_never_a_500(bot, caplog, signed) -> None:
+    """Unsigned, it is 401 (its signature is computed over its bytes, whatever they are);
+    signed with the secret, it is still not a payload: 400."""
+    caplog.set_level(logging.INFO)
+    body = b"command=%2Floyalty&text=\xff\xfe\xc3(&user_id=" + MANAGER.encode()
+    ts = str(int(time.time()))
+    signature = "v0=forged"
+    if signed:
+        import hashlib
+        import hmac
+
+        from tests.harness import SIGNING_SECRET
+
+        mac = hmac.new(SIGNING_SECRET.encode(), b"v0:" + ts.encode() + b":" + body, hashlib.sha256)
+        signature = "v0=" + mac.hexdigest()
+    response = bot.http.post(
+        bot.url + "/slack/events",
+        content=body,
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": signature,
+        },
+    )
+    assert response.status_code == (400 if signed else 401) and response.content == b""
+    _nothing_went_out(bot)
+    refusals = [r for r in caplog.records if "refused a request" in r.getMessage()]
+    assert len(refusals) == 1 and "Traceback" not in caplog.text
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
 def test_a_huge_body_gets_413_unread_and_unlogged(bot, caplog) -> None:
     caplog.set_level(logging.DEBUG)
     huge = b"payload=" + b"x" * (5 * 1024 * 1024)
