@@ -10,9 +10,12 @@ a word emphasised. `str(say)` is the plain English, for logs and stored notes.
 
 from __future__ import annotations
 
+import datetime as dt
 import string
 from dataclasses import dataclass
 from typing import Any
+
+from babel.dates import format_timedelta
 
 
 class Name(str):
@@ -43,6 +46,13 @@ class Code(str):
 class Link:
     url: str
     label: str
+
+
+@dataclass(frozen=True)
+class Duration:
+    """A length of time ("40 seconds", "2 minutes"), written in the reader's language."""
+
+    length: dt.timedelta
 
 
 class Say:
@@ -116,6 +126,8 @@ class Writer(string.Formatter):
             return self.format(self.translate(value.template), **value.values)
         if isinstance(value, Link):
             return self.link(value)
+        if isinstance(value, Duration):
+            return self.duration(value.length)
         if isinstance(value, Person):
             return self.person(value)
         if isinstance(value, Group):
@@ -154,6 +166,9 @@ class Writer(string.Formatter):
 
     def link(self, link: Link) -> str:
         return f"{link.label} ({link.url})"
+
+    def duration(self, length: dt.timedelta) -> str:
+        return format_timedelta(length, threshold=2, locale="en_US")
 
 
 PLAIN = Writer()

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 
-from babel.dates import format_date
+from babel.dates import format_date, format_timedelta
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
@@ -90,6 +90,11 @@ def number(value: int) -> str:
 def day(value: dt.date, pattern: str = "EEE d MMM y") -> str:
     """A date as the current language's readers write it (`jue 26 nov 2026`)."""
     return format_date(value, pattern, locale=LOCALES[language()])
+
+
+def duration(length: dt.timedelta) -> str:
+    """`40 seconds`, `2 minutes` as the current language's readers say it."""
+    return format_timedelta(length, threshold=2, locale=LOCALES[language()])
 
 
 def N_(message: str) -> str:

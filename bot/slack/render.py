@@ -12,8 +12,20 @@ _MENTION = re.compile(r"<([@#])([A-Z0-9]+)(?:\|([^>]*))?>")
 _GROUP = re.compile(r"<!subteam\^([A-Z0-9]+)(?:\|([^>]*))?>")
 
 
+# Invisible characters that steer a terminal's layout, shown as what they are instead.
+_CONTROLS = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+def _visible(text: str) -> str:
+    """The bot's own isolates around a right-to-left name dropped (a terminal has no use for
+    them); any other invisible control shown escaped, like `\\u202e`."""
+    text = text.replace("\u2068", "").replace("\u2069", "")
+    return _CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def mrkdwn_to_text(text: str, names: dict[str, str] | None = None) -> str:
     names = names or {}
+    text = _visible(text)
     text = _DATE.sub(lambda m: m.group(1), text)
     text = _LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})", text)
     text = _GROUP.sub(lambda m: "@" + (m.group(2) or names.get(m.group(1), "managers")), text)

@@ -1,23 +1,47 @@
 """Outside text made safe for Slack's mrkdwn, and cut to a length without breaking it.
 
 Names, emails, descriptions and reasons come from the public. `escape` makes them inert
-(no mentions, links or `<!channel>`) and adds nothing else: no invisible characters, so
-what a person copies is what was stored. `fit` shortens text that is already escaped
-without cutting an entity (`&amp;`) or a Slack token (`<@U123>`, `<!date^…>`) in half.
+(no mentions, links or `<!channel>`) and keeps them from reordering the line around them
+(`isolate`); it adds nothing to ordinary text: no invisible characters, so what a person
+copies is what was stored. `fit` shortens text that is already escaped without cutting an
+entity (`&amp;`) or a Slack token (`<@U123>`, `<!date^…>`) in half.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 from bot.core.say import Link, Say, Writer, said
-from bot.i18n import gettext
+from bot.i18n import duration, gettext
 
 ELLIPSIS = "…"
+# Explicit bidi embeddings, overrides and isolates: outside text never keeps them (one
+# U+202E in a name would reverse the rest of the line, numbers included).
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# Right-to-left letters, and the marks that carry direction.
+_RTL = re.compile(
+    "[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc\u061c\u200f\U00010800-\U00010fff"
+    "\U0001e800-\U0001efff]"
+)
+FSI, PDI = "\u2068", "\u2069"  # first strong isolate ... pop directional isolate
+
+
+def isolate(text: str) -> str:
+    """Outside text that cannot reorder the line it is shown in: its bidi controls
+    removed, and, only when it has right-to-left letters, wrapped in an isolate (so an
+    Arabic or Hebrew name keeps its own order and leaves the numbers after it alone)."""
+    if not text.isascii():
+        text = _BIDI_CONTROLS.sub("", text)
+        if _RTL.search(text):
+            return FSI + text + PDI
+    return text
 
 
 def escape(text: str | None) -> str:
     if not text:
         return ""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return isolate(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def fit(text: str, limit: int) -> str:
@@ -45,8 +69,14 @@ class _Plain(Writer):
     def translate(self, template: str) -> str:
         return gettext(template)
 
+    def text(self, value: str) -> str:
+        return isolate(value)
+
     def group(self, group_id: str) -> str:
         return gettext("the managers group")
+
+    def duration(self, length: dt.timedelta) -> str:
+        return duration(length)
 
 
 class _Mrkdwn(_Plain):

@@ -269,3 +269,35 @@ def test_a_confirmation_over_a_long_escapable_name_fits(core) -> None:
             "customer.delete", "x", MANAGER, core.service.confirm(AS_MANAGER, token).remarks
         )
     )
+
+
+def test_a_name_with_a_bidi_override_cannot_reorder_the_audit_line(core) -> None:
+    """U+202E in a customer's name would reverse the rest of the audit channel's line,
+    numbers included: it is never shown, in the blocks or the notification text."""
+    core.sandbox.state.update_customer(
+        DEMO_PROGRAM_ID, JUAN, {"firstName": "Juan\u202e", "lastName": "\u2066Pérez\u2069"}
+    )
+    core.service.index.invalidate()
+    result = core.service.change_points(AS_MANAGER, JUAN, PointsChange(Op.ADD, 10), "\u202egift")
+    post = blocks.change_announcement(result.entry)
+    shown = text_of(post.kwargs()) + post.text
+    assert "Juan Pérez" in shown and "5 → 15" in shown.replace("*", "")
+    assert not any(c in shown for c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def test_a_right_to_left_name_is_isolated_and_a_latin_one_untouched(core) -> None:
+    core.sandbox.state.update_customer(
+        DEMO_PROGRAM_ID, JUAN, {"firstName": "محمد", "lastName": "علي"}
+    )
+    core.service.index.invalidate()
+    result = core.service.change_points(AS_MANAGER, JUAN, PointsChange(Op.ADD, 10))
+    shown = text_of(blocks.change_announcement(result.entry).kwargs())
+    assert "\u2068محمد علي\u2069" in shown  # its order is its own; 5 → 15 stays in place
+    latin = core.service.change_points(AS_MANAGER, 1871, PointsChange(Op.ADD, 1))
+    assert "\u2068" not in text_of(blocks.change_announcement(latin.entry).kwargs())
+
+
+def test_the_console_shows_invisible_controls_escaped() -> None:
+    from bot.slack.render import mrkdwn_to_text
+
+    assert mrkdwn_to_text("*Juan*\u200f 5 → 15 \u2068محمد\u2069") == "Juan\\u200f 5 → 15 محمد"
