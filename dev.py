@@ -139,6 +139,8 @@ def main(argv: list[str]) -> int:
             *keywords,
             "--no-location",
             "--omit-header",
+            "--width",
+            "100",
             "-o",
             str(pot),
             "bot",
@@ -154,7 +156,8 @@ def main(argv: list[str]) -> int:
             "es",
             "--no-fuzzy-matching",
             "--ignore-obsolete",
-            "--omit-header",
+            "--width",
+            "100",
         )
     if command == "bot":
         return run("loyalty-bot", *rest)

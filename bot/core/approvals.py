@@ -98,7 +98,7 @@ class PublicationApprovals:
     ) -> tuple[Approval, AuditEntry]:
         """Record a request for a Draft offer and `post` its message (the handler's part),
         under the offer's lock. If posting fails, no request is left waiting."""
-        with self.ledger.locked(offer_key(offer_id), N_("this offer")):
+        with self.ledger.locked(offer_key(offer_id), N_("this offer"), actor):
             offer = self.api.get_offer(offer_id)
             if not offer.is_draft:
                 raise ChangeRefused(
@@ -156,7 +156,7 @@ class PublicationApprovals:
             )
         retrying = self._claim(actor, approval)
         try:
-            with self.ledger.locked(offer_key(approval.offer_id), N_("this offer")):
+            with self.ledger.locked(offer_key(approval.offer_id), N_("this offer"), actor):
                 return self._publish(actor, approval, retrying)
         except LoyaltyError as exc:  # nothing published, or nobody can tell: retryable
             return Decision(self._finish(actor, approval, ApprovalState.FAILED, exc.message))
@@ -206,7 +206,7 @@ class PublicationApprovals:
         intent = dataclasses.replace(
             self._intent(Action.PUBLISH_REJECT, approval), changes={}, reason=reason
         )
-        with self.ledger.locked(offer_key(approval.offer_id), N_("this offer")):
+        with self.ledger.locked(offer_key(approval.offer_id), N_("this offer"), actor):
             pending = self.ledger.begin(actor, intent)
             if not self.store.move_approval(
                 approval.id,

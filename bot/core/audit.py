@@ -138,6 +138,7 @@ class AuditEntry:
     requested: str = ""  # what was asked: "+10", "=25", or the submitted fields as JSON
     changes: Changes = field(default_factory=dict)
     resolved: str = ""
+    fence: str | None = None  # set while the change is in flight (bot.core.ledger)
 
     @property
     def is_points(self) -> bool:

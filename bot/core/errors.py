@@ -7,7 +7,9 @@ claimed for the action is then released, so the person can simply try again.
 
 from __future__ import annotations
 
-from bot.core.say import N_, Code, Name, Say, Strong, noun, said
+import datetime as dt
+
+from bot.core.say import N_, Code, Duration, Name, Say, Strong, noun, said
 
 
 class LoyaltyError(Exception):
@@ -267,5 +269,34 @@ class Busy(LoyaltyError):
                 "Another change to {what} is still being made, so nothing was changed. "
                 "Try again in a moment.",
                 what=noun(what),
+            )
+        )
+
+
+class Fenced(LoyaltyError):
+    """Another change to the record was sent and is not settled yet (its process may be
+    gone, or its answer was unclear): nothing was sent, so it is safe to try again later."""
+
+    def __init__(self, what: Say, who: Say, age: dt.timedelta, left: dt.timedelta) -> None:
+        super().__init__(
+            Say(
+                "A change to {what} by {who} is still being settled (started {age} ago); "
+                "nothing was changed. Try again in {left}.",
+                what=what,
+                who=who,
+                age=Duration(age),
+                left=Duration(left),
+            )
+        )
+
+
+class LockLost(LoyaltyError):
+    """The bot lost its hold on the record before sending: nothing was sent."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            Say(
+                "Nothing was changed: I lost my connection to my database just before sending "
+                "the change, so I did not send it. Try again in a moment."
             )
         )

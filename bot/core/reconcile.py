@@ -1,16 +1,21 @@
-"""Settle the audit entries left pending: by a process that stopped mid-change, or one
-that could not write the outcome (its database was down).
+"""Settle the audit entries left open: pending (by a process that stopped mid-change, or
+one that could not write the outcome: its database was down), or completed as unknown
+while their request may still land. Either way the entry still fences its record.
 
 An entry is settled only under its record's lock, taken without waiting: whoever holds it
 is still making that change, and will settle it. Each entry is checked against Smart
-Passes as right after an unclear answer (`bot.checks`); for a points change, the balance
-a later change read first is the witness when there is one.
+Passes as right after an unclear answer (`bot.core.checks`). For a points change, the
+balance a later change read first is the witness, but only if that change began after
+this one's in-flight window (`IN_FLIGHT`): a balance read while this change may still
+have been on its way proves nothing. A later change that began inside the window, or a
+balance that matches neither the chain's before nor its after, is flagged (unknown), never
+explained away.
 
-A pending entry's process never got its answer, so its request may still be on its way:
-a change that shows is settled at once, but "not applied" (or "cannot tell") is only
-concluded once the entry is older than `SETTLE_AFTER`; younger ones wait for a later run.
-Run at the start of every serving process and every few minutes after, and by
-`loyalty-bot reconcile`.
+An open entry's process never got its answer, so its request may still be on its way: a
+change that shows is settled at once, but "not applied" (or "cannot tell") is only
+concluded once the entry is older than `IN_FLIGHT`; younger ones wait for a later run.
+Settling lifts the fence. Run at the start of every serving process and every minute
+after, by `loyalty-bot reconcile`, and by a change that meets an old fence.
 """
 
 from __future__ import annotations
@@ -23,18 +28,16 @@ from typing import Any
 from bot.core.audit import POINTS_ACTIONS, Action, AuditEntry, Outcome, Resolved, Target, utcnow
 from bot.core.checks import check_change, expected_balance
 from bot.core.errors import LoyaltyError
-from bot.core.ledger import Intent, Unclear
+from bot.core.ledger import IN_FLIGHT, Intent, Ledger, Unclear
 from bot.core.records import ApprovalState
 from bot.smartpasses.client import LoyaltyClient
 from bot.smartpasses.models import Customer, Offer
 from bot.store.database import Store
-from bot.store.locks import ChangeLocks
 
 log = logging.getLogger(__name__)
 
 ONCE_KEYS_KEPT = dt.timedelta(days=7)
-# Long after any request in flight has been answered (the client waits 10 s by default).
-SETTLE_AFTER = dt.timedelta(minutes=2)
+SETTLE_AFTER = IN_FLIGHT  # "not applied" is concluded only after this
 
 
 @dataclass(frozen=True)
@@ -52,20 +55,16 @@ class Settled:
 
 
 def reconcile(
-    api: LoyaltyClient, store: Store, locks: ChangeLocks, *, now: dt.datetime | None = None
+    api: LoyaltyClient, store: Store, ledger: Ledger, *, now: dt.datetime | None = None
 ) -> list[Settled]:
-    """Settle every pending entry nobody is working on; returns what was settled."""
+    """Settle every open entry nobody is working on; returns what was settled."""
     now = now or utcnow()
     settled = []
-    for entry in store.entries(outcome=Outcome.PENDING, oldest_first=True, limit=None):
-        intent = Intent.of(entry)
-        with locks.try_hold(intent.lock_key) as free:
+    for entry in store.unsettled():
+        with ledger.try_locked(Intent.of(entry).lock_key) as free:
             if not free:
                 continue  # its change is still being made
-            latest = store.entry(entry.id)
-            if latest is None or latest.outcome != Outcome.PENDING:
-                continue
-            result = _settle(api, store, latest, intent, old=latest.at < now - SETTLE_AFTER)
+            result = settle_entry(api, store, entry, now=now)
         if result is not None:
             log.info("reconciled: %s", result)
             settled.append(result)
@@ -74,7 +73,22 @@ def reconcile(
 
 
 def still_pending(store: Store) -> int:
-    return len(store.entries(outcome=Outcome.PENDING, limit=None))
+    return len(store.unsettled())
+
+
+def settle_entry(
+    api: LoyaltyClient, store: Store, entry: AuditEntry, *, now: dt.datetime | None = None
+) -> Settled | None:
+    """Settle one open entry, under its record's lock (the caller holds it): None when it
+    is settled already or too young to conclude anything but "applied". The entry may be
+    another workspace's on the same program: it is completed in its own."""
+    if store.workspace is not None and entry.team_id and entry.team_id != store.workspace:
+        store = store.for_workspace(entry.team_id)
+    latest = store.entry(entry.id)
+    if latest is None or (latest.outcome != Outcome.PENDING and latest.fence is None):
+        return None
+    old = latest.at < (now or utcnow()) - IN_FLIGHT
+    return _settle(api, store, latest, Intent.of(latest), old=old)
 
 
 def _settle(
@@ -117,18 +131,30 @@ def _settle(
 
 
 def _witness(store: Store, entry: AuditEntry) -> int | None:
-    """For a points change: the balance the next change to that customer read first."""
+    """For a points change: the balance the next completed change to that customer read
+    first, if it began after this one's in-flight window. Unclear if one began inside it
+    (what it read may be from before this change landed)."""
     if entry.action not in POINTS_ACTIONS:
         return None
     later = store.entries(
         target_type=Target.CUSTOMER,
         target_id=entry.target_id,
         actions=POINTS_ACTIONS,
+        outcome=Outcome.OK,
         after_id=entry.id,
         oldest_first=True,
         limit=5,
     )
-    return next((e.before for e in later if e.before is not None), None)
+    for change in later:
+        if change.before is None:
+            continue
+        if change.at < entry.at + IN_FLIGHT:
+            raise Unclear(
+                f"change #{change.id} read the balance ({change.before:,}) while this one may "
+                "still have been on its way, so the record's chain cannot tell"
+            )
+        return change.before
+    return None
 
 
 def _settled_in_store(store: Store, entry: AuditEntry) -> bool:
@@ -151,11 +177,12 @@ def _settled_in_store(store: Store, entry: AuditEntry) -> bool:
     return False
 
 
-def reconcile_quietly(api: LoyaltyClient, store: Store, locks: ChangeLocks) -> None:
+def reconcile_quietly(api: LoyaltyClient, store: Store, ledger: Ledger) -> list[Settled]:
     """For the background sweep: a failure is logged and tried again next time."""
     try:
-        reconcile(api, store, locks)
+        return reconcile(api, store, ledger)
     except LoyaltyError as exc:
         log.warning("reconcile could not finish: %s", exc.message)
     except Exception:  # the next sweep tries again; the serving process carries on
         log.exception("reconcile failed")
+    return []

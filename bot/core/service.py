@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import logging
 import math
 from collections.abc import Callable, Sequence
 from contextlib import suppress
@@ -48,6 +49,7 @@ from bot.core.lookup import CustomerIndex, LookupResult, SnapshotBuilder
 from bot.core.phones import digits as phone_digits
 from bot.core.points import Op, PointsChange
 from bot.core.policy import Act
+from bot.core.reconcile import settle_entry
 from bot.core.records import ConfirmationState
 from bot.core.roles import Roles
 from bot.core.say import N_, Code, Name, Person, Say, status
@@ -58,6 +60,7 @@ from bot.smartpasses.models import Customer, Offer
 from bot.store.database import Store
 from bot.store.locks import locks_for
 
+log = logging.getLogger(__name__)
 OFFER_STATUSES = ("draft", "published", "canceled")
 CUSTOMER_DELETE, OFFER_DELETE, OFFER_CANCEL = (
     Action.CUSTOMER_DELETE,
@@ -158,6 +161,7 @@ class LoyaltyService:
         self.store = store
         self.roles = roles
         self.ledger = ledger or Ledger(store, locks_for(store.engine))
+        self.ledger.serve(api.program, self._settle_old)
         self.max_points = max_points
         self.undo_window = dt.timedelta(minutes=undo_minutes)
         self.region = region  # national phone numbers are read as this country's
@@ -176,6 +180,15 @@ class LoyaltyService:
             )
         self._clock = clock
         self.tz = tz
+
+    def _settle_old(self, entry: AuditEntry) -> bool:
+        """Settle a change left in flight past its window (the ledger met its fence, and
+        holds its record's lock): True if it was."""
+        try:
+            return settle_entry(self.api, self.store, entry) is not None
+        except LoyaltyError as exc:
+            log.warning("could not settle change #%d: %s", entry.id, exc.message)
+            return False
 
     # -- reading ---------------------------------------------------------
 
@@ -305,7 +318,7 @@ class LoyaltyService:
         reason: str,
         shown_balance: int | None,
     ) -> PointsResult:
-        with self.ledger.locked(customer_key(customer_id), N_("this customer's points")):
+        with self.ledger.locked(customer_key(customer_id), N_("this customer's points"), actor):
             customer = self.customer(customer_id)  # the balance read under the lock
             old, name = customer.points, Name(customer.display_name)
             intent = Intent(
@@ -451,7 +464,7 @@ class LoyaltyService:
                 )
             )
         assert entry.target_id is not None and entry.before is not None
-        with self.ledger.locked(customer_key(entry.target_id), N_("this customer's points")):
+        with self.ledger.locked(customer_key(entry.target_id), N_("this customer's points"), actor):
             try:
                 current = self.customer(entry.target_id)
             except NotFound:
@@ -530,7 +543,7 @@ class LoyaltyService:
                 )
             )
         change = PointsChange(Op.DEDUCT, offer.points_cost)
-        with self.ledger.locked(customer_key(customer_id), N_("this customer's points")):
+        with self.ledger.locked(customer_key(customer_id), N_("this customer's points"), actor):
             customer = self.customer(customer_id)  # the balance read under the lock
             intent = Intent(
                 Action.POINTS_REDEEM,
@@ -583,7 +596,7 @@ class LoyaltyService:
         confirming a second customer of that name)."""
         wanted = fields.api_body()
         with self.ledger.locked(
-            creation_key(Target.CUSTOMER, wanted), N_("a customer with these details")
+            creation_key(Target.CUSTOMER, wanted), N_("a customer with these details"), actor
         ):
             self._check_taken(actor, fields, None, same_name)
             done = self._create(
@@ -706,7 +719,7 @@ class LoyaltyService:
         *,
         same_name: str = "",
     ) -> Done[Customer]:
-        with self.ledger.locked(customer_key(customer_id), N_("this customer")):
+        with self.ledger.locked(customer_key(customer_id), N_("this customer"), actor):
             current = self._unchanged(
                 lambda: self.customer(customer_id),
                 "customer",
@@ -808,7 +821,9 @@ class LoyaltyService:
 
     def create_offer(self, actor: Actor, fields: OfferFields) -> Done[Offer]:
         wanted = fields.api_body()
-        with self.ledger.locked(creation_key(Target.OFFER, wanted), N_("an offer with this name")):
+        with self.ledger.locked(
+            creation_key(Target.OFFER, wanted), N_("an offer with this name"), actor
+        ):
             self._check_offer_name(fields.name, None)
             return self._create(
                 actor,
@@ -824,7 +839,7 @@ class LoyaltyService:
     def update_offer(
         self, actor: Actor, offer_id: int, fields: OfferFields, fingerprint: str
     ) -> Done[Offer]:
-        with self.ledger.locked(offer_key(offer_id), N_("this offer")):
+        with self.ledger.locked(offer_key(offer_id), N_("this offer"), actor):
             current = self._unchanged(
                 lambda: self.offer(offer_id), "offer", lambda o: Name(f"“{o.name}”"), fingerprint
             )
@@ -977,7 +992,7 @@ class LoyaltyService:
     def _confirmed(self, actor: Actor, action: Action, target_id: int) -> Done[Any]:
         """Delete a customer, delete an offer or cancel one, under its record's lock."""
         key = customer_key(target_id) if action == CUSTOMER_DELETE else offer_key(target_id)
-        with self.ledger.locked(key, N_("this record")):
+        with self.ledger.locked(key, N_("this record"), actor):
             if action == CUSTOMER_DELETE:
                 customer = self.customer(target_id)
                 name = customer.display_name

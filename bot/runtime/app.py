@@ -56,8 +56,9 @@ log = logging.getLogger(__name__)
 LISTENER_THREADS = 32
 WORK_THREADS = 256
 WORK_QUEUED = 256  # jobs waiting for a thread; beyond that, people are told to retry
-# Every serving process settles entries left pending at start, then this often.
-RECONCILE_EVERY_SECONDS = 300.0
+# Every serving process settles entries left open at start, then this often (a record
+# stays fenced until its change in flight is settled).
+RECONCILE_EVERY_SECONDS = 60.0
 
 
 def _bolt_app(settings: Settings, client: WebClient, socket_mode: bool, **oauth: Any) -> App:
@@ -103,7 +104,7 @@ def create_app(
     from handlers import register_all
 
     app = _bolt_app(settings, client, socket_mode)
-    ledger = ledger or Ledger(store, locks_for(store.engine))
+    ledger = ledger or Ledger(store, locks_for(store.engine), program=loyalty.program)
     if not isinstance(work, WorkPool):
         work = WorkPool(WORK_THREADS, WORK_QUEUED, executor=work)
     services = build_services(
@@ -279,14 +280,14 @@ class Running:
 
     def reconcile(self) -> None:
         if self.loyalty is not None and self.ledger is not None:
-            reconcile_quietly(self.loyalty, self.store, self.ledger.locks)
+            reconcile_quietly(self.loyalty, self.store, self.ledger)
             return
         assert self.workspaces is not None
         for team_id in self.store.workspaces_with_pending():
             services = self.workspaces.services_for(team_id)
             if services is not None:
                 service = services.service
-                reconcile_quietly(service.api, service.store, service.ledger.locks)
+                reconcile_quietly(service.api, service.store, service.ledger)
 
     def health(self) -> tuple[bool, dict[str, Any]]:
         return health(self.store, self.loyalty)
@@ -341,7 +342,7 @@ def _build(settings: Settings, *, socket_mode: bool) -> Running:
     client = slack_client(settings)  # first: a missing token is the likeliest mistake
     store = Store.from_url(settings.database_url)
     loyalty = LoyaltyClient.from_settings(settings)
-    ledger = Ledger(store, locks_for(store.engine))
+    ledger = Ledger(store, locks_for(store.engine), program=loyalty.program)
     app = create_app(
         settings,
         client=client,

@@ -312,6 +312,7 @@ def _console(args: argparse.Namespace) -> int:
 
 def _reconcile(args: argparse.Namespace) -> int:
     """Settle the changes left pending by a process that stopped mid-change."""
+    from bot.core.ledger import Ledger
     from bot.core.reconcile import SETTLE_AFTER, reconcile, still_pending
     from bot.smartpasses.client import LoyaltyClient
     from bot.store.database import Store
@@ -323,7 +324,7 @@ def _reconcile(args: argparse.Namespace) -> int:
     locks = locks_for(store.engine)
     try:
         with LoyaltyClient.from_settings(settings) as api:
-            settled = reconcile(api, store, locks)
+            settled = reconcile(api, store, Ledger(store, locks, program=api.program))
         waiting = still_pending(store)
     finally:
         locks.close()

@@ -3,7 +3,8 @@ the bot is installed in any workspace (OAuth mode), that workspace's own, built 
 first request from its row (program, App Key, settings) and kept while it is used.
 
 Every workspace has its own Loyalty API client (its key, on one shared connection pool),
-its own view of the store and the locks, its own settings and its own customer index.
+its own view of the store, its own settings and its own customer index. Locks and fences
+are the program's: two workspaces connected to one program exclude each other's changes.
 The indexes load lazily and, together, stay within LOYALTY_INDEX_BUDGET_MB: the least
 recently used are dropped first (the next lookup there loads again).
 """
@@ -40,7 +41,7 @@ from bot.runtime.workpool import WorkPool
 from bot.slack.workspace_views import Connection, WorkspaceChoices
 from bot.smartpasses.client import LoyaltyClient
 from bot.store.database import Store
-from bot.store.locks import ChangeLocks, ScopedLocks
+from bot.store.locks import ChangeLocks
 from bot.store.sealed import InvalidToken
 from bot.store.workspaces import Workspace, WorkspaceRecords
 from handlers.context import Services
@@ -322,7 +323,7 @@ class Workspaces:
             settings,
             loyalty=loyalty,
             store=store,
-            ledger=Ledger(store, ScopedLocks(self.locks, team_id)),
+            ledger=Ledger(store, self.locks, program=loyalty.program),
             work=self.work,
             group_members=group_members_via(lambda: self.clients.client(team_id)),
             team_id=team_id,

@@ -82,6 +82,12 @@ def _iso(moment: dt.datetime | None) -> str | None:
     return moment.isoformat(timespec="seconds") if moment else None
 
 
+def program_key(base_url: str, program_id: int) -> str:
+    """`1001@pass.smartpasses.io/api/v1/loyalty`: a program, wherever it is reached from."""
+    place = base_url.split("://", 1)[-1].rstrip("/").lower()
+    return f"{int(program_id)}@{place}"
+
+
 def shared_http(
     timeout: float = 10.0, transport: httpx.BaseTransport | None = None
 ) -> httpx.Client:
@@ -134,6 +140,12 @@ class LoyaltyClient:
 
     def __repr__(self) -> str:
         return f"LoyaltyClient(base_url={self.base_url!r}, program_id={self.program_id})"
+
+    @property
+    def program(self) -> str:
+        """Which program this client changes, the same for every workspace connected to
+        it: its id and where the API lives (the scope of locks and fences)."""
+        return program_key(self.base_url, self.program_id)
 
     def close(self) -> None:
         if self._owns_http:

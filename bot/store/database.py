@@ -106,6 +106,14 @@ def _entry(row: Any) -> AuditEntry:
     return AuditEntry(**data)
 
 
+class FenceTaken(Exception):
+    """The intent could not be written: another change in flight holds `fence`."""
+
+    def __init__(self, fence: str) -> None:
+        super().__init__(fence)
+        self.fence = fence
+
+
 class Store:
     """The records of one workspace (`workspace`, in OAuth mode) or of the only one (None:
     a single-workspace deployment reads and writes every row, as before OAuth)."""
@@ -185,29 +193,38 @@ class Store:
         requested: str = "",
         changes: Changes | None = None,
         at: dt.datetime | None = None,
+        fence: str | None = None,
     ) -> int:
-        """Write one entry; a change writes its intent here (outcome pending) first."""
-        with self.engine.begin() as conn:
-            result = conn.execute(
-                audit_log.insert().values(
-                    at=at or utcnow(),
-                    team_id=team_id if self.workspace is None else self.workspace,
-                    user_id=user_id,
-                    action=action,
-                    target_type=target_type,
-                    target_id=target_id,
-                    target_name=target_name[:200],
-                    before=before,
-                    after=after,
-                    reason=reason,
-                    outcome=outcome,
-                    detail=detail,
-                    requested=requested,
-                    changes=dump_changes(changes),
-                    resolved="",
+        """Write one entry; a change writes its intent here (outcome pending) first, with
+        its record's `fence`: FenceTaken if another change in flight holds it (the unique
+        index decides, in the same write: no read first)."""
+        try:
+            with self.engine.begin() as conn:
+                result = conn.execute(
+                    audit_log.insert().values(
+                        at=at or utcnow(),
+                        team_id=team_id if self.workspace is None else self.workspace,
+                        user_id=user_id,
+                        action=action,
+                        target_type=target_type,
+                        target_id=target_id,
+                        target_name=target_name[:200],
+                        before=before,
+                        after=after,
+                        reason=reason,
+                        outcome=outcome,
+                        detail=detail,
+                        requested=requested,
+                        changes=dump_changes(changes),
+                        resolved="",
+                        fence=fence,
+                    )
                 )
-            )
-            return _new_id(result)
+        except IntegrityError:
+            if fence is None:
+                raise
+            raise FenceTaken(fence) from None
+        return _new_id(result)
 
     def record_by(self, actor: Actor, **entry: Any) -> int:
         """`record` for what an actor did (the other columns by name)."""
@@ -219,22 +236,49 @@ class Store:
         entry_id: int,
         outcome: str,
         *,
-        only_pending: bool = True,
+        lift: bool = True,
         changes: Changes | None = None,
         **values: Any,
     ) -> bool:
-        """Write how a change ended (outcome, after, detail, target, changes, resolved).
-        With `only_pending`, only an entry still pending is completed: True if it was."""
+        """Write how a change ended (outcome, after, detail, target, changes, resolved),
+        if it is still open (pending, or fenced): True if it was. `lift`: the change can no
+        longer land, so its record's fence is lifted; False keeps it (an unknown outcome
+        whose request may still be on its way, settled later)."""
         values = {k: v for k, v in values.items() if v is not None}
         if "target_name" in values:
             values["target_name"] = values["target_name"][:200]
         if changes is not None:
             values["changes"] = dump_changes(changes)
-        query = audit_log.update().where(audit_log.c.id == entry_id, self._mine(audit_log))
-        if only_pending:
-            query = query.where(audit_log.c.outcome == Outcome.PENDING)
+        if lift:
+            values["fence"] = None
+        query = audit_log.update().where(
+            audit_log.c.id == entry_id,
+            self._mine(audit_log),
+            sa.or_(audit_log.c.outcome == Outcome.PENDING, audit_log.c.fence.is_not(None)),
+        )
         with self.engine.begin() as conn:
             return conn.execute(query.values(outcome=outcome, **values)).rowcount == 1
+
+    def fenced_by(self, fence: str) -> AuditEntry | None:
+        """The change in flight that holds `fence`, in whichever workspace it was made (two
+        workspaces may share one program)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(audit_log).where(audit_log.c.fence == fence)).first()
+        return _entry(row) if row else None
+
+    def unsettled(self) -> list[AuditEntry]:
+        """Entries still open, oldest first: pending, or completed as unknown while their
+        request may still land (fenced)."""
+        query = (
+            sa.select(audit_log)
+            .where(
+                self._mine(audit_log),
+                sa.or_(audit_log.c.outcome == Outcome.PENDING, audit_log.c.fence.is_not(None)),
+            )
+            .order_by(audit_log.c.at, audit_log.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [_entry(row) for row in conn.execute(query)]
 
     def entry(self, entry_id: int) -> AuditEntry | None:
         with self.engine.connect() as conn:
@@ -286,9 +330,11 @@ class Store:
             return [_entry(row) for row in conn.execute(query)]
 
     def workspaces_with_pending(self) -> list[str]:
-        """OAuth mode: the workspaces with entries still pending (to reconcile)."""
+        """OAuth mode: the workspaces with entries still open (to reconcile)."""
         query = (
-            sa.select(audit_log.c.team_id).where(audit_log.c.outcome == Outcome.PENDING).distinct()
+            sa.select(audit_log.c.team_id)
+            .where(sa.or_(audit_log.c.outcome == Outcome.PENDING, audit_log.c.fence.is_not(None)))
+            .distinct()
         )
         with self.engine.connect() as conn:
             return [str(team) for team in conn.execute(query).scalars()]

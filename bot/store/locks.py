@@ -15,19 +15,26 @@ entry: whoever can take a record's lock knows no live process is changing it.
 Within a process, waiters queue on a thread lock first, so only one of them at a time
 asks the database or polls the file; another process's hold is polled for, with a short
 growing pause.
+
+A lock can be lost while it is held: a PostgreSQL session ended by an administrator, a
+failover or a cut connection releases every lock it held, and another process may then
+take them. `hold` yields a `Held` whose `lost()` a holder asks before it sends a change
+and before it completes one (bot.core.ledger); a lost lock makes the change unknown, then
+checked. What survives a lost lock, and a dead process, is the change's fence (its
+pending audit entry), not the lock.
 """
 
 from __future__ import annotations
 
 import errno
 import hashlib
+import logging
 import os
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -42,8 +49,21 @@ try:
 except ImportError:  # Windows: a single process, thread locks are enough
     fcntl = None  # type: ignore[assignment]
 
+log = logging.getLogger(__name__)
+
 # Long enough for a change in flight (a 10 s API call and its check) to finish.
 LOCK_WAIT_SECONDS = 30.0
+
+
+class Held:
+    """A lock as its holder has it. Thread and file locks die only with their process."""
+
+    def lost(self) -> bool:
+        """Has the lock been taken away since it was granted (its session ended)?"""
+        return False
+
+
+HELD = Held()
 
 
 class ChangeLocks:
@@ -66,7 +86,7 @@ class ChangeLocks:
     @contextmanager
     def hold(
         self, key: str, what: str | Say = "this record", *, wait: float = LOCK_WAIT_SECONDS
-    ) -> Iterator[None]:
+    ) -> Iterator[Held]:
         """Hold `key` for the block; Busy if it cannot be had within `wait` seconds."""
         deadline = time.monotonic() + wait
         lock = self._thread_lock(key)
@@ -74,17 +94,17 @@ class ChangeLocks:
             raise Busy(what)
         try:
             with self._hold_across_processes(key, what, deadline, blocking=True) as held:
-                assert held
-                yield
+                assert held is not None
+                yield held
         finally:
             lock.release()
 
     @contextmanager
-    def try_hold(self, key: str) -> Iterator[bool]:
-        """Hold `key` if nobody does right now: yields True, else False at once."""
+    def try_hold(self, key: str) -> Iterator[Held | None]:
+        """Hold `key` if nobody does right now: yields the hold, else None at once."""
         lock = self._thread_lock(key)
         if not lock.acquire(blocking=False):
-            yield False
+            yield None
             return
         try:
             with self._hold_across_processes(key, "", time.monotonic(), blocking=False) as held:
@@ -95,24 +115,8 @@ class ChangeLocks:
     @contextmanager
     def _hold_across_processes(
         self, key: str, what: str | Say, deadline: float, *, blocking: bool
-    ) -> Iterator[bool]:
-        yield True
-
-
-class ScopedLocks(ChangeLocks):
-    """One workspace's view of the locks: its keys cannot meet another workspace's (two
-    programs may have a customer with the same id)."""
-
-    def __init__(self, inner: ChangeLocks, scope: str) -> None:
-        self._inner, self._scope = inner, scope
-
-    def hold(
-        self, key: str, what: str | Say = "this record", *, wait: float = LOCK_WAIT_SECONDS
-    ) -> Any:
-        return self._inner.hold(f"{self._scope}:{key}", what, wait=wait)
-
-    def try_hold(self, key: str) -> Any:
-        return self._inner.try_hold(f"{self._scope}:{key}")
+    ) -> Iterator[Held | None]:
+        yield HELD
 
 
 class _LockFile:
@@ -184,38 +188,61 @@ class FileLocks(ChangeLocks):
     @contextmanager
     def _hold_across_processes(
         self, key: str, what: str | Say, deadline: float, *, blocking: bool
-    ) -> Iterator[bool]:
+    ) -> Iterator[Held | None]:
         fd, offset = self._file(), _offset(key)
         held = _poll(lambda: _lock_byte(fd, offset), deadline if blocking else None)
         if held is None:
             raise Busy(what)
         try:
-            yield held
+            yield HELD if held else None
         finally:
             if held:
                 fcntl.lockf(fd, fcntl.LOCK_UN, 1, offset)
 
 
 class _Session:
-    """One connection of the process's own that takes and releases advisory locks."""
+    """One connection of the process's own that takes and releases advisory locks. Its
+    `generation` grows each time the connection is lost (and with it every lock it held)."""
 
-    def __init__(self) -> None:
+    def __init__(self, number: int) -> None:
+        self.number = number
         self.lock = threading.Lock()
         self.connection: sa.Connection | None = None
+        self.generation = 0
+        self.holders = 0  # locks held on it now
 
-    def drop(self) -> None:
+    def drop(self, why: str) -> None:
+        """The connection is gone, and the server released its locks with it."""
         if self.connection is not None:
             with suppress(SQLAlchemyError):
                 self.connection.close()
+            self.generation += 1
+            if self.holders:
+                log.warning(
+                    "lock session %d was lost (%s): the %d change(s) holding locks on it will "
+                    "find out before they send or complete, and are then checked",
+                    self.number,
+                    why,
+                    self.holders,
+                )
         self.connection = None
+
+
+class _PostgresHeld(Held):
+    def __init__(self, locks: PostgresLocks, session: _Session, generation: int, key: int):
+        self.locks, self.session, self.generation, self.key = locks, session, generation, key
+
+    def lost(self) -> bool:
+        return not self.locks._still_holds(self.session, self.generation, self.key)
 
 
 class PostgresLocks(ChangeLocks):
     """Session advisory locks, taken and released on a few connections of the process's
     own (a key always on the same one): a held lock costs no connection, so hundreds of
     changes can be in flight at once. The server releases a session's locks when the
-    process dies or its connection drops. The thread lock per key (the base class) comes
-    first: a session would let two of this process's threads take the same lock."""
+    process dies or its connection drops; the holders then learn it from `Held.lost`. The
+    thread lock per key (the base class) comes first: a session would let two of this
+    process's threads take the same lock."""
 
     SESSIONS = 4
 
@@ -224,7 +251,7 @@ class PostgresLocks(ChangeLocks):
         self.engine = sa.create_engine(
             engine.url, poolclass=NullPool, connect_args={"connect_timeout": 5}
         )
-        self._sessions = [_Session() for _ in range(self.SESSIONS)]
+        self._sessions = [_Session(n) for n in range(self.SESSIONS)]
 
     def _bucket_of(self, key: str) -> str:
         return str(_number(key))
@@ -232,39 +259,84 @@ class PostgresLocks(ChangeLocks):
     def close(self) -> None:
         for session in self._sessions:
             with session.lock:
-                session.drop()
+                session.drop("closed")
         self.engine.dispose()
 
-    def _ask(self, query: str, number: int) -> bool:
-        session = self._sessions[number % self.SESSIONS]
+    def _session(self, number: int) -> _Session:
+        return self._sessions[number % self.SESSIONS]
+
+    def _ask(self, session: _Session, query: str, **values: int) -> bool:
+        """One query on the session (the caller holds `session.lock`). A failed query
+        leaves the session, and every other lock on it, as it was unless its connection
+        is gone: then it is dropped (its locks went with it) and said so."""
+        try:
+            if session.connection is None:
+                session.connection = self.engine.connect().execution_options(
+                    isolation_level="AUTOCOMMIT"
+                )
+            return bool(session.connection.execute(sa.text(query), values).scalar())
+        except SQLAlchemyError as exc:
+            if not self._alive(session):
+                session.drop(type(exc).__name__)
+            raise RecordUnavailable() from None
+
+    @staticmethod
+    def _alive(session: _Session) -> bool:
+        if session.connection is None or session.connection.invalidated:
+            return False
+        try:
+            session.connection.execute(sa.text("SELECT 1"))
+            return True
+        except SQLAlchemyError:
+            return False
+
+    def _still_holds(self, session: _Session, generation: int, key: int) -> bool:
         with session.lock:
+            if session.generation != generation or session.connection is None:
+                return False
             try:
-                if session.connection is None:
-                    session.connection = self.engine.connect().execution_options(
-                        isolation_level="AUTOCOMMIT"
-                    )
-                return bool(session.connection.execute(sa.text(query), {"k": number}).scalar())
-            except SQLAlchemyError:
-                session.drop()  # its locks are gone with it: the next asks anew
-                raise RecordUnavailable() from None
+                return self._ask(session, _STILL_HELD, hi=(key >> 32) & _MASK, lo=key & _MASK)
+            except RecordUnavailable:
+                return False
 
     @contextmanager
     def _hold_across_processes(
         self, key: str, what: str | Say, deadline: float, *, blocking: bool
-    ) -> Iterator[bool]:
+    ) -> Iterator[Held | None]:
         number = _number(key)
-        held = _poll(
-            lambda: self._ask("SELECT pg_try_advisory_lock(:k)", number),
-            deadline if blocking else None,
-        )
+        session = self._session(number)
+        generation = 0
+
+        def take() -> bool:
+            nonlocal generation
+            with session.lock:
+                taken = self._ask(session, "SELECT pg_try_advisory_lock(:k)", k=number)
+                if taken:
+                    generation = session.generation
+                    session.holders += 1
+                return taken
+
+        held = _poll(take, deadline if blocking else None)
         if held is None:
             raise Busy(what)
         try:
-            yield held
+            yield _PostgresHeld(self, session, generation, number) if held else None
         finally:
             if held:
-                with suppress(RecordUnavailable):  # a lost session released it already
-                    self._ask("SELECT pg_advisory_unlock(:k)", number)
+                with session.lock:
+                    session.holders -= 1
+                    if session.generation == generation:
+                        with suppress(RecordUnavailable):  # a lost session released it
+                            self._ask(session, "SELECT pg_advisory_unlock(:k)", k=number)
+
+
+_MASK = 0xFFFFFFFF
+# A bigint advisory lock shows in pg_locks as its high and low 32 bits (objsubid 1).
+_STILL_HELD = (
+    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' "
+    "AND pid = pg_backend_pid() AND granted AND objsubid = 1 "
+    "AND classid = CAST(:hi AS bigint)::oid AND objid = CAST(:lo AS bigint)::oid)"
+)
 
 
 def _offset(key: str) -> int:

@@ -30,6 +30,9 @@ audit_log = sa.Table(
     sa.Column("requested", sa.Text, nullable=False, server_default="", default=""),
     sa.Column("changes", sa.Text, nullable=False, server_default="", default=""),
     sa.Column("resolved", sa.String(20), nullable=False, server_default="", default=""),
+    # v4: the fence of a change in flight (its program and record); NULL once it is lifted.
+    sa.Column("fence", sa.String(200), nullable=True),
+    sa.Index("ux_audit_fence", "fence", unique=True),
     sa.Index("ix_audit_target", "target_type", "target_id", "at"),
     sa.Index("ix_audit_user_action", "user_id", "action", "at"),
     sa.Index("ix_audit_at", "at"),

@@ -26,7 +26,6 @@ from bot.offline.sandbox import DEMO_PROGRAM_ID, Fault
 from bot.offline.slack_requests import SlackRequests
 from bot.slack import blocks
 from bot.store.database import Store
-from bot.store.locks import locks_for
 from bot.store.schema import audit_log, summary_posts
 from tests.conftest import fresh_postgres
 from tests.core import AS_MANAGER, Core, core_over, told
@@ -125,7 +124,7 @@ def _applied_then_settled_later(core: Core, restore) -> None:
     restore()
     (entry,) = core.store.entries(target_id=JUAN)
     assert entry.outcome == "pending"
-    (settled,) = reconcile(core.loyalty, core.store, locks_for(core.store.engine))
+    (settled,) = reconcile(core.loyalty, core.store, core.ledger)
     assert settled.outcome == "ok"
     (entry,) = core.store.entries(target_id=JUAN)
     assert (entry.outcome, entry.resolved, entry.before, entry.after, entry.reason) == (

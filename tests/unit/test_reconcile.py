@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from bot.core.audit import Action, Actor, Outcome, utcnow
-from bot.core.ledger import Intent
+from bot.core.ledger import Intent, Ledger
 from bot.core.reconcile import reconcile
 from bot.offline.sandbox import DEMO_PROGRAM_ID
 from bot.smartpasses.client import LoyaltyClient
@@ -62,7 +62,7 @@ def test_a_points_change_is_judged_by_the_balance_the_next_change_read(
         requested="=40",
     )
     sandbox_state.update_customer(DEMO_PROGRAM_ID, JUAN, {"points": 40})
-    (settled,) = reconcile(client, store, ChangeLocks())
+    (settled,) = reconcile(client, store, Ledger(store, ChangeLocks()))
     entry = store.entry(pending)
     assert (settled.outcome, entry.outcome, entry.after, entry.resolved) == (
         "ok",
@@ -75,24 +75,24 @@ def test_a_points_change_is_judged_by_the_balance_the_next_change_read(
 
 def test_a_points_change_the_balance_does_not_show_is_failed(client, store) -> None:
     entry_id = _pending(store, _add(5, 10))  # Smart Passes still says 5
-    reconcile(client, store, ChangeLocks())
+    reconcile(client, store, Ledger(store, ChangeLocks()))
     assert store.entry(entry_id).outcome == "failed"
 
 
 def test_a_recent_entry_is_settled_only_if_it_shows_applied(client, store, sandbox_state) -> None:
     """Its request may still be on its way: not applied cannot be told yet."""
     entry_id = _pending(store, _add(5, 10), minutes_ago=0.5)
-    assert reconcile(client, store, ChangeLocks()) == []
+    assert reconcile(client, store, Ledger(store, ChangeLocks())) == []
     assert store.entry(entry_id).outcome == "pending"
     sandbox_state.update_customer(DEMO_PROGRAM_ID, JUAN, {"points": 15})  # it arrived
-    (settled,) = reconcile(client, store, ChangeLocks())
+    (settled,) = reconcile(client, store, Ledger(store, ChangeLocks()))
     assert settled.outcome == "ok" and store.entry(entry_id).after == 15
 
 
 def test_an_unexplained_balance_is_unknown(client, store, sandbox_state) -> None:
     entry_id = _pending(store, _add(5, 10))
     sandbox_state.update_customer(DEMO_PROGRAM_ID, JUAN, {"points": 99})
-    reconcile(client, store, ChangeLocks())
+    reconcile(client, store, Ledger(store, ChangeLocks()))
     entry = store.entry(entry_id)
     assert entry.outcome == "unknown" and "neither 5 (before) nor 15" in entry.detail
 
@@ -110,7 +110,7 @@ def test_a_create_is_found_by_what_was_sent_and_named(client, store, sandbox_sta
     rosa = sandbox_state.add_customer(
         DEMO_PROGRAM_ID, {"firstName": "Rosa", "lastName": "Díaz", "email": "rosa@example.com"}
     )
-    reconcile(client, store, ChangeLocks())
+    reconcile(client, store, Ledger(store, ChangeLocks()))
     entry = store.entry(entry_id)
     assert (entry.outcome, entry.target_id, entry.target_name) == ("ok", rosa["id"], "Rosa Díaz")
 
@@ -118,15 +118,15 @@ def test_a_create_is_found_by_what_was_sent_and_named(client, store, sandbox_sta
 def test_a_publication_request_never_posted_is_failed(client, store) -> None:
     intent = Intent(Action.PUBLISH_REQUEST, "offer", 5002, "Pan dulce 2x1")
     entry_id = _pending(store, intent)
-    reconcile(client, store, ChangeLocks())
+    reconcile(client, store, Ledger(store, ChangeLocks()))
     entry = store.entry(entry_id)
     assert entry.outcome == "failed" and "stopped first" in entry.detail
 
 
 def test_an_entry_whose_record_is_locked_is_left_to_its_owner(client, store) -> None:
-    locks = ChangeLocks()
+    ledger = Ledger(store, ChangeLocks())
     entry_id = _pending(store, _add(5, 10))
-    with locks.hold(f"customer:{JUAN}"):  # its change is still being made
-        assert reconcile(client, store, locks) == []
+    with ledger.locked(f"customer:{JUAN}", "Juan"):  # its change is still being made
+        assert reconcile(client, store, ledger) == []
     assert store.entry(entry_id).outcome == "pending"
-    assert len(reconcile(client, store, locks)) == 1
+    assert len(reconcile(client, store, ledger)) == 1
