@@ -20,6 +20,7 @@ from bot.slack.ids import ActionId, ApprovalRef, Form, FormContext, new_once
 from handlers import modals
 from handlers.after_ack import after_ack
 from handlers.context import Env, Services, send_dm
+from handlers.slackapi import SLACK_FAILED, SlackUnreachable, why
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,15 @@ def request_publication(env: Env, offer_id: int) -> None:
                     )
                 ) from None
             raise
+        except SLACK_FAILED as exc:  # no answer: the request is withdrawn (its buttons say so)
+            log.warning("could not post a publication request in %s: %s", channel, why(exc))
+            raise SlackUnreachable(
+                Say(
+                    "Slack did not answer when I posted the request in {channel}, so nothing "
+                    "was requested. Try again in a moment.",
+                    channel=Channel(channel),
+                )
+            ) from None
         channel_id, ts = posted["channel"], posted["ts"]
         return Posted(channel_id, ts, _permalink(env.client, channel_id, ts))
 
@@ -65,8 +75,8 @@ def request_publication(env: Env, offer_id: int) -> None:
 def _permalink(client: WebClient, channel: str, ts: str) -> str | None:
     try:
         return client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"]
-    except SlackApiError as exc:
-        log.info("no permalink for %s/%s: %s", channel, ts, exc.response.get("error"))
+    except SLACK_FAILED as exc:
+        log.info("no permalink for %s/%s: %s", channel, ts, why(exc))
         return None
 
 
@@ -90,8 +100,8 @@ def show_decision(client: WebClient, approval: Approval, services: Services) -> 
             told = blocks.approval_outcome_dm(approval)
         try:
             send_dm(client, approval.requested_by, told)
-        except SlackApiError as exc:  # the thread and the request message still say it
-            log.info("outcome DM to the requester failed: %s", exc.response.get("error"))
+        except SLACK_FAILED as exc:  # the thread and the request message still say it
+            log.info("outcome DM to the requester failed: %s", why(exc))
 
 
 ENDED = (
@@ -164,6 +174,7 @@ def register(app: App) -> None:
             channel_id=env.channel_id,
             once=ref.once or new_once(),
         )
+        env.speak_their_language()
         env.client.views_open(trigger_id=env.trigger_id, view=views.reject_form(context, name))
 
     modals.on_submit(app, Form.REJECT, REJECTION)

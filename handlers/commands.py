@@ -563,6 +563,7 @@ def run_subcommand(env: Env, command: str, args: list[str], *, once: str = "") -
     if subcommand is None:  # a button whose value names no command of ours
         raise MalformedRequest(N_("choice"))
     if subcommand.opens_form(env, full):
+        env.speak_their_language()
         subcommand.run(env, full)
         return
     changes = subcommand.changes(env, full)

@@ -10,7 +10,6 @@ from typing import Any
 
 import httpx
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.core.approvals import PublicationApprovals
 from bot.core.audit import Actor, AuditEntry, Outcome
@@ -19,7 +18,7 @@ from bot.core.roles import Roles
 from bot.core.say import Say
 from bot.core.service import LoyaltyService
 from bot.core.summary import SharedSummary
-from bot.i18n import speaking
+from bot.i18n import speaking, use
 from bot.runtime.settings import Settings
 from bot.runtime.workpool import WorkPool
 from bot.slack import blocks
@@ -28,6 +27,7 @@ from bot.slack.workspace_views import Connection
 from handlers.errors import reply_with_error
 from handlers.languages import Languages
 from handlers.requestlog import RequestLog, outcome_of
+from handlers.slackapi import SLACK_FAILED, why
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +88,7 @@ class Env:
     replace_original: bool = False
     log: RequestLog | None = None
     lang: str = "en"  # the person's language (bot.i18n)
+    lang_known: bool = True  # False: `lang` is the workspace's until Slack says (after the ack)
 
     @property
     def actor(self) -> Actor:
@@ -108,6 +109,12 @@ class Env:
     def require(self, act: Act) -> None:
         """PermissionDenied (recorded) unless this person may do `act`."""
         self.services.roles.require(self.user_id, act, team_id=self.team_id)
+
+    def speak_their_language(self) -> None:
+        """After the ack, before something is shown at once (a form): write in the
+        person's language from here on, asking Slack now if it is not known yet."""
+        if not self.lang_known:
+            use(self.services.languages.of(self.client, self.user_id))
 
     def replacing(self) -> Env:
         """This request, answering in place of the message that was clicked."""
@@ -144,8 +151,8 @@ class Env:
         try:
             self.client.views_update(view_id=view_id, view=view)
             return True
-        except SlackApiError as exc:
-            log.info("could not update modal %s: %s", view_id, exc.response.get("error"))
+        except SLACK_FAILED as exc:
+            log.info("could not update modal %s: %s", view_id, why(exc))
             return False
 
     def defer(
@@ -166,7 +173,12 @@ class Env:
 
         def run() -> None:
             outcome = None
-            with speaking(self.lang):
+            lang = (
+                self.lang
+                if self.lang_known
+                else self.services.languages.of(self.client, self.user_id)
+            )
+            with speaking(lang):
                 try:
                     if once:
                         with self.service.ledger.once(once, self.user_id, again=again or ""):

@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.core.errors import LoyaltyError
 from bot.i18n import _
 from bot.slack.text import mrkdwn
+from handlers.slackapi import SLACK_FAILED
 
 if TYPE_CHECKING:
     from handlers.context import Env
@@ -25,6 +26,12 @@ def user_message(error: Exception) -> str:
         return mrkdwn(error.say)
     reference = secrets.token_hex(3).upper()
     log.error("unexpected error, reference %s", reference, exc_info=error)
+    if isinstance(error, SLACK_FAILED):
+        return _(
+            "Sorry, Slack did not answer me in time (reference `{reference}`). If you were "
+            "changing something, check it (`/loyalty {history}`, or the customer's or offer's "
+            "card) before trying again."
+        ).format(reference=reference, history=_("history"))
     if isinstance(error, SQLAlchemyError):
         return _(
             "Sorry, I cannot reach my records right now (reference `{reference}`). Try again "

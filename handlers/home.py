@@ -58,6 +58,7 @@ def publish_home(env: Env, user: str, *, extra: Sequence[ButtonElement] = ()) ->
 
 def _choose(env: Env, title: str, then: str = "") -> None:
     context = FormContext(form=Form.CHOOSE_CUSTOMER, then=then)
+    env.speak_their_language()
     env.client.views_open(trigger_id=env.trigger_id, view=views.choose_customer(context, title))
 
 

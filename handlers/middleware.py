@@ -42,7 +42,9 @@ class RequestContext(Middleware):
         if services is None:  # installed, not connected yet: handlers.workspace answers
             use(self.fallback)
             return next()
-        lang = services.languages.of(context.client, context.user_id or "")
+        user_id = context.user_id or ""
+        known = services.languages.known(user_id)  # never a call to Slack before the ack
+        lang = known or services.languages.fallback
         context["env"] = Env(
             services=services,
             user_id=context.user_id or "",
@@ -53,8 +55,11 @@ class RequestContext(Middleware):
             trigger_id=body.get("trigger_id", ""),
             log=request_log,
             lang=lang,
+            lang_known=known is not None,
         )
         use(lang)  # this request's language: Bolt's listener threads run in a copy of it
+        if known is None:  # learned after the ack, for the answer and the next requests
+            services.languages.learn(context.client, user_id, services.work.submit)
         return next()
 
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from slack_bolt import Ack, App
-from slack_sdk.errors import SlackApiError
 
 from bot.core import validation as forms
 from bot.core.errors import AlreadyTaken, ChangeRefused, MalformedRequest, ValidationFailed
@@ -33,6 +32,7 @@ from handlers import resolve
 from handlers.after_ack import after_ack
 from handlers.context import Env
 from handlers.errors import user_message
+from handlers.slackapi import SLACK_FAILED, why
 
 log = logging.getLogger(__name__)
 F = TypeVar("F")  # what a form's fields become once checked
@@ -175,12 +175,8 @@ def show_result(env: Env, channel_id: str, message: Message) -> None:
         try:
             env.client.chat_postEphemeral(channel=channel_id, user=env.user_id, **message.kwargs())
             return
-        except SlackApiError as exc:
-            log.info(
-                "ephemeral result not possible in %s (%s); sending a DM",
-                channel_id,
-                exc.response.get("error"),
-            )
+        except SLACK_FAILED as exc:
+            log.info("ephemeral result not possible in %s (%s); sending a DM", channel_id, why(exc))
     env.send_dm(message)
 
 

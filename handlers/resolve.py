@@ -10,16 +10,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from slack_sdk.errors import SlackApiError
-
 from bot.core.errors import CustomerNotFound, InvalidInput
-from bot.core.say import Code, Name, Person, Say
+from bot.core.say import N_, Code, Name, Person, Say, noun
 from bot.slack import blocks
 from bot.smartpasses.models import Customer, Offer
 from handlers.context import Env
 from handlers.parsing import MENTION_TOKEN
+from handlers.slackapi import SLACK_FAILED, SlackApiError
 
 R = TypeVar("R", Customer, Offer)
+SLACK_SILENT = N_("Slack did not answer in time")
 KNOWN_ID = re.compile(r"^#(\d{1,18})$")  # `#1870`: the bot's own way of naming a record
 
 
@@ -67,13 +67,15 @@ def offer(env: Env, reference: str) -> Resolved[Offer]:
 def mention_email(env: Env, user_id: str) -> str:
     try:
         response = env.client.users_info(user=user_id)
-    except SlackApiError as exc:
+    except SLACK_FAILED as exc:
         raise InvalidInput(
             Say(
                 "I could not read {person}'s Slack profile ({error}). Use the customer's "
                 "email, phone or name instead.",
                 person=Person(user_id),
-                error=str(exc.response.get("error")),
+                error=str(exc.response.get("error"))
+                if isinstance(exc, SlackApiError)
+                else noun(SLACK_SILENT),
             )
         ) from None
     email = ((response.get("user") or {}).get("profile") or {}).get("email") or ""

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.core.validation import Field
 from bot.i18n import N_, _, language, speaking
@@ -27,6 +26,7 @@ from handlers.commands import COMMAND
 from handlers.context import Env
 from handlers.errors import user_message
 from handlers.requestlog import RequestLog, outcome_of
+from handlers.slackapi import SLACK_FAILED, why
 
 if TYPE_CHECKING:
     from bot.runtime.tenants import Workspaces
@@ -53,8 +53,8 @@ class Installed:
             return True
         try:
             user = client.users_info(user=user_id).get("user") or {}
-        except SlackApiError as exc:
-            log.info("could not read %s's role: %s", user_id, exc.response.get("error"))
+        except SLACK_FAILED as exc:
+            log.info("could not read %s's role: %s", user_id, why(exc))
             return False
         return bool(user.get("is_admin") or user.get("is_owner"))
 
@@ -162,6 +162,7 @@ def register(app: App, installed: Installed) -> None:
     @app.action(ActionId.HOME_SETTINGS)
     def open_settings(ack: Ack, env: Env) -> None:
         ack()
+        env.speak_their_language()
         if not may_change_settings(installed, env):
             env.client.views_open(
                 trigger_id=env.trigger_id,

@@ -222,8 +222,10 @@ class Ledger:
         """One change at a time to the record `key` ("customer:1870"), in every process,
         and none while a change to it is still in flight (its fence; Fenced, recorded as
         refused to `actor`)."""
-        with self.locks.hold(self.scoped(key), what) as held:
-            self._wait_for_fence(key, actor)
+        fence = self.fence_of(key)
+        with self.locks.hold(self.scoped(key), what, fence=fence) as held:
+            if held.fenced is not False:  # True, or not looked at while taking the lock
+                self._wait_for_fence(key, actor)
             holds = self._holds()
             holds[key] = held
             try:

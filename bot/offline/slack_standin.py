@@ -88,6 +88,8 @@ class SlackStandIn:
         self.home_tabs: dict[str, Any] = {}
         self.failing: dict[str, str] = {}  # method -> error to answer with
         self.rate_limited: dict[str, int] = {}  # method -> how many HTTP 429s to answer first
+        # method -> held until set (a slow Slack): a test releases it, or it never answers
+        self.holds: dict[str, threading.Event] = {}
         self._ids = itertools.count(1)
         self._cond = threading.Condition()
 
@@ -163,6 +165,8 @@ class SlackStandIn:
                 [("Retry-After", "1"), ("Content-Type", "application/json")],
             )
             return [json.dumps({"ok": False, "error": "ratelimited"}).encode()]
+        if (hold := self.holds.get(method)) is not None:
+            hold.wait(60)
         args["_team"] = team  # the methods answer for the token's workspace
         if method in self.failing:
             answer = {"ok": False, "error": self.failing[method]}

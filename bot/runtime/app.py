@@ -56,6 +56,11 @@ log = logging.getLogger(__name__)
 LISTENER_THREADS = 32
 WORK_THREADS = 256
 WORK_QUEUED = 256  # jobs waiting for a thread; beyond that, people are told to retry
+# Slack Web API calls made while a person waits give up after this (slack_sdk's default
+# is 30 s): the person is told Slack did not answer, instead of waiting on. Posts made on
+# a schedule (the summary) may wait longer.
+SLACK_WAIT_SECONDS = 2
+SLACK_SCHEDULED_WAIT_SECONDS = 30
 # Every serving process settles entries left open at start, then this often (a record
 # stays fenced until its change in flight is settled).
 RECONCILE_EVERY_SECONDS = 60.0
@@ -196,7 +201,7 @@ def create_distributed_app(
             success=installed, failure=lambda args: args.default.failure(args)
         ),
     )
-    client = WebClient(base_url=settings.slack_api_url)
+    client = WebClient(base_url=settings.slack_api_url, timeout=SLACK_WAIT_SECONDS)
     client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
     # Bolt's authorize, with its answers cached per token (else one auth.test per request);
     # a rotated token is a new key.
@@ -238,14 +243,16 @@ def workspace_of(client: WebClient) -> str | None:
     return None
 
 
-def slack_client(settings: Settings) -> WebClient:
+def slack_client(settings: Settings, *, timeout: int = SLACK_WAIT_SECONDS) -> WebClient:
     if settings.slack_bot_token is None:
         raise ConfigError(
             "SLACK_BOT_TOKEN is not set: put the bot token from your Slack app's OAuth & "
             "Permissions page there (it starts with xoxb-)."
         )
     client = WebClient(
-        token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url,
+        timeout=timeout,
     )
     # Slack's 429s say how long to wait: wait that long and try again, twice at most.
     client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))

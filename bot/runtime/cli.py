@@ -200,11 +200,16 @@ def _summary(args: argparse.Namespace) -> int:
             print(render_blocks(message.blocks, fallback=message.text))
             return 0
         from bot.jobs.summary import post_summary
-        from bot.runtime.app import slack_client
+        from bot.runtime.app import SLACK_SCHEDULED_WAIT_SECONDS, slack_client
 
         try:
             result = post_summary(
-                slack_client(settings), api, store, settings, args.channel, force=args.force
+                slack_client(settings, timeout=SLACK_SCHEDULED_WAIT_SECONDS),
+                api,
+                store,
+                settings,
+                args.channel,
+                force=args.force,
             )
         except ConfigError:
             raise
@@ -223,7 +228,7 @@ def _summary(args: argparse.Namespace) -> int:
 
 def _clock(args: argparse.Namespace) -> int:
     from bot.jobs.summary import run_clock, run_every_workspace_clock
-    from bot.runtime.app import installed_workspaces, slack_client
+    from bot.runtime.app import SLACK_SCHEDULED_WAIT_SECONDS, installed_workspaces, slack_client
     from bot.smartpasses.client import LoyaltyClient
     from bot.store.database import Store
 
@@ -234,7 +239,7 @@ def _clock(args: argparse.Namespace) -> int:
         )
         return 0
     run_clock(
-        slack_client(settings),
+        slack_client(settings, timeout=SLACK_SCHEDULED_WAIT_SECONDS),
         LoyaltyClient.from_settings(settings),
         Store.from_url(settings.database_url),
         settings,

@@ -35,6 +35,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -56,7 +57,12 @@ LOCK_WAIT_SECONDS = 30.0
 
 
 class Held:
-    """A lock as its holder has it. Thread and file locks die only with their process."""
+    """A lock as its holder has it. Thread and file locks die only with their process.
+
+    `fenced`: whether a change in flight held the record's fence when the lock was taken,
+    if the lock could see it in the same round trip (PostgreSQL); None: not looked at."""
+
+    fenced: bool | None = None
 
     def lost(self) -> bool:
         """Has the lock been taken away since it was granted (its session ended)?"""
@@ -85,15 +91,24 @@ class ChangeLocks:
 
     @contextmanager
     def hold(
-        self, key: str, what: str | Say = "this record", *, wait: float = LOCK_WAIT_SECONDS
+        self,
+        key: str,
+        what: str | Say = "this record",
+        *,
+        wait: float = LOCK_WAIT_SECONDS,
+        fence: str | None = None,
     ) -> Iterator[Held]:
-        """Hold `key` for the block; Busy if it cannot be had within `wait` seconds."""
+        """Hold `key` for the block; Busy if it cannot be had within `wait` seconds.
+        `fence`: the record's fence, looked at while taking the lock where that costs no
+        round trip of its own (`Held.fenced`)."""
         deadline = time.monotonic() + wait
         lock = self._thread_lock(key)
         if not lock.acquire(timeout=wait):
             raise Busy(what)
         try:
-            with self._hold_across_processes(key, what, deadline, blocking=True) as held:
+            with self._hold_across_processes(
+                key, what, deadline, blocking=True, fence=fence
+            ) as held:
                 assert held is not None
                 yield held
         finally:
@@ -114,7 +129,13 @@ class ChangeLocks:
 
     @contextmanager
     def _hold_across_processes(
-        self, key: str, what: str | Say, deadline: float, *, blocking: bool
+        self,
+        key: str,
+        what: str | Say,
+        deadline: float,
+        *,
+        blocking: bool,
+        fence: str | None = None,
     ) -> Iterator[Held | None]:
         yield HELD
 
@@ -187,7 +208,13 @@ class FileLocks(ChangeLocks):
 
     @contextmanager
     def _hold_across_processes(
-        self, key: str, what: str | Say, deadline: float, *, blocking: bool
+        self,
+        key: str,
+        what: str | Say,
+        deadline: float,
+        *,
+        blocking: bool,
+        fence: str | None = None,
     ) -> Iterator[Held | None]:
         fd, offset = self._file(), _offset(key)
         held = _poll(lambda: _lock_byte(fd, offset), deadline if blocking else None)
@@ -202,7 +229,8 @@ class FileLocks(ChangeLocks):
 
 class _Session:
     """One connection of the process's own that takes and releases advisory locks. Its
-    `generation` grows each time the connection is lost (and with it every lock it held)."""
+    `generation` grows each time the connection is lost (and with it every lock it held);
+    `answered` is when a query on it last began and then succeeded."""
 
     def __init__(self, number: int) -> None:
         self.number = number
@@ -210,6 +238,7 @@ class _Session:
         self.connection: sa.Connection | None = None
         self.generation = 0
         self.holders = 0  # locks held on it now
+        self.answered = 0.0
 
     def drop(self, why: str) -> None:
         """The connection is gone, and the server released its locks with it."""
@@ -229,11 +258,13 @@ class _Session:
 
 
 class _PostgresHeld(Held):
-    def __init__(self, locks: PostgresLocks, session: _Session, generation: int, key: int):
-        self.locks, self.session, self.generation, self.key = locks, session, generation, key
+    def __init__(
+        self, locks: PostgresLocks, session: _Session, generation: int, fenced: bool | None
+    ) -> None:
+        self.locks, self.session, self.generation, self.fenced = locks, session, generation, fenced
 
     def lost(self) -> bool:
-        return not self.locks._still_holds(self.session, self.generation, self.key)
+        return not self.locks._still_holds(self.session, self.generation)
 
 
 class PostgresLocks(ChangeLocks):
@@ -265,20 +296,23 @@ class PostgresLocks(ChangeLocks):
     def _session(self, number: int) -> _Session:
         return self._sessions[number % self.SESSIONS]
 
-    def _ask(self, session: _Session, query: str, **values: int) -> bool:
-        """One query on the session (the caller holds `session.lock`). A failed query
-        leaves the session, and every other lock on it, as it was unless its connection
-        is gone: then it is dropped (its locks went with it) and said so."""
+    def _ask(self, session: _Session, query: str, **values: Any) -> Any:
+        """One query on the session (the caller holds `session.lock`): its first row. A
+        failed query leaves the session, and every other lock on it, as it was unless its
+        connection is gone: then it is dropped (its locks went with it) and said so."""
+        began = time.monotonic()
         try:
             if session.connection is None:
                 session.connection = self.engine.connect().execution_options(
                     isolation_level="AUTOCOMMIT"
                 )
-            return bool(session.connection.execute(sa.text(query), values).scalar())
+            row = session.connection.execute(sa.text(query), values).one()
         except SQLAlchemyError as exc:
             if not self._alive(session):
                 session.drop(type(exc).__name__)
             raise RecordUnavailable() from None
+        session.answered = began
+        return row
 
     @staticmethod
     def _alive(session: _Session) -> bool:
@@ -290,37 +324,53 @@ class PostgresLocks(ChangeLocks):
         except SQLAlchemyError:
             return False
 
-    def _still_holds(self, session: _Session, generation: int, key: int) -> bool:
+    def _still_holds(self, session: _Session, generation: int) -> bool:
+        """Is the session that took the lock alive now? Its locks go only with it (this
+        process releases its own), so a query that began after this question was asked and
+        succeeded on the same connection says yes: one answers every holder waiting."""
+        asked = time.monotonic()
         with session.lock:
             if session.generation != generation or session.connection is None:
                 return False
+            if session.answered >= asked:
+                return True
             try:
-                return self._ask(session, _STILL_HELD, hi=(key >> 32) & _MASK, lo=key & _MASK)
+                self._ask(session, "SELECT 1")
             except RecordUnavailable:
                 return False
+            return session.generation == generation
 
     @contextmanager
     def _hold_across_processes(
-        self, key: str, what: str | Say, deadline: float, *, blocking: bool
+        self,
+        key: str,
+        what: str | Say,
+        deadline: float,
+        *,
+        blocking: bool,
+        fence: str | None = None,
     ) -> Iterator[Held | None]:
         number = _number(key)
         session = self._session(number)
-        generation = 0
+        generation, fenced = 0, None
 
         def take() -> bool:
-            nonlocal generation
+            nonlocal generation, fenced
             with session.lock:
-                taken = self._ask(session, "SELECT pg_try_advisory_lock(:k)", k=number)
+                if fence is None:
+                    (taken,) = self._ask(session, _TAKE, k=number)
+                else:  # the fence looked at in the same round trip
+                    taken, fenced = self._ask(session, _TAKE_AND_LOOK, k=number, fence=fence)
                 if taken:
                     generation = session.generation
                     session.holders += 1
-                return taken
+                return bool(taken)
 
         held = _poll(take, deadline if blocking else None)
         if held is None:
             raise Busy(what)
         try:
-            yield _PostgresHeld(self, session, generation, number) if held else None
+            yield _PostgresHeld(self, session, generation, fenced) if held else None
         finally:
             if held:
                 with session.lock:
@@ -330,12 +380,10 @@ class PostgresLocks(ChangeLocks):
                             self._ask(session, "SELECT pg_advisory_unlock(:k)", k=number)
 
 
-_MASK = 0xFFFFFFFF
-# A bigint advisory lock shows in pg_locks as its high and low 32 bits (objsubid 1).
-_STILL_HELD = (
-    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' "
-    "AND pid = pg_backend_pid() AND granted AND objsubid = 1 "
-    "AND classid = CAST(:hi AS bigint)::oid AND objid = CAST(:lo AS bigint)::oid)"
+_TAKE = "SELECT pg_try_advisory_lock(:k)"
+# The lock, and whether a change in flight holds the record's fence (audit_log.fence).
+_TAKE_AND_LOOK = (
+    "SELECT pg_try_advisory_lock(:k), EXISTS (SELECT 1 FROM audit_log WHERE fence = :fence)"
 )
 
 

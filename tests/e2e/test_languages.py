@@ -3,6 +3,9 @@ user send the same commands (in their own words); channel posts follow LOYALTY_L
 
 from __future__ import annotations
 
+import logging
+import threading
+
 from tests.harness import CAJERA, CLERK, GERENTE, MANAGER, text_of
 
 JUAN = 1870
@@ -53,3 +56,58 @@ def test_channel_posts_follow_the_workspace_language(bot_with) -> None:
     assert "5 → *15* points" in text_of(bot.reply())  # they read English
     (post,) = bot.wait("chat.postMessage")
     assert "sumó puntos para *Juan Pérez*" in text_of(post.args)  # the channel reads Spanish
+
+
+# -- the ack never waits on Slack -------------------------------------------------------
+
+
+def test_a_first_request_is_acked_while_users_info_is_still_unanswered(bot_with) -> None:
+    """Rocío's language is not known yet: the ack goes back at once, in the workspace's
+    language if it says anything, while Slack's users.info has not answered; once it does,
+    the answer is in Spanish. The same for a mention's email."""
+    bot = bot_with(loyalty_managers=f"{MANAGER},{GERENTE}")
+    held = bot.slack.holds["users.info"] = threading.Event()
+    try:
+        response = bot.command("puntos 1870 10 cumpleaños", user=GERENTE)
+        assert response.status_code == 200
+        assert bot.slack.calls_to("users.info") == []  # acked before Slack answered
+        mention = bot.command("puntos <@UJUAN|juan> 5", user=GERENTE)
+        assert mention.status_code == 200 and bot.slack.calls_to("users.info") == []
+    finally:
+        held.set()
+    replies = [text_of(r) for r in bot.replies(2)]
+    bot.settle()
+    assert any("*Juan Pérez*: 5 → *15* puntos (+10)" in r for r in replies), replies
+    assert any("*Juan Pérez*: 15 → *20* puntos (+5)" in r for r in replies), replies
+    assert bot.customer_points(JUAN) == 20
+
+
+def test_users_info_that_never_answers_is_caught_and_the_answer_still_comes(
+    bot_with, caplog
+) -> None:
+    """Slack does not answer users.info within the bot's wait (2 s): the answer comes in
+    the workspace's language, with one log line and no traceback."""
+    caplog.set_level(logging.INFO)
+    bot = bot_with(loyalty_managers=f"{MANAGER},{GERENTE}")
+    held = bot.slack.holds["users.info"] = threading.Event()
+    try:
+        bot.command("puntos 1870 10", user=GERENTE)
+        reply = text_of(bot.reply(timeout=30))
+    finally:
+        held.set()
+    assert "*Juan Pérez*: 5 → *15* points (+10)" in reply
+    assert "no locale for UGERENTE: no answer in time" in caplog.text
+    assert "Traceback" not in caplog.text
+
+
+def test_a_mention_slack_cannot_read_in_time_is_explained(bot) -> None:
+    bot.command("points 1870 1", user=MANAGER)  # the manager's language is known now
+    bot.reply()
+    held = bot.slack.holds["users.info"] = threading.Event()
+    try:
+        bot.command("points <@UJUAN|juan> 10", user=MANAGER)
+        reply = text_of(bot.reply(timeout=30))
+    finally:
+        held.set()
+    assert "I could not read <@UJUAN>'s Slack profile (Slack did not answer in time)" in reply
+    assert bot.customer_points(JUAN) == 6

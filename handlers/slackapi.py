@@ -1,0 +1,29 @@
+"""What a failed call to Slack's Web API looks like, whatever failed: Slack's own error
+answer (`SlackApiError`), or no answer at all (a timeout, a refused or dropped
+connection, a garbled response). Calls made while a person waits catch all of these and
+say what happened; none of them is a bug of ours."""
+
+from __future__ import annotations
+
+from http.client import HTTPException
+
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot.core.errors import LoyaltyError
+
+__all__ = ["SLACK_FAILED", "SlackApiError", "SlackUnreachable", "why"]
+
+SLACK_FAILED = (SlackClientError, OSError, HTTPException)
+
+
+def why(error: BaseException) -> str:
+    """A few words for the log: Slack's error code, or what happened to the call."""
+    if isinstance(error, SlackApiError):
+        return str(error.response.get("error") or "error")
+    if isinstance(error, TimeoutError) or "timed out" in str(error):
+        return "no answer in time"
+    return type(error).__name__
+
+
+class SlackUnreachable(LoyaltyError):
+    """Slack did not answer a call the work needed; the Say tells what was not done."""
