@@ -24,7 +24,14 @@ from bot.offline.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID, SandboxApp
 from bot.offline.sandbox.data import SECOND_PROGRAM_ID
 from bot.offline.slack_requests import SlackRequests
 from bot.offline.slack_standin import SlackCall, SlackStandIn, SlackUser
-from bot.runtime.app import WORK_QUEUED, WORK_THREADS, create_app, health, slack_client, web_app
+from bot.runtime.app import (
+    WORK_QUEUED,
+    WORK_THREADS,
+    create_served_app,
+    health,
+    slack_client,
+    web_app,
+)
 from bot.runtime.settings import Settings
 from bot.runtime.workpool import WorkPool
 from bot.runtime.wsgi_server import serving
@@ -85,6 +92,7 @@ class Harness:
     _taken: int = 0
     team: str = TEAM  # the workspace the requests come from
     work: WorkPool | None = None  # the work after acks (single-workspace bots)
+    services: Any = None  # handlers.context.Services (single-workspace bots)
 
     def _took(self, response: httpx.Response) -> httpx.Response:
         if response.status_code == 200:
@@ -260,14 +268,16 @@ def running_bot(
             if isinstance(work, WorkPool)
             else WorkPool(WORK_THREADS, WORK_QUEUED, executor=work)
         )
-        app = create_app(
+        app, services = create_served_app(
             config, client=client, loyalty=loyalty, store=store, ledger=ledger, work=pool
         )
         checked = lambda: health(store, loyalty)  # noqa: E731
         url = stack.enter_context(serving(web_app(app, SIGNING_SECRET, checked, pool.answering)))
         http = stack.enter_context(httpx.Client(timeout=30, verify=TLS))
         done = stack.enter_context(counting_requests())
-        harness = Harness(slack, sandbox, store, config, url, http, done, work=pool)
+        harness = Harness(
+            slack, sandbox, store, config, url, http, done, work=pool, services=services
+        )
         yield harness
         harness.settle()  # no work of this test carries on into the next
         store.engine.dispose()

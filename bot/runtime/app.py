@@ -24,6 +24,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
+from bot.core.audit import utcnow
 from bot.core.errors import ConfigError
 from bot.core.ledger import Ledger
 from bot.core.lookup import SnapshotBuilder
@@ -34,6 +35,7 @@ from bot.runtime.index_builder import IndexBuilder
 from bot.runtime.listeners import ListenerPool, PromptAcks
 from bot.runtime.scopes import BOT_SCOPES
 from bot.runtime.settings import Settings
+from bot.runtime.settled import TOLD_WITHIN, tell_settled
 from bot.runtime.tenants import (
     InstalledClients,
     OneWorkspace,
@@ -44,10 +46,11 @@ from bot.runtime.tenants import (
 from bot.runtime.workpool import ACKS_FIRST_SECONDS, Answering, WorkPool
 from bot.smartpasses.client import LoyaltyClient, shared_http
 from bot.store.database import Store
-from bot.store.installations import installation_store, state_store
+from bot.store.installations import installation_store, seal_rows, state_store
 from bot.store.locks import locks_for
 from bot.store.sealed import KeyBox
 from bot.store.workspaces import WorkspaceRecords
+from handlers.context import Services
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +90,12 @@ def _bolt_app(settings: Settings, client: WebClient, socket_mode: bool, **oauth:
     return app
 
 
-def create_app(
+def create_app(settings: Settings, **parts: Any) -> App:
+    """The Bolt app serving one workspace (see `create_served_app`)."""
+    return create_served_app(settings, **parts)[0]
+
+
+def create_served_app(
     settings: Settings,
     *,
     client: WebClient,
@@ -100,9 +108,9 @@ def create_app(
     team_id: str | None = None,
     warm_index: bool = False,
     index_builder: SnapshotBuilder | None = None,
-) -> App:
-    """The Bolt app serving one workspace. Tests and the console pass in local Slack,
-    Loyalty API and store.
+) -> tuple[App, Services]:
+    """The Bolt app serving one workspace, and its services. Tests and the console pass
+    in local Slack, Loyalty API and store.
 
     Requests from any workspace but `team_id` (or, if not given, the token's, learned on
     the first request) are refused."""
@@ -125,7 +133,7 @@ def create_app(
     if warm_index:  # every serving process loads the customer list at start, in the background
         services.service.index.warm()
     register_all(app, OneWorkspace(services), team_id=team_id)
-    return app
+    return app, services
 
 
 def installed_workspaces(
@@ -145,8 +153,11 @@ def installed_workspaces(
             "there."
         )
     box = KeyBox(settings.loyalty_encryption_key.get_secret_value())
+    with store.engine.begin() as conn:  # tokens stored before they were sealed
+        if sealed := seal_rows(conn, box):
+            log.info("sealed %d Slack token(s) that were stored in the clear", sealed)
     clients = InstalledClients(
-        installation_store(store.engine, settings.slack_client_id),
+        installation_store(store.engine, settings.slack_client_id, box),
         base_url=settings.slack_api_url,
         client_id=settings.slack_client_id,
         client_secret=settings.slack_client_secret.get_secret_value(),
@@ -271,6 +282,7 @@ class Running:
     ledger: Ledger | None
     workspaces: Workspaces | None = None
     index_builder: IndexBuilder | None = None
+    services: Services | None = None  # the one workspace's
     stopping: threading.Event = field(default_factory=threading.Event)
 
     def start_reconciling(self, every: float = RECONCILE_EVERY_SECONDS) -> None:
@@ -286,8 +298,11 @@ class Running:
         threading.Thread(target=sweep, name="reconcile", daemon=True).start()
 
     def reconcile(self) -> None:
+        """Settle what is open, then tell the people whose changes were settled."""
         if self.loyalty is not None and self.ledger is not None:
             reconcile_quietly(self.loyalty, self.store, self.ledger)
+            if self.services is not None:
+                self._tell(self.services, self.app.client)
             return
         assert self.workspaces is not None
         for team_id in self.store.workspaces_with_pending():
@@ -295,6 +310,18 @@ class Running:
             if services is not None:
                 service = services.service
                 reconcile_quietly(service.api, service.store, service.ledger)
+        for team_id in self.store.workspaces_settled_since(utcnow() - TOLD_WITHIN):
+            services = self.workspaces.services_for(team_id)
+            client = self.workspaces.clients.client(team_id)
+            if services is not None and client is not None:
+                self._tell(services, client)
+
+    @staticmethod
+    def _tell(services: Services, client: WebClient) -> None:
+        try:
+            tell_settled(services, client)
+        except Exception:  # the next sweep tries again; the serving process carries on
+            log.exception("telling settled changes failed")
 
     def health(self) -> tuple[bool, dict[str, Any]]:
         return health(self.store, self.loyalty)
@@ -350,7 +377,7 @@ def _build(settings: Settings, *, socket_mode: bool) -> Running:
     store = Store.from_url(settings.database_url)
     loyalty = LoyaltyClient.from_settings(settings)
     ledger = Ledger(store, locks_for(store.engine), program=loyalty.program)
-    app = create_app(
+    app, services = create_served_app(
         settings,
         client=client,
         loyalty=loyalty,
@@ -362,7 +389,7 @@ def _build(settings: Settings, *, socket_mode: bool) -> Running:
         warm_index=True,
         index_builder=builder,
     )
-    running = Running(app, store, loyalty, work, ledger, index_builder=builder)
+    running = Running(app, store, loyalty, work, ledger, index_builder=builder, services=services)
     running.start_reconciling()
     return running
 

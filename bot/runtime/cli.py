@@ -255,8 +255,10 @@ def _new_key(args: argparse.Namespace) -> int:
 
 
 def _rotate_key(args: argparse.Namespace) -> int:
-    """Re-encrypt every stored App Key with the first key of LOYALTY_ENCRYPTION_KEY."""
+    """Re-encrypt every stored App Key and Slack token with the first key of
+    LOYALTY_ENCRYPTION_KEY."""
     from bot.store.database import Store
+    from bot.store.installations import seal_rows
     from bot.store.sealed import InvalidToken, KeyBox
     from bot.store.workspaces import WorkspaceRecords
 
@@ -267,21 +269,22 @@ def _rotate_key(args: argparse.Namespace) -> int:
             "it, comma-separated."
         )
     store = Store.from_url(settings.database_url)
-    records = WorkspaceRecords(
-        store.engine, KeyBox(settings.loyalty_encryption_key.get_secret_value())
-    )
+    box = KeyBox(settings.loyalty_encryption_key.get_secret_value())
+    records = WorkspaceRecords(store.engine, box)
     try:
         count = records.reseal_all()
+        with store.engine.begin() as conn:
+            tokens = seal_rows(conn, box, reseal=True)
     except InvalidToken:
         print(
-            "loyalty-bot: an App Key was sealed with a key that is not in "
-            "LOYALTY_ENCRYPTION_KEY; keep the old keys after the new one. Nothing was changed.",
+            "loyalty-bot: an App Key or a Slack token was sealed with a key that is not in "
+            "LOYALTY_ENCRYPTION_KEY; keep the old keys after the new one.",
             file=sys.stderr,
         )
         return 1
     print(
-        f"Re-encrypted {count} App Key(s) with the first key. The other keys in "
-        "LOYALTY_ENCRYPTION_KEY can now be removed."
+        f"Re-encrypted {count} App Key(s) and {tokens} Slack token(s) with the first key. "
+        "The other keys in LOYALTY_ENCRYPTION_KEY can now be removed."
     )
     return 0
 

@@ -583,6 +583,51 @@ def change_announcement(e: AuditEntry) -> Message:
     return _message(text, [_section(text)])
 
 
+_SETTLED: dict[str, str] = {
+    Outcome.OK: N_("✅ It was applied."),
+    Outcome.FAILED: N_("It was not applied: nothing was changed, so it can be done again."),
+    Outcome.UNKNOWN: N_(
+        "⚠️ I still cannot tell whether it was applied. A manager should check the balance "
+        "before changing it again."
+    ),
+}
+
+
+def change_settled(e: AuditEntry, balance: int | None, tz: ZoneInfo) -> Message:
+    """A direct message to the person whose change was settled after they were answered
+    (the process answering them stopped, or Smart Passes' answer was unclear)."""
+    lines = [
+        _("Your change of {when} is settled: you {change}.").format(
+            when=slack_date(e.at, tz), change=describe(e)
+        ),
+        _(_SETTLED.get(e.outcome, _SETTLED[Outcome.UNKNOWN])),
+    ]
+    if balance is not None and e.target_name:
+        lines.append(
+            _("*{name}* has {points} now.").format(
+                name=escape(e.target_name), points=points(balance)
+            )
+        )
+    text = "\n".join(lines)
+    return _message(text, [_section(text)])
+
+
+def change_flagged(e: AuditEntry) -> Message:
+    """The audit channel's warning about a change nobody can settle: the record and the
+    changes recorded for it do not agree."""
+    text = "⚠️ " + _(
+        "<@{user}> {change}. Flagged: the balance does not match the changes I recorded, so "
+        "someone should check {history} and the balance."
+    ).format(
+        user=e.user_id,
+        change=describe(e),
+        history=f"`/loyalty {_('history')} #{e.target_id}`"
+        if e.target_id is not None
+        else f"`/loyalty {_('history')}`",
+    )
+    return _message(text, [_section(text)])
+
+
 def _history_line(e: AuditEntry, tz: ZoneInfo) -> str:
     return f"{slack_date(e.at, tz)} · <@{e.user_id}> {describe(e, name_target=False)}"
 

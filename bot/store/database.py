@@ -295,6 +295,7 @@ class Store:
         user_id: str | None = None,
         actions: Sequence[str] | None = None,
         outcome: str | None = None,
+        resolved: str | None = None,
         since: dt.datetime | None = None,
         before: dt.datetime | None = None,
         after_id: int | None = None,
@@ -318,6 +319,8 @@ class Store:
             query = query.where(audit_log.c.action.in_(list(actions)))
         if outcome is not None:
             query = query.where(audit_log.c.outcome == outcome)
+        if resolved is not None:
+            query = query.where(audit_log.c.resolved == resolved)
         if since is not None:
             query = query.where(audit_log.c.at >= since)
         if before is not None:
@@ -328,6 +331,16 @@ class Store:
             query = query.limit(limit)
         with self.engine.connect() as conn:
             return [_entry(row) for row in conn.execute(query)]
+
+    def workspaces_settled_since(self, since: dt.datetime) -> list[str]:
+        """OAuth mode: the workspaces with changes settled later since `since` (to tell)."""
+        query = (
+            sa.select(audit_log.c.team_id)
+            .where(audit_log.c.resolved == "reconciled", audit_log.c.at >= since)
+            .distinct()
+        )
+        with self.engine.connect() as conn:
+            return [str(team) for team in conn.execute(query).scalars()]
 
     def workspaces_with_pending(self) -> list[str]:
         """OAuth mode: the workspaces with entries still open (to reconcile)."""

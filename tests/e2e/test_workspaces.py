@@ -215,6 +215,10 @@ def test_the_app_key_never_reaches_the_database_file_logs_or_slack(
         assert key not in caplog.text
         for call in installs.harness.slack.calls:
             assert key not in json.dumps(call.args, default=str)
+    # Slack's bot tokens are sealed too: none of the tokens handed out is in the file.
+    tokens = [t for t, team in installs.harness.slack.tokens.items() if team in (TEAM, SECOND_TEAM)]
+    assert tokens and all(t.startswith("xoxb-") for t in tokens)
+    assert b"xoxb-" not in raw and b"xoxe-" not in raw
 
 
 def test_rotating_tokens_are_refreshed_before_they_expire(sandbox, sandbox_url, sqlite_url) -> None:

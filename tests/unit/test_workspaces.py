@@ -219,3 +219,58 @@ def test_two_clocks_post_each_workspaces_summary_exactly_once(store_url: str) ->
 def test_the_key_ending_is_escaped_where_it_is_shown() -> None:
     form = json.dumps(settings_form(choices_of(settings()), Connection(12, "<!ch")))
     assert "&lt;!ch" in form and "<!ch" not in form
+
+
+def test_slack_tokens_are_sealed_at_rest_opened_for_use_and_resealed(sqlite_url: str) -> None:
+    """A token stored in the clear (before sealing) is sealed at the first start; the
+    store opens it for Bolt; a new key first and `seal_rows(reseal=True)` re-seal it."""
+    import datetime as dt
+
+    import sqlalchemy as sa
+    from slack_sdk.oauth.installation_store.models.installation import Installation
+
+    from bot.store.installations import (
+        SealedInstallationStore,
+        seal_rows,
+        slack_bots,
+        slack_installations,
+    )
+
+    old, new = new_key(), new_key()
+    store = Store.from_url(sqlite_url)
+    plain = SealedInstallationStore.__mro__[1](client_id="C1", engine=store.engine)
+    plain.save(  # as slack_sdk's own store wrote it, before sealing
+        Installation(
+            app_id="A1",
+            team_id="T1",
+            user_id="U1",
+            bot_token="xoxb-clear-1",
+            bot_refresh_token="xoxe-1-" + "r" * 150,  # long: sealed, it needs the text column
+            bot_id="B1",
+            bot_user_id="UB1",
+            installed_at=dt.datetime.now(dt.UTC).timestamp(),
+        )
+    )
+    with store.engine.begin() as conn:
+        assert seal_rows(conn, KeyBox(old)) == 4  # bot and refresh token, in both tables
+        assert seal_rows(conn, KeyBox(old)) == 0  # once
+        stored = [
+            *conn.execute(sa.select(slack_bots.c.bot_token, slack_bots.c.bot_refresh_token)),
+            *conn.execute(sa.select(slack_installations.c.bot_token)),
+        ]
+    assert all(v.startswith("gAAAAA") for row in stored for v in row)
+    sealed = SealedInstallationStore("C1", store.engine, KeyBox(old))
+    bot = sealed.find_bot(enterprise_id=None, team_id="T1")
+    assert bot is not None and bot.bot_token == "xoxb-clear-1"
+    found = sealed.find_installation(enterprise_id=None, team_id="T1")
+    assert found is not None and found.bot_refresh_token == "xoxe-1-" + "r" * 150
+    with store.engine.begin() as conn:
+        assert seal_rows(conn, KeyBox(f"{new},{old}"), reseal=True) == 4
+    only_new = SealedInstallationStore("C1", store.engine, KeyBox(new))
+    assert only_new.find_bot(enterprise_id=None, team_id="T1").bot_token == "xoxb-clear-1"
+    assert (
+        SealedInstallationStore("C1", store.engine, KeyBox(old)).find_bot(
+            enterprise_id=None, team_id="T1"
+        )
+        is None
+    )  # the old key alone no longer opens it (and says so in the log)
