@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core.audit import AuditEntry, Outcome, utcnow
 from bot.core.records import Approval
+from bot.core.verify import Verified, verify
 from bot.smartpasses.client import LoyaltyClient
 from bot.smartpasses.customer_list import CustomerList
 from bot.smartpasses.models import Customer
@@ -57,6 +58,8 @@ class Summary:
     trend: list[tuple[dt.date, int]]
     customer_ids: list[int] = field(repr=False, default_factory=list)
     redeemed_today: tuple[int, int] = (0, 0)  # rewards, points (since local midnight)
+    # Balances that differ from the bot's records: changed outside the bot (bot.core.verify)
+    outside: Verified = field(default_factory=lambda: Verified(0))
 
     @property
     def net_change(self) -> int | None:
@@ -158,6 +161,7 @@ def build_summary(
         ],
         customer_ids=list(ids),
         redeemed_today=store.redemptions_since(dt.datetime.combine(today, dt.time(), tzinfo=tz)),
+        outside=verify(store, customers),
     )
 
 

@@ -22,6 +22,7 @@ from slack_sdk import WebClient
 from bot.core.audit import as_utc, utcnow
 from bot.core.errors import ConfigError
 from bot.core.summary import build_summary, local_day, save_snapshot
+from bot.core.verify import remember
 from bot.i18n import speaking
 from bot.runtime.settings import Settings
 from bot.runtime.tenants import Workspaces, settings_of
@@ -86,7 +87,26 @@ def post_summary(
         raise
     store.summary_posted(day, channel, response["ts"])
     save_snapshot(store, summary)
+    _raise_flagged(client, store, settings, summary)
+    remember(store, summary.outside, now)  # reported: each difference is told once
     return Posted(day, channel, response["ts"])
+
+
+def _raise_flagged(client: WebClient, store: Store, settings: Settings, summary: Any) -> None:
+    """Balances that moved on records the bot changed while fenced or unknown: to the
+    audit channel, once each (the summary counts them)."""
+    channel = settings.loyalty_audit_channel
+    if not channel:
+        return
+    for difference in summary.outside.flagged:
+        if not store.claim_once(f"outside:{difference.customer_id}:{difference.live}"):
+            continue
+        with speaking(settings.loyalty_language):
+            message = blocks.outside_flagged(difference)
+        try:
+            client.chat_postMessage(channel=channel, **message.kwargs())
+        except Exception as exc:  # the summary is posted; the next one counts it again
+            log.warning("could not flag customer %d: %s", difference.customer_id, exc)
 
 
 def _claimed(store: Store, day: str, channel: str, now: dt.datetime) -> Posted | None:

@@ -57,7 +57,8 @@ ONE_SHOP_ONLY = {
     "check": "each workspace's App Key and program are checked when it connects, and "
     "/healthz checks the database",
     "summary": "the clock posts each workspace's summary, and `/loyalty summary` shows it",
-    "reconcile": "`serve` settles every workspace's pending changes at start and every 5 minutes",
+    "reconcile": "`serve` settles every workspace's pending changes at start and every minute",
+    "verify": "each workspace's daily summary says what changed outside the bot",
 }
 
 
@@ -352,6 +353,41 @@ def _reconcile(args: argparse.Namespace) -> int:
     return 0
 
 
+def _verify(args: argparse.Namespace) -> int:
+    """Each customer's balance as the bot's records have it against Smart Passes' own."""
+    from bot.core.verify import verify
+    from bot.smartpasses.client import LoyaltyClient
+    from bot.smartpasses.customer_list import CustomerList
+    from bot.store.database import Store
+
+    settings = _settings(args)
+    _one_shop(settings, "verify")
+    store = Store.from_url(settings.database_url)
+    try:
+        with LoyaltyClient.from_settings(settings) as api:
+            verified = verify(store, CustomerList.of(api.list_customers()))
+    finally:
+        store.engine.dispose()
+    for d in verified.differences:
+        mark = "FLAGGED" if d.flagged else "outside"
+        print(
+            f"{mark}  customer {d.customer_id} {d.name}: records {d.recorded:,}, "
+            f"Smart Passes {d.live:,} ({d.delta:+,})"
+        )
+    print(
+        f"{verified.compared:,} customer(s) the bot changed compared: "
+        f"{len(verified.differences):,} changed outside the bot "
+        f"(+{verified.added:,} / -{verified.removed:,} points), "
+        f"{len(verified.flagged):,} flagged."
+    )
+    if verified.flagged:
+        print(
+            "Flagged: the last change through the bot to these customers was not confirmed "
+            "when it was made; check their history (/loyalty history #ID) and balance."
+        )
+    return 0
+
+
 def _fraction(text: str) -> float:
     value = float(text)
     if not 0 <= value <= 1:
@@ -427,9 +463,16 @@ def build_parser() -> argparse.ArgumentParser:
     reconcile = commands.add_parser(
         "reconcile",
         help="check changes left pending by a stopped process against Smart Passes, and "
-        "complete their records (serve also does it at start and every 5 minutes)",
+        "complete their records (serve also does it at start and every minute)",
     )
     reconcile.set_defaults(run=_reconcile)
+
+    verify = commands.add_parser(
+        "verify",
+        help="compare each customer's balance in the bot's records with Smart Passes' own "
+        "(changes made outside the bot; flags any on a change that was not confirmed)",
+    )
+    verify.set_defaults(run=_verify)
 
     check = commands.add_parser(
         "check",

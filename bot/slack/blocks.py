@@ -36,6 +36,7 @@ from bot.core.service import TOP_WORDS, CustomerPage, PointsResult
 from bot.core.summary import Summary, sparkline
 from bot.core.summary import arrow as _moved
 from bot.core.text_keys import fold
+from bot.core.verify import Difference
 from bot.i18n import N_, _, day, number
 from bot.slack.ids import (
     ActionId,
@@ -628,6 +629,23 @@ def change_flagged(e: AuditEntry) -> Message:
     return _message(text, [_section(text)])
 
 
+def outside_flagged(d: Difference) -> Message:
+    """The audit channel's warning about a balance that moved away from the bot's records
+    on a customer whose last change through the bot was made while fenced or unknown."""
+    text = "⚠️ " + _(
+        "*{name}* (`{id}`) has {live}, but my records say {recorded} and my last change to "
+        "them was not confirmed when it was made. Check `/loyalty {history} #{id}` and the "
+        "balance."
+    ).format(
+        name=escape(d.name),
+        id=d.customer_id,
+        live=points(d.live),
+        recorded=points(d.recorded),
+        history=_("history"),
+    )
+    return _message(text, [_section(text)])
+
+
 def _history_line(e: AuditEntry, tz: ZoneInfo) -> str:
     return f"{slack_date(e.at, tz)} · <@{e.user_id}> {describe(e, name_target=False)}"
 
@@ -1115,6 +1133,34 @@ def summary_message(s: Summary, tz: ZoneInfo) -> Message:
         for a in s.pending
     ]
     rewards, redeemed = s.redeemed_today
+    outside = s.outside.differences
+    changed_outside = (
+        [
+            _context(
+                (
+                    _("Changed outside the bot: {count} customer, +{added} / −{removed} points")
+                    if len(outside) == 1
+                    else _(
+                        "Changed outside the bot: {count} customers, +{added} / −{removed} points"
+                    )
+                ).format(
+                    count=f"{len(outside):,}",
+                    added=f"{s.outside.added:,}",
+                    removed=f"{s.outside.removed:,}",
+                )
+                + (
+                    " · ⚠️ "
+                    + _("{flagged} flagged in the audit channel").format(
+                        flagged=f"{len(s.outside.flagged):,}"
+                    )
+                    if s.outside.flagged
+                    else ""
+                )
+            )
+        ]
+        if outside
+        else []
+    )
     blocks: list[Block] = [
         HeaderBlock(text=_("Loyalty summary · {day}").format(day=day(s.day))),
         SectionBlock(fields=headline),
@@ -1128,6 +1174,7 @@ def summary_message(s: Summary, tz: ZoneInfo) -> Message:
             + ", "
             + points(redeemed)
         ),
+        *changed_outside,
         DividerBlock(),
         *_chunked_sections([f"*{_('Top customers by points')}*", *top]),
         *_chunked_sections([f"*{_('Who changed points most (24 h)')}*", *staff]),

@@ -145,3 +145,15 @@ workspaces = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("uninstalled_at", sa.DateTime(timezone=True), nullable=True),
 )
+
+
+# What `verify` last saw of a customer's balance when it differed from the bot's records
+# (changed outside the bot: a wallet claim, a dashboard edit), so it is reported once.
+balances_seen = sa.Table(
+    "balances_seen",
+    metadata,
+    sa.Column("team_id", sa.String(32), primary_key=True, server_default="", default=""),
+    sa.Column("customer_id", sa.BigInteger, primary_key=True),
+    sa.Column("balance", sa.BigInteger, nullable=False),
+    sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
+)
