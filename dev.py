@@ -71,6 +71,7 @@ BENCHMARKS: tuple[tuple[str, ...], ...] = (
     ("changes",),
     ("busy",),
     ("workspaces",),
+    ("slow_slack",),
 )
 
 

@@ -167,16 +167,22 @@ def script_process(
 
 @contextlib.contextmanager
 def slack_process(
-    token: str, *users: str, cpus: set[int] | None = None, nice: int = 0
+    token: str,
+    *users: str,
+    cpus: set[int] | None = None,
+    nice: int = 0,
+    extra: tuple[str, ...] = (),
 ) -> Iterator[RemoteSlack]:
     """The Slack stand-in in a child process: its work (the bot's replies and Web API
-    calls) never takes the measuring client's interpreter."""
+    calls) never takes the measuring client's interpreter. `extra`: more of its options
+    (`--people 1000`, `--slow users.info=4`)."""
     user_args = [arg for user in users for arg in ("--user", user)]
     with script_process(
         "slack_process.py",
         "--token",
         token,
         *user_args,
+        *extra,
         ready="/_bench/calls/none",
         cpus=cpus,
         nice=nice,

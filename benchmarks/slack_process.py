@@ -3,6 +3,7 @@ does not also serve the bot's Web API calls and replies (they would take its int
 while it times acks).
 
     python benchmarks/slack_process.py --port 3002 --token xoxb-bench --user UBENCH
+        [--people 1000] [--slow users.info=4]
 
 Besides Slack's Web API and response URLs it answers the benchmark:
 GET /_bench/calls/<method> (every call so far: its arguments and when, by the stand-in's
@@ -24,6 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.offline.slack_standin import SlackStandIn, SlackUser
 from bot.runtime.wsgi_server import make_threaded_server
+
+
+def person(n: int) -> str:
+    return f"UPERSON{n:04d}"
 
 
 def bench_app(slack: SlackStandIn) -> Any:
@@ -59,8 +64,28 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--token", required=True)
     parser.add_argument("--user", action="append", default=[], help="a user id (repeatable)")
+    parser.add_argument(
+        "--people",
+        type=int,
+        default=0,
+        help="also this many people, UPERSON0000... (odd ones read Spanish: es-MX)",
+    )
+    parser.add_argument(
+        "--slow",
+        action="append",
+        default=[],
+        metavar="METHOD=SECONDS",
+        help="answer METHOD only after SECONDS (a slow Slack)",
+    )
     args = parser.parse_args()
-    slack = SlackStandIn(token=args.token, users=[SlackUser(u, u.lower(), u) for u in args.user])
+    users = [SlackUser(u, u.lower(), u) for u in args.user] + [
+        SlackUser(person(n), f"p{n}", f"Person {n}", locale="es-MX" if n % 2 else "en-US")
+        for n in range(args.people)
+    ]
+    slack = SlackStandIn(token=args.token, users=users)
+    for slow in args.slow:
+        method, seconds = slow.split("=")
+        slack.delays[method] = float(seconds)
     slack.base_url = f"http://127.0.0.1:{args.port}"
     make_threaded_server(bench_app(slack), "127.0.0.1", args.port).serve_forever()
 

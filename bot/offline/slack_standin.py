@@ -90,6 +90,7 @@ class SlackStandIn:
         self.rate_limited: dict[str, int] = {}  # method -> how many HTTP 429s to answer first
         # method -> held until set (a slow Slack): a test releases it, or it never answers
         self.holds: dict[str, threading.Event] = {}
+        self.delays: dict[str, float] = {}  # method -> seconds before it answers (benchmarks)
         self._ids = itertools.count(1)
         self._cond = threading.Condition()
 
@@ -167,6 +168,8 @@ class SlackStandIn:
             return [json.dumps({"ok": False, "error": "ratelimited"}).encode()]
         if (hold := self.holds.get(method)) is not None:
             hold.wait(60)
+        if delay := self.delays.get(method):
+            threading.Event().wait(delay)  # a slow Slack answers late
         args["_team"] = team  # the methods answer for the token's workspace
         if method in self.failing:
             answer = {"ok": False, "error": self.failing[method]}

@@ -30,6 +30,7 @@ import errno
 import hashlib
 import logging
 import os
+import select
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -229,8 +230,7 @@ class FileLocks(ChangeLocks):
 
 class _Session:
     """One connection of the process's own that takes and releases advisory locks. Its
-    `generation` grows each time the connection is lost (and with it every lock it held);
-    `answered` is when a query on it last began and then succeeded."""
+    `generation` grows each time the connection is lost (and with it every lock it held)."""
 
     def __init__(self, number: int) -> None:
         self.number = number
@@ -238,7 +238,6 @@ class _Session:
         self.connection: sa.Connection | None = None
         self.generation = 0
         self.holders = 0  # locks held on it now
-        self.answered = 0.0
 
     def drop(self, why: str) -> None:
         """The connection is gone, and the server released its locks with it."""
@@ -300,7 +299,6 @@ class PostgresLocks(ChangeLocks):
         """One query on the session (the caller holds `session.lock`): its first row. A
         failed query leaves the session, and every other lock on it, as it was unless its
         connection is gone: then it is dropped (its locks went with it) and said so."""
-        began = time.monotonic()
         try:
             if session.connection is None:
                 session.connection = self.engine.connect().execution_options(
@@ -311,7 +309,6 @@ class PostgresLocks(ChangeLocks):
             if not self._alive(session):
                 session.drop(type(exc).__name__)
             raise RecordUnavailable() from None
-        session.answered = began
         return row
 
     @staticmethod
@@ -326,13 +323,14 @@ class PostgresLocks(ChangeLocks):
 
     def _still_holds(self, session: _Session, generation: int) -> bool:
         """Is the session that took the lock alive now? Its locks go only with it (this
-        process releases its own), so a query that began after this question was asked and
-        succeeded on the same connection says yes: one answers every holder waiting."""
-        asked = time.monotonic()
+        process releases its own). A server that ends a session says so on its connection
+        (an error message, then the connection closes), as does a connection cut on the
+        way: either makes its socket readable. An idle session whose socket has nothing
+        to read is as it was, with no round trip; anything there is asked about."""
         with session.lock:
             if session.generation != generation or session.connection is None:
                 return False
-            if session.answered >= asked:
+            if not _has_news(session.connection):
                 return True
             try:
                 self._ask(session, "SELECT 1")
@@ -378,6 +376,19 @@ class PostgresLocks(ChangeLocks):
                     if session.generation == generation:
                         with suppress(RecordUnavailable):  # a lost session released it
                             self._ask(session, "SELECT pg_advisory_unlock(:k)", k=number)
+
+
+def _has_news(connection: sa.Connection) -> bool:
+    """Has anything arrived on this idle connection (so it may have been ended)?"""
+    try:
+        raw = connection.connection.dbapi_connection
+        fileno = raw.fileno() if raw is not None else -1
+        if fileno < 0:
+            return True
+        readable, _, _ = select.select([fileno], [], [], 0)
+        return bool(readable)
+    except (OSError, ValueError, AttributeError, SQLAlchemyError):
+        return True  # cannot tell: ask
 
 
 _TAKE = "SELECT pg_try_advisory_lock(:k)"

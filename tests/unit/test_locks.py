@@ -10,8 +10,8 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from bot.core.errors import Busy
-from bot.store.locks import ChangeLocks, FileLocks, PostgresLocks, locks_for
+from bot.core.errors import Busy, RecordUnavailable
+from bot.store.locks import ChangeLocks, FileLocks, PostgresLocks, _number, locks_for
 from tests.conftest import fresh_postgres
 
 
@@ -126,3 +126,35 @@ def test_two_file_locks_on_one_database_in_one_process_exclude_each_other(tmp_pa
     finally:
         first.close()
         second.close()
+
+
+def test_a_postgres_holder_learns_its_session_was_ended_and_others_keep_theirs() -> None:
+    """An administrator ends the session holding a lock: its holder's `lost()` says so
+    (no round trip while nothing arrived on the session); a query that merely fails
+    leaves the session, and every other lock on it, held."""
+    url = fresh_postgres()
+    locks = PostgresLocks(sa.create_engine(url))
+    try:
+        with locks.hold("customer:1") as first, locks.hold("customer:2") as second:
+            assert not first.lost() and not second.lost()
+            session = locks._session(_number("customer:1"))
+            with session.lock, pytest.raises(RecordUnavailable):
+                locks._ask(session, "SELECT no_such_function()")  # fails, session alive
+            assert not first.lost()
+            admin = sa.create_engine(url)
+            with admin.begin() as conn:
+                ended = conn.execute(
+                    sa.text(
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_locks "
+                        "WHERE locktype = 'advisory' AND pid <> pg_backend_pid()"
+                    )
+                ).scalar()
+            admin.dispose()
+            assert ended >= 1
+            assert (
+                first.lost() and second.lost() == (locks._session(_number("customer:2")) is session)
+            ) or second.lost()
+        with locks.hold("customer:1") as again:  # a new session takes it again
+            assert not again.lost()
+    finally:
+        locks.close()
