@@ -130,3 +130,51 @@ def test_an_entry_whose_record_is_locked_is_left_to_its_owner(client, store) -> 
         assert reconcile(client, store, ledger) == []
     assert store.entry(entry_id).outcome == "pending"
     assert len(reconcile(client, store, ledger)) == 1
+
+
+def test_a_balance_read_while_the_change_may_have_been_in_flight_proves_nothing(
+    client: LoyaltyClient, store: Store, sandbox_state
+) -> None:
+    """A's +10 (5 -> 15) was left pending; B read 5 seconds later, while A's request
+    may still have been on its way, and set 15; A's then landed: 25. B's `before` is no
+    witness: the entry is flagged unknown, never "not applied"."""
+    pending = _pending(store, _add(5, 10))
+    a = store.entry(pending)
+    store.record_by(
+        MARTA,
+        at=a.at + dt.timedelta(seconds=5),
+        action=Action.POINTS_ADD,
+        outcome=Outcome.OK,
+        target_type="customer",
+        target_id=JUAN,
+        target_name="Juan Pérez",
+        before=5,
+        after=15,
+        requested="+10",
+    )
+    sandbox_state.update_customer(DEMO_PROGRAM_ID, JUAN, {"points": 25})
+    (settled,) = reconcile(client, store, Ledger(store, ChangeLocks()))
+    entry = store.entry(pending)
+    assert (settled.outcome, entry.outcome) == ("unknown", "unknown")
+    assert "while this one may still have been on its way" in entry.detail
+
+
+def test_a_witness_after_the_window_still_settles(client: LoyaltyClient, store: Store) -> None:
+    pending = _pending(store, _add(5, 10))
+    a = store.entry(pending)
+    store.record_by(
+        MARTA,
+        at=a.at + dt.timedelta(minutes=3),  # past the window: what it read stands
+        action=Action.POINTS_SET,
+        outcome=Outcome.OK,
+        target_type="customer",
+        target_id=JUAN,
+        target_name="Juan Pérez",
+        before=5,
+        after=40,
+        requested="=40",
+    )
+    (settled,) = reconcile(client, store, Ledger(store, ChangeLocks()))
+    assert settled.outcome == "failed" and store.entry(pending).detail == (
+        "checked later: not applied"
+    )
