@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 from slack_bolt import Ack, App
 
 from bot.core.errors import InvalidInput, MalformedRequest
-from bot.core.points import parse_amount
+from bot.core.points import Op, parse_amount
 from bot.core.policy import Act
 from bot.core.say import N_, Code, Say
 from bot.core.service import CONFIRMABLE, CUSTOMER_DELETE, OFFER_CANCEL, OFFER_DELETE
@@ -93,12 +93,13 @@ def _check_points(env: Env, args: list[str]) -> None:
 
 
 def _points(env: Env, args: list[str]) -> None:
-    env.require(Act.ADD_POINTS)  # deducting and setting: the service asks for more
     reference, amount, reason = _words(env, args)
-    if amount is None:
+    change = None if amount is None else parse_amount(amount, env.settings.loyalty_max_points)
+    # The act refused is the one asked for: adding, or deducting / setting.
+    env.require(Act.ADD_POINTS if change is None or change.op is Op.ADD else Act.CHANGE_POINTS)
+    if change is None:
         modals.open_customer_form(env, Form.POINTS, reference)
         return
-    change = parse_amount(amount, env.settings.loyalty_max_points)
     rest = " ".join(x for x in (amount or "", reason) if x)
     customer = resolve.customer_or_choice(env, reference, "points", rest)
     if customer is None:

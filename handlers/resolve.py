@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from bot.core.errors import CustomerNotFound, InvalidInput
+from bot.core.errors import InvalidInput
 from bot.core.say import N_, Code, Name, Person, Say, noun
 from bot.slack import blocks
 from bot.smartpasses.models import Customer, Offer
@@ -45,7 +45,7 @@ def customer(env: Env, reference: str) -> Resolved[Customer]:
         return Resolved(query, result.matches)
     if known := KNOWN_ID.match(query):  # written by the bot (a card, a choice): read it
         return Resolved(query, [env.service.customer(int(known.group(1)))])
-    raise CustomerNotFound(query.strip('"'))
+    raise env.service.not_found(query)
 
 
 def offer(env: Env, reference: str) -> Resolved[Offer]:

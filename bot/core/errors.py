@@ -198,14 +198,36 @@ class PermissionDenied(LoyaltyError):
 
 
 class CustomerNotFound(LoyaltyError):
-    def __init__(self, query: str) -> None:
-        super().__init__(
-            Say(
+    """Nothing matches, in the latest list (read again for a whole email or phone) and, for
+    an id, at Smart Passes itself. `read_as`: how a phone number without its country code
+    was read (`+52 999 411 6533`); `unread`: it was one, and no country is set to read it."""
+
+    def __init__(self, query: str, *, read_as: str = "", unread: bool = False) -> None:
+        search = Code(f"/loyalty customers {query}")
+        if read_as:
+            say = Say(
+                "No customer matches “{query}” (read as the phone number {number}). Try "
+                "{search} to search.",
+                query=Name(query),
+                number=Code(read_as),
+                search=search,
+            )
+        elif unread:
+            say = Say(
+                "No customer matches “{query}”. If it is a phone number, type it with its "
+                "country code (like {example}): the shop's country is not set, so numbers "
+                "without one cannot be read. Try {search} to search.",
+                query=Name(query),
+                example=Code("+52 999 411 6533"),
+                search=search,
+            )
+        else:
+            say = Say(
                 "No customer matches “{query}”. Try {search} to search.",
                 query=Name(query),
-                search=Code(f"/loyalty customers {query}"),
+                search=search,
             )
-        )
+        super().__init__(say)
         self.query = query
 
 

@@ -49,6 +49,16 @@ _ID = re.compile(r"^#?(\d{1,20})$")
 _PHONE_PART = re.compile(r"[\d()+.-]*\d[\d()+.-]*")
 
 
+# Groups of digits a phone number is said in (`411 6533`, `55 5000 1111`, `(999) 411`).
+_DIGIT_GROUPS = re.compile(r"(?<=[\d)])[\s.-]+(?=[\d(])")
+
+
+def _search_words(text: str) -> list[str]:
+    """The words of a search, a phone number said in groups taken as one."""
+    words = [_search_word(w) for w in _DIGIT_GROUPS.sub("", text).split()]
+    return [w for w in words if w]
+
+
 def _search_word(word: str) -> str:
     """A typed word as searched: folded; a phone's punctuation dropped (`411-6533`)."""
     word = word.strip("\"'“”")
@@ -566,6 +576,21 @@ class SnapshotBuilder(Protocol):
     def __call__(self, received: Any, /) -> Snapshot: ...
 
 
+REREAD_SECONDS = 3.0  # a miss reads the list again at most this often
+
+
+def exact_reference(query: str) -> str:
+    """What kind of exact reference `query` is: "id", "email", "phone" or ""."""
+    query = query.strip()
+    if _EMAIL.match(query):
+        return "email"
+    if _ID.match(query):
+        return "id"
+    if _PHONE.match(query):
+        return "phone"
+    return ""
+
+
 class CustomerIndex:
     def __init__(
         self,
@@ -595,6 +620,7 @@ class CustomerIndex:
         self.refreshed = threading.Event()  # set when a background refresh ends
         self.loaded: Callable[[], None] | None = None  # told after each fetch (a budget)
         self.fetch_count = 0
+        self._reread_at = float("-inf")  # when a miss last read the list again
 
     # -- freshness -------------------------------------------------------
 
@@ -721,6 +747,21 @@ class CustomerIndex:
         with self._load_lock:
             self._reload()
 
+    def reread(self) -> bool:
+        """A whole email or phone is not in the list: read the list again (a customer who
+        signed up a moment ago is in the new one), once for everyone asking at that moment
+        and at most every `REREAD_SECONDS`. True if the list is newer than when asked."""
+        asked = self._clock()
+        with self._load_lock:
+            if self._loaded_at >= asked:  # read by another asker while this one waited
+                return True
+            if asked - self._reread_at < REREAD_SECONDS:
+                return False  # a miss read it a moment ago: Smart Passes is spared
+            self._reread_at = asked
+            self._reload()
+            self._must_wait = False
+            return True
+
     def invalidate(self) -> None:
         """The next lookup waits for a fresh list."""
         self._loaded_at = float("-inf")
@@ -761,8 +802,7 @@ class CustomerIndex:
         query = text.strip()
         exact = _ID.match(query) or _EMAIL.match(query) or _PHONE.match(query)
         direct = self.find(query).matches if exact else []  # names: the scan finds them
-        words = [_search_word(w) for w in text.split()]
-        words = [w for w in words if w]
+        words = _search_words(text)
         if not words:
             return Listing(None, direct)
         with self._lock:

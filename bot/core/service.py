@@ -38,6 +38,7 @@ from bot.core.errors import (
     AlreadyDone,
     AlreadyTaken,
     ChangeRefused,
+    CustomerNotFound,
     InvalidInput,
     LoyaltyError,
     NotFound,
@@ -45,8 +46,9 @@ from bot.core.errors import (
     StaleForm,
 )
 from bot.core.ledger import Done, Intent, Ledger, creation_key, record_key
-from bot.core.lookup import CustomerIndex, LookupResult, SnapshotBuilder
+from bot.core.lookup import CustomerIndex, LookupResult, SnapshotBuilder, exact_reference
 from bot.core.phones import digits as phone_digits
+from bot.core.phones import international, to_e164
 from bot.core.points import Op, PointsChange
 from bot.core.policy import Act
 from bot.core.reconcile import settle_entry
@@ -193,7 +195,41 @@ class LoyaltyService:
     # -- reading ---------------------------------------------------------
 
     def find_customers(self, reference: str) -> LookupResult:
-        return self.index.find(reference)
+        """The customers `reference` names, found on the first try: an id that is not in
+        the list is read at Smart Passes (one GET), and a whole email or phone that is not
+        in it makes the list be read again (`CustomerIndex.reread`) before nothing
+        matches. A customer who signed up a moment ago is found."""
+        result = self.index.find(reference)
+        if result.matches:
+            return result
+        text = reference.strip()
+        kind = exact_reference(text)
+        if kind == "id" and int(text.lstrip("#")) < 2**63:
+            try:
+                customer = self.api.get_customer(int(text.lstrip("#")))
+            except NotFound:
+                customer = None
+            if customer is not None:
+                self.index.upsert(customer)
+                return LookupResult(result.query, [customer])
+        # Digits alone may be a phone said without its country code, too.
+        phone_like = kind == "phone" or (kind == "id" and len(text) >= 7 and text.isdigit())
+        if (kind == "email" or phone_like) and self.index.reread():
+            return self.index.find(reference)
+        return result
+
+    def not_found(self, query: str) -> CustomerNotFound:
+        """Nothing matches `query`: saying what was searched, and how a phone number
+        without its country code was read (or that it could not be)."""
+        text = query.strip().strip('"')
+        if exact_reference(text) in ("phone", "id") and not text.startswith(("+", "#")):
+            if self.region:
+                e164 = to_e164(text, self.region)
+                if e164 is not None:
+                    return CustomerNotFound(text, read_as=international(e164))
+            elif len(phone_digits(text)) >= 7:
+                return CustomerNotFound(text, unread=True)
+        return CustomerNotFound(text)
 
     def suggest_customers(self, typed: str, limit: int = 20) -> list[Customer]:
         """For a type-ahead: what a lookup finds (names by their start, a whole email or

@@ -49,6 +49,7 @@ class Field(StrEnum):
     LANGUAGE = "language"
     CLERK_MAX = "clerk_max_points"
     CLERK_DAILY = "clerk_daily_points"
+    REGION = "region"
 
 
 NAME_MAX, OFFER_NAME_MAX, DESCRIPTION_MAX, REASON_MAX = 100, 150, 2000, 300

@@ -60,6 +60,20 @@ SECOND_SHOP_USERS = [
         "USID", "sid", "Sid, clerk of the second shop", "sid@second.example", team_id=SECOND_TEAM
     ),
 ]
+# The demo shop is Mexican (its customers' phones are +52) and lets clerks work the till:
+# a real shop chooses (LOYALTY_DEFAULT_REGION, LOYALTY_CLERK_MAX_POINTS / _DAILY_POINTS).
+DEMO_SHOP: dict[str, Any] = {
+    "loyalty_default_region": "MX",
+    "loyalty_clerk_max_points": 50,
+    "loyalty_clerk_daily_points": 200,
+}
+DEMO_ROLES = N_(
+    "In this demo, marta, gabo and rocio are managers: they may do everything. carl and "
+    "lupita are clerks: they look customers up, sign new ones up, add up to {most} points "
+    "in one change and {daily} a day, redeem rewards and undo their own last add; deducting, "
+    "setting a balance and deleting are for managers. Phone numbers without + are read as "
+    "Mexican (+52)."
+)
 HOME = "home"  # clickables on the Home tab
 MANAGERS = ["UMARTA", "UGABO", "UROCIO"]
 FIRST_USER = {"en": "marta", "es": "rocio"}  # who `console --lang` starts as
@@ -134,6 +148,7 @@ class Console:
                 "smartpasses_app_key": DEMO_APP_KEY,
                 "smartpasses_program_id": DEMO_PROGRAM_ID,
                 "smartpasses_base_url": url + "/api/v1/loyalty/",
+                **DEMO_SHOP,
             }
         self.settings = Settings(
             _env_file=None,
@@ -191,6 +206,7 @@ class Console:
             loyalty_encryption_key=new_key(),
             loyalty_language=self.lang,
             database_url=f"sqlite:///{Path(tmp) / 'console.db'}",
+            **DEMO_SHOP,
         )
         self.store = Store.from_url(self.settings.database_url)
         stack.callback(self.store.engine.dispose)
@@ -266,7 +282,16 @@ class Console:
         use(self.lang)  # the console's own words
         who = _("the real Loyalty API") if self.real_api else _("the built-in sandbox (demo data)")
         intro = _("Loyalty bot console: the real bot, with {who} and a local Slack.")
-        self.say(intro.format(who=who) + "\n" + _(HELP) + "\n")
+        roles = (
+            ""
+            if self.real_api
+            else _(DEMO_ROLES).format(
+                most=DEMO_SHOP["loyalty_clerk_max_points"],
+                daily=DEMO_SHOP["loyalty_clerk_daily_points"],
+            )
+            + "\n"
+        )
+        self.say(intro.format(who=who) + "\n" + roles + _(HELP) + "\n")
         while True:
             line = self.read(f"{self.names[self.user]}@#shop> ")
             if line is None or line.strip() in ("quit", "exit"):

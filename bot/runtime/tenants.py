@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
+import phonenumbers
 from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store import InstallationStore
 from slack_sdk.oauth.token_rotation import TokenRotator
@@ -146,6 +147,7 @@ EDITABLE = {
     Field.LANGUAGE: "loyalty_language",
     Field.CLERK_MAX: "loyalty_clerk_max_points",
     Field.CLERK_DAILY: "loyalty_clerk_daily_points",
+    Field.REGION: "loyalty_default_region",
 }
 MOST_POINTS = 1_000_000
 
@@ -173,6 +175,7 @@ def choices_of(settings: Settings) -> WorkspaceChoices:
         language=settings.loyalty_language,
         clerk_max_points=settings.loyalty_clerk_max_points,
         clerk_daily_points=settings.loyalty_clerk_daily_points,
+        region=settings.loyalty_default_region,
     )
 
 
@@ -197,6 +200,11 @@ def read_settings_form(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str
         problems[Field.TIMEZONE] = _("Not a time zone I know: write it like America/Mexico_City.")
     language = values.get(Field.LANGUAGE)
     chosen["loyalty_language"] = language if language in ("en", "es") else "en"
+    region = str(values.get(Field.REGION) or "").strip().upper()
+    if region and region not in phonenumbers.SUPPORTED_REGIONS:
+        problems[Field.REGION] = _("Not a country code I know: two letters, like MX or ES.")
+    else:
+        chosen["loyalty_default_region"] = region
     for field in (Field.CLERK_MAX, Field.CLERK_DAILY):
         text = str(values.get(field) or "0").strip()
         if not text.isdigit() or int(text) > MOST_POINTS:

@@ -52,6 +52,7 @@ class WorkspaceChoices:
     language: str
     clerk_max_points: int
     clerk_daily_points: int
+    region: str = ""
 
 
 def who_connects(installer: str) -> str:
@@ -251,6 +252,18 @@ def settings_form(choices: WorkspaceChoices, connection: Connection | None) -> d
             hint=_("As in America/Mexico_City or Europe/Madrid."),
             element=PlainTextInputElement(
                 action_id=ActionId.INPUT, initial_value=c.timezone, max_length=64
+            ),
+        ),
+        InputBlock(
+            block_id=Field.REGION,
+            label=_("Country of the shop's phone numbers"),
+            hint=_(
+                "Two letters, as in MX or ES: numbers typed without + are read as this "
+                "country's. Empty: only numbers with + can be read."
+            ),
+            optional=True,
+            element=PlainTextInputElement(
+                action_id=ActionId.INPUT, initial_value=c.region or None, max_length=2
             ),
         ),
         InputBlock(

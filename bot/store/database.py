@@ -741,6 +741,7 @@ class Store:
             self._mine(audit_log),
             audit_log.c.action == Action.POINTS_REDEEM,
             audit_log.c.outcome == Outcome.OK,
+            audit_log.c.undone_at.is_(None),
             audit_log.c.at >= since,
         )
         with self.engine.connect() as conn:
@@ -748,15 +749,17 @@ class Store:
         return int(count), int(points)
 
     def points_moves_since(self, since: dt.datetime) -> list[tuple[dt.datetime, str, int]]:
-        """(when, who, before-to-after delta) of every successful points change since."""
+        """(when, who, before-to-after delta) of every successful points change since,
+        net: a change that was undone and its undo cancel out (both stay in the history)."""
         query = sa.select(
             audit_log.c.at,
             audit_log.c.user_id,
             (audit_log.c.after - audit_log.c.before).label("delta"),
         ).where(
             self._mine(audit_log),
-            audit_log.c.action.in_(POINTS_ACTIONS),
+            audit_log.c.action.in_([a for a in POINTS_ACTIONS if a != Action.POINTS_UNDO]),
             audit_log.c.outcome == Outcome.OK,
+            audit_log.c.undone_at.is_(None),
             audit_log.c.at >= since,
             audit_log.c.before.is_not(None),
             audit_log.c.after.is_not(None),

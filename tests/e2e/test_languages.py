@@ -26,9 +26,13 @@ def test_the_same_commands_in_each_persons_words_and_language(bot_with) -> None:
     posts = [text_of(c.args) for c in bot.wait("chat.postMessage", 2)]
     assert all("added points for *Juan Pérez*" in p for p in posts)
     # Refusals and typos, each in the person's language.
-    bot.command("puntos 1870 -5", user=CAJERA)
-    assert "Solo los *gerentes* de lealtad pueden sumar puntos" in text_of(bot.reply())
-    bot.command("points 1870 -5", user=CLERK)
+    bot.command("puntos 1870 -5", user=CAJERA)  # the act refused is the one asked for
+    assert "Solo los *gerentes* de lealtad pueden restar puntos o fijar un saldo" in text_of(
+        bot.reply()
+    )
+    bot.command("points 1870 =5", user=CLERK)
+    assert "Only loyalty *managers* can deduct points or set a balance" in text_of(bot.reply())
+    bot.command("points 1870 5", user=CLERK)
     assert "Only loyalty *managers* can add points" in text_of(bot.reply())
     typo = bot.command("puntoss", user=CAJERA).json()["text"]
     assert (

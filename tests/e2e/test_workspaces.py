@@ -248,6 +248,19 @@ def test_settings_are_checked_and_apply_at_once(installs) -> None:
     assert "manager" in clerk_in_second.lower()
 
 
+def test_each_workspace_reads_national_phone_numbers_as_its_own_country(installs) -> None:
+    _both_connected(installs)
+    assert "No customer" in _reply_to(installs, TEAM, "customer 999 411 6533", OWNER)
+    refused = _save_settings(installs, TEAM, OWNER, region="XX")
+    assert "region" in refused["errors"]
+    _save_settings(installs, TEAM, OWNER, region="mx")
+    assert "Juan Pérez" in _reply_to(installs, TEAM, "customer 999 411 6533", OWNER)
+    # The second shop chose nothing: its numbers are read only with their +.
+    assert "type it with its country code" in _reply_to(
+        installs, SECOND_TEAM, "customer 9994116533", SECOND_OWNER
+    )
+
+
 def _save_settings(installs, team: str, user: str, **values: str) -> dict:
     """Open Settings from the Home tab and save it with `values` typed over: the field
     errors, or the form as it was opened."""

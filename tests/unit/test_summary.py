@@ -280,3 +280,21 @@ def test_a_summary_of_no_customers_does_not_fetch_again(core) -> None:
     empty = CustomerList.of([])
     summary = build_summary(core.loyalty, core.store, UTC, customers_now=lambda: empty)
     assert summary.customers == 0 and core.sandbox.calls_to("GET", "/customers") == []
+
+
+def test_a_change_and_its_undo_cancel_out_and_a_redemption_counts_once(core) -> None:
+    """One +10, its undo, and one 10-point redemption: added 0, deducted 10 (the
+    history keeps all three)."""
+    from bot.core.points import Op, PointsChange
+    from tests.core import AS_MANAGER
+
+    core.service.change_points(AS_MANAGER, JUAN, PointsChange(Op.ADD, 10))
+    core.service.undo_last(AS_MANAGER)
+    cafe = next(o for o in core.service.offers() if o.name == "Café Gratis")
+    core.service.redeem(AS_MANAGER, ANA, cafe.id)
+    summary = build_summary(core.loyalty, core.store, UTC)
+    assert (summary.points_added_24h, summary.points_deducted_24h) == (0, 10)
+    (staff,) = summary.staff
+    assert (staff.changes, staff.added, staff.deducted) == (1, 0, 10)
+    assert summary.redeemed_today == (1, 10)
+    assert len(core.store.entries(limit=None)) == 3

@@ -49,7 +49,7 @@ class SandboxState:
     """Programs keyed by id; every method runs under one lock, like one database row lock."""
 
     def __init__(self, app_key: str) -> None:
-        self.app_key = app_key  # opens every program (the one-shop demo)
+        self.app_key = app_key  # opens every program without a key of its own (the demo's)
         self.programs: dict[int, Program] = {}
         self.program_keys: dict[str, int] = {}  # a shop's own key opens its own program
         self.lock = threading.RLock()
@@ -63,9 +63,10 @@ class SandboxState:
 
     def opens(self, app_key: str | None, program_id: int) -> int:
         """200 if `app_key` may use the program, 403 for an unknown key, 404 for a
-        program the key does not know (as Smart Passes answers another shop's id)."""
+        program the key does not know (as Smart Passes answers another shop's id). A shop
+        added with a key of its own is opened by that key only."""
         if app_key == self.app_key:
-            return 200
+            return 404 if program_id in self.program_keys.values() else 200
         if app_key not in self.program_keys:
             return 403
         return 200 if self.program_keys[app_key] == program_id else 404

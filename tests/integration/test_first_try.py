@@ -1,0 +1,103 @@
+"""Right on the first try, at the till: a customer who signed up a moment ago (in their
+wallet or the dashboard, not through the bot) is found by id, email or phone; a phone
+is found however it is said; a true miss says what was searched and how a number without
+its country code was read."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.offline.sandbox import DEMO_PROGRAM_ID
+from handlers.errors import user_message
+from tests.core import core_over
+from tests.harness import text_of
+
+JUAN = 1870
+
+
+@pytest.fixture
+def till(sandbox, sqlite_url):
+    """The core of a Mexican shop (national numbers read as +52), its list loaded."""
+    with core_over(sandbox, sqlite_url, region="MX") as core:
+        core.service.find_customers("juan")  # the list is loaded now
+        yield core
+
+
+def _sign_up(core, **fields: str) -> int:
+    """A customer joins through their wallet pass: Smart Passes has them, the bot's list
+    does not."""
+    data = {"firstName": "Rosa", "lastName": "Díaz", "email": "", "phone": "", **fields}
+    return int(core.sandbox.state.add_customer(DEMO_PROGRAM_ID, data)["id"])
+
+
+def _found(core, reference: str) -> list[int]:
+    return [c.id for c in core.service.find_customers(reference).matches]
+
+
+def test_a_new_sign_up_is_found_by_id_at_once(till) -> None:
+    rosa = _sign_up(till)
+    fetches = till.service.index.fetch_count
+    assert _found(till, str(rosa)) == [rosa]
+    assert _found(till, f"#{rosa}") == [rosa]
+    assert till.service.index.fetch_count == fetches  # one GET, not the whole list
+    assert _found(till, "rosa") == [rosa]  # and it is in the index from now on
+
+
+def test_a_new_sign_up_is_found_by_email_or_phone_after_one_fresh_read(till) -> None:
+    rosa = _sign_up(till, email="rosa@example.com", phone="+525512340000")
+    assert _found(till, "Rosa@Example.com") == [rosa]
+    ana = _sign_up(till, firstName="Ana", lastName="Ríos", phone="+525598760000")
+    till.service.index._reread_at -= 10  # the last miss was a while ago
+    assert _found(till, "55 9876 0000") == [ana]
+
+
+def test_misses_at_once_share_one_fresh_read_and_not_more_often(till) -> None:
+    index = till.service.index
+    fetches = index.fetch_count
+    assert _found(till, "nobody@example.com") == []
+    assert _found(till, "nobody-else@example.com") == []  # a moment later: not again
+    assert _found(till, "+52 55 0000 0000") == []
+    assert index.fetch_count == fetches + 1
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["9994116533", "999 411 6533", "999-411-6533", "(999) 411-6533", "+52 999 411 6533"],
+)
+def test_a_phone_is_found_however_it_is_said(till, said: str) -> None:
+    assert _found(till, said) == [JUAN]
+
+
+def test_a_search_finds_a_phone_said_in_groups(till) -> None:
+    assert JUAN in [c.id for c in till.service.customers_page("411 6533").customers]
+    juana = [c.id for c in till.service.customers_page("55 5000 1111").customers]
+    assert juana == [1871]
+
+
+def test_a_true_miss_says_what_was_searched_and_how_a_number_was_read(till) -> None:
+    missed = user_message(till.service.not_found("999 411 0000"))
+    assert "No customer matches “999 411 0000” (read as the phone number" in missed
+    assert "+52 999 411 0000" in missed
+
+
+def test_without_a_country_a_national_number_is_said_to_need_one(sandbox, sqlite_url) -> None:
+    with core_over(sandbox, sqlite_url) as core:
+        missed = user_message(core.service.not_found("9994110000"))
+    assert "type it with its country code" in missed and "+52 999 411 6533" in missed
+
+
+def test_a_new_sign_up_is_found_through_slack_on_the_first_command(bot_with) -> None:
+    bot = bot_with(loyalty_default_region="MX")
+    bot.command("customer juan")
+    bot.reply()  # the list is loaded
+    rosa = _sign_up(bot, email="rosa@example.com", phone="+525512340000")
+    for reference in (str(rosa), "rosa@example.com", "55 1234 0000"):
+        bot.command(f"customer {reference}")
+        assert "Rosa Díaz" in text_of(bot.reply()), reference
+    bot.command("customer 55 1234 9999")
+    assert "(read as the phone number `+52 55 1234 9999`)" in text_of(bot.reply())
+
+
+def test_a_new_sign_up_is_found_by_a_national_number_typed_as_digits(till) -> None:
+    rosa = _sign_up(till, phone="+529991230000")
+    assert _found(till, "9991230000") == [rosa]  # not an id: then the fresh list
