@@ -123,7 +123,7 @@ def _redeem(env: Env, args: list[str]) -> None:
     if offer is None:
         return
     result = env.service.redeem(env.actor, customer.id, offer.id)
-    env.reply(blocks.redeemed(result))
+    env.reply(blocks.redeemed(result, undo_minutes=env.undo_minutes(Act.UNDO_ANY_CHANGE)))
     env.announce(result.entry)
 
 
@@ -528,7 +528,8 @@ def help_message() -> blocks.Message:
 def help_detail(row: Subcommand) -> blocks.Message:
     """`help <subcommand>`, in the reader's words."""
     usages = [Usage(_(u.usage), _(u.summary), tuple(map(_, u.examples))) for u in row.usages]
-    return blocks.help_detail(word(row), usages)
+    takes_customer = any("<customer>" in u.usage for u in row.usages)
+    return blocks.help_detail(word(row), usages, names_customers=takes_customer)
 
 
 def unknown(name: str) -> str:

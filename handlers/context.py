@@ -106,6 +106,11 @@ class Env:
         """May this person do `act` (the policy)? Cards show only the buttons they may use."""
         return self.services.roles.allows(self.user_id, act)
 
+    def undo_minutes(self, undoing: Act) -> int | None:
+        """The minutes a change can be undone in, for someone who may `undoing` (an undo
+        hint is shown only to them)."""
+        return self.settings.loyalty_undo_minutes if self.allows(undoing) else None
+
     def require(self, act: Act) -> None:
         """PermissionDenied (recorded) unless this person may do `act`."""
         self.services.roles.require(self.user_id, act, team_id=self.team_id)

@@ -338,7 +338,9 @@ SUBMISSIONS: dict[Form, Submission[Any, Any]] = {
         Field.REDEEM_OFFER,
         lambda env, values: forms.check_redeem(values),
         _redeem,
-        lambda env, context, result: blocks.redeemed(result),
+        lambda env, context, result: blocks.redeemed(
+            result, undo_minutes=env.undo_minutes(Act.UNDO_ANY_CHANGE)
+        ),
     ),
 }
 

@@ -250,7 +250,9 @@ class PublicationApprovals:
     def _intent(action: Action, offer: Offer | Approval) -> Intent:
         offer_id = offer.id if isinstance(offer, Offer) else offer.offer_id
         name = offer.name if isinstance(offer, Offer) else offer.offer_name
-        return Intent(action, Target.OFFER, offer_id, name, changes=dict(PUBLISHING_STATUS))
+        # Only publishing changes the offer; asking or deciding changes nothing yet.
+        changes = dict(PUBLISHING_STATUS) if action == Action.OFFER_PUBLISH else {}
+        return Intent(action, Target.OFFER, offer_id, name, changes=changes)
 
     def _claim(self, actor: Actor, approval: Approval) -> bool:
         """Win the right to publish; True if an earlier attempt may have reached the API."""

@@ -28,7 +28,7 @@ class Act(StrEnum):
     ADD_POINTS = N_("add points")
     CHANGE_POINTS = N_("deduct points or set a balance")
     REDEEM = N_("redeem rewards for customers")
-    UNDO = N_("undo their own last points change")
+    UNDO = N_("undo points changes (their own last one)")
     UNDO_ANY_CHANGE = N_("undo a deduction, a balance set or a redemption")
     DRAFT_OFFER = N_("draft offers")
     EDIT_DRAFT_OFFER = N_("edit draft offers")

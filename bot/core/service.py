@@ -461,16 +461,16 @@ class LoyaltyService:
         return None
 
     def undo_last(self, actor: Actor) -> PointsResult:
-        self.roles.require(actor.user_id, Act.UNDO, team_id=actor.team_id)
-        manager = self.roles.is_manager(actor.user_id)
         recent = self.store.entries(
             user_id=actor.user_id,
             actions=[a for a in POINTS_ACTIONS if a != Action.POINTS_UNDO],
             outcome="ok",
             limit=1,
         )
-        if not recent:
+        if not recent:  # said first: a refusal to undo nothing would only confuse
             raise ChangeRefused(Say("You have no points change to undo."))
+        self.roles.require(actor.user_id, Act.UNDO, team_id=actor.team_id)
+        manager = self.roles.is_manager(actor.user_id)
         entry = recent[0]
         what = Say(
             "your last change ({delta:+,} points for {name})",

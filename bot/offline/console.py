@@ -594,7 +594,16 @@ class Console:
             options = element["options"]
             chosen = current or (element.get("initial_option") or {}).get("value", "")
             menu = ", ".join(f"{i} {o['text']['text']}" for i, o in enumerate(options, 1))
-            answer = self.read(f"│ {label} ({menu}) [{chosen}]: ")
+            # The default as the menu shows it: its number and words, not a value inside.
+            default = next(
+                (
+                    f"{i} {o['text']['text']}"
+                    for i, o in enumerate(options, 1)
+                    if o["value"] == chosen
+                ),
+                chosen,
+            )
+            answer = self.read(f"│ {label} ({menu}) [{default}]: ")
             if answer is None or answer.strip() == "!cancel":
                 return None
             answer = answer.strip().lower()

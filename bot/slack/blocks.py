@@ -186,17 +186,18 @@ def help_message(briefs: Sequence[tuple[str, str]]) -> Message:
     return _message(_("Loyalty bot help"), blocks)
 
 
-def help_detail(name: str, usages: Sequence[tuple[str, str, Sequence[str]]]) -> Message:
-    """`help <subcommand>`: each form of use, what it does, and examples."""
+def help_detail(
+    name: str, usages: Sequence[tuple[str, str, Sequence[str]]], *, names_customers: bool = True
+) -> Message:
+    """`help <subcommand>`: each form of use, what it does, and examples; what a
+    `<customer>` may be, when one of them takes one."""
     lines = [
         f"*`/loyalty {usage}`*\n{summary}" + "".join(f"\n>`/loyalty {e}`" for e in examples)
         for usage, summary, examples in usages
     ]
-    blocks: list[Block] = [
-        HeaderBlock(text=f"/loyalty {name}"),
-        *_chunked_sections(lines),
-        _context(_(_CUSTOMER_IS)),
-    ]
+    blocks: list[Block] = [HeaderBlock(text=f"/loyalty {name}"), *_chunked_sections(lines)]
+    if names_customers:
+        blocks.append(_context(_(_CUSTOMER_IS)))
     return _message(f"/loyalty {name}", blocks)
 
 
@@ -404,22 +405,29 @@ def points_changed(result: PointsResult, *, undo_minutes: int | None = None) -> 
         text += "\n" + _("_Reason:_ {reason}").format(reason=escape(result.reason))
     blocks: list[Block] = [_section("✅ " + text)]
     blocks += [_context(mrkdwn(remark)) for remark in result.remarks]
-    if undo_minutes:
-        blocks.append(
-            _context(
-                _("Made a mistake? `/loyalty {undo}` within {minutes} minutes.").format(
-                    undo=_("undo"), minutes=undo_minutes
-                )
-            )
-        )
+    blocks += _undo_hint(undo_minutes)
     return _message(
         _("{name}: {before} → {after} points").format(name=name, before=before, after=after),
         blocks,
     )
 
 
-def redeemed(result: PointsResult) -> Message:
-    """A reward redeemed: what it cost and the balance left."""
+def _undo_hint(undo_minutes: int | None) -> list[Block]:
+    """How to take a change back, for someone who may (nothing otherwise)."""
+    if not undo_minutes:
+        return []
+    return [
+        _context(
+            _("Made a mistake? `/loyalty {undo}` within {minutes} minutes.").format(
+                undo=_("undo"), minutes=undo_minutes
+            )
+        )
+    ]
+
+
+def redeemed(result: PointsResult, *, undo_minutes: int | None = None) -> Message:
+    """A reward redeemed: what it cost and the balance left (and, for someone who may
+    take it back, how)."""
     name = escape(result.customer.display_name)
     offer = escape(result.reason)
     text = "🎁 " + _(
@@ -433,6 +441,7 @@ def redeemed(result: PointsResult) -> Message:
     )
     blocks: list[Block] = [_section(text)]
     blocks += [_context(mrkdwn(remark)) for remark in result.remarks]
+    blocks += _undo_hint(undo_minutes)
     return _message(
         _("{offer} redeemed for {name}: {after} points left").format(
             offer=offer, name=name, after=f"{result.after:,}"

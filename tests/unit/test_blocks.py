@@ -164,8 +164,8 @@ def test_customer_create_edit_and_delete_are_announced_and_in_history(core) -> N
 
 def test_publication_steps_are_announced_with_the_reason_inert(core) -> None:
     approval = core.request_publication(PAN)
-    assert announced(core, "offer.publish_request") == (
-        "<@UCLERK> asked to publish offer *Pan dulce 2x1* (`5002`): status Draft → Published"
+    assert announced(core, "offer.publish_request") == (  # a request: nothing changed yet
+        "<@UCLERK> asked to publish offer *Pan dulce 2x1* (`5002`)"
     )
     core.approvals.reject(AS_MANAGER, approval.id, "Needs a <!channel> photo")
     assert announced(core, "offer.publish_reject") == (
@@ -301,3 +301,19 @@ def test_the_console_shows_invisible_controls_escaped() -> None:
     from bot.slack.render import mrkdwn_to_text
 
     assert mrkdwn_to_text("*Juan*\u200f 5 → 15 \u2068محمد\u2069") == "Juan\\u200f 5 → 15 محمد"
+
+
+def test_a_redemption_offers_undo_to_whoever_may_undo_it(core) -> None:
+    cafe = next(o for o in core.service.offers() if o.name == "Café Gratis")
+    result = core.service.redeem(AS_MANAGER, 6629146321223680, cafe.id)
+    assert "`/loyalty undo` within 15 minutes" in told(
+        lambda: blocks.redeemed(result, undo_minutes=15)
+    )
+    assert "undo" not in told(lambda: blocks.redeemed(result))  # a clerk may not
+
+
+def test_help_explains_customer_only_where_a_subcommand_takes_one() -> None:
+    from handlers.commands import _BY_NAME, help_detail
+
+    assert "`<customer>` is an id" in text_of(help_detail(_BY_NAME["points"]).kwargs())
+    assert "`<customer>`" not in text_of(help_detail(_BY_NAME["offer"]).kwargs())
