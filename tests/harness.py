@@ -162,7 +162,7 @@ class Harness:
         if body.get("response_action") == "errors":
             return {"errors": body["errors"]}
         assert body.get("response_action") == "update", body
-        if "Saving" not in text_of(body["view"]):
+        if "⏳" not in text_of(body["view"]):  # "⏳ Saving…", in the reader's words
             return {"view": body["view"]}  # answered at once (the bot is busy)
         self.slack.wait_for("views.update", lambda c: c.args["view_id"] == view_id, count=seen + 1)
         view = updates()[-1].args["view"]

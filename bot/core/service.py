@@ -54,7 +54,7 @@ from bot.core.policy import Act
 from bot.core.reconcile import settle_entry
 from bot.core.records import ConfirmationState
 from bot.core.roles import Roles
-from bot.core.say import N_, Code, Name, Person, Say, status
+from bot.core.say import N_, Code, Name, Person, Say, noun, status
 from bot.core.text_keys import fold
 from bot.core.validation import CustomerFields, Field, OfferFields
 from bot.smartpasses.client import LoyaltyClient
@@ -80,6 +80,9 @@ TOP_WORDS = ("top", "mejores")  # `/loyalty customers top`: by points, most firs
 CUSTOMER_FIELDS = ("first_name", "last_name", "email", "phone")
 OFFER_FIELDS = ("name", "description", "points_cost", "auto_claim")
 _Editable = TypeVar("_Editable", Customer, Offer)
+# A field, inside the sentence saying another record has it (Babel cannot see N_() nested
+# in a Say's arguments: marked here).
+THIS_EMAIL, THIS_PHONE, THIS_NAME = N_("This email"), N_("This phone number"), N_("This name")
 _ACTION_FOR = {
     Op.ADD: Action.POINTS_ADD,
     Op.DEDUCT: Action.POINTS_DEDUCT,
@@ -705,13 +708,13 @@ class LoyaltyService:
                 lambda c: c.email.strip().casefold() == email,
             )
             if owner is not None:
-                raise AlreadyTaken(_taken("This email", owner), Field.EMAIL)
+                raise AlreadyTaken(_taken(THIS_EMAIL, owner), Field.EMAIL)
         if changed(fields.phone, current.phone if current else ""):
             owner = other(
                 self.index.find(fields.phone).matches, lambda c: phone_digits(c.phone) == phone
             )
             if owner is not None:
-                raise AlreadyTaken(_taken("This phone number", owner), Field.PHONE)
+                raise AlreadyTaken(_taken(THIS_PHONE, owner), Field.PHONE)
         name = fold(fields.full_name)
         manager = self.roles.is_manager(actor.user_id)
         confirmed = manager and same_name == name
@@ -727,7 +730,7 @@ class LoyaltyService:
                     Say(
                         "{taken} If this is another person with the same name, send the form "
                         "again to save it anyway.",
-                        taken=_taken("This name", owner),
+                        taken=_taken(THIS_NAME, owner),
                     ),
                     Field.FIRST_NAME,
                     confirmable=name,
@@ -736,7 +739,7 @@ class LoyaltyService:
                 Say(
                     "{taken} If this is another person with the same name, ask a manager to "
                     "create them.",
-                    taken=_taken("This name", owner),
+                    taken=_taken(THIS_NAME, owner),
                 ),
                 Field.FIRST_NAME,
             )
@@ -910,7 +913,7 @@ class LoyaltyService:
             raise AlreadyTaken(
                 Say(
                     "{taken} Choose another name, so people can tell them apart.",
-                    taken=_taken("This name", owner),
+                    taken=_taken(THIS_NAME, owner),
                 ),
                 Field.OFFER_NAME,
             )
@@ -1068,9 +1071,10 @@ class LoyaltyService:
 
 
 def _taken(what: str, owner: Customer | Offer) -> Say:
+    """`what`: our words for the field ("This email"), translated with the sentence."""
     return Say(
         "{what} already belongs to {name} ({id}).",
-        what=what,
+        what=noun(what),
         name=Name(_name_of(owner)),
         id=Code(f"#{owner.id}"),
     )

@@ -99,6 +99,18 @@ HELP = N_(
 _TERMINAL_SAFE = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7F] if c != 0x0A}
 
 
+def _shown_value(element: dict[str, Any]) -> Any:
+    """What an input holds as the form shows it (typed before, or chosen)."""
+    if "initial_option" in element:
+        return (element.get("initial_option") or {}).get("value")
+    for key in ("initial_value", "initial_time", "initial_channel", "initial_user"):
+        if key in element:
+            return element[key]
+    if "initial_users" in element:
+        return element["initial_users"]
+    return None
+
+
 class StepFailed(Exception):
     """A step did not do what it should (a script then exits non-zero)."""
 
@@ -557,9 +569,18 @@ class Console:
         self.say(f"┌ {title} " + "─" * max(2, 30 - len(title)))
         for line in render_blocks(others, self.names).splitlines():
             self.say(f"│ {line}")
-        if any(b.get("type") == "input" for b in view.get("blocks", [])):
-            self.typed = {}
-            self.fill(view_id, None)
+        inputs = [b for b in view.get("blocks", []) if b.get("type") == "input"]
+        if inputs:
+            refused = {  # the form came back with what was refused, beside those fields
+                b["block_id"]: str(b["hint"]["text"]).removeprefix("⚠️ ")
+                for b in inputs
+                if str((b.get("hint") or {}).get("text", "")).startswith("⚠️")
+            }
+            if refused:  # only those are asked again; the rest stand as typed
+                self.typed = {b["block_id"]: _shown_value(b["element"]) for b in inputs}
+            else:
+                self.typed = {}
+            self.fill(view_id, refused or None)
         elif _has_buttons(others):
             self.say("└ " + _("(click a button in it)"))
         else:

@@ -49,6 +49,11 @@ def test_forms_speak_the_persons_language(bot) -> None:
     assert labels == ["Nombre", "Apellido", "Correo", "Teléfono"]
     errors = bot.answer(view_id, {"first_name": " ", "email": "rosa@"}, user=CAJERA)["errors"]
     assert errors["first_name"] == "Escribe un nombre."
+    taken = bot.answer(
+        view_id, {"first_name": "Rosa", "email": "juan.perez@example.com"}, user=CAJERA
+    )["view"]
+    email = next(b for b in taken["blocks"] if b.get("block_id") == "email")
+    assert email["hint"]["text"].startswith("⚠️ Este correo ya pertenece a Juan Pérez")
     bot.command("customer new", user=CLERK)
     _, english = bot.opened_view()
     assert english["title"]["text"] == "New customer"
