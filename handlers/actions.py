@@ -19,6 +19,7 @@ from bot.slack.ids import (
     OffersPage,
     PickerPage,
     RerunCommand,
+    RerunText,
 )
 from handlers import resolve
 from handlers.after_ack import after_ack
@@ -60,6 +61,14 @@ def register(app: App) -> None:
         args = [f"#{choice.target_id}", *tokenize(choice.rest)]
         once = f"click:{choice.once}" if choice.once else ""
         run_subcommand(env.replacing(), choice.command, args, once=once)
+
+    @app.action(re.compile(f"^{ActionId.AMOUNT}"))
+    def amount_chosen(ack: Ack, env: Env, body: dict[str, Any]) -> None:
+        ack()
+        choice = RerunText.decode(_clicked(body).get("value"))
+        name, *args = tokenize(choice.text) or [""]
+        once = f"click:{choice.once}" if choice.once else ""
+        run_subcommand(env.replacing(), name, args, once=once)
 
     @app.action(_CARD_BUTTON)
     def card_button(ack: Ack, env: Env, body: dict[str, Any]) -> None:

@@ -10,12 +10,12 @@ from typing import Any, NamedTuple
 from slack_bolt import Ack, App
 
 from bot.core.errors import InvalidInput, MalformedRequest
-from bot.core.points import Op, parse_amount
+from bot.core.points import AmbiguousAmount, Op, parse_amount
 from bot.core.policy import Act
 from bot.core.say import N_, Code, Say
 from bot.core.service import CONFIRMABLE, CUSTOMER_DELETE, OFFER_CANCEL, OFFER_DELETE
 from bot.core.validation import reason_problem
-from bot.i18n import _, language
+from bot.i18n import _, decimal_mark, language, number
 from bot.slack import blocks
 from bot.slack.ids import Form
 from bot.slack.text import mrkdwn
@@ -77,6 +77,7 @@ def _help(env: Env, args: list[str]) -> None:
 
 
 def _check_points(env: Env, args: list[str]) -> None:
+    """AmbiguousAmount (asked with a button per reading) for `1.000`."""
     reference, amount, reason = _words(env, args)
     if not reference:
         raise InvalidInput(
@@ -87,7 +88,7 @@ def _check_points(env: Env, args: list[str]) -> None:
             )
         )
     if amount is not None:  # no amount: the points form asks for it
-        parse_amount(amount, env.settings.loyalty_max_points)
+        parse_amount(amount, env.settings.loyalty_max_points, decimal_mark())
     if problem := reason_problem(reason):
         raise InvalidInput(Say("{problem} Nothing was changed.", problem=problem))
 
@@ -553,6 +554,19 @@ def unknown(name: str) -> str:
     )
 
 
+def _amount_choice(row: Subcommand, args: list[str], asked: AmbiguousAmount) -> blocks.Message:
+    """The command again with each reading of its amount in place of what was typed."""
+    typed = " ".join(args)
+    choices = [
+        (
+            f"{asked.sign}{number(n)}",
+            f"{row.name} " + typed.replace(asked.text, f"{asked.sign}{n}", 1),
+        )
+        for n in asked.readings
+    ]
+    return blocks.amount_choice(asked.say, choices)
+
+
 def run_subcommand(env: Env, command: str, args: list[str], *, once: str = "") -> None:
     """Run after the ack. `command` may carry words of its own: ("offer cancel", ["#5001"]).
 
@@ -591,6 +605,10 @@ def register(app: App) -> None:
         if subcommand.check is not None:
             try:
                 subcommand.check(env, args)
+            except AmbiguousAmount as exc:  # asked, never guessed: one button per reading
+                env.note("invalid")
+                ack(response_type="ephemeral", **_amount_choice(subcommand, args, exc).kwargs())
+                return
             except InvalidInput as exc:
                 env.note("invalid")
                 ack(response_type="ephemeral", text=mrkdwn(exc.say))

@@ -21,7 +21,7 @@ from bot.core.policy import Act
 from bot.core.say import N_, Say
 from bot.core.service import PointsResult
 from bot.core.validation import Errors, Field
-from bot.i18n import _
+from bot.i18n import _, decimal_mark
 from bot.runtime.workpool import Overloaded
 from bot.slack import blocks, views
 from bot.slack.blocks import Message
@@ -277,7 +277,9 @@ def _change_points(
 def _check_points(
     env: Env, values: dict[str, str | None]
 ) -> tuple[tuple[PointsChange, str] | None, Errors]:
-    change, reason, errors = forms.check_points(values, env.settings.loyalty_max_points)
+    change, reason, errors = forms.check_points(
+        values, env.settings.loyalty_max_points, decimal_mark()
+    )
     return (None if change is None else (change, reason)), errors
 
 

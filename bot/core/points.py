@@ -19,13 +19,34 @@ _FRACTION = re.compile(r"[\d,. \u00a0\u202f]*\d[.,]\d+|\d+[.,]")
 class NotWhole(StrEnum):
     FRACTION = "fraction"  # 2.5, 1,5, 10.
     WORDS = "words"  # ten, 1O, 5pts
+    AMBIGUOUS = "ambiguous"  # 1.000 where "." marks decimals: one, or a thousand?
 
 
-def whole_number(text: str) -> int | NotWhole:
+# One group of three digits after a mark (`1.000`, `12,500`): thousands to some readers,
+# decimals to others.
+_ONE_GROUP = re.compile(r"(\d{1,3})([.,])(\d{3})")
+
+
+def ambiguous_readings(text: str, decimal_mark: str) -> tuple[int, ...]:
+    """The whole numbers `text` may mean when its one group mark is also the reader's
+    decimal mark (`1.000`: 1 or 1,000; `2.500`: only 2,500 is whole); () when it is not
+    ambiguous to them."""
+    match = _ONE_GROUP.fullmatch(text.strip())
+    if match is None or match.group(2) != decimal_mark:
+        return ()
+    whole, decimals = int(match.group(1)), match.group(3)
+    thousands = int(match.group(1) + decimals)
+    return (whole, thousands) if decimals == "000" else (thousands,)
+
+
+def whole_number(text: str, decimal_mark: str = "") -> int | NotWhole:
     """A whole number as people write it (`10`, `1,000`, `1.000`, `1 000`), the same in a
-    command and in a form; otherwise what it is instead. The caller limits the size
-    (`MAX_DIGITS` digits at most are worth converting)."""
+    command and in a form; otherwise what it is instead. With the reader's `decimal_mark`,
+    a number it makes ambiguous is AMBIGUOUS (asked, never guessed). The caller limits
+    the size (`MAX_DIGITS` digits at most are worth converting)."""
     text = text.strip()
+    if decimal_mark and ambiguous_readings(text, decimal_mark):
+        return NotWhole.AMBIGUOUS
     if (text.isascii() and text.isdigit()) or _GROUPED.fullmatch(text):
         digits = "".join(ch for ch in text if ch.isdigit()).lstrip("0") or "0"
         return int(digits) if len(digits) <= MAX_DIGITS else 10**MAX_DIGITS
@@ -76,12 +97,33 @@ HOW = Say(
 )
 
 
-def parse_amount(text: str | None, max_points: int) -> PointsChange:
-    """Parse an amount or raise InvalidInput explaining what is wrong."""
+class AmbiguousAmount(InvalidInput):
+    """`1.000` where the reader's decimal mark is "." : which did they mean? Nothing is
+    changed until they choose (`readings`, each with the same sign as typed)."""
+
+    def __init__(self, text: str, sign: str, readings: tuple[int, ...]) -> None:
+        shown = [Code(f"{sign}{n:,}") for n in readings]
+        super().__init__(
+            Say(
+                "Did you mean {one} or {other}? Nothing was changed yet.",
+                one=shown[0],
+                other=shown[1],
+            )
+            if len(shown) == 2
+            else Say("Did you mean {one}? Nothing was changed yet.", one=shown[0])
+        )
+        self.text, self.sign, self.readings = text, sign, readings
+
+
+def parse_amount(text: str | None, max_points: int, decimal_mark: str = "") -> PointsChange:
+    """Parse an amount or raise InvalidInput explaining what is wrong (AmbiguousAmount
+    when the reader's `decimal_mark` makes it mean two numbers)."""
     if text is None or not text.strip():
         raise InvalidInput(Say("How many points? Add an amount: {how}.", how=HOW))
     raw = text.strip().replace("−", "-")  # a typographic minus from a phone keyboard
     sign, number = (raw[0], raw[1:]) if raw[:1] in ("+", "-", "=") else ("", raw)
+    if decimal_mark and (readings := ambiguous_readings(number, decimal_mark)):
+        raise AmbiguousAmount(text.strip(), sign, readings)
     read = whole_number(number)
     if read is NotWhole.FRACTION:
         raise InvalidInput(

@@ -12,7 +12,14 @@ from enum import StrEnum
 from typing import Any
 
 from bot.core.phones import to_e164
-from bot.core.points import MAX_DIGITS, NotWhole, Op, PointsChange, whole_number
+from bot.core.points import (
+    MAX_DIGITS,
+    NotWhole,
+    Op,
+    PointsChange,
+    ambiguous_readings,
+    whole_number,
+)
 from bot.core.say import N_, Say, noun, said
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]{2,}$")
@@ -118,12 +125,30 @@ AMOUNT, POINTS_COST = N_("amount"), N_("points cost")  # what _whole calls its n
 
 
 def _whole(
-    text: str, label: str, *, minimum: int, maximum: int | None
+    text: str, label: str, *, minimum: int, maximum: int | None, decimal_mark: str = ""
 ) -> tuple[int | None, Say | None]:
     what = noun(label)
     if not text:
         return None, Say("Enter the {label}.", label=what)
-    read = whole_number(text[1:] if text.startswith("+") else text)
+    number = text[1:] if text.startswith("+") else text
+    if decimal_mark and (readings := ambiguous_readings(number, decimal_mark)):
+        return None, (
+            Say(
+                "Did you mean {one} or {other}? Type it without the mark: {one_typed} or "
+                "{other_typed}.",
+                one=f"{readings[0]:,}",
+                other=f"{readings[1]:,}",
+                one_typed=str(readings[0]),
+                other_typed=str(readings[1]),
+            )
+            if len(readings) == 2
+            else Say(
+                "Did you mean {one}? Type it without the mark: {one_typed}.",
+                one=f"{readings[0]:,}",
+                one_typed=str(readings[0]),
+            )
+        )
+    read = whole_number(number)
     if read is NotWhole.FRACTION:
         return None, Say("The {label} must be a whole number, without fractions.", label=what)
     if read is NotWhole.WORDS:
@@ -209,7 +234,7 @@ def check_offer(
 
 
 def check_points(
-    values: dict[str, str | None], max_points: int
+    values: dict[str, str | None], max_points: int, decimal_mark: str = ""
 ) -> tuple[PointsChange | None, str, Errors]:
     errors: Errors = {}
     op_text = values.get(Field.POINTS_OP) or ""
@@ -218,7 +243,11 @@ def check_points(
         errors[Field.POINTS_OP] = Say("Choose add, deduct or set.")
     minimum = 0 if op is Op.SET else 1
     amount, problem = _whole(
-        _text(values, Field.POINTS_AMOUNT), AMOUNT, minimum=minimum, maximum=max_points
+        _text(values, Field.POINTS_AMOUNT),
+        AMOUNT,
+        minimum=minimum,
+        maximum=max_points,
+        decimal_mark=decimal_mark,
     )
     if problem:
         errors[Field.POINTS_AMOUNT] = problem

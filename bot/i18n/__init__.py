@@ -19,7 +19,7 @@ from pathlib import Path
 
 from babel.dates import format_date, format_timedelta
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, get_decimal_symbol
 
 LANGUAGES = ("en", "es")
 DEFAULT = "en"
@@ -85,6 +85,12 @@ def _(message: str) -> str:
 def number(value: int) -> str:
     """`1,000` as the current language's readers write it."""
     return format_decimal(value, locale=LOCALES[language()])
+
+
+def decimal_mark() -> str:
+    """How the current language's readers mark decimals (`.` in en_US and es_MX): a
+    number with one group after it (`1.000`) is asked about, never guessed."""
+    return str(get_decimal_symbol(LOCALES[language()]))
 
 
 def day(value: dt.date, pattern: str = "EEE d MMM y") -> str:

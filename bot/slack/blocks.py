@@ -50,6 +50,7 @@ from bot.slack.ids import (
     OffersPage,
     PickerPage,
     RerunCommand,
+    RerunText,
     new_once,
 )
 from bot.slack.text import escape, fit, mrkdwn, shorten
@@ -410,6 +411,22 @@ def points_changed(result: PointsResult, *, undo_minutes: int | None = None) -> 
         _("{name}: {before} → {after} points").format(name=name, before=before, after=after),
         blocks,
     )
+
+
+def amount_choice(question: Say, texts: Sequence[tuple[str, str]]) -> Message:
+    """Which amount was meant: one button per reading, each carrying the command on with
+    it (`texts`: (the amount as shown, the command with it)); one of them acts, once."""
+    once = new_once()
+    text = mrkdwn(question)
+    buttons = [
+        ButtonElement(
+            text=shown,
+            action_id=f"{ActionId.AMOUNT}_{n}",
+            value=RerunText(text=command, once=once).encode(),
+        )
+        for n, (shown, command) in enumerate(texts)
+    ]
+    return _message(text, [_section(text), ActionsBlock(elements=buttons)])
 
 
 def _undo_hint(undo_minutes: int | None) -> list[Block]:

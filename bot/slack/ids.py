@@ -7,7 +7,7 @@ import secrets
 from enum import StrEnum
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, StringConstraints
 from pydantic import Field as Bounds
 
 from bot.core.errors import MalformedRequest
@@ -16,6 +16,7 @@ from bot.core.say import N_
 
 class ActionId(StrEnum):
     PICK = "loyalty_pick_choice"  # a Choose button in a message: carries on a command
+    AMOUNT = "loyalty_amount_choice"  # which amount was meant (1 or 1,000): carries it on
     PICK_IN_FORM = "loyalty_pick_in_form"
     CUSTOMERS_PAGE = "loyalty_customers_page"
     PICKER_PAGE = "loyalty_picker_page"
@@ -126,6 +127,14 @@ class RerunCommand(ButtonValue):
         ):
             rest = rest[: len(rest) * 3 // 4]
         return value
+
+
+class RerunText(ButtonValue):
+    """Run `/loyalty <text>` (as typed, with one part settled by the choice: an amount).
+    Every choice of one question shares `once`: one acts."""
+
+    text: Annotated[str, StringConstraints(max_length=1800)]
+    once: str = ""
 
 
 class CustomersPage(ButtonValue):

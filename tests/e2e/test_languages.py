@@ -121,3 +121,23 @@ def test_a_mention_slack_cannot_read_in_time_is_explained(bot) -> None:
         held.set()
     assert "I could not read <@UJUAN>'s Slack profile (Slack did not answer in time)" in reply
     assert bot.customer_points(JUAN) == 6
+
+
+def test_an_amount_two_readers_would_read_apart_is_asked_not_guessed(bot_with) -> None:
+    """`1.000`: one point to a reader whose decimals are marked with a dot, a thousand to
+    another. Nothing changes until Rocío chooses; the choice carries the command on."""
+    bot = bot_with(loyalty_managers=f"{MANAGER},{GERENTE}")
+    bot.command("ayuda", user=GERENTE)  # her language is known from her first answer on
+    bot.reply()
+    asked = bot.command("puntos juana 1.000 regalo", user=GERENTE).json()
+    assert "¿Quisiste decir `1` o `1,000`? Todavía no se cambió nada." in text_of(asked)
+    assert bot.customer_points(1871) == 12 and bot.sandbox.calls == []
+    from tests.harness import button
+
+    bot.click(button(asked, "1,000"), user=GERENTE)
+    assert "*Juana Pérez*: 12 → *1,012* puntos (+1,000)" in text_of(bot.reply())
+    bot.click(button(asked, "1"), user=GERENTE)  # the other choice: already acted
+    assert "ya" in text_of(bot.reply()).lower()
+    assert bot.customer_points(1871) == 1012
+    bot.command("points 1871 -1,000", user=MANAGER)  # a comma before three digits: thousands
+    assert "1,012 → *12* points (-1,000)" in text_of(bot.reply())

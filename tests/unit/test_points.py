@@ -275,3 +275,38 @@ def test_decimals_and_words_get_one_clear_message(typed, command_says, form_says
     assert command_says in str(raised.value)
     _, _, errors = check_points({Field.POINTS_OP: "add", Field.POINTS_AMOUNT: typed}, 1000)
     assert form_says in str(errors[Field.POINTS_AMOUNT])
+
+
+@pytest.mark.parametrize(
+    ("typed", "mark", "readings"),
+    [
+        ("1.000", ".", (1, 1000)),  # one point, or a thousand?
+        ("2.500", ".", (2500,)),  # 2.5 is no number of points: only 2,500 is whole
+        ("1,000", ".", ()),  # a comma before three digits is thousands to this reader
+        ("1,000", ",", (1, 1000)),  # ... and decimals to one who marks them with a comma
+        ("1.000.000", ".", ()),  # two groups: thousands, whoever reads it
+        ("10", ".", ()),
+    ],
+)
+def test_an_amount_is_ambiguous_only_where_the_readers_decimal_mark_makes_it(
+    typed, mark, readings
+) -> None:
+    from bot.core.points import ambiguous_readings
+
+    assert ambiguous_readings(typed, mark) == readings
+
+
+def test_the_points_form_asks_for_an_ambiguous_amount_without_the_mark() -> None:
+    from bot.core.validation import Field, check_points
+
+    change, _reason, errors = check_points(
+        {Field.POINTS_OP: "add", Field.POINTS_AMOUNT: "1.000"}, 1000, decimal_mark="."
+    )
+    assert change is None
+    assert str(errors[Field.POINTS_AMOUNT]) == (
+        "Did you mean 1 or 1,000? Type it without the mark: 1 or 1000."
+    )
+    change, _reason, errors = check_points(
+        {Field.POINTS_OP: "add", Field.POINTS_AMOUNT: "1000"}, 1000, decimal_mark="."
+    )
+    assert change is not None and change.amount == 1000 and not errors
