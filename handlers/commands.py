@@ -80,13 +80,7 @@ def _check_points(env: Env, args: list[str]) -> None:
     """AmbiguousAmount (asked with a button per reading) for `1.000`."""
     reference, amount, reason = _words(env, args)
     if not reference:
-        raise InvalidInput(
-            Say(
-                "Usage: {usage}, e.g. {example}.",
-                usage=Code("/loyalty points <customer> <amount> [reason]"),
-                example=Code("/loyalty points juan@example.com 10 birthday"),
-            )
-        )
+        raise InvalidInput(Say("Usage: {usage}, e.g. {example}.", **usage_of("points")))
     if amount is not None:  # no amount: the points form asks for it
         parse_amount(amount, env.settings.loyalty_max_points, decimal_mark())
     if problem := reason_problem(reason):
@@ -146,11 +140,7 @@ def _customer_and_offer(env: Env, tokens: list[str]) -> tuple[str, str]:
 def _check_redeem(env: Env, args: list[str]) -> None:
     if not args:
         raise InvalidInput(
-            Say(
-                "Which customer? Usage: {usage}, e.g. {example}.",
-                usage=Code("/loyalty redeem <customer> [offer]"),
-                example=Code("/loyalty redeem ana.garcia@example.com Café Gratis"),
-            )
+            Say("Which customer? Usage: {usage}, e.g. {example}.", **usage_of("redeem"))
         )
 
 
@@ -175,16 +165,13 @@ def _check_customer(env: Env, args: list[str]) -> None:
         raise InvalidInput(
             Say(
                 "Which customer? Usage: {usage}, or {new}.",
-                usage=Code("/loyalty customer <customer>"),
-                new=Code("/loyalty customer new"),
+                usage=usage_of("customer")["usage"],
+                new=said(N_("customer new")),
             )
         )
     if args[0].lower() in ("edit", "delete") and len(args) < 2:
         raise InvalidInput(
-            Say(
-                "Which customer? Usage: {usage}.",
-                usage=Code(f"/loyalty customer {args[0].lower()} <customer>"),
-            )
+            Say("Which customer? Usage: {usage}.", usage=usage_of("customer", 1)["usage"])
         )
 
 
@@ -220,15 +207,15 @@ def _check_offer(env: Env, args: list[str]) -> None:
         raise InvalidInput(
             Say(
                 "Which offer? Usage: {usage}, or {new}.",
-                usage=Code("/loyalty offer <offer>"),
-                new=Code("/loyalty offer new"),
+                usage=usage_of("offer")["usage"],
+                new=said(N_("offer new")),
             )
         )
     if args[0].lower() in ("edit", "delete", "cancel", "publish") and len(args) < 2:
         raise InvalidInput(
             Say(
                 "Which offer? Usage: {usage} (its id or name).",
-                usage=Code(f"/loyalty offer {args[0].lower()} <offer>"),
+                usage=usage_of("offer", 2 if args[0].lower() == "publish" else 1)["usage"],
             )
         )
 
@@ -244,9 +231,7 @@ def _offers(env: Env, args: list[str]) -> None:
 
 def _check_offers(env: Env, args: list[str]) -> None:
     if len(args) > 1:
-        raise InvalidInput(
-            Say("Usage: {usage}.", usage=Code("/loyalty offers [draft|published|canceled]"))
-        )
+        raise InvalidInput(Say("Usage: {usage}.", usage=usage_of("offers")["usage"]))
 
 
 def _history(env: Env, args: list[str]) -> None:
@@ -270,9 +255,7 @@ def _undo(env: Env, args: list[str]) -> None:
 def _requires_reference(usage: str) -> Callable[[Env, list[str]], None]:
     def check(env: Env, args: list[str]) -> None:
         if not args:
-            raise InvalidInput(
-                Say("Which customer? Usage: {usage}.", usage=Code(f"/loyalty {usage}"))
-            )
+            raise InvalidInput(Say("Which customer? Usage: {usage}.", usage=said(usage)))
 
     return check
 
@@ -290,9 +273,9 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
                     "Managers; clerks may add within the clerk allowance."
                 ),
                 (
-                    N_("points juan@example.com 10 birthday"),
-                    N_("points @maria -5"),
-                    N_('points "Ana García" =25'),
+                    N_("points juan.perez@example.com 10 birthday"),
+                    N_("points @juan -5"),
+                    N_('points "Ana García" =30'),
                 ),
             ),
             Usage(
@@ -343,7 +326,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
                     "Create a customer in a form, edit one, or delete one (managers, after "
                     "confirming)."
                 ),
-                (N_("customer new"), N_("customer edit juan@example.com")),
+                (N_("customer new"), N_("customer edit juan.perez@example.com")),
             ),
         ),
         _customer,
@@ -431,7 +414,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
             Usage(
                 N_("history <customer>"),
                 N_("The recent changes made through the bot to a customer: who, when, what, why."),
-                (N_("history juan@example.com"),),
+                (N_("history juan.perez@example.com"),),
             ),
         ),
         _history,
@@ -519,6 +502,21 @@ def _canonical(row: Subcommand | None, args: list[str]) -> list[str]:
 def word(row: Subcommand) -> str:
     """The subcommand as the reader says it."""
     return row.es if language() == "es" else row.name
+
+
+def said(words: str) -> Code:
+    """A command of ours (a msgid: `customer new`), as the reader types it."""
+    return Code("/loyalty " + _(words))
+
+
+def usage_of(name: str, which: int = 0) -> dict[str, Code]:
+    """A subcommand's form of use (and its first example), from the table and in the
+    reader's words: for the messages that say how to use it."""
+    usage = _BY_NAME[name].usages[which]
+    found = {"usage": said(usage.usage)}
+    if usage.examples:
+        found["example"] = said(usage.examples[0])
+    return found
 
 
 def help_message() -> blocks.Message:

@@ -35,7 +35,7 @@ def test_help_and_an_unknown_subcommand_are_answered_in_the_ack(bot) -> None:
     short = text_of(bot.reply())
     assert "`/loyalty points` · add, deduct or set" in short and "birthday" not in short
     bot.command("help points")
-    assert "/loyalty points juan@example.com 10 birthday" in text_of(bot.reply())
+    assert "/loyalty points juan.perez@example.com 10 birthday" in text_of(bot.reply())
     assert bot.sandbox.calls == []
 
 

@@ -34,6 +34,11 @@ def test_the_same_commands_in_each_persons_words_and_language(bot_with) -> None:
     assert "Only loyalty *managers* can deduct points or set a balance" in text_of(bot.reply())
     bot.command("points 1870 5", user=CLERK)
     assert "Only loyalty *managers* can add points" in text_of(bot.reply())
+    usage = bot.command("puntos", user=CAJERA).json()["text"]  # the table's words, hers
+    assert usage == (
+        "Uso: `/loyalty puntos &lt;cliente&gt; &lt;cantidad&gt; [motivo]`, por ejemplo "
+        "`/loyalty puntos juan.perez@example.com 10 cumpleaños`."
+    )
     typo = bot.command("puntoss", user=CAJERA).json()["text"]
     assert (
         typo == "No conozco `puntoss`. ¿Quisiste decir `puntos`? `/loyalty ayuda` muestra el resto."
