@@ -131,7 +131,7 @@ def main(argv: list[str]) -> int:
     if command == "catalog":
         pot = ROOT / "bot" / "i18n" / "messages.pot"
         po = ROOT / "bot" / "i18n" / "locale" / "es" / "LC_MESSAGES" / "messages.po"
-        keywords = ["-k", "Say", "-k", "_", "-k", "N_"]
+        keywords = ["-k", "Say", "-k", "_", "-k", "N_", "-k", "ngettext:1,2"]
         return run(
             "pybabel",
             "extract",

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from bot.core.errors import InvalidInput
-from bot.core.say import N_, Code, Name, Person, Say, noun
+from bot.core.say import N_, Command, Name, Person, Say, noun
 from bot.slack import blocks
 from bot.smartpasses.models import Customer, Offer
 from handlers.context import Env
@@ -58,7 +58,7 @@ def offer(env: Env, reference: str) -> Resolved[Offer]:
             Say(
                 "No offer matches “{reference}”. {offers} lists them.",
                 reference=Name(reference),
-                offers=Code("/loyalty offers"),
+                offers=Command("offers"),
             )
         )
     return Resolved(reference, matches)

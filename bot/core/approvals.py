@@ -28,7 +28,7 @@ from bot.core.ledger import Intent, Ledger
 from bot.core.policy import Act
 from bot.core.records import OPEN_STATES, Approval, ApprovalState
 from bot.core.roles import Roles
-from bot.core.say import N_, Code, Link, Name, Person, Say, status
+from bot.core.say import N_, Command, Link, Name, Person, Say, status
 from bot.core.service import offer_key
 from bot.smartpasses.client import LoyaltyClient
 from bot.smartpasses.models import Offer
@@ -192,7 +192,7 @@ class PublicationApprovals:
             lambda: self.api.publish_offer(offer.id) or offer.with_status("Published"),
             lambda: check_change(self.api, intent),
             what=Say("Publishing “{name}”", name=Name(offer.name)),
-            check_hint=Say("the offer ({card})", card=Code(f"/loyalty offer {offer.id}")),
+            check_hint=Say("the offer ({card})", card=Command("offer", str(offer.id))),
         )
         return Decision(self._finish(actor, approval, ApprovalState.PUBLISHED, ""), done.entry)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.core.say import N_, Code, Duration, Name, Say, Strong, noun, said
+from bot.core.say import N_, Code, Command, Duration, Name, Say, Strong, noun, said
 
 
 class LoyaltyError(Exception):
@@ -203,7 +203,7 @@ class CustomerNotFound(LoyaltyError):
     was read (`+52 999 411 6533`); `unread`: it was one, and no country is set to read it."""
 
     def __init__(self, query: str, *, read_as: str = "", unread: bool = False) -> None:
-        search = Code(f"/loyalty customers {query}")
+        search = Command("customers", query)
         if read_as:
             say = Say(
                 "No customer matches “{query}” (read as the phone number {number}). Try "

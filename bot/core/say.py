@@ -49,6 +49,15 @@ class Link:
 
 
 @dataclass(frozen=True)
+class Command:
+    """A `/loyalty` command to type: our words (`customers`, in the reader's language:
+    `clientes`), then what follows them as typed (an id, a search)."""
+
+    words: str
+    rest: str = ""
+
+
+@dataclass(frozen=True)
 class Duration:
     """A length of time ("40 seconds", "2 minutes"), written in the reader's language."""
 
@@ -81,6 +90,18 @@ class Say:
 def N_(message: str) -> str:
     """Mark one of our own words for the catalog (it is translated where it is written)."""
     return message
+
+
+# The command words the core names (marked for the catalog here: Babel cannot see them
+# inside a Say's arguments).
+COMMAND_WORDS = (
+    N_("customer"),
+    N_("customers"),
+    N_("offer"),
+    N_("offers"),
+    N_("offers draft"),
+    N_("offer cancel"),
+)
 
 
 def noun(what: str | Say) -> Say:
@@ -128,6 +149,9 @@ class Writer(string.Formatter):
             return self.link(value)
         if isinstance(value, Duration):
             return self.duration(value.length)
+        if isinstance(value, Command):
+            words = " ".join(x for x in (self.translate(value.words), value.rest) if x)
+            return self.code(f"/loyalty {words}")
         if isinstance(value, Person):
             return self.person(value)
         if isinstance(value, Group):

@@ -54,7 +54,7 @@ from bot.core.policy import Act
 from bot.core.reconcile import settle_entry
 from bot.core.records import ConfirmationState
 from bot.core.roles import Roles
-from bot.core.say import N_, Code, Name, Person, Say, noun, status
+from bot.core.say import N_, Code, Command, Name, Person, Say, noun, status
 from bot.core.text_keys import fold
 from bot.core.validation import CustomerFields, Field, OfferFields
 from bot.smartpasses.client import LoyaltyClient
@@ -433,7 +433,7 @@ class LoyaltyService:
             check_hint=Say(
                 "{name}'s balance ({card})",
                 name=name,
-                card=Code(f"/loyalty customer {customer_id}"),
+                card=Command("customer", str(customer_id)),
             ),
             completion=lambda c: {"after": c.points, "target_name": c.display_name},
         )
@@ -646,7 +646,7 @@ class LoyaltyService:
                 {c.id for c in self._customers_like(fields)},
                 lambda: self.api.create_customer(**wanted),
                 check_customer_created,
-                Say("{search}", search=Code(f"/loyalty customers {fields.full_name}")),
+                Say("{search}", search=Command("customers", fields.full_name)),
             )
         self.index.upsert(done.value)
         return done
@@ -775,7 +775,7 @@ class LoyaltyService:
                 lambda changed: self.api.update_customer(current.id, **changed),
                 check_customer_updated,
                 Say("Saving the customer {name}", name=Name(current.display_name)),
-                Say("{card}", card=Code(f"/loyalty customer {current.id}")),
+                Say("{card}", card=Command("customer", str(current.id))),
             )
         self.index.upsert(done.value)
         return done
@@ -872,7 +872,7 @@ class LoyaltyService:
                 set(),  # no offer had this name (just checked)
                 lambda: self.api.create_offer(**wanted),
                 check_offer_created,
-                Say("{drafts}", drafts=Code("/loyalty offers draft")),
+                Say("{drafts}", drafts=Command("offers draft")),
             )
 
     def update_offer(
@@ -894,7 +894,7 @@ class LoyaltyService:
                 lambda changed: self.api.update_offer(offer_id, **changed),
                 check_offer_updated,
                 Say("Saving the offer “{name}”", name=Name(current.name)),
-                Say("{card}", card=Code(f"/loyalty offer {offer_id}")),
+                Say("{card}", card=Command("offer", str(offer_id))),
             )
 
     def _check_offer_name(self, name: str, offer_id: int | None) -> None:
@@ -952,7 +952,7 @@ class LoyaltyService:
                     "{cancel}.",
                     name=Name(offer.name),
                     status=status(offer.status),
-                    cancel=Code("/loyalty offer cancel"),
+                    cancel=Command("offer cancel"),
                 )
                 if offer.is_published
                 else Say(
@@ -1036,11 +1036,11 @@ class LoyaltyService:
                 customer = self.customer(target_id)
                 name = customer.display_name
                 changes: Changes = {"points": [customer.points, None]}
-                hint = Say("{card}", card=Code(f"/loyalty customer {target_id}"))
+                hint = Say("{card}", card=Command("customer", str(target_id)))
             else:
                 name = self.check_confirmable(action, target_id)
                 changes = {"status": ["Draft", None]}
-                hint = Say("{list}", list=Code("/loyalty offers"))
+                hint = Say("{list}", list=Command("offers"))
                 if action == OFFER_CANCEL:
                     changes = {"status": ["Published", "Canceled"]}
             intent = Intent(action, action.target_type, target_id, name, changes=changes)

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import gettext as gettext_module
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
+from typing import Any
 
 from babel.dates import format_date, format_timedelta
 from babel.messages.pofile import read_po
@@ -70,6 +72,32 @@ def catalog(lang: str) -> dict[str, str]:
         for m in messages
         if m.id and m.string and not m.fuzzy and isinstance(m.id, str)
     }
+
+
+@functools.cache
+def plural_catalog(lang: str) -> tuple[dict[str, tuple[str, ...]], Any]:
+    """singular msgid -> its translated forms, and the language's rule choosing one."""
+    path = CATALOGS / lang / "LC_MESSAGES" / "messages.po"
+    if lang == DEFAULT or not path.exists():
+        return {}, None
+    with path.open("rb") as po:
+        messages = read_po(po)
+    forms = {
+        str(m.id[0]): tuple(str(f) for f in m.string)
+        for m in messages
+        if isinstance(m.id, tuple) and m.string and all(m.string) and not m.fuzzy
+    }
+    return forms, gettext_module.c2py(messages.plural_expr)
+
+
+def ngettext(singular: str, plural: str, count: int) -> str:
+    """`singular` or `plural` as `count` asks, in the current language (its own plural
+    rule and forms from the catalog: "1 oferta en borrador", "2 ofertas en borrador")."""
+    forms, rule = plural_catalog(language())
+    if singular in forms and rule is not None:
+        chosen = forms[singular]
+        return chosen[min(int(rule(count)), len(chosen) - 1)]
+    return singular if count == 1 else plural
 
 
 def gettext(message: str) -> str:

@@ -21,7 +21,7 @@ from typing import Any, TextIO
 from slack_sdk import WebClient
 
 from bot.core.errors import ConfigError
-from bot.i18n import N_, _, use
+from bot.i18n import N_, _, speaking, use
 from bot.offline.requests_done import counting_requests
 from bot.offline.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID, SandboxApp, build_state
 from bot.offline.slack_requests import SlackRequests
@@ -75,6 +75,7 @@ DEMO_ROLES = N_(
     "Mexican (+52)."
 )
 HOME = "home"  # clickables on the Home tab
+YES = {"y", "yes", "s", "sí", "si"}  # a confirmation, in either language
 MANAGERS = ["UMARTA", "UGABO", "UROCIO"]
 FIRST_USER = {"en": "marta", "es": "rocio"}  # who `console --lang` starts as
 CHANNELS = {"CSHOP": "shop", "CAPPROVALS": "approvals", "CSUMMARY": "summary", "CAUDIT": "audit"}
@@ -383,7 +384,9 @@ class Console:
             button = found[nth - 1]
             if button.get("confirm"):
                 title = button["confirm"]["title"]["text"]
-                if self.script is None and input(f"{title} [y/N] ").strip().lower() != "y":
+                yes_or_no = _("[y/N]")
+                answer = "" if self.script is not None else input(f"{title} {yes_or_no} ")
+                if self.script is None and answer.strip().lower() not in YES:
                     self.say(_("(not clicked)"))
                     return
                 self.say(_("({title} Yes.)").format(title=title))
@@ -740,4 +743,5 @@ def run_console(
         except StepFailed as exc:
             raise ConfigError(f"--as {user}: {exc}") from None
         console.last_output = []
-        return console.run()
+        with speaking(lang):  # the console's words; the caller's language after
+            return console.run()

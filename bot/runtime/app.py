@@ -30,6 +30,7 @@ from bot.core.ledger import Ledger
 from bot.core.lookup import SnapshotBuilder
 from bot.core.reconcile import reconcile_quietly
 from bot.core.roles import Roles
+from bot.i18n import _, speaking
 from bot.runtime.gate import SlackGate
 from bot.runtime.index_builder import IndexBuilder
 from bot.runtime.listeners import ListenerPool, PromptAcks
@@ -224,6 +225,11 @@ def create_distributed_app(
         cache_enabled=True,
         client=client,
     )
+    with speaking(settings.loyalty_language):  # whoever asks: the bot's default language
+        not_installed = _(
+            "The Loyalty bot is not installed in this workspace, so I cannot answer here. "
+            "Ask a workspace admin to add it to Slack."
+        )
     app = _bolt_app(
         settings,
         client,
@@ -231,6 +237,7 @@ def create_distributed_app(
         oauth_settings=oauth,
         installation_store=installations,
         authorize=authorize,
+        user_facing_authorize_error_message=not_installed,
     )
     register_all(app, workspaces, installed=Installed(workspaces))
     return app, workspaces

@@ -37,7 +37,7 @@ from bot.core.summary import Summary, sparkline
 from bot.core.summary import arrow as _moved
 from bot.core.text_keys import fold
 from bot.core.verify import Difference
-from bot.i18n import N_, _, day, number
+from bot.i18n import N_, _, day, ngettext, number
 from bot.slack.ids import (
     ActionId,
     ApprovalRef,
@@ -725,14 +725,20 @@ OFFERS_PER_PAGE = 20
 
 def offer_list(offers: Sequence[Offer], status: str | None, page: int = 1) -> Message:
     """A page of offers, each with an Open button; never silently cut."""
-    label = {
-        "draft": _("offers in draft"),
-        "published": _("published offers"),
-        "canceled": _("canceled offers"),
-        "cancelled": _("canceled offers"),
-    }.get((status or "").lower(), _("offers"))
+    kind = (status or "").lower().replace("cancelled", "canceled")
     if not offers:
+        label = {
+            "draft": _("offers in draft"),
+            "published": _("published offers"),
+            "canceled": _("canceled offers"),
+        }.get(kind, _("offers"))
         return notice(_("No {offers} in the program.").format(offers=label))
+    count = len(offers)
+    counted = {
+        "draft": ngettext("{count} offer in draft", "{count} offers in draft", count),
+        "published": ngettext("{count} published offer", "{count} published offers", count),
+        "canceled": ngettext("{count} canceled offer", "{count} canceled offers", count),
+    }.get(kind) or ngettext("{count} offer", "{count} offers", count)
     pages = max(1, -(-len(offers) // OFFERS_PER_PAGE))
     page = min(max(1, page), pages)
     start = (page - 1) * OFFERS_PER_PAGE
@@ -742,7 +748,7 @@ def offer_list(offers: Sequence[Offer], status: str | None, page: int = 1) -> Me
         if pages > 1
         else ""
     )
-    blocks: list[Block] = [_section(f"*{len(offers):,} {label}*{showing}")]
+    blocks: list[Block] = [_section(f"*{counted.format(count=number(count))}*{showing}")]
     for o in shown:
         blocks.append(
             _section(
@@ -761,7 +767,7 @@ def offer_list(offers: Sequence[Offer], status: str | None, page: int = 1) -> Me
         ActionId.OFFERS_PAGE,
         lambda number: OffersPage(status=status or "", page=number),
     )
-    return _message(f"{len(offers):,} {label}", blocks)
+    return _message(counted.format(count=number(count)), blocks)
 
 
 def offer_card(o: Offer, allows: Callable[[Act], bool]) -> Message:

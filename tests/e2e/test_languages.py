@@ -39,6 +39,8 @@ def test_the_same_commands_in_each_persons_words_and_language(bot_with) -> None:
         "Uso: `/loyalty puntos &lt;cliente&gt; &lt;cantidad&gt; [motivo]`, por ejemplo "
         "`/loyalty puntos juan.perez@example.com 10 cumpleaños`."
     )
+    bot.command("cliente nadie", user=CAJERA)  # a hint names the command in her words
+    assert "Prueba `/loyalty clientes nadie` para buscar." in text_of(bot.reply())
     typo = bot.command("puntoss", user=CAJERA).json()["text"]
     assert (
         typo == "No conozco `puntoss`. ¿Quisiste decir `puntos`? `/loyalty ayuda` muestra el resto."

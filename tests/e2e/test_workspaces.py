@@ -180,7 +180,7 @@ def test_an_uninstalled_workspace_is_refused_and_forgotten(installs) -> None:
     before_slack, before_api = len(slack.calls), len(sandbox.calls)
     refused = bot.requests.command("customers", user=SECOND_OWNER, channel="CSHOP")
     assert refused.status_code == 200
-    assert "reinstall" in text_of(bot.reply())  # Bolt's answer: no installation
+    assert "not installed in this workspace" in text_of(bot.reply())  # no installation
     assert len(sandbox.calls) == before_api  # nothing reached the API
     assert [c for c in slack.calls[before_slack:] if c.method != "response_url"] == []
     # The first workspace carries on.
@@ -358,3 +358,15 @@ def test_a_connect_the_database_cannot_save_says_so_and_is_not_connected(install
     assert "cannot reach my records" in text_of(shown["view"])
     assert not records.get(TEAM).connected
     assert "not connected" in _reply_to(installs, TEAM, "customers", OWNER)
+
+
+def test_a_workspace_without_the_app_is_told_so_in_the_bots_language(
+    sandbox, sandbox_url, sqlite_url
+) -> None:
+    """Bolt's own reply when no installation is found, in LOYALTY_LANGUAGE (never its
+    stock "reinstall": it may never have been installed)."""
+    with installed_bot(sandbox, sandbox_url, sqlite_url, loyalty_language="es") as installs:
+        bot = installs.as_team(TEAM)
+        refused = bot.requests.command("clientes", user=OWNER, channel="CSHOP")  # no log line
+        told = text_of(refused.json()) if refused.content else text_of(bot.reply())
+    assert "El bot de lealtad no está instalado en este espacio de trabajo" in told

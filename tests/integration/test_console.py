@@ -93,3 +93,20 @@ def test_outside_text_cannot_drive_the_terminal() -> None:
     out = StringIO()
     Console(out=out).say("Juan \x1b[2J\x1b[31mPérez\r")
     assert out.getvalue() == "Juan \\x1b[2J\\x1b[31mPérez\\x0d\n"
+
+
+def test_a_spanish_confirmation_takes_si(monkeypatch) -> None:
+    """Typed, not scripted: the console asks `¿…? [s/N]`, and `sí` (or `s`) confirms."""
+    monkeypatch.delenv("SMARTPASSES_APP_KEY", raising=False)
+    typed = iter(["/loyalty oferta cancelar Café Gratis", "click Cancelar oferta", "sí", "quit"])
+    prompts: list[str] = []
+
+    def answer(prompt: str = "") -> str:
+        prompts.append(prompt)
+        return next(typed)
+
+    monkeypatch.setattr("builtins.input", answer)
+    out = io.StringIO()
+    assert run_console(user="rocio", out=out, lang="es") == 0
+    assert any(p.endswith("[s/N] ") for p in prompts), prompts
+    assert "Café Gratis" in out.getvalue() and "cancelad" in out.getvalue().lower()

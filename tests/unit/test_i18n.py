@@ -24,7 +24,7 @@ from bot.core.policy import Act
 from bot.core.records import Approval
 from bot.core.roles import Roles
 from bot.core.say import Say
-from bot.i18n import CATALOGS, day, number, of_locale, speaking
+from bot.i18n import CATALOGS, day, number, of_locale, plural_catalog, speaking
 from bot.runtime.workpool import Overloaded
 from bot.slack import blocks, views, workspace_views
 from bot.slack.ids import Form, FormContext
@@ -35,7 +35,7 @@ from tests.core import AS_MANAGER
 from tests.harness import text_of
 
 ROOT = Path(__file__).resolve().parents[2]
-KEYWORDS = {"Say": None, "_": None, "N_": None}
+KEYWORDS = {"Say": None, "_": None, "N_": None, "ngettext": (1, 2)}
 PO = CATALOGS / "es" / "LC_MESSAGES" / "messages.po"
 
 # Words that are English and never Spanish: one of them in a Spanish surface is a leak.
@@ -127,14 +127,36 @@ def test_every_string_people_read_is_translated() -> None:
         ):
             if isinstance(message, str) and not catalog.get(message):
                 missing.append(message)
+            if isinstance(message, tuple) and message[0] not in plural_catalog("es")[0]:
+                missing.append(message[0])  # a plural: every form of it
     assert missing == [], "run `python3 dev.py catalog` and translate these"
+
+
+def test_counts_take_the_readers_plural() -> None:
+    offer = blocks.offer_list  # one draft offer, then two
+    from bot.smartpasses.models import Offer
+
+    drafts = [Offer(id=n, name=f"Oferta {n}", pointsCost=5, status="Draft") for n in (1, 2)]
+    with speaking("es"):
+        assert "*1 oferta en borrador*" in text_of(offer(drafts[:1], "draft").kwargs())
+        assert "*2 ofertas en borrador*" in text_of(offer(drafts, "draft").kwargs())
+    with speaking("en"):
+        assert "*1 offer in draft*" in text_of(offer(drafts[:1], "draft").kwargs())
 
 
 def test_the_catalog_has_no_fuzzy_or_broken_entries() -> None:
     with PO.open("rb") as po:
         entries = [m for m in read_po(po) if m.id]
     assert [m.id for m in entries if m.fuzzy or not m.string] == []
-    broken = [m.id for m in entries if _placeholders(str(m.id)) != _placeholders(str(m.string))]
+    singles = [m for m in entries if isinstance(m.id, str)]
+    broken = [m.id for m in singles if _placeholders(str(m.id)) != _placeholders(str(m.string))]
+    plurals = [m for m in entries if isinstance(m.id, tuple)]
+    broken += [  # every form of a plural keeps the placeholders of the singular
+        m.id
+        for m in plurals
+        if not all(m.string)
+        or any(_placeholders(form) != _placeholders(m.id[0]) for form in m.string)
+    ]
     assert broken == []
 
 
