@@ -91,6 +91,8 @@ HELP = N_(
     "  home                  open the bot's Home tab\n"
     "  install               Add to Slack, in your workspace (console --workspaces)\n"
     "  users                 the demo users\n"
+    "  signup First Last [email] [+phone]   a customer joins through their wallet pass "
+    "(not through the bot)\n"
     "  quit                  leave\n"
     "In a form, answer each field; Enter keeps the value in [brackets]; !cancel closes it."
 )
@@ -156,7 +158,8 @@ class Console:
                 for k in ("smartpasses_app_key", "smartpasses_program_id", "smartpasses_base_url")
             }
         else:
-            url = stack.enter_context(serving(SandboxApp(build_state("demo"))))
+            self.sandbox = SandboxApp(build_state("demo"))
+            url = stack.enter_context(serving(self.sandbox))
             api_settings = {
                 "smartpasses_app_key": DEMO_APP_KEY,
                 "smartpasses_program_id": DEMO_PROGRAM_ID,
@@ -334,12 +337,40 @@ class Console:
             "home": self.open_home,
             "install": self.install,
             "users": lambda _args: self.list_users(),
+            "signup": self.sign_up,
             "help": lambda _args: self.say(_(HELP)),
         }
         if word not in actions:
             raise StepFailed(f"unknown command “{word}” (type help)")
         self.last_output = []
         actions[word](rest)
+
+    def sign_up(self, args: str) -> None:
+        """A customer joins through their wallet pass (at Smart Passes, not through the
+        bot): `signup First Last [email] [+phone]`."""
+        sandbox = getattr(self, "sandbox", None)
+        words = args.split()
+        if sandbox is None or not words:
+            raise StepFailed(
+                "signup works with the demo sandbox: signup First Last [email] [+phone]"
+            )
+        email = next((w for w in words if "@" in w), "")
+        phone = next((w for w in words if w.startswith("+")), "")
+        names = [w for w in words if w not in (email, phone)]
+        added = sandbox.state.add_customer(
+            DEMO_PROGRAM_ID,
+            {
+                "firstName": names[0],
+                "lastName": " ".join(names[1:]),
+                "email": email,
+                "phone": phone,
+            },
+        )
+        self.say(
+            _("({name} joined through their wallet pass: customer {id})").format(
+                name=" ".join(names), id=added["id"]
+            )
+        )
 
     def list_users(self) -> None:
         for u in getattr(self, "users", USERS):

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from bot.offline.console import run_console
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -110,3 +112,21 @@ def test_a_spanish_confirmation_takes_si(monkeypatch) -> None:
     assert run_console(user="rocio", out=out, lang="es") == 0
     assert any(p.endswith("[s/N] ") for p in prompts), prompts
     assert "Café Gratis" in out.getvalue() and "cancelad" in out.getvalue().lower()
+
+
+@pytest.mark.parametrize(
+    ("script", "user", "lang"),
+    [("till.txt", "carl", "en"), ("till-es.txt", "lupita", "es")],
+)
+def test_twenty_till_tasks_each_succeed_on_the_first_command(
+    monkeypatch, script: str, user: str, lang: str
+) -> None:
+    """A clerk at the till, in each language: find by part of a name, by a phone said as
+    people say it, a customer who joined a moment ago by id, email and phone; add, undo,
+    a refused deduct, an ambiguous amount, redeem, the points and redeem forms, a
+    duplicate email, history, a publication request and its approval, the summary."""
+    monkeypatch.delenv("SMARTPASSES_APP_KEY", raising=False)
+    lines = (ROOT / "examples" / script).read_text(encoding="utf-8").splitlines()
+    assert sum(1 for line in lines if line.startswith(("/loyalty", "click"))) >= 20
+    code, output = _run(lines, user=user, lang=lang)
+    assert code == 0, output
