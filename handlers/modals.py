@@ -21,7 +21,7 @@ from bot.core.policy import Act
 from bot.core.say import N_, Say
 from bot.core.service import PointsResult
 from bot.core.validation import Errors, Field
-from bot.i18n import _, decimal_mark
+from bot.i18n import _, decimal_mark, number
 from bot.runtime.workpool import Overloaded
 from bot.slack import blocks, views
 from bot.slack.blocks import Message
@@ -125,7 +125,7 @@ def open_customer_form(env: Env, form: Form, reference: str) -> None:
             intro = _(
                 "{count} customers match “{query}”. Type more of a name, an email or a phone, "
                 "and choose one."
-            ).format(count=f"{len(found.matches):,}", query=blocks.escape(found.query))
+            ).format(count=number(len(found.matches)), query=blocks.escape(found.query))
             return views.choose_customer(chooser, title, intro)
         return views.pick_customer(_context(env, form), found.query, found.matches, title)
 

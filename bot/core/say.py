@@ -164,11 +164,17 @@ class Writer(string.Formatter):
             return self.code(value)
         if isinstance(value, str):
             return self.text(value)
+        if isinstance(value, int) and not isinstance(value, bool) and format_spec in (",", "+,"):
+            return self.number(value, signed=format_spec == "+,")
         return format(value, format_spec)
 
     def translate(self, template: str) -> str:
         """The template in the reader's language (the core's English here, for logs)."""
         return template
+
+    def number(self, value: int, *, signed: bool = False) -> str:
+        """A count or amount (`{amount:,}` in a template): `1,000` here, for logs."""
+        return format(value, "+," if signed else ",")
 
     def text(self, value: str) -> str:
         return value

@@ -110,9 +110,10 @@ def _(message: str) -> str:
     return gettext(message)
 
 
-def number(value: int) -> str:
-    """`1,000` as the current language's readers write it."""
-    return format_decimal(value, locale=LOCALES[language()])
+def number(value: int, *, signed: bool = False) -> str:
+    """`1,000` as the current language's readers write it (`signed`: `+1,000`, `-5`)."""
+    written = format_decimal(abs(value) if signed else value, locale=LOCALES[language()])
+    return (("-" if value < 0 else "+") + written) if signed else written
 
 
 def decimal_mark() -> str:

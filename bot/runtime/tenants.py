@@ -35,7 +35,7 @@ from bot.core.roles import Roles
 from bot.core.service import LoyaltyService
 from bot.core.summary import SharedSummary, build_summary
 from bot.core.validation import Field
-from bot.i18n import N_, _
+from bot.i18n import N_, _, number
 from bot.runtime.logs import hide
 from bot.runtime.settings import Settings
 from bot.runtime.workpool import WorkPool
@@ -208,7 +208,7 @@ def read_settings_form(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str
     for field in (Field.CLERK_MAX, Field.CLERK_DAILY):
         text = str(values.get(field) or "0").strip()
         if not text.isdigit() or int(text) > MOST_POINTS:
-            problems[field] = _("A whole number from 0 to {most:,}.").format(most=MOST_POINTS)
+            problems[field] = _("A whole number from 0 to {most}.").format(most=number(MOST_POINTS))
         else:
             chosen[EDITABLE[field]] = int(text)
     return chosen, problems

@@ -214,7 +214,7 @@ def customer_card(c: Customer, allows: Callable[[Act], bool]) -> Message:
     fields = [
         _field(f"*{_('Email')}*\n{escape(c.email) or '—'}"),
         _field(f"*{_('Phone')}*\n{escape(international(c.phone)) or '—'}"),
-        _field(f"*{_('Points')}*\n{c.points:,}"),
+        _field(f"*{_('Points')}*\n{number(c.points)}"),
         _field(f"*{_('Id')}*\n`{c.id}`"),
     ]
     ref = CustomerRef(customer_id=c.id).encode()
@@ -288,9 +288,11 @@ def _picker(
         _("{count} customers match “{query}”")
         if kind == "customer"
         else _("{count} offers match “{query}”")
-    ).format(count=f"{len(choices):,}", query=escape(query))
+    ).format(count=number(len(choices)), query=escape(query))
     showing = (
-        _(", showing {first}–{last}").format(first=f"{start + 1:,}", last=f"{start + len(shown):,}")
+        _(", showing {first}–{last}").format(
+            first=number(start + 1), last=number(start + len(shown))
+        )
         if pages > 1
         else ""
     )
@@ -342,7 +344,7 @@ def _pager(
         for number, label, shown in wanted
         if shown
     ]
-    where = _("Page {page} of {pages}.").format(page=f"{page:,}", pages=f"{pages:,}")
+    where = _("Page {page} of {pages}.").format(page=number(page), pages=number(pages))
     return [
         ActionsBlock(block_id=BlockId.PAGER, elements=buttons),
         _context(f"{where} {hint}".strip()),
@@ -367,7 +369,7 @@ def customer_list(page: CustomerPage) -> Message:
     blocks: list[Block] = [
         _section(
             _("*{title}*: {total} in all, showing {first}–{last}").format(
-                title=title, total=f"{page.total:,}", first=f"{first:,}", last=f"{last:,}"
+                title=title, total=number(page.total), first=number(first), last=number(last)
             )
         )
     ]
@@ -389,7 +391,7 @@ def customer_list(page: CustomerPage) -> Message:
         ActionId.CUSTOMERS_PAGE,
         lambda number: CustomersPage(query=page.query, page=number),
     )
-    return _message(_("{count} customers").format(count=f"{page.total:,}"), blocks)
+    return _message(_("{count} customers").format(count=number(page.total)), blocks)
 
 
 # -- points ------------------------------------------------------------------------
@@ -398,9 +400,9 @@ def customer_list(page: CustomerPage) -> Message:
 def points_changed(result: PointsResult, *, undo_minutes: int | None = None) -> Message:
     c = result.customer
     name = escape(c.display_name)
-    before, after = f"{result.before:,}", f"{result.after:,}"
+    before, after = number(result.before), number(result.after)
     text = _("*{name}*: {before} → *{after}* points ({delta})").format(
-        name=name, before=before, after=after, delta=f"{result.delta:+,}"
+        name=name, before=before, after=after, delta=f"{number(result.delta, signed=True)}"
     )
     if result.reason:
         text += "\n" + _("_Reason:_ {reason}").format(reason=escape(result.reason))
@@ -452,16 +454,16 @@ def redeemed(result: PointsResult, *, undo_minutes: int | None = None) -> Messag
     ).format(
         offer=offer,
         name=name,
-        before=f"{result.before:,}",
-        after=f"{result.after:,}",
-        delta=f"{result.delta:+,}",
+        before=number(result.before),
+        after=number(result.after),
+        delta=f"{number(result.delta, signed=True)}",
     )
     blocks: list[Block] = [_section(text)]
     blocks += [_context(mrkdwn(remark)) for remark in result.remarks]
     blocks += _undo_hint(undo_minutes)
     return _message(
         _("{offer} redeemed for {name}: {after} points left").format(
-            offer=offer, name=name, after=f"{result.after:,}"
+            offer=offer, name=name, after=number(result.after)
         ),
         blocks,
     )
@@ -473,7 +475,7 @@ def undone(result: PointsResult) -> Message:
     lines = [
         "↩️ "
         + _("Undone: *{name}* is back to {points} (was {before}).").format(
-            name=name, points=points(result.after), before=f"{result.before:,}"
+            name=name, points=points(result.after), before=number(result.before)
         ),
         *map(mrkdwn, result.remarks),
     ]
@@ -532,7 +534,7 @@ def _shown(value: Any) -> str:
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if isinstance(value, int):
-        return f"{value:,}"
+        return number(value)
     return shorten(escape(str(value)), 80)
 
 
@@ -563,14 +565,14 @@ def describe(e: AuditEntry, *, name_target: bool = True) -> str:
         verb, reason = _("redeemed “{offer}”").format(offer=escape(shorten(reason, 80))), ""
     if e.action in POINTS_ACTIONS:
         if e.before is not None and e.after is not None:
-            change = f"{e.before:,} → {e.after:,} ({e.after - e.before:+,})"
+            change = f"{number(e.before)} → {number(e.after)} ({number(e.after - e.before, signed=True)})"
         elif e.before is not None:
             change = (
                 _("from {before} ({requested} asked)").format(
-                    before=f"{e.before:,}", requested=e.requested
+                    before=number(e.before), requested=e.requested
                 )
                 if e.requested
-                else _("from {before}").format(before=f"{e.before:,}")
+                else _("from {before}").format(before=number(e.before))
             )
         else:
             change = ""
@@ -744,7 +746,9 @@ def offer_list(offers: Sequence[Offer], status: str | None, page: int = 1) -> Me
     start = (page - 1) * OFFERS_PER_PAGE
     shown = offers[start : start + OFFERS_PER_PAGE]
     showing = (
-        _(", showing {first}–{last}").format(first=f"{start + 1:,}", last=f"{start + len(shown):,}")
+        _(", showing {first}–{last}").format(
+            first=number(start + 1), last=number(start + len(shown))
+        )
         if pages > 1
         else ""
     )
@@ -773,7 +777,7 @@ def offer_list(offers: Sequence[Offer], status: str | None, page: int = 1) -> Me
 def offer_card(o: Offer, allows: Callable[[Act], bool]) -> Message:
     """The card, with the buttons the viewer may use on an offer in this status."""
     fields = [
-        _field(f"*{_('Points cost')}*\n{o.points_cost:,}"),
+        _field(f"*{_('Points cost')}*\n{number(o.points_cost)}"),
         _field(f"*{_('Auto-claim')}*\n{_claim(o.auto_claim)}"),
         _field(f"*{_('Status')}*\n{status_of(o.status)}"),
         _field(f"*{_('Id')}*\n`{o.id}`"),
@@ -913,7 +917,7 @@ def _offer_as_customers_see_it(
         _section(f"*{escape(name)}*\n{described}"),
         SectionBlock(
             fields=[
-                _field(f"*{_('Points cost')}*\n{cost:,}"),
+                _field(f"*{_('Points cost')}*\n{number(cost)}"),
                 _field(f"*{_('Auto-claim')}*\n{_claim(auto_claim)}"),
             ]
         ),
@@ -1112,22 +1116,22 @@ def summary_message(s: Summary, tz: ZoneInfo) -> Message:
         else ""
     )
     new = (
-        _("{count} new").format(count=f"{s.new_customers:,}") + since
+        _("{count} new").format(count=number(s.new_customers)) + since
         if s.new_customers is not None
         else _("first summary: nothing to compare yet")
     )
     headline = [
-        _field(f"*{_('Customers')}*\n{s.customers:,} {arrow(s.customers_change)}\n{new}"),
+        _field(f"*{_('Customers')}*\n{number(s.customers)} {arrow(s.customers_change)}\n{new}"),
         _field(
-            f"*{_('Points outstanding')}*\n{s.points_outstanding:,} {arrow(s.net_change)}\n"
+            f"*{_('Points outstanding')}*\n{number(s.points_outstanding)} {arrow(s.net_change)}\n"
             + (_("net change of all balances") + since if s.net_change is not None else "")
         ),
         _field(
-            f"*{_('Added via the bot, 24 h')}*\n{s.points_added_24h:,} "
+            f"*{_('Added via the bot, 24 h')}*\n{number(s.points_added_24h)} "
             f"{arrow(s.points_added_24h - s.points_added_prior_24h)}"
         ),
         _field(
-            f"*{_('Deducted via the bot, 24 h')}*\n{s.points_deducted_24h:,} "
+            f"*{_('Deducted via the bot, 24 h')}*\n{number(s.points_deducted_24h)} "
             f"{arrow(s.points_deducted_24h - s.points_deducted_prior_24h)}"
         ),
     ]
@@ -1136,7 +1140,7 @@ def summary_message(s: Summary, tz: ZoneInfo) -> Message:
         sparkline=sparkline(trend_values),
         first=day(s.trend[0][0], "EEE d"),
         last=day(s.trend[-1][0], "EEE d"),
-        values=", ".join(f"{v:,}" for v in trend_values),
+        values=", ".join(number(v) for v in trend_values),
     )
     top = [f"{i}. {customer_line(c)}" for i, c in enumerate(s.top_customers, 1)] or [
         _("No customers yet.")
@@ -1144,7 +1148,7 @@ def summary_message(s: Summary, tz: ZoneInfo) -> Message:
     staff = [
         f"<@{t.user_id}> · "
         + (_("{n} change") if t.changes == 1 else _("{n} changes")).format(n=t.changes)
-        + f" · +{t.added:,} / −{t.deducted:,}"
+        + f" · +{number(t.added)} / −{number(t.deducted)}"
         for t in s.staff
     ] or [_("No points changes via the bot.")]
     offers = " · ".join(
@@ -1176,14 +1180,14 @@ def summary_message(s: Summary, tz: ZoneInfo) -> Message:
                         "Changed outside the bot: {count} customers, +{added} / −{removed} points"
                     )
                 ).format(
-                    count=f"{len(outside):,}",
-                    added=f"{s.outside.added:,}",
-                    removed=f"{s.outside.removed:,}",
+                    count=number(len(outside)),
+                    added=number(s.outside.added),
+                    removed=number(s.outside.removed),
                 )
                 + (
                     " · ⚠️ "
                     + _("{flagged} flagged in the audit channel").format(
-                        flagged=f"{len(s.outside.flagged):,}"
+                        flagged=number(len(s.outside.flagged))
                     )
                     if s.outside.flagged
                     else ""
@@ -1202,7 +1206,7 @@ def summary_message(s: Summary, tz: ZoneInfo) -> Message:
                 _("Redeemed today: {rewards} reward")
                 if rewards == 1
                 else _("Redeemed today: {rewards} rewards")
-            ).format(rewards=f"{rewards:,}")
+            ).format(rewards=number(rewards))
             + ", "
             + points(redeemed)
         ),
@@ -1225,8 +1229,8 @@ def summary_message(s: Summary, tz: ZoneInfo) -> Message:
     return _message(
         _("Loyalty summary for {day}: {customers} customers, {points} points outstanding").format(
             day=day(s.day, "d MMM"),
-            customers=f"{s.customers:,}",
-            points=f"{s.points_outstanding:,}",
+            customers=number(s.customers),
+            points=number(s.points_outstanding),
         ),
         blocks,
     )

@@ -13,7 +13,7 @@ import datetime as dt
 import re
 
 from bot.core.say import Link, Say, Writer, said
-from bot.i18n import duration, gettext
+from bot.i18n import duration, gettext, number
 
 ELLIPSIS = "…"
 # Explicit bidi embeddings, overrides and isolates: outside text never keeps them (one
@@ -77,6 +77,9 @@ class _Plain(Writer):
 
     def duration(self, length: dt.timedelta) -> str:
         return duration(length)
+
+    def number(self, value: int, *, signed: bool = False) -> str:
+        return number(value, signed=signed)
 
 
 class _Mrkdwn(_Plain):

@@ -28,7 +28,7 @@ from bot.core.points import Op
 from bot.core.policy import Act
 from bot.core.records import Approval
 from bot.core.validation import DESCRIPTION_MAX, NAME_MAX, OFFER_NAME_MAX, REASON_MAX, Field
-from bot.i18n import N_, _
+from bot.i18n import N_, _, number
 from bot.slack.blocks import (
     MAX_SECTION,
     Message,
@@ -268,7 +268,7 @@ def points_form(
             _("Amount"),
             max_length=9,
             placeholder="10",
-            hint=_("A whole number, at most {most}.").format(most=f"{max_points:,}"),
+            hint=_("A whole number, at most {most}.").format(most=number(max_points)),
         ),
         _text_input(
             Field.POINTS_REASON,
@@ -304,7 +304,7 @@ def redeem_form(
         missing = offer.points_cost - customer.points
         label = f"{offer.name} · {points(offer.points_cost)}"
         if missing > 0:
-            label += " " + _("(needs {missing} more)").format(missing=f"{missing:,}")
+            label += " " + _("(needs {missing} more)").format(missing=number(missing))
         options.append(Option(value=str(offer.id), text=fit_plain(label, 75)))
     affordable = [o for o in offers if o.points_cost <= customer.points]
     blocks: list[Block] = [
@@ -328,7 +328,7 @@ def redeem_form(
                         text=_(
                             "The {shown} cheapest of {count} offers are listed; `/loyalty "
                             "{redeem} <customer> <offer>` redeems any of them."
-                        ).format(shown=MAX_OPTIONS, count=f"{len(offers):,}", redeem=_("redeem"))
+                        ).format(shown=MAX_OPTIONS, count=number(len(offers)), redeem=_("redeem"))
                     )
                 ]
             )
@@ -364,7 +364,7 @@ def _pick(
         if noun == "customers"
         else _("{count} offers match “{query}”. Which one?")
     )
-    text = fit(match.format(count=f"{len(choices):,}", query=escape(query)), MAX_SECTION)
+    text = fit(match.format(count=number(len(choices)), query=escape(query)), MAX_SECTION)
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=text))]
     for target_id, line in choices[:MAX_PICKS]:
         blocks.append(
@@ -521,17 +521,17 @@ def home(
             DividerBlock(),
             SectionBlock(
                 fields=[
-                    MarkdownTextObject(text=f"*{_('Customers')}*\n{f.customers:,}"),
+                    MarkdownTextObject(text=f"*{_('Customers')}*\n{number(f.customers)}"),
                     MarkdownTextObject(
-                        text=f"*{_('Points outstanding')}*\n{f.points_outstanding:,}"
+                        text=f"*{_('Points outstanding')}*\n{number(f.points_outstanding)}"
                     ),
                     MarkdownTextObject(
-                        text=f"*{_('Points, 24 h')}*\n+{f.added_24h:,} / −{f.deducted_24h:,}"
+                        text=f"*{_('Points, 24 h')}*\n+{number(f.added_24h)} / −{number(f.deducted_24h)}"
                     ),
                     MarkdownTextObject(
                         text=f"*{_('Redeemed today')}*\n"
                         + _("{rewards} rewards, {points} points").format(
-                            rewards=f"{f.rewards_today:,}", points=f"{f.redeemed_today:,}"
+                            rewards=number(f.rewards_today), points=number(f.redeemed_today)
                         )
                     ),
                 ]

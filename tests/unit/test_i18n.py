@@ -296,3 +296,19 @@ def test_summary_in_each_language(core, lang) -> None:
         assert "Resumen de lealtad" in shown and not _leaks(shown)
     else:
         assert "Loyalty summary" in shown
+
+
+def test_numbers_are_written_as_the_readers_locale_writes_them(monkeypatch) -> None:
+    """Every count and amount goes through Babel for the reader's locale (es_MX and
+    en_US happen to agree: a Spanish shop in Spain would not)."""
+    import bot.i18n
+
+    monkeypatch.setitem(bot.i18n.LOCALES, "es", "es_ES")
+    with speaking("es"):
+        said = mrkdwn(
+            Say("{name} tiene {points:,} ({delta:+,})", name="x", points=12345, delta=-20000)
+        )
+        assert said == "x tiene 12.345 (-20.000)"
+        assert blocks.points(12345) == "12.345 puntos"  # presentation's own numbers too
+    with speaking("en"):
+        assert number(12345) == "12,345" and number(5, signed=True) == "+5"
