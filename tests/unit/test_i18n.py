@@ -312,3 +312,20 @@ def test_numbers_are_written_as_the_readers_locale_writes_them(monkeypatch) -> N
         assert blocks.points(12345) == "12.345 puntos"  # presentation's own numbers too
     with speaking("en"):
         assert number(12345) == "12,345" and number(5, signed=True) == "+5"
+
+
+def test_no_translation_leaves_english_words_in_spanish() -> None:
+    """Every sentence the bot can say, as a Spanish reader reads it: its catalog entry,
+    placeholders aside (what fills them is rendered in Spanish too, by the same rule)."""
+    leaks = {}
+    with PO.open("rb") as po:
+        for m in read_po(po):
+            if not m.id or str(m.id).startswith("  /loyalty ..."):
+                continue  # the console's help: its first column is words to type
+            forms = m.string if isinstance(m.string, tuple) else (m.string,)
+            for form in forms:
+                shown = re.sub(r"\{[^{}]*\}|#\w+", " ", str(form))  # placeholders, channels
+                found = _leaks(shown)
+                if found:
+                    leaks[str(m.id if isinstance(m.id, str) else m.id[0])[:60]] = sorted(found)
+    assert leaks == {}
