@@ -1,4 +1,5 @@
-"""`loyalty-bot check`: everything a deployment relies on, checked once, as a checklist.
+"""`loyalty-bot check`: everything a deployment relies on, checked once, as a checklist,
+in the operator's language (LOYALTY_LANGUAGE).
 
 For whoever runs the bot (so it names settings): the Loyalty API answers with this App Key
 and program; the Slack token is valid (auth.test); the bot is a member of each configured
@@ -15,7 +16,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.core.errors import AuthenticationFailed, LoyaltyAPIError, NotFound
+from bot.i18n import _, ngettext, number
 from bot.runtime.settings import Settings
+from bot.slack.text import plain
 from bot.smartpasses.client import LoyaltyClient
 from bot.store.database import Store
 
@@ -31,28 +34,39 @@ class Check:
 
 
 def loyalty_api(api: LoyaltyClient) -> Iterator[Check]:
-    what = f"Loyalty API, program {api.program_id}"
+    what = _("Loyalty API, program {program}").format(program=api.program_id)
     try:
         customers, offers = api.list_customers(), api.list_offers()
     except AuthenticationFailed:
-        yield Check(False, what, "Smart Passes refused the App Key: check SMARTPASSES_APP_KEY")
+        yield Check(False, what, _("Smart Passes refused the App Key: check SMARTPASSES_APP_KEY"))
     except NotFound:
-        yield Check(False, what, "no such program: check SMARTPASSES_PROGRAM_ID")
+        yield Check(False, what, _("no such program: check SMARTPASSES_PROGRAM_ID"))
     except LoyaltyAPIError as exc:
-        yield Check(False, what, f"not reachable: {exc.message}")
+        yield Check(False, what, _("not reachable: {why}").format(why=plain(exc.say)))
     else:
-        yield Check(True, what, f"{len(customers)} customers, {len(offers)} offers")
+        yield Check(
+            True,
+            what,
+            _("{customers} customers, {offers} offers").format(
+                customers=number(len(customers)), offers=number(len(offers))
+            ),
+        )
 
 
 def database(url: str) -> Iterator[Check]:
-    what = "the bot's database (DATABASE_URL)"
+    what = _("the bot's database (DATABASE_URL)")
     try:
         store = Store.from_url(url)
     except Exception as exc:  # any failure to open or migrate it is the answer here
-        yield Check(False, what, f"cannot be used: {type(exc).__name__}")
+        yield Check(False, what, _("cannot be used: {why}").format(why=type(exc).__name__))
         return
     ok = store.reachable()
-    yield Check(ok, what, f"schema version {store.schema_version()}" if ok else "unreachable")
+    detail = (
+        _("schema version {version}").format(version=store.schema_version())
+        if ok
+        else _("unreachable")
+    )
+    yield Check(ok, what, detail)
     store.engine.dispose()
 
 
@@ -60,19 +74,33 @@ def slack(settings: Settings, client: WebClient) -> Iterator[Check]:
     try:
         me = client.auth_test()
     except SlackApiError as exc:
-        yield Check(False, "Slack token (SLACK_BOT_TOKEN)", f"refused: {exc.response['error']}")
+        yield Check(
+            False,
+            _("Slack token (SLACK_BOT_TOKEN)"),
+            _("refused: {error}").format(error=exc.response["error"]),
+        )
         return
-    yield Check(True, "Slack token", f"the bot @{me['user']} in {me['team']} ({me['team_id']})")
+    yield Check(
+        True,
+        _("Slack token"),
+        _("the bot @{bot} in {team} ({team_id})").format(
+            bot=me["user"], team=me["team"], team_id=me["team_id"]
+        ),
+    )
     channels = {
-        "approvals channel (LOYALTY_APPROVALS_CHANNEL)": settings.loyalty_approvals_channel,
-        "summary channel (LOYALTY_SUMMARY_CHANNEL)": settings.loyalty_summary_channel,
-        "audit channel (LOYALTY_AUDIT_CHANNEL)": settings.loyalty_audit_channel,
+        _("approvals channel (LOYALTY_APPROVALS_CHANNEL)"): settings.loyalty_approvals_channel,
+        _("summary channel (LOYALTY_SUMMARY_CHANNEL)"): settings.loyalty_summary_channel,
+        _("audit channel (LOYALTY_AUDIT_CHANNEL)"): settings.loyalty_audit_channel,
     }
     for what, channel in channels.items():
         if channel:
             yield _channel(client, what, channel)
     if not settings.loyalty_managers and not settings.loyalty_manager_group:
-        yield Check(False, "managers", "none set: set LOYALTY_MANAGERS or LOYALTY_MANAGER_GROUP")
+        yield Check(
+            False,
+            _("managers"),
+            _("none set: set LOYALTY_MANAGERS or LOYALTY_MANAGER_GROUP"),
+        )
     for user in settings.loyalty_managers:
         yield _manager(client, user)
     if settings.loyalty_manager_group:
@@ -80,36 +108,38 @@ def slack(settings: Settings, client: WebClient) -> Iterator[Check]:
 
 
 def _channel(client: WebClient, what: str, channel: str) -> Check:
+    what = f"{what} {channel}"
     try:
         info = client.conversations_info(channel=channel)["channel"]
     except SlackApiError as exc:
         error = exc.response["error"]
         if error == "channel_not_found":
-            return Check(False, f"{what} {channel}", "not found (or private, without the bot)")
-        return Check(False, f"{what} {channel}", f"cannot be checked: {error}")
+            return Check(False, what, _("not found (or private, without the bot)"))
+        return Check(False, what, _("cannot be checked: {error}").format(error=error))
+    name = info.get("name")
     if not info.get("is_member"):
-        return Check(
-            False, f"{what} {channel}", f"the bot is not in #{info.get('name')}: /invite it"
-        )
-    return Check(True, f"{what} {channel}", f"#{info.get('name')}, the bot can post there")
+        return Check(False, what, _("the bot is not in #{name}: /invite it").format(name=name))
+    return Check(True, what, _("#{name}, the bot can post there").format(name=name))
 
 
 def _manager(client: WebClient, user: str) -> Check:
+    what = _("manager {user} (LOYALTY_MANAGERS)").format(user=user)
     try:
         info = client.users_info(user=user)["user"]
     except SlackApiError as exc:
-        return Check(
-            False, f"manager {user} (LOYALTY_MANAGERS)", f"no such user: {exc.response['error']}"
-        )
+        return Check(False, what, _("no such user: {error}").format(error=exc.response["error"]))
     if info.get("deleted"):
-        return Check(False, f"manager {user} (LOYALTY_MANAGERS)", "this account is deactivated")
-    return Check(True, f"manager {user}", str(info.get("real_name") or info.get("name")))
+        return Check(False, what, _("this account is deactivated"))
+    name = str(info.get("real_name") or info.get("name"))
+    return Check(True, _("manager {user}").format(user=user), name)
 
 
 def _group(client: WebClient, group: str) -> Check:
-    what = f"managers group {group} (LOYALTY_MANAGER_GROUP)"
+    what = _("managers group {group} (LOYALTY_MANAGER_GROUP)").format(group=group)
     try:
         members = client.usergroups_users_list(usergroup=group)["users"]
     except SlackApiError as exc:
-        return Check(False, what, f"cannot be read: {exc.response['error']}")
-    return Check(bool(members), what, f"{len(members)} member(s)")
+        return Check(False, what, _("cannot be read: {error}").format(error=exc.response["error"]))
+    count = len(members)
+    counted = ngettext("{count} member", "{count} members", count).format(count=number(count))
+    return Check(bool(members), what, counted)

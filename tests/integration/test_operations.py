@@ -77,7 +77,7 @@ def test_check_lists_what_is_right_and_what_to_fix(sandbox_url, tmp_path) -> Non
             "✓ Slack token: the bot @loyalty in Demo shop (T0LOYALTY)",
             "✓ approvals channel (LOYALTY_APPROVALS_CHANNEL) CAPPROVALS: #approvals",
             "✓ manager UMANAGER: Marta Manager",
-            "✓ managers group SMANAGERS (LOYALTY_MANAGER_GROUP): 1 member(s)",
+            "✓ managers group SMANAGERS (LOYALTY_MANAGER_GROUP): 1 member",
             "✓ the bot's database (DATABASE_URL): schema version",
             "All good.",
         ):
@@ -103,7 +103,14 @@ def test_check_lists_what_is_right_and_what_to_fix(sandbox_url, tmp_path) -> Non
             "✗ managers group SMISSING (LOYALTY_MANAGER_GROUP): cannot be read: no_such_subteam",
         ):
             assert line in bad.stderr, line
-        assert "6 problem(s) to fix." in bad.stdout
+        assert "6 problems to fix." in bad.stdout
+        spanish = _check({**env, "LOYALTY_LANGUAGE": "es"}, tmp_path)  # the operator's
+        for line in (
+            "✓ API de lealtad, programa 4886905521176576: 6 clientes, 2 ofertas",
+            "✓ grupo de gerentes SMANAGERS (LOYALTY_MANAGER_GROUP): 1 miembro",
+            "Todo bien.",
+        ):
+            assert line in spanish.stdout, line
         refused = _check({**env, "SLACK_BOT_TOKEN": "xoxb-revoked"}, tmp_path)
         assert (
             refused.returncode == 1
