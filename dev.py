@@ -72,6 +72,7 @@ BENCHMARKS: tuple[tuple[str, ...], ...] = (
     ("busy",),
     ("workspaces",),
     ("slow_slack",),
+    ("first_try",),
 )
 
 

@@ -7,14 +7,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from bot.core.errors import InvalidInput
+from bot.core.errors import InvalidInput, StillLooking
 from bot.core.say import N_, Command, Name, Person, Say, noun
+from bot.i18n import language, speaking
 from bot.slack import blocks
+from bot.slack.text import mrkdwn
 from bot.smartpasses.models import Customer, Offer
 from handlers.context import Env
+from handlers.errors import reply_with_error
 from handlers.parsing import MENTION_TOKEN
 from handlers.slackapi import SLACK_FAILED, SlackApiError
 
@@ -33,14 +37,19 @@ class Resolved(Generic[R]):
         return self.matches[0] if len(self.matches) == 1 else None
 
 
-def customer(env: Env, reference: str) -> Resolved[Customer]:
-    """CustomerNotFound when nothing matches."""
+# How long a person waits for the bot to look past its list (a GET, a fresh read of the
+# list) before being told it is looking, and answered when it has.
+PATIENCE_SECONDS = 0.8
+
+
+def customer(env: Env, reference: str, *, within: float | None = None) -> Resolved[Customer]:
+    """CustomerNotFound when nothing matches; StillLooking past `within` seconds."""
     reference = reference.strip()
     if not reference:
         raise InvalidInput(Say("Which customer? Give an id, email, phone, name or @mention."))
     mention = MENTION_TOKEN.match(reference)
     query = mention_email(env, mention.group(1)) if mention else reference
-    result = env.service.find_customers(query)
+    result = env.service.find_customers(query, within=within)
     if result.matches:
         return Resolved(query, result.matches)
     if known := KNOWN_ID.match(query):  # written by the bot (a card, a choice): read it
@@ -95,11 +104,36 @@ def mention_email(env: Env, user_id: str) -> str:
 
 def customer_or_choice(env: Env, reference: str, command: str, rest: str = "") -> Customer | None:
     """The one customer meant, or None after offering a choice (nothing is changed then).
-    `command` and `rest` let a picked customer carry on the same operation."""
-    found = customer(env, reference)
+    `command` and `rest` let a picked customer carry on the same operation. If looking
+    past the list takes long, the person is told so at once and offered the choice when
+    the answer comes."""
+    try:
+        found = customer(env, reference, within=PATIENCE_SECONDS)
+    except StillLooking as looking:
+        env.reply(blocks.notice(mrkdwn(looking.say)))
+        _choice_later(env, looking, command, rest)
+        return None
     if found.one is None:
         env.reply(blocks.customer_picker(found.query, found.matches, command, rest))
     return found.one
+
+
+def _choice_later(env: Env, looking: StillLooking, command: str, rest: str) -> None:
+    """When the look past the list ends: the customers it found, each with a Choose that
+    carries the command on, or that nobody matches."""
+    lang = language()
+
+    def answer(later: Future[Any]) -> None:
+        with speaking(lang):
+            try:
+                result = later.result()
+                if result is None or not result.matches:
+                    raise env.service.not_found(looking.query)
+                env.reply(blocks.customer_picker(looking.query, result.matches, command, rest))
+            except Exception as error:  # the one error reply, as for any work
+                reply_with_error(error, env)
+
+    looking.later.add_done_callback(answer)
 
 
 def offer_or_choice(env: Env, reference: str, command: str) -> Offer | None:

@@ -8,6 +8,7 @@ claimed for the action is then released, so the person can simply try again.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from bot.core.say import N_, Code, Command, Duration, Name, Say, Strong, noun, said
 
@@ -229,6 +230,23 @@ class CustomerNotFound(LoyaltyError):
             )
         super().__init__(say)
         self.query = query
+
+
+class StillLooking(LoyaltyError):
+    """`query` is not in the bot's list, and reading Smart Passes for it is taking longer
+    than a person should wait: they are told so, and `later` gives the answer (a
+    LookupResult, or None for no match)."""
+
+    def __init__(self, query: str, later: Any) -> None:
+        super().__init__(
+            Say(
+                "“{query}” is not in my list yet. I am reading the latest one from Smart "
+                "Passes (someone who just signed up is in it) and will answer here in a "
+                "moment; nothing was changed.",
+                query=Name(query),
+            )
+        )
+        self.query, self.later = query, later
 
 
 class ChangeRefused(LoyaltyError):

@@ -600,6 +600,7 @@ class CustomerIndex:
         ttl: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
         region: str = "",
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         """`fetch` gives the customer list; `build` indexes what it gave (by default
         customers, here; `build_snapshot` indexes the API's body, in a builder process)."""
@@ -621,6 +622,9 @@ class CustomerIndex:
         self.loaded: Callable[[], None] | None = None  # told after each fetch (a budget)
         self.fetch_count = 0
         self._reread_at = float("-inf")  # when a miss last read the list again
+        self._reread_lock = threading.Lock()
+        self._sleep = sleep
+        self._read_from = float("-inf")  # when the list's read began (it holds what was then)
 
     # -- freshness -------------------------------------------------------
 
@@ -723,6 +727,7 @@ class CustomerIndex:
         writes made during the fetch kept beside it (they are at least as new)."""
         with self._lock:
             self._patches = []
+        started = self._clock()
         try:
             snapshot = self._build(self._fetch())
         except BaseException:
@@ -737,6 +742,7 @@ class CustomerIndex:
             self._patches = None
             self._snapshot, self._writes, self._listings = snapshot, writes, {}
             self._loaded_at = self._clock()
+            self._read_from = started  # the list is as Smart Passes had it at this moment
             self._version += 1
         if not snapshot.prepared():  # built here: the name order and search text follow
             threading.Thread(target=snapshot.prepare, name="index-prepare", daemon=True).start()
@@ -747,19 +753,29 @@ class CustomerIndex:
         with self._load_lock:
             self._reload()
 
-    def reread(self) -> bool:
+    def now(self) -> float:
+        """This index's clock (when a lookup was asked, for `reread`)."""
+        return self._clock()
+
+    def reread(self, asked: float | None = None) -> bool:
         """A whole email or phone is not in the list: read the list again (a customer who
         signed up a moment ago is in the new one), once for everyone asking at that moment
-        and at most every `REREAD_SECONDS`. True if the list is newer than when asked."""
-        asked = self._clock()
-        with self._load_lock:
-            if self._loaded_at >= asked:  # read by another asker while this one waited
+        and at most every `REREAD_SECONDS`: a miss soon after the last such read waits for
+        its window (its person is told meanwhile, `LoyaltyService.find_customers`). True if
+        the list is newer than when asked (`asked`: on this index's clock; by default now)."""
+        asked = self._clock() if asked is None else asked
+        with self._reread_lock:  # askers queue here; the first one's read serves the rest
+            if self._read_from >= asked:  # a read that began after the ask has it all
                 return True
-            if asked - self._reread_at < REREAD_SECONDS:
-                return False  # a miss read it a moment ago: Smart Passes is spared
-            self._reread_at = asked
-            self._reload()
-            self._must_wait = False
+            pause = REREAD_SECONDS - (self._clock() - self._reread_at)
+            if pause > 0:
+                self._sleep(pause)  # Smart Passes is spared: one read per window
+            with self._load_lock:
+                if self._read_from >= asked:
+                    return True
+                self._reread_at = self._clock()
+                self._reload()
+                self._must_wait = False
             return True
 
     def invalidate(self) -> None:

@@ -8,6 +8,8 @@ import functools
 import logging
 import math
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -44,6 +46,7 @@ from bot.core.errors import (
     NotFound,
     OverAllowance,
     StaleForm,
+    StillLooking,
 )
 from bot.core.ledger import Done, Intent, Ledger, creation_key, record_key
 from bot.core.lookup import CustomerIndex, LookupResult, SnapshotBuilder, exact_reference
@@ -185,6 +188,8 @@ class LoyaltyService:
             )
         self._clock = clock
         self.tz = tz
+        # Looks past the list (a GET, a fresh read) that a person stopped waiting for.
+        self._looking = ThreadPoolExecutor(16, thread_name_prefix="lookup-deeper")
 
     def _settle_old(self, entry: AuditEntry) -> bool:
         """Settle a change left in flight past its window (the ledger met its fence, and
@@ -197,29 +202,52 @@ class LoyaltyService:
 
     # -- reading ---------------------------------------------------------
 
-    def find_customers(self, reference: str) -> LookupResult:
+    def find_customers(self, reference: str, *, within: float | None = None) -> LookupResult:
         """The customers `reference` names, found on the first try: an id that is not in
         the list is read at Smart Passes (one GET), and a whole email or phone that is not
         in it makes the list be read again (`CustomerIndex.reread`) before nothing
-        matches. A customer who signed up a moment ago is found."""
+        matches. A customer who signed up a moment ago is found.
+
+        `within`: how long a person may wait for that (seconds); past it, StillLooking
+        carries the answer to come, so they are told at once and answered after."""
         result = self.index.find(reference)
         if result.matches:
             return result
+        deeper = self._deeper(reference)
+        if deeper is None:
+            return result
+        if within is None:
+            return deeper() or result
+        later = self._looking.submit(deeper)
+        try:
+            return later.result(timeout=within) or result
+        except FutureTimeout:
+            raise StillLooking(reference.strip(), later) from None
+
+    def _deeper(self, reference: str) -> Callable[[], LookupResult | None] | None:
+        """How to look past the list for `reference`, if it is an id, email or phone."""
         text = reference.strip()
         kind = exact_reference(text)
-        if kind == "id" and int(text.lstrip("#")) < 2**63:
-            try:
-                customer = self.api.get_customer(int(text.lstrip("#")))
-            except NotFound:
-                customer = None
-            if customer is not None:
-                self.index.upsert(customer)
-                return LookupResult(result.query, [customer])
+        asked = self.index.now()  # a read that starts after this serves the asker
         # Digits alone may be a phone said without its country code, too.
         phone_like = kind == "phone" or (kind == "id" and len(text) >= 7 and text.isdigit())
-        if (kind == "email" or phone_like) and self.index.reread():
-            return self.index.find(reference)
-        return result
+        if kind != "id" and not (kind == "email" or phone_like):
+            return None
+
+        def look() -> LookupResult | None:
+            if kind == "id" and int(text.lstrip("#")) < 2**63:
+                try:
+                    customer = self.api.get_customer(int(text.lstrip("#")))
+                except NotFound:
+                    customer = None
+                if customer is not None:
+                    self.index.upsert(customer)
+                    return LookupResult(text, [customer])
+            if (kind == "email" or phone_like) and self.index.reread(asked):
+                return self.index.find(reference)
+            return None
+
+        return look
 
     def not_found(self, query: str) -> CustomerNotFound:
         """Nothing matches `query`: saying what was searched, and how a phone number

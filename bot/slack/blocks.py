@@ -146,7 +146,7 @@ def _chunked_sections(lines: Iterable[str]) -> list[SectionBlock]:
 
 
 def points(n: int) -> str:
-    return (_("{n} point") if abs(n) == 1 else _("{n} points")).format(n=number(n))
+    return ngettext("{n} point", "{n} points", abs(n)).format(n=number(n))
 
 
 # -- simple replies ------------------------------------------------------------
@@ -284,11 +284,12 @@ def _picker(
     page = min(max(1, page), pages)
     start = (page - 1) * MAX_PICKER
     shown = choices[start : start + MAX_PICKER]
+    count = len(choices)
     match = (
-        _("{count} customers match “{query}”")
+        ngettext("{count} customer matches “{query}”", "{count} customers match “{query}”", count)
         if kind == "customer"
-        else _("{count} offers match “{query}”")
-    ).format(count=number(len(choices)), query=escape(query))
+        else ngettext("{count} offer matches “{query}”", "{count} offers match “{query}”", count)
+    ).format(count=number(count), query=escape(query))
     showing = (
         _(", showing {first}–{last}").format(
             first=number(start + 1), last=number(start + len(shown))
@@ -298,7 +299,14 @@ def _picker(
     )
     blocks: list[Block] = [
         _section(
-            match + showing + ". " + _("Which one did you mean? Nothing has been changed yet.")
+            match
+            + showing
+            + ". "
+            + (
+                _("Is this the one you meant? Nothing has been changed yet.")
+                if count == 1
+                else _("Which one did you mean? Nothing has been changed yet.")
+            )
         )
     ]
     for target_id, line in shown:
@@ -1091,11 +1099,9 @@ def approvals_list(pending: Sequence[Approval], tz: ZoneInfo) -> Message:
             )
             + failed
         )
-    title = (
-        _("{count} offer waiting for approval")
-        if len(pending) == 1
-        else _("{count} offers waiting for approval")
-    ).format(count=len(pending))
+    title = ngettext(
+        "{count} offer waiting for approval", "{count} offers waiting for approval", len(pending)
+    ).format(count=number(len(pending)))
     blocks: list[Block] = [_section(f"*{title}*"), *_chunked_sections(lines)]
     return _message(title, blocks)
 
@@ -1147,7 +1153,7 @@ def summary_message(s: Summary, tz: ZoneInfo) -> Message:
     ]
     staff = [
         f"<@{t.user_id}> · "
-        + (_("{n} change") if t.changes == 1 else _("{n} changes")).format(n=t.changes)
+        + ngettext("{n} change", "{n} changes", t.changes).format(n=number(t.changes))
         + f" · +{number(t.added)} / −{number(t.deducted)}"
         for t in s.staff
     ] or [_("No points changes via the bot.")]
@@ -1173,12 +1179,10 @@ def summary_message(s: Summary, tz: ZoneInfo) -> Message:
     changed_outside = (
         [
             _context(
-                (
-                    _("Changed outside the bot: {count} customer, +{added} / −{removed} points")
-                    if len(outside) == 1
-                    else _(
-                        "Changed outside the bot: {count} customers, +{added} / −{removed} points"
-                    )
+                ngettext(
+                    "Changed outside the bot: {count} customer, +{added} / −{removed} points",
+                    "Changed outside the bot: {count} customers, +{added} / −{removed} points",
+                    len(outside),
                 ).format(
                     count=number(len(outside)),
                     added=number(s.outside.added),
@@ -1202,10 +1206,8 @@ def summary_message(s: Summary, tz: ZoneInfo) -> Message:
         SectionBlock(fields=headline),
         _context(trend),
         _context(
-            (
-                _("Redeemed today: {rewards} reward")
-                if rewards == 1
-                else _("Redeemed today: {rewards} rewards")
+            ngettext(
+                "Redeemed today: {rewards} reward", "Redeemed today: {rewards} rewards", rewards
             ).format(rewards=number(rewards))
             + ", "
             + points(redeemed)
