@@ -76,6 +76,14 @@ BENCHMARKS: tuple[tuple[str, ...], ...] = (
 )
 
 
+BENCH_HELP = """python3 dev.py bench [NAME ...]
+
+Runs the benchmarks (each in its own process, minutes each), or only those named, and
+prints every figure beside its target, pass or fail; exits 1 if one fails.
+Names: {names}.
+One by hand, with its own options: .venv/bin/python benchmarks/bench_NAME.py --help"""
+
+
 def bench(names: list[str]) -> int:
     """Each benchmark in its own run; then one table of every figure against its target."""
     import json
@@ -128,6 +136,9 @@ def main(argv: list[str]) -> int:
             or run("lint-imports")
         )
     if command == "bench":
+        if {"-h", "--help"} & set(rest):
+            print(BENCH_HELP.format(names=", ".join(dict.fromkeys(run[0] for run in BENCHMARKS))))
+            return 0
         return bench(rest)
     if command == "catalog":
         pot = ROOT / "bot" / "i18n" / "messages.pot"

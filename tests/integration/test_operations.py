@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from bot.offline.sandbox import DEMO_PROGRAM_ID
@@ -147,3 +148,18 @@ def test_rotate_key_reencrypts_every_app_key_with_the_new_key(tmp_path) -> None:
     assert refused.returncode == 2 and "LOYALTY_ENCRYPTION_KEY is not set" in refused.stderr
     one_shop = run_cli("check", env=env, cwd=tmp_path)
     assert one_shop.returncode == 2 and "installed in any workspace" in one_shop.stderr
+
+
+def test_bench_help_prints_help_and_runs_nothing() -> None:
+    import subprocess
+    import sys
+
+    for argv in (["bench", "--help"], ["bench", "lookup", "--help"]):
+        shown = subprocess.run(
+            [sys.executable, str(Path(__file__).resolve().parents[2] / "dev.py"), *argv],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert shown.returncode == 0 and "Names: lookup," in shown.stdout, shown
+        assert "==" not in shown.stdout  # no benchmark started
