@@ -9,7 +9,8 @@
     python3 dev.py catalog  extract the strings people read into the Spanish catalog
                             (bot/i18n/locale/es/LC_MESSAGES/messages.po), keeping translations
 
-The virtual environment lives in .venv and is (re)installed when pyproject.toml changes.
+The virtual environment lives in .venv and is (re)installed when pyproject.toml or
+constraints.txt (the exact versions, which deployments install too) changes.
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ STAMP = VENV / ".installed-from"
 def ensure_venv() -> None:
     if sys.version_info < (3, 11):  # noqa: UP036 (this script may run on an old python3)
         sys.exit("loyalty-bot needs Python 3.11 or newer; this is " + sys.version.split()[0])
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    wanted = hashlib.sha256(
+        (ROOT / "pyproject.toml").read_bytes() + (ROOT / "constraints.txt").read_bytes()
+    ).hexdigest()
     if STAMP.exists() and STAMP.read_text() == wanted:
         return
     if not (BIN / "python").exists():
@@ -45,6 +48,8 @@ def ensure_venv() -> None:
             "install",
             "--quiet",
             "--disable-pip-version-check",
+            "-c",
+            str(ROOT / "constraints.txt"),  # the versions CI runs
             "-e",
             f"{ROOT}[dev]",
         ],
