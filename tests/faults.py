@@ -130,3 +130,34 @@ class Gate:
 
     def release(self) -> None:
         self.released.set()
+
+
+@contextlib.contextmanager
+def behind_proxy(url: str) -> Iterator[tuple[TcpProxy, str]]:
+    """A proxy in front of the PostgreSQL server of `url`, and `url` through it."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    proxy = TcpProxy((parts.hostname or "127.0.0.1", parts.port or 5432))
+    netloc = parts.netloc.rsplit("@", 1)[0] + f"@127.0.0.1:{proxy.port}"
+    try:
+        yield proxy, urlunsplit(parts._replace(netloc=netloc))
+    finally:
+        proxy.close()
+
+
+def end_lock_sessions(url: str) -> int:
+    """End every PostgreSQL session holding an advisory lock, as a failover, a pooler
+    restart or an administrator (pg_terminate_backend) would: how many were ended."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            ended = conn.execute(
+                sa.text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_locks "
+                    "WHERE locktype = 'advisory' AND pid <> pg_backend_pid()"
+                )
+            ).scalar()
+    finally:
+        engine.dispose()
+    return int(ended or 0)

@@ -18,10 +18,11 @@ from typing import Any
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackClientError
 
 from bot.core.audit import as_utc, utcnow
 from bot.core.errors import ConfigError
-from bot.core.summary import build_summary, local_day, save_snapshot
+from bot.core.summary import Summary, build_summary, local_day, save_snapshot
 from bot.core.verify import remember
 from bot.i18n import speaking
 from bot.runtime.settings import Settings
@@ -92,7 +93,7 @@ def post_summary(
     return Posted(day, channel, response["ts"])
 
 
-def _raise_flagged(client: WebClient, store: Store, settings: Settings, summary: Any) -> None:
+def _raise_flagged(client: WebClient, store: Store, settings: Settings, summary: Summary) -> None:
     """Balances that moved on records the bot changed while fenced or unknown: to the
     audit channel, once each (the summary counts them)."""
     channel = settings.loyalty_audit_channel
@@ -105,7 +106,7 @@ def _raise_flagged(client: WebClient, store: Store, settings: Settings, summary:
             message = blocks.outside_flagged(difference)
         try:
             client.chat_postMessage(channel=channel, **message.kwargs())
-        except Exception as exc:  # the summary is posted; the next one counts it again
+        except (SlackClientError, OSError) as exc:  # the posted summary still counts it
             log.warning("could not flag customer %d: %s", difference.customer_id, exc)
 
 

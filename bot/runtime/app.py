@@ -354,7 +354,7 @@ def build(settings: Settings, *, socket_mode: bool = False) -> Running:
     running = _build(settings, socket_mode=socket_mode)
     # What was imported and built lives as long as the process: out of the collector's
     # reach, a full collection during a burst of requests walks only what they made
-    # (measured under bench_ack: 70-80 ms pauses down to 10-50).
+    # (shorter pauses during bursts: bench_ack shows them).
     gc.collect()
     gc.freeze()
     return running

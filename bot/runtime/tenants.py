@@ -50,7 +50,8 @@ from handlers.languages import Languages
 
 log = logging.getLogger(__name__)
 
-# Measured: a loaded index takes about 0.55 KB per customer (bench_lookup's extra RSS).
+# What a loaded index is counted at per customer, a little above what bench_lookup
+# reports as its extra RSS (so the budget errs on the safe side).
 INDEX_BYTES_PER_CUSTOMER = 600
 # How often a process checks that a workspace's row (settings, key) has not changed in
 # another process (a Settings form saved there, an uninstall).

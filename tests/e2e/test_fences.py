@@ -18,7 +18,7 @@ from bot.offline.slack_requests import SlackRequests
 from bot.store.database import Store
 from bot.store.schema import audit_log
 from tests.conftest import fresh_postgres
-from tests.faults import Gate
+from tests.faults import Gate, behind_proxy, end_lock_sessions
 from tests.harness import (
     MANAGER,
     OWNER,
@@ -220,71 +220,51 @@ def test_a_lock_lost_mid_change_lets_no_other_change_in(
     lock ends: an administrator's pg_terminate_backend, or the connection cut (a proxy in
     front of PostgreSQL dies). B takes the lock at once but meets A's fence: its -5 is
     not sent. A's change lands, and A, which learns its lock was lost, checks it."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    import sqlalchemy as sa
-
-    from tests.faults import TcpProxy
-
     url = fresh_postgres()
-    parts = urlsplit(url)
-    proxy = TcpProxy((parts.hostname or "127.0.0.1", parts.port or 5432))
-    via_proxy = urlunsplit(
-        parts._replace(netloc=parts.netloc.rsplit("@", 1)[0] + f"@127.0.0.1:{proxy.port}")
-    )
+    stack = ExitStack()
+    proxy, via_proxy = stack.enter_context(behind_proxy(url))
     env_a = process_env(slack_standin.base_url, sandbox_url, tmp_path, DATABASE_URL=via_proxy)
     env_b = process_env(slack_standin.base_url, sandbox_url, tmp_path, DATABASE_URL=url)
     (argv_a, base_a), (argv_b, base_b) = _serve(env_a), _serve(env_b)
     gate = Gate(sandbox, "PUT", f"/customers/{LUIS}")
-    try:
-        with (
-            bot_process(argv_a, env_a, tmp_path, base_a),
-            bot_process(argv_b, env_b, tmp_path, base_b),
-        ):
-            SlackRequests(base_a, SIGNING_SECRET, slack_standin).command(
-                f"points {LUIS} -30 A", user=MANAGER, channel="CSHOP"
-            )
-            assert gate.entered.wait(15)
-            if how == "proxy cut":
-                proxy.cut()
-            else:
-                engine = sa.create_engine(url)
-                with engine.begin() as conn:
-                    ended = conn.execute(
-                        sa.text(
-                            "SELECT count(pg_terminate_backend(pid)) FROM pg_locks "
-                            "WHERE locktype = 'advisory' AND pid <> pg_backend_pid()"
-                        )
-                    ).scalar()
-                engine.dispose()
-                assert ended == 1  # A's lock session, the only one holding a lock
-            SlackRequests(base_b, SIGNING_SECRET, slack_standin).command(
-                f"points {LUIS} -5 B", user=MANAGER, channel="CSHOP"
-            )
-            (fenced,) = [text_of(c.args) for c in slack_standin.wait_for("response_url")]
-            assert "is still being settled" in fenced and "✅" not in fenced
-            gate.release()
-            replies = slack_standin.wait_for("response_url", count=2, timeout=30)
-            told_a = text_of(replies[1].args)
-            assert "40 → *10*" in told_a, told_a
-            if how == "proxy cut":  # A could not even complete its record
-                assert "could not finish writing it to my records" in told_a
-                proxy.restore()
-            else:
-                assert "checking showed the change was applied" in told_a
-            store = Store.from_url(url)
-            wait_until(  # A's own completion, or its next start's reconcile
-                lambda: (
-                    all(e.outcome != "pending" for e in store.entries(target_id=LUIS))
-                    or _settle_now(store, sandbox_url)
-                ),
-                timeout=30,
-            )
-            assert sandbox.state.customer(DEMO_PROGRAM_ID, LUIS)["points"] == 10
-            assert _chain_holds(store, LUIS, 40, 10) == [10]
-            store.engine.dispose()
-    finally:
-        proxy.close()
+    with (
+        stack,
+        bot_process(argv_a, env_a, tmp_path, base_a),
+        bot_process(argv_b, env_b, tmp_path, base_b),
+    ):
+        SlackRequests(base_a, SIGNING_SECRET, slack_standin).command(
+            f"points {LUIS} -30 A", user=MANAGER, channel="CSHOP"
+        )
+        assert gate.entered.wait(15)
+        if how == "proxy cut":
+            proxy.cut()
+        else:  # A's lock session, the only one holding a lock
+            assert end_lock_sessions(url) == 1
+        SlackRequests(base_b, SIGNING_SECRET, slack_standin).command(
+            f"points {LUIS} -5 B", user=MANAGER, channel="CSHOP"
+        )
+        (fenced,) = [text_of(c.args) for c in slack_standin.wait_for("response_url")]
+        assert "is still being settled" in fenced and "✅" not in fenced
+        gate.release()
+        replies = slack_standin.wait_for("response_url", count=2, timeout=30)
+        told_a = text_of(replies[1].args)
+        assert "40 → *10*" in told_a, told_a
+        if how == "proxy cut":  # A could not even complete its record
+            assert "could not finish writing it to my records" in told_a
+            proxy.restore()
+        else:
+            assert "checking showed the change was applied" in told_a
+        store = Store.from_url(url)
+        wait_until(  # A's own completion, or its next start's reconcile
+            lambda: (
+                all(e.outcome != "pending" for e in store.entries(target_id=LUIS))
+                or _settle_now(store, sandbox_url)
+            ),
+            timeout=30,
+        )
+        assert sandbox.state.customer(DEMO_PROGRAM_ID, LUIS)["points"] == 10
+        assert _chain_holds(store, LUIS, 40, 10) == [10]
+        store.engine.dispose()
 
 
 def _settle_now(store: Store, sandbox_url: str) -> bool:

@@ -19,11 +19,12 @@ from bot.core.audit import Action, Actor, Outcome, Target
 from bot.core.ledger import IN_FLIGHT, Intent, Ledger
 from bot.core.points import Op, PointsChange
 from bot.core.reconcile import reconcile
-from bot.offline.sandbox import Fault
+from bot.offline.sandbox import DEMO_PROGRAM_ID, Fault
 from bot.slack import blocks
 from bot.store.locks import ChangeLocks
 from bot.store.schema import audit_log
 from tests.core import AS_MANAGER, Core, core_over, told
+from tests.faults import Gate, behind_proxy, end_lock_sessions
 from tests.harness import CLERK, TEAM
 
 JUAN = 1870  # 5 points in the demo
@@ -205,23 +206,6 @@ def test_reconcile_settles_an_unknown_change_and_lifts_its_fence(core) -> None:
 # -- a lock lost mid-change (PostgreSQL) ------------------------------------------------
 
 
-def _terminate_lock_sessions(url: str) -> int:
-    """End every PostgreSQL session holding an advisory lock, as a failover, a pooler
-    restart or an administrator would."""
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        ended = conn.execute(
-            sa.text(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_locks "
-                "WHERE locktype = 'advisory' AND pid <> pg_backend_pid()"
-            )
-        ).scalar()
-    engine.dispose()
-    return int(ended or 0)
-
-
 def _held_in_a_thread(core: Core, change: PointsChange) -> tuple[threading.Thread, list[str]]:
     told_a: list[str] = []
     thread = threading.Thread(
@@ -244,7 +228,7 @@ def two_processes_on_postgres(sandbox):
     from tests.conftest import fresh_postgres
 
     url = fresh_postgres()
-    sandbox.state.programs[next(iter(sandbox.state.programs))].customers[JUAN]["points"] = 40
+    sandbox.state.update_customer(DEMO_PROGRAM_ID, JUAN, {"points": 40})
     with core_over(sandbox, url) as a, core_over(sandbox, url) as b:
         yield a, b, url
 
@@ -255,13 +239,11 @@ def test_a_lock_session_ended_mid_change_cannot_let_another_change_in(
     """A's -30 is at Smart Passes when its lock session is ended; B takes the lock at once
     but meets A's fence, so B's -5 is not sent. A's change lands; A learns its lock was
     lost, checks, and records 40 -> 10 as checked. The balance equals the chain."""
-    from tests.faults import Gate
-
     a, b, url = two_processes_on_postgres
     gate = Gate(a.sandbox, "PUT", f"/customers/{JUAN}")
     thread, told_a = _held_in_a_thread(a, PointsChange(Op.DEDUCT, 30))
     assert gate.entered.wait(10)
-    assert _terminate_lock_sessions(url) >= 1
+    assert end_lock_sessions(url) >= 1
     told_b = told(
         lambda: blocks.points_changed(
             b.service.change_points(AS_MANAGER, JUAN, PointsChange(Op.DEDUCT, 5), "B")
@@ -285,45 +267,54 @@ def test_a_lock_session_ended_mid_change_cannot_let_another_change_in(
 def test_a_cut_connection_to_postgres_mid_change_is_told_truly_and_settled_later(sandbox) -> None:
     """The same through a proxy that is cut: A cannot even complete its entry. B is fenced
     out; reconcile later settles A's change as applied (the balance shows it)."""
-    from urllib.parse import urlsplit, urlunsplit
-
     from tests.conftest import fresh_postgres
-    from tests.faults import Gate, TcpProxy
 
     url = fresh_postgres()
-    parts = urlsplit(url)
-    proxy = TcpProxy((parts.hostname or "127.0.0.1", parts.port or 5432))
-    via_proxy = urlunsplit(
-        parts._replace(netloc=parts.netloc.rsplit("@", 1)[0] + f"@127.0.0.1:{proxy.port}")
-    )
-    sandbox.state.programs[next(iter(sandbox.state.programs))].customers[JUAN]["points"] = 40
-    try:
-        with core_over(sandbox, via_proxy) as a, core_over(sandbox, url) as b:
-            gate = Gate(a.sandbox, "PUT", f"/customers/{JUAN}")
-            thread, told_a = _held_in_a_thread(a, PointsChange(Op.DEDUCT, 30))
-            assert gate.entered.wait(10)
-            proxy.cut()
-            told_b = told(
-                lambda: blocks.points_changed(
-                    b.service.change_points(AS_MANAGER, JUAN, PointsChange(Op.DEDUCT, 5), "B")
-                )
+    sandbox.state.update_customer(DEMO_PROGRAM_ID, JUAN, {"points": 40})
+    with (
+        behind_proxy(url) as (proxy, via_proxy),
+        core_over(sandbox, via_proxy) as a,
+        core_over(sandbox, url) as b,
+    ):
+        gate = Gate(a.sandbox, "PUT", f"/customers/{JUAN}")
+        thread, told_a = _held_in_a_thread(a, PointsChange(Op.DEDUCT, 30))
+        assert gate.entered.wait(10)
+        proxy.cut()
+        told_b = told(
+            lambda: blocks.points_changed(
+                b.service.change_points(AS_MANAGER, JUAN, PointsChange(Op.DEDUCT, 5), "B")
             )
-            assert "is still being settled" in told_b
-            gate.release()
-            thread.join(15)
-            assert "40 → *10*" in told_a[0] and "could not finish writing" in told_a[0]
-            pending = next(e for e in b.store.entries(target_id=JUAN) if e.reason == "A")
-            assert pending.outcome == "pending" and pending.fence
-            proxy.restore()
-            (settled,) = reconcile(b.loyalty, b.store, b.ledger)
-            assert settled.outcome == "ok"
-            entry = b.store.entry(pending.id)
-            assert (entry.outcome, entry.before, entry.after, entry.fence) == ("ok", 40, 10, None)
-            assert b.points(JUAN) == 10
-            assert "10 → *5*" in told(
-                lambda: blocks.points_changed(
-                    b.service.change_points(AS_MANAGER, JUAN, PointsChange(Op.DEDUCT, 5), "B")
-                )
+        )
+        assert "is still being settled" in told_b
+        gate.release()
+        thread.join(15)
+        assert "40 → *10*" in told_a[0] and "could not finish writing" in told_a[0]
+        pending = next(e for e in b.store.entries(target_id=JUAN) if e.reason == "A")
+        assert pending.outcome == "pending" and pending.fence
+        proxy.restore()
+        (settled,) = reconcile(b.loyalty, b.store, b.ledger)
+        assert settled.outcome == "ok"
+        entry = b.store.entry(pending.id)
+        assert (entry.outcome, entry.before, entry.after, entry.fence) == ("ok", 40, 10, None)
+        assert b.points(JUAN) == 10
+        assert "10 → *5*" in told(
+            lambda: blocks.points_changed(
+                b.service.change_points(AS_MANAGER, JUAN, PointsChange(Op.DEDUCT, 5), "B")
             )
-    finally:
-        proxy.close()
+        )
+
+
+def test_a_lock_lost_before_sending_sends_nothing(two_processes_on_postgres) -> None:
+    """A has read Juan's balance under its lock when its lock session ends: it learns so
+    before sending, sends nothing, says so (safe to try again) and lifts its fence."""
+    a, _b, url = two_processes_on_postgres
+    gate = Gate(a.sandbox, "GET", f"/customers/{JUAN}")  # the read under the lock
+    thread, told_a = _held_in_a_thread(a, PointsChange(Op.DEDUCT, 30))
+    assert gate.entered.wait(10)
+    assert end_lock_sessions(url) >= 1
+    gate.release()
+    thread.join(15)
+    assert "I lost my connection to my database just before sending" in told_a[0]
+    assert a.writes() == [] and a.points(JUAN) == 40
+    (entry,) = [e for e in a.store.entries(target_id=JUAN) if e.reason == "A"]
+    assert (entry.outcome, entry.fence) == ("failed", None)

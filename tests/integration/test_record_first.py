@@ -15,7 +15,6 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import sqlalchemy as sa
@@ -29,7 +28,7 @@ from bot.store.database import Store
 from bot.store.schema import audit_log, summary_posts
 from tests.conftest import fresh_postgres
 from tests.core import AS_MANAGER, Core, core_over, told
-from tests.faults import Gate, TcpProxy, make_read_only, sqlite_locked_by_another_process
+from tests.faults import Gate, behind_proxy, make_read_only, sqlite_locked_by_another_process
 from tests.harness import (
     MANAGER,
     SIGNING_SECRET,
@@ -89,11 +88,8 @@ def test_database_locked_by_another_process_changes_nothing(impatient_core) -> N
 @pytest.fixture
 def postgres_behind_proxy():
     """A fresh PostgreSQL database, reached through a proxy the test can cut."""
-    url = urlsplit(fresh_postgres())
-    proxy = TcpProxy((url.hostname or "127.0.0.1", url.port or 5432))
-    netloc = url.netloc.rsplit("@", 1)[0] + f"@127.0.0.1:{proxy.port}"
-    yield proxy, urlunsplit(url._replace(netloc=netloc))
-    proxy.close()
+    with behind_proxy(fresh_postgres()) as (proxy, url):
+        yield proxy, url
 
 
 def test_postgres_unreachable_changes_nothing(sandbox, postgres_behind_proxy) -> None:

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from bot.core.errors import Busy, RecordUnavailable
 from bot.store.locks import ChangeLocks, FileLocks, PostgresLocks, _number, locks_for
 from tests.conftest import fresh_postgres
+from tests.faults import end_lock_sessions
 
 
 @pytest.fixture(params=["threads", "files", "postgresql"])
@@ -141,15 +142,7 @@ def test_a_postgres_holder_learns_its_session_was_ended_and_others_keep_theirs()
             with session.lock, pytest.raises(RecordUnavailable):
                 locks._ask(session, "SELECT no_such_function()")  # fails, session alive
             assert not first.lost()
-            admin = sa.create_engine(url)
-            with admin.begin() as conn:
-                ended = conn.execute(
-                    sa.text(
-                        "SELECT count(pg_terminate_backend(pid)) FROM pg_locks "
-                        "WHERE locktype = 'advisory' AND pid <> pg_backend_pid()"
-                    )
-                ).scalar()
-            admin.dispose()
+            ended = end_lock_sessions(url)
             assert ended >= 1
             assert (
                 first.lost() and second.lost() == (locks._session(_number("customer:2")) is session)

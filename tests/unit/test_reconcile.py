@@ -40,6 +40,22 @@ def _pending(store: Store, intent: Intent, minutes_ago: float = 10) -> int:
     )
 
 
+def _completed(store: Store, before: int, after: int, *, at: dt.datetime | None = None) -> int:
+    """A later points change to Juan that completed ok: it read `before`, left `after`."""
+    return store.record_by(
+        MARTA,
+        at=at,
+        action=Action.POINTS_ADD if after > before else Action.POINTS_SET,
+        outcome=Outcome.OK,
+        target_type="customer",
+        target_id=JUAN,
+        target_name="Juan Pérez",
+        before=before,
+        after=after,
+        requested=f"+{after - before}" if after > before else f"={after}",
+    )
+
+
 def _add(before: int, amount: int) -> Intent:
     return Intent(
         Action.POINTS_ADD, "customer", JUAN, "Juan Pérez", before=before, requested=f"+{amount}"
@@ -50,17 +66,7 @@ def test_a_points_change_is_judged_by_the_balance_the_next_change_read(
     client: LoyaltyClient, store: Store, sandbox_state
 ) -> None:
     pending = _pending(store, _add(5, 10))  # it was applied: 5 -> 15 ...
-    later = store.record_by(  # ... then a later change read 15 and set 40
-        MARTA,
-        action=Action.POINTS_SET,
-        outcome=Outcome.OK,
-        target_type="customer",
-        target_id=JUAN,
-        target_name="Juan Pérez",
-        before=15,
-        after=40,
-        requested="=40",
-    )
+    later = _completed(store, 15, 40)  # ... then a later change read 15 and set 40
     sandbox_state.update_customer(DEMO_PROGRAM_ID, JUAN, {"points": 40})
     (settled,) = reconcile(client, store, Ledger(store, ChangeLocks()))
     entry = store.entry(pending)
@@ -140,18 +146,7 @@ def test_a_balance_read_while_the_change_may_have_been_in_flight_proves_nothing(
     witness: the entry is flagged unknown, never "not applied"."""
     pending = _pending(store, _add(5, 10))
     a = store.entry(pending)
-    store.record_by(
-        MARTA,
-        at=a.at + dt.timedelta(seconds=5),
-        action=Action.POINTS_ADD,
-        outcome=Outcome.OK,
-        target_type="customer",
-        target_id=JUAN,
-        target_name="Juan Pérez",
-        before=5,
-        after=15,
-        requested="+10",
-    )
+    _completed(store, 5, 15, at=a.at + dt.timedelta(seconds=5))
     sandbox_state.update_customer(DEMO_PROGRAM_ID, JUAN, {"points": 25})
     (settled,) = reconcile(client, store, Ledger(store, ChangeLocks()))
     entry = store.entry(pending)
@@ -162,18 +157,7 @@ def test_a_balance_read_while_the_change_may_have_been_in_flight_proves_nothing(
 def test_a_witness_after_the_window_still_settles(client: LoyaltyClient, store: Store) -> None:
     pending = _pending(store, _add(5, 10))
     a = store.entry(pending)
-    store.record_by(
-        MARTA,
-        at=a.at + dt.timedelta(minutes=3),  # past the window: what it read stands
-        action=Action.POINTS_SET,
-        outcome=Outcome.OK,
-        target_type="customer",
-        target_id=JUAN,
-        target_name="Juan Pérez",
-        before=5,
-        after=40,
-        requested="=40",
-    )
+    _completed(store, 5, 40, at=a.at + dt.timedelta(minutes=3))  # past the window: it stands
     (settled,) = reconcile(client, store, Ledger(store, ChangeLocks()))
     assert settled.outcome == "failed" and store.entry(pending).detail == (
         "checked later: not applied"
