@@ -2,7 +2,7 @@
 
 Run by hand: `.venv/bin/python benchmarks/bench_lookup.py [--customers N]`.
 The index is built as a serving process builds it: the list downloaded here, parsed and
-indexed in a child process (bot.runtime.index_builder); load is download to the first
+indexed in a child process (bot.core.index.builder); load is download to the first
 answer (the lookups' tables), then the name order and search text follow; extra RSS is
 this (serving) process's once built.
 Targets (issues 2 and 16): load < 1 s at 100,000 customers (< 3 s at 300,000), extra RSS
@@ -46,10 +46,10 @@ from benchmarks._support import (
     serve,
     slack_process,
 )
-from bot.core.lookup import CustomerIndex
-from bot.core.text_keys import fold, name_tokens
+from bot.core.index.builder import IndexBuilder
+from bot.core.index.lookup import CustomerIndex
+from bot.domain.text_keys import fold, name_tokens
 from bot.offline.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID
-from bot.runtime.index_builder import IndexBuilder
 from bot.smartpasses.client import LoyaltyClient
 from bot.smartpasses.models import Customer
 

@@ -31,11 +31,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from slack_sdk.oauth.installation_store import Installation
 
 from benchmarks._support import check, rss_mb, sandbox_process
+from bot.domain.settings import Settings
 from bot.jobs.summary import EveryWorkspaceClock
 from bot.offline.sandbox.data import shop
 from bot.offline.slack_standin import SlackStandIn
 from bot.runtime.app import installed_workspaces
-from bot.runtime.settings import Settings
 from bot.runtime.wsgi_server import serving
 from bot.store.database import Store
 from bot.store.sealed import new_key

@@ -11,7 +11,7 @@ from slack_bolt import App
 from handlers import actions, approvals, commands, confirmations, guards, home, middleware, modals
 
 if TYPE_CHECKING:
-    from bot.runtime.tenants import Tenancy
+    from handlers.context import Tenancy
     from handlers.workspace import Installed
 
 

@@ -10,10 +10,10 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.core.approvals import Decision, Posted, PublicationApprovals
-from bot.core.errors import InvalidInput
-from bot.core.records import Approval, ApprovalState
-from bot.core.say import Channel, Code, Say
 from bot.core.validation import Errors, Field, reason_problem
+from bot.domain.errors import InvalidInput
+from bot.domain.records import Approval, ApprovalState
+from bot.domain.say import Channel, Code, Say
 from bot.i18n import speaking
 from bot.slack import blocks, views
 from bot.slack.ids import ActionId, ApprovalRef, Form, FormContext, new_once

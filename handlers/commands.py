@@ -9,12 +9,12 @@ from typing import Any, NamedTuple
 
 from slack_bolt import Ack, App
 
-from bot.core.errors import InvalidInput, MalformedRequest
-from bot.core.points import AmbiguousAmount, Op, parse_amount
-from bot.core.policy import Act
-from bot.core.say import N_, Code, Say
 from bot.core.service import CONFIRMABLE, CUSTOMER_DELETE, OFFER_CANCEL, OFFER_DELETE
 from bot.core.validation import reason_problem
+from bot.domain.amounts import AmbiguousAmount, Op, parse_amount
+from bot.domain.errors import InvalidInput, MalformedRequest
+from bot.domain.policy import Act
+from bot.domain.say import N_, Code, Say
 from bot.i18n import _, decimal_mark, language, number
 from bot.slack import blocks
 from bot.slack.ids import Form

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from slack_bolt import Ack, App, Respond
 
-from bot.core.audit import Action
 from bot.core.service import CUSTOMER_DELETE
+from bot.domain.audit import Action
 from bot.slack import blocks
 from bot.slack.ids import ActionId, Confirm
 from handlers.after_ack import after_ack

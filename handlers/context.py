@@ -6,21 +6,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from slack_sdk import WebClient
 
 from bot.core.approvals import PublicationApprovals
-from bot.core.audit import Actor, AuditEntry, Outcome
-from bot.core.policy import Act
 from bot.core.roles import Roles
-from bot.core.say import Say
 from bot.core.service import LoyaltyService
 from bot.core.summary import SharedSummary
+from bot.domain.audit import Actor, AuditEntry, Outcome
+from bot.domain.policy import Act
+from bot.domain.say import Say
+from bot.domain.settings import Settings
 from bot.i18n import speaking, use
-from bot.runtime.settings import Settings
-from bot.runtime.workpool import WorkPool
 from bot.slack import blocks
 from bot.slack.blocks import Message
 from bot.slack.workspace_views import Connection
@@ -28,6 +27,7 @@ from handlers.errors import reply_with_error
 from handlers.languages import Languages
 from handlers.requestlog import RequestLog, outcome_of
 from handlers.slackapi import SLACK_FAILED, why
+from handlers.workpool import WorkPool
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,14 @@ class Services:
     # Installed in any workspace (OAuth mode): whose services these are, and their program
     team_id: str = ""
     connection: Connection | None = None
+
+
+class Tenancy(Protocol):
+    """Which services serve a request (bot.runtime.tenants: one workspace's, or each
+    installed workspace's own)."""
+
+    def services_for(self, team_id: str) -> Services | None:
+        """The services for a request from `team_id`; None if it is not connected."""
 
 
 _REPLIES = httpx.Client(

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.core.errors import LoyaltyError
+from bot.domain.errors import LoyaltyError
 from bot.i18n import _
 from bot.slack.text import mrkdwn
 from handlers.slackapi import SLACK_FAILED

@@ -1,6 +1,6 @@
 """Global middleware, after Bolt has verified a request: it must come from this bot's own
 workspace, from one of its own people, or nothing runs. (Size, signature and shape are
-checked before Bolt, in `bot.runtime.gate`.)
+checked before Bolt, in `handlers.gate`.)
 
 A request from another workspace or enterprise is refused and logged: in single-workspace
 mode the bot serves the workspace its token belongs to (auth.test, at start or on the

@@ -12,8 +12,8 @@ from slack_bolt import Ack, App
 from slack_sdk.models.blocks import ButtonElement
 
 from bot.core import validation as forms
-from bot.core.errors import LoyaltyError
-from bot.core.policy import Act
+from bot.domain.errors import LoyaltyError
+from bot.domain.policy import Act
 from bot.i18n import _
 from bot.slack import blocks, views
 from bot.slack.blocks import points

@@ -19,7 +19,7 @@ from handlers.errors import reply_with_error
 from handlers.requestlog import RequestLog, outcome_of
 
 if TYPE_CHECKING:
-    from bot.runtime.tenants import Tenancy
+    from handlers.context import Tenancy
 
 log = logging.getLogger(__name__)
 

@@ -14,15 +14,14 @@ from typing import Any, Generic, TypeVar
 from slack_bolt import Ack, App
 
 from bot.core import validation as forms
-from bot.core.errors import AlreadyTaken, ChangeRefused, MalformedRequest, ValidationFailed
 from bot.core.ledger import Done
-from bot.core.points import Op, PointsChange
-from bot.core.policy import Act
-from bot.core.say import N_, Say
 from bot.core.service import PointsResult
 from bot.core.validation import Errors, Field
+from bot.domain.amounts import Op, PointsChange
+from bot.domain.errors import AlreadyTaken, ChangeRefused, MalformedRequest, ValidationFailed
+from bot.domain.policy import Act
+from bot.domain.say import N_, Say
 from bot.i18n import _, decimal_mark, number
-from bot.runtime.workpool import Overloaded
 from bot.slack import blocks, views
 from bot.slack.blocks import Message
 from bot.slack.ids import ActionId, Form, FormContext, PickInForm
@@ -33,6 +32,7 @@ from handlers.after_ack import after_ack
 from handlers.context import Env
 from handlers.errors import user_message
 from handlers.slackapi import SLACK_FAILED, why
+from handlers.workpool import Overloaded
 
 log = logging.getLogger(__name__)
 F = TypeVar("F")  # what a form's fields become once checked

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from bot.core.phones import to_e164
-from bot.core.points import AMOUNT_LIKE
+from bot.domain.amounts import AMOUNT_LIKE
+from bot.domain.phones import to_e164
 
 _LINK = re.compile(r"<(mailto:|tel:|https?://)([^|>]*)(?:\|([^>]*))?>")
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")

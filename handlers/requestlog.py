@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.core.errors import InvalidInput, LoyaltyAPIError, LoyaltyError, PermissionDenied
+from bot.domain.errors import InvalidInput, LoyaltyAPIError, LoyaltyError, PermissionDenied
 
 log = logging.getLogger("loyalty.requests")
 

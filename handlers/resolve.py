@@ -11,8 +11,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from bot.core.errors import InvalidInput, StillLooking
-from bot.core.say import N_, Command, Name, Person, Say, noun
+from bot.domain.errors import InvalidInput, StillLooking
+from bot.domain.say import N_, Command, Name, Person, Say, noun
 from bot.i18n import language, speaking
 from bot.slack import blocks
 from bot.slack.text import mrkdwn

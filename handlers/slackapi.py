@@ -9,7 +9,7 @@ from http.client import HTTPException
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.core.errors import LoyaltyError
+from bot.domain.errors import LoyaltyError
 
 __all__ = ["SLACK_FAILED", "SlackApiError", "SlackUnreachable", "why"]
 

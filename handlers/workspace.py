@@ -12,14 +12,13 @@ import logging
 import re
 from collections.abc import Callable
 from contextlib import suppress
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot.core.validation import Field
 from bot.i18n import N_, _, language, speaking
-from bot.runtime.tenants import check_program, choices_of, read_settings_form
 from bot.slack import views, workspace_views
 from bot.slack.ids import ActionId, Form
 from handlers.commands import COMMAND
@@ -27,9 +26,38 @@ from handlers.context import Env
 from handlers.errors import user_message
 from handlers.requestlog import RequestLog, outcome_of
 from handlers.slackapi import SLACK_FAILED, why
+from handlers.workspace_settings import check_program, choices_of, read_settings_form
 
 if TYPE_CHECKING:
-    from bot.runtime.tenants import Workspaces
+    import httpx
+
+    from bot.domain.settings import Settings
+    from bot.store.workspaces import WorkspaceRecords
+    from handlers.context import Services
+    from handlers.workpool import WorkPool
+
+
+class InstalledClients(Protocol):
+    def client(self, team_id: str) -> WebClient | None: ...
+    def installer(self, team_id: str) -> str: ...
+
+
+class Workspaces(Protocol):
+    """What these listeners use of the workspaces (bot.runtime.tenants.Workspaces)."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def records(self) -> WorkspaceRecords: ...
+    @property
+    def clients(self) -> InstalledClients: ...
+    @property
+    def http(self) -> httpx.Client: ...
+    @property
+    def work(self) -> WorkPool: ...
+    def services_for(self, team_id: str) -> Services | None: ...
+    def drop(self, team_id: str) -> None: ...
+
 
 log = logging.getLogger(__name__)
 _NOTHING_SAVED = N_("Nothing was saved.")

@@ -9,13 +9,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from bot.core.allowance import MANAGERS_ONLY, ClerkAllowance
 from bot.core.approvals import Posted, PublicationApprovals
-from bot.core.audit import Actor
 from bot.core.ledger import Ledger
-from bot.core.records import Approval
 from bot.core.roles import Roles
 from bot.core.service import LoyaltyService
+from bot.domain.allowance import MANAGERS_ONLY, ClerkAllowance
+from bot.domain.audit import Actor
+from bot.domain.records import Approval
 from bot.offline.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID, InProcessTransport, SandboxApp
 from bot.slack.blocks import Message
 from bot.smartpasses.client import LoyaltyClient

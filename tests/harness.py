@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 
 from bot.core.ledger import Ledger
+from bot.domain.settings import Settings
 from bot.offline.requests_done import RequestsDone, counting_requests
 from bot.offline.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID, SandboxApp
 from bot.offline.sandbox.data import SECOND_PROGRAM_ID
@@ -32,12 +33,11 @@ from bot.runtime.app import (
     slack_client,
     web_app,
 )
-from bot.runtime.settings import Settings
-from bot.runtime.workpool import WorkPool
 from bot.runtime.wsgi_server import serving
 from bot.smartpasses.client import LoyaltyClient
 from bot.store.database import Store
 from bot.store.locks import locks_for
+from handlers.workpool import WorkPool
 
 # One TLS context for every HTTP client the tests make (loading the CA bundle takes
 # ~40 ms per client; everything here is plain HTTP on loopback anyway).

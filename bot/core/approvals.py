@@ -14,9 +14,12 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.core.audit import Action, Actor, AuditEntry, Outcome, Target, utcnow
-from bot.core.checks import check_change
-from bot.core.errors import (
+from bot.core.ledger import Intent, Ledger
+from bot.core.outcomes import check_change
+from bot.core.roles import Roles
+from bot.core.service import offer_key
+from bot.domain.audit import Action, Actor, AuditEntry, Outcome, Target, utcnow
+from bot.domain.errors import (
     AlreadyDone,
     ChangeRefused,
     InvalidInput,
@@ -24,12 +27,9 @@ from bot.core.errors import (
     LoyaltyError,
     NotFound,
 )
-from bot.core.ledger import Intent, Ledger
-from bot.core.policy import Act
-from bot.core.records import OPEN_STATES, Approval, ApprovalState
-from bot.core.roles import Roles
-from bot.core.say import N_, Command, Link, Name, Person, Say, status
-from bot.core.service import offer_key
+from bot.domain.policy import Act
+from bot.domain.records import OPEN_STATES, Approval, ApprovalState
+from bot.domain.say import N_, Command, Link, Name, Person, Say, status
 from bot.smartpasses.client import LoyaltyClient
 from bot.smartpasses.models import Offer
 from bot.store.database import Store

@@ -42,8 +42,8 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.core.audit import Action, Actor, AuditEntry, Changes, Outcome, Resolved, Target, utcnow
-from bot.core.errors import (
+from bot.domain.audit import Action, Actor, AuditEntry, Changes, Outcome, Resolved, Target, utcnow
+from bot.domain.errors import (
     ApiUnavailable,
     AuthenticationFailed,
     Duplicate,
@@ -56,9 +56,9 @@ from bot.core.errors import (
     RecordUnavailable,
     ValidationFailed,
 )
-from bot.core.phones import digits as phone_digits
-from bot.core.say import N_, Name, Person, Say, noun
-from bot.core.text_keys import fold
+from bot.domain.phones import digits as phone_digits
+from bot.domain.say import N_, Name, Person, Say, noun
+from bot.domain.text_keys import fold
 from bot.store.database import FenceTaken, Store
 from bot.store.locks import ChangeLocks, Held
 

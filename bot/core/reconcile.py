@@ -4,7 +4,7 @@ while their request may still land. Either way the entry still fences its record
 
 An entry is settled only under its record's lock, taken without waiting: whoever holds it
 is still making that change, and will settle it. Each entry is checked against Smart
-Passes as right after an unclear answer (`bot.core.checks`). For a points change, the
+Passes as right after an unclear answer (`bot.core.outcomes`). For a points change, the
 balance a later change read first is the witness, but only if that change began after
 this one's in-flight window (`IN_FLIGHT`): a balance read while this change may still
 have been on its way proves nothing. A later change that began inside the window, or a
@@ -25,11 +25,11 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from bot.core.audit import POINTS_ACTIONS, Action, AuditEntry, Outcome, Resolved, Target, utcnow
-from bot.core.checks import check_change, expected_balance
-from bot.core.errors import LoyaltyError
 from bot.core.ledger import IN_FLIGHT, Intent, Ledger, Unclear
-from bot.core.records import ApprovalState
+from bot.core.outcomes import check_change, expected_balance
+from bot.domain.audit import POINTS_ACTIONS, Action, AuditEntry, Outcome, Resolved, Target, utcnow
+from bot.domain.errors import LoyaltyError
+from bot.domain.records import ApprovalState
 from bot.smartpasses.client import LoyaltyClient
 from bot.smartpasses.models import Customer, Offer
 from bot.store.database import Store

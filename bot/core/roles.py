@@ -12,12 +12,12 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 
-from bot.core.allowance import MANAGERS_ONLY, ClerkAllowance
-from bot.core.audit import Action, Actor, Target
-from bot.core.errors import PermissionDenied
 from bot.core.ledger import Intent, Ledger
-from bot.core.policy import POLICY, Act, Who
-from bot.core.say import Group, Person, Say
+from bot.domain.allowance import MANAGERS_ONLY, ClerkAllowance
+from bot.domain.audit import Action, Actor, Target
+from bot.domain.errors import PermissionDenied
+from bot.domain.policy import POLICY, Act, Who
+from bot.domain.say import Group, Person, Say
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,23 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.core.audit import (
+from bot.core.index.customer_list import CustomerList
+from bot.core.index.lookup import CustomerIndex, LookupResult, SnapshotBuilder, exact_reference
+from bot.core.ledger import Done, Intent, Ledger, creation_key, record_key
+from bot.core.outcomes import (
+    DELETED,
+    check_change,
+    check_customer_created,
+    check_customer_updated,
+    check_offer_created,
+    check_offer_updated,
+    check_points,
+)
+from bot.core.reconcile import settle_entry
+from bot.core.roles import Roles
+from bot.core.validation import CustomerFields, Field, OfferFields
+from bot.domain.amounts import Op, PointsChange
+from bot.domain.audit import (
     POINTS_ACTIONS,
     Action,
     Actor,
@@ -27,16 +43,7 @@ from bot.core.audit import (
     field_changes,
     utcnow,
 )
-from bot.core.checks import (
-    DELETED,
-    check_change,
-    check_customer_created,
-    check_customer_updated,
-    check_offer_created,
-    check_offer_updated,
-    check_points,
-)
-from bot.core.errors import (
+from bot.domain.errors import (
     AlreadyDone,
     AlreadyTaken,
     ChangeRefused,
@@ -48,18 +55,12 @@ from bot.core.errors import (
     StaleForm,
     StillLooking,
 )
-from bot.core.ledger import Done, Intent, Ledger, creation_key, record_key
-from bot.core.lookup import CustomerIndex, LookupResult, SnapshotBuilder, exact_reference
-from bot.core.phones import digits as phone_digits
-from bot.core.phones import international, to_e164
-from bot.core.points import Op, PointsChange
-from bot.core.policy import Act
-from bot.core.reconcile import settle_entry
-from bot.core.records import ConfirmationState
-from bot.core.roles import Roles
-from bot.core.say import N_, Code, Command, Name, Person, Say, noun, status
-from bot.core.text_keys import fold
-from bot.core.validation import CustomerFields, Field, OfferFields
+from bot.domain.phones import digits as phone_digits
+from bot.domain.phones import international, to_e164
+from bot.domain.policy import Act
+from bot.domain.records import ConfirmationState
+from bot.domain.say import N_, Code, Command, Name, Person, Say, noun, status
+from bot.domain.text_keys import fold
 from bot.smartpasses.client import LoyaltyClient
 from bot.smartpasses.models import Customer, Offer
 from bot.store.database import Store
@@ -164,7 +165,7 @@ class LoyaltyService:
         index_builder: SnapshotBuilder | None = None,
     ) -> None:
         """`index_builder`: builds the customer index from the API's list body elsewhere (a
-        child process: bot.runtime.index_builder); by default it is built here."""
+        child process: bot.core.index.builder); by default it is built here."""
         self.api = api
         self.store = store
         self.roles = roles
@@ -175,7 +176,10 @@ class LoyaltyService:
         self.region = region  # national phone numbers are read as this country's
         if index_builder is None:
             self.index = CustomerIndex(
-                functools.partial(api.list_customers, text_columns=True),
+                functools.partial(
+                    api.list_customers,
+                    functools.partial(CustomerList.from_json, text_columns=True),
+                ),
                 ttl=lookup_ttl,
                 region=region,
             )
@@ -264,7 +268,7 @@ class LoyaltyService:
 
     def suggest_customers(self, typed: str, limit: int = 20) -> list[Customer]:
         """For a type-ahead: what a lookup finds (names by their start, a whole email or
-        phone), else any part (bot.core.lookup.CustomerIndex.search); at most `limit`."""
+        phone), else any part (bot.core.index.lookup.CustomerIndex.search); at most `limit`."""
         typed = typed.strip()
         if not typed:
             return []

@@ -15,11 +15,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from bot.core.audit import AuditEntry, Outcome, utcnow
-from bot.core.records import Approval
+from bot.core.index.customer_list import CustomerList
 from bot.core.verify import Verified, verify
+from bot.domain.audit import AuditEntry, Outcome, utcnow
+from bot.domain.records import Approval
 from bot.smartpasses.client import LoyaltyClient
-from bot.smartpasses.customer_list import CustomerList
 from bot.smartpasses.models import Customer
 from bot.store.database import Store
 
@@ -93,7 +93,7 @@ def build_summary(
     with ThreadPoolExecutor(1, thread_name_prefix="summary-offers") as beside:
         offers_later = beside.submit(api.list_offers)
         listed = customers_now() if customers_now else None
-        customers = api.list_customers() if listed is None else listed
+        customers = api.list_customers(CustomerList.from_json) if listed is None else listed
         offers = offers_later.result()
 
     customers = CustomerList.of(customers)  # columns: no 100,000 Customer objects

@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from bot.core.phones import to_e164
-from bot.core.points import (
+from bot.domain.amounts import (
     MAX_DIGITS,
     NotWhole,
     Op,
@@ -20,7 +19,8 @@ from bot.core.points import (
     ambiguous_readings,
     whole_number,
 )
-from bot.core.say import N_, Say, noun, said
+from bot.domain.phones import to_e164
+from bot.domain.say import N_, Say, noun, said
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]{2,}$")
 _PHONE_CHARS = re.compile(r"^\+?[\d\s().-]+$")

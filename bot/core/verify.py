@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from bot.smartpasses.customer_list import CustomerList
+from bot.core.index.customer_list import CustomerList
 from bot.store.database import Store
 
 

@@ -13,23 +13,24 @@ import signal
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 
-from bot.core.audit import as_utc, utcnow
-from bot.core.errors import ConfigError
+from bot.core.service import LoyaltyService
 from bot.core.summary import Summary, build_summary, local_day, save_snapshot
 from bot.core.verify import remember
+from bot.domain.audit import as_utc, utcnow
+from bot.domain.errors import ConfigError
+from bot.domain.settings import Settings
 from bot.i18n import speaking
-from bot.runtime.settings import Settings
-from bot.runtime.tenants import Workspaces, settings_of
 from bot.slack import blocks
 from bot.smartpasses.client import LoyaltyClient
 from bot.store.database import Store
+from bot.store.workspaces import WorkspaceRecords
 
 log = logging.getLogger(__name__)
 
@@ -176,6 +177,31 @@ class SummaryClock:
         return result
 
 
+class _Served(Protocol):
+    @property
+    def service(self) -> LoyaltyService: ...
+    @property
+    def settings(self) -> Settings: ...
+
+
+class _Clients(Protocol):
+    def client(self, team_id: str) -> WebClient | None: ...
+
+
+class Workspaces(Protocol):
+    """What the clock uses of the workspaces (bot.runtime.tenants.Workspaces)."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def store(self) -> Store: ...
+    @property
+    def records(self) -> WorkspaceRecords: ...
+    @property
+    def clients(self) -> _Clients: ...
+    def services_for(self, team_id: str) -> _Served | None: ...
+
+
 class EveryWorkspaceClock:
     """The clock installed in any workspace (OAuth mode): every minute, each connected
     workspace with a summary channel gets its summary at its own time, in its own zone and
@@ -193,7 +219,9 @@ class EveryWorkspaceClock:
         self.purge(now)
         due = []
         for workspace in self.workspaces.records.connected():
-            settings = settings_of(self.workspaces.settings, workspace)
+            settings = self.workspaces.settings.for_workspace(
+                workspace.settings, workspace.program_id
+            )
             channel = settings.loyalty_summary_channel
             failed = self.failed_at.get(workspace.team_id)
             if not channel or (failed is not None and now - failed < RETRY_AFTER_FAILURE):

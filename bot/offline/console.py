@@ -20,14 +20,14 @@ from typing import Any, TextIO
 
 from slack_sdk import WebClient
 
-from bot.core.errors import ConfigError
+from bot.domain.errors import ConfigError
+from bot.domain.settings import Settings, load_settings
 from bot.i18n import N_, _, speaking, use
 from bot.offline.requests_done import counting_requests
 from bot.offline.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID, SandboxApp, build_state
 from bot.offline.slack_requests import SlackRequests
 from bot.offline.slack_standin import SlackCall, SlackStandIn, SlackUser
 from bot.runtime.app import create_app, web_app
-from bot.runtime.settings import Settings, load_settings
 from bot.runtime.wsgi_server import serving
 from bot.slack.render import render_blocks
 from bot.smartpasses.client import LoyaltyClient

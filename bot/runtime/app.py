@@ -24,18 +24,17 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from bot.core.audit import utcnow
-from bot.core.errors import ConfigError
+from bot.core.index.builder import IndexBuilder
+from bot.core.index.lookup import SnapshotBuilder
 from bot.core.ledger import Ledger
-from bot.core.lookup import SnapshotBuilder
 from bot.core.reconcile import reconcile_quietly
 from bot.core.roles import Roles
+from bot.domain.audit import utcnow
+from bot.domain.errors import ConfigError
+from bot.domain.settings import Settings
 from bot.i18n import _, speaking
-from bot.runtime.gate import SlackGate
-from bot.runtime.index_builder import IndexBuilder
 from bot.runtime.listeners import ListenerPool, PromptAcks
 from bot.runtime.scopes import BOT_SCOPES
-from bot.runtime.settings import Settings
 from bot.runtime.settled import TOLD_WITHIN, tell_settled
 from bot.runtime.tenants import (
     InstalledClients,
@@ -44,7 +43,6 @@ from bot.runtime.tenants import (
     build_services,
     group_members_via,
 )
-from bot.runtime.workpool import ACKS_FIRST_SECONDS, Answering, WorkPool
 from bot.smartpasses.client import LoyaltyClient, shared_http
 from bot.store.database import Store
 from bot.store.installations import installation_store, seal_rows, state_store
@@ -52,6 +50,8 @@ from bot.store.locks import locks_for
 from bot.store.sealed import KeyBox
 from bot.store.workspaces import WorkspaceRecords
 from handlers.context import Services
+from handlers.gate import SlackGate
+from handlers.workpool import ACKS_FIRST_SECONDS, Answering, WorkPool
 
 log = logging.getLogger(__name__)
 

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.core.errors import AuthenticationFailed, LoyaltyAPIError, NotFound
+from bot.core.index.customer_list import CustomerList
+from bot.domain.errors import AuthenticationFailed, LoyaltyAPIError, NotFound
+from bot.domain.settings import Settings
 from bot.i18n import _, ngettext, number
-from bot.runtime.settings import Settings
 from bot.slack.text import plain
 from bot.smartpasses.client import LoyaltyClient
 from bot.store.database import Store
@@ -36,7 +37,7 @@ class Check:
 def loyalty_api(api: LoyaltyClient) -> Iterator[Check]:
     what = _("Loyalty API, program {program}").format(program=api.program_id)
     try:
-        customers, offers = api.list_customers(), api.list_offers()
+        customers, offers = api.list_customers(CustomerList.from_json), api.list_offers()
     except AuthenticationFailed:
         yield Check(False, what, _("Smart Passes refused the App Key: check SMARTPASSES_APP_KEY"))
     except NotFound:

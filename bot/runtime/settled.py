@@ -16,8 +16,8 @@ import logging
 
 from slack_sdk import WebClient
 
-from bot.core.audit import POINTS_ACTIONS, AuditEntry, Outcome, Resolved, utcnow
-from bot.core.errors import LoyaltyError
+from bot.domain.audit import POINTS_ACTIONS, AuditEntry, Outcome, Resolved, utcnow
+from bot.domain.errors import LoyaltyError
 from bot.i18n import speaking
 from bot.slack import blocks
 from handlers.context import Services, send_dm

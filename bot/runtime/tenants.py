@@ -17,29 +17,22 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any, Protocol
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
-import phonenumbers
 from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store import InstallationStore
 from slack_sdk.oauth.token_rotation import TokenRotator
 
-from bot.core.allowance import ClerkAllowance
 from bot.core.approvals import PublicationApprovals
-from bot.core.errors import AuthenticationFailed, LoyaltyError, NotFound
+from bot.core.index.lookup import SnapshotBuilder
 from bot.core.ledger import Ledger
-from bot.core.lookup import SnapshotBuilder
 from bot.core.roles import Roles
 from bot.core.service import LoyaltyService
 from bot.core.summary import SharedSummary, build_summary
-from bot.core.validation import Field
-from bot.i18n import N_, _, number
-from bot.runtime.logs import hide
-from bot.runtime.settings import Settings
-from bot.runtime.workpool import WorkPool
-from bot.slack.workspace_views import Connection, WorkspaceChoices
+from bot.domain.allowance import ClerkAllowance
+from bot.domain.logs import hide
+from bot.domain.settings import Settings
+from bot.slack.workspace_views import Connection
 from bot.smartpasses.client import LoyaltyClient
 from bot.store.database import Store
 from bot.store.locks import ChangeLocks
@@ -47,6 +40,7 @@ from bot.store.sealed import InvalidToken
 from bot.store.workspaces import Workspace, WorkspaceRecords
 from handlers.context import Services
 from handlers.languages import Languages
+from handlers.workpool import WorkPool
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +50,6 @@ INDEX_BYTES_PER_CUSTOMER = 600
 # How often a process checks that a workspace's row (settings, key) has not changed in
 # another process (a Settings form saved there, an uninstall).
 RECHECK_SECONDS = 10.0
-
-
-class Tenancy(Protocol):
-    def services_for(self, team_id: str) -> Services | None:
-        """The services for a request from `team_id`; None if it is not connected."""
 
 
 class OneWorkspace:
@@ -134,85 +123,6 @@ def build_services(
         team_id=team_id,
         connection=connection,
     )
-
-
-# -- a workspace's settings (the Settings form in the App Home) ----------------------
-
-EDITABLE = {
-    Field.MANAGERS: "loyalty_managers",
-    Field.APPROVALS_CHANNEL: "loyalty_approvals_channel",
-    Field.SUMMARY_CHANNEL: "loyalty_summary_channel",
-    Field.AUDIT_CHANNEL: "loyalty_audit_channel",
-    Field.SUMMARY_TIME: "loyalty_summary_time",
-    Field.TIMEZONE: "loyalty_timezone",
-    Field.LANGUAGE: "loyalty_language",
-    Field.CLERK_MAX: "loyalty_clerk_max_points",
-    Field.CLERK_DAILY: "loyalty_clerk_daily_points",
-    Field.REGION: "loyalty_default_region",
-}
-MOST_POINTS = 1_000_000
-
-
-def settings_of(base: Settings, workspace: Workspace) -> Settings:
-    """The environment's settings (the defaults) with the workspace's own choices and
-    program on top."""
-    values: dict[str, Any] = {
-        name: value for name, value in workspace.settings.items() if name in EDITABLE.values()
-    }
-    if isinstance(values.get("loyalty_summary_time"), str):
-        values["loyalty_summary_time"] = dt.time.fromisoformat(values["loyalty_summary_time"])
-    values.update(smartpasses_program_id=workspace.program_id)
-    return base.model_copy(update=values)
-
-
-def choices_of(settings: Settings) -> WorkspaceChoices:
-    return WorkspaceChoices(
-        managers=settings.loyalty_managers,
-        approvals_channel=settings.loyalty_approvals_channel,
-        summary_channel=settings.loyalty_summary_channel,
-        audit_channel=settings.loyalty_audit_channel,
-        summary_time=settings.loyalty_summary_time,
-        timezone=settings.loyalty_timezone,
-        language=settings.loyalty_language,
-        clerk_max_points=settings.loyalty_clerk_max_points,
-        clerk_daily_points=settings.loyalty_clerk_daily_points,
-        region=settings.loyalty_default_region,
-    )
-
-
-def read_settings_form(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-    """The Settings form's values as the workspace's stored choices, and what is wrong
-    (by field, in the reader's language)."""
-    chosen: dict[str, Any] = {}
-    problems: dict[str, str] = {}
-    chosen["loyalty_managers"] = [str(u) for u in values.get(Field.MANAGERS) or []]
-    for field in (Field.APPROVALS_CHANNEL, Field.SUMMARY_CHANNEL, Field.AUDIT_CHANNEL):
-        chosen[EDITABLE[field]] = values.get(field) or None
-    when = str(values.get(Field.SUMMARY_TIME) or "")
-    try:
-        chosen["loyalty_summary_time"] = dt.time.fromisoformat(when).strftime("%H:%M")
-    except ValueError:
-        problems[Field.SUMMARY_TIME] = _("Choose a time, like 09:00.")
-    zone = str(values.get(Field.TIMEZONE) or "").strip()
-    try:
-        ZoneInfo(zone)
-        chosen["loyalty_timezone"] = zone
-    except (ZoneInfoNotFoundError, ValueError):
-        problems[Field.TIMEZONE] = _("Not a time zone I know: write it like America/Mexico_City.")
-    language = values.get(Field.LANGUAGE)
-    chosen["loyalty_language"] = language if language in ("en", "es") else "en"
-    region = str(values.get(Field.REGION) or "").strip().upper()
-    if region and region not in phonenumbers.SUPPORTED_REGIONS:
-        problems[Field.REGION] = _("Not a country code I know: two letters, like MX or ES.")
-    else:
-        chosen["loyalty_default_region"] = region
-    for field in (Field.CLERK_MAX, Field.CLERK_DAILY):
-        text = str(values.get(field) or "0").strip()
-        if not text.isdigit() or int(text) > MOST_POINTS:
-            problems[field] = _("A whole number from 0 to {most}.").format(most=number(MOST_POINTS))
-        else:
-            chosen[EDITABLE[field]] = int(text)
-    return chosen, problems
 
 
 # -- installed in any workspace ------------------------------------------------------
@@ -318,7 +228,7 @@ class Workspaces:
     def _build(self, workspace: Workspace) -> Services:
         team_id = workspace.team_id
         assert workspace.program_id is not None
-        settings = settings_of(self.settings, workspace)
+        settings = self.settings.for_workspace(workspace.settings, workspace.program_id)
         app_key = workspace.app_key(self.records.box)
         hide(app_key.get_secret_value())
         loyalty = LoyaltyClient(
@@ -371,23 +281,3 @@ class Workspaces:
         """Workspaces whose index is in memory, least recently used first."""
         with self._lock:
             return [team for team, t in self._tenants.items() if t.services.service.index.size()]
-
-
-def check_program(
-    settings: Settings, app_key: str, program_id: int, http: httpx.Client
-) -> str | None:
-    """One list call with these credentials: None if Smart Passes accepts them, else why
-    not (a msgid: shown with _())."""
-    hide(app_key)
-    loyalty = LoyaltyClient(
-        app_key=app_key, program_id=program_id, base_url=settings.smartpasses_base_url, http=http
-    )
-    try:
-        loyalty.list_offers()
-    except AuthenticationFailed:
-        return N_("Smart Passes did not accept this App Key. Copy it again from the dashboard.")
-    except NotFound:
-        return N_("This App Key has no program with that ID. Check the Program ID.")
-    except LoyaltyError:
-        return N_("Smart Passes did not answer just now, so nothing was saved. Try again.")
-    return None

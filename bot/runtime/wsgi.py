@@ -10,10 +10,10 @@ import atexit
 import sys
 from wsgiref.types import WSGIApplication
 
-from bot.core.errors import ConfigError
+from bot.domain.errors import ConfigError
+from bot.domain.logs import configure_logging, secrets_of
+from bot.domain.settings import load_settings
 from bot.runtime.app import build, web_app
-from bot.runtime.logs import configure_logging, secrets_of
-from bot.runtime.settings import load_settings
 
 
 def create() -> WSGIApplication:

@@ -12,7 +12,7 @@ from typing import Any
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer, make_server
 from wsgiref.types import WSGIApplication
 
-from bot.runtime.workpool import Answering
+from handlers.workpool import Answering
 
 
 class DropConnection(Exception):

@@ -27,16 +27,16 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.core.audit import POINTS_ACTIONS, Action, AuditEntry, Changes, Outcome, Resolved
-from bot.core.phones import international
-from bot.core.policy import Act
-from bot.core.records import Approval
-from bot.core.say import Say
 from bot.core.service import TOP_WORDS, CustomerPage, PointsResult
 from bot.core.summary import Summary, sparkline
 from bot.core.summary import arrow as _moved
-from bot.core.text_keys import fold
 from bot.core.verify import Difference
+from bot.domain.audit import POINTS_ACTIONS, Action, AuditEntry, Changes, Outcome, Resolved
+from bot.domain.phones import international
+from bot.domain.policy import Act
+from bot.domain.records import Approval
+from bot.domain.say import Say
+from bot.domain.text_keys import fold
 from bot.i18n import N_, _, day, ngettext, number
 from bot.slack.ids import (
     ActionId,

@@ -10,8 +10,8 @@ from typing import Annotated, Any, Self
 from pydantic import BaseModel, ConfigDict, StringConstraints
 from pydantic import Field as Bounds
 
-from bot.core.errors import MalformedRequest
-from bot.core.say import N_
+from bot.domain.errors import MalformedRequest
+from bot.domain.say import N_
 
 
 class ActionId(StrEnum):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from bot.core.say import Link, Say, Writer, said
+from bot.domain.say import Link, Say, Writer, said
 from bot.i18n import duration, gettext, number
 
 ELLIPSIS = "…"

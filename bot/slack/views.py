@@ -24,10 +24,10 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.core.points import Op
-from bot.core.policy import Act
-from bot.core.records import Approval
 from bot.core.validation import DESCRIPTION_MAX, NAME_MAX, OFFER_NAME_MAX, REASON_MAX, Field
+from bot.domain.amounts import Op
+from bot.domain.policy import Act
+from bot.domain.records import Approval
 from bot.i18n import N_, _, number
 from bot.slack.blocks import (
     MAX_SECTION,

@@ -17,18 +17,17 @@ reads the record to learn the new state.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
 import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from pydantic import SecretStr, ValidationError
 
-from bot.core.errors import (
+from bot.domain.errors import (
     ApiUnavailable,
     AuthenticationFailed,
     LoyaltyAPIError,
@@ -39,13 +38,14 @@ from bot.core.errors import (
     UnexpectedResponse,
     ValidationFailed,
 )
-from bot.core.say import N_
-from bot.smartpasses.customer_list import CustomerList, json_array
-from bot.smartpasses.models import Customer, Offer
+from bot.domain.say import N_
+from bot.smartpasses.models import Customer, Offer, json_array
 from bot.smartpasses.models import parse_customer as _parse_customer
 from bot.smartpasses.models import parse_offer as _parse_offer
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 RETRIED_METHODS = frozenset({"GET"})
 MAX_RETRY_WAIT = 10.0
@@ -159,15 +159,15 @@ class LoyaltyClient:
 
     # -- customers -------------------------------------------------------
 
-    def list_customers(self, *, text_columns: bool = False) -> CustomerList:
-        """`text_columns`: also keep the text fields as columns (for the lookup index)."""
-        return self._list(
-            "customers", functools.partial(CustomerList.from_json, text_columns=text_columns)
-        )
+    def list_customers(self, parse: Callable[[bytes], T]) -> T:
+        """The whole customer list, parsed by `parse` (the customer index's
+        `CustomerList.from_json`: the list's shape in memory is the index's business)."""
+        result: T = self._list("customers", parse)
+        return result
 
     def list_customers_body(self, keep: Callable[[Iterator[bytes]], Any] = b"".join) -> Any:
         """The customer list as the API sent it, unparsed (a builder process parses it:
-        bot.runtime.index_builder): its pieces, as they arrive, handed to `keep`, which
+        bot.core.index.builder): its pieces, as they arrive, handed to `keep`, which
         returns what the builder takes (by default they are joined into one bytes object;
         the builder's own writes them to a file instead: a 300,000-customer list is 50 MB,
         and joining it holds the interpreter for tens of milliseconds)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+import msgspec
 from pydantic import ConfigDict, Field, TypeAdapter, field_validator
 from pydantic.dataclasses import dataclass
 
@@ -117,3 +118,16 @@ def parse_customer(data: Any) -> Customer:
 
 def parse_offer(data: Any) -> Offer:
     return _OFFER.validate_python(data)
+
+
+def json_array(body: bytes) -> list[Any]:
+    """A list as the API sends it: a JSON array, or an object wrapping it under `data`."""
+    try:
+        data = msgspec.json.decode(body)
+    except msgspec.DecodeError:
+        raise ValueError("not JSON") from None
+    if isinstance(data, dict) and isinstance(data.get("data"), list):
+        data = data["data"]
+    if not isinstance(data, list):
+        raise ValueError("not a JSON array")
+    return data

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from bot.core.audit import (
+from bot.domain.audit import (
     POINTS_ACTIONS,
     Action,
     Actor,
@@ -36,8 +36,8 @@ from bot.core.audit import (
     load_changes,
     utcnow,
 )
-from bot.core.errors import RecordUnavailable
-from bot.core.records import (
+from bot.domain.errors import RecordUnavailable
+from bot.domain.records import (
     OPEN_STATES,
     Approval,
     ApprovalState,

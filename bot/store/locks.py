@@ -43,8 +43,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
-from bot.core.errors import Busy, RecordUnavailable
-from bot.core.say import Say
+from bot.domain.errors import Busy, RecordUnavailable
+from bot.domain.say import Say
 
 try:
     import fcntl

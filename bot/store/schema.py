@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from bot.core.records import ConfirmationState
+from bot.domain.records import ConfirmationState
 
 metadata = sa.MetaData()
 audit_log = sa.Table(

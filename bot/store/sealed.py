@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
-from bot.core.errors import ConfigError
+from bot.domain.errors import ConfigError
 
 __all__ = ["InvalidToken", "KeyBox", "new_key"]
 

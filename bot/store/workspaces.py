@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 
-from bot.core.audit import as_utc, utcnow
+from bot.domain.audit import as_utc, utcnow
 from bot.store.installations import slack_bots, slack_installations
 from bot.store.schema import (
     approvals,

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from bot.offline.sandbox.data import load_generated
-from bot.runtime.workpool import BURST_ANSWERING
+from handlers.workpool import BURST_ANSWERING
 from tests.faults import Gate
 from tests.harness import CLERK, GROUP_MANAGER, MANAGER, button, buttons, text_of, wait_until
 from tests.unit.test_properties import TEXT

@@ -7,7 +7,7 @@ import json
 import threading
 
 from bot.offline.sandbox import DEMO_PROGRAM_ID
-from bot.runtime.workpool import WorkPool
+from handlers.workpool import WorkPool
 from tests.faults import Gate
 from tests.harness import CHANNEL, CLERK, button, running_bot, text_of
 

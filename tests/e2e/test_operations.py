@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 
-from bot.runtime.logs import JsonFormatter
+from bot.domain.logs import JsonFormatter
 from tests.harness import CLERK, MANAGER
 
 

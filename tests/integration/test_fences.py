@@ -15,10 +15,10 @@ import threading
 import pytest
 
 from bot.core import ledger as ledger_module
-from bot.core.audit import Action, Actor, Outcome, Target
 from bot.core.ledger import IN_FLIGHT, Intent, Ledger
-from bot.core.points import Op, PointsChange
 from bot.core.reconcile import reconcile
+from bot.domain.amounts import Op, PointsChange
+from bot.domain.audit import Action, Actor, Outcome, Target
 from bot.offline.sandbox import DEMO_PROGRAM_ID, Fault
 from bot.slack import blocks
 from bot.store.locks import ChangeLocks

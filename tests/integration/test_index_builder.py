@@ -15,15 +15,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.core.errors import UnexpectedResponse
-from bot.core.lookup import CustomerIndex, Prepared, Snapshot
+from bot.core.index import builder as index_builder
+from bot.core.index.builder import IndexBuilder
+from bot.core.index.customer_list import CustomerList
+from bot.core.index.lookup import CustomerIndex, Prepared, Snapshot
+from bot.domain.errors import UnexpectedResponse
 from bot.offline.slack_standin import SlackStandIn
 from bot.runtime import app as app_module
-from bot.runtime import index_builder
-from bot.runtime.index_builder import IndexBuilder
-from bot.runtime.workpool import BURST_ANSWERING, Answering
 from bot.runtime.wsgi_server import serving
 from bot.smartpasses.client import LoyaltyClient
+from handlers.workpool import BURST_ANSWERING, Answering
 from tests.harness import BOT_TOKEN, TEAM, USERS, make_settings, stack_of, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,7 +48,7 @@ def _answers(index: CustomerIndex) -> list[list[int]]:
 def test_a_child_builds_what_the_serving_process_would(
     client: LoyaltyClient, builder: IndexBuilder
 ) -> None:
-    here = CustomerIndex(client.list_customers, ttl=3600)
+    here = CustomerIndex(functools.partial(client.list_customers, CustomerList.from_json), ttl=3600)
     there = CustomerIndex(client.list_customers_body, build=builder, ttl=3600)
     assert _answers(there) == _answers(here)
     assert [c.id for c in _answers_customers(there)] == [c.id for c in _answers_customers(here)]
@@ -63,7 +64,7 @@ def test_the_second_step_is_made_in_the_child_too(
 ) -> None:
     """The lookups' tables arrive first; the name order and search text follow from the
     child (this process could not make them: its `second_step` is broken here)."""
-    here = CustomerIndex(client.list_customers, ttl=3600)
+    here = CustomerIndex(functools.partial(client.list_customers, CustomerList.from_json), ttl=3600)
     expected = _answers(here)
 
     def not_here(self: Snapshot) -> None:
@@ -92,7 +93,9 @@ def test_the_list_and_the_index_cross_in_files_or_through_the_pipe(
 
     monkeypatch.setattr(index_builder, "_loaded", loaded)
     try:
-        here = CustomerIndex(client.list_customers, ttl=3600)
+        here = CustomerIndex(
+            functools.partial(client.list_customers, CustomerList.from_json), ttl=3600
+        )
         there = CustomerIndex(streamed(client, builder), build=builder, ttl=3600)
         assert _answers(there) == _answers(here)
         there.refresh()
@@ -174,7 +177,7 @@ def test_the_child_leaves_when_the_serving_process_is_killed(tmp_path) -> None:
     script = tmp_path / "serving.py"
     script.write_text(
         "import signal\n"
-        "from bot.runtime.index_builder import IndexBuilder\n"
+        "from bot.core.index.builder import IndexBuilder\n"
         "if __name__ == '__main__':\n"
         "    builder = IndexBuilder()\n"
         "    builder(b'[]')\n"

@@ -19,8 +19,8 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
-from bot.core.points import Op, PointsChange
 from bot.core.reconcile import SETTLE_AFTER, reconcile
+from bot.domain.amounts import Op, PointsChange
 from bot.offline.sandbox import DEMO_PROGRAM_ID, Fault
 from bot.offline.slack_requests import SlackRequests
 from bot.slack import blocks

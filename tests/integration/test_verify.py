@@ -10,15 +10,15 @@ import datetime as dt
 import pytest
 from slack_sdk import WebClient
 
-from bot.core.errors import OutcomeUnknown
-from bot.core.points import Op, PointsChange
+from bot.core.index.customer_list import CustomerList
 from bot.core.summary import build_summary
 from bot.core.verify import remember, verify
+from bot.domain.amounts import Op, PointsChange
+from bot.domain.errors import OutcomeUnknown
+from bot.domain.settings import Settings
 from bot.jobs.summary import post_summary
 from bot.offline.sandbox import DEMO_PROGRAM_ID, Fault
-from bot.runtime.settings import Settings
 from bot.slack import blocks
-from bot.smartpasses.customer_list import CustomerList
 from tests.core import AS_MANAGER, Core
 from tests.harness import BOT_TOKEN, run_cli, text_of
 
@@ -27,7 +27,7 @@ ADD_TEN = PointsChange(Op.ADD, 10)
 
 
 def _live(core: Core) -> CustomerList:
-    return CustomerList.of(core.loyalty.list_customers())
+    return core.loyalty.list_customers(CustomerList.from_json)
 
 
 def _outside(core: Core, customer: int, points: int) -> None:

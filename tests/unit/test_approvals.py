@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from bot.core.approvals import Posted
-from bot.core.records import ApprovalState
+from bot.domain.records import ApprovalState
 from bot.offline.sandbox import DEMO_PROGRAM_ID, Fault
 from bot.slack import blocks
 from tests.core import AS_CLERK, AS_GROUP_MANAGER, AS_MANAGER, Core, core_over, told

@@ -7,8 +7,8 @@ import datetime as dt
 
 import pytest
 
-from bot.core.audit import Actor
-from bot.core.points import Op, PointsChange
+from bot.domain.amounts import Op, PointsChange
+from bot.domain.audit import Actor
 from bot.offline.sandbox import DEMO_PROGRAM_ID
 from bot.slack import blocks
 from handlers.commands import help_message

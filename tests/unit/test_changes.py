@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from bot.core.points import Op, PointsChange
+from bot.domain.amounts import Op, PointsChange
 from bot.offline.sandbox import Fault
 from bot.slack import blocks
 from tests.core import AS_MANAGER, Core, told

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.core.errors import UnexpectedResponse
-from bot.smartpasses import customer_list
-from bot.smartpasses.customer_list import CustomerList
+from bot.core.index import customer_list
+from bot.core.index.customer_list import CustomerList
+from bot.domain.errors import UnexpectedResponse
 from bot.smartpasses.models import Customer, parse_customer
 
 
@@ -67,7 +67,7 @@ def test_anything_else_is_an_unexpected_answer(scripted, body: bytes) -> None:
     api, client, _ = scripted
     api.responses[:] = [(200, {}, body)]
     with pytest.raises(UnexpectedResponse):
-        client.list_customers()
+        client.list_customers(CustomerList.from_json)
 
 
 @settings(max_examples=100, deadline=None)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.runtime.logs import SecretFilter
+from bot.domain.logs import SecretFilter
 from bot.runtime.scopes import BOT_EVENTS, BOT_SCOPES
 from handlers.commands import COMMAND
 
@@ -88,7 +88,7 @@ def test_secret_filter_scrubs_values() -> None:
 
 
 def test_secrets_hidden_later_are_scrubbed_too() -> None:
-    from bot.runtime.logs import _SECRETS, hide
+    from bot.domain.logs import _SECRETS, hide
 
     hide("shop-app-key-1234")
     record = logging.LogRecord(

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.errors import AlreadyTaken
-from bot.core.text_keys import fold
 from bot.core.validation import Field
+from bot.domain.errors import AlreadyTaken
+from bot.domain.text_keys import fold
 from tests.core import AS_CLERK, AS_MANAGER, told
 from tests.unit.test_records import customer_fields, offer_fields
 

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from slack_sdk.signature import SignatureVerifier
 
-from bot.runtime.gate import MAX_BODY, SlackGate
-from bot.runtime.logs import TextFormatter
+from bot.domain.logs import TextFormatter
+from handlers.gate import MAX_BODY, SlackGate
 from tests.harness import SIGNING_SECRET
 
 

@@ -11,7 +11,8 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from bot.core.errors import (
+from bot.core.roles import Roles
+from bot.domain.errors import (
     Busy,
     CustomerNotFound,
     MalformedRequest,
@@ -20,17 +21,16 @@ from bot.core.errors import (
     PermissionDenied,
     RecordUnavailable,
 )
-from bot.core.policy import Act
-from bot.core.records import Approval
-from bot.core.roles import Roles
-from bot.core.say import Say
+from bot.domain.policy import Act
+from bot.domain.records import Approval
+from bot.domain.say import Say
 from bot.i18n import CATALOGS, day, number, of_locale, plural_catalog, speaking
-from bot.runtime.workpool import Overloaded
 from bot.slack import blocks, views, workspace_views
 from bot.slack.ids import Form, FormContext
 from bot.slack.text import mrkdwn
 from bot.slack.workspace_views import Connection, WorkspaceChoices
 from handlers.commands import SUBCOMMANDS, help_detail, help_message, unknown
+from handlers.workpool import Overloaded
 from tests.core import AS_MANAGER
 from tests.harness import text_of
 
@@ -266,7 +266,7 @@ def _surfaces(core) -> dict[str, str]:
 
 
 def blocks_change(amount: int):
-    from bot.core.points import Op, PointsChange
+    from bot.domain.amounts import Op, PointsChange
 
     return PointsChange(Op.ADD, amount)
 

@@ -10,7 +10,7 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from bot.core.errors import Busy, RecordUnavailable
+from bot.domain.errors import Busy, RecordUnavailable
 from bot.store.locks import ChangeLocks, FileLocks, PostgresLocks, _number, locks_for
 from tests.conftest import fresh_postgres
 from tests.faults import end_lock_sessions

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import pickle
 import threading
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.core.lookup import CustomerIndex, Snapshot
+from bot.core.index.customer_list import CustomerList
+from bot.core.index.lookup import CustomerIndex, Snapshot
 from bot.offline.sandbox import DEMO_PROGRAM_ID, SandboxApp
 from bot.smartpasses.client import LoyaltyClient
 from bot.smartpasses.models import Customer
@@ -17,7 +19,7 @@ from tests.harness import wait_until
 
 
 def _index(client: LoyaltyClient, **kw) -> CustomerIndex:
-    return CustomerIndex(client.list_customers, **kw)
+    return CustomerIndex(functools.partial(client.list_customers, CustomerList.from_json), **kw)
 
 
 def _ids(result) -> list[int]:
@@ -274,7 +276,7 @@ def test_search_finds_any_part_of_names_emails_and_phones(core) -> None:
 
 
 def test_search_sees_the_bots_own_writes(core) -> None:
-    from bot.core.audit import Actor
+    from bot.domain.audit import Actor
     from tests.unit.test_records import customer_fields
 
     core.service.customers_page("zz")  # builds the search tables
@@ -410,7 +412,7 @@ def test_a_snapshot_from_a_builder_process_takes_or_makes_its_second_step(
 ) -> None:
     """A snapshot pickled in a builder process comes without its name order and search
     text: they follow from there (`prepare_from`), or, if that fails, are made here."""
-    customers = client.list_customers()
+    customers = client.list_customers(CustomerList.from_json)
     expected = _answers(CustomerIndex(lambda: customers, ttl=3600))
     assert sum(1 for ids in expected if ids) == len(expected) - 1  # all but "zzz" find some
     sent = pickle.dumps(Snapshot(customers))

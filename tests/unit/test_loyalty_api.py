@@ -7,7 +7,8 @@ import logging
 
 import pytest
 
-from bot.core.errors import (
+from bot.core.index.customer_list import CustomerList
+from bot.domain.errors import (
     ApiUnavailable,
     AuthenticationFailed,
     NotFound,
@@ -27,7 +28,7 @@ ANA = 6629146321223680
 
 
 def test_list_and_get_customers_with_64_bit_ids(client: LoyaltyClient) -> None:
-    customers = {c.id: c for c in client.list_customers()}
+    customers = {c.id: c for c in client.list_customers(CustomerList.from_json)}
     assert customers[1869].display_name == "Anónimo #1869"
     assert customers[1869].email == ""
     assert customers[JUAN].full_name == "Juan Pérez" and customers[JUAN].points == 5
@@ -101,7 +102,7 @@ def test_validation_error_carries_field_reasons(client: LoyaltyClient) -> None:
 
 def test_wrong_app_key_is_authentication_failed(sandbox: SandboxApp) -> None:
     with in_process_client(sandbox, app_key="wrong") as c, pytest.raises(AuthenticationFailed):
-        c.list_customers()
+        c.list_customers(CustomerList.from_json)
 
 
 def test_unknown_program_and_customer_are_not_found(
@@ -124,7 +125,7 @@ def test_bad_request_400_maps_to_validation(scripted) -> None:
 def test_get_is_retried_on_5xx_then_succeeds(scripted) -> None:
     api, client, waits = scripted
     api.responses[:] = [(503, {}, {}), (502, {}, {}), (200, {}, [{"id": 1}])]
-    assert [c.id for c in client.list_customers()] == [1]
+    assert [c.id for c in client.list_customers(CustomerList.from_json)] == [1]
     assert len(api.requests) == 3 and len(waits) == 2 and waits[1] > waits[0]
 
 
@@ -230,7 +231,7 @@ def test_connection_refused_is_unavailable() -> None:
         ) as c,
     ):
         with pytest.raises(ApiUnavailable, match="could not be"):
-            c.list_customers()
+            c.list_customers(CustomerList.from_json)
         with pytest.raises(ApiUnavailable, match="Nothing was changed"):
             c.add_points(1, 10)  # it never left: certainly not applied
 
@@ -256,7 +257,7 @@ def test_unknown_fields_and_nulls_are_tolerated(scripted) -> None:
             ],
         )
     ]
-    (customer,) = client.list_customers()
+    (customer,) = client.list_customers(CustomerList.from_json)
     assert (customer.first_name, customer.email, customer.phone, customer.points) == ("", "", "", 0)
     assert customer.display_name == "Anónimo #9"
     api.responses[:] = [
@@ -301,7 +302,7 @@ def test_app_key_sent_raw_and_never_leaked(scripted, caplog: pytest.LogCaptureFi
     caplog.set_level(logging.DEBUG)
     api.responses[:] = [(503, {}, {}), (403, {}, {"message": "nope"})]
     with pytest.raises(AuthenticationFailed) as caught:
-        client.list_customers()
+        client.list_customers(CustomerList.from_json)
     assert api.requests[0][2]["authorization"] == "k-secret-123"  # no "Bearer"
     exposed = [
         repr(client),

@@ -1,12 +1,12 @@
-"""Phone numbers as people say them (bot.core.phones), in lookups, commands and forms."""
+"""Phone numbers as people say them (bot.domain.phones), in lookups, commands and forms."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.core.lookup import CustomerIndex
-from bot.core.phones import international, lookup_keys, to_e164
+from bot.core.index.lookup import CustomerIndex
 from bot.core.validation import Field, check_customer
+from bot.domain.phones import international, lookup_keys, to_e164
 from bot.smartpasses.models import Customer
 from handlers.parsing import split_reference, tokenize
 

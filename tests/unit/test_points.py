@@ -7,9 +7,9 @@ import datetime as dt
 
 import pytest
 
-from bot.core.errors import InvalidInput
-from bot.core.points import Op, PointsChange, parse_amount
 from bot.core.validation import reason_problem
+from bot.domain.amounts import Op, PointsChange, parse_amount
+from bot.domain.errors import InvalidInput
 from bot.offline.sandbox import DEMO_PROGRAM_ID, Fault
 from bot.slack import blocks
 from bot.slack.text import mrkdwn
@@ -291,7 +291,7 @@ def test_decimals_and_words_get_one_clear_message(typed, command_says, form_says
 def test_an_amount_is_ambiguous_only_where_the_readers_decimal_mark_makes_it(
     typed, mark, readings
 ) -> None:
-    from bot.core.points import ambiguous_readings
+    from bot.domain.amounts import ambiguous_readings
 
     assert ambiguous_readings(typed, mark) == readings
 

@@ -1,4 +1,4 @@
-"""Who may do what: one table in the code (bot.core.policy) and in the README. (Each
+"""Who may do what: one table in the code (bot.domain.policy) and in the README. (Each
 command, button and form asking it: tests/unit/test_records.py, test_approvals.py,
 test_blocks.py.)"""
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.policy import POLICY, Act
+from bot.domain.policy import POLICY, Act
 
 ROOT = Path(__file__).resolve().parents[2]
 

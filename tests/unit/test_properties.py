@@ -12,13 +12,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from slack_sdk.models.views import View
 
-from bot.core.audit import Action, Actor, AuditEntry
-from bot.core.errors import InvalidInput, MalformedRequest
-from bot.core.lookup import CustomerIndex
-from bot.core.points import parse_amount
-from bot.core.records import Approval
+from bot.core.index.lookup import CustomerIndex
 from bot.core.service import PointsResult
 from bot.core.validation import Field, check_customer, check_offer, check_points, reason_problem
+from bot.domain.amounts import parse_amount
+from bot.domain.audit import Action, Actor, AuditEntry
+from bot.domain.errors import InvalidInput, MalformedRequest
+from bot.domain.records import Approval
 from bot.slack import blocks, views
 from bot.slack.ids import (
     ApprovalRef,

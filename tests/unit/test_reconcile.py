@@ -7,9 +7,9 @@ import datetime as dt
 
 import pytest
 
-from bot.core.audit import Action, Actor, Outcome, utcnow
 from bot.core.ledger import Intent, Ledger
 from bot.core.reconcile import reconcile
+from bot.domain.audit import Action, Actor, Outcome, utcnow
 from bot.offline.sandbox import DEMO_PROGRAM_ID
 from bot.smartpasses.client import LoyaltyClient
 from bot.store.database import Store

@@ -8,9 +8,9 @@ import threading
 import pytest
 
 from bot.core import validation as forms
-from bot.core.errors import ValidationFailed
-from bot.core.points import Op, PointsChange
 from bot.core.validation import Field
+from bot.domain.amounts import Op, PointsChange
+from bot.domain.errors import ValidationFailed
 from bot.offline.sandbox import DEMO_PROGRAM_ID
 from bot.slack import blocks
 from bot.smartpasses.models import Customer, Offer

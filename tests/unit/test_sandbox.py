@@ -5,7 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from bot.core.errors import ServerError, ValidationFailed
+from bot.core.index.customer_list import CustomerList
+from bot.domain.errors import ServerError, ValidationFailed
 from bot.offline.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID, SandboxApp, build_state
 from bot.smartpasses.client import LoyaltyClient
 
@@ -77,9 +78,9 @@ def test_in_process_client_and_fault_injection() -> None:
         sleep=lambda s: None,
     )
     with pytest.raises(ServerError):
-        client.list_customers()
+        client.list_customers(CustomerList.from_json)
     app.fail_rate = 0.0
-    assert client.list_customers() == []
+    assert client.list_customers(CustomerList.from_json) == []
     with pytest.raises(ValidationFailed):
         client.create_offer(name="  ")
 

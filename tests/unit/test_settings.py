@@ -4,8 +4,8 @@ import datetime as dt
 
 import pytest
 
-from bot.core.errors import ConfigError
-from bot.runtime.settings import load_settings
+from bot.domain.errors import ConfigError
+from bot.domain.settings import load_settings
 
 REQUIRED = {"SMARTPASSES_APP_KEY": "key-abc", "SMARTPASSES_PROGRAM_ID": "4886905521176576"}
 ALL_VARS = [

@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from slack_sdk import WebClient
 
+from bot.core.index.customer_list import CustomerList
 from bot.core.summary import SharedSummary, build_summary, save_snapshot, sparkline
+from bot.domain.settings import Settings
 from bot.jobs.summary import build_scheduler, due_today, post_summary
 from bot.offline.sandbox import DEMO_PROGRAM_ID
-from bot.runtime.settings import Settings
 from bot.slack import blocks
-from bot.smartpasses.customer_list import CustomerList
 from bot.store.database import Store
 from tests.faults import Gate
 from tests.harness import BOT_TOKEN, text_of
@@ -285,7 +285,7 @@ def test_a_summary_of_no_customers_does_not_fetch_again(core) -> None:
 def test_a_change_and_its_undo_cancel_out_and_a_redemption_counts_once(core) -> None:
     """One +10, its undo, and one 10-point redemption: added 0, deducted 10 (the
     history keeps all three)."""
-    from bot.core.points import Op, PointsChange
+    from bot.domain.amounts import Op, PointsChange
     from tests.core import AS_MANAGER
 
     core.service.change_points(AS_MANAGER, JUAN, PointsChange(Op.ADD, 10))

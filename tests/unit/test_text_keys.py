@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.core.phones import digits
-from bot.core.text_keys import (
+from bot.domain.phones import digits
+from bot.domain.text_keys import (
     casefold_all,
     fold,
     fold_all,

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.core.allowance import ClerkAllowance
-from bot.core.points import Op, PointsChange
+from bot.domain.allowance import ClerkAllowance
+from bot.domain.amounts import Op, PointsChange
 from bot.offline.sandbox import DEMO_PROGRAM_ID, Fault, SandboxApp
 from tests.core import AS_CLERK, AS_MANAGER, Core, core_over, told
 from tests.harness import CLERK

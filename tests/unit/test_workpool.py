@@ -10,8 +10,8 @@ from unittest.mock import patch
 
 import pytest
 
-from bot.runtime import workpool
-from bot.runtime.workpool import BURST_ANSWERING, BURST_ARRIVALS, Answering, Overloaded, WorkPool
+from handlers import workpool
+from handlers.workpool import BURST_ANSWERING, BURST_ARRIVALS, Answering, Overloaded, WorkPool
 from tests.harness import wait_until
 
 

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from slack_sdk.oauth.installation_store import Installation
 
-from bot.core.errors import ConfigError
+from bot.domain.errors import ConfigError
+from bot.domain.settings import Settings
 from bot.jobs.summary import EveryWorkspaceClock
 from bot.offline.sandbox import (
     DEMO_APP_KEY,
@@ -25,13 +26,13 @@ from bot.offline.sandbox import (
 from bot.offline.sandbox.data import add_shops, shop
 from bot.offline.slack_standin import SlackStandIn
 from bot.runtime.app import installed_workspaces
-from bot.runtime.settings import Settings
-from bot.runtime.tenants import RECHECK_SECONDS, Workspaces, choices_of, read_settings_form
+from bot.runtime.tenants import RECHECK_SECONDS, Workspaces
 from bot.runtime.wsgi_server import serving
 from bot.slack.workspace_views import Connection, settings_form
 from bot.store.database import Store
 from bot.store.sealed import InvalidToken, KeyBox, new_key
 from bot.store.workspaces import WorkspaceRecords
+from handlers.workspace_settings import choices_of, read_settings_form
 
 
 def settings(slack_url: str = "http://127.0.0.1:9/api/", **values: Any) -> Settings:

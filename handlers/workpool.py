@@ -23,8 +23,8 @@ from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TypeVar
 
-from bot.core.errors import LoyaltyError
-from bot.core.say import Say
+from bot.domain.errors import LoyaltyError
+from bot.domain.say import Say
 
 T = TypeVar("T")
 

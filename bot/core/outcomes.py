@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from bot.core.audit import POINTS_ACTIONS, Action
-from bot.core.errors import LoyaltyAPIError, NotFound
+from bot.core.index.customer_list import CustomerList
 from bot.core.ledger import Intent, Unclear
-from bot.core.phones import digits as phone_digits
-from bot.core.points import PointsChange
-from bot.core.text_keys import fold
+from bot.domain.amounts import PointsChange
+from bot.domain.audit import POINTS_ACTIONS, Action
+from bot.domain.errors import LoyaltyAPIError, NotFound
+from bot.domain.phones import digits as phone_digits
+from bot.domain.text_keys import fold
 from bot.smartpasses.client import LoyaltyClient
 from bot.smartpasses.models import Customer, Offer
 
@@ -67,7 +68,7 @@ def check_points(api: LoyaltyClient, intent: Intent, evidence: int | None = None
 
 def check_customer_created(api: LoyaltyClient, intent: Intent) -> Customer | None:
     fields, known = intent.created()
-    customers = _read(api.list_customers, "the customer list")
+    customers = _read(lambda: api.list_customers(CustomerList.from_json), "the customer list")
     email = (fields.get("email") or "").strip().casefold()
     phone = phone_digits(fields.get("phone") or "")
     name = fold(" ".join(p for p in (fields.get("first_name"), fields.get("last_name")) if p))

@@ -28,9 +28,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, overload
 
-from bot.core.phones import digits as phone_digits
-from bot.core.phones import lookup_keys
-from bot.core.text_keys import (
+from bot.core.index.customer_list import CustomerList, CustomerSequence
+from bot.domain.phones import digits as phone_digits
+from bot.domain.phones import lookup_keys
+from bot.domain.text_keys import (
     casefold_all,
     fold,
     fold_all,
@@ -38,7 +39,6 @@ from bot.core.text_keys import (
     name_tokens,
     phone_digits_all,
 )
-from bot.smartpasses.customer_list import CustomerList, CustomerSequence
 from bot.smartpasses.models import Customer
 
 log = logging.getLogger(__name__)
@@ -219,7 +219,7 @@ _TextKeys = tuple[list[str], list[str], list[str], list[str]]
 
 
 def _text_keys(listed: CustomerList) -> _TextKeys:
-    """Each customer's text as the index keys it: one C pass per column (bot.core.text_keys)."""
+    """Each customer's text as the index keys it: one C pass per column (bot.domain.text_keys)."""
     first, last, email, phone, human = listed.columns()
     full = [f"{a.strip()} {b.strip()}".strip() for a, b in zip(first, last, strict=True)]
     del first, last
@@ -282,7 +282,7 @@ class Snapshot:
         self.search_text: SearchText | None = None
 
     def __getstate__(self) -> dict[str, Any]:
-        """Sent from a builder process (bot.runtime.index_builder) without its second step:
+        """Sent from a builder process (bot.core.index.builder) without its second step:
         that follows, made there (`prepare_from`)."""
         state = dict(self.__dict__)
         del state["_prepare_lock"]
@@ -568,7 +568,7 @@ def build_snapshot(body: bytes, *, prepare: bool = True) -> Snapshot:
 
 
 class SnapshotBuilder(Protocol):
-    """Builds the index elsewhere (a child process: bot.runtime.index_builder): `receive`
+    """Builds the index elsewhere (a child process: bot.core.index.builder): `receive`
     keeps the API's list body as its pieces arrive; called with what it kept, it builds."""
 
     def receive(self, pieces: Iterator[bytes], /) -> Any: ...
@@ -605,7 +605,7 @@ class CustomerIndex:
         """`fetch` gives the customer list; `build` indexes what it gave (by default
         customers, here; `build_snapshot` indexes the API's body, in a builder process)."""
         self._fetch, self._build = fetch, build
-        self.region = region  # for national phone numbers (bot.core.phones)
+        self.region = region  # for national phone numbers (bot.domain.phones)
         self.ttl = ttl
         self._clock = clock
         self._snapshot: Snapshot | None = None

@@ -7,18 +7,36 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.core.errors import ConfigError
+from bot.domain.errors import ConfigError
 
 _USER_ID = re.compile(r"[UW][A-Z0-9]+")
 _CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]+")
 DEFAULT_SMARTPASSES_BASE_URL = "https://pass.smartpasses.io/api/v1/loyalty/"
+
+
+# What a workspace may choose for itself in the Settings form (any-workspace mode).
+WORKSPACE_SETTINGS = frozenset(
+    {
+        "loyalty_managers",
+        "loyalty_approvals_channel",
+        "loyalty_summary_channel",
+        "loyalty_audit_channel",
+        "loyalty_summary_time",
+        "loyalty_timezone",
+        "loyalty_language",
+        "loyalty_clerk_max_points",
+        "loyalty_clerk_daily_points",
+        "loyalty_default_region",
+    }
+)
 
 
 class Settings(BaseSettings):
@@ -218,6 +236,17 @@ class Settings(BaseSettings):
         if self.smartpasses_program_id is None:
             raise ConfigError(_missing("smartpasses_program_id"))
         return self.smartpasses_app_key, self.smartpasses_program_id
+
+    def for_workspace(self, chosen: Mapping[str, Any], program_id: int | None) -> Settings:
+        """These settings (the environment's: the defaults) with a workspace's own choices
+        (those of WORKSPACE_SETTINGS, from its Settings form) and program on top."""
+        values: dict[str, Any] = {
+            name: value for name, value in chosen.items() if name in WORKSPACE_SETTINGS
+        }
+        if isinstance(values.get("loyalty_summary_time"), str):
+            values["loyalty_summary_time"] = dt.time.fromisoformat(values["loyalty_summary_time"])
+        values.update(smartpasses_program_id=program_id)
+        return self.model_copy(update=values)
 
 
 def _hint(field: str) -> str:

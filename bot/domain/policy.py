@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from bot.core.say import N_
+from bot.domain.say import N_
 
 
 class Who(StrEnum):
     ANYONE = "anyone in the workspace"
     MANAGERS = "managers"
-    # Managers, and clerks when the clerk allowance lets them add points (bot.core.allowance).
+    # Managers, and clerks when the clerk allowance lets them add points (bot.domain.allowance).
     ALLOWANCE = "managers; clerks within the clerk allowance"
 
 

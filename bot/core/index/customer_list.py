@@ -1,4 +1,4 @@
-"""A program's customer list, compact: what `LoyaltyClient.list_customers` returns.
+"""A program's customer list, compact: what `LoyaltyClient.list_customers` parses into.
 
 A 100,000-customer program as 100,000 `Customer` objects (and their 500,000 strings) is
 about 50 MB; as columns it is about 15: ids and points in two arrays, and each customer's
@@ -14,11 +14,11 @@ import operator
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from operator import attrgetter
-from typing import Any, overload
+from typing import overload
 
 import msgspec
 
-from bot.smartpasses.models import Customer, parse_customer
+from bot.smartpasses.models import Customer, json_array, parse_customer
 
 SEPARATOR = "\x1f"  # between one customer's text fields (kept apart if a field holds it)
 
@@ -38,19 +38,6 @@ def _customer(customer_id: int, points: int, texts: Texts) -> Customer:
     for name, value in zip(_FIELD_NAMES, texts, strict=True):
         set_field(customer, name, value)
     return customer
-
-
-def json_array(body: bytes) -> list[Any]:
-    """A list as the API sends it: a JSON array, or an object wrapping it under `data`."""
-    try:
-        data = msgspec.json.decode(body)
-    except msgspec.DecodeError:
-        raise ValueError("not JSON") from None
-    if isinstance(data, dict) and isinstance(data.get("data"), list):
-        data = data["data"]
-    if not isinstance(data, list):
-        raise ValueError("not a JSON array")
-    return data
 
 
 class _Record(msgspec.Struct, gc=False):

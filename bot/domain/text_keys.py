@@ -10,7 +10,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 
-from bot.core.phones import digits as phone_digits
+from bot.domain.phones import digits as phone_digits
 
 _WORD = re.compile(r"[^\W_]+")
 _NOT_NAME = re.compile(r"[^\w\x00]+")  # with the separator kept; underscores made spaces first

@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.core.errors import InvalidInput
-from bot.core.say import Code, Name, Say
+from bot.domain.errors import InvalidInput
+from bot.domain.say import Code, Name, Say
 
 MAX_DIGITS = 9  # more is always over any limit (and never converted: Python limits int())
 AMOUNT_LIKE = re.compile(r"^[+\-=−]?\d[\d.,]*$|^[+\-=−]\S*$")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from bot.core.say import N_, Code, Command, Duration, Name, Say, Strong, noun, said
+from bot.domain.say import N_, Code, Command, Duration, Name, Say, Strong, noun, said
 
 
 class LoyaltyError(Exception):

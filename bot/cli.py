@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from bot.core.errors import ConfigError
+from bot.domain.errors import ConfigError
 
 if TYPE_CHECKING:
     from bot.runtime.checkup import Check
@@ -110,8 +110,8 @@ def _print(checks: Iterable[Check]) -> list[Check]:
 
 def _settings(args: argparse.Namespace):
     """Load the settings (one line and exit 2 if wrong), then log as they say."""
-    from bot.runtime.logs import configure_logging, secrets_of
-    from bot.runtime.settings import load_settings
+    from bot.domain.logs import configure_logging, secrets_of
+    from bot.domain.settings import load_settings
 
     settings = load_settings()
     configure_logging(
@@ -136,7 +136,7 @@ def _serve(args: argparse.Namespace) -> int:
         args.host,
         args.port,
     )
-    server.answering = running.work.answering  # acks first (bot.runtime.workpool)
+    server.answering = running.work.answering  # acks first (handlers.workpool)
     _on_sigterm(server.shutdown)
     log.info(
         "listening on http://%s:%d/slack/events (health check: /healthz)",
@@ -297,7 +297,7 @@ def _rotate_key(args: argparse.Namespace) -> int:
 def _why(exc: Exception) -> str:
     from slack_sdk.errors import SlackApiError
 
-    from bot.core.errors import LoyaltyError
+    from bot.domain.errors import LoyaltyError
 
     if isinstance(exc, SlackApiError):
         return f"Slack answered {exc.response.get('error')!r}" + (
@@ -359,9 +359,9 @@ def _reconcile(args: argparse.Namespace) -> int:
 
 def _verify(args: argparse.Namespace) -> int:
     """Each customer's balance as the bot's records have it against Smart Passes' own."""
+    from bot.core.index.customer_list import CustomerList
     from bot.core.verify import verify
     from bot.smartpasses.client import LoyaltyClient
-    from bot.smartpasses.customer_list import CustomerList
     from bot.store.database import Store
 
     settings = _settings(args)
@@ -369,7 +369,7 @@ def _verify(args: argparse.Namespace) -> int:
     store = Store.from_url(settings.database_url)
     try:
         with LoyaltyClient.from_settings(settings) as api:
-            verified = verify(store, CustomerList.of(api.list_customers()))
+            verified = verify(store, api.list_customers(CustomerList.from_json))
     finally:
         store.engine.dispose()
     for d in verified.differences:
@@ -530,7 +530,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from bot.runtime.logs import configure_logging
+    from bot.domain.logs import configure_logging
 
     configure_logging(verbose=args.verbose)
     try:

@@ -1,0 +1,104 @@
+"""A workspace's settings as the Settings form shows and reads them, and the check that a
+Smart Passes App Key and program work before they are saved (any-workspace mode)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import httpx
+import phonenumbers
+
+from bot.core.validation import Field
+from bot.domain.errors import AuthenticationFailed, LoyaltyError, NotFound
+from bot.domain.logs import hide
+from bot.domain.say import N_
+from bot.domain.settings import Settings
+from bot.i18n import _, number
+from bot.slack.workspace_views import WorkspaceChoices
+from bot.smartpasses.client import LoyaltyClient
+
+EDITABLE = {
+    Field.MANAGERS: "loyalty_managers",
+    Field.APPROVALS_CHANNEL: "loyalty_approvals_channel",
+    Field.SUMMARY_CHANNEL: "loyalty_summary_channel",
+    Field.AUDIT_CHANNEL: "loyalty_audit_channel",
+    Field.SUMMARY_TIME: "loyalty_summary_time",
+    Field.TIMEZONE: "loyalty_timezone",
+    Field.LANGUAGE: "loyalty_language",
+    Field.CLERK_MAX: "loyalty_clerk_max_points",
+    Field.CLERK_DAILY: "loyalty_clerk_daily_points",
+    Field.REGION: "loyalty_default_region",
+}
+MOST_POINTS = 1_000_000
+
+
+def choices_of(settings: Settings) -> WorkspaceChoices:
+    return WorkspaceChoices(
+        managers=settings.loyalty_managers,
+        approvals_channel=settings.loyalty_approvals_channel,
+        summary_channel=settings.loyalty_summary_channel,
+        audit_channel=settings.loyalty_audit_channel,
+        summary_time=settings.loyalty_summary_time,
+        timezone=settings.loyalty_timezone,
+        language=settings.loyalty_language,
+        clerk_max_points=settings.loyalty_clerk_max_points,
+        clerk_daily_points=settings.loyalty_clerk_daily_points,
+        region=settings.loyalty_default_region,
+    )
+
+
+def read_settings_form(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The Settings form's values as the workspace's stored choices, and what is wrong
+    (by field, in the reader's language)."""
+    chosen: dict[str, Any] = {}
+    problems: dict[str, str] = {}
+    chosen["loyalty_managers"] = [str(u) for u in values.get(Field.MANAGERS) or []]
+    for field in (Field.APPROVALS_CHANNEL, Field.SUMMARY_CHANNEL, Field.AUDIT_CHANNEL):
+        chosen[EDITABLE[field]] = values.get(field) or None
+    when = str(values.get(Field.SUMMARY_TIME) or "")
+    try:
+        chosen["loyalty_summary_time"] = dt.time.fromisoformat(when).strftime("%H:%M")
+    except ValueError:
+        problems[Field.SUMMARY_TIME] = _("Choose a time, like 09:00.")
+    zone = str(values.get(Field.TIMEZONE) or "").strip()
+    try:
+        ZoneInfo(zone)
+        chosen["loyalty_timezone"] = zone
+    except (ZoneInfoNotFoundError, ValueError):
+        problems[Field.TIMEZONE] = _("Not a time zone I know: write it like America/Mexico_City.")
+    language = values.get(Field.LANGUAGE)
+    chosen["loyalty_language"] = language if language in ("en", "es") else "en"
+    region = str(values.get(Field.REGION) or "").strip().upper()
+    if region and region not in phonenumbers.SUPPORTED_REGIONS:
+        problems[Field.REGION] = _("Not a country code I know: two letters, like MX or ES.")
+    else:
+        chosen["loyalty_default_region"] = region
+    for field in (Field.CLERK_MAX, Field.CLERK_DAILY):
+        text = str(values.get(field) or "0").strip()
+        if not text.isdigit() or int(text) > MOST_POINTS:
+            problems[field] = _("A whole number from 0 to {most}.").format(most=number(MOST_POINTS))
+        else:
+            chosen[EDITABLE[field]] = int(text)
+    return chosen, problems
+
+
+def check_program(
+    settings: Settings, app_key: str, program_id: int, http: httpx.Client
+) -> str | None:
+    """One list call with these credentials: None if Smart Passes accepts them, else why
+    not (a msgid: shown with _())."""
+    hide(app_key)
+    loyalty = LoyaltyClient(
+        app_key=app_key, program_id=program_id, base_url=settings.smartpasses_base_url, http=http
+    )
+    try:
+        loyalty.list_offers()
+    except AuthenticationFailed:
+        return N_("Smart Passes did not accept this App Key. Copy it again from the dashboard.")
+    except NotFound:
+        return N_("This App Key has no program with that ID. Check the Program ID.")
+    except LoyaltyError:
+        return N_("Smart Passes did not answer just now, so nothing was saved. Try again.")
+    return None
