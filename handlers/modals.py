@@ -25,7 +25,7 @@ from bot.i18n import _, decimal_mark, number
 from bot.slack import blocks, views
 from bot.slack.blocks import Message
 from bot.slack.ids import ActionId, Form, FormContext, PickInForm
-from bot.slack.text import mrkdwn, plain
+from bot.slack.text import escape, mrkdwn, plain
 from bot.smartpasses.models import Customer, Offer
 from handlers import resolve
 from handlers.after_ack import after_ack
@@ -125,7 +125,7 @@ def open_customer_form(env: Env, form: Form, reference: str) -> None:
             intro = _(
                 "{count} customers match “{query}”. Type more of a name, an email or a phone, "
                 "and choose one."
-            ).format(count=number(len(found.matches)), query=blocks.escape(found.query))
+            ).format(count=number(len(found.matches)), query=escape(found.query))
             return views.choose_customer(chooser, title, intro)
         return views.pick_customer(_context(env, form), found.query, found.matches, title)
 
@@ -297,7 +297,7 @@ def _saved_customer(env: Env, context: FormContext, done: Done[Customer]) -> Mes
     )
     return blocks.saved(
         blocks.customer_card(done.value, env.allows),
-        said.format(name=blocks.escape(done.value.display_name)),
+        said.format(name=escape(done.value.display_name)),
         done.remarks,
     )
 
@@ -310,7 +310,7 @@ def _saved_offer(env: Env, context: FormContext, done: Done[Offer]) -> Message:
     )
     return blocks.saved(
         blocks.offer_card(done.value, env.allows),
-        said.format(name=blocks.escape(done.value.name)),
+        said.format(name=escape(done.value.name)),
         done.remarks,
     )
 

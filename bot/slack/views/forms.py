@@ -1,142 +1,34 @@
-"""Every modal the bot opens, built with slack_sdk.models.views (limits checked on build)."""
+"""The forms: a customer, an offer, a points change, a redemption, a rejection."""
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 from slack_sdk.models.blocks import (
-    ActionsBlock,
     Block,
-    ButtonElement,
     ContextBlock,
-    DividerBlock,
-    ExternalDataSelectElement,
     InputBlock,
     MarkdownTextObject,
     Option,
-    PlainTextInputElement,
-    RadioButtonsElement,
     SectionBlock,
     StaticSelectElement,
 )
 from slack_sdk.models.views import View
 
-from bot.core.validation import DESCRIPTION_MAX, NAME_MAX, OFFER_NAME_MAX, REASON_MAX, Field
+from bot.core.validation import DESCRIPTION_MAX, OFFER_NAME_MAX, REASON_MAX, Field
 from bot.domain.amounts import Op
-from bot.domain.policy import Act
-from bot.domain.records import Approval
 from bot.i18n import N_, _, number
 from bot.slack.blocks import (
     MAX_SECTION,
-    Message,
-    approval_in_home,
-    customer_line,
-    offer_line,
-    plain,
     points,
     status_of,
 )
-from bot.slack.ids import ActionId, Form, FormContext, PickInForm
+from bot.slack.ids import ActionId, Form, FormContext
 from bot.slack.text import escape, fit
+from bot.slack.views.common import MAX_OPTIONS, _radio, _text_input, _view, fit_plain, notice
 from bot.smartpasses.models import Customer, Offer
-
-# Our words written inside f-strings (where the catalog extractor cannot see them).
-_IN_FSTRINGS = (
-    N_("Customers"),
-    N_("Points outstanding"),
-    N_("Points, 24 h"),
-    N_("Redeemed today"),
-)
-
-
-MAX_PICKS = 20
-MAX_OPTIONS = 100  # Slack's limit for a static select
-
-
-def fit_plain(text: str, limit: int) -> str:
-    """Plain text (an option's label) cut to `limit` characters."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _view(
-    title: str,
-    blocks: Sequence[Block | dict[str, Any]],
-    *,
-    form: str = Form.NOTICE,
-    context: FormContext | None = None,
-    submit: str | None = None,
-    close: str = "",
-) -> dict[str, Any]:
-    view = View(
-        type="modal",
-        callback_id=form,
-        title=plain(title, 24),
-        submit=submit,
-        close=close or _("Close"),
-        blocks=list(blocks),
-        private_metadata=context.encode() if context else None,
-    )
-    view.validate_json()
-    return view.to_dict()
-
-
-def _text_input(
-    field: Field,
-    label: str,
-    value: str = "",
-    *,
-    optional: bool = False,
-    max_length: int = NAME_MAX,
-    hint: str | None = None,
-    multiline: bool = False,
-    placeholder: str | None = None,
-) -> InputBlock:
-    return InputBlock(
-        block_id=field,
-        label=label,
-        optional=optional,
-        hint=hint,
-        element=PlainTextInputElement(
-            action_id=ActionId.INPUT,
-            initial_value=value or None,
-            max_length=max_length,
-            multiline=multiline or None,
-            placeholder=placeholder,
-        ),
-    )
-
-
-def _radio(field: Field, label: str, options: list[tuple[str, str]], selected: str) -> InputBlock:
-    choices = [Option(value=value, text=text) for value, text in options]
-    initial = next((o for o in choices if o.value == selected), None)
-    return InputBlock(
-        block_id=field,
-        label=label,
-        element=RadioButtonsElement(
-            action_id=ActionId.INPUT, options=choices, initial_option=initial
-        ),
-    )
-
-
-def loading(title: str, what: str) -> dict[str, Any]:
-    """Opened at once (a trigger_id lasts ~3 s), then replaced with views.update."""
-    return _view(
-        title, [SectionBlock(text=MarkdownTextObject(text=f":hourglass_flowing_sand: {what}"))]
-    )
-
-
-def result(title: str, message: Message) -> dict[str, Any]:
-    """A message shown in the modal that led to it (its buttons are for the message)."""
-    shown: list[Block | dict[str, Any]] = [b for b in message.blocks if b.get("type") != "actions"]
-    return _view(title, shown or [SectionBlock(text=MarkdownTextObject(text=message.text))])
-
-
-def notice(title: str, text: str) -> dict[str, Any]:
-    """A message in place of a form: a result, or why the form cannot be shown."""
-    return _view(title, [SectionBlock(text=MarkdownTextObject(text=fit(text, MAX_SECTION)))])
 
 
 def customer_form(context: FormContext, customer: Customer | None = None) -> dict[str, Any]:
@@ -343,44 +235,6 @@ def redeem_form(
     )
 
 
-def pick_customer(
-    context: FormContext, query: str, matches: Sequence[Customer], title: str
-) -> dict[str, Any]:
-    return _pick(context, query, "customers", [(c.id, customer_line(c)) for c in matches], title)
-
-
-def pick_offer(
-    context: FormContext, query: str, matches: Sequence[Offer], title: str
-) -> dict[str, Any]:
-    return _pick(context, query, "offers", [(o.id, offer_line(o)) for o in matches], title)
-
-
-def _pick(
-    context: FormContext, query: str, noun: str, choices: Sequence[tuple[int, str]], title: str
-) -> dict[str, Any]:
-    """Several matched: one Choose button each; choosing fills this modal with the form."""
-    match = (
-        _("{count} customers match “{query}”. Which one?")
-        if noun == "customers"
-        else _("{count} offers match “{query}”. Which one?")
-    )
-    text = fit(match.format(count=number(len(choices)), query=escape(query)), MAX_SECTION)
-    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=text))]
-    for target_id, line in choices[:MAX_PICKS]:
-        blocks.append(
-            SectionBlock(
-                text=MarkdownTextObject(text=fit(line, MAX_SECTION)),
-                accessory=ButtonElement(
-                    text=_("Choose"),
-                    action_id=f"{ActionId.PICK_IN_FORM}_{target_id}",
-                    value=PickInForm(form=Form(context.form), target_id=target_id).encode(),
-                ),
-            )
-        )
-    return _view(title, blocks, context=context)
-
-
-# What views.update accepts of a view Slack sent back with a submission.
 _VIEW_KEYS = ("type", "title", "submit", "close", "blocks", "private_metadata", "callback_id")
 _PROBLEM = "loyalty_form_problem"
 
@@ -468,115 +322,3 @@ def reject_form(context: FormContext, offer_name: str) -> dict[str, Any]:
         submit=_("Reject"),
         close=_("Cancel"),
     )
-
-
-@dataclass(frozen=True)
-class HomeFigures:
-    """Today's figures on a manager's Home tab."""
-
-    customers: int
-    points_outstanding: int
-    added_24h: int
-    deducted_24h: int
-    rewards_today: int
-    redeemed_today: int
-
-
-def home(
-    allows: Callable[[Act], bool],
-    is_manager: bool,
-    figures: HomeFigures | None = None,
-    pending: Sequence[Approval] = (),
-    extra: Sequence[ButtonElement] = (),
-) -> dict[str, Any]:
-    """The App Home tab, for the counter: what this person may do, as buttons first
-    (`extra` last)."""
-    buttons = [
-        ButtonElement(text=_("Find customer"), action_id=ActionId.HOME_FIND, style="primary")
-    ]
-    if allows(Act.ADD_POINTS):
-        label = _("Change points") if allows(Act.CHANGE_POINTS) else _("Add points")
-        buttons.append(ButtonElement(text=label, action_id=ActionId.HOME_ADD_POINTS))
-    if allows(Act.REDEEM):
-        buttons.append(ButtonElement(text=_("Redeem"), action_id=ActionId.HOME_REDEEM))
-    if is_manager:
-        buttons += [
-            ButtonElement(text=_("New customer"), action_id=ActionId.HOME_NEW_CUSTOMER),
-            ButtonElement(text=_("New offer"), action_id=ActionId.HOME_NEW_OFFER),
-        ]
-    buttons += extra
-    role = (
-        _("You are a loyalty *manager*: you can change points, delete, cancel and approve.")
-        if is_manager
-        else _("You can find customers, create and edit them, and ask for offer publication.")
-        + (" " + _("You can add points and redeem rewards.") if allows(Act.ADD_POINTS) else "")
-    )
-    blocks: list[Block] = [
-        SectionBlock(text=MarkdownTextObject(text=_("*Loyalty*") + " · " + role)),
-        ActionsBlock(block_id="loyalty_home_actions", elements=buttons),
-    ]
-    if figures is not None:
-        f = figures
-        blocks += [
-            DividerBlock(),
-            SectionBlock(
-                fields=[
-                    MarkdownTextObject(text=f"*{_('Customers')}*\n{number(f.customers)}"),
-                    MarkdownTextObject(
-                        text=f"*{_('Points outstanding')}*\n{number(f.points_outstanding)}"
-                    ),
-                    MarkdownTextObject(
-                        text=f"*{_('Points, 24 h')}*\n+{number(f.added_24h)} / −{number(f.deducted_24h)}"
-                    ),
-                    MarkdownTextObject(
-                        text=f"*{_('Redeemed today')}*\n"
-                        + _("{rewards} rewards, {points} points").format(
-                            rewards=number(f.rewards_today), points=number(f.redeemed_today)
-                        )
-                    ),
-                ]
-            ),
-        ]
-    if is_manager and pending:
-        blocks.append(
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text="*"
-                    + _("Waiting for publication approval ({count})").format(count=len(pending))
-                    + "*"
-                )
-            )
-        )
-        for approval in pending[:10]:
-            blocks += approval_in_home(approval)
-    blocks.append(
-        ContextBlock(
-            elements=[
-                MarkdownTextObject(
-                    text=_("Anywhere in Slack: `/loyalty help` lists what I can do.")
-                )
-            ]
-        )
-    )
-    view = View(type="home", blocks=blocks)
-    view.validate_json()
-    return view.to_dict()
-
-
-def choose_customer(context: FormContext, title: str, intro: str = "") -> dict[str, Any]:
-    """Type a name, email or phone; choose the customer (a type-ahead select)."""
-    blocks: list[Block] = []
-    if intro:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=fit(intro, MAX_SECTION))))
-    blocks += [
-        InputBlock(
-            block_id=Field.CUSTOMER,
-            label=_("Customer"),
-            element=ExternalDataSelectElement(
-                action_id=ActionId.CUSTOMER_SEARCH,
-                placeholder=_("Name, email or phone"),
-                min_query_length=2,
-            ),
-        )
-    ]
-    return _view(title, blocks, form=Form.CHOOSE_CUSTOMER, context=context, submit=_("Next"))

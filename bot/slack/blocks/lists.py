@@ -1,0 +1,255 @@
+"""Lists and pickers of customers and offers, a page at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+)
+
+from bot.core.service import TOP_WORDS, CustomerPage
+from bot.domain.phones import international
+from bot.domain.text_keys import fold
+from bot.i18n import N_, _, ngettext, number
+from bot.slack.blocks.cards import OFFERS_PER_PAGE, customer_line, offer_line
+from bot.slack.blocks.common import (
+    MAX_PICKER,
+    Message,
+    _context,
+    _message,
+    _section,
+    notice,
+)
+from bot.slack.ids import (
+    ActionId,
+    BlockId,
+    ButtonValue,
+    CustomerRef,
+    CustomersPage,
+    OfferRef,
+    OffersPage,
+    PickerPage,
+    RerunCommand,
+    new_once,
+)
+from bot.slack.text import escape
+from bot.smartpasses.models import Customer, Offer
+
+
+def customer_picker(
+    query: str,
+    matches: Sequence[Customer],
+    command: str,
+    rest: str,
+    *,
+    page: int = 1,
+    once: str = "",
+) -> Message:
+    """Several customers match: one button each; picking one carries on `command`."""
+    choices = []
+    for c in matches:
+        detail = " · ".join(escape(x) for x in (c.email, international(c.phone)) if x)
+        choices.append((c.id, customer_line(c) + (f"\n{detail}" if detail else "")))
+    hint = _('An email, phone or `"full name"` narrows it down.')
+    return _picker(query, "customer", choices, command, rest, hint, page, once)
+
+
+def _picker(
+    query: str,
+    kind: str,
+    choices: Sequence[tuple[int, str]],
+    command: str,
+    rest: str,
+    hint: str,
+    page: int = 1,
+    once: str = "",
+) -> Message:
+    """A page of Choose buttons, with the total and a way forward and back (each page
+    looks the matches up again; every Choose of one picker shares one one-time key)."""
+    once = once or new_once()
+    pages = max(1, -(-len(choices) // MAX_PICKER))
+    page = min(max(1, page), pages)
+    start = (page - 1) * MAX_PICKER
+    shown = choices[start : start + MAX_PICKER]
+    count = len(choices)
+    match = (
+        ngettext("{count} customer matches “{query}”", "{count} customers match “{query}”", count)
+        if kind == "customer"
+        else ngettext("{count} offer matches “{query}”", "{count} offers match “{query}”", count)
+    ).format(count=number(count), query=escape(query))
+    showing = (
+        _(", showing {first}–{last}").format(
+            first=number(start + 1), last=number(start + len(shown))
+        )
+        if pages > 1
+        else ""
+    )
+    blocks: list[Block] = [
+        _section(
+            match
+            + showing
+            + ". "
+            + (
+                _("Is this the one you meant? Nothing has been changed yet.")
+                if count == 1
+                else _("Which one did you mean? Nothing has been changed yet.")
+            )
+        )
+    ]
+    for target_id, line in shown:
+        blocks.append(
+            _section(
+                line,
+                accessory=ButtonElement(
+                    text=_("Choose"),
+                    action_id=f"{ActionId.PICK}_{target_id}",
+                    value=RerunCommand.carrying(command, target_id, rest, once).encode(),
+                ),
+            )
+        )
+    blocks += _pager(
+        page,
+        pages,
+        ActionId.PICKER_PAGE,
+        lambda number: PickerPage.carrying(
+            kind=kind, query=query, command=command, rest=rest, page=number, once=once
+        ),
+        hint,
+    )
+    return _message(match, blocks)
+
+
+def _pager(
+    page: int,
+    pages: int,
+    action_id: str,
+    value_for: Callable[[int], ButtonValue],
+    hint: str = "",
+) -> list[Block]:
+    """First / Previous / More / Last, as far as there is somewhere to go, and "Page n of
+    m" (nothing when it all fits on one page). `value_for(n)`: the button value of page n."""
+    if pages <= 1:
+        return []
+    wanted = [(1, N_("First"), page > 2), (page - 1, N_("Previous"), page > 1)]
+    wanted += [(page + 1, N_("More"), page < pages), (pages, N_("Last"), page < pages - 1)]
+    buttons = [
+        ButtonElement(
+            text=_(label), action_id=f"{action_id}_{label}", value=value_for(number).encode()
+        )
+        for number, label, shown in wanted
+        if shown
+    ]
+    where = _("Page {page} of {pages}.").format(page=number(page), pages=number(pages))
+    return [
+        ActionsBlock(block_id=BlockId.PAGER, elements=buttons),
+        _context(f"{where} {hint}".strip()),
+    ]
+
+
+def customer_list(page: CustomerPage) -> Message:
+    """A page of customers, each with an Open button for the card; a way forward and back."""
+    if page.query and fold(page.query) in TOP_WORDS:
+        title = _("Customers by points")
+    elif page.query:
+        title = _("Customers matching “{query}”").format(query=escape(page.query))
+    else:
+        title = _("Customers")
+    if page.total == 0:
+        return notice(
+            _(
+                "{title}: none. Try a part of the name, of the email, or 4 digits of the phone."
+            ).format(title=title)
+        )
+    first, last = page.first_number, page.first_number + len(page.customers) - 1
+    blocks: list[Block] = [
+        _section(
+            _("*{title}*: {total} in all, showing {first}–{last}").format(
+                title=title, total=number(page.total), first=number(first), last=number(last)
+            )
+        )
+    ]
+    for c in page.customers:
+        blocks.append(
+            _section(
+                customer_line(c),
+                accessory=ButtonElement(
+                    text=_("Open"),
+                    action_id=f"{ActionId.CUSTOMER_OPEN}_{c.id}",
+                    value=CustomerRef(customer_id=c.id).encode(),
+                ),
+            )
+        )
+
+    blocks += _pager(
+        page.page,
+        page.pages,
+        ActionId.CUSTOMERS_PAGE,
+        lambda number: CustomersPage(query=page.query, page=number),
+    )
+    return _message(_("{count} customers").format(count=number(page.total)), blocks)
+
+
+def offer_list(offers: Sequence[Offer], status: str | None, page: int = 1) -> Message:
+    """A page of offers, each with an Open button; never silently cut."""
+    kind = (status or "").lower().replace("cancelled", "canceled")
+    if not offers:
+        label = {
+            "draft": _("offers in draft"),
+            "published": _("published offers"),
+            "canceled": _("canceled offers"),
+        }.get(kind, _("offers"))
+        return notice(_("No {offers} in the program.").format(offers=label))
+    count = len(offers)
+    counted = {
+        "draft": ngettext("{count} offer in draft", "{count} offers in draft", count),
+        "published": ngettext("{count} published offer", "{count} published offers", count),
+        "canceled": ngettext("{count} canceled offer", "{count} canceled offers", count),
+    }.get(kind) or ngettext("{count} offer", "{count} offers", count)
+    pages = max(1, -(-len(offers) // OFFERS_PER_PAGE))
+    page = min(max(1, page), pages)
+    start = (page - 1) * OFFERS_PER_PAGE
+    shown = offers[start : start + OFFERS_PER_PAGE]
+    showing = (
+        _(", showing {first}–{last}").format(
+            first=number(start + 1), last=number(start + len(shown))
+        )
+        if pages > 1
+        else ""
+    )
+    blocks: list[Block] = [_section(f"*{counted.format(count=number(count))}*{showing}")]
+    for o in shown:
+        blocks.append(
+            _section(
+                offer_line(o),
+                accessory=ButtonElement(
+                    text=_("Open"),
+                    action_id=f"{ActionId.OFFER_OPEN}_{o.id}",
+                    value=OfferRef(offer_id=o.id).encode(),
+                ),
+            )
+        )
+
+    blocks += _pager(
+        page,
+        pages,
+        ActionId.OFFERS_PAGE,
+        lambda number: OffersPage(status=status or "", page=number),
+    )
+    return _message(counted.format(count=number(count)), blocks)
+
+
+def offer_picker(
+    query: str,
+    matches: Sequence[Offer],
+    command: str,
+    rest: str = "",
+    *,
+    page: int = 1,
+    once: str = "",
+) -> Message:
+    choices = [(o.id, offer_line(o)) for o in matches]
+    hint = _("The offer's id is exact.")
+    return _picker(query, "offer", choices, command, rest, hint, page, once)
