@@ -1,0 +1,271 @@
+"""What every part of the service shares: its Loyalty API client, store, roles, ledger and
+customer index, and the reads (customers, offers, history)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+import math
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.core.index.customer_list import CustomerList
+from bot.core.index.lookup import CustomerIndex, LookupResult, SnapshotBuilder, exact_reference
+from bot.core.ledger import Ledger, record_key
+from bot.core.reconcile import settle_entry
+from bot.core.roles import Roles
+from bot.domain.audit import (
+    AuditEntry,
+    Target,
+    utcnow,
+)
+from bot.domain.errors import (
+    CustomerNotFound,
+    InvalidInput,
+    LoyaltyError,
+    NotFound,
+    StillLooking,
+)
+from bot.domain.phones import digits as phone_digits
+from bot.domain.phones import international, to_e164
+from bot.domain.say import Name, Say
+from bot.domain.text_keys import fold
+from bot.smartpasses.client import LoyaltyClient
+from bot.smartpasses.models import Customer, Offer
+from bot.store.database import Store
+from bot.store.locks import locks_for
+
+log = logging.getLogger(__name__)
+
+OFFER_STATUSES = ("draft", "published", "canceled")
+UTC = ZoneInfo("UTC")
+TOP_WORDS = ("top", "mejores")  # `/loyalty customers top`: by points, most first
+
+
+@dataclass(frozen=True)
+class CustomerPage:
+    query: str
+    customers: list[Customer]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.page_size))
+
+    @property
+    def has_more(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def first_number(self) -> int:
+        return (self.page - 1) * self.page_size + 1
+
+
+def customer_key(customer_id: int) -> str:
+    return record_key(Target.CUSTOMER, customer_id)
+
+
+def offer_key(offer_id: int) -> str:
+    return record_key(Target.OFFER, offer_id)
+
+
+def values_of(record: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: getattr(record, name) for name in names}
+
+
+class ServiceBase:
+    """The service's state and its reads; each feature (points, customers, offers,
+    confirmations) is a subclass, and LoyaltyService puts them together."""
+
+    def __init__(
+        self,
+        api: LoyaltyClient,
+        store: Store,
+        roles: Roles,
+        *,
+        ledger: Ledger | None = None,
+        max_points: int = 1000,
+        undo_minutes: int = 15,
+        lookup_ttl: float = 60.0,
+        clock: Callable[[], dt.datetime] = utcnow,
+        tz: ZoneInfo = UTC,
+        region: str = "",
+        index_builder: SnapshotBuilder | None = None,
+    ) -> None:
+        """`index_builder`: builds the customer index from the API's list body elsewhere (a
+        child process: bot.core.index.builder); by default it is built here."""
+        self.api = api
+        self.store = store
+        self.roles = roles
+        self.ledger = ledger or Ledger(store, locks_for(store.engine))
+        self.ledger.serve(api.program, self._settle_old)
+        self.max_points = max_points
+        self.undo_window = dt.timedelta(minutes=undo_minutes)
+        self.region = region  # national phone numbers are read as this country's
+        if index_builder is None:
+            self.index = CustomerIndex(
+                functools.partial(
+                    api.list_customers,
+                    functools.partial(CustomerList.from_json, text_columns=True),
+                ),
+                ttl=lookup_ttl,
+                region=region,
+            )
+        else:
+            self.index = CustomerIndex(
+                functools.partial(api.list_customers_body, keep=index_builder.receive),
+                build=index_builder,
+                ttl=lookup_ttl,
+                region=region,
+            )
+        self._clock = clock
+        self.tz = tz
+        # Looks past the list (a GET, a fresh read) that a person stopped waiting for.
+        self._looking = ThreadPoolExecutor(16, thread_name_prefix="lookup-deeper")
+
+    def _settle_old(self, entry: AuditEntry) -> bool:
+        """Settle a change left in flight past its window (the ledger met its fence, and
+        holds its record's lock): True if it was."""
+        try:
+            return settle_entry(self.api, self.store, entry) is not None
+        except LoyaltyError as exc:
+            log.warning("could not settle change #%d: %s", entry.id, exc.message)
+            return False
+
+    # -- reading ---------------------------------------------------------
+
+    def find_customers(self, reference: str, *, within: float | None = None) -> LookupResult:
+        """The customers `reference` names, found on the first try: an id that is not in
+        the list is read at Smart Passes (one GET), and a whole email or phone that is not
+        in it makes the list be read again (`CustomerIndex.reread`) before nothing
+        matches. A customer who signed up a moment ago is found.
+
+        `within`: how long a person may wait for that (seconds); past it, StillLooking
+        carries the answer to come, so they are told at once and answered after."""
+        result = self.index.find(reference)
+        if result.matches:
+            return result
+        deeper = self._deeper(reference)
+        if deeper is None:
+            return result
+        if within is None:
+            return deeper() or result
+        later = self._looking.submit(deeper)
+        try:
+            return later.result(timeout=within) or result
+        except FutureTimeout:
+            raise StillLooking(reference.strip(), later) from None
+
+    def _deeper(self, reference: str) -> Callable[[], LookupResult | None] | None:
+        """How to look past the list for `reference`, if it is an id, email or phone."""
+        text = reference.strip()
+        kind = exact_reference(text)
+        asked = self.index.now()  # a read that starts after this serves the asker
+        # Digits alone may be a phone said without its country code, too.
+        phone_like = kind == "phone" or (kind == "id" and len(text) >= 7 and text.isdigit())
+        if kind != "id" and not (kind == "email" or phone_like):
+            return None
+
+        def look() -> LookupResult | None:
+            if kind == "id" and int(text.lstrip("#")) < 2**63:
+                try:
+                    customer = self.api.get_customer(int(text.lstrip("#")))
+                except NotFound:
+                    customer = None
+                if customer is not None:
+                    self.index.upsert(customer)
+                    return LookupResult(text, [customer])
+            if (kind == "email" or phone_like) and self.index.reread(asked):
+                return self.index.find(reference)
+            return None
+
+        return look
+
+    def not_found(self, query: str) -> CustomerNotFound:
+        """Nothing matches `query`: saying what was searched, and how a phone number
+        without its country code was read (or that it could not be)."""
+        text = query.strip().strip('"')
+        if exact_reference(text) in ("phone", "id") and not text.startswith(("+", "#")):
+            if self.region:
+                e164 = to_e164(text, self.region)
+                if e164 is not None:
+                    return CustomerNotFound(text, read_as=international(e164))
+            elif len(phone_digits(text)) >= 7:
+                return CustomerNotFound(text, unread=True)
+        return CustomerNotFound(text)
+
+    def suggest_customers(self, typed: str, limit: int = 20) -> list[Customer]:
+        """For a type-ahead: what a lookup finds (names by their start, a whole email or
+        phone), else any part (bot.core.index.lookup.CustomerIndex.search); at most `limit`."""
+        typed = typed.strip()
+        if not typed:
+            return []
+        return list((self.index.find(typed).matches or self.index.search(typed))[:limit])
+
+    def customer(self, customer_id: int) -> Customer:
+        """A fresh read (the index may be up to a TTL old)."""
+        try:
+            customer = self.api.get_customer(customer_id)
+        except NotFound:
+            self.index.remove(customer_id)
+            raise
+        self.index.upsert(customer)
+        return customer
+
+    def customers_page(self, query: str = "", page: int = 1, page_size: int = 20) -> CustomerPage:
+        """Customers by name, those matching any part of `query`, or (`top`) by points."""
+        query = query.strip()
+        if fold(query) in TOP_WORDS:
+            matches = self.index.all(by_points=True)
+        else:
+            matches = self.index.search(query) if query else self.index.all()
+        page = max(1, page)
+        start = (page - 1) * page_size
+        return CustomerPage(
+            query, matches[start : start + page_size], len(matches), page, page_size
+        )
+
+    def offers(self, status: str | None = None) -> list[Offer]:
+        wanted = fold(status or "").strip()
+        if wanted and wanted not in OFFER_STATUSES and wanted != "cancelled":
+            raise InvalidInput(
+                Say(
+                    "“{status}” is not an offer status: use draft, published or canceled.",
+                    status=Name(status or ""),
+                )
+            )
+        offers = self.api.list_offers()
+        if wanted == "draft":
+            offers = [o for o in offers if o.is_draft]
+        elif wanted == "published":
+            offers = [o for o in offers if o.is_published]
+        elif wanted:
+            offers = [o for o in offers if o.is_canceled]
+        return sorted(offers, key=lambda o: (o.status_key, fold(o.name)))
+
+    def history(self, customer_id: int, limit: int = 15) -> list[AuditEntry]:
+        return self.store.entries(target_type=Target.CUSTOMER, target_id=customer_id, limit=limit)
+
+    def find_offers(self, reference: str, offers: list[Offer] | None = None) -> list[Offer]:
+        """By id (`5001`, `#5001`) or by name, ignoring case and accents (part of it is
+        enough), among `offers` (by default, a fresh list)."""
+        query = reference.strip().strip('"')
+        offers = self.api.list_offers() if offers is None else offers
+        digits = query.lstrip("#")
+        if digits.isdigit():
+            by_id = [o for o in offers if o.id == int(digits)]
+            if by_id:
+                return by_id
+        wanted = fold(query)
+        exact = [o for o in offers if fold(o.name) == wanted]
+        return exact or [o for o in offers if wanted and wanted in fold(o.name)]
+
+    def offer(self, offer_id: int) -> Offer:
+        return self.api.get_offer(offer_id)
