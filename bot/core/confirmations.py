@@ -3,7 +3,6 @@ manager with a one-time token, then done once through the ledger."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from bot.core.base import ServiceBase, customer_key, offer_key
@@ -25,8 +24,6 @@ from bot.domain.errors import (
 from bot.domain.policy import Act
 from bot.domain.records import ConfirmationState
 from bot.domain.say import N_, Command, Name, Person, Say, status
-
-log = logging.getLogger(__name__)
 
 CUSTOMER_DELETE, OFFER_DELETE, OFFER_CANCEL = (
     Action.CUSTOMER_DELETE,

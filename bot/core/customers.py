@@ -3,7 +3,6 @@ someone else's refused."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 
 from bot.core.base import customer_key
@@ -19,15 +18,11 @@ from bot.domain.audit import (
     Actor,
     Target,
 )
-from bot.domain.errors import (
-    AlreadyTaken,
-)
+from bot.domain.errors import AlreadyTaken
 from bot.domain.phones import digits as phone_digits
 from bot.domain.say import N_, Command, Name, Say
 from bot.domain.text_keys import fold
 from bot.smartpasses.models import Customer
-
-log = logging.getLogger(__name__)
 
 CUSTOMER_FIELDS = ("first_name", "last_name", "email", "phone")
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from bot.core.base import offer_key
 from bot.core.customers import THIS_NAME
 from bot.core.ledger import Done, creation_key
@@ -26,8 +24,6 @@ from bot.domain.policy import Act
 from bot.domain.say import N_, Command, Name, Say
 from bot.domain.text_keys import fold
 from bot.smartpasses.models import Offer
-
-log = logging.getLogger(__name__)
 
 OFFER_FIELDS = ("name", "description", "points_cost", "auto_claim")
 

@@ -4,7 +4,6 @@ last change, and redeeming a reward. Every change goes through the ledger."""
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from contextlib import suppress
 from dataclasses import dataclass, field
 
@@ -12,9 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.core.base import ServiceBase, customer_key
 from bot.core.ledger import Done, Intent
-from bot.core.outcomes import (
-    check_points,
-)
+from bot.core.outcomes import check_points
 from bot.domain.amounts import Op, PointsChange
 from bot.domain.audit import (
     POINTS_ACTIONS,
@@ -33,8 +30,6 @@ from bot.domain.policy import Act
 from bot.domain.say import N_, Command, Name, Say, status
 from bot.domain.text_keys import fold
 from bot.smartpasses.models import Customer, Offer
-
-log = logging.getLogger(__name__)
 
 _ACTION_FOR = {
     Op.ADD: Action.POINTS_ADD,

@@ -3,7 +3,6 @@ customer and offer features share."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -22,8 +21,6 @@ from bot.domain.errors import (
 from bot.domain.say import Code, Name, Say, noun
 from bot.smartpasses.client import LoyaltyClient
 from bot.smartpasses.models import Customer, Offer
-
-log = logging.getLogger(__name__)
 
 _Editable = TypeVar("_Editable", Customer, Offer)
 

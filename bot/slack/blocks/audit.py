@@ -7,9 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from slack_sdk.models.blocks import (
-    Block,
-)
+from slack_sdk.models.blocks import Block
 
 from bot.core.verify import Difference
 from bot.domain.audit import POINTS_ACTIONS, Action, AuditEntry, Changes, Outcome, Resolved

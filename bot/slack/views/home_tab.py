@@ -20,9 +20,7 @@ from slack_sdk.models.views import View
 from bot.domain.policy import Act
 from bot.domain.records import Approval
 from bot.i18n import N_, _, number
-from bot.slack.blocks import (
-    approval_in_home,
-)
+from bot.slack.blocks import approval_in_home
 from bot.slack.ids import ActionId
 
 # Our words written inside f-strings (where the catalog extractor cannot see them).

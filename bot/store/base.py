@@ -1,0 +1,110 @@
+"""What every repository shares: the engine, the workspace its rows belong to, the schema's
+version, and the decorator for writes a change depends on."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any, ParamSpec, Self, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.domain.errors import RecordUnavailable
+from bot.store.migrate import current_revision, upgrade
+from bot.store.schema import audit_log
+
+log = logging.getLogger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# How long a write waits for another SQLite writer before the database counts as locked.
+SQLITE_BUSY_SECONDS = 5.0
+
+
+def recording(method: Callable[P, R]) -> Callable[P, R]:
+    """A write a change depends on: if the database cannot take it, RecordUnavailable."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except SQLAlchemyError as exc:
+            log.warning("the store could not record (%s): %s", type(exc).__name__, exc)
+            raise RecordUnavailable() from exc
+
+    return wrapper
+
+
+def _new_id(result: Any) -> int:
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+class StoreBase:
+    """The records of one workspace (`workspace`, in OAuth mode) or of the only one (None:
+    a single-workspace deployment reads and writes every row, as before OAuth). Each
+    aggregate's queries are a subclass in their own module; Store puts them together."""
+
+    def __init__(self, engine: Engine, workspace: str | None = None) -> None:
+        self.engine = engine
+        self.workspace = workspace
+
+    def for_workspace(self, team_id: str) -> Self:
+        """The same database, seen as one workspace's records only."""
+        return type(self)(self.engine, workspace=team_id)
+
+    @property
+    def _team(self) -> str:
+        return self.workspace or ""
+
+    def _mine(self, table: sa.Table) -> Any:
+        """Rows of this workspace (every row when there is only one)."""
+        return sa.true() if self.workspace is None else table.c.team_id == self.workspace
+
+    def _once_key(self, key: str) -> str:
+        return (key if self.workspace is None else f"{self.workspace}:{key}")[:200]
+
+    @classmethod
+    def from_url(cls, url: str) -> Self:
+        kwargs: dict[str, Any] = {}
+        if url.startswith("sqlite"):
+            # Listeners run on several threads; a write waits a little for another writer
+            # (another process, say) and then fails, so a person is not kept waiting.
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": SQLITE_BUSY_SECONDS}
+        else:
+            # Short connections for reads and audit writes (locks keep a few of their own,
+            # bot.locks). An unreachable server fails in seconds.
+            kwargs.update(pool_pre_ping=True, pool_size=30, max_overflow=20, pool_timeout=20)
+            if url.startswith("postgresql"):
+                kwargs["connect_args"] = {"connect_timeout": 5}
+        store = cls(sa.create_engine(url, **kwargs))
+        store.migrate()
+        return store
+
+    def schema_version(self) -> str | None:
+        """The Alembic revision the database is at."""
+        return current_revision(self.engine)
+
+    def migrate(self) -> str:
+        """Upgrade the database to the latest revision (safe with several processes)."""
+        return upgrade(self.engine)
+
+    def reachable(self) -> bool:
+        """Can the database be read right now (for /healthz)?"""
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(sa.select(sa.func.count()).select_from(audit_log)).scalar()
+            return True
+        except SQLAlchemyError:
+            return False
+
+    def _insert_new(self, table: sa.Table, **values: Any) -> Any:
+        """INSERT that does nothing when the row exists (SQLite and PostgreSQL alike)."""
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        return dialect.insert(table).values(**values).on_conflict_do_nothing()
