@@ -47,7 +47,7 @@ from benchmarks._support import (
     slack_process,
 )
 from bot.core.index.builder import IndexBuilder
-from bot.core.index.lookup import CustomerIndex
+from bot.core.index.customer_index import CustomerIndex
 from bot.domain.text_keys import fold, name_tokens
 from bot.offline.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID
 from bot.smartpasses.client import LoyaltyClient

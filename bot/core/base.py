@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.core.index.customer_index import CustomerIndex
 from bot.core.index.customer_list import CustomerList
-from bot.core.index.lookup import CustomerIndex, LookupResult, SnapshotBuilder, exact_reference
+from bot.core.index.search import LookupResult, exact_reference
+from bot.core.index.snapshot import SnapshotBuilder
 from bot.core.ledger import Ledger, record_key
 from bot.core.reconcile import settle_entry
 from bot.core.roles import Roles
@@ -203,7 +205,7 @@ class ServiceBase:
 
     def suggest_customers(self, typed: str, limit: int = 20) -> list[Customer]:
         """For a type-ahead: what a lookup finds (names by their start, a whole email or
-        phone), else any part (bot.core.index.lookup.CustomerIndex.search); at most `limit`."""
+        phone), else any part (bot.core.index.customer_index.CustomerIndex.search); at most `limit`."""
         typed = typed.strip()
         if not typed:
             return []

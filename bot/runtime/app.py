@@ -25,7 +25,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.core.index.builder import IndexBuilder
-from bot.core.index.lookup import SnapshotBuilder
+from bot.core.index.snapshot import SnapshotBuilder
 from bot.core.ledger import Ledger
 from bot.core.reconcile import reconcile_quietly
 from bot.core.roles import Roles

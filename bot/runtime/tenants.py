@@ -24,7 +24,7 @@ from slack_sdk.oauth.installation_store import InstallationStore
 from slack_sdk.oauth.token_rotation import TokenRotator
 
 from bot.core.approvals import PublicationApprovals
-from bot.core.index.lookup import SnapshotBuilder
+from bot.core.index.snapshot import SnapshotBuilder
 from bot.core.ledger import Ledger
 from bot.core.roles import Roles
 from bot.core.service import LoyaltyService

@@ -55,7 +55,7 @@ def test_misses_share_one_fresh_read_and_wait_for_its_window(till) -> None:
     """At most one read of the list every REREAD_SECONDS: a miss soon after one waits for
     the window (its person is told meanwhile) instead of being told "nobody" from a list
     that may not have a sign-up of a second ago."""
-    from bot.core.index.lookup import REREAD_SECONDS
+    from bot.core.index.customer_index import REREAD_SECONDS
 
     index = till.service.index
     paused: list[float] = []

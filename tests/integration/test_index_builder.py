@@ -17,8 +17,9 @@ import pytest
 
 from bot.core.index import builder as index_builder
 from bot.core.index.builder import IndexBuilder
+from bot.core.index.customer_index import CustomerIndex
 from bot.core.index.customer_list import CustomerList
-from bot.core.index.lookup import CustomerIndex, Prepared, Snapshot
+from bot.core.index.snapshot import Prepared, Snapshot
 from bot.domain.errors import UnexpectedResponse
 from bot.offline.slack_standin import SlackStandIn
 from bot.runtime import app as app_module

@@ -9,8 +9,9 @@ import threading
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.core.index.customer_index import CustomerIndex
 from bot.core.index.customer_list import CustomerList
-from bot.core.index.lookup import CustomerIndex, Snapshot
+from bot.core.index.snapshot import Snapshot
 from bot.offline.sandbox import DEMO_PROGRAM_ID, SandboxApp
 from bot.smartpasses.client import LoyaltyClient
 from bot.smartpasses.models import Customer

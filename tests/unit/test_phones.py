@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.index.lookup import CustomerIndex
+from bot.core.index.customer_index import CustomerIndex
 from bot.core.validation import Field, check_customer
 from bot.domain.phones import international, lookup_keys, to_e164
 from bot.smartpasses.models import Customer

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from slack_sdk.models.views import View
 
-from bot.core.index.lookup import CustomerIndex
+from bot.core.index.customer_index import CustomerIndex
 from bot.core.service import PointsResult
 from bot.core.validation import Field, check_customer, check_offer, check_points, reason_problem
 from bot.domain.amounts import parse_amount

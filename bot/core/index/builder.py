@@ -6,7 +6,7 @@ process that second holds the interpreter away from the threads that ack Slack's
 serving process only downloads the list (waiting on the network), piece by piece into a
 file in memory (`receive`), and hands it to a child, which returns the finished tables: a
 few large byte strings and arrays, taken in about a hundredth of the time. It returns
-them in two steps (bot.core.index.lookup.Snapshot): the lookups' tables as soon as they are
+them in two steps (bot.core.index.snapshot.Snapshot): the lookups' tables as soon as they are
 built (the index answers from then on), then the name order and search text. One child
 per serving process, started on the first build; a child that dies is replaced on the
 next build, and if none can start the build runs in the serving process (slower acks,
@@ -28,7 +28,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
-from bot.core.index.lookup import Prepared, Snapshot, build_snapshot
+from bot.core.index.snapshot import Prepared, Snapshot, build_snapshot
 from bot.domain.errors import UnexpectedResponse
 
 log = logging.getLogger(__name__)
