@@ -1,0 +1,135 @@
+"""Modals in the console: shown as text, filled in field by field (or from a script)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.i18n import _
+from bot.offline.console_screen import ConsoleParts, StepFailed, _has_buttons, _shown_value
+from bot.slack.render import render_blocks
+
+# Pickers the console asks for by name, and the view's key for their initial choice.
+PICKERS = {
+    "multi_users_select": "initial_users",
+    "conversations_select": "initial_conversation",
+    "timepicker": "initial_time",
+}
+
+
+class Forms(ConsoleParts):
+    """The console's forms (a part of Console)."""
+
+    def show_view(self, view_id: str) -> None:
+        view = self.slack.views[view_id]
+        title = (view.get("title") or {}).get("text", "Form")
+        others = [b for b in view.get("blocks", []) if b.get("type") != "input"]
+        self.say(f"┌ {title} " + "─" * max(2, 30 - len(title)))
+        for line in render_blocks(others, self.names).splitlines():
+            self.say(f"│ {line}")
+        inputs = [b for b in view.get("blocks", []) if b.get("type") == "input"]
+        if inputs:
+            refused = {  # the form came back with what was refused, beside those fields
+                b["block_id"]: str(b["hint"]["text"]).removeprefix("⚠️ ")
+                for b in inputs
+                if str((b.get("hint") or {}).get("text", "")).startswith("⚠️")
+            }
+            if refused:  # only those are asked again; the rest stand as typed
+                self.typed = {b["block_id"]: _shown_value(b["element"]) for b in inputs}
+            else:
+                self.typed = {}
+            self.fill(view_id, refused or None)
+        elif _has_buttons(others):
+            self.say("└ " + _("(click a button in it)"))
+        else:
+            self.say("└")
+            self.view_id = None
+
+    def fill(self, view_id: str, only: dict[str, str] | None) -> None:
+        view = self.slack.views[view_id]
+        for block in view["blocks"]:
+            if block.get("type") != "input" or (only is not None and block["block_id"] not in only):
+                continue
+            if only:
+                self.say(f"│ ✗ {only[block['block_id']]}")
+            value = self.ask(block, self.typed.get(block["block_id"]))
+            if value is None:
+                self.say("└ " + _("(form closed, nothing sent)"))
+                self.view_id = None
+                return
+            self.typed[block["block_id"]] = value
+        mark = len(self.slack.calls)
+        response = self.requests.submit(view_id, self.typed, user=self.user)
+        self.say("└ " + _("(submitted)"))
+        if not response.content:
+            self.view_id = None
+        self.after(response, mark)
+
+    def ask(self, block: dict[str, Any], current: Any) -> Any:
+        element, label = block["element"], block["label"]["text"]
+        if element["type"] in PICKERS:
+            return self.pick(element, label, current, optional=bool(block.get("optional")))
+        if element["type"] in ("radio_buttons", "static_select"):
+            options = element["options"]
+            chosen = current or (element.get("initial_option") or {}).get("value", "")
+            menu = ", ".join(f"{i} {o['text']['text']}" for i, o in enumerate(options, 1))
+            # The default as the menu shows it: its number and words, not a value inside.
+            default = next(
+                (
+                    f"{i} {o['text']['text']}"
+                    for i, o in enumerate(options, 1)
+                    if o["value"] == chosen
+                ),
+                chosen,
+            )
+            answer = self.read(f"│ {label} ({menu}) [{default}]: ")
+            if answer is None or answer.strip() == "!cancel":
+                return None
+            answer = answer.strip().lower()
+            if answer.isdigit() and 1 <= int(answer) <= len(options):
+                return options[int(answer) - 1]["value"]
+            return next(
+                (
+                    o["value"]
+                    for o in options
+                    if answer in (o["value"].lower(), o["text"]["text"].lower())
+                ),
+                chosen,
+            )
+        shown = current if current is not None else element.get("initial_value") or ""
+        optional = " " + _("(optional)") if block.get("optional") else ""
+        answer = self.read(f"│ {label}{optional} [{shown}]: ")
+        if answer is None or answer.strip() == "!cancel":
+            return None
+        return answer if answer.strip() else shown
+
+    def pick(self, element: dict[str, Any], label: str, current: Any, optional: bool) -> Any:
+        """A people, channel or time picker: typed as @names, a #name or HH:MM."""
+        kind = element["type"]
+        ids = {v: k for k, v in self.names.items()}
+        initial = current if current is not None else element.get(PICKERS[kind])
+        if kind == "multi_users_select":
+            shown = ", ".join("@" + self.names.get(u, u) for u in initial or [])
+        elif kind == "conversations_select":
+            shown = "#" + self.names.get(initial, initial) if initial else ""
+        else:
+            shown = initial or ""
+        extra = " " + _("(optional)") if optional else ""
+        answer = self.read(f"│ {label}{extra} [{shown}]: ")
+        if answer is None or answer.strip() == "!cancel":
+            return None
+        answer = answer.strip()
+        if not answer:
+            return initial
+        if kind == "multi_users_select":
+            return [
+                ids.get(w.strip().lstrip("@"), w.strip()) for w in answer.split(",") if w.strip()
+            ]
+        if kind == "conversations_select":
+            return ids.get(answer.lstrip("#"), answer)
+        return answer
+
+    def fix_errors(self, errors: dict[str, str]) -> None:
+        if self.view_id is None:
+            raise StepFailed(f"form errors with no form open: {errors}")
+        self.say("│ " + _("Please fix:"))
+        self.fill(self.view_id, errors)
