@@ -41,7 +41,8 @@ from benchmarks._support import (
     serve,
     slack_process,
 )
-from bot.core.ledger import Intent, Ledger
+from bot.core.intents import Intent
+from bot.core.ledger import Ledger
 from bot.domain.audit import Action, Actor, Outcome
 from bot.offline.slack_requests import SlackRequests
 from bot.store.database import Store

@@ -14,7 +14,7 @@ from typing import Any, Generic, TypeVar
 from slack_bolt import Ack, App
 
 from bot.core import validation as forms
-from bot.core.ledger import Done
+from bot.core.intents import Done
 from bot.core.service import PointsResult
 from bot.core.validation import Errors, Field
 from bot.domain.amounts import Op, PointsChange

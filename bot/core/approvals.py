@@ -14,7 +14,8 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.core.ledger import Intent, Ledger
+from bot.core.intents import Intent
+from bot.core.ledger import Ledger
 from bot.core.outcomes import check_change
 from bot.core.roles import Roles
 from bot.core.service import offer_key

@@ -18,7 +18,8 @@ from bot.core.index.customer_index import CustomerIndex
 from bot.core.index.customer_list import CustomerList
 from bot.core.index.search import LookupResult, exact_reference
 from bot.core.index.snapshot import SnapshotBuilder
-from bot.core.ledger import Ledger, record_key
+from bot.core.intents import record_key
+from bot.core.ledger import Ledger
 from bot.core.reconcile import settle_entry
 from bot.core.roles import Roles
 from bot.domain.audit import (

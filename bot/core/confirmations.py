@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.core.base import ServiceBase, customer_key, offer_key
-from bot.core.ledger import Done, Intent
+from bot.core.intents import Done, Intent
 from bot.core.outcomes import (
     DELETED,
     check_change,

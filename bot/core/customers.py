@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from bot.core.base import customer_key
-from bot.core.ledger import Done, creation_key
+from bot.core.intents import Done, creation_key
 from bot.core.outcomes import (
     check_customer_created,
     check_customer_updated,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.core.base import offer_key
 from bot.core.customers import THIS_NAME
-from bot.core.ledger import Done, creation_key
+from bot.core.intents import Done, creation_key
 from bot.core.outcomes import (
     check_offer_created,
     check_offer_updated,

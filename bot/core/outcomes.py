@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from bot.core.index.customer_list import CustomerList
-from bot.core.ledger import Intent, Unclear
+from bot.core.intents import Intent, Unclear
 from bot.domain.amounts import PointsChange
 from bot.domain.audit import POINTS_ACTIONS, Action
 from bot.domain.errors import LoyaltyAPIError, NotFound

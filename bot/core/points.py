@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.core.base import ServiceBase, customer_key
-from bot.core.ledger import Done, Intent
+from bot.core.intents import Done, Intent
 from bot.core.outcomes import check_points
 from bot.domain.amounts import Op, PointsChange
 from bot.domain.audit import (

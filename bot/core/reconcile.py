@@ -25,7 +25,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from bot.core.ledger import IN_FLIGHT, Intent, Ledger, Unclear
+from bot.core.intents import Intent, Unclear
+from bot.core.ledger import IN_FLIGHT, Ledger
 from bot.core.outcomes import check_change, expected_balance
 from bot.domain.audit import POINTS_ACTIONS, Action, AuditEntry, Outcome, Resolved, Target, utcnow
 from bot.domain.errors import LoyaltyError

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from bot.core.base import ServiceBase, values_of
-from bot.core.ledger import Done, Intent
+from bot.core.intents import Done, Intent
 from bot.domain.audit import (
     Action,
     Actor,

@@ -12,7 +12,8 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 
-from bot.core.ledger import Intent, Ledger
+from bot.core.intents import Intent
+from bot.core.ledger import Ledger
 from bot.domain.allowance import MANAGERS_ONLY, ClerkAllowance
 from bot.domain.audit import Action, Actor, Target
 from bot.domain.errors import PermissionDenied

@@ -15,7 +15,8 @@ import threading
 import pytest
 
 from bot.core import ledger as ledger_module
-from bot.core.ledger import IN_FLIGHT, Intent, Ledger
+from bot.core.intents import Intent
+from bot.core.ledger import IN_FLIGHT, Ledger
 from bot.core.reconcile import reconcile
 from bot.domain.amounts import Op, PointsChange
 from bot.domain.audit import Action, Actor, Outcome, Target

@@ -7,7 +7,8 @@ import datetime as dt
 
 import pytest
 
-from bot.core.ledger import Intent, Ledger
+from bot.core.intents import Intent
+from bot.core.ledger import Ledger
 from bot.core.reconcile import reconcile
 from bot.domain.audit import Action, Actor, Outcome, utcnow
 from bot.offline.sandbox import DEMO_PROGRAM_ID
