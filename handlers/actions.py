@@ -86,7 +86,7 @@ def register(app: App) -> None:
     @after_ack
     def customers_page(env: Env, value: str) -> None:
         wanted = CustomersPage.decode(value)
-        page = env.service.customers_page(wanted.query, wanted.page)
+        page = env.service.customers_page(wanted.query, wanted.page, by_points=wanted.by_points)
         env.replacing().reply(blocks.customer_list(page))
 
     @app.action(re.compile(f"^{ActionId.OFFERS_PAGE}"))

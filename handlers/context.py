@@ -119,10 +119,6 @@ class Env:
         hint is shown only to them)."""
         return self.settings.loyalty_undo_minutes if self.allows(undoing) else None
 
-    def require(self, act: Act) -> None:
-        """PermissionDenied (recorded) unless this person may do `act`."""
-        self.services.roles.require(self.user_id, act, team_id=self.team_id)
-
     def speak_their_language(self) -> None:
         """After the ack, before something is shown at once (a form): write in the
         person's language from here on, asking Slack now if it is not known yet."""

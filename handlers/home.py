@@ -87,13 +87,13 @@ def register(app: App) -> None:
     @app.action(ActionId.HOME_ADD_POINTS)
     def add_points(ack: Ack, env: Env) -> None:
         ack()
-        env.require(Act.ADD_POINTS)
+        env.service.permit(env.actor, Act.ADD_POINTS)
         _choose(env, _(modals.TITLES[Form.POINTS]), Form.POINTS)
 
     @app.action(ActionId.HOME_REDEEM)
     def redeem(ack: Ack, env: Env) -> None:
         ack()
-        env.require(Act.REDEEM)
+        env.service.permit(env.actor, Act.REDEEM)
         _choose(env, _(modals.TITLES[Form.REDEEM]), Form.REDEEM)
 
     @app.action(ActionId.HOME_NEW_CUSTOMER)

@@ -88,18 +88,25 @@ def _context(
     )
 
 
-def customer_form_for(env: Env, form: Form, customer_id: int) -> dict[str, Any]:
-    """The filled form for one customer (fresh read)."""
+# What a person must be allowed to open each customer form for (asked by the service).
+FORM_ACTS = {Form.POINTS: Act.ADD_POINTS, Form.REDEEM: Act.REDEEM}
+
+
+def customer_form_for(
+    env: Env, form: Form, customer_id: int, *, permitted: bool = False
+) -> dict[str, Any]:
+    """The filled form for one customer (fresh read). `permitted`: this request's role
+    check was made already (before the form opened)."""
+    if not permitted and form in FORM_ACTS:
+        env.service.permit(env.actor, FORM_ACTS[form])
     customer = env.service.customer(customer_id)
     if form is Form.POINTS:
-        env.require(Act.ADD_POINTS)
         context = _context(env, form, customer.id, balance=customer.points)
         if env.allows(Act.CHANGE_POINTS):
             return views.points_form(context, customer, env.settings.loyalty_max_points)
         most = min(env.settings.loyalty_clerk_max_points, env.settings.loyalty_max_points)
         return views.points_form(context, customer, most, (Op.ADD,))
     if form is Form.REDEEM:
-        env.require(Act.REDEEM)
         context = _context(env, form, customer.id, balance=customer.points)
         return views.redeem_form(context, customer, env.service.redeemable(customer))
     context = _context(env, form, customer.id, customer.content_hash())
@@ -115,11 +122,13 @@ def offer_form_for(env: Env, offer_id: int) -> dict[str, Any]:
 def open_customer_form(env: Env, form: Form, reference: str) -> None:
     """Edit or change points of `reference` (id, email, ..., or a known id after '#')."""
     title = _(TITLES[form]) if form in (Form.POINTS, Form.REDEEM) else _("Edit customer")
+    if form in FORM_ACTS:  # refused before a form opens
+        env.service.permit(env.actor, FORM_ACTS[form])
 
     def build() -> dict[str, Any]:
         found = resolve.customer(env, reference)
         if found.one is not None:
-            return customer_form_for(env, form, found.one.id)
+            return customer_form_for(env, form, found.one.id, permitted=True)
         if len(found.matches) > views.MAX_PICKS:  # too many to list: type more, choose one
             chooser = FormContext(form=Form.CHOOSE_CUSTOMER, then=form, channel_id=env.channel_id)
             intro = _(

@@ -23,6 +23,7 @@ from bot.core.ledger import Ledger
 from bot.core.reconcile import settle_entry
 from bot.core.roles import Roles
 from bot.domain.audit import (
+    Actor,
     AuditEntry,
     Target,
     utcnow,
@@ -36,6 +37,7 @@ from bot.domain.errors import (
 )
 from bot.domain.phones import digits as phone_digits
 from bot.domain.phones import international, to_e164
+from bot.domain.policy import Act
 from bot.domain.say import Name, Say
 from bot.domain.text_keys import fold
 from bot.smartpasses.client import LoyaltyClient
@@ -47,7 +49,6 @@ log = logging.getLogger(__name__)
 
 OFFER_STATUSES = ("draft", "published", "canceled")
 UTC = ZoneInfo("UTC")
-TOP_WORDS = ("top", "mejores")  # `/loyalty customers top`: by points, most first
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class CustomerPage:
     total: int
     page: int
     page_size: int
+    by_points: bool = False
 
     @property
     def pages(self) -> int:
@@ -222,17 +224,19 @@ class ServiceBase:
         self.index.upsert(customer)
         return customer
 
-    def customers_page(self, query: str = "", page: int = 1, page_size: int = 20) -> CustomerPage:
-        """Customers by name, those matching any part of `query`, or (`top`) by points."""
+    def customers_page(
+        self, query: str = "", page: int = 1, page_size: int = 20, *, by_points: bool = False
+    ) -> CustomerPage:
+        """Customers by name, those matching any part of `query`, or by points."""
         query = query.strip()
-        if fold(query) in TOP_WORDS:
+        if by_points:
             matches = self.index.all(by_points=True)
         else:
             matches = self.index.search(query) if query else self.index.all()
         page = max(1, page)
         start = (page - 1) * page_size
         return CustomerPage(
-            query, matches[start : start + page_size], len(matches), page, page_size
+            query, matches[start : start + page_size], len(matches), page, page_size, by_points
         )
 
     def offers(self, status: str | None = None) -> list[Offer]:
@@ -252,6 +256,11 @@ class ServiceBase:
         elif wanted:
             offers = [o for o in offers if o.is_canceled]
         return sorted(offers, key=lambda o: (o.status_key, fold(o.name)))
+
+    def permit(self, actor: Actor, act: Act) -> None:
+        """PermissionDenied (recorded) unless `actor` may do `act`: for a form about to open
+        (its submission is checked again, as its own request)."""
+        self.roles.require(actor.user_id, act, team_id=actor.team_id)
 
     def history(self, customer_id: int, limit: int = 15) -> list[AuditEntry]:
         return self.store.entries(target_type=Target.CUSTOMER, target_id=customer_id, limit=limit)

@@ -5,7 +5,7 @@ its record's lock, sent once, and told truthfully."""
 
 from __future__ import annotations
 
-from bot.core.base import TOP_WORDS, CustomerPage, ServiceBase, customer_key, offer_key
+from bot.core.base import CustomerPage, ServiceBase, customer_key, offer_key
 from bot.core.confirmations import (
     CONFIRMABLE,
     CUSTOMER_DELETE,
@@ -22,7 +22,6 @@ __all__ = [
     "CUSTOMER_DELETE",
     "OFFER_CANCEL",
     "OFFER_DELETE",
-    "TOP_WORDS",
     "CustomerPage",
     "LoyaltyService",
     "PointsResult",

@@ -140,6 +140,7 @@ class RerunText(ButtonValue):
 class CustomersPage(ButtonValue):
     query: str = ""
     page: Annotated[int, Bounds(ge=1, le=1_000_000)] = 1
+    by_points: bool = False
 
 
 class PickerPage(ButtonValue):

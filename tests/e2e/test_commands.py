@@ -228,3 +228,27 @@ def test_a_burst_is_acked_before_the_work_after_it_starts(bot) -> None:
         wait_until(lambda: bot.work.answering.waiting == 1, what="its work waiting")
         assert bot.sandbox.calls == [] and bot.slack.calls_to("response_url") == []
     assert "5 → *6*" in text_of(bot.reply())
+
+
+def test_a_command_is_read_once_and_its_role_checked_once_by_the_service(bot, monkeypatch) -> None:
+    from bot.core.roles import Roles
+    from bot.domain.policy import Act
+    from handlers import subcommands
+
+    reads: list[tuple] = []
+    asked: list[Act] = []
+    split, require = subcommands.split_reference, Roles.require
+    monkeypatch.setattr(subcommands, "split_reference", lambda *a: reads.append(a) or split(*a))
+    monkeypatch.setattr(
+        Roles,
+        "require",
+        lambda self, user, act, **kw: asked.append(act) or require(self, user, act, **kw),
+    )
+    bot.command("points 1870 10 visit")
+    assert "5 → *15*" in text_of(bot.reply())
+    assert len(reads) == 1 and asked == [Act.ADD_POINTS]
+    bot.command("points 1870 -2", user=CLERK)
+    assert "Only loyalty *managers*" in text_of(bot.reply())
+    assert len(reads) == 2 and asked == [Act.ADD_POINTS, Act.CHANGE_POINTS]
+    refusals = [e for e in bot.store.entries(target_id=JUAN) if e.action == "refused"]
+    assert len(refusals) == 1 and refusals[0].user_id == CLERK

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from bot.i18n import _, speaking
-from handlers.commands import SUBCOMMANDS
+from handlers.subcommands import SUBCOMMANDS
 from tests.harness import GERENTE, MANAGER, text_of
 
 EXAMPLES = [

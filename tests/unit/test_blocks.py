@@ -11,7 +11,7 @@ from bot.domain.amounts import Op, PointsChange
 from bot.domain.audit import Actor
 from bot.offline.sandbox import DEMO_PROGRAM_ID
 from bot.slack import blocks
-from handlers.commands import help_message
+from handlers.command_help import help_message
 from tests.core import AS_MANAGER, Core, told
 from tests.harness import CLERK, MANAGER, buttons, text_of
 from tests.unit.test_records import confirm, customer_fields, offer_fields
@@ -313,7 +313,8 @@ def test_a_redemption_offers_undo_to_whoever_may_undo_it(core) -> None:
 
 
 def test_help_explains_customer_only_where_a_subcommand_takes_one() -> None:
-    from handlers.commands import _BY_NAME, help_detail
+    from handlers.command_help import help_detail
+    from handlers.subcommand import BY_NAME
 
-    assert "`<customer>` is an id" in text_of(help_detail(_BY_NAME["points"]).kwargs())
-    assert "`<customer>`" not in text_of(help_detail(_BY_NAME["offer"]).kwargs())
+    assert "`<customer>` is an id" in text_of(help_detail(BY_NAME["points"]).kwargs())
+    assert "`<customer>`" not in text_of(help_detail(BY_NAME["offer"]).kwargs())

@@ -29,7 +29,8 @@ from bot.slack import blocks, views, workspace_views
 from bot.slack.ids import Form, FormContext
 from bot.slack.text import mrkdwn
 from bot.slack.workspace_views import Connection, WorkspaceChoices
-from handlers.commands import SUBCOMMANDS, help_detail, help_message, unknown
+from handlers.command_help import help_detail, help_message, unknown
+from handlers.subcommands import SUBCOMMANDS
 from handlers.workpool import Overloaded
 from tests.core import AS_MANAGER
 from tests.harness import text_of

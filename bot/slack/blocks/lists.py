@@ -10,9 +10,8 @@ from slack_sdk.models.blocks import (
     ButtonElement,
 )
 
-from bot.core.service import TOP_WORDS, CustomerPage
+from bot.core.service import CustomerPage
 from bot.domain.phones import international
-from bot.domain.text_keys import fold
 from bot.i18n import N_, _, ngettext, number
 from bot.slack.blocks.cards import OFFERS_PER_PAGE, customer_line, offer_line
 from bot.slack.blocks.common import (
@@ -151,7 +150,7 @@ def _pager(
 
 def customer_list(page: CustomerPage) -> Message:
     """A page of customers, each with an Open button for the card; a way forward and back."""
-    if page.query and fold(page.query) in TOP_WORDS:
+    if page.by_points:
         title = _("Customers by points")
     elif page.query:
         title = _("Customers matching “{query}”").format(query=escape(page.query))
@@ -187,7 +186,7 @@ def customer_list(page: CustomerPage) -> Message:
         page.page,
         page.pages,
         ActionId.CUSTOMERS_PAGE,
-        lambda number: CustomersPage(query=page.query, page=number),
+        lambda number: CustomersPage(query=page.query, page=number, by_points=page.by_points),
     )
     return _message(_("{count} customers").format(count=number(page.total)), blocks)
 

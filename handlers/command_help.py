@@ -1,0 +1,79 @@
+"""The help, from the table of subcommands: the short list, one subcommand's details, the
+usage lines the refusals quote, and the answer to a subcommand we do not have."""
+
+from __future__ import annotations
+
+import difflib
+
+from bot.domain.amounts import AmbiguousAmount
+from bot.domain.say import Code, Say
+from bot.i18n import _, language, number
+from bot.slack import blocks
+from bot.slack.text import mrkdwn
+from handlers.subcommand import BY_NAME, ROWS, Subcommand, Usage
+
+
+def word(row: Subcommand) -> str:
+    """The subcommand as the reader says it."""
+    return row.es if language() == "es" else row.name
+
+
+def said(words: str) -> Code:
+    """A command of ours (a msgid: `customer new`), as the reader types it."""
+    return Code("/loyalty " + _(words))
+
+
+def usage_of(name: str, which: int = 0) -> dict[str, Code]:
+    """A subcommand's form of use (and its first example), from the table and in the
+    reader's words: for the messages that say how to use it."""
+    usage = BY_NAME[name].usages[which]
+    found = {"usage": said(usage.usage)}
+    if usage.examples:
+        found["example"] = said(usage.examples[0])
+    return found
+
+
+def help_message() -> blocks.Message:
+    """The short help: one line per subcommand, fits on one screen."""
+    return blocks.help_message([(word(row), _(row.brief)) for row in ROWS])
+
+
+def help_detail(row: Subcommand) -> blocks.Message:
+    """`help <subcommand>`, in the reader's words."""
+    usages = [Usage(_(u.usage), _(u.summary), tuple(map(_, u.examples))) for u in row.usages]
+    takes_customer = any("<customer>" in u.usage for u in row.usages)
+    return blocks.help_detail(word(row), usages, names_customers=takes_customer)
+
+
+def unknown(name: str) -> str:
+    """One line for a subcommand we do not have, with the nearest one we do."""
+    near = difflib.get_close_matches(name, list(BY_NAME), n=1, cutoff=0.6)
+    if near:
+        return mrkdwn(
+            Say(
+                "I don't know {typed}. Did you mean {near}? {help} lists the rest.",
+                typed=Code(name),
+                near=Code(word(BY_NAME[near[0]])),
+                help=Code("/loyalty " + word(BY_NAME["help"])),
+            )
+        )
+    return mrkdwn(
+        Say(
+            "I don't know {typed}. {help} lists what I can do.",
+            typed=Code(name),
+            help=Code("/loyalty " + word(BY_NAME["help"])),
+        )
+    )
+
+
+def amount_choice(row: Subcommand, args: list[str], asked: AmbiguousAmount) -> blocks.Message:
+    """The command again with each reading of its amount in place of what was typed."""
+    typed = " ".join(args)
+    choices = [
+        (
+            f"{asked.sign}{number(n)}",
+            f"{row.name} " + typed.replace(asked.text, f"{asked.sign}{n}", 1),
+        )
+        for n in asked.readings
+    ]
+    return blocks.amount_choice(asked.say, choices)

@@ -1,0 +1,461 @@
+"""The subcommands of `/loyalty`: how each reads what was typed (once, before the ack) and
+what it does after the ack; the table (bot's one list of them, help comes from it).
+
+Role checks are the services': a handler never asks the policy itself."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.core.service import CUSTOMER_DELETE, OFFER_CANCEL, OFFER_DELETE
+from bot.core.validation import reason_problem
+from bot.domain.amounts import parse_amount
+from bot.domain.errors import InvalidInput
+from bot.domain.policy import Act
+from bot.domain.say import N_, Say
+from bot.domain.text_keys import fold
+from bot.i18n import decimal_mark
+from bot.slack import blocks
+from bot.slack.ids import Form
+from handlers import approvals, confirmations, modals, resolve
+from handlers.command_help import help_detail, help_message, said, unknown, usage_of
+from handlers.context import Env
+from handlers.parsing import join_phone, split_reference
+from handlers.subcommand import BY_NAME, TOP_WORDS, Subcommand, Typed, Usage, table
+
+CUSTOMER_ACTIONS = ("new", "edit", "delete")
+OFFER_ACTIONS = ("new", "edit", "delete", "cancel", "publish")
+
+
+# -- reading what was typed (before the ack: no I/O) ----------------------------------
+
+
+def _read_points(env: Env, args: list[str]) -> Typed:
+    """`<customer> <amount> [reason]` (national phone numbers read in the shop's region);
+    AmbiguousAmount (asked with a button per reading) for `1.000`."""
+    reference, amount, reason = split_reference(args, env.settings.loyalty_default_region)
+    if not reference:
+        raise InvalidInput(Say("Usage: {usage}, e.g. {example}.", **usage_of("points")))
+    change = None  # no amount: the points form asks for it
+    if amount is not None:
+        change = parse_amount(amount, env.settings.loyalty_max_points, decimal_mark())
+    if problem := reason_problem(reason):
+        raise InvalidInput(Say("{problem} Nothing was changed.", problem=problem))
+    rest = " ".join(x for x in (amount or "", reason) if x)
+    return Typed(tuple(args), reference=reference, change=change, reason=reason, rest=rest)
+
+
+def _read_redeem(env: Env, args: list[str]) -> Typed:
+    """`<customer> [offer]`: where the customer ends is found after the ack (a lookup)."""
+    if not args:
+        raise InvalidInput(
+            Say("Which customer? Usage: {usage}, e.g. {example}.", **usage_of("redeem"))
+        )
+    tokens = join_phone(args, env.settings.loyalty_default_region)
+    return Typed(tuple(tokens), reference=tokens[0] if len(tokens) == 1 else "")
+
+
+def _read_customer(env: Env, args: list[str]) -> Typed:
+    if not args:
+        raise InvalidInput(
+            Say(
+                "Which customer? Usage: {usage}, or {new}.",
+                usage=usage_of("customer")["usage"],
+                new=said(N_("customer new")),
+            )
+        )
+    action = args[0].lower() if args[0].lower() in CUSTOMER_ACTIONS else ""
+    if action in ("edit", "delete") and len(args) < 2:
+        raise InvalidInput(
+            Say("Which customer? Usage: {usage}.", usage=usage_of("customer", 1)["usage"])
+        )
+    return Typed(tuple(args), action=action, reference=" ".join(args[1:] if action else args))
+
+
+def _read_offer(env: Env, args: list[str]) -> Typed:
+    if not args:
+        raise InvalidInput(
+            Say(
+                "Which offer? Usage: {usage}, or {new}.",
+                usage=usage_of("offer")["usage"],
+                new=said(N_("offer new")),
+            )
+        )
+    action = args[0].lower() if args[0].lower() in OFFER_ACTIONS else ""
+    if action in ("edit", "delete", "cancel", "publish") and len(args) < 2:
+        raise InvalidInput(
+            Say(
+                "Which offer? Usage: {usage} (its id or name).",
+                usage=usage_of("offer", 2 if action == "publish" else 1)["usage"],
+            )
+        )
+    return Typed(tuple(args), action=action, reference=" ".join(args[1:] if action else args))
+
+
+def _read_customers(env: Env, args: list[str]) -> Typed:
+    text = " ".join(args)
+    return Typed(tuple(args), reference=text, by_points=fold(text) in TOP_WORDS)
+
+
+def _read_offers(env: Env, args: list[str]) -> Typed:
+    if len(args) > 1:
+        raise InvalidInput(Say("Usage: {usage}.", usage=usage_of("offers")["usage"]))
+    return Typed(tuple(args), action=args[0] if args else "")
+
+
+def _requires_reference(usage: str) -> Callable[[Env, list[str]], Typed]:
+    def read(env: Env, args: list[str]) -> Typed:
+        if not args:
+            raise InvalidInput(Say("Which customer? Usage: {usage}.", usage=said(usage)))
+        return Typed(tuple(args), reference=" ".join(args))
+
+    return read
+
+
+def _opens_record_form(typed: Typed) -> bool:
+    return typed.action in ("new", "edit")
+
+
+# -- doing it (after the ack) ---------------------------------------------------------
+
+
+def _help(env: Env, typed: Typed) -> None:
+    if not typed.words:
+        env.reply(help_message())
+        return
+    wanted = typed.words[0].lower().removeprefix("/loyalty")
+    row = BY_NAME.get(wanted)
+    if row is None:
+        env.reply(blocks.notice(unknown(wanted)))
+        return
+    env.reply(help_detail(row))
+
+
+def _points(env: Env, typed: Typed) -> None:
+    if typed.change is None:
+        modals.open_customer_form(env, Form.POINTS, typed.reference)
+        return
+    customer = resolve.customer_or_choice(env, typed.reference, "points", typed.rest)
+    if customer is None:
+        return
+    result = env.service.change_points(env.actor, customer.id, typed.change, typed.reason)
+    env.reply(blocks.points_changed(result, undo_minutes=env.settings.loyalty_undo_minutes))
+    env.announce(result.entry)
+
+
+def _redeem(env: Env, typed: Typed) -> None:
+    if typed.reference:  # no offer: the form lists the rewards
+        modals.open_customer_form(env, Form.REDEEM, typed.reference)
+        return
+    reference, offer_reference = _customer_and_offer(env, list(typed.words))
+    customer = resolve.customer_or_choice(env, reference, "redeem", offer_reference)
+    if customer is None:
+        return
+    offer = resolve.offer_or_choice(env, offer_reference, f"redeem #{customer.id}")
+    if offer is None:
+        return
+    result = env.service.redeem(env.actor, customer.id, offer.id)
+    env.reply(blocks.redeemed(result, undo_minutes=env.undo_minutes(Act.UNDO_ANY_CHANGE)))
+    env.announce(result.entry)
+
+
+def _customer_and_offer(env: Env, tokens: list[str]) -> tuple[str, str]:
+    """`<customer> <offer>`: the customer is the first word, unless a longer start names
+    a customer and the rest still names an offer (`Ana García Café Gratis`)."""
+    first = tokens[0]
+    if len(tokens) > 2 and not first.startswith(("#", '"', "<@", "+")) and "@" not in first:
+        offers = env.service.offers()
+        for i in range(len(tokens) - 1, 1, -1):
+            reference, rest = " ".join(tokens[:i]), " ".join(tokens[i:])
+            if env.service.find_customers(reference).matches and env.service.find_offers(
+                rest, offers
+            ):
+                return reference, rest
+    return first, " ".join(tokens[1:])
+
+
+def _customer(env: Env, typed: Typed) -> None:
+    if typed.action == "new":
+        modals.open_new_customer(env)
+    elif typed.action == "edit":
+        modals.open_customer_form(env, Form.CUSTOMER, typed.reference)
+    elif typed.action == "delete":
+        customer = resolve.customer_or_choice(env, typed.reference, "customer delete")
+        if customer is not None:
+            confirmations.ask(env, CUSTOMER_DELETE, customer.id)
+    else:
+        customer = resolve.customer_or_choice(env, typed.reference, "customer")
+        if customer is not None:
+            env.reply(blocks.customer_card(env.service.customer(customer.id), env.allows))
+
+
+def _offer(env: Env, typed: Typed) -> None:
+    action, reference = typed.action, typed.reference
+    if action == "new":
+        modals.open_new_offer(env)
+    elif action == "edit":
+        modals.open_offer_form(env, reference)
+    elif action in ("delete", "cancel"):
+        kind = OFFER_DELETE if action == "delete" else OFFER_CANCEL
+        offer = resolve.offer_or_choice(env, reference, f"offer {action}")
+        if offer is not None:
+            confirmations.ask(env, kind, offer.id)
+    elif action == "publish":
+        offer = resolve.offer_or_choice(env, reference, "offer publish")
+        if offer is not None:
+            approvals.request_publication(env, offer.id)
+    else:
+        offer = resolve.offer_or_choice(env, reference, "offer")
+        if offer is not None:
+            env.reply(blocks.offer_card(offer, env.allows))
+
+
+def _customers(env: Env, typed: Typed) -> None:
+    query = "" if typed.by_points else typed.reference
+    env.reply(blocks.customer_list(env.service.customers_page(query, by_points=typed.by_points)))
+
+
+def _offers(env: Env, typed: Typed) -> None:
+    status = typed.action or None
+    env.reply(blocks.offer_list(env.service.offers(status), status))  # page 1
+
+
+def _history(env: Env, typed: Typed) -> None:
+    customer = resolve.customer_or_choice(env, typed.reference, "history")
+    if customer is not None:
+        show_history(env, customer.id)
+
+
+def show_history(env: Env, customer_id: int) -> None:
+    customer = env.service.customer(customer_id)
+    entries = env.service.history(customer_id)
+    env.reply(blocks.history(customer, entries, env.settings.tz))
+
+
+def _undo(env: Env, typed: Typed) -> None:
+    result = env.service.undo_last(env.actor)
+    env.reply(blocks.undone(result))
+    env.announce(result.entry)
+
+
+# -- the table ------------------------------------------------------------------------
+
+
+SUBCOMMANDS = table(
+    (
+        Subcommand(
+            "points",
+            "puntos",
+            N_("add, deduct or set a customer's points"),
+            (
+                Usage(
+                    N_("points <customer> <amount> [reason]"),
+                    N_(
+                        "Change a customer's points: `10` or `+10` adds, `-5` deducts, `=25` sets. "
+                        "Managers; clerks may add within the clerk allowance."
+                    ),
+                    (
+                        N_("points juan.perez@example.com 10 birthday"),
+                        N_("points @juan -5"),
+                        N_('points "Ana García" =30'),
+                    ),
+                ),
+                Usage(
+                    N_("points <customer>"),
+                    N_("Without an amount: a form to add, deduct or set points with a reason."),
+                    (N_("points 1870"),),
+                ),
+            ),
+            _points,
+            _read_points,
+            opens_form=lambda typed: typed.change is None,
+            changes=lambda typed: typed.change is not None,
+        ),
+        Subcommand(
+            "redeem",
+            "canjear",
+            N_("redeem a reward: its points cost is deducted"),
+            (
+                Usage(
+                    N_("redeem <customer> [offer]"),
+                    N_(
+                        "Redeem a Published offer for a customer: its cost is deducted from their "
+                        "points. Without an offer: a form lists the rewards they can afford first."
+                    ),
+                    (N_("redeem ana.garcia@example.com Café Gratis"), N_("redeem 1870")),
+                ),
+            ),
+            _redeem,
+            _read_redeem,
+            opens_form=lambda typed: len(typed.words) == 1,
+            changes=lambda typed: len(typed.words) > 1,
+        ),
+        Subcommand(
+            "customer",
+            "cliente",
+            N_("a customer's card; create, edit or delete one"),
+            (
+                Usage(
+                    N_("customer <customer>"),
+                    N_(
+                        "Show a customer's card: name, email, phone, points, id, and buttons to act on it."
+                    ),
+                    (N_("customer +52 999 411 6533"), N_("customer 1870")),
+                ),
+                Usage(
+                    N_("customer new | edit <customer> | delete <customer>"),
+                    N_(
+                        "Create a customer in a form, edit one, or delete one (managers, after "
+                        "confirming)."
+                    ),
+                    (N_("customer new"), N_("customer edit juan.perez@example.com")),
+                ),
+            ),
+            _customer,
+            _read_customer,
+            opens_form=_opens_record_form,
+        ),
+        Subcommand(
+            "customers",
+            "clientes",
+            N_("list or search customers (or `top` by points)"),
+            (
+                Usage(
+                    N_("customers [search]"),
+                    N_(
+                        "List customers (name, points, id), optionally only those matching a search."
+                    ),
+                    (N_("customers"), N_("customers perez")),
+                ),
+            ),
+            _customers,
+            _read_customers,
+            aliases=(N_("list"), N_("search")),
+        ),
+        Subcommand(
+            "offer",
+            "oferta",
+            N_("an offer's card; draft, edit, publish, cancel"),
+            (
+                Usage(
+                    N_("offer <offer>"),
+                    N_("Show an offer's card (by id or name) with buttons to act on it."),
+                    (N_("offer Café Gratis"), N_("offer 5001")),
+                ),
+                Usage(
+                    N_("offer new | edit <offer> | delete <offer> | cancel <offer>"),
+                    N_(
+                        "Draft an offer in a form, edit one, delete a draft or cancel a published one "
+                        "(delete and cancel: managers, after confirming)."
+                    ),
+                    (N_("offer new"), N_("offer cancel Café Gratis")),
+                ),
+                Usage(
+                    N_("offer publish <offer>"),
+                    N_(
+                        "Ask a manager to approve publishing a Draft offer to every customer's pass; "
+                        "the request is posted in the approvals channel."
+                    ),
+                    (N_("offer publish Pan dulce"),),
+                ),
+            ),
+            _offer,
+            _read_offer,
+            opens_form=_opens_record_form,
+            changes=lambda typed: typed.action == "publish",
+        ),
+        Subcommand(
+            "approvals",
+            "aprobaciones",
+            N_("offers waiting for publication approval"),
+            (
+                Usage(
+                    N_("approvals"),
+                    N_(
+                        "The offers waiting for publication approval, with links to their requests."
+                    ),
+                    (N_("approvals"),),
+                ),
+            ),
+            lambda env, typed: approvals.list_approvals(env),
+        ),
+        Subcommand(
+            "offers",
+            "ofertas",
+            N_("list offers by status"),
+            (
+                Usage(
+                    N_("offers [draft|published|canceled]"),
+                    N_("List offers with their cost, auto-claim and status."),
+                    (N_("offers"), N_("offers published")),
+                ),
+            ),
+            _offers,
+            _read_offers,
+        ),
+        Subcommand(
+            "history",
+            "historial",
+            N_("a customer's recent changes: who, when, why"),
+            (
+                Usage(
+                    N_("history <customer>"),
+                    N_(
+                        "The recent changes made through the bot to a customer: who, when, what, why."
+                    ),
+                    (N_("history juan.perez@example.com"),),
+                ),
+            ),
+            _history,
+            _requires_reference(N_("history <customer>")),
+        ),
+        Subcommand(
+            "undo",
+            "deshacer",
+            N_("revert your last points change"),
+            (
+                Usage(
+                    N_("undo"),
+                    N_(
+                        "Revert your own most recent points change, if it is recent and nothing "
+                        "changed since (clerks: their own last add)."
+                    ),
+                    (N_("undo"),),
+                ),
+            ),
+            _undo,
+            changes=lambda typed: True,
+        ),
+        Subcommand(
+            "summary",
+            "resumen",
+            N_("today's program summary"),
+            (
+                Usage(
+                    N_("summary"),
+                    N_(
+                        "Today's program summary: customers, points, top customers, staff, offers, trend."
+                    ),
+                    (N_("summary"),),
+                ),
+            ),
+            lambda env, typed: env.reply(
+                blocks.summary_message(env.services.summary.get(), env.settings.tz)
+            ),
+        ),
+        Subcommand(
+            "help",
+            "ayuda",
+            N_("what I can do; `help <subcommand>` for details"),
+            (
+                Usage(N_("help"), N_("What I can do, one line each."), (N_("help"),)),
+                Usage(
+                    N_("help <subcommand>"),
+                    N_("The details and examples of one."),
+                    (N_("help points"),),
+                ),
+            ),
+            _help,
+        ),
+    )
+)
