@@ -18,8 +18,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.runtime.app import LISTENER_THREADS, web_app
+from bot.runtime.app import LISTENER_THREADS
 from bot.runtime.listeners import ListenerPool, PromptAcks
+from bot.runtime.web import web_app
 from bot.runtime.wsgi_server import make_threaded_server
 
 

@@ -5,116 +5,25 @@ Role checks are the services': a handler never asks the policy itself."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from bot.core.service import CUSTOMER_DELETE, OFFER_CANCEL, OFFER_DELETE
-from bot.core.validation import reason_problem
-from bot.domain.amounts import parse_amount
-from bot.domain.errors import InvalidInput
 from bot.domain.policy import Act
-from bot.domain.say import N_, Say
-from bot.domain.text_keys import fold
-from bot.i18n import decimal_mark
+from bot.domain.say import N_
 from bot.slack import blocks
 from bot.slack.ids import Form
 from handlers import approvals, confirmations, modals, resolve
-from handlers.command_help import help_detail, help_message, said, unknown, usage_of
+from handlers.command_help import help_detail, help_message, unknown
 from handlers.context import Env
-from handlers.parsing import join_phone, split_reference
-from handlers.subcommand import BY_NAME, TOP_WORDS, Subcommand, Typed, Usage, table
-
-CUSTOMER_ACTIONS = ("new", "edit", "delete")
-OFFER_ACTIONS = ("new", "edit", "delete", "cancel", "publish")
-
-
-# -- reading what was typed (before the ack: no I/O) ----------------------------------
-
-
-def _read_points(env: Env, args: list[str]) -> Typed:
-    """`<customer> <amount> [reason]` (national phone numbers read in the shop's region);
-    AmbiguousAmount (asked with a button per reading) for `1.000`."""
-    reference, amount, reason = split_reference(args, env.settings.loyalty_default_region)
-    if not reference:
-        raise InvalidInput(Say("Usage: {usage}, e.g. {example}.", **usage_of("points")))
-    change = None  # no amount: the points form asks for it
-    if amount is not None:
-        change = parse_amount(amount, env.settings.loyalty_max_points, decimal_mark())
-    if problem := reason_problem(reason):
-        raise InvalidInput(Say("{problem} Nothing was changed.", problem=problem))
-    rest = " ".join(x for x in (amount or "", reason) if x)
-    return Typed(tuple(args), reference=reference, change=change, reason=reason, rest=rest)
-
-
-def _read_redeem(env: Env, args: list[str]) -> Typed:
-    """`<customer> [offer]`: where the customer ends is found after the ack (a lookup)."""
-    if not args:
-        raise InvalidInput(
-            Say("Which customer? Usage: {usage}, e.g. {example}.", **usage_of("redeem"))
-        )
-    tokens = join_phone(args, env.settings.loyalty_default_region)
-    return Typed(tuple(tokens), reference=tokens[0] if len(tokens) == 1 else "")
-
-
-def _read_customer(env: Env, args: list[str]) -> Typed:
-    if not args:
-        raise InvalidInput(
-            Say(
-                "Which customer? Usage: {usage}, or {new}.",
-                usage=usage_of("customer")["usage"],
-                new=said(N_("customer new")),
-            )
-        )
-    action = args[0].lower() if args[0].lower() in CUSTOMER_ACTIONS else ""
-    if action in ("edit", "delete") and len(args) < 2:
-        raise InvalidInput(
-            Say("Which customer? Usage: {usage}.", usage=usage_of("customer", 1)["usage"])
-        )
-    return Typed(tuple(args), action=action, reference=" ".join(args[1:] if action else args))
-
-
-def _read_offer(env: Env, args: list[str]) -> Typed:
-    if not args:
-        raise InvalidInput(
-            Say(
-                "Which offer? Usage: {usage}, or {new}.",
-                usage=usage_of("offer")["usage"],
-                new=said(N_("offer new")),
-            )
-        )
-    action = args[0].lower() if args[0].lower() in OFFER_ACTIONS else ""
-    if action in ("edit", "delete", "cancel", "publish") and len(args) < 2:
-        raise InvalidInput(
-            Say(
-                "Which offer? Usage: {usage} (its id or name).",
-                usage=usage_of("offer", 2 if action == "publish" else 1)["usage"],
-            )
-        )
-    return Typed(tuple(args), action=action, reference=" ".join(args[1:] if action else args))
-
-
-def _read_customers(env: Env, args: list[str]) -> Typed:
-    text = " ".join(args)
-    return Typed(tuple(args), reference=text, by_points=fold(text) in TOP_WORDS)
-
-
-def _read_offers(env: Env, args: list[str]) -> Typed:
-    if len(args) > 1:
-        raise InvalidInput(Say("Usage: {usage}.", usage=usage_of("offers")["usage"]))
-    return Typed(tuple(args), action=args[0] if args else "")
-
-
-def _requires_reference(usage: str) -> Callable[[Env, list[str]], Typed]:
-    def read(env: Env, args: list[str]) -> Typed:
-        if not args:
-            raise InvalidInput(Say("Which customer? Usage: {usage}.", usage=said(usage)))
-        return Typed(tuple(args), reference=" ".join(args))
-
-    return read
-
-
-def _opens_record_form(typed: Typed) -> bool:
-    return typed.action in ("new", "edit")
-
+from handlers.subcommand import BY_NAME, Subcommand, Typed, Usage, table
+from handlers.subcommand_reads import (
+    opens_record_form,
+    read_customer,
+    read_customers,
+    read_offer,
+    read_offers,
+    read_points,
+    read_redeem,
+    requires_reference,
+)
 
 # -- doing it (after the ack) ---------------------------------------------------------
 
@@ -267,7 +176,7 @@ SUBCOMMANDS = table(
                 ),
             ),
             _points,
-            _read_points,
+            read_points,
             opens_form=lambda typed: typed.change is None,
             changes=lambda typed: typed.change is not None,
         ),
@@ -286,7 +195,7 @@ SUBCOMMANDS = table(
                 ),
             ),
             _redeem,
-            _read_redeem,
+            read_redeem,
             opens_form=lambda typed: len(typed.words) == 1,
             changes=lambda typed: len(typed.words) > 1,
         ),
@@ -312,8 +221,8 @@ SUBCOMMANDS = table(
                 ),
             ),
             _customer,
-            _read_customer,
-            opens_form=_opens_record_form,
+            read_customer,
+            opens_form=opens_record_form,
         ),
         Subcommand(
             "customers",
@@ -329,7 +238,7 @@ SUBCOMMANDS = table(
                 ),
             ),
             _customers,
-            _read_customers,
+            read_customers,
             aliases=(N_("list"), N_("search")),
         ),
         Subcommand(
@@ -360,8 +269,8 @@ SUBCOMMANDS = table(
                 ),
             ),
             _offer,
-            _read_offer,
-            opens_form=_opens_record_form,
+            read_offer,
+            opens_form=opens_record_form,
             changes=lambda typed: typed.action == "publish",
         ),
         Subcommand(
@@ -391,7 +300,7 @@ SUBCOMMANDS = table(
                 ),
             ),
             _offers,
-            _read_offers,
+            read_offers,
         ),
         Subcommand(
             "history",
@@ -407,7 +316,7 @@ SUBCOMMANDS = table(
                 ),
             ),
             _history,
-            _requires_reference(N_("history <customer>")),
+            requires_reference(N_("history <customer>")),
         ),
         Subcommand(
             "undo",

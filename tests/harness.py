@@ -25,14 +25,8 @@ from bot.offline.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID, SandboxApp
 from bot.offline.sandbox.data import SECOND_PROGRAM_ID
 from bot.offline.slack_requests import SlackRequests
 from bot.offline.slack_standin import SlackCall, SlackStandIn, SlackUser
-from bot.runtime.app import (
-    WORK_QUEUED,
-    WORK_THREADS,
-    create_served_app,
-    health,
-    slack_client,
-    web_app,
-)
+from bot.runtime.app import WORK_QUEUED, WORK_THREADS, create_served_app, slack_client
+from bot.runtime.web import health, web_app
 from bot.runtime.wsgi_server import serving
 from bot.smartpasses.client import LoyaltyClient
 from bot.store.database import Store

@@ -13,7 +13,8 @@ from wsgiref.types import WSGIApplication
 from bot.domain.errors import ConfigError
 from bot.domain.logs import configure_logging, secrets_of
 from bot.domain.settings import load_settings
-from bot.runtime.app import build, web_app
+from bot.runtime.app import build
+from bot.runtime.web import web_app
 
 
 def create() -> WSGIApplication:

@@ -233,12 +233,14 @@ def test_a_burst_is_acked_before_the_work_after_it_starts(bot) -> None:
 def test_a_command_is_read_once_and_its_role_checked_once_by_the_service(bot, monkeypatch) -> None:
     from bot.core.roles import Roles
     from bot.domain.policy import Act
-    from handlers import subcommands
+    from handlers import subcommand_reads
 
     reads: list[tuple] = []
     asked: list[Act] = []
-    split, require = subcommands.split_reference, Roles.require
-    monkeypatch.setattr(subcommands, "split_reference", lambda *a: reads.append(a) or split(*a))
+    split, require = subcommand_reads.split_reference, Roles.require
+    monkeypatch.setattr(
+        subcommand_reads, "split_reference", lambda *a: reads.append(a) or split(*a)
+    )
     monkeypatch.setattr(
         Roles,
         "require",

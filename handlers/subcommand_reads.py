@@ -1,0 +1,108 @@
+"""How each subcommand reads what was typed: once, before the ack, with no I/O, into a
+Typed request; a mistake is refused with its usage line (InvalidInput)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.core.validation import reason_problem
+from bot.domain.amounts import parse_amount
+from bot.domain.errors import InvalidInput
+from bot.domain.say import N_, Say
+from bot.domain.text_keys import fold
+from bot.i18n import decimal_mark
+from handlers.command_help import said, usage_of
+from handlers.context import Env
+from handlers.parsing import join_phone, split_reference
+from handlers.subcommand import TOP_WORDS, Typed
+
+CUSTOMER_ACTIONS = ("new", "edit", "delete")
+
+
+OFFER_ACTIONS = ("new", "edit", "delete", "cancel", "publish")
+
+
+def read_points(env: Env, args: list[str]) -> Typed:
+    """`<customer> <amount> [reason]` (national phone numbers read in the shop's region);
+    AmbiguousAmount (asked with a button per reading) for `1.000`."""
+    reference, amount, reason = split_reference(args, env.settings.loyalty_default_region)
+    if not reference:
+        raise InvalidInput(Say("Usage: {usage}, e.g. {example}.", **usage_of("points")))
+    change = None  # no amount: the points form asks for it
+    if amount is not None:
+        change = parse_amount(amount, env.settings.loyalty_max_points, decimal_mark())
+    if problem := reason_problem(reason):
+        raise InvalidInput(Say("{problem} Nothing was changed.", problem=problem))
+    rest = " ".join(x for x in (amount or "", reason) if x)
+    return Typed(tuple(args), reference=reference, change=change, reason=reason, rest=rest)
+
+
+def read_redeem(env: Env, args: list[str]) -> Typed:
+    """`<customer> [offer]`: where the customer ends is found after the ack (a lookup)."""
+    if not args:
+        raise InvalidInput(
+            Say("Which customer? Usage: {usage}, e.g. {example}.", **usage_of("redeem"))
+        )
+    tokens = join_phone(args, env.settings.loyalty_default_region)
+    return Typed(tuple(tokens), reference=tokens[0] if len(tokens) == 1 else "")
+
+
+def read_customer(env: Env, args: list[str]) -> Typed:
+    if not args:
+        raise InvalidInput(
+            Say(
+                "Which customer? Usage: {usage}, or {new}.",
+                usage=usage_of("customer")["usage"],
+                new=said(N_("customer new")),
+            )
+        )
+    action = args[0].lower() if args[0].lower() in CUSTOMER_ACTIONS else ""
+    if action in ("edit", "delete") and len(args) < 2:
+        raise InvalidInput(
+            Say("Which customer? Usage: {usage}.", usage=usage_of("customer", 1)["usage"])
+        )
+    return Typed(tuple(args), action=action, reference=" ".join(args[1:] if action else args))
+
+
+def read_offer(env: Env, args: list[str]) -> Typed:
+    if not args:
+        raise InvalidInput(
+            Say(
+                "Which offer? Usage: {usage}, or {new}.",
+                usage=usage_of("offer")["usage"],
+                new=said(N_("offer new")),
+            )
+        )
+    action = args[0].lower() if args[0].lower() in OFFER_ACTIONS else ""
+    if action in ("edit", "delete", "cancel", "publish") and len(args) < 2:
+        raise InvalidInput(
+            Say(
+                "Which offer? Usage: {usage} (its id or name).",
+                usage=usage_of("offer", 2 if action == "publish" else 1)["usage"],
+            )
+        )
+    return Typed(tuple(args), action=action, reference=" ".join(args[1:] if action else args))
+
+
+def read_customers(env: Env, args: list[str]) -> Typed:
+    text = " ".join(args)
+    return Typed(tuple(args), reference=text, by_points=fold(text) in TOP_WORDS)
+
+
+def read_offers(env: Env, args: list[str]) -> Typed:
+    if len(args) > 1:
+        raise InvalidInput(Say("Usage: {usage}.", usage=usage_of("offers")["usage"]))
+    return Typed(tuple(args), action=args[0] if args else "")
+
+
+def requires_reference(usage: str) -> Callable[[Env, list[str]], Typed]:
+    def read(env: Env, args: list[str]) -> Typed:
+        if not args:
+            raise InvalidInput(Say("Which customer? Usage: {usage}.", usage=said(usage)))
+        return Typed(tuple(args), reference=" ".join(args))
+
+    return read
+
+
+def opens_record_form(typed: Typed) -> bool:
+    return typed.action in ("new", "edit")
