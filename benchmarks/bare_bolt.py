@@ -3,7 +3,7 @@ threaded WSGI server and signature gate): bench_ack's floor, in a process of its
 
     python benchmarks/bare_bolt.py --port 3001 --slack-api-url http://127.0.0.1:PORT/api/
 
-With `--prompt-acks`, its requests wait for the ack as the bot's do (bot.runtime.listeners)
+With `--prompt-acks`, its requests wait for the ack as the bot's do (handlers.prompt_acks)
 instead of Bolt's 10 ms polling: the floor for what the bot's own work costs its acks.
 """
 
@@ -19,9 +19,9 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.runtime.app import LISTENER_THREADS
-from bot.runtime.listeners import ListenerPool, PromptAcks
-from bot.runtime.web import web_app
 from bot.runtime.wsgi_server import make_threaded_server
+from handlers.prompt_acks import ListenerPool, PromptAcks
+from handlers.web import web_app
 
 
 def main() -> None:

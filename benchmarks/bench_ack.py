@@ -7,7 +7,7 @@ Six processes: this client, the Slack stand-in (`benchmarks/slack_process.py`), 
 sandbox (`--customers` generated customers, every answer after `--latency` s), `loyalty-bot
 serve`, and two bare Bolt apps that only ack (`benchmarks/bare_bolt.py`, served the same
 way): the floor, as Bolt runs by default, and one whose requests wait for the ack as the
-bot's do (without Bolt's 10 ms polling, `bot.runtime.listeners`): what the bot's own work
+bot's do (without Bolt's 10 ms polling, `handlers.prompt_acks`): what the bot's own work
 costs its acks. The apps are warmed up first. They run on one CPU (the bot's index
 builder with it), everything else on the others: Slack, Smart Passes and the people
 sending commands are not on the bot's host. The bot runs with LOYALTY_LOOKUP_TTL=`--ttl`,

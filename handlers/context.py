@@ -229,3 +229,13 @@ def send_dm(client: WebClient, user_id: str, message: Message | str) -> None:
     channel = client.conversations_open(users=user_id)["channel"]["id"]
     kwargs = message.kwargs() if isinstance(message, Message) else {"text": message}
     client.chat_postMessage(channel=channel, **kwargs)
+
+
+class OneWorkspace:
+    """Single-workspace mode: every request gets the same services."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def services_for(self, team_id: str) -> Services:
+        return self.services

@@ -26,11 +26,11 @@ from bot.offline.sandbox.data import SECOND_PROGRAM_ID
 from bot.offline.slack_requests import SlackRequests
 from bot.offline.slack_standin import SlackCall, SlackStandIn, SlackUser
 from bot.runtime.app import WORK_QUEUED, WORK_THREADS, create_served_app, slack_client
-from bot.runtime.web import health, web_app
 from bot.runtime.wsgi_server import serving
 from bot.smartpasses.client import LoyaltyClient
 from bot.store.database import Store
 from bot.store.locks import locks_for
+from handlers.web import health, web_app
 from handlers.workpool import WorkPool
 
 # One TLS context for every HTTP client the tests make (loading the CA bundle takes

@@ -88,8 +88,8 @@ def _serve(args: argparse.Namespace) -> int:
     """Bolt over HTTP on a small threaded server: for development and small shops. The
     Procfile's `web` runs the same app under gunicorn."""
     from bot.runtime.app import build
-    from bot.runtime.web import web_app
     from bot.runtime.wsgi_server import make_threaded_server
+    from handlers.web import web_app
 
     settings = _settings(args)
     running = build(settings)

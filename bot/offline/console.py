@@ -51,10 +51,10 @@ from bot.offline.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID, SandboxApp, build
 from bot.offline.slack_requests import SlackRequests
 from bot.offline.slack_standin import SlackStandIn, SlackUser
 from bot.runtime.app import create_app
-from bot.runtime.web import web_app
 from bot.runtime.wsgi_server import serving
 from bot.smartpasses.client import LoyaltyClient
 from bot.store.database import Store
+from handlers.web import web_app
 
 
 @dataclass

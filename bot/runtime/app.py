@@ -28,24 +28,18 @@ from bot.domain.audit import utcnow
 from bot.domain.errors import ConfigError
 from bot.domain.settings import Settings
 from bot.i18n import _, speaking
-from bot.runtime.listeners import ListenerPool, PromptAcks
 from bot.runtime.scopes import BOT_SCOPES
 from bot.runtime.settled import TOLD_WITHIN, tell_settled
-from bot.runtime.tenants import (
-    InstalledClients,
-    OneWorkspace,
-    Workspaces,
-    build_services,
-    group_members_via,
-)
-from bot.runtime.web import health
+from bot.runtime.tenants import InstalledClients, Workspaces, build_services, group_members_via
 from bot.smartpasses.client import LoyaltyClient, shared_http
 from bot.store.database import Store
 from bot.store.installations import installation_store, seal_rows, state_store
 from bot.store.locks import locks_for
 from bot.store.sealed import KeyBox
 from bot.store.workspaces import WorkspaceRecords
-from handlers.context import Services
+from handlers.context import OneWorkspace, Services
+from handlers.prompt_acks import ListenerPool, PromptAcks
+from handlers.web import health
 from handlers.workpool import ACKS_FIRST_SECONDS, WorkPool
 
 log = logging.getLogger(__name__)

@@ -52,16 +52,6 @@ INDEX_BYTES_PER_CUSTOMER = 600
 RECHECK_SECONDS = 10.0
 
 
-class OneWorkspace:
-    """Single-workspace mode: every request gets the same services."""
-
-    def __init__(self, services: Services) -> None:
-        self.services = services
-
-    def services_for(self, team_id: str) -> Services:
-        return self.services
-
-
 def group_members_via(client: Callable[[], WebClient | None]) -> Callable[[str], list[str]]:
     def members(group_id: str) -> list[str]:
         slack = client()

@@ -14,7 +14,7 @@ from bot.domain.errors import ConfigError
 from bot.domain.logs import configure_logging, secrets_of
 from bot.domain.settings import load_settings
 from bot.runtime.app import build
-from bot.runtime.web import web_app
+from handlers.web import web_app
 
 
 def create() -> WSGIApplication:

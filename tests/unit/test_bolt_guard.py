@@ -1,4 +1,4 @@
-"""The prompt acks (bot/runtime/listeners.py) stand on how Bolt's listener runner works:
+"""The prompt acks (handlers/prompt_acks.py) stand on how Bolt's listener runner works:
 it submits the listener to the app's `listener_executor` and then polls `ack.response`
 every 10 ms until it is set. slack-bolt is pinned to the minor version this was written
 against (pyproject.toml); if Bolt is moved and this fails, re-check PromptAcks and
@@ -14,7 +14,7 @@ from slack_bolt.listener import thread_runner
 
 WRITTEN_AGAINST = "1.30."
 RECHECK = (
-    "Bolt's listener runner changed: re-check bot/runtime/listeners.py (PromptAcks, "
+    "Bolt's listener runner changed: re-check handlers/prompt_acks.py (PromptAcks, "
     "ListenerPool) against slack_bolt/listener/thread_runner.py, then the acks benchmark"
 )
 

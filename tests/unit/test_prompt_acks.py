@@ -1,4 +1,4 @@
-"""Bolt's listener threads (bot.runtime.listeners): a request's ack leaves the moment the
+"""Bolt's listener threads (handlers.prompt_acks): a request's ack leaves the moment the
 listener gives it, without Bolt's 10 ms polling."""
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import pytest
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.authorization import AuthorizeResult
 
-from bot.runtime import listeners
-from bot.runtime.listeners import ListenerPool, PromptAcks
+from handlers import prompt_acks
+from handlers.prompt_acks import ListenerPool, PromptAcks
 from tests.harness import stack_of, wait_until
 
 WHO = contextvars.ContextVar("who", default="nobody")
@@ -78,8 +78,8 @@ def until_waiting(thread: threading.Thread) -> None:
     def waiting() -> bool:
         callers = [where for where in stack_of(thread) if where[0] != "threading.py"]
         return bool(callers) and callers[0] in {
-            ("listeners.py", "submit"),
-            ("test_listeners.py", "sleep"),
+            ("prompt_acks.py", "submit"),
+            ("test_prompt_acks.py", "sleep"),
         }
 
     wait_until(waiting, what="the request waiting for its ack")
@@ -107,7 +107,7 @@ def test_the_ack_leaves_when_given_while_the_listener_goes_on(polls: list[float]
 def test_a_listener_that_fails_before_acking_is_answered_at_once(
     polls: list[float], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(listeners, "ACK_TIMEOUT_SECONDS", 600.0)  # waited out: the test hangs
+    monkeypatch.setattr(prompt_acks, "ACK_TIMEOUT_SECONDS", 600.0)  # waited out: the test hangs
     app = make_app()
 
     @app.command("/loyalty")
