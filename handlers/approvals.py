@@ -165,7 +165,7 @@ def register(app: App) -> None:
         ack()
         ref = ApprovalRef.decode(body["actions"][0].get("value"))
         approvals = env.services.approvals
-        approvals.check_may_decide(env.actor)
+        approvals.refuse_unless_may_decide(env.actor)
         approval = approvals.store.approval(ref.approval_id)
         name = approval.offer_name if approval else "this offer"
         context = FormContext(

@@ -127,9 +127,7 @@ def register(app: App) -> None:
     def customer_chosen(ack: Ack, env: Env, view: dict[str, Any]) -> None:
         context = FormContext.decode(view.get("private_metadata"))
         env = env.in_channel(context.channel_id)  # where a command opened it, if one did
-        customer_id, errors = forms.check_chosen_customer(
-            views.form_values(view.get("state") or {})
-        )
+        customer_id, errors = forms.read_chosen_customer(views.form_values(view.get("state") or {}))
         if customer_id is None:
             env.note("invalid")
             ack(response_action="errors", errors={k: plain(v) for k, v in errors.items()})

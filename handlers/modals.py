@@ -115,7 +115,7 @@ def customer_form_for(
 
 def offer_form_for(env: Env, offer_id: int) -> dict[str, Any]:
     offer = env.service.offer(offer_id)
-    env.service.check_offer_editable(env.actor, offer)  # asked again when it is saved
+    env.service.refuse_unless_editable(env.actor, offer)  # asked again when it is saved
     return views.offer_form(_context(env, Form.OFFER, offer.id, offer.content_hash()), offer)
 
 
@@ -286,7 +286,7 @@ def _change_points(
 def _check_points(
     env: Env, values: dict[str, str | None]
 ) -> tuple[tuple[PointsChange, str] | None, Errors]:
-    change, reason, errors = forms.check_points(
+    change, reason, errors = forms.read_points_form(
         values, env.settings.loyalty_max_points, decimal_mark()
     )
     return (None if change is None else (change, reason)), errors
@@ -327,13 +327,13 @@ def _saved_offer(env: Env, context: FormContext, done: Done[Offer]) -> Message:
 SUBMISSIONS: dict[Form, Submission[Any, Any]] = {
     Form.CUSTOMER: Submission(
         Field.FIRST_NAME,
-        lambda env, values: forms.check_customer(values, env.settings.loyalty_default_region),
+        lambda env, values: forms.read_customer_form(values, env.settings.loyalty_default_region),
         _save_customer,
         _saved_customer,
     ),
     Form.OFFER: Submission(
         Field.OFFER_NAME,
-        lambda env, values: forms.check_offer(values),
+        lambda env, values: forms.read_offer_form(values),
         _save_offer,
         _saved_offer,
     ),
@@ -347,7 +347,7 @@ SUBMISSIONS: dict[Form, Submission[Any, Any]] = {
     ),
     Form.REDEEM: Submission(
         Field.REDEEM_OFFER,
-        lambda env, values: forms.check_redeem(values),
+        lambda env, values: forms.read_redeem_form(values),
         _redeem,
         lambda env, context, result: blocks.redeemed(
             result, undo_minutes=env.undo_minutes(Act.UNDO_ANY_CHANGE)

@@ -26,7 +26,7 @@ from handlers.context import Env
 from handlers.errors import user_message
 from handlers.requestlog import RequestLog, outcome_of
 from handlers.slackapi import SLACK_FAILED, why
-from handlers.workspace_settings import check_program, choices_of, read_settings_form
+from handlers.workspace_settings import choices_of, read_settings_form, try_program
 
 if TYPE_CHECKING:
     import httpx
@@ -153,7 +153,7 @@ def register(app: App, installed: Installed) -> None:
                     view_id=view_id, view=views.notice(title, _not_allowed(installed, team))
                 )
                 return
-            why = check_program(workspaces.settings, key, int(program), workspaces.http)
+            why = try_program(workspaces.settings, key, int(program), workspaces.http)
             if why is not None:
                 form = workspace_views.connect_form(program, problem=_(why))
                 client.views_update(view_id=view_id, view=form)

@@ -84,7 +84,7 @@ def read_settings_form(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str
     return chosen, problems
 
 
-def check_program(
+def try_program(
     settings: Settings, app_key: str, program_id: int, http: httpx.Client
 ) -> str | None:
     """One list call with these credentials: None if Smart Passes accepts them, else why

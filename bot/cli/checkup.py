@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from bot.runtime.checkup import Check
 
 
-def _check(args: argparse.Namespace) -> int:
+def _checkup(args: argparse.Namespace) -> int:
     """A checklist of what the bot relies on, in LOYALTY_LANGUAGE; exits 1 if anything on
     it failed."""
     from bot.i18n import _, ngettext, speaking
@@ -21,7 +21,7 @@ def _check(args: argparse.Namespace) -> int:
     from bot.smartpasses.client import LoyaltyClient
 
     settings = _settings(args)
-    _one_shop(settings, "check")
+    _one_shop(settings, "checkup")
     checks = []
     with speaking(settings.loyalty_language):
         print(_("Loyalty API: {url}").format(url=settings.smartpasses_base_url))

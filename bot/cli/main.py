@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from bot.cli.checkup import _check
+from bot.cli.checkup import _checkup
 from bot.cli.records import _fraction, _new_key, _reconcile, _rotate_key, _summary, _verify
 from bot.cli.serving import _clock, _console, _sandbox, _serve, _socket
 from bot.domain.errors import ConfigError
@@ -96,12 +96,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verify.set_defaults(run=_verify)
 
-    check = commands.add_parser(
-        "check",
-        help="check the settings: the Loyalty API, the Slack token, channels, managers and "
-        "the database (exits 1 if something needs fixing)",
+    checkup = commands.add_parser(
+        "checkup",
+        aliases=["check"],  # its name before 2026-12: deployment scripts may still say it
+        help="go through the settings: the Loyalty API, the Slack token, channels, managers "
+        "and the database (exits 1 if something needs fixing)",
     )
-    check.set_defaults(run=_check)
+    checkup.set_defaults(run=_checkup)
 
     new_key = commands.add_parser(
         "new-key", help="print a new encryption key for LOYALTY_ENCRYPTION_KEY (OAuth mode)"

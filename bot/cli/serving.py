@@ -53,7 +53,7 @@ def _sandbox(args: argparse.Namespace) -> int:
 
 
 ONE_SHOP_ONLY = {
-    "check": "each workspace's App Key and program are checked when it connects, and "
+    "checkup": "each workspace's App Key and program are checked when it connects, and "
     "/healthz checks the database",
     "summary": "the clock posts each workspace's summary, and `/loyalty summary` shows it",
     "reconcile": "`serve` settles every workspace's pending changes at start and every minute",

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from bot.core.intents import Intent
 from bot.core.ledger import Ledger
-from bot.core.outcomes import check_change
+from bot.core.outcomes import was_applied
 from bot.core.roles import Roles
 from bot.core.service import offer_key
 from bot.domain.audit import Action, Actor, AuditEntry, Outcome, Target, utcnow
@@ -191,9 +191,9 @@ class PublicationApprovals:
         done = self.ledger.carry_out(
             pending,
             lambda: self.api.publish_offer(offer.id) or offer.with_status("Published"),
-            lambda: check_change(self.api, intent),
+            lambda: was_applied(self.api, intent),
             what=Say("Publishing “{name}”", name=Name(offer.name)),
-            check_hint=Say("the offer ({card})", card=Command("offer", str(offer.id))),
+            look_hint=Say("the offer ({card})", card=Command("offer", str(offer.id))),
         )
         return Decision(self._finish(actor, approval, ApprovalState.PUBLISHED, ""), done.entry)
 
@@ -231,7 +231,7 @@ class PublicationApprovals:
             return Say("That button was already used; use the buttons on the request as it is now.")
         return _decided(approval)
 
-    def check_may_decide(self, actor: Actor) -> None:
+    def refuse_unless_may_decide(self, actor: Actor) -> None:
         self.roles.require(actor.user_id, Act.APPROVE_PUBLICATION, team_id=actor.team_id)
 
     def _require_decider(self, actor: Actor, approval: Approval) -> None:

@@ -9,7 +9,7 @@ from bot.core.base import ServiceBase, customer_key, offer_key
 from bot.core.intents import Done, Intent
 from bot.core.outcomes import (
     DELETED,
-    check_change,
+    was_applied,
 )
 from bot.domain.audit import (
     Action,
@@ -39,7 +39,7 @@ CONFIRMABLE = {
 
 
 class Confirmations(ServiceBase):
-    def check_confirmable(self, kind: Action, target_id: int) -> str:
+    def confirmable(self, kind: Action, target_id: int) -> str:
         """Refuse what cannot work before anyone confirms it; returns the target's name."""
         if kind == CUSTOMER_DELETE:
             return self.customer(target_id).display_name
@@ -79,7 +79,7 @@ class Confirmations(ServiceBase):
             target_type=Action(kind).target_type,
             target_id=target_id,
         )
-        name = self.check_confirmable(kind, target_id)
+        name = self.confirmable(kind, target_id)
         token = self.store.add_confirmation(
             kind=kind, target_id=target_id, target_name=name, requested_by=actor.user_id
         )
@@ -137,7 +137,7 @@ class Confirmations(ServiceBase):
                 changes: Changes = {"points": [customer.points, None]}
                 hint = Say("{card}", card=Command("customer", str(target_id)))
             else:
-                name = self.check_confirmable(action, target_id)
+                name = self.confirmable(action, target_id)
                 changes = {"status": ["Draft", None]}
                 hint = Say("{list}", list=Command("offers"))
                 if action == OFFER_CANCEL:
@@ -147,13 +147,13 @@ class Confirmations(ServiceBase):
             done = self.ledger.carry_out(
                 pending,
                 lambda: self._send_confirmed(action, target_id),
-                lambda: check_change(self.api, intent),
+                lambda: was_applied(self.api, intent),
                 what=(
                     Say("Canceling {name}", name=Name(name))
                     if action == OFFER_CANCEL
                     else Say("Deleting {name}", name=Name(name))
                 ),
-                check_hint=hint,
+                look_hint=hint,
             )
         if action == CUSTOMER_DELETE:
             self.index.remove(target_id)

@@ -8,8 +8,8 @@ from collections.abc import Callable, Sequence
 from bot.core.base import customer_key
 from bot.core.intents import Done, creation_key
 from bot.core.outcomes import (
-    check_customer_created,
-    check_customer_updated,
+    customer_created,
+    customer_updated,
 )
 from bot.core.record_writes import RecordWrites, _taken
 from bot.core.validation import CustomerFields, Field
@@ -49,7 +49,7 @@ class Customers(RecordWrites):
                 wanted,
                 {c.id for c in self._customers_like(fields)},
                 lambda: self.api.create_customer(**wanted),
-                check_customer_created,
+                customer_created,
                 Say("{search}", search=Command("customers", fields.full_name)),
             )
         self.index.upsert(done.value)
@@ -142,7 +142,7 @@ class Customers(RecordWrites):
                 fields.api_body(),
                 CUSTOMER_FIELDS,
                 lambda changed: self.api.update_customer(current.id, **changed),
-                check_customer_updated,
+                customer_updated,
                 Say("Saving the customer {name}", name=Name(current.display_name)),
                 Say("{card}", card=Command("customer", str(current.id))),
             )

@@ -306,17 +306,17 @@ class Ledger:
         self,
         pending: Pending,
         send: Callable[[], T | None],
-        check: Callable[[], T | None],
+        find_out: Callable[[], T | None],
         *,
         what: Say,
-        check_hint: Say,
+        look_hint: Say,
         completion: Callable[[T], dict[str, Any]] = lambda value: {},
     ) -> Done[T]:
-        """Send once; settle an unclear answer with `check` (the value if applied, None if
+        """Send once; settle an unclear answer with `find_out` (the value if applied, None if
         not, Unclear if it cannot tell); complete the entry; return or raise the truth.
 
         `what` names the change for people ("Adding 10 points to Juan Pérez"), and
-        `check_hint` what to look at when nobody can tell ("the balance: `/loyalty ...`").
+        `look_hint` what to look at when nobody can tell ("the balance: `/loyalty ...`").
 
         The lock is checked before sending (lost: nothing is sent) and after the answer
         (lost: the answer is not trusted alone, the change is checked)."""
@@ -338,12 +338,12 @@ class Ledger:
             value, problem = None, exc.cause or N_("no clear answer came back")
             answered = exc.answered
         if value is not None and self._lost(pending.intent):
-            return self._checked_after_lost_lock(pending, check, what, check_hint, completion)
+            return self._checked_after_lost_lock(pending, find_out, what, look_hint, completion)
         if value is not None:
             entry, recorded = self.finish(pending, Outcome.OK, **completion(value))
             return Done(value, entry, recorded=recorded)
         try:
-            value = check()
+            value = find_out()
         except Unclear as unclear:
             self.finish(pending, Outcome.UNKNOWN, detail=f"{problem}; {unclear}")
             raise OutcomeUnknown(
@@ -353,7 +353,7 @@ class Ledger:
                     what=what,
                     problem=noun(problem),
                     unclear=str(unclear),
-                    hint=check_hint,
+                    hint=look_hint,
                 )
             ) from None
         if value is None and not answered:
@@ -366,7 +366,7 @@ class Ledger:
                     "applied. Check {hint} in a minute before trying again.",
                     what=what,
                     problem=noun(problem),
-                    hint=check_hint,
+                    hint=look_hint,
                 )
             )
         if value is None:
@@ -392,16 +392,16 @@ class Ledger:
     def _checked_after_lost_lock(
         self,
         pending: Pending,
-        check: Callable[[], T | None],
+        find_out: Callable[[], T | None],
         what: Say,
-        check_hint: Say,
+        look_hint: Say,
         completion: Callable[[T], dict[str, Any]],
     ) -> Done[T]:
         """Smart Passes applied the change, but the lock was lost on the way: whatever was
         read under it may be stale, so the record is read again and must show exactly this
         change. Anything else is unknown (and stays fenced until reconciled)."""
         try:
-            value = check()
+            value = find_out()
             if value is None:
                 raise Unclear("Smart Passes said it was applied, but the record does not show it")
         except Unclear as unclear:
@@ -413,7 +413,7 @@ class Ledger:
                     what=what,
                     problem=noun(LOCK_LOST),
                     unclear=str(unclear),
-                    hint=check_hint,
+                    hint=look_hint,
                 )
             ) from None
         entry, recorded = self.finish(

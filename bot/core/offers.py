@@ -6,8 +6,8 @@ from bot.core.base import offer_key
 from bot.core.customers import THIS_NAME
 from bot.core.intents import Done, creation_key
 from bot.core.outcomes import (
-    check_offer_created,
-    check_offer_updated,
+    offer_created,
+    offer_updated,
 )
 from bot.core.record_writes import RecordWrites, _taken
 from bot.core.validation import Field, OfferFields
@@ -42,7 +42,7 @@ class Offers(RecordWrites):
                 wanted,
                 set(),  # no offer had this name (just checked)
                 lambda: self.api.create_offer(**wanted),
-                check_offer_created,
+                offer_created,
                 Say("{drafts}", drafts=Command("offers draft")),
             )
 
@@ -53,7 +53,7 @@ class Offers(RecordWrites):
             current = self._unchanged(
                 lambda: self.offer(offer_id), "offer", lambda o: Name(f"“{o.name}”"), fingerprint
             )
-            self.check_offer_editable(actor, current)
+            self.refuse_unless_editable(actor, current)
             if fold(fields.name) != fold(current.name):
                 self._check_offer_name(fields.name, offer_id)
             return self._edit(
@@ -63,7 +63,7 @@ class Offers(RecordWrites):
                 fields.api_body(),
                 OFFER_FIELDS,
                 lambda changed: self.api.update_offer(offer_id, **changed),
-                check_offer_updated,
+                offer_updated,
                 Say("Saving the offer “{name}”", name=Name(current.name)),
                 Say("{card}", card=Command("offer", str(offer_id))),
             )
@@ -89,7 +89,7 @@ class Offers(RecordWrites):
                 Field.OFFER_NAME,
             )
 
-    def check_offer_editable(self, actor: Actor, offer: Offer) -> None:
+    def refuse_unless_editable(self, actor: Actor, offer: Offer) -> None:
         """A live offer is for managers to edit; none is edited while being published."""
         if not offer.is_draft:
             self.roles.require(

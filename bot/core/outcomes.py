@@ -25,21 +25,21 @@ DELETED = True  # what a delete check returns once the record is gone
 T = TypeVar("T")
 
 
-def check_change(api: LoyaltyClient, intent: Intent, evidence: int | None = None) -> Any:
+def was_applied(api: LoyaltyClient, intent: Intent, evidence: int | None = None) -> Any:
     """The check for `intent`'s action. `evidence`, for a points change, is the balance
     a later change read before it acted (a better witness than today's balance)."""
     action = Action(intent.action)
     if action in POINTS_ACTIONS:  # a tuple of members: plain equality
-        return check_points(api, intent, evidence)
+        return points_applied(api, intent, evidence)
     checks: dict[Action, Callable[[LoyaltyClient, Intent], Any]] = {
-        Action.CUSTOMER_CREATE: check_customer_created,
-        Action.CUSTOMER_UPDATE: check_customer_updated,
-        Action.CUSTOMER_DELETE: check_customer_deleted,
-        Action.OFFER_CREATE: check_offer_created,
-        Action.OFFER_UPDATE: check_offer_updated,
-        Action.OFFER_DELETE: check_offer_deleted,
-        Action.OFFER_PUBLISH: lambda api, i: check_offer_status(api, i, "published", "draft"),
-        Action.OFFER_CANCEL: lambda api, i: check_offer_status(api, i, "canceled", "published"),
+        Action.CUSTOMER_CREATE: customer_created,
+        Action.CUSTOMER_UPDATE: customer_updated,
+        Action.CUSTOMER_DELETE: customer_deleted,
+        Action.OFFER_CREATE: offer_created,
+        Action.OFFER_UPDATE: offer_updated,
+        Action.OFFER_DELETE: offer_deleted,
+        Action.OFFER_PUBLISH: lambda api, i: offer_status_changed(api, i, "published", "draft"),
+        Action.OFFER_CANCEL: lambda api, i: offer_status_changed(api, i, "canceled", "published"),
     }
     if action not in checks:
         raise Unclear(f"there is no way to check a {action}")
@@ -51,7 +51,7 @@ def expected_balance(intent: Intent) -> int:
     return PointsChange.parse(intent.requested).new_balance(intent.before)
 
 
-def check_points(api: LoyaltyClient, intent: Intent, evidence: int | None = None) -> Any:
+def points_applied(api: LoyaltyClient, intent: Intent, evidence: int | None = None) -> Any:
     assert intent.target_id is not None and intent.before is not None
     expected = expected_balance(intent)
     customer = _read(lambda: api.get_customer(_target(intent)), "the balance")
@@ -66,7 +66,7 @@ def check_points(api: LoyaltyClient, intent: Intent, evidence: int | None = None
     )
 
 
-def check_customer_created(api: LoyaltyClient, intent: Intent) -> Customer | None:
+def customer_created(api: LoyaltyClient, intent: Intent) -> Customer | None:
     fields, known = intent.created()
     customers = _read(lambda: api.list_customers(CustomerList.from_json), "the customer list")
     email = (fields.get("email") or "").strip().casefold()
@@ -83,7 +83,7 @@ def check_customer_created(api: LoyaltyClient, intent: Intent) -> Customer | Non
     return _the_new_one([c for c in customers if same(c) and c.id not in known], "customers")
 
 
-def check_offer_created(api: LoyaltyClient, intent: Intent) -> Offer | None:
+def offer_created(api: LoyaltyClient, intent: Intent) -> Offer | None:
     fields, known = intent.created()
     name = fold(fields.get("name") or "")
     offers = _read(api.list_offers, "the offer list")
@@ -96,12 +96,12 @@ def _the_new_one(found: list[T], noun: str) -> T | None:
     return found[0] if found else None
 
 
-def check_customer_updated(api: LoyaltyClient, intent: Intent) -> Customer | None:
+def customer_updated(api: LoyaltyClient, intent: Intent) -> Customer | None:
     customer = _read(lambda: api.get_customer(_target(intent)), "the customer")
     return _compare_fields(customer, intent)
 
 
-def check_offer_updated(api: LoyaltyClient, intent: Intent) -> Offer | None:
+def offer_updated(api: LoyaltyClient, intent: Intent) -> Offer | None:
     offer = _read(lambda: api.get_offer(_target(intent)), "the offer")
     return _compare_fields(offer, intent)
 
@@ -115,15 +115,17 @@ def _compare_fields(record: T, intent: Intent) -> T | None:
     raise Unclear("its fields are now neither what they were nor what was sent")
 
 
-def check_customer_deleted(api: LoyaltyClient, intent: Intent) -> Any:
+def customer_deleted(api: LoyaltyClient, intent: Intent) -> Any:
     return _gone(lambda: api.get_customer(_target(intent)), "the customer")
 
 
-def check_offer_deleted(api: LoyaltyClient, intent: Intent) -> Any:
+def offer_deleted(api: LoyaltyClient, intent: Intent) -> Any:
     return _gone(lambda: api.get_offer(_target(intent)), "the offer")
 
 
-def check_offer_status(api: LoyaltyClient, intent: Intent, done: str, before: str) -> Offer | None:
+def offer_status_changed(
+    api: LoyaltyClient, intent: Intent, done: str, before: str
+) -> Offer | None:
     offer = _read(lambda: api.get_offer(_target(intent)), "the offer")
     status = "canceled" if offer.is_canceled else offer.status_key
     if status == done:

@@ -11,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.core.base import ServiceBase, customer_key
 from bot.core.intents import Done, Intent
-from bot.core.outcomes import check_points
+from bot.core.outcomes import points_applied
 from bot.domain.amounts import Op, PointsChange
 from bot.domain.audit import (
     POINTS_ACTIONS,
@@ -200,9 +200,9 @@ class Points(ServiceBase):
         return self.ledger.carry_out(
             pending,
             send,
-            lambda: check_points(self.api, intent),
+            lambda: points_applied(self.api, intent),
             what=what,
-            check_hint=Say(
+            look_hint=Say(
                 "{name}'s balance ({card})",
                 name=name,
                 card=Command("customer", str(customer_id)),

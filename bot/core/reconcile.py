@@ -27,7 +27,7 @@ from typing import Any
 
 from bot.core.intents import Intent, Unclear
 from bot.core.ledger import IN_FLIGHT, Ledger
-from bot.core.outcomes import check_change, expected_balance
+from bot.core.outcomes import expected_balance, was_applied
 from bot.domain.audit import POINTS_ACTIONS, Action, AuditEntry, Outcome, Resolved, Target, utcnow
 from bot.domain.errors import LoyaltyError
 from bot.domain.records import ApprovalState
@@ -105,7 +105,7 @@ def _settle(
         store.complete(entry.id, outcome, resolved=Resolved.RECONCILED, detail=note)
         return Settled(entry, outcome, note)
     try:
-        value = check_change(api, intent, _witness(store, entry))
+        value = was_applied(api, intent, _witness(store, entry))
     except Unclear as unclear:
         if not old:
             return None

@@ -48,8 +48,8 @@ class RecordWrites(ServiceBase):
         wanted: dict[str, Any],
         known: set[int],
         send: Callable[[], _Editable | None],
-        check: Callable[[LoyaltyClient, Intent], _Editable | None],
-        check_hint: Say,
+        find_out: Callable[[LoyaltyClient, Intent], _Editable | None],
+        look_hint: Say,
     ) -> Done[_Editable]:
         """Create a record (under its creation lock, which the caller holds). `known` are
         the records that already matched it, which the check must not mistake for it."""
@@ -65,13 +65,13 @@ class RecordWrites(ServiceBase):
         return self.ledger.carry_out(
             pending,
             send,
-            lambda: check(self.api, intent),
+            lambda: find_out(self.api, intent),
             what=(
                 Say("Creating the customer “{name}”", name=Name(name))
                 if action.target_type == Target.CUSTOMER
                 else Say("Creating the offer “{name}”", name=Name(name))
             ),
-            check_hint=check_hint,
+            look_hint=look_hint,
             completion=lambda record: {"target_id": record.id, "target_name": _name_of(record)},
         )
 
@@ -83,9 +83,9 @@ class RecordWrites(ServiceBase):
         wanted: dict[str, Any],
         names: tuple[str, ...],
         send: Callable[[dict[str, Any]], _Editable | None],
-        check: Callable[[LoyaltyClient, Intent], _Editable | None],
+        find_out: Callable[[LoyaltyClient, Intent], _Editable | None],
         what: Say,
-        check_hint: Say,
+        look_hint: Say,
     ) -> Done[_Editable]:
         """Send only the fields that differ; record each field's before and after."""
         before = values_of(current, names)
@@ -98,9 +98,9 @@ class RecordWrites(ServiceBase):
         return self.ledger.carry_out(
             pending,
             lambda: send({k: new for k, (_, new) in changes.items()}),
-            lambda: check(self.api, intent),
+            lambda: find_out(self.api, intent),
             what=what,
-            check_hint=check_hint,
+            look_hint=look_hint,
             completion=lambda record: {
                 "target_name": _name_of(record),
                 "changes": field_changes(before, values_of(record, names)),

@@ -175,7 +175,7 @@ def reason_problem(reason: str) -> Say | None:
     return None
 
 
-def check_customer(
+def read_customer_form(
     values: dict[str, str | None], region: str = ""
 ) -> tuple[CustomerFields, Errors]:
     """The fields as typed; the phone, when valid, as E.164 (what Smart Passes stores)."""
@@ -209,7 +209,7 @@ def check_customer(
     return CustomerFields(first, last, email, phone), errors
 
 
-def check_offer(
+def read_offer_form(
     values: dict[str, str | None], max_cost: int = 1_000_000
 ) -> tuple[OfferFields | None, Errors]:
     errors: Errors = {}
@@ -233,7 +233,7 @@ def check_offer(
     return OfferFields(name, description, int(cost or 0), auto_claim), errors
 
 
-def check_points(
+def read_points_form(
     values: dict[str, str | None], max_points: int, decimal_mark: str = ""
 ) -> tuple[PointsChange | None, str, Errors]:
     errors: Errors = {}
@@ -259,7 +259,7 @@ def check_points(
     return PointsChange(op, amount), reason, errors
 
 
-def check_redeem(values: dict[str, str | None]) -> tuple[int | None, Errors]:
+def read_redeem_form(values: dict[str, str | None]) -> tuple[int | None, Errors]:
     """The offer chosen in the redeem form (its id)."""
     chosen = (values.get(Field.REDEEM_OFFER) or "").strip()
     if not chosen.isdigit() or len(chosen) > 19:
@@ -267,7 +267,7 @@ def check_redeem(values: dict[str, str | None]) -> tuple[int | None, Errors]:
     return int(chosen), {}
 
 
-def check_chosen_customer(values: dict[str, str | None]) -> tuple[int | None, Errors]:
+def read_chosen_customer(values: dict[str, str | None]) -> tuple[int | None, Errors]:
     """The customer chosen in a type-ahead select (its id)."""
     chosen = (values.get(Field.CUSTOMER) or "").strip().lstrip("#")
     if not chosen.isdigit() or len(chosen) > 19:

@@ -1,4 +1,4 @@
-"""`loyalty-bot check`: everything a deployment relies on, checked once, as a checklist,
+"""`loyalty-bot checkup`: everything a deployment relies on, checked once, as a checklist,
 in the operator's language (LOYALTY_LANGUAGE).
 
 For whoever runs the bot (so it names settings): the Loyalty API answers with this App Key

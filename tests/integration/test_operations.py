@@ -1,5 +1,5 @@
 """What operators check: /healthz (the database now, the Loyalty API as it last answered)
-and `loyalty-bot check`, a checklist of everything a deployment relies on."""
+and `loyalty-bot checkup`, a checklist of everything a deployment relies on."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def test_healthz_checks_the_database_and_reports_the_api_without_calling_it(
 
 
 def _check(env: dict[str, str], cwd) -> subprocess.CompletedProcess:
-    return run_cli("check", env=env, cwd=cwd)
+    return run_cli("checkup", env=env, cwd=cwd)
 
 
 def test_check_lists_what_is_right_and_what_to_fix(sandbox_url, tmp_path) -> None:
@@ -146,7 +146,7 @@ def test_rotate_key_reencrypts_every_app_key_with_the_new_key(tmp_path) -> None:
     unset = {k: v for k, v in env.items() if k != "LOYALTY_ENCRYPTION_KEY"}
     refused = run_cli("serve", env=unset, cwd=tmp_path)
     assert refused.returncode == 2 and "LOYALTY_ENCRYPTION_KEY is not set" in refused.stderr
-    one_shop = run_cli("check", env=env, cwd=tmp_path)
+    one_shop = run_cli("checkup", env=env, cwd=tmp_path)
     assert one_shop.returncode == 2 and "installed in any workspace" in one_shop.stderr
 
 

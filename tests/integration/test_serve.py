@@ -79,7 +79,7 @@ def test_serve_with_a_token_slack_refuses_says_so_and_stops(sandbox_url, tmp_pat
 
 def test_cli_prints_one_line_not_a_traceback(tmp_path) -> None:
     env = {"PATH": "", "HOME": str(tmp_path)}
-    result = run_cli("check", env=env, cwd=tmp_path)
+    result = run_cli("checkup", env=env, cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
     assert "SMARTPASSES_APP_KEY is not set" in result.stderr

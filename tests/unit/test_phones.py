@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.core.index.customer_index import CustomerIndex
-from bot.core.validation import Field, check_customer
+from bot.core.validation import Field, read_customer_form
 from bot.domain.phones import international, lookup_keys, to_e164
 from bot.smartpasses.models import Customer
 from handlers.parsing import split_reference, tokenize
@@ -53,9 +53,9 @@ def test_a_national_number_typed_in_groups_is_one_reference(text, reference, amo
 
 def test_forms_send_e164_and_reject_impossible_numbers_on_the_field() -> None:
     values = {Field.FIRST_NAME: "Rosa", Field.PHONE: "(999) 411-6534"}
-    fields, errors = check_customer(values, "MX")
+    fields, errors = read_customer_form(values, "MX")
     assert errors == {} and fields.phone == "+529994116534"
-    _, errors = check_customer({**values, Field.PHONE: "+52 123"}, "MX")
+    _, errors = read_customer_form({**values, Field.PHONE: "+52 123"}, "MX")
     assert "not a phone number" in str(errors[Field.PHONE])
-    _, errors = check_customer({**values, Field.PHONE: "999 411 6534"})  # no region
+    _, errors = read_customer_form({**values, Field.PHONE: "999 411 6534"})  # no region
     assert "international form" in str(errors[Field.PHONE])

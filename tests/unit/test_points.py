@@ -245,13 +245,13 @@ def test_a_dropped_connection_on_a_read_is_retried(core) -> None:
     [("1,000", 1000), ("1.000", 1000), ("1 000", 1000), ("+10", 10), ("10", 10), ("=1,000", 1000)],
 )
 def test_numbers_are_read_as_people_write_them_in_commands_and_forms(typed, amount) -> None:
-    from bot.core.validation import Field, check_points
+    from bot.core.validation import Field, read_points_form
     from handlers.parsing import split_reference, tokenize
 
     _, typed_amount, reason = split_reference(tokenize(f"1870 {typed} gift"))
     assert (typed_amount, reason) == (typed, "gift")
     assert parse_amount(typed_amount, 5000).amount == amount
-    change, _, errors = check_points(
+    change, _, errors = read_points_form(
         {Field.POINTS_OP: "set", Field.POINTS_AMOUNT: typed.lstrip("=")}, 5000
     )
     assert errors == {} and change is not None and change.amount == amount
@@ -268,12 +268,12 @@ def test_numbers_are_read_as_people_write_them_in_commands_and_forms(typed, amou
     ],
 )
 def test_decimals_and_words_get_one_clear_message(typed, command_says, form_says) -> None:
-    from bot.core.validation import Field, check_points
+    from bot.core.validation import Field, read_points_form
 
     with pytest.raises(InvalidInput) as raised:
         parse_amount(typed, 1000)
     assert command_says in str(raised.value)
-    _, _, errors = check_points({Field.POINTS_OP: "add", Field.POINTS_AMOUNT: typed}, 1000)
+    _, _, errors = read_points_form({Field.POINTS_OP: "add", Field.POINTS_AMOUNT: typed}, 1000)
     assert form_says in str(errors[Field.POINTS_AMOUNT])
 
 
@@ -297,16 +297,16 @@ def test_an_amount_is_ambiguous_only_where_the_readers_decimal_mark_makes_it(
 
 
 def test_the_points_form_asks_for_an_ambiguous_amount_without_the_mark() -> None:
-    from bot.core.validation import Field, check_points
+    from bot.core.validation import Field, read_points_form
 
-    change, _reason, errors = check_points(
+    change, _reason, errors = read_points_form(
         {Field.POINTS_OP: "add", Field.POINTS_AMOUNT: "1.000"}, 1000, decimal_mark="."
     )
     assert change is None
     assert str(errors[Field.POINTS_AMOUNT]) == (
         "Did you mean 1 or 1,000? Type it without the mark: 1 or 1000."
     )
-    change, _reason, errors = check_points(
+    change, _reason, errors = read_points_form(
         {Field.POINTS_OP: "add", Field.POINTS_AMOUNT: "1000"}, 1000, decimal_mark="."
     )
     assert change is not None and change.amount == 1000 and not errors

@@ -14,7 +14,13 @@ from slack_sdk.models.views import View
 
 from bot.core.index.customer_index import CustomerIndex
 from bot.core.service import PointsResult
-from bot.core.validation import Field, check_customer, check_offer, check_points, reason_problem
+from bot.core.validation import (
+    Field,
+    read_customer_form,
+    read_offer_form,
+    read_points_form,
+    reason_problem,
+)
 from bot.domain.amounts import parse_amount
 from bot.domain.audit import Action, Actor, AuditEntry
 from bot.domain.errors import InvalidInput, MalformedRequest
@@ -115,11 +121,11 @@ def test_amounts_are_bounded_or_explained(text: str, limit: int) -> None:
 @SETTINGS
 @given(st.dictionaries(st.sampled_from([f.value for f in Field]), st.one_of(st.none(), LONG)))
 def test_the_form_validators_always_answer(values: dict[str, Any]) -> None:
-    fields, errors = check_customer(values)
+    fields, errors = read_customer_form(values)
     assert errors or fields.first_name
-    offer, errors = check_offer(values)
+    offer, errors = read_offer_form(values)
     assert (offer is None) == bool(errors)
-    change, reason, errors = check_points(values, 1000)
+    change, reason, errors = read_points_form(values, 1000)
     assert (change is None) == bool(errors)
     assert errors or not reason_problem(reason)
 

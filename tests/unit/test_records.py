@@ -32,7 +32,7 @@ def customer_fields(customer: Customer | None = None, **typed: str) -> forms.Cus
             Field.PHONE: customer.phone,
         }
     values.update(typed)
-    fields, errors = forms.check_customer(values)
+    fields, errors = forms.read_customer_form(values)
     assert errors == {}
     return fields
 
@@ -47,7 +47,7 @@ def offer_fields(offer: Offer | None = None, **typed: str) -> forms.OfferFields:
             Field.OFFER_AUTO_CLAIM: "yes" if offer.auto_claim else "no",
         }
     values.update(typed)
-    fields, errors = forms.check_offer(values)
+    fields, errors = forms.read_offer_form(values)
     assert errors == {} and fields is not None
     return fields
 
@@ -215,23 +215,23 @@ def test_a_set_from_a_form_that_showed_another_balance_is_refused(core) -> None:
 
 
 def test_the_form_checks_what_the_command_checks() -> None:
-    change, _, errors = forms.check_points(
+    change, _, errors = forms.read_points_form(
         {Field.POINTS_OP: "deduct", Field.POINTS_AMOUNT: "ten"}, 1000
     )
     assert change is None and "whole number" in str(errors[Field.POINTS_AMOUNT])
-    _, _, errors = forms.check_points(
+    _, _, errors = forms.read_points_form(
         {Field.POINTS_OP: "add", Field.POINTS_AMOUNT: "1", Field.POINTS_REASON: "r" * 3000}, 1000
     )
     assert "Keep the reason to 300 characters" in str(errors[Field.POINTS_REASON])
 
 
 def test_the_customer_form_checks_each_field() -> None:
-    _, errors = forms.check_customer(
+    _, errors = forms.read_customer_form(
         {Field.FIRST_NAME: " ", Field.EMAIL: "rosa@", Field.PHONE: "555 1234"}
     )
     assert set(errors) == {Field.FIRST_NAME, Field.EMAIL, Field.PHONE}
     assert "international form" in str(errors[Field.PHONE])
-    _, errors = forms.check_offer({Field.OFFER_NAME: "", Field.OFFER_COST: "2.5"})
+    _, errors = forms.read_offer_form({Field.OFFER_NAME: "", Field.OFFER_COST: "2.5"})
     assert set(errors) == {Field.OFFER_NAME, Field.OFFER_COST}
 
 
