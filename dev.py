@@ -84,7 +84,8 @@ BENCHMARKS: tuple[tuple[str, ...], ...] = (
 BENCH_HELP = """python3 dev.py bench [NAME ...]
 
 Runs the benchmarks (each in its own process, minutes each), or only those named, and
-prints every figure beside its target, pass or fail; exits 1 if one fails.
+prints every figure beside its target, pass or fail; exits 1 if one fails. A run of all
+of them (no names) writes docs/performance.md.
 Names: {names}.
 One by hand, with its own options: .venv/bin/python benchmarks/bench_NAME.py --help"""
 
@@ -120,7 +121,80 @@ def bench(names: list[str]) -> int:
         )
     for name in failed_runs:
         print(f"| bench_{name} | (the run itself failed: see its output above) | | | **FAIL** |")
+    if not names:  # every benchmark ran: docs/performance.md is this run's
+        write_performance(rows, failed_runs)
+        print("\nWritten: docs/performance.md")
     return 1 if failed_runs or not all(row["passed"] for row in rows) else 0
+
+
+def _machine() -> str:
+    import platform
+
+    cpu = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        models = [
+            line.split(":", 1)[1].strip()
+            for line in cpuinfo.read_text().splitlines()
+            if line.startswith("model name")
+        ]
+        cpu = models[0] if models else cpu
+    return (
+        f"{platform.system()} {platform.release()}, {cpu}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}"
+    )
+
+
+def _commit() -> str:
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=ROOT, capture_output=True, text=True, check=False
+        ).stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    return commit + (" with uncommitted changes" if git("status", "--porcelain") else "")
+
+
+def write_performance(rows: list[dict], failed_runs: list[str]) -> None:
+    """docs/performance.md from this run: its date, machine and commit, every figure
+    against its target, and what each benchmark measures (its docstring). Never edited
+    by hand: a figure in it is one this command measured."""
+    import ast
+    import datetime as dt
+
+    database = "PostgreSQL" if os.environ.get("LOYALTY_TEST_DATABASE_URL") else "SQLite"
+    lines = [
+        "# Performance",
+        "",
+        "Written by `python3 dev.py bench` (do not edit by hand: run it again). "
+        "Each benchmark runs the bot as it is deployed, the Loyalty API sandbox, the Slack "
+        "stand-in and the client in their own processes, and checks every answer; the "
+        "figures below are from one run of all of them.",
+        "",
+        f"- When: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
+        f"- Machine: {_machine()}",
+        f"- Code: commit {_commit()}",
+        f"- Database for bench_changes and bench_busy: {database} "
+        "(PostgreSQL when `LOYALTY_TEST_DATABASE_URL` is set)",
+        "",
+        "| benchmark | figure | measured | target | |",
+        "|---|---|---|---|---|",
+    ]
+    for row in rows:
+        verdict = "pass" if row["passed"] else "**FAIL**"
+        measured = f"{row['measured']:,.2f} {row['unit']}"
+        lines.append(
+            f"| {row['benchmark']} | {row['figure']} | {measured} | {row['target']} | {verdict} |"
+        )
+    lines += [f"| bench_{name} | (the run itself failed) | | | **FAIL** |" for name in failed_runs]
+    lines += ["", "## What each benchmark measures", ""]
+    for name in dict.fromkeys(run[0] for run in BENCHMARKS):
+        script = ROOT / "benchmarks" / f"bench_{name}.py"
+        doc = ast.get_docstring(ast.parse(script.read_text(encoding="utf-8"))) or ""
+        about = [" ".join(part.split()) for part in doc.split("\n\n")]
+        about = [part for part in about if not part.startswith("Run by hand")]
+        lines += [f"**bench_{name}** (`benchmarks/bench_{name}.py`): " + " ".join(about), ""]
+    (ROOT / "docs" / "performance.md").write_text("\n".join(lines), encoding="utf-8")
 
 
 def main(argv: list[str]) -> int:

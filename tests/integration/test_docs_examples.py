@@ -1,4 +1,4 @@
-"""Every console transcript in the README is replayed in the offline console, on the demo
+"""Every console transcript in the README and docs/usage.md is replayed in the offline console, on the demo
 data, and every line it shows must appear (`...` stands for lines left out): an example
 that no longer does what it says fails here."""
 
@@ -13,13 +13,15 @@ import pytest
 from bot.offline.console import run_console
 
 ROOT = Path(__file__).resolve().parents[2]
+DOCS = ("README.md", "docs/usage.md")  # the console transcripts people copy
 PROMPT = re.compile(r"^(\w+)@#shop> (.*)$")
 
 
 def _transcripts() -> list[str]:
-    """The README's code blocks that are console sessions (they start at a prompt)."""
+    """The docs' code blocks that are console sessions (they start at a prompt)."""
     blocks, current = [], None
-    for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines():
+    text = "\n".join((ROOT / doc).read_text(encoding="utf-8") for doc in DOCS)
+    for line in text.splitlines():
         if line.startswith("```"):
             if current is None:
                 current = []
