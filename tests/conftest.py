@@ -66,6 +66,9 @@ class ScriptedApi:
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def may_wait(self) -> bool:
+        return False  # it answers at once (InProcessTransport then answers inline)
+
     def __call__(self, environ: Any, start_response: Any) -> list[bytes]:
         with self.lock:
             headers = {
@@ -135,11 +138,22 @@ def _postgres_url() -> str | None:
 
 
 def fresh_postgres() -> str:
-    """LOYALTY_TEST_DATABASE_URL, emptied; the test is skipped if there is none."""
+    """LOYALTY_TEST_DATABASE_URL, emptied; the test is skipped if there is none, and fails
+    if the database's name does not say it is for tests (emptying it drops its `public`
+    schema: never a database that holds anything)."""
     url = _postgres_url()
     if not url:
         pytest.skip("set LOYALTY_TEST_DATABASE_URL to run the PostgreSQL tests")
     import sqlalchemy as sa
+
+    name = sa.engine.make_url(url).database or ""
+    if "test" not in name.lower():
+        pytest.fail(
+            f"LOYALTY_TEST_DATABASE_URL names the database {name!r}: the PostgreSQL tests "
+            "empty it (DROP SCHEMA public), so they run only on a database whose name says "
+            "it is for tests, such as 'test' or 'loyalty_test'.",
+            pytrace=False,
+        )
 
     try:
         engine = sa.create_engine(url)

@@ -11,10 +11,11 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from bot.core import background
 from bot.core.index.customer_list import CustomerList
 from bot.core.verify import Verified, verify
 from bot.domain.audit import AuditEntry, Outcome, utcnow
@@ -90,11 +91,10 @@ def build_summary(
     are fetched meanwhile."""
     now = now or utcnow()
     today = local_day(now, tz)
-    with ThreadPoolExecutor(1, thread_name_prefix="summary-offers") as beside:
-        offers_later = beside.submit(api.list_offers)
-        listed = customers_now() if customers_now else None
-        customers = api.list_customers(CustomerList.from_json) if listed is None else listed
-        offers = offers_later.result()
+    offers_later = background.beside(api.list_offers, "summary-offers")
+    listed = customers_now() if customers_now else None
+    customers = api.list_customers(CustomerList.from_json) if listed is None else listed
+    offers = offers_later()
 
     customers = CustomerList.of(customers)  # columns: no 100,000 Customer objects
     ids = customers.ids

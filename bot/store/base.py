@@ -75,6 +75,8 @@ class StoreBase:
             # Listeners run on several threads; a write waits a little for another writer
             # (another process, say) and then fails, so a person is not kept waiting.
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": SQLITE_BUSY_SECONDS}
+            if "mode=memory" in url:  # one database in memory (tests): one shared connection
+                kwargs["poolclass"] = sa.pool.StaticPool
         else:
             # Short connections for reads and audit writes (locks keep a few of their own,
             # bot.locks). An unreachable server fails in seconds.

@@ -439,6 +439,7 @@ def locks_for(engine: Engine) -> ChangeLocks:
         return PostgresLocks(engine)
     if url.get_backend_name() == "sqlite":
         database = url.database or ""
-        if database and database != ":memory:" and fcntl is not None:
+        in_memory = database == ":memory:" or url.query.get("mode") == "memory"
+        if database and not in_memory and fcntl is not None:
             return FileLocks(Path(database).resolve().parent / (Path(database).name + ".locks"))
     return ChangeLocks()

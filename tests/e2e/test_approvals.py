@@ -8,9 +8,9 @@ import threading
 import pytest
 
 from bot.offline.sandbox import DEMO_PROGRAM_ID
+from tests.demo import PAN
 from tests.harness import CLERK, GROUP_MANAGER, MANAGER, button, buttons, running_bot, text_of
 
-PAN = 5002
 APPROVALS = "CAPPROVALS"
 
 

@@ -12,11 +12,10 @@ from hypothesis import HealthCheck, given, settings
 
 from bot.offline.sandbox.data import load_generated
 from handlers.workpool import BURST_ANSWERING
+from tests.demo import JUAN, JUANA
 from tests.faults import Gate
 from tests.harness import CLERK, GROUP_MANAGER, MANAGER, button, buttons, text_of, wait_until
 from tests.unit.test_properties import TEXT
-
-JUAN, JUANA = 1870, 1871
 
 
 def _writes(bot) -> list:

@@ -18,6 +18,7 @@ from bot.offline.slack_requests import SlackRequests
 from bot.store.database import Store
 from bot.store.schema import audit_log
 from tests.conftest import fresh_postgres
+from tests.demo import JUAN, LUIS
 from tests.faults import Gate, behind_proxy, end_lock_sessions
 from tests.harness import (
     MANAGER,
@@ -33,8 +34,6 @@ from tests.harness import (
     text_of,
     wait_until,
 )
-
-JUAN, LUIS = 1870, 1872  # 5 and 40 points in the demo
 
 
 def _chain_holds(store: Store, customer_id: int, start: int, balance: int) -> list[int]:

@@ -8,10 +8,9 @@ import threading
 
 from bot.offline.sandbox import DEMO_PROGRAM_ID
 from handlers.workpool import WorkPool
+from tests.demo import JUAN, PAN
 from tests.faults import Gate
 from tests.harness import CHANNEL, CLERK, button, running_bot, text_of
-
-JUAN, PAN = 1870, 5002
 
 
 def _writes(bot) -> list:

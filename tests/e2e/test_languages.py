@@ -6,9 +6,8 @@ from __future__ import annotations
 import logging
 import threading
 
+from tests.demo import JUAN
 from tests.harness import CAJERA, CLERK, GERENTE, MANAGER, text_of
-
-JUAN = 1870
 
 
 def test_the_same_commands_in_each_persons_words_and_language(bot_with) -> None:

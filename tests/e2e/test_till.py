@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from bot.offline.sandbox import DEMO_PROGRAM_ID
 from bot.offline.sandbox.data import load_generated
+from tests.demo import ANA, JUAN
 from tests.harness import CLERK, button, buttons, text_of, wait_until
-
-JUAN, ANA = 1870, 6629146321223680
 
 
 def _shows(bot, view_id: str, form: str) -> None:

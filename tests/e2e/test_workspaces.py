@@ -15,6 +15,7 @@ import pytest
 from bot.jobs.summary import EveryWorkspaceClock
 from bot.offline.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID
 from bot.offline.sandbox.data import SECOND_APP_KEY, SECOND_PROGRAM_ID
+from tests.demo import JUAN
 from tests.harness import (
     CLERK,
     OWNER,
@@ -27,8 +28,6 @@ from tests.harness import (
     installed_bot,
     text_of,
 )
-
-JUAN = 1870
 
 
 @pytest.fixture

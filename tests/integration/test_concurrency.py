@@ -21,6 +21,7 @@ from bot.runtime.wsgi_server import serving
 from bot.store.database import Store
 from bot.store.schema import metadata
 from tests.conftest import API_PATH, fresh_postgres
+from tests.demo import JUAN, JUANA, LUIS
 from tests.harness import (
     BOT_TOKEN,
     CHANNEL,
@@ -35,8 +36,6 @@ from tests.harness import (
     text_of,
     wait_until,
 )
-
-JUAN, JUANA, LUIS = 1870, 1871, 1872
 
 
 @dataclass

@@ -25,10 +25,10 @@ from bot.slack import blocks
 from bot.store.locks import ChangeLocks
 from bot.store.schema import audit_log
 from tests.core import AS_MANAGER, Core, core_over, told
+from tests.demo import JUAN
 from tests.faults import Gate, behind_proxy, end_lock_sessions
 from tests.harness import CLERK, TEAM
 
-JUAN = 1870  # 5 points in the demo
 ADD_TEN = PointsChange(Op.ADD, 10)
 
 

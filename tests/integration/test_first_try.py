@@ -10,9 +10,8 @@ import pytest
 from bot.offline.sandbox import DEMO_PROGRAM_ID
 from handlers.errors import user_message
 from tests.core import core_over
+from tests.demo import JUAN
 from tests.harness import text_of
-
-JUAN = 1870
 
 
 @pytest.fixture

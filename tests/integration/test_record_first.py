@@ -28,6 +28,7 @@ from bot.store.database import Store
 from bot.store.schema import audit_log, summary_posts
 from tests.conftest import fresh_postgres
 from tests.core import AS_MANAGER, Core, core_over, told
+from tests.demo import JUAN
 from tests.faults import Gate, behind_proxy, make_read_only, sqlite_locked_by_another_process
 from tests.harness import (
     MANAGER,
@@ -40,7 +41,6 @@ from tests.harness import (
 )
 from tests.unit.test_records import customer_fields
 
-JUAN = 1870
 CANNOT_RECORD = "Nothing was changed: I cannot record changes right now"
 ADD_TEN = PointsChange(Op.ADD, 10)
 

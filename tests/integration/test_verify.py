@@ -20,9 +20,9 @@ from bot.jobs.summary import post_summary
 from bot.offline.sandbox import DEMO_PROGRAM_ID, Fault
 from bot.slack import blocks
 from tests.core import AS_MANAGER, Core
+from tests.demo import JUAN, LUIS
 from tests.harness import BOT_TOKEN, run_cli, text_of
 
-JUAN, LUIS = 1870, 1872
 ADD_TEN = PointsChange(Op.ADD, 10)
 
 

@@ -4,7 +4,6 @@ if it is still what was shown, rejected with a reason, and every step on the rec
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pytest
 
@@ -13,11 +12,9 @@ from bot.domain.records import ApprovalState
 from bot.offline.sandbox import DEMO_PROGRAM_ID, Fault
 from bot.slack import blocks
 from tests.core import AS_CLERK, AS_GROUP_MANAGER, AS_MANAGER, Core, core_over, told
-from tests.faults import Gate
+from tests.demo import CAFE, PAN
 from tests.harness import CLERK, text_of
-from tests.unit.test_records import offer_fields
 
-PAN, CAFE = 5002, 5001
 TZ = dt.UTC
 
 
@@ -116,27 +113,6 @@ def test_self_approval_is_refused_unless_allowed(core, sandbox, tmp_path) -> Non
     assert publishes(core) == 1
 
 
-def test_simultaneous_approvals_publish_once(core) -> None:
-    approval = core.request_publication(PAN)
-    gate = Gate(core.sandbox, "POST", f"/offers/{PAN}/publish")
-    said: list[str] = []
-
-    def click(actor) -> None:
-        said.append(told(lambda: core.approvals.approve(actor, approval.id)))
-
-    first = threading.Thread(target=click, args=(AS_MANAGER,))
-    first.start()
-    assert gate.entered.wait(10)  # publishing, and holding the offer
-    for actor in (AS_GROUP_MANAGER, AS_MANAGER, AS_GROUP_MANAGER):
-        click(actor)  # each answered at once: no second publish is ever sent
-    gate.release()
-    first.join()
-    assert publishes(core) == 1 and status(core) == "Published"
-    refusals = [s for s in said if "not shown" not in s]
-    assert len(refusals) == 3
-    assert all("publishing this offer right now" in s or "already" in s for s in refusals), said
-
-
 def test_reject_with_a_reason_once(core) -> None:
     approval = core.request_publication(PAN)
     decision = core.approvals.reject(AS_MANAGER, approval.id, "Needs a photo")
@@ -183,33 +159,3 @@ def test_a_failure_keeps_the_buttons_then_a_retry_publishes(core) -> None:
     assert "*Published*" in shown(core, approval.id) and status(core) == "Published"
     outcomes = [e.outcome for e in core.store.entries(actions=["offer.publish"])]
     assert outcomes == ["ok", "failed"]
-
-
-def test_an_edit_racing_an_approved_publication_is_not_sent(core) -> None:
-    approval = core.request_publication(PAN)
-    pan = core.service.offer(PAN)  # a manager opened the edit form before the approval
-    gate = Gate(core.sandbox, "POST", f"/offers/{PAN}/publish")
-    approving = threading.Thread(target=core.approvals.approve, args=(AS_MANAGER, approval.id))
-    approving.start()
-    assert gate.entered.wait(10)  # publishing now, holding the offer
-    edits: list[str] = []
-    editing = threading.Thread(
-        target=lambda: edits.append(
-            told(
-                lambda: core.service.update_offer(
-                    AS_MANAGER,
-                    PAN,
-                    offer_fields(pan, offer_cost="0", offer_auto_claim="yes"),
-                    pan.content_hash(),
-                )
-            )
-        )
-    )
-    editing.start()
-    gate.release()
-    approving.join()
-    editing.join()
-    assert "*Published* by <@UMANAGER>" in shown(core, approval.id)
-    assert status(core) == "Published" and core.program.offers[PAN]["pointsCost"] == 15
-    assert core.sandbox.calls_to("POST", f"/offers/{PAN}") == []  # the edit was never sent
-    assert "changed by someone else" in edits[0] or "being published" in edits[0]

@@ -13,10 +13,10 @@ from bot.offline.sandbox import DEMO_PROGRAM_ID
 from bot.slack import blocks
 from handlers.command_help import help_message
 from tests.core import AS_MANAGER, Core, told
+from tests.demo import CAFE, JUAN, PAN
 from tests.harness import CLERK, MANAGER, buttons, text_of
 from tests.unit.test_records import confirm, customer_fields, offer_fields
 
-JUAN, PAN, CAFE = 1870, 5002, 5001
 TZ = dt.UTC
 
 

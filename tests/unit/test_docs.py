@@ -64,7 +64,9 @@ def test_every_command_and_file_named_exists(doc: Path) -> None:
     for name in re.findall(r"python3 dev\.py ([a-z]+)", text):
         assert name in DEV_COMMANDS, f"{doc.name} names `python3 dev.py {name}`"
     for name in re.findall(r"`/loyalty ([a-zñ]+)", text):
-        assert name in BY_NAME or name in TYPOS, f"{doc.name} names `/loyalty {name}`, which does not exist"
+        assert name in BY_NAME or name in TYPOS, (
+            f"{doc.name} names `/loyalty {name}`, which does not exist"
+        )
     pattern = r"(?<![\w/.])((?:bot|handlers|tests|benchmarks|examples|docs)/[\w/.-]*\w)"
     for name in re.findall(pattern, text):
         assert (ROOT / name).exists(), f"{doc.name} names {name}, which does not exist"

@@ -9,9 +9,8 @@ from bot.core.validation import Field
 from bot.domain.errors import AlreadyTaken
 from bot.domain.text_keys import fold
 from tests.core import AS_CLERK, AS_MANAGER, told
+from tests.demo import JUAN, PAN
 from tests.unit.test_records import customer_fields, offer_fields
-
-JUAN, ANA, CAFE, PAN = 1870, 6629146321223680, 5001, 5002
 
 
 def _writes(core) -> list:

@@ -15,8 +15,8 @@ from bot.offline.sandbox import DEMO_PROGRAM_ID
 from bot.smartpasses.client import LoyaltyClient
 from bot.store.database import Store
 from bot.store.locks import ChangeLocks
+from tests.demo import JUAN
 
-JUAN = 1870
 MARTA = Actor("UMARTA")
 
 

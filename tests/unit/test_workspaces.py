@@ -7,15 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 from typing import Any
 
 import pytest
-from slack_sdk.oauth.installation_store import Installation
 
 from bot.domain.errors import ConfigError
 from bot.domain.settings import Settings
-from bot.jobs.summary import EveryWorkspaceClock
 from bot.offline.sandbox import (
     DEMO_APP_KEY,
     DEMO_PROGRAM_ID,
@@ -24,15 +21,14 @@ from bot.offline.sandbox import (
     build_state,
 )
 from bot.offline.sandbox.data import add_shops, shop
-from bot.offline.slack_standin import SlackStandIn
 from bot.runtime.app import installed_workspaces
 from bot.runtime.tenants import RECHECK_SECONDS, Workspaces
-from bot.runtime.wsgi_server import serving
 from bot.slack.workspace_views import Connection, settings_form
 from bot.store.database import Store
 from bot.store.sealed import InvalidToken, KeyBox, new_key
 from bot.store.workspaces import WorkspaceRecords
 from handlers.workspace_settings import choices_of, read_settings_form
+from tests.clock import Clock
 
 
 def settings(slack_url: str = "http://127.0.0.1:9/api/", **values: Any) -> Settings:
@@ -45,14 +41,6 @@ def settings(slack_url: str = "http://127.0.0.1:9/api/", **values: Any) -> Setti
         loyalty_encryption_key=new_key(),
         **values,
     )
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def workspaces_over(sandbox: SandboxApp, url: str, **values: Any) -> Workspaces:
@@ -107,7 +95,7 @@ def test_services_are_built_on_first_use_and_rebuilt_after_a_change_elsewhere(
 ) -> None:
     sandbox = SandboxApp(build_state("demo"))
     workspaces = workspaces_over(sandbox, sqlite_url)
-    clock = Clock()
+    clock = Clock(0.0)
     workspaces._clock = clock
     assert workspaces.services_for("T1") is None  # not connected
     workspaces.records.connect("T1", app_key=DEMO_APP_KEY, program_id=DEMO_PROGRAM_ID, user_id="U1")
@@ -161,60 +149,6 @@ def test_the_settings_form_is_checked() -> None:
         {"summary_time": "", "timezone": "Nowhere/Land", "clerk_max_points": "-3"}
     )
     assert set(problems) == {"summary_time", "timezone", "clerk_max_points"}
-
-
-def test_two_clocks_post_each_workspaces_summary_exactly_once(store_url: str) -> None:
-    sandbox = SandboxApp(build_state("empty"))
-    teams = shops(sandbox, 6, 20)
-    slack = SlackStandIn(token="xoxb-first", team_id=teams[0][0])
-    with serving(slack) as slack_url:
-        config = settings(slack_url + "/api/")
-        clocks = [  # two processes' clocks, each with its own engine
-            EveryWorkspaceClock(
-                installed_workspaces(
-                    config, Store.from_url(store_url), transport=InProcessTransport(sandbox)
-                )
-            )
-            for _ in range(2)
-        ]
-        records = clocks[0].workspaces.records
-        installations = clocks[0].workspaces.clients.installations
-        for i, (team, program, key) in enumerate(teams):
-            token = f"xoxb-{team}"
-            slack.tokens[token] = team
-            installations.save(
-                Installation(
-                    app_id="A1",
-                    team_id=team,
-                    user_id="U1",
-                    bot_token=token,
-                    bot_id="B1",
-                    bot_user_id="UBOT",
-                    bot_scopes="chat:write",
-                )
-            )
-            records.connect(team, app_key=key, program_id=program, user_id="U1")
-            zone = "UTC" if i % 2 == 0 else "America/Mexico_City"
-            records.save_settings(
-                team, {"loyalty_summary_channel": f"C{i}", "loyalty_timezone": zone}
-            )
-        at_nine_utc = dt.datetime(2026, 11, 27, 9, 0, 30, tzinfo=dt.UTC)
-        results: list[Any] = []
-        threads = [
-            threading.Thread(target=lambda c=c: results.extend(c.tick(at_nine_utc))) for c in clocks
-        ]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        posts = slack.calls_to("chat.postMessage")
-        assert sorted(c.args["channel"] for c in posts) == ["C0", "C2", "C4"]  # UTC shops
-        assert {c.team for c in posts} == {teams[0][0], teams[2][0], teams[4][0]}
-        at_nine_mexico = dt.datetime(2026, 11, 27, 15, 0, 30, tzinfo=dt.UTC)
-        for clock in clocks:
-            clock.tick(at_nine_mexico)
-        channels = sorted(c.args["channel"] for c in slack.calls_to("chat.postMessage"))
-        assert channels == ["C0", "C1", "C2", "C3", "C4", "C5"]  # each exactly once
 
 
 def test_the_key_ending_is_escaped_where_it_is_shown() -> None:

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from bot.core import background
 from bot.core.index.customer_list import CustomerList
 from bot.core.index.search import (
     _EMAIL,
@@ -118,7 +119,7 @@ class CustomerIndex:
                     self._refreshing = False
                     self.refreshed.set()
 
-        threading.Thread(target=refresh, name="index-refresh", daemon=True).start()
+        background.start(refresh, "index-refresh")
 
     def snapshot(self) -> CustomerList | None:
         """Every customer, if the list is fresh (younger than the TTL); else None."""
@@ -198,7 +199,7 @@ class CustomerIndex:
             self._read_from = started  # the list is as Smart Passes had it at this moment
             self._version += 1
         if not snapshot.prepared():  # built here: the name order and search text follow
-            threading.Thread(target=snapshot.prepare, name="index-prepare", daemon=True).start()
+            background.start(snapshot.prepare, "index-prepare")
         if self.loaded is not None:
             self.loaded()
 

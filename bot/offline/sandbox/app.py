@@ -106,6 +106,10 @@ class SandboxApp:
         # Tests may set this to run code (sleep, raise) when a route is hit.
         self.before: Callable[[str, str], None] | None = None
 
+    def may_wait(self) -> bool:
+        """Whether an answer may take a while (latency, or a test's hook on a route)."""
+        return bool(self.latency or any(self.route_latency.values()) or self.before)
+
     def inject(self, route: str, fault: Fault, times: int = 1) -> None:
         """The next `times` requests to `route` ("add_points", "get_customer", ...) meet
         `fault` instead of a normal answer."""

@@ -12,15 +12,8 @@ import pytest
 
 from handlers import workpool
 from handlers.workpool import BURST_ANSWERING, BURST_ARRIVALS, Answering, Overloaded, WorkPool
+from tests.clock import Clock
 from tests.harness import wait_until
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_a_full_pool_refuses_at_once() -> None:
@@ -72,7 +65,7 @@ def test_jobs_held_in_a_burst_wait_in_a_list_not_a_thread_each() -> None:
 def test_a_burst_lasts_through_a_short_dip_in_the_requests_being_answered() -> None:
     """The first acks of a burst go out while the rest still arrive: the moment fewer are
     being answered does not end it; BURST_WINDOW after the last of them arriving does."""
-    clock = Clock()
+    clock = Clock(100.0)
     answering = Answering(clock)
     with ExitStack() as answered:
         for _ in range(BURST_ANSWERING):
@@ -108,7 +101,7 @@ def test_a_job_waits_no_longer_than_its_bound() -> None:
 def test_what_a_burst_is() -> None:
     """Many requests arriving within BURST_WINDOW, or many being answered at once; a busy
     shop's steady stream (50 a second, each acked in milliseconds) is neither."""
-    clock = Clock()
+    clock = Clock(100.0)
     answering = Answering(clock)
     for _ in range(150):  # three seconds of 50 a second
         with answering.request():
