@@ -3,7 +3,7 @@
 Each check returns the record as it now is when the change was applied, None when it
 was not, and raises Unclear when the record says neither (or cannot be read). Reads are
 GETs, which the client retries. Used right after an unclear answer, and later by
-`bot.reconcile` for entries a stopped process left pending.
+`bot.core.reconcile` for entries a stopped process left pending.
 """
 
 from __future__ import annotations

@@ -169,8 +169,8 @@ class LoyaltyClient:
         """The customer list as the API sent it, unparsed (a builder process parses it:
         bot.core.index.builder): its pieces, as they arrive, handed to `keep`, which
         returns what the builder takes (by default they are joined into one bytes object;
-        the builder's own writes them to a file instead: a 300,000-customer list is 50 MB,
-        and joining it holds the interpreter for tens of milliseconds)."""
+        the builder's own writes them to a file instead: a large list joined in one piece
+        holds the interpreter while it is copied)."""
         return self._list("customers", keep, pieces=True)
 
     def get_customer(self, customer_id: int) -> Customer:
@@ -250,8 +250,8 @@ class LoyaltyClient:
     def _list(
         self, collection: str, parse_body: Callable[[Any], Any], *, pieces: bool = False
     ) -> Any:
-        """The whole list read, then parsed in C (orjson): for a 100,000-customer program
-        the body is about 20 MB for a moment; the parsed list keeps a fraction of that.
+        """The whole list read, then parsed (in C, by the parser given): the body is held
+        only for a moment; the parsed list keeps a fraction of it.
         With `pieces`, `parse_body` is given the body's pieces as they arrive instead."""
 
         def parse(response: httpx.Response) -> Any:

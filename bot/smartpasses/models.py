@@ -12,8 +12,8 @@ from pydantic.dataclasses import dataclass
 DRAFT = "draft"
 PUBLISHED = "published"
 
-# Slotted dataclasses rather than BaseModel: a 100,000-customer program must fit
-# in a small worker (about 500 bytes a customer instead of 1.3 KB).
+# Slotted dataclasses rather than BaseModel: a large program's customers must fit in a
+# small worker, and a slotted record is a fraction of a model's size.
 _api_model = dataclass(
     slots=True, frozen=True, config=ConfigDict(populate_by_name=True, extra="ignore")
 )

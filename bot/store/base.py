@@ -79,7 +79,7 @@ class StoreBase:
                 kwargs["poolclass"] = sa.pool.StaticPool
         else:
             # Short connections for reads and audit writes (locks keep a few of their own,
-            # bot.locks). An unreachable server fails in seconds.
+            # bot.store.locks). An unreachable server fails in seconds.
             kwargs.update(pool_pre_ping=True, pool_size=30, max_overflow=20, pool_timeout=20)
             if url.startswith("postgresql"):
                 kwargs["connect_args"] = {"connect_timeout": 5}

@@ -1,11 +1,12 @@
 """The customer lookup index, built in a child process.
 
-Parsing and indexing a 100,000-customer list takes about a second of CPU. In the serving
-process that second holds the interpreter away from the threads that ack Slack's requests
-(issue 16, item 7), and its 500,000 short-lived strings leave the heap fragmented. Here the
-serving process only downloads the list (waiting on the network), piece by piece into a
-file in memory (`receive`), and hands it to a child, which returns the finished tables: a
-few large byte strings and arrays, taken in about a hundredth of the time. It returns
+Parsing and indexing a large customer list takes a long stretch of CPU. In the serving
+process that holds the interpreter away from the threads that ack Slack's requests, and
+its many short-lived strings leave the heap fragmented. Here the serving process only
+downloads the list (waiting on the network), piece by piece into a file in memory
+(`receive`), and hands it to a child, which returns the finished tables: a few large byte
+strings and arrays, taken in a small fraction of the time (bench_lookup and bench_ack
+measure both). It returns
 them in two steps (bot.core.index.snapshot.Snapshot): the lookups' tables as soon as they are
 built (the index answers from then on), then the name order and search text. One child
 per serving process, started on the first build; a child that dies is replaced on the
@@ -42,9 +43,9 @@ _built: dict[int, Snapshot] = {}
 
 # Where the list and the index cross between the processes, if this system has a file
 # system in memory: a file is written and read in one system call each, with the
-# interpreter free meanwhile, where a pipe takes a thousand 64 KB pieces, each a moment of
-# the serving interpreter's time (at 300,000 customers about 0.2 s per rebuild, in pieces
-# of up to 0.1 s). Else (or if it fails) they go through the pipe.
+# interpreter free meanwhile, where a pipe takes many small pieces, each a moment of the
+# serving interpreter's time (bench_ack's rebuilds during bursts show what that costs the
+# acks). Else (or if it fails) they go through the pipe.
 MEMORY_FILES = "/dev/shm"
 
 
@@ -186,8 +187,8 @@ class IndexBuilder:
     ) -> None:
         """`after_acks` waits while a burst of requests is being acked (the work pool's
         `Answering`): the parts of a build this process does itself (the list's
-        download, taking in each step's tables from its file: at 300,000 customers
-        about 50 and 65 ms of CPU) wait for it, as the work after an ack does."""
+        download, taking in each step's tables from its file) wait for it, as the work
+        after an ack does."""
         self._after_acks = after_acks
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
@@ -198,8 +199,8 @@ class IndexBuilder:
     def receive(self, pieces: Iterator[bytes]) -> bytes | str:
         """The list as it arrives from the API (LoyaltyClient.list_customers_body's
         `keep`): written to a file in memory if this system has them, so this process
-        never holds it whole (or joins it: tens of milliseconds with the interpreter
-        held, at 300,000 customers); else joined. What `__call__` takes."""
+        never holds it whole (nor joins it, which holds the interpreter while it copies);
+        else joined. What `__call__` takes."""
         self._after_acks()
         place = self._where()
         return b"".join(pieces) if place is None else _spooled(pieces, place)
