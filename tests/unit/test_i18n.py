@@ -331,3 +331,26 @@ def test_no_translation_leaves_english_words_in_spanish() -> None:
                 if found:
                     leaks[str(m.id if isinstance(m.id, str) else m.id[0])[:60]] = sorted(found)
     assert leaks == {}
+
+
+def test_a_role_refusal_in_a_history_reads_in_the_readers_language(core) -> None:
+    """The audit log keeps a refusal's reason in English (for whoever runs the bot); the
+    customer's history shows it in the reader's words."""
+    from bot.domain.amounts import Op, PointsChange
+    from bot.domain.audit import Actor
+    from bot.domain.errors import PermissionDenied
+    from tests.demo import JUAN
+    from tests.harness import CLERK
+
+    with pytest.raises(PermissionDenied):
+        core.service.change_points(Actor(CLERK), JUAN, PointsChange(Op.DEDUCT, 2))
+    entries = core.service.history(JUAN)
+    assert entries[0].detail == "needs manager role to deduct points or set a balance"
+    customer = core.service.customer(JUAN)
+    with speaking("es"):
+        spanish = text_of(blocks.history(customer, entries, dt.UTC).kwargs())
+    with speaking("en"):
+        english = text_of(blocks.history(customer, entries, dt.UTC).kwargs())
+    assert "necesita el rol de gerente para restar puntos o fijar un saldo" in spanish
+    assert "needs manager role" not in spanish
+    assert "needs the manager role to deduct points or set a balance" in english

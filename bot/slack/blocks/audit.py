@@ -11,6 +11,7 @@ from slack_sdk.models.blocks import Block
 
 from bot.core.verify import Difference
 from bot.domain.audit import POINTS_ACTIONS, Action, AuditEntry, Changes, Outcome, Resolved
+from bot.domain.policy import Act
 from bot.i18n import N_, _, number
 from bot.slack.blocks.cards import _status_word
 from bot.slack.blocks.common import (
@@ -99,6 +100,10 @@ def field_changes_text(changes: Changes, action: str = "") -> str:
 
 
 _UNDO_REASON = re.compile(r"undo of change #(\d+)")
+# A role refusal, as bot.core.roles records it, read back in the reader's language.
+_ROLE_REFUSAL = re.compile(r"needs manager role to (.+)")
+_ACTS = frozenset(act.value for act in Act)
+NEEDS_THE_ROLE = N_("needs the manager role to {act}")
 
 
 def describe(e: AuditEntry, *, name_target: bool = True) -> str:
@@ -146,8 +151,16 @@ def describe(e: AuditEntry, *, name_target: bool = True) -> str:
     elif reason:
         text += f" · {escape(reason)}"
     if e.outcome != Outcome.OK and e.detail and e.outcome != Outcome.PENDING:
-        text += f" · {escape(e.detail)}"
+        text += f" · {_detail(e)}"
     return text.strip()
+
+
+def _detail(e: AuditEntry) -> str:
+    """What the log says went wrong; a role refusal (bot.core.roles) in the reader's words."""
+    refused = _ROLE_REFUSAL.fullmatch(e.detail or "")
+    if e.action == Action.REFUSED and refused and refused.group(1) in _ACTS:
+        return _(NEEDS_THE_ROLE).format(act=_(refused.group(1)))  # the Act is a msgid
+    return escape(e.detail or "")
 
 
 def change_announcement(e: AuditEntry) -> Message:
