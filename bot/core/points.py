@@ -72,12 +72,12 @@ class Points(ServiceBase):
         """Apply `change` to the balance as it is now. `shown_balance` is what a form
         showed: setting a balance that has moved since is refused; adding or deducting
         applies to the new balance and says so."""
+        # The one role check of a points change (a refusal is recorded with its act and
+        # actor; the customer's history lists changes, not refused attempts).
         self.roles.require(
             actor.user_id,
             Act.ADD_POINTS if change.op is Op.ADD else Act.CHANGE_POINTS,
             team_id=actor.team_id,
-            target_type=Target.CUSTOMER,
-            target_id=customer_id,
         )
         reserved = None
         if change.op is Op.ADD and not self.roles.is_manager(actor.user_id):
@@ -329,13 +329,7 @@ class Points(ServiceBase):
     def redeem(self, actor: Actor, customer_id: int, offer_id: int) -> PointsResult:
         """Redeem a Published offer for a customer: its cost deducted from the balance,
         under the customer's lock like every points change, once."""
-        self.roles.require(
-            actor.user_id,
-            Act.REDEEM,
-            team_id=actor.team_id,
-            target_type=Target.CUSTOMER,
-            target_id=customer_id,
-        )
+        self.roles.require(actor.user_id, Act.REDEEM, team_id=actor.team_id)
         offer = self.offer(offer_id)
         if not offer.is_published:
             raise ChangeRefused(
