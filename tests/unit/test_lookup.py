@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import pickle
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -13,6 +14,7 @@ from bot.core.index.customer_list import CustomerList
 from bot.core.index.snapshot import Snapshot
 from bot.smartpasses.client import LoyaltyClient
 from bot.smartpasses.models import Customer
+from tests.clock import Clock
 
 
 def _index(client: LoyaltyClient, **kw) -> CustomerIndex:
@@ -79,10 +81,28 @@ def test_a_failed_refresh_keeps_the_snapshot(caplog) -> None:
 
     index = CustomerIndex(fetch, ttl=60, clock=lambda: now[0])
     index.find("ana")
-    broken[0], now[0] = True, 61
+    broken[0], now[0] = True, 50  # past 80% of the TTL: refreshed in the background
     assert index.find("ana").found is not None
     assert index.refreshed.wait(10) and "refresh failed" in caplog.text
     assert index.find("ana").found is not None  # still served; the next lookup retries
+    now[0] = 61  # older than the TTL: never answered from it
+    with pytest.raises(RuntimeError, match="down"):
+        index.find("ana")
+    broken[0] = False
+    assert index.find("ana").found is not None and index.fetch_count == 2
+
+
+def test_after_a_quiet_spell_the_first_lookup_reads_the_list_again() -> None:
+    """Nothing was asked for longer than the TTL: the first lookup is not answered from
+    the old list (a customer who joined meanwhile is found on the first try)."""
+    clock = Clock(0.0)
+    lists = [[Customer(id=1, firstName="Ana", lastName="Ruiz")]]
+    index = CustomerIndex(lambda: lists[-1], ttl=60, clock=clock)
+    assert index.find("ana").found is not None and index.fetch_count == 1
+    lists.append([*lists[0], Customer(id=2, firstName="Rosa", lastName="Díaz")])
+    clock.advance(60)
+    assert [c.id for c in index.find("rosa").matches] == [2]
+    assert index.fetch_count == 2
 
 
 def test_warm_loads_off_the_request_path() -> None:

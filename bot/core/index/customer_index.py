@@ -1,9 +1,11 @@
 """Find a customer from what a person typed: id, email, phone or (part of) a name.
 
 The API can only list every customer or fetch one by id, so the index is built
-from one list fetch. Only the very first lookup waits for it (concurrent ones wait for
-that same fetch); after that the list is refreshed in the background once it is older
-than the TTL (stale-while-revalidate), and lookups meanwhile use the current snapshot.
+from one list fetch. The first lookup waits for it (concurrent ones wait for that same
+fetch); after that the list is refreshed in the background once it is 80% of the TTL old
+(stale-while-revalidate), and lookups meanwhile use the current snapshot. No lookup is
+answered from a list older than the TTL: after a quiet spell the first lookup waits for
+the list to be read again.
 `warm()` starts the first fetch off the request path; `invalidate()` makes the next
 lookup wait for a fresh list. With a TTL of 0, every lookup waits for a fresh list.
 
@@ -86,10 +88,13 @@ class CustomerIndex:
         return self._snapshot is not None and self._clock() - self._loaded_at < self.ttl
 
     def _ensure_fresh(self) -> None:
+        """No lookup is answered from a list older than the TTL: one nearly that old is
+        refreshed in the background (answered from the current list meanwhile); one older
+        (after a quiet spell) is read again first."""
         age = self._clock() - self._loaded_at
         if self._snapshot is not None and age < self.ttl * REFRESH_AT:
             return
-        if self._snapshot is None or self._must_wait or self.ttl <= 0:
+        if self._snapshot is None or self._must_wait or self.ttl <= 0 or age >= self.ttl:
             with self._load_lock:
                 # Another thread may have refreshed while we waited for the lock.
                 if not self._fresh():
