@@ -5,7 +5,8 @@
     python3 dev.py test     run the test suite (extra args go to pytest)
     python3 dev.py lint     ruff (check, format), mypy, and the import contracts
     python3 dev.py bench    run the benchmarks (or those named: bench lookup summary) and
-                            print every figure beside its target, pass or fail (minutes)
+                            print every figure beside its target, pass or fail; a run of
+                            all of them writes docs/performance.md (about 20 minutes)
     python3 dev.py catalog  extract the strings people read into the Spanish catalog
                             (bot/i18n/locale/es/LC_MESSAGES/messages.po), keeping translations
 
