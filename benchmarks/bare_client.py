@@ -1,0 +1,47 @@
+"""The floor for bench_changes: the Smart Passes calls a points change makes (read the
+customer's balance, then add the points), with the bot's own Loyalty API client, from a
+process of its own, 20 at a time; nothing else (no Slack, no ledger, no database).
+
+Run by bench_changes: `python benchmarks/bare_client.py API_URL ID,ID,...`; prints the
+changes per second it made, after checking every one landed.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks._support import balances
+from bot.offline.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID
+from bot.smartpasses.client import LoyaltyClient, shared_http
+
+THREADS = 20
+
+
+def main() -> None:
+    api_url, ids = sys.argv[1], [int(i) for i in sys.argv[2].split(",")]
+    before = balances(api_url)
+    client = LoyaltyClient(
+        app_key=DEMO_APP_KEY, program_id=DEMO_PROGRAM_ID, base_url=api_url, http=shared_http()
+    )
+
+    def change(customer_id: int) -> None:
+        client.get_customer(customer_id)  # the balance, read as the bot reads it first
+        client.add_points(customer_id, 1)
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(THREADS) as pool:
+        list(pool.map(change, ids))
+    elapsed = time.perf_counter() - start
+    after = balances(api_url)
+    for cid in set(ids):
+        assert after[cid] == before[cid] + ids.count(cid), f"balance of {cid} is wrong"
+    print(f"{len(ids) / elapsed:.3f}")
+
+
+if __name__ == "__main__":
+    main()
