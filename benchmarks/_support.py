@@ -221,21 +221,42 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+SERVERS = ("serve", "gunicorn")  # `loyalty-bot serve`, or the Procfile's `web:` line
+
+
+def procfile_web(port: int) -> list[str]:
+    """The Procfile's `web:` command for `port`, as a shell runs it (the deployed server:
+    gunicorn with the Procfile's workers and threads)."""
+    procfile = Path(__file__).resolve().parent.parent / "Procfile"
+    line = next(x for x in procfile.read_text().splitlines() if x.startswith("web:"))
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    command = line.removeprefix("web:").strip().replace("gunicorn", gunicorn, 1)
+    return ["bash", "-c", f"PORT={port}; exec {command}"]
+
+
 @contextlib.contextmanager
-def serve(env: dict[str, str], cpus: set[int] | None = None) -> Iterator[str]:
-    """`loyalty-bot serve` in a child process (its own interpreter, as in production);
-    on `cpus` if given (its index builder too)."""
+def serve(
+    env: dict[str, str], cpus: set[int] | None = None, server: str = "serve"
+) -> Iterator[str]:
+    """The bot in child processes (their own interpreters, as in production): `loyalty-bot
+    serve`, or with `server="gunicorn"` the Procfile's web command (gunicorn, its workers
+    and threads); on `cpus` if given (from the start: workers and index builders too)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
+    command = (
+        procfile_web(port)
+        if server == "gunicorn"
+        else [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        command,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=open(os.environ["BENCH_SERVE_LOG"], "w")  # noqa: SIM115
         if os.environ.get("BENCH_SERVE_LOG")
         else subprocess.DEVNULL,
+        preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
     )
-    pin(proc.pid, cpus)
     try:
         wait_up(base + "/healthz")
         yield base
