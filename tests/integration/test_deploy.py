@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -58,7 +59,7 @@ def test_procfile_runs_gunicorn_and_sigterm_finishes_acked_work(
             LOYALTY_LOG_FORMAT="json",
             PATH=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
         )
-        command = procfile["web"].replace("${WEB_CONCURRENCY:-2}", "1")
+        command = re.sub(r"\$\{WEB_CONCURRENCY:-\d+\}", "1", procfile["web"])
         command = command.replace("$PORT", str(port))
         base = f"http://127.0.0.1:{port}"
         with bot_process(shlex.split(command), env, tmp_path, base) as proc:

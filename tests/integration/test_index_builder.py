@@ -6,7 +6,6 @@ from __future__ import annotations
 import errno
 import functools
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -47,17 +46,38 @@ def _answers(index: CustomerIndex) -> list[list[int]]:
 
 
 def test_a_child_builds_what_the_serving_process_would(
-    client: LoyaltyClient, builder: IndexBuilder
+    client: LoyaltyClient, builder: IndexBuilder, monkeypatch
 ) -> None:
+    children: list[int] = []
+    retire = IndexBuilder._retire
+
+    def retiring(self, executor, number):  # the child, seen before it leaves
+        for process in executor._processes.values():
+            children.append(process.pid)
+            if hasattr(os, "SCHED_IDLE"):  # Linux: the child runs only when a CPU is idle
+                assert os.sched_getscheduler(process.pid) == os.SCHED_IDLE
+        retire(self, executor, number)
+
+    monkeypatch.setattr(IndexBuilder, "_retire", retiring)
     here = CustomerIndex(functools.partial(client.list_customers, CustomerList.from_json), ttl=3600)
     there = CustomerIndex(client.list_customers_body, build=builder, ttl=3600)
     assert _answers(there) == _answers(here)
     assert [c.id for c in _answers_customers(there)] == [c.id for c in _answers_customers(here)]
-    pool = builder._pool
-    assert pool is not None and all(p.pid != os.getpid() for p in pool._processes.values())
-    if hasattr(os, "SCHED_IDLE"):  # Linux: the child runs only when a CPU is idle
-        (child,) = pool._processes.values()
-        assert os.sched_getscheduler(child.pid) == os.SCHED_IDLE
+    assert len(children) == 1 and children[0] != os.getpid()
+
+
+def test_the_child_leaves_once_its_build_is_done(client: LoyaltyClient, builder) -> None:
+    """An idle serving process keeps no builder; the next build starts another child."""
+    seen: list[int] = []
+    for _ in range(2):
+        snapshot = builder(client.list_customers_body())
+        (child,) = builder._pool._processes.values()
+        seen.append(child.pid)
+        snapshot.prepare()  # the second step: then the child leaves
+        assert builder._pool is None
+        child.join(timeout=30)
+        assert not child.is_alive()
+    assert seen[0] != seen[1]
 
 
 def test_the_second_step_is_made_in_the_child_too(
@@ -143,28 +163,38 @@ def streamed(client: LoyaltyClient, builder: IndexBuilder):
     return functools.partial(client.list_customers_body, keep=builder.receive)
 
 
-def test_a_child_that_dies_is_replaced(client: LoyaltyClient, tmp_path) -> None:
-    """The build the dead child was given runs here, from the file the list arrived in."""
+def test_a_child_that_dies_is_replaced(client: LoyaltyClient, tmp_path, monkeypatch) -> None:
+    """The build the dead child was given runs here, from the file the list arrived in;
+    the next build has a child of its own."""
     builder = IndexBuilder(memory_files=str(tmp_path))
+    executor, retire = IndexBuilder._executor, IndexBuilder._retire
+    dead: list[int] = []
+    children: list[int] = []
+
+    def dying(self):
+        pool = executor(self)
+        if not dead:
+            pool.submit(os._exit, 9).exception()  # the child dies before it takes the build
+            dead.append(1)
+        return pool
+
+    def retiring(self, pool, number):
+        children.extend(process.pid for process in pool._processes.values())
+        retire(self, pool, number)
+
+    monkeypatch.setattr(IndexBuilder, "_executor", dying)
+    monkeypatch.setattr(IndexBuilder, "_retire", retiring)
     try:
-        _replaced(client, builder)
+        index = CustomerIndex(streamed(client, builder), build=builder, ttl=3600)
+        index.refresh()  # the dead child is noticed: this build runs here
+        assert index.find("#1870").found is not None and children == []
+        index.refresh()  # the next in a new child
+        assert index.find("#1870").found is not None and index.fetch_count == 2
+        assert [c.id for c in index.search("rez")]  # its second step taken too
+        assert len(children) == 1 and children[0] != os.getpid()
     finally:
         builder.close()
     assert list(tmp_path.iterdir()) == []
-
-
-def _replaced(client: LoyaltyClient, builder: IndexBuilder) -> None:
-    index = CustomerIndex(streamed(client, builder), build=builder, ttl=3600)
-    index.refresh()
-    assert builder._pool is not None
-    (child,) = builder._pool._processes.values()
-    os.kill(child.pid, signal.SIGKILL)
-    child.join(10)
-    index.refresh()  # the dead child is noticed, this build runs here, the next in a new one
-    index.refresh()
-    assert index.find("#1870").found is not None and index.fetch_count == 3
-    (replacement,) = builder._pool._processes.values()
-    assert replacement.pid != child.pid and replacement.is_alive()
 
 
 def test_a_list_that_is_not_one_is_an_unexpected_answer(builder: IndexBuilder) -> None:

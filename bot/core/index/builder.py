@@ -9,9 +9,10 @@ strings and arrays, taken in a small fraction of the time (bench_lookup and benc
 measure both). It returns
 them in two steps (bot.core.index.snapshot.Snapshot): the lookups' tables as soon as they are
 built (the index answers from then on), then the name order and search text. One child
-per serving process, started on the first build; a child that dies is replaced on the
-next build, and if none can start the build runs in the serving process (slower acks,
-same answers).
+per serving process at most, started for a build and gone once no other build waits (an
+idle instance holds no builder: bench_memory); a child that dies is replaced on the next
+build, and if none can start the build runs in the serving process (slower acks, same
+answers).
 """
 
 from __future__ import annotations
@@ -229,7 +230,8 @@ class IndexBuilder:
             if isinstance(sent, str):
                 with contextlib.suppress(OSError):
                     os.unlink(sent)
-        snapshot.prepare_from(lambda: self._second(executor, second))
+        number = self._builds
+        snapshot.prepare_from(lambda: self._second(executor, second, number))
         return snapshot
 
     def _where(self) -> Place | None:
@@ -250,14 +252,27 @@ class IndexBuilder:
             log.info("index builder: sending the list through the pipe (%s)", exc)
             return body
 
-    def _second(self, executor: ProcessPoolExecutor, future: Future[Prepared | str]) -> Prepared:
+    def _second(
+        self, executor: ProcessPoolExecutor, future: Future[Prepared | str], number: int
+    ) -> Prepared:
         try:
             made = future.result(timeout=BUILD_TIMEOUT_SECONDS)
-            self._after_acks()
-            return _loaded(made)
         except (BrokenProcessPool, OSError, TimeoutError):
             self._discard(executor)  # and the snapshot makes its second step itself
             raise
+        self._retire(executor, number)
+        self._after_acks()
+        return _loaded(made)
+
+    def _retire(self, executor: ProcessPoolExecutor, number: int) -> None:
+        """The child leaves once its last build is done, unless another was queued
+        meanwhile: an idle serving process keeps no builder (its memory is back to the
+        system between builds; the next build starts another child)."""
+        with self._lock:
+            if self._pool is not executor or self._builds != number:
+                return
+            self._pool = None
+        executor.shutdown(wait=False)
 
     def _executor(self) -> ProcessPoolExecutor:
         """The child's pool (called under the lock)."""

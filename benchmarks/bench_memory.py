@@ -1,0 +1,226 @@
+"""Memory of one serving instance, as deployed: the PSS of every process it runs.
+
+Run by hand: `.venv/bin/python benchmarks/bench_memory.py [--customers 0,100000,300000]
+[--server gunicorn|serve]`.
+
+The bot runs as the Procfile's `web:` line runs it (gunicorn, its master and workers), or
+as `loyalty-bot serve`; every process under it counts: each worker's index builder and any
+other helper. PSS (proportional set size, from /proc/PID/smaps_rollup) splits pages the
+processes share between them, so the sum is what the instance takes from the machine.
+
+For each size, the sandbox holds that many generated customers (answering at once) and the
+Slack stand-in runs in its own process. Lookups are sent until every worker has loaded its
+customer index (each lookup's answer checked: the right customer); then the instance is
+sampled while idle (no request, no build under way), and then while it rebuilds its index (LOYALTY_LOOKUP_TTL short, a
+lookup every 0.25 s), for at least two rebuilds, every 20 ms. Target (issue 28, item 3):
+at 100,000 customers, at most 150 MB for the instance, idle and at the rebuild's peak.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import threading
+import time
+from contextlib import ExitStack
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import httpx
+
+from benchmarks._support import (
+    SERVERS,
+    balances,
+    bot_env,
+    check,
+    sandbox_process,
+    serve,
+    slack_process,
+)
+from bot.offline.slack_requests import SlackRequests
+
+SECRET, TOKEN, MANAGER = "bench-secret", "xoxb-bench", "UBENCH"
+TARGET_MB, TARGET_AT = 150.0, 100_000
+TTL_SECONDS = 6.0  # the rebuild phase's LOYALTY_LOOKUP_TTL (idle: none due meanwhile)
+IDLE_SECONDS = 3.0
+SAMPLE_EVERY = 0.02
+
+
+def processes() -> dict[int, tuple[int, str]]:
+    """Every process on the machine: pid -> (parent pid, command line)."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:  # it ended meanwhile
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        found[int(entry)] = (parent, cmdline)
+    return found
+
+
+def instance(port: int) -> list[int]:
+    """The serving process(es) listening on `port` and every process under them."""
+    table = processes()
+    roots = {pid for pid, (_, cmd) in table.items() if f":{port}" in cmd and "bench" not in cmd}
+    tops = {pid for pid in roots if table[pid][0] not in roots}
+    members, frontier = set(tops), list(tops)
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, (ppid, _) in table.items() if ppid == parent]
+        members.update(children)
+        frontier += children
+    return sorted(members)
+
+
+def pss_mb(pids: list[int]) -> float:
+    total_kb = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total_kb += int(line.split()[1])
+                    break
+        except OSError:  # it ended meanwhile
+            continue
+    return total_kb / 1024
+
+
+def sample(port: int, seconds: float) -> tuple[float, float, int]:
+    """PSS of the whole instance every SAMPLE_EVERY for `seconds`: (median, peak, the
+    most processes seen at once)."""
+    sums, most = [], 0
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        pids = instance(port)
+        most = max(most, len(pids))
+        sums.append(pss_mb(pids))
+        time.sleep(SAMPLE_EVERY)  # the sampling period, not a wait for the bot
+    sums.sort()
+    return sums[len(sums) // 2], sums[-1], most
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--customers", default="0,100000,300000")
+    parser.add_argument("--server", choices=SERVERS, default="gunicorn")
+    args = parser.parse_args()
+    verdicts = []
+    print(f"| customers ({args.server}) | processes | idle PSS | rebuild peak PSS |")
+    print("|---|---|---|---|")
+    for size in (int(n) for n in args.customers.split(",")):
+        idle, peak, count = measure(size, args.server)
+        print(f"| {size:,} | {count} | {idle:.1f} MB | {peak:.1f} MB |", flush=True)
+        if size == TARGET_AT:
+            where = f"[{size:,}, {args.server}]"
+            verdicts += [
+                check(f"instance PSS, idle {where}", idle, TARGET_MB, "MB"),
+                check(f"instance PSS, rebuild peak {where}", peak, TARGET_MB, "MB"),
+            ]
+    return 0 if all(verdicts) else 1
+
+
+def measure(size: int, server: str) -> tuple[float, float, int]:
+    with ExitStack() as stack:
+        api_url = stack.enter_context(sandbox_process(str(size)))
+        slack = stack.enter_context(slack_process(TOKEN, MANAGER))
+        tmp = stack.enter_context(tempfile.TemporaryDirectory())
+        env = bot_env(
+            slack.url, api_url, f"sqlite:///{tmp}/bot.db", LOYALTY_LOOKUP_TTL=str(TTL_SECONDS)
+        )
+        bot = stack.enter_context(serve(env, server=server))
+        port = int(urlsplit(bot).port or 0)
+        http = stack.enter_context(httpx.Client(timeout=60))
+        requests = SlackRequests(bot, SECRET, slack.standin, http=http)
+        customers = sorted(balances(api_url)) or [1]
+        lookups = Lookups(requests, slack, customers, expect_found=size > 0)
+        # Until every worker has built its index once (a worker starts the builder's
+        # resource tracker with its first build), then as many lookups again.
+        deadline = time.monotonic() + 120
+        while trackers(port) < workers(server) and time.monotonic() < deadline:
+            lookups.burst(4)
+        lookups.burst(len(lookups.sent))
+        while builders(port) and time.monotonic() < deadline:  # a rebuild still under way
+            time.sleep(SAMPLE_EVERY)  # polling other processes: there is no event to wait for
+        idle = sample(port, IDLE_SECONDS)
+        stop = threading.Event()
+        sender = threading.Thread(target=lookups.steadily, args=(stop, 0.25))
+        sender.start()
+        try:
+            rebuilding = sample(port, 2.5 * TTL_SECONDS)
+        finally:
+            stop.set()
+            sender.join()
+        lookups.check()
+    return idle[0], max(idle[1], rebuilding[1]), max(idle[2], rebuilding[2])
+
+
+def workers(server: str) -> int:
+    """The processes serving requests: gunicorn's workers (the Procfile's default), or one."""
+    if server != "gunicorn":
+        return 1
+    procfile = (Path(__file__).resolve().parent.parent / "Procfile").read_text()
+    default = procfile.split("WEB_CONCURRENCY:-", 1)[1].split("}", 1)[0]
+    return int(os.environ.get("WEB_CONCURRENCY", default))
+
+
+def builders(port: int) -> int:
+    table = processes()
+    return sum(1 for pid in instance(port) if "spawn_main" in table[pid][1])
+
+
+def trackers(port: int) -> int:
+    table = processes()
+    return sum(1 for pid in instance(port) if "resource_tracker" in table[pid][1])
+
+
+class Lookups:
+    """`/loyalty customer <id>` commands, each answer checked to name its customer."""
+
+    def __init__(
+        self, requests: SlackRequests, slack, customers: list[int], *, expect_found: bool
+    ) -> None:
+        self.requests, self.slack, self.customers = requests, slack, customers
+        self.expect_found = expect_found
+        self.sent: dict[str, int] = {}
+        self.next = 0
+
+    def one(self) -> None:
+        cid = self.customers[self.next % len(self.customers)]
+        self.next += 1
+        body = self.requests.command_body(f"customer {cid}", user=MANAGER, channel="C1")
+        self.sent[parse_qs(body)["response_url"][0]] = cid
+        assert self.requests.signed_post(body).status_code == 200
+
+    def burst(self, count: int) -> None:
+        threads = [threading.Thread(target=self.one) for _ in range(count)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.slack.wait("response_url", count=len(self.sent), timeout=120)
+
+    def steadily(self, stop: threading.Event, every: float) -> None:
+        while not stop.wait(every):
+            self.one()
+
+    def check(self) -> None:
+        calls = self.slack.wait("response_url", count=len(self.sent), timeout=120)
+        for call in calls:
+            cid = self.sent.get(call["args"].get("_url", ""))
+            if cid is None:
+                continue
+            text = str(call["args"].get("text", ""))
+            found = f"#{cid}" in text or str(cid) in str(call["args"].get("blocks", ""))
+            assert found == self.expect_found, f"customer {cid}: {text[:120]}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
