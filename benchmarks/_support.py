@@ -224,32 +224,42 @@ def peak_rss_mb() -> float:
 SERVERS = ("serve", "gunicorn")  # `loyalty-bot serve`, or the Procfile's `web:` line
 
 
-def procfile_web(port: int) -> list[str]:
+BOT_WSGI = "'bot.runtime.wsgi:create()'"
+
+
+def procfile_web(port: int, app: str = BOT_WSGI) -> list[str]:
     """The Procfile's `web:` command for `port`, as a shell runs it (the deployed server:
-    gunicorn with the Procfile's workers and threads)."""
+    gunicorn with the Procfile's workers and threads), serving `app` (another WSGI
+    factory, served the same way: a bare Bolt app)."""
     procfile = Path(__file__).resolve().parent.parent / "Procfile"
     line = next(x for x in procfile.read_text().splitlines() if x.startswith("web:"))
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     command = line.removeprefix("web:").strip().replace("gunicorn", gunicorn, 1)
-    return ["bash", "-c", f"PORT={port}; exec {command}"]
+    assert BOT_WSGI in command, "the Procfile serves the bot's WSGI factory"
+    return ["bash", "-c", f"PORT={port}; exec {command.replace(BOT_WSGI, app)}"]
 
 
 @contextlib.contextmanager
 def serve(
-    env: dict[str, str], cpus: set[int] | None = None, server: str = "serve"
+    env: dict[str, str],
+    cpus: set[int] | None = None,
+    server: str = "serve",
+    app: str = BOT_WSGI,
 ) -> Iterator[str]:
     """The bot in child processes (their own interpreters, as in production): `loyalty-bot
     serve`, or with `server="gunicorn"` the Procfile's web command (gunicorn, its workers
-    and threads); on `cpus` if given (from the start: workers and index builders too)."""
+    and threads; serving `app` instead of the bot if given); on `cpus` if given (from the
+    start: workers and index builders too)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     command = (
-        procfile_web(port)
+        procfile_web(port, app)
         if server == "gunicorn"
         else [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)]
     )
     proc = subprocess.Popen(
         command,
+        cwd=Path(__file__).resolve().parent.parent,  # where gunicorn finds `benchmarks`
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=open(os.environ["BENCH_SERVE_LOG"], "w")  # noqa: SIM115

@@ -5,13 +5,16 @@ threaded WSGI server and signature gate): bench_ack's floor, in a process of its
 
 With `--prompt-acks`, its requests wait for the ack as the bot's do (handlers.prompt_acks)
 instead of Bolt's 10 ms polling: the floor for what the bot's own work costs its acks.
+Under gunicorn, as the Procfile serves the bot: `'benchmarks.bare_bolt:create()'`.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
+from wsgiref.types import WSGIApplication
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -24,6 +27,30 @@ from handlers.prompt_acks import ListenerPool, PromptAcks
 from handlers.web import web_app
 
 
+def bare_app(slack_api_url: str, secret: str, *, prompt_acks: bool = False) -> App:
+    app = App(
+        signing_secret=secret,
+        client=WebClient(token="xoxb-bench", base_url=slack_api_url),
+        token_verification_enabled=False,
+        listener_executor=ListenerPool(LISTENER_THREADS) if prompt_acks else None,
+    )
+    if prompt_acks:
+        app.middleware(PromptAcks())
+
+    @app.command("/loyalty")
+    def ack_only(ack) -> None:
+        ack()
+
+    return app
+
+
+def create() -> WSGIApplication:
+    """For gunicorn, served as the Procfile serves the bot (SLACK_API_URL and
+    SLACK_SIGNING_SECRET from the environment, as the bot reads them)."""
+    secret = os.environ.get("SLACK_SIGNING_SECRET", "bench-secret")
+    return web_app(bare_app(os.environ["SLACK_API_URL"], secret), secret)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
@@ -31,19 +58,7 @@ def main() -> None:
     parser.add_argument("--slack-api-url", required=True, help="for Bolt's one auth.test")
     parser.add_argument("--prompt-acks", action="store_true")
     args = parser.parse_args()
-    app = App(
-        signing_secret=args.secret,
-        client=WebClient(token="xoxb-bench", base_url=args.slack_api_url),
-        token_verification_enabled=False,
-        listener_executor=ListenerPool(LISTENER_THREADS) if args.prompt_acks else None,
-    )
-    if args.prompt_acks:
-        app.middleware(PromptAcks())
-
-    @app.command("/loyalty")
-    def ack_only(ack) -> None:
-        ack()
-
+    app = bare_app(args.slack_api_url, args.secret, prompt_acks=args.prompt_acks)
     server = make_threaded_server(web_app(app, args.secret), "127.0.0.1", args.port)
     server.serve_forever()
 

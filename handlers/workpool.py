@@ -12,7 +12,7 @@ being answered at once, or arriving within a few milliseconds: the web app count
 released by one gate thread (a thread waiting per job, woken again and again, took the
 burst's CPU itself). A busy shop's steady stream is no burst: its work never waits.
 Kept because bench_ack's bursts measure the bot's acks against a bare Bolt app in the
-same run; bench_busy checks that a steady stream is not held back.
+same run; bench_wait checks that a steady stream is not held back.
 """
 
 from __future__ import annotations
