@@ -192,6 +192,17 @@ def slack_process(
         yield RemoteSlack(url, local)
 
 
+def sender(max_connections: int, timeout: float = 60) -> httpx.Client:
+    """The client's connections to an app, as Slack would hold them: idle ones are let go
+    after 1 s, before gunicorn closes its side (its keep-alive is 2 s), so a request is
+    never sent on a connection the server is closing (it would be lost without an answer,
+    and counted against the app)."""
+    return httpx.Client(
+        timeout=timeout,
+        limits=httpx.Limits(max_connections=max_connections, keepalive_expiry=1.0),
+    )
+
+
 def wait_up(url: str, seconds: float = 60) -> None:
     """Until `url` answers 200 (a child process has started serving)."""
     deadline = time.monotonic() + seconds

@@ -40,7 +40,6 @@ from urllib.parse import parse_qs
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import httpx
 
 from benchmarks._support import (
     RemoteSlack,
@@ -52,6 +51,7 @@ from benchmarks._support import (
     pin,
     sandbox_process,
     script_process,
+    sender,
     serve,
     slack_process,
 )
@@ -82,7 +82,7 @@ class Client:
     response URL (to check the reply)."""
 
     def __init__(self, url: str, slack: RemoteSlack) -> None:
-        self.http = httpx.Client(timeout=30, limits=httpx.Limits(max_connections=250))
+        self.http = sender(250, timeout=30)
         self.requests = SlackRequests(url, SECRET, slack.standin, http=self.http)
         self.sent: dict[str, str] = {}
         self.lock = threading.Lock()

@@ -51,6 +51,7 @@ from benchmarks._support import (
     percentile,
     pin,
     sandbox_process,
+    sender,
     serve,
     slack_process,
 )
@@ -85,6 +86,7 @@ class Stream:
 
     sent: dict[str, Sent] = field(default_factory=dict)
     seconds: float = 0.0
+    undelivered: list[str] = field(default_factory=list)  # the ack never came: why
 
 
 def main() -> int:
@@ -119,9 +121,7 @@ def main() -> int:
             slack = stack.enter_context(slack_process(TOKEN, MANAGER, cpus=rest))
             env = bot_env(slack.url, api_url, url)
             bot = stack.enter_context(serve(env, app_cpus, server=args.server))
-            http = stack.enter_context(
-                httpx.Client(timeout=60, limits=httpx.Limits(max_connections=300))
-            )
+            http = stack.enter_context(sender(300))
             requests = SlackRequests(bot, SECRET, slack.standin, http=http)
             customers = customers_of(api_url)
             ids = sorted(customers)
@@ -190,8 +190,11 @@ def run_stream(
         response_url = parse_qs(body)["response_url"][0]
         with lock:
             stream.sent[response_url] = Sent(cid, time.monotonic(), expected)
-        answer = requests.signed_post(body)
-        assert answer.status_code == 200, answer.status_code
+        try:
+            answer = requests.signed_post(body)
+            assert answer.status_code == 200, answer.status_code
+        except (httpx.HTTPError, AssertionError) as exc:  # counted as lost, and said why
+            stream.undelivered.append(f"{type(exc).__name__}: {exc}")
 
     start = time.monotonic()
     with ThreadPoolExecutor(128) as pool:
@@ -260,6 +263,8 @@ def report(
     )
     if example:
         print(f"  e.g. {example}")
+    if stream.undelivered:
+        print(f"  {len(stream.undelivered)} not acknowledged, e.g. {stream.undelivered[0]}")
     where = f"{rate:g}/s, API {latency:g} s ({args.server}, {kind})"
     return [
         check(f"answer p99 after its command, {where}", median(p99s), target, "s"),
