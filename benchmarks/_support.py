@@ -286,14 +286,19 @@ def serve(
         proc.wait(timeout=60)
 
 
-def balances(api_url: str) -> dict[int, int]:
-    """Every customer's points, straight from the Loyalty API."""
+def customer_records(api_url: str) -> list[dict[str, Any]]:
+    """Every customer as the Loyalty API holds it now."""
     response = httpx.get(
         f"{api_url}programs/{DEMO_PROGRAM_ID}/customers",
         headers={"Authorization": DEMO_APP_KEY},
         timeout=120,
     )
-    return {c["id"]: c["points"] for c in response.json()}
+    return response.json()
+
+
+def balances(api_url: str) -> dict[int, int]:
+    """Every customer's points, straight from the Loyalty API."""
+    return {c["id"]: c["points"] for c in customer_records(api_url)}
 
 
 def bot_env(slack_url: str, api_url: str, database_url: str, **extra: str) -> dict[str, str]:

@@ -48,6 +48,7 @@ from benchmarks._support import (
     bot_env,
     check,
     cpu_split,
+    customer_records,
     percentile,
     pin,
     sandbox_process,
@@ -56,7 +57,6 @@ from benchmarks._support import (
     slack_process,
 )
 from benchmarks.bench_changes import database
-from bot.offline.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID
 from bot.offline.slack_requests import SlackRequests
 from bot.store.database import Store
 
@@ -153,14 +153,9 @@ def main() -> int:
 
 def customers_of(api_url: str) -> dict[int, Customer]:
     """Every customer's name and points, straight from the Loyalty API."""
-    response = httpx.get(
-        f"{api_url}programs/{DEMO_PROGRAM_ID}/customers",
-        headers={"Authorization": DEMO_APP_KEY},
-        timeout=120,
-    )
     return {
         c["id"]: Customer(f"{c['firstName']} {c['lastName']}".strip(), c["points"])
-        for c in response.json()
+        for c in customer_records(api_url)
     }
 
 

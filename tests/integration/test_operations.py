@@ -4,6 +4,7 @@ and `loyalty-bot checkup`, a checklist of everything a deployment relies on."""
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -11,6 +12,7 @@ from urllib.parse import urlsplit
 from bot.offline.sandbox import DEMO_PROGRAM_ID
 from bot.offline.slack_standin import SlackStandIn, SlackUser
 from bot.runtime.wsgi_server import serving
+from bot.store.database import Store
 from tests.faults import sqlite_locked_by_another_process
 from tests.harness import BOT_TOKEN, MANAGER, USERS, run_cli, running_bot
 
@@ -43,6 +45,25 @@ def test_healthz_checks_the_database_and_reports_the_api_without_calling_it(
         with sqlite_locked_by_another_process(urlsplit(sqlite_url).path[1:]):
             status, report = _health(bot)
         assert status == 503 and report == {**report, "ok": False, "database": "unreachable"}
+
+
+def test_sqlite_keeps_a_write_ahead_log_so_readers_never_wait(sqlite_url, monkeypatch) -> None:
+    """Another writer holding SQLite's write lock does not keep a read waiting; /healthz's
+    probe still sees that a change could not be recorded now."""
+    monkeypatch.setattr("bot.store.base.SQLITE_BUSY_SECONDS", 0.3)
+    store = Store.from_url(sqlite_url)
+    writer = sqlite3.connect(urlsplit(sqlite_url).path[1:], isolation_level=None)
+    try:
+        with store.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        writer.execute("BEGIN IMMEDIATE")
+        assert store.entries(limit=5) == []  # read at once, beside the writer
+        assert not store.reachable()
+        writer.execute("ROLLBACK")
+        assert store.reachable()
+    finally:
+        writer.close()
+        store.engine.dispose()
 
 
 def _check(env: dict[str, str], cwd) -> subprocess.CompletedProcess:
