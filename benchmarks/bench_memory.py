@@ -141,11 +141,14 @@ def measure(size: int, server: str) -> tuple[float, float, int]:
         requests = SlackRequests(bot, SECRET, slack.standin, http=http)
         customers = sorted(balances(api_url)) or [1]
         lookups = Lookups(requests, slack, customers, expect_found=size > 0)
-        # Until every worker has built its index once (a worker starts the builder's
-        # resource tracker with its first build), then as many lookups again.
+        # Until every worker has built its index once (each build starts a builder
+        # child under its worker: seen by a watch every 20 ms), then as many lookups again.
         deadline = time.monotonic() + 120
-        while trackers(port) < workers(server) and time.monotonic() < deadline:
-            lookups.burst(4)
+        with BuildersSeen(port) as seen:
+            while len(seen.parents) < workers(server) and time.monotonic() < deadline:
+                lookups.burst(4)
+        if len(seen.parents) < workers(server):
+            raise SystemExit(f"only {len(seen.parents)} worker(s) built an index in 120 s")
         lookups.burst(len(lookups.sent))
         while builders(port) and time.monotonic() < deadline:  # a rebuild still under way
             time.sleep(SAMPLE_EVERY)  # polling other processes: there is no event to wait for
@@ -171,14 +174,35 @@ def workers(server: str) -> int:
     return int(os.environ.get("WEB_CONCURRENCY", default))
 
 
+BUILDER = "bot.core.index.builder_child"  # the index builder child's command line
+
+
 def builders(port: int) -> int:
     table = processes()
-    return sum(1 for pid in instance(port) if "spawn_main" in table[pid][1])
+    return sum(1 for pid in instance(port) if BUILDER in table[pid][1])
 
 
-def trackers(port: int) -> int:
-    table = processes()
-    return sum(1 for pid in instance(port) if "resource_tracker" in table[pid][1])
+class BuildersSeen:
+    """The serving processes that started an index builder child while it watched."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.parents: set[int] = set()
+        self._stop = threading.Event()
+        self._watch = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(SAMPLE_EVERY):
+            table = processes()
+            self.parents |= {table[p][0] for p in instance(self.port) if BUILDER in table[p][1]}
+
+    def __enter__(self) -> BuildersSeen:
+        self._watch.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._watch.join()
 
 
 class Lookups:

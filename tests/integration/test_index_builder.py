@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import functools
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -51,12 +52,11 @@ def test_a_child_builds_what_the_serving_process_would(
     children: list[int] = []
     retire = IndexBuilder._retire
 
-    def retiring(self, executor, number):  # the child, seen before it leaves
-        for process in executor._processes.values():
-            children.append(process.pid)
-            if hasattr(os, "SCHED_IDLE"):  # Linux: the child runs only when a CPU is idle
-                assert os.sched_getscheduler(process.pid) == os.SCHED_IDLE
-        retire(self, executor, number)
+    def retiring(self, child, number):  # the child, seen before it leaves
+        children.append(child.pid)
+        if hasattr(os, "SCHED_IDLE"):  # Linux: the child runs only when a CPU is idle
+            assert os.sched_getscheduler(child.pid) == os.SCHED_IDLE
+        retire(self, child, number)
 
     monkeypatch.setattr(IndexBuilder, "_retire", retiring)
     here = CustomerIndex(functools.partial(client.list_customers, CustomerList.from_json), ttl=3600)
@@ -71,12 +71,11 @@ def test_the_child_leaves_once_its_build_is_done(client: LoyaltyClient, builder)
     seen: list[int] = []
     for _ in range(2):
         snapshot = builder(client.list_customers_body())
-        (child,) = builder._pool._processes.values()
+        child = builder._child
         seen.append(child.pid)
         snapshot.prepare()  # the second step: then the child leaves
-        assert builder._pool is None
-        child.join(timeout=30)
-        assert not child.is_alive()
+        assert builder._child is None
+        wait_until(lambda child=child: not child.alive(), what="the child's exit")
     assert seen[0] != seen[1]
 
 
@@ -96,6 +95,29 @@ def test_the_second_step_is_made_in_the_child_too(
     assert not snapshot.prepared()
     there = CustomerIndex(client.list_customers_body, build=lambda _body: snapshot, ttl=3600)
     assert _answers(there) == expected and snapshot.prepared()
+
+
+def test_the_child_starts_while_the_list_downloads(builder: IndexBuilder, monkeypatch) -> None:
+    """A build's child is already starting (its imports under way, at its low priority)
+    while the list arrives, and that child builds it."""
+    during: list[int] = []
+    built_by: list[int] = []
+    retire = IndexBuilder._retire
+
+    def retiring(self, child, number):
+        built_by.append(child.pid)
+        retire(self, child, number)
+
+    def arriving():
+        yield b'[{"id": 1, "firstName": "Ana",'
+        during.append(builder._child.pid)
+        yield b' "points": 2}]'
+
+    monkeypatch.setattr(IndexBuilder, "_retire", retiring)
+    snapshot = builder(builder.receive(arriving()))
+    snapshot.prepare()
+    assert [c.id for c in snapshot.customers] == [1]
+    assert len(during) == 1 and during == built_by and during[0] != os.getpid()
 
 
 @pytest.mark.parametrize("in_memory", [True, False])
@@ -167,22 +189,24 @@ def test_a_child_that_dies_is_replaced(client: LoyaltyClient, tmp_path, monkeypa
     """The build the dead child was given runs here, from the file the list arrived in;
     the next build has a child of its own."""
     builder = IndexBuilder(memory_files=str(tmp_path))
-    executor, retire = IndexBuilder._executor, IndexBuilder._retire
-    dead: list[int] = []
+    started, retire = IndexBuilder._started, IndexBuilder._retire
+    calls: list[int] = []
     children: list[int] = []
 
     def dying(self):
-        pool = executor(self)
-        if not dead:
-            pool.submit(os._exit, 9).exception()  # the child dies before it takes the build
-            dead.append(1)
-        return pool
+        child = started(self)
+        calls.append(1)
+        if len(calls) == 2:  # started as the list downloads; it dies before it takes the build
+            os.kill(child.pid, signal.SIGKILL)
+            wait_until(lambda: not child.alive(), what="the child's death")
+            self._child = child  # not yet noticed
+        return child
 
-    def retiring(self, pool, number):
-        children.extend(process.pid for process in pool._processes.values())
-        retire(self, pool, number)
+    def retiring(self, child, number):
+        children.append(child.pid)
+        retire(self, child, number)
 
-    monkeypatch.setattr(IndexBuilder, "_executor", dying)
+    monkeypatch.setattr(IndexBuilder, "_started", dying)
     monkeypatch.setattr(IndexBuilder, "_retire", retiring)
     try:
         index = CustomerIndex(streamed(client, builder), build=builder, ttl=3600)
@@ -212,8 +236,7 @@ def test_the_child_leaves_when_the_serving_process_is_killed(tmp_path) -> None:
         "if __name__ == '__main__':\n"
         "    builder = IndexBuilder()\n"
         "    builder(b'[]')\n"
-        "    (child,) = builder._pool._processes.values()\n"
-        "    print(child.pid, flush=True)\n"
+        "    print(builder._child.pid, flush=True)\n"
         "    signal.pause()  # serving, until killed\n"
     )
     serving = subprocess.Popen(
@@ -223,6 +246,29 @@ def test_the_child_leaves_when_the_serving_process_is_killed(tmp_path) -> None:
     serving.kill()
     serving.wait(10)
     wait_until(lambda: not Path(f"/proc/{child}").exists(), what="the child's exit")
+
+
+def test_the_child_does_not_run_the_programs_main_module(tmp_path) -> None:
+    """The child is a small interpreter of its own: the serving program's main module
+    (gunicorn's script, loyalty-bot's) is not run again in it at each build."""
+    runs = tmp_path / "runs"
+    script = tmp_path / "serving.py"
+    script.write_text(
+        "import os\n"
+        f"with open({str(runs)!r}, 'a') as f:\n"
+        "    f.write(f'{os.getpid()}\\n')\n"
+        "from bot.core.index.builder import IndexBuilder\n"
+        "if __name__ == '__main__':\n"
+        "    builder = IndexBuilder()\n"
+        "    for _ in range(2):\n"
+        "        builder(b'[{\"id\": 1}]').prepare()\n"
+        "    print('built', flush=True)\n"
+    )
+    serving = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+    assert serving.stdout == "built\n", serving.stderr
+    assert len(runs.read_text().split()) == 1  # the serving process's own run, only
 
 
 class _FullAfter:

@@ -4,32 +4,30 @@ Parsing and indexing a large customer list takes a long stretch of CPU. In the s
 process that holds the interpreter away from the threads that ack Slack's requests, and
 its many short-lived strings leave the heap fragmented. Here the serving process only
 downloads the list (waiting on the network), piece by piece into a file in memory
-(`receive`), and hands it to a child, which returns the finished tables: a few large byte
-strings and arrays, taken in a small fraction of the time (bench_lookup and bench_ack
-measure both). It returns
-them in two steps (bot.core.index.snapshot.Snapshot): the lookups' tables as soon as they are
-built (the index answers from then on), then the name order and search text. One child
-per serving process at most, started for a build and gone once no other build waits (an
-idle instance holds no builder: bench_memory); a child that dies is replaced on the next
-build, and if none can start the build runs in the serving process (slower acks, same
-answers).
+(`receive`), and hands it to a child (bot.core.index.builder_child), which returns the
+finished tables: a few large byte strings and arrays, taken in a small fraction of the
+time (bench_lookup and bench_ack measure both). It returns them in two steps
+(bot.core.index.snapshot.Snapshot): the lookups' tables as soon as they are built (the
+index answers from then on), then the name order and search text. One child per serving
+process at most, started as a build's list begins to download and gone once no other
+build waits (an idle instance holds no builder: bench_memory); a child that dies is
+replaced on the next build, and if none can start the build runs in the serving process
+(slower acks, same answers).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import multiprocessing
 import os
 import pickle
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Future
 from typing import TypeVar
 
+from bot.core.index.builder_child import Child
 from bot.core.index.snapshot import Prepared, Snapshot, build_snapshot
 from bot.domain.errors import UnexpectedResponse
 
@@ -161,22 +159,9 @@ def _second_step(key: int, place: Place | None) -> Prepared | str:
     return _returned(_built.pop(key).second_step(), place)
 
 
-def _in_the_child(parent: int) -> None:
-    """Yield the CPU to the serving process (its acks come first): on Linux the child runs
-    only when a CPU would otherwise be idle (a CPU never idle for BUILD_TIMEOUT_SECONDS
-    makes the build run in the serving process instead). Leave as soon as the parent is
-    gone (killed, it cannot say)."""
-    with contextlib.suppress(AttributeError, OSError):  # else build at the same priority
-        os.nice(10)
-    with contextlib.suppress(AttributeError, OSError):  # Linux: only when a CPU is idle
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1)
-        os._exit(0)
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+def _ready() -> None:
+    """Sent first to a new child: it imports this module (the parsing and the models) at
+    its low priority while the serving process is still downloading the list."""
 
 
 class IndexBuilder:
@@ -192,8 +177,9 @@ class IndexBuilder:
         after an ack does."""
         self._after_acks = after_acks
         self._lock = threading.Lock()
-        self._pool: ProcessPoolExecutor | None = None
+        self._child: Child | None = None
         self._builds = 0
+        self._next_build = False  # a list is downloading for a build not yet queued
         self._memory_files = memory_files if memory_files and os.path.isdir(memory_files) else None
         self._place: Place | None = None  # set on the first build
 
@@ -203,8 +189,24 @@ class IndexBuilder:
         never holds it whole (nor joins it, which holds the interpreter while it copies);
         else joined. What `__call__` takes."""
         self._after_acks()
+        self._start_child()
         place = self._where()
-        return b"".join(pieces) if place is None else _spooled(pieces, place)
+        try:
+            return b"".join(pieces) if place is None else _spooled(pieces, place)
+        except BaseException:
+            with self._lock:
+                self._next_build = False
+            raise
+
+    def _start_child(self) -> None:
+        """A child for the build this list is for, starting while the list downloads."""
+        try:
+            with self._lock:
+                self._next_build = True  # the child stays for it
+                self._started().submit("_ready")
+        except OSError as exc:  # the build starts another, or runs here
+            log.info("index builder: no child yet (%s)", type(exc).__name__)
+            self._discard()
 
     def __call__(self, body: bytes | str) -> Snapshot:
         """`body`: the list, or (from `receive`) the path of a file holding it, which is
@@ -213,14 +215,19 @@ class IndexBuilder:
         try:
             try:
                 with self._lock:  # each build's two steps queued together, in order
-                    executor = self._executor()
+                    child = self._started()
                     self._builds += 1
-                    first = executor.submit(_first_step, sent, self._builds, self._place)
-                    second = executor.submit(_second_step, self._builds, self._place)
+                    number, self._next_build = self._builds, False
+                    first: Future[Snapshot | str] = child.submit(
+                        "_first_step", sent, number, self._place
+                    )
+                    second: Future[Prepared | str] = child.submit(
+                        "_second_step", number, self._place
+                    )
                 built = first.result(timeout=BUILD_TIMEOUT_SECONDS)
                 self._after_acks()
-                snapshot = _loaded(built)
-            except (BrokenProcessPool, OSError, TimeoutError) as exc:
+                snapshot: Snapshot = _loaded(built)
+            except (OSError, TimeoutError) as exc:  # ChildGone among them
                 log.warning("index builder process failed (%s): building here", type(exc).__name__)
                 self._discard()
                 return build_snapshot(_read(sent) if isinstance(sent, str) else sent)
@@ -230,8 +237,7 @@ class IndexBuilder:
             if isinstance(sent, str):
                 with contextlib.suppress(OSError):
                     os.unlink(sent)
-        number = self._builds
-        snapshot.prepare_from(lambda: self._second(executor, second, number))
+        snapshot.prepare_from(lambda: self._second(child, second, number))
         return snapshot
 
     def _where(self) -> Place | None:
@@ -252,52 +258,41 @@ class IndexBuilder:
             log.info("index builder: sending the list through the pipe (%s)", exc)
             return body
 
-    def _second(
-        self, executor: ProcessPoolExecutor, future: Future[Prepared | str], number: int
-    ) -> Prepared:
+    def _second(self, child: Child, future: Future[Prepared | str], number: int) -> Prepared:
         try:
             made = future.result(timeout=BUILD_TIMEOUT_SECONDS)
-        except (BrokenProcessPool, OSError, TimeoutError):
-            self._discard(executor)  # and the snapshot makes its second step itself
+        except (OSError, TimeoutError):
+            self._discard(child)  # and the snapshot makes its second step itself
             raise
-        self._retire(executor, number)
+        self._retire(child, number)
         self._after_acks()
         return _loaded(made)
 
-    def _retire(self, executor: ProcessPoolExecutor, number: int) -> None:
+    def _retire(self, child: Child, number: int) -> None:
         """The child leaves once its last build is done, unless another was queued
         meanwhile: an idle serving process keeps no builder (its memory is back to the
         system between builds; the next build starts another child)."""
         with self._lock:
-            if self._pool is not executor or self._builds != number:
+            if self._child is not child or self._builds != number or self._next_build:
                 return
-            self._pool = None
-        executor.shutdown(wait=False)
+            self._child = None
+        child.finish()
 
-    def _executor(self) -> ProcessPoolExecutor:
-        """The child's pool (called under the lock)."""
-        if self._pool is None:
-            # spawn, not fork: the serving process has threads (and locks held by them).
-            context = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(
-                max_workers=1,
-                mp_context=context,
-                initializer=_in_the_child,
-                initargs=(os.getpid(),),
-            )
-        return self._pool
+    def _started(self) -> Child:
+        """The child (called under the lock): started if there is none, or it has exited."""
+        if self._child is None or not self._child.alive():
+            self._child = Child()
+        return self._child
 
-    def _discard(self, pool: ProcessPoolExecutor | None = None) -> None:
+    def _discard(self, child: Child | None = None) -> None:
         """Stop the child (a hung one too) and forget it: the next build starts another.
-        `pool`: only if it is still that one."""
+        `child`: only if it is still that one."""
         with self._lock:
-            if pool is not None and pool is not self._pool:
+            if child is not None and child is not self._child:
                 return
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            for process in list(getattr(pool, "_processes", {}).values()):
-                process.terminate()  # the executor has no public way to stop a hung child
-            pool.shutdown(wait=False, cancel_futures=True)
+            child, self._child = self._child, None
+        if child is not None:
+            child.stop()
 
     def close(self) -> None:
         self._discard()
