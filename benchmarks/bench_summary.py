@@ -5,9 +5,11 @@ Target (issues 6 and 16): under 3 s and under 250 MB peak RSS at 100,000 and at 
 customers (`--customers 300000`; the sandbox runs in its own process).
 
 Then `/loyalty summary` through the bot (issue 16): `loyalty-bot serve`, the Slack
-stand-in and a sandbox that answers every call after 2 s, each in its own process; the time from the signed command to
-the summary's reply, once the bot's lookup index is loaded (it reuses that list instead of
-downloading a second one). Target: under 3 s.
+stand-in and a sandbox that answers every call after 2 s, each in its own process; the
+time from the signed command to the summary's reply (which must count every customer).
+It is asked once the bot's lookup index is loaded, then again after a quiet spell longer
+than the minute one summary is kept and than the lookup TTL (12 s here), when the list is
+read again first. Target: under 3 s, each.
 """
 
 from __future__ import annotations
@@ -108,32 +110,47 @@ def main() -> None:
     through_the_bot(args.customers)
 
 
-def through_the_bot(customers: int, api_seconds: float = 2.0) -> None:
+SUMMARY_KEPT_SECONDS = 60.0  # bot.core.summary.SharedSummary: one summary serves a minute
+
+
+def through_the_bot(customers: int, api_seconds: float = 2.0, ttl: float = 12.0) -> None:
+    """`/loyalty summary` once the lookup index is loaded, then after a quiet spell: the
+    summary the first one built no longer kept, and the list older than the TTL (read
+    again first: a summary is never built from an older one)."""
     from bot.offline.slack_requests import SlackRequests
 
     with (
         tempfile.TemporaryDirectory() as tmp,
         sandbox_process(str(customers), latency=api_seconds) as api_url,
         slack_process("xoxb-bench", "UBENCH") as slack,
-        serve(bot_env(slack.url, api_url, f"sqlite:///{tmp}/bot.db")) as bot,
+        serve(
+            bot_env(slack.url, api_url, f"sqlite:///{tmp}/bot.db", LOYALTY_LOOKUP_TTL=str(ttl))
+        ) as bot,
     ):
         requests = SlackRequests(bot, "bench-secret", slack.standin)
 
-        def ask(text: str) -> tuple[float, str]:
+        def ask(text: str) -> float:
             seen = len(slack.calls("response_url"))
             start = time.perf_counter()
             requests.command(text, user="UBENCH", channel="C1")
             replies = slack.wait("response_url", count=seen + 1, timeout=120)
-            return time.perf_counter() - start, json.dumps(replies[-1]["args"])
+            reply = json.dumps(replies[-1]["args"])
+            if text == "summary":
+                assert "Loyalty summary" in reply and f"{customers:,}" in reply, reply[:300]
+            return time.perf_counter() - start
 
-        ask("customers perez")  # the index is loaded (warm-up, or this waits for it)
-        took, reply = ask("summary")
-        assert "Loyalty summary" in reply, reply[:300]
+        ask("customers perez")  # the index loaded, as in a bot that has served
+        loaded = ask("summary")
+        time.sleep(max(SUMMARY_KEPT_SECONDS, ttl) + 1)  # a quiet spell
+        after_quiet = ask("summary")
     print(
         f"/loyalty summary through the bot, every API call taking {api_seconds:.0f} s, "
-        f"index loaded: {took:.2f} s to the reply (target < 3 s)"
+        f"lookup TTL {ttl:g} s, every reply counting the {customers:,} customers: "
+        f"{loaded:.2f} s with the index loaded, {after_quiet:.2f} s after a quiet spell "
+        f"(the list read again first) (target < 3 s each)"
     )
-    check("/loyalty summary through the bot, API 2 s", took, 3, "s")
+    check("/loyalty summary through the bot, API 2 s, index loaded", loaded, 3, "s")
+    check("/loyalty summary through the bot, API 2 s, after a quiet spell", after_quiet, 3, "s")
 
 
 if __name__ == "__main__":
