@@ -125,7 +125,7 @@ class ServiceBase:
             )
         else:
             self.index = CustomerIndex(
-                functools.partial(api.list_customers_body, keep=index_builder.receive),
+                functools.partial(index_builder.download, api.list_customers_body),
                 build=index_builder,
                 ttl=lookup_ttl,
                 region=region,

@@ -120,6 +120,20 @@ def test_the_child_starts_while_the_list_downloads(builder: IndexBuilder, monkey
     assert len(during) == 1 and during == built_by and during[0] != os.getpid()
 
 
+def test_the_child_is_starting_before_the_list_is_asked_for(builder: IndexBuilder) -> None:
+    """`download` (the bot's fetch) starts the child before it sends the request: the
+    child's imports overlap the API's wait as well as the download."""
+    when_asked: list[int] = []
+
+    def list_body(keep):
+        when_asked.append(builder._child.pid)
+        return keep(iter([b'[{"id": 1, "firstName": "Ana", "points": 2}]']))
+
+    snapshot = builder(builder.download(list_body))
+    snapshot.prepare()
+    assert [c.points for c in snapshot.customers] == [2] and len(when_asked) == 1
+
+
 @pytest.mark.parametrize("in_memory", [True, False])
 def test_the_list_and_the_index_cross_in_files_or_through_the_pipe(
     client: LoyaltyClient, tmp_path, in_memory: bool, monkeypatch
@@ -182,7 +196,7 @@ def _answers_customers(index: CustomerIndex):
 
 def streamed(client: LoyaltyClient, builder: IndexBuilder):
     """The index's fetch as the bot makes it: the list kept by the builder as it arrives."""
-    return functools.partial(client.list_customers_body, keep=builder.receive)
+    return functools.partial(builder.download, client.list_customers_body)
 
 
 def test_a_child_that_dies_is_replaced(client: LoyaltyClient, tmp_path, monkeypatch) -> None:

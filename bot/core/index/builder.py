@@ -25,7 +25,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from bot.core.index.builder_child import Child
 from bot.core.index.snapshot import Prepared, Snapshot, build_snapshot
@@ -183,20 +183,39 @@ class IndexBuilder:
         self._memory_files = memory_files if memory_files and os.path.isdir(memory_files) else None
         self._place: Place | None = None  # set on the first build
 
+    def download(self, list_body: Callable[..., Any]) -> bytes | str:
+        """The list read with `list_body` (LoyaltyClient.list_customers_body), kept as
+        `receive` keeps it, the child starting as the request is sent (its imports then
+        overlap the API's answer as well as the download). What `__call__` takes."""
+        self._start_child()
+        try:
+            kept: bytes | str = list_body(keep=self._keep)
+        except BaseException:
+            self._no_build()
+            raise
+        return kept
+
     def receive(self, pieces: Iterator[bytes]) -> bytes | str:
         """The list as it arrives from the API (LoyaltyClient.list_customers_body's
         `keep`): written to a file in memory if this system has them, so this process
         never holds it whole (nor joins it, which holds the interpreter while it copies);
         else joined. What `__call__` takes."""
-        self._after_acks()
         self._start_child()
-        place = self._where()
         try:
-            return b"".join(pieces) if place is None else _spooled(pieces, place)
+            return self._keep(pieces)
         except BaseException:
-            with self._lock:
-                self._next_build = False
+            self._no_build()
             raise
+
+    def _keep(self, pieces: Iterator[bytes]) -> bytes | str:
+        self._after_acks()
+        place = self._where()
+        return b"".join(pieces) if place is None else _spooled(pieces, place)
+
+    def _no_build(self) -> None:
+        """The list did not come: the child need not stay for it."""
+        with self._lock:
+            self._next_build = False
 
     def _start_child(self) -> None:
         """A child for the build this list is for, starting while the list downloads."""

@@ -10,7 +10,7 @@ import threading
 import zlib
 from array import array
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -365,10 +365,11 @@ def build_snapshot(body: bytes, *, prepare: bool = True) -> Snapshot:
 
 
 class SnapshotBuilder(Protocol):
-    """Builds the index elsewhere (a child process: bot.core.index.builder): `receive`
-    keeps the API's list body as its pieces arrive; called with what it kept, it builds."""
+    """Builds the index elsewhere (a child process: bot.core.index.builder): `download`
+    reads the API's list body with the function given and keeps it as its pieces arrive;
+    called with what it kept, it builds."""
 
-    def receive(self, pieces: Iterator[bytes], /) -> Any: ...
+    def download(self, list_body: Callable[..., Any], /) -> Any: ...
 
     def __call__(self, received: Any, /) -> Snapshot: ...
 
