@@ -285,6 +285,24 @@ def test_the_child_does_not_run_the_programs_main_module(tmp_path) -> None:
     assert len(runs.read_text().split()) == 1  # the serving process's own run, only
 
 
+def test_without_child_processes_the_index_is_built_here(
+    client: LoyaltyClient, tmp_path, monkeypatch
+) -> None:
+    """Where no child can be given its pipes (Windows), the serving process builds it:
+    the same answers, no child, no file left."""
+    monkeypatch.setattr(index_builder.builder_child, "SUPPORTED", False)
+    builder = IndexBuilder(memory_files=str(tmp_path))
+    try:
+        here = CustomerIndex(
+            functools.partial(client.list_customers, CustomerList.from_json), ttl=3600
+        )
+        there = CustomerIndex(streamed(client, builder), build=builder, ttl=3600)
+        assert _answers(there) == _answers(here)
+        assert builder._child is None and list(tmp_path.iterdir()) == []
+    finally:
+        builder.close()
+
+
 class _FullAfter:
     """A file that takes `room` bytes, then is full (a small /dev/shm)."""
 

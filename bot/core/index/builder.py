@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
+from bot.core.index import builder_child
 from bot.core.index.builder_child import Child
 from bot.core.index.snapshot import Prepared, Snapshot, build_snapshot
 from bot.domain.errors import UnexpectedResponse
@@ -219,6 +220,8 @@ class IndexBuilder:
 
     def _start_child(self) -> None:
         """A child for the build this list is for, starting while the list downloads."""
+        if not builder_child.SUPPORTED:
+            return
         try:
             with self._lock:
                 self._next_build = True  # the child stays for it
@@ -230,6 +233,8 @@ class IndexBuilder:
     def __call__(self, body: bytes | str) -> Snapshot:
         """`body`: the list, or (from `receive`) the path of a file holding it, which is
         gone once the build is done."""
+        if not builder_child.SUPPORTED:
+            return self._here(body)
         sent = body if isinstance(body, str) else self._send(body)
         try:
             try:
@@ -258,6 +263,18 @@ class IndexBuilder:
                     os.unlink(sent)
         snapshot.prepare_from(lambda: self._second(child, second, number))
         return snapshot
+
+    @staticmethod
+    def _here(body: bytes | str) -> Snapshot:
+        """Built in this process, from the list or the file holding it (then gone)."""
+        try:
+            return build_snapshot(_read(body) if isinstance(body, str) else body)
+        except ValueError:  # the list is not what the API documents
+            raise UnexpectedResponse(200) from None
+        finally:
+            if isinstance(body, str):
+                with contextlib.suppress(OSError):
+                    os.unlink(body)
 
     def _where(self) -> Place | None:
         """Where the list and the index cross in files (None: through the pipe)."""

@@ -28,6 +28,10 @@ from concurrent.futures import Future
 from typing import Any
 
 _LENGTH = struct.Struct("<Q")
+# A child needs file descriptors passed to a new process (POSIX). Elsewhere (Windows,
+# where the bot runs only on a developer's machine) the index is built in the serving
+# process: slower acks, the same answers.
+SUPPORTED = os.name == "posix"
 CALLABLE = frozenset({"_ready", "_first_step", "_second_step"})  # in bot.core.index.builder
 
 
