@@ -1,9 +1,10 @@
 """The floor for bench_changes: the Smart Passes calls a points change makes (read the
 customer's balance, then add the points), with the bot's own Loyalty API client, from a
-process of its own, 20 at a time; nothing else (no Slack, no ledger, no database).
+process of its own, as many at a time as the bot is given (bench_changes' IN_FLIGHT);
+nothing else (no Slack, no ledger, no database).
 
-Run by bench_changes: `python benchmarks/bare_client.py API_URL ID,ID,...`; prints the
-changes per second it made, after checking every one landed.
+Run by bench_changes: `python benchmarks/bare_client.py API_URL ID,ID,... THREADS`;
+prints the changes per second it made, after checking every one landed.
 """
 
 from __future__ import annotations
@@ -19,11 +20,10 @@ from benchmarks._support import balances
 from bot.offline.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID
 from bot.smartpasses.client import LoyaltyClient, shared_http
 
-THREADS = 20
-
 
 def main() -> None:
     api_url, ids = sys.argv[1], [int(i) for i in sys.argv[2].split(",")]
+    threads = int(sys.argv[3])
     before = balances(api_url)
     client = LoyaltyClient(
         app_key=DEMO_APP_KEY, program_id=DEMO_PROGRAM_ID, base_url=api_url, http=shared_http()
@@ -34,7 +34,7 @@ def main() -> None:
         client.add_points(customer_id, 1)
 
     start = time.perf_counter()
-    with ThreadPoolExecutor(THREADS) as pool:
+    with ThreadPoolExecutor(threads) as pool:
         list(pool.map(change, ids))
     elapsed = time.perf_counter() - start
     after = balances(api_url)

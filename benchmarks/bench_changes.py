@@ -4,13 +4,15 @@ Run by hand: `.venv/bin/python benchmarks/bench_changes.py [--changes 400]
 [--database URL]` (default: LOYALTY_TEST_DATABASE_URL if set, else a SQLite file).
 
 - The sandbox (1,000 customers), the Slack stand-in and `loyalty-bot serve` each run in
-  their own process; this one sends signed `/loyalty points <id> 1` commands, 20 at a
-  time, and collects the replies from the Slack stand-in. Once spread over all customers, once all to one
-  customer (serialised by its lock). Every reply must show the change, every final
+  their own process; this one sends signed `/loyalty points <id> 1` commands from 20
+  threads, at most 100 (IN_FLIGHT) waiting for their reply, and collects the replies from
+  the Slack stand-in. Once spread over all customers, once all to one customer
+  (serialised by its lock). Every reply must show the change, every final
   balance must be exact, and every audit entry `ok`.
 - Against a bare client: `benchmarks/bare_client.py`, in a process of its own, makes the
-  same Smart Passes calls (read the balance, add the points) for the same customers, 20
-  at a time, with the bot's client and nothing else. The bot's changes/s over it is what
+  same Smart Passes calls (read the balance, add the points) for the same customers, as
+  many at a time as the bot is given (IN_FLIGHT: its work pool takes them all at once),
+  with the bot's client and nothing else. The bot's changes/s over it is what
   the ledger, Slack and the database cost (target: at least 0.7 of the bare client's).
 - The same ratio with every Smart Passes answer taking 0.2 s (as over the internet; a
   fresh bot, sandbox and database): with the API answering at once, the run above is
@@ -140,7 +142,7 @@ def bare_rate(api_url: str, targets: list[int]) -> float:
     """The bare client's changes/s for `targets`, from its own process."""
     script = Path(__file__).resolve().parent / "bare_client.py"
     done = subprocess.run(
-        [sys.executable, str(script), api_url, ",".join(map(str, targets))],
+        [sys.executable, str(script), api_url, ",".join(map(str, targets)), str(IN_FLIGHT)],
         capture_output=True,
         text=True,
         check=True,
