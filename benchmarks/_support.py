@@ -8,6 +8,7 @@ import json
 import os
 import resource
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -220,6 +221,13 @@ def percentile(samples: list[float], pct: float) -> float:
     ordered = sorted(samples)
     k = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
     return ordered[k]
+
+
+def median_round(rounds: list[list[float]], pct: float = 99) -> tuple[float, list[float]]:
+    """The verdict's figure: the median of the rounds' `pct` percentiles, and each round's
+    (printed beside it: the spread)."""
+    each = [percentile(r, pct) for r in rounds]
+    return statistics.median(each), each
 
 
 def rss_mb() -> float:

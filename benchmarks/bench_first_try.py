@@ -30,7 +30,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
-from statistics import median
 from urllib.parse import parse_qs
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -41,6 +40,7 @@ from benchmarks._support import (
     bot_env,
     check,
     cpu_split,
+    median_round,
     percentile,
     sandbox_process,
     serve,
@@ -141,8 +141,8 @@ def main() -> None:
         assert name in final, (name, answers)  # its card's choice, without typing again
         found.append(answers[-1]["at"] - sent_at[url])
     every = [seconds for one_round in first for seconds in one_round]
-    p99s = [percentile(one_round, 99) for one_round in first]
-    p50, p99 = percentile(every, 50), median(p99s)
+    p99, p99s = median_round(first)
+    p50 = percentile(every, 50)
     print(
         f"\nLookups with Smart Passes answering after {API_SECONDS:g} s, "
         f"{args.customers:,} customers, one `serve` process"

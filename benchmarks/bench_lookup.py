@@ -33,7 +33,6 @@ import random
 import sys
 import time
 from pathlib import Path
-from statistics import median
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -44,6 +43,7 @@ import httpx
 from benchmarks._support import (
     bot_env,
     check,
+    median_round,
     peak_rss_mb,
     percentile,
     rss_mb,
@@ -92,12 +92,12 @@ def in_rounds(fn, refs: list[str]) -> tuple[list[list[float]], list]:
 
 def median_p99(rounds: list[list[float]]) -> tuple[float, str]:
     """The median round's p99, and every round's (the spread), in ms."""
-    p99s = [percentile(r, 99) for r in rounds]
-    return median(p99s), ", ".join(f"{p:.2f}" for p in p99s)
+    p99, each = median_round(rounds)
+    return p99, ", ".join(f"{p:.2f}" for p in each)
 
 
 def median_p50(rounds: list[list[float]]) -> float:
-    return median(percentile(r, 50) for r in rounds)
+    return median_round(rounds, 50)[0]
 
 
 def haystack(c: Customer) -> str:

@@ -27,7 +27,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
-from statistics import median
 from urllib.parse import parse_qs
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -38,6 +37,7 @@ from benchmarks._support import (
     bot_env,
     check,
     cpu_split,
+    median_round,
     percentile,
     sandbox_process,
     serve,
@@ -146,8 +146,8 @@ def main() -> None:
 
 def typical(rounds: list[list[float]], scale: float, unit: str) -> tuple[float, str]:
     """The median round's p99, and every round's (scaled to `unit`, for printing)."""
-    p99s = [percentile(r, 99) for r in rounds]
-    return median(p99s), ", ".join(f"{p * scale:.{0 if unit == 'ms' else 2}f} {unit}" for p in p99s)
+    p99, each = median_round(rounds)
+    return p99, ", ".join(f"{p * scale:.{0 if unit == 'ms' else 2}f} {unit}" for p in each)
 
 
 if __name__ == "__main__":

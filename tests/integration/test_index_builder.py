@@ -114,7 +114,7 @@ def test_the_child_starts_while_the_list_downloads(builder: IndexBuilder, monkey
         yield b' "points": 2}]'
 
     monkeypatch.setattr(IndexBuilder, "_retire", retiring)
-    snapshot = builder(builder.receive(arriving()))
+    snapshot = builder(builder.download(lambda keep: keep(arriving())))
     snapshot.prepare()
     assert [c.id for c in snapshot.customers] == [1]
     assert len(during) == 1 and during == built_by and during[0] != os.getpid()
@@ -161,7 +161,7 @@ def test_the_list_and_the_index_cross_in_files_or_through_the_pipe(
         # Both steps of both builds: a file's path, or the objects themselves.
         assert received == ([str, str] if in_memory else [Snapshot, Prepared]) * 2
         # The list itself: written to a file as it arrived, or joined in this process.
-        kept = builder.receive(iter([b'[{"id": 1,', b' "points": 2}]']))
+        kept = builder.download(lambda keep: keep(iter([b'[{"id": 1,', b' "points": 2}]'])))
         if in_memory:
             assert isinstance(kept, str) and Path(kept).read_bytes() == b'[{"id": 1, "points": 2}]'
             assert [c.id for c in builder(kept).customers] == [1] and not Path(kept).exists()
@@ -345,7 +345,7 @@ def test_a_download_cut_short_leaves_no_file(tmp_path) -> None:
     builder = IndexBuilder(memory_files=str(tmp_path))
     try:
         with pytest.raises(ConnectionError):
-            builder.receive(pieces())
+            builder.download(lambda keep: keep(pieces()))
         assert list(tmp_path.iterdir()) == []
     finally:
         builder.close()
@@ -371,7 +371,7 @@ def test_what_the_serving_process_does_of_a_build_waits_for_a_bursts_acks(
         yield body
 
     def build() -> None:
-        snapshot = builder(builder.receive(pieces()))
+        snapshot = builder(builder.download(lambda keep: keep(pieces())))
         snapshot.prepare()  # the second step's tables
         built.append(snapshot)
 
@@ -414,7 +414,7 @@ def test_a_serving_process_builds_its_index_after_the_acks(
                 consumed.set()
                 yield b"[]"
 
-            thread = threading.Thread(target=lambda: builder.receive(pieces()))
+            thread = threading.Thread(target=lambda: builder.download(lambda keep: keep(pieces())))
             thread.start()
             wait_until(
                 lambda: (
@@ -461,7 +461,7 @@ def test_a_list_cut_off_mid_download_is_fetched_again_whole(tmp_path) -> None:
     )
     builder = IndexBuilder(memory_files=str(tmp_path))
     try:
-        kept = client.list_customers_body(keep=builder.receive)
+        kept = builder.download(client.list_customers_body)
         assert len(calls) == 2 and Path(kept).read_bytes() == body
         assert [p.name for p in tmp_path.iterdir()] == [Path(kept).name]
         snapshot = builder(kept)

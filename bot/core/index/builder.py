@@ -4,7 +4,7 @@ Parsing and indexing a large customer list takes a long stretch of CPU. In the s
 process that holds the interpreter away from the threads that ack Slack's requests, and
 its many short-lived strings leave the heap fragmented. Here the serving process only
 downloads the list (waiting on the network), piece by piece into a file in memory
-(`receive`), and hands it to a child (bot.core.index.builder_child), which returns the
+(`download`), and hands it to a child (bot.core.index.builder_child), which returns the
 finished tables: a few large byte strings and arrays, taken in a small fraction of the
 time (bench_lookup and bench_ack measure both). It returns them in two steps
 (bot.core.index.snapshot.Snapshot): the lookups' tables as soon as they are built (the
@@ -186,7 +186,7 @@ class IndexBuilder:
 
     def download(self, list_body: Callable[..., Any]) -> bytes | str:
         """The list read with `list_body` (LoyaltyClient.list_customers_body), kept as
-        `receive` keeps it, the child starting as the request is sent (its imports then
+        `_keep` keeps it, the child starting as the request is sent (its imports then
         overlap the API's answer as well as the download). What `__call__` takes."""
         self._start_child()
         try:
@@ -196,19 +196,11 @@ class IndexBuilder:
             raise
         return kept
 
-    def receive(self, pieces: Iterator[bytes]) -> bytes | str:
+    def _keep(self, pieces: Iterator[bytes]) -> bytes | str:
         """The list as it arrives from the API (LoyaltyClient.list_customers_body's
         `keep`): written to a file in memory if this system has them, so this process
         never holds it whole (nor joins it, which holds the interpreter while it copies);
-        else joined. What `__call__` takes."""
-        self._start_child()
-        try:
-            return self._keep(pieces)
-        except BaseException:
-            self._no_build()
-            raise
-
-    def _keep(self, pieces: Iterator[bytes]) -> bytes | str:
+        else joined."""
         self._after_acks()
         place = self._where()
         return b"".join(pieces) if place is None else _spooled(pieces, place)
@@ -231,7 +223,7 @@ class IndexBuilder:
             self._discard()
 
     def __call__(self, body: bytes | str) -> Snapshot:
-        """`body`: the list, or (from `receive`) the path of a file holding it, which is
+        """`body`: the list, or (from `download`) the path of a file holding it, which is
         gone once the build is done."""
         if not builder_child.SUPPORTED:
             return self._here(body)
@@ -254,7 +246,7 @@ class IndexBuilder:
             except (OSError, TimeoutError) as exc:  # ChildGone among them
                 log.warning("index builder process failed (%s): building here", type(exc).__name__)
                 self._discard()
-                return build_snapshot(_read(sent) if isinstance(sent, str) else sent)
+                return self._here(sent)
         except ValueError:  # the list is not what the API documents
             raise UnexpectedResponse(200) from None
         finally:
