@@ -27,6 +27,9 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".installed-from"
+FIGURES_MISSED = (
+    3  # a benchmark that ran to the end, a figure off target (benchmarks/_support.MISSED)
+)
 
 
 def ensure_venv() -> None:
@@ -107,7 +110,8 @@ def bench(names: list[str]) -> int:
             print(f"\n== benchmarks/bench_{name}.py {' '.join(args)} ==", flush=True)
             env = {**os.environ, "LOYALTY_BENCH_REPORT": str(report), "LOYALTY_BENCH_LABEL": label}
             script = str(ROOT / "benchmarks" / f"bench_{name}.py")
-            if subprocess.call([str(BIN / "python"), script, *args], cwd=ROOT, env=env) != 0:
+            status = subprocess.call([str(BIN / "python"), script, *args], cwd=ROOT, env=env)
+            if status not in (0, FIGURES_MISSED):  # a miss is in the table; this broke
                 failed_runs.append(" ".join([name, *args]))
         rows = (
             [json.loads(line) for line in report.read_text().splitlines()]

@@ -24,6 +24,16 @@ from bot.offline.slack_standin import SlackStandIn, SlackUser
 
 REPORT = "LOYALTY_BENCH_REPORT"  # a file where `check()` appends one JSON line per figure
 LABEL = "LOYALTY_BENCH_LABEL"  # added to each figure's name (the run's size, say)
+# A benchmark's exit status when it ran to the end and a figure missed its target (its
+# figures are in the report); any other failing status means the run itself broke.
+MISSED = 3
+
+
+def exit_status(passed: bool, why: str = "") -> int:
+    """0, or MISSED after saying `why` (the figures themselves are recorded by `check`)."""
+    if not passed and why:
+        print(why, file=sys.stderr, flush=True)
+    return 0 if passed else MISSED
 
 
 def check(
@@ -197,10 +207,17 @@ def sender(max_connections: int, timeout: float = 60) -> httpx.Client:
     """The client's connections to an app, as Slack would hold them: idle ones are let go
     after 1 s, before gunicorn closes its side (its keep-alive is 2 s), so a request is
     never sent on a connection the server is closing (it would be lost without an answer,
-    and counted against the app)."""
+    and counted against the app). Every connection may be kept: httpcore's sync pool,
+    closing a surplus idle connection, can close one it has just handed to a waiting
+    thread (encode/httpcore#1110: a read on a closed socket, EBADF), so give a client at
+    least as many connections as threads sending on it."""
     return httpx.Client(
         timeout=timeout,
-        limits=httpx.Limits(max_connections=max_connections, keepalive_expiry=1.0),
+        limits=httpx.Limits(
+            max_connections=max_connections,
+            max_keepalive_connections=max_connections,
+            keepalive_expiry=1.0,
+        ),
     )
 
 

@@ -81,8 +81,8 @@ class Client:
     """Signed commands to one app; each ack timed, each command's text kept by its
     response URL (to check the reply)."""
 
-    def __init__(self, url: str, slack: RemoteSlack) -> None:
-        self.http = sender(250, timeout=30)
+    def __init__(self, url: str, slack: RemoteSlack, connections: int = 250) -> None:
+        self.http = sender(connections, timeout=30)
         self.requests = SlackRequests(url, SECRET, slack.standin, http=self.http)
         self.sent: dict[str, str] = {}
         self.lock = threading.Lock()

@@ -50,6 +50,7 @@ from benchmarks._support import (
     balances,
     bot_env,
     check,
+    exit_status,
     percentile,
     sandbox_process,
     serve,
@@ -191,7 +192,7 @@ def bound_by_the_api(database_url: str | None, changes: int, latency: float) -> 
     return rate, bare
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--changes", type=int, default=400)
     parser.add_argument("--database", default=os.environ.get("LOYALTY_TEST_DATABASE_URL"))
@@ -281,13 +282,11 @@ def main() -> None:
     )
     if kind == "PostgreSQL":
         check("record lock p99 under load (PostgreSQL)", lock_p99, LOCK_TARGET_MS, "ms")
-    if not ratio_ok:
-        raise SystemExit(
-            f"the bot made {ratio:.2f}x the bare client's changes/s: under {RATIO_TARGET}x"
-        )
+    missed = [] if ratio_ok else [f"the bot made {ratio:.2f}x the bare client's changes/s"]
     if kind == "PostgreSQL" and lock_p99 >= LOCK_TARGET_MS:
-        raise SystemExit(f"lock p99 {lock_p99:.2f} ms is over the {LOCK_TARGET_MS} ms target")
+        missed.append(f"lock p99 {lock_p99:.2f} ms is over {LOCK_TARGET_MS:g} ms")
+    return exit_status(not missed, "; ".join(missed))
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

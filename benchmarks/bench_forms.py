@@ -35,6 +35,7 @@ from benchmarks._support import (
     balances,
     bot_env,
     check,
+    exit_status,
     median_round,
     percentile,
     sandbox_process,
@@ -60,7 +61,7 @@ def open_points_form(slack: RemoteSlack, customer: Customer, burst: int) -> str:
     return view_id
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--forms", type=int, default=100, help="form submissions per burst")
     parser.add_argument("--commands", type=int, default=100, help="commands per burst")
@@ -139,8 +140,7 @@ def main() -> None:
         verdicts.append(check(f"{kind} ack p99 (API 3 s, bursts)", p99, P99_TARGET_MS, "ms"))
     slowest = max(ms for acks in rounds for _, ms, _ in acks)
     verdicts.append(check("slowest ack", slowest, MAX_MS, "ms"))
-    if not all(verdicts):
-        raise SystemExit("an ack target was missed")
+    return exit_status(all(verdicts), "an ack target was missed")
 
 
 def send_at_once(requests: SlackRequests, jobs: list[tuple[str, str]]) -> list:
@@ -176,4 +176,4 @@ def settled(slack: RemoteSlack, forms: int, commands: int) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

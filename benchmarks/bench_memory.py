@@ -37,6 +37,7 @@ from benchmarks._support import (
     balances,
     bot_env,
     check,
+    exit_status,
     sandbox_process,
     serve,
     slack_process,
@@ -124,7 +125,7 @@ def main() -> int:
                 check(f"instance PSS, idle {where}", idle, TARGET_MB, "MB"),
                 check(f"instance PSS, rebuild peak {where}", peak, TARGET_MB, "MB"),
             ]
-    return 0 if all(verdicts) else 1
+    return exit_status(all(verdicts))
 
 
 def measure(size: int, server: str) -> tuple[float, float, int]:

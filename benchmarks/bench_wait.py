@@ -49,6 +49,7 @@ from benchmarks._support import (
     check,
     cpu_split,
     customer_records,
+    exit_status,
     percentile,
     pin,
     sandbox_process,
@@ -148,7 +149,7 @@ def main() -> int:
                     "records",
                 )
             )
-    return 0 if all(verdicts) else 1
+    return exit_status(all(verdicts))
 
 
 def customers_of(api_url: str) -> dict[int, Customer]:

@@ -37,6 +37,7 @@ from benchmarks._support import (
     bot_env,
     check,
     cpu_split,
+    exit_status,
     percentile,
     pin,
     sandbox_process,
@@ -48,13 +49,14 @@ from benchmarks.bench_changes import database
 
 BARE_BOLT_WSGI = "'benchmarks.bare_bolt:create()'"
 RATIO_TARGET = 2.0
+SENDERS_PER_WAVE = 8  # threads sending, per command in a wave (waves overlap)
 
 
 def waves(client: Client, texts: list[str], wave: int, every: float) -> list[float]:
     """`texts` in waves of `wave`, one wave every `every` s: each ack's milliseconds."""
     futures = []
     start = time.monotonic()
-    with ThreadPoolExecutor(wave * 8) as pool:
+    with ThreadPoolExecutor(wave * SENDERS_PER_WAVE) as pool:
         for n, first in enumerate(range(0, len(texts), wave)):
             delay = start + n * every - time.monotonic()
             if delay > 0:
@@ -83,7 +85,8 @@ def main() -> int:
         bare_url = stack.enter_context(serve(env, app_cpus, server="gunicorn", app=BARE_BOLT_WSGI))
         customers = sorted(balances(api_url))
         before = balances(api_url)
-        bot, bare = Client(bot_url, slack), Client(bare_url, slack)
+        senders = args.wave * SENDERS_PER_WAVE
+        bot, bare = Client(bot_url, slack, senders), Client(bare_url, slack, senders)
         for client in (bare, bot):  # warm-up: connections, threads, the bot's index
             waves(client, commands(customers, 4 * args.wave, 0), args.wave, args.every)
         replied(slack, bot)
@@ -115,7 +118,7 @@ def main() -> int:
     print(f"\nbot p99 over bare p99: {ratio:.2f}x (target < {RATIO_TARGET:g}x)")
     where = f"waves of {args.wave} every {args.every:g} s, API {args.latency:g} s"
     passed = check(f"ack p99 over the bare Bolt app's, {where}", ratio, RATIO_TARGET, "x")
-    return 0 if passed else 1
+    return exit_status(passed)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from slack_sdk.oauth.installation_store import Installation
 
-from benchmarks._support import check, rss_mb, sandbox_process
+from benchmarks._support import check, exit_status, rss_mb, sandbox_process
 from bot.domain.settings import Settings
 from bot.jobs.summary import EveryWorkspaceClock
 from bot.offline.sandbox.data import shop
@@ -121,7 +121,7 @@ def main() -> int:
             at_least=True,
         ),
     ]
-    return 0 if all(results) else 1
+    return exit_status(all(results))
 
 
 def database_url(tmp: Path) -> str:
