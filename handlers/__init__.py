@@ -8,7 +8,17 @@ from typing import TYPE_CHECKING
 
 from slack_bolt import App
 
-from handlers import actions, approvals, commands, confirmations, guards, home, middleware, modals
+from handlers import (
+    actions,
+    approvals,
+    commands,
+    confirmations,
+    guards,
+    home,
+    middleware,
+    modals,
+    steps,
+)
 
 if TYPE_CHECKING:
     from handlers.context import Tenancy
@@ -38,3 +48,4 @@ def register_all(
     confirmations.register(app)
     approvals.register(app)
     home.register(app)
+    steps.register(app)

@@ -30,6 +30,7 @@ from bot.runtime.wsgi_server import serving
 from bot.smartpasses.client import LoyaltyClient
 from bot.store.database import Store
 from bot.store.locks import locks_for
+from handlers.steps import STEPS
 from handlers.web import health, web_app
 from handlers.workpool import WorkPool
 
@@ -142,6 +143,20 @@ class Harness:
 
     def event(self, event: dict[str, Any]) -> httpx.Response:
         return self._took(self.requests.event(event))
+
+    def step(
+        self, callback_id: str, inputs: dict[str, Any], execution: tuple[str, str] | None = None
+    ) -> tuple[str, Any]:
+        """Run a Workflow Builder step of ours (its function_executed event; `execution`
+        sends one again): how it ended, ("completed", outputs) or ("failed", why)."""
+        title = next(s.title for s in STEPS if s.callback_id == callback_id)  # as declared
+        response, execution_id = self.requests.step(
+            callback_id, inputs, title=title, execution=execution
+        )
+        self._took(response)
+        assert response.status_code == 200, response.text
+        self.settle()
+        return self.slack.step_end(execution_id)
 
     def answer(self, view_id: str, values: dict[str, str], *, user: str = MANAGER) -> dict:
         """Submit a form; what the person then sees in it: {"errors": …} beside the fields

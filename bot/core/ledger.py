@@ -299,6 +299,7 @@ class Ledger:
             requested=intent.requested,
             changes=values.get("changes", intent.changes),
             resolved=values.get("resolved", ""),
+            via=pending.actor.via,
         )
         return entry, recorded
 

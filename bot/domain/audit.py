@@ -77,6 +77,7 @@ class Actor:
 
     user_id: str
     team_id: str = ""
+    via: str = ""  # how it reached the bot, when not typed or clicked: a workflow's name
 
 
 # {field: [before, after]}, JSON in the store. Field names are the models' own.
@@ -139,6 +140,7 @@ class AuditEntry:
     changes: Changes = field(default_factory=dict)
     resolved: str = ""
     fence: str | None = None  # set while the change is in flight (bot.core.ledger)
+    via: str = ""  # a Workflow Builder step: the workflow's name (Actor.via)
 
     @property
     def is_points(self) -> bool:

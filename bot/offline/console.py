@@ -46,6 +46,7 @@ from bot.offline.console_screen import (
     StepFailed,
     _buttons,
 )
+from bot.offline.console_steps import Steps
 from bot.offline.requests_done import counting_requests
 from bot.offline.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID, SandboxApp, build_state
 from bot.offline.slack_requests import SlackRequests
@@ -58,7 +59,7 @@ from handlers.web import web_app
 
 
 @dataclass
-class Console(Screen, Forms):
+class Console(Screen, Forms, Steps):
     out: TextIO = sys.stdout
     user: str = "UMARTA"
     script: Iterator[str] | None = None
@@ -248,6 +249,7 @@ class Console(Screen, Forms):
             "install": self.install,
             "users": lambda _args: self.list_users(),
             "signup": self.sign_up,
+            "step": self.run_step,
             "help": lambda _args: self.say(_(HELP)),
         }
         if word not in actions:

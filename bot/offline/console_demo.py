@@ -67,6 +67,7 @@ HELP = N_(
     "  users                 the demo users\n"
     "  signup First Last [email] [+phone]   a customer joins through their wallet pass "
     "(not through the bot)\n"
+    "  step <name> input=value ...   run a Workflow Builder step as you (step: the list)\n"
     "  quit                  leave\n"
     "In a form, answer each field; Enter keeps the value in [brackets]; !cancel closes it."
 )

@@ -134,6 +134,36 @@ class SlackRequests:
         }
         return urlencode(form)
 
+    def step(
+        self,
+        callback_id: str,
+        inputs: dict[str, Any],
+        *,
+        title: str = "",
+        execution: tuple[str, str] | None = None,
+    ) -> tuple[httpx.Response, str]:
+        """A Workflow Builder step of ours being run: the function_executed event Slack
+        sends, with the step's own short-lived token. `execution` (an id and token from
+        `SlackStandIn.start_step`) sends one again, as Slack may. Returns the HTTP answer
+        and the function_execution_id (`SlackStandIn.step_end` tells how it ended)."""
+        execution_id, token = execution or self.standin.start_step(self.team_id)
+        event = {
+            "type": "function_executed",
+            "function": {
+                "id": f"Fn{callback_id.upper()[:10]}",
+                "callback_id": callback_id,
+                "title": title or callback_id.replace("_", " ").capitalize(),
+                "type": "app",
+                "app_id": "A0LOYALTY",
+            },
+            "inputs": inputs,
+            "function_execution_id": execution_id,
+            "workflow_execution_id": f"Wx{execution_id[2:]}",
+            "event_ts": f"{time.time():.6f}",
+            "bot_access_token": token,
+        }
+        return self.event(event), execution_id
+
     def event(self, event: dict[str, Any]) -> httpx.Response:
         """An Events API callback (JSON body), e.g. {"type": "app_home_opened", ...}."""
         body = json.dumps(

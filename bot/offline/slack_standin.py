@@ -22,6 +22,8 @@ from wsgiref.types import StartResponse, WSGIEnvironment
 from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.views import View
 
+from bot.offline.standin_steps import WorkflowSteps
+
 
 @dataclass
 class SlackCall:
@@ -54,7 +56,7 @@ class SlackUser:
     is_owner: bool = False
 
 
-class SlackStandIn:
+class SlackStandIn(WorkflowSteps):
     def __init__(
         self,
         *,
@@ -91,6 +93,10 @@ class SlackStandIn:
         # method -> held until set (a slow Slack): a test releases it, or it never answers
         self.holds: dict[str, threading.Event] = {}
         self.delays: dict[str, float] = {}  # method -> seconds before it answers (benchmarks)
+        # Workflow Builder steps started (function_execution_id -> the workspace) and how
+        # each ended: ("completed", outputs) or ("failed", error), once.
+        self.steps: dict[str, str] = {}
+        self.step_ends: dict[str, tuple[str, Any]] = {}
         self._ids = itertools.count(1)
         self._cond = threading.Condition()
 

@@ -13,4 +13,4 @@ BOT_SCOPES = (
     "channels:read",
     "groups:read",
 )
-BOT_EVENTS = ("app_home_opened", "app_uninstalled", "tokens_revoked")
+BOT_EVENTS = ("app_home_opened", "app_uninstalled", "tokens_revoked", "function_executed")

@@ -59,6 +59,7 @@ class AuditLog(StoreBase):
         changes: Changes | None = None,
         at: dt.datetime | None = None,
         fence: str | None = None,
+        via: str = "",
     ) -> int:
         """Write one entry; a change writes its intent here (outcome pending) first, with
         its record's `fence`: FenceTaken if another change in flight holds it (the unique
@@ -83,6 +84,7 @@ class AuditLog(StoreBase):
                         changes=dump_changes(changes),
                         resolved="",
                         fence=fence,
+                        via=via[:200],
                     )
                 )
         except IntegrityError:
@@ -93,7 +95,7 @@ class AuditLog(StoreBase):
 
     def record_by(self, actor: Actor, **entry: Any) -> int:
         """`record` for what an actor did (the other columns by name)."""
-        return self.record(user_id=actor.user_id, team_id=actor.team_id, **entry)
+        return self.record(user_id=actor.user_id, team_id=actor.team_id, via=actor.via, **entry)
 
     @recording
     def complete(

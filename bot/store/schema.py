@@ -32,6 +32,8 @@ audit_log = sa.Table(
     sa.Column("resolved", sa.String(20), nullable=False, server_default="", default=""),
     # v4: the fence of a change in flight (its program and record); NULL once it is lifted.
     sa.Column("fence", sa.String(200), nullable=True),
+    # v7: a change made by a Workflow Builder step: the workflow's name.
+    sa.Column("via", sa.String(200), nullable=False, server_default="", default=""),
     sa.Index("ux_audit_fence", "fence", unique=True),
     sa.Index("ix_audit_target", "target_type", "target_id", "at"),
     sa.Index("ix_audit_user_action", "user_id", "action", "at"),

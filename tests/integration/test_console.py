@@ -30,6 +30,19 @@ def test_the_tour_script_passes(monkeypatch) -> None:
     assert "[#approvals, in a thread]" in output and "in #approvals" in output
 
 
+def test_the_workflow_steps_tour_passes_and_a_bad_step_line_is_explained(monkeypatch) -> None:
+    monkeypatch.delenv("SMARTPASSES_APP_KEY", raising=False)
+    lines = (ROOT / "examples" / "steps.txt").read_text(encoding="utf-8").splitlines()
+    code, output = _run(lines)
+    assert code == 0, output
+    assert "Step “Add loyalty points” completed: customer_id=1870" in output
+    assert "(via workflow Walk-in sign-up)" in output
+    code, output = _run(["step add_loyalty_points customer=1870 pts=3"])
+    assert code == 1 and "add_loyalty_points takes customer, points, reason, workflow" in output
+    code, output = _run(["step"])
+    assert code == 1 and "which step? add_loyalty_points, redeem_reward" in output
+
+
 def test_the_spanish_tour_passes(monkeypatch) -> None:
     monkeypatch.delenv("SMARTPASSES_APP_KEY", raising=False)
     lines = (ROOT / "examples" / "tour-es.txt").read_text(encoding="utf-8").splitlines()

@@ -12,6 +12,7 @@ import yaml
 from bot.domain.logs import SecretFilter
 from bot.runtime.scopes import BOT_EVENTS, BOT_SCOPES
 from handlers.commands import COMMAND
+from handlers.steps import STEPS, USER, manifest_functions
 
 ROOT = Path(__file__).resolve().parents[2]
 # Every Slack Web API method the bot calls, and the bot scope it needs (None: no scope).
@@ -77,6 +78,23 @@ def test_manifest_command_and_urls_match_what_is_served() -> None:
     assert "app_home_opened" in settings["event_subscriptions"]["bot_events"]
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
     assert len(manifest["display_information"]["long_description"]) >= 175
+
+
+def test_manifest_declares_every_workflow_step_as_the_code_runs_it() -> None:
+    manifest = _manifest()
+    assert manifest["functions"] == manifest_functions()
+    assert set(manifest["functions"]) == {
+        "add_loyalty_points",
+        "redeem_reward",
+        "find_customer",
+        "create_customer",
+    }
+    for step in STEPS:  # every step is acted as someone, whose role decides
+        acting = [p for p in step.inputs if p.type == USER]
+        assert [(p.name, p.required) for p in acting] == [("acting_user", True)], step
+    settings = manifest["settings"]
+    assert settings["org_deploy_enabled"] is True and settings["function_runtime"] == "remote"
+    assert "function_executed" in settings["event_subscriptions"]["bot_events"]
 
 
 def test_secret_filter_scrubs_values() -> None:

@@ -164,8 +164,11 @@ def _detail(e: AuditEntry) -> str:
 
 
 def change_announcement(e: AuditEntry) -> Message:
-    """The audit channel's post for one completed change."""
+    """The audit channel's post for one completed change (and the workflow that made it,
+    for a Workflow Builder step)."""
     text = f"<@{e.user_id}> {describe(e)}"
+    if e.via:
+        text += " " + _("(via workflow *{workflow}*)").format(workflow=escape(e.via))
     return _message(text, [_section(text)])
 
 

@@ -1,0 +1,47 @@
+"""Workflow Builder steps in the console: `step add_loyalty_points customer=1870 points=10`
+runs the step as a workflow would (Slack's function_executed event, signed, with the
+person at the console as the acting person) and prints how it ended."""
+
+from __future__ import annotations
+
+import shlex
+
+from bot.i18n import _
+from bot.offline.console_screen import ConsoleParts, StepFailed
+from handlers.steps import STEPS
+
+EXAMPLE = "step add_loyalty_points customer=juan.perez@example.com points=10 reason=visit"
+
+
+class Steps(ConsoleParts):
+    """The console's `step` (a part of Console)."""
+
+    def run_step(self, args: str) -> None:
+        try:
+            words = shlex.split(args)
+        except ValueError as exc:  # an unclosed quote
+            raise StepFailed(f"step: {exc}") from None
+        by_id = {s.callback_id: s for s in STEPS}
+        if not words or words[0] not in by_id:
+            raise StepFailed(f"which step? {', '.join(by_id)}; e.g. {EXAMPLE}")
+        step = by_id[words[0]]
+        names = [p.name for p in step.inputs if p.name != "acting_user"]
+        inputs = {"acting_user": self.user}
+        for word in words[1:]:
+            name, sep, value = word.partition("=")
+            if not sep or name not in names:
+                raise StepFailed(
+                    f"“{word}”: {step.callback_id} takes {', '.join(names)} (name=value)"
+                )
+            inputs[name] = value
+        mark = len(self.slack.calls)
+        response, execution = self.requests.step(step.callback_id, inputs, title=step.title)
+        self.after(response, mark)
+        status, result = self.slack.step_end(execution)
+        if status == "completed":
+            outputs = ", ".join(f"{k}={v}" for k, v in result.items())
+            self.say(
+                _("Step “{title}” completed: {outputs}").format(title=step.title, outputs=outputs)
+            )
+        else:
+            self.say(_("Step “{title}” failed: {why}").format(title=step.title, why=result))
