@@ -17,6 +17,7 @@ from handlers import (
     home,
     middleware,
     modals,
+    shortcuts,
     steps,
 )
 
@@ -48,4 +49,5 @@ def register_all(
     confirmations.register(app)
     approvals.register(app)
     home.register(app)
+    shortcuts.register(app)
     steps.register(app)

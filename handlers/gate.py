@@ -138,7 +138,22 @@ def _payload_ok(body: dict[str, Any]) -> bool:
             and isinstance(view.get("private_metadata", ""), str)
         )
     if kind == "event_callback":
-        return isinstance(body.get("event"), dict)
+        event = body.get("event")
+        if isinstance(event, dict) and event.get("type") == "function_executed":
+            return (
+                _text(event.get("function_execution_id"))
+                and isinstance(event.get("inputs", {}), dict)
+                and isinstance(event.get("function", {}), dict)
+            )
+        return isinstance(event, dict)
+    if kind in ("shortcut", "message_action"):
+        message = body.get("message", {})
+        return (
+            _user(body)
+            and _text(body.get("callback_id"))
+            and (kind == "shortcut" or isinstance(message, dict))
+            and isinstance(message.get("text", "") if isinstance(message, dict) else "", str)
+        )
     return True  # url_verification and kinds with no listener: Bolt answers them itself
 
 

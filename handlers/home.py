@@ -56,7 +56,8 @@ def publish_home(env: Env, user: str, *, extra: Sequence[ButtonElement] = ()) ->
     env.client.views_publish(user_id=user, view=view)
 
 
-def _choose(env: Env, title: str, then: str = "") -> None:
+def choose_customer(env: Env, title: str, then: str = "") -> None:
+    """A window with the customer type-ahead; `then` (a form) opens for the one chosen."""
     context = FormContext(form=Form.CHOOSE_CUSTOMER, then=then)
     env.speak_their_language()
     env.client.views_open(trigger_id=env.trigger_id, view=views.choose_customer(context, title))
@@ -82,19 +83,19 @@ def register(app: App) -> None:
     @app.action(ActionId.HOME_FIND)
     def find(ack: Ack, env: Env) -> None:
         ack()
-        _choose(env, _("Find customer"))
+        choose_customer(env, _("Find customer"))
 
     @app.action(ActionId.HOME_ADD_POINTS)
     def add_points(ack: Ack, env: Env) -> None:
         ack()
         env.service.permit(env.actor, Act.ADD_POINTS)
-        _choose(env, _(modals.TITLES[Form.POINTS]), Form.POINTS)
+        choose_customer(env, _(modals.TITLES[Form.POINTS]), Form.POINTS)
 
     @app.action(ActionId.HOME_REDEEM)
     def redeem(ack: Ack, env: Env) -> None:
         ack()
         env.service.permit(env.actor, Act.REDEEM)
-        _choose(env, _(modals.TITLES[Form.REDEEM]), Form.REDEEM)
+        choose_customer(env, _(modals.TITLES[Form.REDEEM]), Form.REDEEM)
 
     @app.action(ActionId.HOME_NEW_CUSTOMER)
     def new_customer(ack: Ack, env: Env) -> None:

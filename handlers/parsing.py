@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 
 from bot.domain.amounts import AMOUNT_LIKE
-from bot.domain.phones import to_e164
+from bot.domain.phones import numbers_in, to_e164
 
 _LINK = re.compile(r"<(mailto:|tel:|https?://)([^|>]*)(?:\|([^>]*))?>")
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}")
 _TOKEN = re.compile(r'"([^"]*)"|“([^”]*)”|(\S+)')
 MENTION_TOKEN = re.compile(r"^<@([UW][A-Z0-9]+)>$")
 
@@ -88,3 +89,15 @@ def split_reference(tokens: list[str], region: str = "") -> tuple[str, str | Non
     if len(tokens) >= 2:
         return tokens[0], tokens[1], " ".join(tokens[2:])
     return tokens[0], None, ""
+
+
+def references_in(text: str, region: str = "") -> list[str]:
+    """The emails and phone numbers in a message as Slack sends it (its links undone),
+    each once, emails first: what a message shortcut looks customers up by."""
+    text = _LINK.sub(lambda m: m.group(3) or m.group(2), text or "")
+    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    emails: list[str] = []
+    for email in _EMAIL.findall(text):
+        if email.casefold() not in (e.casefold() for e in emails):
+            emails.append(email)
+    return emails + numbers_in(text, region)

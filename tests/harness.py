@@ -144,6 +144,17 @@ class Harness:
     def event(self, event: dict[str, Any]) -> httpx.Response:
         return self._took(self.requests.event(event))
 
+    def shortcut(self, callback_id: str, *, user: str = MANAGER) -> httpx.Response:
+        return self._took(self.requests.shortcut(callback_id, user=user))
+
+    def message_shortcut(
+        self, callback_id: str, text: str, *, user: str = MANAGER, channel: str = CHANNEL
+    ) -> httpx.Response:
+        message = {"text": text, "user": "UJUAN", "ts": "1700000000.000100"}
+        return self._took(
+            self.requests.message_shortcut(callback_id, message, user=user, channel=channel)
+        )
+
     def step(
         self, callback_id: str, inputs: dict[str, Any], execution: tuple[str, str] | None = None
     ) -> tuple[str, Any]:

@@ -55,3 +55,14 @@ def lookup_keys(text: str, region: str = "") -> list[str]:
     if e164 is not None and digits(e164) not in keys:
         keys.append(digits(e164))
     return keys
+
+
+def numbers_in(text: str, region: str = "") -> list[str]:
+    """The phone numbers written in a text (a message), as E.164, in order, each once:
+    international ones anywhere; national ones when `region` says whose they are."""
+    found: list[str] = []
+    for match in phonenumbers.PhoneNumberMatcher(text, region or None):
+        e164 = phonenumbers.format_number(match.number, PhoneNumberFormat.E164)
+        if e164 not in found:
+            found.append(e164)
+    return found

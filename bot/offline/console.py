@@ -22,6 +22,7 @@ from slack_sdk import WebClient
 from bot.domain.errors import ConfigError
 from bot.domain.settings import Settings, load_settings
 from bot.i18n import _, speaking, use
+from bot.offline.console_automation import Automation
 from bot.offline.console_demo import (
     CHANNELS,
     DEMO_ROLES,
@@ -46,7 +47,6 @@ from bot.offline.console_screen import (
     StepFailed,
     _buttons,
 )
-from bot.offline.console_steps import Steps
 from bot.offline.requests_done import counting_requests
 from bot.offline.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID, SandboxApp, build_state
 from bot.offline.slack_requests import SlackRequests
@@ -59,7 +59,7 @@ from handlers.web import web_app
 
 
 @dataclass
-class Console(Screen, Forms, Steps):
+class Console(Screen, Forms, Automation):
     out: TextIO = sys.stdout
     user: str = "UMARTA"
     script: Iterator[str] | None = None
@@ -250,6 +250,7 @@ class Console(Screen, Forms, Steps):
             "users": lambda _args: self.list_users(),
             "signup": self.sign_up,
             "step": self.run_step,
+            "shortcut": self.run_shortcut,
             "help": lambda _args: self.say(_(HELP)),
         }
         if word not in actions:

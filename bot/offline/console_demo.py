@@ -68,6 +68,8 @@ HELP = N_(
     "  signup First Last [email] [+phone]   a customer joins through their wallet pass "
     "(not through the bot)\n"
     "  step <name> input=value ...   run a Workflow Builder step as you (step: the list)\n"
+    "  shortcut add_points   the Add loyalty points shortcut; shortcut find <text>: the Find "
+    "loyalty customer shortcut on a message saying <text>\n"
     "  quit                  leave\n"
     "In a form, answer each field; Enter keeps the value in [brackets]; !cancel closes it."
 )

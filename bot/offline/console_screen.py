@@ -116,6 +116,9 @@ class ConsoleParts:
     def is_installed(self) -> bool:
         raise NotImplementedError  # Console
 
+    def slackify(self, text: str) -> str:
+        raise NotImplementedError  # Console
+
 
 class Screen(ConsoleParts):
     """The console's rendering (a part of Console)."""

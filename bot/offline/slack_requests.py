@@ -196,6 +196,41 @@ class SlackRequests:
     def interaction_body(payload: dict[str, Any]) -> str:
         return urlencode({"payload": json.dumps(payload)})
 
+    def shortcut(self, callback_id: str, *, user: str) -> httpx.Response:
+        """A global shortcut, chosen from Slack's shortcut menu (no channel, no
+        response_url: only a trigger to open a window)."""
+        return self.interaction(
+            {
+                "type": "shortcut",
+                "token": "legacy",
+                "action_ts": f"{time.time():.6f}",
+                "team": {"id": self.team_id, "domain": "shop"},
+                "user": self._user(user),
+                "callback_id": callback_id,
+                "trigger_id": f"trigger.{time.monotonic_ns()}",
+            }
+        )
+
+    def message_shortcut(
+        self, callback_id: str, message: dict[str, Any], *, user: str, channel: str
+    ) -> httpx.Response:
+        """A message shortcut, chosen from a message's menu: the message comes with it."""
+        return self.interaction(
+            {
+                "type": "message_action",
+                "token": "legacy",
+                "action_ts": f"{time.time():.6f}",
+                "team": {"id": self.team_id, "domain": "shop"},
+                "user": self._user(user),
+                "channel": {"id": channel, "name": "shop"},
+                "callback_id": callback_id,
+                "trigger_id": f"trigger.{time.monotonic_ns()}",
+                "response_url": self.standin.response_url(),
+                "message_ts": message.get("ts", "1.1"),
+                "message": {"type": "message", **message},
+            }
+        )
+
     def click(
         self,
         button: dict[str, Any],

@@ -47,6 +47,13 @@ class ActionId(StrEnum):
     INPUT = "value"  # the one element inside each form input block
 
 
+class ShortcutId(StrEnum):
+    """Shortcut callback ids (manifest.yml's `shortcuts`)."""
+
+    ADD_POINTS = "loyalty_add_points"  # global: the points form, from anywhere
+    FIND_IN_MESSAGE = "loyalty_find_in_message"  # on a message: its customers' cards
+
+
 class BlockId(StrEnum):
     HELP = "loyalty_help"
     CUSTOMER_ACTIONS = "loyalty_customer_actions"

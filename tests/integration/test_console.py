@@ -32,7 +32,7 @@ def test_the_tour_script_passes(monkeypatch) -> None:
 
 def test_the_workflow_steps_tour_passes_and_a_bad_step_line_is_explained(monkeypatch) -> None:
     monkeypatch.delenv("SMARTPASSES_APP_KEY", raising=False)
-    lines = (ROOT / "examples" / "steps.txt").read_text(encoding="utf-8").splitlines()
+    lines = (ROOT / "examples" / "automate.txt").read_text(encoding="utf-8").splitlines()
     code, output = _run(lines)
     assert code == 0, output
     assert "Step “Add loyalty points” completed: customer_id=1870" in output

@@ -11,6 +11,7 @@ import yaml
 
 from bot.domain.logs import SecretFilter
 from bot.runtime.scopes import BOT_EVENTS, BOT_SCOPES
+from bot.slack.ids import ShortcutId
 from handlers.commands import COMMAND
 from handlers.steps import STEPS, USER, manifest_functions
 
@@ -95,6 +96,15 @@ def test_manifest_declares_every_workflow_step_as_the_code_runs_it() -> None:
     settings = manifest["settings"]
     assert settings["org_deploy_enabled"] is True and settings["function_runtime"] == "remote"
     assert "function_executed" in settings["event_subscriptions"]["bot_events"]
+
+
+def test_manifest_declares_the_shortcuts_the_code_answers() -> None:
+    shortcuts = _manifest()["features"]["shortcuts"]
+    assert {(s["callback_id"], s["type"]) for s in shortcuts} == {
+        (ShortcutId.ADD_POINTS, "global"),
+        (ShortcutId.FIND_IN_MESSAGE, "message"),
+    }
+    assert all(len(s["name"]) <= 24 and s["description"] for s in shortcuts)
 
 
 def test_secret_filter_scrubs_values() -> None:

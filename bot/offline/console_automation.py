@@ -1,20 +1,42 @@
-"""Workflow Builder steps in the console: `step add_loyalty_points customer=1870 points=10`
-runs the step as a workflow would (Slack's function_executed event, signed, with the
-person at the console as the acting person) and prints how it ended."""
+"""Slack's automation in the console. `step add_loyalty_points customer=1870 points=10`
+runs a Workflow Builder step as a workflow would (Slack's function_executed event, signed,
+with the person at the console as the acting person) and prints how it ended;
+`shortcut add_points` and `shortcut find <a message's text>` choose a shortcut."""
 
 from __future__ import annotations
 
 import shlex
 
 from bot.i18n import _
+from bot.offline.console_demo import HERE
 from bot.offline.console_screen import ConsoleParts, StepFailed
+from bot.slack.ids import ShortcutId
 from handlers.steps import STEPS
 
 EXAMPLE = "step add_loyalty_points customer=juan.perez@example.com points=10 reason=visit"
 
 
-class Steps(ConsoleParts):
-    """The console's `step` (a part of Console)."""
+SHORTCUTS = {"add_points": ShortcutId.ADD_POINTS, "find": ShortcutId.FIND_IN_MESSAGE}
+
+
+class Automation(ConsoleParts):
+    """The console's `step` and `shortcut` (a part of Console)."""
+
+    def run_shortcut(self, args: str) -> None:
+        name, _sep, text = args.partition(" ")
+        if name not in SHORTCUTS or (name == "find") != bool(text.strip()):
+            raise StepFailed(
+                "which shortcut? shortcut add_points, or shortcut find <a message's text>"
+            )
+        mark = len(self.slack.calls)
+        if name == "add_points":
+            response = self.requests.shortcut(SHORTCUTS[name], user=self.user)
+        else:
+            message = {"text": self.slackify(text.strip()), "user": self.user, "ts": "1.1"}
+            response = self.requests.message_shortcut(
+                SHORTCUTS[name], message, user=self.user, channel=HERE
+            )
+        self.after(response, mark)
 
     def run_step(self, args: str) -> None:
         try:
