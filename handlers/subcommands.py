@@ -13,6 +13,7 @@ from bot.slack.ids import Form
 from handlers import approvals, confirmations, modals, resolve
 from handlers.command_help import help_detail, help_message, unknown
 from handlers.context import Env
+from handlers.exports import export, read_export
 from handlers.subcommand import BY_NAME, Subcommand, Typed, Usage, table
 from handlers.subcommand_reads import (
     opens_record_form,
@@ -317,6 +318,31 @@ SUBCOMMANDS = table(
             ),
             _history,
             requires_reference(N_("history <customer>")),
+        ),
+        Subcommand(
+            "export",
+            "exportar",
+            N_("a CSV file of the customers or the history, in your DM (managers)"),
+            (
+                Usage(
+                    N_("export customers [search]"),
+                    N_(
+                        "The customer list (or those a search matches) as a CSV file, sent to "
+                        "your DM. Managers."
+                    ),
+                    (N_("export customers"), N_("export customers perez")),
+                ),
+                Usage(
+                    N_("export history [customer] [days]"),
+                    N_(
+                        "The changes of the last 30 days (or of the days given, up to 999), of "
+                        "everyone or of one customer, as a CSV file in your DM. Managers."
+                    ),
+                    (N_("export history 7"), N_("export history juan.perez@example.com 90")),
+                ),
+            ),
+            export,
+            read_export,
         ),
         Subcommand(
             "undo",

@@ -14,6 +14,7 @@ from bot.core.confirmations import (
     Confirmations,
 )
 from bot.core.customers import Customers
+from bot.core.exports import Exports
 from bot.core.offers import Offers
 from bot.core.points import Points, PointsResult
 
@@ -31,5 +32,5 @@ __all__ = [
 ]
 
 
-class LoyaltyService(Points, Customers, Offers, Confirmations):
+class LoyaltyService(Points, Customers, Offers, Confirmations, Exports):
     """Every feature, for one workspace's program: what handlers and jobs call."""

@@ -37,6 +37,7 @@ class Act(StrEnum):
     CANCEL_OFFER = N_("cancel published offers")
     REQUEST_PUBLICATION = N_("ask for an offer to be published")
     APPROVE_PUBLICATION = N_("approve or reject offer publication")
+    EXPORT = N_("export the customer list or the history to a file")
 
 
 POLICY: dict[Act, Who] = {
@@ -56,6 +57,7 @@ POLICY: dict[Act, Who] = {
     Act.CANCEL_OFFER: Who.MANAGERS,
     Act.REQUEST_PUBLICATION: Who.ANYONE,
     Act.APPROVE_PUBLICATION: Who.MANAGERS,
+    Act.EXPORT: Who.MANAGERS,
 }
 
 

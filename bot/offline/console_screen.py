@@ -4,11 +4,14 @@ buttons a person can click next."""
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TextIO
 
-from bot.i18n import _
+from bot.i18n import _, ngettext
 from bot.offline.console_demo import HERE, HOME
 from bot.offline.slack_requests import SlackRequests
 from bot.offline.slack_standin import SlackCall, SlackStandIn
@@ -216,6 +219,8 @@ class Screen(ConsoleParts):
                 view = args["view"] if isinstance(args["view"], dict) else json.loads(args["view"])
                 self.show(_("Home tab"), view.get("blocks", []), "")
                 self.remember(view.get("blocks", []), HOME)
+            elif method == "files.completeUploadExternal":
+                self.show_files(args)
             elif method in ("views.open", "views.update"):
                 self.view_id = args.get("view_id") or max(self.slack.views)
                 modal = True
@@ -224,6 +229,25 @@ class Screen(ConsoleParts):
             raise StepFailed("the bot hit an unexpected error")
         if modal and self.view_id:
             self.show_view(self.view_id)
+
+    def show_files(self, args: dict[str, Any]) -> None:
+        """A file shared by the bot (an export): where, its name, and the copy the console
+        keeps of it (in the system's temporary folder, under loyalty-console/)."""
+        channel = str(args.get("channel_id", ""))
+        files = args.get("files")
+        for item in json.loads(files) if isinstance(files, str) else files or []:
+            upload = self.slack.uploads.get(str(item.get("id")))
+            if upload is None or upload.path is None:
+                continue
+            saved = Path(tempfile.gettempdir()) / "loyalty-console" / upload.name
+            saved.parent.mkdir(exist_ok=True)
+            shutil.copyfile(upload.path, saved)  # the stand-in's copy goes when it does
+            lines = upload.text().count("\n")
+            where = _("DM from Loyalty to @{name}").format(
+                name=self.names.get("U" + channel[1:], "?")
+            )
+            counted = ngettext("{count} line", "{count} lines", lines).format(count=lines)
+            self.say(f"[{where}]\n  📎 {upload.name} · {counted} · {saved}")
 
     def show(self, where: str, blocks: list[dict[str, Any]], text: str) -> None:
         rendered = render_blocks(blocks, self.names, fallback=text)

@@ -11,6 +11,7 @@ import base64
 import itertools
 import json
 import secrets
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -22,6 +23,7 @@ from wsgiref.types import StartResponse, WSGIEnvironment
 from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.views import View
 
+from bot.offline.standin_files import FileUploads, Upload
 from bot.offline.standin_steps import WorkflowSteps
 
 
@@ -56,7 +58,7 @@ class SlackUser:
     is_owner: bool = False
 
 
-class SlackStandIn(WorkflowSteps):
+class SlackStandIn(WorkflowSteps, FileUploads):
     def __init__(
         self,
         *,
@@ -97,6 +99,8 @@ class SlackStandIn(WorkflowSteps):
         # each ended: ("completed", outputs) or ("failed", error), once.
         self.steps: dict[str, str] = {}
         self.step_ends: dict[str, tuple[str, Any]] = {}
+        self.uploads: dict[str, Upload] = {}  # files.getUploadURLExternal's, by file id
+        self._upload_dir: tempfile.TemporaryDirectory[str] | None = None
         self._ids = itertools.count(1)
         self._cond = threading.Condition()
 
@@ -146,6 +150,8 @@ class SlackStandIn(WorkflowSteps):
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
         path = environ.get("PATH_INFO", "")
+        if path.startswith("/upload/"):  # a file's bytes: streamed to disk, not read here
+            return self._receive_upload(environ, start_response)
         length = int(environ.get("CONTENT_LENGTH") or 0)
         raw = environ["wsgi.input"].read(length) if length else b""
         args = _decode_body(raw, environ.get("CONTENT_TYPE", ""))

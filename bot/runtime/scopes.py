@@ -12,5 +12,6 @@ BOT_SCOPES = (
     "im:write",
     "channels:read",
     "groups:read",
+    "files:write",
 )
 BOT_EVENTS = ("app_home_opened", "app_uninstalled", "tokens_revoked", "function_executed")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,6 +14,7 @@ from bot.domain.audit import (
     AuditEntry,
     Changes,
     Outcome,
+    Target,
     as_utc,
     dump_changes,
     load_changes,
@@ -198,6 +199,26 @@ class AuditLog(StoreBase):
             query = query.limit(limit)
         with self.engine.connect() as conn:
             return [_entry(row) for row in conn.execute(query)]
+
+    def stream_entries(
+        self, *, since: dt.datetime, target_id: int | None = None, batch: int = 500
+    ) -> Iterator[AuditEntry]:
+        """Every entry since `since` (of one customer, if given), oldest first, read
+        `batch` rows at a time (a server-side cursor on PostgreSQL): an export of years of
+        history never sits whole in memory."""
+        query = (
+            sa.select(audit_log)
+            .where(self._mine(audit_log), audit_log.c.at >= since)
+            .order_by(audit_log.c.at, audit_log.c.id)
+        )
+        if target_id is not None:
+            query = query.where(
+                audit_log.c.target_type == Target.CUSTOMER, audit_log.c.target_id == target_id
+            )
+        with self.engine.connect() as conn:
+            rows = conn.execution_options(stream_results=True, yield_per=batch).execute(query)
+            for row in rows:
+                yield _entry(row)
 
     def workspaces_settled_since(self, since: dt.datetime) -> list[str]:
         """OAuth mode: the workspaces with changes settled later since `since` (to tell)."""

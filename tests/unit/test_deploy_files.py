@@ -30,6 +30,8 @@ METHOD_SCOPES = {
     "views_open": None,
     "views_update": None,
     "views_publish": None,
+    "files_getUploadURLExternal": "files:write",
+    "files_completeUploadExternal": "files:write",
 }
 
 

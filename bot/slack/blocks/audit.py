@@ -106,9 +106,14 @@ _ACTS = frozenset(act.value for act in Act)
 NEEDS_THE_ROLE = N_("needs the manager role to {act}")
 
 
+def action_words(action: str) -> str:
+    """What an entry's action did, in the reader's words ("added points")."""
+    return _(_VERBS.get(action, action))
+
+
 def describe(e: AuditEntry, *, name_target: bool = True) -> str:
     """One change as the audit log has it: what was done, to what, and each field."""
-    verb = _(_VERBS.get(e.action, e.action))  # StrEnum keys: a stored string finds its member
+    verb = action_words(e.action)  # StrEnum keys: a stored string finds its member
     reason = e.reason
     if e.action == Action.POINTS_REDEEM and reason:  # the reason is the offer's name
         verb, reason = _("redeemed “{offer}”").format(offer=escape(shorten(reason, 80))), ""

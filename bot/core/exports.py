@@ -1,0 +1,35 @@
+"""Exports for managers: the customer list (or a search of it) and the history of
+changes, read one record at a time so that a program of any size is never held whole in
+memory twice (the list comes from the lookup index, the history from a cursor)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+
+from bot.core.base import ServiceBase
+from bot.domain.audit import Actor, AuditEntry
+from bot.domain.policy import Act
+from bot.smartpasses.models import Customer
+
+MOST_DAYS = 999  # the history export's longest window, in days
+
+
+class Exports(ServiceBase):
+    def today(self) -> dt.date:
+        """The shop's date now (in LOYALTY_TIMEZONE): what a file's name says."""
+        return self._clock().astimezone(self.tz).date()
+
+    def export_customers(self, actor: Actor, query: str = "") -> Sequence[Customer]:
+        """Every customer by name, or those a search matches (as `customers <search>`);
+        each record is made as it is read."""
+        self.roles.require(actor.user_id, Act.EXPORT, team_id=actor.team_id)
+        return self.index.search(query) if query.strip() else self.index.all()
+
+    def export_history(
+        self, actor: Actor, days: int, customer_id: int | None = None
+    ) -> Iterator[AuditEntry]:
+        """The changes of the last `days` days (of one customer, if given), oldest first."""
+        self.roles.require(actor.user_id, Act.EXPORT, team_id=actor.team_id)
+        since = self._clock() - dt.timedelta(days=max(1, min(days, MOST_DAYS)))
+        return self.store.stream_entries(since=since, target_id=customer_id)

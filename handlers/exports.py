@@ -1,0 +1,113 @@
+"""`/loyalty export customers [search]` and `/loyalty export history [customer] [days]`:
+a CSV file in the manager's DM. Written row by row to a temporary file, then sent the way
+Slack's `files_upload_v2` does (files.getUploadURLExternal, the bytes POSTed to the URL
+it gives, files.completeUploadExternal), streamed from the file: a 300,000-customer list
+is never whole in memory."""
+
+from __future__ import annotations
+
+import io
+import logging
+import tempfile
+from collections.abc import Callable, Iterator
+from typing import IO, BinaryIO
+
+import httpx
+
+from bot.core.exports import MOST_DAYS
+from bot.domain.errors import InvalidInput
+from bot.domain.policy import Act
+from bot.domain.say import N_, Say
+from bot.i18n import _, ngettext, number
+from bot.slack import blocks
+from bot.slack.exports import file_name, write_customers, write_history
+from handlers import resolve
+from handlers.command_help import usage_of
+from handlers.context import Env
+from handlers.subcommand import Typed
+
+log = logging.getLogger(__name__)
+
+KINDS = {
+    "customers": "customers",
+    "clientes": "customers",
+    "history": "history",
+    "historial": "history",
+}
+DEFAULT_DAYS = 30
+UPLOAD_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
+CHUNK = 64 * 1024
+SENT = N_("📄 Sent to our DM: *{file}* ({rows}).")
+
+
+def read_export(env: Env, args: list[str]) -> Typed:
+    """`customers [search]` or `history [customer] [days]` (days: a number of at most three
+    digits at the end, 30 if none; customer ids are longer)."""
+    kind = KINDS.get(args[0].casefold()) if args else None
+    if kind is None:
+        raise InvalidInput(Say("Usage: {usage}, e.g. {example}.", **usage_of("export")))
+    rest = args[1:]
+    if kind == "customers":
+        return Typed(tuple(args), action=kind, reference=" ".join(rest))
+    days = DEFAULT_DAYS
+    if rest and rest[-1].isdigit() and len(rest[-1]) <= 3:
+        days = int(rest.pop())
+        if not 1 <= days <= MOST_DAYS:
+            raise InvalidInput(Say("Give between 1 and {most} days.", most=MOST_DAYS))
+    return Typed(tuple(args), action=kind, reference=" ".join(rest), reason=str(days))
+
+
+def export(env: Env, typed: Typed) -> None:
+    env.service.permit(env.actor, Act.EXPORT)
+    today = env.service.today()
+    if typed.action == "customers":
+        customers = env.service.export_customers(env.actor, typed.reference)
+        name = file_name(_("customers"), today, typed.reference)
+        count = _send(env, name, _("Customers"), lambda out: write_customers(out, customers))
+        rows = ngettext("{count} customer", "{count} customers", count).format(count=number(count))
+    else:
+        days, customer_id = int(typed.reason), None
+        if typed.reference:
+            customer = resolve.customer_or_choice(
+                env, typed.reference, "export history", typed.reason
+            )
+            if customer is None:
+                return
+            customer_id = customer.id
+        entries = env.service.export_history(env.actor, days, customer_id)
+        detail = [str(customer_id)] if customer_id else []
+        name = file_name(_("history"), today, *detail, _("{days} days").format(days=days))
+        count = _send(
+            env, name, _("History"), lambda out: write_history(out, entries, env.service.tz)
+        )
+        rows = ngettext("{count} change", "{count} changes", count).format(count=number(count))
+    env.reply(blocks.notice(_(SENT).format(file=name, rows=rows)))
+
+
+def _send(env: Env, name: str, title: str, write: Callable[[IO[str]], int]) -> int:
+    """Write the file, then share it in the person's DM: the rows written."""
+    with tempfile.TemporaryFile() as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")  # a BOM: Excel reads UTF-8
+        count = write(text)
+        text.flush()
+        text.detach()
+        length = raw.tell()
+        raw.seek(0)
+        channel = env.client.conversations_open(users=env.user_id)["channel"]["id"]
+        upload = env.client.files_getUploadURLExternal(filename=name, length=length)
+        response = httpx.post(
+            str(upload["upload_url"]),
+            content=_chunks(raw),
+            headers={"Content-Type": "text/csv", "Content-Length": str(length)},
+            timeout=UPLOAD_TIMEOUT,
+        )
+        response.raise_for_status()
+    env.client.files_completeUploadExternal(
+        files=[{"id": upload["file_id"], "title": title}], channel_id=channel
+    )
+    return count
+
+
+def _chunks(stream: BinaryIO) -> Iterator[bytes]:
+    while chunk := stream.read(CHUNK):
+        yield chunk

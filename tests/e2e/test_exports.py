@@ -1,0 +1,104 @@
+"""`/loyalty export` end to end: the CSV arrives in the manager's DM through Slack's upload
+protocol (files.getUploadURLExternal, the bytes, files.completeUploadExternal), with its
+header in the reader's language; clerks are refused; a large list is streamed."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import sys
+
+import pytest
+
+from bot.offline.sandbox.data import load_generated
+from tests.demo import DEMO_PROGRAM_ID, JUAN
+from tests.harness import CLERK, GERENTE, MANAGER, text_of
+
+
+def _rows(upload) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(upload.text())))
+
+
+def test_export_customers_sends_the_list_as_a_csv_to_the_managers_dm(bot) -> None:
+    bot.command("export customers")
+    reply = text_of(bot.reply())
+    (upload,) = bot.slack.shared_files()
+    assert upload.channel == "DMANAGER" and upload.name.startswith("customers-")
+    assert upload.name.endswith(".csv") and upload.name in reply
+    rows = _rows(upload)
+    assert rows[0] == ["Id", "First name", "Last name", "Email", "Phone", "Points"]
+    juan = next(r for r in rows if r[0] == str(JUAN))
+    assert juan[1:] == ["Juan", "Pérez", "juan.perez@example.com", "+529994116533", "5"]
+    assert len(rows) - 1 == len(bot.sandbox.state.program(DEMO_PROGRAM_ID).customers)
+    assert f"({len(rows) - 1} customers)" in reply
+
+
+def test_a_search_exports_only_its_matches_and_spanish_readers_get_spanish_headers(
+    bot_with,
+) -> None:
+    bot = bot_with(loyalty_managers=f"{MANAGER},{GERENTE}")
+    bot.command("exportar clientes pérez", user=GERENTE)
+    reply = text_of(bot.reply())
+    assert "Enviado a nuestro mensaje directo" in reply
+    (upload,) = bot.slack.shared_files()
+    assert upload.name.startswith("clientes-pérez-")
+    rows = _rows(upload)
+    assert rows[0] == ["Id", "Nombre", "Apellido", "Correo", "Teléfono", "Puntos"]
+    assert {r[2] for r in rows[1:]} == {"Pérez"} and len(rows) == 3  # Juan and Juana
+
+
+def test_history_export_by_customer_and_days(bot_with) -> None:
+    bot = bot_with(loyalty_managers=f"{MANAGER}", loyalty_clerk_max_points=20)
+    for text in (f"points {JUAN} 3 =formula", "points 1871 2"):
+        bot.command(text)
+        bot.reply()
+    bot.command(f"export history {JUAN} 7")
+    assert "(1 change)" in text_of(bot.reply())
+    (upload,) = bot.slack.shared_files()
+    assert upload.name.startswith(f"history-{JUAN}-7-days-")
+    header, row = _rows(upload)
+    assert header[:3] == ["When", "Slack user", "What"]
+    assert row[1:5] == [MANAGER, "added points", str(JUAN), "Juan Pérez"]
+    assert row[5:9] == ["5", "8", "'=formula", "ok"]  # a formula is written as text
+    bot.command("export history")
+    bot.reply()
+    assert len(_rows(bot.slack.shared_files()[-1])) == 3  # both changes, 30 days
+
+
+def test_clerks_may_not_export_and_bad_words_are_explained(bot) -> None:
+    bot.command("export customers", user=CLERK)
+    assert "Only loyalty *managers* can export the customer list" in text_of(bot.reply())
+    assert bot.slack.calls_to("files.getUploadURLExternal") == []
+    reply = bot.command("export everything").json()
+    assert "Usage:" in text_of(reply) and "export customers [search]" in text_of(reply)
+    reply = bot.command("export history 0").json()
+    assert "between 1 and 999 days" in text_of(reply)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads and resets the peak RSS in /proc")
+def test_an_export_of_100k_customers_is_streamed_not_held(bot) -> None:
+    load_generated(bot.sandbox.state, 100_000)
+    bot.command("customers zzz")  # loads the list into the index first
+    bot.reply(timeout=60)
+    with open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")  # the peak RSS starts again from here
+    before = _status_kb("VmRSS")
+    bot.command("export customers")
+    assert "customers)" in text_of(bot.reply(timeout=120))
+    extra_mb = (_status_kb("VmHWM") - before) / 1024
+    (upload,) = bot.slack.shared_files()
+    assert os.path.getsize(upload.path) > 5_000_000
+    customers = len(bot.sandbox.state.program(DEMO_PROGRAM_ID).customers)
+    assert customers > 100_000
+    with open(upload.path, encoding="utf-8-sig") as written:
+        assert sum(1 for _ in written) == customers + 1  # and the header
+    assert extra_mb < 60, f"the export took {extra_mb:.0f} MB more"
+
+
+def _status_kb(field: str) -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise AssertionError(field)
