@@ -1,18 +1,15 @@
 """`/loyalty export customers [search]` and `/loyalty export history [customer] [days]`:
 a CSV file in the manager's DM. Written row by row to a temporary file, then sent the way
-Slack's `files_upload_v2` does (files.getUploadURLExternal, the bytes POSTed to the URL
-it gives, files.completeUploadExternal), streamed from the file: a 300,000-customer list
-is never whole in memory."""
+Slack's `files_upload_v2` does, streamed from the file (bot.slack.files): a
+300,000-customer list is never whole in memory."""
 
 from __future__ import annotations
 
 import io
 import logging
 import tempfile
-from collections.abc import Callable, Iterator
-from typing import IO, BinaryIO
-
-import httpx
+from collections.abc import Callable
+from typing import IO
 
 from bot.core.exports import MOST_DAYS
 from bot.domain.errors import InvalidInput
@@ -21,6 +18,7 @@ from bot.domain.say import N_, Say
 from bot.i18n import _, ngettext, number
 from bot.slack import blocks
 from bot.slack.exports import file_name, write_customers, write_history
+from bot.slack.files import share_file
 from handlers import resolve
 from handlers.command_help import usage_of
 from handlers.context import Env
@@ -35,8 +33,6 @@ KINDS = {
     "historial": "history",
 }
 DEFAULT_DAYS = 30
-UPLOAD_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
-CHUNK = 64 * 1024
 SENT = N_("📄 Sent to our DM: *{file}* ({rows}).")
 
 
@@ -86,6 +82,7 @@ def export(env: Env, typed: Typed) -> None:
 
 def _send(env: Env, name: str, title: str, write: Callable[[IO[str]], int]) -> int:
     """Write the file, then share it in the person's DM: the rows written."""
+    channel = env.client.conversations_open(users=env.user_id)["channel"]["id"]
     with tempfile.TemporaryFile() as raw:
         text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")  # a BOM: Excel reads UTF-8
         count = write(text)
@@ -93,21 +90,7 @@ def _send(env: Env, name: str, title: str, write: Callable[[IO[str]], int]) -> i
         text.detach()
         length = raw.tell()
         raw.seek(0)
-        channel = env.client.conversations_open(users=env.user_id)["channel"]["id"]
-        upload = env.client.files_getUploadURLExternal(filename=name, length=length)
-        response = httpx.post(
-            str(upload["upload_url"]),
-            content=_chunks(raw),
-            headers={"Content-Type": "text/csv", "Content-Length": str(length)},
-            timeout=UPLOAD_TIMEOUT,
+        share_file(
+            env.client, channel, raw, length, name=name, title=title, content_type="text/csv"
         )
-        response.raise_for_status()
-    env.client.files_completeUploadExternal(
-        files=[{"id": upload["file_id"], "title": title}], channel_id=channel
-    )
     return count
-
-
-def _chunks(stream: BinaryIO) -> Iterator[bytes]:
-    while chunk := stream.read(CHUNK):
-        yield chunk

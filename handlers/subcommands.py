@@ -8,7 +8,9 @@ from __future__ import annotations
 from bot.core.service import CUSTOMER_DELETE, OFFER_CANCEL, OFFER_DELETE
 from bot.domain.policy import Act
 from bot.domain.say import N_
+from bot.i18n import _
 from bot.slack import blocks
+from bot.slack.chart import share_chart
 from bot.slack.ids import Form
 from handlers import approvals, confirmations, modals, resolve
 from handlers.command_help import help_detail, help_message, unknown
@@ -25,6 +27,8 @@ from handlers.subcommand_reads import (
     read_redeem,
     requires_reference,
 )
+
+CHART_WORDS = ("chart", "gráfica", "grafica")  # `summary chart`
 
 # -- doing it (after the ack) ---------------------------------------------------------
 
@@ -118,6 +122,15 @@ def _offer(env: Env, typed: Typed) -> None:
         offer = resolve.offer_or_choice(env, reference, "offer")
         if offer is not None:
             env.reply(blocks.offer_card(offer, env.allows))
+
+
+def _summary(env: Env, typed: Typed) -> None:
+    summary = env.services.summary.get()
+    env.reply(blocks.summary_message(summary, env.settings.tz))
+    if typed.words and typed.words[0].casefold() in CHART_WORDS:
+        channel = env.client.conversations_open(users=env.user_id)["channel"]["id"]
+        share_chart(env.client, channel, summary.chart)
+        env.reply(blocks.notice(_("📈 The chart of the last two weeks is in our DM.")))
 
 
 def _customers(env: Env, typed: Typed) -> None:
@@ -367,16 +380,15 @@ SUBCOMMANDS = table(
             N_("today's program summary"),
             (
                 Usage(
-                    N_("summary"),
+                    N_("summary [chart]"),
                     N_(
-                        "Today's program summary: customers, points, top customers, staff, offers, trend."
+                        "Today's program summary: customers, points, top customers, staff, offers, "
+                        "trend; with `chart`, the last two weeks' chart too, in your DM."
                     ),
-                    (N_("summary"),),
+                    (N_("summary"), N_("summary chart")),
                 ),
             ),
-            lambda env, typed: env.reply(
-                blocks.summary_message(env.services.summary.get(), env.settings.tz)
-            ),
+            _summary,
         ),
         Subcommand(
             "help",

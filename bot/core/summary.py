@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from bot.core import background
 from bot.core.index.customer_list import CustomerList
 from bot.core.verify import Verified, verify
-from bot.domain.audit import AuditEntry, Outcome, utcnow
+from bot.domain.audit import Action, AuditEntry, Outcome, utcnow
 from bot.domain.records import Approval
 from bot.smartpasses.client import LoyaltyClient
 from bot.smartpasses.models import Customer
@@ -26,6 +26,7 @@ from bot.store.database import Store
 
 TOP = 5
 TREND_DAYS = 7
+CHART_DAYS = 14  # the summary's chart: points added, deducted and redeemed per day
 _BARS = "▁▂▃▄▅▆▇█"
 
 
@@ -35,6 +36,17 @@ class StaffTotal:
     changes: int
     added: int
     deducted: int
+
+
+@dataclass(frozen=True)
+class DayPoints:
+    """One day of the summary's chart: points added, deducted and redeemed (as positive
+    numbers) by the changes that stand."""
+
+    day: dt.date
+    added: int = 0
+    deducted: int = 0
+    redeemed: int = 0
 
 
 @dataclass(frozen=True)
@@ -59,6 +71,7 @@ class Summary:
     trend: list[tuple[dt.date, int]]
     customer_ids: list[int] = field(repr=False, default_factory=list)
     redeemed_today: tuple[int, int] = (0, 0)  # rewards, points (since local midnight)
+    chart: list[DayPoints] = field(default_factory=list)  # the last CHART_DAYS, oldest first
     # Balances that differ from the bot's records: changed outside the bot (bot.core.verify)
     outside: Verified = field(default_factory=lambda: Verified(0))
 
@@ -105,17 +118,20 @@ def build_summary(
         before = set(previous.customer_ids)
         new = sum(1 for i in ids if i not in before)
 
-    start_of_trend = dt.datetime.combine(
-        today - dt.timedelta(days=TREND_DAYS - 1), dt.time(), tzinfo=tz
+    start_of_chart = dt.datetime.combine(
+        today - dt.timedelta(days=max(TREND_DAYS, CHART_DAYS) - 1), dt.time(), tzinfo=tz
     )
-    moves = store.points_moves_since(min(start_of_trend, now - dt.timedelta(hours=48)))
+    moves = store.points_moves_since(min(start_of_chart, now - dt.timedelta(hours=48)))
     day_ago, two_days_ago = now - dt.timedelta(hours=24), now - dt.timedelta(hours=48)
     added = deducted = added_prior = deducted_prior = 0
     per_day: dict[dt.date, int] = defaultdict(int)
     staff: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for at, user, delta in moves:
+    charted: dict[dt.date, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for at, user, delta, action in moves:
+        day = local_day(at, tz)
         if delta > 0:
-            per_day[local_day(at, tz)] += delta
+            per_day[day] += delta
+        charted[day][0 if delta > 0 else 2 if action == Action.POINTS_REDEEM else 1] += abs(delta)
         if at >= day_ago:
             added += max(delta, 0)
             deducted += max(-delta, 0)
@@ -161,6 +177,10 @@ def build_summary(
         ],
         customer_ids=list(ids),
         redeemed_today=store.redemptions_since(dt.datetime.combine(today, dt.time(), tzinfo=tz)),
+        chart=[
+            DayPoints(day, *charted.get(day, (0, 0, 0)))
+            for day in (today - dt.timedelta(days=n) for n in range(CHART_DAYS - 1, -1, -1))
+        ],
         outside=verify(store, customers),
     )
 

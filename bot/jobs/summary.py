@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import httpx
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from slack_sdk import WebClient
@@ -28,6 +29,7 @@ from bot.domain.errors import ConfigError
 from bot.domain.settings import Settings
 from bot.i18n import speaking
 from bot.slack import blocks
+from bot.slack.chart import ChartUnavailable, share_chart
 from bot.smartpasses.client import LoyaltyClient
 from bot.store.database import Store
 from bot.store.workspaces import WorkspaceRecords
@@ -88,10 +90,21 @@ def post_summary(
             store.release_summary_post(day, channel)  # let a later attempt post it
         raise
     store.summary_posted(day, channel, response["ts"])
+    _share_chart(client, settings, channel, summary)
     save_snapshot(store, summary)
     _raise_flagged(client, store, settings, summary)
     remember(store, summary.outside, now)  # reported: each difference is told once
     return Posted(day, channel, response["ts"])
+
+
+def _share_chart(client: WebClient, settings: Settings, channel: str, summary: Summary) -> None:
+    """The chart of the last two weeks, right after the summary it belongs to; the summary
+    stands without it if it cannot be drawn or shared."""
+    try:
+        with speaking(settings.loyalty_language):
+            share_chart(client, channel, summary.chart)
+    except (ChartUnavailable, SlackClientError, OSError, httpx.HTTPError) as exc:
+        log.warning("the summary was posted without its chart: %s", exc)
 
 
 def _raise_flagged(client: WebClient, store: Store, settings: Settings, summary: Summary) -> None:

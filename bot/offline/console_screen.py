@@ -242,12 +242,19 @@ class Screen(ConsoleParts):
             saved = Path(tempfile.gettempdir()) / "loyalty-console" / upload.name
             saved.parent.mkdir(exist_ok=True)
             shutil.copyfile(upload.path, saved)  # the stand-in's copy goes when it does
-            lines = upload.text().count("\n")
-            where = _("DM from Loyalty to @{name}").format(
-                name=self.names.get("U" + channel[1:], "?")
+            where = (
+                _("DM from Loyalty to @{name}").format(name=self.names.get("U" + channel[1:], "?"))
+                if channel.startswith("D")
+                else f"#{self.names.get(channel, channel)}"
             )
-            counted = ngettext("{count} line", "{count} lines", lines).format(count=lines)
-            self.say(f"[{where}]\n  📎 {upload.name} · {counted} · {saved}")
+            if upload.name.endswith(".csv"):
+                lines = upload.text().count("\n")
+                size = ngettext("{count} line", "{count} lines", lines).format(count=lines)
+            else:
+                size = f"{len(upload.data()) // 1024 + 1} KB"
+            self.say(f"[{where}]\n  📎 {upload.name} · {size} · {saved}")
+            if upload.alt_text:
+                self.say(f"  ({upload.alt_text})")
 
     def show(self, where: str, blocks: list[dict[str, Any]], text: str) -> None:
         rendered = render_blocks(blocks, self.names, fallback=text)

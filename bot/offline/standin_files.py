@@ -26,6 +26,12 @@ class Upload:
     channel: str = ""  # where it was shared
     title: str = ""
     comment: str = ""
+    alt_text: str = ""  # an image's description for screen readers (alt_txt)
+    thread_ts: str = ""
+
+    def data(self) -> bytes:
+        assert self.path is not None, "nothing was uploaded"
+        return self.path.read_bytes()
 
     def text(self) -> str:
         assert self.path is not None, "nothing was uploaded"
@@ -50,7 +56,9 @@ class FileUploads:
             return {"ok": False, "error": "invalid_arguments"}
         file_id = f"F{next(self._ids):08d}"
         with self._cond:
-            self.uploads[file_id] = Upload(file_id, name, int(length))
+            self.uploads[file_id] = Upload(
+                file_id, name, int(length), alt_text=str(args.get("alt_txt") or "")
+            )
         return {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
 
     def _receive_upload(
@@ -96,5 +104,6 @@ class FileUploads:
                 upload.channel = str(args.get("channel_id") or "")
                 upload.title = str(item.get("title") or upload.name)
                 upload.comment = str(args.get("initial_comment") or "")
+                upload.thread_ts = str(args.get("thread_ts") or "")
                 done.append({"id": upload.file_id, "name": upload.name, "title": upload.title})
         return {"ok": True, "files": done}

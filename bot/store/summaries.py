@@ -158,13 +158,15 @@ class Summaries(StoreBase):
             count, points = conn.execute(query).one()
         return int(count), int(points)
 
-    def points_moves_since(self, since: dt.datetime) -> list[tuple[dt.datetime, str, int]]:
-        """(when, who, before-to-after delta) of every successful points change since,
-        net: a change that was undone and its undo cancel out (both stay in the history)."""
+    def points_moves_since(self, since: dt.datetime) -> list[tuple[dt.datetime, str, int, str]]:
+        """(when, who, before-to-after delta, action) of every successful points change
+        since, net: a change that was undone and its undo cancel out (both stay in the
+        history)."""
         query = sa.select(
             audit_log.c.at,
             audit_log.c.user_id,
             (audit_log.c.after - audit_log.c.before).label("delta"),
+            audit_log.c.action,
         ).where(
             self._mine(audit_log),
             audit_log.c.action.in_([a for a in POINTS_ACTIONS if a != Action.POINTS_UNDO]),
@@ -176,4 +178,6 @@ class Summaries(StoreBase):
         )
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
-        return [(as_utc(at), str(user), int(delta)) for at, user, delta in rows]
+        return [
+            (as_utc(at), str(user), int(delta), str(action)) for at, user, delta, action in rows
+        ]

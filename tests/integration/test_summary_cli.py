@@ -36,7 +36,11 @@ def test_cli_prints_and_posts_once(sandbox_url, slack, tmp_path) -> None:
     missing = run("--post")
     assert missing.returncode == 2 and "LOYALTY_SUMMARY_CHANNEL is not set" in missing.stderr
     assert run("--post", "--channel", "CSUM").stdout.startswith("Posted the summary")
+    (chart,) = slack.shared_files()  # right after the summary: the last two weeks' chart
+    assert chart.channel == "CSUM" and chart.data().startswith(b"\x89PNG")
+    assert chart.alt_text.startswith("Chart of the last 14 days: ")
     assert "already posted" in run("--post", "--channel", "CSUM").stdout
+    assert len(slack.shared_files()) == 1  # nor twice
     slack.failing["chat.postMessage"] = "not_in_channel"
     failed = run("--post", "--channel", "COTHER")
     assert failed.returncode == 1

@@ -199,3 +199,40 @@ def test_a_change_and_its_undo_cancel_out_and_a_redemption_counts_once(core) -> 
     assert (staff.changes, staff.added, staff.deducted) == (1, 0, 10)
     assert summary.redeemed_today == (1, 10)
     assert len(core.store.entries(limit=None)) == 3
+
+
+def test_the_chart_counts_each_days_points_added_deducted_and_redeemed(client, store) -> None:
+    tz = ZoneInfo("America/Mexico_City")
+    d = dt.timedelta(days=1)
+    _points(store, "UANA", JUAN, 5, 15, NOW)  # +10 today
+    _points(store, "UANA", JUAN, 15, 12, NOW, "points.deduct")  # -3 today
+    _points(store, "UANA", JUAN, 12, 2, NOW - d, "points.redeem")  # 10 redeemed yesterday
+    _points(store, "UANA", LUIS, 40, 50, NOW - 13 * d)  # the chart's first day
+    _points(store, "UANA", LUIS, 50, 60, NOW - 14 * d)  # before it
+    chart = build_summary(client, store, tz, NOW).chart
+    assert len(chart) == 14 and chart[-1].day == dt.date(2026, 11, 25)
+    assert (chart[-1].added, chart[-1].deducted, chart[-1].redeemed) == (10, 3, 0)
+    assert (chart[-2].added, chart[-2].deducted, chart[-2].redeemed) == (0, 0, 10)
+    assert chart[0].added == 10 and sum(day.added for day in chart) == 20
+
+
+def test_the_charts_words_are_the_readers(client, store) -> None:
+    from bot.i18n import speaking
+    from bot.slack.chart import alt_text, chart_figures
+
+    _points(store, "UANA", JUAN, 5, 15, NOW)
+    chart = build_summary(client, store, UTC, NOW).chart
+    assert alt_text(chart) == (
+        "Chart of the last 14 days: 10 points added, 0 deducted and 0 redeemed. "
+        "The busiest day was Wednesday 25 November (10 added)."
+    )
+    with speaking("es"):
+        figures = chart_figures(chart)
+        assert alt_text(chart).startswith("Gráfica de los últimos 14 días: 10 puntos sumados")
+    assert figures["title"] == "Puntos, últimos 14 días"
+    assert [name for name, _values, _color in figures["series"]] == [
+        "sumados",
+        "restados",
+        "canjeados",
+    ]
+    assert figures["days"][-1] == "mié 25"
