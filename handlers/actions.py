@@ -10,6 +10,8 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
+from bot.domain.errors import MalformedRequest
+from bot.domain.say import N_
 from bot.slack import blocks
 from bot.slack.ids import (
     ActionId,
@@ -69,6 +71,16 @@ def register(app: App) -> None:
         name, *args = tokenize(choice.text) or [""]
         once = f"click:{choice.once}" if choice.once else ""
         run_subcommand(env.replacing(), name, args, once=once)
+
+    @app.action(ActionId.UNDO_ENTRY)
+    @after_ack
+    def undo_entry(env: Env, value: str) -> None:
+        """An alert's Undo: that one change (managers; the service checks)."""
+        if not value.isdigit():
+            raise MalformedRequest(N_("change"))
+        result = env.service.undo_entry(env.actor, int(value))
+        env.reply(blocks.undone(result))
+        env.announce(result.entry)
 
     @app.action(_CARD_BUTTON)
     def card_button(ack: Ack, env: Env, body: dict[str, Any]) -> None:

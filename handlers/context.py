@@ -152,7 +152,10 @@ class Env:
         send_dm(self.client, self.user_id, message)
 
     def announce(self, entry: AuditEntry | None) -> None:
+        """Post a change to the audit channel, and tell the managers if it makes the points
+        given unusual (bot.core.alerts); a change is announced once, after it stands."""
         announce(self.client, self.settings, entry)
+        alert_managers(self.client, self.services, entry)
 
     def update_view(self, view_id: str, view: dict[str, Any]) -> bool:
         """Show `view` in an open modal; False (logged) if it is gone (the person closed it).
@@ -222,6 +225,30 @@ def announce(client: WebClient, settings: Settings, entry: AuditEntry | None) ->
         client.chat_postMessage(channel=channel, **message.kwargs())
     except Exception as exc:  # a post that fails never hides or undoes the change
         log.warning("could not post audit entry %d to %s: %s", entry.id, channel, exc)
+
+
+def alert_managers(client: WebClient, services: Services, entry: AuditEntry | None) -> None:
+    """Unusual points after this change: to the audit channel if one is set, else to each
+    manager by DM, in the workspace's language. Each alert is claimed before it is sent
+    (never twice); a failure to send is only logged: the change stands either way."""
+    try:
+        alerts = services.service.alerts_after(entry)
+    except Exception as exc:  # the checks read the store: never a failure of the change
+        log.warning("could not check for unusual points: %s", type(exc).__name__)
+        return
+    settings = services.settings
+    for alert in alerts:
+        with speaking(settings.loyalty_language):
+            message = blocks.unusual_points(alert)
+        channel = settings.loyalty_audit_channel
+        try:
+            if channel:
+                client.chat_postMessage(channel=channel, **message.kwargs())
+            else:
+                for manager in services.roles.manager_ids():
+                    send_dm(client, manager, message)
+        except Exception as exc:  # told in the log; the changes are in the audit log
+            log.warning("could not send an alert about unusual points: %s", exc)
 
 
 def send_dm(client: WebClient, user_id: str, message: Message | str) -> None:

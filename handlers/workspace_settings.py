@@ -30,7 +30,11 @@ EDITABLE = {
     Field.CLERK_MAX: "loyalty_clerk_max_points",
     Field.CLERK_DAILY: "loyalty_clerk_daily_points",
     Field.REGION: "loyalty_default_region",
+    Field.ALERT_FACTOR: "loyalty_alert_factor",
+    Field.ALERT_DAILY: "loyalty_alert_daily_floor",
+    Field.ALERT_HOURLY: "loyalty_alert_customer_hourly",
 }
+MOST_FACTOR = 100.0
 MOST_POINTS = 1_000_000
 
 
@@ -46,6 +50,9 @@ def choices_of(settings: Settings) -> WorkspaceChoices:
         clerk_max_points=settings.loyalty_clerk_max_points,
         clerk_daily_points=settings.loyalty_clerk_daily_points,
         region=settings.loyalty_default_region,
+        alert_factor=settings.loyalty_alert_factor,
+        alert_daily_floor=settings.loyalty_alert_daily_floor,
+        alert_customer_hourly=settings.loyalty_alert_customer_hourly,
     )
 
 
@@ -75,7 +82,17 @@ def read_settings_form(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str
         problems[Field.REGION] = _("Not a country code I know: two letters, like MX or ES.")
     else:
         chosen["loyalty_default_region"] = region
-    for field in (Field.CLERK_MAX, Field.CLERK_DAILY):
+    factor = str(values.get(Field.ALERT_FACTOR) or "3").strip()
+    try:
+        chosen["loyalty_alert_factor"] = float(factor)
+        if not 1 <= float(factor) <= MOST_FACTOR:
+            raise ValueError(factor)
+    except ValueError:
+        chosen.pop("loyalty_alert_factor", None)
+        problems[Field.ALERT_FACTOR] = _("A number from 1 to {most}, like 3.").format(
+            most=number(int(MOST_FACTOR))
+        )
+    for field in (Field.CLERK_MAX, Field.CLERK_DAILY, Field.ALERT_DAILY, Field.ALERT_HOURLY):
         text = str(values.get(field) or "0").strip()
         if not text.isdigit() or int(text) > MOST_POINTS:
             problems[field] = _("A whole number from 0 to {most}.").format(most=number(MOST_POINTS))

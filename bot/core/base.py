@@ -22,6 +22,7 @@ from bot.core.intents import record_key
 from bot.core.ledger import Ledger
 from bot.core.reconcile import settle_entry
 from bot.core.roles import Roles
+from bot.domain.allowance import NO_ALERTS, AlertThresholds
 from bot.domain.audit import (
     Actor,
     AuditEntry,
@@ -103,9 +104,11 @@ class ServiceBase:
         tz: ZoneInfo = UTC,
         region: str = "",
         index_builder: SnapshotBuilder | None = None,
+        alerts: AlertThresholds = NO_ALERTS,
     ) -> None:
         """`index_builder`: builds the customer index from the API's list body elsewhere (a
-        child process: bot.core.index.builder); by default it is built here."""
+        child process: bot.core.index.builder); by default it is built here. `alerts`: when
+        the managers are told about unusual points (bot.core.alerts)."""
         self.api = api
         self.store = store
         self.roles = roles
@@ -114,6 +117,7 @@ class ServiceBase:
         self.max_points = max_points
         self.undo_window = dt.timedelta(minutes=undo_minutes)
         self.region = region  # national phone numbers are read as this country's
+        self.alert_thresholds = alerts
         if index_builder is None:
             self.index = CustomerIndex(
                 functools.partial(

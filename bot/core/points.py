@@ -18,6 +18,7 @@ from bot.domain.audit import (
     Action,
     Actor,
     AuditEntry,
+    Outcome,
     Target,
 )
 from bot.domain.errors import (
@@ -274,6 +275,34 @@ class Points(ServiceBase):
                     minutes=int(self.undo_window.total_seconds() // 60),
                 )
             )
+        return self._reverse(actor, entry, what, manager)
+
+    def undo_entry(self, actor: Actor, entry_id: int) -> PointsResult:
+        """A manager undoes one points change (an alert's Undo button): at any time, as
+        long as the balance is still what that change left (so the undo is exact)."""
+        self.roles.require(actor.user_id, Act.UNDO_ANY_CHANGE, team_id=actor.team_id)
+        entry = self.store.entry(entry_id)
+        if (
+            entry is None
+            or entry.action not in POINTS_ACTIONS
+            or entry.action == Action.POINTS_UNDO
+            or entry.outcome != Outcome.OK
+            or entry.before is None
+        ):
+            raise ChangeRefused(Say("That change cannot be undone: it changed no points."))
+        what = Say(
+            "change #{id} ({delta:+,} points for {name})",
+            id=entry.id,
+            delta=(entry.after or 0) - entry.before,
+            name=Name(entry.target_name),
+        )
+        if entry.undone_at is not None:
+            raise ChangeRefused(Say("Nothing to undo: {what} was already undone.", what=what))
+        return self._reverse(actor, entry, what, manager=True)
+
+    def _reverse(self, actor: Actor, entry: AuditEntry, what: Say, manager: bool) -> PointsResult:
+        """Set the balance back to what it was before `entry`, under the customer's lock,
+        if it is still what `entry` left; the entry marked undone once."""
         assert entry.target_id is not None and entry.before is not None
         with self.ledger.locked(customer_key(entry.target_id), N_("this customer's points"), actor):
             try:
@@ -315,7 +344,7 @@ class Points(ServiceBase):
         if entry.action == Action.POINTS_ADD and not manager and self.roles.allowance.per_day:
             day = entry.at.astimezone(self.tz).date().isoformat()
             with suppress(LoyaltyError):  # an undone add no longer counts against the day
-                self.store.release_clerk_points(actor.user_id, day, entry.delta or 0)
+                self.store.release_clerk_points(entry.user_id, day, entry.delta or 0)
         return PointsResult(
             done.value,
             current.points,

@@ -68,6 +68,11 @@ class Roles:
             self._cached, self._cached_at = members, self._clock()
             return members
 
+    def manager_ids(self) -> list[str]:
+        """Every manager: those named, and the managers group's members."""
+        group = self._group() if self.group_id and self._group_members is not None else set()
+        return sorted(self.managers | group)
+
     def allows(self, user_id: str, act: Act) -> bool:
         who = POLICY[act]
         if who is Who.ANYONE or (who is Who.ALLOWANCE and self.allowance.open):

@@ -5,6 +5,7 @@ its record's lock, sent once, and told truthfully."""
 
 from __future__ import annotations
 
+from bot.core.alerts import Alerts
 from bot.core.base import CustomerPage, ServiceBase, customer_key, offer_key
 from bot.core.confirmations import (
     CONFIRMABLE,
@@ -32,5 +33,5 @@ __all__ = [
 ]
 
 
-class LoyaltyService(Points, Customers, Offers, Confirmations, Exports):
+class LoyaltyService(Points, Customers, Offers, Confirmations, Exports, Alerts):
     """Every feature, for one workspace's program: what handlers and jobs call."""

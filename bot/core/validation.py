@@ -57,6 +57,9 @@ class Field(StrEnum):
     CLERK_MAX = "clerk_max_points"
     CLERK_DAILY = "clerk_daily_points"
     REGION = "region"
+    ALERT_FACTOR = "alert_factor"
+    ALERT_DAILY = "alert_daily_floor"
+    ALERT_HOURLY = "alert_customer_hourly"
 
 
 NAME_MAX, OFFER_NAME_MAX, DESCRIPTION_MAX, REASON_MAX = 100, 150, 2000, 300

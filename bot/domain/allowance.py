@@ -22,3 +22,18 @@ class ClerkAllowance:
 
 
 MANAGERS_ONLY = ClerkAllowance()  # the default: only managers add points
+
+
+@dataclass(frozen=True)
+class AlertThresholds:
+    """When the managers are told about points given far beyond the usual
+    (bot.core.alerts): a person's day over `factor` times their usual and over
+    `daily_floor` (0: never); a customer gaining over `customer_hourly` in an hour (0:
+    never)."""
+
+    factor: float = 3.0
+    daily_floor: int = 200
+    customer_hourly: int = 500
+
+
+NO_ALERTS = AlertThresholds(daily_floor=0, customer_hourly=0)

@@ -35,6 +35,9 @@ WORKSPACE_SETTINGS = frozenset(
         "loyalty_clerk_max_points",
         "loyalty_clerk_daily_points",
         "loyalty_default_region",
+        "loyalty_alert_factor",
+        "loyalty_alert_daily_floor",
+        "loyalty_alert_customer_hourly",
     }
 )
 
@@ -138,6 +141,23 @@ class Settings(BaseSettings):
         ge=0,
         description="the most points someone who is not a manager may add in total per day, "
         "e.g. 200 (0: no daily total)",
+    )
+    loyalty_alert_factor: float = Field(
+        3.0,
+        ge=1,
+        description="managers are told when someone gives more points in a day than this "
+        "many times their usual (the 95th percentile of their last 28 days), e.g. 3",
+    )
+    loyalty_alert_daily_floor: int = Field(
+        200,
+        ge=0,
+        description="and more than this many points in that day, e.g. 200 (0: no such alerts)",
+    )
+    loyalty_alert_customer_hourly: int = Field(
+        500,
+        ge=0,
+        description="managers are told when one customer gains more than this many points "
+        "within an hour, e.g. 500 (0: no such alerts)",
     )
     loyalty_default_region: str = Field(
         "",

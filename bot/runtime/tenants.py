@@ -29,7 +29,7 @@ from bot.core.ledger import Ledger
 from bot.core.roles import Roles
 from bot.core.service import LoyaltyService
 from bot.core.summary import SharedSummary, build_summary
-from bot.domain.allowance import ClerkAllowance
+from bot.domain.allowance import AlertThresholds, ClerkAllowance
 from bot.domain.logs import hide
 from bot.domain.settings import Settings
 from bot.slack.workspace_views import Connection
@@ -96,6 +96,11 @@ def build_services(
         tz=settings.tz,
         region=settings.loyalty_default_region,
         index_builder=index_builder,
+        alerts=AlertThresholds(
+            settings.loyalty_alert_factor,
+            settings.loyalty_alert_daily_floor,
+            settings.loyalty_alert_customer_hourly,
+        ),
     )
     approvals = PublicationApprovals(
         loyalty, store, roles, ledger, allow_self_approval=settings.loyalty_allow_self_approval

@@ -44,6 +44,7 @@ class ActionId(StrEnum):
     HOME_NEW_OFFER = "loyalty_home_new_offer"
     HOME_CONNECT = "loyalty_home_connect"  # OAuth mode: connect this workspace's program
     HOME_SETTINGS = "loyalty_home_settings"
+    UNDO_ENTRY = "loyalty_undo_entry"  # an alert's Undo: one change, by its entry id
     INPUT = "value"  # the one element inside each form input block
 
 

@@ -53,6 +53,9 @@ class WorkspaceChoices:
     clerk_max_points: int
     clerk_daily_points: int
     region: str = ""
+    alert_factor: float = 3.0
+    alert_daily_floor: int = 200
+    alert_customer_hourly: int = 500
 
 
 def who_connects(installer: str) -> str:
@@ -197,15 +200,17 @@ def settings_form(choices: WorkspaceChoices, connection: Connection | None) -> d
             ),
         )
 
-    def number(field: Field, label: str, value: int, hint: str) -> InputBlock:
+    def number(
+        field: Field, label: str, value: float, hint: str, *, decimal: bool = False
+    ) -> InputBlock:
         return InputBlock(
             block_id=field,
             label=label,
             hint=hint,
             element=NumberInputElement(
                 action_id=ActionId.INPUT,
-                is_decimal_allowed=False,
-                min_value=0,
+                is_decimal_allowed=decimal,
+                min_value=1 if decimal else 0,
                 initial_value=value,
             ),
         )
@@ -286,6 +291,25 @@ def settings_form(choices: WorkspaceChoices, connection: Connection | None) -> d
             _("Most points a clerk adds per day"),
             c.clerk_daily_points,
             _("0: no daily total."),
+        ),
+        number(
+            Field.ALERT_FACTOR,
+            _("Alert when someone's day is this many times their usual"),
+            c.alert_factor,
+            _("Their usual: the 95th percentile of their days over the last 28 days."),
+            decimal=True,
+        ),
+        number(
+            Field.ALERT_DAILY,
+            _("... and over this many points"),
+            c.alert_daily_floor,
+            _("0: no alerts about a person's day."),
+        ),
+        number(
+            Field.ALERT_HOURLY,
+            _("Alert when one customer gains more points than this in an hour"),
+            c.alert_customer_hourly,
+            _("0: no alerts about a customer's hour."),
         ),
     ]
     blocks.append(

@@ -247,6 +247,22 @@ def test_settings_are_checked_and_apply_at_once(installs) -> None:
     assert "manager" in clerk_in_second.lower()
 
 
+def test_each_workspace_sets_its_own_alert_thresholds(installs) -> None:
+    _both_connected(installs)
+    _save_settings(installs, TEAM, OWNER, alert_daily_floor="0", alert_customer_hourly="30")
+    _reply_to(installs, TEAM, f"points {JUAN} 40", OWNER)
+    told = [
+        c
+        for c in installs.harness.slack.calls_to("chat.postMessage")
+        if "Unusual points" in text_of(c.args)
+    ]
+    assert len(told) == 1 and "has gained 40 points in the last hour, more than 30" in text_of(
+        told[0].args
+    )
+    services = installs.workspaces.services_for(TEAM).service
+    assert services.alert_thresholds.customer_hourly == 30
+
+
 def test_each_workspace_reads_national_phone_numbers_as_its_own_country(installs) -> None:
     _both_connected(installs)
     assert "No customer" in _reply_to(installs, TEAM, "customer 999 411 6533", OWNER)

@@ -145,10 +145,33 @@ def test_the_settings_form_is_checked() -> None:
     assert problems == {}
     assert chosen["loyalty_managers"] == ["U1", "U2"] and chosen["loyalty_summary_time"] == "08:15"
     assert chosen["loyalty_audit_channel"] is None and chosen["loyalty_clerk_daily_points"] == 200
+    assert (chosen["loyalty_alert_factor"], chosen["loyalty_alert_daily_floor"]) == (3.0, 0)
     _, problems = read_settings_form(
-        {"summary_time": "", "timezone": "Nowhere/Land", "clerk_max_points": "-3"}
+        {
+            "summary_time": "",
+            "timezone": "Nowhere/Land",
+            "clerk_max_points": "-3",
+            "alert_factor": "0.5",
+            "alert_customer_hourly": "lots",
+        }
     )
-    assert set(problems) == {"summary_time", "timezone", "clerk_max_points"}
+    assert set(problems) == {
+        "summary_time",
+        "timezone",
+        "clerk_max_points",
+        "alert_factor",
+        "alert_customer_hourly",
+    }
+    chosen, problems = read_settings_form(
+        {
+            "summary_time": "09:00",
+            "timezone": "UTC",
+            "alert_factor": "2.5",
+            "alert_daily_floor": "80",
+        }
+    )
+    assert problems == {} and chosen["loyalty_alert_factor"] == 2.5
+    assert chosen["loyalty_alert_daily_floor"] == 80
 
 
 def test_the_key_ending_is_escaped_where_it_is_shown() -> None:

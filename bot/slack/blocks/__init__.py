@@ -7,6 +7,7 @@ is cut to its limit after escaping (`fit`), never through an entity or a mention
 
 One module per surface; this package re-exports them all (`blocks.customer_card`)."""
 
+from bot.slack.blocks.alerts import unusual_points
 from bot.slack.blocks.approvals import (
     approval_in_home,
     approval_outcome_dm,
@@ -99,4 +100,5 @@ __all__ = [
     "status_of",
     "summary_message",
     "undone",
+    "unusual_points",
 ]

@@ -1,0 +1,118 @@
+"""Alerts for managers: points given far beyond the usual, told once.
+
+Two checks run after every points change that stands (thresholds: AlertThresholds):
+- a person's points added today (in the shop's time zone) are over `factor` times their
+  usual, the 95th percentile of their daily totals over the 28 days before (days with
+  nothing count as 0), and over `daily_floor`;
+- one customer has gained more than `customer_hourly` points in the last hour.
+Each is claimed in the store before it is told (`alert:person:<user>:<day>`,
+`alert:customer:<id>:<day>`), so no alert is sent twice, whichever process sees it first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from bot.core.base import ServiceBase
+from bot.domain.audit import Action, AuditEntry, Outcome, Target
+
+USUAL_DAYS = 28
+HOUR = dt.timedelta(hours=1)
+MOST_ENTRIES = 10  # listed with an Undo button each; the newest
+
+
+@dataclass(frozen=True)
+class Alert:
+    kind: str  # "person" or "customer"
+    total: int  # points given today by the person, or gained in the hour by the customer
+    limit: int  # the figure it went over
+    entries: list[AuditEntry] = field(default_factory=list)  # the changes, newest first
+    user_id: str = ""  # the person
+    usual: int = 0  # their 28-day daily 95th percentile
+    customer_id: int | None = None
+    customer_name: str = ""
+
+
+def percentile_95(values: list[int]) -> int:
+    """The nearest-rank 95th percentile (0 for no values)."""
+    if not values:
+        return 0
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
+
+
+class Alerts(ServiceBase):
+    def alerts_after(self, entry: AuditEntry | None) -> list[Alert]:
+        """What this change makes worth telling the managers, each claimed once."""
+        if entry is None or entry.outcome != Outcome.OK or (entry.delta or 0) <= 0:
+            return []
+        if entry.action not in (Action.POINTS_ADD, Action.POINTS_SET):
+            return []
+        thresholds = self.alert_thresholds
+        found = []
+        if thresholds.daily_floor:
+            found.append(self._person(entry))
+        if thresholds.customer_hourly and entry.target_id is not None:
+            found.append(self._customer(entry))
+        return [a for a in found if a is not None and self.store.claim_once(_key(a, self))]
+
+    def _person(self, entry: AuditEntry) -> Alert | None:
+        now = self._clock().astimezone(self.tz)
+        today = now.date()
+        start = dt.datetime.combine(today - dt.timedelta(days=USUAL_DAYS), dt.time(), self.tz)
+        given = self.store.entries(
+            user_id=entry.user_id,
+            actions=[Action.POINTS_ADD, Action.POINTS_SET],
+            outcome=Outcome.OK,
+            since=start,
+            limit=None,
+        )
+        by_day: dict[dt.date, int] = defaultdict(int)
+        todays = []
+        for e in given:
+            if e.undone_at is None and (e.delta or 0) > 0:
+                day = e.at.astimezone(self.tz).date()
+                by_day[day] += e.delta or 0
+                if day == today:
+                    todays.append(e)
+        usual = percentile_95(
+            [by_day.get(today - dt.timedelta(days=n), 0) for n in range(1, USUAL_DAYS + 1)]
+        )
+        thresholds = self.alert_thresholds
+        total = by_day.get(today, 0)
+        limit = max(thresholds.daily_floor, math.floor(thresholds.factor * usual))
+        if total <= limit:
+            return None
+        return Alert("person", total, limit, todays[:MOST_ENTRIES], entry.user_id, usual)
+
+    def _customer(self, entry: AuditEntry) -> Alert | None:
+        recent = self.store.entries(
+            target_type=Target.CUSTOMER,
+            target_id=entry.target_id,
+            actions=[Action.POINTS_ADD, Action.POINTS_SET],
+            outcome=Outcome.OK,
+            since=self._clock() - HOUR,
+            limit=None,
+        )
+        gains = [e for e in recent if e.undone_at is None and (e.delta or 0) > 0]
+        total = sum(e.delta or 0 for e in gains)
+        limit = self.alert_thresholds.customer_hourly
+        if total <= limit:
+            return None
+        return Alert(
+            "customer",
+            total,
+            limit,
+            gains[:MOST_ENTRIES],
+            customer_id=entry.target_id,
+            customer_name=entry.target_name,
+        )
+
+
+def _key(alert: Alert, service: ServiceBase) -> str:
+    day = service._clock().astimezone(service.tz).date().isoformat()
+    who = alert.user_id if alert.kind == "person" else str(alert.customer_id)
+    return f"alert:{alert.kind}:{who}:{day}"
