@@ -6,12 +6,15 @@ Two checks run after every points change that stands (thresholds: AlertThreshold
   nothing count as 0), and over `daily_floor`;
 - one customer has gained more than `customer_hourly` points in the last hour.
 Each is claimed in the store before it is told (`alert:person:<user>:<day>`,
-`alert:customer:<id>:<day>`), so no alert is sent twice, whichever process sees it first.
+`alert:customer:<id>:<day>`), so no alert is sent twice, whichever process sees it first;
+a process that knows an alert was told looks no further for it that day. The person's
+check starts with one sum of today's points: only a day over the floor reads 28 days.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -52,16 +55,38 @@ class Alerts(ServiceBase):
         if entry.action not in (Action.POINTS_ADD, Action.POINTS_SET):
             return []
         thresholds = self.alert_thresholds
+        day = self._clock().astimezone(self.tz).date().isoformat()
         found = []
-        if thresholds.daily_floor:
-            found.append(self._person(entry))
-        if thresholds.customer_hourly and entry.target_id is not None:
-            found.append(self._customer(entry))
-        return [a for a in found if a is not None and self.store.claim_once(_key(a, self))]
+        person = f"alert:person:{entry.user_id}:{day}"
+        if thresholds.daily_floor and person not in self._alerted:
+            found.append((person, self._person(entry)))
+        customer = f"alert:customer:{entry.target_id}:{day}"
+        hourly = thresholds.customer_hourly and entry.target_id is not None
+        if hourly and customer not in self._alerted:
+            found.append((customer, self._customer(entry)))
+        told = []
+        for key, alert in found:
+            if alert is None:
+                continue
+            if self.store.claim_once(key):
+                told.append(alert)
+            self._alerted.add(key)  # told now or by another process: not looked at again
+        return told
+
+    @functools.cached_property
+    def _alerted(self) -> set[str]:
+        """The alerts this process knows were told (their one-time keys)."""
+        return set()
 
     def _person(self, entry: AuditEntry) -> Alert | None:
         now = self._clock().astimezone(self.tz)
         today = now.date()
+        midnight = dt.datetime.combine(today, dt.time(), self.tz)
+        if (
+            self.store.points_given_since(entry.user_id, midnight)
+            <= self.alert_thresholds.daily_floor
+        ):
+            return None  # the usual case, in one query: not even over the floor
         start = dt.datetime.combine(today - dt.timedelta(days=USUAL_DAYS), dt.time(), self.tz)
         given = self.store.entries(
             user_id=entry.user_id,
@@ -110,9 +135,3 @@ class Alerts(ServiceBase):
             customer_id=entry.target_id,
             customer_name=entry.target_name,
         )
-
-
-def _key(alert: Alert, service: ServiceBase) -> str:
-    day = service._clock().astimezone(service.tz).date().isoformat()
-    who = alert.user_id if alert.kind == "person" else str(alert.customer_id)
-    return f"alert:{alert.kind}:{who}:{day}"

@@ -158,6 +158,22 @@ class Summaries(StoreBase):
             count, points = conn.execute(query).one()
         return int(count), int(points)
 
+    def points_given_since(self, user_id: str, since: dt.datetime) -> int:
+        """The points `user_id` has added since `since` by changes that stand (adds, and
+        balances set higher), in one query: the cheap first look of an alert check."""
+        delta = audit_log.c.after - audit_log.c.before
+        query = sa.select(sa.func.coalesce(sa.func.sum(delta), 0)).where(
+            self._mine(audit_log),
+            audit_log.c.user_id == user_id,
+            audit_log.c.action.in_([Action.POINTS_ADD, Action.POINTS_SET]),
+            audit_log.c.outcome == Outcome.OK,
+            audit_log.c.undone_at.is_(None),
+            audit_log.c.at >= since,
+            audit_log.c.after > audit_log.c.before,
+        )
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
     def points_moves_since(self, since: dt.datetime) -> list[tuple[dt.datetime, str, int, str]]:
         """(when, who, before-to-after delta, action) of every successful points change
         since, net: a change that was undone and its undo cancel out (both stay in the

@@ -108,3 +108,11 @@ def test_a_manager_undoes_one_alerted_change_and_a_clerk_may_not(kit) -> None:
     with pytest.raises(ChangeRefused, match="already undone"):
         kit.service.undo_entry(Actor(MANAGER), added.entry.id)
     assert kit.store.entry(added.entry.id).undone_at is not None
+
+
+def test_another_process_never_tells_it_again(kit, sandbox, sqlite_url) -> None:
+    first = _given(kit.store, "UCAROL", 150, NOW, JUANA)
+    assert len(_alerts_after(kit, first)) == 1
+    thresholds = AlertThresholds(factor=3.0, daily_floor=100, customer_hourly=150)
+    with core_over(sandbox, sqlite_url, alerts=thresholds) as other:  # its own memory
+        assert _alerts_after(other, _given(other.store, "UCAROL", 5, NOW, 1872)) == []
