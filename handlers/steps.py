@@ -16,14 +16,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from slack_bolt import App, BoltContext, Complete, Fail
+from slack_bolt import App, Complete, Fail
 
 from bot.core.validation import read_customer_form
 from bot.domain.amounts import Op, parse_amount
 from bot.domain.audit import Actor
 from bot.domain.errors import Duplicate, InvalidInput, LoyaltyError
 from bot.domain.say import N_, Name, Say, noun
-from bot.i18n import decimal_mark
+from bot.i18n import decimal_mark, speaking
 from bot.slack.text import plain
 from bot.smartpasses.models import Customer, Offer
 from handlers import resolve
@@ -286,10 +286,9 @@ def _end(call: Callable[[], Any], step: Step, execution: str) -> None:
 
 
 def _listener(step: Step) -> Callable[..., None]:
-    def listener(
-        env: Env, body: dict[str, Any], context: BoltContext, complete: Complete, fail: Fail
-    ) -> None:
-        acting = _text((body.get("event") or {}).get("inputs") or {}, "acting_user")
+    def listener(env: Env, body: dict[str, Any], complete: Complete, fail: Fail) -> None:
+        event = body.get("event") or {}
+        acting = _text(event.get("inputs") or {}, "acting_user")
         known = env.services.languages.known(acting) if acting else None
         mine = replace(
             env,
@@ -297,7 +296,12 @@ def _listener(step: Step) -> Callable[..., None]:
             lang=known or env.services.languages.fallback,
             lang_known=known is not None or not acting,
         )
-        mine.defer(lambda: _run(step, mine, body, complete, fail))
+        try:
+            mine.defer(lambda: _run(step, mine, body, complete, fail))
+        except LoyaltyError as busy:  # the work pool is full: nothing started, say so
+            with speaking(mine.lang):
+                why = _why(busy)
+            _end(lambda: fail(error=why), step, str(event.get("function_execution_id") or ""))
 
     listener.__name__ = listener.__qualname__ = step.callback_id
     return listener

@@ -83,7 +83,7 @@ class Alerts(ServiceBase):
         today = now.date()
         midnight = dt.datetime.combine(today, dt.time(), self.tz)
         if (
-            self.store.points_given_since(entry.user_id, midnight)
+            self.store.points_given_since(midnight, user_id=entry.user_id)
             <= self.alert_thresholds.daily_floor
         ):
             return None  # the usual case, in one query: not even over the floor
@@ -114,12 +114,16 @@ class Alerts(ServiceBase):
         return Alert("person", total, limit, todays[:MOST_ENTRIES], entry.user_id, usual)
 
     def _customer(self, entry: AuditEntry) -> Alert | None:
+        since = self._clock() - HOUR
+        gained = self.store.points_given_since(since, customer_id=entry.target_id)
+        if gained <= self.alert_thresholds.customer_hourly:
+            return None  # the usual case, in one query
         recent = self.store.entries(
             target_type=Target.CUSTOMER,
             target_id=entry.target_id,
             actions=[Action.POINTS_ADD, Action.POINTS_SET],
             outcome=Outcome.OK,
-            since=self._clock() - HOUR,
+            since=since,
             limit=None,
         )
         gains = [e for e in recent if e.undone_at is None and (e.delta or 0) > 0]

@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 import signal
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -25,16 +25,19 @@ from bot.core.service import LoyaltyService
 from bot.core.summary import Summary, build_summary, local_day, save_snapshot
 from bot.core.verify import remember
 from bot.domain.audit import as_utc, utcnow
-from bot.domain.errors import ConfigError
+from bot.domain.errors import ConfigError, LoyaltyError
 from bot.domain.settings import Settings
 from bot.i18n import speaking
 from bot.slack import blocks
-from bot.slack.chart import ChartUnavailable, share_chart
+from bot.slack.chart import share_chart
 from bot.smartpasses.client import LoyaltyClient
 from bot.store.database import Store
 from bot.store.workspaces import WorkspaceRecords
 
 log = logging.getLogger(__name__)
+# The clocks' charts, one at a time after the summaries they follow (each drawing is a
+# short-lived process of its own: bot.slack.chart).
+CHARTS = ThreadPoolExecutor(1, thread_name_prefix="summary-chart")
 
 TAKEOVER_AFTER = dt.timedelta(minutes=2)
 CLOCK_TICK = dt.timedelta(minutes=1)
@@ -69,9 +72,11 @@ def post_summary(
     *,
     force: bool = False,
     now: dt.datetime | None = None,
+    charts: Executor | None = None,
 ) -> Posted:
     """Build the figures, claim (day, channel) in the store, then post. `force` posts
-    even if already done."""
+    even if already done. The chart follows the summary: drawn here, or on `charts` (the
+    clocks: a thousand workspaces' summaries are not held up by a thousand drawings)."""
     channel = summary_channel(settings, channel)
     now = now or utcnow()
     day = local_day(now, settings.tz).isoformat()
@@ -90,7 +95,10 @@ def post_summary(
             store.release_summary_post(day, channel)  # let a later attempt post it
         raise
     store.summary_posted(day, channel, response["ts"])
-    _share_chart(client, settings, channel, summary)
+    if charts is None:
+        _share_chart(client, settings, channel, summary)
+    else:
+        charts.submit(_share_chart, client, settings, channel, summary)
     save_snapshot(store, summary)
     _raise_flagged(client, store, settings, summary)
     remember(store, summary.outside, now)  # reported: each difference is told once
@@ -103,7 +111,7 @@ def _share_chart(client: WebClient, settings: Settings, channel: str, summary: S
     try:
         with speaking(settings.loyalty_language):
             share_chart(client, channel, summary.chart)
-    except (ChartUnavailable, SlackClientError, OSError, httpx.HTTPError) as exc:
+    except (LoyaltyError, SlackClientError, OSError, httpx.HTTPError) as exc:  # and drawing
         log.warning("the summary was posted without its chart: %s", exc)
 
 
@@ -178,7 +186,13 @@ class SummaryClock:
             return None
         try:
             result = post_summary(
-                self.client, self.api, self.store, self.settings, self.channel, now=now
+                self.client,
+                self.api,
+                self.store,
+                self.settings,
+                self.channel,
+                now=now,
+                charts=CHARTS,
             )
         except Exception:  # logged; the clock tries again later, and keeps running
             self.failed_at = now
@@ -255,7 +269,9 @@ class EveryWorkspaceClock:
             if services is None or client is None:
                 return None  # uninstalled or disconnected since the list was read
             service = services.service
-            result = post_summary(client, service.api, service.store, services.settings, now=now)
+            result = post_summary(
+                client, service.api, service.store, services.settings, now=now, charts=CHARTS
+            )
         except Exception:  # logged; this workspace is tried again later, the others go on
             self.failed_at[team_id] = now
             log.exception("daily summary of workspace %s failed; trying again later", team_id)

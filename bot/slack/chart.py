@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -135,4 +136,6 @@ def draw(figures: dict[str, Any]) -> bytes:
 
 
 if __name__ == "__main__":
+    if hasattr(os, "nice"):  # a drawing waits for the requests being answered beside it
+        os.nice(10)
     sys.stdout.buffer.write(draw(json.load(sys.stdin)))

@@ -11,6 +11,10 @@ from typing import BinaryIO
 
 import httpx
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.domain.errors import LoyaltyError
+from bot.domain.say import Say
 
 UPLOAD_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
 CHUNK = 64 * 1024
@@ -30,9 +34,14 @@ def share_file(
 ) -> str:
     """Upload `length` bytes of `stream` (from where it is) as `name` and share them in
     `channel`: the file's id."""
-    upload = client.files_getUploadURLExternal(
-        filename=name, length=length, alt_txt=alt_text or None
-    )
+    try:
+        upload = client.files_getUploadURLExternal(
+            filename=name, length=length, alt_txt=alt_text or None
+        )
+    except SlackApiError as exc:
+        if exc.response.get("error") == "missing_scope":  # installed before files were sent
+            raise CannotSendFiles() from None
+        raise
     response = httpx.post(
         str(upload["upload_url"]),
         content=_chunks(stream),
@@ -44,6 +53,19 @@ def share_file(
         files=[{"id": upload["file_id"], "title": title}], channel_id=channel, thread_ts=thread_ts
     )
     return str(upload["file_id"])
+
+
+class CannotSendFiles(LoyaltyError):
+    """The app was installed without the permission to send files (before exports)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            Say(
+                "I am not allowed to send files in this workspace yet. Ask whoever installed "
+                "the app to install it again (from its settings page) so it may; nothing else "
+                "changes."
+            )
+        )
 
 
 def _chunks(stream: BinaryIO) -> Iterator[bytes]:

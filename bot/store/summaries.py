@@ -16,6 +16,7 @@ from bot.domain.audit import (
     POINTS_ACTIONS,
     Action,
     Outcome,
+    Target,
     as_utc,
     utcnow,
 )
@@ -158,13 +159,23 @@ class Summaries(StoreBase):
             count, points = conn.execute(query).one()
         return int(count), int(points)
 
-    def points_given_since(self, user_id: str, since: dt.datetime) -> int:
-        """The points `user_id` has added since `since` by changes that stand (adds, and
-        balances set higher), in one query: the cheap first look of an alert check."""
+    def points_given_since(
+        self, since: dt.datetime, *, user_id: str | None = None, customer_id: int | None = None
+    ) -> int:
+        """The points added since `since` by changes that stand (adds, and balances set
+        higher), by one person or to one customer, in one query: the cheap first look of an
+        alert check."""
         delta = audit_log.c.after - audit_log.c.before
+        who = (
+            audit_log.c.user_id == user_id
+            if user_id is not None
+            else sa.and_(
+                audit_log.c.target_type == Target.CUSTOMER, audit_log.c.target_id == customer_id
+            )
+        )
         query = sa.select(sa.func.coalesce(sa.func.sum(delta), 0)).where(
             self._mine(audit_log),
-            audit_log.c.user_id == user_id,
+            who,
             audit_log.c.action.in_([Action.POINTS_ADD, Action.POINTS_SET]),
             audit_log.c.outcome == Outcome.OK,
             audit_log.c.undone_at.is_(None),

@@ -25,7 +25,9 @@ def test_a_clerks_unusual_day_is_told_once_in_the_audit_channel_with_undo(bot_wi
         bot.reply()
     (alert,) = _alerts(bot)
     assert alert.args["channel"] == "CAUDIT"
-    assert "<@UCLERK> has given 70 points today, more than 60" in text_of(alert.args)
+    assert "<@UCLERK> has given 70 points today, more than the 60 I tell managers about" in (
+        text_of(alert.args)
+    )
     undo_newest, undo_first = buttons(alert.args)
     assert undo_newest["text"]["text"] == "Undo" and undo_newest["confirm"]
     bot.click(undo_first, user=CLERK, channel="CAUDIT")  # clerks may not

@@ -76,6 +76,14 @@ def test_clerks_may_not_export_and_bad_words_are_explained(bot) -> None:
     assert "between 1 and 999 days" in text_of(reply)
 
 
+def test_an_install_without_the_file_permission_is_told_what_to_do(bot) -> None:
+    bot.slack.failing["files.getUploadURLExternal"] = "missing_scope"
+    bot.command("export customers")
+    reply = text_of(bot.reply())
+    assert "not allowed to send files in this workspace yet" in reply, reply
+    assert "files:write" not in reply and bot.slack.shared_files() == []
+
+
 @pytest.mark.skipif(sys.platform != "linux", reason="reads and resets the peak RSS in /proc")
 def test_an_export_of_100k_customers_is_streamed_not_held(bot) -> None:
     load_generated(bot.sandbox.state, 100_000)

@@ -4,9 +4,12 @@ stand-in, called with the step's own token. The rules are the slash command's.""
 
 from __future__ import annotations
 
+import threading
+
 from bot.offline.sandbox.app import Fault
+from handlers.workpool import WorkPool
 from tests.demo import CAFE, JUAN
-from tests.harness import CAJERA, CLERK, MANAGER, text_of
+from tests.harness import CAJERA, CLERK, MANAGER, running_bot, text_of
 
 WALK_IN = "Walk-in sign-up"
 
@@ -151,3 +154,21 @@ def test_a_step_whose_change_is_answered_500_after_applying_tells_the_truth(bot)
     assert bot.customer_points(JUAN) == 9 and len(_adds(bot)) == 1
     (entry,) = bot.store.entries(target_id=JUAN)
     assert (entry.outcome, entry.resolved) == ("ok", "checked")
+
+
+def test_a_step_meeting_a_full_work_pool_fails_at_once_and_does_nothing(
+    sandbox, sandbox_url, sqlite_url
+) -> None:
+    stuck = threading.Event()
+    pool = WorkPool(1, 0)
+    pool.submit(stuck.wait)  # the only worker is busy, and there is no room to queue
+    try:
+        with running_bot(sandbox, sandbox_url, sqlite_url, work=pool) as bot:
+            status, why = bot.step(
+                "add_loyalty_points", {"customer": str(JUAN), "points": 2, "acting_user": MANAGER}
+            )
+            assert status == "failed" and "too many requests to work on right now" in why
+            assert _adds(bot) == [] and bot.store.entries() == []
+    finally:
+        stuck.set()
+        pool.shutdown()

@@ -14,27 +14,23 @@ from bot.slack.text import escape
 
 
 def unusual_points(alert: Alert) -> Message:
-    if alert.kind == "person":
+    figures = {"total": number(alert.total), "limit": number(alert.limit)}
+    if alert.kind == "person" and alert.usual:
         head = _(
-            "⚠️ *Unusual points:* <@{user}> has given {total} points today, more than {limit} "
-            "(their usual day gives up to {usual}). Check the changes below; a manager can "
-            "undo each."
-        ).format(
-            user=alert.user_id,
-            total=number(alert.total),
-            limit=number(alert.limit),
-            usual=number(alert.usual),
-        )
+            "⚠️ *Unusual points:* <@{user}> has given {total} points today, more than {limit}: "
+            "a usual day of theirs gives up to {usual}."
+        ).format(user=alert.user_id, usual=number(alert.usual), **figures)
+    elif alert.kind == "person":
+        head = _(
+            "⚠️ *Unusual points:* <@{user}> has given {total} points today, more than the "
+            "{limit} I tell managers about."
+        ).format(user=alert.user_id, **figures)
     else:
         head = _(
             "⚠️ *Unusual points:* *{name}* (`{id}`) has gained {total} points in the last hour, "
-            "more than {limit}. Check the changes below; a manager can undo each."
-        ).format(
-            name=escape(alert.customer_name),
-            id=alert.customer_id,
-            total=number(alert.total),
-            limit=number(alert.limit),
-        )
+            "more than {limit}."
+        ).format(name=escape(alert.customer_name), id=alert.customer_id, **figures)
+    head += " " + _("Check the changes below; a manager can undo each.")
     sections = [_section(head)]
     for e in alert.entries:
         line = f"#{e.id} · <@{e.user_id}> {describe(e)}"
