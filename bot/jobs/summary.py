@@ -8,10 +8,13 @@ claiming and posting) is taken over after `TAKEOVER_AFTER`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
+import queue
 import signal
+import threading
 from collections.abc import Callable
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -35,9 +38,36 @@ from bot.store.database import Store
 from bot.store.workspaces import WorkspaceRecords
 
 log = logging.getLogger(__name__)
-# The clocks' charts, one at a time after the summaries they follow (each drawing is a
-# short-lived process of its own: bot.slack.chart).
-CHARTS = ThreadPoolExecutor(1, thread_name_prefix="summary-chart")
+
+
+class ChartQueue:
+    """The clocks' charts, drawn one at a time after the summaries they follow (each
+    drawing is a short-lived process of its own: bot.slack.chart), on a daemon thread: a
+    clock that stops does not wait for the charts still queued (their summaries are
+    posted; the charts are only skipped, and said so in the log)."""
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._started = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def submit(self, draw: Callable[..., None], *args: Any) -> None:
+        self._queue.put(functools.partial(draw, *args))
+        with self._started:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="summary-chart", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            draw = self._queue.get()
+            try:
+                draw()
+            except Exception:  # one chart's bug never stops the next ones
+                log.exception("a summary chart failed")
+
+
+CHARTS = ChartQueue()
 
 TAKEOVER_AFTER = dt.timedelta(minutes=2)
 CLOCK_TICK = dt.timedelta(minutes=1)
@@ -72,7 +102,7 @@ def post_summary(
     *,
     force: bool = False,
     now: dt.datetime | None = None,
-    charts: Executor | None = None,
+    charts: ChartQueue | None = None,
 ) -> Posted:
     """Build the figures, claim (day, channel) in the store, then post. `force` posts
     even if already done. The chart follows the summary: drawn here, or on `charts` (the
