@@ -17,6 +17,7 @@ from handlers import (
     home,
     middleware,
     modals,
+    sales,
     shortcuts,
     steps,
 )
@@ -49,5 +50,6 @@ def register_all(
     confirmations.register(app)
     approvals.register(app)
     home.register(app)
+    sales.register(app)
     shortcuts.register(app)
     steps.register(app)

@@ -44,6 +44,7 @@ TITLES = {  # msgids: shown with _()
     Form.POINTS: N_("Change points"),
     Form.REDEEM: N_("Redeem a reward"),
     Form.REJECT: N_("Reject publication"),
+    Form.PROMOTION: N_("New promotion"),
 }
 SAVING = N_("⏳ Saving… I will show the result here, and send it to you as a message.")
 ALREADY_SENT = N_(

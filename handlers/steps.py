@@ -30,6 +30,7 @@ from handlers import resolve
 from handlers.context import Env
 from handlers.errors import user_message
 from handlers.requestlog import outcome_of
+from handlers.sales import sale_inputs
 
 log = logging.getLogger(__name__)
 
@@ -172,6 +173,18 @@ def create_customer(env: Env, actor: Actor, inputs: dict[str, Any]) -> dict[str,
     return {"customer_id": str(done.value.id), "customer_name": done.value.full_name}
 
 
+def record_sale(env: Env, actor: Actor, inputs: dict[str, Any]) -> dict[str, Any]:
+    amount, note = sale_inputs(env, inputs)
+    customer = _one_customer(env, _text(inputs, "customer"))
+    sale = env.service.record_sale(actor, customer.id, amount, note)
+    env.announce(sale.points.entry)
+    return {
+        "customer_name": sale.points.customer.full_name,
+        "points": sale.earned.total,
+        "balance": sale.points.after,
+    }
+
+
 _INPUT_TITLES = {  # the customer form's own labels (bot.slack.views.forms)
     "first_name": N_("First name"),
     "last_name": N_("Last name"),
@@ -193,6 +206,25 @@ STEPS: tuple[Step, ...] = (
         ),
         (OUT_ID, OUT_NAME, OUT_BALANCE),
         add_points,
+    ),
+    Step(
+        "record_sale",
+        "Record a sale",
+        "Adds the points a sale earns by the shop's earning rule and promotions, as /loyalty "
+        "sale does",
+        (
+            CUSTOMER,
+            Param("amount", "string", "Amount", "The sale's total, e.g. 250.00"),
+            Param("note", "string", "Note", "A ticket number or a note", required=False),
+            ACTING,
+            WORKFLOW,
+        ),
+        (
+            OUT_NAME,
+            Param("points", "integer", "Points earned", "The points the sale added"),
+            OUT_BALANCE,
+        ),
+        record_sale,
     ),
     Step(
         "redeem_reward",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, NamedTuple
 
 from bot.domain.amounts import PointsChange
@@ -31,6 +32,7 @@ class Typed:
     action: str = ""  # customer/offer: new, edit, delete, cancel, publish ("": show it)
     reference: str = ""  # whom: a customer (or an offer) as typed
     change: PointsChange | None = None  # how much: a points change (None: the form asks)
+    money: Decimal | None = None  # a sale's amount
     reason: str = ""  # why
     rest: str = ""  # what followed the customer (a picker runs the command again with it)
     by_points: bool = False  # `customers top`

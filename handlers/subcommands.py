@@ -8,15 +8,20 @@ from __future__ import annotations
 from bot.core.service import CUSTOMER_DELETE, OFFER_CANCEL, OFFER_DELETE
 from bot.domain.policy import Act
 from bot.domain.say import N_
-from bot.i18n import _
 from bot.slack import blocks
-from bot.slack.chart import share_chart
 from bot.slack.ids import Form
 from handlers import approvals, confirmations, modals, resolve
-from handlers.command_help import help_detail, help_message, unknown
 from handlers.context import Env
 from handlers.exports import export, read_export
-from handlers.subcommand import BY_NAME, Subcommand, Typed, Usage, table
+from handlers.sales import (
+    changes_promo,
+    opens_promo_form,
+    read_promos,
+    read_sale,
+    run_promos,
+    run_sale,
+)
+from handlers.subcommand import Subcommand, Typed, Usage, table
 from handlers.subcommand_reads import (
     opens_record_form,
     read_customer,
@@ -27,22 +32,9 @@ from handlers.subcommand_reads import (
     read_redeem,
     requires_reference,
 )
-
-CHART_WORDS = ("chart", "gráfica", "grafica")  # `summary chart`
+from handlers.subcommand_shows import help_me, history, list_customers, list_offers, summary
 
 # -- doing it (after the ack) ---------------------------------------------------------
-
-
-def _help(env: Env, typed: Typed) -> None:
-    if not typed.words:
-        env.reply(help_message())
-        return
-    wanted = typed.words[0].lower().removeprefix("/loyalty")
-    row = BY_NAME.get(wanted)
-    if row is None:
-        env.reply(blocks.notice(unknown(wanted)))
-        return
-    env.reply(help_detail(row))
 
 
 def _points(env: Env, typed: Typed) -> None:
@@ -124,37 +116,6 @@ def _offer(env: Env, typed: Typed) -> None:
             env.reply(blocks.offer_card(offer, env.allows))
 
 
-def _summary(env: Env, typed: Typed) -> None:
-    summary = env.services.summary.get()
-    env.reply(blocks.summary_message(summary, env.settings.tz))
-    if typed.words and typed.words[0].casefold() in CHART_WORDS:
-        channel = env.client.conversations_open(users=env.user_id)["channel"]["id"]
-        share_chart(env.client, channel, summary.chart)
-        env.reply(blocks.notice(_("📈 The chart of the last two weeks is in our DM.")))
-
-
-def _customers(env: Env, typed: Typed) -> None:
-    query = "" if typed.by_points else typed.reference
-    env.reply(blocks.customer_list(env.service.customers_page(query, by_points=typed.by_points)))
-
-
-def _offers(env: Env, typed: Typed) -> None:
-    status = typed.action or None
-    env.reply(blocks.offer_list(env.service.offers(status), status))  # page 1
-
-
-def _history(env: Env, typed: Typed) -> None:
-    customer = resolve.customer_or_choice(env, typed.reference, "history")
-    if customer is not None:
-        show_history(env, customer.id)
-
-
-def show_history(env: Env, customer_id: int) -> None:
-    customer = env.service.customer(customer_id)
-    entries = env.service.history(customer_id)
-    env.reply(blocks.history(customer, entries, env.settings.tz))
-
-
 def _undo(env: Env, typed: Typed) -> None:
     result = env.service.undo_last(env.actor)
     env.reply(blocks.undone(result))
@@ -214,6 +175,50 @@ SUBCOMMANDS = table(
             changes=lambda typed: len(typed.words) > 1,
         ),
         Subcommand(
+            "sale",
+            "venta",
+            N_("record a sale: its points come from the earning rule and promotions"),
+            (
+                Usage(
+                    N_("sale <customer> <amount> [note]"),
+                    N_(
+                        "Add the points a sale earns (the shop's earning rule, plus the "
+                        "promotions running now) and show them like a receipt. Managers; "
+                        "clerks within the clerk allowance."
+                    ),
+                    (N_("sale 1870 250.00"), N_("sale juan.perez@example.com 120 ticket 18")),
+                ),
+            ),
+            run_sale,
+            read_sale,
+            changes=lambda typed: True,
+        ),
+        Subcommand(
+            "promos",
+            "promos",
+            N_("the promotions: extra points on sales for some days and hours"),
+            (
+                Usage(
+                    N_("promos"),
+                    N_("The promotions running or paused, with buttons to pause or end them."),
+                    (N_("promos"),),
+                ),
+                Usage(
+                    N_("promos new | pause <id> | resume <id> | end <id>"),
+                    N_(
+                        "Create a promotion in a form (double points, or a bonus), pause, "
+                        "resume or end one. Managers."
+                    ),
+                    (N_("promos new"),),
+                ),
+            ),
+            run_promos,
+            read_promos,
+            aliases=("promotions", "promociones"),
+            opens_form=opens_promo_form,
+            changes=changes_promo,
+        ),
+        Subcommand(
             "customer",
             "cliente",
             N_("a customer's card; create, edit or delete one"),
@@ -251,7 +256,7 @@ SUBCOMMANDS = table(
                     (N_("customers"), N_("customers perez")),
                 ),
             ),
-            _customers,
+            list_customers,
             read_customers,
             aliases=(N_("list"), N_("search")),
         ),
@@ -313,7 +318,7 @@ SUBCOMMANDS = table(
                     (N_("offers"), N_("offers published")),
                 ),
             ),
-            _offers,
+            list_offers,
             read_offers,
         ),
         Subcommand(
@@ -329,7 +334,7 @@ SUBCOMMANDS = table(
                     (N_("history juan.perez@example.com"),),
                 ),
             ),
-            _history,
+            history,
             requires_reference(N_("history <customer>")),
         ),
         Subcommand(
@@ -388,7 +393,7 @@ SUBCOMMANDS = table(
                     (N_("summary"), N_("summary chart")),
                 ),
             ),
-            _summary,
+            summary,
         ),
         Subcommand(
             "help",
@@ -402,7 +407,7 @@ SUBCOMMANDS = table(
                     (N_("help points"),),
                 ),
             ),
-            _help,
+            help_me,
         ),
     )
 )

@@ -4,6 +4,7 @@ Smart Passes App Key and program work before they are saved (any-workspace mode)
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -14,7 +15,7 @@ from bot.core.validation import Field
 from bot.domain.errors import AuthenticationFailed, LoyaltyError, NotFound
 from bot.domain.logs import hide
 from bot.domain.say import N_
-from bot.domain.settings import Settings
+from bot.domain.settings import CURRENCIES, Settings
 from bot.i18n import _, number
 from bot.slack.workspace_views import WorkspaceChoices
 from bot.smartpasses.client import LoyaltyClient
@@ -33,7 +34,13 @@ EDITABLE = {
     Field.ALERT_FACTOR: "loyalty_alert_factor",
     Field.ALERT_DAILY: "loyalty_alert_daily_floor",
     Field.ALERT_HOURLY: "loyalty_alert_customer_hourly",
+    Field.EARN_POINTS: "loyalty_earn_points",
+    Field.EARN_PER: "loyalty_earn_per_amount",
+    Field.EARN_MINIMUM: "loyalty_earn_minimum",
+    Field.EARN_ROUNDING: "loyalty_earn_rounding",
+    Field.CURRENCY: "loyalty_currency",
 }
+MOST_MONEY = Decimal(1_000_000)
 MOST_FACTOR = 100.0
 MOST_POINTS = 1_000_000
 
@@ -53,6 +60,11 @@ def choices_of(settings: Settings) -> WorkspaceChoices:
         alert_factor=settings.loyalty_alert_factor,
         alert_daily_floor=settings.loyalty_alert_daily_floor,
         alert_customer_hourly=settings.loyalty_alert_customer_hourly,
+        earn_points=settings.loyalty_earn_points,
+        earn_per_amount=settings.loyalty_earn_per_amount,
+        earn_minimum=settings.loyalty_earn_minimum,
+        earn_rounding=str(settings.loyalty_earn_rounding),
+        currency=settings.loyalty_currency,
     )
 
 
@@ -98,7 +110,42 @@ def read_settings_form(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str
             problems[field] = _("A whole number from 0 to {most}.").format(most=number(MOST_POINTS))
         else:
             chosen[EDITABLE[field]] = int(text)
+    _read_earning_rule(values, chosen, problems)
     return chosen, problems
+
+
+def _read_earning_rule(
+    values: dict[str, Any], chosen: dict[str, Any], problems: dict[str, str]
+) -> None:
+    """How sales earn points; money kept as text (exact, and JSON has no Decimal)."""
+    points = str(values.get(Field.EARN_POINTS) or "1").strip()
+    if not points.isdigit() or not 1 <= int(points) <= MOST_POINTS:
+        problems[Field.EARN_POINTS] = _("A whole number from 1 to {most}.").format(
+            most=number(MOST_POINTS)
+        )
+    else:
+        chosen["loyalty_earn_points"] = int(points)
+    for field, optional in ((Field.EARN_PER, True), (Field.EARN_MINIMUM, False)):
+        text = str(values.get(field) or "").strip()
+        if not text and optional:
+            chosen[EDITABLE[field]] = None
+            continue
+        try:
+            amount = Decimal(text or "0")
+            if not amount.is_finite() or amount < 0 or amount >= MOST_MONEY:
+                raise ArithmeticError(text)
+            if field is Field.EARN_PER and amount == 0:
+                raise ArithmeticError(text)
+            chosen[EDITABLE[field]] = str(amount)
+        except ArithmeticError:
+            problems[field] = _("An amount of money like 10 or 12.50.")
+    rounding = values.get(Field.EARN_ROUNDING)
+    chosen["loyalty_earn_rounding"] = rounding if rounding in ("down", "nearest", "up") else "down"
+    currency = str(values.get(Field.CURRENCY) or "MXN").strip().upper()
+    if currency not in CURRENCIES:
+        problems[Field.CURRENCY] = _("Not a currency I know: three letters, like MXN or USD.")
+    else:
+        chosen["loyalty_currency"] = currency
 
 
 def try_program(

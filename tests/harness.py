@@ -68,6 +68,7 @@ def make_settings(
         "smartpasses_timeout": 5,
         "loyalty_managers": [MANAGER],
         "loyalty_manager_group": "SMANAGERS",
+        "loyalty_earn_per_amount": 10,  # the test shop: 1 point per 10 MXN
         "database_url": database_url,
     }
     values.update(overrides)

@@ -20,7 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from bot.core.base import ServiceBase
-from bot.domain.audit import Action, AuditEntry, Outcome, Target
+from bot.domain.audit import GIVING_ACTIONS, Action, AuditEntry, Outcome, Target
 
 USUAL_DAYS = 28
 HOUR = dt.timedelta(hours=1)
@@ -52,7 +52,7 @@ class Alerts(ServiceBase):
         """What this change makes worth telling the managers, each claimed once."""
         if entry is None or entry.outcome != Outcome.OK or (entry.delta or 0) <= 0:
             return []
-        if entry.action not in (Action.POINTS_ADD, Action.POINTS_SET):
+        if entry.action not in (*GIVING_ACTIONS, Action.POINTS_SET):
             return []
         thresholds = self.alert_thresholds
         day = self._clock().astimezone(self.tz).date().isoformat()
@@ -90,7 +90,7 @@ class Alerts(ServiceBase):
         start = dt.datetime.combine(today - dt.timedelta(days=USUAL_DAYS), dt.time(), self.tz)
         given = self.store.entries(
             user_id=entry.user_id,
-            actions=[Action.POINTS_ADD, Action.POINTS_SET],
+            actions=[*GIVING_ACTIONS, Action.POINTS_SET],
             outcome=Outcome.OK,
             since=start,
             limit=None,
@@ -121,7 +121,7 @@ class Alerts(ServiceBase):
         recent = self.store.entries(
             target_type=Target.CUSTOMER,
             target_id=entry.target_id,
-            actions=[Action.POINTS_ADD, Action.POINTS_SET],
+            actions=[*GIVING_ACTIONS, Action.POINTS_SET],
             outcome=Outcome.OK,
             since=since,
             limit=None,

@@ -29,6 +29,7 @@ from bot.domain.audit import (
     Target,
     utcnow,
 )
+from bot.domain.earning import EarningRule
 from bot.domain.errors import (
     CustomerNotFound,
     InvalidInput,
@@ -105,6 +106,7 @@ class ServiceBase:
         region: str = "",
         index_builder: SnapshotBuilder | None = None,
         alerts: AlertThresholds = NO_ALERTS,
+        earning: EarningRule | None = None,
     ) -> None:
         """`index_builder`: builds the customer index from the API's list body elsewhere (a
         child process: bot.core.index.builder); by default it is built here. `alerts`: when
@@ -118,6 +120,7 @@ class ServiceBase:
         self.undo_window = dt.timedelta(minutes=undo_minutes)
         self.region = region  # national phone numbers are read as this country's
         self.alert_thresholds = alerts
+        self.earning = earning  # how sales earn points (None: not set yet)
         if index_builder is None:
             self.index = CustomerIndex(
                 functools.partial(

@@ -14,6 +14,7 @@ from bot.core.intents import Done, Intent
 from bot.core.outcomes import points_applied
 from bot.domain.amounts import Op, PointsChange
 from bot.domain.audit import (
+    GIVING_ACTIONS,
     POINTS_ACTIONS,
     Action,
     Actor,
@@ -191,6 +192,10 @@ class Points(ServiceBase):
         what = Say(_VERB_FOR[change.op], amount=change.amount, name=name)
         if intent.action == Action.POINTS_UNDO:
             what = Say("Undoing the change for {name} (back to {new:,} points)", name=name, new=new)
+        elif intent.action == Action.POINTS_SALE:
+            what = Say(
+                "Adding {amount:,} points for {name}'s sale", amount=change.amount, name=name
+            )
         elif intent.action == Action.POINTS_REDEEM:
             what = Say(
                 "Redeeming “{offer}” for {name} ({amount:,} points)",
@@ -255,7 +260,7 @@ class Points(ServiceBase):
         )
         if entry.undone_at is not None:
             raise ChangeRefused(Say("Nothing to undo: {what} was already undone.", what=what))
-        if entry.action != Action.POINTS_ADD:  # clerks may undo only what they may do
+        if entry.action not in GIVING_ACTIONS:  # clerks may undo only what they may do
             self.roles.require(
                 actor.user_id,
                 Act.UNDO_ANY_CHANGE,
@@ -341,7 +346,7 @@ class Points(ServiceBase):
                         self.store.release_undo(entry.id)
                 raise
         self.index.upsert(done.value)
-        if entry.action == Action.POINTS_ADD and not manager and self.roles.allowance.per_day:
+        if entry.action in GIVING_ACTIONS and not manager and self.roles.allowance.per_day:
             day = entry.at.astimezone(self.tz).date().isoformat()
             with suppress(LoyaltyError):  # an undone add no longer counts against the day
                 self.store.release_clerk_points(entry.user_id, day, entry.delta or 0)

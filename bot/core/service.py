@@ -1,5 +1,5 @@
 """What the bot does, without Slack: one service per workspace, put together from its
-features (bot.core.points, customers, offers, confirmations; bot.core.base holds what they
+features (bot.core.points, sales, customers, offers, confirmations; bot.core.base holds what they
 share). Every change goes through the ledger (bot.core.ledger): recorded first, made under
 its record's lock, sent once, and told truthfully."""
 
@@ -17,7 +17,8 @@ from bot.core.confirmations import (
 from bot.core.customers import Customers
 from bot.core.exports import Exports
 from bot.core.offers import Offers
-from bot.core.points import Points, PointsResult
+from bot.core.points import PointsResult
+from bot.core.sales import SaleResult, Sales
 
 __all__ = [
     "CONFIRMABLE",
@@ -27,11 +28,12 @@ __all__ = [
     "CustomerPage",
     "LoyaltyService",
     "PointsResult",
+    "SaleResult",
     "ServiceBase",
     "customer_key",
     "offer_key",
 ]
 
 
-class LoyaltyService(Points, Customers, Offers, Confirmations, Exports, Alerts):
+class LoyaltyService(Sales, Customers, Offers, Confirmations, Exports, Alerts):
     """Every feature, for one workspace's program: what handlers and jobs call."""

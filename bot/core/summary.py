@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import threading
 import time
@@ -13,12 +14,13 @@ from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from bot.core import background
 from bot.core.index.customer_list import CustomerList
 from bot.core.verify import Verified, verify
-from bot.domain.audit import Action, AuditEntry, Outcome, utcnow
+from bot.domain.audit import Action, AuditEntry, Changes, Outcome, utcnow
 from bot.domain.records import Approval
 from bot.smartpasses.client import LoyaltyClient
 from bot.smartpasses.models import Customer
@@ -50,6 +52,32 @@ class DayPoints:
 
 
 @dataclass(frozen=True)
+class SalesTotal:
+    """The sales recorded since local midnight that stand: how many, the money (by
+    currency: a shop that changed its currency shows both), the points they earned and
+    those that came from promotions."""
+
+    count: int = 0
+    money: dict[str, Decimal] = field(default_factory=dict)
+    points: int = 0
+    from_promotions: int = 0
+
+
+def sales_total(sales: list[tuple[int, Changes]]) -> SalesTotal:
+    money: dict[str, Decimal] = defaultdict(Decimal)
+    points = promoted = 0
+    for earned, changes in sales:
+        sale = (changes.get("sale") or [None, None])[1]
+        points += earned
+        if not isinstance(sale, dict):
+            continue
+        with contextlib.suppress(ArithmeticError):
+            money[str(sale.get("currency") or "")] += Decimal(str(sale.get("amount") or 0))
+        promoted += sum(int(p.get("points") or 0) for p in sale.get("promotions") or [])
+    return SalesTotal(len(sales), dict(money), points, promoted)
+
+
+@dataclass(frozen=True)
 class Summary:
     day: dt.date
     generated_at: dt.datetime
@@ -71,6 +99,7 @@ class Summary:
     trend: list[tuple[dt.date, int]]
     customer_ids: list[int] = field(repr=False, default_factory=list)
     redeemed_today: tuple[int, int] = (0, 0)  # rewards, points (since local midnight)
+    sales_today: SalesTotal = field(default_factory=SalesTotal)
     chart: list[DayPoints] = field(default_factory=list)  # the last CHART_DAYS, oldest first
     # Balances that differ from the bot's records: changed outside the bot (bot.core.verify)
     outside: Verified = field(default_factory=lambda: Verified(0))
@@ -142,6 +171,7 @@ def build_summary(
             added_prior += max(delta, 0)
             deducted_prior += max(-delta, 0)
 
+    midnight = dt.datetime.combine(today, dt.time(), tzinfo=tz)
     by_status: dict[str, int] = {}
     spelled: dict[str, str] = {}
     for offer in offers:
@@ -176,7 +206,8 @@ def build_summary(
             for n in range(TREND_DAYS - 1, -1, -1)
         ],
         customer_ids=list(ids),
-        redeemed_today=store.redemptions_since(dt.datetime.combine(today, dt.time(), tzinfo=tz)),
+        redeemed_today=store.redemptions_since(midnight),
+        sales_today=sales_total(store.sales_since(midnight)),
         chart=[
             DayPoints(day, *charted.get(day, (0, 0, 0)))
             for day in (today - dt.timedelta(days=n) for n in range(CHART_DAYS - 1, -1, -1))

@@ -6,8 +6,10 @@ field names are `Field`'s.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -19,6 +21,7 @@ from bot.domain.amounts import (
     ambiguous_readings,
     whole_number,
 )
+from bot.domain.earning import Promotion
 from bot.domain.phones import to_e164
 from bot.domain.say import N_, Say, noun, said
 
@@ -60,6 +63,22 @@ class Field(StrEnum):
     ALERT_FACTOR = "alert_factor"
     ALERT_DAILY = "alert_daily_floor"
     ALERT_HOURLY = "alert_customer_hourly"
+    EARN_POINTS = "earn_points"
+    EARN_PER = "earn_per_amount"
+    EARN_MINIMUM = "earn_minimum"
+    EARN_ROUNDING = "earn_rounding"
+    CURRENCY = "currency"
+    # A promotion (bot.domain.earning.Promotion)
+    PROMO_NAME = "promo_name"
+    PROMO_KIND = "promo_kind"  # multiplier or bonus
+    PROMO_VALUE = "promo_value"
+    PROMO_DAYS = "promo_days"  # the chosen weekdays, comma-separated ("" or none: every day)
+    PROMO_STARTS = "promo_starts"
+    PROMO_ENDS = "promo_ends"
+    PROMO_FIRST_DAY = "promo_first_day"
+    PROMO_LAST_DAY = "promo_last_day"
+    PROMO_UNDER = "promo_under_balance"
+    PROMO_STACKING = "promo_stacking"
 
 
 NAME_MAX, OFFER_NAME_MAX, DESCRIPTION_MAX, REASON_MAX = 100, 150, 2000, 300
@@ -286,3 +305,87 @@ def map_api_errors(field_errors: dict[str, list[str]], fallback: Field, message:
         text = "; ".join(reasons) or message
         texts[field] = f"{texts[field]}; {text}" if field in texts else text
     return {field: said(text) for field, text in (texts or {fallback: message}).items()}
+
+
+PROMO_NAME_MAX = 60
+MOST_MULTIPLIER = Decimal(10)
+MOST_BONUS = 100_000
+
+
+def read_promotion_form(values: dict[str, str | None]) -> tuple[Promotion | None, Errors]:
+    """A new promotion from its form: a name, double points (a multiplier above 1) or a
+    fixed bonus, the days and hours it runs (local), its dates, who gets it."""
+    errors: Errors = {}
+    name = _text(values, Field.PROMO_NAME)
+    if not name:
+        errors[Field.PROMO_NAME] = Say("Give the promotion a name, like Tuesday double points.")
+    elif len(name) > PROMO_NAME_MAX:
+        errors[Field.PROMO_NAME] = Say("At most {most} characters.", most=PROMO_NAME_MAX)
+    bonus_kind = (values.get(Field.PROMO_KIND) or "multiplier") == "bonus"
+    value = _text(values, Field.PROMO_VALUE).replace(",", ".")
+    multiplier, bonus = Decimal(1), 0
+    try:
+        number = Decimal(value)
+        if bonus_kind:
+            if number != number.to_integral_value() or not 0 < number <= MOST_BONUS:
+                raise ValueError(value)
+            bonus = int(number)
+        else:
+            if not 1 < number <= MOST_MULTIPLIER or number.as_tuple().exponent < -2:  # type: ignore[operator]
+                raise ValueError(value)
+            multiplier = number
+    except (ArithmeticError, ValueError):
+        errors[Field.PROMO_VALUE] = (
+            Say("Bonus points: a whole number from 1 to {most:,}.", most=MOST_BONUS)
+            if bonus_kind
+            else Say("Multiply by a number above 1 and at most 10, like 2 or 1.5.")
+        )
+    days = {int(d) for d in (values.get(Field.PROMO_DAYS) or "").split(",") if d.strip().isdigit()}
+    weekdays = frozenset(d for d in days if 0 <= d <= 6) or frozenset(range(7))
+    starts, ends = _time(values, Field.PROMO_STARTS), _time(values, Field.PROMO_ENDS)
+    if (starts is None) != (ends is None) or (starts is not None and starts == ends):
+        errors[Field.PROMO_ENDS] = Say(
+            "Give both a start and an end time (an end before the start runs past midnight), "
+            "or neither for all day."
+        )
+    first, last = _date(values, Field.PROMO_FIRST_DAY), _date(values, Field.PROMO_LAST_DAY)
+    if first and last and last < first:
+        errors[Field.PROMO_LAST_DAY] = Say("The last day comes before the first.")
+    under_text = _text(values, Field.PROMO_UNDER)
+    under = None
+    if under_text:
+        under, problem = _whole(under_text, N_("balance"), minimum=1, maximum=10**MAX_DIGITS - 1)
+        if problem:
+            errors[Field.PROMO_UNDER] = problem
+    stacking = "stacking" in (values.get(Field.PROMO_STACKING) or "").split(",")
+    if errors:
+        return None, errors
+    return (
+        Promotion(
+            name,
+            multiplier=multiplier,
+            bonus=bonus,
+            weekdays=weekdays,
+            starts=starts,
+            ends=ends if starts is not None else None,
+            first_day=first,
+            last_day=last,
+            under_balance=under,
+            stacking=stacking,
+        ),
+        errors,
+    )
+
+
+def _time(values: dict[str, str | None], field: Field) -> dt.time | None:
+    try:
+        return dt.time.fromisoformat(values.get(field) or "")
+    except ValueError:
+        return None
+
+
+def _date(values: dict[str, str | None], field: Field) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(values.get(field) or "")
+    except ValueError:
+        return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 
 from bot.domain.errors import InvalidInput
@@ -99,9 +100,10 @@ HOW = Say(
 
 class AmbiguousAmount(InvalidInput):
     """`1.000` where the reader's decimal mark is "." : which did they mean? Nothing is
-    changed until they choose (`readings`, each with the same sign as typed)."""
+    changed until they choose (`readings`, each with the same sign as typed: whole points,
+    or a sale's money)."""
 
-    def __init__(self, text: str, sign: str, readings: tuple[int, ...]) -> None:
+    def __init__(self, text: str, sign: str, readings: tuple[int | Decimal, ...]) -> None:
         shown = [Code(f"{sign}{n:,}") for n in readings]
         super().__init__(
             Say(

@@ -19,6 +19,7 @@ class Target(StrEnum):
 
     CUSTOMER = "customer"
     OFFER = "offer"
+    PROMOTION = "promotion"
 
 
 class Action(StrEnum):
@@ -27,6 +28,7 @@ class Action(StrEnum):
     POINTS_SET = "points.set"
     POINTS_UNDO = "points.undo"
     POINTS_REDEEM = "points.redeem"  # a reward redeemed: the offer's cost deducted
+    POINTS_SALE = "points.sale"  # points earned by a sale (its amount, rule, promotions)
     CUSTOMER_CREATE = "customer.create"
     CUSTOMER_UPDATE = "customer.update"
     CUSTOMER_DELETE = "customer.delete"
@@ -38,12 +40,16 @@ class Action(StrEnum):
     PUBLISH_REQUEST = "offer.publish_request"
     PUBLISH_APPROVE = "offer.publish_approve"
     PUBLISH_REJECT = "offer.publish_reject"
+    PROMOTION_CREATE = "promotion.create"
+    PROMOTION_PAUSE = "promotion.pause"
+    PROMOTION_RESUME = "promotion.resume"
+    PROMOTION_END = "promotion.end"
     REFUSED = "refused"  # a role refusal
 
     @property
     def target_type(self) -> Target | None:
         kind = self.value.partition(".")[0]
-        return Target(kind) if kind in (Target.CUSTOMER, Target.OFFER) else None
+        return Target(kind) if kind in tuple(Target) else None
 
 
 POINTS_ACTIONS = (
@@ -52,7 +58,10 @@ POINTS_ACTIONS = (
     Action.POINTS_SET,
     Action.POINTS_UNDO,
     Action.POINTS_REDEEM,
+    Action.POINTS_SALE,
 )
+# The changes that give points (what the clerk allowance and the alerts count).
+GIVING_ACTIONS = (Action.POINTS_ADD, Action.POINTS_SALE)
 
 
 class Outcome(StrEnum):

@@ -16,9 +16,11 @@ starts (22:00–02:00) runs past midnight and belongs to the day it starts.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo
 
 
@@ -101,6 +103,46 @@ class Promotion:
             return False
         return not (self.last_day is not None and day > self.last_day)
 
+    def as_record(self) -> dict[str, Any]:
+        """Its terms as plain values (the store's columns, and an audit entry's JSON)."""
+        return {
+            "name": self.name,
+            "multiplier": str(self.multiplier),
+            "bonus": self.bonus,
+            "weekdays": "".join(str(d) for d in sorted(self.weekdays)),
+            "starts": self.starts.strftime("%H:%M") if self.starts else None,
+            "ends": self.ends.strftime("%H:%M") if self.ends else None,
+            "first_day": self.first_day.isoformat() if self.first_day else None,
+            "last_day": self.last_day.isoformat() if self.last_day else None,
+            "under_balance": self.under_balance,
+            "stacking": self.stacking,
+            "paused": self.paused,
+        }
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any], promotion_id: int = 0) -> Promotion:
+        def day(name: str) -> dt.date | None:
+            return dt.date.fromisoformat(record[name]) if record.get(name) else None
+
+        def time(name: str) -> dt.time | None:
+            return dt.time.fromisoformat(record[name]) if record.get(name) else None
+
+        under = record.get("under_balance")
+        return cls(
+            name=str(record["name"]),
+            multiplier=Decimal(str(record.get("multiplier") or 1)),
+            bonus=int(record.get("bonus") or 0),
+            weekdays=frozenset(int(d) for d in str(record.get("weekdays", "0123456"))),
+            starts=time("starts"),
+            ends=time("ends"),
+            first_day=day("first_day"),
+            last_day=day("last_day"),
+            under_balance=None if under is None else int(under),
+            stacking=bool(record.get("stacking")),
+            paused=bool(record.get("paused")),
+            id=promotion_id,
+        )
+
     def extra(self, base: int) -> int:
         """What this promotion adds to a sale that earns `base` by the rule."""
         multiplied = (Decimal(base) * (self.multiplier - 1)).to_integral_value(ROUND_FLOOR)
@@ -140,3 +182,17 @@ def points_for_sale(
     best = max(competing, key=lambda found: found[1], default=None)
     stacked = [(p, points) for p, points in running if p.stacking and points > 0]
     return SalePoints(base, tuple(([best] if best else []) + stacked))
+
+
+MOST_PROMOTIONS = 10  # running at once (paused ones count): more would confuse the till
+
+
+def rule_text(rule: EarningRule) -> dict[str, str]:
+    """The rule as a sale's audit entry keeps it (text: Decimals stay exact in JSON)."""
+    return {
+        "points": str(rule.points),
+        "per": str(rule.per_amount),
+        "currency": rule.currency,
+        "rounding": str(rule.rounding),
+        "minimum": str(rule.minimum_sale),
+    }

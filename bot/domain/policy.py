@@ -38,6 +38,7 @@ class Act(StrEnum):
     REQUEST_PUBLICATION = N_("ask for an offer to be published")
     APPROVE_PUBLICATION = N_("approve or reject offer publication")
     EXPORT = N_("export the customer list or the history to a file")
+    MANAGE_PROMOTIONS = N_("create, pause and end promotions")
 
 
 POLICY: dict[Act, Who] = {
@@ -58,6 +59,7 @@ POLICY: dict[Act, Who] = {
     Act.REQUEST_PUBLICATION: Who.ANYONE,
     Act.APPROVE_PUBLICATION: Who.MANAGERS,
     Act.EXPORT: Who.MANAGERS,
+    Act.MANAGE_PROMOTIONS: Who.MANAGERS,
 }
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import string
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from babel.dates import format_timedelta
@@ -55,6 +56,14 @@ class Command:
 
     words: str
     rest: str = ""
+
+
+@dataclass(frozen=True)
+class Money:
+    """An amount of money in a currency ("250.00 MXN"), written the reader's way."""
+
+    amount: Decimal
+    currency: str
 
 
 @dataclass(frozen=True)
@@ -149,6 +158,8 @@ class Writer(string.Formatter):
             return self.link(value)
         if isinstance(value, Duration):
             return self.duration(value.length)
+        if isinstance(value, Money):
+            return self.money(value)
         if isinstance(value, Command):
             words = " ".join(x for x in (self.translate(value.words), value.rest) if x)
             return self.code(f"/loyalty {words}")
@@ -175,6 +186,9 @@ class Writer(string.Formatter):
     def number(self, value: int, *, signed: bool = False) -> str:
         """A count or amount (`{amount:,}` in a template): `1,000` here, for logs."""
         return format(value, "+," if signed else ",")
+
+    def money(self, value: Money) -> str:
+        return f"{value.amount:,} {value.currency}"
 
     def text(self, value: str) -> str:
         return value

@@ -8,17 +8,21 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
+from babel.numbers import list_currencies
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.domain.earning import EarningRule, Rounding
 from bot.domain.errors import ConfigError
 
 _USER_ID = re.compile(r"[UW][A-Z0-9]+")
 _CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]+")
+CURRENCIES = frozenset(list_currencies())
 DEFAULT_SMARTPASSES_BASE_URL = "https://pass.smartpasses.io/api/v1/loyalty/"
 
 
@@ -38,6 +42,11 @@ WORKSPACE_SETTINGS = frozenset(
         "loyalty_alert_factor",
         "loyalty_alert_daily_floor",
         "loyalty_alert_customer_hourly",
+        "loyalty_earn_points",
+        "loyalty_earn_per_amount",
+        "loyalty_earn_rounding",
+        "loyalty_earn_minimum",
+        "loyalty_currency",
     }
 )
 
@@ -159,6 +168,24 @@ class Settings(BaseSettings):
         description="managers are told when one customer gains more than this many points "
         "within an hour, e.g. 500 (0: no such alerts)",
     )
+    loyalty_earn_points: int = Field(
+        1, gt=0, description="the points a sale earns for each LOYALTY_EARN_PER_AMOUNT, e.g. 1"
+    )
+    loyalty_earn_per_amount: Decimal | None = Field(
+        None,
+        gt=0,
+        description="the money that earns those points, e.g. 10 for 1 point per 10 MXN "
+        "(not set: `/loyalty sale` is off until a manager sets the earning rule)",
+    )
+    loyalty_earn_rounding: Rounding = Field(
+        Rounding.DOWN, description="down, nearest or up: how a sale's points are rounded"
+    )
+    loyalty_earn_minimum: Decimal = Field(
+        Decimal(0), ge=0, description="the smallest sale that earns points, e.g. 50 (0: any)"
+    )
+    loyalty_currency: str = Field(
+        "MXN", description="the three-letter code of the shop's currency, e.g. MXN"
+    )
     loyalty_default_region: str = Field(
         "",
         description="the two-letter country code for phone numbers typed without +, e.g. MX",
@@ -228,6 +255,14 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown region {value!r}")
         return value
 
+    @field_validator("loyalty_currency")
+    @classmethod
+    def _known_currency(cls, value: str) -> str:
+        value = value.strip().upper()
+        if value not in CURRENCIES:
+            raise ValueError(f"unknown currency {value!r}")
+        return value
+
     @field_validator("loyalty_timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -240,6 +275,19 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.loyalty_timezone)
+
+    @property
+    def earning_rule(self) -> EarningRule | None:
+        """How sales earn points, once a manager has set the money that earns them."""
+        if self.loyalty_earn_per_amount is None:
+            return None
+        return EarningRule(
+            self.loyalty_earn_points,
+            Decimal(self.loyalty_earn_per_amount),
+            self.loyalty_currency,
+            Rounding(self.loyalty_earn_rounding),
+            Decimal(self.loyalty_earn_minimum),
+        )
 
     @property
     def distributed(self) -> bool:
@@ -265,6 +313,9 @@ class Settings(BaseSettings):
         }
         if isinstance(values.get("loyalty_summary_time"), str):
             values["loyalty_summary_time"] = dt.time.fromisoformat(values["loyalty_summary_time"])
+        for name in ("loyalty_earn_per_amount", "loyalty_earn_minimum"):  # JSON keeps text
+            if isinstance(values.get(name), str):
+                values[name] = Decimal(values[name])
         values.update(smartpasses_program_id=program_id)
         return self.model_copy(update=values)
 

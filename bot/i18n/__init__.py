@@ -16,12 +16,13 @@ import gettext as gettext_module
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from babel.dates import format_date, format_timedelta
+from babel.dates import format_date, format_timedelta, get_day_names
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal, get_decimal_symbol
+from babel.numbers import format_decimal, get_currency_precision, get_decimal_symbol
 
 LANGUAGES = ("en", "es")
 DEFAULT = "en"
@@ -110,10 +111,28 @@ def _(message: str) -> str:
     return gettext(message)
 
 
-def number(value: int, *, signed: bool = False) -> str:
+def number(value: int | Decimal, *, signed: bool = False) -> str:
     """`1,000` as the current language's readers write it (`signed`: `+1,000`, `-5`)."""
-    written = format_decimal(abs(value) if signed else value, locale=LOCALES[language()])
+    shown = -value if signed and value < 0 else value
+    written = format_decimal(shown, locale=LOCALES[language()])
     return (("-" if value < 0 else "+") + written) if signed else written
+
+
+def money(amount: Decimal, currency: str) -> str:
+    """`250.00 MXN`: the amount with its currency's decimals, as the reader writes numbers
+    (the code after it, as on a till receipt, rather than a symbol several currencies
+    share)."""
+    places = int(get_currency_precision(currency))
+    pattern = "#,##0." + "0" * places if places else "#,##0"
+    written = format_decimal(
+        amount, format=pattern, locale=LOCALES[language()], decimal_quantization=True
+    )
+    return f"{written} {currency}"
+
+
+def locale_name() -> str:
+    """The current language's Babel locale (`en_US`, `es_MX`): how its readers write numbers."""
+    return LOCALES[language()]
 
 
 def decimal_mark() -> str:
@@ -125,6 +144,12 @@ def decimal_mark() -> str:
 def day(value: dt.date, pattern: str = "EEE d MMM y") -> str:
     """A date as the current language's readers write it (`jue 26 nov 2026`)."""
     return format_date(value, pattern, locale=LOCALES[language()])
+
+
+def weekday_names() -> list[str]:
+    """Monday to Sunday, abbreviated, as the current language's readers write them."""
+    names = get_day_names("abbreviated", locale=LOCALES[language()])
+    return [str(names[n]) for n in range(7)]
 
 
 def duration(length: dt.timedelta) -> str:

@@ -40,6 +40,7 @@ DEMO_SHOP: dict[str, Any] = {
     "loyalty_default_region": "MX",
     "loyalty_clerk_max_points": 50,
     "loyalty_clerk_daily_points": 200,
+    "loyalty_earn_per_amount": 10,  # sales earn 1 point per 10 MXN
 }
 DEMO_ROLES = N_(
     "In this demo, marta, gabo and rocio are managers: they may do everything. carl and "

@@ -13,6 +13,7 @@ PICKERS = {
     "multi_users_select": "initial_users",
     "conversations_select": "initial_conversation",
     "timepicker": "initial_time",
+    "datepicker": "initial_date",
 }
 
 
@@ -68,6 +69,8 @@ class Forms(ConsoleParts):
         element, label = block["element"], block["label"]["text"]
         if element["type"] in PICKERS:
             return self.pick(element, label, current, optional=bool(block.get("optional")))
+        if element["type"] == "checkboxes":
+            return self.tick(element, label, current)
         if element["type"] in ("radio_buttons", "static_select"):
             options = element["options"]
             chosen = current or (element.get("initial_option") or {}).get("value", "")
@@ -102,8 +105,23 @@ class Forms(ConsoleParts):
             return None
         return answer if answer.strip() else shown
 
+    def tick(self, element: dict[str, Any], label: str, current: Any) -> Any:
+        """Checkboxes: typed as their numbers or words, comma-separated (empty: none)."""
+        options = element["options"]
+        menu = ", ".join(f"{i} {o['text']['text']}" for i, o in enumerate(options, 1))
+        answer = self.read(f"│ {label} ({menu}) [{current or ''}]: ")
+        if answer is None or answer.strip() == "!cancel":
+            return None
+        chosen = []
+        for word in (w.strip().lower() for w in answer.split(",") if w.strip()):
+            for i, option in enumerate(options, 1):
+                if word in (str(i), option["value"].lower(), option["text"]["text"].lower()):
+                    chosen.append(option["value"])
+        return ",".join(chosen) if answer.strip() else current or ""
+
     def pick(self, element: dict[str, Any], label: str, current: Any, optional: bool) -> Any:
-        """A people, channel or time picker: typed as @names, a #name or HH:MM."""
+        """A people, channel, time or date picker: typed as @names, a #name, HH:MM or
+        YYYY-MM-DD."""
         kind = element["type"]
         ids = {v: k for k, v in self.names.items()}
         initial = current if current is not None else element.get(PICKERS[kind])
@@ -118,8 +136,8 @@ class Forms(ConsoleParts):
         if answer is None or answer.strip() == "!cancel":
             return None
         answer = answer.strip()
-        if not answer:
-            return initial
+        if not answer:  # kept as it was ("" when empty: None would close the form)
+            return initial if initial is not None else ""
         if kind == "multi_users_select":
             return [
                 ids.get(w.strip().lstrip("@"), w.strip()) for w in answer.split(",") if w.strip()

@@ -25,6 +25,7 @@ SELECTED = {
     "multi_users_select": ("selected_users", "initial_users"),
     "conversations_select": ("selected_conversation", "initial_conversation"),
     "timepicker": ("selected_time", "initial_time"),
+    "datepicker": ("selected_date", "initial_date"),
 }
 
 
@@ -52,6 +53,16 @@ def fill(view: dict[str, Any], typed: dict[str, Any]) -> dict[str, Any]:
             )
             values[block_id] = {
                 element["action_id"]: {"type": element["type"], "selected_option": option}
+            }
+        elif element["type"] == "checkboxes":  # typed: the chosen values, comma-separated
+            wanted = typed.get(block_id)
+            chosen = (
+                [o for o in element["options"] if o["value"] in str(wanted).split(",")]
+                if wanted is not None
+                else element.get("initial_options") or []
+            )
+            values[block_id] = {
+                element["action_id"]: {"type": "checkboxes", "selected_options": chosen}
             }
         elif element["type"] in SELECTED:
             key, initial = SELECTED[element["type"]]

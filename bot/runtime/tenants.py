@@ -101,6 +101,7 @@ def build_services(
             settings.loyalty_alert_daily_floor,
             settings.loyalty_alert_customer_hourly,
         ),
+        earning=settings.earning_rule,
     )
     approvals = PublicationApprovals(
         loyalty, store, roles, ledger, allow_self_approval=settings.loyalty_allow_self_approval

@@ -45,6 +45,10 @@ class ActionId(StrEnum):
     HOME_CONNECT = "loyalty_home_connect"  # OAuth mode: connect this workspace's program
     HOME_SETTINGS = "loyalty_home_settings"
     UNDO_ENTRY = "loyalty_undo_entry"  # an alert's Undo: one change, by its entry id
+    PROMO_NEW = "loyalty_promo_new"  # the promotions list: the form for a new one
+    PROMO_PAUSE = "loyalty_promo_pause"
+    PROMO_RESUME = "loyalty_promo_resume"
+    PROMO_END = "loyalty_promo_end"
     INPUT = "value"  # the one element inside each form input block
 
 
@@ -76,6 +80,7 @@ class Form(StrEnum):
     NOTICE = "loyalty_notice"
     CONNECT = "loyalty_connect_form"
     SETTINGS = "loyalty_settings_form"
+    PROMOTION = "loyalty_promotion_form"
 
 
 MAX_VALUE = 2000  # characters in a button's value (Slack's limit)
@@ -186,6 +191,10 @@ class CustomerRef(ButtonValue):
 class OfferRef(ButtonValue):
     offer_id: RecordId
     once: str = ""  # on Request publication
+
+
+class PromotionRef(ButtonValue):
+    promotion_id: RecordId
 
 
 class ApprovalRef(ButtonValue):

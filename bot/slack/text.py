@@ -12,8 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from bot.domain.say import Link, Say, Writer, said
-from bot.i18n import duration, gettext, number
+from bot.domain.say import Link, Money, Say, Writer, said
+from bot.i18n import duration, gettext, money, number
 
 ELLIPSIS = "…"
 # Explicit bidi embeddings, overrides and isolates: outside text never keeps them (one
@@ -80,6 +80,9 @@ class _Plain(Writer):
 
     def number(self, value: int, *, signed: bool = False) -> str:
         return number(value, signed=signed)
+
+    def money(self, value: Money) -> str:
+        return money(value.amount, value.currency)
 
 
 class _Mrkdwn(_Plain):

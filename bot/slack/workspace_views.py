@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -56,6 +57,11 @@ class WorkspaceChoices:
     alert_factor: float = 3.0
     alert_daily_floor: int = 200
     alert_customer_hourly: int = 500
+    earn_points: int = 1
+    earn_per_amount: Decimal | None = None  # None: sales do not earn points yet
+    earn_minimum: Decimal = Decimal(0)
+    earn_rounding: str = "down"
+    currency: str = "MXN"
 
 
 def who_connects(installer: str) -> str:
@@ -312,12 +318,79 @@ def settings_form(choices: WorkspaceChoices, connection: Connection | None) -> d
             _("0: no alerts about a customer's hour."),
         ),
     ]
+    blocks += _earning_rule_fields(c)
     blocks.append(
         ContextBlock(
             elements=[MarkdownTextObject(text=_("Changes apply to new requests at once."))]
         )
     )
     return _modal(_("Settings"), Form.SETTINGS, blocks, _("Save"))
+
+
+def _earning_rule_fields(c: WorkspaceChoices) -> list[Block]:
+    """How sales earn points (`/loyalty sale`): points per amount, a minimum, rounding."""
+    roundings = [
+        Option(value="down", text=_("Down: at 1 point per 10, 249 earns 24")),
+        Option(value="nearest", text=_("To the nearest: 245 earns 25")),
+        Option(value="up", text=_("Up: 241 earns 25")),
+    ]
+    return [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=_("*Points from sales* (`/loyalty sale`): for example 1 point per 10 MXN.")
+            )
+        ),
+        InputBlock(
+            block_id=Field.EARN_POINTS,
+            label=_("Points a sale earns"),
+            element=NumberInputElement(
+                action_id=ActionId.INPUT,
+                is_decimal_allowed=False,
+                min_value=1,
+                initial_value=c.earn_points,
+            ),
+        ),
+        InputBlock(
+            block_id=Field.EARN_PER,
+            label=_("... for each this much money"),
+            hint=_("Empty: sales do not earn points."),
+            optional=True,
+            element=NumberInputElement(
+                action_id=ActionId.INPUT,
+                is_decimal_allowed=True,
+                min_value=0.01,
+                initial_value=str(c.earn_per_amount) if c.earn_per_amount else None,
+            ),
+        ),
+        InputBlock(
+            block_id=Field.EARN_MINIMUM,
+            label=_("Smallest sale that earns points"),
+            hint=_("0: any sale."),
+            element=NumberInputElement(
+                action_id=ActionId.INPUT,
+                is_decimal_allowed=True,
+                min_value=0,
+                initial_value=str(c.earn_minimum),
+            ),
+        ),
+        InputBlock(
+            block_id=Field.EARN_ROUNDING,
+            label=_("Rounding"),
+            element=StaticSelectElement(
+                action_id=ActionId.INPUT,
+                options=roundings,
+                initial_option=next((o for o in roundings if o.value == c.earn_rounding), None),
+            ),
+        ),
+        InputBlock(
+            block_id=Field.CURRENCY,
+            label=_("Currency"),
+            hint=_("Three letters, as in MXN, USD or EUR."),
+            element=PlainTextInputElement(
+                action_id=ActionId.INPUT, initial_value=c.currency, max_length=3
+            ),
+        ),
+    ]
 
 
 def choices_of(state: dict[str, Any]) -> dict[str, Any]:

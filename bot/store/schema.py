@@ -131,6 +131,30 @@ clerk_points = sa.Table(
     sa.Column("points", sa.BigInteger, nullable=False),
 )
 
+# v8: the shop's promotions (bot.domain.earning.Promotion): extra points on sales for some
+# days and hours, between two dates. Ended ones are kept (a sale's audit entry names them).
+promotions = sa.Table(
+    "promotions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("team_id", sa.String(32), nullable=False, server_default="", default=""),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("multiplier", sa.String(12), nullable=False),  # a Decimal, as text
+    sa.Column("bonus", sa.BigInteger, nullable=False),
+    sa.Column("weekdays", sa.String(7), nullable=False),  # "0123456": Monday is 0
+    sa.Column("starts", sa.String(5), nullable=True),  # local HH:MM, or NULL: all day
+    sa.Column("ends", sa.String(5), nullable=True),
+    sa.Column("first_day", sa.String(10), nullable=True),  # local YYYY-MM-DD
+    sa.Column("last_day", sa.String(10), nullable=True),
+    sa.Column("under_balance", sa.BigInteger, nullable=True),
+    sa.Column("stacking", sa.Boolean, nullable=False),
+    sa.Column("paused", sa.Boolean, nullable=False),
+    sa.Column("created_by", sa.String(32), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Index("ix_promotions_team", "team_id", "ended_at"),
+)
+
 # Installed in any workspace (OAuth mode): each workspace's program, its App Key (Fernet,
 # bot.store.sealed; never stored in the clear) and the settings its managers chose.
 # Slack's own tables are declared beside these in bot.store.installations.

@@ -13,11 +13,14 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from bot.domain.audit import (
+    GIVING_ACTIONS,
     POINTS_ACTIONS,
     Action,
+    Changes,
     Outcome,
     Target,
     as_utc,
+    load_changes,
     utcnow,
 )
 from bot.domain.records import Snapshot
@@ -159,6 +162,20 @@ class Summaries(StoreBase):
             count, points = conn.execute(query).one()
         return int(count), int(points)
 
+    def sales_since(self, since: dt.datetime) -> list[tuple[int, Changes]]:
+        """(points added, what was recorded about the sale) of every sale that stands since
+        `since` (undone ones left out)."""
+        query = sa.select(audit_log.c.after - audit_log.c.before, audit_log.c.changes).where(
+            self._mine(audit_log),
+            audit_log.c.action == Action.POINTS_SALE,
+            audit_log.c.outcome == Outcome.OK,
+            audit_log.c.undone_at.is_(None),
+            audit_log.c.at >= since,
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [(int(points or 0), load_changes(changes)) for points, changes in rows]
+
     def points_given_since(
         self, since: dt.datetime, *, user_id: str | None = None, customer_id: int | None = None
     ) -> int:
@@ -176,7 +193,7 @@ class Summaries(StoreBase):
         query = sa.select(sa.func.coalesce(sa.func.sum(delta), 0)).where(
             self._mine(audit_log),
             who,
-            audit_log.c.action.in_([Action.POINTS_ADD, Action.POINTS_SET]),
+            audit_log.c.action.in_([*GIVING_ACTIONS, Action.POINTS_SET]),
             audit_log.c.outcome == Outcome.OK,
             audit_log.c.undone_at.is_(None),
             audit_log.c.at >= since,

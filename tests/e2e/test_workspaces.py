@@ -263,6 +263,31 @@ def test_each_workspace_sets_its_own_alert_thresholds(installs) -> None:
     assert services.alert_thresholds.customer_hourly == 30
 
 
+def test_each_workspace_sets_how_its_sales_earn_points(installs) -> None:
+    _both_connected(installs)
+    refused = _save_settings(installs, TEAM, OWNER, earn_per_amount="ten", currency="XYZ")
+    assert set(refused["errors"]) == {"earn_per_amount", "currency"}
+    _save_settings(
+        installs,
+        TEAM,
+        OWNER,
+        earn_points="2",
+        earn_per_amount="25",
+        earn_minimum="50",
+        currency="usd",
+    )
+    said = _reply_to(installs, TEAM, f"sale {JUAN} 100", OWNER)
+    assert "100.00 USD → 8 points · 5 → *13*" in said
+    assert "Sales under 50.00 USD earn no points" in _reply_to(
+        installs, TEAM, f"sale {JUAN} 40", OWNER
+    )
+    second_id = min(installs.harness.sandbox.state.programs[SECOND_PROGRAM_ID].customers)
+    second = _reply_to(installs, SECOND_TEAM, f"sale {second_id} 100", SECOND_OWNER)
+    assert "100.00 MXN → 10 points" in second  # the environment's rule: 1 per 10 MXN
+    _save_settings(installs, TEAM, OWNER, earn_per_amount="")
+    assert "Sales do not earn points yet" in _reply_to(installs, TEAM, f"sale {JUAN} 100", OWNER)
+
+
 def test_each_workspace_reads_national_phone_numbers_as_its_own_country(installs) -> None:
     _both_connected(installs)
     assert "No customer" in _reply_to(installs, TEAM, "customer 999 411 6533", OWNER)

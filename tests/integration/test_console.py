@@ -40,7 +40,7 @@ def test_the_workflow_steps_tour_passes_and_a_bad_step_line_is_explained(monkeyp
     code, output = _run(["step add_loyalty_points customer=1870 pts=3"])
     assert code == 1 and "add_loyalty_points takes customer, points, reason, workflow" in output
     code, output = _run(["step"])
-    assert code == 1 and "which step? add_loyalty_points, redeem_reward" in output
+    assert code == 1 and "which step? add_loyalty_points, record_sale, redeem_reward" in output
 
 
 def test_the_spanish_tour_passes(monkeypatch) -> None:

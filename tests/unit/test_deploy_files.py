@@ -88,6 +88,7 @@ def test_manifest_declares_every_workflow_step_as_the_code_runs_it() -> None:
     assert manifest["functions"] == manifest_functions()
     assert set(manifest["functions"]) == {
         "add_loyalty_points",
+        "record_sale",
         "redeem_reward",
         "find_customer",
         "create_customer",

@@ -51,6 +51,14 @@ from bot.slack.blocks.confirmations import confirmation, confirmed, consequences
 from bot.slack.blocks.help import help_detail, help_message
 from bot.slack.blocks.lists import customer_list, customer_picker, offer_list, offer_picker
 from bot.slack.blocks.replies import amount_choice, points_changed, redeemed, undone
+from bot.slack.blocks.sales import (
+    no_earning_rule,
+    promotion_changed,
+    promotion_list,
+    promotion_said,
+    promotion_terms,
+    sale_recorded,
+)
 from bot.slack.blocks.summary import arrow, summary_message
 
 __all__ = [
@@ -83,6 +91,7 @@ __all__ = [
     "help_detail",
     "help_message",
     "history",
+    "no_earning_rule",
     "notice",
     "offer_card",
     "offer_line",
@@ -92,9 +101,14 @@ __all__ = [
     "plain",
     "points",
     "points_changed",
+    "promotion_changed",
+    "promotion_list",
+    "promotion_said",
+    "promotion_terms",
     "publication_requested",
     "redeemed",
     "rejection_sent",
+    "sale_recorded",
     "saved",
     "slack_date",
     "status_of",

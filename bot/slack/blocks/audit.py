@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -11,8 +12,9 @@ from slack_sdk.models.blocks import Block
 
 from bot.core.verify import Difference
 from bot.domain.audit import POINTS_ACTIONS, Action, AuditEntry, Changes, Outcome, Resolved
+from bot.domain.earning import Promotion
 from bot.domain.policy import Act
-from bot.i18n import N_, _, number
+from bot.i18n import N_, _, money, number
 from bot.slack.blocks.cards import _status_word
 from bot.slack.blocks.common import (
     Message,
@@ -24,6 +26,7 @@ from bot.slack.blocks.common import (
     points,
     slack_date,
 )
+from bot.slack.blocks.sales import promotion_terms
 from bot.slack.text import escape, shorten
 from bot.smartpasses.models import Customer
 
@@ -35,6 +38,11 @@ _VERBS: dict[str, str] = {
     Action.POINTS_SET: N_("set points"),
     Action.POINTS_UNDO: N_("undid a change"),
     Action.POINTS_REDEEM: N_("redeemed a reward"),
+    Action.POINTS_SALE: N_("recorded a sale"),
+    Action.PROMOTION_CREATE: N_("created promotion"),
+    Action.PROMOTION_PAUSE: N_("paused promotion"),
+    Action.PROMOTION_RESUME: N_("resumed promotion"),
+    Action.PROMOTION_END: N_("ended promotion"),
     Action.CUSTOMER_CREATE: N_("created customer"),
     Action.CUSTOMER_UPDATE: N_("edited customer"),
     Action.CUSTOMER_DELETE: N_("deleted customer"),
@@ -117,6 +125,9 @@ def describe(e: AuditEntry, *, name_target: bool = True) -> str:
     reason = e.reason
     if e.action == Action.POINTS_REDEEM and reason:  # the reason is the offer's name
         verb, reason = _("redeemed “{offer}”").format(offer=escape(shorten(reason, 80))), ""
+    sale = e.changes.get("sale", [None, None])[1] if e.action == Action.POINTS_SALE else None
+    if isinstance(sale, dict):
+        verb = _sale_words(sale)
     if e.action in POINTS_ACTIONS:
         if e.before is not None and e.after is not None:
             change = f"{number(e.before)} → {number(e.after)} ({number(e.after - e.before, signed=True)})"
@@ -142,7 +153,10 @@ def describe(e: AuditEntry, *, name_target: bool = True) -> str:
             text += f" *{escape(e.target_name)}*"
         if name_target and e.target_id is not None:
             text += f" (`{e.target_id}`)"
-        if e.changes:
+        promotion = e.changes.get("promotion", [None, None])[1]
+        if isinstance(promotion, dict):
+            text += ": " + promotion_terms(Promotion.from_record(promotion))
+        elif e.changes:
             text += ": " + field_changes_text(e.changes, e.action)
     if e.outcome in _OUTCOME_NOTES:
         text += " · " + _(_OUTCOME_NOTES[e.outcome])
@@ -158,6 +172,21 @@ def describe(e: AuditEntry, *, name_target: bool = True) -> str:
     if e.outcome != Outcome.OK and e.detail and e.outcome != Outcome.PENDING:
         text += f" · {_detail(e)}"
     return text.strip()
+
+
+def _sale_words(sale: dict[str, Any]) -> str:
+    """`recorded a sale of 250.00 MXN (+25 Tuesday double points)` from a sale's entry."""
+    try:
+        amount = money(Decimal(str(sale["amount"])), str(sale["currency"]))
+    except (KeyError, ArithmeticError, ValueError):
+        return _("recorded a sale")
+    words = _("recorded a sale of {amount}").format(amount=amount)
+    for promo in sale.get("promotions") or []:
+        words += " " + _("(+{points} {promotion})").format(
+            points=number(int(promo.get("points") or 0)),
+            promotion=escape(shorten(str(promo.get("name") or ""), 60)),
+        )
+    return words
 
 
 def _detail(e: AuditEntry) -> str:

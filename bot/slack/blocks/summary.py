@@ -12,9 +12,9 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.core.summary import Summary, sparkline
+from bot.core.summary import SalesTotal, Summary, sparkline
 from bot.core.summary import arrow as _moved
-from bot.i18n import _, day, ngettext, number
+from bot.i18n import _, day, money, ngettext, number
 from bot.slack.blocks.cards import customer_line, status_of
 from bot.slack.blocks.common import (
     Message,
@@ -34,6 +34,24 @@ def arrow(delta: int | None) -> str:
     """▲ +3 / ▼ −2 / = no change, in the reader's words."""
     moved = _moved(delta)
     return f"= {_('no change')}" if moved == "=" else moved
+
+
+def _sales_line(sales: SalesTotal) -> list[Block]:
+    """`Sales today: 3 sales, 750.00 MXN, 75 points (25 from promotions)` (none: nothing)."""
+    if not sales.count:
+        return []
+    money_text = ", ".join(money(amount, currency) for currency, amount in sales.money.items())
+    line = ngettext(
+        "Sales today: {count} sale, {money}, {points} points ({promoted} from promotions)",
+        "Sales today: {count} sales, {money}, {points} points ({promoted} from promotions)",
+        sales.count,
+    ).format(
+        count=number(sales.count),
+        money=money_text or "—",
+        points=number(sales.points),
+        promoted=number(sales.from_promotions),
+    )
+    return [_context(line)]
 
 
 def summary_message(s: Summary, tz: ZoneInfo) -> Message:
@@ -133,6 +151,7 @@ def summary_message(s: Summary, tz: ZoneInfo) -> Message:
             + ", "
             + points(redeemed)
         ),
+        *_sales_line(s.sales_today),
         *changed_outside,
         DividerBlock(),
         *_chunked_sections([f"*{_('Top customers by points')}*", *top]),

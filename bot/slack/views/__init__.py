@@ -14,6 +14,7 @@ from bot.slack.views.forms import (
 )
 from bot.slack.views.home_tab import HomeFigures, home
 from bot.slack.views.pickers import choose_customer, pick_customer, pick_offer
+from bot.slack.views.promotion_form import promotion_form
 
 __all__ = [
     "MAX_OPTIONS",
@@ -30,6 +31,7 @@ __all__ = [
     "pick_customer",
     "pick_offer",
     "points_form",
+    "promotion_form",
     "redeem_form",
     "refused_form",
     "reject_form",

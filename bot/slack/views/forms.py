@@ -289,6 +289,11 @@ def form_values(state: dict[str, Any]) -> dict[str, str | None]:
         if element.get("type") == "radio_buttons" or "selected_option" in element:
             selected = element.get("selected_option") or {}
             values[block_id] = selected.get("value")
+        elif "selected_options" in element:  # checkboxes: the chosen values, comma-separated
+            chosen = element.get("selected_options") or []
+            values[block_id] = ",".join(str(o.get("value", "")) for o in chosen)
+        elif "selected_time" in element or "selected_date" in element:
+            values[block_id] = element.get("selected_time") or element.get("selected_date")
         else:
             values[block_id] = element.get("value")
     return values

@@ -1,0 +1,109 @@
+"""Money amounts as people type them at the till: `250`, `250.00`, `1,250.50`, `$250`.
+
+Read with Babel in the reader's locale (strict: a group mark in the wrong place is not
+guessed). An amount that reads two ways is asked, never guessed, by the same rule as
+points: one group of three digits after the reader's decimal mark (`1.500`: one and a
+half, or fifteen hundred?), and whatever Babel can read only by moving a mark (`12,50`
+where "." marks decimals: 12.50 or 1,250?).
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from babel.numbers import NumberFormatError, get_currency_precision, parse_decimal
+
+from bot.domain.amounts import AmbiguousAmount
+from bot.domain.errors import InvalidInput
+from bot.domain.say import Code, Name, Say
+
+MOST_MONEY = Decimal(10) ** 9  # a sale this large is a typing mistake
+_SYMBOLS = re.compile(r"^[$€£¥]|[$€£¥]$")
+_ONE_GROUP = re.compile(r"(\d{1,3})([.,])(\d{3})")
+EXAMPLE = Code("250.00")
+
+
+def precision(currency: str) -> int:
+    """The decimals a currency's amounts have (2 for MXN, 0 for JPY)."""
+    try:
+        return int(get_currency_precision(currency.upper()))
+    except (KeyError, ValueError):
+        return 2
+
+
+def parse_money(text: str | None, locale: str, decimal_mark: str, currency: str) -> Decimal:
+    """A sale's amount, or InvalidInput saying what is wrong (AmbiguousAmount, with one
+    reading per meaning, when it reads two ways)."""
+    if text is None or not text.strip():
+        raise InvalidInput(
+            Say("How much was the sale? Add an amount, e.g. {example}.", example=EXAMPLE)
+        )
+    raw = text.strip()
+    number = _SYMBOLS.sub("", raw).strip()
+    one = _ONE_GROUP.fullmatch(number)
+    if one is not None and one.group(2) == decimal_mark:
+        small = plain(Decimal(f"{one.group(1)}.{one.group(3)}"))
+        large = Decimal(one.group(1) + one.group(3))
+        fits = tuple(r for r in (small, large) if _places(r) <= precision(currency))
+        raise AmbiguousAmount(raw, "", fits)
+    try:
+        amount = parse_decimal(number, locale=locale, strict=True)
+    except NumberFormatError as exc:
+        readings = _readings(exc.suggestions or [], locale)
+        if len(readings) >= 2:
+            raise AmbiguousAmount(raw, "", tuple(readings[:2])) from None
+        raise InvalidInput(
+            Say(
+                "“{text}” is not an amount of money. Write it like {example}.",
+                text=Name(raw),
+                example=EXAMPLE,
+            )
+        ) from None
+    except InvalidOperation:
+        raise InvalidInput(
+            Say(
+                "“{text}” is not an amount of money. Write it like {example}.",
+                text=Name(raw),
+                example=EXAMPLE,
+            )
+        ) from None
+    if not amount.is_finite() or amount <= 0:
+        raise InvalidInput(
+            Say("A sale's amount is more than zero: “{text}” is not.", text=Name(raw))
+        )
+    if amount >= MOST_MONEY:
+        raise InvalidInput(Say("“{text}” is more than any sale I can record.", text=Name(raw)))
+    places = precision(currency)
+    if _places(amount) > places:
+        raise InvalidInput(
+            Say(
+                "{currency} amounts have at most {places} decimals: “{text}” has more.",
+                currency=currency,
+                places=places,
+                text=Name(raw),
+            )
+        )
+    return amount.quantize(Decimal(1).scaleb(-places))
+
+
+def _places(value: Decimal) -> int:
+    exponent = plain(value).as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+def _readings(suggestions: list[str], locale: str) -> list[Decimal]:
+    found: list[Decimal] = []
+    for suggestion in suggestions:
+        try:
+            value = parse_decimal(suggestion, locale=locale, strict=True)
+        except (NumberFormatError, InvalidOperation):
+            continue
+        if value > 0 and value not in found:
+            found.append(plain(value))
+    return found
+
+
+def plain(value: Decimal) -> Decimal:
+    """`1.500` as 1.5 and `1500.0` as 1500 (never `1.5E+3`)."""
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()

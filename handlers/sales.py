@@ -1,0 +1,200 @@
+"""`/loyalty sale` (Spanish `venta`), `/loyalty promos` and the promotions' buttons and
+form, and the Record a sale step's work: Slack glue over bot.core.sales."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from slack_bolt import Ack, App
+
+from bot.core import validation as forms
+from bot.domain.amounts import AmbiguousAmount
+from bot.domain.audit import Action, AuditEntry
+from bot.domain.earning import Promotion
+from bot.domain.errors import InvalidInput
+from bot.domain.money import parse_money
+from bot.domain.policy import Act
+from bot.domain.say import Name, Say
+from bot.i18n import decimal_mark, locale_name
+from bot.slack import blocks, views
+from bot.slack.blocks import Message
+from bot.slack.ids import ActionId, Form, FormContext, PromotionRef
+from handlers import modals, resolve
+from handlers.command_help import usage_of
+from handlers.context import Env
+from handlers.parsing import split_reference
+from handlers.subcommand import Typed
+
+# The words after `promos`, in both languages: what to do with which promotion.
+PROMO_ACTIONS = {
+    "new": "new",
+    "nueva": "new",
+    "nuevo": "new",
+    "pause": Action.PROMOTION_PAUSE,
+    "pausar": Action.PROMOTION_PAUSE,
+    "resume": Action.PROMOTION_RESUME,
+    "reanudar": Action.PROMOTION_RESUME,
+    "end": Action.PROMOTION_END,
+    "terminar": Action.PROMOTION_END,
+}
+
+
+def _currency(env: Env) -> str:
+    rule = env.settings.earning_rule
+    return rule.currency if rule else env.settings.loyalty_currency
+
+
+def read_money(env: Env, text: str | None) -> Decimal:
+    """A sale's amount as the reader writes money (asked when it reads two ways)."""
+    return parse_money(text, locale_name(), decimal_mark(), _currency(env))
+
+
+def read_sale(env: Env, args: list[str]) -> Typed:
+    """`<customer> <amount> [note]`: `$250` is read as 250."""
+    tokens = [t[1:] if t.startswith("$") and t[1:2].isdigit() else t for t in args]
+    reference, amount, note = split_reference(tokens, env.settings.loyalty_default_region)
+    if not reference:
+        raise InvalidInput(Say("Usage: {usage}, e.g. {example}.", **usage_of("sale")))
+    if amount is None:
+        raise InvalidInput(
+            Say("How much was the sale? Usage: {usage}, e.g. {example}.", **usage_of("sale"))
+        )
+    money = read_money(env, amount)
+    if problem := forms.reason_problem(note):
+        raise InvalidInput(Say("{problem} Nothing was changed.", problem=problem))
+    rest = " ".join(x for x in (amount, note) if x)
+    return Typed(tuple(args), reference=reference, money=money, reason=note, rest=rest)
+
+
+def run_sale(env: Env, typed: Typed) -> None:
+    if env.service.earning is None:
+        env.reply(no_rule(env))
+        return
+    customer = resolve.customer_or_choice(env, typed.reference, "sale", typed.rest)
+    if customer is None or typed.money is None:
+        return
+    result = env.service.record_sale(env.actor, customer.id, typed.money, typed.reason)
+    env.reply(blocks.sale_recorded(result, undo_minutes=env.settings.loyalty_undo_minutes))
+    env.announce(result.points.entry)
+
+
+def no_rule(env: Env) -> Message:
+    return blocks.no_earning_rule(env.settings.distributed, env.allows(Act.MANAGE_PROMOTIONS))
+
+
+# -- promotions ------------------------------------------------------------------------
+
+
+def read_promos(env: Env, args: list[str]) -> Typed:
+    """`promos`, `promos new`, `promos pause|resume|end <id>` (Spanish words too)."""
+    if not args:
+        return Typed()
+    action = PROMO_ACTIONS.get(args[0].casefold())
+    target = args[1].lstrip("#") if len(args) > 1 else ""
+    if action is None or (action != "new" and not target.isdigit()):
+        raise InvalidInput(Say("Usage: {usage}.", usage=usage_of("promos", 1)["usage"]))
+    return Typed(tuple(args), action=str(action), reference=target)
+
+
+def opens_promo_form(typed: Typed) -> bool:
+    return typed.action == "new"
+
+
+def changes_promo(typed: Typed) -> bool:
+    return typed.action not in ("", "new")
+
+
+def run_promos(env: Env, typed: Typed) -> None:
+    if typed.action == "new":
+        env.service.permit(env.actor, Act.MANAGE_PROMOTIONS)  # refused before it opens
+        context = FormContext(form=Form.PROMOTION, channel_id=env.channel_id)
+        env.client.views_open(trigger_id=env.trigger_id, view=views.promotion_form(context))
+        return
+    if typed.action:
+        entry = env.service.change_promotion(env.actor, int(typed.reference), Action(typed.action))
+        env.reply(_changed(entry))
+        env.announce(entry)
+        return
+    env.reply(
+        blocks.promotion_list(
+            env.service.promotions(),
+            env.service.earning,
+            env.allows(Act.MANAGE_PROMOTIONS),
+        )
+    )
+
+
+def _changed(entry: AuditEntry) -> Message:
+    promotion = Promotion.from_record(entry.changes["promotion"][1], entry.target_id or 0)
+    return blocks.promotion_changed(
+        blocks.promotion_said(entry.action, entry.target_name), promotion
+    )
+
+
+def _create(env: Env, context: FormContext, promotion: Promotion) -> AuditEntry:
+    entry = env.service.add_promotion(env.actor, promotion)
+    env.announce(entry)
+    return entry
+
+
+PROMOTION_SUBMISSION = modals.Submission(
+    forms.Field.PROMO_NAME,
+    lambda env, values: forms.read_promotion_form(values),
+    _create,
+    lambda env, context, entry: _changed(entry),
+)
+
+
+# -- the Record a sale step --------------------------------------------------------------
+
+
+def sale_inputs(env: Env, inputs: dict[str, Any]) -> tuple[Decimal, str]:
+    """The Record a sale step's amount and note, checked before anything is looked up."""
+    if env.service.earning is None:
+        raise InvalidInput(Say("Sales do not earn points yet: a manager sets the earning rule."))
+    amount = " ".join(str(inputs.get("amount") or "").split())
+    if not amount:
+        raise InvalidInput(Say("How much was the sale? Give the step an amount, like 250.00."))
+    note = " ".join(str(inputs.get("note") or "").split())
+    if problem := forms.reason_problem(note):
+        raise InvalidInput(Say("{problem} Nothing was changed.", problem=problem))
+    try:
+        return read_money(env, amount), note
+    except AmbiguousAmount:  # a workflow cannot be asked which it meant
+        raise InvalidInput(
+            Say(
+                "“{amount}” can be read two ways; give the step the amount with a decimal "
+                "point and no thousands mark, like 1500 or 1.50.",
+                amount=Name(amount),
+            )
+        ) from None
+
+
+def register(app: App) -> None:
+    import re
+
+    from handlers.commands import run_subcommand
+
+    @app.action(ActionId.PROMO_NEW)
+    def new_promotion(ack: Ack, env: Env) -> None:
+        ack()
+        run_subcommand(env, "promos", ["new"])
+
+    buttons = {
+        ActionId.PROMO_PAUSE: "pause",
+        ActionId.PROMO_RESUME: "resume",
+        ActionId.PROMO_END: "end",
+    }
+    pattern = re.compile("^(" + "|".join(buttons) + r")_\d+$")
+
+    @app.action(pattern)
+    def promotion_button(ack: Ack, env: Env, body: dict[str, Any]) -> None:
+        ack()
+        clicked = (body.get("actions") or [{}])[0]
+        match = pattern.match(clicked.get("action_id", ""))
+        assert match is not None  # Bolt matched it
+        ref = PromotionRef.decode(clicked.get("value"))
+        run_subcommand(env, "promos", [buttons[ActionId(match.group(1))], str(ref.promotion_id)])
+
+    modals.on_submit(app, Form.PROMOTION, PROMOTION_SUBMISSION)

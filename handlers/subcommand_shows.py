@@ -1,0 +1,57 @@
+"""What the read-only subcommands do after the ack: help, the summary, the customer and
+offer lists, a customer's history."""
+
+from __future__ import annotations
+
+from bot.i18n import _
+from bot.slack import blocks
+from bot.slack.chart import share_chart
+from handlers import resolve
+from handlers.command_help import help_detail, help_message, unknown
+from handlers.context import Env
+from handlers.subcommand import BY_NAME, Typed
+
+CHART_WORDS = ("chart", "gráfica", "grafica")  # `summary chart`
+
+
+def help_me(env: Env, typed: Typed) -> None:
+    if not typed.words:
+        env.reply(help_message())
+        return
+    wanted = typed.words[0].lower().removeprefix("/loyalty")
+    row = BY_NAME.get(wanted)
+    if row is None:
+        env.reply(blocks.notice(unknown(wanted)))
+        return
+    env.reply(help_detail(row))
+
+
+def summary(env: Env, typed: Typed) -> None:
+    summary = env.services.summary.get()
+    env.reply(blocks.summary_message(summary, env.settings.tz))
+    if typed.words and typed.words[0].casefold() in CHART_WORDS:
+        channel = env.client.conversations_open(users=env.user_id)["channel"]["id"]
+        share_chart(env.client, channel, summary.chart)
+        env.reply(blocks.notice(_("📈 The chart of the last two weeks is in our DM.")))
+
+
+def list_customers(env: Env, typed: Typed) -> None:
+    query = "" if typed.by_points else typed.reference
+    env.reply(blocks.customer_list(env.service.customers_page(query, by_points=typed.by_points)))
+
+
+def list_offers(env: Env, typed: Typed) -> None:
+    status = typed.action or None
+    env.reply(blocks.offer_list(env.service.offers(status), status))  # page 1
+
+
+def history(env: Env, typed: Typed) -> None:
+    customer = resolve.customer_or_choice(env, typed.reference, "history")
+    if customer is not None:
+        show_history(env, customer.id)
+
+
+def show_history(env: Env, customer_id: int) -> None:
+    customer = env.service.customer(customer_id)
+    entries = env.service.history(customer_id)
+    env.reply(blocks.history(customer, entries, env.settings.tz))

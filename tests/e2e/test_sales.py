@@ -1,0 +1,185 @@
+"""Points from sales end to end: `/loyalty sale` (and `venta`) through signed requests, the
+receipt in the reader's language, promotions created in their form and applied, a clerk
+over the allowance, a sale answered 500 after applying, undo, the summary's sales, and the
+Record a sale step. The test shop earns 1 point per 10 MXN (tests/harness.py)."""
+
+from __future__ import annotations
+
+from bot.offline.sandbox.app import Fault
+from tests.demo import JUAN
+from tests.harness import CAJERA, CLERK, GERENTE, MANAGER, button, buttons, text_of
+
+PROMO = {
+    "promo_name": "Doble puntos",
+    "promo_kind": "multiplier",
+    "promo_value": "2",
+}
+
+
+def _adds(bot) -> list:
+    return bot.sandbox.calls_to("POST", f"/customers/{JUAN}/points/add")
+
+
+def _create_promotion(bot, values: dict, user: str) -> dict:
+    bot.command("promos new" if user == MANAGER else "promos nueva", user=user)
+    view_id, view = bot.opened_view()
+    assert view["callback_id"] == "loyalty_promotion_form"
+    return bot.answer(view_id, values, user=user)
+
+
+def test_a_sale_earns_the_rules_points_and_is_told_like_a_receipt(bot_with) -> None:
+    bot = bot_with(loyalty_audit_channel="CAUDIT")
+    bot.command("sale 1870 250.00 ticket 18")
+    reply = bot.reply()
+    assert reply["text"] == "Juan Pérez: 250.00 MXN → 25 points · 5 → 30"
+    assert "✅ *Juan Pérez*: 250.00 MXN → 25 points · 5 → *30*" in text_of(reply)
+    assert "_Note:_ ticket 18" in text_of(reply)
+    assert [c.body for c in _adds(bot)] == [{"points": 25}]
+    (entry,) = bot.store.entries(target_id=JUAN)
+    assert (entry.action, entry.outcome, entry.after) == ("points.sale", "ok", 30)
+    assert entry.changes["sale"][1]["amount"] == "250.00"
+    (post,) = bot.wait("chat.postMessage")
+    assert "recorded a sale of 250.00 MXN for *Juan Pérez*" in text_of(post.args)
+
+
+def test_a_promotion_made_in_its_form_doubles_a_sale_in_spanish(bot_with) -> None:
+    bot = bot_with(
+        loyalty_managers=f"{MANAGER},{GERENTE}",
+        loyalty_audit_channel="CAUDIT",
+        loyalty_language="es",  # channel posts in Spanish
+        loyalty_clerk_max_points="100",
+    )
+    shown = _create_promotion(bot, PROMO, GERENTE)
+    assert "Promoción *Doble puntos* creada." in text_of(shown["view"])
+    (post,) = bot.wait("chat.postMessage")
+    assert "creó la promoción *Doble puntos*" in text_of(post.args)
+    (told,) = bot.wait("chat.postEphemeral")  # the result, also where the manager started
+    assert told.args["user"] == GERENTE
+    bot.command("venta 1870 250", user=CAJERA)
+    reply = bot.reply()
+    assert reply["text"] == "Juan Pérez: 250.00 MXN → 25 puntos (+25 Doble puntos) · 5 → 55"
+    assert [c.body for c in _adds(bot)] == [{"points": 50}]
+    bot.command("resumen", user=GERENTE)
+    summary = text_of(bot.reply())
+    assert "Ventas de hoy: 1 venta, 250.00 MXN, 50 puntos (25 de promociones)" in summary
+
+
+def test_promotions_are_made_by_managers_and_refused_to_clerks(bot_with) -> None:
+    bot = bot_with(loyalty_clerk_max_points="50")
+    bot.command("promos new", user=CLERK)
+    refused = text_of(bot.reply())
+    assert "Only loyalty *managers* can create, pause and end promotions" in refused
+    assert bot.slack.calls_to("views.open") == []
+    bot.command("promos", user=CLERK)
+    listed = bot.reply()
+    assert "No promotions right now." in text_of(listed) and buttons(listed) == []
+    refusal = bot.store.entries(user_id=CLERK, outcome="refused")
+    assert len(refusal) == 1 and "promotions" in refusal[0].detail
+    made = _create_promotion(
+        bot,
+        {
+            **PROMO,
+            "promo_name": "Bienvenida",
+            "promo_kind": "bonus",
+            "promo_value": "50",
+            "promo_under_balance": "1",
+        },
+        MANAGER,
+    )
+    assert "+50 points per sale" in text_of(made["view"])
+    assert "customers with no points yet" in text_of(made["view"])
+    bot.command("promos")
+    listed = bot.reply()
+    assert "*Bienvenida*" in text_of(listed)
+    bot.click(button(listed, "Pause"))
+    assert "Promotion *Bienvenida* paused." in text_of(bot.reply())
+    (promo,) = bot.store.promotions()
+    assert promo.paused
+    bot.click(button(listed, "End"))
+    assert "Promotion *Bienvenida* ended." in text_of(bot.reply())
+    assert bot.store.promotions() == []
+
+
+def test_a_promotion_form_with_mistakes_is_answered_beside_its_fields(bot) -> None:
+    shown = _create_promotion(
+        bot,
+        {
+            "promo_name": "",
+            "promo_kind": "multiplier",
+            "promo_value": "0.5",
+            "promo_starts": "16:00",
+        },
+        MANAGER,
+    )
+    errors = shown["errors"]
+    assert set(errors) == {"promo_name", "promo_value", "promo_ends"}
+    assert bot.store.promotions() == []
+
+
+def test_a_clerks_sale_over_the_allowance_adds_nothing(bot_with) -> None:
+    bot = bot_with(loyalty_clerk_max_points="20")
+    bot.command("sale 1870 250", user=CLERK)
+    said = text_of(bot.reply())
+    assert "Clerks can add at most 20 points in one change" in said
+    assert _adds(bot) == [] and bot.customer_points(JUAN) == 5
+    bot.command("sale 1870 150", user=CLERK)
+    assert "5 → *20*" in text_of(bot.reply())
+
+
+def test_a_sale_answered_500_after_applying_is_checked_and_told_once(bot) -> None:
+    bot.sandbox.inject("add_points", Fault.APPLY_THEN_500)
+    bot.command("sale 1870 120")
+    reply = bot.reply()
+    assert reply["text"] == "Juan Pérez: 120.00 MXN → 12 points · 5 → 17"
+    assert len(_adds(bot)) == 1 and bot.customer_points(JUAN) == 17
+    (entry,) = bot.store.entries(target_id=JUAN)
+    assert (entry.outcome, entry.resolved) == ("ok", "checked")
+
+
+def test_undoing_a_sale_removes_its_points_and_it_leaves_the_summary(bot) -> None:
+    bot.command("sale 1870 300")
+    bot.reply()
+    bot.command("undo")
+    assert "*Juan Pérez* is back to 5 points (was 35)" in text_of(bot.reply())
+    assert bot.customer_points(JUAN) == 5
+    bot.command("summary")
+    assert "Sales today" not in text_of(bot.reply())
+
+
+def test_an_amount_that_reads_two_ways_is_asked(bot) -> None:
+    ack = bot.command("sale 1870 1.500")
+    asked = ack.json()
+    assert "Did you mean `1.5` or `1,500`? Nothing was changed yet." in text_of(asked)
+    assert _adds(bot) == []
+    bot.click(button(asked, "1,500"))
+    assert bot.reply()["text"] == "Juan Pérez: 1,500.00 MXN → 150 points · 5 → 155"
+
+
+def test_a_sale_before_the_rule_is_set_says_who_sets_it(bot_with) -> None:
+    bot = bot_with(loyalty_earn_per_amount=None)
+    bot.command("sale 1870 250")
+    said = text_of(bot.reply())
+    assert "Sales do not earn points yet." in said and "LOYALTY" not in said
+    assert _adds(bot) == []
+
+
+def test_the_record_a_sale_step_completes_with_the_points(bot_with) -> None:
+    bot = bot_with(loyalty_audit_channel="CAUDIT")
+    ended = bot.step(
+        "record_sale",
+        {
+            "customer": "juan.perez@example.com",
+            "amount": "99.90",
+            "note": "online",
+            "acting_user": MANAGER,
+            "workflow": "Tienda en línea",
+        },
+    )
+    assert ended == ("completed", {"customer_name": "Juan Pérez", "points": 9, "balance": 14})
+    (post,) = bot.wait("chat.postMessage")
+    assert "(via workflow *Tienda en línea*)" in text_of(post.args)
+    status, why = bot.step(
+        "record_sale", {"customer": str(JUAN), "amount": "1.500", "acting_user": MANAGER}
+    )
+    assert status == "failed" and "can be read two ways" in why
+    assert len(_adds(bot)) == 1
