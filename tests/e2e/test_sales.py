@@ -59,9 +59,16 @@ def test_a_promotion_made_in_its_form_doubles_a_sale_in_spanish(bot_with) -> Non
     reply = bot.reply()
     assert reply["text"] == "Juan Pérez: 250.00 MXN → 25 puntos (+25 Doble puntos) · 5 → 55"
     assert [c.body for c in _adds(bot)] == [{"points": 50}]
+    bot.command("sale 1870 100")  # the same promotion, read in English
+    assert bot.reply()["text"] == "Juan Pérez: 100.00 MXN → 10 points (+10 Doble puntos) · 55 → 75"
     bot.command("resumen", user=GERENTE)
     summary = text_of(bot.reply())
-    assert "Ventas de hoy: 1 venta, 250.00 MXN, 50 puntos (25 de promociones)" in summary
+    assert "Ventas de hoy: 2 ventas, 350.00 MXN, 70 puntos (35 de promociones)" in summary
+    (promo,) = bot.store.promotions()
+    bot.command(f"promos pausar {promo.id}", user=GERENTE)
+    assert "Promoción *Doble puntos* en pausa." in text_of(bot.reply())
+    bot.command("venta 1870 100", user=CAJERA)  # no promotion now
+    assert bot.reply()["text"] == "Juan Pérez: 100.00 MXN → 10 puntos · 75 → 85"
 
 
 def test_promotions_are_made_by_managers_and_refused_to_clerks(bot_with) -> None:

@@ -1,0 +1,127 @@
+"""A sale's amount as people type it (bot/domain/money.py), a promotion's form
+(bot.core.validation) and its record (what the store and an audit entry keep)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from babel.numbers import format_decimal
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.core.validation import read_promotion_form
+from bot.domain.amounts import AmbiguousAmount
+from bot.domain.earning import Promotion
+from bot.domain.errors import InvalidInput
+from bot.domain.money import parse_money
+
+LOCALES = ["en_US", "es_MX"]
+
+
+@given(
+    st.decimals(min_value=Decimal("0.01"), max_value=Decimal(999_999), places=2),
+    st.sampled_from(LOCALES),
+)
+def test_an_amount_written_the_readers_way_reads_back_or_is_asked(amount, locale) -> None:
+    written = format_decimal(amount, format="#,##0.00", locale=locale)
+    assert parse_money(written, locale, ".", "MXN") == amount
+    plain = format_decimal(amount, format="0.##", locale=locale)
+    try:
+        assert parse_money(plain, locale, ".", "MXN") == amount
+    except AmbiguousAmount as asked:  # 1.5 never: "1.500" is only ever asked
+        assert amount in asked.readings
+
+
+@pytest.mark.parametrize(
+    ("typed", "readings"),
+    [
+        ("1.500", (Decimal("1.5"), Decimal(1500))),
+        ("12,50", (Decimal(1250), Decimal("12.5"))),
+        ("250.005", (Decimal(250005),)),
+    ],
+)
+def test_an_amount_that_reads_two_ways_is_asked(typed, readings) -> None:
+    with pytest.raises(AmbiguousAmount) as asked:
+        parse_money(typed, "en_US", ".", "MXN")
+    assert asked.value.readings == readings
+
+
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [
+        ("", "How much was the sale?"),
+        ("abc", "is not an amount of money"),
+        ("0", "more than zero"),
+        ("-5", "more than zero"),
+        ("1000000000", "more than any sale"),
+    ],
+)
+def test_what_is_not_money_is_explained(typed, said) -> None:
+    with pytest.raises(InvalidInput, match=said):
+        parse_money(typed, "en_US", ".", "MXN")
+
+
+def test_a_currency_without_decimals_refuses_them() -> None:
+    assert parse_money("$1,200", "en_US", ".", "JPY") == Decimal(1200)
+    with pytest.raises(InvalidInput, match="JPY amounts have at most 0 decimals"):
+        parse_money("12.5", "en_US", ".", "JPY")
+
+
+promotions = st.builds(
+    Promotion,
+    name=st.text(min_size=1, max_size=20),
+    multiplier=st.decimals(min_value=1, max_value=10, places=2),
+    bonus=st.integers(0, 1000),
+    weekdays=st.frozensets(st.integers(0, 6), min_size=1),
+    first_day=st.none() | st.dates(),
+    under_balance=st.none() | st.integers(1, 10**6),
+    stacking=st.booleans(),
+    paused=st.booleans(),
+)
+
+
+@given(promotions)
+def test_a_promotions_record_gives_it_back(promotion) -> None:
+    assert Promotion.from_record(promotion.as_record(), promotion.id) == promotion
+
+
+def test_the_promotion_form_reads_a_window_past_midnight_and_a_welcome_bonus() -> None:
+    promotion, errors = read_promotion_form(
+        {
+            "promo_name": " Late  night ",
+            "promo_kind": "bonus",
+            "promo_value": "50",
+            "promo_days": "4,5",
+            "promo_starts": "22:00",
+            "promo_ends": "02:00",
+            "promo_first_day": "2026-12-01",
+            "promo_last_day": "2026-12-31",
+            "promo_under_balance": "1",
+            "promo_stacking": "stacking",
+        }
+    )
+    assert errors == {}
+    assert promotion == Promotion(
+        "Late night",
+        bonus=50,
+        weekdays=frozenset({4, 5}),
+        starts=dt.time(22),
+        ends=dt.time(2),
+        first_day=dt.date(2026, 12, 1),
+        last_day=dt.date(2026, 12, 31),
+        under_balance=1,
+        stacking=True,
+    )
+    _, errors = read_promotion_form(
+        {
+            "promo_name": "x" * 61,
+            "promo_kind": "multiplier",
+            "promo_value": "11",
+            "promo_first_day": "2026-12-31",
+            "promo_last_day": "2026-12-01",
+            "promo_under_balance": "lots",
+        }
+    )
+    assert set(errors) == {"promo_name", "promo_value", "promo_last_day", "promo_under_balance"}
