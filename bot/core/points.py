@@ -4,7 +4,8 @@ last change, and redeeming a reward. Every change goes through the ledger."""
 from __future__ import annotations
 
 import datetime as dt
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -81,15 +82,25 @@ class Points(ServiceBase):
             Act.ADD_POINTS if change.op is Op.ADD else Act.CHANGE_POINTS,
             team_id=actor.team_id,
         )
-        reserved = None
-        if change.op is Op.ADD and not self.roles.is_manager(actor.user_id):
-            reserved = self._clerk_adds(actor, customer_id, change.amount)
-        try:
+        if change.op is not Op.ADD:
             return self._change_points(actor, customer_id, change, reason, shown_balance)
+        with self.within_allowance(actor, customer_id, change.amount):
+            return self._change_points(actor, customer_id, change, reason, shown_balance)
+
+    @contextmanager
+    def within_allowance(self, actor: Actor, customer_id: int, points: int) -> Iterator[None]:
+        """A clerk's add counted against the clerk allowance first (OverAllowance when it
+        does not fit), and given back if the change then fails proving nothing was added.
+        Managers are not counted."""
+        reserved = None
+        if not self.roles.is_manager(actor.user_id):
+            reserved = self._clerk_adds(actor, customer_id, points)
+        try:
+            yield
         except LoyaltyError as exc:
             if reserved is not None and exc.safe_to_retry:  # nothing was added
                 with suppress(LoyaltyError):
-                    self.store.release_clerk_points(actor.user_id, reserved, change.amount)
+                    self.store.release_clerk_points(actor.user_id, reserved, points)
             raise
 
     def _clerk_adds(self, actor: Actor, customer_id: int, amount: int) -> str | None:

@@ -5,7 +5,6 @@ within the clerk allowance); and the promotions themselves, which managers keep.
 from __future__ import annotations
 
 import datetime as dt
-from contextlib import suppress
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -22,7 +21,7 @@ from bot.domain.earning import (
     points_for_sale,
     rule_text,
 )
-from bot.domain.errors import AlreadyDone, ChangeRefused, LoyaltyError
+from bot.domain.errors import AlreadyDone, ChangeRefused
 from bot.domain.policy import Act
 from bot.domain.say import N_, Command, Money, Say
 
@@ -98,16 +97,8 @@ class Sales(Points):
             if refusal is not None:
                 self.ledger.refuse(actor, intent, str(refusal))
                 raise ChangeRefused(refusal)
-            reserved = None
-            if not self.roles.is_manager(actor.user_id):
-                reserved = self._clerk_adds(actor, customer.id, earned.total)
-            try:
+            with self.within_allowance(actor, customer.id, earned.total):
                 done = self._points_call(actor, intent, PointsChange(Op.ADD, earned.total))
-            except LoyaltyError as exc:
-                if reserved is not None and exc.safe_to_retry:  # nothing was added
-                    with suppress(LoyaltyError):
-                        self.store.release_clerk_points(actor.user_id, reserved, earned.total)
-                raise
         self.index.upsert(done.value)
         result = PointsResult(
             done.value, customer.points, done.value.points, note, done.entry, actor, done.remarks

@@ -49,18 +49,11 @@ def parse_money(text: str | None, locale: str, decimal_mark: str, currency: str)
         raise AmbiguousAmount(raw, "", fits)
     try:
         amount = parse_decimal(number, locale=locale, strict=True)
-    except NumberFormatError as exc:
-        readings = _readings(exc.suggestions or [], locale)
+    except (NumberFormatError, InvalidOperation) as exc:
+        suggested = exc.suggestions if isinstance(exc, NumberFormatError) else None
+        readings = _readings(suggested or [], locale)
         if len(readings) >= 2:
             raise AmbiguousAmount(raw, "", tuple(readings[:2])) from None
-        raise InvalidInput(
-            Say(
-                "“{text}” is not an amount of money. Write it like {example}.",
-                text=Name(raw),
-                example=EXAMPLE,
-            )
-        ) from None
-    except InvalidOperation:
         raise InvalidInput(
             Say(
                 "“{text}” is not an amount of money. Write it like {example}.",

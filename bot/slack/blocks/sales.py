@@ -73,22 +73,16 @@ def sale_recorded(result: SaleResult, *, undo_minutes: int | None = None) -> Mes
         )
         for promo, extra in earned.extras
     )
-    line = _("{name}: {amount} → {points} points{extras} · {before} → {after}").format(
-        name=name,
-        amount=money(result.amount, result.currency),
-        points=number(earned.base),
-        extras=extras,
-        before=number(points.before),
-        after=number(points.after),
-    )
-    bold = _("*{name}*: {amount} → {points} points{extras} · {before} → *{after}*").format(
-        name=name,
-        amount=money(result.amount, result.currency),
-        points=number(earned.base),
-        extras=extras,
-        before=number(points.before),
-        after=number(points.after),
-    )
+    parts = {
+        "name": name,
+        "amount": money(result.amount, result.currency),
+        "points": number(earned.base),
+        "extras": extras,
+        "before": number(points.before),
+        "after": number(points.after),
+    }
+    line = _("{name}: {amount} → {points} points{extras} · {before} → {after}").format(**parts)
+    bold = _("*{name}*: {amount} → {points} points{extras} · {before} → *{after}*").format(**parts)
     if points.reason:
         bold += "\n" + _("_Note:_ {note}").format(note=escape(points.reason))
     blocks: list[Block] = [_section("✅ " + bold)]
