@@ -70,7 +70,9 @@ def processes() -> dict[int, tuple[int, str]]:
 def instance(port: int) -> list[int]:
     """The serving process(es) listening on `port` and every process under them."""
     table = processes()
-    roots = {pid for pid, (_, cmd) in table.items() if f":{port}" in cmd and "bench" not in cmd}
+    roots = {  # not the benchmark's own scripts (their arguments may name the port)
+        pid for pid, (_, cmd) in table.items() if f":{port}" in cmd and "benchmarks/" not in cmd
+    }
     tops = {pid for pid in roots if table[pid][0] not in roots}
     members, frontier = set(tops), list(tops)
     while frontier:

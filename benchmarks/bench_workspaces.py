@@ -57,6 +57,7 @@ def main() -> int:
         print(f"sandbox ready in {time.monotonic() - started:.0f} s")
         slack = SlackStandIn(token="xoxb-unused", team_id="T0000")
         with serving(slack) as slack_url:
+            slack.base_url = slack_url  # where its upload URLs point (the summaries' charts)
             settings = Settings(
                 _env_file=None,
                 slack_client_id="111.222",
