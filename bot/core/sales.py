@@ -171,8 +171,8 @@ def sale_record(amount: Decimal, rule: EarningRule, earned: SalePoints) -> dict[
 
 
 def rule_words(rule: EarningRule) -> Say:
-    """`1 point per 10.00 MXN`."""
-    per = Money(rule.per_amount, rule.currency)
+    """`1 point per 10 MXN` (`per 12.50 MXN`)."""
+    per = Money(rule.per_amount, rule.currency, trimmed=True)
     if rule.points == 1:
         return Say("1 point per {amount}", amount=per)
     return Say("{points:,} points per {amount}", points=rule.points, amount=per)

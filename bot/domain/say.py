@@ -64,6 +64,7 @@ class Money:
 
     amount: Decimal
     currency: str
+    trimmed: bool = False  # a whole amount without its decimals ("10 MXN", for a rule)
 
 
 @dataclass(frozen=True)

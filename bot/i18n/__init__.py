@@ -118,11 +118,13 @@ def number(value: int | Decimal, *, signed: bool = False) -> str:
     return (("-" if value < 0 else "+") + written) if signed else written
 
 
-def money(amount: Decimal, currency: str) -> str:
+def money(amount: Decimal, currency: str, *, trimmed: bool = False) -> str:
     """`250.00 MXN`: the amount with its currency's decimals, as the reader writes numbers
     (the code after it, as on a till receipt, rather than a symbol several currencies
-    share)."""
+    share); `trimmed`: a whole amount without them (`10 MXN`, in an earning rule)."""
     places = int(get_currency_precision(currency))
+    if trimmed and amount == amount.to_integral_value():
+        places = 0
     pattern = "#,##0." + "0" * places if places else "#,##0"
     written = format_decimal(
         amount, format=pattern, locale=LOCALES[language()], decimal_quantization=True

@@ -82,7 +82,7 @@ class _Plain(Writer):
         return number(value, signed=signed)
 
     def money(self, value: Money) -> str:
-        return money(value.amount, value.currency)
+        return money(value.amount, value.currency, trimmed=value.trimmed)
 
 
 class _Mrkdwn(_Plain):

@@ -80,6 +80,7 @@ def test_promotions_are_made_by_managers_and_refused_to_clerks(bot_with) -> None
     bot.command("promos", user=CLERK)
     listed = bot.reply()
     assert "No promotions right now." in text_of(listed) and buttons(listed) == []
+    assert "sales earn 1 point per 10 MXN" in text_of(listed)
     refusal = bot.store.entries(user_id=CLERK, outcome="refused")
     assert len(refusal) == 1 and "promotions" in refusal[0].detail
     made = _create_promotion(
