@@ -315,6 +315,7 @@ def process_env(slack_url: str, sandbox_url: str, tmp_path: Any, **extra: str) -
         "SMARTPASSES_PROGRAM_ID": str(DEMO_PROGRAM_ID),
         "SMARTPASSES_BASE_URL": sandbox_url,
         "LOYALTY_MANAGERS": MANAGER,
+        "LOYALTY_EARN_PER_AMOUNT": "10",  # the test shop: 1 point per 10 MXN
         "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
         **extra,
     }

@@ -1,7 +1,7 @@
 """Outside text is inert everywhere the bot shows it.
 
 Every field that comes from outside (customer names and emails, offer names and
-descriptions, reasons, what staff type) carries `<!channel>` and a disguised link; every
+descriptions, reasons, promotions, what staff type) carries `<!channel>` and a disguised link; every
 surface is visited (cards, lists, pickers, replies, refusals, not-found messages, forms,
 the approval request and its notification, the audit channel, history, the summary, the
 App Home); then every mrkdwn text and every message's `text` the bot sent Slack is
@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from bot.domain.earning import Promotion
 from bot.offline.sandbox import DEMO_PROGRAM_ID
 from tests.harness import CLERK, MANAGER, button
 
@@ -70,10 +71,13 @@ def test_nothing_outside_can_ping_or_link(hostile) -> None:
         f"offer {PING}",
         f"customer {PING}",
         f"points 1870 +{PING}",
+        f"sale 1870 250 {HOSTILE}",  # the receipt names the promotion below
+        "promos",
         "summary",
         "undo",
     ]
     bot.sandbox.state.add_customer(DEMO_PROGRAM_ID, {"firstName": PING, "lastName": "Dos"})
+    bot.store.add_promotion(Promotion(f"Promo {PING}", bonus=1), MANAGER, 10)
     for step in steps:
         response = bot.command(step)
         if response.content:  # answered in the ack
@@ -91,6 +95,10 @@ def test_nothing_outside_can_ping_or_link(hostile) -> None:
     view_id, _ = bot.opened_view()
     bot.answer(view_id, {"phone": "+52 555 000 1234"})
     bot.wait("chat.postEphemeral")
+    bot.command("promos new")
+    view_id, _ = bot.opened_view()
+    bot.answer(view_id, {"promo_name": HOSTILE, "promo_kind": "bonus", "promo_value": "2"})
+    bot.wait("chat.postEphemeral", count=2)
     bot.requests.event({"type": "app_home_opened", "user": MANAGER, "tab": "home"})
     bot.wait("views.publish")
 
@@ -99,6 +107,8 @@ def test_nothing_outside_can_ping_or_link(hostile) -> None:
         texts += _mrkdwn_texts(call.args, top=call.method != "views.publish")
     shown = "\n".join(texts)
     assert HOSTILE.replace("<", "&lt;").replace(">", "&gt;") in shown  # it was shown...
+    assert "(+1 Promo &lt;!channel&gt;)" in shown  # the sale's receipt and audit post
+    assert "created promotion *&lt;!channel&gt;" in shown
     for raw in (PING, "<!here>", LINK, "<http://evil"):
         assert raw not in shown, raw  # ... and never as a ping or a link
     assert "\u200b" not in shown

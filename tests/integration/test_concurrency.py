@@ -174,6 +174,24 @@ def test_a_replayed_signed_command_acts_once(two_bots) -> None:
     assert _points(JUAN, sandbox) == 15
 
 
+def test_a_replayed_sale_acts_once_and_two_sales_at_once_both_count(two_bots) -> None:
+    """A sale is a points change like any other: its command acts once in any process,
+    and two sales to one customer from two processes are serialised, both applied."""
+    sandbox = two_bots.sandbox
+    body = two_bots.a.command_body("sale 1870 250", user=MANAGER, channel=CHANNEL)
+    _at_once(lambda: two_bots.a.signed_post(body), lambda: two_bots.b.signed_post(body))
+    replies = two_bots.replies(2)
+    assert sum("250.00 MXN → 25 points · 5 → *30*" in r for r in replies) == 1
+    assert sum("already received" in r for r in replies) == 1
+    _at_once(
+        lambda: two_bots.a.command("sale 1870 100", user=MANAGER, channel=CHANNEL),
+        lambda: two_bots.b.command("sale 1870 50", user=MANAGER, channel=CHANNEL),
+    )
+    two_bots.replies(4)
+    assert _points(JUAN, sandbox) == 30 + 10 + 5
+    assert len(sandbox.calls_to("POST", f"/customers/{JUAN}/points/add")) == 3
+
+
 def test_a_form_submitted_twice_acts_once(two_bots) -> None:
     sandbox = two_bots.sandbox
     two_bots.a.command("points 1870", user=MANAGER, channel=CHANNEL)

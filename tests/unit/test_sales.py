@@ -16,8 +16,9 @@ from bot.domain.allowance import ClerkAllowance
 from bot.domain.audit import Action
 from bot.domain.earning import MOST_PROMOTIONS, EarningRule, Promotion
 from bot.domain.errors import AlreadyDone, ChangeRefused, OverAllowance, PermissionDenied
-from tests.core import AS_CLERK, AS_MANAGER, core_over
+from tests.core import AS_CLERK, AS_MANAGER, core_over, told
 from tests.demo import JUAN
+from tests.faults import make_read_only
 
 SHOP = ZoneInfo("America/Mexico_City")
 RULE = EarningRule(1, Decimal(10), "MXN", minimum_sale=Decimal(20))
@@ -110,6 +111,13 @@ def test_undoing_a_sale_removes_exactly_its_points(kit) -> None:
     kit.service.record_sale(AS_CLERK, JUAN, Decimal(200), at=TUESDAY_5PM)
     kit.service.record_sale(AS_CLERK, JUAN, Decimal(100), at=TUESDAY_5PM)
     assert kit.points(JUAN) == 65
+
+
+def test_a_sale_with_the_database_gone_sends_nothing_and_says_so(kit) -> None:
+    make_read_only(kit.store.engine)
+    said = told(lambda: kit.service.record_sale(AS_MANAGER, JUAN, Decimal(250)))
+    assert "Nothing was changed: I cannot record changes right now" in said
+    assert kit.writes() == [] and kit.points(JUAN) == 5
 
 
 def test_promotions_are_for_managers_and_a_handful(kit) -> None:
