@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 
 from bot.store.database import Store
@@ -66,3 +68,26 @@ def test_a_clerks_daily_total_is_reserved_atomically(store_url: str) -> None:
     store.release_clerk_points("UCLERK", "2026-11-26", 70)  # never below zero
     assert store.clerk_points_on("UCLERK", "2026-11-26") == 0
     assert store.clerk_points_on("UCLERK", "2026-11-27") == 0
+
+
+def test_a_serving_process_at_head_loads_neither_alembic_nor_cryptography(
+    store_url: str,
+) -> None:
+    """Memory (bench_memory): once the database is at the latest revision, a start reads
+    it with one query; one workspace's bot never seals a secret."""
+    Store.from_url(store_url)  # migrated, as by the first start
+    started = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, bot.runtime.wsgi\n"
+            "from bot.store.database import Store\n"
+            f"store = Store.from_url({store_url!r})\n"
+            "print(store.schema_version(), 'alembic' in sys.modules, 'cryptography' in sys.modules)",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert started.stdout.split() == [head(), "False", "False"]

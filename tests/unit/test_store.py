@@ -11,7 +11,7 @@ from alembic.runtime.migration import MigrationContext
 
 from bot.store.database import Store
 from bot.store.installations import metadata  # the bot's tables and slack_sdk's
-from bot.store.migrate import head
+from bot.store.migrate import LATEST, head
 
 # The old migration runner's bookkeeping (before Alembic), to make databases as it did.
 schema_version = sa.Table(
@@ -20,6 +20,10 @@ schema_version = sa.Table(
     sa.Column("version", sa.Integer, primary_key=True),
     sa.Column("applied_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+
+def test_the_latest_revision_declared_is_alembics_head() -> None:
+    assert head() == LATEST  # a new migration sets LATEST too
 
 
 def test_a_fresh_database_is_migrated_to_head_once(store_url: str) -> None:
