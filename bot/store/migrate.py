@@ -62,8 +62,11 @@ def current_revision(engine: Engine) -> str | None:
 
 def upgrade(engine: Engine) -> str:
     """Bring the database to the latest revision; returns it."""
-    if current_revision(engine) == LATEST:
-        return LATEST
+    try:
+        if current_revision(engine) == LATEST:
+            return LATEST
+    except sa.exc.OperationalError:  # a new SQLite file another start is setting up:
+        pass  # read again below, under the schema lock, as every first start does
     from alembic import command
 
     locks = locks_for(engine)

@@ -19,7 +19,7 @@ def test_concurrent_first_starts_migrate_once(store_url: str) -> None:
         except Exception as exc:  # collected for the assertion below
             errors.append(exc)
 
-    threads = [threading.Thread(target=start) for _ in range(4)]
+    threads = [threading.Thread(target=start) for _ in range(8)]
     for t in threads:
         t.start()
     for t in threads:
