@@ -5,8 +5,8 @@ under the same per-record lock the changes use (`bot.store.locks`), keyed "schem
 one process migrates while the others wait and then find nothing left to do.
 
 A database already at LATEST (every start but the first after an upgrade) is found so
-with one query, without importing Alembic: a serving process never loads it (about 10 MB
-of every worker's memory, bench_memory).
+with one query, without importing Alembic: a serving process never loads it (each
+worker's memory: bench_memory).
 """
 
 from __future__ import annotations
@@ -65,8 +65,8 @@ def upgrade(engine: Engine) -> str:
     try:
         if current_revision(engine) == LATEST:
             return LATEST
-    except sa.exc.OperationalError:  # a new SQLite file another start is setting up:
-        pass  # read again below, under the schema lock, as every first start does
+    except sa.exc.OperationalError:  # a new SQLite file another start is setting up (or
+        pass  # no database): read again below, under the schema lock, as before
     from alembic import command
 
     locks = locks_for(engine)

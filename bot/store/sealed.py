@@ -4,7 +4,7 @@ The newest encrypts; any of them decrypts, so a new key can be put first and
 `loyalty-bot rotate-key` re-encrypts what was sealed with the old ones.
 
 `cryptography` is imported when a key is first used: a bot serving one workspace never
-seals anything and never loads it (about 6 MB of every worker's memory, bench_memory)."""
+seals anything and never loads it (each worker's memory: bench_memory)."""
 
 from __future__ import annotations
 

@@ -157,6 +157,11 @@ def test_rotate_key_reencrypts_every_app_key_with_the_new_key(tmp_path) -> None:
         "SLACK_CLIENT_SECRET": "secret",
         "LOYALTY_ENCRYPTION_KEY": f"{new},{old}",
     }
+    old_left_out = run_cli("rotate-key", env={**env, "LOYALTY_ENCRYPTION_KEY": new}, cwd=tmp_path)
+    assert old_left_out.returncode == 1 and "keep the old keys" in old_left_out.stderr
+    assert "Traceback" not in old_left_out.stderr
+    still = WorkspaceRecords(Store.from_url(url).engine, KeyBox(old)).get("T1")
+    assert still.app_key(KeyBox(old)).get_secret_value() == "shop-key-9876"  # unchanged
     done = run_cli("rotate-key", env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "Re-encrypted 1 App Key" in done.stdout and "shop-key" not in done.stdout
