@@ -25,6 +25,7 @@ from bot.offline.slack_standin import SlackStandIn
 from bot.runtime import app as app_module
 from bot.runtime.wsgi_server import serving
 from bot.smartpasses.client import LoyaltyClient
+from bot.smartpasses.models import Customer
 from handlers.workpool import BURST_ANSWERING, Answering
 from tests.harness import BOT_TOKEN, TEAM, USERS, make_settings, stack_of, wait_until
 
@@ -470,3 +471,86 @@ def test_a_list_cut_off_mid_download_is_fetched_again_whole(tmp_path) -> None:
         assert list(tmp_path.iterdir()) == []
     finally:
         builder.close()
+
+
+def test_a_summarys_list_comes_before_the_lookup_tables() -> None:
+    """`current` on a list too old: the list fetched for it is handed back as soon as it
+    is read, with the bot's writes made during the fetch; the lookup tables are built
+    after (here they wait for `tables`), and the index keeps that same list."""
+    tables = threading.Event()
+    lists = [[Customer(id=1, firstName="Ana", lastName="Ruiz", points=5)]]
+    index: CustomerIndex
+
+    def fetch() -> list[Customer]:
+        if index.fetch_count:  # while the list is read: a change and a new sign-up here
+            index.upsert(Customer(id=1, firstName="Ana", lastName="Ruiz", points=9))
+            index.upsert(Customer(id=3, firstName="Eva", lastName="Sanz"))
+        return lists[-1]
+
+    def slow_tables(customers: list[Customer]) -> Snapshot:
+        if index.fetch_count:
+            assert tables.wait(10)
+        return Snapshot(customers)
+
+    index = CustomerIndex(fetch, build=slow_tables, ttl=60)
+    index.find("ana")
+    lists.append([*lists[0], Customer(id=2, firstName="Rosa", lastName="Díaz")])
+    index.invalidate()
+    listed = index.current()  # while the tables wait
+    assert not tables.is_set() and index.fetch_count == 1
+    assert sorted((c.id, c.points) for c in listed) == [(1, 9), (2, 0), (3, 0)]
+    tables.set()
+    assert [c.id for c in index.find("rosa").matches] == [2]
+    assert index.find("ana").found.points == 9
+    assert index.fetch_count == 2 and [c.id for c in index.current()] == [2, 1, 3]
+
+
+@pytest.mark.parametrize("in_memory", [True, False])
+def test_a_summary_gets_the_list_from_the_child_before_its_tables(
+    client: LoyaltyClient, tmp_path, in_memory: bool, monkeypatch
+) -> None:
+    """`current` on a list too old: the child sends the parsed list first (in a file or
+    through the pipe, without its text columns), then the tables as every build does; the
+    index keeps that build."""
+    builder = IndexBuilder(memory_files=str(tmp_path) if in_memory else None)
+    received: list[type] = []
+    load = index_builder._loaded
+
+    def loaded(result):
+        made = load(result)
+        received.append(type(made))
+        return made
+
+    monkeypatch.setattr(index_builder, "_loaded", loaded)
+    try:
+        index = CustomerIndex(streamed(client, builder), build=builder, ttl=3600)
+        index.find("juan")
+        index.invalidate()
+        listed = index.current()
+        expected = client.list_customers(CustomerList.from_json)
+        assert list(listed) == list(expected)
+        wait_until(lambda: index.fetch_count == 2, what="the tables after the list")
+        index.all()  # the second step
+        assert received == [Snapshot, Prepared, CustomerList, Snapshot, Prepared]
+        assert list(tmp_path.iterdir()) == []
+    finally:
+        builder.close()
+
+
+def test_the_child_sends_each_customer_once(builder: IndexBuilder) -> None:
+    """A customer listed twice is the later row, in the list sent first as in the tables."""
+    body = (
+        b'[{"id": 7, "points": 1, "firstName": "Old"}, {"id": 7, "points": 2, "firstName": "New"}]'
+    )
+    early: list[CustomerList] = []
+    snapshot = builder(body, listed=early.append)
+    ((customer,),) = early
+    assert (customer.first_name, customer.points) == ("New", 2)
+    assert list(snapshot.customers) == [customer]
+
+
+def test_a_list_that_is_not_one_is_refused_before_any_table(builder: IndexBuilder) -> None:
+    early: list[CustomerList] = []
+    with pytest.raises(UnexpectedResponse):
+        builder(b'{"customers": "none"}', listed=early.append)
+    assert early == []

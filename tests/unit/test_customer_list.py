@@ -4,6 +4,7 @@ the model would make, whatever the API sends; hostile text cannot shift a field.
 from __future__ import annotations
 
 import json
+import pickle
 from unittest.mock import patch
 
 import pytest
@@ -119,3 +120,22 @@ def test_the_top_is_the_head_of_the_whole_list_sorted(balances: dict[int, int], 
     listed = CustomerList.of([Customer(id=i, points=p) for i, p in balances.items()])
     expected = sorted(balances, key=lambda i: (-balances[i], i))[:count]
     assert [c.id for c in listed.top(count)] == expected
+
+
+def test_a_list_is_sent_between_processes_without_its_text_columns() -> None:
+    """The builder's child keeps the parsed columns for the tables; the list it sends
+    carries only the packed rows (the same text), so it reads back the same."""
+    body = _json([*RECORDS, {"id": 9, "firstName": "a\x1fb"}])
+    with_columns = CustomerList.from_json(body, text_columns=True)
+    sent = pickle.dumps(with_columns)
+    assert sent == pickle.dumps(CustomerList.from_json(body))
+    assert list(pickle.loads(sent)) == list(with_columns)
+
+
+def test_each_customer_once_the_later_row_kept() -> None:
+    listed = CustomerList.of(
+        [Customer(id=1, firstName="Old"), Customer(id=2), Customer(id=1, firstName="New")]
+    )
+    assert [(c.id, c.first_name) for c in listed.unique()] == [(2, ""), (1, "New")]
+    once = CustomerList.of([Customer(id=1), Customer(id=2)])
+    assert once.unique() is once

@@ -309,3 +309,32 @@ def test_a_snapshot_from_a_builder_process_takes_or_makes_its_second_step(
     assert "second step failed" in caplog.text
     alone = pickle.loads(sent)
     assert _answers(CustomerIndex(lambda: customers, build=lambda _: alone)) == expected
+
+
+def test_a_build_that_fails_after_the_list_came_is_read_again_by_the_next_lookup(
+    caplog,
+) -> None:
+    fail = [False]
+    index = CustomerIndex(lambda: [Customer(id=1, firstName="Ana", lastName="Ruiz")], ttl=60)
+
+    def build(customers: list[Customer]) -> Snapshot:
+        if fail[0]:
+            raise OSError("out of memory, say")
+        return Snapshot(customers)
+
+    index._build = build
+    index.find("ana")
+    index.invalidate()
+    fail[0] = True
+    assert [c.id for c in index.current()] == [1]  # the summary has its list
+    assert "customer index build failed: OSError" in caplog.text
+    fail[0] = False
+    assert index.find("ana").found is not None and index.fetch_count == 2  # read again
+
+
+def test_a_list_that_cannot_be_read_fails_the_summary() -> None:
+    def fetch() -> list[Customer]:
+        raise OSError("Smart Passes is down")
+
+    with pytest.raises(OSError, match="down"):
+        CustomerIndex(fetch, ttl=60).current()

@@ -8,7 +8,9 @@ downloads the list (waiting on the network), piece by piece into a file in memor
 finished tables: a few large byte strings and arrays, taken in a small fraction of the
 time (bench_lookup and bench_ack measure both). It returns them in two steps
 (bot.core.index.snapshot.Snapshot): the lookups' tables as soon as they are built (the
-index answers from then on), then the name order and search text. One child per serving
+index answers from then on), then the name order and search text; when a summary waits
+for the list (`CustomerIndex.current`), the parsed list comes first, before any table is
+built (bench_summary's "after a quiet spell" waits for that). One child per serving
 process at most, started as a build's list begins to download and gone once no other
 build waits (an idle instance holds no builder: bench_memory); a child that dies is
 replaced on the next build, and if none can start the build runs in the serving process
@@ -29,6 +31,7 @@ from typing import Any, TypeVar
 
 from bot.core.index import builder_child
 from bot.core.index.builder_child import Child
+from bot.core.index.customer_list import CustomerList
 from bot.core.index.snapshot import Prepared, Snapshot, build_snapshot
 from bot.domain.errors import UnexpectedResponse
 
@@ -38,7 +41,9 @@ T = TypeVar("T")
 BUILD_TIMEOUT_SECONDS = 300.0  # far beyond a 300,000-customer build (a few seconds)
 
 
-# In the child: the snapshot whose second step the serving process asks for next.
+# In the child: the list whose tables the serving process asks for next (when it asked
+# for the list first), and the snapshot whose second step it asks for next.
+_lists: dict[int, CustomerList] = {}
 _built: dict[int, Snapshot] = {}
 
 # Where the list and the index cross between the processes, if this system has a file
@@ -148,10 +153,23 @@ def _loaded(result: T | str) -> T:
         os.unlink(result)
 
 
-def _first_step(body: bytes | str, key: int, place: Place | None) -> Snapshot | str:
+def _list_step(body: bytes | str, key: int, place: Place | None) -> CustomerList | str:
+    """The list parsed, before any table is built: for a summary waiting for it. Kept
+    (with its text columns) for the first step."""
+    listed = CustomerList.from_json(
+        _read(body) if isinstance(body, str) else body, text_columns=True
+    )
+    _lists[key] = listed
+    return _returned(listed.unique(), place)
+
+
+def _first_step(body: bytes | str | None, key: int, place: Place | None) -> Snapshot | str:
     """`body`: the list, or the path of a file holding it (the serving process removes
-    it: if this child dies, it builds from it itself)."""
-    snapshot = build_snapshot(_read(body) if isinstance(body, str) else body, prepare=False)
+    it: if this child dies, it builds from it itself); None: the list `_list_step` kept."""
+    if body is None:
+        snapshot = Snapshot(_lists.pop(key))
+    else:
+        snapshot = build_snapshot(_read(body) if isinstance(body, str) else body, prepare=False)
     _built[key] = snapshot
     return _returned(snapshot, place)
 
@@ -222,24 +240,34 @@ class IndexBuilder:
             log.info("index builder: no child yet (%s)", type(exc).__name__)
             self._discard()
 
-    def __call__(self, body: bytes | str) -> Snapshot:
+    def __call__(
+        self, body: bytes | str, listed: Callable[[CustomerList], None] | None = None
+    ) -> Snapshot:
         """`body`: the list, or (from `download`) the path of a file holding it, which is
-        gone once the build is done."""
+        gone once the build is done. `listed`: given the parsed list as soon as it is
+        (before the tables are built), if the child can send it."""
         if not builder_child.SUPPORTED:
             return self._here(body)
         sent = body if isinstance(body, str) else self._send(body)
         try:
             try:
-                with self._lock:  # each build's two steps queued together, in order
+                with self._lock:  # each build's steps queued together, in order
                     child = self._started()
                     self._builds += 1
                     number, self._next_build = self._builds, False
+                    parsed: Future[CustomerList | str] | None = None
+                    if listed is not None:
+                        parsed = child.submit("_list_step", sent, number, self._place)
                     first: Future[Snapshot | str] = child.submit(
-                        "_first_step", sent, number, self._place
+                        "_first_step", None if parsed else sent, number, self._place
                     )
                     second: Future[Prepared | str] = child.submit(
                         "_second_step", number, self._place
                     )
+                if parsed is not None and listed is not None:
+                    early = parsed.result(timeout=BUILD_TIMEOUT_SECONDS)
+                    self._after_acks()
+                    listed(_loaded(early))
                 built = first.result(timeout=BUILD_TIMEOUT_SECONDS)
                 self._after_acks()
                 snapshot: Snapshot = _loaded(built)

@@ -32,7 +32,9 @@ _LENGTH = struct.Struct("<Q")
 # where the bot runs only on a developer's machine) the index is built in the serving
 # process: slower acks, the same answers.
 SUPPORTED = os.name == "posix"
-CALLABLE = frozenset({"_ready", "_first_step", "_second_step"})  # in bot.core.index.builder
+CALLABLE = frozenset(
+    {"_ready", "_list_step", "_first_step", "_second_step"}
+)  # in bot.core.index.builder
 
 
 class ChildGone(OSError):

@@ -15,11 +15,13 @@ meanwhile, and swaps them in whole."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from typing import Any
 
 from bot.core import background
@@ -36,7 +38,7 @@ from bot.core.index.search import (
     _merged,
     _search_words,
 )
-from bot.core.index.snapshot import Snapshot, _Writes
+from bot.core.index.snapshot import Snapshot, SnapshotBuilder, _Writes
 from bot.smartpasses.models import Customer
 
 log = logging.getLogger(__name__)
@@ -133,14 +135,49 @@ class CustomerIndex:
     def current(self) -> CustomerList:
         """Every customer as of now: the snapshot if it is fresh, else a list fetched now
         (and built as every reload is, in the builder process), which the index keeps:
-        the summary's list, never parsed a second time."""
-        with self._load_lock:
-            if not self._fresh():
-                self._reload()
-                self._must_wait = False
-            listed = self._listed(fresh=False)
-        assert listed is not None
-        return listed
+        the summary's list, never parsed a second time. A list fetched now is handed
+        back as soon as it is parsed, with the bot's writes made meanwhile; its lookup
+        tables are built after, while the summary is made from it."""
+        listed = self._listed(fresh=True)
+        if listed is not None:
+            return listed
+        early: Future[CustomerList | None] = Future()  # None: take the new snapshot's
+
+        def reload() -> None:
+            failed: BaseException | None = None
+            try:
+                with self._load_lock:
+                    if not self._fresh():
+                        self._reload(early)
+                        self._must_wait = False
+            except BaseException as exc:  # the next lookup reads the list again
+                failed = exc
+                if early.done():
+                    log.warning("customer index build failed: %s", type(exc).__name__)
+            finally:
+                if not early.done():
+                    if failed is None:
+                        early.set_result(None)
+                    else:
+                        early.set_exception(failed)
+
+        background.start(reload, "index-current")
+        listed = early.result() or self._listed(fresh=False)
+        return self.current() if listed is None else listed  # None: dropped meanwhile
+
+    def _hand_over(self, early: Future[CustomerList | None], listed: CustomerList) -> None:
+        """The list just parsed, to `current`'s caller: with the writes made since its
+        fetch began (the snapshot built from it will hold them too)."""
+        with self._lock:
+            patches = list(self._patches or [])
+        writes = _Writes()
+        for customer_id, customer in patches:
+            writes.put(customer_id, customer)
+        touched = writes.touched
+        if touched:
+            kept = [row for row, customer_id in enumerate(listed.ids) if customer_id not in touched]
+            listed = _with_writes(listed, kept, writes.by_id.values())
+        early.set_result(listed)
 
     def _listed(self, *, fresh: bool) -> CustomerList | None:
         with self._lock:
@@ -155,7 +192,7 @@ class CustomerIndex:
                     kept_mask[row] = 0
             kept = list(itertools.compress(range(len(kept_mask)), kept_mask))
             written = list(writes.by_id.values())
-        return CustomerList.joined([snapshot.customers.take(kept), CustomerList.of(written)])
+        return _with_writes(snapshot.customers, kept, written)
 
     def ready(self) -> bool:
         """A list is loaded (lookups answer without waiting)."""
@@ -181,14 +218,22 @@ class CustomerIndex:
         if self._snapshot is None:
             self._refresh_in_background()
 
-    def _reload(self) -> None:
+    def _reload(self, early: Future[CustomerList | None] | None = None) -> None:
         """Fetch and build outside the lock; swap the new snapshot in whole, with the
-        writes made during the fetch kept beside it (they are at least as new)."""
+        writes made during the fetch kept beside it (they are at least as new). `early`:
+        given the list before the tables are built (`current`)."""
         with self._lock:
             self._patches = []
         started = self._clock()
         try:
-            snapshot = self._build(self._fetch())
+            fetched = self._fetch()
+            if early is None:
+                snapshot = self._build(fetched)
+            elif isinstance(self._build, SnapshotBuilder):  # it parses: the list comes first
+                snapshot = self._build(fetched, listed=functools.partial(self._hand_over, early))
+            else:  # the fetch parsed it
+                self._hand_over(early, CustomerList.of(fetched).unique())
+                snapshot = self._build(fetched)
         except BaseException:
             with self._lock:
                 self._patches = None
@@ -320,3 +365,10 @@ class CustomerIndex:
         with self._lock:
             assert self._snapshot is not None
             return _Lookup(self._snapshot, self._writes, self.region).find(reference.strip())
+
+
+def _with_writes(
+    customers: CustomerList, kept: list[int], written: Iterable[Customer]
+) -> CustomerList:
+    """The `kept` rows of a list, then the customers the bot wrote since it was read."""
+    return CustomerList.joined([customers.take(kept), CustomerList.of(written)])

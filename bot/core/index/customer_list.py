@@ -201,6 +201,19 @@ class CustomerList(CustomerSequence):
         rows = b"".join(part._rows for part in parts)
         return cls(ids, points, (rows, starts), odd, columns if keep else None)
 
+    def unique(self) -> CustomerList:
+        """Each customer once: a customer listed twice is the later row (as the API would
+        answer a read of it last)."""
+        ids = self.ids
+        if len(set(ids)) == len(self):
+            return self
+        return self.take(sorted({cid: row for row, cid in enumerate(ids)}.values()))
+
+    def __reduce__(self) -> tuple[type[CustomerList], tuple[object, ...]]:
+        """Pickled without its text columns (sent from the index builder's child, which
+        keeps them for the lookup tables): the packed rows hold the same text."""
+        return CustomerList, (self.ids, self.points, (self._rows, self._starts), self._odd)
+
     # -- reading -----------------------------------------------------------
 
     def __len__(self) -> int:

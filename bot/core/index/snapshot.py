@@ -12,7 +12,7 @@ from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from bot.core.index.customer_list import CustomerList
 from bot.domain.phones import digits as phone_digits
@@ -193,9 +193,7 @@ class Snapshot:
     (`prepare_from`)."""
 
     def __init__(self, customers: Sequence[Customer]) -> None:
-        listed = CustomerList.of(customers)
-        if len(set(listed.ids)) != len(listed):  # a customer listed twice: the last wins
-            listed = listed.take(sorted({cid: row for row, cid in enumerate(listed.ids)}.values()))
+        listed = CustomerList.of(customers).unique()
         self.customers = listed
         folded_full, folded_other, folded_email, phone_keys = _text_keys(listed)
         ids, count = listed.ids, len(listed)
@@ -364,14 +362,18 @@ def build_snapshot(body: bytes, *, prepare: bool = True) -> Snapshot:
     return snapshot
 
 
+@runtime_checkable
 class SnapshotBuilder(Protocol):
     """Builds the index elsewhere (a child process: bot.core.index.builder): `download`
     reads the API's list body with the function given and keeps it as its pieces arrive;
-    called with what it kept, it builds."""
+    called with what it kept, it builds, giving `listed` the parsed list first (before
+    the tables) if asked."""
 
     def download(self, list_body: Callable[..., Any], /) -> Any: ...
 
-    def __call__(self, received: Any, /) -> Snapshot: ...
+    def __call__(
+        self, received: Any, /, listed: Callable[[CustomerList], None] | None = None
+    ) -> Snapshot: ...
 
 
 # A key usually names one customer: store the bare id, and a set only on collision.
