@@ -110,7 +110,7 @@ def test_a_database_made_by_the_old_runner_is_upgraded_in_place(
             sa.Column("user_id", sa.String(32), nullable=False, server_default=""),
         )
     sa.Table("audit_log", old, *columns, sa.Index("ix_audit_at", "at"))
-    engine = sa.create_engine(store_url)
+    engine = sa.create_engine(store_url, poolclass=sa.pool.NullPool)
     old.create_all(engine)
     schema_version.create(engine)
     at = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
