@@ -37,11 +37,10 @@ from bot.domain.errors import (
     NotFound,
     StillLooking,
 )
-from bot.domain.phones import digits as phone_digits
 from bot.domain.phones import international, to_e164
 from bot.domain.policy import Act
 from bot.domain.say import Name, Say
-from bot.domain.text_keys import fold
+from bot.domain.text_keys import fold, phone_digits
 from bot.smartpasses.client import LoyaltyClient
 from bot.smartpasses.models import Customer, Offer
 from bot.store.database import Store

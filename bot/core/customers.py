@@ -19,9 +19,8 @@ from bot.domain.audit import (
     Target,
 )
 from bot.domain.errors import AlreadyTaken
-from bot.domain.phones import digits as phone_digits
 from bot.domain.say import N_, Command, Name, Say
-from bot.domain.text_keys import fold
+from bot.domain.text_keys import fold, phone_digits
 from bot.smartpasses.models import Customer
 
 CUSTOMER_FIELDS = ("first_name", "last_name", "email", "phone")

@@ -8,9 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from bot.domain.audit import Action, Actor, AuditEntry, Changes, Target
-from bot.domain.phones import digits as phone_digits
 from bot.domain.say import Say, noun
-from bot.domain.text_keys import fold
+from bot.domain.text_keys import fold, phone_digits
 
 T = TypeVar("T")
 

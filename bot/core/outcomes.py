@@ -16,8 +16,7 @@ from bot.core.intents import Intent, Unclear
 from bot.domain.amounts import PointsChange
 from bot.domain.audit import POINTS_ACTIONS, Action
 from bot.domain.errors import LoyaltyAPIError, NotFound
-from bot.domain.phones import digits as phone_digits
-from bot.domain.text_keys import fold
+from bot.domain.text_keys import fold, phone_digits
 from bot.smartpasses.client import LoyaltyClient
 from bot.smartpasses.models import Customer, Offer
 

@@ -7,11 +7,12 @@ number; without one, only the international form (`+52 …`) can be read.
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat
+
+from bot.domain.text_keys import phone_digits
 
 
 @lru_cache(maxsize=4096)
@@ -37,23 +38,13 @@ def international(text: str) -> str:
     return phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
 
 
-def digits(text: str) -> str:
-    """Digits only: the key phones are indexed by (E.164 without its +)."""
-    if text.isascii():  # as Smart Passes stores them: the fast way
-        return _NOT_DIGITS.sub("", text)
-    return "".join(ch for ch in text if ch.isdigit())
-
-
-_NOT_DIGITS = re.compile(r"[^0-9]")
-
-
 def lookup_keys(text: str, region: str = "") -> list[str]:
     """The index keys a typed number may stand for: its digits as typed and, when it
     reads as a number of `region` (or an international one), its E.164 digits."""
-    keys = [digits(text)]
+    keys = [phone_digits(text)]
     e164 = to_e164(text, region)
-    if e164 is not None and digits(e164) not in keys:
-        keys.append(digits(e164))
+    if e164 is not None and phone_digits(e164) not in keys:
+        keys.append(phone_digits(e164))
     return keys
 
 

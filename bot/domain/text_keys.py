@@ -10,8 +10,6 @@ import re
 import unicodedata
 from collections.abc import Callable
 
-from bot.domain.phones import digits as phone_digits
-
 _WORD = re.compile(r"[^\W_]+")
 _NOT_NAME = re.compile(r"[^\w\x00]+")  # with the separator kept; underscores made spaces first
 _NOT_DIGIT = re.compile(r"[^0-9\x00]")
@@ -70,6 +68,16 @@ def name_keys(folded: list[str]) -> list[str]:
     if not any(folded):
         return folded
     return [key.strip() for key in _each(folded, _name_keys_joined, _name_key)]
+
+
+_NOT_DIGITS = re.compile(r"[^0-9]")
+
+
+def phone_digits(text: str) -> str:
+    """Digits only: the key phones are indexed by (E.164 without its +)."""
+    if text.isascii():  # as Smart Passes stores them: the fast way
+        return _NOT_DIGITS.sub("", text)
+    return "".join(ch for ch in text if ch.isdigit())
 
 
 def _digits_joined(joined: str) -> str:

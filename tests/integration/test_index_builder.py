@@ -554,3 +554,27 @@ def test_a_list_that_is_not_one_is_refused_before_any_table(builder: IndexBuilde
     with pytest.raises(UnexpectedResponse):
         builder(b'{"customers": "none"}', listed=early.append)
     assert early == []
+
+
+def test_the_child_builds_without_the_models_phone_parsing_or_translations() -> None:
+    """Memory (bench_memory): the child parses the list and builds the tables with the
+    index's own modules and msgspec; pydantic, phonenumbers and Babel stay in the serving
+    process."""
+    ran = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys\n"
+            "from bot.core.index import builder\n"
+            'snapshot = builder._first_step(b\'[{"id": 1, "firstName": "Ana"}]\', 1, None)\n'
+            "builder._second_step(1, None)\n"
+            "print(len(snapshot.customers), *sorted({'pydantic', 'phonenumbers', 'babel'}"
+            " & set(sys.modules)))",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        cwd=ROOT,
+    )
+    assert ran.stdout.split() == ["1"]

@@ -33,7 +33,6 @@ from bot.core.index import builder_child
 from bot.core.index.builder_child import Child
 from bot.core.index.customer_list import CustomerList
 from bot.core.index.snapshot import Prepared, Snapshot, build_snapshot
-from bot.domain.errors import UnexpectedResponse
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -103,6 +102,14 @@ def _sweep(directory: str) -> None:
             if name.startswith(PREFIX) and pid.isdigit() and not _alive(int(pid)):
                 with contextlib.suppress(OSError):
                     os.unlink(os.path.join(directory, name))
+
+
+def _unexpected() -> Exception:
+    """A list that is not what the API documents. Imported here, not by the child (its
+    messages bring the translations in: memory the child never needs)."""
+    from bot.domain.errors import UnexpectedResponse
+
+    return UnexpectedResponse(200)
 
 
 def _read(path: str) -> bytes:
@@ -276,7 +283,7 @@ class IndexBuilder:
                 self._discard()
                 return self._here(sent)
         except ValueError:  # the list is not what the API documents
-            raise UnexpectedResponse(200) from None
+            raise _unexpected() from None
         finally:
             if isinstance(sent, str):
                 with contextlib.suppress(OSError):
@@ -290,7 +297,7 @@ class IndexBuilder:
         try:
             return build_snapshot(_read(body) if isinstance(body, str) else body)
         except ValueError:  # the list is not what the API documents
-            raise UnexpectedResponse(200) from None
+            raise _unexpected() from None
         finally:
             if isinstance(body, str):
                 with contextlib.suppress(OSError):

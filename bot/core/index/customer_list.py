@@ -8,17 +8,19 @@ Decoded by msgspec (C) straight into typed records: no dict per customer.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
 import operator
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from operator import attrgetter
-from typing import overload
+from typing import TYPE_CHECKING, overload
 
 import msgspec
 
-from bot.smartpasses.models import Customer, json_array, parse_customer
+if TYPE_CHECKING:
+    from bot.smartpasses.models import Customer
 
 SEPARATOR = "\x1f"  # between one customer's text fields (kept apart if a field holds it)
 
@@ -28,10 +30,20 @@ Texts = tuple[str, str, str, str, str]  # first name, last name, email, phone, h
 _FIELD_NAMES = ("first_name", "last_name", "email", "phone", "human_name")
 
 
+@functools.cache
+def _model() -> type[Customer]:
+    """The model, imported when a customer is first read: the index builder's child
+    parses lists and builds tables without it (pydantic is most of that process's memory
+    before a build: bench_memory counts it)."""
+    from bot.smartpasses.models import Customer
+
+    return Customer
+
+
 def _customer(customer_id: int, points: int, texts: Texts) -> Customer:
     """A `Customer` from fields that were validated when the list was parsed (the model's
     validation again would double the cost of reading a large list)."""
-    customer = object.__new__(Customer)
+    customer = object.__new__(_model())
     set_field = object.__setattr__  # the model is frozen
     set_field(customer, "id", customer_id)
     set_field(customer, "points", points)
@@ -84,7 +96,7 @@ def _pack(texts: Iterable[str]) -> Rows:
     return b"".join(encoded), starts
 
 
-class CustomerSequence(Sequence[Customer]):
+class CustomerSequence(Sequence["Customer"]):
     """Customers made as they are read (this list, or the lookup index's listings); equal
     to a list of the same customers."""
 
@@ -172,6 +184,8 @@ class CustomerList(CustomerSequence):
                 raise ValueError("not JSON") from None
             else:
                 return cls.joined(parts)
+        from bot.smartpasses.models import json_array, parse_customer
+
         return cls.of(parse_customer(r) for r in json_array(body))
 
     @classmethod

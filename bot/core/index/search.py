@@ -17,11 +17,11 @@ from bot.core.index.snapshot import (
     _sort_key,
     _Writes,
 )
-from bot.domain.phones import digits as phone_digits
 from bot.domain.phones import lookup_keys
 from bot.domain.text_keys import (
     fold,
     name_tokens,
+    phone_digits,
 )
 from bot.smartpasses.models import Customer
 

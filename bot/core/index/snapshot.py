@@ -12,19 +12,21 @@ from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from bot.core.index.customer_list import CustomerList
-from bot.domain.phones import digits as phone_digits
 from bot.domain.text_keys import (
     casefold_all,
     fold,
     fold_all,
     name_keys,
     name_tokens,
+    phone_digits,
     phone_digits_all,
 )
-from bot.smartpasses.models import Customer
+
+if TYPE_CHECKING:
+    from bot.smartpasses.models import Customer
 
 log = logging.getLogger(__name__)
 
