@@ -186,7 +186,7 @@ def _second_step(key: int, place: Place | None) -> Prepared | str:
 
 
 def _ready() -> None:
-    """Sent first to a new child: it imports this module (the parsing and the models) at
+    """Sent first to a new child: it imports this module (the parsing and the tables) at
     its low priority while the serving process is still downloading the list."""
 
 

@@ -4,7 +4,8 @@ The child is a new interpreter running this module (`python -m`), not a multipro
 child: those run the program's main module again as they start (gunicorn's script, or
 loyalty-bot's, which imports the whole bot), at the serving process's priority, once per
 build. This module imports nothing heavy: the child lowers its priority first, and only
-then imports the builder (the parsing and the models) and takes requests.
+then imports the builder (the parsing and the tables: msgspec, not the models) and
+takes requests.
 
 Requests and replies cross two pipes as length-prefixed pickles, in order: a request is
 (the name of one of the builder's child-side functions, its arguments); a reply is
