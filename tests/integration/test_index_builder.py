@@ -475,16 +475,18 @@ def test_a_list_cut_off_mid_download_is_fetched_again_whole(tmp_path) -> None:
 
 def test_a_summarys_list_comes_before_the_lookup_tables() -> None:
     """`current` on a list too old: the list fetched for it is handed back as soon as it
-    is read, with the bot's writes made during the fetch; the lookup tables are built
-    after (here they wait for `tables`), and the index keeps that same list."""
+    is read, with the bot's writes made during the fetch (a change, a sign-up, a deletion);
+    the lookup tables are built after (here they wait for `tables`), and the index keeps
+    that same list."""
     tables = threading.Event()
     lists = [[Customer(id=1, firstName="Ana", lastName="Ruiz", points=5)]]
     index: CustomerIndex
 
     def fetch() -> list[Customer]:
-        if index.fetch_count:  # while the list is read: a change and a new sign-up here
+        if index.fetch_count:  # the bot's own writes while the list is read
             index.upsert(Customer(id=1, firstName="Ana", lastName="Ruiz", points=9))
             index.upsert(Customer(id=3, firstName="Eva", lastName="Sanz"))
+            index.remove(4)  # deleted in Slack meanwhile
         return lists[-1]
 
     def slow_tables(customers: list[Customer]) -> Snapshot:
@@ -494,14 +496,20 @@ def test_a_summarys_list_comes_before_the_lookup_tables() -> None:
 
     index = CustomerIndex(fetch, build=slow_tables, ttl=60)
     index.find("ana")
-    lists.append([*lists[0], Customer(id=2, firstName="Rosa", lastName="Díaz")])
+    lists.append(
+        [
+            *lists[0],
+            Customer(id=2, firstName="Rosa", lastName="Díaz"),
+            Customer(id=4, firstName="Leo", lastName="Gil"),
+        ]
+    )
     index.invalidate()
     listed = index.current()  # while the tables wait
     assert not tables.is_set() and index.fetch_count == 1
     assert sorted((c.id, c.points) for c in listed) == [(1, 9), (2, 0), (3, 0)]
     tables.set()
     assert [c.id for c in index.find("rosa").matches] == [2]
-    assert index.find("ana").found.points == 9
+    assert index.find("ana").found.points == 9 and index.find("leo").matches == []
     assert index.fetch_count == 2 and [c.id for c in index.current()] == [2, 1, 3]
 
 

@@ -33,9 +33,8 @@ _LENGTH = struct.Struct("<Q")
 # where the bot runs only on a developer's machine) the index is built in the serving
 # process: slower acks, the same answers.
 SUPPORTED = os.name == "posix"
-CALLABLE = frozenset(
-    {"_ready", "_list_step", "_first_step", "_second_step"}
-)  # in bot.core.index.builder
+# The builder's child-side steps (in bot.core.index.builder), the only names a request may call.
+CALLABLE = frozenset({"_ready", "_list_step", "_first_step", "_second_step"})
 
 
 class ChildGone(OSError):

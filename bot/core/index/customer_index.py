@@ -169,14 +169,10 @@ class CustomerIndex:
         """The list just parsed, to `current`'s caller: with the writes made since its
         fetch began (the snapshot built from it will hold them too)."""
         with self._lock:
-            patches = list(self._patches or [])
-        writes = _Writes()
-        for customer_id, customer in patches:
-            writes.put(customer_id, customer)
-        touched = writes.touched
-        if touched:
-            kept = [row for row, customer_id in enumerate(listed.ids) if customer_id not in touched]
-            listed = _with_writes(listed, kept, writes.by_id.values())
+            latest = dict(self._patches or [])  # each customer as last written (None: gone)
+        if latest:
+            kept = [row for row, customer_id in enumerate(listed.ids) if customer_id not in latest]
+            listed = _with_writes(listed, kept, filter(None, latest.values()))
         early.set_result(listed)
 
     def _listed(self, *, fresh: bool) -> CustomerList | None:
