@@ -40,6 +40,19 @@ class FenceTaken(Exception):
         self.fence = fence
 
 
+# Built once: every change writes its intent and completes it (building each statement
+# cost more than running it). Completing sets the columns it is given.
+_NEW_ENTRY = audit_log.insert()
+_COMPLETE = {
+    in_workspace: audit_log.update().where(
+        audit_log.c.id == sa.bindparam("entry_id"),
+        audit_log.c.team_id == sa.bindparam("entry_team") if in_workspace else sa.true(),
+        sa.or_(audit_log.c.outcome == Outcome.PENDING, audit_log.c.fence.is_not(None)),
+    )
+    for in_workspace in (True, False)
+}
+
+
 class AuditLog(StoreBase):
     @recording
     def record(
@@ -68,25 +81,26 @@ class AuditLog(StoreBase):
         try:
             with self.engine.begin() as conn:
                 result = conn.execute(
-                    audit_log.insert().values(
-                        at=at or utcnow(),
-                        team_id=team_id if self.workspace is None else self.workspace,
-                        user_id=user_id,
-                        action=action,
-                        target_type=target_type,
-                        target_id=target_id,
-                        target_name=target_name[:200],
-                        before=before,
-                        after=after,
-                        reason=reason,
-                        outcome=outcome,
-                        detail=detail,
-                        requested=requested,
-                        changes=dump_changes(changes),
-                        resolved="",
-                        fence=fence,
-                        via=via[:200],
-                    )
+                    _NEW_ENTRY,
+                    {
+                        "at": at or utcnow(),
+                        "team_id": team_id if self.workspace is None else self.workspace,
+                        "user_id": user_id,
+                        "action": action,
+                        "target_type": target_type,
+                        "target_id": target_id,
+                        "target_name": target_name[:200],
+                        "before": before,
+                        "after": after,
+                        "reason": reason,
+                        "outcome": outcome,
+                        "detail": detail,
+                        "requested": requested,
+                        "changes": dump_changes(changes),
+                        "resolved": "",
+                        "fence": fence,
+                        "via": via[:200],
+                    },
                 )
         except IntegrityError:
             if fence is None:
@@ -119,13 +133,10 @@ class AuditLog(StoreBase):
             values["changes"] = dump_changes(changes)
         if lift:
             values["fence"] = None
-        query = audit_log.update().where(
-            audit_log.c.id == entry_id,
-            self._mine(audit_log),
-            sa.or_(audit_log.c.outcome == Outcome.PENDING, audit_log.c.fence.is_not(None)),
-        )
+        query = _COMPLETE[self.workspace is not None]
+        values.update(outcome=outcome, entry_id=entry_id, entry_team=self._team)
         with self.engine.begin() as conn:
-            return conn.execute(query.values(outcome=outcome, **values)).rowcount == 1
+            return conn.execute(query, values).rowcount == 1
 
     def fenced_by(self, fence: str) -> AuditEntry | None:
         """The change in flight that holds `fence`, in whichever workspace it was made (two

@@ -13,6 +13,8 @@ from bot.store.schema import (
     once_keys,
 )
 
+_CLAIM = once_keys.insert()  # built once: every change claims a key
+
 
 class OnceKeys(StoreBase):
     @recording
@@ -21,9 +23,8 @@ class OnceKeys(StoreBase):
         try:
             with self.engine.begin() as conn:
                 conn.execute(
-                    once_keys.insert().values(
-                        key=self._once_key(key), claimed_at=utcnow(), user_id=user_id
-                    )
+                    _CLAIM,
+                    {"key": self._once_key(key), "claimed_at": utcnow(), "user_id": user_id},
                 )
             return True
         except IntegrityError:

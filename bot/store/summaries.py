@@ -182,25 +182,11 @@ class Summaries(StoreBase):
         """The points added since `since` by changes that stand (adds, and balances set
         higher), by one person or to one customer, in one query: the cheap first look of an
         alert check."""
-        delta = audit_log.c.after - audit_log.c.before
-        who = (
-            audit_log.c.user_id == user_id
-            if user_id is not None
-            else sa.and_(
-                audit_log.c.target_type == Target.CUSTOMER, audit_log.c.target_id == customer_id
-            )
-        )
-        query = sa.select(sa.func.coalesce(sa.func.sum(delta), 0)).where(
-            self._mine(audit_log),
-            who,
-            audit_log.c.action.in_([*GIVING_ACTIONS, Action.POINTS_SET]),
-            audit_log.c.outcome == Outcome.OK,
-            audit_log.c.undone_at.is_(None),
-            audit_log.c.at >= since,
-            audit_log.c.after > audit_log.c.before,
-        )
+        by_person = user_id is not None
+        query = _POINTS_GIVEN[by_person, self.workspace is not None]
+        values = {"who": user_id if by_person else customer_id, "since": since, "team": self._team}
         with self.engine.connect() as conn:
-            return int(conn.execute(query).scalar_one())
+            return int(conn.execute(query, values).scalar_one())
 
     def points_moves_since(self, since: dt.datetime) -> list[tuple[dt.datetime, str, int, str]]:
         """(when, who, before-to-after delta, action) of every successful points change
@@ -225,3 +211,35 @@ class Summaries(StoreBase):
         return [
             (as_utc(at), str(user), int(delta), str(action)) for at, user, delta, action in rows
         ]
+
+
+def _points_given(by_person: bool, in_workspace: bool) -> sa.Select[Any]:
+    """The points added since `:since` by changes that stand, by one person or to one
+    customer (`:who`), in one workspace (`:team`) or in all."""
+    who = (
+        audit_log.c.user_id == sa.bindparam("who")
+        if by_person
+        else sa.and_(
+            audit_log.c.target_type == Target.CUSTOMER, audit_log.c.target_id == sa.bindparam("who")
+        )
+    )
+    return sa.select(
+        sa.func.coalesce(sa.func.sum(audit_log.c.after - audit_log.c.before), 0)
+    ).where(
+        audit_log.c.team_id == sa.bindparam("team") if in_workspace else sa.true(),
+        who,
+        audit_log.c.action.in_([*GIVING_ACTIONS, Action.POINTS_SET]),
+        audit_log.c.outcome == Outcome.OK,
+        audit_log.c.undone_at.is_(None),
+        audit_log.c.at >= sa.bindparam("since"),
+        audit_log.c.after > audit_log.c.before,
+    )
+
+
+# Built once (by person?, in one workspace?): looked at after every change (the alert
+# checks), where building the statement each time cost more than running it.
+_POINTS_GIVEN = {
+    (by_person, in_workspace): _points_given(by_person, in_workspace)
+    for by_person in (True, False)
+    for in_workspace in (True, False)
+}

@@ -15,10 +15,12 @@ from tests.unit.test_store import (  # collected again here, on PostgreSQL
     test_the_migrations_make_exactly_the_tables_the_code_uses,
 )
 from tests.unit.test_workspaces import (  # collected again here, on PostgreSQL
+    test_a_change_is_completed_and_counted_in_its_own_workspace_only,
     test_each_workspace_has_its_own_records,
 )
 
 __all__ = [
+    "test_a_change_is_completed_and_counted_in_its_own_workspace_only",
     "test_a_database_made_by_the_old_runner_is_upgraded_in_place",
     "test_a_fresh_database_is_migrated_to_head_once",
     "test_each_workspace_has_its_own_records",

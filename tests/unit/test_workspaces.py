@@ -72,6 +72,26 @@ def test_each_workspace_has_its_own_records(store_url: str) -> None:
     assert not second.claim_undo(entry)
 
 
+def test_a_change_is_completed_and_counted_in_its_own_workspace_only(store_url: str) -> None:
+    store = Store.from_url(store_url)
+    first, second = store.for_workspace("T1"), store.for_workspace("T2")
+    hour_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    intent = dict(user_id="U1", action="points.add", target_type="customer", target_id=5)
+    mine = first.record(outcome="pending", before=10, after=30, fence="customer:5", **intent)
+    assert not second.complete(mine, "failed")  # another workspace's entry: untouched
+    assert first.complete(mine, "ok", detail="added")
+    entry = first.entry(mine)
+    assert entry is not None and (entry.outcome, entry.detail, entry.fence) == ("ok", "added", None)
+    assert not first.complete(mine, "failed")  # completed once
+    second.record(outcome="ok", before=0, after=7, **intent)
+    first.record(outcome="failed", before=30, after=99, **intent)  # never counted
+    for scoped, points in ((first, 20), (second, 7), (store, 27)):  # store: every workspace
+        assert scoped.points_given_since(hour_ago, user_id="U1") == points
+        assert scoped.points_given_since(hour_ago, customer_id=5) == points
+    assert first.points_given_since(hour_ago, user_id="U2") == 0
+    assert first.points_given_since(hour_ago, customer_id=6) == 0
+
+
 def test_app_keys_are_sealed_and_resealed_with_a_new_key(sqlite_url: str) -> None:
     old, new = new_key(), new_key()
     store = Store.from_url(sqlite_url)
