@@ -295,7 +295,7 @@ class PostgresLocks(ChangeLocks):
     def _session(self, number: int) -> _Session:
         return self._sessions[number % self.SESSIONS]
 
-    def _ask(self, session: _Session, query: str, **values: Any) -> Any:
+    def _ask(self, session: _Session, query: sa.TextClause, **values: Any) -> Any:
         """One query on the session (the caller holds `session.lock`): its first row. A
         failed query leaves the session, and every other lock on it, as it was unless its
         connection is gone: then it is dropped (its locks went with it) and said so."""
@@ -304,7 +304,7 @@ class PostgresLocks(ChangeLocks):
                 session.connection = self.engine.connect().execution_options(
                     isolation_level="AUTOCOMMIT"
                 )
-            row = session.connection.execute(sa.text(query), values).one()
+            row = session.connection.execute(query, values).one()
         except SQLAlchemyError as exc:
             if not self._alive(session):
                 session.drop(type(exc).__name__)
@@ -316,7 +316,7 @@ class PostgresLocks(ChangeLocks):
         if session.connection is None or session.connection.invalidated:
             return False
         try:
-            session.connection.execute(sa.text("SELECT 1"))
+            session.connection.execute(_ALIVE)
             return True
         except SQLAlchemyError:
             return False
@@ -333,7 +333,7 @@ class PostgresLocks(ChangeLocks):
             if not _has_news(session.connection):
                 return True
             try:
-                self._ask(session, "SELECT 1")
+                self._ask(session, _ALIVE)
             except RecordUnavailable:
                 return False
             return session.generation == generation
@@ -375,7 +375,7 @@ class PostgresLocks(ChangeLocks):
                     session.holders -= 1
                     if session.generation == generation:
                         with suppress(RecordUnavailable):  # a lost session released it
-                            self._ask(session, "SELECT pg_advisory_unlock(:k)", k=number)
+                            self._ask(session, _RELEASE, k=number)
 
 
 def _has_news(connection: sa.Connection) -> bool:
@@ -391,9 +391,12 @@ def _has_news(connection: sa.Connection) -> bool:
         return True  # cannot tell: ask
 
 
-_TAKE = "SELECT pg_try_advisory_lock(:k)"
+# Built once (each change takes and releases a lock).
+_ALIVE = sa.text("SELECT 1")
+_TAKE = sa.text("SELECT pg_try_advisory_lock(:k)")
+_RELEASE = sa.text("SELECT pg_advisory_unlock(:k)")
 # The lock, and whether a change in flight holds the record's fence (audit_log.fence).
-_TAKE_AND_LOOK = (
+_TAKE_AND_LOOK = sa.text(
     "SELECT pg_try_advisory_lock(:k), EXISTS (SELECT 1 FROM audit_log WHERE fence = :fence)"
 )
 
