@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 import threading
 import time
 from collections import defaultdict
@@ -16,6 +17,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from decimal import Decimal
 from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.core import background
 from bot.core.index.customer_list import CustomerList
@@ -30,6 +33,8 @@ TOP = 5
 TREND_DAYS = 7
 CHART_DAYS = 14  # the summary's chart: points added, deducted and redeemed per day
 _BARS = "▁▂▃▄▅▆▇█"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -259,9 +264,14 @@ class SharedSummary:
 
 
 def save_snapshot(store: Store, summary: Summary) -> None:
-    """Called when a summary is posted: the next one compares with this."""
+    """Called when a summary is posted: the next one compares with this. Snapshots older
+    than 35 days are pruned; a database too busy for that (SQLite held by another writer)
+    leaves them for the next summary, with a warning: the summary itself stands."""
     store.save_snapshot(summary.day.isoformat(), summary.customer_ids, summary.points_outstanding)
-    store.prune_snapshots((summary.day - dt.timedelta(days=35)).isoformat())
+    try:
+        store.prune_snapshots((summary.day - dt.timedelta(days=35)).isoformat())
+    except SQLAlchemyError as exc:
+        log.warning("old summary snapshots not pruned this time (%s)", type(exc).__name__)
 
 
 def sparkline(values: list[int]) -> str:

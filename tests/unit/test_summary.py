@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from bot.core.index.customer_list import CustomerList
 from bot.core.summary import build_summary, save_snapshot, sparkline
@@ -95,6 +97,33 @@ def test_snapshot_diff_catches_changes_made_outside_slack(client, store, sandbox
     assert second.net_change == 103 and second.customers_change == 0
     shown = text_of(blocks.summary_message(second, ZoneInfo("UTC")).__dict__)
     assert "▲ +103" in shown and "1 new since Wed 25 Nov 2026" in shown
+
+
+def test_a_database_too_busy_to_prune_old_snapshots_leaves_the_summary_standing(
+    client, store, caplog
+) -> None:
+    """The clock's summary is posted, then its snapshot saved; pruning old snapshots is
+    housekeeping: a busy SQLite (another writer holding it) is one warning, not a failed
+    summary with a traceback."""
+    old = build_summary(client, store, ZoneInfo("UTC"), NOW - dt.timedelta(days=40))
+    save_snapshot(store, old)
+
+    def busy(keep_after_day: str) -> None:
+        raise OperationalError("DELETE FROM summary_snapshots", {}, Exception("locked"))
+
+    store.prune_snapshots = busy
+    today = build_summary(client, store, ZoneInfo("UTC"), NOW)
+    with caplog.at_level(logging.WARNING, logger="bot.core.summary"):
+        save_snapshot(store, today)
+    assert [r.getMessage() for r in caplog.records] == [
+        "old summary snapshots not pruned this time (OperationalError)"
+    ]
+    assert not any(r.exc_info for r in caplog.records)
+    later = build_summary(client, store, ZoneInfo("UTC"), NOW + dt.timedelta(days=1))
+    assert later.previous_day == "2026-11-25"  # today's snapshot was saved
+    del store.prune_snapshots
+    save_snapshot(store, later)  # the next summary prunes what was left
+    assert store.snapshot_before(today.day.isoformat()) is None
 
 
 def test_summary_blocks_stay_within_limits_and_escape(client, store, sandbox) -> None:
