@@ -5,13 +5,17 @@ say what happened; none of them is a bug of ours."""
 
 from __future__ import annotations
 
+import logging
 from http.client import HTTPException
 
+from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.domain.errors import LoyaltyError
 
-__all__ = ["SLACK_FAILED", "SlackApiError", "SlackUnreachable", "why"]
+log = logging.getLogger(__name__)
+
+__all__ = ["SLACK_FAILED", "SlackApiError", "SlackUnreachable", "name_of", "why"]
 
 SLACK_FAILED = (SlackClientError, OSError, HTTPException)
 
@@ -27,3 +31,16 @@ def why(error: BaseException) -> str:
 
 class SlackUnreachable(LoyaltyError):
     """Slack did not answer a call the work needed; the Say tells what was not done."""
+
+
+def name_of(client: WebClient, user_id: str) -> str | None:
+    """A person's name as Slack shows it (their display name, else their full name), for
+    text that cannot mention them; None when Slack does not say (logged)."""
+    try:
+        user = client.users_info(user=user_id)["user"] or {}
+    except SLACK_FAILED as exc:
+        log.info("could not look up the name of %s: %s", user_id, why(exc))
+        return None
+    profile = user.get("profile") or {}
+    name = profile.get("display_name") or profile.get("real_name") or user.get("real_name")
+    return str(name) if name else None

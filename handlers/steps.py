@@ -31,6 +31,7 @@ from handlers.context import Env
 from handlers.errors import user_message
 from handlers.requestlog import outcome_of
 from handlers.sales import sale_inputs
+from handlers.slackapi import name_of
 
 log = logging.getLogger(__name__)
 
@@ -295,7 +296,7 @@ def _run(step: Step, env: Env, body: dict[str, Any], complete: Complete, fail: F
         env.note("duplicate")
         return
     except Exception as error:  # every failure ends the step, with why in their words
-        outcome, why = outcome_of(error), _why(error)
+        outcome, why = outcome_of(error), _why(error, env)
         _end(lambda: fail(error=why), step, execution)
     else:
         _end(lambda: complete(outputs=outputs), step, execution)
@@ -303,10 +304,12 @@ def _run(step: Step, env: Env, body: dict[str, Any], complete: Complete, fail: F
         env.note(outcome)
 
 
-def _why(error: Exception) -> str:
+def _why(error: Exception, env: Env) -> str:
+    """Why the step failed, in plain text (Workflow Builder shows it as it is): a person
+    it names (the managers to ask, say) by their name, not an id."""
     if isinstance(error, LoyaltyError):
         log.info("step refused or failed: %s: %s", type(error).__name__, error.message)
-        return plain(error.say)
+        return plain(error.say, name_of=lambda user_id: name_of(env.client, user_id))
     return user_message(error)
 
 
@@ -332,7 +335,7 @@ def _listener(step: Step) -> Callable[..., None]:
             mine.defer(lambda: _run(step, mine, body, complete, fail))
         except LoyaltyError as busy:  # the work pool is full: nothing started, say so
             with speaking(mine.lang):
-                why = _why(busy)
+                why = _why(busy, mine)
             _end(lambda: fail(error=why), step, str(event.get("function_execution_id") or ""))
 
     listener.__name__ = listener.__qualname__ = step.callback_id

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 
 from bot.domain.say import Link, Money, Say, Writer, said
 from bot.i18n import duration, gettext, money, number
@@ -85,6 +86,18 @@ class _Plain(Writer):
         return money(value.amount, value.currency, trimmed=value.trimmed)
 
 
+class _PlainNamed(_Plain):
+    """Plain text that shows each person by their name (looked up by `name_of`)."""
+
+    def __init__(self, name_of: Callable[[str], str | None]) -> None:
+        super().__init__()
+        self.name_of = name_of
+
+    def person(self, user_id: str) -> str:
+        name = self.name_of(user_id)
+        return self.text(name) if name else super().person(user_id)
+
+
 class _Mrkdwn(_Plain):
     """A sentence from the core in Slack's mrkdwn: outside text escaped."""
 
@@ -121,7 +134,11 @@ def mrkdwn(sentence: Say | str) -> str:
     return _MRKDWN.format(_MRKDWN.translate(sentence.template), **sentence.values)
 
 
-def plain(sentence: Say | str) -> str:
-    """`sentence` for a plain_text field (a form's error, a button): no markup at all."""
+def plain(sentence: Say | str, *, name_of: Callable[[str], str | None] | None = None) -> str:
+    """`sentence` for a plain_text field (a form's error, a button): no markup at all.
+    Plain text cannot mention anyone: a person is shown by the name `name_of` gives for
+    their Slack id (a workflow step's failure, read by whoever runs the workflow), else as
+    @ and the id."""
     sentence = said(sentence)
-    return _PLAIN.format(_PLAIN.translate(sentence.template), **sentence.values)
+    writer = _PLAIN if name_of is None else _PlainNamed(name_of)
+    return writer.format(writer.translate(sentence.template), **sentence.values)

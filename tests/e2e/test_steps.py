@@ -9,7 +9,7 @@ import threading
 from bot.offline.sandbox.app import Fault
 from handlers.workpool import WorkPool
 from tests.demo import CAFE, JUAN
-from tests.harness import CAJERA, CLERK, MANAGER, running_bot, text_of
+from tests.harness import CAJERA, CLERK, GERENTE, MANAGER, running_bot, text_of
 
 WALK_IN = "Walk-in sign-up"
 
@@ -80,6 +80,20 @@ def test_a_clerk_over_the_allowance_is_refused_in_their_language(bot_with) -> No
         "add_loyalty_points", {"customer": str(JUAN), "points": 20, "acting_user": CLERK}
     )
     assert status == "completed" and bot.customer_points(JUAN) == 25
+
+
+def test_a_refused_step_names_the_managers_to_ask_not_their_ids(bot_with) -> None:
+    """Workflow Builder shows a step's failure as plain text, where a mention cannot be:
+    the managers to ask are named as Slack shows them (an id only if Slack cannot say)."""
+    bot = bot_with(loyalty_manager_group=None, loyalty_managers=[MANAGER, GERENTE])
+    inputs = {"customer": str(JUAN), "points": 5, "acting_user": CLERK}
+    status, why = bot.step("add_loyalty_points", inputs)
+    assert status == "failed" and "Ask rocio or marta to do it" in why, why
+    assert "UMANAGER" not in why and "UGERENTE" not in why
+    bot.slack.failing["users.info"] = "ratelimited"
+    status, why = bot.step("add_loyalty_points", inputs)
+    assert status == "failed" and "Ask @UGERENTE or @UMANAGER to do it" in why, why
+    assert _adds(bot) == [] and bot.customer_points(JUAN) == 5
 
 
 def test_a_step_with_no_acting_person_or_an_unknown_customer_fails_clearly(bot) -> None:
