@@ -78,37 +78,58 @@ def bare_bolt(slack_url: str, cpus: set[int]) -> AbstractContextManager[str]:
 
 
 class Client:
-    """Signed commands to one app; each ack timed, each command's text kept by its
-    response URL (to check the reply)."""
+    """Signed commands to one app from `senders` threads, each with a connection of its
+    own (kept between bursts, as the shared pool kept them); each ack timed, each
+    command's text kept by its response URL (to check the reply). Not one shared pool:
+    in httpcore's sync pool one thread's clean-up can close a connection another thread
+    has just sent a request on (encode/httpcore#1110: the reply read on a closed socket,
+    EBADF, seen in bench_waves' overlapping waves)."""
 
-    def __init__(self, url: str, slack: RemoteSlack, connections: int = 250) -> None:
-        self.http = sender(connections, timeout=30)
-        self.requests = SlackRequests(url, SECRET, slack.standin, http=self.http)
+    def __init__(self, url: str, slack: RemoteSlack, senders: int = 250) -> None:
+        self.url, self.standin = url, slack.standin
+        self.requests = SlackRequests(url, SECRET, slack.standin)  # bodies; never posts
+        self.pool = ThreadPoolExecutor(senders, thread_name_prefix="sender")
         self.sent: dict[str, str] = {}
         self.lock = threading.Lock()
+        self._connections: list[SlackRequests] = []
+        self._thread = threading.local()
+
+    def _connection(self) -> SlackRequests:
+        """This sending thread's own connection to the app."""
+        mine: SlackRequests | None = getattr(self._thread, "connection", None)
+        if mine is None:
+            mine = SlackRequests(self.url, SECRET, self.standin, http=sender(1, timeout=30))
+            self._thread.connection = mine
+            with self.lock:
+                self._connections.append(mine)
+        return mine
+
+    def close(self) -> None:
+        self.pool.shutdown()
+        for each in [self.requests, *self._connections]:
+            each.http.close()
 
     def one(self, text: str) -> float:
         body = self.requests.command_body(text, user=MANAGER, channel="C1")
         with self.lock:
             self.sent[parse_qs(body)["response_url"][0]] = text
+        post = self._connection().signed_post
         start = time.perf_counter()
-        response = self.requests.signed_post(body)
+        response = post(body)
         elapsed = (time.perf_counter() - start) * 1000
         assert response.status_code == 200, response.status_code
         return elapsed
 
     def burst(self, texts: list[str]) -> list[float]:
-        with ThreadPoolExecutor(len(texts)) as pool:
-            return list(pool.map(self.one, texts))
+        return list(self.pool.map(self.one, texts))
 
     def steady(self, texts: list[str], rate: float) -> list[float]:
         start, futures = time.monotonic(), []
-        with ThreadPoolExecutor(64) as pool:
-            for i, text in enumerate(texts):
-                delay = start + i / rate - time.monotonic()
-                if delay > 0:
-                    time.sleep(delay)  # the client's pace
-                futures.append(pool.submit(self.one, text))
+        for i, text in enumerate(texts):
+            delay = start + i / rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)  # the client's pace
+            futures.append(self.pool.submit(self.one, text))
         return [f.result() for f in futures]
 
 
@@ -200,6 +221,8 @@ def main() -> None:
         customers = sorted(balances(api_url))
         before = balances(api_url)
         apps = {BARE: Client(floor_url, slack), BOT: Client(bot_url, slack)}
+        for app in apps.values():
+            stack.callback(app.close)
         bot = apps[BOT]
         for client in apps.values():  # warm-up: connections, threads, the bot's index
             client.burst(commands(customers, 50, 0))

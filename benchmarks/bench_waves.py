@@ -25,7 +25,6 @@ import argparse
 import os
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 from statistics import median
@@ -56,12 +55,11 @@ def waves(client: Client, texts: list[str], wave: int, every: float) -> list[flo
     """`texts` in waves of `wave`, one wave every `every` s: each ack's milliseconds."""
     futures = []
     start = time.monotonic()
-    with ThreadPoolExecutor(wave * SENDERS_PER_WAVE) as pool:
-        for n, first in enumerate(range(0, len(texts), wave)):
-            delay = start + n * every - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)  # the client's pace, not a wait for the app
-            futures += [pool.submit(client.one, text) for text in texts[first : first + wave]]
+    for n, first in enumerate(range(0, len(texts), wave)):
+        delay = start + n * every - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)  # the client's pace, not a wait for the app
+        futures += [client.pool.submit(client.one, text) for text in texts[first : first + wave]]
     return [f.result() for f in futures]
 
 
@@ -87,6 +85,8 @@ def main() -> int:
         before = balances(api_url)
         senders = args.wave * SENDERS_PER_WAVE
         bot, bare = Client(bot_url, slack, senders), Client(bare_url, slack, senders)
+        stack.callback(bot.close)
+        stack.callback(bare.close)
         for client in (bare, bot):  # warm-up: connections, threads, the bot's index
             waves(client, commands(customers, 4 * args.wave, 0), args.wave, args.every)
         replied(slack, bot)
