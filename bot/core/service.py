@@ -19,6 +19,7 @@ from bot.core.exports import Exports
 from bot.core.offers import Offers
 from bot.core.points import PointsResult
 from bot.core.sales import SaleResult, Sales
+from bot.core.undo import Undo
 
 __all__ = [
     "CONFIRMABLE",
@@ -35,5 +36,5 @@ __all__ = [
 ]
 
 
-class LoyaltyService(Sales, Customers, Offers, Confirmations, Exports, Alerts):
+class LoyaltyService(Sales, Undo, Customers, Offers, Confirmations, Exports, Alerts):
     """Every feature, for one workspace's program: what handlers and jobs call."""

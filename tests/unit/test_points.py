@@ -10,6 +10,7 @@ import pytest
 from bot.core.validation import reason_problem
 from bot.domain.amounts import Op, PointsChange, parse_amount
 from bot.domain.errors import InvalidInput
+from bot.i18n import speaking
 from bot.offline.sandbox import DEMO_PROGRAM_ID, Fault
 from bot.slack import blocks
 from bot.slack.text import mrkdwn
@@ -193,7 +194,11 @@ def test_undo_is_refused_when_too_old_or_there_is_nothing(core) -> None:
         after=5,
         at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=20),
     )
-    assert "Too late to undo" in told(lambda: blocks.undone(core.service.undo_last(AS_MANAGER)))
+    late = told(lambda: blocks.undone(core.service.undo_last(AS_MANAGER)))
+    assert "Too late to undo" in late and "made 20 minutes ago" in late, late
+    with speaking("es"):  # how long ago, in the reader's words too
+        tarde = told(lambda: blocks.undone(core.service.undo_last(AS_MANAGER)))
+    assert "se hizo hace 20 minutos" in tarde and "minutes" not in tarde, tarde
 
 
 def test_undo_touches_only_your_own_changes_and_needs_a_manager(core) -> None:
