@@ -15,7 +15,12 @@ T = TypeVar("T")
 
 
 class Unclear(Exception):
-    """A check could not tell whether the change was applied; the text says why."""
+    """A check could not tell whether the change was applied: `why` says why, in words the
+    person reads inside a sentence of ours (the text, in English, is for the record)."""
+
+    def __init__(self, why: Say) -> None:
+        self.why = why
+        super().__init__(str(why))
 
 
 @dataclass(frozen=True)

@@ -353,7 +353,7 @@ class Ledger:
                     "applied ({unclear}). Check {hint} before trying again.",
                     what=what,
                     problem=noun(problem),
-                    unclear=str(unclear),
+                    unclear=unclear.why,
                     hint=look_hint,
                 )
             ) from None
@@ -404,7 +404,9 @@ class Ledger:
         try:
             value = find_out()
             if value is None:
-                raise Unclear("Smart Passes said it was applied, but the record does not show it")
+                raise Unclear(
+                    Say("Smart Passes said it was applied, but the record does not show it")
+                )
         except Unclear as unclear:
             self.finish(pending, Outcome.UNKNOWN, detail=f"{LOCK_LOST}; {unclear}")
             raise OutcomeUnknown(
@@ -413,7 +415,7 @@ class Ledger:
                     "not match it ({unclear}). Check {hint} before changing it again.",
                     what=what,
                     problem=noun(LOCK_LOST),
-                    unclear=str(unclear),
+                    unclear=unclear.why,
                     hint=look_hint,
                 )
             ) from None

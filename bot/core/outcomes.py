@@ -16,6 +16,7 @@ from bot.core.intents import Intent, Unclear
 from bot.domain.amounts import PointsChange
 from bot.domain.audit import POINTS_ACTIONS, Action
 from bot.domain.errors import LoyaltyAPIError, NotFound
+from bot.domain.say import N_, Code, Say, noun, status
 from bot.domain.text_keys import fold, phone_digits
 from bot.smartpasses.client import LoyaltyClient
 from bot.smartpasses.models import Customer, Offer
@@ -41,7 +42,7 @@ def was_applied(api: LoyaltyClient, intent: Intent, evidence: int | None = None)
         Action.OFFER_CANCEL: lambda api, i: offer_status_changed(api, i, "canceled", "published"),
     }
     if action not in checks:
-        raise Unclear(f"there is no way to check a {action}")
+        raise Unclear(Say("there is no way to check a {action}", action=Code(str(action))))
     return checks[action](api, intent)
 
 
@@ -53,21 +54,26 @@ def expected_balance(intent: Intent) -> int:
 def points_applied(api: LoyaltyClient, intent: Intent, evidence: int | None = None) -> Any:
     assert intent.target_id is not None and intent.before is not None
     expected = expected_balance(intent)
-    customer = _read(lambda: api.get_customer(_target(intent)), "the balance")
+    customer = _read(lambda: api.get_customer(_target(intent)), N_("the balance"))
     balance = customer.points if evidence is None else evidence
     if balance == expected:
         return customer
     if balance == intent.before:
         return None
     raise Unclear(
-        f"the balance is now {balance:,}: neither {intent.before:,} (before) nor "
-        f"{expected:,} (with the change), so it was also changed some other way"
+        Say(
+            "the balance is now {balance:,}: neither {before:,} (before) nor {expected:,} "
+            "(with the change), so it was also changed some other way",
+            balance=balance,
+            before=intent.before,
+            expected=expected,
+        )
     )
 
 
 def customer_created(api: LoyaltyClient, intent: Intent) -> Customer | None:
     fields, known = intent.created()
-    customers = _read(lambda: api.list_customers(CustomerList.from_json), "the customer list")
+    customers = _read(lambda: api.list_customers(CustomerList.from_json), N_("the customer list"))
     email = (fields.get("email") or "").strip().casefold()
     phone = phone_digits(fields.get("phone") or "")
     name = fold(" ".join(p for p in (fields.get("first_name"), fields.get("last_name")) if p))
@@ -79,29 +85,36 @@ def customer_created(api: LoyaltyClient, intent: Intent) -> Customer | None:
             return phone_digits(c.phone) == phone
         return fold(c.full_name) == name
 
-    return _the_new_one([c for c in customers if same(c) and c.id not in known], "customers")
+    return _the_new_one(
+        [c for c in customers if same(c) and c.id not in known],
+        N_("{count:,} new customers match what was sent"),
+    )
 
 
 def offer_created(api: LoyaltyClient, intent: Intent) -> Offer | None:
     fields, known = intent.created()
     name = fold(fields.get("name") or "")
-    offers = _read(api.list_offers, "the offer list")
-    return _the_new_one([o for o in offers if fold(o.name) == name and o.id not in known], "offers")
+    offers = _read(api.list_offers, N_("the offer list"))
+    return _the_new_one(
+        [o for o in offers if fold(o.name) == name and o.id not in known],
+        N_("{count:,} new offers match what was sent"),
+    )
 
 
-def _the_new_one(found: list[T], noun: str) -> T | None:
+def _the_new_one(found: list[T], several: str) -> T | None:
+    """The one new record that matches; `several`: what to say when more than one do."""
     if len(found) > 1:
-        raise Unclear(f"{len(found)} new {noun} match what was sent")
+        raise Unclear(Say(several, count=len(found)))
     return found[0] if found else None
 
 
 def customer_updated(api: LoyaltyClient, intent: Intent) -> Customer | None:
-    customer = _read(lambda: api.get_customer(_target(intent)), "the customer")
+    customer = _read(lambda: api.get_customer(_target(intent)), N_("the customer"))
     return _compare_fields(customer, intent)
 
 
 def offer_updated(api: LoyaltyClient, intent: Intent) -> Offer | None:
-    offer = _read(lambda: api.get_offer(_target(intent)), "the offer")
+    offer = _read(lambda: api.get_offer(_target(intent)), N_("the offer"))
     return _compare_fields(offer, intent)
 
 
@@ -111,27 +124,27 @@ def _compare_fields(record: T, intent: Intent) -> T | None:
         return record
     if all(now[name] == was for name, (was, _) in intent.changes.items()):
         return None
-    raise Unclear("its fields are now neither what they were nor what was sent")
+    raise Unclear(Say("its fields are now neither what they were nor what was sent"))
 
 
 def customer_deleted(api: LoyaltyClient, intent: Intent) -> Any:
-    return _gone(lambda: api.get_customer(_target(intent)), "the customer")
+    return _gone(lambda: api.get_customer(_target(intent)), N_("the customer"))
 
 
 def offer_deleted(api: LoyaltyClient, intent: Intent) -> Any:
-    return _gone(lambda: api.get_offer(_target(intent)), "the offer")
+    return _gone(lambda: api.get_offer(_target(intent)), N_("the offer"))
 
 
 def offer_status_changed(
     api: LoyaltyClient, intent: Intent, done: str, before: str
 ) -> Offer | None:
-    offer = _read(lambda: api.get_offer(_target(intent)), "the offer")
-    status = "canceled" if offer.is_canceled else offer.status_key
-    if status == done:
+    offer = _read(lambda: api.get_offer(_target(intent)), N_("the offer"))
+    now = "canceled" if offer.is_canceled else offer.status_key
+    if now == done:
         return offer
-    if status == before:
+    if now == before:
         return None
-    raise Unclear(f"the offer is now {offer.status}")
+    raise Unclear(Say("the offer is now {status}", status=status(offer.status or "")))
 
 
 def _target(intent: Intent) -> int:
@@ -145,7 +158,7 @@ def _gone(read: Callable[[], Any], what: str) -> Any:
     except NotFound:
         return DELETED
     except LoyaltyAPIError as exc:
-        raise Unclear(f"reading {what} back failed too: {exc.brief}") from None
+        raise Unclear(_read_failed(what, exc)) from None
     return None
 
 
@@ -153,6 +166,10 @@ def _read(read: Callable[[], T], what: str) -> T:
     try:
         return read()
     except NotFound:
-        raise Unclear(f"{what} no longer exists") from None
+        raise Unclear(Say("{what} no longer exists", what=noun(what))) from None
     except LoyaltyAPIError as exc:
-        raise Unclear(f"reading {what} back failed too: {exc.brief}") from None
+        raise Unclear(_read_failed(what, exc)) from None
+
+
+def _read_failed(what: str, exc: LoyaltyAPIError) -> Say:
+    return Say("reading {what} back failed too: {why}", what=noun(what), why=exc.brief)

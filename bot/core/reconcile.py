@@ -31,6 +31,7 @@ from bot.core.outcomes import expected_balance, was_applied
 from bot.domain.audit import POINTS_ACTIONS, Action, AuditEntry, Outcome, Resolved, Target, utcnow
 from bot.domain.errors import LoyaltyError
 from bot.domain.records import ApprovalState
+from bot.domain.say import Say
 from bot.smartpasses.client import LoyaltyClient
 from bot.smartpasses.models import Customer, Offer
 from bot.store.database import Store
@@ -151,8 +152,12 @@ def _witness(store: Store, entry: AuditEntry) -> int | None:
             continue
         if change.at < entry.at + IN_FLIGHT:
             raise Unclear(
-                f"change #{change.id} read the balance ({change.before:,}) while this one may "
-                "still have been on its way, so the record's chain cannot tell"
+                Say(
+                    "change #{id} read the balance ({before:,}) while this one may still have "
+                    "been on its way, so the record's chain cannot tell",
+                    id=change.id,
+                    before=change.before,
+                )
             )
         return change.before
     return None

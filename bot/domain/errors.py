@@ -37,9 +37,11 @@ class LoyaltyAPIError(LoyaltyError):
     status_code: int | None = None
 
     @property
-    def brief(self) -> str:
+    def brief(self) -> Say:
         """What went wrong in a few words, to say inside another message."""
-        return f"HTTP {self.status_code}" if self.status_code else "no answer"
+        if self.status_code:
+            return Say("HTTP {code}", code=str(self.status_code))
+        return Say("no answer")
 
 
 # -- Smart Passes definitely refused: nothing was applied ------------------------------
