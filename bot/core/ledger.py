@@ -171,7 +171,7 @@ class Ledger:
                     log.warning("one-time key %s could not be released", key)
             raise
 
-    def refuse(self, actor: Actor, intent: Intent, detail: str) -> None:
+    def refuse(self, actor: Actor, intent: Intent, detail: str | Say) -> None:
         """Record a change the rules refused before anything was sent (best effort)."""
         try:
             self._record(actor, intent, Outcome.REFUSED, detail=detail)
@@ -294,12 +294,13 @@ class Ledger:
             after=values.get("after"),
             reason=intent.reason,
             outcome=outcome,
-            detail=values.get("detail", ""),
+            detail=str(values.get("detail", "")),
             undone_at=None,
             requested=intent.requested,
             changes=values.get("changes", intent.changes),
             resolved=values.get("resolved", ""),
             via=pending.actor.via,
+            detail_said=detail if isinstance(detail := values.get("detail"), Say) else None,
         )
         return entry, recorded
 
@@ -323,17 +324,17 @@ class Ledger:
         (lost: the answer is not trusted alone, the change is checked)."""
         problem, answered = "", True
         if self._lost(pending.intent):
-            self.finish(pending, Outcome.FAILED, detail="the lock was lost before sending")
+            self.finish(pending, Outcome.FAILED, detail=Say("the lock was lost before sending"))
             raise LockLost()
         try:
             value = send()
             if value is None:
                 problem = N_("Smart Passes answered without the updated record")
         except REFUSALS as exc:
-            self.finish(pending, Outcome.REFUSED, detail=exc.message)
+            self.finish(pending, Outcome.REFUSED, detail=exc.say)
             raise
         except ApiUnavailable as exc:  # the request never left
-            self.finish(pending, Outcome.FAILED, detail=exc.message)
+            self.finish(pending, Outcome.FAILED, detail=exc.say)
             raise
         except OutcomeUnknown as exc:
             value, problem = None, exc.cause or N_("no clear answer came back")
@@ -346,7 +347,7 @@ class Ledger:
         try:
             value = find_out()
         except Unclear as unclear:
-            self.finish(pending, Outcome.UNKNOWN, detail=f"{problem}; {unclear}")
+            self.finish(pending, Outcome.UNKNOWN, detail=_because(problem, unclear.why))
             raise OutcomeUnknown(
                 Say(
                     "{what} was sent, but {problem}, and I could not tell whether it was "
@@ -359,7 +360,11 @@ class Ledger:
             ) from None
         if value is None and not answered:
             # Nothing shows yet, but with no answer Smart Passes may still be working on it.
-            self.finish(pending, Outcome.UNKNOWN, detail=f"{problem}; checked: not applied yet")
+            self.finish(
+                pending,
+                Outcome.UNKNOWN,
+                detail=Say("{problem}; checked: not applied yet", problem=noun(problem)),
+            )
             raise OutcomeUnknown(
                 Say(
                     "{what} was sent, but {problem}. The change does not show yet, but Smart "
@@ -374,7 +379,7 @@ class Ledger:
             self.finish(
                 pending,
                 Outcome.FAILED,
-                detail=f"{problem}; checked: not applied",
+                detail=Say("{problem}; checked: not applied", problem=noun(problem)),
                 resolved=Resolved.CHECKED,
             )
             raise NotApplied(
@@ -408,7 +413,7 @@ class Ledger:
                     Say("Smart Passes said it was applied, but the record does not show it")
                 )
         except Unclear as unclear:
-            self.finish(pending, Outcome.UNKNOWN, detail=f"{LOCK_LOST}; {unclear}")
+            self.finish(pending, Outcome.UNKNOWN, detail=_because(LOCK_LOST, unclear.why))
             raise OutcomeUnknown(
                 Say(
                     "{what} was applied by Smart Passes, but {problem}, and the record does "
@@ -423,3 +428,8 @@ class Ledger:
             pending, Outcome.OK, resolved=Resolved.CHECKED, detail=LOCK_LOST, **completion(value)
         )
         return Done(value, entry, checked=True, recorded=recorded, note=LOCK_LOST)
+
+
+def _because(problem: str, unclear: Say) -> Say:
+    """An unknown outcome's detail: what happened, then why checking could not tell."""
+    return Say("{problem}; {unclear}", problem=noun(problem), unclear=unclear)

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, overload
 
+from bot.domain.say import Say
+
 
 class Target(StrEnum):
     """What kind of record an entry is about."""
@@ -150,6 +152,9 @@ class AuditEntry:
     resolved: str = ""
     fence: str | None = None  # set while the change is in flight (bot.core.ledger)
     via: str = ""  # a Workflow Builder step: the workflow's name (Actor.via)
+    # The detail as it was said (its template and values), for readers of another language;
+    # None for entries whose detail is only the English text.
+    detail_said: Say | None = None
 
     @property
     def is_points(self) -> bool:

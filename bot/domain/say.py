@@ -11,6 +11,7 @@ a word emphasised. `str(say)` is the plain English, for logs and stored notes.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import string
 from dataclasses import dataclass
 from decimal import Decimal
@@ -95,6 +96,69 @@ class Say:
 
     def __hash__(self) -> int:
         return hash(self.template)
+
+
+# A Say kept with a record (an audit entry's detail): its template and values as JSON, so
+# whoever reads the record later reads it in their own language.
+_KINDS: dict[str, type[str]] = {k.__name__: k for k in (Name, Person, Group, Channel, Strong, Code)}
+
+
+def dump_said(say: Say) -> str:
+    return json.dumps(_dumped(say), ensure_ascii=False, separators=(",", ":"))
+
+
+def load_said(text: str | None) -> Say | None:
+    """The Say kept in `text`; None when there is none (or it cannot be read: the record's
+    English text is shown instead)."""
+    if not text:
+        return None
+    try:
+        loaded = _loaded(json.loads(text))
+    except (ValueError, TypeError, KeyError, ArithmeticError):
+        return None
+    return loaded if isinstance(loaded, Say) else None
+
+
+def _dumped(value: Any) -> Any:
+    if isinstance(value, Say):
+        return {"say": value.template, "values": {k: _dumped(v) for k, v in value.values.items()}}
+    if type(value) in _KINDS.values():
+        return {"kind": type(value).__name__, "text": str(value)}
+    if isinstance(value, Link):
+        return {"kind": "Link", "url": value.url, "label": value.label}
+    if isinstance(value, Command):
+        return {"kind": "Command", "words": value.words, "rest": value.rest}
+    if isinstance(value, Money):
+        return {
+            "kind": "Money",
+            "amount": str(value.amount),
+            "currency": value.currency,
+            "trimmed": value.trimmed,
+        }
+    if isinstance(value, Duration):
+        return {"kind": "Duration", "seconds": value.length.total_seconds()}
+    if isinstance(value, int | str):
+        return value
+    return str(value)  # anything else as the text it reads as
+
+
+def _loaded(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return value
+    if "say" in value:
+        return Say(str(value["say"]), **{k: _loaded(v) for k, v in value["values"].items()})
+    kind = value["kind"]
+    if kind in _KINDS:
+        return _KINDS[kind](value["text"])
+    if kind == "Link":
+        return Link(value["url"], value["label"])
+    if kind == "Command":
+        return Command(value["words"], value["rest"])
+    if kind == "Money":
+        return Money(Decimal(value["amount"]), value["currency"], bool(value["trimmed"]))
+    if kind == "Duration":
+        return Duration(dt.timedelta(seconds=float(value["seconds"])))
+    raise KeyError(kind)
 
 
 def N_(message: str) -> str:

@@ -20,6 +20,7 @@ from bot.domain.audit import (
     load_changes,
     utcnow,
 )
+from bot.domain.say import Say, dump_said, load_said
 from bot.store.base import StoreBase, _new_id, recording
 from bot.store.schema import audit_log
 
@@ -29,6 +30,7 @@ def _entry(row: Any) -> AuditEntry:
     data["at"] = as_utc(data["at"])
     data["undone_at"] = as_utc(data["undone_at"])
     data["changes"] = load_changes(data.get("changes"))
+    data["detail_said"] = load_said(data.get("detail_said"))
     return AuditEntry(**data)
 
 
@@ -68,7 +70,7 @@ class AuditLog(StoreBase):
         before: int | None = None,
         after: int | None = None,
         reason: str = "",
-        detail: str = "",
+        detail: str | Say = "",
         requested: str = "",
         changes: Changes | None = None,
         at: dt.datetime | None = None,
@@ -94,7 +96,8 @@ class AuditLog(StoreBase):
                         "after": after,
                         "reason": reason,
                         "outcome": outcome,
-                        "detail": detail,
+                        "detail": str(detail),
+                        "detail_said": dump_said(detail) if isinstance(detail, Say) else None,
                         "requested": requested,
                         "changes": dump_changes(changes),
                         "resolved": "",
@@ -127,6 +130,10 @@ class AuditLog(StoreBase):
         longer land, so its record's fence is lifted; False keeps it (an unknown outcome
         whose request may still be on its way, settled later)."""
         values = {k: v for k, v in values.items() if v is not None}
+        if "detail" in values:  # in English, and as said (for each reader's language)
+            detail = values["detail"]
+            values["detail"] = str(detail)
+            values["detail_said"] = dump_said(detail) if isinstance(detail, Say) else None
         if "target_name" in values:
             values["target_name"] = values["target_name"][:200]
         if changes is not None:

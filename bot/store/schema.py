@@ -34,6 +34,8 @@ audit_log = sa.Table(
     sa.Column("fence", sa.String(200), nullable=True),
     # v7: a change made by a Workflow Builder step: the workflow's name.
     sa.Column("via", sa.String(200), nullable=False, server_default="", default=""),
+    # v9: the detail as it was said (bot.domain.say.dump_said), read in each reader's words.
+    sa.Column("detail_said", sa.Text, nullable=True),
     sa.Index("ux_audit_fence", "fence", unique=True),
     sa.Index("ix_audit_target", "target_type", "target_id", "at"),
     sa.Index("ix_audit_user_action", "user_id", "action", "at"),

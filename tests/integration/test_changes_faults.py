@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from bot.i18n import speaking
 from bot.offline.sandbox import Fault
+from bot.slack import blocks
+from tests.demo import JUAN
+from tests.harness import text_of
 from tests.unit.test_changes import FLOWS, _entry, _fault
 
 
@@ -35,9 +40,22 @@ def test_why_it_is_unclear_is_told_in_the_readers_language(core, name, why) -> N
     """The check's reason sits inside the reply's sentence: in Spanish for a Spanish
     reader, as the sentence is (the audit entry keeps the English, for the record)."""
     flow = FLOWS[name]
+    customer = core.service.customer(JUAN)  # for the history, read before reads fail
     _fault(core, flow, Fault.APPLY_THEN_EMPTY, reads_fail=True)
     with speaking("es"):
         seen = flow.act(core)
     assert f"no pude saber si se aplicó ({why})" in seen, seen
     assert "reading" not in seen and "failed too" not in seen
-    assert "reading" in _entry(core, flow).detail
+    entry = _entry(core, flow)
+    assert "reading" in entry.detail  # the record, in English
+    # The history says it in the reader's words too (kept as it was said); once reconcile
+    # settles the entry with a note of its own, that note is what the history shows.
+    with speaking("es"):
+        history = text_of(blocks.history(customer, [entry], dt.UTC).kwargs())
+    assert why in history and "reading" not in history, history
+    with speaking("en"):
+        history = text_of(blocks.history(customer, [entry], dt.UTC).kwargs())
+    assert "reading" in history and "back failed too: HTTP 503" in history, history
+    core.store.complete(entry.id, "ok", resolved="reconciled", detail="done")
+    settled = core.store.entry(entry.id)
+    assert settled is not None and settled.detail_said is None

@@ -27,7 +27,7 @@ from bot.slack.blocks.common import (
     slack_date,
 )
 from bot.slack.blocks.sales import promotion_terms
-from bot.slack.text import escape, shorten
+from bot.slack.text import escape, mrkdwn, shorten
 from bot.smartpasses.models import Customer
 
 # -- what the audit log says: history lines and the audit channel ----------------------
@@ -190,7 +190,10 @@ def _sale_words(sale: dict[str, Any]) -> str:
 
 
 def _detail(e: AuditEntry) -> str:
-    """What the log says went wrong; a role refusal (bot.core.roles) in the reader's words."""
+    """What the log says went wrong, in the reader's words when it was kept as said (or is
+    a role refusal, bot.core.roles); else the record's English (older entries)."""
+    if e.detail_said is not None:
+        return mrkdwn(e.detail_said)
     refused = _ROLE_REFUSAL.fullmatch(e.detail or "")
     if e.action == Action.REFUSED and refused and refused.group(1) in _ACTS:
         return _(NEEDS_THE_ROLE).format(act=_(refused.group(1)))  # the Act is a msgid
