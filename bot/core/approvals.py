@@ -216,7 +216,7 @@ class PublicationApprovals:
                 user_id=actor.user_id,
                 note=reason,
             ):
-                self.ledger.finish(pending, Outcome.REFUSED, detail="already decided")
+                self.ledger.finish(pending, Outcome.REFUSED, detail=Say("already decided"))
                 raise AlreadyDone(_decided(self._get(approval.id)))
             entry, _ = self.ledger.finish(pending, Outcome.OK)
         return Decision(self._get(approval.id), entry)

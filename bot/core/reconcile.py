@@ -102,23 +102,23 @@ def _settle(
         if not applied and not old:
             return None
         outcome = Outcome.OK if applied else Outcome.FAILED
-        note = "done" if applied else "not done: the process stopped first"
+        note = Say("done") if applied else Say("not done: the process stopped first")
         store.complete(entry.id, outcome, resolved=Resolved.RECONCILED, detail=note)
-        return Settled(entry, outcome, note)
+        return Settled(entry, outcome, str(note))
     try:
         value = was_applied(api, intent, _witness(store, entry))
     except Unclear as unclear:
         if not old:
             return None
-        note = f"could not tell: {unclear}"
+        note = Say("could not tell: {unclear}", unclear=unclear.why)
         store.complete(entry.id, Outcome.UNKNOWN, resolved=Resolved.RECONCILED, detail=note)
-        return Settled(entry, Outcome.UNKNOWN, note)
+        return Settled(entry, Outcome.UNKNOWN, str(note))
     if value is None:
         if not old:
             return None  # its request may still be on its way
-        note = "checked later: not applied"
+        note = Say("checked later: not applied")
         store.complete(entry.id, Outcome.FAILED, resolved=Resolved.RECONCILED, detail=note)
-        return Settled(entry, Outcome.FAILED, note)
+        return Settled(entry, Outcome.FAILED, str(note))
     values: dict[str, Any] = {}
     if isinstance(value, Customer):
         values = {"target_id": value.id, "target_name": value.display_name}
@@ -127,9 +127,9 @@ def _settle(
             values["after"] = expected_balance(intent)
     elif isinstance(value, Offer):
         values = {"target_id": value.id, "target_name": value.name}
-    note = "checked later: applied"
+    note = Say("checked later: applied")
     store.complete(entry.id, Outcome.OK, resolved=Resolved.RECONCILED, detail=note, **values)
-    return Settled(entry, Outcome.OK, note)
+    return Settled(entry, Outcome.OK, str(note))
 
 
 def _witness(store: Store, entry: AuditEntry) -> int | None:

@@ -11,11 +11,14 @@ from bot.core.intents import Intent
 from bot.core.ledger import Ledger
 from bot.core.reconcile import reconcile
 from bot.domain.audit import Action, Actor, Outcome, utcnow
+from bot.i18n import speaking
 from bot.offline.sandbox import DEMO_PROGRAM_ID
+from bot.slack import blocks
 from bot.smartpasses.client import LoyaltyClient
 from bot.store.database import Store
 from bot.store.locks import ChangeLocks
 from tests.demo import JUAN
+from tests.harness import text_of
 
 MARTA = Actor("UMARTA")
 
@@ -102,6 +105,11 @@ def test_an_unexplained_balance_is_unknown(client, store, sandbox_state) -> None
     reconcile(client, store, Ledger(store, ChangeLocks()))
     entry = store.entry(entry_id)
     assert entry.outcome == "unknown" and "neither 5 (before) nor 15" in entry.detail
+    juan = client.get_customer(JUAN)
+    with speaking("es"):  # the history, in the reader's words
+        history = text_of(blocks.history(juan, [entry], dt.UTC).kwargs())
+    assert "no se pudo saber: el saldo ahora es 99: ni 5 (antes) ni 15" in history, history
+    assert "could not tell" not in history and "neither" not in history
 
 
 def test_a_create_is_found_by_what_was_sent_and_named(client, store, sandbox_state) -> None:
