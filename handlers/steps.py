@@ -304,11 +304,14 @@ def _run(step: Step, env: Env, body: dict[str, Any], complete: Complete, fail: F
         env.note(outcome)
 
 
-def _why(error: Exception, env: Env) -> str:
-    """Why the step failed, in plain text (Workflow Builder shows it as it is): a person
-    it names (the managers to ask, say) by their name, not an id."""
+def _why(error: Exception, env: Env | None = None) -> str:
+    """Why the step failed, in plain text (Workflow Builder shows it as it is). In the
+    step's work (`env`), a person it names (the managers to ask) is written by their name,
+    asked of Slack; on the listener thread, never a call to Slack: their id."""
     if isinstance(error, LoyaltyError):
         log.info("step refused or failed: %s: %s", type(error).__name__, error.message)
+        if env is None:
+            return plain(error.say)
         return plain(error.say, name_of=lambda user_id: name_of(env.client, user_id))
     return user_message(error)
 
@@ -335,7 +338,7 @@ def _listener(step: Step) -> Callable[..., None]:
             mine.defer(lambda: _run(step, mine, body, complete, fail))
         except LoyaltyError as busy:  # the work pool is full: nothing started, say so
             with speaking(mine.lang):
-                why = _why(busy, mine)
+                why = _why(busy)  # on the listener thread: no call to Slack
             _end(lambda: fail(error=why), step, str(event.get("function_execution_id") or ""))
 
     listener.__name__ = listener.__qualname__ = step.callback_id
