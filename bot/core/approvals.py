@@ -127,7 +127,7 @@ class PublicationApprovals:
                 where = post(approval)
             except Exception as exc:  # whatever it was, no request is left waiting unseen
                 self.store.delete_approval(approval.id)
-                self.ledger.finish(pending, Outcome.FAILED, detail=f"not posted: {exc}")
+                self.ledger.finish(pending, Outcome.FAILED, detail=_not_posted(exc))
                 raise
             self.store.set_approval_message(
                 approval.id,
@@ -306,3 +306,12 @@ def _decided(approval: Approval) -> Say:
     if approval.state == ApprovalState.STALE:
         return Say("This request is closed: {note}", note=approval.note)
     return Say("This request is {state}.", state=status(approval.state))
+
+
+def _not_posted(error: Exception) -> Say:
+    """Why a publication request is not waiting, for its record and the history: what the
+    person was told when it is one of ours, never a Slack error's raw English (that error
+    goes on up, to be logged where it is answered)."""
+    if isinstance(error, LoyaltyError):
+        return Say("not posted in the approvals channel: {why}", why=error.say)
+    return Say("not posted in the approvals channel")

@@ -8,9 +8,13 @@ import datetime as dt
 import pytest
 
 from bot.core.approvals import Posted
+from bot.domain.errors import InvalidInput
 from bot.domain.records import ApprovalState
+from bot.domain.say import Channel, Say
+from bot.i18n import speaking
 from bot.offline.sandbox import DEMO_PROGRAM_ID, Fault
 from bot.slack import blocks
+from bot.slack.blocks.audit import describe
 from tests.core import AS_CLERK, AS_GROUP_MANAGER, AS_MANAGER, Core, core_over, told
 from tests.demo import CAFE, PAN
 from tests.harness import CLERK, text_of
@@ -69,13 +73,23 @@ def test_one_request_per_offer_and_only_for_drafts(core) -> None:
 
 def test_a_request_that_cannot_be_posted_is_not_left_waiting(core) -> None:
     def post_fails(approval) -> Posted:
-        raise RuntimeError("invalid_blocks")
+        raise RuntimeError("The request to the Slack API failed. invalid_blocks")
+
+    def not_a_member(approval) -> Posted:
+        raise InvalidInput(Say("I cannot post the request in {channel}.", channel=Channel("C1")))
 
     with pytest.raises(RuntimeError):
         core.approvals.request(AS_CLERK, PAN, post_fails)
+    with pytest.raises(InvalidInput):
+        core.approvals.request(AS_CLERK, PAN, not_a_member)
     assert core.store.open_approvals() == []
-    (entry,) = core.store.entries(actions=["offer.publish_request"])
-    assert entry.outcome == "failed" and "not posted" in entry.detail
+    raw, ours = core.store.entries(actions=["offer.publish_request"], oldest_first=True)
+    assert (raw.outcome, ours.outcome) == ("failed", "failed")
+    # The record says why in words the reader can be shown: never the Slack error's text
+    assert raw.detail == "not posted in the approvals channel", raw.detail
+    assert ours.detail == "not posted in the approvals channel: I cannot post the request in #C1."
+    with speaking("es"):
+        assert describe(raw).endswith("· no se publicó en el canal de aprobaciones")
     core.request_publication(PAN)  # and asking again works
     assert len(core.store.open_approvals()) == 1
 
