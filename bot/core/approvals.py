@@ -150,7 +150,9 @@ class PublicationApprovals:
             raise AlreadyDone(_decided(approval))
         if approval.requested_by == actor.user_id and not self.allow_self_approval:
             self.ledger.refuse(
-                actor, self._intent(Action.PUBLISH_APPROVE, approval), "self-approval"
+                actor,
+                self._intent(Action.PUBLISH_APPROVE, approval),
+                Say("their own request: another manager must approve it"),
             )
             raise ChangeRefused(
                 Say("You asked for this publication yourself, so another manager must approve it.")
@@ -160,16 +162,16 @@ class PublicationApprovals:
             with self.ledger.locked(offer_key(approval.offer_id), N_("this offer"), actor):
                 return self._publish(actor, approval, retrying)
         except LoyaltyError as exc:  # nothing published, or nobody can tell: retryable
-            return Decision(self._finish(actor, approval, ApprovalState.FAILED, exc.message))
+            return Decision(self._finish(actor, approval, ApprovalState.FAILED, exc.say))
 
     def _publish(self, actor: Actor, approval: Approval, retrying: bool) -> Decision:
         """Publish the offer if it is still exactly what the request showed."""
         try:
             offer = self.api.get_offer(approval.offer_id)
         except NotFound:
-            return self._stale(actor, approval, "The offer was deleted; nothing to publish.")
+            return self._stale(actor, approval, Say("The offer was deleted; nothing to publish."))
         except LoyaltyAPIError as exc:
-            return Decision(self._finish(actor, approval, ApprovalState.FAILED, exc.message))
+            return Decision(self._finish(actor, approval, ApprovalState.FAILED, exc.say))
         if not offer.is_draft:
             if offer.is_published and retrying:
                 # An earlier attempt whose answer was lost did publish it.
@@ -177,14 +179,19 @@ class PublicationApprovals:
             return self._stale(
                 actor,
                 approval,
-                f"The offer is now {offer.status}, so there is nothing to approve.",
+                Say(
+                    "The offer is now {status}, so there is nothing to approve.",
+                    status=status(offer.status),
+                ),
             )
         if offer.content_hash() != approval.fingerprint:
             return self._stale(
                 actor,
                 approval,
-                "The offer was edited after this request, so it is not what was shown here. "
-                "Ask for publication again to approve the new version.",
+                Say(
+                    "The offer was edited after this request, so it is not what was shown here. "
+                    "Ask for publication again to approve the new version."
+                ),
             )
         intent = self._intent(Action.OFFER_PUBLISH, approval)
         pending = self.ledger.begin(actor, intent)
@@ -197,7 +204,7 @@ class PublicationApprovals:
         )
         return Decision(self._finish(actor, approval, ApprovalState.PUBLISHED, ""), done.entry)
 
-    def _stale(self, actor: Actor, approval: Approval, why: str) -> Decision:
+    def _stale(self, actor: Actor, approval: Approval, why: Say) -> Decision:
         self.ledger.refuse(actor, self._intent(Action.OFFER_PUBLISH, approval), why)
         return Decision(self._finish(actor, approval, ApprovalState.STALE, why))
 
@@ -274,12 +281,12 @@ class PublicationApprovals:
             raise AlreadyDone(
                 _decided(latest)
                 if latest.state != ApprovalState.PUBLISHING
-                else "Another manager is publishing this offer right now."
+                else Say("Another manager is publishing this offer right now.")
             )
         return approval.state == ApprovalState.FAILED
 
     def _finish(
-        self, actor: Actor, approval: Approval, state: ApprovalState, note: str
+        self, actor: Actor, approval: Approval, state: ApprovalState, note: str | Say
     ) -> Approval:
         self.store.move_approval(
             approval.id,
@@ -304,7 +311,7 @@ def _decided(approval: Approval) -> Say:
     if approval.state == ApprovalState.REJECTED:
         return Say("Publishing “{name}” was already rejected by {who}.", name=name, who=who)
     if approval.state == ApprovalState.STALE:
-        return Say("This request is closed: {note}", note=approval.note)
+        return Say("This request is closed: {note}", note=approval.note_said or approval.note)
     return Say("This request is {state}.", state=status(approval.state))
 
 

@@ -225,7 +225,7 @@ class Ledger:
             self.refuse(
                 actor,
                 Intent(Action.REFUSED, target_type, target_id, holder.target_name),
-                f"the record is fenced by change #{holder.id} ({holder.action})",
+                Say("another change (#{id}) was still in progress", id=holder.id),
             )
         other_workspace = bool(
             actor and actor.team_id and holder.team_id and holder.team_id != actor.team_id

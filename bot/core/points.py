@@ -122,7 +122,7 @@ class Points(ServiceBase):
             self.ledger.refuse(
                 actor,
                 Intent(Action.REFUSED, Target.CUSTOMER, customer_id, "", requested=f"+{amount}"),
-                str(why),
+                why,
             )
             raise OverAllowance(why, self.roles.managers_said())
         return day
@@ -160,7 +160,7 @@ class Points(ServiceBase):
                     amount=change.amount,
                 )
             if refusal:
-                self.ledger.refuse(actor, intent, str(refusal))
+                self.ledger.refuse(actor, intent, refusal)
                 raise ChangeRefused(refusal)
             done = self._points_call(actor, intent, change)
         self.index.upsert(done.value)
@@ -289,7 +289,7 @@ class Points(ServiceBase):
                     cost=offer.points_cost,
                     missing=offer.points_cost - customer.points,
                 )
-                self.ledger.refuse(actor, intent, str(short))
+                self.ledger.refuse(actor, intent, short)
                 raise ChangeRefused(short)
             done = self._points_call(actor, intent, change)
         self.index.upsert(done.value)

@@ -9,6 +9,8 @@ from array import array
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.domain.say import Say
+
 
 class ApprovalState(StrEnum):
     PENDING = "pending"
@@ -41,6 +43,7 @@ class Approval:
     decided_by: str | None
     decided_at: dt.datetime | None
     note: str  # why it is closed or failed, as plain text (a rejection: its reason)
+    note_said: Say | None = None  # the bot's own note as said, for each reader's language
 
     @property
     def is_open(self) -> bool:

@@ -16,6 +16,7 @@ from bot.domain.records import (
     Approval,
     ApprovalState,
 )
+from bot.domain.say import Say, dump_said, load_said
 from bot.store.base import StoreBase, _new_id
 from bot.store.schema import approvals
 
@@ -24,6 +25,7 @@ def _approval(row: Any) -> Approval:
     data = dict(row._mapping)
     data["requested_at"] = as_utc(data["requested_at"])
     data["decided_at"] = as_utc(data["decided_at"])
+    data["note_said"] = load_said(data.get("note_said"))
     return Approval(**data)
 
 
@@ -98,10 +100,11 @@ class Approvals(StoreBase):
         to: str,
         only_from: tuple[str, ...],
         user_id: str | None = None,
-        note: str | None = None,
+        note: str | Say | None = None,
         decided_before: dt.datetime | None = None,
     ) -> bool:
-        """Change the state atomically if it is one of `only_from`: True for the one winner."""
+        """Change the state atomically if it is one of `only_from`: True for the one winner.
+        A `note` given as a Say is kept as said too (`note_said`), for each reader."""
         query = approvals.update().where(
             approvals.c.id == approval_id, approvals.c.state.in_(only_from), self._mine(approvals)
         )
@@ -111,6 +114,7 @@ class Approvals(StoreBase):
         if user_id is not None:
             values["decided_by"] = user_id
         if note is not None:
-            values["note"] = note
+            values["note"] = str(note)
+            values["note_said"] = dump_said(note) if isinstance(note, Say) else None
         with self.engine.begin() as conn:
             return conn.execute(query.values(**values)).rowcount == 1

@@ -95,6 +95,7 @@ approvals = sa.Table(
     sa.Column("decided_by", sa.String(32), nullable=True),
     sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("note", sa.Text, nullable=False, default=""),
+    sa.Column("note_said", sa.Text, nullable=True),  # the note as said (bot.domain.say)
     sa.Index("ix_approvals_state", "state"),
     sa.Index("ix_approvals_offer", "offer_id"),
 )

@@ -108,7 +108,7 @@ def test_a_killed_process_a_retry_and_a_late_landing(
         )
         assert _chain_holds(store, JUAN, 5, 20) == [15, 20]
         retry = next(e for e in store.entries(target_id=JUAN) if e.outcome == "refused")
-        assert f"fenced by change #{first.id}" in retry.detail
+        assert f"another change (#{first.id}) was still in progress" in retry.detail
         b.terminate()
         b.wait(30)
     with bot_process(argv_b, env, tmp_path, base_b):  # its first sweep tells Marta

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 
+from bot.domain.records import OPEN_STATES, ApprovalState
+from bot.i18n import speaking
 from tests.core import AS_GROUP_MANAGER, AS_MANAGER, told
 from tests.demo import PAN
 from tests.faults import Gate
@@ -60,3 +62,15 @@ def test_an_edit_racing_an_approved_publication_is_not_sent(core) -> None:
     assert status(core) == "Published" and core.program.offers[PAN]["pointsCost"] == 15
     assert core.sandbox.calls_to("POST", f"/offers/{PAN}") == []  # the edit was never sent
     assert "changed by someone else" in edits[0] or "being published" in edits[0]
+
+
+def test_a_click_that_lost_the_claim_is_told_in_the_readers_language(core) -> None:
+    """Two clicks read the request open; the one that loses the claim is told who is
+    publishing it, in its reader's words."""
+    approval = core.request_publication(PAN)  # as both clicks read it: open
+    assert core.store.move_approval(
+        approval.id, to=ApprovalState.PUBLISHING, only_from=OPEN_STATES, user_id="UOTRO"
+    )
+    with speaking("es"):
+        lost = told(lambda: core.approvals._claim(AS_MANAGER, approval))
+    assert "Otro gerente está publicando esta oferta" in lost, lost

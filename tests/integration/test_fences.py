@@ -20,8 +20,10 @@ from bot.core.ledger import IN_FLIGHT, Ledger
 from bot.core.reconcile import reconcile
 from bot.domain.amounts import Op, PointsChange
 from bot.domain.audit import Action, Actor, Outcome, Target
+from bot.i18n import speaking
 from bot.offline.sandbox import DEMO_PROGRAM_ID, Fault
 from bot.slack import blocks
+from bot.slack.blocks.audit import describe
 from bot.store.locks import ChangeLocks
 from bot.store.schema import audit_log
 from tests.core import AS_MANAGER, Core, core_over, told
@@ -88,7 +90,12 @@ def test_a_fenced_record_is_refused_saying_who_started_what_and_when(core) -> No
     )
     assert core.writes() == [] and core.points(JUAN) == 5
     refused = core.store.entries(target_id=JUAN, limit=1)[0]
-    assert refused.outcome == Outcome.REFUSED and f"fenced by change #{held}" in refused.detail
+    assert (
+        refused.outcome == Outcome.REFUSED
+        and f"another change (#{held}) was still" in refused.detail
+    )
+    with speaking("es"):  # the history says why in the reader's words
+        assert f"otro cambio (#{held}) seguía en curso" in describe(refused)
     assert core.store.entry(held).outcome == Outcome.PENDING  # still the fence
 
 

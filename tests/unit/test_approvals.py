@@ -122,6 +122,9 @@ def test_self_approval_is_refused_unless_allowed(core, sandbox, tmp_path) -> Non
         lambda: core.approvals.approve(AS_MANAGER, approval.id)
     )
     assert publishes(core) == 0
+    (refused,) = core.store.entries(actions=["offer.publish_approve"], outcome="refused")
+    with speaking("es"):  # on the record as said: the activity feed reads it in Spanish
+        assert "su propia solicitud: otro gerente debe aprobarla" in describe(refused)
     with core_over(sandbox, str(core.store.engine.url), allow_self_approval=True) as relaxed:
         relaxed.approvals.approve(AS_MANAGER, approval.id)
     assert publishes(core) == 1
@@ -148,6 +151,12 @@ def test_an_offer_edited_after_the_request_is_not_published(core) -> None:
     core.approvals.approve(AS_MANAGER, approval.id)
     assert "edited after this request" in shown(core, approval.id)
     assert publishes(core) == 0 and status(core) == "Draft"
+    with speaking("es"):  # a Spanish channel reads why in Spanish, the requester's DM too
+        assert "La oferta se editó después de esta solicitud" in shown(core, approval.id)
+        stale = core.store.approval(approval.id)
+        assert stale is not None
+        dm = text_of(blocks.approval_outcome_dm(stale).kwargs())
+    assert "se editó después" in dm and "edited" not in dm, dm
 
 
 def test_an_offer_no_longer_a_draft_is_not_published(core) -> None:
@@ -157,6 +166,8 @@ def test_an_offer_no_longer_a_draft_is_not_published(core) -> None:
     core.approvals.approve(AS_MANAGER, approval.id)
     assert "The offer is now Canceled" in shown(core, approval.id)
     assert publishes(core) == 0
+    with speaking("es"):
+        assert "La oferta ahora está Cancelada" in shown(core, approval.id)
 
 
 def test_a_failure_keeps_the_buttons_then_a_retry_publishes(core) -> None:
@@ -169,6 +180,9 @@ def test_a_failure_keeps_the_buttons_then_a_retry_publishes(core) -> None:
     assert "Publishing did not finish" in message and "HTTP 500" in message
     assert "checking showed nothing was changed" in message
     assert "Approve" in message and status(core) == "Draft"
+    with speaking("es"):
+        message = shown(core, approval.id)
+    assert "HTTP 500" in message and "checking showed" not in message, message
     core.approvals.approve(AS_MANAGER, approval.id)
     assert "*Published*" in shown(core, approval.id) and status(core) == "Published"
     outcomes = [e.outcome for e in core.store.entries(actions=["offer.publish"])]

@@ -58,6 +58,11 @@ def test_below_zero_is_refused_recorded_and_nothing_sent(core) -> None:
     assert core.writes() == [] and core.points(JUAN) == 5
     (entry,) = core.store.entries(target_id=JUAN)
     assert entry.outcome == "refused"
+    # The history says why in the reader's words (the refusal is kept as it was said)
+    customer = core.service.customer(JUAN)
+    with speaking("es"):
+        history = told(lambda: blocks.history(customer, [entry], TZ))
+    assert "así que restar 6 dejaría -1" in history and "below zero" not in history, history
 
 
 def test_a_set_over_the_largest_change_is_refused(core) -> None:

@@ -72,7 +72,7 @@ def approval_request(a: Approval, tz: ZoneInfo, ask: Say | None = None) -> Messa
     ]
     decided = f"<@{a.decided_by}>" if a.decided_by else _("a manager")
     when = slack_date(a.decided_at, tz) if a.decided_at else ""
-    note = escape(a.note)
+    note = _note(a)
     status = {
         "publishing": "⏳ " + _("Publishing…"),
         "published": "✅ "
@@ -167,7 +167,7 @@ def approval_outcome_for_requester(a: Approval) -> Message:
         "who": f"<@{a.requested_by}>",
         "offer": escape(a.offer_name),
         "by": f"<@{a.decided_by}>",
-        "note": escape(a.note),
+        "note": _note(a),
     }
     if a.state == "published":
         text = _("{who} “{offer}” was approved by {by} and is now published.")
@@ -183,7 +183,7 @@ def approval_outcome_dm(a: Approval) -> Message:
     values = {
         "offer": escape(a.offer_name),
         "by": f"<@{a.decided_by}>" if a.decided_by else _("a manager"),
-        "note": escape(a.note),
+        "note": _note(a),
         "request": _request_link(a),
         "edit": f"`/loyalty {_('offer')} {_('edit')} {a.offer_id}`",
         "card": f"`/loyalty {_('offer')} {a.offer_id}`",
@@ -230,3 +230,9 @@ def approvals_list(pending: Sequence[Approval], tz: ZoneInfo) -> Message:
     ).format(count=number(len(pending)))
     blocks: list[Block] = [_section(f"*{title}*"), *_chunked_sections(lines)]
     return _message(title, blocks)
+
+
+def _note(a: Approval) -> str:
+    """Why it closed or failed: the bot's own note in the reader's words (older requests:
+    its English); a rejection's reason as the manager typed it."""
+    return mrkdwn(a.note_said) if a.note_said is not None else escape(a.note)
