@@ -221,7 +221,7 @@ def submitted(ack: Ack, env: Env, view: dict[str, Any], submission: Submission[F
             message = submission.told(env, context, result)
             return views.result(title, message), message
         except ValidationFailed as exc:  # refused as it stood: fix it and send it again
-            refused = forms.map_api_errors(exc.field_errors, submission.main_field, exc.message)
+            refused = forms.map_api_errors(exc.field_errors, submission.main_field, exc.say)
             problems = {field: plain(problem) for field, problem in refused.items()}
             why = _("Smart Passes refused this:") + " " + mrkdwn(exc.say)
             return views.refused_form(view, problems, why), None

@@ -297,14 +297,17 @@ def read_chosen_customer(values: dict[str, str | None]) -> tuple[int | None, Err
     return int(chosen), {}
 
 
-def map_api_errors(field_errors: dict[str, list[str]], fallback: Field, message: str) -> Errors:
-    """A 400/422's per-field reasons onto our fields; anything unplaced onto `fallback`."""
-    texts: dict[str, str] = {}
+def map_api_errors(field_errors: dict[str, list[str]], fallback: Field, message: Say) -> Errors:
+    """A 400/422's per-field reasons (Smart Passes' words, as they came) onto our fields;
+    anything unplaced onto `fallback`; `message` where a field has no reason given."""
+    found: Errors = {}
     for api_field, reasons in field_errors.items():
         field = API_FIELDS.get(api_field, fallback)
-        text = "; ".join(reasons) or message
-        texts[field] = f"{texts[field]}; {text}" if field in texts else text
-    return {field: said(text) for field, text in (texts or {fallback: message}).items()}
+        text = said("; ".join(reasons)) if reasons else message
+        found[field] = (
+            Say("{one}; {other}", one=found[field], other=text) if field in found else text
+        )
+    return found or {fallback: message}
 
 
 PROMO_NAME_MAX = 60

@@ -52,7 +52,7 @@ class ValidationFailed(LoyaltyAPIError):
 
     def __init__(
         self,
-        message: str,
+        message: str | Say,  # a str is Smart Passes' own words, shown as they came
         field_errors: dict[str, list[str]] | None = None,
         status_code: int = 422,
     ) -> None:

@@ -38,7 +38,7 @@ from bot.domain.errors import (
     UnexpectedResponse,
     ValidationFailed,
 )
-from bot.domain.say import N_
+from bot.domain.say import N_, Say
 from bot.smartpasses.models import Customer, Offer, json_array
 from bot.smartpasses.models import parse_customer as _parse_customer
 from bot.smartpasses.models import parse_offer as _parse_offer
@@ -418,7 +418,7 @@ def _error_for(response: httpx.Response, what: str) -> LoyaltyAPIError:
 
 def _validation_error(response: httpx.Response) -> ValidationFailed:
     body = _json_or_none(response)
-    message = "Smart Passes refused the data."
+    message: str | Say = Say("Smart Passes refused the data.")
     fields: dict[str, list[str]] = {}
     if isinstance(body, dict):
         text = body.get("message") or body.get("error") or body.get("detail")

@@ -8,6 +8,7 @@ import logging
 import pytest
 
 from bot.core.index.customer_list import CustomerList
+from bot.core.validation import Field, map_api_errors
 from bot.domain.errors import (
     AuthenticationFailed,
     NotFound,
@@ -16,7 +17,9 @@ from bot.domain.errors import (
     ServerError,
     ValidationFailed,
 )
+from bot.i18n import speaking
 from bot.offline.sandbox import SandboxApp
+from bot.slack.text import plain
 from bot.smartpasses.client import LoyaltyClient
 from tests.core import in_process_client
 from tests.demo import ANA, JUAN
@@ -185,6 +188,26 @@ def test_a_refused_change_is_its_refusal(scripted, status: int, error: type) -> 
     with pytest.raises(error):
         client.update_customer(1, points=3)
     assert len(api.requests) == 1
+
+
+def test_a_refusal_without_words_of_its_own_is_told_in_the_readers_language(scripted) -> None:
+    """Smart Passes' own words are shown as they came; where it gives none (no message, or
+    a field without reasons), the reader's language, also beside the form's field."""
+    api, client, _ = scripted
+    api.responses[:] = [(422, {}, {"errors": [{"field": "phone"}, {"field": "email"}]})]
+    with pytest.raises(ValidationFailed) as refused:
+        client.update_customer(1, phone="+52 55")
+    problems = map_api_errors(refused.value.field_errors, Field.FIRST_NAME, refused.value.say)
+    with speaking("es"):
+        shown = {field: plain(problem) for field, problem in problems.items()}
+    assert shown == {
+        Field.PHONE: "Smart Passes rechazó los datos.",
+        Field.EMAIL: "Smart Passes rechazó los datos.",
+    }
+    api.responses[:] = [(422, {}, {"message": "Phone is invalid"})]
+    with pytest.raises(ValidationFailed) as refused, speaking("es"):
+        client.update_customer(1, phone="+52 55")
+    assert plain(refused.value.say) == "Phone is invalid"  # theirs, as it came
 
 
 @pytest.mark.parametrize("body", [b"", b"<html>ok</html>", b"[]", b'{"ok": true}'])

@@ -90,9 +90,7 @@ def test_a_refusal_from_smart_passes_names_its_field(core) -> None:
         core.service.create_customer(
             AS_MANAGER, customer_fields(first_name="Otro", phone="+52 555 777 8888")
         )
-    problems = forms.map_api_errors(
-        refused.value.field_errors, Field.FIRST_NAME, refused.value.message
-    )
+    problems = forms.map_api_errors(refused.value.field_errors, Field.FIRST_NAME, refused.value.say)
     assert {k: str(v) for k, v in problems.items()} == {Field.PHONE: "Phone number already taken"}
     assert core.store.entries(actions=["customer.create"])[0].outcome == "refused"
 
