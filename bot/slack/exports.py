@@ -15,10 +15,19 @@ from collections.abc import Iterable
 from typing import IO
 from zoneinfo import ZoneInfo
 
-from bot.domain.audit import AuditEntry
-from bot.i18n import _
+from bot.domain.audit import AuditEntry, Outcome
+from bot.i18n import N_, _
 from bot.slack.blocks.audit import action_words
 from bot.smartpasses.models import Customer
+
+# An entry's outcome as a spreadsheet shows it: plain words, in the reader's language.
+_OUTCOMES: dict[str, str] = {
+    Outcome.OK: N_("applied"),
+    Outcome.PENDING: N_("not confirmed yet"),
+    Outcome.REFUSED: N_("refused"),
+    Outcome.FAILED: N_("not applied"),
+    Outcome.UNKNOWN: N_("could not tell whether it was applied"),
+}
 
 _FORMULA = re.compile(r"^(?:[=@\t\r]|[+-](?!\d))")
 
@@ -80,7 +89,7 @@ def write_history(out: IO[str], entries: Iterable[AuditEntry], tz: ZoneInfo) -> 
                 "" if e.before is None else e.before,
                 "" if e.after is None else e.after,
                 cell(e.reason),
-                e.outcome,
+                _(_OUTCOMES[e.outcome]) if e.outcome in _OUTCOMES else e.outcome,
                 cell(e.via),
                 e.id,
             ]

@@ -49,7 +49,7 @@ def test_a_search_exports_only_its_matches_and_spanish_readers_get_spanish_heade
 
 
 def test_history_export_by_customer_and_days(bot_with) -> None:
-    bot = bot_with(loyalty_managers=f"{MANAGER}", loyalty_clerk_max_points=20)
+    bot = bot_with(loyalty_managers=f"{MANAGER},{GERENTE}", loyalty_clerk_max_points=20)
     for text in (f"points {JUAN} 3 =formula", "points 1871 2"):
         bot.command(text)
         bot.reply()
@@ -60,10 +60,18 @@ def test_history_export_by_customer_and_days(bot_with) -> None:
     header, row = _rows(upload)
     assert header[:3] == ["When", "Slack user", "What"]
     assert row[1:5] == [MANAGER, "added points", str(JUAN), "Juan Pérez"]
-    assert row[5:9] == ["5", "8", "'=formula", "ok"]  # a formula is written as text
+    assert row[5:9] == ["5", "8", "'=formula", "applied"]  # a formula is written as text
     bot.command("export history")
     bot.reply()
     assert len(_rows(bot.slack.shared_files()[-1])) == 3  # both changes, 30 days
+    # A Spanish-speaking manager's file is in Spanish, the outcome's words included
+    bot.command(f"points {JUAN} -100", user=MANAGER)  # refused: more than Juan has
+    bot.reply()
+    bot.command(f"exportar historial {JUAN} 7", user=GERENTE)
+    bot.reply()
+    header, *rows = _rows(bot.slack.shared_files()[-1])
+    assert header[:3] == ["Cuándo", "Usuario de Slack", "Qué"], header
+    assert sorted(r[8] for r in rows) == ["aplicado", "rechazado"], rows
 
 
 def test_clerks_may_not_export_and_bad_words_are_explained(bot) -> None:
