@@ -22,6 +22,7 @@ from bot.slack.files import share_file
 from handlers import resolve
 from handlers.command_help import usage_of
 from handlers.context import Env
+from handlers.slackapi import name_of
 from handlers.subcommand import Typed
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,12 @@ def export(env: Env, typed: Typed) -> None:
         detail = [str(customer_id)] if customer_id else []
         name = file_name(_("history"), today, *detail, _("{days} days").format(days=days))
         count = _send(
-            env, name, _("History"), lambda out: write_history(out, entries, env.service.tz)
+            env,
+            name,
+            _("History"),
+            lambda out: write_history(
+                out, entries, env.service.tz, lambda user_id: name_of(env.client, user_id)
+            ),
         )
         rows = ngettext("{count} change", "{count} changes", count).format(count=number(count))
     env.reply(blocks.notice(_(SENT).format(file=name, rows=rows)))

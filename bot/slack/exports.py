@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import IO
 from zoneinfo import ZoneInfo
 
@@ -60,11 +60,26 @@ def write_customers(out: IO[str], customers: Iterable[Customer]) -> int:
     return count
 
 
-def write_history(out: IO[str], entries: Iterable[AuditEntry], tz: ZoneInfo) -> int:
+def write_history(
+    out: IO[str],
+    entries: Iterable[AuditEntry],
+    tz: ZoneInfo,
+    name_of: Callable[[str], str | None] = lambda user_id: None,
+) -> int:
+    """The rows written. `name_of`: a person's Slack name (asked once per person); the
+    "who" column has their id when it gives none."""
+    names: dict[str, str] = {}
+
+    def who(user_id: str) -> str:
+        if user_id not in names:
+            names[user_id] = name_of(user_id) or user_id
+        return names[user_id]
+
     writer = csv.writer(out)
     writer.writerow(
         [
             _("When"),
+            _("Who"),
             _("Slack user"),
             _("What"),
             _("Customer or offer id"),
@@ -82,6 +97,7 @@ def write_history(out: IO[str], entries: Iterable[AuditEntry], tz: ZoneInfo) -> 
         writer.writerow(
             [
                 e.at.astimezone(tz).isoformat(timespec="seconds"),
+                cell(who(e.user_id)),
                 e.user_id,
                 action_words(e.action),
                 "" if e.target_id is None else e.target_id,

@@ -58,9 +58,10 @@ def test_history_export_by_customer_and_days(bot_with) -> None:
     (upload,) = bot.slack.shared_files()
     assert upload.name.startswith(f"history-{JUAN}-7-days-")
     header, row = _rows(upload)
-    assert header[:3] == ["When", "Slack user", "What"]
-    assert row[1:5] == [MANAGER, "added points", str(JUAN), "Juan Pérez"]
-    assert row[5:9] == ["5", "8", "'=formula", "applied"]  # a formula is written as text
+    assert header[:4] == ["When", "Who", "Slack user", "What"]
+    # who by their Slack name (a spreadsheet cannot show a mention), and their id
+    assert row[1:6] == ["marta", MANAGER, "added points", str(JUAN), "Juan Pérez"]
+    assert row[6:10] == ["5", "8", "'=formula", "applied"]  # a formula is written as text
     bot.command("export history")
     bot.reply()
     assert len(_rows(bot.slack.shared_files()[-1])) == 3  # both changes, 30 days
@@ -70,8 +71,8 @@ def test_history_export_by_customer_and_days(bot_with) -> None:
     bot.command(f"exportar historial {JUAN} 7", user=GERENTE)
     bot.reply()
     header, *rows = _rows(bot.slack.shared_files()[-1])
-    assert header[:3] == ["Cuándo", "Usuario de Slack", "Qué"], header
-    assert sorted(r[8] for r in rows) == ["aplicado", "rechazado"], rows
+    assert header[:4] == ["Cuándo", "Quién", "Usuario de Slack", "Qué"], header
+    assert sorted(r[9] for r in rows) == ["aplicado", "rechazado"], rows
 
 
 def test_clerks_may_not_export_and_bad_words_are_explained(bot) -> None:
