@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import functools
 import logging
+import select
+import time
 from collections.abc import Callable
 from typing import Any, ParamSpec, Self, TypeVar
 
@@ -22,6 +24,8 @@ R = TypeVar("R")
 
 # How long a write waits for another SQLite writer before the database counts as locked.
 SQLITE_BUSY_SECONDS = 5.0
+# A pooled server connection idle this long is pinged before it is used (see _alive).
+PING_AFTER_IDLE_SECONDS = 30.0
 
 
 def recording(method: Callable[P, R]) -> Callable[P, R]:
@@ -51,6 +55,36 @@ def _write_ahead_log(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+
+
+def _returned(_dbapi_connection: Any, record: Any) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _alive(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """A pooled connection is taken several times for each change, so a ping each time
+    (pool_pre_ping) cost the server and this process a round trip more than most queries.
+    A server that ended the session (a restart, a failover, an administrator) has said so
+    on the socket, which is then readable while idle: that costs one poll to see. One
+    idle longer than PING_AFTER_IDLE_SECONDS (a network that may have gone quiet) is
+    pinged. A dead one is replaced by a new connection before anyone uses it."""
+    try:
+        if getattr(dbapi_connection, "closed", False):
+            raise sa.exc.DisconnectionError("closed")
+        readable, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
+        if readable:
+            raise sa.exc.DisconnectionError("the server ended the session")
+        idle = time.monotonic() - record.info.get("idle_since", float("-inf"))
+        if idle >= PING_AFTER_IDLE_SECONDS:
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute("SELECT 1")
+            finally:
+                cursor.close()
+    except sa.exc.DisconnectionError:
+        raise
+    except Exception as exc:  # any driver's error: the connection is unusable
+        raise sa.exc.DisconnectionError(type(exc).__name__) from exc
 
 
 class StoreBase:
@@ -89,12 +123,16 @@ class StoreBase:
         else:
             # Short connections for reads and audit writes (locks keep a few of their own,
             # bot.store.locks). An unreachable server fails in seconds.
-            kwargs.update(pool_pre_ping=True, pool_size=30, max_overflow=20, pool_timeout=20)
+            kwargs.update(pool_size=30, max_overflow=20, pool_timeout=20)
             if url.startswith("postgresql"):
                 kwargs["connect_args"] = {"connect_timeout": 5}
         engine = sa.create_engine(url, **kwargs)
         if url.startswith("sqlite") and "mode=memory" not in url and ":memory:" not in url:
             sa.event.listen(engine, "connect", _write_ahead_log)
+        if not url.startswith("sqlite"):
+            sa.event.listen(engine, "connect", _returned)
+            sa.event.listen(engine, "checkin", _returned)
+            sa.event.listen(engine, "checkout", _alive)
         store = cls(engine)
         store.migrate()
         return store

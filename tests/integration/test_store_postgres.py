@@ -6,8 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import sqlalchemy as sa
 
+from bot.store import base
+from bot.store.database import Store
 from tests.conftest import fresh_postgres
+from tests.harness import wait_until
 from tests.unit.test_store import (  # collected again here, on PostgreSQL
     test_a_database_made_by_the_old_runner_is_upgraded_in_place,
     test_a_fresh_database_is_migrated_to_head_once,
@@ -32,3 +36,53 @@ __all__ = [
 @pytest.fixture
 def store_url() -> Iterator[str]:
     yield fresh_postgres()
+
+
+def _last_statement(url: str, pid: int) -> str | None:
+    """What the server last ran for session `pid` (pg_stat_activity); None once the
+    session is gone."""
+    watcher = sa.create_engine(url)
+    try:
+        with watcher.connect() as conn:
+            return conn.execute(
+                sa.text("SELECT query FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}
+            ).scalar()
+    finally:
+        watcher.dispose()
+
+
+def test_a_pooled_session_is_pinged_only_after_an_idle_spell(store_url, monkeypatch) -> None:
+    """Taking a pooled connection costs no round trip while the pool is busy (a change
+    takes several); one idle longer than PING_AFTER_IDLE_SECONDS is pinged first."""
+    store = Store.from_url(store_url)
+    try:
+        with store.engine.connect() as conn:
+            pid = conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+        with store.engine.connect() as conn:  # the same pooled session, taken again
+            assert _last_statement(store_url, pid) == "ROLLBACK"  # its return to the pool
+            assert conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one() == pid
+        monkeypatch.setattr(base, "PING_AFTER_IDLE_SECONDS", 0.0)
+        with store.engine.connect():
+            assert _last_statement(store_url, pid) == "SELECT 1"
+    finally:
+        store.engine.dispose()
+
+
+def test_a_session_the_server_ended_is_replaced_before_anyone_uses_it(store_url) -> None:
+    """A restart, a failover or an administrator ends the pooled sessions: the next
+    write goes through on a new session instead of failing."""
+    store = Store.from_url(store_url)
+    admin = sa.create_engine(store_url)
+    try:
+        with store.engine.connect() as conn:
+            pid = conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+        with admin.connect() as conn:
+            assert conn.execute(sa.text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar()
+        wait_until(lambda: _last_statement(store_url, pid) is None)  # the session is gone
+        assert store.claim_once("after-the-restart")
+        assert not store.claim_once("after-the-restart")  # it was written
+        with store.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one() != pid
+    finally:
+        admin.dispose()
+        store.engine.dispose()
