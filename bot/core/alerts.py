@@ -7,8 +7,9 @@ Two checks run after every points change that stands (thresholds: AlertThreshold
 - one customer has gained more than `customer_hourly` points in the last hour.
 Each is claimed in the store before it is told (`alert:person:<user>:<day>`,
 `alert:customer:<id>:<day>`), so no alert is sent twice, whichever process sees it first;
-a process that knows an alert was told looks no further for it that day. The person's
-check starts with one sum of today's points: only a day over the floor reads 28 days.
+a process that knows an alert was told looks no further for it that day. Both checks
+start with one query (the person's points today, the customer's in the last hour): only
+a sum over its limit reads further (the person's 28 days, the customer's hour).
 """
 
 from __future__ import annotations
@@ -55,15 +56,34 @@ class Alerts(ServiceBase):
         if entry.action not in (*GIVING_ACTIONS, Action.POINTS_SET):
             return []
         thresholds = self.alert_thresholds
-        day = self._clock().astimezone(self.tz).date().isoformat()
-        found = []
+        now = self._clock()
+        midnight = dt.datetime.combine(now.astimezone(self.tz).date(), dt.time(), self.tz)
+        day = midnight.date().isoformat()
         person = f"alert:person:{entry.user_id}:{day}"
-        if thresholds.daily_floor and person not in self._alerted:
-            found.append((person, self._person(entry)))
         customer = f"alert:customer:{entry.target_id}:{day}"
-        hourly = thresholds.customer_hourly and entry.target_id is not None
-        if hourly and customer not in self._alerted:
-            found.append((customer, self._customer(entry)))
+        by_person = bool(thresholds.daily_floor) and person not in self._alerted
+        to_customer = (
+            bool(thresholds.customer_hourly)
+            and entry.target_id is not None
+            and customer not in self._alerted
+        )
+        # The usual case costs one query: today's points by the person and the customer's
+        # last hour, both under their limits.
+        given = gained = 0
+        if by_person and to_customer:
+            assert entry.target_id is not None
+            given, gained = self.store.points_given_both(
+                entry.user_id, midnight, entry.target_id, now - HOUR
+            )
+        elif by_person:
+            given = self.store.points_given_since(midnight, user_id=entry.user_id)
+        elif to_customer:
+            gained = self.store.points_given_since(now - HOUR, customer_id=entry.target_id)
+        found = []
+        if by_person and given > thresholds.daily_floor:
+            found.append((person, self._person(entry, midnight)))
+        if to_customer and gained > thresholds.customer_hourly:
+            found.append((customer, self._customer(entry, now - HOUR)))
         told = []
         for key, alert in found:
             if alert is None:
@@ -78,15 +98,10 @@ class Alerts(ServiceBase):
         """The alerts this process knows were told (their one-time keys)."""
         return set()
 
-    def _person(self, entry: AuditEntry) -> Alert | None:
-        now = self._clock().astimezone(self.tz)
-        today = now.date()
-        midnight = dt.datetime.combine(today, dt.time(), self.tz)
-        if (
-            self.store.points_given_since(midnight, user_id=entry.user_id)
-            <= self.alert_thresholds.daily_floor
-        ):
-            return None  # the usual case, in one query: not even over the floor
+    def _person(self, entry: AuditEntry, midnight: dt.datetime) -> Alert | None:
+        """The person's alert, once today's points are over the floor: against their
+        usual, from the 28 days before."""
+        today = midnight.date()
         start = dt.datetime.combine(today - dt.timedelta(days=USUAL_DAYS), dt.time(), self.tz)
         given = self.store.entries(
             user_id=entry.user_id,
@@ -113,11 +128,8 @@ class Alerts(ServiceBase):
             return None
         return Alert("person", total, limit, todays[:MOST_ENTRIES], entry.user_id, usual)
 
-    def _customer(self, entry: AuditEntry) -> Alert | None:
-        since = self._clock() - HOUR
-        gained = self.store.points_given_since(since, customer_id=entry.target_id)
-        if gained <= self.alert_thresholds.customer_hourly:
-            return None  # the usual case, in one query
+    def _customer(self, entry: AuditEntry, since: dt.datetime) -> Alert | None:
+        """The customer's alert, once their last hour's points are over the limit."""
         recent = self.store.entries(
             target_type=Target.CUSTOMER,
             target_id=entry.target_id,

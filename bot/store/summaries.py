@@ -188,6 +188,22 @@ class Summaries(StoreBase):
         with self.engine.connect() as conn:
             return int(conn.execute(query, values).scalar_one())
 
+    def points_given_both(
+        self, user_id: str, person_since: dt.datetime, customer_id: int, customer_since: dt.datetime
+    ) -> tuple[int, int]:
+        """points_given_since by `user_id` since `person_since`, and to `customer_id` since
+        `customer_since`, in one query (the two alert checks after a change)."""
+        values = {
+            "who_person": user_id,
+            "since_person": person_since,
+            "who_customer": customer_id,
+            "since_customer": customer_since,
+            "team": self._team,
+        }
+        with self.engine.connect() as conn:
+            row = conn.execute(_POINTS_GIVEN_BOTH[self.workspace is not None], values).one()
+        return int(row[0]), int(row[1])
+
     def points_moves_since(self, since: dt.datetime) -> list[tuple[dt.datetime, str, int, str]]:
         """(when, who, before-to-after delta, action) of every successful points change
         since, net: a change that was undone and its undo cancel out (both stay in the
@@ -213,14 +229,16 @@ class Summaries(StoreBase):
         ]
 
 
-def _points_given(by_person: bool, in_workspace: bool) -> sa.Select[Any]:
+def _points_given(by_person: bool, in_workspace: bool, suffix: str = "") -> sa.Select[Any]:
     """The points added since `:since` by changes that stand, by one person or to one
-    customer (`:who`), in one workspace (`:team`) or in all."""
+    customer (`:who`), in one workspace (`:team`) or in all (the parameters' names end in
+    `suffix`, so two of these can be asked in one statement)."""
     who = (
-        audit_log.c.user_id == sa.bindparam("who")
+        audit_log.c.user_id == sa.bindparam("who" + suffix)
         if by_person
         else sa.and_(
-            audit_log.c.target_type == Target.CUSTOMER, audit_log.c.target_id == sa.bindparam("who")
+            audit_log.c.target_type == Target.CUSTOMER,
+            audit_log.c.target_id == sa.bindparam("who" + suffix),
         )
     )
     return sa.select(
@@ -231,7 +249,7 @@ def _points_given(by_person: bool, in_workspace: bool) -> sa.Select[Any]:
         audit_log.c.action.in_([*GIVING_ACTIONS, Action.POINTS_SET]),
         audit_log.c.outcome == Outcome.OK,
         audit_log.c.undone_at.is_(None),
-        audit_log.c.at >= sa.bindparam("since"),
+        audit_log.c.at >= sa.bindparam("since" + suffix),
         audit_log.c.after > audit_log.c.before,
     )
 
@@ -241,5 +259,13 @@ def _points_given(by_person: bool, in_workspace: bool) -> sa.Select[Any]:
 _POINTS_GIVEN = {
     (by_person, in_workspace): _points_given(by_person, in_workspace)
     for by_person in (True, False)
+    for in_workspace in (True, False)
+}
+# Both alert checks' sums in one round trip (by one person since, to one customer since).
+_POINTS_GIVEN_BOTH = {
+    in_workspace: sa.select(
+        _points_given(True, in_workspace, "_person").scalar_subquery(),
+        _points_given(False, in_workspace, "_customer").scalar_subquery(),
+    )
     for in_workspace in (True, False)
 }

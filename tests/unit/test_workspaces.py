@@ -88,8 +88,13 @@ def test_a_change_is_completed_and_counted_in_its_own_workspace_only(store_url: 
     for scoped, points in ((first, 20), (second, 7), (store, 27)):  # store: every workspace
         assert scoped.points_given_since(hour_ago, user_id="U1") == points
         assert scoped.points_given_since(hour_ago, customer_id=5) == points
+        assert scoped.points_given_both("U1", hour_ago, 5, hour_ago) == (points, points)
     assert first.points_given_since(hour_ago, user_id="U2") == 0
     assert first.points_given_since(hour_ago, customer_id=6) == 0
+    assert first.points_given_both("U2", hour_ago, 5, hour_ago) == (0, 20)
+    assert first.points_given_both("U1", hour_ago, 6, hour_ago) == (20, 0)
+    now = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)  # each sum from its own time
+    assert first.points_given_both("U1", now, 5, hour_ago) == (0, 20)
 
 
 def test_app_keys_are_sealed_and_resealed_with_a_new_key(sqlite_url: str) -> None:
