@@ -1,13 +1,20 @@
-"""A small threaded WSGI server on loopback, for the sandbox, the fake Slack API and `serve`."""
+"""A small threaded WSGI server on loopback, for the sandbox, the fake Slack API and `serve`.
+
+Each connection is handled on one of a pool of threads, started as needed and kept for
+the next connection (a new thread for each, as socketserver's ThreadingMixIn starts, cost
+the process about as much as answering a request). The threads are daemons, like
+ThreadingMixIn's with `daemon_threads`: a client that never sends its request does not
+keep the process from exiting.
+"""
 
 from __future__ import annotations
 
+import queue
 import socket
 import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer, make_server
 from wsgiref.types import WSGIApplication
@@ -19,25 +26,57 @@ class DropConnection(Exception):
     """Raised by an app to close the connection without any answer (fault injection)."""
 
 
-class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
+MOST_IDLE_THREADS = 64
+
+
+class _ThreadingWSGIServer(WSGIServer):
     allow_reuse_address = True
     request_queue_size = 128
     # Counts each request from the moment it is accepted (before its thread has read
     # it) until it is answered: the work pool's jobs let a burst's acks go first.
     answering: Answering | None = None
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._connections: queue.SimpleQueue[tuple[Any, Any] | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._threads = 0
+        self._idle = 0  # threads waiting for a connection
+        super().__init__(*args, **kwargs)
+
     def process_request(self, request: Any, client_address: Any) -> None:
         if self.answering is not None:
             self.answering.arrived()
-        super().process_request(request, client_address)
+        with self._lock:
+            if self._idle:
+                self._idle -= 1
+            else:
+                self._threads += 1
+                threading.Thread(target=self._handle_connections, daemon=True).start()
+        self._connections.put((request, client_address))
 
-    def process_request_thread(self, request: Any, client_address: Any) -> None:
-        try:
-            super().process_request_thread(request, client_address)
-        finally:
-            if self.answering is not None:
-                self.answering.answered()
+    def _handle_connections(self) -> None:
+        while (connection := self._connections.get()) is not None:
+            request, client_address = connection
+            try:
+                self.finish_request(request, client_address)
+            except Exception:
+                self.handle_error(request, client_address)
+            finally:
+                self.shutdown_request(request)
+                if self.answering is not None:
+                    self.answering.answered()
+            with self._lock:
+                if self._idle >= MOST_IDLE_THREADS:  # after a burst: not kept
+                    self._threads -= 1
+                    return
+                self._idle += 1
+
+    def server_close(self) -> None:
+        super().server_close()
+        with self._lock:
+            for _ in range(self._threads):
+                self._connections.put(None)  # each thread ends when it takes one
+            self._threads = self._idle = 0
 
 
 class _ServerHandler(ServerHandler):
