@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import select
 import time
 from collections.abc import Callable
 from typing import Any, ParamSpec, Self, TypeVar
@@ -15,6 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.domain.errors import RecordUnavailable
+from bot.store.liveness import has_news
 from bot.store.migrate import current_revision, upgrade
 from bot.store.schema import audit_log
 
@@ -64,26 +64,20 @@ def _returned(_dbapi_connection: Any, record: Any) -> None:
 def _alive(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
     """A pooled connection is taken several times for each change, so a ping each time
     (pool_pre_ping) cost the server and this process a round trip more than most queries.
-    A server that ended the session (a restart, a failover, an administrator) has said so
-    on the socket, which is then readable while idle: that costs one poll to see. One
-    idle longer than PING_AFTER_IDLE_SECONDS (a network that may have gone quiet) is
-    pinged. A dead one is replaced by a new connection before anyone uses it."""
+    A session the server ended has said so on its socket (bot.store.liveness), which
+    costs one poll to see; one idle longer than PING_AFTER_IDLE_SECONDS (a network that
+    may have gone quiet) is pinged. A dead one is replaced before anyone uses it."""
+    if has_news(dbapi_connection):
+        raise sa.exc.DisconnectionError("the server ended the session")
+    if time.monotonic() - record.info.get("idle_since", float("-inf")) < PING_AFTER_IDLE_SECONDS:
+        return
     try:
-        if getattr(dbapi_connection, "closed", False):
-            raise sa.exc.DisconnectionError("closed")
-        readable, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
-        if readable:
-            raise sa.exc.DisconnectionError("the server ended the session")
-        idle = time.monotonic() - record.info.get("idle_since", float("-inf"))
-        if idle >= PING_AFTER_IDLE_SECONDS:
-            cursor = dbapi_connection.cursor()
-            try:
-                cursor.execute("SELECT 1")
-            finally:
-                cursor.close()
-    except sa.exc.DisconnectionError:
-        raise
-    except Exception as exc:  # any driver's error: the connection is unusable
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("SELECT 1")
+        finally:
+            cursor.close()
+    except Exception as exc:  # the driver's own error, whichever driver: unusable
         raise sa.exc.DisconnectionError(type(exc).__name__) from exc
 
 

@@ -30,7 +30,6 @@ import errno
 import hashlib
 import logging
 import os
-import select
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -45,6 +44,7 @@ from sqlalchemy.pool import NullPool
 
 from bot.domain.errors import Busy, RecordUnavailable
 from bot.domain.say import Say
+from bot.store.liveness import has_news
 
 try:
     import fcntl
@@ -381,13 +381,8 @@ class PostgresLocks(ChangeLocks):
 def _has_news(connection: sa.Connection) -> bool:
     """Has anything arrived on this idle connection (so it may have been ended)?"""
     try:
-        raw = connection.connection.dbapi_connection
-        fileno = raw.fileno() if raw is not None else -1
-        if fileno < 0:
-            return True
-        readable, _, _ = select.select([fileno], [], [], 0)
-        return bool(readable)
-    except (OSError, ValueError, AttributeError, SQLAlchemyError):
+        return has_news(connection.connection.dbapi_connection)
+    except SQLAlchemyError:
         return True  # cannot tell: ask
 
 
