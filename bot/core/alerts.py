@@ -8,8 +8,9 @@ Two checks run after every points change that stands (thresholds: AlertThreshold
 Each is claimed in the store before it is told (`alert:person:<user>:<day>`,
 `alert:customer:<id>:<day>`), so no alert is sent twice, whichever process sees it first;
 a process that knows an alert was told looks no further for it that day. Both checks
-start with one query (the person's points today, the customer's in the last hour): only
-a sum over its limit reads further (the person's 28 days, the customer's hour).
+start with one query (the person's points today, the customer's in the last hour). The
+person's limit needs their usual day, read once a day per person; only a sum over its
+limit reads the entries to list.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ class Alerts(ServiceBase):
             gained = self.store.points_given_since(now - HOUR, customer_id=entry.target_id)
         found = []
         if by_person and given > thresholds.daily_floor:
-            found.append((person, self._person(entry, midnight)))
+            found.append((person, self._person(entry, midnight, given)))
         if to_customer and gained > thresholds.customer_hourly:
             found.append((customer, self._customer(entry, now - HOUR)))
         told = []
@@ -98,35 +99,61 @@ class Alerts(ServiceBase):
         """The alerts this process knows were told (their one-time keys)."""
         return set()
 
-    def _person(self, entry: AuditEntry, midnight: dt.datetime) -> Alert | None:
-        """The person's alert, once today's points are over the floor: against their
-        usual, from the 28 days before."""
-        today = midnight.date()
-        start = dt.datetime.combine(today - dt.timedelta(days=USUAL_DAYS), dt.time(), self.tz)
-        given = self.store.entries(
+    def _person(self, entry: AuditEntry, midnight: dt.datetime, given: int) -> Alert | None:
+        """The person's alert, when `given` (their points today) is over their limit:
+        the floor, or `factor` times their usual day if that is higher."""
+        thresholds = self.alert_thresholds
+        usual = self._usual(entry.user_id, midnight)
+        limit = max(thresholds.daily_floor, math.floor(thresholds.factor * usual))
+        if given <= limit:
+            return None
+        todays = self.store.entries(
             user_id=entry.user_id,
             actions=[*GIVING_ACTIONS, Action.POINTS_SET],
             outcome=Outcome.OK,
+            since=midnight,
+            limit=None,
+        )
+        gains = [e for e in todays if e.undone_at is None and (e.delta or 0) > 0]
+        total = sum(e.delta or 0 for e in gains)
+        if total <= limit:
+            return None
+        return Alert("person", total, limit, gains[:MOST_ENTRIES], entry.user_id, usual)
+
+    def _usual(self, user_id: str, midnight: dt.datetime) -> int:
+        """The 95th percentile of the person's daily points over the USUAL_DAYS before
+        today. Those days are over, so it is read once a day per person in this process:
+        a busy clerk is over the floor all day, and each of their changes would read
+        four weeks of entries again."""
+        today = midnight.date()
+        known = self._usuals
+        if (usual := known.get((user_id, today))) is not None:
+            return usual
+        if any(day != today for _, day in list(known)):
+            known.clear()  # a new day: yesterday's figures are no one's usual any more
+        start = dt.datetime.combine(today - dt.timedelta(days=USUAL_DAYS), dt.time(), self.tz)
+        given = self.store.entries(
+            user_id=user_id,
+            actions=[*GIVING_ACTIONS, Action.POINTS_SET],
+            outcome=Outcome.OK,
             since=start,
+            before=midnight,
             limit=None,
         )
         by_day: dict[dt.date, int] = defaultdict(int)
-        todays = []
         for e in given:
             if e.undone_at is None and (e.delta or 0) > 0:
-                day = e.at.astimezone(self.tz).date()
-                by_day[day] += e.delta or 0
-                if day == today:
-                    todays.append(e)
+                by_day[e.at.astimezone(self.tz).date()] += e.delta or 0
         usual = percentile_95(
             [by_day.get(today - dt.timedelta(days=n), 0) for n in range(1, USUAL_DAYS + 1)]
         )
-        thresholds = self.alert_thresholds
-        total = by_day.get(today, 0)
-        limit = max(thresholds.daily_floor, math.floor(thresholds.factor * usual))
-        if total <= limit:
-            return None
-        return Alert("person", total, limit, todays[:MOST_ENTRIES], entry.user_id, usual)
+        known[(user_id, today)] = usual
+        return usual
+
+    @functools.cached_property
+    def _usuals(self) -> dict[tuple[str, dt.date], int]:
+        """Each person's usual day, as read today (_usual)."""
+        return {}
 
     def _customer(self, entry: AuditEntry, since: dt.datetime) -> Alert | None:
         """The customer's alert, once their last hour's points are over the limit."""

@@ -78,6 +78,19 @@ def test_a_busy_persons_usual_day_raises_their_limit(kit) -> None:
     assert (alert.total, alert.limit, alert.usual) == (241, 240, 80)
 
 
+def test_a_busy_persons_usual_is_read_once_a_day_not_at_each_change(kit, mocker) -> None:
+    for days_ago in range(1, 29):  # 28 usual days of 80 points (p95: 80, limit 240)
+        _given(kit.store, "UCAROL", 80, NOW - dt.timedelta(days=days_ago), JUANA)
+    reads = mocker.spy(kit.store, "entries")
+    for customer in range(1900, 1911):  # 11 x 20 = 220 today: over the floor, under 240
+        assert _alerts_after(kit, _given(kit.store, "UCAROL", 20, NOW, customer)) == []
+    (usual,) = reads.call_args_list
+    assert usual.kwargs["user_id"] == "UCAROL" and usual.kwargs["before"] is not None
+    (alert,) = _alerts_after(kit, _given(kit.store, "UCAROL", 21, NOW, 1911))
+    assert (alert.total, alert.limit, alert.usual, len(alert.entries)) == (241, 240, 80, 10)
+    assert reads.call_count == 2  # today's entries, to list them
+
+
 def test_one_customer_gaining_too_much_in_an_hour(kit) -> None:
     _given(kit.store, "UANA", 90, NOW - dt.timedelta(minutes=70))  # over an hour ago
     _given(kit.store, "UANA", 90, NOW - dt.timedelta(minutes=30))
