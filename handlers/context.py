@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import http.client
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -25,6 +26,7 @@ from bot.slack.blocks import Message
 from bot.slack.workspace_views import Connection
 from handlers.errors import reply_with_error
 from handlers.languages import Languages
+from handlers.reply_pool import ReplyPool
 from handlers.requestlog import RequestLog, outcome_of
 from handlers.slackapi import SLACK_FAILED, why
 from handlers.workpool import WorkPool
@@ -56,30 +58,29 @@ class Tenancy(Protocol):
         """The services for a request from `team_id`; None if it is not connected."""
 
 
-_REPLIES = httpx.Client(
-    timeout=httpx.Timeout(10.0, connect=5.0),
-    limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
-)  # one pool for every reply to a response_url (one TLS connection kept, not one per reply)
+_REPLIES = ReplyPool()  # every reply to a response_url (a TLS connection kept, not one each)
 
 
 @dataclass(frozen=True)
 class Responder:
-    """Posts to a request's `response_url`, as Bolt's `respond` does, over a kept-alive
-    connection pool (Bolt's opens a new connection, in production a TLS handshake, for
-    each reply)."""
+    """Posts to a request's `response_url`, as Bolt's `respond` does, over kept-alive
+    connections (Bolt's opens a new connection, in production a TLS handshake, for each
+    reply; handlers.reply_pool)."""
 
     url: str
 
-    def __call__(self, **message: Any) -> httpx.Response | None:
+    def __call__(self, **message: Any) -> int | None:
+        """The HTTP status of the reply; None if it could not be delivered (logged)."""
         body = {k: v for k, v in message.items() if v is not None}
         try:
-            response = _REPLIES.post(self.url, json=body)
-        except httpx.HTTPError as exc:  # the change is done and recorded; only the reply failed
+            status = _REPLIES.post_json(self.url, body)
+        except (OSError, http.client.HTTPException, httpx.HTTPError) as exc:
+            # the change is done and recorded; only the reply failed
             log.warning("could not reply to a response_url: %s", type(exc).__name__)
             return None
-        if response.status_code >= 400:
-            log.warning("a response_url answered HTTP %d", response.status_code)
-        return response
+        if status >= 400:
+            log.warning("a response_url answered HTTP %d", status)
+        return status
 
 
 @dataclass(frozen=True)
