@@ -5,8 +5,9 @@
     python3 dev.py test     run the test suite (extra args go to pytest)
     python3 dev.py lint     ruff (check, format), mypy, and the import contracts
     python3 dev.py bench    run the benchmarks (or those named: bench lookup summary) and
-                            print every figure beside its target, pass or fail; a run of
-                            all of them writes docs/performance.md (about 20 minutes)
+                            print every figure beside its target, pass or fail, into
+                            docs/performance.md (all of them: about 90 minutes; those
+                            named replace their own rows, each row saying its run)
     python3 dev.py catalog  extract the strings people read into the Spanish catalog
                             (bot/i18n/locale/es/LC_MESSAGES/messages.po), keeping translations
 
@@ -89,9 +90,10 @@ BENCHMARKS: tuple[tuple[str, ...], ...] = (
 
 BENCH_HELP = """python3 dev.py bench [NAME ...]
 
-Runs the benchmarks (each in its own process, minutes each), or only those named, and
-prints every figure beside its target, pass or fail; exits 1 if one fails. A run of all
-of them (no names) writes docs/performance.md.
+Runs the benchmarks (each in its own process, minutes each; all of them about 90
+minutes), or only those named, and prints every figure beside its target, pass or fail;
+exits 1 if one fails. The figures go to docs/performance.md: a run of all of them
+rewrites it, a run of some replaces those benchmarks' rows (each row says its run).
 Names: {names}.
 One by hand, with its own options: .venv/bin/python benchmarks/bench_NAME.py --help"""
 
@@ -128,9 +130,8 @@ def bench(names: list[str]) -> int:
         )
     for name in failed_runs:
         print(f"| bench_{name} | (the run itself failed: see its output above) | | | **FAIL** |")
-    if not names:  # every benchmark ran: docs/performance.md is this run's
-        write_performance(rows, failed_runs)
-        print("\nWritten: docs/performance.md")
+    write_performance(rows, failed_runs, {run[0] for run in chosen} if names else None)
+    print("\nWritten: docs/performance.md")
     return 1 if failed_runs or not all(row["passed"] for row in rows) else 0
 
 
@@ -162,46 +163,87 @@ def _commit() -> str:
     return commit + (" with uncommitted changes" if git("status", "--porcelain") else "")
 
 
-def write_performance(rows: list[dict], failed_runs: list[str]) -> None:
-    """docs/performance.md from this run: its date, machine and commit, every figure
-    against its target, and what each benchmark measures (its docstring). Never edited
-    by hand: a figure in it is one this command measured."""
+PERFORMANCE = ROOT / "docs" / "performance.md"
+
+
+def write_performance(
+    rows: list[dict], failed_runs: list[str], only: set[str] | None = None
+) -> None:
+    """docs/performance.md from this run: the machine, every figure against its target
+    with the run it came from (date and commit), and what each benchmark measures (its
+    docstring). A run of `only` some benchmarks replaces their rows and keeps the others
+    with their own run. Never edited by hand: a figure in it is one this command measured."""
     import ast
     import datetime as dt
 
+    run = f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, {_commit()}"
+    kept = _rows_kept(only) if only is not None else []
     database = "PostgreSQL" if os.environ.get("LOYALTY_TEST_DATABASE_URL") else "SQLite"
     lines = [
         "# Performance",
         "",
         "Written by `python3 dev.py bench` (do not edit by hand: run it again). "
         "Each benchmark runs the bot as it is deployed, the Loyalty API sandbox, the Slack "
-        "stand-in and the client in their own processes, and checks every answer; the "
-        "figures below are from one run of all of them.",
+        "stand-in and the client in their own processes, and checks every answer. A run of "
+        "all of them takes about 90 minutes; `python3 dev.py bench NAME ...` replaces only "
+        "those benchmarks' rows, so each row says the run it is from (compare figures from "
+        "one run: this machine's speed varies from hour to hour).",
         "",
-        f"- When: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
         f"- Machine: {_machine()}",
-        f"- Code: commit {_commit()}",
         f"- Database for bench_changes and bench_wait under gunicorn: {database} "
         "(PostgreSQL when `LOYALTY_TEST_DATABASE_URL` is set)",
         "",
-        "| benchmark | figure | measured | target | |",
-        "|---|---|---|---|---|",
+        "| benchmark | figure | measured | target | | run |",
+        "|---|---|---|---|---|---|",
     ]
+    fresh = []
     for row in rows:
         verdict = "pass" if row["passed"] else "**FAIL**"
         measured = f"{row['measured']:,.2f} {row['unit']}"
-        lines.append(
-            f"| {row['benchmark']} | {row['figure']} | {measured} | {row['target']} | {verdict} |"
+        fresh.append(
+            f"| {row['benchmark']} | {row['figure']} | {measured} | {row['target']} | "
+            f"{verdict} | {run} |"
         )
-    lines += [f"| bench_{name} | (the run itself failed) | | | **FAIL** |" for name in failed_runs]
+    fresh += [
+        f"| bench_{name} | (the run itself failed) | | | **FAIL** | {run} |" for name in failed_runs
+    ]
+    order = list(dict.fromkeys(r[0] for r in BENCHMARKS))
+    every = kept + fresh
+    every.sort(
+        key=lambda line: order.index(_benchmark_of(line)) if _benchmark_of(line) in order else 99
+    )
+    lines += every
     lines += ["", "## What each benchmark measures", ""]
-    for name in dict.fromkeys(run[0] for run in BENCHMARKS):
+    for name in order:
         script = ROOT / "benchmarks" / f"bench_{name}.py"
         doc = ast.get_docstring(ast.parse(script.read_text(encoding="utf-8"))) or ""
         about = [" ".join(part.split()) for part in doc.split("\n\n")]
         about = [part for part in about if not part.startswith("Run by hand")]
         lines += [f"**bench_{name}** (`benchmarks/bench_{name}.py`): " + " ".join(about), ""]
-    (ROOT / "docs" / "performance.md").write_text("\n".join(lines), encoding="utf-8")
+    PERFORMANCE.write_text("\n".join(lines), encoding="utf-8")
+
+
+def _benchmark_of(row: str) -> str:
+    """`changes` for a table row of bench_changes."""
+    return row.split("|")[1].strip().removeprefix("bench_")
+
+
+def _rows_kept(rerun: set[str]) -> list[str]:
+    """The rows of docs/performance.md not from the benchmarks in `rerun`, each with its
+    run (a table written before rows had their own takes the one run it stated)."""
+    if not PERFORMANCE.exists():
+        return []
+    text = PERFORMANCE.read_text(encoding="utf-8").splitlines()
+    when = next((x.split(": ", 1)[1] for x in text if x.startswith("- When: ")), "")
+    code = next((x.split("commit ", 1)[1] for x in text if x.startswith("- Code: commit ")), "")
+    kept = []
+    for line in text:
+        if not line.startswith("| bench_") or _benchmark_of(line) in rerun:
+            continue
+        if line.count("|") == 6:  # no run column: the table's one run
+            line += f" {when}, {code} |"
+        kept.append(line)
+    return kept
 
 
 def main(argv: list[str]) -> int:
