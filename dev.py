@@ -177,7 +177,9 @@ def write_performance(
     import datetime as dt
 
     run = f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, {_commit()}"
-    kept = _rows_kept(only) if only is not None else []
+    kept, machines = _rows_kept(only) if only is not None else ([], {})
+    machines[run] = _machine()
+    used = {_run_of(line) for line in kept} | {run}
     database = "PostgreSQL" if os.environ.get("LOYALTY_TEST_DATABASE_URL") else "SQLite"
     lines = [
         "# Performance",
@@ -189,7 +191,8 @@ def write_performance(
         "those benchmarks' rows, so each row says the run it is from (compare figures from "
         "one run: this machine's speed varies from hour to hour).",
         "",
-        f"- Machine: {_machine()}",
+        "- Runs (date, commit: machine):",
+        *(f"  - {r}: {machines.get(r, 'not recorded')}" for r in sorted(used)),
         f"- Database for bench_changes and bench_wait under gunicorn: {database} "
         "(PostgreSQL when `LOYALTY_TEST_DATABASE_URL` is set)",
         "",
@@ -228,22 +231,36 @@ def _benchmark_of(row: str) -> str:
     return row.split("|")[1].strip().removeprefix("bench_")
 
 
-def _rows_kept(rerun: set[str]) -> list[str]:
+def _run_of(row: str) -> str:
+    """`2026-12-03 14:02 UTC, 584443b` for a table row from that run."""
+    return row.split("|")[6].strip()
+
+
+def _rows_kept(rerun: set[str]) -> tuple[list[str], dict[str, str]]:
     """The rows of docs/performance.md not from the benchmarks in `rerun`, each with its
-    run (a table written before rows had their own takes the one run it stated)."""
+    run, and the machine of each run (a table written before rows had their own run takes
+    the one run and machine it stated)."""
     if not PERFORMANCE.exists():
-        return []
+        return [], {}
     text = PERFORMANCE.read_text(encoding="utf-8").splitlines()
-    when = next((x.split(": ", 1)[1] for x in text if x.startswith("- When: ")), "")
-    code = next((x.split("commit ", 1)[1] for x in text if x.startswith("- Code: commit ")), "")
+
+    def stated(prefix: str) -> str:
+        return next((x.removeprefix(prefix) for x in text if x.startswith(prefix)), "")
+
+    machines = dict(
+        x.removeprefix("  - ").split(": ", 1) for x in text if x.startswith("  - ") and ": " in x
+    )
+    legacy = f"{stated('- When: ')}, {stated('- Code: commit ')}"
+    if stated("- When: "):
+        machines[legacy] = stated("- Machine: ")
     kept = []
     for line in text:
         if not line.startswith("| bench_") or _benchmark_of(line) in rerun:
             continue
         if line.count("|") == 6:  # no run column: the table's one run
-            line += f" {when}, {code} |"
+            line += f" {legacy} |"
         kept.append(line)
-    return kept
+    return kept, machines
 
 
 def main(argv: list[str]) -> int:

@@ -43,13 +43,18 @@ def dev(tmp_path, monkeypatch):
     spec.loader.exec_module(module)
     monkeypatch.setattr(module, "PERFORMANCE", tmp_path / "performance.md")
     monkeypatch.setattr(module, "_commit", lambda: "b85ca2d")
-    monkeypatch.setattr(module, "_machine", lambda: "Linux, 2 CPUs")
+    monkeypatch.setattr(module, "_machine", lambda: "Linux, Xeon, 2 CPUs")
     return module
 
 
 def _table(dev) -> list[list[str]]:
     lines = dev.PERFORMANCE.read_text().splitlines()
     return [[c.strip() for c in x.split("|")[1:-1]] for x in lines if x.startswith("| bench_")]
+
+
+def _runs(dev) -> dict[str, str]:
+    lines = dev.PERFORMANCE.read_text().splitlines()
+    return dict(x.removeprefix("  - ").split(": ", 1) for x in lines if x.startswith("  - "))
 
 
 def test_a_run_of_some_benchmarks_replaces_their_rows_and_keeps_the_others(dev) -> None:
@@ -63,6 +68,10 @@ def test_a_run_of_some_benchmarks_replaces_their_rows_and_keeps_the_others(dev) 
     ]
     assert [r[5] for r in table[:2]] == ["2026-12-03 14:02 UTC, 584443b"] * 2
     assert table[2][5].endswith("UTC, b85ca2d") and table[2][5] != table[0][5]
+    assert _runs(dev) == {
+        "2026-12-03 14:02 UTC, 584443b": "Linux, 2 CPUs",  # the old table's machine
+        table[2][5]: "Linux, Xeon, 2 CPUs",
+    }
     # and again: rows that already say their run keep it
     dev.write_performance(
         [_row("bench_changes", "bot over the bare client", 0.3, False)], [], {"changes"}
@@ -72,6 +81,7 @@ def test_a_run_of_some_benchmarks_replaces_their_rows_and_keeps_the_others(dev) 
         ("bench_changes", "0.30 x", "b85ca2d"),
         ("bench_waves", "1.76 x", "b85ca2d"),
     ]
+    assert _runs(dev)["2026-12-03 14:02 UTC, 584443b"] == "Linux, 2 CPUs"
 
 
 def test_a_run_of_all_rewrites_every_row(dev) -> None:
