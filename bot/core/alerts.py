@@ -20,6 +20,7 @@ import functools
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.core.base import ServiceBase
 from bot.domain.audit import GIVING_ACTIONS, Action, AuditEntry, Outcome, Target
@@ -107,14 +108,7 @@ class Alerts(ServiceBase):
         limit = max(thresholds.daily_floor, math.floor(thresholds.factor * usual))
         if given <= limit:
             return None
-        todays = self.store.entries(
-            user_id=entry.user_id,
-            actions=[*GIVING_ACTIONS, Action.POINTS_SET],
-            outcome=Outcome.OK,
-            since=midnight,
-            limit=None,
-        )
-        gains = [e for e in todays if e.undone_at is None and (e.delta or 0) > 0]
+        gains = self._gains(midnight, user_id=entry.user_id)
         total = sum(e.delta or 0 for e in gains)
         if total <= limit:
             return None
@@ -132,23 +126,26 @@ class Alerts(ServiceBase):
         if any(day != today for _, day in list(known)):
             known.clear()  # a new day: yesterday's figures are no one's usual any more
         start = dt.datetime.combine(today - dt.timedelta(days=USUAL_DAYS), dt.time(), self.tz)
-        given = self.store.entries(
-            user_id=user_id,
-            actions=[*GIVING_ACTIONS, Action.POINTS_SET],
-            outcome=Outcome.OK,
-            since=start,
-            before=midnight,
-            limit=None,
-        )
         by_day: dict[dt.date, int] = defaultdict(int)
-        for e in given:
-            if e.undone_at is None and (e.delta or 0) > 0:
-                by_day[e.at.astimezone(self.tz).date()] += e.delta or 0
+        for e in self._gains(start, user_id=user_id, before=midnight):
+            by_day[e.at.astimezone(self.tz).date()] += e.delta or 0
         usual = percentile_95(
             [by_day.get(today - dt.timedelta(days=n), 0) for n in range(1, USUAL_DAYS + 1)]
         )
         known[(user_id, today)] = usual
         return usual
+
+    def _gains(self, since: dt.datetime, **which: Any) -> list[AuditEntry]:
+        """The points given since `since` that stand (added, or a balance set higher, not
+        undone), newest first: of the entries `which` (store.entries' filters) picks."""
+        entries = self.store.entries(
+            actions=[*GIVING_ACTIONS, Action.POINTS_SET],
+            outcome=Outcome.OK,
+            since=since,
+            limit=None,
+            **which,
+        )
+        return [e for e in entries if e.undone_at is None and (e.delta or 0) > 0]
 
     @functools.cached_property
     def _usuals(self) -> dict[tuple[str, dt.date], int]:
@@ -157,15 +154,7 @@ class Alerts(ServiceBase):
 
     def _customer(self, entry: AuditEntry, since: dt.datetime) -> Alert | None:
         """The customer's alert, once their last hour's points are over the limit."""
-        recent = self.store.entries(
-            target_type=Target.CUSTOMER,
-            target_id=entry.target_id,
-            actions=[*GIVING_ACTIONS, Action.POINTS_SET],
-            outcome=Outcome.OK,
-            since=since,
-            limit=None,
-        )
-        gains = [e for e in recent if e.undone_at is None and (e.delta or 0) > 0]
+        gains = self._gains(since, target_type=Target.CUSTOMER, target_id=entry.target_id)
         total = sum(e.delta or 0 for e in gains)
         limit = self.alert_thresholds.customer_hourly
         if total <= limit:
