@@ -59,7 +59,7 @@ class _ThreadingWSGIServer(WSGIServer):
             request, client_address = connection
             try:
                 self.finish_request(request, client_address)
-            except Exception:
+            except Exception:  # as ThreadingMixIn: reported (traceback to stderr), thread kept
                 self.handle_error(request, client_address)
             finally:
                 self.shutdown_request(request)
