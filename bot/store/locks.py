@@ -229,21 +229,23 @@ class FileLocks(ChangeLocks):
 
 
 class _Session:
-    """One connection of the process's own that takes and releases advisory locks. Its
-    `generation` grows each time the connection is lost (and with it every lock it held)."""
+    """One connection of the process's own that takes and releases advisory locks (the
+    driver's connection, in autocommit: a lock is two short queries, and SQLAlchemy's
+    statement machinery would double their CPU). Its `generation` grows each time the
+    connection is lost (and with it every lock it held)."""
 
     def __init__(self, number: int) -> None:
         self.number = number
         self.lock = threading.Lock()
-        self.connection: sa.Connection | None = None
+        self.connection: Any = None  # SQLAlchemy's handle on the driver's connection
         self.generation = 0
         self.holders = 0  # locks held on it now
 
     def drop(self, why: str) -> None:
         """The connection is gone, and the server released its locks with it."""
         if self.connection is not None:
-            with suppress(SQLAlchemyError):
-                self.connection.close()
+            with suppress(Exception):  # closing what may already be broken
+                self.connection.invalidate()
             self.generation += 1
             if self.holders:
                 log.warning(
@@ -282,6 +284,7 @@ class PostgresLocks(ChangeLocks):
             engine.url, poolclass=NullPool, connect_args={"connect_timeout": 5}
         )
         self._sessions = [_Session(n) for n in range(self.SESSIONS)]
+        self._driver_error: type[Exception] = self.engine.dialect.loaded_dbapi.Error
 
     def _bucket_of(self, key: str) -> str:
         return str(_number(key))
@@ -295,30 +298,38 @@ class PostgresLocks(ChangeLocks):
     def _session(self, number: int) -> _Session:
         return self._sessions[number % self.SESSIONS]
 
-    def _ask(self, session: _Session, query: sa.TextClause, **values: Any) -> Any:
+    def _ask(self, session: _Session, query: str, **values: Any) -> Any:
         """One query on the session (the caller holds `session.lock`): its first row. A
         failed query leaves the session, and every other lock on it, as it was unless its
         connection is gone: then it is dropped (its locks went with it) and said so."""
         try:
             if session.connection is None:
-                session.connection = self.engine.connect().execution_options(
-                    isolation_level="AUTOCOMMIT"
-                )
-            row = session.connection.execute(query, values).one()
-        except SQLAlchemyError as exc:
+                session.connection = self.engine.raw_connection()
+                session.connection.driver_connection.autocommit = True
+            cursor = session.connection.driver_connection.cursor()
+            try:
+                cursor.execute(query, values)
+                row = cursor.fetchone()
+            finally:
+                cursor.close()
+        except (SQLAlchemyError, self._driver_error) as exc:
             if not self._alive(session):
                 session.drop(type(exc).__name__)
             raise RecordUnavailable() from None
         return row
 
-    @staticmethod
-    def _alive(session: _Session) -> bool:
-        if session.connection is None or session.connection.invalidated:
+    def _alive(self, session: _Session) -> bool:
+        connection = session.connection
+        if connection is None or connection.driver_connection is None:
             return False
         try:
-            session.connection.execute(_ALIVE)
+            cursor = connection.driver_connection.cursor()
+            try:
+                cursor.execute(_ALIVE)
+            finally:
+                cursor.close()
             return True
-        except SQLAlchemyError:
+        except self._driver_error:
             return False
 
     def _still_holds(self, session: _Session, generation: int) -> bool:
@@ -378,21 +389,19 @@ class PostgresLocks(ChangeLocks):
                             self._ask(session, _RELEASE, k=number)
 
 
-def _has_news(connection: sa.Connection) -> bool:
+def _has_news(connection: Any) -> bool:
     """Has anything arrived on this idle connection (so it may have been ended)?"""
-    try:
-        return has_news(connection.connection.dbapi_connection)
-    except SQLAlchemyError:
-        return True  # cannot tell: ask
+    return has_news(connection.driver_connection)
 
 
-# Built once (each change takes and releases a lock).
-_ALIVE = sa.text("SELECT 1")
-_TAKE = sa.text("SELECT pg_try_advisory_lock(:k)")
-_RELEASE = sa.text("SELECT pg_advisory_unlock(:k)")
+# Each change takes and releases a lock: the driver's own SQL (both PostgreSQL drivers
+# take the pyformat style), which it prepares after a few uses.
+_ALIVE = "SELECT 1"
+_TAKE = "SELECT pg_try_advisory_lock(%(k)s)"
+_RELEASE = "SELECT pg_advisory_unlock(%(k)s)"
 # The lock, and whether a change in flight holds the record's fence (audit_log.fence).
-_TAKE_AND_LOOK = sa.text(
-    "SELECT pg_try_advisory_lock(:k), EXISTS (SELECT 1 FROM audit_log WHERE fence = :fence)"
+_TAKE_AND_LOOK = (
+    "SELECT pg_try_advisory_lock(%(k)s), EXISTS (SELECT 1 FROM audit_log WHERE fence = %(fence)s)"
 )
 
 
