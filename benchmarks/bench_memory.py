@@ -6,7 +6,10 @@ Run by hand: `.venv/bin/python benchmarks/bench_memory.py [--customers 0,100000,
 The bot runs as the Procfile's `web:` line runs it (gunicorn, its master and workers), or
 as `loyalty-bot serve`; every process under it counts: each worker's index builder and any
 other helper. PSS (proportional set size, from /proc/PID/smaps_rollup) splits pages the
-processes share between them, so the sum is what the instance takes from the machine.
+processes share between them, so the sum is what the instance takes from the machine; to
+it are added the files its index builders keep in memory (/dev/shm: the list and the
+tables crossing between a serving process and its builder), which no process's PSS
+holds while they are read and written rather than mapped.
 
 For each size, the sandbox holds that many generated customers (answering at once) and the
 Slack stand-in runs in its own process. Lookups are sent until every worker has loaded its
@@ -24,7 +27,7 @@ import sys
 import tempfile
 import threading
 import time
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -42,6 +45,7 @@ from benchmarks._support import (
     serve,
     slack_process,
 )
+from bot.core.index.builder import MEMORY_FILES, PREFIX
 from bot.offline.slack_requests import SlackRequests
 
 SECRET, TOKEN, MANAGER = "bench-secret", "xoxb-bench", "UBENCH"
@@ -84,6 +88,7 @@ def instance(port: int) -> list[int]:
 
 
 def pss_mb(pids: list[int]) -> float:
+    """The PSS of these processes, and the size of the files in memory they made."""
     total_kb = 0
     for pid in pids:
         try:
@@ -93,7 +98,22 @@ def pss_mb(pids: list[int]) -> float:
                     break
         except OSError:  # it ended meanwhile
             continue
-    return total_kb / 1024
+    return total_kb / 1024 + memory_files_mb(pids)
+
+
+def memory_files_mb(pids: list[int]) -> float:
+    """The index builders' files in memory (named by the serving process's id)."""
+    try:
+        names = os.listdir(MEMORY_FILES)
+    except OSError:  # no file system in memory: nothing crosses in files
+        return 0.0
+    prefixes = tuple(f"{PREFIX}{pid}-" for pid in pids)
+    total = 0
+    for name in names:
+        if name.startswith(prefixes):
+            with suppress(OSError):  # removed meanwhile
+                total += os.stat(os.path.join(MEMORY_FILES, name)).st_blocks * 512
+    return total / 2**20
 
 
 def sample(port: int, seconds: float) -> tuple[float, float, int]:
