@@ -34,7 +34,7 @@ KINDS = {
     "historial": "history",
 }
 DEFAULT_DAYS = 30
-SENT = N_("📄 Sent to our DM: *{file}* ({rows}).")
+SENT = N_("📄 Sent to you in a direct message: *{file}* ({rows}).")
 
 
 def read_export(env: Env, args: list[str]) -> Typed:

@@ -40,7 +40,7 @@ def test_a_search_exports_only_its_matches_and_spanish_readers_get_spanish_heade
     bot = bot_with(loyalty_managers=f"{MANAGER},{GERENTE}")
     bot.command("exportar clientes pérez", user=GERENTE)
     reply = text_of(bot.reply())
-    assert "Enviado a nuestro mensaje directo" in reply
+    assert "Te lo envié por mensaje directo" in reply
     (upload,) = bot.slack.shared_files()
     assert upload.name.startswith("clientes-pérez-")
     rows = _rows(upload)
