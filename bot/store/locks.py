@@ -306,12 +306,7 @@ class PostgresLocks(ChangeLocks):
             if session.connection is None:
                 session.connection = self.engine.raw_connection()
                 session.connection.driver_connection.autocommit = True
-            cursor = session.connection.driver_connection.cursor()
-            try:
-                cursor.execute(query, values)
-                row = cursor.fetchone()
-            finally:
-                cursor.close()
+            row = _first_row(session.connection, query, values)
         except (SQLAlchemyError, self._driver_error) as exc:
             if not self._alive(session):
                 session.drop(type(exc).__name__)
@@ -323,11 +318,7 @@ class PostgresLocks(ChangeLocks):
         if connection is None or connection.driver_connection is None:
             return False
         try:
-            cursor = connection.driver_connection.cursor()
-            try:
-                cursor.execute(_ALIVE)
-            finally:
-                cursor.close()
+            _first_row(connection, _ALIVE, {})
             return True
         except self._driver_error:
             return False
@@ -387,6 +378,12 @@ class PostgresLocks(ChangeLocks):
                     if session.generation == generation:
                         with suppress(RecordUnavailable):  # a lost session released it
                             self._ask(session, _RELEASE, k=number)
+
+
+def _first_row(connection: Any, query: str, values: dict[str, Any]) -> Any:
+    with connection.driver_connection.cursor() as cursor:
+        cursor.execute(query, values)
+        return cursor.fetchone()
 
 
 def _has_news(connection: Any) -> bool:
