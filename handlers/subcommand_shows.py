@@ -32,7 +32,11 @@ def summary(env: Env, typed: Typed) -> None:
     if typed.words and typed.words[0].casefold() in CHART_WORDS:
         channel = env.client.conversations_open(users=env.user_id)["channel"]["id"]
         share_chart(env.client, channel, summary.chart)
-        env.reply(blocks.notice(_("📈 The chart of the last two weeks is in your direct messages with me.")))
+        env.reply(
+            blocks.notice(
+                _("📈 The chart of the last two weeks is in your direct messages with me.")
+            )
+        )
 
 
 def list_customers(env: Env, typed: Typed) -> None:

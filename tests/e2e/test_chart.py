@@ -15,7 +15,9 @@ def test_summary_chart_sends_the_image_with_its_alt_text_to_the_dm(bot_with) -> 
     bot.command("resumen gráfica", user=GERENTE)
     bot.settle()
     replies = [text_of(r) for r in bot.replies(3)[1:]]
-    assert "Clientes" in replies[0] and "Te envié la gráfica de las últimas dos semanas" in replies[1]
+    assert (
+        "Clientes" in replies[0] and "Te envié la gráfica de las últimas dos semanas" in replies[1]
+    )
     (chart,) = bot.slack.shared_files()
     assert chart.channel == "DGERENTE" and chart.data().startswith(b"\x89PNG")
     assert chart.alt_text.startswith("Gráfica de los últimos 14 días: 10 puntos sumados")
