@@ -65,6 +65,7 @@ class _Record(msgspec.Struct, gc=False):
 
 
 _RECORD_FIELDS = ("id", "points", *_FIELD_NAMES)
+_REPEATING = (0, 1)  # first and last names: shared by many customers
 _SNAKE_NAMES = (b'"first_name"', b'"last_name"', b'"human_name"')  # the model takes these too
 _LIST = msgspec.json.Decoder(list[_Record])
 
@@ -195,6 +196,10 @@ class CustomerList(CustomerSequence):
         if None in points:
             points = [p or 0 for p in points]
         texts = [[t or "" for t in column] if None in column else column for column in texts]
+        if text_columns:  # kept for the index: names repeat, each kept once
+            seen: dict[str, str] = {}
+            for field in _REPEATING:
+                texts[field] = list(map(seen.setdefault, texts[field], texts[field]))
         return cls.from_columns(ids, points, tuple(texts), keep=text_columns)
 
     @classmethod
