@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 from bot.core.index import builder_child
 from bot.core.index.builder_child import Child
 from bot.core.index.customer_list import CustomerList
-from bot.core.index.snapshot import Prepared, Snapshot, build_snapshot
+from bot.core.index.snapshot import Prepared, Snapshot, build_snapshot, second_step
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -43,7 +43,7 @@ BUILD_TIMEOUT_SECONDS = 300.0  # far beyond a 300,000-customer build (a few seco
 # In the child: the list whose tables the serving process asks for next (when it asked
 # for the list first), and the snapshot whose second step it asks for next.
 _lists: dict[int, CustomerList] = {}
-_built: dict[int, Snapshot] = {}
+_built: dict[int, tuple[Any, Any]] = {}  # what its second step is made from
 
 # Where the list and the index cross between the processes, if this system has a file
 # system in memory: a file is written and read in one system call each, with the
@@ -174,15 +174,18 @@ def _first_step(body: bytes | str | None, key: int, place: Place | None) -> Snap
     """`body`: the list, or the path of a file holding it (the serving process removes
     it: if this child dies, it builds from it itself); None: the list `_list_step` kept."""
     if body is None:
-        snapshot = Snapshot(_lists.pop(key))
-    else:
-        snapshot = build_snapshot(_read(body) if isinstance(body, str) else body, prepare=False)
-    _built[key] = snapshot
+        listed = _lists.pop(key)
+    else:  # the list read from its file is gone once parsed, before the tables are built
+        listed = CustomerList.from_json(
+            _read(body) if isinstance(body, str) else body, text_columns=True
+        )
+    snapshot = Snapshot(listed)
+    _built[key] = snapshot.second_step_input()  # not the snapshot: its memory goes
     return _returned(snapshot, place)
 
 
 def _second_step(key: int, place: Place | None) -> Prepared | str:
-    return _returned(_built.pop(key).second_step(), place)
+    return _returned(second_step(*_built.pop(key)), place)
 
 
 def _ready() -> None:

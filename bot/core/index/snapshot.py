@@ -257,30 +257,13 @@ class Snapshot:
             self.search_text = made.search_text
 
     def second_step(self) -> Prepared:
-        """The name order and the search text, made from this snapshot's text keys."""
-        folded_full, folded_other, folded_email, phone_keys = self._pending or _text_keys(
-            self.customers
-        )
+        return second_step(*self.second_step_input())
+
+    def second_step_input(self) -> tuple[array[int], _TextKeys]:
+        """The ids and text keys the second step is made from (handed over, not kept)."""
+        keys = self._pending or _text_keys(self.customers)
         self._pending = None
-        ids = self.customers.ids
-        shown = [
-            o or f or fold(f"Anónimo #{i}")
-            for o, f, i in zip(folded_other, folded_full, ids, strict=True)
-        ]
-        order = sorted(range(len(ids)), key=ids.__getitem__)
-        order.sort(key=shown.__getitem__)
-        del shown
-        rank = array("I", bytes(4 * len(order)))
-        for place, row in enumerate(order):
-            rank[row] = place
-        haystacks = [
-            f"{folded_full[r]} {folded_other[r]} {folded_email[r]}"
-            if folded_other[r]
-            else f"{folded_full[r]} {folded_email[r]}"
-            for r in order
-        ]
-        search_text = SearchText(haystacks, [phone_keys[r] for r in order])
-        return Prepared(array("I", order), rank, search_text)
+        return self.customers.ids, keys
 
     def prepared(self) -> bool:
         return self.search_text is not None
@@ -355,6 +338,29 @@ def _token_table(
     return table, sorted(table)
 
 
+def second_step(ids: Sequence[int], keys: _TextKeys) -> Prepared:
+    """The name order and the search text, from the rows' ids and text keys."""
+    folded_full, folded_other, folded_email, phone_keys = keys
+    shown = [
+        o or f or fold(f"Anónimo #{i}")
+        for o, f, i in zip(folded_other, folded_full, ids, strict=True)
+    ]
+    order = sorted(range(len(ids)), key=ids.__getitem__)
+    order.sort(key=shown.__getitem__)
+    del shown
+    rank = array("I", bytes(4 * len(order)))
+    for place, row in enumerate(order):
+        rank[row] = place
+    haystacks = [
+        f"{folded_full[r]} {folded_other[r]} {folded_email[r]}"
+        if folded_other[r]
+        else f"{folded_full[r]} {folded_email[r]}"
+        for r in order
+    ]
+    search_text = SearchText(haystacks, [phone_keys[r] for r in order])
+    return Prepared(array("I", order), rank, search_text)
+
+
 def build_snapshot(body: bytes, *, prepare: bool = True) -> Snapshot:
     """The index of the API's customer list body (what a builder process runs); with
     `prepare=False`, its first step only."""
@@ -393,10 +399,11 @@ class _Blob:
     BLOCK = 6  # 64 bytes
 
     def __init__(self, parts: list[str]) -> None:
-        encoded = list(map(str.encode, parts))
+        # UTF-8 lengths one text at a time, then one encode: no list of encoded texts.
+        sizes = map(operator.add, map(len, map(str.encode, parts)), itertools.repeat(1))
         starts = array("I", [0])
-        starts.extend(itertools.accumulate(len(e) + 1 for e in encoded))
-        self.blob = b"\x00".join(encoded) + b"\x00" if encoded else b""
+        starts.extend(itertools.accumulate(sizes))
+        self.blob = "\x00".join(itertools.chain(parts, [""])).encode()
         self.starts = starts  # and the end, after the last text
         blocks = array("I")
         row = 0
