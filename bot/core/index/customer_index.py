@@ -61,7 +61,7 @@ class CustomerIndex:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         """`fetch` gives the customer list; `build` indexes what it gave (by default
-        customers, here; `build_snapshot` indexes the API's body, in a builder process)."""
+        customers, here; an `IndexBuilder` indexes the API's body in a builder process)."""
         self._fetch, self._build = fetch, build
         self.region = region  # for national phone numbers (bot.domain.phones)
         self.ttl = ttl

@@ -361,12 +361,11 @@ def second_step(ids: Sequence[int], keys: _TextKeys) -> Prepared:
     return Prepared(array("I", order), rank, search_text)
 
 
-def build_snapshot(body: bytes, *, prepare: bool = True) -> Snapshot:
-    """The index of the API's customer list body (what a builder process runs); with
-    `prepare=False`, its first step only."""
+def build_snapshot(body: bytes) -> Snapshot:
+    """The index of the API's customer list body, both steps (where no builder process
+    can run; the builder's own steps are in bot.core.index.builder)."""
     snapshot = Snapshot(CustomerList.from_json(body, text_columns=True))
-    if prepare:
-        snapshot.prepare()
+    snapshot.prepare()
     return snapshot
 
 
