@@ -81,7 +81,7 @@ class AuditLog(StoreBase):
         its record's `fence`: FenceTaken if another change in flight holds it (the unique
         index decides, in the same write: no read first)."""
         try:
-            with self.engine.begin() as conn:
+            with self._one_statement() as conn:
                 result = conn.execute(
                     _NEW_ENTRY,
                     {
@@ -142,7 +142,7 @@ class AuditLog(StoreBase):
             values["fence"] = None
         query = _COMPLETE[self.workspace is not None]
         values.update(outcome=outcome, entry_id=entry_id, entry_team=self._team)
-        with self.engine.begin() as conn:
+        with self._one_statement() as conn:
             return conn.execute(query, values).rowcount == 1
 
     def fenced_by(self, fence: str) -> AuditEntry | None:

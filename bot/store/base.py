@@ -6,7 +6,8 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, ParamSpec, Self, TypeVar
 
 import sqlalchemy as sa
@@ -101,6 +102,19 @@ class StoreBase:
     def _mine(self, table: sa.Table) -> Any:
         """Rows of this workspace (every row when there is only one)."""
         return sa.true() if self.workspace is None else table.c.team_id == self.workspace
+
+    @contextmanager
+    def _one_statement(self) -> Iterator[sa.Connection]:
+        """A connection for one statement that commits on its own. On a server, in
+        autocommit: one round trip, where a transaction around it takes three (BEGIN, the
+        statement, COMMIT or ROLLBACK); the statement is as atomic either way, and a
+        failed one leaves nothing behind. On SQLite (no round trips), a transaction."""
+        if self.engine.dialect.name == "sqlite":
+            with self.engine.begin() as conn:
+                yield conn
+            return
+        with self.engine.connect() as conn:
+            yield conn.execution_options(isolation_level="AUTOCOMMIT")
 
     def _once_key(self, key: str) -> str:
         return (key if self.workspace is None else f"{self.workspace}:{key}")[:200]

@@ -21,7 +21,7 @@ class OnceKeys(StoreBase):
     def claim_once(self, key: str, user_id: str = "") -> bool:
         """True for the one caller that claims `key`; False if it was claimed before."""
         try:
-            with self.engine.begin() as conn:
+            with self._one_statement() as conn:
                 conn.execute(
                     _CLAIM,
                     {"key": self._once_key(key), "claimed_at": utcnow(), "user_id": user_id},

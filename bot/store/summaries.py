@@ -185,7 +185,7 @@ class Summaries(StoreBase):
         by_person = user_id is not None
         query = _POINTS_GIVEN[by_person, self.workspace is not None]
         values = {"who": user_id if by_person else customer_id, "since": since, "team": self._team}
-        with self.engine.connect() as conn:
+        with self._one_statement() as conn:
             return int(conn.execute(query, values).scalar_one())
 
     def points_given_both(
@@ -200,7 +200,7 @@ class Summaries(StoreBase):
             "since_customer": customer_since,
             "team": self._team,
         }
-        with self.engine.connect() as conn:
+        with self._one_statement() as conn:
             row = conn.execute(_POINTS_GIVEN_BOTH[self.workspace is not None], values).one()
         return int(row[0]), int(row[1])
 

@@ -3,12 +3,15 @@ SQLite in memory, in tests/unit); skipped when LOYALTY_TEST_DATABASE_URL is not 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
 
+from bot.domain.audit import Action, Outcome
 from bot.store import base
+from bot.store.audit_log import FenceTaken
 from bot.store.database import Store
 from tests.conftest import fresh_postgres
 from tests.harness import wait_until
@@ -85,4 +88,45 @@ def test_a_session_the_server_ended_is_replaced_before_anyone_uses_it(store_url)
             assert conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one() != pid
     finally:
         admin.dispose()
+        store.engine.dispose()
+
+
+def test_a_changes_writes_and_alert_check_are_one_round_trip_each(store_url) -> None:
+    """Every points change claims its key, writes its intent, completes it and checks the
+    alerts: each is one statement that commits on its own, with no BEGIN before it and no
+    COMMIT or ROLLBACK after it (the session's last statement is the statement itself).
+    A refused one (another change holds the fence) leaves the session usable."""
+    store = Store.from_url(store_url)
+    try:
+        with store.engine.connect() as conn:
+            pid = conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+
+        def last() -> str:
+            return (_last_statement(store_url, pid) or "").split("(")[0].strip()
+
+        assert store.claim_once("change-1")
+        assert last() == "INSERT INTO once_keys"
+        entry = store.record(
+            user_id="U1",
+            action=Action.POINTS_ADD,
+            outcome=Outcome.PENDING,
+            target_type="customer",
+            target_id=7,
+            before=10,
+            fence="customer:7",
+        )
+        assert last() == "INSERT INTO audit_log"
+        with pytest.raises(FenceTaken):
+            store.record(
+                user_id="U2", action=Action.POINTS_ADD, outcome=Outcome.PENDING, fence="customer:7"
+            )
+        assert store.complete(entry, Outcome.OK, after=15)
+        assert last().startswith("UPDATE audit_log")
+        since = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+        assert store.points_given_since(since, customer_id=7) == 5
+        assert last().startswith("SELECT")
+        with store.engine.connect() as conn:  # still the one session all along
+            assert conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one() == pid
+        assert [(e.outcome, e.after) for e in store.entries(limit=None)] == [(Outcome.OK, 15)]
+    finally:
         store.engine.dispose()
