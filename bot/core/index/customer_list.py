@@ -15,7 +15,7 @@ import operator
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from operator import attrgetter
-from typing import TYPE_CHECKING, overload
+from typing import TYPE_CHECKING, cast, overload
 
 import msgspec
 
@@ -86,7 +86,7 @@ def _raw_records(body: bytes) -> list[msgspec.Raw]:
     return _RAW_LIST.decode(body)
 
 
-Rows = tuple[bytes, "array[int]"]
+Rows = tuple[bytes | bytearray, "array[int]"]  # the packed text, read-only either way
 
 
 def _pack(texts: Iterable[str]) -> Rows:
@@ -128,8 +128,9 @@ class CustomerList(CustomerSequence):
         columns: tuple[list[str], ...] | None = None,
     ) -> None:
         self.ids, self.points = ids, points
-        # Each row's text fields joined by SEPARATOR, in UTF-8, all in one `bytes` (one
-        # allocation, not 100,000 small ones that would pin memory after the parse).
+        # Each row's text fields joined by SEPARATOR, in UTF-8, all in one `bytes` (or a
+        # bytearray, never changed: a parsed list's, grown batch by batch): one allocation,
+        # not 100,000 small ones that would pin memory after the parse.
         self._rows, self._starts = rows  # the rows; where each starts, and the end
         self._odd = odd or {}  # rows whose text holds the separator: kept whole
         self._columns = columns  # the parsed text columns, until `columns` hands them over
@@ -175,16 +176,21 @@ class CustomerList(CustomerSequence):
         if not any(name in body for name in _SNAKE_NAMES):
             try:
                 each = _raw_records(body)
-                parts = [
-                    cls._from_records(_LIST.decode(b"[%s]" % b",".join(batch)), text_columns)
-                    for batch in (each[i : i + BATCH] for i in range(0, len(each), BATCH))
-                ]
+                parts, rows = [], bytearray()
+                while each:  # each batch's raw records let go as it is read: their memory
+                    batch = each[:BATCH]  # is reused by the next batches' columns
+                    del each[:BATCH]
+                    part = cls._from_records(_LIST.decode(b"[%s]" % b",".join(batch)), text_columns)
+                    del batch
+                    rows += part._rows  # the packed text grows in one buffer (joined at the
+                    part._rows = b""  # end, the batches' and the whole would be held at once)
+                    parts.append(part)
             except msgspec.ValidationError:
                 pass
             except msgspec.DecodeError:
                 raise ValueError("not JSON") from None
             else:
-                return cls.joined(parts)
+                return cls.joined(parts, rows)
         from bot.smartpasses.models import json_array, parse_customer
 
         return cls.of(parse_customer(r) for r in json_array(body))
@@ -203,8 +209,11 @@ class CustomerList(CustomerSequence):
         return cls.from_columns(ids, points, tuple(texts), keep=text_columns)
 
     @classmethod
-    def joined(cls, parts: list[CustomerList]) -> CustomerList:
-        """These lists one after another (their text columns too, if each kept them)."""
+    def joined(
+        cls, parts: list[CustomerList], rows: bytes | bytearray | None = None
+    ) -> CustomerList:
+        """These lists one after another (their text columns too, if each kept them).
+        `rows`: their packed text, already joined."""
         ids, points, starts = array("q"), array("q"), array("Q", [0])
         odd: dict[int, Texts] = {}
         keep = bool(parts) and all(part._columns is not None for part in parts)
@@ -217,7 +226,8 @@ class CustomerList(CustomerSequence):
             if keep and part._columns is not None:
                 for column, more in zip(columns, part._columns, strict=True):
                     column.extend(more)
-        rows = b"".join(part._rows for part in parts)
+        if rows is None:
+            rows = b"".join(part._rows for part in parts)
         return cls(ids, points, (rows, starts), odd, columns if keep else None)
 
     def unique(self) -> CustomerList:
@@ -277,7 +287,8 @@ class CustomerList(CustomerSequence):
         )
         starts = self._starts
         ends = map(starts.__getitem__, map(operator.add, rows, itertools.repeat(1)))
-        pieces = list(map(self._rows.__getitem__, map(slice, map(starts.__getitem__, rows), ends)))
+        text = cast(bytes, self._rows)  # or a bytearray: its slices join the same way
+        pieces = list(map(text.__getitem__, map(slice, map(starts.__getitem__, rows), ends)))
         new_starts = array("Q", [0])
         new_starts.extend(itertools.accumulate(map(len, pieces)))
         return CustomerList(
