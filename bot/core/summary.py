@@ -6,13 +6,16 @@
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import datetime as dt
+import itertools
 import logging
+import operator
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -31,6 +34,7 @@ from bot.store.database import Store
 
 TOP = 5
 TREND_DAYS = 7
+NEW_WINDOW = 10_000  # ids compared with the previous snapshot at a time
 CHART_DAYS = 14  # the summary's chart: points added, deducted and redeemed per day
 _BARS = "▁▂▃▄▅▆▇█"
 
@@ -102,7 +106,7 @@ class Summary:
     offer_events: list[AuditEntry]
     pending: list[Approval]
     trend: list[tuple[dt.date, int]]
-    customer_ids: list[int] = field(repr=False, default_factory=list)
+    customer_ids: Sequence[int] = field(repr=False, default_factory=list)  # the list's array
     redeemed_today: tuple[int, int] = (0, 0)  # rewards, points (since local midnight)
     sales_today: SalesTotal = field(default_factory=SalesTotal)
     chart: list[DayPoints] = field(default_factory=list)  # the last CHART_DAYS, oldest first
@@ -119,6 +123,21 @@ class Summary:
     @property
     def customers_change(self) -> int | None:
         return None if self.previous_customers is None else self.customers - self.previous_customers
+
+
+def count_new(ids: Sequence[int], before: Sequence[int]) -> int:
+    """How many of `ids` are not in `before` (sorted, as a snapshot keeps them): a window
+    of NEW_WINDOW ids against the part of `before` in their range at a time, so that no
+    set of a whole large program's ids (an object per id) is held at once."""
+    if not all(map(operator.lt, ids, itertools.islice(ids, 1, None))):
+        ids = sorted(ids)  # the API lists customers by id: rarely needed
+    new = 0
+    for start in range(0, len(ids), NEW_WINDOW):
+        window = ids[start : start + NEW_WINDOW]
+        low = bisect.bisect_left(before, window[0])
+        known = set(before[low : bisect.bisect_right(before, window[-1], lo=low)])
+        new += len(window) - sum(map(known.__contains__, window))
+    return new
 
 
 def local_day(moment: dt.datetime, tz: ZoneInfo) -> dt.date:
@@ -149,8 +168,7 @@ def build_summary(
     previous = store.snapshot_before(today.isoformat())
     new = None
     if previous is not None:
-        before = set(previous.customer_ids)
-        new = sum(1 for i in ids if i not in before)
+        new = count_new(ids, previous.customer_ids)
 
     start_of_chart = dt.datetime.combine(
         today - dt.timedelta(days=max(TREND_DAYS, CHART_DAYS) - 1), dt.time(), tzinfo=tz
@@ -210,7 +228,7 @@ def build_summary(
             (today - dt.timedelta(days=n), per_day.get(today - dt.timedelta(days=n), 0))
             for n in range(TREND_DAYS - 1, -1, -1)
         ],
-        customer_ids=list(ids),
+        customer_ids=ids,
         redeemed_today=store.redemptions_since(midnight),
         sales_today=sales_total(store.sales_since(midnight)),
         chart=[

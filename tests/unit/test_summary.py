@@ -7,10 +7,13 @@ import logging
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy.exc import OperationalError
 
+from bot.core import summary as summary_core
 from bot.core.index.customer_list import CustomerList
-from bot.core.summary import build_summary, save_snapshot, sparkline
+from bot.core.summary import build_summary, count_new, save_snapshot, sparkline
 from bot.domain.settings import Settings
 from bot.jobs.summary import build_scheduler, due_today
 from bot.offline.sandbox import DEMO_PROGRAM_ID
@@ -83,6 +86,17 @@ def test_figures_from_program_and_audit_log(client, store) -> None:
     assert [v for _, v in s.trend] == [0, 0, 0, 7, 0, 2, 13]
     assert s.trend[-1][0] == dt.date(2026, 11, 25)
     assert s.new_customers is None and s.net_change is None  # no earlier summary
+
+
+@given(st.lists(st.integers(-50, 50), max_size=40), st.sets(st.integers(-50, 50), max_size=40))
+def test_new_customers_are_counted_window_by_window_as_a_set_would(ids, before) -> None:
+    """The ids in order or not, repeated or not, against a sorted snapshot: compared
+    three at a time here, each counted as a whole set of the snapshot would count it."""
+    expected = sum(1 for i in ids if i not in before)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(summary_core, "NEW_WINDOW", 3)
+        assert count_new(ids, sorted(before)) == expected
+        assert count_new(sorted(ids), sorted(before)) == expected
 
 
 def test_snapshot_diff_catches_changes_made_outside_slack(client, store, sandbox) -> None:
