@@ -9,9 +9,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import datetime as dt
-import itertools
 import logging
-import operator
 import threading
 import time
 from collections import defaultdict
@@ -24,7 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.core import background
-from bot.core.index.customer_list import CustomerList
+from bot.core.index.customer_list import CustomerList, strictly_ascending
 from bot.core.verify import Verified, verify
 from bot.domain.audit import Action, AuditEntry, Changes, Outcome, utcnow
 from bot.domain.records import Approval
@@ -129,7 +127,7 @@ def count_new(ids: Sequence[int], before: Sequence[int]) -> int:
     """How many of `ids` are not in `before` (sorted, as a snapshot keeps them): a window
     of NEW_WINDOW ids against the part of `before` in their range at a time, so that no
     set of a whole large program's ids (an object per id) is held at once."""
-    if not all(map(operator.lt, ids, itertools.islice(ids, 1, None))):
+    if not strictly_ascending(ids):
         ids = sorted(ids)  # the API lists customers by id: rarely needed
     new = 0
     for start in range(0, len(ids), NEW_WINDOW):

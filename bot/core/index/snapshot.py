@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from bot.core.index.customer_list import CustomerList
+from bot.core.index.customer_list import CustomerList, strictly_ascending
 from bot.domain.text_keys import (
     casefold_all,
     fold,
@@ -200,7 +200,7 @@ class Snapshot:
         folded_full, folded_other, folded_email, phone_keys = _text_keys(listed)
         ids, count = listed.ids, len(listed)
         # The API lists customers by id: then the ids themselves are the index.
-        ascending = all(map(operator.lt, ids, itertools.islice(ids, 1, None)))
+        ascending = strictly_ascending(ids)
         self.by_id = None if ascending else _KeyIndex(ids, range(count), count)
         email_keys = [e.strip() for e in folded_email]
         self.by_email = _KeyIndex(email_keys, range(count), count)
