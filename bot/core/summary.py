@@ -22,7 +22,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.core import background
-from bot.core.index.customer_list import CustomerList, strictly_ascending
+from bot.core.index.balances import BalanceList
+from bot.core.index.customer_list import strictly_ascending
 from bot.core.verify import Verified, verify
 from bot.domain.audit import Action, AuditEntry, Changes, Outcome, utcnow
 from bot.domain.records import Approval
@@ -30,7 +31,7 @@ from bot.smartpasses.client import LoyaltyClient
 from bot.smartpasses.models import Customer
 from bot.store.database import Store
 
-TOP = 5
+TOP = 5  # the leaders shown (no more than BalanceList.top answers for: SURE)
 TREND_DAYS = 7
 NEW_WINDOW = 10_000  # ids compared with the previous snapshot at a time
 CHART_DAYS = 14  # the summary's chart: points added, deducted and redeemed per day
@@ -148,19 +149,19 @@ def build_summary(
     tz: ZoneInfo,
     now: dt.datetime | None = None,
     *,
-    customers_now: Callable[[], CustomerList | None] | None = None,
+    customers_now: Callable[[], BalanceList | None] | None = None,
 ) -> Summary:
-    """`customers_now`: the customer list as of now, from the lookup index (a fresh
-    snapshot, or one fetched for this); without it the list is fetched here. The offers
-    are fetched meanwhile."""
+    """`customers_now`: every customer's balance as of now, from the lookup index (a fresh
+    snapshot, or a list fetched for this); without it the list is fetched here (only its
+    balances and leaders read: bot.core.index.balances). The offers are fetched
+    meanwhile."""
     now = now or utcnow()
     today = local_day(now, tz)
     offers_later = background.beside(api.list_offers, "summary-offers")
     listed = customers_now() if customers_now else None
-    customers = api.list_customers(CustomerList.from_json) if listed is None else listed
+    customers = api.list_customers(BalanceList.from_json) if listed is None else listed
     offers = offers_later()
 
-    customers = CustomerList.of(customers)  # columns: no 100,000 Customer objects
     ids = customers.ids
     total = sum(customers.points)
     previous = store.snapshot_before(today.isoformat())

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from bot.core.index.customer_list import CustomerList
+from bot.core.index.balances import Balances
 from bot.store.database import Store
 
 
@@ -49,7 +49,7 @@ class Verified:
         return [d for d in self.differences if d.flagged]
 
 
-def verify(store: Store, customers: CustomerList) -> Verified:
+def verify(store: Store, customers: Balances) -> Verified:
     """Compare; changes nothing."""
     recorded = store.recorded_balances()
     compared, differences = 0, []

@@ -113,7 +113,7 @@ def build_services(
         work=work,
         approvals=approvals,
         summary=SharedSummary(
-            lambda: build_summary(loyalty, store, settings.tz, customers_now=service.index.current)
+            lambda: build_summary(loyalty, store, settings.tz, customers_now=service.index.balances)
         ),
         languages=Languages(settings.loyalty_language),
         team_id=team_id,

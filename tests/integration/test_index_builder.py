@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from bot.core.index import builder as index_builder
+from bot.core.index.balances import BalanceList
 from bot.core.index.builder import IndexBuilder
 from bot.core.index.customer_index import CustomerIndex
 from bot.core.index.customer_list import CustomerList
@@ -473,11 +474,11 @@ def test_a_list_cut_off_mid_download_is_fetched_again_whole(tmp_path) -> None:
         builder.close()
 
 
-def test_a_summarys_list_comes_before_the_lookup_tables() -> None:
-    """`current` on a list too old: the list fetched for it is handed back as soon as it
-    is read, with the bot's writes made during the fetch (a change, a sign-up, a deletion);
-    the lookup tables are built after (here they wait for `tables`), and the index keeps
-    that same list."""
+def test_a_summarys_balances_come_before_the_lookup_tables() -> None:
+    """`balances` on a list too old: the balances of the list fetched for them are handed
+    back as soon as it is read, with the bot's writes made during the fetch (a change, a
+    sign-up, a deletion); the lookup tables are built after (here they wait for
+    `tables`), and the index keeps that same list."""
     tables = threading.Event()
     lists = [[Customer(id=1, firstName="Ana", lastName="Ruiz", points=5)]]
     index: CustomerIndex
@@ -504,22 +505,23 @@ def test_a_summarys_list_comes_before_the_lookup_tables() -> None:
         ]
     )
     index.invalidate()
-    listed = index.current()  # while the tables wait
+    counted = index.balances()  # while the tables wait
     assert not tables.is_set() and index.fetch_count == 1
-    assert sorted((c.id, c.points) for c in listed) == [(1, 9), (2, 0), (3, 0)]
+    assert sorted(zip(counted.ids, counted.points, strict=True)) == [(1, 9), (2, 0), (3, 0)]
+    assert [(c.id, c.points) for c in counted.top(5)] == [(1, 9), (2, 0), (3, 0)]
     tables.set()
     assert [c.id for c in index.find("rosa").matches] == [2]
     assert index.find("ana").found.points == 9 and index.find("leo").matches == []
-    assert index.fetch_count == 2 and [c.id for c in index.current()] == [2, 1, 3]
+    assert index.fetch_count == 2 and list(index.balances().ids) == [2, 1, 3]
 
 
 @pytest.mark.parametrize("in_memory", [True, False])
-def test_a_summary_gets_the_list_from_the_child_before_its_tables(
+def test_a_summary_gets_the_balances_from_the_child_before_its_tables(
     client: LoyaltyClient, tmp_path, in_memory: bool, monkeypatch
 ) -> None:
-    """`current` on a list too old: the child sends the parsed list first (in a file or
-    through the pipe, without its text columns), then the tables as every build does; the
-    index keeps that build."""
+    """`balances` on a list too old: the child sends the list's balances first (in a file
+    or through the pipe), then the tables as every build does; the index keeps that
+    build."""
     builder = IndexBuilder(memory_files=str(tmp_path) if in_memory else None)
     received: list[type] = []
     load = index_builder._loaded
@@ -535,33 +537,37 @@ def test_a_summary_gets_the_list_from_the_child_before_its_tables(
         index.find("juan")
         index.all()  # the first build's second step taken now, not by a late thread
         index.invalidate()
-        listed = index.current()
+        counted = index.balances()
         expected = client.list_customers(CustomerList.from_json)
-        assert list(listed) == list(expected)
+        assert (counted.ids, counted.points) == (expected.ids, expected.points)
+        assert counted.top(10) == expected.top(10)
         wait_until(lambda: index.fetch_count == 2, what="the tables after the list")
         index.all()  # the second step
-        assert received == [Snapshot, Prepared, CustomerList, Snapshot, Prepared]
+        assert received == [Snapshot, Prepared, BalanceList, Snapshot, Prepared]
         assert list(tmp_path.iterdir()) == []
     finally:
         builder.close()
 
 
 def test_the_child_sends_each_customer_once(builder: IndexBuilder) -> None:
-    """A customer listed twice is the later row, in the list sent first as in the tables."""
+    """A customer listed twice is the later row, in the balances sent first as in the
+    tables."""
     body = (
         b'[{"id": 7, "points": 1, "firstName": "Old"}, {"id": 7, "points": 2, "firstName": "New"}]'
     )
-    early: list[CustomerList] = []
-    snapshot = builder(body, listed=early.append)
-    ((customer,),) = early
+    early: list[BalanceList] = []
+    snapshot = builder(body, balances=early.append)
+    (counted,) = early
+    assert (list(counted.ids), list(counted.points)) == ([7], [2])
+    (customer,) = counted.top(5)
     assert (customer.first_name, customer.points) == ("New", 2)
     assert list(snapshot.customers) == [customer]
 
 
 def test_a_list_that_is_not_one_is_refused_before_any_table(builder: IndexBuilder) -> None:
-    early: list[CustomerList] = []
+    early: list[BalanceList] = []
     with pytest.raises(UnexpectedResponse):
-        builder(b'{"customers": "none"}', listed=early.append)
+        builder(b'{"customers": "none"}', balances=early.append)
     assert early == []
 
 

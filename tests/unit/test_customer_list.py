@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.core.index import customer_list
+from bot.core.index.balances import BalanceList
 from bot.core.index.customer_list import CustomerList
 from bot.domain.errors import UnexpectedResponse
 from bot.smartpasses.models import Customer, parse_customer
@@ -61,14 +62,17 @@ def test_a_list_wrapped_in_data_and_unusual_records_go_through_the_model() -> No
         b'{"customers": []}',
         b'[{"firstName": "no id"}]',
         b'[{"id": 99999999999999999999}]',  # beyond 64 bits
+        b'[{"id": 1, "points": 99999999999999999999}]',
         b'[{"id": 1, "firstName": ["a"]}]',
     ],
 )
-def test_anything_else_is_an_unexpected_answer(scripted, body: bytes) -> None:
+@pytest.mark.parametrize("parse", [CustomerList.from_json, BalanceList.from_json])
+def test_anything_else_is_an_unexpected_answer(scripted, body: bytes, parse) -> None:
+    """The whole list, or only its balances (a summary's): refused the same way."""
     api, client, _ = scripted
     api.responses[:] = [(200, {}, body)]
     with pytest.raises(UnexpectedResponse):
-        client.list_customers(CustomerList.from_json)
+        client.list_customers(parse)
 
 
 @settings(max_examples=100, deadline=None)

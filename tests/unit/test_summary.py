@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy.exc import OperationalError
 
 from bot.core import summary as summary_core
+from bot.core.index.balances import BalanceList
 from bot.core.index.customer_list import CustomerList
 from bot.core.summary import build_summary, count_new, save_snapshot, sparkline
 from bot.domain.settings import Settings
@@ -207,12 +208,12 @@ def test_the_summary_reuses_a_fresh_index_instead_of_a_second_list(core) -> None
     index = core.service.index
     core.service.find_customers("juan")  # the index holds a fresh list
     fetched = len(core.sandbox.calls_to("GET", "/customers"))
-    summary = build_summary(core.loyalty, core.store, UTC, customers_now=index.current)
+    summary = build_summary(core.loyalty, core.store, UTC, customers_now=index.balances)
     assert summary.customers == 6
     assert len(core.sandbox.calls_to("GET", "/customers")) == fetched  # no second download
     index.invalidate()  # not fresh: the list is fetched once, for the summary and the index
     core.sandbox.state.add_points(DEMO_PROGRAM_ID, 1870, {"points": 4000})  # outside Slack
-    summary = build_summary(core.loyalty, core.store, UTC, customers_now=index.current)
+    summary = build_summary(core.loyalty, core.store, UTC, customers_now=index.balances)
     assert len(core.sandbox.calls_to("GET", "/customers")) == fetched + 1
     balance = core.sandbox.state.customer(DEMO_PROGRAM_ID, 1870)["points"]
     assert (summary.top_customers[0].id, summary.top_customers[0].points) == (1870, balance)
@@ -221,7 +222,7 @@ def test_the_summary_reuses_a_fresh_index_instead_of_a_second_list(core) -> None
 
 
 def test_a_summary_of_no_customers_does_not_fetch_again(core) -> None:
-    empty = CustomerList.of([])
+    empty = BalanceList.of(CustomerList.of([]))
     summary = build_summary(core.loyalty, core.store, UTC, customers_now=lambda: empty)
     assert summary.customers == 0 and core.sandbox.calls_to("GET", "/customers") == []
 

@@ -9,8 +9,9 @@ finished tables: a few large byte strings and arrays, taken in a small fraction 
 time (bench_lookup and bench_ack measure both). It returns them in two steps
 (bot.core.index.snapshot.Snapshot): the lookups' tables as soon as they are built (the
 index answers from then on), then the name order and search text; when a summary waits
-for the list (`CustomerIndex.current`), the parsed list comes first, before any table is
-built (bench_summary's "after a quiet spell" waits for that). One child per serving
+for the list (`CustomerIndex.balances`), the balances come first, before the list is
+parsed whole (bot.core.index.balances: bench_summary's "after a quiet spell" waits for
+them). One child per serving
 process at most, started as a build's list begins to download and gone once no other
 build waits (an idle instance holds no builder: bench_memory); a child that dies is
 replaced on the next build, and if none can start the build runs in the serving process
@@ -30,6 +31,7 @@ from concurrent.futures import Future
 from typing import Any, TypeVar
 
 from bot.core.index import builder_child
+from bot.core.index.balances import BalanceList
 from bot.core.index.builder_child import Child
 from bot.core.index.customer_list import CustomerList
 from bot.core.index.snapshot import Prepared, Snapshot, build_snapshot, second_step
@@ -41,8 +43,8 @@ BUILD_TIMEOUT_SECONDS = 300.0  # far beyond a 300,000-customer build (a few seco
 
 
 # In the child: the list whose tables the serving process asks for next (when it asked
-# for the list first), and the snapshot whose second step it asks for next.
-_lists: dict[int, CustomerList] = {}
+# for its balances first), and what the second step of a snapshot is made from.
+_bodies: dict[int, bytes] = {}
 _built: dict[int, tuple[Any, Any]] = {}  # what its second step is made from
 
 # Where the list and the index cross between the processes, if this system has a file
@@ -160,25 +162,20 @@ def _loaded(result: T | str) -> T:
         os.unlink(result)
 
 
-def _list_step(body: bytes | str, key: int, place: Place | None) -> CustomerList | str:
-    """The list parsed, before any table is built: for a summary waiting for it. Kept
-    (with its text columns) for the first step."""
-    listed = CustomerList.from_json(
-        _read(body) if isinstance(body, str) else body, text_columns=True
-    )
-    _lists[key] = listed
-    return _returned(listed.unique(), place)
+def _balances_step(body: bytes | str, key: int, place: Place | None) -> BalanceList | str:
+    """The list's balances, before it is parsed whole: for a summary waiting for them.
+    The list is kept for the first step."""
+    data = _bodies[key] = _read(body) if isinstance(body, str) else body
+    return _returned(BalanceList.from_json(data), place)
 
 
 def _first_step(body: bytes | str | None, key: int, place: Place | None) -> Snapshot | str:
     """`body`: the list, or the path of a file holding it (the serving process removes
-    it: if this child dies, it builds from it itself); None: the list `_list_step` kept."""
-    if body is None:
-        listed = _lists.pop(key)
-    else:  # the list read from its file is gone once parsed, before the tables are built
-        listed = CustomerList.from_json(
-            _read(body) if isinstance(body, str) else body, text_columns=True
-        )
+    it: if this child dies, it builds from it itself); None: the list `_balances_step`
+    kept."""
+    data = _bodies.pop(key) if body is None else _read(body) if isinstance(body, str) else body
+    listed = CustomerList.from_json(data, text_columns=True)
+    del data  # the list's text is gone once parsed, before the tables are built
     snapshot = Snapshot(listed)
     _built[key] = snapshot.second_step_input()  # not the snapshot: its memory goes
     return _returned(snapshot, place)
@@ -251,11 +248,11 @@ class IndexBuilder:
             self._discard()
 
     def __call__(
-        self, body: bytes | str, listed: Callable[[CustomerList], None] | None = None
+        self, body: bytes | str, balances: Callable[[BalanceList], None] | None = None
     ) -> Snapshot:
         """`body`: the list, or (from `download`) the path of a file holding it, which is
-        gone once the build is done. `listed`: given the parsed list as soon as it is
-        (before the tables are built), if the child can send it."""
+        gone once the build is done. `balances`: given the list's balances first (before
+        it is parsed whole), if the child can send them."""
         if not builder_child.SUPPORTED:
             return self._here(body)
         sent = body if isinstance(body, str) else self._send(body)
@@ -265,19 +262,19 @@ class IndexBuilder:
                     child = self._started()
                     self._builds += 1
                     number, self._next_build = self._builds, False
-                    parsed: Future[CustomerList | str] | None = None
-                    if listed is not None:
-                        parsed = child.submit("_list_step", sent, number, self._place)
+                    early: Future[BalanceList | str] | None = None
+                    if balances is not None:
+                        early = child.submit("_balances_step", sent, number, self._place)
                     first: Future[Snapshot | str] = child.submit(
-                        "_first_step", None if parsed else sent, number, self._place
+                        "_first_step", None if early else sent, number, self._place
                     )
                     second: Future[Prepared | str] = child.submit(
                         "_second_step", number, self._place
                     )
-                if parsed is not None and listed is not None:
-                    early = parsed.result(timeout=BUILD_TIMEOUT_SECONDS)
+                if early is not None and balances is not None:
+                    counted = early.result(timeout=BUILD_TIMEOUT_SECONDS)
                     self._after_acks()
-                    listed(_loaded(early))
+                    balances(_loaded(counted))
                 built = first.result(timeout=BUILD_TIMEOUT_SECONDS)
                 self._after_acks()
                 snapshot: Snapshot = _loaded(built)

@@ -34,7 +34,7 @@ _LENGTH = struct.Struct("<Q")
 # process: slower acks, the same answers.
 SUPPORTED = os.name == "posix"
 # The builder's child-side steps (in bot.core.index.builder), the only names a request may call.
-CALLABLE = frozenset({"_ready", "_list_step", "_first_step", "_second_step"})
+CALLABLE = frozenset({"_ready", "_balances_step", "_first_step", "_second_step"})
 
 
 class ChildGone(OSError):

@@ -25,6 +25,7 @@ from concurrent.futures import Future
 from typing import Any
 
 from bot.core import background
+from bot.core.index.balances import BalanceList
 from bot.core.index.customer_list import CustomerList
 from bot.core.index.search import (
     _EMAIL,
@@ -132,16 +133,17 @@ class CustomerIndex:
         """Every customer, if the list is fresh (younger than the TTL); else None."""
         return self._listed(fresh=True)
 
-    def current(self) -> CustomerList:
-        """Every customer as of now: the snapshot if it is fresh, else a list fetched now
-        (and built as every reload is, in the builder process), which the index keeps:
-        the summary's list, never parsed a second time. A list fetched now is handed
-        back as soon as it is parsed, with the bot's writes made meanwhile; its lookup
-        tables are built after, while the summary is made from it."""
-        listed = self._listed(fresh=True)
-        if listed is not None:
-            return listed
-        early: Future[CustomerList | None] = Future()  # None: take the new snapshot's
+    def balances(self) -> BalanceList:
+        """Every customer's balance as of now, and the leaders (the summary's): from the
+        snapshot if it is fresh, else from a list fetched now, which the index keeps
+        (built as every reload is, in the builder process): one download serves both.
+        A list fetched now gives its balances, with the bot's writes made meanwhile, as
+        soon as they are read (bot.core.index.balances), before it is parsed whole; its
+        lookup tables are built after, while the summary is made."""
+        fresh = self._balances(fresh=True)
+        if fresh is not None:
+            return fresh
+        early: Future[BalanceList | None] = Future()  # None: take the new snapshot's
 
         def reload() -> None:
             failed: BaseException | None = None
@@ -161,19 +163,35 @@ class CustomerIndex:
                     else:
                         early.set_exception(failed)
 
-        background.start(reload, "index-current")
-        listed = early.result() or self._listed(fresh=False)
-        return self.current() if listed is None else listed  # None: dropped meanwhile
+        background.start(reload, "index-balances")
+        counted = early.result()
+        if counted is None:
+            counted = self._balances(fresh=False)
+        return self.balances() if counted is None else counted  # None: dropped meanwhile
 
-    def _hand_over(self, early: Future[CustomerList | None], listed: CustomerList) -> None:
-        """The list just parsed, to `current`'s caller: with the writes made since its
-        fetch began (the snapshot built from it will hold them too)."""
+    def _hand_over(self, early: Future[BalanceList | None], counted: BalanceList) -> None:
+        """The balances just read, to `balances`' caller: with the writes made since the
+        fetch began (the snapshot built from the list will hold them too). If those writes
+        leave the leaders unknown, the caller waits for the snapshot instead."""
         with self._lock:
             latest = dict(self._patches or [])  # each customer as last written (None: gone)
-        if latest:
-            kept = [row for row, customer_id in enumerate(listed.ids) if customer_id not in latest]
-            listed = _with_writes(listed, kept, filter(None, latest.values()))
-        early.set_result(listed)
+        written = counted.with_writes(latest)
+        if written is not None:
+            early.set_result(written)
+
+    def _balances(self, *, fresh: bool) -> BalanceList | None:
+        """The snapshot's balances, with the bot's writes since (None: no snapshot, or
+        not fresh)."""
+        with self._lock:
+            snapshot, writes = self._snapshot, self._writes
+            if snapshot is None or (fresh and self._clock() - self._loaded_at >= self.ttl):
+                return None
+            latest = {customer_id: writes.by_id.get(customer_id) for customer_id in writes.touched}
+        counted = BalanceList.of(snapshot.customers).with_writes(latest)
+        if counted is None:  # most of the leaders written since: from the whole list
+            listed = self._listed(fresh=False)
+            counted = None if listed is None else BalanceList.of(listed)
+        return counted
 
     def _listed(self, *, fresh: bool) -> CustomerList | None:
         with self._lock:
@@ -214,7 +232,7 @@ class CustomerIndex:
         if self._snapshot is None:
             self._refresh_in_background()
 
-    def _reload(self, early: Future[CustomerList | None] | None = None) -> None:
+    def _reload(self, early: Future[BalanceList | None] | None = None) -> None:
         """Fetch and build outside the lock; swap the new snapshot in whole, with the
         writes made during the fetch kept beside it (they are at least as new). `early`:
         given the list before the tables are built (`current`)."""
@@ -225,10 +243,10 @@ class CustomerIndex:
             fetched = self._fetch()
             if early is None:
                 snapshot = self._build(fetched)
-            elif isinstance(self._build, SnapshotBuilder):  # it parses: the list comes first
-                snapshot = self._build(fetched, listed=functools.partial(self._hand_over, early))
+            elif isinstance(self._build, SnapshotBuilder):  # it parses: balances come first
+                snapshot = self._build(fetched, balances=functools.partial(self._hand_over, early))
             else:  # the fetch parsed it
-                self._hand_over(early, CustomerList.of(fetched).unique())
+                self._hand_over(early, BalanceList.of(CustomerList.of(fetched).unique()))
                 snapshot = self._build(fetched)
         except BaseException:
             with self._lock:

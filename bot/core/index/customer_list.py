@@ -79,7 +79,7 @@ _RAW_WRAPPED = msgspec.json.Decoder(_RawWrapped)
 BATCH = 5000  # records decoded at a time (a few milliseconds each)
 
 
-def _raw_records(body: bytes) -> list[msgspec.Raw]:
+def raw_records(body: bytes) -> list[msgspec.Raw]:
     """Each record's JSON, undecoded (a view into `body`)."""
     if body.lstrip()[:1] == b"{":
         return _RAW_WRAPPED.decode(body).data
@@ -180,7 +180,7 @@ class CustomerList(CustomerSequence):
         fields as columns too, for `columns()` (the lookup index builds from them)."""
         if not any(name in body for name in _SNAKE_NAMES):
             try:
-                each = _raw_records(body)
+                each = raw_records(body)
                 parts, rows = [], bytearray()
                 while each:  # each batch's raw records let go as it is read: their memory
                     batch = each[:BATCH]  # is reused by the next batches' columns
@@ -312,12 +312,21 @@ class CustomerList(CustomerSequence):
 
     def top(self, count: int) -> list[Customer]:
         """The `count` customers with the most points (ties: the oldest id first)."""
-        points = self.points
-        if count <= 0 or not points:
-            return []
-        least = heapq.nlargest(count, points)[-1]  # the balances compared in C, first
-        candidates = itertools.compress(
-            range(len(points)), map(operator.ge, points, itertools.repeat(least))
-        )
-        rows = sorted(candidates, key=lambda r: (-points[r], self.ids[r]))[:count]
-        return [self[r] for r in rows]
+        return [self[r] for r in leading_rows(self.ids, self.points, count)]
+
+
+def rank(customer_id: int, points: int) -> tuple[int, int]:
+    """A customer's place by points, as a sort key: most points first; ties: the oldest
+    id (the lowest) first."""
+    return -points, customer_id
+
+
+def leading_rows(ids: Sequence[int], points: Sequence[int], count: int) -> list[int]:
+    """The rows of the `count` customers with the most points, in `rank` order."""
+    if count <= 0 or not points:
+        return []
+    least = heapq.nlargest(count, points)[-1]  # the balances compared in C, first
+    candidates = itertools.compress(
+        range(len(points)), map(operator.ge, points, itertools.repeat(least))
+    )
+    return sorted(candidates, key=lambda row: rank(ids[row], points[row]))[:count]

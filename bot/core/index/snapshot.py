@@ -26,6 +26,7 @@ from bot.domain.text_keys import (
 )
 
 if TYPE_CHECKING:
+    from bot.core.index.balances import BalanceList
     from bot.smartpasses.models import Customer
 
 log = logging.getLogger(__name__)
@@ -373,13 +374,13 @@ def build_snapshot(body: bytes) -> Snapshot:
 class SnapshotBuilder(Protocol):
     """Builds the index elsewhere (a child process: bot.core.index.builder): `download`
     reads the API's list body with the function given and keeps it as its pieces arrive;
-    called with what it kept, it builds, giving `listed` the parsed list first (before
-    the tables) if asked."""
+    called with what it kept, it builds, giving `balances` the list's balances first
+    (before the list is parsed whole) if asked."""
 
     def download(self, list_body: Callable[..., Any], /) -> Any: ...
 
     def __call__(
-        self, received: Any, /, listed: Callable[[CustomerList], None] | None = None
+        self, received: Any, /, balances: Callable[[BalanceList], None] | None = None
     ) -> Snapshot: ...
 
 
