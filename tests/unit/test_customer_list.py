@@ -55,6 +55,11 @@ def test_a_list_wrapped_in_data_and_unusual_records_go_through_the_model() -> No
     assert [c.first_name for c in listed] == ["Ana", "Luz"] and listed[0].points == 30
 
 
+def test_a_value_ending_like_a_snake_case_name_is_only_a_value() -> None:
+    records = [{"id": 3, "lastName": "de_name", "email": "x_name", "points": 2}]
+    assert list(CustomerList.from_json(_json(records))) == [parse_customer(r) for r in records]
+
+
 @pytest.mark.parametrize(
     "body",
     [

@@ -79,6 +79,12 @@ _RAW_WRAPPED = msgspec.json.Decoder(_RawWrapped)
 BATCH = 5000  # records decoded at a time (a few milliseconds each)
 
 
+def _snake_case(body: bytes) -> bool:
+    """Whether a record spells a name field in snake_case: one scan of the body for what
+    the three spellings end in, and each looked for only if that is there."""
+    return b'_name"' in body and any(name in body for name in _SNAKE_NAMES)
+
+
 def raw_records(body: bytes) -> list[msgspec.Raw]:
     """Each record's JSON, undecoded (a view into `body`)."""
     if body.lstrip()[:1] == b"{":
@@ -178,7 +184,7 @@ class CustomerList(CustomerSequence):
         (numbers as strings, snake_case names) goes through the `Customer` model record by
         record, with its coercions and errors (ValueError). `text_columns`: keep the text
         fields as columns too, for `columns()` (the lookup index builds from them)."""
-        if not any(name in body for name in _SNAKE_NAMES):
+        if not _snake_case(body):
             try:
                 each = raw_records(body)
                 parts, rows = [], bytearray()
