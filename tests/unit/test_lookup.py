@@ -338,3 +338,25 @@ def test_a_list_that_cannot_be_read_fails_the_summary() -> None:
 
     with pytest.raises(OSError, match="down"):
         CustomerIndex(fetch, ttl=60).balances()
+
+
+def test_a_fresh_lists_balances_hold_the_bots_own_writes() -> None:
+    """From the snapshot, no list read again: a change, a sign-up and a deletion made in
+    Slack are in the balances and the leaders. When the writes leave too few leaders
+    known, the balances come from the whole list (still no read)."""
+    listed = [Customer(id=i, firstName=f"C{i}", points=100 + i) for i in range(1, 41)]
+    index = CustomerIndex(lambda: listed, ttl=60)
+    index.find("#1")
+    index.upsert(Customer(id=1, firstName="C1", points=999))
+    index.upsert(Customer(id=50, firstName="New", points=500))
+    index.remove(40)
+    counted = index.balances()
+    assert sorted(zip(counted.ids, counted.points, strict=True)) == sorted(
+        [(1, 999), (50, 500)] + [(i, 100 + i) for i in range(2, 40)]
+    )
+    assert [c.id for c in counted.top(4)] == [1, 50, 39, 38]
+    for i in range(39, 25, -1):  # most of the leaders written down
+        index.upsert(Customer(id=i, firstName=f"C{i}", points=0))
+    counted = index.balances()
+    assert [c.id for c in counted.top(5)] == [1, 50, 25, 24, 23]
+    assert index.fetch_count == 1

@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import operator
 from array import array
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 import msgspec
@@ -21,6 +21,7 @@ import msgspec
 from bot.core.index.customer_list import (
     BATCH,
     CustomerList,
+    int_column,
     leading_rows,
     rank,
     raw_records,
@@ -54,13 +55,6 @@ class _Balance(msgspec.Struct, gc=False):
 _DECODE = msgspec.json.Decoder(list[_Balance])
 
 
-def _array(values: Iterable[int]) -> array[int]:
-    try:
-        return array("q", values)
-    except OverflowError:
-        raise ValueError("a customer id or balance out of range") from None
-
-
 class BalanceList:
     """Ids and points as two arrays (a customer listed twice: the later row), and the
     `LEADERS` customers with the most points as a small CustomerList, in rank order."""
@@ -82,18 +76,19 @@ class BalanceList:
             ids, points = array("q"), array("q")
             for start in range(0, len(raw), BATCH):
                 batch = _DECODE.decode(b"[%s]" % b",".join(raw[start : start + BATCH]))
-                ids.extend(map(operator.attrgetter("id"), batch))
+                ids.extend(int_column(map(operator.attrgetter("id"), batch)))
                 listed = list(map(operator.attrgetter("points"), batch))
-                points.extend([p or 0 for p in listed] if None in listed else listed)
+                points.extend(int_column([p or 0 for p in listed] if None in listed else listed))
         except msgspec.ValidationError:
             return cls.of(CustomerList.from_json(body).unique())
         except msgspec.DecodeError:
             raise ValueError("not JSON") from None
-        except OverflowError:
-            raise ValueError("a customer id or balance out of range") from None
         if not strictly_ascending(ids) and len(set(ids)) != len(ids):  # the later row
             rows = sorted({cid: row for row, cid in enumerate(ids)}.values())
-            ids, points = _array(map(ids.__getitem__, rows)), _array(map(points.__getitem__, rows))
+            ids, points = (
+                int_column(map(ids.__getitem__, rows)),
+                int_column(map(points.__getitem__, rows)),
+            )
             raw = list(map(raw.__getitem__, rows))
         leading = leading_rows(ids, points, LEADERS)
         leaders = CustomerList.from_json(b"[%s]" % b",".join(map(raw.__getitem__, leading)))
@@ -130,8 +125,8 @@ class BalanceList:
             return self
         kept = [row for row, customer_id in enumerate(self.ids) if customer_id not in latest]
         written = [customer for customer in latest.values() if customer is not None]
-        ids = _array(itertools.chain(map(self.ids.__getitem__, kept), (c.id for c in written)))
-        points = _array(
+        ids = int_column(itertools.chain(map(self.ids.__getitem__, kept), (c.id for c in written)))
+        points = int_column(
             itertools.chain(map(self.points.__getitem__, kept), (c.points for c in written))
         )
         known = [c for c in self.leaders if c.id not in latest]

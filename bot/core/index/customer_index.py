@@ -235,7 +235,7 @@ class CustomerIndex:
     def _reload(self, early: Future[BalanceList | None] | None = None) -> None:
         """Fetch and build outside the lock; swap the new snapshot in whole, with the
         writes made during the fetch kept beside it (they are at least as new). `early`:
-        given the list before the tables are built (`current`)."""
+        given the list's balances before it is parsed whole (`balances`)."""
         with self._lock:
             self._patches = []
         started = self._clock()

@@ -92,6 +92,14 @@ def raw_records(body: bytes) -> list[msgspec.Raw]:
     return _RAW_LIST.decode(body)
 
 
+def int_column(values: Iterable[int]) -> array[int]:
+    """Ids or balances as one 64-bit column; ValueError if one does not fit."""
+    try:
+        return array("q", values)
+    except OverflowError:
+        raise ValueError("a customer id or balance out of range") from None
+
+
 def strictly_ascending(ids: Sequence[int]) -> bool:
     """Each id greater than the one before (as the API lists customers): in one C pass."""
     return all(map(operator.lt, ids, itertools.islice(ids, 1, None)))
@@ -160,11 +168,7 @@ class CustomerList(CustomerSequence):
                 if any(SEPARATOR in field for field in fields):
                     odd[row] = fields
                     joined[row] = ""
-        try:
-            id_column, point_column = array("q", ids), array("q", points)
-        except OverflowError:
-            raise ValueError("a customer id or balance out of range") from None
-        return cls(id_column, point_column, _pack(joined), odd, texts if keep else None)
+        return cls(int_column(ids), int_column(points), _pack(joined), odd, texts if keep else None)
 
     @classmethod
     def of(cls, customers: Iterable[Customer]) -> CustomerList:
