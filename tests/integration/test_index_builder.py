@@ -593,3 +593,29 @@ def test_the_child_builds_without_the_models_phone_parsing_or_translations() -> 
         cwd=ROOT,
     )
     assert ran.stdout.split() == ["1"]
+
+
+def test_the_serving_process_answers_from_the_childs_tables_without_numpy() -> None:
+    """The tables are sorted and grouped with numpy in the child; the serving process only
+    reads them (plain arrays), so numpy's memory stays out of it (bench_memory)."""
+    ran = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys\n"
+            "from bot.core.index.builder import IndexBuilder\n"
+            "builder = IndexBuilder()\n"
+            'body = b\'[{"id": 1, "firstName": "Ana", "lastName": "Perez", '
+            '"email": "ana@example.com"}, {"id": 2, "firstName": "Luis"}]\'\n'
+            "snapshot = builder(body)\n"
+            "print(snapshot.token_rows('pe'), snapshot.email_rows('ana@example.com'), "
+            "snapshot.name_rows('luis'), 'numpy' in sys.modules)\n"
+            "builder.close()",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        cwd=ROOT,
+    )
+    assert ran.stdout.split() == ["{0}", "[0]", "[1]", "False"], ran.stderr

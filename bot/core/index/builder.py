@@ -186,8 +186,10 @@ def _second_step(key: int, place: Place | None) -> Prepared | str:
 
 
 def _ready() -> None:
-    """Sent first to a new child: it imports this module (the parsing and the tables) at
-    its low priority while the serving process is still downloading the list."""
+    """Sent first to a new child: it imports this module (the parsing) and numpy (the
+    tables: bot.core.index.tables) at its low priority while the serving process is
+    still downloading the list."""
+    import numpy  # noqa: F401  # only a builder loads it
 
 
 class IndexBuilder:

@@ -7,14 +7,13 @@ import itertools
 import logging
 import operator
 import threading
-import zlib
 from array import array
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from bot.core.index.customer_list import CustomerList, strictly_ascending
+from bot.core.index.tables import KeyIndex, TokenTable
 from bot.domain.text_keys import (
     casefold_all,
     fold,
@@ -123,43 +122,6 @@ class _Writes:
         return ids
 
 
-def _key_hash(key: str | int) -> int:
-    """The same in every process (a snapshot is built in another one; `hash()` of a str
-    differs between processes): CRC-32 of the key's bytes."""
-    if isinstance(key, int):
-        return zlib.crc32(key.to_bytes(16, "little", signed=True))
-    return zlib.crc32(key.encode())
-
-
-def _str_hashes(keys: Iterable[str | int]) -> Iterable[int]:
-    """`_key_hash` of each non-empty key."""
-    return map(zlib.crc32, map(str.encode, filter(None, keys)))  # type: ignore[arg-type]
-
-
-class _KeyIndex:
-    """Rows by an exact key, compact: each key's 32-bit hash with its row in the low bits,
-    all in one sorted array (8 bytes a key instead of a dict entry and a string). A few
-    keys share a hash: callers check the row's own key. Empty keys are left out."""
-
-    def __init__(self, keys: Sequence[str | int], rows: Iterable[int], row_count: int) -> None:
-        self.bits = bits = max(20, row_count.bit_length())
-        # One pass in C (no Python call per key): a third of the time of a comprehension.
-        rows = itertools.compress(rows, map(operator.ne, keys, itertools.repeat("")))
-        hashes = map(_key_hash, keys) if keys and isinstance(keys[0], int) else _str_hashes(keys)
-        packed = map(operator.or_, map(operator.lshift, hashes, itertools.repeat(bits)), rows)
-        self.entries = array("q", sorted(packed))
-
-    def rows_for(self, key: str | int) -> list[int]:
-        bits, entries = self.bits, self.entries
-        wanted = _key_hash(key)
-        at = bisect.bisect_left(entries, wanted << bits)
-        found = []
-        while at < len(entries) and entries[at] >> bits == wanted:
-            found.append(entries[at] & ((1 << bits) - 1))
-            at += 1
-        return found
-
-
 # Folded full name, folded other human name ("" if none), folded email, phone digits.
 _TextKeys = tuple[list[str], list[str], list[str], list[str]]
 
@@ -202,11 +164,11 @@ class Snapshot:
         ids, count = listed.ids, len(listed)
         # The API lists customers by id: then the ids themselves are the index.
         ascending = strictly_ascending(ids)
-        self.by_id = None if ascending else _KeyIndex(ids, range(count), count)
+        self.by_id = None if ascending else KeyIndex(ids, range(count), count)
         email_keys = [e.strip() for e in folded_email]
-        self.by_email = _KeyIndex(email_keys, range(count), count)
+        self.by_email = KeyIndex(email_keys, range(count), count)
         del email_keys
-        self.by_phone = _KeyIndex(phone_keys, range(count), count)
+        self.by_phone = KeyIndex(phone_keys, range(count), count)
         full_keys, other_keys = name_keys(folded_full), name_keys(folded_other)
         # Name keys: row * 2 for the full name, row * 2 + 1 for another human name.
         names = full_keys
@@ -214,8 +176,8 @@ class Snapshot:
         if any(other_keys):
             names = full_keys + other_keys
             entries = itertools.chain(entries, range(1, 2 * count, 2))
-        self.by_name = _KeyIndex(names, entries, 2 * count)
-        self.by_token, self.tokens = _token_table(full_keys, other_keys)
+        self.by_name = KeyIndex(names, entries, 2 * count)
+        self.by_token = TokenTable(full_keys, other_keys)
         del full_keys, other_keys
         # For `prepare`, until it has run (recomputed if it is gone: see __getstate__):
         self._pending: _TextKeys | None = (folded_full, folded_other, folded_email, phone_keys)
@@ -298,17 +260,7 @@ class Snapshot:
         return None
 
     def token_rows(self, prefix: str) -> set[int]:
-        tokens = self.tokens
-        start = bisect.bisect_left(tokens, prefix)
-        end = bisect.bisect_left(tokens, prefix + "\U0010ffff")
-        rows: set[int] = set()
-        for token in tokens[start:end]:
-            found = self.by_token[token]
-            if isinstance(found, int):
-                rows.add(found)
-            else:
-                rows.update(found)
-        return rows
+        return self.by_token.rows_starting_with(prefix)
 
     def in_name_order(self, rows: Iterable[int]) -> list[int]:
         if self.prepared():
@@ -318,25 +270,6 @@ class Snapshot:
 
 def _email_key(email: str) -> str:
     return email.strip().casefold()
-
-
-def _token_table(
-    full_keys: list[str], other_keys: list[str]
-) -> tuple[dict[str, int | array[int]], list[str]]:
-    """Rows by each name token (a token of one customer as a bare row), and the tokens
-    sorted for prefixes. `other_keys`: another human name's key, or ""."""
-    grouped: defaultdict[str, list[int]] = defaultdict(list)
-    for row, full in enumerate(full_keys):
-        for token in full.split():
-            grouped[token].append(row)
-    for row, other in enumerate(other_keys):
-        if other:
-            for token in set(other.split()) - set(full_keys[row].split()):
-                grouped[token].append(row)
-    table: dict[str, int | array[int]] = {
-        token: rows[0] if len(rows) == 1 else array("I", rows) for token, rows in grouped.items()
-    }
-    return table, sorted(table)
 
 
 def second_step(ids: Sequence[int], keys: _TextKeys) -> Prepared:
