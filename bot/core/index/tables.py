@@ -40,7 +40,8 @@ class KeyIndex:
         packed = np.fromiter(hashes, dtype=np.int64) << bits
         packed |= np.fromiter(itertools.compress(rows, present), dtype=np.int64)
         packed.sort()
-        self.entries = array("q", packed.tobytes())
+        self.entries = array("q")
+        self.entries.frombytes(packed.data.cast("B"))  # its buffer, not a copy
 
     def rows_for(self, key: str | int) -> list[int]:
         bits, entries = self.bits, self.entries
@@ -63,27 +64,38 @@ class TokenTable:
         another human name it has in `other_keys[i]`, or ""."""
         import numpy as np  # here, not above: only a builder makes tables
 
-        tokens = " ".join(full_keys).split()
+        # Each name split as it is read (never all the tokens at once: their strings
+        # would outweigh every other table).
+        each_row = itertools.chain.from_iterable
+        extra = [  # another human name's tokens the full name lacks: rarely any
+            (row, sorted(set(other_keys[row].split()) - set(full_keys[row].split())))
+            for row in itertools.compress(itertools.count(), other_keys)
+        ]
+        self.tokens = sorted(
+            set(each_row(map(str.split, full_keys))).union(*(more for _, more in extra))
+        )
         per_row = np.fromiter(map(len, map(str.split, full_keys)), np.int64, len(full_keys))
         rows = np.repeat(np.arange(len(full_keys), dtype=np.uint32), per_row)
-        more_tokens: list[str] = []
-        more_rows: list[int] = []
-        for row in itertools.compress(itertools.count(), other_keys):  # rarely any
-            more = set(other_keys[row].split()) - set(full_keys[row].split())
-            more_tokens.extend(sorted(more))
-            more_rows.extend(itertools.repeat(row, len(more)))
-        if more_tokens:
-            tokens += more_tokens
-            rows = np.concatenate([rows, np.array(more_rows, dtype=np.uint32)])
-        self.tokens = sorted(set(tokens))
+        del per_row
         place = dict(zip(self.tokens, itertools.count()))
-        places = np.fromiter(map(place.__getitem__, tokens), np.int64, len(tokens))
-        del tokens, place
-        order = np.argsort(places, kind="stable")  # stable: each token's rows ascending
-        self.rows = array("I", rows[order].tobytes())
+        in_names = each_row(map(str.split, full_keys))
+        in_other_names = each_row(more for _, more in extra)
+        count = len(rows) + sum(len(more) for _, more in extra)
+        places = np.fromiter(
+            map(place.__getitem__, itertools.chain(in_names, in_other_names)), np.int32, count
+        )
+        if extra:
+            more_rows = each_row(itertools.repeat(row, len(more)) for row, more in extra)
+            rows = np.concatenate([rows, np.fromiter(more_rows, np.uint32)])
+        del place
         per_token = np.bincount(places, minlength=len(self.tokens))
+        order = np.argsort(places, kind="stable")  # stable: each token's rows ascending
+        del places
+        self.rows = array("I")
+        self.rows.frombytes(rows[order].data.cast("B"))  # its buffer, not a copy
+        del rows, order
         self.starts = array("I", [0])  # where each token's rows start, then the end
-        self.starts.frombytes(np.cumsum(per_token).astype(np.uint32).tobytes())
+        self.starts.frombytes(np.cumsum(per_token).astype(np.uint32).data.cast("B"))
 
     def rows_starting_with(self, prefix: str) -> set[int]:
         tokens, starts = self.tokens, self.starts
