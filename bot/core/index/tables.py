@@ -89,7 +89,7 @@ class TokenTable:
             rows = np.concatenate([rows, np.fromiter(more_rows, np.uint32)])
         del place
         per_token = np.bincount(places, minlength=len(self.tokens))
-        order = np.argsort(places, kind="stable")  # stable: each token's rows ascending
+        order = np.argsort(places)  # each token's rows together (read as a set)
         del places
         self.rows = array("I")
         self.rows.frombytes(rows[order].data.cast("B"))  # its buffer, not a copy
