@@ -42,6 +42,7 @@ from bot.domain.say import N_, Say
 from bot.smartpasses.models import Customer, Offer, json_array
 from bot.smartpasses.models import parse_customer as _parse_customer
 from bot.smartpasses.models import parse_offer as _parse_offer
+from bot.smartpasses.pool import with_linear_pool
 
 log = logging.getLogger(__name__)
 
@@ -92,12 +93,13 @@ def shared_http(
     timeout: float = 10.0, transport: httpx.BaseTransport | None = None
 ) -> httpx.Client:
     """The connection pool to the Loyalty API (one per process in OAuth mode, shared by
-    every workspace's client)."""
-    return httpx.Client(
+    every workspace's client; bot.smartpasses.pool says why it is not httpx's own)."""
+    client = httpx.Client(
         timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
         transport=transport,
         limits=httpx.Limits(max_connections=256, max_keepalive_connections=256),
     )
+    return with_linear_pool(client)
 
 
 class LoyaltyClient:
