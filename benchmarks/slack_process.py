@@ -87,7 +87,7 @@ def main() -> None:
         method, seconds = slow.split("=")
         slack.delays[method] = float(seconds)
     slack.base_url = f"http://127.0.0.1:{args.port}"
-    make_threaded_server(bench_app(slack), "127.0.0.1", args.port).serve_forever()
+    make_threaded_server(bench_app(slack), "127.0.0.1", args.port, keep_alive=True).serve_forever()
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ def _sandbox(args: argparse.Namespace) -> int:
         fail_rate=args.fail_rate,
         fail_after_apply=args.fail_after_apply,
     )
-    server = make_threaded_server(app, args.host, args.port)
+    server = make_threaded_server(app, args.host, args.port, keep_alive=True)
     customers = len(state.program(DEMO_PROGRAM_ID).customers)
     print(
         f"Smart Passes sandbox on http://{args.host}:{server.server_port}/api/v1/loyalty/\n"

@@ -78,7 +78,7 @@ class Console(Screen, Forms, Automation):
             return self.start_installed(stack)
         self.names = {u.id: u.name for u in USERS} | dict(CHANNELS)
         self.slack = SlackStandIn(token=TOKEN, users=USERS, channels=CHANNELS)
-        slack_url = stack.enter_context(serving(self.slack))
+        slack_url = stack.enter_context(serving(self.slack, keep_alive=True))
         self.slack.base_url = slack_url
         tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="loyalty-console-"))
         if self.real_api is not None:
@@ -88,7 +88,7 @@ class Console(Screen, Forms, Automation):
             }
         else:
             self.sandbox = SandboxApp(build_state("demo"))
-            url = stack.enter_context(serving(self.sandbox))
+            url = stack.enter_context(serving(self.sandbox, keep_alive=True))
             api_settings = {
                 "smartpasses_app_key": DEMO_APP_KEY,
                 "smartpasses_program_id": DEMO_PROGRAM_ID,
@@ -134,12 +134,12 @@ class Console(Screen, Forms, Automation):
         self.names = {u.id: u.name for u in users} | dict(CHANNELS)
         self.slack = SlackStandIn(token=TOKEN, users=users, channels=CHANNELS)
         self.slack.add_workspace(SECOND_TEAM, "Second shop")
-        slack_url = stack.enter_context(serving(self.slack))
+        slack_url = stack.enter_context(serving(self.slack, keep_alive=True))
         self.slack.base_url = slack_url
         tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="loyalty-console-"))
         state = build_state("demo")
         add_second_shop(state)
-        api_url = stack.enter_context(serving(SandboxApp(state)))
+        api_url = stack.enter_context(serving(SandboxApp(state), keep_alive=True))
         self.settings = Settings(
             _env_file=None,
             slack_client_id=self.slack.client_id,

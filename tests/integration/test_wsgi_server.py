@@ -1,12 +1,15 @@
 """The small threaded server under `serve`, the sandbox and the Slack stand-in: every
-connection answered at once, on threads kept for the next connections."""
+connection answered at once, on threads kept for the next connections; the stand-ins'
+connections kept alive, as the real APIs keep them."""
 
 from __future__ import annotations
 
+import http.client
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import pytest
 
 from bot.runtime import wsgi_server
 from bot.runtime.wsgi_server import make_threaded_server
@@ -64,6 +67,119 @@ def test_connections_at_once_are_answered_at_once_and_few_threads_are_kept(
         wait_until(lambda: server._threads == 4, what="the burst's threads beyond 4 ending")
         assert server._idle == 4
     finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def _app_reading(part: int | None):
+    """Answers `got N` after reading `part` bytes of the body (all of it if None, none if 0)."""
+
+    def app(environ, start_response):
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        got = environ["wsgi.input"].read(length if part is None else min(part, length))
+        body = f"got {len(got)}".encode()
+        start_response("200 OK", [("Content-Length", str(len(body)))])
+        return [body]
+
+    return app
+
+
+def _kept_alive(app):
+    server = make_threaded_server(app, "127.0.0.1", 0, keep_alive=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    return server, thread
+
+
+def _post(connection: http.client.HTTPConnection, body: bytes, **headers: str):
+    connection.request("POST", "/", body=body, headers=headers)
+    response = connection.getresponse()
+    return response, response.read().decode()
+
+
+@pytest.mark.parametrize("part", [None, 0, 3])
+def test_a_kept_alive_connection_answers_request_after_request(part) -> None:
+    """Whatever of the body the app read, the next request starts where its bytes do."""
+    server, thread = _kept_alive(_app_reading(part))
+    connection = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=5)
+    try:
+        for size in (10, 70_000, 0, 5):
+            response, text = _post(connection, b"x" * size)
+            read = size if part is None else min(part, size)
+            assert (response.status, text, response.version) == (200, f"got {read}", 11)
+            assert not response.will_close
+        socket_used = connection.sock
+        _post(connection, b"yz")
+        assert connection.sock is socket_used  # one connection throughout
+    finally:
+        connection.close()
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def test_a_kept_alive_connection_closes_when_asked_or_the_length_is_unknown() -> None:
+    def unsized(environ, start_response):
+        start_response("200 OK", [])
+        return iter([b"no ", b"length"])  # two parts: the server cannot say the length
+
+    for app, headers, text in [
+        (_app_reading(None), {"Connection": "close"}, "got 2"),
+        (unsized, {}, "no length"),
+    ]:
+        server, thread = _kept_alive(app)
+        connection = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=5)
+        try:
+            response, answer = _post(connection, b"ab", **headers)
+            assert answer == text and response.will_close
+        finally:
+            connection.close()
+            server.shutdown()
+            server.server_close()
+            thread.join(5)
+
+
+def test_serve_answers_one_request_per_connection() -> None:
+    """`serve` counts each arrival by its connection (acks first): never kept alive."""
+    server, thread, _ = _running(_app_reading(None))
+    connection = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=5)
+    try:
+        response, text = _post(connection, b"abc")
+        assert (text, response.version, response.will_close) == ("got 3", 10, True)
+    finally:
+        connection.close()
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def test_closing_the_server_ends_its_idle_kept_alive_connections() -> None:
+    server, thread = _kept_alive(_app_reading(None))
+    connection = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=5)
+    try:
+        _post(connection, b"a")
+        wait_until(lambda: len(server._open) == 1, what="the connection kept")
+        server.shutdown()
+        server.server_close()
+        assert connection.sock.recv(1) == b""  # closed by the server, not left waiting
+        wait_until(lambda: not server._open, what="its thread letting it go")
+    finally:
+        connection.close()
+        thread.join(5)
+
+
+def test_a_dropped_connection_is_dropped_even_when_kept_alive() -> None:
+    def drop(environ, start_response):
+        raise wsgi_server.DropConnection()
+
+    server, thread = _kept_alive(drop)
+    connection = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=5)
+    try:
+        with pytest.raises((http.client.RemoteDisconnected, ConnectionError)):
+            _post(connection, b"a")
+    finally:
+        connection.close()
         server.shutdown()
         server.server_close()
         thread.join(5)
