@@ -140,6 +140,24 @@ def test_a_kept_alive_connection_closes_when_asked_or_the_length_is_unknown() ->
             thread.join(5)
 
 
+def test_an_empty_answer_on_a_kept_alive_connection_is_sent_at_once() -> None:
+    def empty(environ, start_response):
+        start_response("204 No Content", [("Content-Length", "0")])
+        return []  # nothing written: the headers alone must leave
+
+    server, thread = _kept_alive(empty)
+    connection = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=5)
+    try:
+        for _ in range(3):
+            response, text = _post(connection, b"a")
+            assert (response.status, text, response.will_close) == (204, "", False)
+    finally:
+        connection.close()
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
 def test_serve_answers_one_request_per_connection() -> None:
     """`serve` counts each arrival by its connection (acks first): never kept alive."""
     server, thread, _ = _running(_app_reading(None))
