@@ -7,6 +7,7 @@ from __future__ import annotations
 import http.client
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -85,11 +86,21 @@ def _app_reading(part: int | None):
     return app
 
 
-def _kept_alive(app):
-    server = make_threaded_server(app, "127.0.0.1", 0, keep_alive=True)
+@contextmanager
+def _connected(app, keep_alive: bool = True):
+    """`app` served (kept alive unless told), and one client connection to it; both
+    closed at the end."""
+    server = make_threaded_server(app, "127.0.0.1", 0, keep_alive=keep_alive)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
-    return server, thread
+    connection = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=5)
+    try:
+        yield server, connection
+    finally:
+        connection.close()
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
 
 
 def _post(connection: http.client.HTTPConnection, body: bytes, **headers: str):
@@ -101,9 +112,7 @@ def _post(connection: http.client.HTTPConnection, body: bytes, **headers: str):
 @pytest.mark.parametrize("part", [None, 0, 3])
 def test_a_kept_alive_connection_answers_request_after_request(part) -> None:
     """Whatever of the body the app read, the next request starts where its bytes do."""
-    server, thread = _kept_alive(_app_reading(part))
-    connection = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=5)
-    try:
+    with _connected(_app_reading(part)) as (_, connection):
         for size in (10, 70_000, 0, 5):
             response, text = _post(connection, b"x" * size)
             read = size if part is None else min(part, size)
@@ -112,11 +121,6 @@ def test_a_kept_alive_connection_answers_request_after_request(part) -> None:
         socket_used = connection.sock
         _post(connection, b"yz")
         assert connection.sock is socket_used  # one connection throughout
-    finally:
-        connection.close()
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 def test_a_kept_alive_connection_closes_when_asked_or_the_length_is_unknown() -> None:
@@ -128,16 +132,9 @@ def test_a_kept_alive_connection_closes_when_asked_or_the_length_is_unknown() ->
         (_app_reading(None), {"Connection": "close"}, "got 2"),
         (unsized, {}, "no length"),
     ]:
-        server, thread = _kept_alive(app)
-        connection = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=5)
-        try:
+        with _connected(app) as (_, connection):
             response, answer = _post(connection, b"ab", **headers)
             assert answer == text and response.will_close
-        finally:
-            connection.close()
-            server.shutdown()
-            server.server_close()
-            thread.join(5)
 
 
 def test_an_empty_answer_on_a_kept_alive_connection_is_sent_at_once() -> None:
@@ -145,59 +142,46 @@ def test_an_empty_answer_on_a_kept_alive_connection_is_sent_at_once() -> None:
         start_response("204 No Content", [("Content-Length", "0")])
         return []  # nothing written: the headers alone must leave
 
-    server, thread = _kept_alive(empty)
-    connection = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=5)
-    try:
+    with _connected(empty) as (_, connection):
         for _ in range(3):
             response, text = _post(connection, b"a")
             assert (response.status, text, response.will_close) == (204, "", False)
-    finally:
-        connection.close()
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+
+
+def test_a_kept_alive_answer_leaves_in_one_piece() -> None:
+    """Status line, headers and body in one write: written apart, each write after the
+    first would wait for the client's delayed acknowledgement (Nagle), 40 ms a call."""
+    with _connected(_app_reading(None)) as (_, connection):
+        connection.connect()
+        for _ in range(3):
+            connection.sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nab")
+            first = connection.sock.recv(65536)  # what the first write carried
+            assert first.startswith(b"HTTP/1.1 200") and first.endswith(b"\r\n\r\ngot 2")
 
 
 def test_serve_answers_one_request_per_connection() -> None:
     """`serve` counts each arrival by its connection (acks first): never kept alive."""
-    server, thread, _ = _running(_app_reading(None))
-    connection = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=5)
-    try:
+    with _connected(_app_reading(None), keep_alive=False) as (_, connection):
         response, text = _post(connection, b"abc")
         assert (text, response.version, response.will_close) == ("got 3", 10, True)
-    finally:
-        connection.close()
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 def test_closing_the_server_ends_its_idle_kept_alive_connections() -> None:
-    server, thread = _kept_alive(_app_reading(None))
-    connection = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=5)
-    try:
+    with _connected(_app_reading(None)) as (server, connection):
         _post(connection, b"a")
         wait_until(lambda: len(server._open) == 1, what="the connection kept")
         server.shutdown()
         server.server_close()
         assert connection.sock.recv(1) == b""  # closed by the server, not left waiting
         wait_until(lambda: not server._open, what="its thread letting it go")
-    finally:
-        connection.close()
-        thread.join(5)
 
 
 def test_a_dropped_connection_is_dropped_even_when_kept_alive() -> None:
     def drop(environ, start_response):
         raise wsgi_server.DropConnection()
 
-    server, thread = _kept_alive(drop)
-    connection = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=5)
-    try:
-        with pytest.raises((http.client.RemoteDisconnected, ConnectionError)):
-            _post(connection, b"a")
-    finally:
-        connection.close()
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with (
+        _connected(drop) as (_, connection),
+        pytest.raises((http.client.RemoteDisconnected, ConnectionError)),
+    ):
+        _post(connection, b"a")
