@@ -27,6 +27,19 @@ R = TypeVar("R")
 SQLITE_BUSY_SECONDS = 5.0
 # A pooled server connection idle this long is pinged before it is used (see _alive).
 PING_AFTER_IDLE_SECONDS = 30.0
+# PostgreSQL URLs as platforms write them: Heroku's `postgres://`, which SQLAlchemy
+# refuses, and `postgresql://`, which SQLAlchemy before 2.1 reads as psycopg2 (not
+# installed). The bot's driver is psycopg 3.
+_POSTGRES_SCHEMES = ("postgres://", "postgresql://")
+_POSTGRES_DRIVER = "postgresql+psycopg://"
+
+
+def engine_url(url: str) -> str:
+    """`url` with the bot's PostgreSQL driver where it names none; any other as it is."""
+    for scheme in _POSTGRES_SCHEMES:
+        if url.startswith(scheme):
+            return _POSTGRES_DRIVER + url.removeprefix(scheme)
+    return url
 
 
 def recording(method: Callable[P, R]) -> Callable[P, R]:
@@ -121,6 +134,7 @@ class StoreBase:
 
     @classmethod
     def from_url(cls, url: str) -> Self:
+        url = engine_url(url)
         kwargs: dict[str, Any] = {}
         if url.startswith("sqlite"):
             # Listeners run on several threads; a write waits a little for another writer

@@ -41,6 +41,15 @@ def store_url() -> Iterator[str]:
     yield fresh_postgres()
 
 
+def test_a_url_as_heroku_writes_it_opens_the_store(store_url) -> None:
+    """DATABASE_URL=postgres://… (set by the platform) works as it is."""
+    plain = "postgres://" + store_url.split("://", 1)[1]
+    store = Store.from_url(plain)
+    assert store.engine.dialect.driver == "psycopg" and store.reachable()
+    assert store.schema_version() == Store.from_url(store_url).schema_version() is not None
+    store.engine.dispose()
+
+
 def _last_statement(url: str, pid: int) -> str | None:
     """What the server last ran for session `pid` (pg_stat_activity); None once the
     session is gone."""

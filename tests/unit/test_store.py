@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from bot.store.base import engine_url
 from bot.store.database import Store
 from bot.store.installations import metadata  # the bot's tables and slack_sdk's
 from bot.store.migrate import LATEST, head
@@ -24,6 +25,29 @@ schema_version = sa.Table(
 
 def test_the_latest_revision_declared_is_alembics_head() -> None:
     assert head() == LATEST  # a new migration sets LATEST too
+
+
+@pytest.mark.parametrize(
+    ("given", "used"),
+    [
+        (
+            "postgres://app:p%40ss@db.example:5432/shop",
+            "postgresql+psycopg://app:p%40ss@db.example:5432/shop",
+        ),
+        (
+            "postgresql://app@db.example/shop?sslmode=require",
+            "postgresql+psycopg://app@db.example/shop?sslmode=require",
+        ),
+        ("postgresql+psycopg://app@db.example/shop", "postgresql+psycopg://app@db.example/shop"),
+        ("postgresql+psycopg2://app@db.example/shop", "postgresql+psycopg2://app@db.example/shop"),
+        ("sqlite:///loyalty-bot.db", "sqlite:///loyalty-bot.db"),
+    ],
+)
+def test_a_postgresql_url_as_platforms_write_it_gets_the_bots_driver(given, used) -> None:
+    """Heroku's `postgres://` (which SQLAlchemy refuses) and a bare `postgresql://` (which
+    SQLAlchemy before 2.1 reads as psycopg2, not installed) use psycopg 3; a URL naming a
+    driver keeps it."""
+    assert engine_url(given) == used
 
 
 def test_a_fresh_database_is_migrated_to_head_once(store_url: str) -> None:

@@ -8,12 +8,15 @@ import os
 import sqlalchemy as sa
 from alembic import context
 
+from bot.store.base import engine_url
 from bot.store.schema import metadata
 
 config = context.config
 connection = config.attributes.get("connection")
 if connection is None:  # the alembic command line
-    engine = sa.create_engine(os.environ.get("DATABASE_URL", "sqlite:///loyalty-bot.db"))
+    engine = sa.create_engine(
+        engine_url(os.environ.get("DATABASE_URL", "sqlite:///loyalty-bot.db"))
+    )
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
         with context.begin_transaction():
