@@ -8,8 +8,10 @@ does not follow proxy settings (HTTPS_PROXY and the like): where one is set, rep
 through httpx, which does.
 
 A kept connection the server has closed since is seen before it is used (its socket is
-readable) and dropped. A reply is never sent twice: it is a message, and one that failed
-on the way may have been shown.
+readable) and dropped. One idle for IDLE_SECONDS is closed rather than used: servers and
+load balancers close idle connections after a minute or so, and one closed just as a
+reply is sent on it would lose that reply. A reply is never sent twice: it is a message,
+and one that failed on the way may have been shown.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ import http.client
 import json
 import logging
 import threading
+import time
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,14 +33,24 @@ from bot.store.liveness import has_news
 log = logging.getLogger(__name__)
 
 _Key = tuple[str, str, int]
+IDLE_SECONDS = 30.0
 
 
 class ReplyPool:
     """Posts JSON to URLs, keeping up to `keep` idle connections per host."""
 
-    def __init__(self, timeout: float = 10.0, connect_timeout: float = 5.0, keep: int = 16):
+    def __init__(
+        self,
+        timeout: float = 10.0,
+        connect_timeout: float = 5.0,
+        keep: int = 16,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.timeout, self.connect_timeout, self.keep = timeout, connect_timeout, keep
-        self._idle: dict[_Key, list[http.client.HTTPConnection]] = {}
+        self._clock = clock
+        # Per host, the idle connections and when each was given back, oldest first.
+        self._idle: dict[_Key, list[tuple[http.client.HTTPConnection, float]]] = {}
         self._lock = threading.Lock()
         self._tls = httpx.create_ssl_context()  # the same certificates httpx trusts
         self._proxied: httpx.Client | None = None
@@ -70,10 +84,10 @@ class ReplyPool:
         with self._lock:
             idle = self._idle.get(key)
             while idle:
-                connection = idle.pop()
-                if not has_news(connection.sock):
+                connection, since = idle.pop()
+                if self._clock() - since < IDLE_SECONDS and not has_news(connection.sock):
                     return connection
-                connection.close()  # the server closed it (or said something unasked)
+                connection.close()  # idle too long, or the server closed it (or spoke unasked)
         return None
 
     def _connect(self, key: _Key) -> http.client.HTTPConnection:
@@ -93,17 +107,20 @@ class ReplyPool:
         return connection
 
     def _give_back(self, key: _Key, connection: http.client.HTTPConnection) -> None:
+        now = self._clock()
         with self._lock:
             idle = self._idle.setdefault(key, [])
+            while idle and now - idle[0][1] >= IDLE_SECONDS:  # never taken again: close it
+                idle.pop(0)[0].close()
             if len(idle) < self.keep:
-                idle.append(connection)
+                idle.append((connection, now))
                 return
         connection.close()
 
     def close(self) -> None:
         with self._lock:
             for idle in self._idle.values():
-                for connection in idle:
+                for connection, _since in idle:
                     connection.close()
             self._idle.clear()
         if self._proxied is not None:

@@ -15,7 +15,7 @@ from typing import ClassVar
 from bot.offline.slack_standin import SlackStandIn
 from bot.runtime.wsgi_server import serving
 from handlers.context import Responder
-from handlers.reply_pool import ReplyPool
+from handlers.reply_pool import IDLE_SECONDS, ReplyPool
 from tests.harness import free_port
 
 
@@ -98,6 +98,42 @@ def test_a_connection_the_server_closed_is_not_used_again() -> None:
             assert pool.post_json(f"{url}/r", {"n": n}) == 200
         assert [b["n"] for b in seen.bodies] == [0, 1, 2]  # each once
         assert len(seen.connections) == 3
+    pool.close()
+
+
+def test_a_connection_idle_too_long_is_closed_not_used() -> None:
+    """A server may close an idle connection just as a reply is sent on it: one idle for
+    IDLE_SECONDS is replaced by a new one, and closed even if it is never taken again."""
+    now = [0.0]
+    pool = ReplyPool(clock=lambda: now[0])
+    with _kept_alive_server() as (seen, url), _kept_alive_server() as (other, other_url):
+        pool.post_json(f"{url}/r", {"n": 0})
+        now[0] += IDLE_SECONDS - 1
+        pool.post_json(f"{url}/r", {"n": 1})  # not yet: the same connection
+        assert len(seen.connections) == 1
+        pool.post_json(f"{other_url}/r", {"n": 0})
+        (kept,) = pool._idle[("http", "127.0.0.1", int(other_url.rsplit(":", 1)[1]))]
+        now[0] += IDLE_SECONDS
+        pool.post_json(f"{url}/r", {"n": 2})
+        assert len(seen.connections) == 2  # a new one
+        assert [b["n"] for b in seen.bodies] == [0, 1, 2]  # each once
+        assert kept[0].sock is not None  # another host's connection waits for its host
+        pool.post_json(f"{other_url}/r", {"n": 1})
+        assert len(other.connections) == 2 and kept[0].sock is None
+    pool.close()
+
+
+def test_a_connection_left_idle_is_closed_when_the_next_is_given_back() -> None:
+    now = [0.0]
+    pool = ReplyPool(clock=lambda: now[0])
+    with _kept_alive_server() as (_, url):
+        key = ("http", "127.0.0.1", int(url.rsplit(":", 1)[1]))
+        older, newer = pool._connect(key), pool._connect(key)  # two replies at once
+        pool._give_back(key, older)
+        now[0] += IDLE_SECONDS
+        pool._give_back(key, newer)
+        assert older.sock is None  # closed: the newest is always taken first
+        assert pool._idle[key] == [(newer, now[0])]
     pool.close()
 
 
