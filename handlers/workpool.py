@@ -6,13 +6,16 @@ bot is busy), so a flood of requests cannot grow the process without limit.
 
 Acks go first. Every thread shares one interpreter, so in a burst of 200 commands the
 first jobs' work (lookups, API requests, replies) would make the last acks wait for it.
-So during a burst (many requests
-being answered at once, or arriving within a few milliseconds: the web app counts them,
-`Answering`) jobs are held until the burst ends, ACKS_FIRST_SECONDS at most: in a list,
-released by one gate thread (a thread waiting per job, woken again and again, took the
-burst's CPU itself). A busy shop's steady stream is no burst: its work never waits.
-Kept because bench_ack's bursts measure the bot's acks against a bare Bolt app in the
-same run; bench_wait checks that a steady stream is not held back.
+So during a burst (many requests being answered at once, or arriving within a few
+milliseconds: the web app counts them, `Answering`) jobs are held until the burst ends,
+ACKS_FIRST_SECONDS at most: in a list, released by one gate thread (a thread waiting per
+job, woken again and again, took the burst's CPU itself). A busy shop's steady stream is
+no burst: its work never waits. A stream faster than BURST_ARRIVALS in BURST_WINDOW, or
+one whose acks overlap BURST_ANSWERING at a time, is: its work is held in turns, which
+caps one process near that rate (bench_changes' closed loop meets it; without the gate
+it goes further, and bench_ack's bursts fail). Kept because bench_ack's bursts measure
+the bot's acks against a bare Bolt app in the same run; bench_wait checks that a steady
+stream is not held back.
 """
 
 from __future__ import annotations
