@@ -11,8 +11,9 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -150,6 +151,61 @@ class RemoteSlack:
         if response.status_code != 200:
             raise TimeoutError(response.text)
         return response.json()
+
+
+class Replies:
+    """The replies to response URLs as they reach the Slack stand-in, each handed to the
+    one sender waiting for it: one thread here long-polls the stand-in for the replies
+    after those it has seen (a wait per sender would have the stand-in scan its calls for
+    each of them at every reply, taking the CPU the bot is measured on), on one kept
+    connection (a client per poll, as `httpx.get`, builds a TLS context each time)."""
+
+    def __init__(self, slack: RemoteSlack) -> None:
+        self._slack = slack
+        self._http = httpx.Client(timeout=60)
+        self._seen = len(slack.calls("response_url"))
+        self._waiting: dict[str, tuple[threading.Event, list[str]]] = {}
+        self._lock = threading.Lock()
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._collect, daemon=True)
+        self._thread.start()
+
+    def expect(self, url: str) -> Callable[[float], str]:
+        """Before sending a command with response URL `url`: the wait for its reply's
+        text (TimeoutError if none comes in time)."""
+        came, text = threading.Event(), []
+        with self._lock:
+            self._waiting[url] = (came, text)
+
+        def reply(timeout: float) -> str:
+            if not came.wait(timeout):
+                raise TimeoutError(f"no reply to {url} within {timeout} s")
+            return text[0]
+
+        return reply
+
+    def _collect(self) -> None:
+        while not self._stopped.is_set():
+            response = self._http.get(
+                f"{self._slack.url}/_bench/wait/response_url",
+                params={"count": self._seen + 1, "from": self._seen, "timeout": 1},
+                timeout=60,
+            )
+            if response.status_code != 200:  # none within the second: look again
+                continue
+            calls = response.json()
+            self._seen += len(calls)
+            for call in calls:
+                with self._lock:
+                    came, text = self._waiting.pop(call["args"].get("_url", ""), (None, []))
+                if came is not None:
+                    text.append(str(call["args"].get("text", "")))
+                    came.set()
+
+    def close(self) -> None:
+        self._stopped.set()
+        self._thread.join()
+        self._http.close()
 
 
 @contextlib.contextmanager

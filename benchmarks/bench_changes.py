@@ -4,9 +4,9 @@ Run by hand: `.venv/bin/python benchmarks/bench_changes.py [--changes 400]
 [--database URL]` (default: LOYALTY_TEST_DATABASE_URL if set, else a SQLite file).
 
 - The sandbox (1,000 customers), the Slack stand-in and `loyalty-bot serve` each run in
-  their own process; this one sends signed `/loyalty points <id> 1` commands from 20
-  threads, at most 100 (IN_FLIGHT) waiting for their reply, and collects the replies from
-  the Slack stand-in. Once spread over all customers, once all to one customer
+  their own process; this one sends signed `/loyalty points <id> 1` commands from 100
+  (IN_FLIGHT) senders, each sending its next once its last one's reply has reached the
+  Slack stand-in (so 100 are always in flight, as in the bare client). Once spread over all customers, once all to one customer
   (serialised by its lock). Every reply must show the change, every final
   balance must be exact, and every audit entry `ok`.
 - Against a bare client: `benchmarks/bare_client.py`, in a process of its own, makes the
@@ -43,15 +43,15 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from statistics import median
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import httpx
 import sqlalchemy as sa
 
 from benchmarks._support import (
     RemoteSlack,
+    Replies,
     balances,
     bot_env,
     check,
@@ -59,6 +59,7 @@ from benchmarks._support import (
     median_round,
     percentile,
     sandbox_process,
+    sender,
     serve,
     slack_process,
 )
@@ -66,6 +67,7 @@ from bot.core.intents import Intent
 from bot.core.ledger import Ledger
 from bot.domain.audit import Action, Actor, Outcome
 from bot.offline.slack_requests import SlackRequests
+from bot.smartpasses.pool import with_linear_pool
 from bot.store.database import Store
 from bot.store.locks import locks_for
 
@@ -101,24 +103,26 @@ def database(url: str | None):
 def run_changes(
     requests: SlackRequests, slack: RemoteSlack, targets: list[int], api_url: str
 ) -> float:
-    """Send one `+1` per target, 20 at a time, never more than IN_FLIGHT waiting for their
-    reply (past the bot's bounded queue it would rightly say it is busy); wait for every
-    reply; check; changes/s."""
+    """Send one `+1` per target from IN_FLIGHT senders, each sending its next command once
+    the last one's reply has come (as the bare client's threads each make their next
+    change once the last is done); check every reply and balance; changes/s."""
     before = balances(api_url)
-    already = len(slack.calls("response_url"))
-    start = time.perf_counter()
-    with ThreadPoolExecutor(20) as pool:
-        for sent in range(0, len(targets), IN_FLIGHT):
-            batch = targets[sent : sent + IN_FLIGHT]
-            for response in pool.map(
-                lambda cid: requests.command(f"points {cid} 1 bench", user=MANAGER, channel="C1"),
-                batch,
-            ):
-                assert response.status_code == 200, response.status_code
-            slack.wait("response_url", count=already + sent + len(batch), timeout=600)
-    replies = slack.wait("response_url", count=already + len(targets), timeout=600)
-    elapsed = time.perf_counter() - start
-    texts = [str(r["args"].get("text", "")) for r in replies[already:]]
+    replies = Replies(slack)
+
+    def change(cid: int) -> str:
+        body = requests.command_body(f"points {cid} 1 bench", user=MANAGER, channel="C1")
+        reply = replies.expect(parse_qs(body)["response_url"][0])
+        response = requests.signed_post(body)
+        assert response.status_code == 200, response.status_code
+        return reply(600)
+
+    try:
+        start = time.perf_counter()
+        with ThreadPoolExecutor(IN_FLIGHT) as pool:
+            texts = list(pool.map(change, targets))
+        elapsed = time.perf_counter() - start
+    finally:
+        replies.close()
     failed = [t for t in texts if "→" not in t]
     assert not failed, f"{len(failed)} replies without the change, e.g. {failed[0]}"
     after = balances(api_url)
@@ -190,9 +194,7 @@ def bound_by_the_api(
         api_url = stack.enter_context(sandbox_process("1000", latency=latency))
         slack = stack.enter_context(slack_process(TOKEN, MANAGER))
         bot = stack.enter_context(serve(bot_env(slack.url, api_url, url)))
-        http = stack.enter_context(
-            httpx.Client(timeout=30, limits=httpx.Limits(max_connections=20))
-        )
+        http = stack.enter_context(with_linear_pool(sender(IN_FLIGHT, timeout=30)))
         requests = SlackRequests(bot, SECRET, slack.standin, http=http)
         customers = sorted(balances(api_url))
         run_changes(requests, slack, customers[:20], api_url)  # warm-up: index, pools
@@ -233,9 +235,7 @@ def main() -> int:
         slack = stack.enter_context(slack_process(TOKEN, MANAGER))
         env = bot_env(slack.url, api_url, url)
         bot = stack.enter_context(serve(env))
-        http = stack.enter_context(
-            httpx.Client(timeout=30, limits=httpx.Limits(max_connections=20))
-        )
+        http = stack.enter_context(with_linear_pool(sender(IN_FLIGHT, timeout=30)))
         requests = SlackRequests(bot, SECRET, slack.standin, http=http)
         customers = sorted(balances(api_url))
         run_changes(requests, slack, customers[:20], api_url)  # warm-up: index, pools

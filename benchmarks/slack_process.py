@@ -7,8 +7,9 @@ while it times acks).
 
 Besides Slack's Web API and response URLs it answers the benchmark:
 GET /_bench/calls/<method> (every call so far: its arguments and when, by the stand-in's
-clock), GET /_bench/wait/<method>?count=N&timeout=S (once N calls have come), and
-PUT /_bench/views/<view_id> (a modal as Slack holds it once open: the JSON view).
+clock), GET /_bench/wait/<method>?count=N&timeout=S (once N calls have come; with
+&from=K, only the calls after the first K), and PUT /_bench/views/<view_id> (a modal as
+Slack holds it once open: the JSON view).
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ def bench_app(slack: SlackStandIn) -> Any:
                 slack.wait_for(
                     method, count=int(query["count"]), timeout=float(query.get("timeout", 60))
                 )
-            calls = [{"args": c.args, "at": c.at} for c in slack.calls_to(method)]
+            made = slack.calls_to(method)[int(query.get("from", 0)) :]
+            calls = [{"args": c.args, "at": c.at} for c in made]
         except TimeoutError as exc:
             status, calls = "504 Gateway Timeout", [{"error": str(exc)[:300]}]
         body = json.dumps(calls, default=str).encode()
