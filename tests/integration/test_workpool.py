@@ -27,24 +27,15 @@ def test_a_full_pool_refuses_at_once() -> None:
     pool.shutdown()
 
 
-def burst(answering: Answering) -> ExitStack:
-    """BURST_ARRIVALS requests arriving at once, each still being answered until the
-    stack is closed."""
-    requests = ExitStack()
-    for _ in range(BURST_ARRIVALS):
-        requests.enter_context(answering.request())
-    return requests
-
-
 def test_a_job_waits_for_the_acks_of_a_burst() -> None:
-    clock = Clock(100.0)
-    pool = WorkPool(2, 2, clock=clock)
+    pool = WorkPool(2, 2)
     order: list[str] = []
-    with burst(pool.answering):
+    with ExitStack() as burst:
+        for _ in range(BURST_ANSWERING):
+            burst.enter_context(pool.answering.request())
         done = pool.submit(lambda: order.append("job"))
         assert pool.held == 1
         wait_until(lambda: pool.answering.waiting == 1, what="the gate waiting for the acks")
-        clock.advance(workpool.BURST_WINDOW)  # no more arrivals: only its acks hold it now
         order.append("acked")
     done.result(timeout=10)
     assert order == ["acked", "job"]
@@ -54,17 +45,17 @@ def test_a_job_waits_for_the_acks_of_a_burst() -> None:
 def test_jobs_held_in_a_burst_wait_in_a_list_not_a_thread_each() -> None:
     """200 held jobs are one waiting thread (the gate), not 200 woken again and again; once
     the burst is over they all run, in the order they came."""
-    clock = Clock(100.0)
-    pool = WorkPool(256, 256, clock=clock)
+    pool = WorkPool(256, 256)
     done: list[int] = []
     before = threading.active_count()
-    with burst(pool.answering):
+    with ExitStack() as burst:
+        for _ in range(BURST_ANSWERING):
+            burst.enter_context(pool.answering.request())
         futures = [pool.submit(lambda i=i: done.append(i)) for i in range(200)]
         assert pool.held == 200
         wait_until(lambda: pool.answering.waiting == 1, what="the gate waiting for the acks")
         assert threading.active_count() <= before + 1  # the gate
         assert done == []
-        clock.advance(workpool.BURST_WINDOW)
     for future in futures:
         future.result(timeout=10)
     assert sorted(done) == list(range(200)) and pool.held == 0
@@ -76,8 +67,9 @@ def test_a_burst_lasts_through_a_short_dip_in_the_requests_being_answered() -> N
     being answered does not end it; BURST_WINDOW after the last of them arriving does."""
     clock = Clock(100.0)
     answering = Answering(clock)
-    with burst(answering):
-        pass  # all answered at once
+    with ExitStack() as answered:
+        for _ in range(BURST_ANSWERING):
+            answered.enter_context(answering.request())
     last_arrival = clock.now
     assert answering._burst_for() == pytest.approx(workpool.BURST_WINDOW)
     clock.now = last_arrival + workpool.BURST_WINDOW / 2
@@ -87,64 +79,48 @@ def test_a_burst_lasts_through_a_short_dip_in_the_requests_being_answered() -> N
 
 
 def test_a_shutdown_runs_the_held_jobs() -> None:
-    pool = WorkPool(2, 2, clock=Clock(100.0))
+    pool = WorkPool(2, 2)
     ran = threading.Event()
-    with burst(pool.answering):  # still answering at shutdown
+    with ExitStack() as burst:
+        for _ in range(BURST_ANSWERING):
+            burst.enter_context(pool.answering.request())  # still answering at shutdown
         pool.submit(ran.set)
-        assert pool.held == 1
         pool.shutdown(wait=True)
     assert ran.is_set()
 
 
 def test_a_job_waits_no_longer_than_its_bound() -> None:
-    clock = Clock(100.0)
-    pool = WorkPool(2, 2, clock=clock)
-    with patch.object(workpool, "ACKS_FIRST_SECONDS", 0.05), burst(pool.answering):
-        done = pool.submit(lambda: None)  # the burst is never answered while it waits
-        assert pool.held == 1
-        wait_until(lambda: pool.answering.waiting == 1, what="the gate waiting for the acks")
-        clock.advance(1.0)
-        done.result(timeout=10)
+    pool = WorkPool(2, 2)
+    with patch.object(workpool, "ACKS_FIRST_SECONDS", 0.05), ExitStack() as burst:
+        for _ in range(BURST_ANSWERING):
+            burst.enter_context(pool.answering.request())  # never answered while it waits
+        pool.submit(lambda: None).result(timeout=10)
     pool.shutdown()
 
 
 def test_what_a_burst_is() -> None:
-    """Many requests arriving within BURST_WINDOW. A busy steady stream is none, even
-    when its acks overlap (the work it does slows them): its jobs are not held. Background
-    work that can wait (after_the_burst) still waits while many are being answered."""
+    """Many requests arriving within BURST_WINDOW, or many being answered at once; a busy
+    shop's steady stream (50 a second, each acked in milliseconds) is neither."""
     clock = Clock(100.0)
     answering = Answering(clock)
-    for _ in range(150):  # three seconds of 50 a second, each acked in milliseconds
+    for _ in range(150):  # three seconds of 50 a second
         with answering.request():
             assert answering._burst_for() == 0
-        clock.advance(0.02)
-    with ExitStack() as overlapping:  # 150 a second, acks overlapping many at a time
-        for n in range(300):
-            overlapping.enter_context(answering.request())
-            assert not answering.in_burst()
-            if n >= BURST_ANSWERING:
-                assert answering._burst_for() is None  # background work waits
-            clock.advance(1 / 150)
-    clock.advance(1.0)
-    with burst(answering):
-        assert answering.in_burst()
+        clock.now += 0.02
+    for _ in range(BURST_ARRIVALS):
+        with answering.request():
+            pass
     assert answering._burst_for() == pytest.approx(workpool.BURST_WINDOW)
-    clock.advance(workpool.BURST_WINDOW)
-    assert answering._burst_for() == 0 and not answering.in_burst()  # nothing more arrived
-
-
-def test_a_steady_stream_with_overlapping_acks_is_not_held() -> None:
-    """The work of a stream whose acks overlap BURST_ANSWERING or more at a time runs at
-    once: holding it would cap the process's rate (issue 28, item 4)."""
-    clock = Clock(100.0)
-    pool = WorkPool(2, 2, clock=clock)
-    with ExitStack() as overlapping:
-        for _ in range(BURST_ANSWERING * 2):
-            overlapping.enter_context(pool.answering.request())
-            clock.advance(0.01)
-        pool.submit(lambda: "done").result(timeout=10)
-        assert pool.held == 0
-    pool.shutdown()
+    clock.now += workpool.BURST_WINDOW
+    assert answering._burst_for() == 0  # it ended: nothing more arrived
+    with ExitStack() as answered:
+        for _ in range(BURST_ANSWERING):
+            clock.now += 1
+            answered.enter_context(answering.request())
+        assert answering._burst_for() is None  # over until some are answered
+    assert answering._burst_for() == pytest.approx(workpool.BURST_WINDOW)
+    clock.now += workpool.BURST_WINDOW
+    assert answering._burst_for() == 0
 
 
 def test_the_server_counts_a_request_from_its_accept_to_its_answer() -> None:
