@@ -6,9 +6,11 @@ Run by hand: `.venv/bin/python benchmarks/bench_changes.py [--changes 400]
 - The sandbox (1,000 customers), the Slack stand-in and `loyalty-bot serve` each run in
   their own process; this one sends signed `/loyalty points <id> 1` commands from 100
   (IN_FLIGHT) senders, each sending its next once its last one's reply has reached the
-  Slack stand-in (so 100 are always in flight, as in the bare client). Once spread over all customers, once all to one customer
-  (serialised by its lock). Every reply must show the change, every final
-  balance must be exact, and every audit entry `ok`.
+  Slack stand-in (so 100 are always in flight, as in the bare client). Once spread over
+  all customers, once all to one customer (serialised by its lock). Every reply must be
+  its customer's receipt (the name, and the exact balance before → after where the
+  customer had no other change in flight), every final balance must be exact, and every
+  audit entry `ok`.
 - Against a bare client: `benchmarks/bare_client.py`, in a process of its own, makes the
   same Smart Passes calls (read the balance, add the points) for the same customers, as
   many at a time as the bot is given (IN_FLIGHT: its work pool takes them all at once),
@@ -55,6 +57,7 @@ from benchmarks._support import (
     balances,
     bot_env,
     check,
+    customer_records,
     exit_status,
     median_round,
     percentile,
@@ -106,29 +109,44 @@ def run_changes(
     """Send one `+1` per target from IN_FLIGHT senders, each sending its next command once
     the last one's reply has come (as the bare client's threads each make their next
     change once the last is done); check every reply and balance; changes/s."""
-    before = balances(api_url)
+    records = {c["id"]: c for c in customer_records(api_url)}
+    before = {cid: c["points"] for cid, c in records.items()}
     replies = Replies(slack)
 
-    def change(cid: int) -> str:
+    def change(cid: int) -> tuple[int, str]:
         body = requests.command_body(f"points {cid} 1 bench", user=MANAGER, channel="C1")
         reply = replies.expect(parse_qs(body)["response_url"][0])
         response = requests.signed_post(body)
         assert response.status_code == 200, response.status_code
-        return reply(600)
+        return cid, reply(600)
 
     try:
         start = time.perf_counter()
         with ThreadPoolExecutor(IN_FLIGHT) as pool:
-            texts = list(pool.map(change, targets))
+            answered = list(pool.map(change, targets))
         elapsed = time.perf_counter() - start
     finally:
         replies.close()
-    failed = [t for t in texts if "→" not in t]
-    assert not failed, f"{len(failed)} replies without the change, e.g. {failed[0]}"
+    wrong = [
+        (cid, text) for cid, text in answered if not receipt(text, records[cid], targets.count(cid))
+    ]
+    assert not wrong, f"{len(wrong)} replies not the change's receipt, e.g. {wrong[0]}"
     after = balances(api_url)
     for cid in set(targets):
         assert after[cid] == before[cid] + targets.count(cid), f"balance of {cid} is wrong"
     return len(targets) / elapsed
+
+
+def receipt(text: str, customer: dict, changes: int) -> bool:
+    """`text` is the receipt of a `+1` to `customer` (as it was before the run): its name,
+    and its balance before and after when it was the customer's only change (with several
+    at once, each reply's balance depends on its turn; the final balance is checked)."""
+    full_name = f"{customer.get('firstName') or ''} {customer.get('lastName') or ''}".strip()
+    name = customer.get("humanName") or full_name or f"Anónimo #{customer['id']}"
+    if changes == 1:
+        points = customer["points"]
+        return text == f"{name}: {points:,} → {points + 1:,} points"
+    return text.startswith(f"{name}: ") and "→" in text
 
 
 class LockSampler:
@@ -298,7 +316,7 @@ def main() -> int:
         f"{ROUNDS} rounds each, the bot and the bare client in turn: a verdict is the median "
         "round's, each round's in brackets."
     )
-    print("Every reply showed its change, every balance was exact, every entry ok.\n")
+    print("Every reply was its customer's receipt, every balance was exact, every entry ok.\n")
     print(f"| {'figure':<52} | {'measured':>24} | target |")
     print(f"|{'-' * 54}|{'-' * 26}|--------|")
     for figure, measured, goal in rows:
