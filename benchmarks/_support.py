@@ -224,10 +224,12 @@ def script_process(
     )
     pin(proc.pid, cpus, nice)
     url = f"http://127.0.0.1:{port}"
+    SERVING[url] = proc.pid
     try:
         wait_up(url + ready)
         yield url
     finally:
+        del SERVING[url]
         proc.terminate()
         proc.wait(timeout=30)
 
@@ -303,6 +305,19 @@ def median_round(rounds: list[list[float]], pct: float = 99) -> tuple[float, lis
     return statistics.median(each), each
 
 
+# The process serving each base URL that `serve` and `script_process` yield (with
+# `server="gunicorn"`: the shell that execs gunicorn's master, so the master itself).
+SERVING: dict[str, int] = {}
+
+
+def cpu_seconds(pid: int) -> float:
+    """The CPU time (user + system) process `pid` has used so far, its own threads only
+    (Linux: /proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb() -> float:
     """This process's resident memory now (Linux), in MB."""
     with open("/proc/self/statm") as statm:
@@ -359,10 +374,12 @@ def serve(
         else subprocess.DEVNULL,
         preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
     )
+    SERVING[base] = proc.pid
     try:
         wait_up(base + "/healthz")
         yield base
     finally:
+        del SERVING[base]
         proc.terminate()
         proc.wait(timeout=60)
 

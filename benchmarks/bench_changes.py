@@ -16,6 +16,13 @@ Run by hand: `.venv/bin/python benchmarks/bench_changes.py [--changes 400]
   many at a time as the bot is given (IN_FLIGHT: its work pool takes them all at once),
   with the bot's client and nothing else. The bot's changes/s over it is what
   the ledger, Slack and the database cost (target: at least 0.7 of the bare client's).
+- Where that cost goes: a bare Bolt app (`benchmarks/bare_bolt.py --loyalty-api`), served
+  as `serve` serves the bot, gets the same commands and, after the ack, makes the same
+  calls and posts the receipt, with the bot's client and reply pool: no ledger, lock,
+  store, roles or work gate. Its changes/s over the bare client's is what Slack and Bolt
+  cost; the bot's over its, what the bot's own work costs. Each process's CPU per change
+  is printed beside it (the bot's, the bare app's: their serving process's CPU time over
+  the round; the bare client's: its own).
 - The same ratio with every Smart Passes answer taking 0.2 s (as over the internet; a
   fresh bot, sandbox and database): with the API answering at once, the run above is
   bound by this machine's CPUs, which the bot shares with the sandbox, the Slack
@@ -41,8 +48,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from statistics import median
 from urllib.parse import parse_qs, quote
@@ -52,16 +61,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import sqlalchemy as sa
 
 from benchmarks._support import (
+    SERVING,
     RemoteSlack,
     Replies,
     balances,
     bot_env,
     check,
+    cpu_seconds,
     customer_records,
     exit_status,
     median_round,
     percentile,
     sandbox_process,
+    script_process,
     sender,
     serve,
     slack_process,
@@ -81,6 +93,7 @@ LOCK_SAMPLES = 1000
 REALISTIC_API_SECONDS = 0.2  # a Smart Passes answer over the internet
 IN_FLIGHT = 100  # changes sent and not yet answered, at most
 ROUNDS = 3  # of each run: its verdict is the median round's
+WARM_UP = 20  # changes through each app before it is measured
 
 
 @contextmanager
@@ -174,8 +187,30 @@ class LockSampler:
         return [float(s) for s in samples], int(under_load)
 
 
-def bare_rate(api_url: str, targets: list[int]) -> float:
-    """The bare client's changes/s for `targets`, from its own process."""
+Run = tuple[float, float]  # changes/s, and the CPU (ms) used per change
+
+
+@dataclass(frozen=True)
+class Round:
+    """One round: the bot, the bare Bolt app and the bare client, in turn."""
+
+    bot: Run
+    bolt: Run
+    bare: Run
+
+
+def app_run(
+    app: SlackRequests, slack: RemoteSlack, targets: list[int], api_url: str, base: str
+) -> Run:
+    """run_changes through the app served at `base`, with its serving process's CPU."""
+    pid = SERVING[base]
+    cpu = cpu_seconds(pid)
+    rate = run_changes(app, slack, targets, api_url)
+    return rate, (cpu_seconds(pid) - cpu) / len(targets) * 1000
+
+
+def bare_rate(api_url: str, targets: list[int]) -> Run:
+    """The bare client's changes/s for `targets`, from its own process, and its CPU."""
     script = Path(__file__).resolve().parent / "bare_client.py"
     done = subprocess.run(
         [sys.executable, str(script), api_url, ",".join(map(str, targets)), str(IN_FLIGHT)],
@@ -183,7 +218,8 @@ def bare_rate(api_url: str, targets: list[int]) -> float:
         text=True,
         check=True,
     )
-    return float(done.stdout.strip())
+    rate, cpu = done.stdout.split()
+    return float(rate), float(cpu)
 
 
 def record_first_latency(url: str, rounds: int) -> list[float]:
@@ -201,27 +237,59 @@ def record_first_latency(url: str, rounds: int) -> list[float]:
     return samples
 
 
-def bound_by_the_api(
-    database_url: str | None, changes: int, latency: float
-) -> list[tuple[float, float]]:
-    """The bot's and the bare client's changes/s, each of ROUNDS rounds, when every Smart
-    Passes answer takes `latency` s (as over the internet): in a fresh database and
-    sandbox, every reply, balance and audit entry checked as in the main run."""
+@dataclass(frozen=True)
+class Apps:
+    """The Slack stand-in, the bot and the bare Bolt app (base URLs), and signed requests
+    to each from the senders' connections."""
+
+    slack: RemoteSlack
+    bot: str
+    bolt: str
+    to: dict[str, SlackRequests]
+    customers: list[int]
+
+    def run(self, base: str, targets: list[int], api_url: str) -> Run:
+        return app_run(self.to[base], self.slack, targets, api_url, base)
+
+
+@contextmanager
+def served(url: str, api_url: str) -> Iterator[Apps]:
+    """The stand-in, `loyalty-bot serve` (on the database at `url`) and the bare Bolt app
+    making the same calls, each in a process of its own, warmed up (index, pools)."""
+    with ExitStack() as stack:
+        slack = stack.enter_context(slack_process(TOKEN, MANAGER))
+        bot = stack.enter_context(serve(bot_env(slack.url, api_url, url)))
+        bolt = stack.enter_context(
+            script_process(
+                "bare_bolt.py",
+                *("--slack-api-url", slack.url + "/api/", "--prompt-acks"),
+                *("--loyalty-api", api_url),
+                ready="/healthz",
+            )
+        )
+        http = stack.enter_context(with_linear_pool(sender(IN_FLIGHT, timeout=30)))
+        to = {base: SlackRequests(base, SECRET, slack.standin, http=http) for base in (bot, bolt)}
+        customers = sorted(balances(api_url))
+        for requests in to.values():
+            run_changes(requests, slack, customers[:WARM_UP], api_url)
+        yield Apps(slack, bot, bolt, to, customers)
+
+
+def bound_by_the_api(database_url: str | None, changes: int, latency: float) -> list[Round]:
+    """ROUNDS rounds when every Smart Passes answer takes `latency` s (as over the
+    internet): in a fresh database and sandbox, every reply, balance and audit entry
+    checked as in the main run."""
     with ExitStack() as stack:
         url = stack.enter_context(database(database_url))
         api_url = stack.enter_context(sandbox_process("1000", latency=latency))
-        slack = stack.enter_context(slack_process(TOKEN, MANAGER))
-        bot = stack.enter_context(serve(bot_env(slack.url, api_url, url)))
-        http = stack.enter_context(with_linear_pool(sender(IN_FLIGHT, timeout=30)))
-        requests = SlackRequests(bot, SECRET, slack.standin, http=http)
-        customers = sorted(balances(api_url))
-        run_changes(requests, slack, customers[:20], api_url)  # warm-up: index, pools
-        spread = [customers[i % len(customers)] for i in range(changes)]
+        apps = stack.enter_context(served(url, api_url))
+        spread = [apps.customers[i % len(apps.customers)] for i in range(changes)]
         rounds = []
-        for _ in range(ROUNDS):  # the bot, then the bare client, in turn
-            rate = run_changes(requests, slack, spread, api_url)
-            rounds.append((rate, bare_rate(api_url, spread)))
-        check_entries(url, 20 + ROUNDS * len(spread))
+        for _ in range(ROUNDS):  # the bot, the bare Bolt app, then the bare client, in turn
+            bot = apps.run(apps.bot, spread, api_url)
+            bolt = apps.run(apps.bolt, spread, api_url)
+            rounds.append(Round(bot, bolt, bare_rate(api_url, spread)))
+        check_entries(url, WARM_UP + ROUNDS * len(spread))
     return rounds
 
 
@@ -239,57 +307,79 @@ def spread(values: list[float], unit: str = "") -> str:
     return ", ".join(f"{v:.2f}{unit}" for v in values)
 
 
+def rate_rows(
+    rounds: list[Round], what: str, suffix: str = ""
+) -> tuple[float, list[tuple[str, str, str]]]:
+    """The median round's bot-over-bare-client ratio (the verdict), and the table's rows
+    for `rounds`: each app's changes/s, the ratios between them and their CPU per change."""
+    over_bare = [r.bot[0] / r.bare[0] for r in rounds]
+    over_bolt = [r.bot[0] / r.bolt[0] for r in rounds]
+    bolt_over_bare = [r.bolt[0] / r.bare[0] for r in rounds]
+    cpu = " / ".join(
+        f"{median(getattr(r, app)[1] for r in rounds):.2f}" for app in ("bot", "bolt", "bare")
+    )
+    rows = [
+        (
+            f"changes/s, {what}: bot / bare Bolt app / bare client",
+            ", ".join(f"{r.bot[0]:.0f} / {r.bolt[0]:.0f} / {r.bare[0]:.0f}" for r in rounds),
+            "—",
+        ),
+        (
+            f"bot over the bare client{suffix}",
+            f"{median(over_bare):.2f}x ({spread(over_bare, 'x')})",
+            f">= {RATIO_TARGET}x",
+        ),
+        (
+            f"  Slack and Bolt: the bare Bolt app over the bare client{suffix}",
+            f"{median(bolt_over_bare):.2f}x ({spread(bolt_over_bare, 'x')})",
+            "—",
+        ),
+        (
+            f"  the bot's own work: the bot over the bare Bolt app{suffix}",
+            f"{median(over_bolt):.2f}x ({spread(over_bolt, 'x')})",
+            "—",
+        ),
+        (f"CPU ms per change{suffix}: bot / bare Bolt app / bare client", cpu, "—"),
+    ]
+    return median(over_bare), rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--changes", type=int, default=400)
     parser.add_argument("--database", default=os.environ.get("LOYALTY_TEST_DATABASE_URL"))
     args = parser.parse_args()
     kind = "PostgreSQL" if args.database else "SQLite"
-    rounds: list[tuple[float, float]] = []  # (the bot's changes/s, the bare client's)
+    rounds: list[Round] = []
     lock_rounds: list[list[float]] = []
     with ExitStack() as stack:
         url = stack.enter_context(database(args.database))
         api_url = stack.enter_context(sandbox_process("1000"))
-        slack = stack.enter_context(slack_process(TOKEN, MANAGER))
-        env = bot_env(slack.url, api_url, url)
-        bot = stack.enter_context(serve(env))
-        http = stack.enter_context(with_linear_pool(sender(IN_FLIGHT, timeout=30)))
-        requests = SlackRequests(bot, SECRET, slack.standin, http=http)
-        customers = sorted(balances(api_url))
-        run_changes(requests, slack, customers[:20], api_url)  # warm-up: index, pools
+        apps = stack.enter_context(served(url, api_url))
+        customers = apps.customers
         targets = [customers[i % len(customers)] for i in range(args.changes)]
-        for _ in range(ROUNDS):  # the bot (the lock sampled meanwhile), then the bare client
-            locker = LockSampler(url, LOCK_SAMPLES)
-            rate = run_changes(requests, slack, targets, api_url)
+        for _ in range(ROUNDS):  # the bot (the lock sampled meanwhile), the bare Bolt app,
+            locker = LockSampler(url, LOCK_SAMPLES)  # then the bare client
+            bot = apps.run(apps.bot, targets, api_url)
             all_locks, under_load = locker.samples()
             assert under_load >= LOCK_SAMPLES, f"only {under_load} lock samples under load"
             lock_rounds.append(all_locks[:under_load])
-            rounds.append((rate, bare_rate(api_url, targets)))
+            bolt = apps.run(apps.bolt, targets, api_url)
+            rounds.append(Round(bot, bolt, bare_rate(api_url, targets)))
         one = [customers[0]] * (args.changes // 4)
-        one_rate = run_changes(requests, slack, one, api_url)
-        check_entries(url, 20 + ROUNDS * len(targets) + len(one))
+        one_rate = run_changes(apps.to[apps.bot], apps.slack, one, api_url)
+        check_entries(url, WARM_UP + ROUNDS * len(targets) + len(one))
         writes = record_first_latency(url, 500)
 
     api_rounds = bound_by_the_api(args.database, args.changes, REALISTIC_API_SECONDS)
-    ratios = [rate / bare for rate, bare in rounds]
-    api_ratios = [rate / bare for rate, bare in api_rounds]
-    ratio, api_ratio = median(ratios), median(api_ratios)
+    ratio, rows = rate_rows(rounds, f"{args.changes} over 1,000 customers")
+    api = f", API {REALISTIC_API_SECONDS:g} s"
+    api_ratio, api_rows = rate_rows(api_rounds, api.removeprefix(", "), api)
     lock_p99, lock_p99s = median_round(lock_rounds)
     lock_p50, _ = median_round(lock_rounds, 50)
     fewest = min(map(len, lock_rounds))
     target = f"< {LOCK_TARGET_MS:.0f} ms" if kind == "PostgreSQL" else "(PostgreSQL only)"
-    rows = [
-        (
-            f"changes/s, {args.changes} over 1,000 customers",
-            " / ".join(f"{rate:.0f}" for rate, _ in rounds),
-            "—",
-        ),
-        ("bare client's changes/s, the same calls", " / ".join(f"{b:.0f}" for _, b in rounds), "—"),
-        (
-            "bot over the bare client",
-            f"{ratio:.2f}x ({spread(ratios, 'x')})",
-            f">= {RATIO_TARGET}x",
-        ),
+    rows += [
         (f"changes/s, {len(one)} to one customer", f"{one_rate:,.0f}", "—"),
         (f"lock take + release under load, p50 (>= {fewest:,} a round)", f"{lock_p50:.2f} ms", ""),
         (
@@ -299,28 +389,19 @@ def main() -> int:
         ),
         ("intent + completion writes, p50", f"{percentile(writes, 50):.2f} ms", ""),
         ("intent + completion writes, p99", f"{percentile(writes, 99):.2f} ms", ""),
-        (
-            f"changes/s, API {REALISTIC_API_SECONDS:g} s: bot / bare",
-            ", ".join(f"{rate:.0f} / {bare:.0f}" for rate, bare in api_rounds),
-            "—",
-        ),
-        (
-            f"bot over the bare client, API {REALISTIC_API_SECONDS:g} s",
-            f"{api_ratio:.2f}x ({spread(api_ratios, 'x')})",
-            f">= {RATIO_TARGET}x",
-        ),
+        *api_rows,
     ]
     print(
         f"\nPoints changes through one `serve` process, {kind}; the sandbox answering at once "
         f"(every process on this machine's CPUs), then after {REALISTIC_API_SECONDS:g} s. "
-        f"{ROUNDS} rounds each, the bot and the bare client in turn: a verdict is the median "
-        "round's, each round's in brackets."
+        f"{ROUNDS} rounds each, the bot, the bare Bolt app and the bare client in turn: a "
+        "verdict is the median round's, each round's in brackets."
     )
     print("Every reply was its customer's receipt, every balance was exact, every entry ok.\n")
-    print(f"| {'figure':<52} | {'measured':>24} | target |")
-    print(f"|{'-' * 54}|{'-' * 26}|--------|")
+    print(f"| {'figure':<66} | {'measured':>30} | target |")
+    print(f"|{'-' * 68}|{'-' * 32}|--------|")
     for figure, measured, goal in rows:
-        print(f"| {figure:<52} | {measured:>24} | {goal} |")
+        print(f"| {figure:<66} | {measured:>30} | {goal} |")
     missed = []
     if not check(f"changes/s over a bare client ({kind})", ratio, RATIO_TARGET, "x", at_least=True):
         missed.append(f"the bot made {ratio:.2f}x the bare client's changes/s")
