@@ -14,8 +14,12 @@ PUBLISHED = "published"
 
 # Slotted dataclasses rather than BaseModel: a large program's customers must fit in a
 # small worker, and a slotted record is a fraction of a model's size.
+# A number where the API documents text (a phone typed into a spreadsheet and imported,
+# say) is read as its digits: one such customer must not make the whole list unreadable.
 _api_model = dataclass(
-    slots=True, frozen=True, config=ConfigDict(populate_by_name=True, extra="ignore")
+    slots=True,
+    frozen=True,
+    config=ConfigDict(populate_by_name=True, extra="ignore", coerce_numbers_to_str=True),
 )
 
 

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from bot.core.index import customer_list
 from bot.core.index.balances import BalanceList
+from bot.core.index.customer_index import CustomerIndex
 from bot.core.index.customer_list import CustomerList
 from bot.domain.errors import UnexpectedResponse
 from bot.smartpasses.models import Customer, parse_customer
@@ -49,10 +50,23 @@ def test_a_list_wrapped_in_data_and_unusual_records_go_through_the_model() -> No
     odd = [
         {"id": "12", "first_name": "Ana", "points": "30"},  # strings and snake case
         {"id": 13, "firstName": "Luz", "points": 4.0},
+        {"id": 14, "firstName": 2024, "phone": 529994116533},  # numbers where text belongs
     ]
     listed = CustomerList.from_json(_json({"data": odd}))
     assert list(listed) == [parse_customer(r) for r in odd]
-    assert [c.first_name for c in listed] == ["Ana", "Luz"] and listed[0].points == 30
+    assert [c.first_name for c in listed] == ["Ana", "Luz", "2024"] and listed[0].points == 30
+    assert listed[2].phone == "529994116533"
+
+
+def test_one_customer_with_a_number_for_text_leaves_the_others_found() -> None:
+    """Beyond the balance leaders (whose records the summary reads whole), as on the
+    first page: the index is built and every customer found, that one by its digits."""
+    records = [{"id": i, "lastName": f"Ruiz{i}", "points": i} for i in range(1, 40)]
+    records[3]["phone"] = 529994116533
+    index = CustomerIndex(lambda: CustomerList.from_json(_json(records)), ttl=3600)
+    assert [c.id for c in index.find("529994116533").matches] == [4]
+    assert [c.id for c in index.find("Ruiz30").matches] == [30]
+    assert BalanceList.from_json(_json(records)).top(1)[0].id == 39
 
 
 def test_a_value_ending_like_a_snake_case_name_is_only_a_value() -> None:
