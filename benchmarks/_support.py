@@ -43,6 +43,17 @@ def check(
     """Record `measured` against `target` (below it, or with `at_least`, at or above it):
     True if it passes. `python3 dev.py bench` prints every recorded figure in one table."""
     passed = measured >= target if at_least else measured < target
+    _report(figure, measured, f"{'>=' if at_least else '<'} {target:g} {unit}", unit, passed)
+    return passed
+
+
+def record(figure: str, measured: float, unit: str) -> None:
+    """Record a figure with no target of its own (where a verdict's figure goes), for the
+    same table."""
+    _report(figure, measured, "—", unit, None)
+
+
+def _report(figure: str, measured: float, target: str, unit: str, passed: bool | None) -> None:
     if label := os.environ.get(LABEL):  # which run of several (`dev.py bench`: a size)
         figure = f"{figure} [{label}]"
     path = os.environ.get(REPORT)
@@ -51,13 +62,12 @@ def check(
             "benchmark": Path(sys.argv[0]).stem,
             "figure": figure,
             "measured": measured,
-            "target": f"{'>=' if at_least else '<'} {target:g} {unit}",
+            "target": target,
             "unit": unit,
             "passed": passed,
         }
         with open(path, "a", encoding="utf-8") as out:
             out.write(json.dumps(line) + "\n")
-    return passed
 
 
 def cpu_split() -> tuple[set[int], set[int]]:

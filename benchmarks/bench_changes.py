@@ -72,6 +72,7 @@ from benchmarks._support import (
     exit_status,
     median_round,
     percentile,
+    record,
     sandbox_process,
     script_process,
     sender,
@@ -344,6 +345,27 @@ def rate_rows(
     return median(over_bare), rows
 
 
+def report_breakdown(rounds: list[Round], suffix: str) -> None:
+    """Where the bot's ratio goes, into `dev.py bench`'s table (no targets): the median
+    round's ratios between the three, and each one's median CPU per change."""
+    record(
+        f"Slack and Bolt: a bare Bolt app's changes/s over the bare client's{suffix}",
+        median(r.bolt[0] / r.bare[0] for r in rounds),
+        "x",
+    )
+    record(
+        f"the bot's own work: its changes/s over the bare Bolt app's{suffix}",
+        median(r.bot[0] / r.bolt[0] for r in rounds),
+        "x",
+    )
+    for app, name in (
+        ("bot", "the bot"),
+        ("bolt", "the bare Bolt app"),
+        ("bare", "the bare client"),
+    ):
+        record(f"CPU per change, {name}{suffix}", median(getattr(r, app)[1] for r in rounds), "ms")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--changes", type=int, default=400)
@@ -417,6 +439,8 @@ def main() -> int:
         "record lock p99 under load (PostgreSQL)", lock_p99, LOCK_TARGET_MS, "ms"
     ):
         missed.append(f"lock p99 {lock_p99:.2f} ms is over {LOCK_TARGET_MS:g} ms")
+    for name, runs in (("", rounds), (api, api_rounds)):
+        report_breakdown(runs, name)
     return exit_status(not missed, "; ".join(missed))
 
 

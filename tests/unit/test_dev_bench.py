@@ -92,3 +92,18 @@ def test_a_run_of_all_rewrites_every_row(dev) -> None:
         ("bench_waves", "bot ack p99 over bare"),
     ]
     assert "**bench_waves** (`benchmarks/bench_waves.py`)" in dev.PERFORMANCE.read_text()
+
+
+def test_a_figure_with_no_target_is_listed_without_a_verdict(dev) -> None:
+    """How a verdict's figure breaks down (benchmarks/_support.record): in the table, with
+    no pass or fail, and never failing the run."""
+    rows = [
+        _row("bench_changes", "bot over the bare client", 0.3, False),
+        {**_row("bench_changes", "the bot's own work", 0.45, True), "target": "—", "passed": None},
+    ]
+    dev.write_performance(rows, [])
+    assert [(r[1], r[3], r[4]) for r in _table(dev)] == [
+        ("bot over the bare client", "< 2x", "**FAIL**"),
+        ("the bot's own work", "—", ""),
+    ]
+    assert [dev.VERDICTS[r["passed"]] for r in rows] == ["**FAIL**", ""]
