@@ -34,9 +34,9 @@ Run by hand: `.venv/bin/python benchmarks/bench_changes.py [--changes 400]
   interpreter would be counted as the lock's); only the samples taken while the changes
   ran count (target: p99 < 5 ms on PostgreSQL, from at least 1,000 of them).
 - Record first: writing the intent and completing it, the two writes every change adds.
-- Rounds: each run (the spread, and the one at 0.2 s) is ROUNDS rounds, the bot and the
-  bare client taking turns; each verdict (the ratios, the lock's p99) is the median
-  round's, every round's printed beside it.
+- Rounds: each run (the spread, and the one at 0.2 s) is ROUNDS rounds, the bot, the bare
+  Bolt app and the bare client taking turns; each verdict (the ratios, the lock's p99)
+  is the median round's, every round's printed beside it.
 On PostgreSQL it works in a schema of its own, dropped at the end.
 """
 
