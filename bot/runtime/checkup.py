@@ -22,6 +22,7 @@ from bot.i18n import _, ngettext, number
 from bot.slack.text import plain
 from bot.smartpasses.client import LoyaltyClient
 from bot.store.database import Store
+from handlers.slackapi import SLACK_FAILED, why
 
 
 @dataclass(frozen=True)
@@ -71,15 +72,20 @@ def database(url: str) -> Iterator[Check]:
     store.engine.dispose()
 
 
+def _no_answer(exc: BaseException) -> str:
+    """A Slack call that got no answer: a network, proxy or SLACK_API_URL to look at."""
+    return _("Slack did not answer ({why}): check this machine's network").format(why=why(exc))
+
+
 def slack(settings: Settings, client: WebClient) -> Iterator[Check]:
+    what = _("Slack token (SLACK_BOT_TOKEN)")
     try:
         me = client.auth_test()
     except SlackApiError as exc:
-        yield Check(
-            False,
-            _("Slack token (SLACK_BOT_TOKEN)"),
-            _("refused: {error}").format(error=exc.response["error"]),
-        )
+        yield Check(False, what, _("refused: {error}").format(error=exc.response["error"]))
+        return
+    except SLACK_FAILED as exc:
+        yield Check(False, what, _no_answer(exc))
         return
     yield Check(
         True,
@@ -117,6 +123,8 @@ def _channel(client: WebClient, what: str, channel: str) -> Check:
         if error == "channel_not_found":
             return Check(False, what, _("not found (or private, without the bot)"))
         return Check(False, what, _("cannot be checked: {error}").format(error=error))
+    except SLACK_FAILED as exc:
+        return Check(False, what, _no_answer(exc))
     name = info.get("name")
     if not info.get("is_member"):
         return Check(False, what, _("the bot is not in #{name}: /invite it").format(name=name))
@@ -129,6 +137,8 @@ def _manager(client: WebClient, user: str) -> Check:
         info = client.users_info(user=user)["user"]
     except SlackApiError as exc:
         return Check(False, what, _("no such user: {error}").format(error=exc.response["error"]))
+    except SLACK_FAILED as exc:
+        return Check(False, what, _no_answer(exc))
     if info.get("deleted"):
         return Check(False, what, _("this account is deactivated"))
     name = str(info.get("real_name") or info.get("name"))
@@ -141,6 +151,8 @@ def _group(client: WebClient, group: str) -> Check:
         members = client.usergroups_users_list(usergroup=group)["users"]
     except SlackApiError as exc:
         return Check(False, what, _("cannot be read: {error}").format(error=exc.response["error"]))
+    except SLACK_FAILED as exc:
+        return Check(False, what, _no_answer(exc))
     count = len(members)
     counted = ngettext("{count} member", "{count} members", count).format(count=number(count))
     return Check(bool(members), what, counted)

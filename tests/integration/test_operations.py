@@ -138,6 +138,16 @@ def test_check_lists_what_is_right_and_what_to_fix(sandbox_url, tmp_path) -> Non
             refused.returncode == 1
             and "✗ Slack token (SLACK_BOT_TOKEN): refused: invalid_auth" in refused.stderr
         )
+    # Slack gone (a network down, a wrong SLACK_API_URL): said, and the rest still checked
+    unreachable = _check(env, tmp_path)
+    assert unreachable.returncode == 1 and "Traceback" not in unreachable.stderr
+    assert (
+        "✗ Slack token (SLACK_BOT_TOKEN): Slack did not answer (URLError): check this "
+        "machine's network" in unreachable.stderr
+    )
+    assert "✓ the bot's database (DATABASE_URL): schema version" in unreachable.stdout
+    spanish = _check({**env, "LOYALTY_LANGUAGE": "es"}, tmp_path)
+    assert "Slack no respondió (URLError): revisa la red de esta máquina" in spanish.stderr
 
 
 def test_rotate_key_reencrypts_every_app_key_with_the_new_key(tmp_path) -> None:
