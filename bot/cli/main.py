@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from bot.cli.checkup import _checkup
 from bot.cli.records import _fraction, _new_key, _reconcile, _rotate_key, _summary, _verify
 from bot.cli.serving import _clock, _console, _sandbox, _serve, _socket
-from bot.domain.errors import ConfigError
+from bot.domain.errors import ConfigError, LoyaltyError
 
 if TYPE_CHECKING:
     pass
@@ -157,6 +157,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"loyalty-bot: {exc.message}", file=sys.stderr)
         return 2
+    except LoyaltyError as exc:  # Smart Passes or the database could not: one line, for cron
+        print(f"loyalty-bot: {exc.message}", file=sys.stderr)
+        return 1
     except ValueError as exc:
         print(f"loyalty-bot: {exc}", file=sys.stderr)
         return 2

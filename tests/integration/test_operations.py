@@ -150,6 +150,26 @@ def test_check_lists_what_is_right_and_what_to_fix(sandbox_url, tmp_path) -> Non
     assert "Slack no respondió (URLError): revisa la red de esta máquina" in spanish.stderr
 
 
+def test_a_command_on_the_records_with_smart_passes_gone_says_so_in_one_line(tmp_path) -> None:
+    """For cron and for whoever runs it: the reason, exit 1, no traceback."""
+    with serving(SlackStandIn(token=BOT_TOKEN)) as gone:  # a port where nothing answers now
+        pass
+    env = {
+        **os.environ,
+        "SMARTPASSES_APP_KEY": "sandbox-app-key",
+        "SMARTPASSES_PROGRAM_ID": str(DEMO_PROGRAM_ID),
+        "SMARTPASSES_BASE_URL": gone + "/api/",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+    }
+    for command in ("summary", "verify"):
+        done = run_cli(command, env=env, cwd=tmp_path)
+        assert done.returncode == 1 and "Traceback" not in done.stderr, command
+        assert done.stderr.splitlines()[-1] == (
+            "loyalty-bot: Smart Passes could not be reached. Nothing was changed; try again "
+            "in a minute."
+        ), command
+
+
 def test_rotate_key_reencrypts_every_app_key_with_the_new_key(tmp_path) -> None:
     from bot.store.database import Store
     from bot.store.sealed import KeyBox, new_key
