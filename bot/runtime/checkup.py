@@ -16,7 +16,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.core.index.customer_list import CustomerList
-from bot.domain.errors import AuthenticationFailed, LoyaltyAPIError, NotFound
+from bot.domain.errors import AuthenticationFailed, ConfigError, LoyaltyAPIError, NotFound
 from bot.domain.settings import Settings
 from bot.i18n import _, ngettext, number
 from bot.slack.text import plain
@@ -59,6 +59,9 @@ def database(url: str) -> Iterator[Check]:
     what = _("the bot's database (DATABASE_URL)")
     try:
         store = Store.from_url(url)
+    except ConfigError as exc:  # not a database the bot can use: the setting says which
+        yield Check(False, what, exc.message)
+        return
     except Exception as exc:  # any failure to open or migrate it is the answer here
         yield Check(False, what, _("cannot be used: {why}").format(why=type(exc).__name__))
         return

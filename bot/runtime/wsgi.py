@@ -20,13 +20,13 @@ from handlers.web import web_app
 def create() -> WSGIApplication:
     try:
         settings = load_settings()
+        configure_logging(
+            json_format=settings.loyalty_log_format == "json", secrets=secrets_of(settings)
+        )
+        running = build(settings)
     except ConfigError as exc:
         sys.stderr.write(f"loyalty-bot: {exc.message}\n")
         raise SystemExit(4) from None  # gunicorn: stop, do not restart the worker in a loop
-    configure_logging(
-        json_format=settings.loyalty_log_format == "json", secrets=secrets_of(settings)
-    )
-    running = build(settings)
     # gunicorn finishes in-flight HTTP requests on SIGTERM; this finishes the work they acked.
     atexit.register(running.shutdown)
     return web_app(

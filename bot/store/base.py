@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.domain.errors import RecordUnavailable
+from bot.domain.errors import ConfigError, RecordUnavailable
 from bot.store.liveness import has_news
 from bot.store.migrate import current_revision, upgrade
 from bot.store.schema import audit_log
@@ -40,6 +40,24 @@ def engine_url(url: str) -> str:
         if url.startswith(scheme):
             return _POSTGRES_DRIVER + url.removeprefix(scheme)
     return url
+
+
+_NOT_SUPPORTED = (
+    "DATABASE_URL is not a database the bot can use ({what}): put a SQLite file "
+    "(sqlite:///path/to/loyalty-bot.db) or a PostgreSQL server "
+    "(postgresql://user:password@host/database) there."
+)
+
+
+def _supported(url: str) -> None:
+    """ConfigError, naming DATABASE_URL, unless `url` is SQLite or PostgreSQL: the only
+    databases whose locks keep out every other process (bot.store.locks)."""
+    try:
+        backend = sa.engine.make_url(url).get_backend_name()
+    except sa.exc.ArgumentError:
+        raise ConfigError(_NOT_SUPPORTED.format(what="not a database URL")) from None
+    if backend not in ("sqlite", "postgresql"):
+        raise ConfigError(_NOT_SUPPORTED.format(what=backend))
 
 
 def recording(method: Callable[P, R]) -> Callable[P, R]:
@@ -135,6 +153,7 @@ class StoreBase:
     @classmethod
     def from_url(cls, url: str) -> Self:
         url = engine_url(url)
+        _supported(url)
         kwargs: dict[str, Any] = {}
         if url.startswith("sqlite"):
             # Listeners run on several threads; a write waits a little for another writer
@@ -148,7 +167,10 @@ class StoreBase:
             kwargs.update(pool_size=30, max_overflow=20, pool_timeout=20)
             if url.startswith("postgresql"):
                 kwargs["connect_args"] = {"connect_timeout": 5}
-        engine = sa.create_engine(url, **kwargs)
+        try:
+            engine = sa.create_engine(url, **kwargs)
+        except ImportError as exc:  # a driver named in the URL that is not installed
+            raise ConfigError(_NOT_SUPPORTED.format(what=f"needs {exc.name or exc}")) from None
         if url.startswith("sqlite") and "mode=memory" not in url and ":memory:" not in url:
             sa.event.listen(engine, "connect", _write_ahead_log)
         if not url.startswith("sqlite"):

@@ -102,6 +102,34 @@ def test_production_entry_point_reports_missing_settings_in_one_line(tmp_path) -
     assert "Traceback" not in result.stderr
 
 
+def test_production_entry_point_reports_a_database_it_cannot_use_in_one_line(tmp_path) -> None:
+    """A driver the URL names that is not installed (psycopg2: the bot's is psycopg 3)
+    stops the worker with the setting named, as a missing setting does."""
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "SMARTPASSES_APP_KEY": "k",
+        "SMARTPASSES_PROGRAM_ID": "1",
+        "SLACK_BOT_TOKEN": "xoxb-1",
+        "SLACK_SIGNING_SECRET": "s",
+        "SLACK_API_URL": "http://127.0.0.1:9/api/",  # nothing answers: not asked first
+        "DATABASE_URL": "postgresql+psycopg2://app@127.0.0.1:1/shop",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", "from bot.runtime.wsgi import create; create()"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 4 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == (
+        "loyalty-bot: DATABASE_URL is not a database the bot can use (needs psycopg2): put a "
+        "SQLite file (sqlite:///path/to/loyalty-bot.db) or a PostgreSQL server "
+        "(postgresql://user:password@host/database) there."
+    )
+
+
 def test_socket_mode_needs_an_app_token(tmp_path) -> None:
     env = {
         "PATH": os.environ.get("PATH", ""),

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from bot.domain.errors import ConfigError
 from bot.store.base import engine_url
 from bot.store.database import Store
 from bot.store.installations import metadata  # the bot's tables and slack_sdk's
@@ -48,6 +49,22 @@ def test_a_postgresql_url_as_platforms_write_it_gets_the_bots_driver(given, used
     SQLAlchemy before 2.1 reads as psycopg2, not installed) use psycopg 3; a URL naming a
     driver keeps it."""
     assert engine_url(given) == used
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("postgresql+psycopg2://app@db.example/shop", "needs psycopg2"),  # not installed
+        ("mysql://app@db.example/shop", "mysql"),  # its locks would not keep others out
+        ("loyalty-bot.db", "not a database URL"),
+    ],
+)
+def test_a_database_the_bot_cannot_use_is_a_setting_to_fix(url: str, why: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        Store.from_url(url)
+    assert refused.value.message.startswith(
+        f"DATABASE_URL is not a database the bot can use ({why}): put a SQLite file"
+    )
 
 
 def test_a_fresh_database_is_migrated_to_head_once(store_url: str) -> None:
