@@ -11,7 +11,9 @@ import pytest
 
 from bot.domain.allowance import ClerkAllowance
 from bot.domain.amounts import Op, PointsChange
+from bot.i18n import speaking
 from bot.offline.sandbox import DEMO_PROGRAM_ID, Fault, SandboxApp
+from bot.slack import blocks
 from tests.clock import Clock
 from tests.core import AS_CLERK, AS_MANAGER, Core, core_over, told
 from tests.demo import ANA, CAFE, JUAN, JUANA, LUIS, PAN
@@ -51,6 +53,20 @@ def test_a_clerk_adds_within_the_allowance(till) -> None:
     assert (result.before, result.after) == (5, 25) and till.points(JUAN) == 25
     (entry,) = till.store.entries(user_id=CLERK)
     assert (entry.action, entry.outcome) == ("points.add", "ok")
+
+
+def test_a_refused_add_is_in_the_customers_history_once_with_what_was_asked(till) -> None:
+    told(lambda: till.service.change_points(AS_CLERK, JUAN, add(21)))
+
+    def history() -> str:
+        customer = till.service.customer(JUAN)
+        return told(lambda: blocks.history(customer, till.service.history(JUAN), MEXICO))
+
+    shown = history()
+    assert "was refused (+21 asked) · Clerks can add at most 20 points in one change." in shown
+    assert "refused*" not in shown  # "was refused" already says it
+    with speaking("es"):
+        assert "fue rechazado (se pidió +21) · Los empleados pueden sumar" in history()
 
 
 def test_a_clerk_over_one_change_is_told_the_limit_and_who_to_ask(till) -> None:

@@ -149,6 +149,8 @@ def describe(e: AuditEntry, *, name_target: bool = True) -> str:
         text = f"{verb}{target}: {change}" if name_target else f"{verb} {change}"
     else:
         text = verb
+        if e.action == Action.REFUSED and e.requested:  # what was asked (a clerk's add)
+            text += " " + _("({requested} asked)").format(requested=e.requested)
         if name_target and e.target_name:
             text += f" *{escape(e.target_name)}*"
         if name_target and e.target_id is not None:
@@ -158,7 +160,7 @@ def describe(e: AuditEntry, *, name_target: bool = True) -> str:
             text += ": " + promotion_terms(Promotion.from_record(promotion))
         elif e.changes:
             text += ": " + field_changes_text(e.changes, e.action)
-    if e.outcome in _OUTCOME_NOTES:
+    if e.outcome in _OUTCOME_NOTES and e.action != Action.REFUSED:  # "was refused" says it
         text += " · " + _(_OUTCOME_NOTES[e.outcome])
     if e.outcome == Outcome.OK and e.resolved in _RESOLVED_NOTES:
         text += " · " + _(_RESOLVED_NOTES[e.resolved])
