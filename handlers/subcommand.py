@@ -36,6 +36,7 @@ class Typed:
     reason: str = ""  # why
     rest: str = ""  # what followed the customer (a picker runs the command again with it)
     by_points: bool = False  # `customers top`
+    count: int = 0  # `customers top 5`: how many (0: a page at a time)
 
     @property
     def text(self) -> str:

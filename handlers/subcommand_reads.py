@@ -85,8 +85,13 @@ def read_offer(env: Env, args: list[str]) -> Typed:
 
 
 def read_customers(env: Env, args: list[str]) -> Typed:
+    """A search, or `top` (`mejores`) with how many if given: `customers top 5`."""
     text = " ".join(args)
-    return Typed(tuple(args), reference=text, by_points=fold(text) in TOP_WORDS)
+    if args and len(args) <= 2 and fold(args[0]) in TOP_WORDS:
+        count = args[1] if len(args) == 2 else "0"
+        if count.isascii() and count.isdigit() and len(count) <= 6:
+            return Typed(tuple(args), reference=text, by_points=True, count=int(count))
+    return Typed(tuple(args), reference=text)
 
 
 def read_offers(env: Env, args: list[str]) -> Typed:

@@ -3,6 +3,7 @@ offer lists, a customer's history."""
 
 from __future__ import annotations
 
+from bot.core.service import CUSTOMERS_PER_PAGE
 from bot.i18n import _
 from bot.slack import blocks
 from bot.slack.chart import share_chart
@@ -41,7 +42,11 @@ def summary(env: Env, typed: Typed) -> None:
 
 def list_customers(env: Env, typed: Typed) -> None:
     query = "" if typed.by_points else typed.reference
-    env.reply(blocks.customer_list(env.service.customers_page(query, by_points=typed.by_points)))
+    if 0 < typed.count < CUSTOMERS_PER_PAGE:  # the first few by points: one short page
+        page = env.service.customers_page(by_points=True, page_size=typed.count)
+    else:
+        page = env.service.customers_page(query, by_points=typed.by_points)
+    env.reply(blocks.customer_list(page))
 
 
 def list_offers(env: Env, typed: Typed) -> None:

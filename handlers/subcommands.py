@@ -255,6 +255,14 @@ SUBCOMMANDS = table(
                     ),
                     (N_("customers"), N_("customers perez")),
                 ),
+                Usage(
+                    N_("customers top [how many]"),
+                    N_(
+                        "The customers with the most points first: all, a page at a time, or "
+                        "only the first few."
+                    ),
+                    (N_("customers top"), N_("customers top 3")),
+                ),
             ),
             list_customers,
             read_customers,

@@ -52,6 +52,9 @@ OFFER_STATUSES = ("draft", "published", "canceled")
 UTC = ZoneInfo("UTC")
 
 
+CUSTOMERS_PER_PAGE = 20  # a customer list's page; `customers top 5` shows fewer, unpaged
+
+
 @dataclass(frozen=True)
 class CustomerPage:
     query: str
@@ -231,7 +234,12 @@ class ServiceBase:
         return customer
 
     def customers_page(
-        self, query: str = "", page: int = 1, page_size: int = 20, *, by_points: bool = False
+        self,
+        query: str = "",
+        page: int = 1,
+        page_size: int = CUSTOMERS_PER_PAGE,
+        *,
+        by_points: bool = False,
     ) -> CustomerPage:
         """Customers by name, those matching any part of `query`, or by points."""
         query = query.strip()

@@ -6,7 +6,13 @@ its record's lock, sent once, and told truthfully."""
 from __future__ import annotations
 
 from bot.core.alerts import Alerts
-from bot.core.base import CustomerPage, ServiceBase, customer_key, offer_key
+from bot.core.base import (
+    CUSTOMERS_PER_PAGE,
+    CustomerPage,
+    ServiceBase,
+    customer_key,
+    offer_key,
+)
 from bot.core.confirmations import (
     CONFIRMABLE,
     CUSTOMER_DELETE,
@@ -23,6 +29,7 @@ from bot.core.undo import Undo
 
 __all__ = [
     "CONFIRMABLE",
+    "CUSTOMERS_PER_PAGE",
     "CUSTOMER_DELETE",
     "OFFER_CANCEL",
     "OFFER_DELETE",

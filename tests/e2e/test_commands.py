@@ -155,6 +155,16 @@ def test_lists_and_pickers_page_through_5000_customers(bot) -> None:
     top = text_of(bot.reply())
     points = [int(p.split(" points")[0].replace(",", "")) for p in top.split("· ")[1::2]]
     assert "Customers by points" in top and points == sorted(points, reverse=True), top[:400]
+    # the first few: only those; more than a page: a page at a time, as `customers top`
+    for typed, shown_first, paged in (
+        ("customers top 3", 3, False),
+        ("clientes mejores 25", 20, True),
+    ):
+        bot.command(typed)
+        reply = bot.reply()
+        listed = text_of(reply).split("· ")[1::2]
+        assert [int(p.split(" points")[0].replace(",", "")) for p in listed] == points[:shown_first]
+        assert ("More" in [b["text"]["text"] for b in buttons(reply)]) is paged, typed
     bot.command("points perez 1 visit")
     picker = bot.reply()
     total = int(text_of(picker).split(" customers match")[0].replace(",", ""))

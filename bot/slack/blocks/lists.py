@@ -10,7 +10,7 @@ from slack_sdk.models.blocks import (
     ButtonElement,
 )
 
-from bot.core.service import CustomerPage
+from bot.core.service import CUSTOMERS_PER_PAGE, CustomerPage
 from bot.domain.phones import international
 from bot.i18n import N_, _, ngettext, number
 from bot.slack.blocks.cards import OFFERS_PER_PAGE, customer_line, offer_line
@@ -182,12 +182,13 @@ def customer_list(page: CustomerPage) -> Message:
             )
         )
 
-    blocks += _pager(
-        page.page,
-        page.pages,
-        ActionId.CUSTOMERS_PAGE,
-        lambda number: CustomersPage(query=page.query, page=number, by_points=page.by_points),
-    )
+    if page.page_size == CUSTOMERS_PER_PAGE:  # not `customers top 5`: it asked for those
+        blocks += _pager(
+            page.page,
+            page.pages,
+            ActionId.CUSTOMERS_PAGE,
+            lambda number: CustomersPage(query=page.query, page=number, by_points=page.by_points),
+        )
     return _message(_("{count} customers").format(count=number(page.total)), blocks)
 
 
