@@ -87,16 +87,21 @@ def test_procfile_runs_gunicorn_and_sigterm_finishes_acked_work(
         assert "sandbox-app-key" not in output
 
 
-def test_production_entry_point_reports_missing_settings_in_one_line(tmp_path) -> None:
-    env = {"PATH": os.environ.get("PATH", ""), "SMARTPASSES_PROGRAM_ID": "1"}
-    result = subprocess.run(
+def _start_worker(env: dict[str, str], cwd) -> subprocess.CompletedProcess:
+    """What gunicorn does first in a worker: the WSGI factory, with only `env`."""
+    return subprocess.run(
         [sys.executable, "-c", "from bot.runtime.wsgi import create; create()"],
         env=env,
-        cwd=tmp_path,
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+def test_production_entry_point_reports_missing_settings_in_one_line(tmp_path) -> None:
+    env = {"PATH": os.environ.get("PATH", ""), "SMARTPASSES_PROGRAM_ID": "1"}
+    result = _start_worker(env, tmp_path)
     assert result.returncode == 4
     assert result.stderr.strip().startswith("loyalty-bot: SMARTPASSES_APP_KEY is not set")
     assert "Traceback" not in result.stderr
@@ -114,14 +119,7 @@ def test_production_entry_point_reports_a_database_it_cannot_use_in_one_line(tmp
         "SLACK_API_URL": "http://127.0.0.1:9/api/",  # nothing answers: not asked first
         "DATABASE_URL": "postgresql+psycopg2://app@127.0.0.1:1/shop",
     }
-    result = subprocess.run(
-        [sys.executable, "-c", "from bot.runtime.wsgi import create; create()"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = _start_worker(env, tmp_path)
     assert result.returncode == 4 and "Traceback" not in result.stderr
     assert result.stderr.strip() == (
         "loyalty-bot: DATABASE_URL is not a database the bot can use (needs psycopg2): put a "
