@@ -121,8 +121,13 @@ def _one_offer(env: Env, reference: str) -> Offer:
 
 def add_points(env: Env, actor: Actor, inputs: dict[str, Any]) -> dict[str, Any]:
     amount = _text(inputs, "points")
-    change = parse_amount(amount, env.settings.loyalty_max_points, decimal_mark())
-    if change.op is not Op.ADD:
+    # Not a number at all: the command's sentence would offer -5 and =25, which this step
+    # refuses; any other reading's (a fraction, over the limit) is right here too.
+    no_digits = not any(ch.isdigit() for ch in amount)
+    change = (
+        None if no_digits else parse_amount(amount, env.settings.loyalty_max_points, decimal_mark())
+    )
+    if change is None or change.op is not Op.ADD:
         raise InvalidInput(
             Say(
                 "This step adds points: give it a number above zero, like 10, not “{amount}”.",

@@ -111,6 +111,10 @@ def test_a_step_with_no_acting_person_or_an_unknown_customer_fails_clearly(bot) 
         "add_loyalty_points", {"customer": str(JUAN), "points": "-5", "acting_user": MANAGER}
     )
     assert status == "failed" and "adds points" in why
+    status, why = bot.step(
+        "add_loyalty_points", {"customer": str(JUAN), "points": "ten", "acting_user": MANAGER}
+    )
+    assert why == "This step adds points: give it a number above zero, like 10, not “ten”."
     assert _adds(bot) == []
 
 
