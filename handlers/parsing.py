@@ -91,6 +91,19 @@ def split_reference(tokens: list[str], region: str = "") -> tuple[str, str | Non
     return tokens[0], None, ""
 
 
+# The unit typed after an amount (`10 points birthday`, `10 puntos cumpleaños`), in
+# either language whatever the reader's: people type it, nobody means it as the reason.
+_UNIT_WORDS = frozenset(
+    {"point", "points", "pt", "pts", "pts.", "punto", "puntos", "pto", "ptos", "ptos."}
+)
+
+
+def without_unit(reason: str) -> str:
+    """The reason after a points amount, without a first word that only names the unit."""
+    first, _, rest = reason.partition(" ")
+    return rest.strip() if first.casefold() in _UNIT_WORDS else reason
+
+
 def references_in(text: str, region: str = "") -> list[str]:
     """The emails and phone numbers in a message as Slack sends it (its links undone),
     each once, emails first: what a message shortcut looks customers up by."""

@@ -13,7 +13,7 @@ from bot.domain.text_keys import fold
 from bot.i18n import decimal_mark
 from handlers.command_help import said, usage_of
 from handlers.context import Env
-from handlers.parsing import join_phone, split_reference
+from handlers.parsing import join_phone, split_reference, without_unit
 from handlers.subcommand import TOP_WORDS, Typed
 
 CUSTOMER_ACTIONS = ("new", "edit", "delete")
@@ -31,6 +31,7 @@ def read_points(env: Env, args: list[str]) -> Typed:
     change = None  # no amount: the points form asks for it
     if amount is not None:
         change = parse_amount(amount, env.settings.loyalty_max_points, decimal_mark())
+        reason = without_unit(reason)
     if problem := reason_problem(reason):
         raise InvalidInput(Say("{problem} Nothing was changed.", problem=problem))
     rest = " ".join(x for x in (amount or "", reason) if x)

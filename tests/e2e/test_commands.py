@@ -61,6 +61,9 @@ def test_a_points_change_is_replied_recorded_and_announced(bot_with) -> None:
     assert len(bot.slack.calls_to("chat.postMessage")) == 1  # refused: not announced
     bot.command("points 1870 1 000 big order")  # thousands as people write them
     assert "15 → *1,015*" in text_of(bot.reply())
+    bot.command("points 1870 5 points")  # the unit typed after the amount is no reason
+    assert "1,015 → *1,020*" in text_of(bot.reply())
+    assert bot.store.entries(target_id=JUAN)[0].reason == ""
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 import pytest
 
-from handlers.parsing import split_reference, tokenize
+from handlers.parsing import split_reference, tokenize, without_unit
 
 
 @pytest.mark.parametrize(
@@ -19,6 +19,21 @@ from handlers.parsing import split_reference, tokenize
 )
 def test_split_reference(text, expected) -> None:
     assert split_reference(tokenize(text)) == expected
+
+
+@pytest.mark.parametrize(
+    ("reason", "kept"),
+    [
+        ("points", ""),
+        ("Puntos cumpleaños", "cumpleaños"),
+        ("pts. birthday gift", "birthday gift"),
+        ("birthday points", "birthday points"),
+        ("pointsy", "pointsy"),
+        ("", ""),
+    ],
+)
+def test_a_unit_typed_after_the_amount_is_not_the_reason(reason, kept) -> None:
+    assert without_unit(reason) == kept
 
 
 def test_tokenize_undoes_slack_escaping() -> None:
