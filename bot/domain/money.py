@@ -21,7 +21,9 @@ from bot.domain.say import Code, Name, Say
 MOST_MONEY = Decimal(10) ** 9  # a sale this large is a typing mistake
 _SYMBOLS = re.compile(r"^[$€£¥]|[$€£¥]$")
 _ONE_GROUP = re.compile(r"(\d{1,3})([.,])(\d{3})")
-_LETTER = re.compile(r"[^\W\d_]")  # `1e5`, `NaN`: Decimal reads them, nobody means them
+# `1e5`, `NaN`, `١٠٠`: Decimal reads letters and any script's digits; a till's amount,
+# like a number of points, is written with 0-9.
+_NOT_TYPED_AMOUNT = re.compile(r"[^\W\d_]|(?![0-9])\d")
 EXAMPLE = Code("250.00")
 
 
@@ -49,7 +51,7 @@ def parse_money(text: str | None, locale: str, decimal_mark: str, currency: str)
         fits = tuple(r for r in (small, large) if _places(r) <= precision(currency))
         raise AmbiguousAmount(raw, "", fits)
     try:
-        if _LETTER.search(number):
+        if _NOT_TYPED_AMOUNT.search(number):
             raise InvalidOperation(number)
         amount = parse_decimal(number, locale=locale, strict=True)
     except (NumberFormatError, InvalidOperation) as exc:

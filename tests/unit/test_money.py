@@ -56,6 +56,8 @@ def test_an_amount_that_reads_two_ways_is_asked(typed, readings) -> None:
         ("1e5", "is not an amount of money"),  # never a till's way to write 100,000
         ("2E3", "is not an amount of money"),
         ("NaN", "is not an amount of money"),
+        ("١٠٠", "is not an amount of money"),  # refused as points refuse them
+        ("１００", "is not an amount of money"),
         ("0", "more than zero"),
         ("-5", "more than zero"),
         ("1000000000", "more than any sale"),
