@@ -42,7 +42,13 @@ def read_export(env: Env, args: list[str]) -> Typed:
     digits at the end, 30 if none; customer ids are longer)."""
     kind = KINDS.get(args[0].casefold()) if args else None
     if kind is None:
-        raise InvalidInput(Say("Usage: {usage}, e.g. {example}.", **usage_of("export")))
+        raise InvalidInput(
+            Say(
+                "Export what? Usage: {usage} or {other}.",
+                usage=usage_of("export")["usage"],
+                other=usage_of("export", 1)["usage"],
+            )
+        )
     rest = args[1:]
     if kind == "customers":
         return Typed(tuple(args), action=kind, reference=" ".join(rest))

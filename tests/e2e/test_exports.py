@@ -80,7 +80,10 @@ def test_clerks_may_not_export_and_bad_words_are_explained(bot) -> None:
     assert "Only loyalty *managers* can export the customer list" in text_of(bot.reply())
     assert bot.slack.calls_to("files.getUploadURLExternal") == []
     reply = bot.command("export everything").json()
-    assert "Usage:" in text_of(reply) and "export customers [search]" in text_of(reply)
+    assert text_of(reply) == (
+        "Export what? Usage: `/loyalty export customers [search]`"
+        " or `/loyalty export history [customer] [days]`."
+    )
     reply = bot.command("export history 0").json()
     assert "between 1 and 999 days" in text_of(reply)
 
