@@ -28,6 +28,22 @@ def make_read_only(engine: Engine) -> None:
 
 
 @contextlib.contextmanager
+def read_only(engine: Engine) -> Iterator[None]:
+    """Every connection of a SQLite engine refuses writes until the block ends."""
+
+    def query_only(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute("PRAGMA query_only = ON")
+
+    sa.event.listen(engine, "connect", query_only)
+    engine.dispose()
+    try:
+        yield
+    finally:
+        sa.event.remove(engine, "connect", query_only)
+        engine.dispose()
+
+
+@contextlib.contextmanager
 def sqlite_locked_by_another_process(path: str) -> Iterator[None]:
     """Another process holds an exclusive lock on the SQLite file until the block ends."""
     holder = subprocess.Popen(

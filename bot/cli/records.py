@@ -31,7 +31,7 @@ def _summary(args: argparse.Namespace) -> int:
                 message = summary_message(build_summary(api, store, settings.tz), settings.tz)
             print(render_blocks(message.blocks, fallback=message.text))
             return 0
-        from bot.jobs.summary import post_summary
+        from bot.jobs.summary import PostedNotRecorded, post_summary
         from bot.runtime.app import SLACK_SCHEDULED_WAIT_SECONDS, slack_client
 
         try:
@@ -45,6 +45,15 @@ def _summary(args: argparse.Namespace) -> int:
             )
         except ConfigError:
             raise
+        except PostedNotRecorded as exc:  # in the channel: a second run would post it twice
+            posted, cause = exc.unrecorded.posted, exc.__cause__
+            why = _why(cause if isinstance(cause, Exception) else exc)
+            print(
+                f"loyalty-bot: posted the summary for {posted.day} to {posted.channel}, but the "
+                f"database could not record it ({why}); do not post it again today",
+                file=sys.stderr,
+            )
+            return 1
         except Exception as exc:  # one clear line for cron, not a traceback
             print(f"loyalty-bot: the summary was not posted: {_why(exc)}", file=sys.stderr)
             return 1
@@ -102,6 +111,7 @@ def _rotate_key(args: argparse.Namespace) -> int:
 
 def _why(exc: Exception) -> str:
     from slack_sdk.errors import SlackApiError
+    from sqlalchemy.exc import DBAPIError
 
     from bot.domain.errors import LoyaltyError
 
@@ -113,6 +123,8 @@ def _why(exc: Exception) -> str:
         )
     if isinstance(exc, LoyaltyError):
         return exc.message
+    if isinstance(exc, DBAPIError) and exc.orig is not None:  # its own text runs to lines
+        return f"the database answered {str(exc.orig)!r}"
     return f"{type(exc).__name__}: {exc}"
 
 

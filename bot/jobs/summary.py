@@ -2,17 +2,17 @@
 
 The figures are built before the day is claimed, so a poster that dies while building
 leaves nothing behind. A claim that never got its message (its poster died between
-claiming and posting) is taken over after `TAKEOVER_AFTER`.
+claiming and posting) is taken over after `TAKEOVER_AFTER`. A message posted whose record
+cannot be written (the database busy or gone) is never posted again by that poster: it
+keeps the message (`PostedNotRecorded`) and records it once the database answers.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
-import queue
 import signal
-import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -31,6 +31,7 @@ from bot.domain.audit import as_utc, utcnow
 from bot.domain.errors import ConfigError, LoyaltyError
 from bot.domain.settings import Settings
 from bot.i18n import speaking
+from bot.jobs.charts import ChartQueue
 from bot.slack import blocks
 from bot.slack.chart import share_chart
 from bot.smartpasses.client import LoyaltyClient
@@ -40,39 +41,15 @@ from bot.store.workspaces import WorkspaceRecords
 log = logging.getLogger(__name__)
 
 
-class ChartQueue:
-    """The clocks' charts, drawn one at a time after the summaries they follow (each
-    drawing is a short-lived process of its own: bot.slack.chart), on a daemon thread: a
-    clock that stops does not wait for the charts still queued (their summaries are
-    posted; the charts are only skipped, and said so in the log)."""
-
-    def __init__(self) -> None:
-        self._queue: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
-        self._started = threading.Lock()
-        self._thread: threading.Thread | None = None
-
-    def submit(self, draw: Callable[..., None], *args: Any) -> None:
-        self._queue.put(functools.partial(draw, *args))
-        with self._started:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="summary-chart", daemon=True)
-                self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            draw = self._queue.get()
-            try:
-                draw()
-            except Exception:  # one chart's bug never stops the next ones
-                log.exception("a summary chart failed")
-
-
 CHARTS = ChartQueue()
 
 TAKEOVER_AFTER = dt.timedelta(minutes=2)
 CLOCK_TICK = dt.timedelta(minutes=1)
 RETRY_AFTER_FAILURE = dt.timedelta(minutes=10)
 POSTING_THREADS = 16  # summaries built and posted at once (OAuth mode: many workspaces)
+# Between attempts to record a message just posted (a busy SQLite file frees in seconds);
+# after the last, the poster keeps it and records it on its next rounds.
+RECORD_WAITS_SECONDS = (0.5, 1.0, 2.0, 4.0)
 
 
 @dataclass(frozen=True)
@@ -81,6 +58,24 @@ class Posted:
     channel: str
     ts: str | None
     already: bool = False  # posted before, or another poster is posting it right now
+
+
+@dataclass(frozen=True)
+class Unrecorded:
+    """A summary posted to Slack whose record is not written yet."""
+
+    posted: Posted
+    summary: Summary
+    at: dt.datetime
+
+
+class PostedNotRecorded(Exception):
+    """The summary is in the channel, but the store did not take its record: posting it
+    again would post it twice. Record it later (`record_posted`)."""
+
+    def __init__(self, unrecorded: Unrecorded) -> None:
+        super().__init__(f"posted {unrecorded.posted.ts}, not recorded")
+        self.unrecorded = unrecorded
 
 
 def summary_channel(settings: Settings, channel: str | None = None) -> str:
@@ -124,15 +119,40 @@ def post_summary(
         if claimed:
             store.release_summary_post(day, channel)  # let a later attempt post it
         raise
-    store.summary_posted(day, channel, response["ts"])
+    posted = Posted(day, channel, response["ts"])
     if charts is None:
         _share_chart(client, settings, channel, summary)
     else:
         charts.submit(_share_chart, client, settings, channel, summary)
+    record_posted(client, store, settings, Unrecorded(posted, summary, now), RECORD_WAITS_SECONDS)
+    return posted
+
+
+def record_posted(
+    client: WebClient,
+    store: Store,
+    settings: Settings,
+    unrecorded: Unrecorded,
+    waits: tuple[float, ...] = (),
+) -> None:
+    """Record a posted summary (trying again after each of `waits`), then what follows it:
+    the day's snapshot, the balances to flag, the differences told. PostedNotRecorded if
+    the record could not be written."""
+    posted = unrecorded.posted
+    assert posted.ts is not None
+    for wait in (*waits, None):
+        try:
+            store.summary_posted(posted.day, posted.channel, posted.ts)
+            break
+        except Exception as exc:  # the store's own error, whichever database
+            if wait is None:
+                raise PostedNotRecorded(unrecorded) from exc
+            log.warning("the posted summary is not recorded yet (%s)", type(exc).__name__)
+            time.sleep(wait)
+    summary = unrecorded.summary
     save_snapshot(store, summary)
     _raise_flagged(client, store, settings, summary)
-    remember(store, summary.outside, now)  # reported: each difference is told once
-    return Posted(day, channel, response["ts"])
+    remember(store, summary.outside, unrecorded.at)  # reported: each difference is told once
 
 
 def _share_chart(client: WebClient, settings: Settings, channel: str, summary: Summary) -> None:
@@ -206,10 +226,17 @@ class SummaryClock:
         self.client, self.api, self.store, self.settings = client, api, store, settings
         self.channel = summary_channel(settings)
         self.failed_at: dt.datetime | None = None
+        self.unrecorded: Unrecorded | None = None  # posted; recorded on the next ticks
 
     def tick(self, now: dt.datetime | None = None) -> Posted | None:
-        """The post made (or found made) when due; None when not due or it failed."""
+        """The post made (or found made) when due, or a post recorded late; None when not
+        due or it failed."""
         now = now or utcnow()
+        if (unrecorded := self.unrecorded) is not None:
+            if not _recorded_late(self.client, self.store, self.settings, unrecorded):
+                return None
+            self.unrecorded = None
+            return unrecorded.posted
         if not due_today(self.settings, self.store, self.channel, now):
             return None
         if self.failed_at is not None and now - self.failed_at < RETRY_AFTER_FAILURE:
@@ -224,6 +251,10 @@ class SummaryClock:
                 now=now,
                 charts=CHARTS,
             )
+        except PostedNotRecorded as exc:  # never posted again: recorded on the next ticks
+            self.unrecorded = exc.unrecorded
+            _log_unrecorded(exc.unrecorded, "")
+            return None
         except Exception:  # logged; the clock tries again later, and keeps running
             self.failed_at = now
             log.exception("daily summary failed; trying again in 10 minutes")
@@ -232,6 +263,32 @@ class SummaryClock:
         if not result.already:
             log.info("daily summary posted for %s in %s", result.day, self.channel)
         return result
+
+
+def _log_unrecorded(unrecorded: Unrecorded, team_id: str) -> None:
+    posted = unrecorded.posted
+    log.error(
+        "daily summary for %s posted in %s%s but the database did not record it: "
+        "recording it every minute until it does (it is not posted again)",
+        posted.day,
+        posted.channel,
+        f" ({team_id})" if team_id else "",
+    )
+
+
+def _recorded_late(
+    client: WebClient, store: Store, settings: Settings, unrecorded: Unrecorded
+) -> bool:
+    """Record a summary posted earlier; True once recorded (what follows the record may
+    have failed meanwhile: logged, and not tried again)."""
+    try:
+        record_posted(client, store, settings, unrecorded)
+    except PostedNotRecorded:
+        return False
+    except Exception:
+        log.exception("the daily summary is recorded; what follows it failed")
+    log.info("daily summary for %s recorded late", unrecorded.posted.day)
+    return True
 
 
 class _Served(Protocol):
@@ -269,13 +326,17 @@ class EveryWorkspaceClock:
         self.workspaces = workspaces
         self.threads = threads
         self.failed_at: dict[str, dt.datetime] = {}
+        self.unrecorded: dict[str, Unrecorded] = {}  # posted; recorded on the next ticks
         self.purged_at: dt.datetime | None = None
 
     def tick(self, now: dt.datetime | None = None) -> list[Posted]:
         now = now or utcnow()
         self.purge(now)
+        late = [p for team in list(self.unrecorded) if (p := self._record_late(team))]
         due = []
         for workspace in self.workspaces.records.connected():
+            if workspace.team_id in self.unrecorded:
+                continue
             settings = self.workspaces.settings.for_workspace(
                 workspace.settings, workspace.program_id
             )
@@ -287,10 +348,23 @@ class EveryWorkspaceClock:
             if due_today(settings, store, channel, now):
                 due.append(workspace.team_id)
         if not due:
-            return []
+            return late
         with ThreadPoolExecutor(min(self.threads, len(due)), "summary") as pool:
             posts = list(pool.map(lambda team: self._post(team, now), due))
-        return [p for p in posts if p is not None]
+        return late + [p for p in posts if p is not None]
+
+    def _record_late(self, team_id: str) -> Posted | None:
+        unrecorded = self.unrecorded[team_id]
+        services = self.workspaces.services_for(team_id)
+        client = self.workspaces.clients.client(team_id)
+        if services is None or client is None:  # uninstalled since: nothing to record for
+            del self.unrecorded[team_id]
+            return None
+        store = services.service.store
+        if not _recorded_late(client, store, services.settings, unrecorded):
+            return None
+        del self.unrecorded[team_id]
+        return unrecorded.posted
 
     def _post(self, team_id: str, now: dt.datetime) -> Posted | None:
         try:
@@ -302,6 +376,10 @@ class EveryWorkspaceClock:
             result = post_summary(
                 client, service.api, service.store, services.settings, now=now, charts=CHARTS
             )
+        except PostedNotRecorded as exc:  # never posted again: recorded on the next ticks
+            self.unrecorded[team_id] = exc.unrecorded
+            _log_unrecorded(exc.unrecorded, team_id)
+            return None
         except Exception:  # logged; this workspace is tried again later, the others go on
             self.failed_at[team_id] = now
             log.exception("daily summary of workspace %s failed; trying again later", team_id)

@@ -12,8 +12,8 @@ from slack_sdk import WebClient
 from bot.core.summary import SharedSummary, build_summary
 from bot.jobs.summary import post_summary
 from bot.store.database import Store
-from tests.faults import Gate
-from tests.harness import BOT_TOKEN
+from tests.faults import Gate, read_only
+from tests.harness import BOT_TOKEN, wait_until
 from tests.unit import test_summary as unit
 
 # The unit module's fixtures and helpers, shared.
@@ -102,6 +102,36 @@ def test_a_claim_whose_poster_died_is_taken_over_after_two_minutes(client, store
     assert posted is not None and not posted.already and posted.ts
     assert store.summary_post(day, "CSUM")["message_ts"] == posted.ts
     assert clock.tick(later + dt.timedelta(minutes=1)) is None  # posted: no longer due
+    assert len(slack.calls_to("chat.postMessage")) == 1
+
+
+def test_a_summary_posted_but_not_recorded_is_recorded_later_never_posted_again(
+    client, store, slack, monkeypatch
+) -> None:
+    from bot.jobs import summary as job
+
+    monkeypatch.setattr(job, "RECORD_WAITS_SECONDS", ())  # its attempts, without the waits
+    settings = _settings(loyalty_summary_channel="CSUM", loyalty_summary_time="09:00")
+    web = WebClient(token=BOT_TOKEN, base_url=slack.base_url + "/api/")
+    clock = job.SummaryClock(web, client, store, settings)
+    day = NOW.date().isoformat()
+    slack.holds["chat.postMessage"] = posting = threading.Event()
+    with ThreadPoolExecutor(1) as pool:
+        ticked = pool.submit(clock.tick, NOW.replace(hour=9))
+        wait_until(lambda: store.summary_post(day, "CSUM"), what="the day's claim")
+        with read_only(store.engine):  # the database stops taking writes mid-post
+            posting.set()
+            assert ticked.result(timeout=10) is None
+            (message,) = slack.messages
+            assert clock.tick(NOW.replace(hour=9, minute=1)) is None  # still not recorded
+    assert store.summary_post(day, "CSUM")["message_ts"] is None
+    later = NOW.replace(hour=9, minute=15)  # past the takeover and the retry after a failure
+    recorded = clock.tick(later)
+    assert recorded is not None and recorded.ts == message.ts
+    assert store.summary_post(day, "CSUM")["message_ts"] == message.ts
+    tomorrow = (NOW + dt.timedelta(days=1)).date().isoformat()
+    assert store.snapshot_before(tomorrow) is not None  # what follows the record, done too
+    assert clock.tick(later + dt.timedelta(minutes=1)) is None
     assert len(slack.calls_to("chat.postMessage")) == 1
 
 
