@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from slack_sdk.models.views import View
 
 from bot.core.index.customer_index import CustomerIndex
+from bot.core.index.snapshot import _Blob
 from bot.core.service import PointsResult
 from bot.core.validation import (
     Field,
@@ -240,3 +241,26 @@ def test_search_by_any_part_always_answers(text: str) -> None:
     found = _SEARCHED.search(text)
     assert all(isinstance(c, Customer) for c in found)
     assert _SEARCHED.search("ødeg") and _SEARCHED.search("0001111")
+
+
+_SOME_TEXT = st.text(st.characters(max_codepoint=0x2FF), max_size=12)  # controls and NULs too
+
+
+@given(st.lists(_SOME_TEXT, max_size=40), _SOME_TEXT.filter(bool))
+def test_the_search_text_finds_exactly_the_rows_that_hold_a_word(texts, word) -> None:
+    """Each row once, in order, whatever the texts and the word hold: the row numbers
+    kept after each text are never found as text."""
+
+    def spaced(text: str) -> str:  # a control character is kept (and searched) as a space
+        return "".join(" " if ch < " " else ch for ch in text)
+
+    expected = [row for row, text in enumerate(texts) if spaced(word) in spaced(text)]
+    assert list(_Blob(texts).containing(word)) == expected
+
+
+def test_row_numbers_of_eight_digits_are_found_as_well(monkeypatch) -> None:
+    monkeypatch.setattr(_Blob, "EIGHT_DIGITS_FROM", 2)
+    texts = ["ana pérez", "luis", "pérez\x00ruiz", "", "zoë pérez"] * 70
+    blob = _Blob(texts)
+    assert blob.width == 8
+    assert list(blob.containing("pérez")) == [r for r, t in enumerate(texts) if "pérez" in t]
