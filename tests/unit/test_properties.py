@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from slack_sdk.models.views import View
 
 from bot.core.index.customer_index import CustomerIndex
-from bot.core.index.snapshot import _Blob
+from bot.core.index.search_text import _NumberedBlob, _OffsetBlob
 from bot.core.service import PointsResult
 from bot.core.validation import (
     Field,
@@ -255,12 +255,18 @@ def test_the_search_text_finds_exactly_the_rows_that_hold_a_word(texts, word) ->
         return "".join(" " if ch < " " else ch for ch in text)
 
     expected = [row for row, text in enumerate(texts) if spaced(word) in spaced(text)]
-    assert list(_Blob(texts).containing(word)) == expected
+    assert list(_NumberedBlob(texts).containing(word)) == expected
+
+
+@given(st.lists(st.text("0123456789", max_size=14), max_size=40), st.text("0123", min_size=1))
+def test_phone_digits_find_exactly_the_rows_that_hold_them(phones, digits) -> None:
+    expected = [row for row, phone in enumerate(phones) if digits in phone]
+    assert _OffsetBlob(phones).containing(digits) == expected
 
 
 def test_row_numbers_of_eight_digits_are_found_as_well(monkeypatch) -> None:
-    monkeypatch.setattr(_Blob, "EIGHT_DIGITS_FROM", 2)
+    monkeypatch.setattr(_NumberedBlob, "EIGHT_DIGITS_FROM", 2)
     texts = ["ana pérez", "luis", "pérez\x00ruiz", "", "zoë pérez"] * 70
-    blob = _Blob(texts)
+    blob = _NumberedBlob(texts)
     assert blob.width == 8
     assert list(blob.containing("pérez")) == [r for r, t in enumerate(texts) if "pérez" in t]

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from typing import overload
 
 from bot.core.index.customer_list import CustomerSequence
+from bot.core.index.search_text import MIN_PHONE_DIGITS
 from bot.core.index.snapshot import (
-    MIN_PHONE_DIGITS,
     Snapshot,
     _email_key,
     _get,

@@ -5,8 +5,6 @@ from __future__ import annotations
 import bisect
 import itertools
 import logging
-import re
-import sys
 import threading
 from array import array
 from collections.abc import Callable, Iterable, Sequence
@@ -14,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from bot.core.index.customer_list import CustomerList, strictly_ascending
+from bot.core.index.search_text import SearchText
 from bot.core.index.tables import KeyIndex, TokenTable
 from bot.domain.text_keys import (
     casefold_all,
@@ -320,70 +319,3 @@ class SnapshotBuilder(Protocol):
 
 # A key usually names one customer: store the bare id, and a set only on collision.
 _Ids = int | set[int]
-
-
-MIN_PHONE_DIGITS = 4  # fewer digits than this never match inside a phone
-
-
-# A row's number after its text, one hex digit a byte in 0x01-0x10: bytes no word typed
-# holds (UTF-8 uses them only for control characters, which a blob never keeps).
-_ROW_CODE = "".join(map(chr, range(1, 17)))
-_TO_ROW_CODE = str.maketrans("0123456789abcdef", _ROW_CODE)
-_FROM_ROW_CODE = bytes.maketrans(_ROW_CODE.encode(), b"0123456789abcdef")
-_CONTROL = re.compile("[\x00-\x1f]")
-
-
-class _Blob:
-    """Texts in one UTF-8 byte string, each ended by a NUL and its row's number (in bytes
-    no search holds), found with a compiled pattern: one pass in C gives the rows that
-    hold a word, in order, with no Python step per hit."""
-
-    EIGHT_DIGITS_FROM = 1 << 24  # rows: from here a row's number takes 8 hex digits, not 6
-
-    def __init__(self, parts: list[str]) -> None:
-        count = len(parts)
-        self.width = width = 6 if count < self.EIGHT_DIGITS_FROM else 8
-        if not all(map(str.isprintable, parts)):  # rare: a control character is a space
-            parts = [_CONTROL.sub(" ", part) for part in parts]
-        codes = (f"%0{width}x" * count % tuple(range(count))).translate(_TO_ROW_CODE)
-        ends = itertools.count(width, width)
-        each = map(codes.__getitem__, map(slice, range(0, count * width, width), ends))
-        rows = zip(parts, itertools.repeat("\x00"), each)
-        self.blob = "".join(itertools.chain.from_iterable(rows)).encode()
-
-    def containing(self, word: str) -> array[int]:
-        """The rows whose text contains `word`, ascending (after a hit, the search goes on
-        from the next text: a name and an email that both hold it are one hit)."""
-        width, needle = self.width, _CONTROL.sub(" ", word).encode()  # as the texts hold it
-        found = re.compile(
-            re.escape(needle) + b"[^\x00]*\x00(" + b"[\x01-\x10]" * width + b")"
-        ).findall(self.blob)
-        rows = array("I")
-        if found:
-            pad = b"00" * (4 - width // 2)  # each number as 4 bytes
-            digits = (pad + pad.join(found)).translate(_FROM_ROW_CODE)
-            rows.frombytes(bytes.fromhex(digits.decode()))
-            if sys.byteorder == "little":
-                rows.byteswap()
-        return rows
-
-
-class SearchText:
-    """Every row's haystack: names and email in one blob, phone digits in another. A
-    substring of a word is a substring of its UTF-8 bytes. Immutable: one per snapshot."""
-
-    def __init__(self, texts: list[str], phones: list[str]) -> None:
-        """Row i's names and email in `texts[i]`, its phone digits in `phones[i]`."""
-        self.text, self.phone = _Blob(texts), _Blob(phones)
-
-    def find(self, words: list[str]) -> Sequence[int]:
-        """The rows every word is in (as `_matches` decides), in order."""
-        result: Sequence[int] | None = None
-        for word in sorted(words, key=len, reverse=True):  # the longest is the rarest
-            hits: Sequence[int] = self.text.containing(word)
-            if len(word) >= MIN_PHONE_DIGITS and word.isdigit():
-                hits = sorted(set(hits).union(self.phone.containing(word)))
-            result = hits if result is None else sorted(set(result).intersection(hits))
-            if not result:
-                return []
-        return result or []
