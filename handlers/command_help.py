@@ -6,7 +6,7 @@ from __future__ import annotations
 import difflib
 
 from bot.domain.amounts import AmbiguousAmount
-from bot.domain.say import Code, Say
+from bot.domain.say import Code, Say, Strong
 from bot.i18n import _, language, number
 from bot.slack import blocks
 from bot.slack.text import mrkdwn
@@ -45,8 +45,26 @@ def help_detail(row: Subcommand) -> blocks.Message:
     return blocks.help_detail(word(row), usages, names_customers=takes_customer)
 
 
+def _alerts(help_command: Code) -> Say:
+    return Say(
+        "Alerts about unusual points need no command: I send them to the managers on my own "
+        "(in the audit channel, or by direct message when there is none), each change with "
+        "an {undo} button. {help} lists the commands.",
+        undo=Strong("Undo"),
+        help=help_command,
+    )
+
+
+# Words people look for a command under that needs none: what it is, instead.
+_ALERT_WORDS = frozenset({"alert", "alerts", "alerta", "alertas"})
+
+
 def unknown(name: str) -> str:
-    """One line for a subcommand we do not have, with the nearest one we do."""
+    """One line for a subcommand we do not have, with the nearest one we do (or, for a
+    word that needs no command, what it is instead)."""
+    help_command = Code("/loyalty " + word(BY_NAME["help"]))
+    if name in _ALERT_WORDS:
+        return mrkdwn(_alerts(help_command))
     near = difflib.get_close_matches(name, list(BY_NAME), n=1, cutoff=0.6)
     if near:
         return mrkdwn(
@@ -54,14 +72,14 @@ def unknown(name: str) -> str:
                 "I don't know {typed}. Did you mean {near}? {help} lists the rest.",
                 typed=Code(name),
                 near=Code(word(BY_NAME[near[0]])),
-                help=Code("/loyalty " + word(BY_NAME["help"])),
+                help=help_command,
             )
         )
     return mrkdwn(
         Say(
             "I don't know {typed}. {help} lists what I can do.",
             typed=Code(name),
-            help=Code("/loyalty " + word(BY_NAME["help"])),
+            help=help_command,
         )
     )
 

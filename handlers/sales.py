@@ -15,7 +15,7 @@ from bot.domain.earning import Promotion
 from bot.domain.errors import InvalidInput
 from bot.domain.money import parse_money
 from bot.domain.policy import Act
-from bot.domain.say import Name, Say
+from bot.domain.say import Code, Name, Say
 from bot.i18n import decimal_mark, locale_name
 from bot.slack import blocks, views
 from bot.slack.blocks import Message
@@ -161,7 +161,16 @@ def sale_inputs(env: Env, inputs: dict[str, Any]) -> tuple[Decimal, str]:
         raise InvalidInput(Say("{problem} Nothing was changed.", problem=problem))
     try:
         return read_money(env, amount), note
-    except AmbiguousAmount:  # a workflow cannot be asked which it meant
+    except AmbiguousAmount as asked:  # a workflow cannot be asked which it meant
+        if len(asked.readings) == 1:  # `120,50`: written the other way round
+            raise InvalidInput(
+                Say(
+                    "“{amount}” is not written the way I read amounts; give the step the "
+                    "amount with a decimal point and no thousands mark, like {reading}.",
+                    amount=Name(amount),
+                    reading=Code(str(asked.readings[0])),
+                )
+            ) from None
         raise InvalidInput(
             Say(
                 "“{amount}” can be read two ways; give the step the amount with a decimal "

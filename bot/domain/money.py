@@ -3,8 +3,9 @@
 Read with Babel in the reader's locale (strict: a group mark in the wrong place is not
 guessed). An amount that reads two ways is asked, never guessed, by the same rule as
 points: one group of three digits after the reader's decimal mark (`1.500`: one and a
-half, or fifteen hundred?), and whatever Babel can read only by moving a mark (`12,50`
-where "." marks decimals: 12.50 or 1,250?).
+half, or fifteen hundred?). An amount written the other way round (`120,50` where "."
+marks decimals, as a visitor from Spain writes it) is asked with its one reading (120.50):
+a group mark is followed by three digits, so a 2-digit group is never read as thousands.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ _ONE_GROUP = re.compile(r"(\d{1,3})([.,])(\d{3})")
 # like a number of points, is written with 0-9.
 _NOT_TYPED_AMOUNT = re.compile(r"[^\W\d_]|(?![0-9])\d")
 EXAMPLE = Code("250.00")
+# Where the reader's decimal mark is ".", the other way of writing numbers (`1.250,50`),
+# and the other way round.
+_OTHER_WAY = {".": "de_DE", ",": "en_US"}
 
 
 def precision(currency: str) -> int:
@@ -44,21 +48,21 @@ def parse_money(text: str | None, locale: str, decimal_mark: str, currency: str)
         )
     raw = text.strip()
     number = _SYMBOLS.sub("", raw).strip()
+    places = precision(currency)
     one = _ONE_GROUP.fullmatch(number)
     if one is not None and one.group(2) == decimal_mark:
         small = plain(Decimal(f"{one.group(1)}.{one.group(3)}"))
         large = Decimal(one.group(1) + one.group(3))
-        fits = tuple(r for r in (small, large) if _places(r) <= precision(currency))
+        fits = tuple(_shown(r, places) for r in (small, large) if _places(r) <= places)
         raise AmbiguousAmount(raw, "", fits)
     try:
         if _NOT_TYPED_AMOUNT.search(number):
             raise InvalidOperation(number)
         amount = parse_decimal(number, locale=locale, strict=True)
-    except (NumberFormatError, InvalidOperation) as exc:
-        suggested = exc.suggestions if isinstance(exc, NumberFormatError) else None
-        readings = _readings(suggested or [], locale)
-        if len(readings) >= 2:
-            raise AmbiguousAmount(raw, "", tuple(readings[:2])) from None
+    except (NumberFormatError, InvalidOperation):
+        other = _the_other_way(number, decimal_mark, places)
+        if other is not None:
+            raise AmbiguousAmount(raw, "", (_shown(other, places),)) from None
         raise InvalidInput(
             Say(
                 "“{text}” is not an amount of money. Write it like {example}.",
@@ -72,7 +76,6 @@ def parse_money(text: str | None, locale: str, decimal_mark: str, currency: str)
         )
     if amount >= MOST_MONEY:
         raise InvalidInput(Say("“{text}” is more than any sale I can record.", text=Name(raw)))
-    places = precision(currency)
     if _places(amount) > places:
         raise InvalidInput(
             Say(
@@ -90,16 +93,27 @@ def _places(value: Decimal) -> int:
     return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
-def _readings(suggestions: list[str], locale: str) -> list[Decimal]:
-    found: list[Decimal] = []
-    for suggestion in suggestions:
-        try:
-            value = parse_decimal(suggestion, locale=locale, strict=True)
-        except (NumberFormatError, InvalidOperation):
-            continue
-        if value > 0 and value not in found:
-            found.append(plain(value))
-    return found
+def _the_other_way(number: str, decimal_mark: str, places: int) -> Decimal | None:
+    """`number` read with the marks the other way round (`120,50` as 120.50 where "."
+    marks decimals), if it reads so strictly, is more than zero and has no more decimals
+    than the currency; else None. Never a number of letters or other digits."""
+    other_locale = _OTHER_WAY.get(decimal_mark)
+    if other_locale is None or _NOT_TYPED_AMOUNT.search(number):
+        return None
+    try:
+        value = parse_decimal(number, locale=other_locale, strict=True)
+    except (NumberFormatError, InvalidOperation):
+        return None
+    if not value.is_finite() or value <= 0 or value >= MOST_MONEY:
+        return None
+    other_mark = "," if decimal_mark == "." else "."
+    typed_places = len(number.rpartition(other_mark)[2]) if other_mark in number else 0
+    return value if typed_places <= places else None
+
+
+def _shown(value: Decimal, places: int) -> Decimal:
+    """A reading as money is written: with its currency's decimals (`120.50`)."""
+    return value.quantize(Decimal(1).scaleb(-places))
 
 
 def plain(value: Decimal) -> Decimal:

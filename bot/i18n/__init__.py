@@ -112,9 +112,13 @@ def _(message: str) -> str:
 
 
 def number(value: int | Decimal, *, signed: bool = False) -> str:
-    """`1,000` as the current language's readers write it (`signed`: `+1,000`, `-5`)."""
+    """`1,000` as the current language's readers write it (`signed`: `+1,000`, `-5`); a
+    Decimal with the decimals it has (`120.50`, not `120.5`)."""
     shown = -value if signed and value < 0 else value
-    written = format_decimal(shown, locale=LOCALES[language()])
+    exponent = shown.as_tuple().exponent if isinstance(shown, Decimal) else 0
+    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    pattern = "#,##0." + "0" * places if places else None
+    written = format_decimal(shown, format=pattern, locale=LOCALES[language()])
     return (("-" if value < 0 else "+") + written) if signed else written
 
 

@@ -30,6 +30,9 @@ def test_help_and_an_unknown_subcommand_are_answered_in_the_ack(bot) -> None:
     }
     shown = text_of(bot.command("frobnicate").json())
     assert shown == "I don't know `frobnicate`. `/loyalty help` lists what I can do."
+    alerts = text_of(bot.command("alerts").json())  # no command: where they come instead
+    assert alerts.startswith("Alerts about unusual points need no command: I send them to")
+    assert "*Undo* button" in alerts and "`/loyalty help` lists the commands." in alerts
     bot.command("help")
     short = text_of(bot.reply())
     assert "`/loyalty points` · add, deduct or set" in short and "birthday" not in short

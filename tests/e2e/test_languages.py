@@ -40,6 +40,9 @@ def test_the_same_commands_in_each_persons_words_and_language(bot_with) -> None:
     )
     bot.command("cliente nadie", user=CAJERA)  # a hint names the command in her words
     assert "Prueba `/loyalty clientes nadie` para buscar." in text_of(bot.reply())
+    alerts = bot.command("alertas", user=CAJERA).json()["text"]  # not "¿ofertas?"
+    assert alerts.startswith("Las alertas de puntos inusuales no necesitan comando")
+    assert "botón *Deshacer*" in alerts and "`/loyalty ayuda` muestra los comandos" in alerts
     typo = bot.command("puntoss", user=CAJERA).json()["text"]
     assert (
         typo == "No conozco `puntoss`. ¿Quisiste decir `puntos`? `/loyalty ayuda` muestra el resto."

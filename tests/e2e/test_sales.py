@@ -157,10 +157,22 @@ def test_undoing_a_sale_removes_its_points_and_it_leaves_the_summary(bot) -> Non
 def test_an_amount_that_reads_two_ways_is_asked(bot) -> None:
     ack = bot.command("sale 1870 1.500")
     asked = ack.json()
-    assert "Did you mean `1.5` or `1,500`? Nothing was changed yet." in text_of(asked)
+    assert "Did you mean `1.50` or `1,500.00`? Nothing was changed yet." in text_of(asked)
     assert _adds(bot) == []
-    bot.click(button(asked, "1,500"))
+    bot.click(button(asked, "1,500.00"))
     assert bot.reply()["text"] == "Juan Pérez: 1,500.00 MXN → 150 points · 5 → 155"
+
+
+def test_an_amount_with_a_decimal_comma_is_asked_with_its_one_reading(bot) -> None:
+    """`120,50` where "." marks decimals: a group mark is followed by three digits, so it
+    can only be 120.50 written the other way round. Asked (one button), never 12,050."""
+    asked = bot.command("venta 1870 120,50").json()
+    assert "Did you mean `120.50`? Nothing was changed yet." in text_of(asked)
+    assert [b["text"]["text"] for b in buttons(asked)] == ["120.50"]
+    assert _adds(bot) == []
+    bot.click(button(asked, "120.50"))
+    assert bot.reply()["text"] == "Juan Pérez: 120.50 MXN → 12 points · 5 → 17"
+    assert bot.customer_points(JUAN) == 17
 
 
 def test_a_sale_before_the_rule_is_set_says_who_sets_it(bot_with) -> None:
@@ -190,4 +202,8 @@ def test_the_record_a_sale_step_completes_with_the_points(bot_with) -> None:
         "record_sale", {"customer": str(JUAN), "amount": "1.500", "acting_user": MANAGER}
     )
     assert status == "failed" and "can be read two ways" in why
+    status, why = bot.step(
+        "record_sale", {"customer": str(JUAN), "amount": "120,50", "acting_user": MANAGER}
+    )
+    assert status == "failed" and "like 120.50." in why and "two ways" not in why
     assert len(_adds(bot)) == 1

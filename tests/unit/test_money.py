@@ -37,15 +37,23 @@ def test_an_amount_written_the_readers_way_reads_back_or_is_asked(amount, locale
 @pytest.mark.parametrize(
     ("typed", "readings"),
     [
-        ("1.500", (Decimal("1.5"), Decimal(1500))),
-        ("12,50", (Decimal(1250), Decimal("12.5"))),
-        ("250.005", (Decimal(250005),)),
+        ("1.500", ("1.50", "1500.00")),
+        ("250.005", ("250005.00",)),
+        # Written the other way round (a decimal comma): its one reading is asked, never
+        # a thousands reading of a 2-digit group (120,50 is never 12,050).
+        ("120,50", ("120.50",)),
+        ("12,5", ("12.50",)),
+        ("$0,99", ("0.99",)),
+        ("1.234,56", ("1234.56",)),
+        ("1.234.567", ("1234567.00",)),
     ],
 )
 def test_an_amount_that_reads_two_ways_is_asked(typed, readings) -> None:
-    with pytest.raises(AmbiguousAmount) as asked:
-        parse_money(typed, "en_US", ".", "MXN")
-    assert asked.value.readings == readings
+    for locale in LOCALES:
+        with pytest.raises(AmbiguousAmount) as asked:
+            parse_money(typed, locale, ".", "MXN")
+        # as money is written: with the currency's decimals (shown so on the buttons)
+        assert tuple(map(str, asked.value.readings)) == readings
 
 
 @pytest.mark.parametrize(
@@ -58,6 +66,9 @@ def test_an_amount_that_reads_two_ways_is_asked(typed, readings) -> None:
         ("NaN", "is not an amount of money"),
         ("١٠٠", "is not an amount of money"),  # refused as points refuse them
         ("１００", "is not an amount of money"),
+        ("1,0000", "is not an amount of money"),  # 4 decimals either way round
+        ("12,345,67", "is not an amount of money"),
+        ("1,5e3", "is not an amount of money"),
         ("0", "more than zero"),
         ("-5", "more than zero"),
         ("1000000000", "more than any sale"),
@@ -72,6 +83,8 @@ def test_a_currency_without_decimals_refuses_them() -> None:
     assert parse_money("$1,200", "en_US", ".", "JPY") == Decimal(1200)
     with pytest.raises(InvalidInput, match="JPY amounts have at most 0 decimals"):
         parse_money("12.5", "en_US", ".", "JPY")
+    with pytest.raises(InvalidInput, match="is not an amount of money"):
+        parse_money("12,5", "en_US", ".", "JPY")  # the other way round, it has decimals too
 
 
 promotions = st.builds(
