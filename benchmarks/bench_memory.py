@@ -9,7 +9,9 @@ other helper. PSS (proportional set size, from /proc/PID/smaps_rollup) splits pa
 processes share between them, so the sum is what the instance takes from the machine; to
 it are added the files its index builders keep in memory (/dev/shm: the list and the
 tables crossing between a serving process and its builder), which no process's PSS
-holds while they are read and written rather than mapped.
+holds while they are read and written rather than mapped. At 100,000 customers the peak's
+parts are recorded too: the serving processes, gunicorn's master, the index builders and
+the files.
 
 For each size, the sandbox holds that many generated customers (answering at once) and the
 Slack stand-in runs in its own process. Lookups are sent until every worker has loaded its
@@ -41,6 +43,7 @@ from benchmarks._support import (
     bot_env,
     check,
     exit_status,
+    record,
     sandbox_process,
     serve,
     slack_process,
@@ -87,18 +90,35 @@ def instance(port: int) -> list[int]:
     return sorted(members)
 
 
-def pss_mb(pids: list[int]) -> float:
-    """The PSS of these processes, and the size of the files in memory they made."""
-    total_kb = 0
+def pss_mb(pids: list[int]) -> dict[str, float]:
+    """The PSS of these processes by what each is (the serving processes' parent: gunicorn's
+    master; the index builders; the serving processes), and the size of the files in
+    memory they made."""
+    table = processes()
+    parts = dict.fromkeys(PARTS, 0.0)
     for pid in pids:
         try:
             for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
                 if line.startswith("Pss:"):
-                    total_kb += int(line.split()[1])
+                    parts[part_of(pid, pids, table)] += int(line.split()[1]) / 1024
                     break
         except OSError:  # it ended meanwhile
             continue
-    return total_kb / 1024 + memory_files_mb(pids)
+    parts["memory files"] = memory_files_mb(pids)
+    return parts
+
+
+PARTS = ("master", "serving", "builders", "memory files")
+
+
+def part_of(pid: int, pids: list[int], table: dict[int, tuple[int, str]]) -> str:
+    parent, command = table.get(pid, (0, ""))
+    if BUILDER in command:
+        return "builders"
+    has_children = any(table.get(other, (0, ""))[0] == pid for other in pids)
+    if parent not in pids and has_children and "gunicorn" in command:
+        return "master"
+    return "serving"
 
 
 def memory_files_mb(pids: list[int]) -> float:
@@ -116,18 +136,27 @@ def memory_files_mb(pids: list[int]) -> float:
     return total / 2**20
 
 
-def sample(port: int, seconds: float) -> tuple[float, float, int]:
+Sample = tuple[float, float, int, dict[str, float]]
+
+
+def sample(port: int, seconds: float) -> Sample:
     """PSS of the whole instance every SAMPLE_EVERY for `seconds`: (median, peak, the
-    most processes seen at once)."""
-    sums, most = [], 0
+    most processes seen at once, the peak's parts)."""
+    sums: list[tuple[float, dict[str, float]]] = []
+    most = 0
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         pids = instance(port)
         most = max(most, len(pids))
-        sums.append(pss_mb(pids))
+        parts = pss_mb(pids)
+        sums.append((sum(parts.values()), parts))
         time.sleep(SAMPLE_EVERY)  # the sampling period, not a wait for the bot
-    sums.sort()
-    return sums[len(sums) // 2], sums[-1], most
+    sums.sort(key=lambda taken: taken[0])
+    return sums[len(sums) // 2][0], sums[-1][0], most, sums[-1][1]
+
+
+def described(parts: dict[str, float]) -> str:
+    return ", ".join(f"{name} {mb:.1f}" for name, mb in parts.items() if mb)
 
 
 def main() -> int:
@@ -136,21 +165,29 @@ def main() -> int:
     parser.add_argument("--server", choices=SERVERS, default="gunicorn")
     args = parser.parse_args()
     verdicts = []
-    print(f"| customers ({args.server}) | processes | idle PSS | rebuild peak PSS |")
-    print("|---|---|---|---|")
+    print(
+        f"| customers ({args.server}) | processes | idle PSS | rebuild peak PSS "
+        "| the peak's parts (MB) |"
+    )
+    print("|---|---|---|---|---|")
     for size in (int(n) for n in args.customers.split(",")):
-        idle, peak, count = measure(size, args.server)
-        print(f"| {size:,} | {count} | {idle:.1f} MB | {peak:.1f} MB |", flush=True)
+        idle, peak, count, parts = measure(size, args.server)
+        print(
+            f"| {size:,} | {count} | {idle:.1f} MB | {peak:.1f} MB | {described(parts)} |",
+            flush=True,
+        )
         if size == TARGET_AT:
             where = f"[{size:,}, {args.server}]"
             verdicts += [
                 check(f"instance PSS, idle {where}", idle, TARGET_MB, "MB"),
                 check(f"instance PSS, rebuild peak {where}", peak, TARGET_MB, "MB"),
             ]
+            for name, mb in parts.items():  # where the peak's memory is
+                record(f"rebuild peak: {name} {where}", mb, "MB")
     return exit_status(all(verdicts))
 
 
-def measure(size: int, server: str) -> tuple[float, float, int]:
+def measure(size: int, server: str) -> tuple[float, float, int, dict[str, float]]:
     with ExitStack() as stack:
         api_url = stack.enter_context(sandbox_process(str(size)))
         slack = stack.enter_context(slack_process(TOKEN, MANAGER))
@@ -185,7 +222,8 @@ def measure(size: int, server: str) -> tuple[float, float, int]:
             stop.set()
             sender.join()
         lookups.check()
-    return idle[0], max(idle[1], rebuilding[1]), max(idle[2], rebuilding[2])
+    peak = max(idle, rebuilding, key=lambda taken: taken[1])
+    return idle[0], peak[1], max(idle[2], rebuilding[2]), peak[3]
 
 
 def workers(server: str) -> int:

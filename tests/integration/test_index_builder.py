@@ -141,16 +141,24 @@ def test_the_list_and_the_index_cross_in_files_or_through_the_pipe(
     client: LoyaltyClient, tmp_path, in_memory: bool, monkeypatch
 ) -> None:
     """With a file system in memory the list and both steps cross in files, each gone once
-    read (none are left); without one, through the pipe. The same answers either way."""
+    read (none are left; the list's before the tables are taken in, so the two are never
+    held at once); without one, through the pipe. The same answers either way."""
     builder = IndexBuilder(memory_files=str(tmp_path) if in_memory else None)
     received: list[type] = []
-    load = index_builder._loaded
+    lists: list[str] = []
+    load, spool = index_builder._loaded, index_builder._spooled
 
     def loaded(result):
         received.append(type(result))
+        assert not any(map(os.path.exists, lists))  # the list's file is gone by then
         return load(result)
 
+    def spooled(pieces, place):
+        lists.append(spool(pieces, place))
+        return lists[-1]
+
     monkeypatch.setattr(index_builder, "_loaded", loaded)
+    monkeypatch.setattr(index_builder, "_spooled", spooled)
     try:
         here = CustomerIndex(
             functools.partial(client.list_customers, CustomerList.from_json), ttl=3600
@@ -162,6 +170,7 @@ def test_the_list_and_the_index_cross_in_files_or_through_the_pipe(
         assert list(tmp_path.iterdir()) == []  # each file gone once read
         # Both steps of both builds: a file's path, or the objects themselves.
         assert received == ([str, str] if in_memory else [Snapshot, Prepared]) * 2
+        assert len(lists) == (2 if in_memory else 0)
         # The list itself: written to a file as it arrived, or joined in this process.
         kept = builder.download(lambda keep: keep(iter([b'[{"id": 1,', b' "points": 2}]'])))
         if in_memory:

@@ -257,7 +257,7 @@ class IndexBuilder:
         it is parsed whole), if the child can send them."""
         if not builder_child.SUPPORTED:
             return self._here(body)
-        sent = body if isinstance(body, str) else self._send(body)
+        sent: bytes | str | None = body if isinstance(body, str) else self._send(body)
         try:
             try:
                 with self._lock:  # each build's steps queued together, in order
@@ -278,9 +278,14 @@ class IndexBuilder:
                     self._after_acks()
                     balances(_loaded(counted))
                 built = first.result(timeout=BUILD_TIMEOUT_SECONDS)
+                if isinstance(sent, str):  # the child is done with the list's file: gone
+                    os.unlink(sent)  # before the tables are taken in (not the two at once)
+                    sent = None
                 self._after_acks()
                 snapshot: Snapshot = _loaded(built)
             except (OSError, TimeoutError) as exc:  # ChildGone among them
+                if sent is None:  # the list is gone: the next lookup reads it again
+                    raise
                 log.warning("index builder process failed (%s): building here", type(exc).__name__)
                 self._discard()
                 return self._here(sent)
