@@ -13,7 +13,7 @@ from bot.domain.amounts import AmbiguousAmount
 from bot.domain.audit import Action, AuditEntry
 from bot.domain.earning import Promotion
 from bot.domain.errors import InvalidInput
-from bot.domain.money import parse_money
+from bot.domain.money import parse_money, without_currency
 from bot.domain.policy import Act
 from bot.domain.say import Code, Name, Say
 from bot.i18n import decimal_mark, locale_name
@@ -61,6 +61,7 @@ def read_sale(env: Env, args: list[str]) -> Typed:
             Say("How much was the sale? Usage: {usage}, e.g. {example}.", **usage_of("sale"))
         )
     money = read_money(env, amount)
+    note = without_currency(note, _currency(env))
     if problem := forms.reason_problem(note):
         raise InvalidInput(Say("{problem} Nothing was changed.", problem=problem))
     rest = " ".join(x for x in (amount, note) if x)

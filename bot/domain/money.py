@@ -10,14 +10,22 @@ a group mark is followed by three digits, so a 2-digit group is never read as th
 
 from __future__ import annotations
 
+import functools
 import re
 from decimal import Decimal, InvalidOperation
 
-from babel.numbers import NumberFormatError, get_currency_precision, parse_decimal
+from babel.numbers import (
+    NumberFormatError,
+    get_currency_name,
+    get_currency_precision,
+    get_currency_symbol,
+    parse_decimal,
+)
 
 from bot.domain.amounts import AmbiguousAmount
 from bot.domain.errors import InvalidInput
 from bot.domain.say import Code, Name, Say
+from bot.domain.text_keys import fold
 
 MOST_MONEY = Decimal(10) ** 9  # a sale this large is a typing mistake
 _SYMBOLS = re.compile(r"^[$€£¥]|[$€£¥]$")
@@ -114,6 +122,36 @@ def _the_other_way(number: str, decimal_mark: str, places: int) -> Decimal | Non
 def _shown(value: Decimal, places: int) -> Decimal:
     """A reading as money is written: with its currency's decimals (`120.50`)."""
     return value.quantize(Decimal(1).scaleb(-places))
+
+
+def without_currency(note: str, currency: str) -> str:
+    """A sale's note without what only names its currency, typed after the amount (`250
+    pesos`, `250 MXN regalo`, `250 pesos mexicanos`): nobody means it as the note."""
+    words = [fold(word) for word in note.split()]
+    for name in _currency_names(currency):
+        if tuple(words[: len(name)]) == name:
+            rest = note.split(None, len(name))
+            return rest[len(name)].strip() if len(rest) > len(name) else ""
+    return note
+
+
+@functools.cache
+def _currency_names(currency: str) -> tuple[tuple[str, ...], ...]:
+    """What names `currency` in either language, folded word by word, longest first: its
+    code and symbols, its names (`pesos mexicanos`, `Mexican pesos`) and the word in them
+    that names the money (`pesos`, `peso`: the first of a Spanish name, the last of an
+    English one)."""
+    code = currency.upper()
+    found: set[tuple[str, ...]] = {(fold(code),)}
+    try:
+        for locale, noun in (("es_MX", 0), ("en_US", -1)):
+            found.add((fold(str(get_currency_symbol(code, locale=locale))),))
+            for count in (1, 2):
+                name = tuple(map(fold, str(get_currency_name(code, count, locale)).split()))
+                found |= {name, (name[noun],)}
+    except (KeyError, ValueError, IndexError):  # a code Babel does not know: the code alone
+        pass
+    return tuple(sorted(found, key=len, reverse=True))
 
 
 def plain(value: Decimal) -> Decimal:

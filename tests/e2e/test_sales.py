@@ -42,6 +42,22 @@ def test_a_sale_earns_the_rules_points_and_is_told_like_a_receipt(bot_with) -> N
     assert "recorded a sale of 250.00 MXN for *Juan Pérez*" in text_of(post.args)
 
 
+def test_the_currency_typed_after_the_amount_is_not_the_note(bot) -> None:
+    """`250 pesos`, `300 MXN regalo`: the currency, typed as at a till, is not recorded as
+    the sale's note; a note that only mentions money later is kept whole."""
+    for typed, note in [
+        ("venta 1870 250 pesos", ""),
+        ("sale 1870 300 MXN regalo", "regalo"),
+        ("sale 1870 100 pesos mexicanos ticket 9", "ticket 9"),
+        ("sale 1870 50 gift, 20 pesos off", "gift, 20 pesos off"),
+    ]:
+        bot.command(typed)
+        reply = text_of(bot.reply())
+        assert ("_Note:_" in reply) == bool(note) and "pesos_" not in reply
+    notes = [e.reason for e in reversed(bot.store.entries(target_id=JUAN))]
+    assert notes == ["", "regalo", "ticket 9", "gift, 20 pesos off"]
+
+
 def test_a_promotion_made_in_its_form_doubles_a_sale_in_spanish(bot_with) -> None:
     bot = bot_with(
         loyalty_managers=f"{MANAGER},{GERENTE}",

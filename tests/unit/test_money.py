@@ -15,7 +15,7 @@ from bot.core.validation import read_promotion_form
 from bot.domain.amounts import AmbiguousAmount
 from bot.domain.earning import Promotion
 from bot.domain.errors import InvalidInput
-from bot.domain.money import parse_money
+from bot.domain.money import parse_money, without_currency
 
 LOCALES = ["en_US", "es_MX"]
 
@@ -143,3 +143,23 @@ def test_the_promotion_form_reads_a_window_past_midnight_and_a_welcome_bonus() -
         }
     )
     assert set(errors) == {"promo_name", "promo_value", "promo_last_day", "promo_under_balance"}
+
+
+@pytest.mark.parametrize(
+    ("currency", "note", "kept"),
+    [
+        ("MXN", "pesos", ""),
+        ("MXN", "Pesos regalo", "regalo"),
+        ("MXN", "mxn  ticket 18", "ticket 18"),
+        ("MXN", "Mexican pesos gift", "gift"),
+        ("MXN", "$ regalo", "regalo"),
+        ("MXN", "regalo pesos", "regalo pesos"),  # only what follows the amount
+        ("MXN", "pesitos", "pesitos"),
+        ("MXN", "dólares", "dólares"),  # another currency: not this sale's unit
+        ("USD", "dolares de regalo", "de regalo"),  # accents ignored
+        ("USD", "US dollars", ""),
+        ("XYZ", "xyz note", "note"),  # a code Babel does not know: the code alone
+    ],
+)
+def test_the_currency_after_the_amount_is_not_the_note(currency, note, kept) -> None:
+    assert without_currency(note, currency) == kept
