@@ -84,20 +84,24 @@ class Forms(ConsoleParts):
                 ),
                 chosen,
             )
-            answer = self.read(f"│ {label} ({menu}) [{default}]: ")
-            if answer is None or answer.strip() == "!cancel":
-                return None
-            answer = answer.strip().lower()
-            if answer.isdigit() and 1 <= int(answer) <= len(options):
-                return options[int(answer) - 1]["value"]
-            return next(
-                (
-                    o["value"]
-                    for o in options
-                    if answer in (o["value"].lower(), o["text"]["text"].lower())
-                ),
-                chosen,
-            )
+            while True:  # a choice that is not one is asked again, never taken as the default
+                answer = self.read(f"│ {label} ({menu}) [{default}]: ")
+                if answer is None or answer.strip() == "!cancel":
+                    return None
+                answer = answer.strip().lower()
+                if not answer:
+                    return chosen
+                if answer.isdigit() and 1 <= int(answer) <= len(options):
+                    return options[int(answer) - 1]["value"]
+                for o in options:
+                    if answer in (o["value"].lower(), o["text"]["text"].lower()):
+                        return o["value"]
+                self.say(
+                    "│ "
+                    + _(
+                        "That is not one of the choices: type its number, or Enter for [{default}]."
+                    ).format(default=default)
+                )
         shown = current if current is not None else element.get("initial_value") or ""
         optional = " " + _("(optional)") if block.get("optional") else ""
         answer = self.read(f"│ {label}{optional} [{shown}]: ")
