@@ -246,6 +246,59 @@ def test_a_child_that_dies_is_replaced(client: LoyaltyClient, tmp_path, monkeypa
     assert list(tmp_path.iterdir()) == []
 
 
+def test_the_child_removes_the_lists_file_once_read(client: LoyaltyClient, tmp_path) -> None:
+    """Memory (bench_memory): the list's file is gone before the child parses it, so its
+    copy and the file are never both held through the build."""
+    listed = tmp_path / "list"
+    listed.write_bytes(client.list_customers_body())
+    seen: list[bool] = []
+    parse = Snapshot.from_json
+
+    def parsing(body):
+        seen.append(listed.exists())
+        return parse(body)
+
+    with pytest.MonkeyPatch.context() as patch:  # this process standing in for the child
+        patch.setattr(Snapshot, "from_json", parsing)
+        snapshot = index_builder._first_step(str(listed), 1, None)
+    assert seen == [False] and not listed.exists()
+    assert 1870 in snapshot.customers.ids
+    index_builder._built.clear()
+
+
+def test_a_child_that_dies_after_taking_the_list_fails_the_build(
+    client: LoyaltyClient, tmp_path, monkeypatch
+) -> None:
+    """It cannot be built here from a file that is gone: the build fails (the index reads
+    the list again on the next lookup) and the next build has a new child."""
+    builder = IndexBuilder(memory_files=str(tmp_path))
+    started = IndexBuilder._started
+    calls: list[int] = []
+
+    def dying(self):
+        child = started(self)
+        calls.append(1)
+        if len(calls) == 2:  # as the build is queued: the list taken, then the child gone
+            for path in tmp_path.iterdir():
+                path.unlink()
+            os.kill(child.pid, signal.SIGKILL)
+            wait_until(lambda: not child.alive(), what="the child's death")
+            self._child = child
+        return child
+
+    monkeypatch.setattr(IndexBuilder, "_started", dying)
+    try:
+        kept = builder.download(client.list_customers_body)
+        with pytest.raises(OSError):
+            builder(kept)
+        index = CustomerIndex(streamed(client, builder), build=builder, ttl=3600)
+        index.refresh()
+        assert index.find("#1870").found is not None
+    finally:
+        builder.close()
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_list_that_is_not_one_is_an_unexpected_answer(builder: IndexBuilder) -> None:
     with pytest.raises(UnexpectedResponse):
         builder(b'{"customers": "none"}')

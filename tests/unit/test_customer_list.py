@@ -15,6 +15,7 @@ from bot.core.index import customer_list
 from bot.core.index.balances import BalanceList
 from bot.core.index.customer_index import CustomerIndex
 from bot.core.index.customer_list import CustomerList
+from bot.core.index.snapshot import Snapshot
 from bot.domain.errors import UnexpectedResponse
 from bot.smartpasses.models import Customer, parse_customer
 
@@ -162,3 +163,28 @@ def test_each_customer_once_the_later_row_kept() -> None:
     assert [(c.id, c.first_name) for c in listed.unique()] == [(2, ""), (1, "New")]
     once = CustomerList.of([Customer(id=1), Customer(id=2)])
     assert once.unique() is once
+
+
+@pytest.mark.parametrize(
+    "records",
+    [
+        [{"id": 1, "firstName": "Old"}, {"id": 2}, {"id": 1, "firstName": "New"}],
+        [{"id": 1, "firstName": "Ana"}, {"id": "2", "first_name": "Luz"}],  # the model's way
+    ],
+    ids=["listed twice", "unusual"],
+)
+def test_a_snapshot_made_a_batch_at_a_time_falls_back_to_the_whole_list(records) -> None:
+    """The builder indexes the list as it parses it; a customer listed twice (the later
+    row kept) or a list the model must read (after some batches were indexed) is indexed
+    whole instead, with the same customers as the list read whole."""
+    with patch.object(customer_list, "BATCH", 1):
+        snapshot = Snapshot.from_json(_json(records))
+        expected = CustomerList.from_json(_json(records)).unique()
+    assert list(snapshot.customers) == list(expected)
+    assert [c.first_name for c in snapshot.customers] == [c.first_name for c in expected]
+    snapshot.prepare()
+    for customer in expected:
+        assert snapshot.id_row(customer.id) is not None
+        if customer.first_name:
+            (row,) = snapshot.name_rows(customer.first_name.casefold())
+            assert snapshot.customers[row] == customer

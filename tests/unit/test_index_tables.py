@@ -9,7 +9,7 @@ import pickle
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.core.index.tables import KeyIndex, TokenTable, key_hash
+from bot.core.index.tables import KeyHashes, KeyIndex, TokenRows, TokenTable, key_hash
 
 # Few letters: keys and tokens repeat, and share their starts.
 WORD = st.text("abñé", min_size=1, max_size=3)
@@ -63,3 +63,27 @@ def test_a_prefix_finds_exactly_the_rows_with_a_token_that_starts_with_it(
         if any(token.startswith(prefix) for token in f.split() + o.split())
     }
     assert table.rows_starting_with(prefix) == expected
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.tuples(NAME_KEY, st.one_of(st.just(""), NAME_KEY)), max_size=25),
+    st.integers(1, 6),
+)
+def test_tables_gathered_a_batch_at_a_time_are_the_tables_made_whole(
+    names: list[tuple[str, str]], batch: int
+) -> None:
+    """What the builder makes as it parses the list in batches (bot.core.index.snapshot):
+    the same entries, the same tokens and the same rows for each token."""
+    full, other = [f for f, _ in names], [o for _, o in names]
+    keys, tokens = KeyHashes(), TokenRows()
+    for first in range(0, len(names), batch):
+        keys.add(full[first : first + batch], range(first, first + batch))
+        tokens.add(full[first : first + batch], other[first : first + batch], first)
+    whole = TokenTable(full, other)
+    gathered = tokens.table()
+    assert gathered.tokens == whole.tokens and gathered.starts == whole.starts
+    for token in range(len(whole.tokens)):
+        span = slice(whole.starts[token], whole.starts[token + 1])
+        assert sorted(gathered.rows[span]) == sorted(whole.rows[span])
+    assert keys.index(len(names)).entries == KeyIndex(full, range(len(names)), len(names)).entries

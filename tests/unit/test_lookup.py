@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import functools
+import json
 import pickle
+from unittest.mock import patch
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.core.index import customer_list
 from bot.core.index.customer_index import CustomerIndex
 from bot.core.index.customer_list import CustomerList
 from bot.core.index.snapshot import Snapshot
@@ -227,29 +230,38 @@ QUERIES = [
 )
 def test_the_snapshot_answers_as_the_dict_tables_do(people, writes, shuffle) -> None:
     """Every lookup, search and listing gives the same customers in the same order whether
-    they come from a fetched list (compact tables) or from the bot's own writes (dicts),
-    with ids in any order and writes on top."""
-    customers = [Customer(id=i, **p) for i, p in enumerate(people)]
-    customers = [customers[i] for i in shuffle if i < len(customers)]  # ids not ascending
+    they come from a fetched list (compact tables: made whole, or from the API's body a
+    batch at a time) or from the bot's own writes (dicts), with ids in any order and
+    writes on top."""
+    records = [{"id": i, **people[i]} for i in shuffle if i < len(people)]  # not ascending
+    customers = [Customer(**record) for record in records]
     from_list = CustomerIndex(lambda: customers, ttl=3600)
+    body = json.dumps(records).encode()
+    from_body = CustomerIndex(lambda: body, build=Snapshot.from_json, ttl=3600)
     from_writes = CustomerIndex(lambda: [], ttl=3600)
-    from_list.find("x")  # both loaded: writes before the first load are not kept
-    from_writes.find("x")
+    with patch.object(customer_list, "BATCH", 2):  # batches of two customers
+        for index in (from_list, from_body, from_writes):
+            index.find("x")  # loaded: writes before the first load are not kept
     for customer in customers:
         from_writes.upsert(customer)
     for customer_id, person in writes:
-        for index in (from_list, from_writes):
+        for index in (from_list, from_body, from_writes):
             if person is None:
                 index.remove(customer_id)
             else:
                 index.upsert(Customer(id=customer_id, **person))
     for query in QUERIES:
         assert _ids(from_list.find(query)) == _ids(from_writes.find(query)), query
-        assert [c.id for c in from_list.search(query)] == [
-            c.id for c in from_writes.search(query)
-        ], query
+        assert _ids(from_body.find(query)) == _ids(from_writes.find(query)), query
+        for index in (from_list, from_body):
+            assert [c.id for c in index.search(query)] == [
+                c.id for c in from_writes.search(query)
+            ], query
     for by_points in (False, True):
         assert list(from_list.all(by_points=by_points)) == list(
+            from_writes.all(by_points=by_points)
+        )
+        assert list(from_body.all(by_points=by_points)) == list(
             from_writes.all(by_points=by_points)
         )
     assert from_list.size() == from_writes.size()

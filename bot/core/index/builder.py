@@ -33,7 +33,6 @@ from typing import Any, TypeVar
 from bot.core.index import builder_child
 from bot.core.index.balances import BalanceList
 from bot.core.index.builder_child import Child
-from bot.core.index.customer_list import CustomerList
 from bot.core.index.snapshot import Prepared, Snapshot, build_snapshot, second_step
 
 log = logging.getLogger(__name__)
@@ -119,6 +118,19 @@ def _read(path: str) -> bytes:
         return file.read()
 
 
+def _taken(body: bytes | str) -> bytes:
+    """In the child: the list, or the file holding it read and removed at once (the two
+    copies are never held through the build; if this child dies now, the serving process
+    cannot build from the file, and the next lookup reads the list again)."""
+    if not isinstance(body, str):
+        return body
+    try:
+        return _read(body)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(body)
+
+
 def _spooled(pieces: Iterator[bytes], place: Place) -> bytes | str:
     """The list's pieces, as they arrive, into a new file in memory: its path. If the
     file cannot be made or take them all (a small /dev/shm, say), the list itself."""
@@ -165,18 +177,16 @@ def _loaded(result: T | str) -> T:
 def _balances_step(body: bytes | str, key: int, place: Place | None) -> BalanceList | str:
     """The list's balances, before it is parsed whole: for a summary waiting for them.
     The list is kept for the first step."""
-    data = _bodies[key] = _read(body) if isinstance(body, str) else body
+    data = _bodies[key] = _taken(body)
     return _returned(BalanceList.from_json(data), place)
 
 
 def _first_step(body: bytes | str | None, key: int, place: Place | None) -> Snapshot | str:
-    """`body`: the list, or the path of a file holding it (the serving process removes
-    it: if this child dies, it builds from it itself); None: the list `_balances_step`
-    kept."""
-    data = _bodies.pop(key) if body is None else _read(body) if isinstance(body, str) else body
-    listed = CustomerList.from_json(data, text_columns=True)
-    del data  # the list's text is gone once parsed, before the tables are built
-    snapshot = Snapshot(listed)
+    """`body`: the list, or the path of a file holding it (removed once read: `_taken`);
+    None: the list `_balances_step` kept."""
+    data = _bodies.pop(key) if body is None else _taken(body)
+    snapshot = Snapshot.from_json(data)
+    del data
     _built[key] = snapshot.second_step_input()  # not the snapshot: its memory goes
     return _returned(snapshot, place)
 
@@ -257,7 +267,7 @@ class IndexBuilder:
         it is parsed whole), if the child can send them."""
         if not builder_child.SUPPORTED:
             return self._here(body)
-        sent: bytes | str | None = body if isinstance(body, str) else self._send(body)
+        sent = body if isinstance(body, str) else self._send(body)
         try:
             try:
                 with self._lock:  # each build's steps queued together, in order
@@ -278,14 +288,11 @@ class IndexBuilder:
                     self._after_acks()
                     balances(_loaded(counted))
                 built = first.result(timeout=BUILD_TIMEOUT_SECONDS)
-                if isinstance(sent, str):  # the child is done with the list's file: gone
-                    os.unlink(sent)  # before the tables are taken in (not the two at once)
-                    sent = None
                 self._after_acks()
                 snapshot: Snapshot = _loaded(built)
             except (OSError, TimeoutError) as exc:  # ChildGone among them
-                if sent is None:  # the list is gone: the next lookup reads it again
-                    raise
+                if isinstance(sent, str) and not os.path.exists(sent):
+                    raise  # the child had taken the list's file: the next lookup reads it again
                 log.warning("index builder process failed (%s): building here", type(exc).__name__)
                 self._discard()
                 return self._here(sent)

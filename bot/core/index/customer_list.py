@@ -70,6 +70,11 @@ _SNAKE_NAMES = (b'"first_name"', b'"last_name"', b'"human_name"')  # the model t
 _LIST = msgspec.json.Decoder(list[_Record])
 
 
+class UnusualList(Exception):
+    """A list not as the API documents it (numbers as strings, snake_case names): read
+    record by record through the `Customer` model instead."""
+
+
 class _RawWrapped(msgspec.Struct):
     data: list[msgspec.Raw]
 
@@ -188,27 +193,45 @@ class CustomerList(CustomerSequence):
         (numbers as strings, snake_case names) goes through the `Customer` model record by
         record, with its coercions and errors (ValueError). `text_columns`: keep the text
         fields as columns too, for `columns()` (the lookup index builds from them)."""
-        if not _snake_case(body):
-            try:
-                each = raw_records(body)
-                parts, rows = [], bytearray()
-                while each:  # each batch's raw records let go as it is read: their memory
-                    batch = each[:BATCH]  # is reused by the next batches' columns
-                    del each[:BATCH]
-                    part = cls._from_records(_LIST.decode(b"[%s]" % b",".join(batch)), text_columns)
-                    del batch
-                    rows += part._rows  # the packed text grows in one buffer (joined at the
-                    part._rows = b""  # end, the batches' and the whole would be held at once)
-                    parts.append(part)
-            except msgspec.ValidationError:
-                pass
-            except msgspec.DecodeError:
-                raise ValueError("not JSON") from None
-            else:
-                return cls.joined(parts, rows)
+        try:
+            return cls.gathered(cls.batches(body, text_columns=text_columns))
+        except UnusualList:
+            pass
         from bot.smartpasses.models import json_array, parse_customer
 
         return cls.of(parse_customer(r) for r in json_array(body))
+
+    @classmethod
+    def batches(cls, body: bytes, *, text_columns: bool = False) -> Iterator[CustomerList]:
+        """The list as `from_json` reads a list as the API documents it: a few thousand
+        customers at a time, each batch a list of its own (rows from 0). UnusualList,
+        maybe after some batches, if it is not one (then read it with `from_json`);
+        ValueError if it is not JSON."""
+        if _snake_case(body):
+            raise UnusualList
+        try:
+            each = raw_records(body)
+            while each:  # each batch's raw records let go as it is read: their memory
+                batch = each[:BATCH]  # is reused by the next batches' columns
+                del each[:BATCH]
+                records = _LIST.decode(b"[%s]" % b",".join(batch))
+                del batch
+                yield cls._from_records(records, text_columns)
+        except msgspec.ValidationError:
+            raise UnusualList from None
+        except msgspec.DecodeError:
+            raise ValueError("not JSON") from None
+
+    @classmethod
+    def gathered(cls, batches: Iterable[CustomerList]) -> CustomerList:
+        """Batches one after another, their packed text grown in one buffer as each comes
+        (joined at the end, the batches' and the whole would be held at once)."""
+        parts, rows = [], bytearray()
+        for part in batches:
+            rows += part._rows
+            part._rows = b""
+            parts.append(part)
+        return cls.joined(parts, rows)
 
     @classmethod
     def _from_records(cls, records: list[_Record], text_columns: bool) -> CustomerList:

@@ -1,19 +1,20 @@
-"""A snapshot of the customer list as lookup tables (ids, emails, phones, names), built\nin two steps, and the changes the bot made since it was taken."""
+"""A snapshot of the customer list as lookup tables (ids, emails, phones, names), built
+in two steps (from the API's body, a batch of the list at a time: `Snapshot.from_json`),
+and the changes the bot made since it was taken."""
 
 from __future__ import annotations
 
 import bisect
-import itertools
 import logging
 import threading
 from array import array
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
-from bot.core.index.customer_list import CustomerList, strictly_ascending
+from bot.core.index.customer_list import CustomerList, UnusualList, strictly_ascending
 from bot.core.index.search_text import SearchText
-from bot.core.index.tables import KeyIndex, TokenTable
+from bot.core.index.tables import KeyHashes, KeyIndex, TokenRows
 from bot.domain.text_keys import (
     casefold_all,
     fold,
@@ -139,6 +140,64 @@ def _text_keys(listed: CustomerList) -> _TextKeys:
     return folded_full, folded_other, casefold_all(email), phone_digits_all(phone)
 
 
+_KEYS_APART = "\x00"  # between a batch's keys in `_KeyColumns` (unless one holds it)
+
+
+class _KeyColumns:
+    """The text keys the second step is made from, kept compact: each batch's column as
+    one string (its keys joined by a separator none of them holds; else kept as they are),
+    read back one column at a time."""
+
+    def __init__(self) -> None:
+        self._columns: tuple[list[str | list[str]], ...] = ([], [], [], [])
+
+    @classmethod
+    def of(cls, listed: CustomerList) -> _KeyColumns:
+        columns = cls()
+        columns.add(_text_keys(listed))
+        return columns
+
+    def add(self, keys: _TextKeys) -> None:
+        for pieces, column in zip(self._columns, keys, strict=True):
+            joined = _KEYS_APART.join(column)
+            pieces.append(joined if joined.count(_KEYS_APART) == len(column) - 1 else column)
+
+    def column(self, which: int) -> list[str]:
+        """Folded full names (0), other human names (1), emails (2), phone digits (3)."""
+        column: list[str] = []
+        for piece in self._columns[which]:
+            column.extend(piece.split(_KEYS_APART) if isinstance(piece, str) else piece)
+        return column
+
+
+class _Gathered:
+    """What a snapshot's tables are made from, gathered a batch of the list at a time:
+    only one batch's text is ever held as strings (a large list's columns of strings
+    would be several times its tables: bench_memory)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.by_email, self.by_phone, self.by_name = KeyHashes(), KeyHashes(), KeyHashes()
+        self.by_token = TokenRows()
+        self.keys = _KeyColumns()
+
+    def add(self, part: CustomerList) -> None:
+        """The next rows (the part's text columns handed over)."""
+        keys = _text_keys(part)
+        folded_full, folded_other, folded_email, phone_keys = keys
+        first, count = self.count, len(part)
+        self.by_email.add([e.strip() for e in folded_email], range(first, first + count))
+        self.by_phone.add(phone_keys, range(first, first + count))
+        # Name keys: row * 2 for the full name, row * 2 + 1 for another human name.
+        full_keys, other_keys = name_keys(folded_full), name_keys(folded_other)
+        self.by_name.add(full_keys, range(2 * first, 2 * (first + count), 2))
+        self.by_name.add(other_keys, range(2 * first + 1, 2 * (first + count), 2))
+        self.by_token.add(full_keys, other_keys, first)
+        del full_keys, other_keys
+        self.keys.add(keys)
+        self.count += count
+
+
 @dataclass(frozen=True)
 class Prepared:
     """A snapshot's second step: its name order and its search text."""
@@ -157,35 +216,50 @@ class Snapshot:
     thread or on their first use, whichever comes first; or from a builder process
     (`prepare_from`)."""
 
-    def __init__(self, customers: Sequence[Customer]) -> None:
-        listed = CustomerList.of(customers).unique()
+    def __init__(self, customers: Sequence[Customer], gathered: _Gathered | None = None) -> None:
+        """`gathered`: the tables' material, gathered from `customers` (a CustomerList,
+        each customer once) batch by batch (`from_json`)."""
+        if gathered is None:
+            listed = CustomerList.of(customers).unique()
+            gathered = _Gathered()
+            gathered.add(listed)
+        else:
+            listed = cast(CustomerList, customers)
         self.customers = listed
-        folded_full, folded_other, folded_email, phone_keys = _text_keys(listed)
         ids, count = listed.ids, len(listed)
         # The API lists customers by id: then the ids themselves are the index.
         ascending = strictly_ascending(ids)
         self.by_id = None if ascending else KeyIndex(ids, range(count), count)
-        email_keys = [e.strip() for e in folded_email]
-        self.by_email = KeyIndex(email_keys, range(count), count)
-        del email_keys
-        self.by_phone = KeyIndex(phone_keys, range(count), count)
-        full_keys, other_keys = name_keys(folded_full), name_keys(folded_other)
-        # Name keys: row * 2 for the full name, row * 2 + 1 for another human name.
-        names = full_keys
-        entries: Iterable[int] = range(0, 2 * count, 2)
-        if any(other_keys):
-            names = full_keys + other_keys
-            entries = itertools.chain(entries, range(1, 2 * count, 2))
-        self.by_name = KeyIndex(names, entries, 2 * count)
-        self.by_token = TokenTable(full_keys, other_keys)
-        del full_keys, other_keys
+        self.by_email = gathered.by_email.index(count)
+        self.by_phone = gathered.by_phone.index(count)
+        self.by_name = gathered.by_name.index(2 * count)
+        self.by_token = gathered.by_token.table()
         # For `prepare`, until it has run (recomputed if it is gone: see __getstate__):
-        self._pending: _TextKeys | None = (folded_full, folded_other, folded_email, phone_keys)
+        self._pending: _KeyColumns | None = gathered.keys
         self._source: Callable[[], Prepared] | None = None
         self._prepare_lock = threading.Lock()
         self.rank = array("I")  # see Prepared (filled by `prepare`)
         self.by_name_order = array("I")
         self.search_text: SearchText | None = None
+
+    @classmethod
+    def from_json(cls, body: bytes) -> Snapshot:
+        """The API's list body, indexed as it is parsed, a batch at a time; a list not as
+        the API documents it, or with a customer listed twice, the slower way (whole)."""
+        gathered = _Gathered()
+
+        def each_batch() -> Iterator[CustomerList]:
+            for part in CustomerList.batches(body, text_columns=True):
+                gathered.add(part)
+                yield part
+
+        try:
+            listed = CustomerList.gathered(each_batch())
+        except UnusualList:
+            return cls(CustomerList.from_json(body, text_columns=True))
+        if listed.unique() is not listed:
+            return cls(listed)
+        return cls(listed, gathered)
 
     def __getstate__(self) -> dict[str, Any]:
         """Sent from a builder process (bot.core.index.builder) without its second step:
@@ -222,9 +296,9 @@ class Snapshot:
     def second_step(self) -> Prepared:
         return second_step(*self.second_step_input())
 
-    def second_step_input(self) -> tuple[array[int], _TextKeys]:
+    def second_step_input(self) -> tuple[array[int], _KeyColumns]:
         """The ids and text keys the second step is made from (handed over, not kept)."""
-        keys = self._pending or _text_keys(self.customers)
+        keys = self._pending or _KeyColumns.of(self.customers)
         self._pending = None
         return self.customers.ids, keys
 
@@ -272,9 +346,10 @@ def _email_key(email: str) -> str:
     return email.strip().casefold()
 
 
-def second_step(ids: Sequence[int], keys: _TextKeys) -> Prepared:
-    """The name order and the search text, from the rows' ids and text keys."""
-    folded_full, folded_other, folded_email, phone_keys = keys
+def second_step(ids: Sequence[int], keys: _KeyColumns) -> Prepared:
+    """The name order and the search text, from the rows' ids and text keys (each column
+    read back only while it is needed)."""
+    folded_full, folded_other = keys.column(0), keys.column(1)
     shown = [
         o or f or fold(f"Anónimo #{i}")
         for o, f, i in zip(folded_other, folded_full, ids, strict=True)
@@ -285,12 +360,15 @@ def second_step(ids: Sequence[int], keys: _TextKeys) -> Prepared:
     rank = array("I", bytes(4 * len(order)))
     for place, row in enumerate(order):
         rank[row] = place
+    folded_email = keys.column(2)
     haystacks = [
         f"{folded_full[r]} {folded_other[r]} {folded_email[r]}"
         if folded_other[r]
         else f"{folded_full[r]} {folded_email[r]}"
         for r in order
     ]
+    del folded_full, folded_other, folded_email
+    phone_keys = keys.column(3)
     search_text = SearchText(haystacks, [phone_keys[r] for r in order])
     return Prepared(array("I", order), rank, search_text)
 
@@ -298,7 +376,7 @@ def second_step(ids: Sequence[int], keys: _TextKeys) -> Prepared:
 def build_snapshot(body: bytes) -> Snapshot:
     """The index of the API's customer list body, both steps (where no builder process
     can run; the builder's own steps are in bot.core.index.builder)."""
-    snapshot = Snapshot(CustomerList.from_json(body, text_columns=True))
+    snapshot = Snapshot.from_json(body)
     snapshot.prepare()
     return snapshot
 

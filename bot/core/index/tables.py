@@ -22,23 +22,50 @@ def key_hash(key: str | int) -> int:
     return zlib.crc32(key.encode())
 
 
+class KeyHashes:
+    """Keys' hashes and their rows, gathered a batch of the list at a time (only a
+    batch's keys are ever strings at once), made into a `KeyIndex` once all are in."""
+
+    def __init__(self) -> None:
+        self.hashes = array("I")  # CRC-32: 32 bits
+        self.rows = array("q")
+
+    def add(self, keys: Sequence[str], rows: Iterable[int]) -> None:
+        """Each key's row (empty keys are left out)."""
+        present = list(map(operator.ne, keys, itertools.repeat("")))
+        self.hashes.extend(map(zlib.crc32, map(str.encode, itertools.compress(keys, present))))
+        self.rows.extend(itertools.compress(rows, present))
+
+    def index(self, row_count: int) -> KeyIndex:
+        return KeyIndex.packed(self, row_count)
+
+
 class KeyIndex:
     """Rows by an exact key, compact: each key's 32-bit hash with its row in the low bits,
     all in one sorted array (8 bytes a key instead of a dict entry and a string). A few
     keys share a hash: callers check the row's own key. Empty keys are left out."""
 
     def __init__(self, keys: Sequence[str | int], rows: Iterable[int], row_count: int) -> None:
+        gathered = KeyHashes()
+        if keys and isinstance(keys[0], int):
+            gathered.hashes.extend(map(key_hash, keys))
+            gathered.rows.extend(rows)
+        else:
+            gathered.add(keys, rows)  # type: ignore[arg-type]
+        self._pack(gathered, row_count)
+
+    @classmethod
+    def packed(cls, gathered: KeyHashes, row_count: int) -> KeyIndex:
+        index = cls.__new__(cls)
+        index._pack(gathered, row_count)
+        return index
+
+    def _pack(self, gathered: KeyHashes, row_count: int) -> None:
         import numpy as np  # here, not above: only a builder makes tables
 
         self.bits = bits = max(20, row_count.bit_length())
-        present = list(map(operator.ne, keys, itertools.repeat("")))
-        hashes = (
-            map(key_hash, keys)
-            if keys and isinstance(keys[0], int)
-            else map(zlib.crc32, map(str.encode, itertools.compress(keys, present)))  # type: ignore[arg-type]
-        )
-        packed = np.fromiter(hashes, dtype=np.int64) << bits
-        packed |= np.fromiter(itertools.compress(rows, present), dtype=np.int64)
+        packed = np.frombuffer(gathered.hashes, dtype=np.uint32).astype(np.int64) << bits
+        packed |= np.frombuffer(gathered.rows, dtype=np.int64)
         packed.sort()
         self.entries = array("q")
         self.entries.frombytes(packed.data.cast("B"))  # its buffer, not a copy
@@ -54,46 +81,69 @@ class KeyIndex:
         return found
 
 
+class TokenRows:
+    """Every name token's rows, gathered a batch of the list at a time (each token kept
+    once, numbered as it first comes), made into a `TokenTable` once all are in."""
+
+    def __init__(self) -> None:
+        self._numbers: dict[str, int] = {}
+        self.numbers = array("I")  # each entry's token's number
+        self.rows = array("I")  # and its row
+
+    def add(self, full_keys: list[str], other_keys: list[str], first_row: int = 0) -> None:
+        """Row `first_row + i`'s name key (its tokens joined by spaces) in `full_keys[i]`;
+        the key of another human name it has in `other_keys[i]`, or ""."""
+        each_row = itertools.chain.from_iterable
+        split = list(map(str.split, full_keys))
+        extra = [  # another human name's tokens the full name lacks: rarely any
+            (first_row + i, sorted(set(other_keys[i].split()) - set(split[i])))
+            for i in itertools.compress(itertools.count(), other_keys)
+        ]
+        numbers = self._numbers
+        for token in set(each_row(split)).union(*(more for _, more in extra)) - numbers.keys():
+            numbers[token] = len(numbers)
+        self.numbers.extend(map(numbers.__getitem__, each_row(split)))
+        self.rows.extend(
+            each_row(map(itertools.repeat, itertools.count(first_row), map(len, split)))
+        )
+        for row, more in extra:
+            self.numbers.extend(map(numbers.__getitem__, more))
+            self.rows.extend(itertools.repeat(row, len(more)))
+
+    def table(self) -> TokenTable:
+        table = TokenTable.__new__(TokenTable)
+        table._take(self)
+        return table
+
+
 class TokenTable:
     """Rows by the start of any of their name tokens: each token once, sorted, and every
     token's rows in one column, in the tokens' order. The rows of all the tokens that
     start with a prefix are then one slice of that column."""
 
     def __init__(self, full_keys: list[str], other_keys: list[str]) -> None:
-        """Row i's name key (its tokens joined by spaces) in `full_keys[i]`; the key of
-        another human name it has in `other_keys[i]`, or ""."""
+        """As `TokenRows.add`, all rows at once."""
+        gathered = TokenRows()
+        gathered.add(full_keys, other_keys)
+        self._take(gathered)
+
+    def _take(self, gathered: TokenRows) -> None:
         import numpy as np  # here, not above: only a builder makes tables
 
-        # Each name split as it is read (never all the tokens at once: their strings
-        # would outweigh every other table).
-        each_row = itertools.chain.from_iterable
-        extra = [  # another human name's tokens the full name lacks: rarely any
-            (row, sorted(set(other_keys[row].split()) - set(full_keys[row].split())))
-            for row in itertools.compress(itertools.count(), other_keys)
-        ]
-        self.tokens = sorted(
-            set(each_row(map(str.split, full_keys))).union(*(more for _, more in extra))
+        numbers, gathered._numbers = gathered._numbers, {}
+        self.tokens = sorted(numbers)
+        place = np.empty(len(numbers), np.uint32)  # a token's number -> its sorted place
+        place[np.fromiter(map(numbers.__getitem__, self.tokens), np.int64, len(numbers))] = (
+            np.arange(len(numbers), dtype=np.uint32)
         )
-        per_row = np.fromiter(map(len, map(str.split, full_keys)), np.int64, len(full_keys))
-        rows = np.repeat(np.arange(len(full_keys), dtype=np.uint32), per_row)
-        del per_row
-        place = dict(zip(self.tokens, itertools.count()))
-        in_names = each_row(map(str.split, full_keys))
-        in_other_names = each_row(more for _, more in extra)
-        count = len(rows) + sum(len(more) for _, more in extra)
-        places = np.fromiter(
-            map(place.__getitem__, itertools.chain(in_names, in_other_names)), np.int32, count
-        )
-        if extra:
-            more_rows = each_row(itertools.repeat(row, len(more)) for row, more in extra)
-            rows = np.concatenate([rows, np.fromiter(more_rows, np.uint32)])
-        del place
+        del numbers
+        places = place[np.frombuffer(gathered.numbers, dtype=np.uint32)]
         per_token = np.bincount(places, minlength=len(self.tokens))
-        order = np.argsort(places)  # each token's rows together (read as a set)
+        order = np.argsort(places, kind="stable")  # each token's rows together (a set)
         del places
         self.rows = array("I")
-        self.rows.frombytes(rows[order].data.cast("B"))  # its buffer, not a copy
-        del rows, order
+        self.rows.frombytes(np.frombuffer(gathered.rows, dtype=np.uint32)[order].data.cast("B"))
+        del order
         self.starts = array("I", [0])  # where each token's rows start, then the end
         self.starts.frombytes(np.cumsum(per_token).astype(np.uint32).data.cast("B"))
 
