@@ -91,6 +91,29 @@ def split_reference(tokens: list[str], region: str = "") -> tuple[str, str | Non
     return tokens[0], None, ""
 
 
+# A sign typed apart from its number (`= 100`, `- 5`), or said with a verb (`fijar 100`,
+# `quitar 5`, `set 100`), in either language whatever the reader's. Verbs only: `más`,
+# `menos` and the like are surnames too (Artur Mas).
+_SIGNS = {"+": "+", "-": "-", "−": "-", "=": "="}
+_SIGN_VERBS = {
+    **dict.fromkeys(("add", "sumar", "agregar", "añadir", "anadir"), "+"),
+    **dict.fromkeys(("subtract", "remove", "restar", "quitar"), "-"),
+    **dict.fromkeys(("set", "fijar", "poner"), "="),
+}
+_UNSIGNED = re.compile(r"^\d[\d.,]*$")
+
+
+def joined_sign(tokens: list[str]) -> list[str]:
+    """`juan = 100`, `juan fijar 100` -> `juan =100`: the first sign, or verb for one, after
+    the customer's first word that comes right before an unsigned number joins it."""
+    for i in range(1, len(tokens) - 1):
+        word = tokens[i].casefold()
+        sign = _SIGNS.get(word) or _SIGN_VERBS.get(word)
+        if sign and _UNSIGNED.match(tokens[i + 1]):
+            return [*tokens[:i], sign + tokens[i + 1], *tokens[i + 2 :]]
+    return tokens
+
+
 # The unit typed after an amount (`10 points birthday`, `10 puntos cumpleaños`), in
 # either language whatever the reader's: people type it, nobody means it as the reason.
 _UNIT_WORDS = frozenset(

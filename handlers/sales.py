@@ -13,7 +13,7 @@ from bot.domain.amounts import AmbiguousAmount
 from bot.domain.audit import Action, AuditEntry
 from bot.domain.earning import Promotion
 from bot.domain.errors import InvalidInput
-from bot.domain.money import parse_money, without_currency
+from bot.domain.money import before_currency, parse_money, without_currency
 from bot.domain.policy import Act
 from bot.domain.say import Code, Name, Say
 from bot.i18n import decimal_mark, locale_name
@@ -51,9 +51,12 @@ def read_money(env: Env, text: str | None) -> Decimal:
 
 
 def read_sale(env: Env, args: list[str]) -> Typed:
-    """`<customer> <amount> [note]`: `$250` is read as 250."""
+    """`<customer> <amount> [note]`: `$250` is read as 250, and the currency named
+    apart before or after the amount (`$ 250`, `MXN 250`, `250 pesos`) is neither the
+    customer nor the note."""
     tokens = [t[1:] if t.startswith("$") and t[1:2].isdigit() else t for t in args]
     reference, amount, note = split_reference(tokens, env.settings.loyalty_default_region)
+    reference = before_currency(reference, _currency(env))
     if not reference:
         raise InvalidInput(Say("Usage: {usage}, e.g. {example}.", **usage_of("sale")))
     if amount is None:

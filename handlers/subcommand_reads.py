@@ -13,7 +13,7 @@ from bot.domain.text_keys import fold
 from bot.i18n import decimal_mark
 from handlers.command_help import said, usage_of
 from handlers.context import Env
-from handlers.parsing import join_phone, split_reference, without_unit
+from handlers.parsing import join_phone, joined_sign, split_reference, without_unit
 from handlers.subcommand import TOP_WORDS, Typed
 
 CUSTOMER_ACTIONS = ("new", "edit", "delete")
@@ -23,9 +23,12 @@ OFFER_ACTIONS = ("new", "edit", "delete", "cancel", "publish")
 
 
 def read_points(env: Env, args: list[str]) -> Typed:
-    """`<customer> <amount> [reason]` (national phone numbers read in the shop's region);
+    """`<customer> <amount> [reason]` (national phone numbers read in the shop's region; a
+    sign typed apart, `= 100`, or as a verb, `quitar 5`, joins its number);
     AmbiguousAmount (asked with a button per reading) for `1.000`."""
-    reference, amount, reason = split_reference(args, env.settings.loyalty_default_region)
+    reference, amount, reason = split_reference(
+        joined_sign(args), env.settings.loyalty_default_region
+    )
     if not reference:
         raise InvalidInput(Say("Usage: {usage}, e.g. {example}.", **usage_of("points")))
     change = None  # no amount: the points form asks for it

@@ -135,6 +135,17 @@ def without_currency(note: str, currency: str) -> str:
     return note
 
 
+def before_currency(reference: str, currency: str) -> str:
+    """A sale's customer without what only names its currency, typed before the amount
+    (`juan MXN 250`, `juan $ 250`): nobody means it as part of the customer."""
+    words = reference.split()
+    folded = [fold(word) for word in words]
+    for name in _currency_names(currency):
+        if len(words) > len(name) and tuple(folded[-len(name) :]) == name:
+            return " ".join(words[: -len(name)])
+    return reference
+
+
 @functools.cache
 def _currency_names(currency: str) -> tuple[tuple[str, ...], ...]:
     """What names `currency` in either language, folded word by word, longest first: its

@@ -58,6 +58,21 @@ def test_the_currency_typed_after_the_amount_is_not_the_note(bot) -> None:
     assert notes == ["", "regalo", "ticket 9", "gift, 20 pesos off"]
 
 
+def test_the_currency_typed_before_the_amount_is_not_the_customer(bot) -> None:
+    """`venta 1870 MXN 120`, `sale Juan Pérez $ 130`: the sale is Juan's, not "no customer
+    matches “1870 MXN”"."""
+    for typed, shown in [
+        ("venta 1870 MXN 120", "120.00 MXN → 12 points · 5 → *17*"),
+        ('sale "Juan Pérez" $ 130 ticket 4', "130.00 MXN → 13 points · 17 → *30*"),
+        ("sale juan.perez@example.com pesos mexicanos 100", "100.00 MXN → 10 points · 30 → *40*"),
+    ]:
+        bot.command(typed)
+        assert shown in text_of(bot.reply()), typed
+    assert [c.body for c in _adds(bot)] == [{"points": 12}, {"points": 13}, {"points": 10}]
+    notes = [e.reason for e in reversed(bot.store.entries(target_id=JUAN))]
+    assert notes == ["", "ticket 4", ""]
+
+
 def test_a_promotion_made_in_its_form_doubles_a_sale_in_spanish(bot_with) -> None:
     bot = bot_with(
         loyalty_managers=f"{MANAGER},{GERENTE}",

@@ -47,6 +47,30 @@ def test_a_clerk_adds_within_both_limits_and_is_told_each_limit(bot_with) -> Non
     assert len(refused) == 3
 
 
+def test_a_sign_typed_apart_or_said_as_a_verb_changes_the_points(bot) -> None:
+    """`= 40`, `- 2`, `quitar 5`, `fijar 20`: as people type at a till, not "no customer
+    matches “juan quitar”"."""
+    for typed, shown in [
+        ("points 1870 = 40", "5 → *40*"),
+        ("points 1870 - 2 broke a cup", "40 → *38*"),
+        ("puntos 1870 quitar 5 puntos", "38 → *33*"),
+        ("puntos Juan Pérez fijar 20", "33 → *20*"),
+        ("points 1870 add 1", "20 → *21*"),
+    ]:
+        bot.command(typed)
+        assert shown in text_of(bot.reply()), typed
+    assert len(_writes(bot)) == 5
+    entries = list(reversed(bot.store.entries(target_id=JUAN)))
+    assert [(e.before, e.after, e.outcome) for e in entries] == [
+        (5, 40, "ok"),
+        (40, 38, "ok"),
+        (38, 33, "ok"),
+        (33, 20, "ok"),
+        (20, 21, "ok"),
+    ]
+    assert [e.reason for e in entries] == ["", "broke a cup", "", "", ""]
+
+
 def test_a_clerks_points_form_only_adds_up_to_the_allowance(bot_with) -> None:
     bot = bot_with(loyalty_clerk_max_points="20")
     bot.command("points 1870", user=CLERK)

@@ -15,7 +15,7 @@ from bot.core.validation import read_promotion_form
 from bot.domain.amounts import AmbiguousAmount
 from bot.domain.earning import Promotion
 from bot.domain.errors import InvalidInput
-from bot.domain.money import parse_money, without_currency
+from bot.domain.money import before_currency, parse_money, without_currency
 
 LOCALES = ["en_US", "es_MX"]
 
@@ -163,3 +163,18 @@ def test_the_promotion_form_reads_a_window_past_midnight_and_a_welcome_bonus() -
 )
 def test_the_currency_after_the_amount_is_not_the_note(currency, note, kept) -> None:
     assert without_currency(note, currency) == kept
+
+
+@pytest.mark.parametrize(
+    ("currency", "reference", "kept"),
+    [
+        ("MXN", "juan MXN", "juan"),
+        ("MXN", "Juan Pérez $", "Juan Pérez"),
+        ("MXN", "1870 pesos mexicanos", "1870"),
+        ("MXN", "juan dólares", "juan dólares"),  # another currency
+        ("MXN", "pesos", "pesos"),  # nothing before it: the customer, as typed
+        ("MXN", "Pesos Ruiz", "Pesos Ruiz"),  # only what comes right before the amount
+    ],
+)
+def test_the_currency_before_the_amount_is_not_the_customer(currency, reference, kept) -> None:
+    assert before_currency(reference, currency) == kept

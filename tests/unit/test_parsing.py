@@ -1,6 +1,6 @@
 import pytest
 
-from handlers.parsing import split_reference, tokenize, without_unit
+from handlers.parsing import joined_sign, split_reference, tokenize, without_unit
 
 
 @pytest.mark.parametrize(
@@ -34,6 +34,26 @@ def test_split_reference(text, expected) -> None:
 )
 def test_a_unit_typed_after_the_amount_is_not_the_reason(reason, kept) -> None:
     assert without_unit(reason) == kept
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("juan = 100", ("juan", "=100", "")),
+        ("1870 - 5 broke a cup", ("1870", "-5", "broke a cup")),
+        ("Juan Pérez + 3", ("Juan Pérez", "+3", "")),
+        ("+52 999 411 6533 − 2", ("+52 999 411 6533", "-2", "")),
+        ("juan quitar 5 puntos", ("juan", "-5", "puntos")),
+        ("juan Fijar 20", ("juan", "=20", "")),
+        ("juan set 1.000", ("juan", "=1.000", "")),
+        ("ana agregar 2 regalo", ("ana", "+2", "regalo")),
+        ("Artur Mas 10", ("Artur Mas", "10", "")),  # a surname, not a sign
+        ("juan quitar", ("juan", "quitar", "")),  # no number after it: left as typed
+        ("= 5", ("=", "5", "")),  # no customer before it
+    ],
+)
+def test_a_sign_typed_apart_or_as_a_verb_joins_its_number(text, expected) -> None:
+    assert split_reference(joined_sign(tokenize(text))) == expected
 
 
 def test_tokenize_undoes_slack_escaping() -> None:
