@@ -254,7 +254,9 @@ class Console(Screen, Forms, Automation):
             "help": lambda _args: self.say(_(HELP)),
         }
         if word not in actions:
-            raise StepFailed(f"unknown command “{word}” (type help)")
+            raise StepFailed(
+                _("unknown command “{word}” (type {help})").format(word=word, help="help")
+            )
         self.last_output = []
         actions[word](rest)
 
@@ -265,7 +267,7 @@ class Console(Screen, Forms, Automation):
         words = args.split()
         if sandbox is None or not words:
             raise StepFailed(
-                "signup works with the demo sandbox: signup First Last [email] [+phone]"
+                _("signup works with the demo sandbox: signup First Last [email] [+phone]")
             )
         email = next((w for w in words if "@" in w), "")
         phone = next((w for w in words if w.startswith("+")), "")
@@ -309,7 +311,7 @@ class Console(Screen, Forms, Automation):
     def click(self, spec: str) -> None:
         match = re.fullmatch(r"(.+?)(?:\s+(\d+))?", spec)
         if not match:
-            raise StepFailed("click what? e.g. click Approve")
+            raise StepFailed(_("click what? e.g. click Approve"))
         label, nth = match.group(1).lower(), int(match.group(2) or 1)
         if self.view_id:
             found = _buttons(self.slack.views[self.view_id].get("blocks", []), label)
@@ -343,7 +345,7 @@ class Console(Screen, Forms, Automation):
                 mark,
             )
             return
-        raise StepFailed(f"no “{spec}” button on the messages shown so far")
+        raise StepFailed(_("no “{spec}” button on the messages shown so far").format(spec=spec))
 
     def switch(self, name: str, quiet: bool = False) -> None:
         name = name.lstrip("@")
@@ -362,12 +364,16 @@ class Console(Screen, Forms, Automation):
         name = name.lstrip("#")
         channel = next((cid for cid, n in CHANNELS.items() if n == name), None)
         if channel is None:
-            raise StepFailed(f"no channel #{name}; there are {', '.join(CHANNELS.values())}")
+            raise StepFailed(
+                _("no channel #{name}; there are {channels}").format(
+                    name=name, channels=", ".join(CHANNELS.values())
+                )
+            )
         posted = [m for m in self.slack.messages if m.channel == channel and not m.ephemeral_to]
         if not posted:
             self.say(_("#{name}: nothing posted yet").format(name=name))
         for m in posted:
-            thread = ", in a thread" if m.thread_ts else ""
+            thread = _(", in a thread") if m.thread_ts else ""
             self.show(f"#{name}{thread}", m.blocks, m.text)
             self.remember(m.blocks, channel, {"ts": m.ts, "text": m.text, "blocks": m.blocks})
 

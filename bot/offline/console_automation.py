@@ -26,7 +26,9 @@ class Automation(ConsoleParts):
         name, _sep, text = args.partition(" ")
         if name not in SHORTCUTS or (name == "find") != bool(text.strip()):
             raise StepFailed(
-                "which shortcut? shortcut add_points, or shortcut find <a message's text>"
+                _("which shortcut? {add}, or {find} <a message's text>").format(
+                    add="shortcut add_points", find="shortcut find"
+                )
             )
         mark = len(self.slack.calls)
         if name == "add_points":
@@ -45,7 +47,11 @@ class Automation(ConsoleParts):
             raise StepFailed(f"step: {exc}") from None
         by_id = {s.callback_id: s for s in STEPS}
         if not words or words[0] not in by_id:
-            raise StepFailed(f"which step? {', '.join(by_id)}; e.g. {EXAMPLE}")
+            raise StepFailed(
+                _("which step? {steps}; e.g. {example}").format(
+                    steps=", ".join(by_id), example=EXAMPLE
+                )
+            )
         step = by_id[words[0]]
         names = [p.name for p in step.inputs if p.name != "acting_user"]
         inputs = {"acting_user": self.user}
@@ -53,7 +59,9 @@ class Automation(ConsoleParts):
             name, sep, value = word.partition("=")
             if not sep or name not in names:
                 raise StepFailed(
-                    f"“{word}”: {step.callback_id} takes {', '.join(names)} (name=value)"
+                    _("“{word}”: {step} takes {names} (name=value)").format(
+                        word=word, step=step.callback_id, names=", ".join(names)
+                    )
                 )
             inputs[name] = value
         mark = len(self.slack.calls)

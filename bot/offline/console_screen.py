@@ -153,7 +153,7 @@ class Screen(ConsoleParts):
             self.show(_("only you"), body.get("blocks") or [], body.get("text", ""))
             self.remember(body.get("blocks") or [], HERE)
         elif not calls and not body and self.view_id is None:
-            raise StepFailed("no answer from the bot")
+            raise StepFailed(_("no answer from the bot"))
         self.render_calls(calls, updated=bool(body and body.get("response_action") == "update"))
 
     def settle(self, mark: int, limit: float = 20.0) -> list[SlackCall]:
@@ -161,7 +161,9 @@ class Screen(ConsoleParts):
         its work has ended); return the Slack calls it made."""
         self.sent += 1
         if not self.done.wait_for(self.sent, limit):
-            raise StepFailed(f"the bot was still working after {limit:.0f} s")
+            raise StepFailed(
+                _("the bot was still working after {seconds} s").format(seconds=round(limit))
+            )
         return self.slack.calls[mark:]
 
     def render_calls(self, calls: list[SlackCall], updated: bool = False) -> None:
@@ -226,7 +228,7 @@ class Screen(ConsoleParts):
                 modal = True
         bug = ("something went wrong on my side", "algo salió mal de mi lado")
         if any(b in line for b in bug for line in self.last_output):
-            raise StepFailed("the bot hit an unexpected error")
+            raise StepFailed(_("the bot hit an unexpected error"))
         if modal and self.view_id:
             self.show_view(self.view_id)
 

@@ -82,6 +82,10 @@ def test_unknown_steps_fail_the_script(monkeypatch) -> None:
     assert code == 1 and "!! expected to see “Té Verde”" in output
     code, output = _run(["as nobody"])
     assert code == 1 and "as whom?" in output
+    code, output = _run(["1"], user="lupita", lang="es")  # the console's words: its language
+    assert code == 1 and "!! no conozco el comando “1” (escribe help)" in output
+    code, output = _run(["click Nada"], user="lupita", lang="es")
+    assert code == 1 and "no hay un botón “Nada” en los mensajes mostrados" in output
 
 
 def test_typed_lines_on_standard_input(tmp_path) -> None:
