@@ -85,7 +85,8 @@ class Forms(ConsoleParts):
                 chosen,
             )
             while True:  # a choice that is not one is asked again, never taken as the default
-                answer = self.read(f"│ {label} ({menu}) [{default}]: ")
+                shown = f" [{default}]" if default else ""
+                answer = self.read(f"│ {label} ({menu}){shown}: ")
                 if answer is None or answer.strip() == "!cancel":
                     return None
                 answer = answer.strip().lower()
@@ -96,12 +97,12 @@ class Forms(ConsoleParts):
                 for o in options:
                     if answer in (o["value"].lower(), o["text"]["text"].lower()):
                         return o["value"]
-                self.say(
-                    "│ "
-                    + _(
-                        "That is not one of the choices: type its number, or Enter for [{default}]."
-                    ).format(default=default)
+                again = (
+                    _("That is not one of the choices: type its number, or Enter for [{default}].")
+                    if default
+                    else _("That is not one of the choices: type its number, or {cancel}.")
                 )
+                self.say("│ " + again.format(default=default, cancel="!cancel"))
         shown = current if current is not None else element.get("initial_value") or ""
         optional = " " + _("(optional)") if block.get("optional") else ""
         answer = self.read(f"│ {label}{optional} [{shown}]: ")
