@@ -59,15 +59,17 @@ def _has_buttons(blocks: list[dict[str, Any]]) -> bool:
 
 
 def _buttons(blocks: list[dict[str, Any]], label: str) -> list[dict[str, Any]]:
-    found = []
+    """The buttons labelled `label` (lowercase); if none, those whose label starts with
+    it as words (`eliminar` is "Eliminar cliente"): a message's own button before an
+    older message's that matches exactly."""
+    buttons = []
     for block in blocks:
         elements = block.get("elements", []) if block.get("type") == "actions" else []
         if (block.get("accessory") or {}).get("type") == "button":
             elements = [block["accessory"]]
-        found += [
-            e for e in elements if e.get("type") == "button" and e["text"]["text"].lower() == label
-        ]
-    return found
+        buttons += [e for e in elements if e.get("type") == "button"]
+    exact = [e for e in buttons if e["text"]["text"].lower() == label]
+    return exact or [e for e in buttons if e["text"]["text"].lower().startswith(label + " ")]
 
 
 class ConsoleParts:

@@ -74,6 +74,23 @@ def test_buttons_and_roles_in_the_console(monkeypatch) -> None:
     assert code == 0, output
 
 
+def test_a_click_takes_the_newest_message_whose_button_starts_with_it(monkeypatch) -> None:
+    """`click Delete` under "[Delete customer] [Never mind]" presses that, not the Delete
+    button on an older card (another customer's)."""
+    monkeypatch.delenv("SMARTPASSES_APP_KEY", raising=False)
+    code, output = _run(
+        [
+            "/loyalty customer 1871",  # Juana's card: [Delete]
+            "/loyalty customer delete 1872",  # Luis: [Delete customer] [Never mind]
+            "click Delete",
+            "expect Luis Hernández was deleted",
+            "/loyalty customer 1871",
+            "expect Juana Pérez",
+        ]
+    )
+    assert code == 0, output
+
+
 def test_unknown_steps_fail_the_script(monkeypatch) -> None:
     monkeypatch.delenv("SMARTPASSES_APP_KEY", raising=False)
     assert _run(["click Approve"])[0] == 1
