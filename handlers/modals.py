@@ -228,10 +228,10 @@ def submitted(ack: Ack, env: Env, view: dict[str, Any], submission: Submission[F
         except AlreadyTaken as exc:  # another record has it: shown beside its field
             confirm = context.model_copy(update={"same_name": exc.confirmable})
             problems = {exc.field: plain(exc.say)}
-            return views.refused_form(view, problems, mrkdwn(exc.say), confirm), None
+            return views.refused_form(view, problems, None, confirm), None
         except ChangeRefused as exc:  # the rules, on the record as it is now: fix and resend
             problems = {submission.main_field: plain(exc.say)}
-            return views.refused_form(view, problems, mrkdwn(exc.say)), None
+            return views.refused_form(view, problems, None), None
         except Exception as exc:  # anything else: why, in the window (a bug: a reference)
             return views.notice(title, "⚠️ " + user_message(exc)), None
 

@@ -112,7 +112,10 @@ def test_the_cards_redeem_button_opens_the_rewards_form(bot) -> None:
     labels = [o["text"]["text"] for o in select["element"]["options"]]
     assert labels == ["Café Gratis · 10 points (needs 5 more)"]  # Drafts are not listed
     short = bot.answer(view_id, {"redeem_offer": "5001"})["view"]
-    assert "5 more points are needed" in text_of(short)
+    assert text_of(short).count("5 more points are needed") == 1  # said once: beside it
+    offer = next(b for b in short["blocks"] if b.get("block_id") == "redeem_offer")
+    assert "5 more points are needed" in offer["hint"]["text"]
+    assert "⚠️ Nothing was changed: see why below." in text_of(short)
     bot.sandbox.state.update_customer(DEMO_PROGRAM_ID, JUAN, {"points": 12})
     done = bot.answer(view_id, {"redeem_offer": "5001"})["view"]
     assert "12 → *2*" in text_of(done)

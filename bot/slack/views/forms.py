@@ -242,12 +242,14 @@ _PROBLEM = "loyalty_form_problem"
 def refused_form(
     submitted: dict[str, Any],
     problems: dict[str, str],
-    why: str,
+    why: str | None,
     context: FormContext | None = None,
 ) -> dict[str, Any]:
     """A submitted form shown again as it was filled in, with what was refused: `why`
-    above it, and each problem under its field (as the field's hint). `context` replaces
-    what the form carries (its private_metadata)."""
+    above it (None: the problems say it all, and are not said twice: a pointer to them),
+    and each problem under its field (as the field's hint). `context` replaces what the
+    form carries (its private_metadata)."""
+    why = why or _("Nothing was changed: see why below.")
     view = {k: v for k, v in submitted.items() if k in _VIEW_KEYS}
     if context is not None:
         view["private_metadata"] = context.encode()
