@@ -132,7 +132,7 @@ def test_an_offer_edit_is_announced_with_each_changed_field(core) -> None:
         pan.content_hash(),
     )
     assert announced(core, "offer.update") == (
-        "<@UMANAGER> edited offer *Pan dulce 2x1* (`5002`): auto-claim no → yes, points cost 15 → 0"
+        "<@UMANAGER> edited offer *Pan dulce 2x1* (`5002`): points cost 15 → 0, auto-claim no → yes"
     )
 
 
@@ -142,7 +142,7 @@ def test_customer_create_edit_and_delete_are_announced_and_in_history(core) -> N
     ).value
     assert announced(core, "customer.create") == (
         f"<@UMANAGER> created customer *Rosa Díaz* (`{rosa.id}`): "
-        "email r@x.mx, first name Rosa, last name Díaz"
+        "first name Rosa, last name Díaz, email r@x.mx"
     )
     juan = core.service.customer(JUAN)
     core.service.update_customer(

@@ -91,10 +91,18 @@ def _shown(value: Any) -> str:
     return shorten(escape(str(value)), 80)
 
 
+_FIELD_ORDER = {name: place for place, name in enumerate(_FIELD_LABELS)}
+
+
+def _form_order(change: tuple[str, Any]) -> tuple[int, str]:
+    return _FIELD_ORDER.get(change[0], len(_FIELD_ORDER)), change[0]
+
+
 def field_changes_text(changes: Changes, action: str = "") -> str:
-    """`points cost 10 → 0, auto-claim no → yes` (a create lists the values it set)."""
+    """`points cost 10 → 0, auto-claim no → yes` (a create lists the values it set), in
+    the order the forms ask for them."""
     parts = []
-    for name, (before, after) in sorted(changes.items()):
+    for name, (before, after) in sorted(changes.items(), key=_form_order):
         label = _(_FIELD_LABELS.get(name, name.replace("_", " ")))
         if name == "status":  # an offer's status, in the reader's words (escaped by _shown)
             before, after = _status_word(before), _status_word(after)
