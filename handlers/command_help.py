@@ -62,24 +62,33 @@ _ALERT_WORDS = frozenset({"alert", "alerts", "alerta", "alertas"})
 def unknown(name: str) -> str:
     """One line for a subcommand we do not have, with the nearest one we do (or, for a
     word that needs no command, what it is instead)."""
+    return unknown_command(name, []).text
+
+
+def unknown_command(name: str, args: list[str]) -> blocks.Message:
+    """`unknown`, and for the nearest subcommand a button that runs it with the rest of
+    what was typed (`historia juan` -> `historial juan`), so nothing is typed again."""
     help_command = Code("/loyalty " + word(BY_NAME["help"]))
     if name in _ALERT_WORDS:
-        return mrkdwn(_alerts(help_command))
+        return blocks.notice(mrkdwn(_alerts(help_command)))
     near = difflib.get_close_matches(name, list(BY_NAME), n=1, cutoff=0.6)
     if near:
-        return mrkdwn(
+        meant = word(BY_NAME[near[0]])
+        question = Say(
+            "I don't know {typed}. Did you mean {near}? {help} lists the rest.",
+            typed=Code(name),
+            near=Code(meant),
+            help=help_command,
+        )
+        shown = f"/loyalty {meant}" + (" …" if args else "")
+        return blocks.command_choice(question, [(shown, " ".join([meant, *args]))])
+    return blocks.notice(
+        mrkdwn(
             Say(
-                "I don't know {typed}. Did you mean {near}? {help} lists the rest.",
+                "I don't know {typed}. {help} lists what I can do.",
                 typed=Code(name),
-                near=Code(word(BY_NAME[near[0]])),
                 help=help_command,
             )
-        )
-    return mrkdwn(
-        Say(
-            "I don't know {typed}. {help} lists what I can do.",
-            typed=Code(name),
-            help=help_command,
         )
     )
 
@@ -94,4 +103,4 @@ def amount_choice(row: Subcommand, args: list[str], asked: AmbiguousAmount) -> b
         )
         for n in asked.readings
     ]
-    return blocks.amount_choice(asked.say, choices)
+    return blocks.command_choice(asked.say, choices)

@@ -11,7 +11,7 @@ from bot.domain.amounts import AmbiguousAmount
 from bot.domain.errors import InvalidInput, MalformedRequest
 from bot.domain.say import N_
 from bot.slack.text import mrkdwn
-from handlers.command_help import amount_choice, unknown
+from handlers.command_help import amount_choice, unknown_command
 from handlers.context import Env
 from handlers.parsing import tokenize
 from handlers.subcommand import BY_NAME, Subcommand, Typed, canonical
@@ -53,7 +53,7 @@ def register(app: App) -> None:
         row = BY_NAME.get(name)
         if row is None:
             env.note("invalid")
-            ack(response_type="ephemeral", text=unknown(name))
+            ack(response_type="ephemeral", **unknown_command(name, args).kwargs())
             return
         args = canonical(row, args)
         try:

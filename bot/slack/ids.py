@@ -16,7 +16,7 @@ from bot.domain.say import N_
 
 class ActionId(StrEnum):
     PICK = "loyalty_pick_choice"  # a Choose button in a message: carries on a command
-    AMOUNT = "loyalty_amount_choice"  # which amount was meant (1 or 1,000): carries it on
+    AMOUNT = "loyalty_amount_choice"  # which command was meant (1 or 1,000; a subcommand)
     PICK_IN_FORM = "loyalty_pick_in_form"
     CUSTOMERS_PAGE = "loyalty_customers_page"
     PICKER_PAGE = "loyalty_picker_page"

@@ -24,10 +24,13 @@ def _writes(bot) -> list:
 
 def test_help_and_an_unknown_subcommand_are_answered_in_the_ack(bot) -> None:
     response = bot.command("pints 1870 10")
-    assert response.json() == {
-        "response_type": "ephemeral",
-        "text": "I don't know `pints`. Did you mean `points`? `/loyalty help` lists the rest.",
-    }
+    asked = response.json()
+    assert asked["response_type"] == "ephemeral"
+    assert asked["text"] == (
+        "I don't know `pints`. Did you mean `points`? `/loyalty help` lists the rest."
+    )
+    assert [b["text"]["text"] for b in buttons(asked)] == ["/loyalty points …"]
+    assert bot.sandbox.calls == []  # asked: nothing done yet
     shown = text_of(bot.command("frobnicate").json())
     assert shown == "I don't know `frobnicate`. `/loyalty help` lists what I can do."
     alerts = text_of(bot.command("alerts").json())  # no command: where they come instead
@@ -39,6 +42,24 @@ def test_help_and_an_unknown_subcommand_are_answered_in_the_ack(bot) -> None:
     bot.command("help points")
     assert "/loyalty points juan.perez@example.com 10 birthday" in text_of(bot.reply())
     assert bot.sandbox.calls == []
+
+
+def test_the_nearest_subcommand_runs_from_its_button_once(bot) -> None:
+    """`historia juan perez`, `pints 1870 10`: the button runs what was meant with the
+    rest of what was typed, as the person who typed it, and a second click does nothing."""
+    asked = bot.command('historia "Juan Pérez"').json()
+    assert "Did you mean `history`?" in asked["text"]
+    bot.click(buttons(asked)[0])
+    assert "No changes to *Juan Pérez* have been made through the bot yet." in text_of(bot.reply())
+    asked = bot.command("pints 1870 10 visit").json()
+    (meant,) = buttons(asked)
+    bot.click(meant)
+    assert "5 → *15*" in text_of(bot.reply())
+    bot.click(meant)  # clicked again: once
+    bot.settle()
+    assert bot.customer_points(JUAN) == 15
+    (entry,) = bot.store.entries(target_id=JUAN)
+    assert (entry.reason, entry.user_id) == ("visit", MANAGER)
 
 
 def test_a_points_change_is_replied_recorded_and_announced(bot_with) -> None:

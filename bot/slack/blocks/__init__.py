@@ -50,7 +50,7 @@ from bot.slack.blocks.common import (
 from bot.slack.blocks.confirmations import confirmation, confirmed, consequences
 from bot.slack.blocks.help import help_detail, help_message
 from bot.slack.blocks.lists import customer_list, customer_picker, offer_list, offer_picker
-from bot.slack.blocks.replies import amount_choice, points_changed, redeemed, undone
+from bot.slack.blocks.replies import command_choice, points_changed, redeemed, undone
 from bot.slack.blocks.sales import (
     no_earning_rule,
     promotion_changed,
@@ -69,7 +69,6 @@ __all__ = [
     "MAX_TEXT",
     "OFFERS_PER_PAGE",
     "Message",
-    "amount_choice",
     "approval_in_home",
     "approval_outcome_dm",
     "approval_outcome_for_requester",
@@ -79,6 +78,7 @@ __all__ = [
     "change_announcement",
     "change_flagged",
     "change_settled",
+    "command_choice",
     "confirmation",
     "confirmed",
     "consequences",

@@ -42,9 +42,10 @@ def points_changed(result: PointsResult, *, undo_minutes: int | None = None) -> 
     )
 
 
-def amount_choice(question: Say, texts: Sequence[tuple[str, str]]) -> Message:
-    """Which amount was meant: one button per reading, each carrying the command on with
-    it (`texts`: (the amount as shown, the command with it)); one of them acts, once."""
+def command_choice(question: Say, texts: Sequence[tuple[str, str]]) -> Message:
+    """Which command was meant (which amount, which subcommand): one button per reading,
+    each carrying the command on with it (`texts`: (the button's words, the command));
+    one of them acts, once."""
     once = new_once()
     text = mrkdwn(question)
     buttons = [
