@@ -31,7 +31,7 @@ from handlers import resolve
 from handlers.after_ack import after_ack
 from handlers.context import Env
 from handlers.errors import user_message
-from handlers.slackapi import SLACK_FAILED, why
+from handlers.slackapi import SLACK_FAILED, name_of, why
 from handlers.workpool import Overloaded
 
 log = logging.getLogger(__name__)
@@ -211,6 +211,11 @@ def submitted(ack: Ack, env: Env, view: dict[str, Any], submission: Submission[F
         return
     title = _(TITLES[Form(context.form)])
 
+    def beside(say: Say) -> str:
+        """A problem as a field's hint (plain text: a person named by their name, asked
+        of Slack: this runs after the ack)."""
+        return plain(say, name_of=lambda user_id: name_of(env.client, user_id))
+
     def outcome() -> tuple[dict[str, Any], Message | None]:
         """What the window shows now, and the message to send (when it was done)."""
         try:
@@ -222,15 +227,15 @@ def submitted(ack: Ack, env: Env, view: dict[str, Any], submission: Submission[F
             return views.result(title, message), message
         except ValidationFailed as exc:  # refused as it stood: fix it and send it again
             refused = forms.map_api_errors(exc.field_errors, submission.main_field, exc.say)
-            problems = {field: plain(problem) for field, problem in refused.items()}
+            problems = {field: beside(problem) for field, problem in refused.items()}
             why = _("Smart Passes refused this:") + " " + mrkdwn(exc.say)
             return views.refused_form(view, problems, why), None
         except AlreadyTaken as exc:  # another record has it: shown beside its field
             confirm = context.model_copy(update={"same_name": exc.confirmable})
-            problems = {exc.field: plain(exc.say)}
+            problems = {exc.field: beside(exc.say)}
             return views.refused_form(view, problems, None, confirm), None
         except ChangeRefused as exc:  # the rules, on the record as it is now: fix and resend
-            problems = {submission.main_field: plain(exc.say)}
+            problems = {submission.main_field: beside(exc.say)}
             return views.refused_form(view, problems, None), None
         except Exception as exc:  # anything else: why, in the window (a bug: a reference)
             return views.notice(title, "⚠️ " + user_message(exc)), None

@@ -74,7 +74,9 @@ class _Plain(Writer):
         return isolate(value)
 
     def group(self, group_id: str) -> str:
-        return gettext("the managers group")
+        # Plain text cannot mention the group: any one of its members is who to ask
+        # ("Pídele a un gerente", where "a el grupo" would not be Spanish).
+        return gettext("a manager")
 
     def duration(self, length: dt.timedelta) -> str:
         return duration(length)

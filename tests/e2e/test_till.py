@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot.offline.sandbox import DEMO_PROGRAM_ID
 from bot.offline.sandbox.data import load_generated
 from tests.demo import ANA, JUAN
-from tests.harness import CLERK, button, buttons, text_of, wait_until
+from tests.harness import CAJERA, CLERK, GERENTE, MANAGER, button, buttons, text_of, wait_until
 
 
 def _shows(bot, view_id: str, form: str) -> None:
@@ -83,6 +83,26 @@ def test_a_clerks_points_form_only_adds_up_to_the_allowance(bot_with) -> None:
     assert "at most 20 points in one change" in amount["hint"]["text"]  # beside the field
     done = bot.answer(view_id, {"points_amount": "20"}, user=CLERK)["view"]
     assert "5 → *25*" in text_of(done)
+
+
+def test_a_refusal_beside_a_field_names_the_managers_by_their_names(bot_with) -> None:
+    """A form's hint is plain text, where a mention shows as an id (`@UMANAGER`): the
+    managers to ask are written by the names Slack gives (asked after the ack)."""
+    for group, asked in [
+        (None, "Pídele a rocio o marta que"),
+        ("SMANAGERS", "Pídele a un gerente que"),
+    ]:
+        bot = bot_with(
+            loyalty_clerk_max_points="20",
+            loyalty_managers=[MANAGER, GERENTE],
+            loyalty_manager_group=group,
+        )
+        bot.command("puntos 1870", user=CAJERA)
+        view_id, _ = bot.opened_view()
+        refused = bot.answer(view_id, {"points_amount": "21"}, user=CAJERA)["view"]
+        amount = next(b for b in refused["blocks"] if b.get("block_id") == "points_amount")
+        hint = amount["hint"]["text"]
+        assert f"{asked} agregue más." in hint and "@U" not in hint, hint
 
 
 def test_a_reward_is_redeemed_by_command_and_counted(bot_with) -> None:
