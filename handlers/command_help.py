@@ -55,6 +55,10 @@ def _alerts(help_command: Code) -> Say:
     )
 
 
+# The longest command a button runs again (its value holds it, escaped, within Slack's
+# 2,000 characters: bot.slack.ids.RerunText).
+RERUN_CHARACTERS = 900
+
 # Words people look for a command under that needs none: what it is, instead.
 _ALERT_WORDS = frozenset({"alert", "alerts", "alerta", "alertas"})
 
@@ -80,8 +84,11 @@ def unknown_command(name: str, args: list[str]) -> blocks.Message:
             near=Code(meant),
             help=help_command,
         )
+        command = " ".join([meant, *args])
+        if len(command) > RERUN_CHARACTERS:  # more than a button carries: the line alone
+            return blocks.notice(mrkdwn(question))
         shown = f"/loyalty {meant}" + (" …" if args else "")
-        return blocks.command_choice(question, [(shown, " ".join([meant, *args]))])
+        return blocks.command_choice(question, [(shown, command)])
     return blocks.notice(
         mrkdwn(
             Say(

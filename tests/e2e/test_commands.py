@@ -31,6 +31,8 @@ def test_help_and_an_unknown_subcommand_are_answered_in_the_ack(bot) -> None:
     )
     assert [b["text"]["text"] for b in buttons(asked)] == ["/loyalty points …"]
     assert bot.sandbox.calls == []  # asked: nothing done yet
+    long = bot.command("pints 1870 10 " + 'é"<' * 400).json()  # too long for a button
+    assert "Did you mean `points`?" in long["text"] and buttons(long) == []
     shown = text_of(bot.command("frobnicate").json())
     assert shown == "I don't know `frobnicate`. `/loyalty help` lists what I can do."
     alerts = text_of(bot.command("alerts").json())  # no command: where they come instead
