@@ -12,9 +12,9 @@ from collections.abc import Callable
 from typing import IO
 
 from bot.core.exports import MOST_DAYS
-from bot.domain.errors import InvalidInput
+from bot.domain.errors import CustomerNotFound, InvalidInput
 from bot.domain.policy import Act
-from bot.domain.say import N_, Say
+from bot.domain.say import N_, Code, Say
 from bot.i18n import _, ngettext, number
 from bot.slack import blocks
 from bot.slack.exports import file_name, write_customers, write_history
@@ -71,9 +71,15 @@ def export(env: Env, typed: Typed) -> None:
     else:
         days, customer_id = int(typed.reason), None
         if typed.reference:
-            customer = resolve.customer_or_choice(
-                env, typed.reference, "export history", typed.reason
-            )
+            try:
+                customer = resolve.customer_or_choice(
+                    env, typed.reference, "export history", typed.reason
+                )
+            except CustomerNotFound:
+                if typed.reference.isdigit() and int(typed.reference) > MOST_DAYS:
+                    # `history 1000`: meant as days, past the most (no customer has that id)
+                    raise InvalidInput(_too_many_days(typed.reference)) from None
+                raise
             if customer is None:
                 return
             customer_id = customer.id
@@ -90,6 +96,14 @@ def export(env: Env, typed: Typed) -> None:
         )
         rows = ngettext("{count} change", "{count} changes", count).format(count=number(count))
     env.reply(blocks.notice(_(SENT).format(file=name, rows=rows)))
+
+
+def _too_many_days(typed: str) -> Say:
+    return Say(
+        "No customer has the id {id}, and an export goes back at most {most} days.",
+        id=Code(typed),
+        most=MOST_DAYS,
+    )
 
 
 def _send(env: Env, name: str, title: str, write: Callable[[IO[str]], int]) -> int:

@@ -86,6 +86,12 @@ def test_clerks_may_not_export_and_bad_words_are_explained(bot) -> None:
     )
     reply = bot.command("export history 0").json()
     assert "between 1 and 999 days" in text_of(reply)
+    bot.command("exportar historial 1000")  # days past the most, read as an id: nobody's
+    assert text_of(bot.reply()) == (
+        "⚠️ No customer has the id `1000`, and an export goes back at most 999 days."
+    )
+    bot.command("export history 1870")  # an id of that length that is a customer's: theirs
+    assert "history-1870-30-days" in text_of(bot.reply())
 
 
 def test_an_install_without_the_file_permission_is_told_what_to_do(bot) -> None:
