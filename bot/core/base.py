@@ -157,9 +157,9 @@ class ServiceBase:
 
     def find_customers(self, reference: str, *, within: float | None = None) -> LookupResult:
         """The customers `reference` names, found on the first try: an id that is not in
-        the list is read at Smart Passes (one GET), and a whole email or phone that is not
-        in it makes the list be read again (`CustomerIndex.reread`) before nothing
-        matches. A customer who signed up a moment ago is found.
+        the list is read at Smart Passes (one GET), and an email, phone or name that
+        nothing in it matches makes the list be read again (`CustomerIndex.reread`)
+        before nothing matches. A customer who signed up a moment ago is found.
 
         `within`: how long a person may wait for that (seconds); past it, StillLooking
         carries the answer to come, so they are told at once and answered after."""
@@ -178,13 +178,15 @@ class ServiceBase:
             raise StillLooking(reference.strip(), later) from None
 
     def _deeper(self, reference: str) -> Callable[[], LookupResult | None] | None:
-        """How to look past the list for `reference`, if it is an id, email or phone."""
+        """How to look past the list for `reference`: an id at Smart Passes; an email,
+        phone or name in the list read again (nothing else tells a miss from a sign-up
+        the list predates)."""
         text = reference.strip()
         kind = exact_reference(text)
         asked = self.index.now()  # a read that starts after this serves the asker
         # Digits alone may be a phone said without its country code, too.
         phone_like = kind == "phone" or (kind == "id" and len(text) >= 7 and text.isdigit())
-        if kind != "id" and not (kind == "email" or phone_like):
+        if not text.strip('"'):
             return None
 
         def look() -> LookupResult | None:
@@ -196,7 +198,7 @@ class ServiceBase:
                 if customer is not None:
                     self.index.upsert(customer)
                     return LookupResult(text, [customer])
-            if (kind == "email" or phone_like) and self.index.reread(asked):
+            if (kind != "id" or phone_like) and self.index.reread(asked):
                 return self.index.find(reference)
             return None
 

@@ -1,5 +1,5 @@
 """Right on the first try, at the till: a customer who signed up a moment ago (in their
-wallet or the dashboard, not through the bot) is found by id, email or phone; a phone
+wallet or the dashboard, not through the bot) is found by id, email, phone or name; a phone
 is found however it is said; a true miss says what was searched and how a number without
 its country code was read."""
 
@@ -48,6 +48,18 @@ def test_a_new_sign_up_is_found_by_email_or_phone_after_one_fresh_read(till) -> 
     ana = _sign_up(till, firstName="Ana", lastName="Ríos", phone="+525598760000")
     till.service.index._reread_at -= 10  # the last miss was a while ago
     assert _found(till, "55 9876 0000") == [ana]
+
+
+def test_a_new_sign_up_is_found_by_name_after_one_fresh_read(till) -> None:
+    """A name nothing in the list matches is not "no customer" until the list is read
+    again: a shop clerk types the name of who just joined at the counter."""
+    rosa = _sign_up(till, firstName="Pedro", lastName="Infante")
+    fetches = till.service.index.fetch_count
+    assert _found(till, '"Pedro Infante"') == [rosa]
+    assert till.service.index.fetch_count == fetches + 1
+    till.service.index._reread_at -= 10  # the last miss was a while ago
+    assert _found(till, "Nadie Nunca") == []  # a true miss: after one more read
+    assert till.service.index.fetch_count == fetches + 2
 
 
 def test_misses_share_one_fresh_read_and_wait_for_its_window(till) -> None:
