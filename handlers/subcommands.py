@@ -73,9 +73,8 @@ def _customer_and_offer(env: Env, tokens: list[str]) -> tuple[str, str]:
         offers = env.service.offers()
         for i in range(len(tokens) - 1, 1, -1):
             reference, rest = " ".join(tokens[:i]), " ".join(tokens[i:])
-            if env.service.find_customers(reference).matches and env.service.find_offers(
-                rest, offers
-            ):
+            named = env.service.find_customers(reference, in_the_list=True).matches
+            if named and env.service.find_offers(rest, offers):
                 return reference, rest
     return first, " ".join(tokens[1:])
 

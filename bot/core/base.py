@@ -155,16 +155,19 @@ class ServiceBase:
 
     # -- reading ---------------------------------------------------------
 
-    def find_customers(self, reference: str, *, within: float | None = None) -> LookupResult:
+    def find_customers(
+        self, reference: str, *, within: float | None = None, in_the_list: bool = False
+    ) -> LookupResult:
         """The customers `reference` names, found on the first try: an id that is not in
         the list is read at Smart Passes (one GET), and an email, phone or name that
         nothing in it matches makes the list be read again (`CustomerIndex.reread`)
         before nothing matches. A customer who signed up a moment ago is found.
 
         `within`: how long a person may wait for that (seconds); past it, StillLooking
-        carries the answer to come, so they are told at once and answered after."""
+        carries the answer to come, so they are told at once and answered after.
+        `in_the_list`: the list alone (a guess at where a reference ends, not an answer)."""
         result = self.index.find(reference)
-        if result.matches:
+        if result.matches or in_the_list:
             return result
         deeper = self._deeper(reference)
         if deeper is None:

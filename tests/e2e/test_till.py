@@ -111,6 +111,8 @@ def test_a_reward_is_redeemed_by_command_and_counted(bot_with) -> None:
     shown = text_of(bot.reply())
     assert "*Café Gratis* redeemed for *Ana García*: 25 → *15*" in shown
     assert bot.sandbox.calls_to("PUT", f"/customers/{ANA}")[-1].body == {"points": 15}
+    # Where the customer ends was guessed from the list alone: no miss read it again.
+    assert len(bot.sandbox.calls_to("GET", "/customers")) == 1
     (post,) = bot.wait("chat.postMessage")
     assert "redeemed “Café Gratis” for *Ana García*" in text_of(post.args)
     bot.command("redeem 1870 cafe")
