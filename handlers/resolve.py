@@ -11,7 +11,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from bot.domain.errors import InvalidInput, StillLooking
+from bot.domain.errors import CustomerNotFound, InvalidInput, StillLooking
 from bot.domain.say import N_, Command, Name, Person, Say, noun
 from bot.i18n import language, speaking
 from bot.slack import blocks
@@ -113,6 +113,10 @@ def customer_or_choice(env: Env, reference: str, command: str, rest: str = "") -
         env.reply(blocks.notice(mrkdwn(looking.say)))
         _choice_later(env, looking, command, rest)
         return None
+    except CustomerNotFound:
+        if not _spelled_choice(env, reference, command, rest):
+            raise
+        return None
     if found.one is None:
         env.reply(blocks.customer_picker(found.query, found.matches, command, rest))
     return found.one
@@ -128,12 +132,24 @@ def _choice_later(env: Env, looking: StillLooking, command: str, rest: str) -> N
             try:
                 result = later.result()
                 if result is None or not result.matches:
+                    if _spelled_choice(env, looking.query, command, rest):
+                        return
                     raise env.service.not_found(looking.query)
                 env.reply(blocks.customer_picker(looking.query, result.matches, command, rest))
             except Exception as error:  # the one error reply, as for any work
                 reply_with_error(error, env)
 
     looking.later.add_done_callback(answer)
+
+
+def _spelled_choice(env: Env, reference: str, command: str, rest: str) -> bool:
+    """Nobody matches `reference`: offer, with Choose buttons, the customers it names as
+    the list spells names (`jaun` -> Juan Pérez), if any. True if it did."""
+    near = env.service.near_customers(reference)
+    if near is None:
+        return False
+    env.reply(blocks.customer_picker(reference, near.matches, command, rest, spelled=True))
+    return True
 
 
 def offer_or_choice(env: Env, reference: str, command: str) -> Offer | None:

@@ -207,6 +207,18 @@ class ServiceBase:
 
         return look
 
+    def finish_lookups(self) -> None:
+        """Wait for the looks past the list whose answers people were promised (a
+        shutdown: their answers are sent before the connections close)."""
+        self._looking.shutdown(wait=True)
+
+    def near_customers(self, reference: str) -> LookupResult | None:
+        """For a name nobody has, the customers it would name spelled as the list spells
+        names (`jaun` -> Juan Pérez, Juana Pérez); None if there is no such spelling."""
+        spelled = self.index.near(reference)
+        found = self.index.find(spelled) if spelled else None
+        return found if found and found.matches else None
+
     def not_found(self, query: str) -> CustomerNotFound:
         """Nothing matches `query`: saying what was searched, and how a phone number
         without its country code was read (or that it could not be)."""

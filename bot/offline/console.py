@@ -51,7 +51,7 @@ from bot.offline.requests_done import counting_requests
 from bot.offline.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID, SandboxApp, build_state
 from bot.offline.slack_requests import SlackRequests
 from bot.offline.slack_standin import SlackStandIn, SlackUser
-from bot.runtime.app import create_app
+from bot.runtime.app import create_served_app
 from bot.runtime.wsgi_server import serving
 from bot.smartpasses.client import LoyaltyClient
 from bot.store.database import Store
@@ -112,7 +112,10 @@ class Console(Screen, Forms, Automation):
         stack.callback(self.store.engine.dispose)
         self.api = stack.enter_context(LoyaltyClient.from_settings(self.settings))
         self.web = WebClient(token=TOKEN, base_url=self.settings.slack_api_url)
-        app = create_app(self.settings, client=self.web, loyalty=self.api, store=self.store)
+        app, services = create_served_app(
+            self.settings, client=self.web, loyalty=self.api, store=self.store
+        )
+        stack.callback(services.service.finish_lookups)  # answers promised, before closing
         bot_url = stack.enter_context(serving(web_app(app, SECRET)))
         self.requests = SlackRequests(bot_url, SECRET, self.slack)
         self.done = stack.enter_context(counting_requests(quiet=True))

@@ -326,6 +326,10 @@ class Running:
         """Wait for the work already acked (replies, API calls), then close connections."""
         self.stopping.set()
         self.work.shutdown(wait=True)
+        if self.services is not None:
+            self.services.service.finish_lookups()
+        if self.workspaces is not None:
+            self.workspaces.finish_lookups()
         if self.loyalty is not None:
             self.loyalty.close()
         if self.workspaces is not None:

@@ -273,6 +273,13 @@ class Workspaces:
                 total -= sizes[team] * INDEX_BYTES_PER_CUSTOMER
                 log.info("dropped the customer index of workspace %s (memory budget)", team)
 
+    def finish_lookups(self) -> None:
+        """Every workspace's `LoyaltyService.finish_lookups` (a shutdown)."""
+        with self._lock:
+            tenants = list(self._tenants.values())
+        for tenant in tenants:
+            tenant.services.service.finish_lookups()
+
     def loaded(self) -> list[str]:
         """Workspaces whose index is in memory, least recently used first."""
         with self._lock:

@@ -46,6 +46,20 @@ def test_help_and_an_unknown_subcommand_are_answered_in_the_ack(bot) -> None:
     assert bot.sandbox.calls == []
 
 
+def test_a_misspelled_name_is_offered_as_the_list_spells_it(bot) -> None:
+    """`points jaun 5`: nobody is called that; the Juans are offered, and choosing one
+    carries the command on (nothing changes before)."""
+    bot.command("points jaun 5 visit")
+    offered = bot.reply()
+    assert text_of(offered).startswith(
+        "No customer matches “jaun”. Did you mean one of these? Nothing has been changed yet."
+    )
+    assert "Juan Pérez" in text_of(offered) and "Juana Pérez" in text_of(offered)
+    assert bot.customer_points(JUAN) == 5
+    bot.click(buttons(offered)[0])
+    assert "5 → *10*" in text_of(bot.reply())
+
+
 def test_the_nearest_subcommand_runs_from_its_button_once(bot) -> None:
     """`historia juan perez`, `pints 1870 10`: the button runs what was meant with the
     rest of what was typed, as the person who typed it, and a second click does nothing."""

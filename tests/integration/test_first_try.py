@@ -62,6 +62,34 @@ def test_a_new_sign_up_is_found_by_name_after_one_fresh_read(till) -> None:
     assert till.service.index.fetch_count == fetches + 2
 
 
+def test_a_name_nobody_has_is_offered_as_the_list_spells_names(till) -> None:
+    """`jaun`, `lus hernandes`: after the fresh read finds nobody, the customers the words
+    name as the list spells them; never for words that are not near any name."""
+    till.service.index._reread_at -= 10
+    assert _found(till, "jaun") == []
+    near = till.service.near_customers("jaun")
+    assert near is not None and [c.id for c in near.matches] == [JUAN, 1871]  # Juan, Juana
+    near = till.service.near_customers("lus hernandes")
+    assert near is not None and [c.id for c in near.matches] == [1872]
+    assert till.service.near_customers("zzzz") is None
+    assert till.service.near_customers("juan") is None  # spelled as listed: not a typo
+    assert till.service.near_customers("jaun@example.com") is None  # names only
+
+
+def test_a_promised_answer_is_sent_before_a_shutdown(till) -> None:
+    """Told "I will answer here in a moment", a person gets that answer even if the
+    process is stopping: the looks past the list are waited for."""
+    from bot.domain.errors import StillLooking
+
+    rosa = _sign_up(till, email="rosa.late@example.com")
+    till.sandbox.route_latency["list_customers"] = 0.5
+    with pytest.raises(StillLooking) as looking:
+        till.service.find_customers("rosa.late@example.com", within=0.01)
+    till.service.finish_lookups()
+    assert looking.value.later.done()
+    assert [c.id for c in looking.value.later.result().matches] == [rosa]
+
+
 def test_misses_share_one_fresh_read_and_wait_for_its_window(till) -> None:
     """At most one read of the list every REREAD_SECONDS: a miss soon after one waits for
     the window (its person is told meanwhile) instead of being told "nobody" from a list

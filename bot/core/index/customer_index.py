@@ -15,6 +15,8 @@ meanwhile, and swaps them in whole."""
 
 from __future__ import annotations
 
+import bisect
+import difflib
 import functools
 import itertools
 import logging
@@ -38,11 +40,16 @@ from bot.core.index.search import (
     _matches,
     _merged,
     _search_words,
+    exact_reference,
 )
 from bot.core.index.snapshot import Snapshot, SnapshotBuilder, _Writes
+from bot.domain.text_keys import name_tokens
 from bot.smartpasses.models import Customer
 
 log = logging.getLogger(__name__)
+# How alike a typed name word and a listed one must be to be offered (difflib's ratio:
+# `jaun` and `juan` 0.75, `ana` and `ama` 0.67).
+NEAR_NAME = 0.75
 
 REFRESH_AT = 0.8  # of the TTL: the list is refreshed before it is older than the TTL
 
@@ -379,6 +386,27 @@ class CustomerIndex:
         with self._lock:
             assert self._snapshot is not None
             return _Lookup(self._snapshot, self._writes, self.region).find(reference.strip())
+
+    def near(self, reference: str) -> str | None:
+        """A name nobody has, as the names in the list would spell it (`jaun perze` ->
+        `juan perez`): each word replaced by the closest name word that starts with the
+        same letter. None if a word has none close enough, or none was replaced."""
+        words = [] if exact_reference(reference) else name_tokens(reference)
+        with self._lock:
+            snapshot, written = self._snapshot, list(self._writes.by_token)
+        if not words or snapshot is None:
+            return None
+        listed = snapshot.by_token.tokens  # sorted
+        spelled = []
+        for word in words:
+            start = bisect.bisect_left(listed, word[0])
+            end = bisect.bisect_left(listed, word[0] + "\U0010ffff", start)
+            same_start = [*listed[start:end], *(t for t in written if t[:1] == word[:1])]
+            close = difflib.get_close_matches(word, same_start, n=1, cutoff=NEAR_NAME)
+            if not close:
+                return None
+            spelled.append(close[0])
+        return " ".join(spelled) if spelled != words else None
 
 
 def _with_writes(

@@ -46,13 +46,18 @@ def customer_picker(
     *,
     page: int = 1,
     once: str = "",
+    spelled: bool = False,
 ) -> Message:
-    """Several customers match: one button each; picking one carries on `command`."""
+    """Several customers match: one button each; picking one carries on `command`.
+    `spelled`: nobody matches `query`; these match it as the list spells names (one
+    page of them: `query` itself finds no other)."""
     choices = []
     for c in matches:
         detail = " · ".join(escape(x) for x in (c.email, international(c.phone)) if x)
         choices.append((c.id, customer_line(c) + (f"\n{detail}" if detail else "")))
     hint = _('An email, phone or `"full name"` narrows it down.')
+    if spelled:
+        return _picker(query, "spelled", choices[:MAX_PICKER], command, rest, hint, 1, once)
     return _picker(query, "customer", choices, command, rest, hint, page, once)
 
 
@@ -74,11 +79,18 @@ def _picker(
     start = (page - 1) * MAX_PICKER
     shown = choices[start : start + MAX_PICKER]
     count = len(choices)
-    match = (
-        ngettext("{count} customer matches “{query}”", "{count} customers match “{query}”", count)
-        if kind == "customer"
-        else ngettext("{count} offer matches “{query}”", "{count} offers match “{query}”", count)
-    ).format(count=number(count), query=escape(query))
+    if kind == "spelled":
+        match = _("No customer matches “{query}”").format(query=escape(query))
+    else:
+        match = (
+            ngettext(
+                "{count} customer matches “{query}”", "{count} customers match “{query}”", count
+            )
+            if kind == "customer"
+            else ngettext(
+                "{count} offer matches “{query}”", "{count} offers match “{query}”", count
+            )
+        ).format(count=number(count), query=escape(query))
     showing = (
         _(", showing {first}–{last}").format(
             first=number(start + 1), last=number(start + len(shown))
@@ -92,7 +104,13 @@ def _picker(
             + showing
             + ". "
             + (
-                _("Is this the one you meant? Nothing has been changed yet.")
+                (
+                    _("Did you mean this one? Nothing has been changed yet.")
+                    if count == 1
+                    else _("Did you mean one of these? Nothing has been changed yet.")
+                )
+                if kind == "spelled"
+                else _("Is this the one you meant? Nothing has been changed yet.")
                 if count == 1
                 else _("Which one did you mean? Nothing has been changed yet.")
             )
