@@ -55,6 +55,11 @@ def _alerts(help_command: Code) -> Say:
     )
 
 
+# How alike a word must be to a subcommand to be a slip of it (difflib's ratio: `pints`
+# and `points` 0.91, `historia` and `historial` 0.94; `saldo` and `sale` 0.67 are two
+# words): only a slip gets a button that runs the subcommand.
+TYPO = 0.75
+
 # The longest command a button runs again (its value holds it, escaped, within Slack's
 # 2,000 characters: bot.slack.ids.RerunText).
 RERUN_CHARACTERS = 900
@@ -87,6 +92,8 @@ def unknown_command(name: str, args: list[str]) -> blocks.Message:
         command = " ".join([meant, *args])
         if len(command) > RERUN_CHARACTERS:  # more than a button carries: the line alone
             return blocks.notice(mrkdwn(question))
+        if difflib.SequenceMatcher(None, name, near[0]).ratio() < TYPO:
+            return blocks.notice(mrkdwn(question))  # another word, not a slip: no button
         shown = f"/loyalty {meant}" + (" …" if args else "")
         return blocks.command_choice(question, [(shown, command)])
     return blocks.notice(

@@ -153,6 +153,8 @@ SUBCOMMANDS = table(
             read_points,
             opens_form=lambda typed: typed.change is None,
             changes=lambda typed: typed.change is not None,
+            # What people type for it: `/loyalty add juan 10`, `/loyalty sumar juan 10`.
+            aliases=("add", "give", "sumar", "agregar", "añadir", "anadir"),
         ),
         Subcommand(
             "redeem",
@@ -241,6 +243,7 @@ SUBCOMMANDS = table(
             _customer,
             read_customer,
             opens_form=opens_record_form,
+            aliases=("balance", "saldo"),  # the card says the points
         ),
         Subcommand(
             "customers",
@@ -265,7 +268,7 @@ SUBCOMMANDS = table(
             ),
             list_customers,
             read_customers,
-            aliases=(N_("list"), N_("search")),
+            aliases=(N_("list"), N_("search"), "find", "buscar", "lista"),
         ),
         Subcommand(
             "offer",

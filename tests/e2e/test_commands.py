@@ -14,7 +14,15 @@ from bot.offline.sandbox.data import load_generated
 from handlers.workpool import BURST_ANSWERING
 from tests.demo import JUAN, JUANA
 from tests.faults import Gate
-from tests.harness import CLERK, GROUP_MANAGER, MANAGER, button, buttons, text_of, wait_until
+from tests.harness import (
+    CLERK,
+    GROUP_MANAGER,
+    MANAGER,
+    button,
+    buttons,
+    text_of,
+    wait_until,
+)
 from tests.unit.test_properties import TEXT
 
 
@@ -58,6 +66,23 @@ def test_a_misspelled_name_is_offered_as_the_list_spells_it(bot) -> None:
     assert bot.customer_points(JUAN) == 5
     bot.click(buttons(offered)[0])
     assert "5 → *10*" in text_of(bot.reply())
+
+
+def test_the_words_people_type_for_a_subcommand_run_it(bot) -> None:
+    """`add`/`sumar` are points, `find`/`buscar` a search, `balance`/`saldo` the card; a
+    word only like a subcommand (`puntaje`, near `puntos`) gets no button that runs it."""
+    bot.command("add 1870 10")
+    assert "5 → *15*" in text_of(bot.reply())
+    bot.command("sumar 1870 1")
+    assert "15 → *16*" in text_of(bot.reply())
+    bot.command("buscar pérez")
+    assert "Juana Pérez" in text_of(bot.reply())
+    bot.command("saldo 1870")
+    card = text_of(bot.reply())
+    assert "Juan Pérez" in card and "16" in card, card
+    asked = bot.command("puntaje 1870 100").json()  # `puntos`? only alike (0.62)
+    assert "Did you mean `points`?" in asked["text"] and buttons(asked) == []
+    assert bot.customer_points(JUAN) == 16
 
 
 def test_the_nearest_subcommand_runs_from_its_button_once(bot) -> None:
