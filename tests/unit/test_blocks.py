@@ -318,3 +318,15 @@ def test_help_explains_customer_only_where_a_subcommand_takes_one() -> None:
 
     assert "`<customer>` is an id" in text_of(help_detail(BY_NAME["points"]).kwargs())
     assert "`<customer>`" not in text_of(help_detail(BY_NAME["offer"]).kwargs())
+
+
+def test_a_misspelled_names_offer_escapes_what_was_typed(core) -> None:
+    """The "did you mean" picker repeats what was typed: escaped in its blocks and its
+    text, with nothing invisible added."""
+    juan = core.service.customer(JUAN)
+    message = blocks.customer_picker("<!channel> *jaun*", [juan], "points", "5", spelled=True)
+    assert message.text == "No customer matches “&lt;!channel&gt; *jaun*”"
+    shown = text_of(message.kwargs())
+    assert "<!channel>" not in shown and "&lt;!channel&gt;" in shown
+    assert "\u2060" not in shown and "\u200b" not in shown
+    assert "Did you mean this one? Nothing has been changed yet." in shown
