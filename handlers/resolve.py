@@ -139,7 +139,7 @@ def _choice_later(env: Env, looking: StillLooking, command: str, rest: str) -> N
             except Exception as error:  # the one error reply, as for any work
                 reply_with_error(error, env)
 
-    looking.later.add_done_callback(answer)
+    env.service.when_found(looking.later, answer)
 
 
 def _spelled_choice(env: Env, reference: str, command: str, rest: str) -> bool:

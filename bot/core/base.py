@@ -7,8 +7,9 @@ import datetime as dt
 import functools
 import logging
 import math
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any
@@ -143,6 +144,8 @@ class ServiceBase:
         self.tz = tz
         # Looks past the list (a GET, a fresh read) that a person stopped waiting for.
         self._looking = ThreadPoolExecutor(16, thread_name_prefix="lookup-deeper")
+        self._promised = 0  # answers to those looks not yet sent (`when_found`)
+        self._promised_sent = threading.Condition()
 
     def _settle_old(self, entry: AuditEntry) -> bool:
         """Settle a change left in flight past its window (the ledger met its fence, and
@@ -206,6 +209,29 @@ class ServiceBase:
             return None
 
         return look
+
+    def when_found(self, later: Future[Any], answer: Callable[[Future[Any]], None]) -> None:
+        """`answer` once the look past the list that StillLooking carries ends, counted
+        until it has answered (`answers_sent`)."""
+        with self._promised_sent:
+            self._promised += 1
+
+        def answered(done: Future[Any]) -> None:
+            try:
+                answer(done)
+            finally:
+                with self._promised_sent:
+                    self._promised -= 1
+                    self._promised_sent.notify_all()
+
+        later.add_done_callback(answered)
+
+    def answers_sent(self, timeout: float) -> bool:
+        """Wait until every answer promised after a look past the list has been sent
+        (the console shows it under the command that promised it); False after
+        `timeout` seconds."""
+        with self._promised_sent:
+            return self._promised_sent.wait_for(lambda: self._promised == 0, timeout)
 
     def finish_lookups(self) -> None:
         """Wait for the looks past the list whose answers people were promised (a

@@ -116,6 +116,7 @@ class Console(Screen, Forms, Automation):
             self.settings, client=self.web, loyalty=self.api, store=self.store
         )
         stack.callback(services.service.finish_lookups)  # answers promised, before closing
+        self.answers_sent = services.service.answers_sent
         bot_url = stack.enter_context(serving(web_app(app, SECRET)))
         self.requests = SlackRequests(bot_url, SECRET, self.slack)
         self.done = stack.enter_context(counting_requests(quiet=True))
@@ -159,6 +160,7 @@ class Console(Screen, Forms, Automation):
         self.store = Store.from_url(self.settings.database_url)
         stack.callback(self.store.engine.dispose)
         app, self.installed = create_distributed_app(self.settings, store=self.store)
+        self.answers_sent = self.installed.answers_sent
         stack.callback(self.installed.http.close)
         bot_url = stack.enter_context(serving(web_app(app, SECRET)))
         self.slack.redirect_uri = bot_url + "/slack/oauth_redirect"

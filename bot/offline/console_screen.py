@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -89,6 +89,7 @@ class ConsoleParts:
     workspaces: bool
     refusals: int
     done: Any  # bot.offline.requests_done's counter
+    answers_sent: Callable[[float], bool]  # LoyaltyService.answers_sent, or every workspace's
 
     def say(self, text: str = "") -> None:
         text = text.translate(_TERMINAL_SAFE)  # outside text cannot drive the terminal
@@ -160,9 +161,10 @@ class Screen(ConsoleParts):
 
     def settle(self, mark: int, limit: float = 20.0) -> list[SlackCall]:
         """Wait until the bot has finished the request (its log line is written when all
-        its work has ended); return the Slack calls it made."""
+        its work has ended) and sent any answer it promised for later (a customer it went
+        on looking for); return the Slack calls it made."""
         self.sent += 1
-        if not self.done.wait_for(self.sent, limit):
+        if not (self.done.wait_for(self.sent, limit) and self.answers_sent(limit)):
             raise StepFailed(
                 _("the bot was still working after {seconds} s").format(seconds=round(limit))
             )

@@ -280,6 +280,12 @@ class Workspaces:
         for tenant in tenants:
             tenant.services.service.finish_lookups()
 
+    def answers_sent(self, timeout: float) -> bool:
+        """Every workspace's `LoyaltyService.answers_sent` (the console)."""
+        with self._lock:
+            tenants = list(self._tenants.values())
+        return all(t.services.service.answers_sent(timeout) for t in tenants)
+
     def loaded(self) -> list[str]:
         """Workspaces whose index is in memory, least recently used first."""
         with self._lock:

@@ -91,6 +91,26 @@ def test_a_click_takes_the_newest_message_whose_button_starts_with_it(monkeypatc
     assert code == 0, output
 
 
+def test_an_answer_promised_for_later_is_shown_under_its_command(monkeypatch) -> None:
+    """A customer not in the list, looked for past the person's patience: the console
+    waits for the answer it promised and shows it under that command (it came after the
+    command had settled, and was never shown)."""
+    import handlers.resolve
+
+    monkeypatch.delenv("SMARTPASSES_APP_KEY", raising=False)
+    monkeypatch.setattr(handlers.resolve, "PATIENCE_SECONDS", 0.0)  # always told "later"
+    code, output = _run(
+        [
+            "/loyalty points rosa.diaz@example.com 5",
+            "expect No customer matches “rosa.diaz@example.com”",
+            "/loyalty customers",
+        ]
+    )
+    assert code == 0, output
+    promised = output.index("will answer here in a moment")
+    assert promised < output.index("No customer matches") < output.index("> /loyalty customers")
+
+
 def test_unknown_steps_fail_the_script(monkeypatch) -> None:
     monkeypatch.delenv("SMARTPASSES_APP_KEY", raising=False)
     assert _run(["click Approve"])[0] == 1
