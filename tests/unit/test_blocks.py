@@ -150,7 +150,7 @@ def test_customer_create_edit_and_delete_are_announced_and_in_history(core) -> N
     )
     assert announced(core, "customer.update") == (
         "<@UMANAGER> edited customer *Juan Pérez López* (`1870`): "
-        "last name Pérez → Pérez López, phone +529994116533 → —"
+        "last name Pérez → Pérez López, phone +52 999 411 6533 → —"
     )
     history = told(
         lambda: blocks.history(core.service.customer(JUAN), core.service.history(JUAN), TZ)

@@ -13,6 +13,7 @@ from slack_sdk.models.blocks import Block
 from bot.core.verify import Difference
 from bot.domain.audit import POINTS_ACTIONS, Action, AuditEntry, Changes, Outcome, Resolved
 from bot.domain.earning import Promotion
+from bot.domain.phones import international
 from bot.domain.policy import Act
 from bot.i18n import N_, _, money, number
 from bot.slack.blocks.cards import _status_word
@@ -106,6 +107,8 @@ def field_changes_text(changes: Changes, action: str = "") -> str:
         label = _(_FIELD_LABELS.get(name, name.replace("_", " ")))
         if name == "status":  # an offer's status, in the reader's words (escaped by _shown)
             before, after = _status_word(before), _status_word(after)
+        elif name == "phone":  # as the card shows it: +52 55 4321 8765
+            before, after = (international(v) if isinstance(v, str) else v for v in (before, after))
         if action.endswith(".create"):
             parts.append(f"{label} {_shown(after)}")
         elif after is None and action.endswith(".delete"):
