@@ -72,6 +72,7 @@ class Console(Screen, Forms, Automation):
     typed: dict[str, Any] = field(default_factory=dict)
     workspaces: bool = False  # installed through OAuth in two workspaces
     refusals: int = 0  # requests Bolt refused (from a workspace with no installation)
+    pending: str | None = None  # the line to run next (a command typed into a form)
 
     def start(self, stack: ExitStack) -> None:
         if self.workspaces:

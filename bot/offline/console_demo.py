@@ -72,5 +72,6 @@ HELP = N_(
     "  shortcut add_points   the Add loyalty points shortcut; shortcut find <text>: the Find "
     "loyalty customer shortcut on a message saying <text>\n"
     "  quit                  leave\n"
-    "In a form, answer each field; Enter keeps the value in [brackets]; !cancel closes it."
+    "In a form, answer each field; Enter keeps the value in [brackets]; !cancel closes it "
+    "(so does a /loyalty command, which then runs)."
 )

@@ -89,6 +89,7 @@ class ConsoleParts:
     workspaces: bool
     refusals: int
     done: Any  # bot.offline.requests_done's counter
+    pending: str | None  # the line to run next (a command typed into a form)
     answers_sent: Callable[[float], bool]  # LoyaltyService.answers_sent, or every workspace's
 
     def say(self, text: str = "") -> None:
@@ -97,6 +98,10 @@ class ConsoleParts:
         print(text, file=self.out, flush=True)
 
     def read(self, prompt: str) -> str | None:
+        if self.pending is not None:  # a command typed into a form, which it closed
+            line, self.pending = self.pending, None
+            print(f"{prompt}{line}", file=self.out, flush=True)
+            return line
         if self.script is not None:
             line = next(self.script, None)
             if line is not None:

@@ -189,13 +189,16 @@ def test_twenty_till_tasks_each_succeed_on_the_first_command(
 def test_a_form_choice_that_is_not_one_is_asked_again_not_taken_as_the_default(
     monkeypatch,
 ) -> None:
-    """In the redeem form, a line that is none of the rewards (a command typed too soon, a
-    number past the list) asks again; it never redeems the default reward."""
+    """In the redeem form, a line that is none of the rewards (a number past the list, a
+    word) asks again; it never redeems the default reward. A command typed at a field
+    closes the form, sending nothing, and runs."""
     monkeypatch.delenv("SMARTPASSES_APP_KEY", raising=False)
-    _, output = _run(["/loyalty redeem 1871", "/loyalty customer 1870"], user="carl")
-    assert "That is not one of the choices: type its number, or Enter for [1 " in output
-    assert "redeemed" not in output
-    code, output = _run(["/loyalty redeem 1871", "9", "1"], user="carl")
+    code, output = _run(["/loyalty redeem 1871", "/loyalty customer 1870"], user="carl")
     assert code == 0, output
-    assert output.count("That is not one of the choices") == 1
+    closed = output.index("(form closed, nothing sent)")
+    assert closed < output.index("> /loyalty customer 1870") < output.index("Juan Pérez")
+    assert "redeemed" not in output and "That is not one of the choices" not in output
+    code, output = _run(["/loyalty redeem 1871", "9", "café", "1"], user="carl")
+    assert code == 0, output
+    assert output.count("That is not one of the choices") == 2
     assert "@carl redeemed “Café Gratis” for Juana Pérez (1871): 12 → 2 (-10)" in output
