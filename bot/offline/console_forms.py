@@ -45,14 +45,14 @@ class Forms(ConsoleParts):
             self.say("└")
             self.view_id = None
 
-    def closes(self, answer: str | None) -> bool:
-        """Whether a field's answer closes the form: the end of the input, `!cancel`, or
-        a `/loyalty` command (typed as if the form were not there: it runs next, as in
-        Slack, where a command is typed once the window is closed)."""
-        if answer is not None and answer.strip().startswith("/loyalty"):
+    def closes(self, answer: str) -> bool:
+        """Whether a field's answer closes the form: `!cancel`, or a `/loyalty` command
+        (typed as if the form were not there: it runs next, as in Slack, where a command
+        is typed once the window is closed)."""
+        if answer.strip().startswith("/loyalty"):
             self.pending = answer.strip()
             return True
-        return answer is None or answer.strip() == "!cancel"
+        return answer.strip() == "!cancel"
 
     def fill(self, view_id: str, only: dict[str, str] | None) -> None:
         view = self.slack.views[view_id]
@@ -96,7 +96,7 @@ class Forms(ConsoleParts):
             while True:  # a choice that is not one is asked again, never taken as the default
                 shown = f" [{default}]" if default else ""
                 answer = self.read(f"│ {label} ({menu}){shown}: ")
-                if self.closes(answer):
+                if answer is None or self.closes(answer):
                     return None
                 answer = answer.strip().lower()
                 if not answer:
@@ -115,7 +115,7 @@ class Forms(ConsoleParts):
         shown = current if current is not None else element.get("initial_value") or ""
         optional = " " + _("(optional)") if block.get("optional") else ""
         answer = self.read(f"│ {label}{optional} [{shown}]: ")
-        if self.closes(answer):
+        if answer is None or self.closes(answer):
             return None
         return answer if answer.strip() else shown
 
@@ -124,7 +124,7 @@ class Forms(ConsoleParts):
         options = element["options"]
         menu = ", ".join(f"{i} {o['text']['text']}" for i, o in enumerate(options, 1))
         answer = self.read(f"│ {label} ({menu}) [{current or ''}]: ")
-        if self.closes(answer):
+        if answer is None or self.closes(answer):
             return None
         chosen = []
         for word in (w.strip().lower() for w in answer.split(",") if w.strip()):
@@ -147,7 +147,7 @@ class Forms(ConsoleParts):
             shown = initial or ""
         extra = " " + _("(optional)") if optional else ""
         answer = self.read(f"│ {label}{extra} [{shown}]: ")
-        if self.closes(answer):
+        if answer is None or self.closes(answer):
             return None
         answer = answer.strip()
         if not answer:  # kept as it was ("" when empty: None would close the form)

@@ -99,9 +99,9 @@ class ConsoleParts:
 
     def read(self, prompt: str) -> str | None:
         if self.pending is not None:  # a command typed into a form, which it closed
-            line, self.pending = self.pending, None
-            print(f"{prompt}{line}", file=self.out, flush=True)
-            return line
+            command, self.pending = self.pending, None
+            print(f"{prompt}{command}", file=self.out, flush=True)
+            return command
         if self.script is not None:
             line = next(self.script, None)
             if line is not None:
