@@ -91,6 +91,17 @@ def split_reference(tokens: list[str], region: str = "") -> tuple[str, str | Non
     return tokens[0], None, ""
 
 
+def plain_words(reference: str) -> bool:
+    """Whether a customer reference is words (a name), not an id, email, phone number,
+    quoted name or @mention: where such words end is a guess from the list."""
+    first = reference.split(" ", 1)[0]
+    return (
+        not first[:1].isdigit()
+        and not first.startswith(("#", '"', "<", "+"))
+        and ("@" not in first)
+    )
+
+
 # A sign typed apart from its number (`= 100`, `- 5`), or said with a verb (`fijar 100`,
 # `quitar 5`, `set 100`), in either language whatever the reader's. Verbs only: `más`,
 # `menos` and the like are surnames too (Artur Mas).

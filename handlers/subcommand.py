@@ -32,6 +32,7 @@ class Typed:
     action: str = ""  # customer/offer: new, edit, delete, cancel, publish ("": show it)
     reference: str = ""  # whom: a customer (or an offer) as typed
     change: PointsChange | None = None  # how much: a points change (None: the form asks)
+    amount_unread: bool = False  # points: words, none an amount (where the customer ends?)
     money: Decimal | None = None  # a sale's amount
     reason: str = ""  # why
     rest: str = ""  # what followed the customer (a picker runs the command again with it)

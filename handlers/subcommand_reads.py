@@ -6,14 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.core.validation import reason_problem
-from bot.domain.amounts import parse_amount
+from bot.domain.amounts import AMOUNT_LIKE, parse_amount
 from bot.domain.errors import InvalidInput
 from bot.domain.say import N_, Say
 from bot.domain.text_keys import fold
 from bot.i18n import decimal_mark
 from handlers.command_help import said, usage_of
 from handlers.context import Env
-from handlers.parsing import join_phone, joined_sign, split_reference, without_unit
+from handlers.parsing import join_phone, joined_sign, plain_words, split_reference, without_unit
 from handlers.subcommand import TOP_WORDS, Typed
 
 CUSTOMER_ACTIONS = ("new", "edit", "delete")
@@ -31,6 +31,12 @@ def read_points(env: Env, args: list[str]) -> Typed:
     )
     if not reference:
         raise InvalidInput(Say("Usage: {usage}, e.g. {example}.", **usage_of("points")))
+    if amount is not None and not AMOUNT_LIKE.match(amount) and plain_words(reference):
+        # No amount among the words: a name of several words (`juan perez`: the form
+        # asks how much), unless a start of them names a customer and the word after it
+        # was meant as the amount (`ana diez`): told after the ack, from the list.
+        whole = " ".join(x for x in (reference, amount, reason) if x)
+        return Typed(tuple(args), reference=whole, amount_unread=True)
     change = None  # no amount: the points form asks for it
     if amount is not None:
         change = parse_amount(amount, env.settings.loyalty_max_points, decimal_mark())

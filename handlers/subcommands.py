@@ -6,13 +6,16 @@ Role checks are the services': a handler never asks the policy itself."""
 from __future__ import annotations
 
 from bot.core.service import CUSTOMER_DELETE, OFFER_CANCEL, OFFER_DELETE
+from bot.domain.amounts import parse_amount
 from bot.domain.policy import Act
 from bot.domain.say import N_
+from bot.i18n import decimal_mark
 from bot.slack import blocks
 from bot.slack.ids import Form
 from handlers import approvals, confirmations, modals, resolve
 from handlers.context import Env
 from handlers.exports import export, read_export
+from handlers.parsing import plain_words
 from handlers.sales import (
     changes_promo,
     opens_promo_form,
@@ -39,6 +42,8 @@ from handlers.subcommand_shows import help_me, history, list_customers, list_off
 
 def _points(env: Env, typed: Typed) -> None:
     if typed.change is None:
+        if typed.amount_unread:
+            _amount_meant(env, typed.reference)
         modals.open_customer_form(env, Form.POINTS, typed.reference)
         return
     customer = resolve.customer_or_choice(env, typed.reference, "points", typed.rest)
@@ -65,11 +70,25 @@ def _redeem(env: Env, typed: Typed) -> None:
     env.announce(result.entry)
 
 
+def _amount_meant(env: Env, words: str) -> None:
+    """`points <words>` with no amount among them: if they name no customer in the list
+    but a start of them does, the word after it was meant as the amount (`ana diez`):
+    InvalidInput says why it is not one. Else they are all the customer (`juan perez`,
+    or someone the list predates): the form asks how much."""
+    if env.service.find_customers(words, in_the_list=True).matches:
+        return
+    tokens = words.split(" ")
+    for end in range(len(tokens) - 1, 0, -1):
+        if env.service.find_customers(" ".join(tokens[:end]), in_the_list=True).matches:
+            parse_amount(tokens[end], env.settings.loyalty_max_points, decimal_mark())
+            return
+
+
 def _customer_and_offer(env: Env, tokens: list[str]) -> tuple[str, str]:
     """`<customer> <offer>`: the customer is the first word, unless a longer start names
     a customer and the rest still names an offer (`Ana García Café Gratis`)."""
     first = tokens[0]
-    if len(tokens) > 2 and not first.startswith(("#", '"', "<@", "+")) and "@" not in first:
+    if len(tokens) > 2 and plain_words(first):
         offers = env.service.offers()
         for i in range(len(tokens) - 1, 1, -1):
             reference, rest = " ".join(tokens[:i]), " ".join(tokens[i:])

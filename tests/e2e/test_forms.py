@@ -107,6 +107,23 @@ def test_the_points_form_remembers_what_it_showed(bot) -> None:
     assert bot.store.entries(user_id=CLERK)[0].outcome == "refused"
 
 
+def test_points_with_words_and_no_amount_read_them_by_the_list(bot) -> None:
+    """`points juan perez`: a name of two words, not `juan` with the amount `perez`: the
+    form asks how much. `points juan perez diez`: a start names a customer, so the word
+    after it was meant as the amount: told why it is not one, no form, nothing changed."""
+    bot.command("points juan perez")
+    _, view = bot.opened_view()
+    assert view["callback_id"] == "loyalty_points_form" and "Juan Pérez" in text_of(view)
+    assert "has *5 points*" in text_of(view)
+    bot.command("points juan perez diez cumple")
+    assert "“diez” is not a number of points" in text_of(bot.replies(1)[-1])
+    for exact in ("<@UJUAN>", "1870", "juan.perez@example.com"):  # the amount comes next
+        refused = bot.command(f"points {exact} ten").json()  # said at once
+        assert "“ten” is not a number of points" in text_of(refused)
+    bot.settle()
+    assert len(bot.slack.calls_to("views.open")) == 1 and _writes(bot) == []
+
+
 def test_lookups_inside_a_modal_offer_a_choice_or_say_why(bot) -> None:
     bot.command("offer edit nothing-like-this")
     _, view = bot.opened_view()

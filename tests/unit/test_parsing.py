@@ -1,6 +1,6 @@
 import pytest
 
-from handlers.parsing import joined_sign, split_reference, tokenize, without_unit
+from handlers.parsing import joined_sign, plain_words, split_reference, tokenize, without_unit
 
 
 @pytest.mark.parametrize(
@@ -62,3 +62,20 @@ def test_tokenize_undoes_slack_escaping() -> None:
     assert tokenize("customers Tom &amp; Jerry &lt;3") == ["customers", "Tom", "&", "Jerry", "<3"]
     assert tokenize("customer “Ana García”") == ["customer", '"Ana García"']
     assert tokenize("customer O'Brien") == ["customer", "O'Brien"]
+
+
+@pytest.mark.parametrize(
+    ("reference", "words"),
+    [
+        ("juan perez", True),
+        ("Ana", True),
+        ("1870", False),
+        ("#1870", False),
+        ('"Ana García"', False),
+        ("<@U1>", False),
+        ("+52 999 411 6533", False),
+        ("ana@example.com", False),
+    ],
+)
+def test_plain_words_are_a_name_not_an_exact_reference(reference, words) -> None:
+    assert plain_words(reference) is words
