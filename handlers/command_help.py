@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import difflib
 
-from bot.domain.amounts import AmbiguousAmount
+from bot.core.index.search import exact_reference
+from bot.domain.amounts import AMOUNT_LIKE, AmbiguousAmount
+from bot.domain.phones import to_e164
 from bot.domain.say import Code, Say, Strong
 from bot.i18n import _, language, number
 from bot.slack import blocks
 from bot.slack.text import mrkdwn
+from handlers.parsing import join_phone
 from handlers.subcommand import BY_NAME, ROWS, Subcommand, Usage
 
 
@@ -63,6 +66,7 @@ TYPO = 0.75
 # The longest command a button runs again (its value holds it, escaped, within Slack's
 # 2,000 characters: bot.slack.ids.RerunText).
 RERUN_CHARACTERS = 900
+BUTTON_CHARACTERS = 75  # Slack's longest button text
 
 # Words people look for a command under that needs none: what it is, instead.
 _ALERT_WORDS = frozenset({"alert", "alerts", "alerta", "alertas"})
@@ -74,9 +78,12 @@ def unknown(name: str) -> str:
     return unknown_command(name, []).text
 
 
-def unknown_command(name: str, args: list[str]) -> blocks.Message:
+def unknown_command(typed: str, args: list[str], region: str = "") -> blocks.Message:
     """`unknown`, and for the nearest subcommand a button that runs it with the rest of
-    what was typed (`historia juan` -> `historial juan`), so nothing is typed again."""
+    what was typed (`historia juan` -> `historial juan`), so nothing is typed again; for
+    a line that starts with a customer, the subcommand it left out (`1870 10`; `region`
+    reads a national phone number)."""
+    name = typed.lower()
     help_command = Code("/loyalty " + word(BY_NAME["help"]))
     if name in _ALERT_WORDS:
         return blocks.notice(mrkdwn(_alerts(help_command)))
@@ -96,6 +103,19 @@ def unknown_command(name: str, args: list[str]) -> blocks.Message:
             return blocks.notice(mrkdwn(question))  # another word, not a slip: no button
         shown = f"/loyalty {meant}" + (" …" if args else "")
         return blocks.command_choice(question, [(shown, command)])
+    left_out = _subcommand_left_out(typed, args, region)
+    if left_out is not None:  # what was typed is not echoed: a mention, hostile text
+        meant = word(BY_NAME[left_out])
+        question = Say(
+            "Did you mean {command} with what you typed after it? A command starts with "
+            "what to do: {help} lists them.",
+            command=Code(f"/loyalty {meant}"),
+            help=help_command,
+        )
+        command = " ".join([meant, typed, *args])
+        if len(command) > RERUN_CHARACTERS:
+            return blocks.notice(mrkdwn(question))
+        return blocks.command_choice(question, [(f"/loyalty {meant} …", command)])
     return blocks.notice(
         mrkdwn(
             Say(
@@ -105,6 +125,23 @@ def unknown_command(name: str, args: list[str]) -> blocks.Message:
             )
         )
     )
+
+
+def _subcommand_left_out(name: str, args: list[str], region: str) -> str | None:
+    """The subcommand a line that starts with a customer meant: an email, phone number,
+    id of four digits or more, or @mention alone is the customer's card; a customer with
+    an amount after it (`1870 10`) is points. None for other words."""
+    whole = " ".join([name, *args])
+    kind = exact_reference(whole)
+    if (
+        kind == "email"
+        or (name.startswith("<@") and not args)
+        or (kind == "id" and len(whole.lstrip("#")) >= 4)
+        or to_e164(whole, region) is not None
+    ):
+        return "customer"
+    _customer, *rest = join_phone([name, *args], region)
+    return "points" if any(AMOUNT_LIKE.match(w) for w in rest) else None
 
 
 def amount_choice(row: Subcommand, args: list[str], asked: AmbiguousAmount) -> blocks.Message:

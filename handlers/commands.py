@@ -53,7 +53,8 @@ def register(app: App) -> None:
         row = BY_NAME.get(name)
         if row is None:
             env.note("invalid")
-            ack(response_type="ephemeral", **unknown_command(name, args).kwargs())
+            region = env.settings.loyalty_default_region
+            ack(response_type="ephemeral", **unknown_command(tokens[0], args, region).kwargs())
             return
         args = canonical(row, args)
         try:

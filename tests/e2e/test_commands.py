@@ -54,6 +54,27 @@ def test_help_and_an_unknown_subcommand_are_answered_in_the_ack(bot) -> None:
     assert bot.sandbox.calls == []
 
 
+def test_a_line_that_starts_with_the_customer_is_offered_its_subcommand(bot) -> None:
+    """`/loyalty 1870 10` left out `points`: asked, with a button that runs it with what
+    was typed (once, as the person); an email, phone or mention alone, the card. Other
+    words are not guessed at, and what was typed is never echoed (a mention, say)."""
+    asked = bot.command("1870 10 gift").json()
+    assert text_of(asked).startswith("Did you mean `/loyalty points` with what you typed")
+    assert [b["text"]["text"] for b in buttons(asked)] == ["/loyalty points …"]
+    assert bot.sandbox.calls == []  # asked: nothing done yet
+    bot.click(buttons(asked)[0])
+    assert "5 → *15*" in text_of(bot.reply())
+    for alone in ("juan.perez@example.com", "+52 999 411 6533", "<@UJUAN>", "1870"):
+        card = bot.command(alone).json()
+        assert "`/loyalty customer`" in text_of(card) and "<@" not in text_of(card), alone
+        assert [b["text"]["text"] for b in buttons(card)] == ["/loyalty customer …"]
+    bot.click(buttons(bot.command("+52 999 411 6533").json())[0])
+    assert "Juan Pérez" in text_of(bot.reply()) and bot.customer_points(JUAN) == 15
+    for other in ("juan perez", "10", "hello there"):
+        assert buttons(bot.command(other).json()) == [], other
+    assert [c.body for c in _writes(bot)] == [{"points": 10}]  # the one click that changes
+
+
 def test_a_misspelled_name_is_offered_as_the_list_spells_it(bot) -> None:
     """`points jaun 5`: nobody is called that; the Juans are offered, and choosing one
     carries the command on (nothing changes before)."""

@@ -79,3 +79,27 @@ def test_tokenize_undoes_slack_escaping() -> None:
 )
 def test_plain_words_are_a_name_not_an_exact_reference(reference, words) -> None:
     assert plain_words(reference) is words
+
+
+@pytest.mark.parametrize(
+    ("line", "meant"),
+    [
+        ("55 5000 1111", "cliente"),  # a national number alone, read in the shop's region
+        ("55 5000 1111 10", "puntos"),  # with an amount after it
+        ("1870 10", "puntos"),
+        ("1870", "cliente"),
+        ("187", None),  # too short for an id anyone types
+        ("juan perez", None),
+    ],
+)
+def test_a_line_without_its_subcommand_is_offered_the_one_it_left_out(line, meant) -> None:
+    from bot.i18n import speaking
+    from handlers.command_help import unknown_command
+
+    first, *rest = tokenize(line)
+    with speaking("es"):
+        shown = unknown_command(first, rest, "MX").text
+    if meant is None:
+        assert "Quisiste decir" not in shown
+    else:
+        assert f"¿Quisiste decir `/loyalty {meant}` con lo que escribiste después?" in shown
