@@ -74,12 +74,14 @@ def _amount_meant(env: Env, words: str) -> None:
     """`points <words>` with no amount among them: if they name no customer in the list
     but a start of them does, the word after it was meant as the amount (`ana diez`):
     InvalidInput says why it is not one. Else they are all the customer (`juan perez`,
-    or someone the list predates): the form asks how much."""
-    if env.service.find_customers(words, in_the_list=True).matches:
+    or someone the list predates): the form asks how much. The list as loaded, never
+    waited for: the form's trigger expires seconds after the command."""
+    names_someone = env.service.names_someone  # never waits: a form opens next
+    if names_someone(words):
         return
     tokens = words.split(" ")
     for end in range(len(tokens) - 1, 0, -1):
-        if env.service.find_customers(" ".join(tokens[:end]), in_the_list=True).matches:
+        if names_someone(" ".join(tokens[:end])):
             parse_amount(tokens[end], env.settings.loyalty_max_points, decimal_mark())
             return
 

@@ -238,6 +238,11 @@ class ServiceBase:
         shutdown: their answers are sent before the connections close)."""
         self._looking.shutdown(wait=True)
 
+    def names_someone(self, reference: str) -> bool:
+        """Whether the list as loaded names someone with `reference`, not waiting for a
+        read: a guess at where a customer's words end (CustomerIndex.names_someone)."""
+        return self.index.names_someone(reference)
+
     def near_customers(self, reference: str) -> LookupResult | None:
         """For a name nobody has, the customers it would name spelled as the list spells
         names (`jaun` -> Juan Pérez, Juana Pérez); None if there is no such spelling."""

@@ -152,3 +152,17 @@ def test_a_reload_keeps_the_patches_made_while_it_fetched() -> None:
     refresh.join()
     assert index.find("ana").found.points == 15
     assert index.fetch_count == 2
+
+
+def test_a_guess_at_a_name_takes_the_list_as_loaded_and_never_waits() -> None:
+    """`names_someone` (where a command's customer words end, before a form opens) reads
+    nothing: False before the first load, and the loaded list however old it is."""
+    now = [0.0]
+    index = CustomerIndex(
+        lambda: [Customer(id=1, firstName="Ana", lastName="Ruiz")], ttl=60, clock=lambda: now[0]
+    )
+    assert not index.names_someone("ana") and index.fetch_count == 0
+    index.find("ana")
+    now[0] = 600  # ten TTLs later: an answer would read the list again first
+    assert index.names_someone("ana ruiz") and not index.names_someone("ana diez")
+    assert index.fetch_count == 1

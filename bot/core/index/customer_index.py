@@ -387,6 +387,16 @@ class CustomerIndex:
             assert self._snapshot is not None
             return _Lookup(self._snapshot, self._writes, self.region).find(reference.strip())
 
+    def names_someone(self, reference: str) -> bool:
+        """Whether the list as loaded names someone with `reference`, without waiting for
+        any read (False before the first load): a guess at what words mean, never an
+        answer (those wait for a fresh list: `find`)."""
+        with self._lock:
+            if self._snapshot is None:
+                return False
+            lookup = _Lookup(self._snapshot, self._writes, self.region)
+            return bool(lookup.find(reference.strip()).matches)
+
     def near(self, reference: str) -> str | None:
         """A name nobody has, as the names in the list would spell it (`jaun perze` ->
         `juan perez`): each word replaced by the closest name word that starts with the
