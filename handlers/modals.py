@@ -31,6 +31,7 @@ from handlers import resolve
 from handlers.after_ack import after_ack
 from handlers.context import Env
 from handlers.errors import user_message
+from handlers.parsing import customer_draft
 from handlers.slackapi import SLACK_FAILED, name_of, why
 from handlers.workpool import Overloaded
 
@@ -153,10 +154,11 @@ def open_offer_form(env: Env, reference: str) -> None:
     open_then_fill(env, _("Edit offer"), _("Looking the offer up…"), build)
 
 
-def open_new_customer(env: Env) -> None:
-    env.client.views_open(
-        trigger_id=env.trigger_id, view=views.customer_form(_context(env, Form.CUSTOMER))
-    )
+def open_new_customer(env: Env, typed: str = "") -> None:
+    """The new-customer form, filled in with what `customer new` was typed with."""
+    draft = customer_draft(typed, env.settings.loyalty_default_region)
+    view = views.customer_form(_context(env, Form.CUSTOMER), draft=draft)
+    env.client.views_open(trigger_id=env.trigger_id, view=view)
 
 
 def open_new_offer(env: Env) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.domain.amounts import AMOUNT_LIKE
-from bot.domain.phones import numbers_in, to_e164
+from bot.domain.phones import international, numbers_in, to_e164
 
 _LINK = re.compile(r"<(mailto:|tel:|https?://)([^|>]*)(?:\|([^>]*))?>")
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
@@ -136,6 +136,22 @@ def without_unit(reason: str) -> str:
     """The reason after a points amount, without a first word that only names the unit."""
     first, _, rest = reason.partition(" ")
     return rest.strip() if first.casefold() in _UNIT_WORDS else reason
+
+
+# A word that is part of a phone number as people type one: `+52`, `(999)`, `411-6533`.
+_PHONE_PART = re.compile(r"^[+(]?[\d().\-]*\d[\d().\-]*$")
+
+
+def customer_draft(text: str, region: str = "") -> tuple[str, str, str, str]:
+    """What `customer new Rosa Díaz rosa@example.com 55 1234 5678` typed after `new`, as
+    the new-customer form's first name, last name, email and phone (international, as
+    the form asks for it): the first email and phone number in it, and the other words
+    the name (its first word the first name)."""
+    emails = _EMAIL.findall(text)
+    phones = numbers_in(text, region)
+    words = [w for w in _EMAIL.sub(" ", text).split() if not _PHONE_PART.match(w)]
+    first, last = (words[0], " ".join(words[1:])) if words else ("", "")
+    return first, last, emails[0] if emails else "", international(phones[0]) if phones else ""
 
 
 def references_in(text: str, region: str = "") -> list[str]:

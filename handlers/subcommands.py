@@ -102,7 +102,7 @@ def _customer_and_offer(env: Env, tokens: list[str]) -> tuple[str, str]:
 
 def _customer(env: Env, typed: Typed) -> None:
     if typed.action == "new":
-        modals.open_new_customer(env)
+        modals.open_new_customer(env, typed.reference)
     elif typed.action == "edit":
         modals.open_customer_form(env, Form.CUSTOMER, typed.reference)
     elif typed.action == "delete":
@@ -253,12 +253,15 @@ SUBCOMMANDS = table(
                     (N_("customer +52 999 411 6533"), N_("customer 1870")),
                 ),
                 Usage(
-                    N_("customer new | edit <customer> | delete <customer>"),
+                    N_("customer new [name email phone] | edit <customer> | delete <customer>"),
                     N_(
-                        "Create a customer in a form, edit one, or delete one (managers, after "
-                        "confirming)."
+                        "Create a customer in a form (filled in with what you typed after new), "
+                        "edit one, or delete one (managers, after confirming)."
                     ),
-                    (N_("customer new"), N_("customer edit juan.perez@example.com")),
+                    (
+                        N_("customer new Rosa Díaz rosa@example.com"),
+                        N_("customer edit juan.perez@example.com"),
+                    ),
                 ),
             ),
             _customer,

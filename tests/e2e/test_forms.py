@@ -49,6 +49,29 @@ def test_a_new_customer_form_checks_then_creates(bot) -> None:
     assert bot.store.entries(actions=["customer.create"])[0].outcome == "ok"
 
 
+def test_customer_new_with_words_fills_in_the_form_and_creates_nothing(bot) -> None:
+    bot.command("customer new Rosa Díaz rosa@example.com +52 55 1234 5678", user=CLERK)
+    _, view = bot.opened_view()
+    shown = {
+        b["block_id"]: b["element"].get("initial_value")
+        for b in view["blocks"]
+        if b["type"] == "input"
+    }
+    assert shown == {
+        "first_name": "Rosa",
+        "last_name": "Díaz",
+        "email": "rosa@example.com",
+        "phone": "+52 55 1234 5678",
+    }
+    assert _writes(bot) == []  # a form to check, not a customer yet
+    long = "x" * 500
+    bot.command(f"customer new {long} {long}")
+    _, view = bot.opened_view()
+    for block in view["blocks"]:  # cut to what each field takes: Slack refuses more
+        if block["type"] == "input" and block["element"].get("initial_value"):
+            assert len(block["element"]["initial_value"]) <= block["element"]["max_length"]
+
+
 def test_a_refusal_from_smart_passes_lands_beside_its_field(bot) -> None:
     bot.command("customer juan")  # the lookup index is loaded; then someone elsewhere adds:
     bot.reply()

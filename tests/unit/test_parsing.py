@@ -103,3 +103,22 @@ def test_a_line_without_its_subcommand_is_offered_the_one_it_left_out(line, mean
         assert "Quisiste decir" not in shown
     else:
         assert f"¿Quisiste decir `/loyalty {meant}` con lo que escribiste después?" in shown
+
+
+@pytest.mark.parametrize(
+    ("typed", "draft"),
+    [
+        (
+            "Rosa Díaz rosa@example.com 55 1234 5678",
+            ("Rosa", "Díaz", "rosa@example.com", "+52 55 1234 5678"),
+        ),
+        ("María de la Luz +52 (999) 411-6533", ("María", "de la Luz", "", "+52 999 411 6533")),
+        ("pedro@x.mx", ("", "", "pedro@x.mx", "")),
+        ("Pedro", ("Pedro", "", "", "")),
+        ("", ("", "", "", "")),
+    ],
+)
+def test_what_customer_new_was_typed_with_fills_in_its_form(typed, draft) -> None:
+    from handlers.parsing import customer_draft
+
+    assert customer_draft(typed, "MX") == draft

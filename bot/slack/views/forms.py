@@ -17,7 +17,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.core.validation import DESCRIPTION_MAX, OFFER_NAME_MAX, REASON_MAX, Field
+from bot.core.validation import DESCRIPTION_MAX, NAME_MAX, OFFER_NAME_MAX, REASON_MAX, Field
 from bot.domain.amounts import Op
 from bot.i18n import N_, _, number
 from bot.slack.blocks import (
@@ -31,22 +31,29 @@ from bot.slack.views.common import MAX_OPTIONS, _radio, _text_input, _view, fit_
 from bot.smartpasses.models import Customer, Offer
 
 
-def customer_form(context: FormContext, customer: Customer | None = None) -> dict[str, Any]:
+def customer_form(
+    context: FormContext,
+    customer: Customer | None = None,
+    draft: tuple[str, str, str, str] = ("", "", "", ""),
+) -> dict[str, Any]:
+    """A customer's form: `customer` to edit, or a new one, filled in with `draft` (first
+    name, last name, email, phone: what `customer new` was typed with, cut to fit)."""
     c = customer
+    first, last, email, phone = (text[:NAME_MAX] for text in draft)
     blocks: list[Block] = [
-        _text_input(Field.FIRST_NAME, _("First name"), c.first_name if c else ""),
-        _text_input(Field.LAST_NAME, _("Last name"), c.last_name if c else "", optional=True),
+        _text_input(Field.FIRST_NAME, _("First name"), c.first_name if c else first),
+        _text_input(Field.LAST_NAME, _("Last name"), c.last_name if c else last, optional=True),
         _text_input(
             Field.EMAIL,
             _("Email"),
-            c.email if c else "",
+            c.email if c else email,
             optional=True,
             placeholder="name@example.com",
         ),
         _text_input(
             Field.PHONE,
             _("Phone"),
-            c.phone if c else "",
+            c.phone if c else phone,
             optional=True,
             hint=_("International form, with + and the country code: +52 999 411 6533"),
             placeholder="+52 999 411 6533",
