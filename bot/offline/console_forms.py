@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from bot.i18n import _
 from bot.offline.console_screen import ConsoleParts, StepFailed, _has_buttons, _shown_value
 from bot.slack.render import render_blocks
+
+LOADING = "-"  # the type-ahead's only option while the customer list loads (handlers.home)
 
 # Pickers the console asks for by name, and the view's key for their initial choice.
 PICKERS = {
@@ -61,7 +64,7 @@ class Forms(ConsoleParts):
                 continue
             if only:
                 self.say(f"│ ✗ {only[block['block_id']]}")
-            value = self.ask(block, self.typed.get(block["block_id"]))
+            value = self.ask(block, self.typed.get(block["block_id"]), view_id)
             if value is None:
                 self.say("└ " + _("(form closed, nothing sent)"))
                 self.view_id = None
@@ -74,8 +77,10 @@ class Forms(ConsoleParts):
             self.view_id = None
         self.after(response, mark)
 
-    def ask(self, block: dict[str, Any], current: Any) -> Any:
+    def ask(self, block: dict[str, Any], current: Any, view_id: str) -> Any:
         element, label = block["element"], block["label"]["text"]
+        if element["type"] == "external_select":
+            return self.search(view_id, block["block_id"], label)
         if element["type"] in PICKERS:
             return self.pick(element, label, current, optional=bool(block.get("optional")))
         if element["type"] == "checkboxes":
@@ -118,6 +123,50 @@ class Forms(ConsoleParts):
         if answer is None or self.closes(answer):
             return None
         return answer if answer.strip() else shown
+
+    def search(self, view_id: str, block_id: str, label: str) -> Any:
+        """A type-ahead (external select): what is typed goes to the bot as Slack sends
+        it while someone types, and one of the options it offers is chosen by number
+        (other words search again)."""
+        answer = self.read(f"│ {label}: ")
+        while True:
+            if answer is None or self.closes(answer):
+                return None
+            if not answer.strip():
+                answer = self.read(f"│ {label}: ")
+                continue
+            offered = self.offered(view_id, block_id, answer.strip())
+            if not offered:
+                nothing = _("Nothing matches “{typed}”: type more, or other words.")
+                self.say("│ " + nothing.format(typed=answer.strip()))
+                answer = self.read(f"│ {label}: ")
+                continue
+            for i, option in enumerate(offered, 1):
+                self.say(f"│   {i} {option['text']['text']}")
+            if len(offered) == 1:
+                return offered[0]["value"]
+            answer = self.read("│ " + _("Which one (its number, or other words to search)?") + " ")
+            if answer is not None and answer.strip().isdigit():
+                if 1 <= int(answer) <= len(offered):
+                    return offered[int(answer) - 1]["value"]
+                answer = ""  # not one of them: asked again
+
+    def offered(self, view_id: str, block_id: str, typed: str) -> list[dict[str, Any]]:
+        """The options the bot offers for `typed`. While it is still loading its customer
+        list it offers only a note saying so (value "-"): that is shown once and asked
+        again every moment, as a person would type another letter, for up to 20 s."""
+        deadline, told = time.monotonic() + 20, False
+        while True:
+            mark = len(self.slack.calls)
+            response = self.requests.options(view_id, block_id, typed, user=self.user)
+            self.settle(mark)
+            offered = response.json().get("options", []) if response.content else []
+            if [o["value"] for o in offered] != [LOADING] or time.monotonic() > deadline:
+                return [o for o in offered if o["value"] != LOADING]
+            if not told:
+                self.say(f"│   ({offered[0]['text']['text']})")
+                told = True
+            time.sleep(0.2)  # polling the bot: it says when the list is loaded to no one
 
     def tick(self, element: dict[str, Any], label: str, current: Any) -> Any:
         """Checkboxes: typed as their numbers or words, comma-separated (empty: none)."""

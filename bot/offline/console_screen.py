@@ -115,6 +115,9 @@ class ConsoleParts:
     def after(self, response: Any, mark: int) -> None:
         raise NotImplementedError  # Screen
 
+    def settle(self, mark: int, limit: float = 20.0) -> list[SlackCall]:
+        raise NotImplementedError  # Screen
+
     def show_view(self, view_id: str) -> None:
         raise NotImplementedError  # Forms
 

@@ -111,6 +111,20 @@ def test_an_answer_promised_for_later_is_shown_under_its_command(monkeypatch) ->
     assert promised < output.index("No customer matches") < output.index("> /loyalty customers")
 
 
+def test_a_type_ahead_in_a_form_offers_what_the_bot_finds(monkeypatch) -> None:
+    """The Home tab's Find customer: what is typed goes to the bot as Slack sends it while
+    someone types (a block_suggestion), its options are listed, one is chosen by number
+    (other words search again), and the form shows that customer."""
+    monkeypatch.delenv("SMARTPASSES_APP_KEY", raising=False)
+    lines = ["home", "click Buscar cliente", "pérez", "juan", "9", "nadie", "luis"]
+    code, output = _run(lines, "lupita", "es")
+    assert code == 0, output
+    assert "1 Juan Pérez · 5 puntos" in output and "2 Juana Pérez · 12 puntos" in output
+    assert "¿Cuál (su número, u otras palabras para buscar)? juan\n" in output
+    assert "Nada coincide con “nadie”" in output
+    assert "Luis Hernández" in output.split("Cliente: luis")[1]
+
+
 def test_unknown_steps_fail_the_script(monkeypatch) -> None:
     monkeypatch.delenv("SMARTPASSES_APP_KEY", raising=False)
     assert _run(["click Approve"])[0] == 1
