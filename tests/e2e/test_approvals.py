@@ -24,6 +24,8 @@ def _request(bot, offer: str = "pan dulce", user: str = CLERK) -> dict:
     bot.command(f"offer publish {offer}", user=user)
     reply = bot.reply()
     assert "Asked the managers" in text_of(reply), text_of(reply)
+    # where the answer will come (`_told`): not "here", an ephemeral that cannot be updated
+    assert "their answer in a direct message and in the thread of" in text_of(reply)
     posted = bot.slack.messages[-1]
     return {
         "ts": posted.ts,

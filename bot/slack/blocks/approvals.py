@@ -145,8 +145,8 @@ def publication_requested(a: Approval, channel: str) -> Message:
     return notice(
         "📨 "
         + _(
-            "Asked the managers in {channel} to approve publishing *{offer}*. You will hear "
-            "back here: see {link}."
+            "Asked the managers in {channel} to approve publishing *{offer}*. I will tell you "
+            "their answer in a direct message and in the thread of {link}."
         ).format(channel=f"<#{channel}>", offer=escape(a.offer_name), link=_request_link(a))
     )
 
