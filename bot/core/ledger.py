@@ -171,10 +171,14 @@ class Ledger:
                     log.warning("one-time key %s could not be released", key)
             raise
 
-    def refuse(self, actor: Actor, intent: Intent, detail: str | Say) -> None:
-        """Record a change the rules refused before anything was sent (best effort)."""
+    def refuse(
+        self, actor: Actor, intent: Intent, detail: str | Say, *, with_changes: bool = False
+    ) -> None:
+        """Record a change the rules refused before anything was sent (best effort);
+        `with_changes`: with what it would have changed (a sale: its amount)."""
+        extra = {"changes": intent.changes} if with_changes else {}
         try:
-            self._record(actor, intent, Outcome.REFUSED, detail=detail)
+            self._record(actor, intent, Outcome.REFUSED, detail=detail, **extra)
         except LoyaltyError:
             log.warning("a refusal could not be recorded: %s", detail)
 

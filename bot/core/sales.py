@@ -95,7 +95,7 @@ class Sales(Points):
                     command=Command("points", str(customer.id)),
                 )
             if refusal is not None:
-                self.ledger.refuse(actor, intent, refusal)
+                self.ledger.refuse(actor, intent, refusal, with_changes=True)  # the sale's amount
                 raise ChangeRefused(refusal)
             with self.within_allowance(actor, customer.id, earned.total):
                 done = self._points_call(actor, intent, PointsChange(Op.ADD, earned.total))

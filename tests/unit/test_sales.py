@@ -86,6 +86,11 @@ def test_sales_that_earn_nothing_change_nothing(kit) -> None:
     kit.service.earning = EarningRule(1, Decimal(100), "MXN")
     with pytest.raises(ChangeRefused, match="earns no points"):
         kit.service.record_sale(AS_MANAGER, JUAN, Decimal(99), at=TUESDAY_5PM)
+    from bot.slack.blocks.audit import describe
+
+    refused = describe(kit.service.history(JUAN)[0])  # the sale it was, not "+0 asked"
+    assert refused.startswith("recorded a sale of 99.00 MXN for *Juan Pérez* (`1870`): from 5")
+    assert "asked" not in refused and "refused" in refused
     kit.service.earning = None
     with pytest.raises(ChangeRefused, match="do not earn points yet"):
         kit.service.record_sale(AS_MANAGER, JUAN, Decimal(99), at=TUESDAY_5PM)

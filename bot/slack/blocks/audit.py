@@ -147,7 +147,7 @@ def describe(e: AuditEntry, *, name_target: bool = True) -> str:
                 _("from {before} ({requested} asked)").format(
                     before=number(e.before), requested=e.requested
                 )
-                if e.requested
+                if e.requested and e.requested != "+0"  # a sale that earns nothing: said after
                 else _("from {before}").format(before=number(e.before))
             )
         else:
