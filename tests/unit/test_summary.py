@@ -102,6 +102,13 @@ def test_new_customers_are_counted_window_by_window_as_a_set_would(ids, before) 
 
 def test_snapshot_diff_catches_changes_made_outside_slack(client, store, sandbox) -> None:
     first = build_summary(client, store, ZoneInfo("UTC"), NOW)
+    fields = [
+        f["text"]
+        for b in blocks.summary_message(first, ZoneInfo("UTC")).blocks
+        for f in b.get("fields") or []
+    ]
+    outstanding = next(f for f in fields if f.startswith("*Points outstanding*"))
+    assert outstanding == f"*Points outstanding*\n{first.points_outstanding}"  # no arrow yet
     save_snapshot(store, first)
     # The next day: a dashboard edit and a new wallet sign-up, neither through the bot.
     sandbox.state.update_customer(DEMO_PROGRAM_ID, ANA, {"points": 125})

@@ -68,8 +68,12 @@ def summary_message(s: Summary, tz: ZoneInfo) -> Message:
     headline = [
         _field(f"*{_('Customers')}*\n{number(s.customers)} {arrow(s.customers_change)}\n{new}"),
         _field(
-            f"*{_('Points outstanding')}*\n{number(s.points_outstanding)} {arrow(s.net_change)}\n"
-            + (_("net change of all balances") + since if s.net_change is not None else "")
+            f"*{_('Points outstanding')}*\n{number(s.points_outstanding)}"
+            + (  # the first summary has nothing to compare with: no arrow, no empty line
+                f" {arrow(s.net_change)}\n" + _("net change of all balances") + since
+                if s.net_change is not None
+                else ""
+            )
         ),
         _field(
             f"*{_('Added via the bot, 24 h')}*\n{number(s.points_added_24h)} "
