@@ -19,6 +19,7 @@ from slack_sdk.models.views import View
 
 from bot.core.validation import DESCRIPTION_MAX, NAME_MAX, OFFER_NAME_MAX, REASON_MAX, Field
 from bot.domain.amounts import Op
+from bot.domain.phones import international
 from bot.i18n import N_, _, number
 from bot.slack.blocks import (
     MAX_SECTION,
@@ -53,7 +54,7 @@ def customer_form(
         _text_input(
             Field.PHONE,
             _("Phone"),
-            c.phone if c else phone,
+            international(c.phone) if c else phone,
             optional=True,
             hint=_("International form, with + and the country code: +52 999 411 6533"),
             placeholder="+52 999 411 6533",
