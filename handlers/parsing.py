@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from bot.domain.amounts import AMOUNT_LIKE
 from bot.domain.phones import international, numbers_in, to_e164
@@ -130,6 +131,27 @@ def joined_sign(tokens: list[str]) -> list[str]:
 _UNIT_WORDS = frozenset(
     {"point", "points", "pt", "pts", "pts.", "punto", "puntos", "pto", "ptos", "ptos."}
 )
+
+
+# A number with a word joined to it: `10pts`, `250mxn`, `+5puntos`.
+_NUMBER_AND_WORD = re.compile(r"^([+\-=−]?\d[\d.,]*)([^\W\d_]+\.?)$")
+
+
+def unit_apart(tokens: list[str], is_unit: Callable[[str], bool]) -> list[str]:
+    """`10pts` -> `10`, `pts`; `250mxn` -> `250`, `mxn`: an amount typed with its unit or
+    currency joined to it, apart (`is_unit` says which words are), as if typed apart."""
+    apart: list[str] = []
+    for token in tokens:
+        joined = _NUMBER_AND_WORD.match(token)
+        if joined and is_unit(joined.group(2)):
+            apart += [joined.group(1), joined.group(2)]
+        else:
+            apart.append(token)
+    return apart
+
+
+def points_unit(word: str) -> bool:
+    return word.casefold() in _UNIT_WORDS
 
 
 def without_unit(reason: str) -> str:

@@ -13,7 +13,7 @@ from bot.domain.amounts import AmbiguousAmount
 from bot.domain.audit import Action, AuditEntry
 from bot.domain.earning import Promotion
 from bot.domain.errors import InvalidInput
-from bot.domain.money import before_currency, parse_money, without_currency
+from bot.domain.money import before_currency, names_currency, parse_money, without_currency
 from bot.domain.policy import Act
 from bot.domain.say import Code, Name, Say
 from bot.i18n import decimal_mark, locale_name
@@ -23,7 +23,7 @@ from bot.slack.ids import ActionId, Form, FormContext, PromotionRef
 from handlers import modals, resolve
 from handlers.command_help import usage_of
 from handlers.context import Env
-from handlers.parsing import split_reference
+from handlers.parsing import split_reference, unit_apart
 from handlers.subcommand import Typed
 
 # The words after `promos`, in both languages: what to do with which promotion.
@@ -55,6 +55,7 @@ def read_sale(env: Env, args: list[str]) -> Typed:
     apart before or after the amount (`$ 250`, `MXN 250`, `250 pesos`) is neither the
     customer nor the note."""
     tokens = [t[1:] if t.startswith("$") and t[1:2].isdigit() else t for t in args]
+    tokens = unit_apart(tokens, lambda word: names_currency(word, _currency(env)))  # 250mxn
     reference, amount, note = split_reference(tokens, env.settings.loyalty_default_region)
     reference = before_currency(reference, _currency(env))
     if not reference:

@@ -13,7 +13,15 @@ from bot.domain.text_keys import fold
 from bot.i18n import decimal_mark
 from handlers.command_help import said, usage_of
 from handlers.context import Env
-from handlers.parsing import join_phone, joined_sign, plain_words, split_reference, without_unit
+from handlers.parsing import (
+    join_phone,
+    joined_sign,
+    plain_words,
+    points_unit,
+    split_reference,
+    unit_apart,
+    without_unit,
+)
 from handlers.subcommand import TOP_WORDS, Typed
 
 CUSTOMER_ACTIONS = ("new", "edit", "delete")
@@ -27,7 +35,7 @@ def read_points(env: Env, args: list[str]) -> Typed:
     sign typed apart, `= 100`, or as a verb, `quitar 5`, joins its number);
     AmbiguousAmount (asked with a button per reading) for `1.000`."""
     reference, amount, reason = split_reference(
-        joined_sign(args), env.settings.loyalty_default_region
+        joined_sign(unit_apart(args, points_unit)), env.settings.loyalty_default_region
     )
     if not reference:
         raise InvalidInput(Say("Usage: {usage}, e.g. {example}.", **usage_of("points")))

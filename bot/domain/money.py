@@ -146,6 +146,11 @@ def before_currency(reference: str, currency: str) -> str:
     return reference
 
 
+def names_currency(word: str, currency: str) -> bool:
+    """Whether `word` alone names `currency` (`mxn`, `pesos`, `$`)."""
+    return (fold(word),) in _currency_names(currency)
+
+
 @functools.cache
 def _currency_names(currency: str) -> tuple[tuple[str, ...], ...]:
     """What names `currency` in either language, folded word by word, longest first: its

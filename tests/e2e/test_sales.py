@@ -50,12 +50,14 @@ def test_the_currency_typed_after_the_amount_is_not_the_note(bot) -> None:
         ("sale 1870 300 MXN regalo", "regalo"),
         ("sale 1870 100 pesos mexicanos ticket 9", "ticket 9"),
         ("sale 1870 50 gift, 20 pesos off", "gift, 20 pesos off"),
+        ("venta juan perez 250mxn", ""),  # joined to the amount: read apart
     ]:
         bot.command(typed)
         reply = text_of(bot.reply())
         assert ("_Note:_" in reply) == bool(note) and "pesos_" not in reply
     notes = [e.reason for e in reversed(bot.store.entries(target_id=JUAN))]
-    assert notes == ["", "regalo", "ticket 9", "gift, 20 pesos off"]
+    assert notes == ["", "regalo", "ticket 9", "gift, 20 pesos off", ""]
+    assert [c.body for c in _adds(bot)][-1] == {"points": 25}
 
 
 def test_the_currency_typed_before_the_amount_is_not_the_customer(bot) -> None:

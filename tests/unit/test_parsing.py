@@ -122,3 +122,19 @@ def test_what_customer_new_was_typed_with_fills_in_its_form(typed, draft) -> Non
     from handlers.parsing import customer_draft
 
     assert customer_draft(typed, "MX") == draft
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("juan 10pts", ("juan", "10", "pts")),
+        ("juan +5Puntos visita", ("juan", "+5", "Puntos visita")),
+        ("juan 10 pts", ("juan", "10", "pts")),
+        ("juan 10x", ("juan", "10x", "")),  # not a unit: left as typed
+        ("R2D2 5", ("R2D2", "5", "")),
+    ],
+)
+def test_a_unit_joined_to_the_amount_is_read_apart(text, expected) -> None:
+    from handlers.parsing import points_unit, unit_apart
+
+    assert split_reference(unit_apart(tokenize(text), points_unit)) == expected
