@@ -121,13 +121,19 @@ def offer_form_for(env: Env, offer_id: int) -> dict[str, Any]:
     return views.offer_form(_context(env, Form.OFFER, offer.id, offer.content_hash()), offer)
 
 
-def open_customer_form(env: Env, form: Form, reference: str) -> None:
-    """Edit or change points of `reference` (id, email, ..., or a known id after '#')."""
+def open_customer_form(
+    env: Env, form: Form, reference: str, *, check: Callable[[], None] | None = None
+) -> None:
+    """Edit or change points of `reference` (id, email, ..., or a known id after '#').
+    `check`: run once the form is open, before the lookup (what it raises is shown in
+    the form)."""
     title = _(TITLES[form]) if form in (Form.POINTS, Form.REDEEM) else _("Edit customer")
     if form in FORM_ACTS:  # refused before a form opens
         env.service.permit(env.actor, FORM_ACTS[form])
 
     def build() -> dict[str, Any]:
+        if check is not None:
+            check()
         found = resolve.customer(env, reference)
         if found.one is not None:
             return customer_form_for(env, form, found.one.id, permitted=True)

@@ -6,14 +6,15 @@ or inside a modal, and nothing is changed yet); when nothing matches it says so.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from bot.domain.amounts import parse_amount
 from bot.domain.errors import CustomerNotFound, InvalidInput, StillLooking
 from bot.domain.say import N_, Command, Name, Person, Say, noun
-from bot.i18n import language, speaking
+from bot.i18n import decimal_mark, language, speaking
 from bot.slack import blocks
 from bot.slack.text import mrkdwn
 from bot.smartpasses.models import Customer, Offer
@@ -157,3 +158,26 @@ def offer_or_choice(env: Env, reference: str, command: str) -> Offer | None:
     if found.one is None:
         env.reply(blocks.offer_picker(found.query, found.matches, command))
     return found.one
+
+
+# -- where a customer's words end, in a command that has no amount among them ---------
+
+
+def amount_meant(env: Env, words: str, names_someone: Callable[[str], bool]) -> None:
+    """`points <words>` with no amount among them: if they name no customer but a start
+    of them does, the word after it was meant as the amount (`ana diez`): InvalidInput
+    says why it is not one. Else they are all the customer (`juan perez`, or someone the
+    list predates): the form asks how much. `names_someone`: the list as loaded, never
+    waited for, before the form opens (its trigger expires seconds after the command);
+    a fresh list once it is open (the list may not have been loaded before)."""
+    if names_someone(words):
+        return
+    tokens = words.split(" ")
+    for end in range(len(tokens) - 1, 0, -1):
+        if names_someone(" ".join(tokens[:end])):
+            parse_amount(tokens[end], env.settings.loyalty_max_points, decimal_mark())
+            return
+
+
+def named_in_a_fresh_list(env: Env) -> Callable[[str], bool]:
+    return lambda words: bool(env.service.find_customers(words, in_the_list=True).matches)

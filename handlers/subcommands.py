@@ -5,11 +5,11 @@ Role checks are the services': a handler never asks the policy itself."""
 
 from __future__ import annotations
 
+import functools
+
 from bot.core.service import CUSTOMER_DELETE, OFFER_CANCEL, OFFER_DELETE
-from bot.domain.amounts import parse_amount
 from bot.domain.policy import Act
 from bot.domain.say import N_
-from bot.i18n import decimal_mark
 from bot.slack import blocks
 from bot.slack.ids import Form
 from handlers import approvals, confirmations, modals, resolve
@@ -42,9 +42,13 @@ from handlers.subcommand_shows import help_me, history, list_customers, list_off
 
 def _points(env: Env, typed: Typed) -> None:
     if typed.change is None:
-        if typed.amount_unread:
-            _amount_meant(env, typed.reference)
-        modals.open_customer_form(env, Form.POINTS, typed.reference)
+        check = None
+        if typed.amount_unread:  # answered at once from the list as loaded, or in the form
+            resolve.amount_meant(env, typed.reference, env.service.names_someone)
+            check = functools.partial(
+                resolve.amount_meant, env, typed.reference, resolve.named_in_a_fresh_list(env)
+            )
+        modals.open_customer_form(env, Form.POINTS, typed.reference, check=check)
         return
     customer = resolve.customer_or_choice(env, typed.reference, "points", typed.rest)
     if customer is None:
@@ -68,22 +72,6 @@ def _redeem(env: Env, typed: Typed) -> None:
     result = env.service.redeem(env.actor, customer.id, offer.id)
     env.reply(blocks.redeemed(result, undo_minutes=env.undo_minutes(Act.UNDO_ANY_CHANGE)))
     env.announce(result.entry)
-
-
-def _amount_meant(env: Env, words: str) -> None:
-    """`points <words>` with no amount among them: if they name no customer in the list
-    but a start of them does, the word after it was meant as the amount (`ana diez`):
-    InvalidInput says why it is not one. Else they are all the customer (`juan perez`,
-    or someone the list predates): the form asks how much. The list as loaded, never
-    waited for: the form's trigger expires seconds after the command."""
-    names_someone = env.service.names_someone  # never waits: a form opens next
-    if names_someone(words):
-        return
-    tokens = words.split(" ")
-    for end in range(len(tokens) - 1, 0, -1):
-        if names_someone(" ".join(tokens[:end])):
-            parse_amount(tokens[end], env.settings.loyalty_max_points, decimal_mark())
-            return
 
 
 def _customer_and_offer(env: Env, tokens: list[str]) -> tuple[str, str]:

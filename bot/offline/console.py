@@ -113,9 +113,10 @@ class Console(Screen, Forms, Automation):
         stack.callback(self.store.engine.dispose)
         self.api = stack.enter_context(LoyaltyClient.from_settings(self.settings))
         self.web = WebClient(token=TOKEN, base_url=self.settings.slack_api_url)
-        app, services = create_served_app(
-            self.settings, client=self.web, loyalty=self.api, store=self.store
+        app, services = create_served_app(  # the list loaded at start, as a deployed bot's
+            self.settings, client=self.web, loyalty=self.api, store=self.store, warm_index=True
         )
+        services.service.index.refreshed.wait(20)  # before the first line is read
         stack.callback(services.service.finish_lookups)  # answers promised, before closing
         self.answers_sent = services.service.answers_sent
         bot_url = stack.enter_context(serving(web_app(app, SECRET)))

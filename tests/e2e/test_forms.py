@@ -147,6 +147,16 @@ def test_points_with_words_and_no_amount_read_them_by_the_list(bot) -> None:
     assert len(bot.slack.calls_to("views.open")) == 1 and _writes(bot) == []
 
 
+def test_before_the_list_is_loaded_the_amount_meant_is_told_in_the_form(bot) -> None:
+    """`points ana diez` as a process's first lookup: the list is not read before the
+    form opens (its trigger would expire); once it is open, the words are read against
+    a fresh list, and the form says what the command would have."""
+    bot.command("points ana diez")
+    _, view = bot.opened_view()
+    assert "“diez” is not a number of points" in text_of(view)
+    assert _writes(bot) == []
+
+
 def test_lookups_inside_a_modal_offer_a_choice_or_say_why(bot) -> None:
     bot.command("offer edit nothing-like-this")
     _, view = bot.opened_view()
