@@ -17,6 +17,15 @@ def _writes(bot) -> list:
     return [c for c in bot.sandbox.calls if c.method != "GET"]
 
 
+def _prefilled(view: dict) -> dict:
+    """Each input of a form and the value it opens with."""
+    return {
+        b["block_id"]: b["element"].get("initial_value")
+        for b in view["blocks"]
+        if b["type"] == "input"
+    }
+
+
 def _result(bot) -> dict:
     """The result posted where the form was opened."""
     (call,) = bot.wait("chat.postEphemeral")[-1:]
@@ -52,12 +61,7 @@ def test_a_new_customer_form_checks_then_creates(bot) -> None:
 def test_customer_new_with_words_fills_in_the_form_and_creates_nothing(bot) -> None:
     bot.command("customer new Rosa Díaz rosa@example.com +52 55 1234 5678", user=CLERK)
     _, view = bot.opened_view()
-    shown = {
-        b["block_id"]: b["element"].get("initial_value")
-        for b in view["blocks"]
-        if b["type"] == "input"
-    }
-    assert shown == {
+    assert _prefilled(view) == {
         "first_name": "Rosa",
         "last_name": "Díaz",
         "email": "rosa@example.com",
@@ -93,12 +97,7 @@ def test_an_edit_form_is_prefilled_and_sends_only_what_changed(bot) -> None:
     bot.command("customer edit juan.perez@example.com")
     view_id, view = bot.opened_view()
     assert bot.slack.calls_to("views.update"), "opened loading first, then filled"
-    prefilled = {
-        b["block_id"]: b["element"].get("initial_value")
-        for b in view["blocks"]
-        if b["type"] == "input"
-    }
-    assert prefilled == {
+    assert _prefilled(view) == {
         "first_name": "Juan",
         "last_name": "Pérez",
         "email": "juan.perez@example.com",
