@@ -64,8 +64,9 @@ def export(env: Env, typed: Typed) -> None:
     env.service.permit(env.actor, Act.EXPORT)
     today = env.service.today()
     if typed.action == "customers":
-        customers = env.service.export_customers(env.actor, typed.reference)
-        name = file_name(_("customers"), today, typed.reference)
+        search = resolve.search_words(env, typed.reference)
+        customers = env.service.export_customers(env.actor, search)
+        name = file_name(_("customers"), today, search)
         count = _send(env, name, _("Customers"), lambda out: write_customers(out, customers))
         rows = ngettext("{count} customer", "{count} customers", count).format(count=number(count))
     else:

@@ -74,6 +74,13 @@ def offer(env: Env, reference: str) -> Resolved[Offer]:
     return Resolved(reference, matches)
 
 
+def search_words(env: Env, text: str) -> str:
+    """What a search looks for: the text, or for an @mention alone the person's email
+    (as a lookup reads one), never the mention's `<@U…>`."""
+    mention = MENTION_TOKEN.fullmatch(text.strip())
+    return mention_email(env, mention.group(1)) if mention else text
+
+
 def mention_email(env: Env, user_id: str) -> str:
     try:
         response = env.client.users_info(user=user_id)

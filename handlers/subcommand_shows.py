@@ -41,7 +41,7 @@ def summary(env: Env, typed: Typed) -> None:
 
 
 def list_customers(env: Env, typed: Typed) -> None:
-    query = "" if typed.by_points else typed.reference
+    query = "" if typed.by_points else resolve.search_words(env, typed.reference)
     if 0 < typed.count < CUSTOMERS_PER_PAGE:  # the first few by points: one short page
         page = env.service.customers_page(by_points=True, page_size=typed.count)
     else:

@@ -48,6 +48,19 @@ def test_a_search_exports_only_its_matches_and_spanish_readers_get_spanish_heade
     assert {r[2] for r in rows[1:]} == {"Pérez"} and len(rows) == 3  # Juan and Juana
 
 
+def test_a_search_for_a_mention_looks_for_the_persons_email(bot) -> None:
+    """`customers @juan`, `export customers @juan`: the Slack user's email, as a lookup
+    reads a mention, never the text `<@UJUAN>` (which no customer has)."""
+    bot.command("customers <@UJUAN>")
+    listed = text_of(bot.reply())
+    assert "Juan Pérez" in listed and "<@UJUAN>" not in listed and "Juana" not in listed
+    bot.command("export customers <@UJUAN>")
+    assert "(1 customer)" in text_of(bot.reply())
+    (upload,) = bot.slack.shared_files()
+    assert [r[0] for r in _rows(upload)[1:]] == [str(JUAN)]
+    assert "UJUAN" not in upload.name
+
+
 def test_history_export_by_customer_and_days(bot_with) -> None:
     bot = bot_with(loyalty_managers=f"{MANAGER},{GERENTE}", loyalty_clerk_max_points=20)
     for text in (f"points {JUAN} 3 =formula", "points 1871 2"):
