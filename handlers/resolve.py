@@ -24,6 +24,7 @@ from handlers.parsing import MENTION_TOKEN
 from handlers.slackapi import SLACK_FAILED, SlackApiError
 
 R = TypeVar("R", Customer, Offer)
+_MENTION = re.compile(r"<@[UW][A-Z0-9]+>")  # anywhere in a reference
 SLACK_SILENT = N_("Slack did not answer in time")
 KNOWN_ID = re.compile(r"^#(\d{1,18})$")  # `#1870`: the bot's own way of naming a record
 
@@ -49,6 +50,13 @@ def customer(env: Env, reference: str, *, within: float | None = None) -> Resolv
     if not reference:
         raise InvalidInput(Say("Which customer? Give an id, email, phone, name or @mention."))
     mention = MENTION_TOKEN.match(reference)
+    if mention is None and _MENTION.search(reference):  # `@ana @juan`, `@ana perez`
+        raise InvalidInput(
+            Say(
+                "One customer at a time: an @mention alone, or their name, email or phone. "
+                "Nothing was changed."
+            )
+        )
     query = mention_email(env, mention.group(1)) if mention else reference
     result = env.service.find_customers(query, within=within)
     if result.matches:

@@ -75,6 +75,14 @@ def test_a_line_that_starts_with_the_customer_is_offered_its_subcommand(bot) -> 
     assert [c.body for c in _writes(bot)] == [{"points": 10}]  # the one click that changes
 
 
+def test_two_mentions_are_told_one_customer_at_a_time(bot) -> None:
+    """`points @juan @marta 5`: not "no customer matches “<@UJUAN> <@UMANAGER>”"."""
+    bot.command("points <@UJUAN> <@UMANAGER> 5")
+    told = text_of(bot.reply())
+    assert told.startswith("⚠️ One customer at a time: an @mention alone") and "<@" not in told
+    assert _writes(bot) == []
+
+
 def test_a_misspelled_name_is_offered_as_the_list_spells_it(bot) -> None:
     """`points jaun 5`: nobody is called that; the Juans are offered, and choosing one
     carries the command on (nothing changes before)."""
