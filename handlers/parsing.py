@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from bot.domain.amounts import AMOUNT_LIKE
+from bot.domain.amounts import AMOUNT_LIKE, is_points_unit
 from bot.domain.phones import international, numbers_in, to_e164
 
 _LINK = re.compile(r"<(mailto:|tel:|https?://)([^|>]*)(?:\|([^>]*))?>")
@@ -126,13 +126,6 @@ def joined_sign(tokens: list[str]) -> list[str]:
     return tokens
 
 
-# The unit typed after an amount (`10 points birthday`, `10 puntos cumpleaños`), in
-# either language whatever the reader's: people type it, nobody means it as the reason.
-_UNIT_WORDS = frozenset(
-    {"point", "points", "pt", "pts", "pts.", "punto", "puntos", "pto", "ptos", "ptos."}
-)
-
-
 # A number with a word joined to it: `10pts`, `250mxn`, `+5puntos`.
 _NUMBER_AND_WORD = re.compile(r"^([+\-=−]?\d[\d.,]*)([^\W\d_]+\.?)$")
 
@@ -150,14 +143,10 @@ def unit_apart(tokens: list[str], is_unit: Callable[[str], bool]) -> list[str]:
     return apart
 
 
-def points_unit(word: str) -> bool:
-    return word.casefold() in _UNIT_WORDS
-
-
 def without_unit(reason: str) -> str:
     """The reason after a points amount, without a first word that only names the unit."""
     first, _, rest = reason.partition(" ")
-    return rest.strip() if first.casefold() in _UNIT_WORDS else reason
+    return rest.strip() if is_points_unit(first) else reason
 
 
 # A word that is part of a phone number as people type one: `+52`, `(999)`, `411-6533`.

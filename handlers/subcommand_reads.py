@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.core.validation import reason_problem
-from bot.domain.amounts import AMOUNT_LIKE, parse_amount
+from bot.domain.amounts import AMOUNT_LIKE, is_points_unit, parse_amount
 from bot.domain.errors import InvalidInput
 from bot.domain.say import N_, Say
 from bot.domain.text_keys import fold
@@ -17,7 +17,6 @@ from handlers.parsing import (
     join_phone,
     joined_sign,
     plain_words,
-    points_unit,
     split_reference,
     unit_apart,
     without_unit,
@@ -35,7 +34,7 @@ def read_points(env: Env, args: list[str]) -> Typed:
     sign typed apart, `= 100`, or as a verb, `quitar 5`, joins its number);
     AmbiguousAmount (asked with a button per reading) for `1.000`."""
     reference, amount, reason = split_reference(
-        joined_sign(unit_apart(args, points_unit)), env.settings.loyalty_default_region
+        joined_sign(unit_apart(args, is_points_unit)), env.settings.loyalty_default_region
     )
     if not reference:
         raise InvalidInput(Say("Usage: {usage}, e.g. {example}.", **usage_of("points")))

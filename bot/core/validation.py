@@ -20,6 +20,7 @@ from bot.domain.amounts import (
     PointsChange,
     ambiguous_readings,
     whole_number,
+    without_points_unit,
 )
 from bot.domain.earning import Promotion
 from bot.domain.phones import to_e164
@@ -152,7 +153,7 @@ def _whole(
     what = noun(label)
     if not text:
         return None, Say("Enter the {label}.", label=what)
-    number = text[1:] if text.startswith("+") else text
+    number = without_points_unit(text[1:] if text.startswith("+") else text)
     if decimal_mark and (readings := ambiguous_readings(number, decimal_mark)):
         return None, (
             Say(

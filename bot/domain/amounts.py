@@ -40,6 +40,24 @@ def ambiguous_readings(text: str, decimal_mark: str) -> tuple[int, ...]:
     return (whole, thousands) if decimals == "000" else (thousands,)
 
 
+# The unit typed with a points number (`10 points birthday`, `10 puntos`, `10pts`), in
+# either language whatever the reader's: people type it; nobody means it as more.
+POINTS_UNITS = frozenset(
+    {"point", "points", "pt", "pts", "pts.", "punto", "puntos", "pto", "ptos", "ptos."}
+)
+_NUMBER_THEN_WORD = re.compile(r"(.*\d)\s*([^\W\d_]+\.?)")
+
+
+def is_points_unit(word: str) -> bool:
+    return word.casefold() in POINTS_UNITS
+
+
+def without_points_unit(text: str) -> str:
+    """`50 puntos`, `50pts` -> `50`: a points number typed in a form, its unit dropped."""
+    number = _NUMBER_THEN_WORD.fullmatch(text.strip())
+    return number.group(1) if number and is_points_unit(number.group(2)) else text
+
+
 def whole_number(text: str, decimal_mark: str = "") -> int | NotWhole:
     """A whole number as people write it (`10`, `1,000`, `1.000`, `1 000`), the same in a
     command and in a form; otherwise what it is instead. With the reader's `decimal_mark`,

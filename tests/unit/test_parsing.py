@@ -135,6 +135,7 @@ def test_what_customer_new_was_typed_with_fills_in_its_form(typed, draft) -> Non
     ],
 )
 def test_a_unit_joined_to_the_amount_is_read_apart(text, expected) -> None:
-    from handlers.parsing import points_unit, unit_apart
+    from bot.domain.amounts import is_points_unit
+    from handlers.parsing import unit_apart
 
-    assert split_reference(unit_apart(tokenize(text), points_unit)) == expected
+    assert split_reference(unit_apart(tokenize(text), is_points_unit)) == expected

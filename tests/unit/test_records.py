@@ -229,6 +229,13 @@ def test_the_customer_form_checks_each_field() -> None:
     assert "international form" in str(errors[Field.PHONE])
     _, errors = forms.read_offer_form({Field.OFFER_NAME: "", Field.OFFER_COST: "2.5"})
     assert set(errors) == {Field.OFFER_NAME, Field.OFFER_COST}
+    for typed in ("50 puntos", "50pts", "50 Points"):  # the unit, typed as in a command
+        fields, errors = forms.read_offer_form(
+            {Field.OFFER_NAME: "Pastel", Field.OFFER_COST: typed}
+        )
+        assert errors == {} and fields is not None and fields.points_cost == 50, typed
+    _, errors = forms.read_offer_form({Field.OFFER_NAME: "Pastel", Field.OFFER_COST: "50 pesos"})
+    assert set(errors) == {Field.OFFER_COST}
 
 
 # -- confirmations -------------------------------------------------------------------------
