@@ -3,12 +3,11 @@ Typed request; a mistake is refused with its usage line (InvalidInput)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
+from bot.core.index.search import exact_reference
 from bot.core.validation import reason_problem
 from bot.domain.amounts import AMOUNT_LIKE, is_points_unit, parse_amount
 from bot.domain.errors import InvalidInput
-from bot.domain.say import N_, Say
+from bot.domain.say import N_, Command, Say
 from bot.domain.text_keys import fold
 from bot.i18n import decimal_mark
 from handlers.command_help import said, usage_of
@@ -117,13 +116,30 @@ def read_offers(env: Env, args: list[str]) -> Typed:
     return Typed(tuple(args), action=args[0] if args else "")
 
 
-def requires_reference(usage: str) -> Callable[[Env, list[str]], Typed]:
-    def read(env: Env, args: list[str]) -> Typed:
-        if not args:
-            raise InvalidInput(Say("Which customer? Usage: {usage}.", usage=said(usage)))
-        return Typed(tuple(args), reference=" ".join(args))
+HISTORY, EXPORT_HISTORY = N_("history"), N_("export history")  # our words, translated
 
-    return read
+
+def read_history(env: Env, args: list[str]) -> Typed:
+    """`<customer>`. A number of days after an id, email or mention (`1870 30`, as the
+    export takes it) is said at once, not looked up as one customer ("no customer
+    matches “1870 30”")."""
+    if not args:
+        usage = said(N_("history <customer>"))
+        raise InvalidInput(Say("Which customer? Usage: {usage}.", usage=usage))
+    first, days = args[0], args[-1]
+    exact = first.startswith("<@") or exact_reference(first) == "email"
+    exact = exact or (exact_reference(first) == "id" and len(first.lstrip("#")) >= 4)
+    if len(args) == 2 and exact and days.isdigit() and len(days) <= 3:
+        raise InvalidInput(
+            Say(
+                "{history} shows a customer's latest changes and takes no number of days. "
+                "The last {days} days in a file: {export}.",
+                history=Command(HISTORY),
+                days=int(days),
+                export=Command(EXPORT_HISTORY, f"{first} {days}"),
+            )
+        )
+    return Typed(tuple(args), reference=" ".join(args))
 
 
 def opens_record_form(typed: Typed) -> bool:

@@ -29,11 +29,11 @@ from handlers.subcommand_reads import (
     opens_record_form,
     read_customer,
     read_customers,
+    read_history,
     read_offer,
     read_offers,
     read_points,
     read_redeem,
-    requires_reference,
 )
 from handlers.subcommand_shows import help_me, history, list_customers, list_offers, summary
 
@@ -357,7 +357,7 @@ SUBCOMMANDS = table(
                 ),
             ),
             history,
-            requires_reference(N_("history <customer>")),
+            read_history,
         ),
         Subcommand(
             "export",

@@ -75,6 +75,19 @@ def test_a_line_that_starts_with_the_customer_is_offered_its_subcommand(bot) -> 
     assert [c.body for c in _writes(bot)] == [{"points": 10}]  # the one click that changes
 
 
+def test_history_with_a_number_of_days_points_to_the_export(bot) -> None:
+    """`history 1870 30`: not "no customer matches “1870 30”" (Juan exists), but where a
+    number of days is taken; said at once, nothing looked up."""
+    told = text_of(bot.command("history 1870 30").json())
+    assert told == (
+        "`/loyalty history` shows a customer's latest changes and takes no number of days. "
+        "The last 30 days in a file: `/loyalty export history 1870 30`."
+    )
+    assert bot.sandbox.calls == []
+    bot.command("history juan perez")  # words are a name: looked up as before
+    assert "Juan Pérez" in text_of(bot.reply())
+
+
 def test_two_mentions_are_told_one_customer_at_a_time(bot) -> None:
     """`points @juan @marta 5`: not "no customer matches “<@UJUAN> <@UMANAGER>”"."""
     bot.command("points <@UJUAN> <@UMANAGER> 5")
