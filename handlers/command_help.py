@@ -4,11 +4,12 @@ usage lines the refusals quote, and the answer to a subcommand we do not have.""
 from __future__ import annotations
 
 import difflib
+import re
 
 from bot.core.index.search import exact_reference
 from bot.domain.amounts import AMOUNT_LIKE, AmbiguousAmount
 from bot.domain.phones import to_e164
-from bot.domain.say import Code, Say, Strong
+from bot.domain.say import Code, Name, Say, Strong
 from bot.i18n import _, language, number
 from bot.slack import blocks
 from bot.slack.text import mrkdwn
@@ -66,7 +67,8 @@ TYPO = 0.75
 # The longest command a button runs again (its value holds it, escaped, within Slack's
 # 2,000 characters: bot.slack.ids.RerunText).
 RERUN_CHARACTERS = 900
-BUTTON_CHARACTERS = 75  # Slack's longest button text
+# A word of a person's name as typed: letters, with an inner apostrophe, hyphen or dot.
+_NAME_WORD = re.compile(r"[^\W\d_]+(?:['’.\-][^\W\d_]+)*\.?")
 
 # Words people look for a command under that needs none: what it is, instead.
 _ALERT_WORDS = frozenset({"alert", "alerts", "alerta", "alertas"})
@@ -116,6 +118,19 @@ def unknown_command(typed: str, args: list[str], region: str = "") -> blocks.Mes
         if len(command) > RERUN_CHARACTERS:
             return blocks.notice(mrkdwn(question))
         return blocks.command_choice(question, [(f"/loyalty {meant} …", command)])
+    words = [typed, *args]
+    named = len(words) >= 2 and all(_NAME_WORD.fullmatch(w) for w in words)  # `juan perez`
+    if named and len(" ".join(words)) <= RERUN_CHARACTERS:
+        card = word(BY_NAME["customer"])
+        question = Say(
+            "I don't know {typed}. If “{words}” is a customer, {command} shows their card; "
+            "{help} lists what I can do.",
+            typed=Code(name),
+            words=Name(" ".join(words)),
+            command=Code(f"/loyalty {card} …"),
+            help=help_command,
+        )
+        return blocks.command_choice(question, [(f"/loyalty {card} …", " ".join([card, *words]))])
     return blocks.notice(
         mrkdwn(
             Say(

@@ -70,8 +70,13 @@ def test_a_line_that_starts_with_the_customer_is_offered_its_subcommand(bot) -> 
         assert [b["text"]["text"] for b in buttons(card)] == ["/loyalty customer …"]
     bot.click(buttons(bot.command("+52 999 411 6533").json())[0])
     assert "Juan Pérez" in text_of(bot.reply()) and bot.customer_points(JUAN) == 15
-    for other in ("juan perez", "10", "hello there"):
+    for other in ("10", "frobnicate", "juan 3rd"):
         assert buttons(bot.command(other).json()) == [], other
+    named = bot.command("juan perez").json()  # words that may be a name: the card, asked
+    assert text_of(named).startswith("I don't know `juan`. If “juan perez” is a customer")
+    assert [b["text"]["text"] for b in buttons(named)] == ["/loyalty customer …"]
+    bot.click(buttons(named)[0])
+    assert "juan.perez@example.com" in text_of(bot.reply())
     assert [c.body for c in _writes(bot)] == [{"points": 10}]  # the one click that changes
 
 
