@@ -181,7 +181,7 @@ class ServiceBase:
         try:
             return later.result(timeout=within) or result
         except FutureTimeout:
-            raise StillLooking(reference.strip(), later) from None
+            raise StillLooking(reference.strip().strip('"'), later) from None
 
     def _deeper(self, reference: str) -> Callable[[], LookupResult | None] | None:
         """How to look past the list for `reference`: an id at Smart Passes; an email,

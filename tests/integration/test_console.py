@@ -109,6 +109,8 @@ def test_an_answer_promised_for_later_is_shown_under_its_command(monkeypatch) ->
     assert code == 0, output
     promised = output.index("will answer here in a moment")
     assert promised < output.index("No customer matches") < output.index("> /loyalty customers")
+    code, output = _run(['/loyalty points "Rosa Díaz" 5'])  # a quoted name: said unquoted
+    assert code == 0 and "“Rosa Díaz” is not in my list yet" in output, output
 
 
 def test_a_type_ahead_in_a_form_offers_what_the_bot_finds(monkeypatch) -> None:
