@@ -27,6 +27,9 @@ from handlers.context import Env
 log = logging.getLogger(__name__)
 MAX_SUGGESTIONS = 20
 
+# The type-ahead's only option while the customer list loads: not a customer (no id).
+LOADING_OPTION = "-"
+
 
 def publish_home(env: Env, user: str, *, extra: Sequence[ButtonElement] = ()) -> None:
     """`extra`: buttons after the others (OAuth mode: Settings, Reconnect)."""
@@ -117,7 +120,10 @@ def register(app: App) -> None:
             loading = _("Loading the customer list… type one more letter in a moment")
             ack(
                 options=[
-                    {"text": {"type": "plain_text", "text": fit_plain(loading, 75)}, "value": "-"}
+                    {
+                        "text": {"type": "plain_text", "text": fit_plain(loading, 75)},
+                        "value": LOADING_OPTION,
+                    }
                 ]
             )
             return

@@ -120,15 +120,16 @@ HISTORY, EXPORT_HISTORY = N_("history"), N_("export history")  # our words, tran
 
 
 def read_history(env: Env, args: list[str]) -> Typed:
-    """`<customer>`. A number of days after an id, email or mention (`1870 30`, as the
-    export takes it) is said at once, not looked up as one customer ("no customer
-    matches “1870 30”")."""
+    """`<customer>`. A number of days after an id or email (`1870 30`, as the export
+    takes it) is said at once, not looked up as one customer ("no customer matches
+    “1870 30”"). Not after a mention: the export command it names would show its raw
+    `<@U…>` (a mention with more words is told one customer at a time)."""
     if not args:
         usage = said(N_("history <customer>"))
         raise InvalidInput(Say("Which customer? Usage: {usage}.", usage=usage))
     first, days = args[0], args[-1]
-    exact = first.startswith("<@") or exact_reference(first) == "email"
-    exact = exact or (exact_reference(first) == "id" and len(first.lstrip("#")) >= 4)
+    kind = "" if first.startswith("<") else exact_reference(first)  # a mention reads as email
+    exact = kind == "email" or (kind == "id" and len(first.lstrip("#")) >= 4)
     if len(args) == 2 and exact and days.isdigit() and len(days) <= 3:
         raise InvalidInput(
             Say(

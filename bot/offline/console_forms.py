@@ -8,8 +8,7 @@ from typing import Any
 from bot.i18n import _
 from bot.offline.console_screen import ConsoleParts, StepFailed, _has_buttons, _shown_value
 from bot.slack.render import render_blocks
-
-LOADING = "-"  # the type-ahead's only option while the customer list loads (handlers.home)
+from handlers.home import LOADING_OPTION
 
 # Pickers the console asks for by name, and the view's key for their initial choice.
 PICKERS = {
@@ -161,8 +160,8 @@ class Forms(ConsoleParts):
             response = self.requests.options(view_id, block_id, typed, user=self.user)
             self.settle(mark)
             offered = response.json().get("options", []) if response.content else []
-            if [o["value"] for o in offered] != [LOADING] or time.monotonic() > deadline:
-                return [o for o in offered if o["value"] != LOADING]
+            if [o["value"] for o in offered] != [LOADING_OPTION] or time.monotonic() > deadline:
+                return [o for o in offered if o["value"] != LOADING_OPTION]
             if not told:
                 self.say(f"│   ({offered[0]['text']['text']})")
                 told = True

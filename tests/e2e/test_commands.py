@@ -91,6 +91,8 @@ def test_history_with_a_number_of_days_points_to_the_export(bot) -> None:
     assert bot.sandbox.calls == []
     bot.command("history juan perez")  # words are a name: looked up as before
     assert "Juan Pérez" in text_of(bot.reply())
+    bot.command("history <@UJUAN> 30")  # the export command would show the raw mention
+    assert text_of(bot.reply()).startswith("⚠️ One customer at a time")
 
 
 def test_two_mentions_are_told_one_customer_at_a_time(bot) -> None:
