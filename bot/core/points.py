@@ -81,13 +81,16 @@ class Points(ServiceBase):
             return self._change_points(actor, customer_id, change, reason, shown_balance)
 
     @contextmanager
-    def within_allowance(self, actor: Actor, customer_id: int, points: int) -> Iterator[None]:
+    def within_allowance(
+        self, actor: Actor, customer_id: int, points: int, earned: Say | None = None
+    ) -> Iterator[None]:
         """A clerk's add counted against the clerk allowance first (OverAllowance when it
         does not fit), and given back if the change then fails proving nothing was added.
-        Managers are not counted."""
+        Managers are not counted. `earned`: where the points come from, said first in a
+        refusal (a sale's points are not what the clerk typed)."""
         reserved = None
         if not self.roles.is_manager(actor.user_id):
-            reserved = self._clerk_adds(actor, customer_id, points)
+            reserved = self._clerk_adds(actor, customer_id, points, earned)
         try:
             yield
         except LoyaltyError as exc:
@@ -96,7 +99,9 @@ class Points(ServiceBase):
                     self.store.release_clerk_points(actor.user_id, reserved, points)
             raise
 
-    def _clerk_adds(self, actor: Actor, customer_id: int, amount: int) -> str | None:
+    def _clerk_adds(
+        self, actor: Actor, customer_id: int, amount: int, earned: Say | None = None
+    ) -> str | None:
         """Check a clerk's add against the clerk allowance and count it against the day's
         total (the local day it was counted on, or None when there is no daily total).
         OverAllowance, recorded, when it does not fit."""
@@ -119,6 +124,8 @@ class Points(ServiceBase):
                     left=max(0, allowance.per_day - used),
                 )
         if why is not None:
+            if earned is not None:
+                why = Say("{earned} {why}", earned=earned, why=why)
             self.ledger.refuse(
                 actor,
                 Intent(Action.REFUSED, Target.CUSTOMER, customer_id, "", requested=f"+{amount}"),

@@ -97,7 +97,8 @@ class Sales(Points):
             if refusal is not None:
                 self.ledger.refuse(actor, intent, refusal, with_changes=True)  # the sale's amount
                 raise ChangeRefused(refusal)
-            with self.within_allowance(actor, customer.id, earned.total):
+            earns = Say("This sale earns {points:,} points.", points=earned.total)
+            with self.within_allowance(actor, customer.id, earned.total, earns):
                 done = self._points_call(actor, intent, PointsChange(Op.ADD, earned.total))
         self.index.upsert(done.value)
         result = PointsResult(

@@ -161,8 +161,10 @@ def test_a_clerks_sale_over_the_allowance_adds_nothing(bot_with) -> None:
     bot = bot_with(loyalty_clerk_max_points="20")
     bot.command("sale 1870 250", user=CLERK)
     said = text_of(bot.reply())
-    assert "Clerks can add at most 20 points in one change" in said
+    assert "This sale earns 25 points. Clerks can add at most 20 points in one change" in said
     assert _adds(bot) == [] and bot.customer_points(JUAN) == 5
+    (refused,) = bot.store.entries(target_id=JUAN, outcome="refused")
+    assert refused.detail.startswith("This sale earns 25 points."), refused.detail
     bot.command("sale 1870 150", user=CLERK)
     assert "5 → *20*" in text_of(bot.reply())
 
