@@ -14,7 +14,7 @@ from bot.i18n import _, language, number
 from bot.slack import blocks
 from bot.slack.text import mrkdwn
 from handlers.parsing import join_phone
-from handlers.subcommand import BY_NAME, ROWS, Subcommand, Usage
+from handlers.subcommand import BY_NAME, ROWS, Subcommand, Usage, action_word
 
 
 def word(row: Subcommand) -> str:
@@ -70,6 +70,16 @@ RERUN_CHARACTERS = 900
 # A word of a person's name as typed: letters, with an inner apostrophe, hyphen or dot.
 _NAME_WORD = re.compile(r"[^\W\d_]+(?:['’.\-][^\W\d_]+)*\.?")
 
+# The actions after `cliente` and `oferta` as a Spanish reader is shown them.
+_SPANISH_ACTIONS = {
+    ("customer", "new"): "nuevo",
+    ("offer", "new"): "nueva",
+    **{(owner, "edit"): "editar" for owner in ("customer", "offer")},
+    **{(owner, "delete"): "borrar" for owner in ("customer", "offer")},
+    ("offer", "publish"): "publicar",
+    ("offer", "cancel"): "cancelar",
+}
+
 # Words people look for a command under that needs none: what it is, instead.
 _ALERT_WORDS = frozenset({"alert", "alerts", "alerta", "alertas"})
 
@@ -89,6 +99,21 @@ def unknown_command(typed: str, args: list[str], region: str = "") -> blocks.Mes
     help_command = Code("/loyalty " + word(BY_NAME["help"]))
     if name in _ALERT_WORDS:
         return blocks.notice(mrkdwn(_alerts(help_command)))
+    acted = _action_first(name, args)
+    if acted is not None:  # `borrar rosa`: `customer delete rosa`
+        meant, rest = acted
+        question = Say(
+            "I don't know {typed}. Did you mean {near}? {help} lists the rest.",
+            typed=Code(name),
+            near=Code(meant),
+            help=help_command,
+        )
+        command = " ".join([meant, *rest])
+        if len(command) > RERUN_CHARACTERS:
+            return blocks.notice(mrkdwn(question))
+        return blocks.command_choice(
+            question, [(f"/loyalty {meant}" + (" …" if rest else ""), command)]
+        )
     near = difflib.get_close_matches(name, list(BY_NAME), n=1, cutoff=0.6)
     if near:
         meant = word(BY_NAME[near[0]])
@@ -140,6 +165,23 @@ def unknown_command(typed: str, args: list[str], region: str = "") -> blocks.Mes
             )
         )
     )
+
+
+def _action_first(name: str, args: list[str]) -> tuple[str, list[str]] | None:
+    """An action typed where the subcommand goes: (the subcommand with it, as the reader
+    says it, and the rest). `borrar rosa` is `customer delete rosa`, `publicar 5002`
+    `offer publish 5002`; a subcommand named after it is that one (`nueva oferta`, `delete
+    offer 5002`: the rest leaves it out). None for any other word."""
+    action = action_word(name)
+    if not action:
+        return None
+    named = BY_NAME.get(args[0].lower()) if args else None
+    if named is not None and named.name in ("customer", "offer"):
+        owner, rest = named.name, args[1:]
+    else:
+        owner, rest = ("offer" if action in ("publish", "cancel") else "customer"), args
+    said = action if language() != "es" else _SPANISH_ACTIONS.get((owner, action), action)
+    return f"{word(BY_NAME[owner])} {said}", rest
 
 
 def _subcommand_left_out(name: str, args: list[str], region: str) -> str | None:

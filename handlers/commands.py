@@ -3,6 +3,7 @@ ack (handlers/subcommands.py: the table); the work runs after it."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -13,7 +14,7 @@ from bot.domain.say import N_
 from bot.slack.text import mrkdwn
 from handlers.command_help import amount_choice, unknown_command
 from handlers.context import Env
-from handlers.parsing import tokenize
+from handlers.parsing import tokenize, verb_first
 from handlers.subcommand import BY_NAME, Subcommand, Typed, canonical
 from handlers.subcommands import SUBCOMMANDS
 
@@ -57,8 +58,13 @@ def register(app: App) -> None:
             ack(response_type="ephemeral", **unknown_command(tokens[0], args, region).kwargs())
             return
         args = canonical(row, args)
+        op = None
+        if row.name == "points":  # `quitar juan 5`, `fijar juan 30`: the verb signs the amount
+            args, op = verb_first(name, args, env.settings.loyalty_default_region)
         try:
             typed = row.read(env, args)
+            if op is not None:
+                typed = dataclasses.replace(typed, op=op)
         except AmbiguousAmount as exc:  # asked, never guessed: one button per reading
             env.note("invalid")
             ack(response_type="ephemeral", **amount_choice(row, args, exc).kwargs())

@@ -92,7 +92,7 @@ def register(app: App) -> None:
     def add_points(ack: Ack, env: Env) -> None:
         ack()
         env.service.permit(env.actor, Act.ADD_POINTS)
-        choose_customer(env, _(modals.TITLES[Form.POINTS]), Form.POINTS)
+        choose_customer(env, modals.title(env, Form.POINTS), Form.POINTS)
 
     @app.action(ActionId.HOME_REDEEM)
     def redeem(ack: Ack, env: Env) -> None:
@@ -140,12 +140,12 @@ def register(app: App) -> None:
             ack(response_action="errors", errors={k: plain(v) for k, v in errors.items()})
             return
         then = Form(context.then) if context.then else None
-        title = _(modals.TITLES[then]) if then else _("Customer")
+        title = modals.title(env, then) if then else _("Customer")
         ack(response_action="update", view=views.loading(title, _("Looking the customer up…")))
 
         def build() -> dict[str, Any]:
             if then is not None:
-                return modals.customer_form_for(env, then, customer_id)
+                return modals.customer_form_for(env, then, customer_id, op=context.op)
             card = blocks.customer_card(env.service.customer(customer_id), env.allows)
             env.send_dm(card)  # its buttons work in a message
             return views.result(title, card)

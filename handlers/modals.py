@@ -80,6 +80,7 @@ def _context(
     target_id: int | None = None,
     fingerprint: str = "",
     balance: int | None = None,
+    op: Op | None = None,
 ) -> FormContext:
     return FormContext(
         form=form,
@@ -87,7 +88,15 @@ def _context(
         channel_id=env.channel_id,
         fingerprint=fingerprint,
         balance=balance,
+        op=op or "",
     )
+
+
+def title(env: Env, form: Form) -> str:
+    """A customer form's title in the reader's words: a clerk's points form only adds."""
+    if form is Form.POINTS and not env.allows(Act.CHANGE_POINTS):
+        return _("Add points")
+    return _(TITLES[form])
 
 
 # What a person must be allowed to open each customer form for (asked by the service).
@@ -95,17 +104,21 @@ FORM_ACTS = {Form.POINTS: Act.ADD_POINTS, Form.REDEEM: Act.REDEEM}
 
 
 def customer_form_for(
-    env: Env, form: Form, customer_id: int, *, permitted: bool = False
+    env: Env, form: Form, customer_id: int, *, permitted: bool = False, op: str = ""
 ) -> dict[str, Any]:
     """The filled form for one customer (fresh read). `permitted`: this request's role
-    check was made already (before the form opened)."""
+    check was made already (before the form opened). `op`: the points form starts on it
+    (`/loyalty quitar juan`: deducting)."""
     if not permitted and form in FORM_ACTS:
-        env.service.permit(env.actor, FORM_ACTS[form])
+        env.service.permit(env.actor, _act(form, op))
     customer = env.service.customer(customer_id)
     if form is Form.POINTS:
         context = _context(env, form, customer.id, balance=customer.points)
         if env.allows(Act.CHANGE_POINTS):
-            return views.points_form(context, customer, env.settings.loyalty_max_points)
+            start = Op(op) if op else Op.ADD
+            return views.points_form(
+                context, customer, env.settings.loyalty_max_points, start=start
+            )
         most = min(env.settings.loyalty_clerk_max_points, env.settings.loyalty_max_points)
         return views.points_form(context, customer, most, (Op.ADD,))
     if form is Form.REDEEM:
@@ -121,32 +134,45 @@ def offer_form_for(env: Env, offer_id: int) -> dict[str, Any]:
     return views.offer_form(_context(env, Form.OFFER, offer.id, offer.content_hash()), offer)
 
 
+def _act(form: Form, op: str) -> Act:
+    """What opening `form` asks of the person: deducting or setting is a manager's."""
+    return Act.CHANGE_POINTS if op in (Op.DEDUCT, Op.SET) else FORM_ACTS[form]
+
+
 def open_customer_form(
-    env: Env, form: Form, reference: str, *, check: Callable[[], None] | None = None
+    env: Env,
+    form: Form,
+    reference: str,
+    *,
+    check: Callable[[], None] | None = None,
+    op: Op | None = None,
 ) -> None:
     """Edit or change points of `reference` (id, email, ..., or a known id after '#').
     `check`: run once the form is open, before the lookup (what it raises is shown in
-    the form)."""
-    title = _(TITLES[form]) if form in (Form.POINTS, Form.REDEEM) else _("Edit customer")
+    the form). `op`: what the points form starts on."""
+    shown = title(env, form) if form in (Form.POINTS, Form.REDEEM) else _("Edit customer")
+    started = op or ""
     if form in FORM_ACTS:  # refused before a form opens
-        env.service.permit(env.actor, FORM_ACTS[form])
+        env.service.permit(env.actor, _act(form, started))
 
     def build() -> dict[str, Any]:
         if check is not None:
             check()
         found = resolve.customer(env, reference)
         if found.one is not None:
-            return customer_form_for(env, form, found.one.id, permitted=True)
+            return customer_form_for(env, form, found.one.id, permitted=True, op=started)
         if len(found.matches) > views.MAX_PICKS:  # too many to list: type more, choose one
-            chooser = FormContext(form=Form.CHOOSE_CUSTOMER, then=form, channel_id=env.channel_id)
+            chooser = FormContext(
+                form=Form.CHOOSE_CUSTOMER, then=form, channel_id=env.channel_id, op=started
+            )
             intro = _(
                 "{count} customers match “{query}”. Type more of a name, an email or a phone, "
                 "and choose one."
             ).format(count=number(len(found.matches)), query=escape(found.query))
-            return views.choose_customer(chooser, title, intro)
-        return views.pick_customer(_context(env, form), found.query, found.matches, title)
+            return views.choose_customer(chooser, shown, intro)
+        return views.pick_customer(_context(env, form, op=op), found.query, found.matches, shown)
 
-    open_then_fill(env, title, _("Looking the customer up…"), build)
+    open_then_fill(env, shown, _("Looking the customer up…"), build)
 
 
 def open_offer_form(env: Env, reference: str) -> None:
@@ -397,7 +423,7 @@ def register(app: App) -> None:
             filled = (
                 offer_form_for(env, choice.target_id)
                 if form is Form.OFFER
-                else customer_form_for(env, form, choice.target_id)
+                else customer_form_for(env, form, choice.target_id, op=picker.op)
             )
         except Exception as error:  # shown in the modal
             filled = views.notice(_(TITLES[form]), "⚠️ " + user_message(error))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from bot.domain.amounts import AMOUNT_LIKE, is_points_unit
+from bot.domain.amounts import AMOUNT_LIKE, Op, is_points_unit
 from bot.domain.phones import international, numbers_in, to_e164
 
 _LINK = re.compile(r"<(mailto:|tel:|https?://)([^|>]*)(?:\|([^>]*))?>")
@@ -77,19 +77,30 @@ def split_reference(tokens: list[str], region: str = "") -> tuple[str, str | Non
     if not tokens:
         return "", None, ""
     tokens = join_phone(tokens, region)
+    found = _amount_at(tokens)
+    if found is not None:
+        i, end = found
+        return " ".join(tokens[:i]), " ".join(tokens[i:end]), " ".join(tokens[end:])
+    if len(tokens) >= 2:
+        return tokens[0], tokens[1], " ".join(tokens[2:])
+    return tokens[0], None, ""
+
+
+def _amount_at(tokens: list[str]) -> tuple[int, int] | None:
+    """Where the amount is among `<customer> <amount> [reason...]` (phone numbers joined):
+    the first amount-like token after the first one, and any thousands typed apart after
+    it (`1 000`)."""
     for i in range(1, len(tokens)):
         if AMOUNT_LIKE.match(tokens[i]):
-            end = i + 1  # `1 000`: thousands typed with a space are one amount
+            end = i + 1
             while (
                 end < len(tokens)
                 and _THOUSANDS.match(tokens[end])
                 and _GROUP_START.match(" ".join(tokens[i:end]))
             ):
                 end += 1
-            return " ".join(tokens[:i]), " ".join(tokens[i:end]), " ".join(tokens[end:])
-    if len(tokens) >= 2:
-        return tokens[0], tokens[1], " ".join(tokens[2:])
-    return tokens[0], None, ""
+            return i, end
+    return None
 
 
 def plain_words(reference: str) -> bool:
@@ -107,12 +118,33 @@ def plain_words(reference: str) -> bool:
 # `quitar 5`, `set 100`), in either language whatever the reader's. Verbs only: `más`,
 # `menos` and the like are surnames too (Artur Mas).
 _SIGNS = {"+": "+", "-": "-", "−": "-", "=": "="}
+DEDUCT_VERBS = ("subtract", "remove", "deduct", "restar", "quitar", "descontar")
+SET_VERBS = ("set", "fijar", "poner")
 _SIGN_VERBS = {
     **dict.fromkeys(("add", "sumar", "agregar", "añadir", "anadir"), "+"),
-    **dict.fromkeys(("subtract", "remove", "restar", "quitar"), "-"),
-    **dict.fromkeys(("set", "fijar", "poner"), "="),
+    **dict.fromkeys(DEDUCT_VERBS, "-"),
+    **dict.fromkeys(SET_VERBS, "="),
 }
+_SIGN_OPS = {"+": Op.ADD, "-": Op.DEDUCT, "=": Op.SET}
 _UNSIGNED = re.compile(r"^\d[\d.,]*$")
+
+
+def verb_first(verb: str, tokens: list[str], region: str = "") -> tuple[list[str], Op | None]:
+    """`/loyalty quitar juan 5` is `points juan -5`: a sign verb typed where the subcommand
+    goes signs the amount after the customer (`tokens`: what followed the verb). With no
+    amount, the tokens as they are and what the verb says to do (`quitar juan`: the form
+    opens on deducting); an amount with a sign of its own keeps it."""
+    sign = _SIGN_VERBS.get(verb.casefold())
+    tokens = join_phone(unit_apart(tokens, is_points_unit), region)
+    if sign is None:
+        return tokens, None
+    found = _amount_at(tokens)
+    if found is None:
+        return tokens, _SIGN_OPS[sign]
+    i = found[0]
+    if _UNSIGNED.match(tokens[i]):
+        tokens = [*tokens[:i], sign + tokens[i], *tokens[i + 1 :]]
+    return tokens, None
 
 
 def joined_sign(tokens: list[str]) -> list[str]:

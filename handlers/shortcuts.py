@@ -9,7 +9,6 @@ from slack_bolt import Ack, App
 
 from bot.domain.policy import Act
 from bot.domain.say import N_, Name, Say
-from bot.i18n import _
 from bot.slack import blocks
 from bot.slack.ids import Form, ShortcutId
 from bot.slack.text import mrkdwn
@@ -66,6 +65,6 @@ def register(app: App) -> None:
         """The customer type-ahead, then the points form (as the Home tab's Add points)."""
         ack()
         env.service.permit(env.actor, Act.ADD_POINTS)
-        choose_customer(env, _(modals.TITLES[Form.POINTS]), Form.POINTS)
+        choose_customer(env, modals.title(env, Form.POINTS), Form.POINTS)
 
     app.shortcut(ShortcutId.FIND_IN_MESSAGE)(after_ack(find_in_message))

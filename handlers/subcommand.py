@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, NamedTuple
 
-from bot.domain.amounts import PointsChange
+from bot.domain.amounts import Op, PointsChange
 
 if TYPE_CHECKING:
     from handlers.context import Env
@@ -38,6 +38,7 @@ class Typed:
     rest: str = ""  # what followed the customer (a picker runs the command again with it)
     by_points: bool = False  # `customers top`
     count: int = 0  # `customers top 5`: how many (0: a page at a time)
+    op: Op | None = None  # points without an amount: what the form starts on (`quitar juan`)
 
     @property
     def text(self) -> str:
@@ -94,7 +95,17 @@ _ACTION_WORDS = {
     "cancelada": "canceled",
     "canceladas": "canceled",
 }
-TOP_WORDS = ("top", "mejores")  # `/loyalty customers top`: by points, most first
+TOP_WORDS = ("top", "mejores")
+
+
+def action_word(word: str) -> str:
+    """The action a word after `customer` or `offer` names, in English ("" for none)."""
+    folded = word.lower()
+    if folded in ("new", "edit", "delete", "publish", "cancel"):
+        return folded
+    return (
+        _ACTION_WORDS.get(folded, "") if folded not in ("borrador", "borradores") else ""
+    )  # `/loyalty customers top`: by points, most first
 
 
 def canonical(row: Subcommand | None, args: list[str]) -> list[str]:

@@ -15,7 +15,7 @@ from bot.slack.ids import Form
 from handlers import approvals, confirmations, modals, resolve
 from handlers.context import Env
 from handlers.exports import export, read_export
-from handlers.parsing import plain_words
+from handlers.parsing import DEDUCT_VERBS, SET_VERBS, plain_words
 from handlers.sales import (
     changes_promo,
     opens_promo_form,
@@ -48,7 +48,7 @@ def _points(env: Env, typed: Typed) -> None:
             check = functools.partial(
                 resolve.amount_meant, env, typed.reference, resolve.named_in_a_fresh_list(env)
             )
-        modals.open_customer_form(env, Form.POINTS, typed.reference, check=check)
+        modals.open_customer_form(env, Form.POINTS, typed.reference, check=check, op=typed.op)
         return
     customer = resolve.customer_or_choice(env, typed.reference, "points", typed.rest)
     if customer is None:
@@ -94,6 +94,7 @@ def _customer(env: Env, typed: Typed) -> None:
     elif typed.action == "edit":
         modals.open_customer_form(env, Form.CUSTOMER, typed.reference)
     elif typed.action == "delete":
+        env.service.permit(env.actor, Act.DELETE_CUSTOMER)  # before a choice of whom
         customer = resolve.customer_or_choice(env, typed.reference, "customer delete")
         if customer is not None:
             confirmations.ask(env, CUSTOMER_DELETE, customer.id)
@@ -111,6 +112,7 @@ def _offer(env: Env, typed: Typed) -> None:
         modals.open_offer_form(env, reference)
     elif action in ("delete", "cancel"):
         kind = OFFER_DELETE if action == "delete" else OFFER_CANCEL
+        env.service.permit(env.actor, Act.DELETE_OFFER if action == "delete" else Act.CANCEL_OFFER)
         offer = resolve.offer_or_choice(env, reference, f"offer {action}")
         if offer is not None:
             confirmations.ask(env, kind, offer.id)
@@ -162,8 +164,13 @@ SUBCOMMANDS = table(
             read_points,
             opens_form=lambda typed: typed.change is None,
             changes=lambda typed: typed.change is not None,
-            # What people type for it: `/loyalty add juan 10`, `/loyalty sumar juan 10`.
-            aliases=("add", "give", "sumar", "agregar", "añadir", "anadir"),
+            # What people type for it: `/loyalty add juan 10`, `/loyalty sumar juan 10`;
+            # `quitar juan 5` deducts, `fijar juan 30` sets (handlers.parsing.verb_first).
+            aliases=(
+                *("add", "give", "sumar", "agregar", "añadir", "anadir", "dar"),
+                *DEDUCT_VERBS,
+                *SET_VERBS,
+            ),
         ),
         Subcommand(
             "redeem",

@@ -226,3 +226,4 @@ class FormContext(ButtonValue):
     once: str = ""  # a one-time key the submission claims (the Reject form)
     same_name: str = ""  # a name already in use, which sending the form again confirms
     then: str = ""  # the chooser: the Form to open for the chosen customer ("" = the card)
+    op: str = ""  # the points form, once its customer is chosen: the Op it starts on

@@ -10,6 +10,8 @@ from contextlib import ExitStack
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from bot.core.validation import Field
+from bot.domain.amounts import Op
 from bot.offline.sandbox.data import load_generated
 from handlers.workpool import BURST_ANSWERING
 from tests.demo import JUAN, JUANA
@@ -80,6 +82,22 @@ def test_a_line_that_starts_with_the_customer_is_offered_its_subcommand(bot) -> 
     assert [c.body for c in _writes(bot)] == [{"points": 10}]  # the one click that changes
 
 
+def test_an_action_typed_first_runs_as_its_subcommand_and_a_clerk_is_refused_first(bot) -> None:
+    """`borrar juan` left out `customer`: its button asks which Juan, then to confirm. A
+    clerk who may not delete is told so before any choice of whom (nothing looked up)."""
+    asked = bot.command("borrar juan").json()
+    assert text_of(asked).startswith("I don't know `borrar`. Did you mean `customer delete`?")
+    bot.click(buttons(asked)[0])
+    chosen = next(b for b in buttons(bot.reply()) if f'"target_id":{JUAN}' in b["value"])
+    bot.click(chosen)
+    assert "Delete customer" in text_of(bot.reply())  # asked to confirm: nothing done
+    before = len(bot.sandbox.calls)
+    for line in ("customer delete juan", "offer delete pan", "offer cancel café"):
+        bot.command(line, user=CLERK)
+        assert "Only loyalty *managers* can" in text_of(bot.reply()), line
+    assert len(bot.sandbox.calls) == before and _writes(bot) == []
+
+
 def test_history_with_a_number_of_days_points_to_the_export(bot) -> None:
     """`history 1870 30`: not "no customer matches “1870 30”" (Juan exists), but where a
     number of days is taken; said at once, nothing looked up."""
@@ -132,6 +150,36 @@ def test_the_words_people_type_for_a_subcommand_run_it(bot) -> None:
     asked = bot.command("puntaje 1870 100").json()  # `puntos`? only alike (0.62)
     assert "Did you mean `points`?" in asked["text"] and buttons(asked) == []
     assert bot.customer_points(JUAN) == 16
+
+
+def test_a_verb_typed_first_says_what_to_do_with_the_points(bot_with) -> None:
+    """`quitar 1870 2` deducts, `fijar 1870 30` sets, `dar 1870 1` adds; `quitar juan`
+    (no amount) opens the points form on deducting; a clerk's `quitar` is refused before
+    anything is sent."""
+    bot = bot_with(loyalty_clerk_max_points=20)
+    bot.command("quitar 1870 2 taza rota")
+    assert "5 → *3*" in text_of(bot.reply())
+    assert bot.sandbox.calls_to("PUT", f"/customers/{JUAN}")[-1].body == {"points": 3}
+    bot.command("fijar 1870 30")
+    assert "3 → *30*" in text_of(bot.reply())
+    bot.command("dar 1870 1")
+    assert "30 → *31*" in text_of(bot.reply())
+    recorded = {(e.action, e.reason) for e in bot.store.entries(target_id=JUAN)}
+    assert recorded == {("points.deduct", "taza rota"), ("points.set", ""), ("points.add", "")}
+    bot.command("quitar 1870")
+    _, form = bot.opened_view()
+    (op,) = [b for b in form["blocks"] if b.get("block_id") == Field.POINTS_OP]
+    assert op["element"]["initial_option"]["value"] == Op.DEDUCT
+    assert form["title"]["text"] == "Change points"
+    bot.command("points 1870", user=CLERK)  # a clerk's form only adds: its title says so
+    _, form = bot.opened_view()
+    (op,) = [b for b in form["blocks"] if b.get("block_id") == Field.POINTS_OP]
+    assert [o["value"] for o in op["element"]["options"]] == [Op.ADD]
+    assert form["title"]["text"] == "Add points"
+    before = len(bot.sandbox.calls)
+    bot.command("quitar 1870 5", user=CLERK)
+    assert "Only loyalty *managers* can deduct points or set a balance" in text_of(bot.reply())
+    assert len(bot.sandbox.calls) == before and bot.customer_points(JUAN) == 31
 
 
 def test_the_nearest_subcommand_runs_from_its_button_once(bot) -> None:

@@ -1,6 +1,15 @@
 import pytest
 
-from handlers.parsing import joined_sign, plain_words, split_reference, tokenize, without_unit
+from bot.domain.amounts import Op
+from bot.slack.ids import RerunText
+from handlers.parsing import (
+    joined_sign,
+    plain_words,
+    split_reference,
+    tokenize,
+    verb_first,
+    without_unit,
+)
 
 
 @pytest.mark.parametrize(
@@ -56,6 +65,29 @@ def test_a_sign_typed_apart_or_as_a_verb_joins_its_number(text, expected) -> Non
     assert split_reference(joined_sign(tokenize(text))) == expected
 
 
+@pytest.mark.parametrize(
+    ("verb", "text", "expected"),
+    [
+        ("quitar", "juan 5", (["juan", "-5"], None)),
+        (
+            "Restar",
+            "Juan Pérez 5 taza rota 2",
+            (["Juan", "Pérez", "-5", "taza", "rota", "2"], None),
+        ),
+        ("remove", "1870 10pts", (["1870", "-10", "pts"], None)),
+        ("fijar", "55 5000 1111 30", (["55 5000 1111", "=30"], None)),
+        ("set", "ana 1.000", (["ana", "=1.000"], None)),  # asked later, with its sign
+        ("descontar", "juan -5", (["juan", "-5"], None)),  # its own sign stands
+        ("quitar", "juan", (["juan"], Op.DEDUCT)),  # the form opens on deducting
+        ("poner", "juan perez", (["juan", "perez"], Op.SET)),
+        ("dar", "juan 5", (["juan", "5"], None)),  # adding: nothing to sign
+        ("points", "juan", (["juan"], None)),
+    ],
+)
+def test_a_sign_verb_typed_first_signs_the_amount(verb, text, expected) -> None:
+    assert verb_first(verb, tokenize(text), "MX") == expected
+
+
 def test_tokenize_undoes_slack_escaping() -> None:
     assert tokenize("points <@U123ABC|juan perez> 5") == ["points", "<@U123ABC>", "5"]
     assert tokenize("customer <mailto:a@b.co|a@b.co>") == ["customer", "a@b.co"]
@@ -103,6 +135,34 @@ def test_a_line_without_its_subcommand_is_offered_the_one_it_left_out(line, mean
         assert "Quisiste decir" not in shown
     else:
         assert f"¿Quisiste decir `/loyalty {meant}` con lo que escribiste después?" in shown
+
+
+@pytest.mark.parametrize(
+    ("line", "language", "meant", "runs"),
+    [
+        ("borrar rosa", "es", "cliente borrar", "cliente borrar rosa"),
+        ("eliminar 1870", "es", "cliente borrar", "cliente borrar 1870"),
+        ("edit juan", "en", "customer edit", "customer edit juan"),
+        ("nuevo cliente", "es", "cliente nuevo", "cliente nuevo"),
+        ("nueva oferta", "es", "oferta nueva", "oferta nueva"),
+        ("new offer", "es", "oferta nueva", "oferta nueva"),  # the reader's words
+        ("publicar 5002", "es", "oferta publicar", "oferta publicar 5002"),
+        ("cancel offer 5001", "en", "offer cancel", "offer cancel 5001"),
+        ("delete offer Pan dulce", "en", "offer delete", "offer delete Pan dulce"),
+    ],
+)
+def test_an_action_typed_first_is_offered_with_its_subcommand(line, language, meant, runs) -> None:
+    """`borrar rosa` is `cliente borrar rosa`: the button runs it (a deletion still asks
+    to confirm); publish and cancel are an offer's, the rest a customer's unless named."""
+    from bot.i18n import speaking
+    from handlers.command_help import unknown_command
+
+    first, *rest = tokenize(line)
+    with speaking(language):
+        shown = unknown_command(first, rest, "MX")
+    assert f"`{meant}`" in shown.text
+    (button,) = [e for b in shown.blocks for e in b.get("elements", []) if e.get("value")]
+    assert RerunText.decode(button["value"]).text == runs
 
 
 @pytest.mark.parametrize(

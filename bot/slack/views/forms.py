@@ -148,9 +148,15 @@ _OP_LABELS = {
 
 
 def points_form(
-    context: FormContext, customer: Customer, max_points: int, ops: Sequence[Op] = tuple(Op)
+    context: FormContext,
+    customer: Customer,
+    max_points: int,
+    ops: Sequence[Op] = tuple(Op),
+    *,
+    start: Op = Op.ADD,
 ) -> dict[str, Any]:
-    """`ops`: what this person may do (a clerk only adds, up to the clerk allowance)."""
+    """`ops`: what this person may do (a clerk only adds, up to the clerk allowance: the
+    title says so); `start`: the one chosen as it opens."""
     blocks: list[Block] = [
         SectionBlock(
             text=MarkdownTextObject(
@@ -162,7 +168,7 @@ def points_form(
                 )
             )
         ),
-        _radio(Field.POINTS_OP, _("Change"), [(op, _(_OP_LABELS[op])) for op in ops], Op.ADD),
+        _radio(Field.POINTS_OP, _("Change"), [(op, _(_OP_LABELS[op])) for op in ops], start),
         _text_input(
             Field.POINTS_AMOUNT,
             _("Amount"),
@@ -179,7 +185,7 @@ def points_form(
         ),
     ]
     return _view(
-        _("Change points"),
+        _("Change points") if len(ops) > 1 else _(_OP_LABELS[ops[0]]),
         blocks,
         form=Form.POINTS,
         context=context,
