@@ -99,9 +99,14 @@ def unknown_command(typed: str, args: list[str], region: str = "") -> blocks.Mes
     help_command = Code("/loyalty " + word(BY_NAME["help"]))
     if name in _ALERT_WORDS:
         return blocks.notice(mrkdwn(_alerts(help_command)))
-    acted = _action_first(name, args)
-    if acted is not None:  # `borrar rosa`: `customer delete rosa`
-        meant, rest = acted
+    guess, slip = _action_first(name, args), True  # `borrar rosa`: `customer delete rosa`
+    if guess is None:
+        near = difflib.get_close_matches(name, list(BY_NAME), n=1, cutoff=0.6)
+        if near:
+            guess = word(BY_NAME[near[0]]), args
+            slip = difflib.SequenceMatcher(None, name, near[0]).ratio() >= TYPO
+    if guess is not None:
+        meant, rest = guess
         question = Say(
             "I don't know {typed}. Did you mean {near}? {help} lists the rest.",
             typed=Code(name),
@@ -109,26 +114,10 @@ def unknown_command(typed: str, args: list[str], region: str = "") -> blocks.Mes
             help=help_command,
         )
         command = " ".join([meant, *rest])
-        if len(command) > RERUN_CHARACTERS:
+        # More than a button carries, or another word and not a slip: the line alone.
+        if len(command) > RERUN_CHARACTERS or not slip:
             return blocks.notice(mrkdwn(question))
-        return blocks.command_choice(
-            question, [(f"/loyalty {meant}" + (" …" if rest else ""), command)]
-        )
-    near = difflib.get_close_matches(name, list(BY_NAME), n=1, cutoff=0.6)
-    if near:
-        meant = word(BY_NAME[near[0]])
-        question = Say(
-            "I don't know {typed}. Did you mean {near}? {help} lists the rest.",
-            typed=Code(name),
-            near=Code(meant),
-            help=help_command,
-        )
-        command = " ".join([meant, *args])
-        if len(command) > RERUN_CHARACTERS:  # more than a button carries: the line alone
-            return blocks.notice(mrkdwn(question))
-        if difflib.SequenceMatcher(None, name, near[0]).ratio() < TYPO:
-            return blocks.notice(mrkdwn(question))  # another word, not a slip: no button
-        shown = f"/loyalty {meant}" + (" …" if args else "")
+        shown = f"/loyalty {meant}" + (" …" if rest else "")
         return blocks.command_choice(question, [(shown, command)])
     left_out = _subcommand_left_out(typed, args, region)
     if left_out is not None:  # what was typed is not echoed: a mention, hostile text
@@ -180,8 +169,12 @@ def _action_first(name: str, args: list[str]) -> tuple[str, list[str]] | None:
         owner, rest = named.name, args[1:]
     else:
         owner, rest = ("offer" if action in ("publish", "cancel") else "customer"), args
-    said = action if language() != "es" else _SPANISH_ACTIONS.get((owner, action), action)
-    return f"{word(BY_NAME[owner])} {said}", rest
+    return f"{word(BY_NAME[owner])} {action_said(owner, action)}", rest
+
+
+def action_said(owner: str, action: str) -> str:
+    """An action after `customer` or `offer` (`delete`) as the reader types it (`borrar`)."""
+    return action if language() != "es" else _SPANISH_ACTIONS.get((owner, action), action)
 
 
 def _subcommand_left_out(name: str, args: list[str], region: str) -> str | None:
