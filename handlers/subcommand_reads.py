@@ -7,10 +7,10 @@ from bot.core.index.search import exact_reference
 from bot.core.validation import reason_problem
 from bot.domain.amounts import AMOUNT_LIKE, is_points_unit, parse_amount
 from bot.domain.errors import InvalidInput
-from bot.domain.say import N_, Command, Say
+from bot.domain.say import N_, Command, Name, Say
 from bot.domain.text_keys import fold
 from bot.i18n import decimal_mark
-from handlers.command_help import said, usage_of
+from handlers.command_help import action_said, said, usage_of
 from handlers.context import Env
 from handlers.parsing import (
     join_phone,
@@ -77,7 +77,32 @@ def read_customer(env: Env, args: list[str]) -> Typed:
         raise InvalidInput(
             Say("Which customer? Usage: {usage}.", usage=usage_of("customer", 1)["usage"])
         )
+    if action != "new":
+        _one_reference(action, args[1:] if action else args, env)
     return Typed(tuple(args), action=action, reference=" ".join(args[1:] if action else args))
+
+
+CUSTOMER = N_("customer")  # our word, translated (a constant: see HISTORY)
+
+
+def _one_reference(action: str, words: list[str], env: Env) -> None:
+    """`customer 1870 30` would look for a customer called “1870 30” and find none, while
+    1870 exists: an id (of four digits or more), email or phone number with more words
+    after it is asked about at once."""
+    if len(words) < 2 or exact_reference(" ".join(words)):  # one reference (a phone in groups)
+        return
+    tokens = join_phone(words, env.settings.loyalty_default_region)
+    kind = exact_reference(tokens[0])
+    exact = kind in ("email", "phone") or (kind == "id" and len(tokens[0].lstrip("#")) >= 4)
+    if exact and len(tokens) > 1:
+        raise InvalidInput(
+            Say(
+                "Did you mean {command}? An id, email or phone number names a customer by "
+                "itself, so “{rest}” after it is not part of one.",
+                command=Command(CUSTOMER, f"{action_said('customer', action)} {tokens[0]}".strip()),
+                rest=Name(" ".join(tokens[1:])),
+            )
+        )
 
 
 def read_offer(env: Env, args: list[str]) -> Typed:
@@ -128,7 +153,7 @@ def read_history(env: Env, args: list[str]) -> Typed:
         usage = said(N_("history <customer>"))
         raise InvalidInput(Say("Which customer? Usage: {usage}.", usage=usage))
     first, days = args[0], args[-1]
-    kind = "" if first.startswith("<") else exact_reference(first)  # a mention reads as email
+    kind = exact_reference(first)
     exact = kind == "email" or (kind == "id" and len(first.lstrip("#")) >= 4)
     if len(args) == 2 and exact and days.isdigit() and len(days) <= 3:
         raise InvalidInput(

@@ -113,6 +113,23 @@ def test_history_with_a_number_of_days_points_to_the_export(bot) -> None:
     assert text_of(bot.reply()).startswith("⚠️ One customer at a time")
 
 
+def test_an_exact_reference_with_words_after_it_is_asked_about_at_once(bot) -> None:
+    """`customer 1870 30` said "no customer matches “1870 30”" while Juan exists: asked
+    which was meant, in the ack, with nothing looked up; a name of two words is still a
+    name."""
+    told = text_of(bot.command("customer 1870 30").json())
+    assert told == (
+        "Did you mean `/loyalty customer 1870`? An id, email or phone number names a "
+        "customer by itself, so “30” after it is not part of one."
+    )
+    told = text_of(bot.command("customer delete juan.perez@example.com <b>x</b>").json())
+    assert told.startswith("Did you mean `/loyalty customer delete juan.perez@example.com`?")
+    assert "“&lt;b&gt;x&lt;/b&gt;”" in told  # what followed it, escaped
+    assert bot.sandbox.calls == []
+    bot.command("customer juan perez")
+    assert "juan.perez@example.com" in text_of(bot.reply())
+
+
 def test_two_mentions_are_told_one_customer_at_a_time(bot) -> None:
     """`points @juan @marta 5`: not "no customer matches “<@UJUAN> <@UMANAGER>”"."""
     bot.command("points <@UJUAN> <@UMANAGER> 5")

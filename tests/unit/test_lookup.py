@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from bot.core.index import customer_list
 from bot.core.index.customer_index import CustomerIndex
 from bot.core.index.customer_list import CustomerList
+from bot.core.index.search import exact_reference
 from bot.core.index.snapshot import Snapshot
 from bot.smartpasses.client import LoyaltyClient
 from bot.smartpasses.models import Customer
@@ -26,6 +27,24 @@ def _index(client: LoyaltyClient, **kw) -> CustomerIndex:
 
 def _ids(result) -> list[int]:
     return [c.id for c in result.matches]
+
+
+@pytest.mark.parametrize(
+    ("query", "kind"),
+    [
+        ("juan.perez@example.com", "email"),
+        ("<@UJUAN>", ""),  # a Slack mention, not an email
+        ("1870", "id"),
+        ("#1870", "id"),
+        ("+52 999 411 6533", "phone"),
+        ("55 5000 1111", "phone"),
+        ("(55) 5000-1111", "phone"),
+        ("1870 30", ""),  # an id and a number: too few digits for a phone
+        ("Juan Pérez", ""),
+    ],
+)
+def test_each_kind_of_exact_reference_is_told_apart(query, kind) -> None:
+    assert exact_reference(query) == kind
 
 
 def test_by_id_with_or_without_hash(client: LoyaltyClient) -> None:

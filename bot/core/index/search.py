@@ -25,9 +25,11 @@ from bot.domain.text_keys import (
 )
 from bot.smartpasses.models import Customer
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+$")  # not a Slack mention's `<@U…>`
 _PHONE = re.compile(r"^\+?[\d\s().-]{7,}$")
 _ID = re.compile(r"^#?(\d{1,20})$")
+# The fewest digits a phone number typed in full has (an id and a number: `1870 30`).
+_PHONE_DIGITS = 7
 _PHONE_PART = re.compile(r"[\d()+.-]*\d[\d()+.-]*")
 
 
@@ -155,7 +157,7 @@ def exact_reference(query: str) -> str:
         return "email"
     if _ID.match(query):
         return "id"
-    if _PHONE.match(query):
+    if _PHONE.match(query) and sum(c.isdigit() for c in query) >= _PHONE_DIGITS:
         return "phone"
     return ""
 
