@@ -145,7 +145,7 @@ def _create(env: Env, context: FormContext, promotion: Promotion) -> AuditEntry:
 
 PROMOTION_SUBMISSION = modals.Submission(
     forms.Field.PROMO_NAME,
-    lambda env, values: forms.read_promotion_form(values),
+    lambda env, values: forms.read_promotion_form(values, decimal_mark()),
     _create,
     lambda env, context, entry: _changed(entry),
 )

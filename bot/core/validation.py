@@ -144,7 +144,8 @@ def _text(values: dict[str, str | None], field: Field) -> str:
     )
 
 
-AMOUNT, POINTS_COST = N_("amount"), N_("points cost")  # what _whole calls its number
+# What _whole calls its number.
+AMOUNT, POINTS_COST, BONUS = N_("amount"), N_("points cost"), N_("bonus points")
 
 
 def _whole(
@@ -316,9 +317,12 @@ MOST_MULTIPLIER = Decimal(10)
 MOST_BONUS = 100_000
 
 
-def read_promotion_form(values: dict[str, str | None]) -> tuple[Promotion | None, Errors]:
-    """A new promotion from its form: a name, double points (a multiplier above 1) or a
-    fixed bonus, the days and hours it runs (local), its dates, who gets it."""
+def read_promotion_form(
+    values: dict[str, str | None], decimal_mark: str = ""
+) -> tuple[Promotion | None, Errors]:
+    """A new promotion from its form: a name, double points (a multiplier above 1, `x2`
+    too) or a fixed bonus (points, read as the points form reads them: `1.000` is asked),
+    the days and hours it runs (local), its dates, who gets it."""
     errors: Errors = {}
     name = _text(values, Field.PROMO_NAME)
     if not name:
@@ -326,24 +330,30 @@ def read_promotion_form(values: dict[str, str | None]) -> tuple[Promotion | None
     elif len(name) > PROMO_NAME_MAX:
         errors[Field.PROMO_NAME] = Say("At most {most} characters.", most=PROMO_NAME_MAX)
     bonus_kind = (values.get(Field.PROMO_KIND) or "multiplier") == "bonus"
-    value = _text(values, Field.PROMO_VALUE).replace(",", ".")
     multiplier, bonus = Decimal(1), 0
-    try:
-        number = Decimal(value)
-        if bonus_kind:
-            if number != number.to_integral_value() or not 0 < number <= MOST_BONUS:
-                raise ValueError(value)
-            bonus = int(number)
-        else:
+    if bonus_kind:
+        read, problem = _whole(
+            _text(values, Field.PROMO_VALUE),
+            BONUS,
+            minimum=1,
+            maximum=MOST_BONUS,
+            decimal_mark=decimal_mark,
+        )
+        if problem:
+            errors[Field.PROMO_VALUE] = problem
+        bonus = read or 0
+    else:
+        # `x2`, `2x`, `×1.5`: the times sign people write a multiplier with.
+        value = _text(values, Field.PROMO_VALUE).strip("xX×* ").replace(",", ".")
+        try:
+            number = Decimal(value)
             if not 1 < number <= MOST_MULTIPLIER or number.as_tuple().exponent < -2:  # type: ignore[operator]
                 raise ValueError(value)
             multiplier = number
-    except (ArithmeticError, ValueError):
-        errors[Field.PROMO_VALUE] = (
-            Say("Bonus points: a whole number from 1 to {most:,}.", most=MOST_BONUS)
-            if bonus_kind
-            else Say("Multiply by a number above 1 and at most 10, like 2 or 1.5.")
-        )
+        except (ArithmeticError, ValueError):
+            errors[Field.PROMO_VALUE] = Say(
+                "Multiply by a number above 1 and at most 10, like 2 or 1.5."
+            )
     days = {int(d) for d in (values.get(Field.PROMO_DAYS) or "").split(",") if d.strip().isdigit()}
     weekdays = frozenset(d for d in days if 0 <= d <= 6) or frozenset(range(7))
     starts, ends = _time(values, Field.PROMO_STARTS), _time(values, Field.PROMO_ENDS)

@@ -146,6 +146,36 @@ def test_the_promotion_form_reads_a_window_past_midnight_and_a_welcome_bonus() -
 
 
 @pytest.mark.parametrize(
+    ("kind", "typed", "mark", "read"),
+    [
+        ("multiplier", "x2", ".", Decimal(2)),
+        ("multiplier", "1.5x", ".", Decimal("1.5")),
+        ("multiplier", "× 3", ",", Decimal(3)),
+        ("multiplier", "1,5", ",", Decimal("1.5")),
+        ("bonus", "1,000", ".", 1000),  # was read as 1
+        ("bonus", "1.000", ",", 1000),  # was read as 1
+        ("bonus", "50 puntos", ".", 50),
+        ("bonus", "1.000", ".", "Did you mean 1 or 1,000? Type it without the mark: 1 or 1000."),
+        ("bonus", "2.5", ".", "The bonus points must be a whole number, without fractions."),
+        ("bonus", "0", ".", "The bonus points must be at least 1."),
+        ("bonus", "500,000", ".", "The bonus points can be at most 100,000."),
+        ("multiplier", "x", ".", "Multiply by a number above 1 and at most 10, like 2 or 1.5."),
+    ],
+)
+def test_a_promotions_value_is_read_as_people_write_it(kind, typed, mark, read) -> None:
+    """A multiplier with its times sign; bonus points as the points form reads points
+    (thousands marks, an amount two readers read apart asked, the unit after it)."""
+    promotion, errors = read_promotion_form(
+        {"promo_name": "Doble", "promo_kind": kind, "promo_value": typed}, mark
+    )
+    if isinstance(read, str):
+        assert promotion is None and str(errors["promo_value"]) == read
+    else:
+        assert errors == {}
+        assert (promotion.multiplier if kind == "multiplier" else promotion.bonus) == read
+
+
+@pytest.mark.parametrize(
     ("currency", "note", "kept"),
     [
         ("MXN", "pesos", ""),
