@@ -373,7 +373,7 @@ SUBMISSIONS: dict[Form, Submission[Any, Any]] = {
     ),
     Form.OFFER: Submission(
         Field.OFFER_NAME,
-        lambda env, values: forms.read_offer_form(values),
+        lambda env, values: forms.read_offer_form(values, decimal_mark=decimal_mark()),
         _save_offer,
         _saved_offer,
     ),

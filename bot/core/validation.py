@@ -234,7 +234,7 @@ def read_customer_form(
 
 
 def read_offer_form(
-    values: dict[str, str | None], max_cost: int = 1_000_000
+    values: dict[str, str | None], max_cost: int = 1_000_000, decimal_mark: str = ""
 ) -> tuple[OfferFields | None, Errors]:
     errors: Errors = {}
     name, description = _text(values, Field.OFFER_NAME), _text(values, Field.OFFER_DESCRIPTION)
@@ -247,7 +247,11 @@ def read_offer_form(
             "Keep it under {most:,} characters.", most=DESCRIPTION_MAX
         )
     cost, problem = _whole(
-        _text(values, Field.OFFER_COST), POINTS_COST, minimum=0, maximum=max_cost
+        _text(values, Field.OFFER_COST),
+        POINTS_COST,
+        minimum=0,
+        maximum=max_cost,
+        decimal_mark=decimal_mark,
     )
     if problem:
         errors[Field.OFFER_COST] = problem

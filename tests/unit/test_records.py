@@ -236,6 +236,12 @@ def test_the_customer_form_checks_each_field() -> None:
         assert errors == {} and fields is not None and fields.points_cost == 50, typed
     _, errors = forms.read_offer_form({Field.OFFER_NAME: "Pastel", Field.OFFER_COST: "50 pesos"})
     assert set(errors) == {Field.OFFER_COST}
+    # A cost two readers read apart is asked, as the points form asks (not taken as 1,000).
+    cost = {Field.OFFER_NAME: "Pastel", Field.OFFER_COST: "1.000"}
+    _, errors = forms.read_offer_form(cost, decimal_mark=".")
+    assert str(errors[Field.OFFER_COST]).startswith("Did you mean 1 or 1,000?")
+    fields, errors = forms.read_offer_form(cost, decimal_mark=",")
+    assert errors == {} and fields is not None and fields.points_cost == 1000
 
 
 # -- confirmations -------------------------------------------------------------------------
