@@ -51,6 +51,18 @@ def _told(bot) -> tuple[dict, dict]:
     return thread, dm
 
 
+def test_a_manager_rejecting_their_own_request_is_not_told_of_a_dm(bot) -> None:
+    message = _request(bot, user=MANAGER)
+    _click(bot, message, "Reject")
+    view_id, _ = bot.opened_view()
+    done = bot.answer(view_id, {"reject_reason": "Not yet"})
+    assert "Rejected. The request's thread says why." in text_of(done["view"])
+    bot.settle()
+    posts = [c.args for c in bot.slack.calls_to("chat.postMessage")]
+    assert [p for p in posts if p["channel"].startswith("D")] == []  # no DM to oneself
+    assert any("Not yet" in text_of(p) for p in posts if p.get("thread_ts"))
+
+
 def test_a_request_is_posted_approved_once_and_the_requester_told(bot) -> None:
     message = _request(bot)
     assert message["channel"] == APPROVALS and "*Pan dulce 2x1*" in text_of(message)
@@ -86,7 +98,9 @@ def test_a_rejection_asks_why_and_tells_the_requester(bot) -> None:
     assert view["callback_id"] == "loyalty_reject_form"
     assert bot.submit(view_id, {"reject_reason": "  "}).json()["response_action"] == "errors"
     done = bot.answer(view_id, {"reject_reason": "Needs a photo"})
-    assert "Rejected" in text_of(done["view"])
+    assert "Rejected. <@UCLERK> is told why in a direct message and in the request's thread." in (
+        text_of(done["view"])
+    )
     update = bot.wait("chat.update")[-1].args
     assert "*Rejected* by <@UMANAGER>: Needs a photo" in text_of(update) and buttons(update) == []
     thread, dm = _told(bot)

@@ -152,10 +152,13 @@ def publication_requested(a: Approval, channel: str) -> Message:
 
 
 def rejection_sent(a: Approval) -> Message:
-    """To the manager who rejected: the requester is told why."""
+    """To the manager who rejected: where the requester is told why (a DM too, unless they
+    rejected their own request: handlers.approvals.show_decision)."""
+    if a.decided_by == a.requested_by:
+        return notice("❌ " + _("Rejected. The request's thread says why."))
     return notice(
         "❌ "
-        + _("Rejected. {who} is told why in the request's thread.").format(
+        + _("Rejected. {who} is told why in a direct message and in the request's thread.").format(
             who=f"<@{a.requested_by}>"
         )
     )
