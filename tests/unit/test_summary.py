@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -287,3 +288,27 @@ def test_the_charts_words_are_the_readers(client, store) -> None:
         "canjeados",
     ]
     assert figures["days"][-1] == "mié 25"
+
+
+@pytest.mark.parametrize(
+    ("sales", "language", "line"),
+    [
+        (
+            summary_core.SalesTotal(1, {"MXN": Decimal("349.90")}, 34, 0),
+            "en",
+            "Sales today: 1 sale, 349.90 MXN, 34 points",  # no promotion: no "(0 from …)"
+        ),
+        (
+            summary_core.SalesTotal(2, {"MXN": Decimal("350")}, 70, 35),
+            "es",
+            "Ventas de hoy: 2 ventas, 350.00 MXN, 70 puntos (35 de promociones)",
+        ),
+    ],
+)
+def test_the_sales_line_names_promotions_only_when_they_added_points(sales, language, line) -> None:
+    from bot.i18n import speaking
+    from bot.slack.blocks.summary import _sales_line
+
+    with speaking(language):
+        (block,) = _sales_line(sales)
+    assert text_of({"blocks": [block.to_dict()]}) == line

@@ -37,21 +37,30 @@ def arrow(delta: int | None) -> str:
 
 
 def _sales_line(sales: SalesTotal) -> list[Block]:
-    """`Sales today: 3 sales, 750.00 MXN, 75 points (25 from promotions)` (none: nothing)."""
+    """`Sales today: 3 sales, 750.00 MXN, 75 points (25 from promotions)` (none: nothing;
+    no promotion's points: no brackets)."""
     if not sales.count:
         return []
     money_text = ", ".join(money(amount, currency) for currency, amount in sales.money.items())
-    line = ngettext(
-        "Sales today: {count} sale, {money}, {points} points ({promoted} from promotions)",
-        "Sales today: {count} sales, {money}, {points} points ({promoted} from promotions)",
-        sales.count,
-    ).format(
-        count=number(sales.count),
-        money=money_text or "—",
-        points=number(sales.points),
-        promoted=number(sales.from_promotions),
-    )
-    return [_context(line)]
+    words = {
+        "count": number(sales.count),
+        "money": money_text or "—",
+        "points": number(sales.points),
+        "promoted": number(sales.from_promotions),
+    }
+    if not sales.from_promotions:
+        line = ngettext(
+            "Sales today: {count} sale, {money}, {points} points",
+            "Sales today: {count} sales, {money}, {points} points",
+            sales.count,
+        )
+    else:
+        line = ngettext(
+            "Sales today: {count} sale, {money}, {points} points ({promoted} from promotions)",
+            "Sales today: {count} sales, {money}, {points} points ({promoted} from promotions)",
+            sales.count,
+        )
+    return [_context(line.format(**words))]
 
 
 def summary_message(s: Summary, tz: ZoneInfo) -> Message:
