@@ -412,8 +412,9 @@ class Installs:
         self.harness.team = team
         return self.harness
 
-    def install(self, team: str, user: str) -> httpx.Response:
-        """Add to Slack, as a person does: the install page, Slack's Allow, the redirect."""
+    def install(self, team: str, user: str, language: str = "") -> httpx.Response:
+        """Add to Slack, as a person does: the install page, Slack's Allow, the redirect
+        (`language`: the browser's Accept-Language)."""
         import html
         import re
 
@@ -426,7 +427,8 @@ class Installs:
         assert allowed.status_code == 302, allowed.text
         # The state cookie is Secure (the bot is served over https); a browser sends it back.
         cookie = page.headers["set-cookie"].split(";", 1)[0]
-        return bot.http.get(allowed.headers["location"], headers={"Cookie": cookie})
+        headers = {"Cookie": cookie} | ({"Accept-Language": language} if language else {})
+        return bot.http.get(allowed.headers["location"], headers=headers)
 
     def home(self, team: str, user: str) -> dict[str, Any]:
         """The Home tab `user` sees when they open it."""

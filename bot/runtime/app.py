@@ -28,6 +28,7 @@ from bot.domain.audit import utcnow
 from bot.domain.errors import ConfigError
 from bot.domain.settings import Settings
 from bot.i18n import _, speaking
+from bot.runtime import install_pages
 from bot.runtime.scopes import BOT_SCOPES
 from bot.runtime.settled import TOLD_WITHIN, tell_settled
 from bot.runtime.tenants import InstalledClients, Workspaces, build_services, group_members_via
@@ -187,7 +188,7 @@ def create_distributed_app(
 
     def installed(args: SuccessArgs) -> BoltResponse:
         records.installed(str(args.installation.team_id))
-        return args.default.success(args)
+        return install_pages.success_page(args, settings.loyalty_language)
 
     assert settings.slack_client_id is not None and settings.slack_client_secret is not None
     oauth = OAuthSettings(
@@ -199,7 +200,8 @@ def create_distributed_app(
         installation_store=installations,
         state_store=state_store(store.engine),
         callback_options=CallbackOptions(
-            success=installed, failure=lambda args: args.default.failure(args)
+            success=installed,
+            failure=lambda args: install_pages.failure_page(args, settings.loyalty_language),
         ),
     )
     client = WebClient(base_url=settings.slack_api_url, timeout=SLACK_WAIT_SECONDS)

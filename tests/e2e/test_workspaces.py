@@ -55,6 +55,29 @@ def _reply_to(installs, team: str, text: str, user: str) -> str:
     return text_of(bot.reply())
 
 
+def test_the_install_pages_speak_the_browsers_language(installs) -> None:
+    """Bolt's pages are English only: ours follow Accept-Language. A success opens Slack at
+    the Home tab (where the program is connected); a cancelled or stale installation says
+    nothing was installed and links back to Add to Slack."""
+    done = installs.install(TEAM, OWNER, language="es-MX,es;q=0.9,en;q=0.8")
+    assert done.status_code == 200 and "<h2>¡Gracias!</h2>" in done.text
+    assert "El bot de lealtad quedó instalado en <b>" in done.text
+    assert f"slack://app?team={TEAM}&amp;id=" in done.text and "&amp;tab=home" in done.text
+    again = installs.install(SECOND_TEAM, SECOND_OWNER, language="fr-FR, en;q=0.5")
+    assert "<h2>Thank you!</h2>" in again.text and "is installed in <b>" in again.text
+    bot = installs.harness
+    cancelled = bot.http.get(
+        bot.url + "/slack/oauth_redirect?error=access_denied",
+        headers={"Accept-Language": "es"},
+    )
+    assert "La instalación se canceló en Slack, así que no se instaló nada." in cancelled.text
+    assert 'Empieza de nuevo desde <a href="/slack/install">Agregar a Slack</a>.' in cancelled.text
+    stale = bot.http.get(bot.url + "/slack/oauth_redirect?code=x&state=old")  # no cookie
+    assert "This installation link has expired or was opened in another browser" in stale.text
+    hostile = bot.http.get(bot.url + "/slack/oauth_redirect?error=<script>x</script>")
+    assert "<script>" not in hostile.text and "&lt;script&gt;" in hostile.text
+
+
 def test_two_workspaces_see_only_their_own_program(installs) -> None:
     _both_connected(installs)
     auth = [c for c in installs.harness.slack.calls if c.method == "oauth.v2.access"]

@@ -354,3 +354,25 @@ def test_a_role_refusal_in_a_history_reads_in_the_readers_language(core) -> None
     assert "necesita el rol de gerente para restar puntos o fijar un saldo" in spanish
     assert "needs manager role" not in spanish
     assert "needs the manager role to deduct points or set a balance" in english
+
+
+@pytest.mark.parametrize(
+    ("header", "language"),
+    [
+        ("es-MX,es;q=0.9,en;q=0.8", "es"),
+        ("en-US,en;q=0.9,es;q=0.8", "en"),
+        ("fr-FR,fr;q=0.9,es;q=0.5", "es"),  # the first the bot speaks
+        ("es;q=0,en", "en"),  # q=0: not wanted
+        ("en;q=0.2, es;q=0.8", "es"),  # by weight, not order
+        ("de, *;q=0.5", "fallback"),
+        ("es;q=lots, en", "en"),  # a weight that is not one: that tag left out
+        ("", "fallback"),
+    ],
+)
+def test_the_install_pages_take_the_first_language_the_bot_speaks(header, language) -> None:
+    from slack_bolt import BoltRequest
+
+    from bot.runtime.install_pages import browser_language
+
+    request = BoltRequest(body="", headers={"accept-language": header} if header else {})
+    assert browser_language(request, "fallback") == language
