@@ -413,16 +413,14 @@ class Installs:
         return self.harness
 
     def install(self, team: str, user: str, language: str = "") -> httpx.Response:
-        """Add to Slack, as a person does: the install page, Slack's Allow, the redirect
+        """Add to Slack, as a person does: /slack/install, Slack's Allow, the redirect
         (`language`: the browser's Accept-Language)."""
-        import html
-        import re
-
         bot = self.harness
         bot.slack.installer = (team, user)
-        page = bot.http.get(bot.url + "/slack/install")
-        assert page.status_code == 200, page.text
-        link = html.unescape(re.search(r'href="([^"]+/oauth/v2/authorize[^"]*)"', page.text)[1])
+        page = bot.http.get(bot.url + "/slack/install")  # straight on to Slack
+        assert page.status_code == 302, page.text
+        link = page.headers["location"]
+        assert "/oauth/v2/authorize?" in link, link
         allowed = bot.http.get(link)  # Slack's page, Allow clicked: back to the bot
         assert allowed.status_code == 302, allowed.text
         # The state cookie is Secure (the bot is served over https); a browser sends it back.

@@ -177,20 +177,18 @@ class Console(Screen, Forms, Automation):
         return found is not None
 
     def install(self, _args: str) -> None:
-        """Add to Slack as a person does: the install page, Slack's Allow, the redirect
+        """Add to Slack as a person does: /slack/install, Slack's Allow, the redirect
         (its state cookie handed back as a browser on https would)."""
-        import html
-
         import httpx
 
         team = self.requests.team_id
         self.slack.installer = (team, self.user)
         with httpx.Client(timeout=30) as browser:
-            page = browser.get(self.bot_url + "/slack/install")
-            link = re.search(r'href="([^"]+/oauth/v2/authorize[^"]*)"', page.text)
-            if page.status_code != 200 or link is None:
-                raise StepFailed("no Add to Slack page (is the console in --workspaces mode?)")
-            allowed = browser.get(html.unescape(link[1]))
+            page = browser.get(self.bot_url + "/slack/install")  # straight on to Slack
+            link = page.headers.get("location", "")
+            if page.status_code != 302 or "/oauth/v2/authorize?" not in link:
+                raise StepFailed("no Add to Slack (is the console in --workspaces mode?)")
+            allowed = browser.get(link)
             cookie = page.headers["set-cookie"].split(";", 1)[0]
             done = browser.get(allowed.headers["location"], headers={"Cookie": cookie})
         heading = re.search(r"<h2>(.*?)</h2>", done.text)

@@ -199,6 +199,9 @@ def create_distributed_app(
         authorization_url=settings.slack_authorize_url,
         installation_store=installations,
         state_store=state_store(store.engine),
+        # /slack/install goes straight to Slack's Allow page (in the person's Slack
+        # language): Bolt's page before it is English only and one click more.
+        install_page_rendering_enabled=False,
         callback_options=CallbackOptions(
             success=installed,
             failure=lambda args: install_pages.failure_page(args, settings.loyalty_language),
