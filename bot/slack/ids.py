@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 from enum import StrEnum
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 from pydantic import Field as Bounds
@@ -226,4 +226,5 @@ class FormContext(ButtonValue):
     once: str = ""  # a one-time key the submission claims (the Reject form)
     same_name: str = ""  # a name already in use, which sending the form again confirms
     then: str = ""  # the chooser: the Form to open for the chosen customer ("" = the card)
-    op: str = ""  # the points form, once its customer is chosen: the Op it starts on
+    # The points form, once its customer is chosen: the Op it starts on ("" for add).
+    op: Literal["", "add", "deduct", "set"] = ""

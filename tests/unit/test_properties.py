@@ -154,6 +154,13 @@ def test_button_values_decode_or_are_malformed(model: Any, value: str) -> None:
     assert isinstance(decoded, model)
 
 
+def test_a_forms_starting_operation_is_one_of_the_points_operations() -> None:
+    """The points form's `op` travels in private_metadata: only an Op (or none) is read."""
+    assert FormContext.decode('{"form": "points", "op": "deduct"}').op == "deduct"
+    with pytest.raises(MalformedRequest):
+        FormContext.decode('{"form": "points", "op": "drop"}')
+
+
 def _customer(first: str, last: str, email: str) -> Customer:
     return Customer(id=1870, firstName=first, lastName=last, email=email, points=5)
 
