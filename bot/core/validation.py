@@ -188,6 +188,35 @@ def _whole(
     return value, None
 
 
+# What each form's points field is called in its messages ("The amount must be…").
+_POINTS_LABELS = {
+    Field.OFFER_COST: POINTS_COST,
+    Field.POINTS_AMOUNT: AMOUNT,
+    Field.PROMO_VALUE: BONUS,
+}
+
+
+def _points_field(
+    values: dict[str, str | None],
+    field: Field,
+    errors: Errors,
+    least: int,
+    most: int,
+    decimal_mark: str,
+) -> int | None:
+    """A form's number of points (`_whole`), or None with its problem put in `errors`."""
+    read, problem = _whole(
+        _text(values, field),
+        _POINTS_LABELS[field],
+        minimum=least,
+        maximum=most,
+        decimal_mark=decimal_mark,
+    )
+    if problem:
+        errors[field] = problem
+    return read
+
+
 def reason_problem(reason: str) -> Say | None:
     """The one limit for reasons, wherever they are typed (command, form, rejection)."""
     if len(reason) > REASON_MAX:
@@ -246,15 +275,7 @@ def read_offer_form(
         errors[Field.OFFER_DESCRIPTION] = Say(
             "Keep it under {most:,} characters.", most=DESCRIPTION_MAX
         )
-    cost, problem = _whole(
-        _text(values, Field.OFFER_COST),
-        POINTS_COST,
-        minimum=0,
-        maximum=max_cost,
-        decimal_mark=decimal_mark,
-    )
-    if problem:
-        errors[Field.OFFER_COST] = problem
+    cost = _points_field(values, Field.OFFER_COST, errors, 0, max_cost, decimal_mark)
     auto_claim = (values.get(Field.OFFER_AUTO_CLAIM) or "no") == "yes"
     if errors:
         return None, errors
@@ -270,15 +291,7 @@ def read_points_form(
     if op is None:
         errors[Field.POINTS_OP] = Say("Choose add, deduct or set.")
     minimum = 0 if op is Op.SET else 1
-    amount, problem = _whole(
-        _text(values, Field.POINTS_AMOUNT),
-        AMOUNT,
-        minimum=minimum,
-        maximum=max_points,
-        decimal_mark=decimal_mark,
-    )
-    if problem:
-        errors[Field.POINTS_AMOUNT] = problem
+    amount = _points_field(values, Field.POINTS_AMOUNT, errors, minimum, max_points, decimal_mark)
     reason = _text(values, Field.POINTS_REASON)
     if problem := reason_problem(reason):
         errors[Field.POINTS_REASON] = problem
@@ -336,16 +349,7 @@ def read_promotion_form(
     bonus_kind = (values.get(Field.PROMO_KIND) or "multiplier") == "bonus"
     multiplier, bonus = Decimal(1), 0
     if bonus_kind:
-        read, problem = _whole(
-            _text(values, Field.PROMO_VALUE),
-            BONUS,
-            minimum=1,
-            maximum=MOST_BONUS,
-            decimal_mark=decimal_mark,
-        )
-        if problem:
-            errors[Field.PROMO_VALUE] = problem
-        bonus = read or 0
+        bonus = _points_field(values, Field.PROMO_VALUE, errors, 1, MOST_BONUS, decimal_mark) or 0
     else:
         # `x2`, `2x`, `×1.5`: the times sign people write a multiplier with.
         value = _text(values, Field.PROMO_VALUE).strip("xX×* ").replace(",", ".")
