@@ -23,6 +23,8 @@ from handlers.parsing import (
 from handlers.subcommand import TOP_WORDS, Typed
 
 CUSTOMER_ACTIONS = ("new", "edit", "delete")
+# Our words, translated: Babel does not find an N_() inside a Say(...)'s arguments.
+CUSTOMER_NEW = N_("customer new")
 
 
 OFFER_ACTIONS = ("new", "edit", "delete", "cancel", "publish")
@@ -69,7 +71,7 @@ def read_customer(env: Env, args: list[str]) -> Typed:
             Say(
                 "Which customer? Usage: {usage}, or {new}.",
                 usage=usage_of("customer")["usage"],
-                new=said(N_("customer new")),
+                new=said(CUSTOMER_NEW),
             )
         )
     action = args[0].lower() if args[0].lower() in CUSTOMER_ACTIONS else ""

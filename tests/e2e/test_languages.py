@@ -38,6 +38,8 @@ def test_the_same_commands_in_each_persons_words_and_language(bot_with) -> None:
         "Uso: `/loyalty puntos &lt;cliente&gt; &lt;cantidad&gt; [motivo]`, por ejemplo "
         "`/loyalty puntos juan.perez@example.com 10 cumpleaños`."
     )
+    which = bot.command("cliente", user=CAJERA).json()["text"]  # every word hers
+    assert which.endswith("o `/loyalty cliente nuevo`."), which
     bot.command("cliente nadie", user=CAJERA)  # a hint names the command in her words
     assert "Prueba `/loyalty clientes nadie` para buscar." in text_of(bot.reply())
     alerts = bot.command("alertas", user=CAJERA).json()["text"]  # not "¿ofertas?"

@@ -133,6 +133,35 @@ def test_every_string_people_read_is_translated() -> None:
     assert missing == [], "run `python3 dev.py catalog` and translate these"
 
 
+def test_words_babel_does_not_extract_are_translated_too() -> None:
+    """Babel's extractor misses a `_("…")` inside an f-string and an `N_("…")` inside a
+    `Say(...)` call's arguments: such a word stays English for a Spanish reader unless it
+    is a msgid anyway. Every literal given to `_`, `N_`, `Say` or `ngettext`, wherever it
+    is in the code, must be translated (put a missed one in a variable or constant)."""
+    import ast
+
+    catalog = _catalog()
+    plurals = plural_catalog("es")[0]
+    missing = []
+    for folder in ("bot", "handlers"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Name)
+                    and node.func.id in ("_", "N_", "Say", "ngettext")
+                    and node.args
+                    and isinstance(node.args[0], ast.Constant)
+                    and isinstance(node.args[0].value, str)
+                ):
+                    continue
+                word = node.args[0].value
+                known = word in plurals if node.func.id == "ngettext" else catalog.get(word)
+                if not known:
+                    missing.append(f"{path.relative_to(ROOT)}:{node.lineno}: {word!r}")
+    assert missing == []
+
+
 def test_counts_take_the_readers_plural() -> None:
     offer = blocks.offer_list  # one draft offer, then two
     from bot.smartpasses.models import Offer
