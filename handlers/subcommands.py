@@ -152,6 +152,7 @@ SUBCOMMANDS = table(
                         N_("points juan.perez@example.com 10 birthday"),
                         N_("points @juan -5"),
                         N_('points "Ana García" =30'),
+                        N_("remove 1870 2"),  # a verb for the sign: `quitar 1870 2`
                     ),
                 ),
                 Usage(
