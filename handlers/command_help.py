@@ -14,7 +14,7 @@ from bot.i18n import _, language, number
 from bot.slack import blocks
 from bot.slack.text import mrkdwn
 from handlers.parsing import join_phone
-from handlers.subcommand import BY_NAME, ROWS, Subcommand, Usage, action_word
+from handlers.subcommand import BY_NAME, ROWS, Subcommand, Usage, action_said, action_word
 
 
 def word(row: Subcommand) -> str:
@@ -69,16 +69,6 @@ TYPO = 0.75
 RERUN_CHARACTERS = 900
 # A word of a person's name as typed: letters, with an inner apostrophe, hyphen or dot.
 _NAME_WORD = re.compile(r"[^\W\d_]+(?:['’.\-][^\W\d_]+)*\.?")
-
-# The actions after `cliente` and `oferta` as a Spanish reader is shown them.
-_SPANISH_ACTIONS = {
-    ("customer", "new"): "nuevo",
-    ("offer", "new"): "nueva",
-    **{(owner, "edit"): "editar" for owner in ("customer", "offer")},
-    **{(owner, "delete"): "borrar" for owner in ("customer", "offer")},
-    ("offer", "publish"): "publicar",
-    ("offer", "cancel"): "cancelar",
-}
 
 # Words people look for a command under that needs none: what it is, instead.
 _ALERT_WORDS = frozenset({"alert", "alerts", "alerta", "alertas"})
@@ -170,11 +160,6 @@ def _action_first(name: str, args: list[str]) -> tuple[str, list[str]] | None:
     else:
         owner, rest = ("offer" if action in ("publish", "cancel") else "customer"), args
     return f"{word(BY_NAME[owner])} {action_said(owner, action)}", rest
-
-
-def action_said(owner: str, action: str) -> str:
-    """An action after `customer` or `offer` (`delete`) as the reader types it (`borrar`)."""
-    return action if language() != "es" else _SPANISH_ACTIONS.get((owner, action), action)
 
 
 def _subcommand_left_out(name: str, args: list[str], region: str) -> str | None:

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, NamedTuple
 
 from bot.domain.amounts import Op, PointsChange
+from bot.i18n import language
 
 if TYPE_CHECKING:
     from handlers.context import Env
@@ -96,6 +97,22 @@ _ACTION_WORDS = {
     "canceladas": "canceled",
 }
 TOP_WORDS = ("top", "mejores")
+
+
+# The actions after `cliente` and `oferta` as a Spanish reader is shown them.
+_SPANISH_ACTIONS = {
+    ("customer", "new"): "nuevo",
+    ("offer", "new"): "nueva",
+    **{(owner, "edit"): "editar" for owner in ("customer", "offer")},
+    **{(owner, "delete"): "borrar" for owner in ("customer", "offer")},
+    ("offer", "publish"): "publicar",
+    ("offer", "cancel"): "cancelar",
+}
+
+
+def action_said(owner: str, action: str) -> str:
+    """An action after `customer` or `offer` (`delete`) as the reader types it (`borrar`)."""
+    return action if language() != "es" else _SPANISH_ACTIONS.get((owner, action), action)
 
 
 def action_word(word: str) -> str:

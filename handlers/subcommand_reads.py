@@ -10,7 +10,7 @@ from bot.domain.errors import InvalidInput
 from bot.domain.say import N_, Command, Name, Say
 from bot.domain.text_keys import fold
 from bot.i18n import decimal_mark
-from handlers.command_help import action_said, said, usage_of
+from handlers.command_help import said, usage_of
 from handlers.context import Env
 from handlers.parsing import (
     join_phone,
@@ -20,7 +20,7 @@ from handlers.parsing import (
     unit_apart,
     without_unit,
 )
-from handlers.subcommand import TOP_WORDS, Typed
+from handlers.subcommand import TOP_WORDS, Typed, action_said
 
 CUSTOMER_ACTIONS = ("new", "edit", "delete")
 # Our words, translated: Babel does not find an N_() inside a Say(...)'s arguments.
