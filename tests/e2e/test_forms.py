@@ -58,6 +58,24 @@ def test_a_new_customer_form_checks_then_creates(bot) -> None:
     assert bot.store.entries(actions=["customer.create"])[0].outcome == "ok"
 
 
+def test_points_two_readers_read_apart_are_asked_in_every_form(bot) -> None:
+    """An offer's cost and a promotion's bonus of `1.000` (a manager reading English: the
+    dot marks decimals) are asked, as the points form asks; nothing is created until the
+    number is typed without the mark."""
+    asked = "Did you mean 1 or 1,000? Type it without the mark: 1 or 1000."
+    bot.command("offer new")
+    view_id, _ = bot.opened_view()
+    shown = bot.answer(view_id, {"offer_name": "Tamal gratis", "offer_cost": "1.000"})
+    assert shown["errors"] == {"offer_cost": asked}
+    bot.command("promos new")
+    promo_id, _ = bot.opened_view()
+    values = {"promo_name": "Bienvenida", "promo_kind": "bonus", "promo_value": "1.000"}
+    assert bot.answer(promo_id, values)["errors"] == {"promo_value": asked}
+    assert _writes(bot) == [] and bot.store.promotions() == []
+    bot.answer(view_id, {"offer_name": "Tamal gratis", "offer_cost": "1,000"})
+    assert bot.sandbox.calls_to("POST", "/offers")[-1].body["pointsCost"] == 1000
+
+
 def test_customer_new_with_words_fills_in_the_form_and_creates_nothing(bot) -> None:
     bot.command("customer new Rosa Díaz rosa@example.com +52 55 1234 5678", user=CLERK)
     _, view = bot.opened_view()
