@@ -13,6 +13,7 @@ from typing import IO
 
 from bot.core.exports import MOST_DAYS
 from bot.domain.errors import CustomerNotFound, InvalidInput
+from bot.domain.phones import to_e164
 from bot.domain.policy import Act
 from bot.domain.say import N_, Code, Say
 from bot.i18n import _, ngettext, number
@@ -22,6 +23,7 @@ from bot.slack.files import share_file
 from handlers import resolve
 from handlers.command_help import usage_of
 from handlers.context import Env
+from handlers.parsing import join_phone
 from handlers.slackapi import name_of
 from handlers.subcommand import Typed
 
@@ -53,11 +55,24 @@ def read_export(env: Env, args: list[str]) -> Typed:
     if kind == "customers":
         return Typed(tuple(args), action=kind, reference=" ".join(rest))
     days = DEFAULT_DAYS
-    if rest and rest[-1].isdigit() and len(rest[-1]) <= 3:
+    if rest and rest[-1].isdigit() and (len(rest[-1]) <= 3 or _after_a_reference(env, rest)):
         days = int(rest.pop())
         if not 1 <= days <= MOST_DAYS:
             raise InvalidInput(Say("Give between 1 and {most} days.", most=MOST_DAYS))
     return Typed(tuple(args), action=kind, reference=" ".join(rest), reason=str(days))
+
+
+def _after_a_reference(env: Env, words: list[str]) -> bool:
+    """`history 1870 1000`: a number after a customer (one id, email or phone, or a name)
+    is the days (too many, here), not part of the customer; unless it ends a phone number
+    typed in groups (`999 411 6533`)."""
+    region = env.settings.loyalty_default_region
+    if to_e164(" ".join(words), region):  # one phone number
+        return False
+    *before, last = join_phone(words, region)
+    if not before or last != words[-1]:
+        return False
+    return len(before) == 1 or not all(word.isdigit() for word in before)
 
 
 def export(env: Env, typed: Typed) -> None:

@@ -105,6 +105,11 @@ def test_clerks_may_not_export_and_bad_words_are_explained(bot) -> None:
     )
     bot.command("export history 1870")  # an id of that length that is a customer's: theirs
     assert "history-1870-30-days" in text_of(bot.reply())
+    for after_a_customer in ("1870 1000", "juan pérez 1000", "+52 999 411 6533 1000"):
+        reply = bot.command(f"export history {after_a_customer}").json()
+        assert "between 1 and 999 days" in text_of(reply), after_a_customer
+    bot.command("export history +52 999 411 6533")  # a phone's last group is not days
+    assert "history-1870-30-days" in text_of(bot.reply())
 
 
 def test_an_install_without_the_file_permission_is_told_what_to_do(bot) -> None:

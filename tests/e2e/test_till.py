@@ -123,6 +123,7 @@ def test_a_reward_is_redeemed_by_command_and_counted(bot_with) -> None:
     assert len(_writes(bot)) == 1
     bot.command("summary")
     assert "Redeemed today: 1 reward, 10 points" in text_of(bot.reply())
+    assert "*Redeemed today*\n1 reward, 10 points" in text_of(_home(bot, "UMANAGER"))
 
 
 def test_the_cards_redeem_button_opens_the_rewards_form(bot) -> None:

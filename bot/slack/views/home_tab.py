@@ -19,8 +19,9 @@ from slack_sdk.models.views import View
 
 from bot.domain.policy import Act
 from bot.domain.records import Approval
-from bot.i18n import N_, _, number
+from bot.i18n import N_, _, ngettext, number
 from bot.slack.blocks import approval_in_home
+from bot.slack.blocks.common import points
 from bot.slack.ids import ActionId
 
 # Our words written inside f-strings (where the catalog extractor cannot see them).
@@ -92,9 +93,11 @@ def home(
                     ),
                     MarkdownTextObject(
                         text=f"*{_('Redeemed today')}*\n"
-                        + _("{rewards} rewards, {points} points").format(
-                            rewards=number(f.rewards_today), points=number(f.redeemed_today)
+                        + ngettext("{rewards} reward", "{rewards} rewards", f.rewards_today).format(
+                            rewards=number(f.rewards_today)
                         )
+                        + ", "
+                        + points(f.redeemed_today)
                     ),
                 ]
             ),
