@@ -5,6 +5,7 @@ and the customer list's pages."""
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -12,7 +13,9 @@ from slack_bolt import Ack, App
 
 from bot.domain.errors import MalformedRequest
 from bot.domain.say import N_
+from bot.i18n import speaking
 from bot.slack import blocks
+from bot.slack.blocks import alerts as alert_blocks
 from bot.slack.ids import (
     ActionId,
     CustomerRef,
@@ -28,6 +31,9 @@ from handlers.after_ack import after_ack
 from handlers.commands import run_subcommand
 from handlers.context import Env
 from handlers.parsing import tokenize
+from handlers.slackapi import SLACK_FAILED, why
+
+log = logging.getLogger(__name__)
 
 # What each card button stands for: `/loyalty <command> #<id>`.
 CARD_BUTTONS: dict[str, tuple[str, type[CustomerRef] | type[OfferRef]]] = {
@@ -53,6 +59,21 @@ def _clicked(body: dict[str, Any]) -> dict[str, Any]:
     return (body.get("actions") or [{}])[0]
 
 
+def _mark_undone(env: Env, body: dict[str, Any], entry_id: int) -> None:
+    """The alert that was clicked, updated for everyone who sees it: that change is undone
+    (in the workspace's language, as the alert was written). Its undo already stands, so
+    a failure here is only logged."""
+    where, message = body.get("container") or {}, body.get("message")
+    if not message or where.get("is_ephemeral"):
+        return
+    with speaking(env.settings.loyalty_language):
+        updated = alert_blocks.marked_undone(message, entry_id, env.user_id)
+    try:
+        env.client.chat_update(channel=where["channel_id"], ts=where["message_ts"], **updated)
+    except SLACK_FAILED as exc:
+        log.info("alert %s not marked undone: %s", where.get("message_ts"), why(exc))
+
+
 def register(app: App) -> None:
     @app.action(re.compile(f"^{ActionId.PICK}"))
     def pick(ack: Ack, env: Env, body: dict[str, Any]) -> None:
@@ -74,13 +95,14 @@ def register(app: App) -> None:
 
     @app.action(ActionId.UNDO_ENTRY)
     @after_ack
-    def undo_entry(env: Env, value: str) -> None:
+    def undo_entry(env: Env, value: str, body: dict[str, Any]) -> None:
         """An alert's Undo: that one change (managers; the service checks)."""
         if not value.isdigit():
             raise MalformedRequest(N_("change"))
         result = env.service.undo_entry(env.actor, int(value))
         env.reply(blocks.undone(result))
         env.announce(result.entry)
+        _mark_undone(env, body, int(value))
 
     @app.action(_CARD_BUTTON)
     def card_button(ack: Ack, env: Env, body: dict[str, Any]) -> None:

@@ -27,6 +27,16 @@ from bot.domain.say import N_, Command, Name, Say, status
 from bot.domain.text_keys import fold
 from bot.smartpasses.models import Customer, Offer
 
+# A clerk's day over the allowance: with some of it left, or none.
+_DAY_PARTLY_USED = N_(
+    "Clerks can add at most {most:,} points a day, and you have added {used:,} today, so "
+    "{left:,} more can be added."
+)
+_DAY_USED_UP = N_(
+    "Clerks can add at most {most:,} points a day, and you have added {used:,} today: no "
+    "more can be added until tomorrow."
+)
+
 _ACTION_FOR = {
     Op.ADD: Action.POINTS_ADD,
     Op.DEDUCT: Action.POINTS_DEDUCT,
@@ -116,12 +126,12 @@ class Points(ServiceBase):
             day = self._clock().astimezone(self.tz).date().isoformat()
             if not self.store.reserve_clerk_points(actor.user_id, day, amount, allowance.per_day):
                 used = self.store.clerk_points_on(actor.user_id, day)
+                left = allowance.per_day - used
                 why = Say(
-                    "Clerks can add at most {most:,} points a day, and you have added {used:,} "
-                    "today, so {left:,} more can be added.",
+                    _DAY_PARTLY_USED if left > 0 else _DAY_USED_UP,
                     most=allowance.per_day,
                     used=used,
-                    left=max(0, allowance.per_day - used),
+                    left=left,
                 )
         if why is not None:
             if earned is not None:

@@ -37,10 +37,18 @@ def test_a_clerks_unusual_day_is_told_once_in_the_audit_channel_with_undo(bot_wi
     assert bot.customer_points(JUAN) == 80
     bot.command(f"points {JUAN} -5")  # the manager takes back the 5 first
     bot.reply()
-    bot.click(undo_newest, user=MANAGER, channel="CAUDIT")
+    posted = next(m for m in bot.slack.messages if m.ts == alert.args["_ts"])
+    shown = {"ts": posted.ts, "blocks": posted.blocks, "text": posted.text}
+    bot.click(undo_newest, user=MANAGER, channel="CAUDIT", message=shown)
     assert "is back to 45 points (was 75)" in text_of(bot.reply())
     assert bot.customer_points(JUAN) == 45
     assert len(_alerts(bot)) == 1
+    # The alert now says so, for every manager who reads it: no Undo on that change.
+    (update,) = bot.wait("chat.update")
+    assert (update.args["channel"], update.args["ts"]) == ("CAUDIT", alert.args["_ts"])
+    assert [b["value"] for b in buttons(update.args)] == [undo_first["value"]]
+    assert "· ↩️ Undone by <@UMANAGER>." in text_of(update.args)
+    assert update.args["text"] == alert.args["text"]  # the notification is unchanged
 
 
 def test_without_an_audit_channel_each_manager_gets_a_dm(bot_with) -> None:

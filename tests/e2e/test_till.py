@@ -39,12 +39,16 @@ def test_a_clerk_adds_within_both_limits_and_is_told_each_limit(bot_with) -> Non
     bot.command("points 1870 15", user=CLERK)
     over_day = text_of(bot.reply())
     assert "at most 30 points a day" in over_day and "10 more can be added" in over_day
+    bot.command("points 1870 10", user=CLERK)
+    bot.reply()
+    bot.command("points 1870 1", user=CLERK)  # the day's allowance is used up
+    assert "added 30 today: no more can be added until tomorrow" in text_of(bot.reply())
     bot.command("points 1870 -1", user=CLERK)
     assert "Only loyalty *managers* can deduct points" in text_of(bot.reply())
-    assert bot.customer_points(JUAN) == 25
-    assert len(bot.sandbox.calls_to("POST", f"/customers/{JUAN}/points/add")) == 1
+    assert bot.customer_points(JUAN) == 35
+    assert len(bot.sandbox.calls_to("POST", f"/customers/{JUAN}/points/add")) == 2
     refused = bot.store.entries(user_id=CLERK, outcome="refused")
-    assert len(refused) == 3
+    assert len(refused) == 4
 
 
 def test_a_sign_typed_apart_or_said_as_a_verb_changes_the_points(bot) -> None:

@@ -3,6 +3,8 @@ figure, and each change with an Undo button (bot.core.alerts decides when)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from slack_sdk.models.blocks import ButtonElement, ConfirmObject
 
 from bot.core.alerts import Alert
@@ -52,3 +54,18 @@ def unusual_points(alert: Alert) -> Message:
             )
         )
     return _message(head, sections)
+
+
+def marked_undone(alert: dict[str, Any], entry_id: int, user_id: str) -> dict[str, Any]:
+    """The alert message as Slack holds it (`blocks`, `text`), with the change `entry_id`
+    marked undone by `user_id` in place of its Undo button: whoever reads it next sees it
+    is handled. Its other lines are left as they are (their text is already escaped)."""
+    blocks = []
+    for block in alert.get("blocks") or []:
+        button = block.get("accessory") or {}
+        if button.get("action_id") == ActionId.UNDO_ENTRY and button.get("value") == str(entry_id):
+            block = {key: value for key, value in block.items() if key != "accessory"}
+            done = _("↩️ Undone by <@{user}>.").format(user=user_id)
+            block["text"] = {**block["text"], "text": f"{block['text']['text']} · {done}"}
+        blocks.append(block)
+    return {"blocks": blocks, "text": alert.get("text") or ""}
