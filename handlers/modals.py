@@ -243,7 +243,9 @@ def submitted(ack: Ack, env: Env, view: dict[str, Any], submission: Submission[F
         env.note("invalid")
         ack(response_action="errors", errors={k: plain(v) for k, v in errors.items()})
         return
-    title = _(TITLES[Form(context.form)])
+    # As the form was titled (a clerk's points form says "Add points"): read from the view,
+    # not the role, which may ask Slack and nothing before the ack waits on a network.
+    heading = str((view.get("title") or {}).get("text") or _(TITLES[Form(context.form)]))
 
     def beside(say: Say) -> str:
         """A problem as a field's hint (plain text: a person named by their name, asked
@@ -258,7 +260,7 @@ def submitted(ack: Ack, env: Env, view: dict[str, Any], submission: Submission[F
             ):
                 result = submission.act(env, context, fields)
             message = submission.told(env, context, result)
-            return views.result(title, message), message
+            return views.result(heading, message), message
         except ValidationFailed as exc:  # refused as it stood: fix it and send it again
             refused = forms.map_api_errors(exc.field_errors, submission.main_field, exc.say)
             problems = {field: beside(problem) for field, problem in refused.items()}
@@ -272,7 +274,7 @@ def submitted(ack: Ack, env: Env, view: dict[str, Any], submission: Submission[F
             problems = {submission.main_field: beside(exc.say)}
             return views.refused_form(view, problems, None), None
         except Exception as exc:  # anything else: why, in the window (a bug: a reference)
-            return views.notice(title, "⚠️ " + user_message(exc)), None
+            return views.notice(heading, "⚠️ " + user_message(exc)), None
 
     def run() -> None:
         shown, message = outcome()
@@ -283,9 +285,9 @@ def submitted(ack: Ack, env: Env, view: dict[str, Any], submission: Submission[F
 
     if not env.services.work.has_room():
         env.note("busy")
-        ack(response_action="update", view=views.notice(title, "⚠️ " + mrkdwn(Overloaded().say)))
+        ack(response_action="update", view=views.notice(heading, "⚠️ " + mrkdwn(Overloaded().say)))
         return
-    ack(response_action="update", view=views.notice(title, _(SAVING)))
+    ack(response_action="update", view=views.notice(heading, _(SAVING)))
     env.in_channel(context.channel_id).defer(run)
 
 
@@ -426,7 +428,7 @@ def register(app: App) -> None:
                 else customer_form_for(env, form, choice.target_id, op=picker.op)
             )
         except Exception as error:  # shown in the modal
-            filled = views.notice(_(TITLES[form]), "⚠️ " + user_message(error))
+            filled = views.notice(title(env, form), "⚠️ " + user_message(error))
         env.update_view(view["id"], filled)
 
     for form, submission in SUBMISSIONS.items():

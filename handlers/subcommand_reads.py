@@ -7,6 +7,7 @@ from bot.core.index.search import exact_reference
 from bot.core.validation import reason_problem
 from bot.domain.amounts import AMOUNT_LIKE, is_points_unit, parse_amount
 from bot.domain.errors import InvalidInput
+from bot.domain.phones import to_e164
 from bot.domain.say import N_, Command, Name, Say
 from bot.domain.text_keys import fold
 from bot.i18n import decimal_mark
@@ -91,9 +92,11 @@ def _one_reference(action: str, words: list[str], env: Env) -> None:
     """`customer 1870 30` would look for a customer called “1870 30” and find none, while
     1870 exists: an id (of four digits or more), email or phone number with more words
     after it is asked about at once."""
-    if len(words) < 2 or exact_reference(" ".join(words)):  # one reference (a phone in groups)
-        return
-    tokens = join_phone(words, env.settings.loyalty_default_region)
+    region, whole = env.settings.loyalty_default_region, " ".join(words)
+    one = exact_reference(whole)
+    if len(words) < 2 or (one and (one != "phone" or to_e164(whole, region))):
+        return  # one reference (a phone typed in groups); `55 5000 1111 10` is asked about
+    tokens = join_phone(words, region)
     kind = exact_reference(tokens[0])
     exact = kind in ("email", "phone") or (kind == "id" and len(tokens[0].lstrip("#")) >= 4)
     if exact and len(tokens) > 1:

@@ -285,8 +285,10 @@ def read_offer_form(
 def read_points_form(
     values: dict[str, str | None], max_points: int, decimal_mark: str = ""
 ) -> tuple[PointsChange | None, str, Errors]:
+    """The operation (a form with one, a clerk's, shows no choice: it adds; the service
+    checks the role whatever the form said), the amount and the reason."""
     errors: Errors = {}
-    op_text = values.get(Field.POINTS_OP) or ""
+    op_text = values.get(Field.POINTS_OP, Op.ADD.value) or ""
     op = Op(op_text) if op_text in {o.value for o in Op} else None
     if op is None:
         errors[Field.POINTS_OP] = Say("Choose add, deduct or set.")

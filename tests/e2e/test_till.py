@@ -79,14 +79,25 @@ def test_a_clerks_points_form_only_adds_up_to_the_allowance(bot_with) -> None:
     bot = bot_with(loyalty_clerk_max_points="20")
     bot.command("points 1870", user=CLERK)
     view_id, view = bot.opened_view()
-    op = next(b for b in view["blocks"] if b.get("block_id") == "points_op")
-    assert [o["value"] for o in op["element"]["options"]] == ["add"]
+    assert view["title"]["text"] == "Add points"
+    assert "points_op" not in [b.get("block_id") for b in view["blocks"]]  # no choice of one
     assert "at most 20" in text_of(view)
     refused = bot.answer(view_id, {"points_amount": "21"}, user=CLERK)["view"]
     amount = next(b for b in refused["blocks"] if b.get("block_id") == "points_amount")
     assert "at most 20 points in one change" in amount["hint"]["text"]  # beside the field
     done = bot.answer(view_id, {"points_amount": "20"}, user=CLERK)["view"]
-    assert "5 → *25*" in text_of(done)
+    assert "5 → *25*" in text_of(done) and done["title"]["text"] == "Add points"
+    # A forged submission that sets the balance instead: the service checks the role.
+    bot.command("points 1870", user=CLERK)
+    view_id, _ = bot.opened_view()
+    forged = bot.requests.submission(view_id, {"points_amount": "1"}, user=CLERK)
+    choice = {"type": "radio_buttons", "selected_option": {"value": "set"}}
+    forged["view"]["state"]["values"]["points_op"] = {"value": choice}
+    assert bot.requests.interaction(forged).status_code == 200
+    (refusal,) = bot.slack.wait_for("views.update", lambda c: "Only loyalty" in str(c.args))
+    assert "can deduct points or set a balance" in str(refusal.args["view"])
+    assert bot.sandbox.calls_to("PUT", "/customers/1870") == []
+    assert bot.customer_points(JUAN) == 25
 
 
 def test_a_refusal_beside_a_field_names_the_managers_by_their_names(bot_with) -> None:

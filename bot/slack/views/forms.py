@@ -156,7 +156,8 @@ def points_form(
     start: Op = Op.ADD,
 ) -> dict[str, Any]:
     """`ops`: what this person may do (a clerk only adds, up to the clerk allowance: the
-    title says so); `start`: the one chosen as it opens."""
+    title says so, and there is no choice to show); `start`: the one chosen as it opens."""
+    choice = _radio(Field.POINTS_OP, _("Change"), [(op, _(_OP_LABELS[op])) for op in ops], start)
     blocks: list[Block] = [
         SectionBlock(
             text=MarkdownTextObject(
@@ -168,7 +169,7 @@ def points_form(
                 )
             )
         ),
-        _radio(Field.POINTS_OP, _("Change"), [(op, _(_OP_LABELS[op])) for op in ops], start),
+        *([choice] if len(ops) > 1 else []),
         _text_input(
             Field.POINTS_AMOUNT,
             _("Amount"),
