@@ -118,10 +118,14 @@ def plain_words(reference: str) -> bool:
 # `quitar 5`, `set 100`), in either language whatever the reader's. Verbs only: `más`,
 # `menos` and the like are surnames too (Artur Mas).
 _SIGNS = {"+": "+", "-": "-", "−": "-", "=": "="}
-DEDUCT_VERBS = ("subtract", "remove", "deduct", "restar", "quitar", "descontar")
-SET_VERBS = ("set", "fijar", "poner")
+DEDUCT_VERBS = (
+    *("subtract", "remove", "deduct", "restar", "quitar", "descontar"),
+    *("resta", "quita", "descuenta"),  # as said to someone (tú), as Spanish speakers type them
+)
+SET_VERBS = ("set", "fijar", "poner", "fija", "pon")
 _SIGN_VERBS = {
     **dict.fromkeys(("add", "sumar", "agregar", "añadir", "anadir"), "+"),
+    **dict.fromkeys(("suma", "agrega", "añade", "anade"), "+"),
     **dict.fromkeys(DEDUCT_VERBS, "-"),
     **dict.fromkeys(SET_VERBS, "="),
 }

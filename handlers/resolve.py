@@ -57,13 +57,34 @@ def customer(env: Env, reference: str, *, within: float | None = None) -> Resolv
                 "Nothing was changed."
             )
         )
-    query = mention_email(env, mention.group(1)) if mention else reference
+    query = (
+        mention_email(env, mention.group(1)) if mention else _without_preposition(env, reference)
+    )
     result = env.service.find_customers(query, within=within)
     if result.matches:
         return Resolved(query, result.matches)
     if known := KNOWN_ID.match(query):  # written by the bot (a card, a choice): read it
         return Resolved(query, [env.service.customer(int(known.group(1)))])
     raise env.service.not_found(query)
+
+
+# Typed before a customer as one says it (`points to ana 5`, `puntos de juan`).
+_PREPOSITIONS = frozenset({"a", "al", "de", "del", "para", "to", "for", "of"})
+
+
+def _after_preposition(words: str) -> str:
+    """`de juan` -> `juan`; "" if the words do not start with a preposition."""
+    first, _, rest = words.strip().partition(" ")
+    return rest.strip() if first.casefold() in _PREPOSITIONS else ""
+
+
+def _without_preposition(env: Env, reference: str) -> str:
+    """`de juan` is juan when the list as loaded names nobody `de juan` but someone
+    `juan` (a surname that starts with De is still found whole): never waited for."""
+    rest = _after_preposition(reference)
+    if not rest or env.service.names_someone(reference) or not env.service.names_someone(rest):
+        return reference
+    return rest
 
 
 def offer(env: Env, reference: str) -> Resolved[Offer]:
@@ -185,7 +206,8 @@ def amount_meant(env: Env, words: str, names_someone: Callable[[str], bool]) -> 
     list predates): the form asks how much. `names_someone`: the list as loaded, never
     waited for, before the form opens (its trigger expires seconds after the command);
     a fresh list once it is open (the list may not have been loaded before)."""
-    if names_someone(words):
+    after = _after_preposition(words)  # `puntos de juan`: not "de", then an amount
+    if names_someone(words) or (after and names_someone(after)):
         return
     tokens = words.split(" ")
     for end in range(len(tokens) - 1, 0, -1):

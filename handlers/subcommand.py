@@ -89,6 +89,9 @@ _ACTION_WORDS = {
     "eliminar": "delete",
     "publicar": "publish",
     "cancelar": "cancel",
+    # as said to someone (tú), as Spanish speakers type them
+    **{"edita": "edit", "borra": "delete", "elimina": "delete", "publica": "publish"},
+    "cancela": "cancel",
     "borrador": "draft",
     "borradores": "draft",
     "publicada": "published",

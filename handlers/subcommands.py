@@ -169,6 +169,7 @@ SUBCOMMANDS = table(
             # `quitar juan 5` deducts, `fijar juan 30` sets (handlers.parsing.verb_first).
             aliases=(
                 *("add", "give", "sumar", "agregar", "añadir", "anadir", "dar"),
+                *("suma", "agrega", "añade", "anade", "da"),  # as said to someone (tú)
                 *DEDUCT_VERBS,
                 *SET_VERBS,
             ),
@@ -191,6 +192,7 @@ SUBCOMMANDS = table(
             read_redeem,
             opens_form=lambda typed: len(typed.words) == 1,
             changes=lambda typed: len(typed.words) > 1,
+            aliases=("canjea",),
         ),
         Subcommand(
             "sale",
@@ -210,6 +212,7 @@ SUBCOMMANDS = table(
             run_sale,
             read_sale,
             changes=lambda typed: True,
+            aliases=("vende", "vender"),
         ),
         Subcommand(
             "promos",
@@ -288,7 +291,7 @@ SUBCOMMANDS = table(
             ),
             list_customers,
             read_customers,
-            aliases=(N_("list"), N_("search"), "find", "buscar", "lista"),
+            aliases=(N_("list"), N_("search"), "find", "buscar", "busca", "lista"),
         ),
         Subcommand(
             "offer",
@@ -391,6 +394,7 @@ SUBCOMMANDS = table(
             ),
             export,
             read_export,
+            aliases=("exporta",),
         ),
         Subcommand(
             "undo",
@@ -408,6 +412,7 @@ SUBCOMMANDS = table(
             ),
             _undo,
             changes=lambda typed: True,
+            aliases=("deshaz",),
         ),
         Subcommand(
             "summary",

@@ -4,6 +4,7 @@ themselves are tested in the core (tests/unit)."""
 
 from __future__ import annotations
 
+import json
 import logging
 from contextlib import ExitStack
 
@@ -14,7 +15,7 @@ from bot.core.validation import Field
 from bot.domain.amounts import Op
 from bot.offline.sandbox.data import load_generated
 from handlers.workpool import BURST_ANSWERING
-from tests.demo import JUAN, JUANA
+from tests.demo import ANA, DEMO_PROGRAM_ID, JUAN, JUANA, LUIS
 from tests.faults import Gate
 from tests.harness import (
     CLERK,
@@ -143,6 +144,35 @@ def test_a_whole_phone_number_with_words_after_it_is_asked_about(bot_with) -> No
     assert bot.sandbox.calls == []
     bot.command("customer 55 5000 1111")  # the number alone is hers
     assert "Juana Pérez" in text_of(bot.reply())
+
+
+def test_spanish_said_to_someone_and_words_before_a_customer_are_understood(bot) -> None:
+    """Spanish speakers type the verb as said to someone (`suma`, `quita`, `canjea`,
+    `busca`), and a word before the customer as one says it (`puntos a luis 10`, `points
+    to ana 5`, `puntos de juan`): each does what it says the first time."""
+    for first, last in [("Marta", "Del Río"), ("Pedro", "Ríos")]:
+        bot.sandbox.state.add_customer(DEMO_PROGRAM_ID, {"firstName": first, "lastName": last})
+    for typed, customer, points in [
+        ("suma 1870 5", JUAN, 10),
+        ("quita 1870 2", JUAN, 8),
+        ("fija 1870 20", JUAN, 20),
+        ("canjea 1870 café gratis", JUAN, 10),
+        ("puntos a luis 10", LUIS, 50),
+        ("venta a luis 100", LUIS, 60),
+        ("points to ana 5", ANA, 30),
+    ]:
+        bot.command(typed)
+        assert text_of(bot.reply()).startswith(("✅", "🎁")), typed
+        assert bot.customer_points(customer) == points, typed
+    bot.command("busca juana")
+    assert "Juana Pérez" in text_of(bot.reply())
+    bot.command("puntos de juan")  # which Juan, then the form
+    _, form = bot.opened_view()
+    assert [json.loads(b["value"])["target_id"] for b in buttons(form)] == [JUAN, JUANA]
+    bot.command("cliente del rio")  # a surname that starts with Del: found whole
+    assert text_of(bot.reply()).startswith("Marta Del Río\n")
+    told = text_of(bot.command("borra juana").json())
+    assert told.startswith("I don't know `borra`. Did you mean `customer delete`?"), told
 
 
 def test_two_mentions_are_told_one_customer_at_a_time(bot) -> None:
