@@ -330,3 +330,13 @@ def test_a_misspelled_names_offer_escapes_what_was_typed(core) -> None:
     assert "<!channel>" not in shown and "&lt;!channel&gt;" in shown
     assert "\u2060" not in shown and "\u200b" not in shown
     assert "Did you mean this one? Nothing has been changed yet." in shown
+
+
+def test_a_picker_for_a_look_says_nothing_about_changes(core) -> None:
+    """Choosing whose card or history to show changes nothing: "nothing has been changed
+    yet" is said only where the choice carries a change on."""
+    juan, juana = core.service.customer(JUAN), core.service.customer(1871)
+    for command, said in [("customer", False), ("history", False), ("points", True)]:
+        shown = text_of(blocks.customer_picker("juan", [juan, juana], command, "").kwargs())
+        assert "Which one did you mean?" in shown
+        assert ("Nothing has been changed yet." in shown) is said, command

@@ -37,6 +37,10 @@ from bot.slack.ids import (
 from bot.slack.text import escape
 from bot.smartpasses.models import Customer, Offer
 
+# The commands a picker's choice only shows something for (a card, a history, a file):
+# "nothing has been changed yet" would be a puzzle there.
+_LOOKS_ONLY = frozenset({"customer", "offer", "history", "export history"})
+
 
 def customer_picker(
     query: str,
@@ -98,24 +102,13 @@ def _picker(
         if pages > 1
         else ""
     )
-    blocks: list[Block] = [
-        _section(
-            match
-            + showing
-            + ". "
-            + (
-                (
-                    _("Did you mean this one? Nothing has been changed yet.")
-                    if count == 1
-                    else _("Did you mean one of these? Nothing has been changed yet.")
-                )
-                if kind == "spelled"
-                else _("Is this the one you meant? Nothing has been changed yet.")
-                if count == 1
-                else _("Which one did you mean? Nothing has been changed yet.")
-            )
-        )
-    ]
+    if kind == "spelled":
+        asked = _("Did you mean this one?") if count == 1 else _("Did you mean one of these?")
+    else:
+        asked = _("Is this the one you meant?") if count == 1 else _("Which one did you mean?")
+    if command not in _LOOKS_ONLY:  # choosing carries on a change: none was made yet
+        asked += " " + _("Nothing has been changed yet.")
+    blocks: list[Block] = [_section(match + showing + ". " + asked)]
     for target_id, line in shown:
         blocks.append(
             _section(
