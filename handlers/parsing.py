@@ -193,12 +193,17 @@ def customer_draft(text: str, region: str = "") -> tuple[str, str, str, str]:
     """What `customer new Rosa Díaz rosa@example.com 55 1234 5678` typed after `new`, as
     the new-customer form's first name, last name, email and phone (international, as
     the form asks for it): the first email and phone number in it, and the other words
-    the name (its first word the first name)."""
-    emails = _EMAIL.findall(text)
-    phones = numbers_in(text, region)
-    words = [w for w in _EMAIL.sub(" ", text).split() if not _PHONE_PART.match(w)]
-    first, last = (words[0], " ".join(words[1:])) if words else ("", "")
-    return first, last, emails[0] if emails else "", international(phones[0]) if phones else ""
+    the name (its first word the first name). A word with an @ or digits that is not an
+    email or phone number is still put in that field, as typed, where the form says what
+    is wrong with it (`pedro@example` is not a last name)."""
+    words = _EMAIL.sub(" ", text).split()
+    emails = _EMAIL.findall(text) or [w for w in words if "@" in w]
+    phones = [international(p) for p in numbers_in(text, region)] or [
+        " ".join(w for w in words if _PHONE_PART.match(w))
+    ]
+    name = [w for w in words if "@" not in w and not _PHONE_PART.match(w)]
+    first, last = (name[0], " ".join(name[1:])) if name else ("", "")
+    return first, last, emails[0] if emails else "", phones[0]
 
 
 def references_in(text: str, region: str = "") -> list[str]:

@@ -176,6 +176,8 @@ def test_an_action_typed_first_is_offered_with_its_subcommand(line, language, me
         ("pedro@x.mx", ("", "", "pedro@x.mx", "")),
         ("Pedro", ("Pedro", "", "", "")),
         ("", ("", "", "", "")),
+        # not an email nor a phone number, but meant as one: the form says what is wrong
+        ("Pedro pedro@example 55 1234", ("Pedro", "", "pedro@example", "55 1234")),
     ],
 )
 def test_what_customer_new_was_typed_with_fills_in_its_form(typed, draft) -> None:
