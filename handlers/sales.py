@@ -15,13 +15,14 @@ from bot.domain.earning import Promotion
 from bot.domain.errors import InvalidInput
 from bot.domain.money import before_currency, names_currency, parse_money, without_currency
 from bot.domain.policy import Act
-from bot.domain.say import Code, Name, Say
+from bot.domain.say import N_, Code, Name, Say
+from bot.domain.text_keys import fold
 from bot.i18n import decimal_mark, locale_name
 from bot.slack import blocks, views
 from bot.slack.blocks import Message
 from bot.slack.ids import ActionId, Form, FormContext, PromotionRef
 from handlers import modals, resolve
-from handlers.command_help import usage_of
+from handlers.command_help import said, usage_of
 from handlers.context import Env
 from handlers.parsing import split_reference, unit_apart
 from handlers.subcommand import Typed
@@ -92,14 +93,46 @@ def no_rule(env: Env) -> Message:
 
 
 def read_promos(env: Env, args: list[str]) -> Typed:
-    """`promos`, `promos new`, `promos pause|resume|end <id>` (Spanish words too)."""
+    """`promos`, `promos new`, `promos pause|resume|end <id or name>` (Spanish words too)."""
     if not args:
         return Typed()
     action = PROMO_ACTIONS.get(args[0].casefold())
-    target = args[1].lstrip("#") if len(args) > 1 else ""
-    if action is None or (action != "new" and not target.isdigit()):
+    target = " ".join(args[1:]).strip().removeprefix("#")
+    if action is None or (action != "new" and not target):
         raise InvalidInput(Say("Usage: {usage}.", usage=usage_of("promos", 1)["usage"]))
     return Typed(tuple(args), action=str(action), reference=target)
+
+
+def _promotion_named(env: Env, reference: str) -> int:
+    """The id of the promotion `reference` is (its id, or its name or a start of each of
+    its words, as the list shows them): few run at once, so it is looked for among them."""
+    if reference.isdigit():
+        return int(reference)
+    running = env.service.promotions()
+    typed = fold(reference).split()
+    named = [p for p in running if fold(p.name).split() == typed] or [
+        p
+        for p in running
+        if all(any(word.startswith(t) for word in fold(p.name).split()) for t in typed)
+    ]
+    if len(named) == 1:
+        return named[0].id
+    if not named:
+        raise InvalidInput(
+            Say(
+                "No promotion is called “{name}”; {promos} lists them, with their buttons. "
+                "Nothing was changed.",
+                name=Name(reference),
+                promos=said(N_("promos")),
+            )
+        )
+    raise InvalidInput(
+        Say(
+            "Several promotions match “{name}”: {which}. Give its id. Nothing was changed.",
+            name=Name(reference),
+            which=Name(", ".join(f"{p.name} ({p.id})" for p in named)),
+        )
+    )
 
 
 def opens_promo_form(typed: Typed) -> bool:
@@ -117,7 +150,8 @@ def run_promos(env: Env, typed: Typed) -> None:
         env.client.views_open(trigger_id=env.trigger_id, view=views.promotion_form(context))
         return
     if typed.action:
-        entry = env.service.change_promotion(env.actor, int(typed.reference), Action(typed.action))
+        promotion_id = _promotion_named(env, typed.reference)
+        entry = env.service.change_promotion(env.actor, promotion_id, Action(typed.action))
         env.reply(_changed(entry))
         env.announce(entry)
         return

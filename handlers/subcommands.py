@@ -225,10 +225,10 @@ SUBCOMMANDS = table(
                     (N_("promos"),),
                 ),
                 Usage(
-                    N_("promos new | pause <id> | resume <id> | end <id>"),
+                    N_("promos new | pause <promo> | resume <promo> | end <promo>"),
                     N_(
                         "Create a promotion in a form (double points, or a bonus), pause, "
-                        "resume or end one. Managers."
+                        "resume or end one (by its id or name). Managers."
                     ),
                     (N_("promos new"),),
                 ),

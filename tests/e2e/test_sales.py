@@ -100,8 +100,23 @@ def test_a_promotion_made_in_its_form_doubles_a_sale_in_spanish(bot_with) -> Non
     (promo,) = bot.store.promotions()
     bot.command(f"promos pausar {promo.id}", user=GERENTE)
     assert "Promoción *Doble puntos* en pausa." in text_of(bot.reply())
+    bot.command("promos reanudar doble", user=GERENTE)  # by its name, or a start of it
+    assert "Promoción *Doble puntos* reanudada." in text_of(bot.reply())
+    bot.command("promos pausar <b>navidad</b>", user=GERENTE)
+    assert text_of(bot.reply()) == (
+        "⚠️ Ninguna promoción se llama “&lt;b&gt;navidad&lt;/b&gt;”; `/loyalty promociones` "
+        "las muestra, con sus botones. No se cambió nada."
+    )
+    bot.command("promos pausar Doble Puntos", user=GERENTE)
+    assert "Promoción *Doble puntos* en pausa." in text_of(bot.reply())
     bot.command("venta 1870 100", user=CAJERA)  # no promotion now
     assert bot.reply()["text"] == "Juan Pérez: 100.00 MXN → 10 puntos · 75 → 85"
+    _create_promotion(bot, {**PROMO, "promo_name": "Doble finde"}, GERENTE)
+    bot.command("promos terminar doble", user=GERENTE)  # two start so: asked which
+    assert text_of(bot.reply()).startswith(
+        f"⚠️ Varias promociones coinciden con “doble”: Doble puntos ({promo.id}), Doble finde ("
+    )
+    assert len(bot.store.promotions()) == 2
 
 
 def test_promotions_are_made_by_managers_and_refused_to_clerks(bot_with) -> None:
