@@ -80,6 +80,10 @@ def unknown(name: str) -> str:
     return unknown_command(name, []).text
 
 
+def _near_enough(typed: str) -> float:
+    return 0.75 if len(typed) <= 4 else 0.6
+
+
 def unknown_command(typed: str, args: list[str], region: str = "") -> blocks.Message:
     """`unknown`, and for the nearest subcommand a button that runs it with the rest of
     what was typed (`historia juan` -> `historial juan`), so nothing is typed again; for
@@ -91,7 +95,8 @@ def unknown_command(typed: str, args: list[str], region: str = "") -> blocks.Mes
         return blocks.notice(mrkdwn(_alerts(help_command)))
     guess, slip = _action_first(name, args), True  # `borrar rosa`: `customer delete rosa`
     if guess is None:
-        near = difflib.get_close_matches(name, list(BY_NAME), n=1, cutoff=0.6)
+        # A short word is near many (`nada`, `añade`): it must be nearer to count.
+        near = difflib.get_close_matches(name, list(BY_NAME), n=1, cutoff=_near_enough(name))
         if near:
             guess = word(BY_NAME[near[0]]), args
             slip = difflib.SequenceMatcher(None, name, near[0]).ratio() >= TYPO

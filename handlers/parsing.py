@@ -68,14 +68,24 @@ def _digits(text: str) -> int:
     return sum(ch.isdigit() for ch in text)
 
 
+# Typed before a customer as one says it (`points to ana 5`, `puntos para 1870 2`).
+PREPOSITIONS = frozenset({"a", "al", "de", "del", "para", "to", "for", "of"})
+# A word that names a customer by itself: an id, a mention, an email, a phone's start.
+_NAMES_ALONE = re.compile(r"^(#?\d+|<@\w+(\|[^>]*)?>|@\S+|\S+@\S+|\+\d[\d\s]*)$")
+
+
 def split_reference(tokens: list[str], region: str = "") -> tuple[str, str | None, str]:
     """(customer reference, amount or None, reason) from `<customer> <amount> [reason...]`.
 
     The amount is the first amount-like token after the first one, so an unquoted
-    name of several words works: `points Juan Pérez 10 birthday`.
+    name of several words works: `points Juan Pérez 10 birthday`. A preposition before
+    an id, mention, email or phone is left out (`para 1870 2`: 1870, 2 points); before a
+    name, the lookup decides (handlers.resolve: `del rio` may be a surname).
     """
     if not tokens:
         return "", None, ""
+    if len(tokens) >= 3 and tokens[0].casefold() in PREPOSITIONS and _NAMES_ALONE.match(tokens[1]):
+        tokens = tokens[1:]
     tokens = join_phone(tokens, region)
     found = _amount_at(tokens)
     if found is not None:

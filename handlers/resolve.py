@@ -20,7 +20,7 @@ from bot.slack.text import mrkdwn
 from bot.smartpasses.models import Customer, Offer
 from handlers.context import Env
 from handlers.errors import reply_with_error
-from handlers.parsing import MENTION_TOKEN
+from handlers.parsing import MENTION_TOKEN, PREPOSITIONS
 from handlers.slackapi import SLACK_FAILED, SlackApiError
 
 R = TypeVar("R", Customer, Offer)
@@ -68,14 +68,10 @@ def customer(env: Env, reference: str, *, within: float | None = None) -> Resolv
     raise env.service.not_found(query)
 
 
-# Typed before a customer as one says it (`points to ana 5`, `puntos de juan`).
-_PREPOSITIONS = frozenset({"a", "al", "de", "del", "para", "to", "for", "of"})
-
-
 def _after_preposition(words: str) -> str:
     """`de juan` -> `juan`; "" if the words do not start with a preposition."""
     first, _, rest = words.strip().partition(" ")
-    return rest.strip() if first.casefold() in _PREPOSITIONS else ""
+    return rest.strip() if first.casefold() in PREPOSITIONS else ""
 
 
 def _without_preposition(env: Env, reference: str) -> str:

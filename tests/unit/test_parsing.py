@@ -24,6 +24,13 @@ from handlers.parsing import (
         ("juan ten", ("juan", "ten", "")),
         ("juan", ("juan", None, "")),
         ("<@U1> 3 for 2 coffees", ("<@U1>", "3", "for 2 coffees")),
+        # a word before a customer as one says it: left out before what names one alone
+        ("para 1870 2", ("1870", "2", "")),
+        ("to <@U1> 3 thanks", ("<@U1>", "3", "thanks")),
+        ("a ana@example.com 5", ("ana@example.com", "5", "")),
+        ("a +52 999 411 6533 5", ("+52 999 411 6533", "5", "")),
+        ("del rio 5", ("del rio", "5", "")),  # a name: the lookup decides (a surname?)
+        ("a 5", ("a", "5", "")),
     ],
 )
 def test_split_reference(text, expected) -> None:
@@ -135,6 +142,22 @@ def test_a_line_without_its_subcommand_is_offered_the_one_it_left_out(line, mean
         assert "Quisiste decir" not in shown
     else:
         assert f"¿Quisiste decir `/loyalty {meant}` con lo que escribiste después?" in shown
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [("pnts", "points"), ("ayda", "help"), ("puntoss", "points"), ("nada", None), ("xyz", None)],
+)
+def test_a_short_word_must_be_nearer_to_be_taken_for_a_slip(typed, meant) -> None:
+    """`nada` is as near `añade` (an alias of points) as `pnts` is to points by a longer
+    word's measure: a word of four letters or fewer must be nearer."""
+    from handlers.command_help import unknown_command
+
+    shown = unknown_command(typed, [], "MX").text
+    if meant is None:
+        assert "Did you mean" not in shown, shown
+    else:
+        assert f"Did you mean `{meant}`?" in shown, shown
 
 
 @pytest.mark.parametrize(
