@@ -11,7 +11,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.domain.errors import MalformedRequest
+from bot.domain.errors import AlreadyUndone, MalformedRequest
 from bot.domain.say import N_
 from bot.i18n import speaking
 from bot.slack import blocks
@@ -59,7 +59,7 @@ def _clicked(body: dict[str, Any]) -> dict[str, Any]:
     return (body.get("actions") or [{}])[0]
 
 
-def _mark_undone(env: Env, body: dict[str, Any], entry_id: int) -> None:
+def _mark_undone(env: Env, body: dict[str, Any], entry_id: int, by: str | None) -> None:
     """The alert that was clicked, updated for everyone who sees it: that change is undone
     (in the workspace's language, as the alert was written). Its undo already stands, so
     a failure here is only logged."""
@@ -67,7 +67,7 @@ def _mark_undone(env: Env, body: dict[str, Any], entry_id: int) -> None:
     if not message or where.get("is_ephemeral"):
         return
     with speaking(env.settings.loyalty_language):
-        updated = alert_blocks.marked_undone(message, entry_id, env.user_id)
+        updated = alert_blocks.marked_undone(message, entry_id, by)
     try:
         env.client.chat_update(channel=where["channel_id"], ts=where["message_ts"], **updated)
     except SLACK_FAILED as exc:
@@ -99,10 +99,14 @@ def register(app: App) -> None:
         """An alert's Undo: that one change (managers; the service checks)."""
         if not value.isdigit():
             raise MalformedRequest(N_("change"))
-        result = env.service.undo_entry(env.actor, int(value))
+        try:
+            result = env.service.undo_entry(env.actor, int(value))
+        except AlreadyUndone:  # from another alert, or by another manager: this one says so
+            _mark_undone(env, body, int(value), None)
+            raise
         env.reply(blocks.undone(result))
         env.announce(result.entry)
-        _mark_undone(env, body, int(value))
+        _mark_undone(env, body, int(value), env.user_id)
 
     @app.action(_CARD_BUTTON)
     def card_button(ack: Ack, env: Env, body: dict[str, Any]) -> None:

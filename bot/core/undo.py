@@ -20,7 +20,7 @@ from bot.domain.audit import (
     Outcome,
     Target,
 )
-from bot.domain.errors import ChangeRefused, LoyaltyError, NotFound
+from bot.domain.errors import AlreadyUndone, ChangeRefused, LoyaltyError, NotFound
 from bot.domain.policy import Act
 from bot.domain.say import N_, Duration, Name, Say
 
@@ -44,7 +44,7 @@ class Undo(Points):
             name=Name(entry.target_name),
         )
         if entry.undone_at is not None:
-            raise ChangeRefused(Say("Nothing to undo: {what} was already undone.", what=what))
+            raise AlreadyUndone(Say("Nothing to undo: {what} was already undone.", what=what))
         if entry.action not in GIVING_ACTIONS:  # clerks may undo only what they may do
             self.roles.require(
                 actor.user_id,
@@ -87,7 +87,7 @@ class Undo(Points):
             name=Name(entry.target_name),
         )
         if entry.undone_at is not None:
-            raise ChangeRefused(Say("Nothing to undo: {what} was already undone.", what=what))
+            raise AlreadyUndone(Say("Nothing to undo: {what} was already undone.", what=what))
         return self._reverse(actor, entry, what, manager=True)
 
     def _reverse(self, actor: Actor, entry: AuditEntry, what: Say, manager: bool) -> PointsResult:
@@ -112,7 +112,7 @@ class Undo(Points):
                     )
                 )
             if not self.store.claim_undo(entry.id):
-                raise ChangeRefused(Say("Nothing to undo: {what} was already undone.", what=what))
+                raise AlreadyUndone(Say("Nothing to undo: {what} was already undone.", what=what))
             change = PointsChange(Op.SET, entry.before)
             intent = Intent(
                 Action.POINTS_UNDO,

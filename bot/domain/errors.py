@@ -255,6 +255,10 @@ class ChangeRefused(LoyaltyError):
     """A change the rules do not allow (balance below zero, too old to undo, ...)."""
 
 
+class AlreadyUndone(ChangeRefused):
+    """The change to undo was undone already (by anyone, from anywhere)."""
+
+
 class OverAllowance(PermissionDenied, ChangeRefused):
     """A clerk's points change beyond the clerk allowance (per change or per day)."""
 

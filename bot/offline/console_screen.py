@@ -228,7 +228,11 @@ class Screen(ConsoleParts):
                     _blocks(args),
                     args.get("text", ""),
                 )
-                self.remember(_blocks(args), channel, {"ts": args["ts"], "blocks": _blocks(args)})
+                self.remember(
+                    _blocks(args),
+                    channel,
+                    {"ts": args["ts"], "text": args.get("text", ""), "blocks": _blocks(args)},
+                )
             elif method == "views.publish":
                 view = args["view"] if isinstance(args["view"], dict) else json.loads(args["view"])
                 self.show(_("Home tab"), view.get("blocks", []), "")
@@ -277,5 +281,14 @@ class Screen(ConsoleParts):
     def remember(
         self, blocks: list[dict[str, Any]], channel: str, message: dict[str, Any] | None = None
     ) -> None:
+        """A message whose buttons `click` may press. An update replaces the message it
+        updates (same channel and ts), as Slack shows it: its old buttons are gone."""
+        ts = (message or {}).get("ts")
+        if ts:
+            self.clickables[:] = [
+                c
+                for c in self.clickables
+                if c.channel != channel or (c.message or {}).get("ts") != ts
+            ]
         if _has_buttons(blocks):
             self.clickables.append(Clickable(blocks, channel, message))

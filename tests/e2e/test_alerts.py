@@ -62,3 +62,19 @@ def test_without_an_audit_channel_each_manager_gets_a_dm(bot_with) -> None:
         ["D" + MANAGER[1:], "D" + GROUP_MANAGER[1:]]
     )
     assert "*Juan Pérez* (`1870`) has gained 120 points in the last hour" in text_of(dms[0].args)
+    # One manager undoes the newest change from their DM; the other, from theirs, is told
+    # it was undone already, and their copy of the alert says so too.
+    mine, theirs = sorted(dms, key=lambda c: c.args["channel"] != "D" + MANAGER[1:])
+    told = []
+    for manager, dm in ((MANAGER, mine), (GROUP_MANAGER, theirs)):
+        posted = next(m for m in bot.slack.messages if m.ts == dm.args["_ts"])
+        shown = {"ts": posted.ts, "blocks": posted.blocks, "text": posted.text}
+        newest = buttons(dm.args)[0]
+        bot.click(newest, user=manager, channel=dm.args["channel"], message=shown)
+        told.append(text_of(bot.reply()))
+    assert told[0].startswith("↩️ Undone") and "Nothing to undo" in told[1]
+    assert bot.customer_points(JUAN) == 65
+    updates = bot.wait("chat.update", count=2)
+    said = {u.args["channel"]: text_of(u.args) for u in updates}
+    assert "↩️ Undone by <@UMANAGER>." in said[mine.args["channel"]]
+    assert "↩️ Undone." in said[theirs.args["channel"]]

@@ -56,16 +56,17 @@ def unusual_points(alert: Alert) -> Message:
     return _message(head, sections)
 
 
-def marked_undone(alert: dict[str, Any], entry_id: int, user_id: str) -> dict[str, Any]:
+def marked_undone(alert: dict[str, Any], entry_id: int, user_id: str | None) -> dict[str, Any]:
     """The alert message as Slack holds it (`blocks`, `text`), with the change `entry_id`
-    marked undone by `user_id` in place of its Undo button: whoever reads it next sees it
-    is handled. Its other lines are left as they are (their text is already escaped)."""
+    marked undone by `user_id` (None: undone before, elsewhere) in place of its Undo
+    button: whoever reads it next sees it is handled. Its other lines are left as they
+    are (their text is already escaped)."""
     blocks = []
     for block in alert.get("blocks") or []:
         button = block.get("accessory") or {}
         if button.get("action_id") == ActionId.UNDO_ENTRY and button.get("value") == str(entry_id):
             block = {key: value for key, value in block.items() if key != "accessory"}
-            done = _("↩️ Undone by <@{user}>.").format(user=user_id)
+            done = _("↩️ Undone by <@{user}>.").format(user=user_id) if user_id else _("↩️ Undone.")
             block["text"] = {**block["text"], "text": f"{block['text']['text']} · {done}"}
         blocks.append(block)
     return {"blocks": blocks, "text": alert.get("text") or ""}
