@@ -72,6 +72,9 @@ _NAME_WORD = re.compile(r"[^\W\d_]+(?:['’.\-][^\W\d_]+)*\.?")
 
 # Words people look for a command under that needs none: what it is, instead.
 _ALERT_WORDS = frozenset({"alert", "alerts", "alerta", "alertas"})
+# What a person new to the bot says to it first, and last.
+_GREETINGS = frozenset({"hi", "hello", "hey", "hola", "buenas", "buenos", "saludos"})
+_THANKS = frozenset({"thanks", "thank", "thx", "gracias"})
 
 
 def unknown(name: str) -> str:
@@ -93,6 +96,12 @@ def unknown_command(typed: str, args: list[str], region: str = "") -> blocks.Mes
     help_command = Code("/loyalty " + word(BY_NAME["help"]))
     if name in _ALERT_WORDS:
         return blocks.notice(mrkdwn(_alerts(help_command)))
+    if name in _GREETINGS:
+        return blocks.notice(
+            mrkdwn(Say("👋 Hello! {help} lists what I can do.", help=help_command))
+        )
+    if name in _THANKS:
+        return blocks.notice(mrkdwn(Say("You're welcome! 🙂")))
     guess, slip = _action_first(name, args), True  # `borrar rosa`: `customer delete rosa`
     if guess is None:
         # A short word is near many (`nada`, `añade`): it must be nearer to count.

@@ -145,6 +145,24 @@ def test_a_line_without_its_subcommand_is_offered_the_one_it_left_out(line, mean
 
 
 @pytest.mark.parametrize(
+    ("typed", "language", "answer"),
+    [
+        ("hola", "es", "👋 ¡Hola! `/loyalty ayuda` muestra lo que puedo hacer."),
+        ("Hi", "en", "👋 Hello! `/loyalty help` lists what I can do."),
+        ("gracias", "es", "¡De nada! 🙂"),
+        ("thanks", "en", "You're welcome! 🙂"),
+    ],
+)
+def test_a_greeting_or_thanks_is_answered_in_kind(typed, language, answer) -> None:
+    """What a person new to the bot types first is not "I don't know hola"."""
+    from bot.i18n import speaking
+    from handlers.command_help import unknown_command
+
+    with speaking(language):
+        assert unknown_command(typed, [], "MX").text == answer
+
+
+@pytest.mark.parametrize(
     ("typed", "meant"),
     [("pnts", "points"), ("ayda", "help"), ("puntoss", "points"), ("nada", None), ("xyz", None)],
 )
