@@ -26,6 +26,7 @@ from bot.core.reconcile import reconcile_quietly
 from bot.core.roles import Roles
 from bot.domain.audit import utcnow
 from bot.domain.errors import ConfigError
+from bot.domain.heap import return_freed_memory
 from bot.domain.settings import Settings
 from bot.i18n import _, speaking
 from bot.runtime import install_pages
@@ -349,6 +350,7 @@ class Running:
 
 def build(settings: Settings, *, socket_mode: bool = False) -> Running:
     """Everything `serve`, `socket` and the production server run, from settings."""
+    return_freed_memory()  # before the index's large tables are first allocated
     running = _build(settings, socket_mode=socket_mode)
     # What was imported and built lives as long as the process: out of the collector's
     # reach, a full collection during a burst of requests walks only what they made

@@ -188,3 +188,29 @@ def test_a_snapshot_made_a_batch_at_a_time_falls_back_to_the_whole_list(records)
         if customer.first_name:
             (row,) = snapshot.name_rows(customer.first_name.casefold())
             assert snapshot.customers[row] == customer
+
+
+class _Body(bytes):
+    """A list body that says when it is freed (bytes take no weak reference)."""
+
+    freed: list[bool] = []
+
+    def __del__(self) -> None:
+        self.freed.append(True)
+
+
+def test_a_snapshot_lets_the_list_go_before_it_packs_its_tables(monkeypatch) -> None:
+    """Memory (bench_memory: the builder's peak is while the tables are packed): once every
+    batch is in the tables' material, the build holds the body no longer."""
+    freed_when_packed = []
+    packing = Snapshot.__init__
+
+    def watched(self, *args, **kwargs) -> None:
+        freed_when_packed.append(bool(_Body.freed))
+        packing(self, *args, **kwargs)
+
+    monkeypatch.setattr(Snapshot, "__init__", watched)
+    monkeypatch.setattr(_Body, "freed", [])
+    snapshot = Snapshot.from_json(_Body(_json(RECORDS)))
+    assert freed_when_packed == [True]
+    assert [c.id for c in snapshot.customers] == [r["id"] for r in RECORDS]

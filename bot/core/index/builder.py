@@ -184,9 +184,7 @@ def _balances_step(body: bytes | str, key: int, place: Place | None) -> BalanceL
 def _first_step(body: bytes | str | None, key: int, place: Place | None) -> Snapshot | str:
     """`body`: the list, or the path of a file holding it (removed once read: `_taken`);
     None: the list `_balances_step` kept."""
-    data = _bodies.pop(key) if body is None else _taken(body)
-    snapshot = Snapshot.from_json(data)
-    del data
+    snapshot = Snapshot.from_json(_bodies.pop(key) if body is None else _taken(body))
     _built[key] = snapshot.second_step_input()  # not the snapshot: its memory goes
     return _returned(snapshot, place)
 

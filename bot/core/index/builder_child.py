@@ -28,6 +28,8 @@ import time
 from concurrent.futures import Future
 from typing import Any
 
+from bot.domain.heap import return_freed_memory
+
 _LENGTH = struct.Struct("<Q")
 # A child needs file descriptors passed to a new process (POSIX). Elsewhere (Windows,
 # where the bot runs only on a developer's machine) the index is built in the serving
@@ -185,6 +187,7 @@ def main(argv: list[str]) -> None:
     parent, requests, replies = (int(arg) for arg in argv)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C is the serving process's to handle
     in_the_child(parent)
+    return_freed_memory()
     from bot.core.index import builder  # after the priority is lowered
 
     while True:

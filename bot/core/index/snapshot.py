@@ -248,15 +248,18 @@ class Snapshot:
         the API documents it, or with a customer listed twice, the slower way (whole)."""
         gathered = _Gathered()
 
-        def each_batch() -> Iterator[CustomerList]:
-            for part in CustomerList.batches(body, text_columns=True):
+        def each_batch(batches: Iterator[CustomerList]) -> Iterator[CustomerList]:
+            for part in batches:
                 gathered.add(part)
                 yield part
 
         try:
-            listed = CustomerList.gathered(each_batch())
+            listed = CustomerList.gathered(
+                each_batch(CustomerList.batches(body, text_columns=True))
+            )
         except UnusualList:
             return cls(CustomerList.from_json(body, text_columns=True))
+        del body  # all in the tables' material: gone now if the caller kept no reference
         if listed.unique() is not listed:
             return cls(listed)
         return cls(listed, gathered)
