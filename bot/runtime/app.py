@@ -35,7 +35,6 @@ from bot.runtime.settled import TOLD_WITHIN, tell_settled
 from bot.runtime.tenants import InstalledClients, Workspaces, build_services, group_members_via
 from bot.smartpasses.client import LoyaltyClient, shared_http
 from bot.store.database import Store
-from bot.store.installations import installation_store, seal_rows, state_store
 from bot.store.locks import locks_for
 from bot.store.sealed import KeyBox
 from bot.store.workspaces import WorkspaceRecords
@@ -144,6 +143,10 @@ def installed_workspaces(
             "LOYALTY_ENCRYPTION_KEY is not set: make one with `loyalty-bot new-key` and put it "
             "there."
         )
+    # Here, not above: slack_sdk's SQLAlchemy stores bring SQLAlchemy's ORM, memory that
+    # one workspace's bot never needs (bench_memory).
+    from bot.store.installations import installation_store, seal_rows
+
     box = KeyBox(settings.loyalty_encryption_key.get_secret_value())
     with store.engine.begin() as conn:  # tokens stored before they were sealed
         if sealed := seal_rows(conn, box):
@@ -179,6 +182,7 @@ def create_distributed_app(
     """The Bolt app installed in any workspace (OAuth mode): Add to Slack at
     /slack/install, Slack's tokens in the bot's database, and each workspace served with
     its own token, program and settings (`bot.runtime.tenants`)."""
+    from bot.store.installations import state_store
     from handlers import register_all
     from handlers.workspace import Installed
 

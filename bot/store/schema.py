@@ -160,7 +160,8 @@ promotions = sa.Table(
 
 # Installed in any workspace (OAuth mode): each workspace's program, its App Key (Fernet,
 # bot.store.sealed; never stored in the clear) and the settings its managers chose.
-# Slack's own tables are declared beside these in bot.store.installations.
+# Slack's own tables are declared on this metadata by bot.store.installations (imported
+# in OAuth mode, by the migrations and by the schema's test).
 workspaces = sa.Table(
     "workspaces",
     metadata,

@@ -15,7 +15,6 @@ from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 
 from bot.domain.audit import as_utc, utcnow
-from bot.store.installations import slack_bots, slack_installations
 from bot.store.schema import (
     approvals,
     audit_log,
@@ -121,6 +120,8 @@ class WorkspaceRecords:
     def uninstalled(self, team_id: str) -> None:
         """Forget the workspace's Slack tokens and App Key now; its records stay until the
         retention purge (`purge_uninstalled`)."""
+        from bot.store.installations import slack_bots, slack_installations  # OAuth mode's
+
         with self.engine.begin() as conn:
             for table in (slack_bots, slack_installations):
                 conn.execute(table.delete().where(table.c.team_id == team_id))

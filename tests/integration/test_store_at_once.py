@@ -74,7 +74,8 @@ def test_a_serving_process_at_head_loads_neither_alembic_nor_cryptography(
     store_url: str,
 ) -> None:
     """Memory (bench_memory): once the database is at the latest revision, a start reads
-    it with one query; one workspace's bot never seals a secret."""
+    it with one query; one workspace's bot never seals a secret, nor keeps Slack's
+    installations (slack_sdk's stores, and with them SQLAlchemy's ORM)."""
     Store.from_url(store_url)  # migrated, as by the first start
     started = subprocess.run(
         [
@@ -83,11 +84,12 @@ def test_a_serving_process_at_head_loads_neither_alembic_nor_cryptography(
             "import sys, bot.runtime.wsgi\n"
             "from bot.store.database import Store\n"
             f"store = Store.from_url({store_url!r})\n"
-            "print(store.schema_version(), 'alembic' in sys.modules, 'cryptography' in sys.modules)",
+            "print(store.schema_version(), 'alembic' in sys.modules, 'cryptography' in sys.modules,"
+            " 'sqlalchemy.orm' in sys.modules)",
         ],
         capture_output=True,
         text=True,
         timeout=60,
         check=True,
     )
-    assert started.stdout.split() == [head(), "False", "False"]
+    assert started.stdout.split() == [head(), "False", "False", "False"]

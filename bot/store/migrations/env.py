@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import context
 
 from bot.store.base import engine_url
-from bot.store.schema import metadata
+from bot.store.installations import metadata  # the bot's tables and Slack's (OAuth mode)
 
 config = context.config
 connection = config.attributes.get("connection")
