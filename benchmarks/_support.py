@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import resource
+import shlex
 import socket
 import statistics
 import subprocess
@@ -356,6 +357,16 @@ def procfile_web(port: int, app: str = BOT_WSGI) -> list[str]:
     return ["bash", "-c", f"PORT={port}; exec {command.replace(BOT_WSGI, app)}"]
 
 
+def procfile_release(env: dict[str, str]) -> None:
+    """The Procfile's `release:` step, as a platform runs it before starting the web
+    processes of a new version (the database upgraded, so they start at its schema)."""
+    procfile = Path(__file__).resolve().parent.parent / "Procfile"
+    line = next(x for x in procfile.read_text().splitlines() if x.startswith("release:"))
+    command = shlex.split(line.removeprefix("release:").strip())
+    command[0] = str(Path(sys.executable).with_name(command[0]))
+    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL, timeout=300)
+
+
 @contextlib.contextmanager
 def serve(
     env: dict[str, str],
@@ -364,11 +375,13 @@ def serve(
     app: str = BOT_WSGI,
 ) -> Iterator[str]:
     """The bot in child processes (their own interpreters, as in production): `loyalty-bot
-    serve`, or with `server="gunicorn"` the Procfile's web command (gunicorn, its workers
-    and threads; serving `app` instead of the bot if given); on `cpus` if given (from the
-    start: workers and index builders too)."""
+    serve`, or with `server="gunicorn"` the Procfile's release step and then its web
+    command (gunicorn, its workers and threads; serving `app` instead of the bot if given);
+    on `cpus` if given (from the start: workers and index builders too)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
+    if server == "gunicorn" and app == BOT_WSGI:
+        procfile_release(env)
     command = (
         procfile_web(port, app)
         if server == "gunicorn"

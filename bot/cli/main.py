@@ -9,7 +9,15 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bot.cli.checkup import _checkup
-from bot.cli.records import _fraction, _new_key, _reconcile, _rotate_key, _summary, _verify
+from bot.cli.records import (
+    _fraction,
+    _migrate,
+    _new_key,
+    _reconcile,
+    _rotate_key,
+    _summary,
+    _verify,
+)
 from bot.cli.serving import _clock, _console, _sandbox, _serve, _socket
 from bot.domain.errors import ConfigError, LoyaltyError
 
@@ -95,6 +103,13 @@ def build_parser() -> argparse.ArgumentParser:
         "(changes made outside the bot; flags any on a change that was not confirmed)",
     )
     verify.set_defaults(run=_verify)
+
+    migrate = commands.add_parser(
+        "migrate",
+        help="upgrade the bot's database to the latest schema (the Procfile's release step; "
+        "a start does it too if it was not run)",
+    )
+    migrate.set_defaults(run=_migrate)
 
     checkup = commands.add_parser(
         "checkup",

@@ -1,4 +1,5 @@
-"""Commands on the records: `summary`, `reconcile`, `verify`, and the keys that seal\nthem (`new-key`, `rotate-key`)."""
+"""Commands on the records: `summary`, `reconcile`, `verify`, `migrate`, and the keys that
+seal them (`new-key`, `rotate-key`)."""
 
 from __future__ import annotations
 
@@ -106,6 +107,19 @@ def _rotate_key(args: argparse.Namespace) -> int:
         f"Re-encrypted {count} App Key(s) and {tokens} Slack token(s) with the first key. "
         "The other keys in LOYALTY_ENCRYPTION_KEY can now be removed."
     )
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    """The database brought to the latest schema before the new version serves (the
+    Procfile's release step): its web processes then start at it, and never load Alembic."""
+    from bot.store.database import Store
+
+    store = Store.from_url(_settings(args).database_url)
+    try:
+        print(f"The database is at revision {store.schema_version()}.")
+    finally:
+        store.engine.dispose()
     return 0
 
 

@@ -21,6 +21,7 @@ from bot.runtime.app import create_app
 from bot.runtime.wsgi_server import serving
 from bot.smartpasses.client import LoyaltyClient
 from bot.store.database import Store
+from bot.store.migrate import head
 from tests.faults import Gate
 from tests.harness import (
     BOT_TOKEN,
@@ -43,8 +44,11 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_procfile_runs_gunicorn_and_sigterm_finishes_acked_work(
     sandbox, sandbox_url, tmp_path
 ) -> None:
+    """Its release step first (as Heroku runs it: the schema upgraded before the web
+    processes start), then its web process."""
     procfile = dict(line.split(": ", 1) for line in (ROOT / "Procfile").read_text().splitlines())
     assert procfile["clock"] == "loyalty-bot clock"
+    assert procfile["release"] == "loyalty-bot migrate"
     assert "'bot.runtime.wsgi:create()'" in procfile["web"] and "$PORT" in procfile["web"]
     port = free_port()
     slack = SlackStandIn(token=BOT_TOKEN, users=USERS)
@@ -59,6 +63,17 @@ def test_procfile_runs_gunicorn_and_sigterm_finishes_acked_work(
             LOYALTY_LOG_FORMAT="json",
             PATH=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
         )
+        released = subprocess.run(
+            shlex.split(procfile["release"]),
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        assert released.stdout.strip() == f"The database is at revision {head()}."
+        assert Store.from_url(env["DATABASE_URL"]).schema_version() == head()
         command = re.sub(r"\$\{WEB_CONCURRENCY:-\d+\}", "1", procfile["web"])
         command = command.replace("$PORT", str(port))
         base = f"http://127.0.0.1:{port}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import pickle
+from typing import ClassVar
 from unittest.mock import patch
 
 import pytest
@@ -193,7 +194,7 @@ def test_a_snapshot_made_a_batch_at_a_time_falls_back_to_the_whole_list(records)
 class _Body(bytes):
     """A list body that says when it is freed (bytes take no weak reference)."""
 
-    freed: list[bool] = []
+    freed: ClassVar[list[bool]] = []
 
     def __del__(self) -> None:
         self.freed.append(True)
