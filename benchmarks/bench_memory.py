@@ -3,8 +3,8 @@
 Run by hand: `.venv/bin/python benchmarks/bench_memory.py [--customers 0,100000,300000]
 [--server gunicorn|serve]`.
 
-The bot runs as the Procfile's `web:` line runs it (gunicorn, its master and workers), or
-as `loyalty-bot serve`; every process under it counts: each worker's index builder and any
+The bot runs as the Procfile runs it (its `release:` step, then its `web:` line: gunicorn,
+its master and workers), or as `loyalty-bot serve`; every process under it counts: each worker's index builder and any
 other helper. PSS (proportional set size, from /proc/PID/smaps_rollup) splits pages the
 processes share between them, so the sum is what the instance takes from the machine; to
 it are added the files its index builders keep in memory (/dev/shm: the list and the
