@@ -364,7 +364,9 @@ def procfile_release(env: dict[str, str]) -> None:
     line = next(x for x in procfile.read_text().splitlines() if x.startswith("release:"))
     command = shlex.split(line.removeprefix("release:").strip())
     command[0] = str(Path(sys.executable).with_name(command[0]))
-    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL, timeout=300)
+    released = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    if released.returncode:
+        raise SystemExit(f"the Procfile's release step failed: {released.stderr.strip()}")
 
 
 @contextlib.contextmanager
