@@ -26,28 +26,36 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
-BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
-STAMP = VENV / ".installed-from"
+BIN_NAME = "Scripts" if os.name == "nt" else "bin"
+BIN = VENV / BIN_NAME
+# What a platform installs (requirements.txt: the bot and PostgreSQL's driver, none of the
+# test tools): the benchmarks serve the bot from it, so they measure the deployed process.
+DEPLOYED = ROOT / ".venv-deployed"
 FIGURES_MISSED = (
     3  # a benchmark that ran to the end, a figure off target (benchmarks/_support.MISSED)
 )
 
 
-def ensure_venv() -> None:
+def ensure_venv(where: Path = VENV, extras: str = "dev") -> Path:
+    """The virtual environment `where`, with the bot (editable: this checkout) and its
+    `extras` installed at the versions CI runs, made or refreshed if pyproject.toml or
+    constraints.txt changed; its scripts' directory."""
     if sys.version_info < (3, 11):  # noqa: UP036 (this script may run on an old python3)
         sys.exit("loyalty-bot needs Python 3.11 or newer; this is " + sys.version.split()[0])
     wanted = hashlib.sha256(
         (ROOT / "pyproject.toml").read_bytes() + (ROOT / "constraints.txt").read_bytes()
     ).hexdigest()
-    if STAMP.exists() and STAMP.read_text() == wanted:
-        return
-    if not (BIN / "python").exists():
-        print("Creating the virtual environment in .venv ...", flush=True)
-        venv.EnvBuilder(with_pip=True).create(VENV)
-    print("Installing loyalty-bot and its test tools (first run only) ...", flush=True)
+    stamp, scripts = where / ".installed-from", where / BIN_NAME
+    if stamp.exists() and stamp.read_text() == wanted:
+        return scripts
+    if not (scripts / "python").exists():
+        print(f"Creating the virtual environment in {where.name} ...", flush=True)
+        venv.EnvBuilder(with_pip=True).create(where)
+    what = "its test tools" if extras == "dev" else "what a platform installs"
+    print(f"Installing loyalty-bot and {what} (first run only) ...", flush=True)
     subprocess.run(
         [
-            str(BIN / "python"),
+            str(scripts / "python"),
             "-m",
             "pip",
             "install",
@@ -56,11 +64,12 @@ def ensure_venv() -> None:
             "-c",
             str(ROOT / "constraints.txt"),  # the versions CI runs
             "-e",
-            f"{ROOT}[dev]",
+            f"{ROOT}[{extras}]",
         ],
         check=True,
     )
-    STAMP.write_text(wanted)
+    stamp.write_text(wanted)
+    return scripts
 
 
 def run(*args: str) -> int:
@@ -190,7 +199,8 @@ def write_performance(
         "# Performance",
         "",
         "Written by `python3 dev.py bench` (do not edit by hand: run it again). "
-        "Each benchmark runs the bot as it is deployed, the Loyalty API sandbox, the Slack "
+        "Each benchmark runs the bot as it is deployed (from `.venv-deployed`: what a "
+        "platform installs, without the test tools), the Loyalty API sandbox, the Slack "
         "stand-in and the client in their own processes, and checks every answer. A run of "
         "all of them takes about 90 minutes; `python3 dev.py bench NAME ...` replaces only "
         "those benchmarks' rows, so each row says the run it is from (compare figures from "

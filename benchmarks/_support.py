@@ -4,6 +4,7 @@ and `check()`, which records a figure against its target for `python3 dev.py ben
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import resource
@@ -221,15 +222,22 @@ class Replies:
 
 @contextlib.contextmanager
 def script_process(
-    script: str, *args: str, ready: str, cpus: set[int] | None = None, nice: int = 0
+    script: str,
+    *args: str,
+    ready: str,
+    cpus: set[int] | None = None,
+    nice: int = 0,
+    as_deployed: bool = False,
 ) -> Iterator[str]:
     """`benchmarks/<script>` serving on a free port (`--port`) in a child process, on
-    `cpus` at `nice` if given (see `pin`); yields its base URL once `ready` (a path)
-    answers 200."""
+    `cpus` at `nice` if given (see `pin`), from the deployed environment if `as_deployed`
+    (a floor the bot is compared with: `deployed`); yields its base URL once `ready` (a
+    path) answers 200."""
     port = free_port()
     path = str(Path(__file__).with_name(script))
+    python = str(deployed() / "python") if as_deployed else sys.executable
     proc = subprocess.Popen(
-        [sys.executable, path, "--port", str(port), *args],
+        [python, path, "--port", str(port), *args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -345,13 +353,25 @@ SERVERS = ("serve", "gunicorn")  # `loyalty-bot serve`, or the Procfile's `web:`
 BOT_WSGI = "'bot.runtime.wsgi:create()'"
 
 
+@functools.cache
+def deployed() -> Path:
+    """The scripts' directory of an environment holding what a platform installs
+    (requirements.txt: the bot and PostgreSQL's driver, none of the test tools; made by
+    dev.py on first use), which the served bot runs from: the process as deployed. The
+    test tools would add to it (httpx imports its command line's rich, click and pygments
+    when they are installed)."""
+    import dev
+
+    return dev.ensure_venv(dev.DEPLOYED, "postgres")
+
+
 def procfile_web(port: int, app: str = BOT_WSGI) -> list[str]:
     """The Procfile's `web:` command for `port`, as a shell runs it (the deployed server:
     gunicorn with the Procfile's workers and threads), serving `app` (another WSGI
     factory, served the same way: a bare Bolt app)."""
     procfile = Path(__file__).resolve().parent.parent / "Procfile"
     line = next(x for x in procfile.read_text().splitlines() if x.startswith("web:"))
-    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    gunicorn = str(deployed() / "gunicorn")
     command = line.removeprefix("web:").strip().replace("gunicorn", gunicorn, 1)
     assert BOT_WSGI in command, "the Procfile serves the bot's WSGI factory"
     return ["bash", "-c", f"PORT={port}; exec {command.replace(BOT_WSGI, app)}"]
@@ -363,7 +383,7 @@ def procfile_release(env: dict[str, str]) -> None:
     procfile = Path(__file__).resolve().parent.parent / "Procfile"
     line = next(x for x in procfile.read_text().splitlines() if x.startswith("release:"))
     command = shlex.split(line.removeprefix("release:").strip())
-    command[0] = str(Path(sys.executable).with_name(command[0]))
+    command[0] = str(deployed() / command[0])
     released = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     if released.returncode:
         raise SystemExit(f"the Procfile's release step failed: {released.stderr.strip()}")
@@ -376,8 +396,8 @@ def serve(
     server: str = "serve",
     app: str = BOT_WSGI,
 ) -> Iterator[str]:
-    """The bot in child processes (their own interpreters, as in production): `loyalty-bot
-    serve`, or with `server="gunicorn"` the Procfile's release step and then its web
+    """The bot in child processes (their own interpreters, as in production, from the
+    deployed environment: `deployed`): `loyalty-bot serve`, or with `server="gunicorn"` the Procfile's release step and then its web
     command (gunicorn, its workers and threads; serving `app` instead of the bot if given);
     on `cpus` if given (from the start: workers and index builders too)."""
     port = free_port()
@@ -387,7 +407,10 @@ def serve(
     command = (
         procfile_web(port, app)
         if server == "gunicorn"
-        else [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)]
+        else [
+            str(deployed() / "python"),
+            *("-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)),
+        ]
     )
     proc = subprocess.Popen(
         command,

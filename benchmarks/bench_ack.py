@@ -73,7 +73,11 @@ BARE, BOT = "bare Bolt", "bot"
 def bare_bolt(slack_url: str, cpus: set[int]) -> AbstractContextManager[str]:
     """The floor: a Bolt app that only acks, served as `serve` is."""
     return script_process(
-        "bare_bolt.py", "--slack-api-url", slack_url + "/api/", ready="/healthz", cpus=cpus
+        "bare_bolt.py",
+        *("--slack-api-url", slack_url + "/api/"),
+        ready="/healthz",
+        cpus=cpus,
+        as_deployed=True,
     )
 
 

@@ -266,6 +266,7 @@ def served(url: str, api_url: str) -> Iterator[Apps]:
                 *("--slack-api-url", slack.url + "/api/", "--prompt-acks"),
                 *("--loyalty-api", api_url),
                 ready="/healthz",
+                as_deployed=True,
             )
         )
         http = stack.enter_context(with_linear_pool(sender(IN_FLIGHT, timeout=30)))
