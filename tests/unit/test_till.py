@@ -66,7 +66,7 @@ def test_a_refused_add_is_in_the_customers_history_once_with_what_was_asked(till
     assert "was refused (+21 asked) · Clerks can add at most 20 points in one change." in shown
     assert "refused*" not in shown  # "was refused" already says it
     with speaking("es"):
-        assert "fue rechazado (se pidió +21) · Los empleados pueden sumar" in history()
+        assert "tuvo un cambio rechazado (se pidió +21) · Los empleados pueden sumar" in history()
 
 
 def test_a_clerk_over_one_change_is_told_the_limit_and_who_to_ask(till) -> None:
