@@ -198,6 +198,9 @@ class Console(Screen, Forms, Automation):
             raise StepFailed("the installation failed")
 
     def open_home(self, _args: str) -> None:
+        if self.workspaces and not self.is_installed():  # Slack shows no Home tab for it
+            self.say(_("The bot is not installed in this workspace yet: type install first."))
+            return
         mark = len(self.slack.calls)
         response = self.requests.event(
             {"type": "app_home_opened", "user": self.user, "tab": "home"}

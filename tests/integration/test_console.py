@@ -218,3 +218,14 @@ def test_a_form_choice_that_is_not_one_is_asked_again_not_taken_as_the_default(
     assert code == 0, output
     assert output.count("That is not one of the choices") == 2
     assert "@carl redeemed “Café Gratis” for Juana Pérez (1871): 12 → 2 (-10)" in output
+
+
+def test_the_home_tab_before_the_install_says_to_install_first() -> None:
+    """Slack sends no Home tab event for an app not installed in the workspace: the
+    console says so at once instead of waiting for an answer that cannot come."""
+    out = io.StringIO()
+    code = run_console(user="lupita", script=iter(["home"]), out=out, lang="es", workspaces=True)
+    assert code == 0, out.getvalue()
+    assert "todavía no está instalado en este espacio de trabajo: escribe install" in (
+        out.getvalue()
+    )
