@@ -50,6 +50,15 @@ def join_phone(tokens: list[str], region: str = "") -> list[str]:
     phone, i = tokens[0], 1
     while i < len(tokens) - 1 and _DIGIT_GROUP.match(tokens[i]) and _digits(phone) < 10:
         phone, i = f"{phone} {tokens[i]}", i + 1
+    # One group more if only with it is the number one (`+52 1 55 1234 5678`: the last
+    # word, which is else kept apart as an amount).
+    if (
+        i < len(tokens)
+        and _DIGIT_GROUP.match(tokens[i])
+        and to_e164(phone) is None
+        and to_e164(f"{phone} {tokens[i]}") is not None
+    ):
+        phone, i = f"{phone} {tokens[i]}", i + 1
     return [phone, *tokens[i:]]
 
 

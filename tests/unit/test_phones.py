@@ -33,7 +33,32 @@ def test_e164_and_international_formats() -> None:
     assert to_e164("+52 123", "MX") is None  # impossible
     assert international("+529994116533") == "+52 999 411 6533"
     assert international("not a phone") == "not a phone"
-    assert lookup_keys("999 411 6533", "MX") == ["9994116533", "529994116533"]
+    assert lookup_keys("999 411 6533", "MX") == ["9994116533", "529994116533", "5219994116533"]
+
+
+@pytest.mark.parametrize(
+    ("stored", "typed"),
+    [
+        ("+5215512345678", "55 1234 5678"),  # stored the way mobiles were written before 2019
+        ("+5215512345678", "+52 55 1234 5678"),
+        ("+525512345678", "+52 1 55 1234 5678"),  # typed the old way, stored today's
+        ("+525512345678", "+5215512345678"),
+    ],
+)
+def test_a_mexican_mobile_is_found_in_either_spelling(stored: str, typed: str) -> None:
+    pedro = Customer(id=7, firstName="Pedro", lastName="Páramo", phone=stored, points=0)
+    index = CustomerIndex(lambda: [JUAN, pedro], region="MX")
+    assert index.find(typed).found == pedro
+
+
+def test_a_mexican_mobile_stored_the_old_way_is_shown_in_groups() -> None:
+    assert international("+5215512345678") == "+52 1 55 1234 5678"
+    assert international("+525512345678") == "+52 55 1234 5678"
+
+
+def test_only_a_mexican_number_has_a_twin() -> None:
+    assert lookup_keys("+34 612 345 678", "MX") == ["34612345678"]
+    assert lookup_keys("+1 415 555 0100", "MX") == ["14155550100"]
 
 
 @pytest.mark.parametrize(
@@ -44,6 +69,9 @@ def test_e164_and_international_formats() -> None:
         ("points 999 411 6533", "999 411 6533", None),
         ("points 1870 10 birthday", "1870", "10"),  # an id and an amount stay apart
         ("points 1870 100", "1870", "100"),
+        ("points +52 1 55 1234 5678", "+52 1 55 1234 5678", None),  # a mobile the old way
+        ("points +52 1 55 1234 5678 5", "+52 1 55 1234 5678", "5"),
+        ("points +52 999 411 6533 10", "+52 999 411 6533", "10"),
     ],
 )
 def test_a_national_number_typed_in_groups_is_one_reference(text, reference, amount) -> None:
@@ -59,3 +87,8 @@ def test_forms_send_e164_and_reject_impossible_numbers_on_the_field() -> None:
     assert "not a phone number" in str(errors[Field.PHONE])
     _, errors = read_customer_form({**values, Field.PHONE: "999 411 6534"})  # no region
     assert "international form" in str(errors[Field.PHONE])
+    # A Mexican mobile stored the old way (the edit form shows it so) saves as it is.
+    fields, errors = read_customer_form({**values, Field.PHONE: "+52 1 55 1234 5678"}, "MX")
+    assert errors == {} and fields.phone == "+5215512345678"
+    _, errors = read_customer_form({**values, Field.PHONE: "+52 1 123 4567 890"}, "MX")
+    assert "not a phone number" in str(errors[Field.PHONE])
