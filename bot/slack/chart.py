@@ -22,7 +22,7 @@ from slack_sdk import WebClient
 from bot.core.summary import DayPoints
 from bot.domain.errors import LoyaltyError
 from bot.domain.say import Say
-from bot.i18n import _, day, number
+from bot.i18n import N_, _, day, number
 from bot.slack.files import share_file
 
 DRAW_SECONDS = 60  # a first import of matplotlib on a cold disk is slow; never a request's
@@ -42,6 +42,10 @@ class ChartUnavailable(LoyaltyError):
         return f"chart unavailable: {self.why}"
 
 
+# A date pattern (Babel's): each language writes a day its own way ("5 de diciembre").
+A_DAY_OF_THE_YEAR = N_("EEEE d MMMM")
+
+
 def alt_text(chart: Sequence[DayPoints]) -> str:
     added = sum(d.added for d in chart)
     deducted = sum(d.deducted for d in chart)
@@ -55,7 +59,7 @@ def alt_text(chart: Sequence[DayPoints]) -> str:
     busiest = max(chart, key=lambda d: d.added + d.deducted + d.redeemed, default=None)
     if busiest is not None and busiest.added + busiest.deducted + busiest.redeemed:
         text += " " + _("The busiest day was {day} ({added} added).").format(
-            day=day(busiest.day, "EEEE d MMMM"), added=number(busiest.added)
+            day=day(busiest.day, _(A_DAY_OF_THE_YEAR)), added=number(busiest.added)
         )
     return text
 

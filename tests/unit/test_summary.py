@@ -281,6 +281,7 @@ def test_the_charts_words_are_the_readers(client, store) -> None:
     with speaking("es"):
         figures = chart_figures(chart)
         assert alt_text(chart).startswith("Gráfica de los últimos 14 días: 10 puntos sumados")
+        assert alt_text(chart).endswith("fue el miércoles 25 de noviembre (10 sumados).")
     assert figures["title"] == "Puntos, últimos 14 días"
     assert [name for name, _values, _color in figures["series"]] == [
         "sumados",
