@@ -158,7 +158,7 @@ def verb_first(verb: str, tokens: list[str], region: str = "") -> tuple[list[str
     amount, the tokens as they are and what the verb says to do (`quitar juan`: the form
     opens on deducting); an amount with a sign of its own keeps it."""
     sign = _SIGN_VERBS.get(verb.casefold())
-    tokens = join_phone(unit_apart(tokens, is_points_unit), region)
+    tokens = join_phone(amount_first(unit_apart(tokens, is_points_unit)), region)
     if sign is None:
         return tokens, None
     found = _amount_at(tokens)
@@ -168,6 +168,22 @@ def verb_first(verb: str, tokens: list[str], region: str = "") -> tuple[list[str
     if _UNSIGNED.match(tokens[i]):
         tokens = [*tokens[:i], sign + tokens[i], *tokens[i + 1 :]]
     return tokens, None
+
+
+# Between an amount said first and whom it is for: `add 10 to juan`, `quita 5 a luis`.
+_TO_WHOM = frozenset({"to", "for", "a", "al", "para"})
+
+
+def amount_first(tokens: list[str]) -> list[str]:
+    """`10 to juan perez` -> `juan perez 10`, and `10 points to ana` -> `ana 10`: the
+    amount said before whom it is for, as people say it. Only with a word for "to"
+    between them (`1870 10` stays an id and an amount)."""
+    if not tokens or not AMOUNT_LIKE.match(tokens[0]):
+        return tokens
+    at = 2 if len(tokens) > 1 and is_points_unit(tokens[1]) else 1
+    if at + 1 < len(tokens) and tokens[at].casefold() in _TO_WHOM:
+        return [*tokens[at + 1 :], tokens[0]]
+    return tokens
 
 
 def joined_sign(tokens: list[str]) -> list[str]:

@@ -14,6 +14,7 @@ from bot.i18n import decimal_mark
 from handlers.command_help import said, usage_of
 from handlers.context import Env
 from handlers.parsing import (
+    amount_first,
     join_phone,
     joined_sign,
     plain_words,
@@ -36,7 +37,8 @@ def read_points(env: Env, args: list[str]) -> Typed:
     sign typed apart, `= 100`, or as a verb, `quitar 5`, joins its number);
     AmbiguousAmount (asked with a button per reading) for `1.000`."""
     reference, amount, reason = split_reference(
-        joined_sign(unit_apart(args, is_points_unit)), env.settings.loyalty_default_region
+        joined_sign(amount_first(unit_apart(args, is_points_unit))),
+        env.settings.loyalty_default_region,
     )
     if not reference:
         raise InvalidInput(Say("Usage: {usage}, e.g. {example}.", **usage_of("points")))

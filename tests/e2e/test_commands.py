@@ -237,10 +237,14 @@ def test_a_verb_typed_first_says_what_to_do_with_the_points(bot_with) -> None:
     _, form = bot.opened_view()
     assert [b for b in form["blocks"] if b.get("block_id") == Field.POINTS_OP] == []
     assert form["title"]["text"] == "Add points"
+    bot.command("quita 1 a 1870")  # the amount said first still deducts
+    assert "31 → *30*" in text_of(bot.reply())
+    bot.command("add 2 points to Juan Pérez")
+    assert "30 → *32*" in text_of(bot.reply())
     before = len(bot.sandbox.calls)
     bot.command("quitar 1870 5", user=CLERK)
     assert "Only loyalty *managers* can deduct points or set a balance" in text_of(bot.reply())
-    assert len(bot.sandbox.calls) == before and bot.customer_points(JUAN) == 31
+    assert len(bot.sandbox.calls) == before and bot.customer_points(JUAN) == 32
 
 
 def test_the_nearest_subcommand_runs_from_its_button_once(bot) -> None:

@@ -3,6 +3,7 @@ import pytest
 from bot.domain.amounts import Op
 from bot.slack.ids import RerunText
 from handlers.parsing import (
+    amount_first,
     joined_sign,
     plain_words,
     split_reference,
@@ -89,10 +90,28 @@ def test_a_sign_typed_apart_or_as_a_verb_joins_its_number(text, expected) -> Non
         ("poner", "juan perez", (["juan", "perez"], Op.SET)),
         ("dar", "juan 5", (["juan", "5"], None)),  # adding: nothing to sign
         ("points", "juan", (["juan"], None)),
+        ("quita", "5 a ana", (["ana", "-5"], None)),  # the amount said first: still deducts
+        ("add", "10 points to juan perez", (["juan", "perez", "+10"], None)),
+        ("resta", "2 al 1870", (["1870", "-2"], None)),
     ],
 )
 def test_a_sign_verb_typed_first_signs_the_amount(verb, text, expected) -> None:
     assert verb_first(verb, tokenize(text), "MX") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("10 to juan perez", ["juan", "perez", "10"]),
+        ("5 points to ana", ["ana", "5"]),
+        ("7 para luis", ["luis", "7"]),
+        ("1870 10", ["1870", "10"]),  # no word for "to": an id and an amount
+        ("to ana 2", ["to", "ana", "2"]),  # the preposition before the customer: as it was
+        ("10 to", ["10", "to"]),  # nobody after it
+    ],
+)
+def test_an_amount_said_before_whom_it_is_for_goes_after_them(text, expected) -> None:
+    assert amount_first(tokenize(text)) == expected
 
 
 def test_tokenize_undoes_slack_escaping() -> None:
