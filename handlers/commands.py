@@ -14,8 +14,8 @@ from bot.domain.say import N_
 from bot.slack.text import mrkdwn
 from handlers.command_help import amount_choice, unknown_command
 from handlers.context import Env
-from handlers.parsing import tokenize, verb_first
-from handlers.subcommand import BY_NAME, Subcommand, Typed, canonical
+from handlers.parsing import tokenize, verb_first, without_pronoun
+from handlers.subcommand import BY_NAME, Subcommand, Typed, action_word, canonical
 from handlers.subcommands import SUBCOMMANDS
 
 COMMAND = "/loyalty"
@@ -51,11 +51,13 @@ def register(app: App) -> None:
     def loyalty(ack: Ack, env: Env, body: dict[str, Any]) -> None:
         tokens = tokenize(body.get("text", ""))
         name, args = (tokens[0].lower(), tokens[1:]) if tokens else ("help", [])
+        name = without_pronoun(name, lambda w: w in BY_NAME or bool(action_word(w)))
         row = BY_NAME.get(name)
         if row is None:
             env.note("invalid")
             region = env.settings.loyalty_default_region
-            ack(response_type="ephemeral", **unknown_command(tokens[0], args, region).kwargs())
+            said = name if action_word(name) else tokens[0]  # `bórralo`: as `borra`
+            ack(response_type="ephemeral", **unknown_command(said, args, region).kwargs())
             return
         args = canonical(row, args)
         op = None

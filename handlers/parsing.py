@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 
 from bot.domain.amounts import AMOUNT_LIKE, Op, is_points_unit
@@ -170,8 +171,28 @@ def verb_first(verb: str, tokens: list[str], region: str = "") -> tuple[list[str
     return tokens, None
 
 
+# A pronoun joined to a verb said to someone, as Mexican Spanish says it (`súmale`,
+# `quítale`, `ponle`, `búscame`, `bórralo`); the verb then carries a written stress.
+_JOINED_PRONOUNS = ("les", "los", "las", "nos", "le", "lo", "la", "me")
+
+
+def without_pronoun(word: str, known: Callable[[str], bool]) -> str:
+    """`súmale` -> `suma`, `dale` -> `da`, `ponle` -> `pon`: a verb with a pronoun joined,
+    as the verb alone when `known` knows it (a subcommand, or an action on one); else
+    the word as it is."""
+    if known(word):
+        return word
+    for ending in _JOINED_PRONOUNS:
+        if word.endswith(ending) and len(word) > len(ending) + 1:
+            stem = unicodedata.normalize("NFD", word[: -len(ending)]).replace("\u0301", "")
+            verb = unicodedata.normalize("NFC", stem)  # `añádele`: the ñ stays
+            if known(verb):
+                return verb
+    return word
+
+
 # Between an amount said first and whom it is for: `add 10 to juan`, `quita 5 a luis`.
-_TO_WHOM = frozenset({"to", "for", "a", "al", "para"})
+TO_WHOM = frozenset({"to", "for", "a", "al", "para"})
 
 
 def amount_first(tokens: list[str]) -> list[str]:
@@ -181,7 +202,7 @@ def amount_first(tokens: list[str]) -> list[str]:
     if not tokens or not AMOUNT_LIKE.match(tokens[0]):
         return tokens
     at = 2 if len(tokens) > 1 and is_points_unit(tokens[1]) else 1
-    if at + 1 < len(tokens) and tokens[at].casefold() in _TO_WHOM:
+    if at + 1 < len(tokens) and tokens[at].casefold() in TO_WHOM:
         return [*tokens[at + 1 :], tokens[0]]
     return tokens
 

@@ -15,7 +15,7 @@ from bot.slack.ids import Form
 from handlers import approvals, confirmations, modals, resolve
 from handlers.context import Env
 from handlers.exports import export, read_export
-from handlers.parsing import DEDUCT_VERBS, SET_VERBS, plain_words
+from handlers.parsing import DEDUCT_VERBS, SET_VERBS
 from handlers.sales import (
     changes_promo,
     opens_promo_form,
@@ -62,7 +62,7 @@ def _redeem(env: Env, typed: Typed) -> None:
     if typed.reference:  # no offer: the form lists the rewards
         modals.open_customer_form(env, Form.REDEEM, typed.reference)
         return
-    reference, offer_reference = _customer_and_offer(env, list(typed.words))
+    reference, offer_reference = resolve.customer_and_offer(env, list(typed.words))
     customer = resolve.customer_or_choice(env, reference, "redeem", offer_reference)
     if customer is None:
         return
@@ -72,20 +72,6 @@ def _redeem(env: Env, typed: Typed) -> None:
     result = env.service.redeem(env.actor, customer.id, offer.id)
     env.reply(blocks.redeemed(result, undo_minutes=env.undo_minutes(Act.UNDO_ANY_CHANGE)))
     env.announce(result.entry)
-
-
-def _customer_and_offer(env: Env, tokens: list[str]) -> tuple[str, str]:
-    """`<customer> <offer>`: the customer is the first word, unless a longer start names
-    a customer and the rest still names an offer (`Ana García Café Gratis`)."""
-    first = tokens[0]
-    if len(tokens) > 2 and plain_words(first):
-        offers = env.service.offers()
-        for i in range(len(tokens) - 1, 1, -1):
-            reference, rest = " ".join(tokens[:i]), " ".join(tokens[i:])
-            named = env.service.find_customers(reference, in_the_list=True).matches
-            if named and env.service.find_offers(rest, offers):
-                return reference, rest
-    return first, " ".join(tokens[1:])
 
 
 def _customer(env: Env, typed: Typed) -> None:

@@ -239,6 +239,10 @@ def test_a_verb_typed_first_says_what_to_do_with_the_points(bot_with) -> None:
     assert form["title"]["text"] == "Add points"
     bot.command("quita 1 a 1870")  # the amount said first still deducts
     assert "31 → *30*" in text_of(bot.reply())
+    bot.command("quítale 1 a 1870")  # a pronoun joined, as Mexican Spanish says it
+    assert "30 → *29*" in text_of(bot.reply())
+    bot.command("súmale 1 a 1870")
+    assert "29 → *30*" in text_of(bot.reply())
     bot.command("add 2 points to Juan Pérez")
     assert "30 → *32*" in text_of(bot.reply())
     before = len(bot.sandbox.calls)

@@ -141,6 +141,17 @@ def test_a_reward_is_redeemed_by_command_and_counted(bot_with) -> None:
     assert "*Redeemed today*\n1 reward, 10 points" in text_of(_home(bot, "UMANAGER"))
 
 
+def test_a_reward_said_before_whom_it_is_for_is_theirs(bot) -> None:
+    """`canjéale el café a ana`, as said in Mexico: the offer, then a word for "to" and
+    the customer; an offer nobody has is named in the answer, and nothing changes."""
+    bot.command("canjéale el cafe gratis a Ana García")
+    assert "*Café Gratis* redeemed for *Ana García*: 25 → *15*" in text_of(bot.reply())
+    assert bot.sandbox.calls_to("PUT", f"/customers/{ANA}")[-1].body == {"points": 15}
+    bot.command("redeem the free coffee for ana")
+    assert "No offer matches “free coffee”" in text_of(bot.reply())
+    assert len(_writes(bot)) == 1
+
+
 def test_the_cards_redeem_button_opens_the_rewards_form(bot) -> None:
     bot.command("customer 1870")
     bot.click(button(bot.reply(), "Redeem"))

@@ -9,6 +9,7 @@ from handlers.parsing import (
     split_reference,
     tokenize,
     verb_first,
+    without_pronoun,
     without_unit,
 )
 
@@ -112,6 +113,25 @@ def test_a_sign_verb_typed_first_signs_the_amount(verb, text, expected) -> None:
 )
 def test_an_amount_said_before_whom_it_is_for_goes_after_them(text, expected) -> None:
     assert amount_first(tokenize(text)) == expected
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("súmale", "suma"),
+        ("quítale", "quita"),
+        ("dale", "da"),
+        ("ponle", "pon"),
+        ("añádele", "añade"),  # the ñ stays
+        ("búscame", "busca"),
+        ("ayúdame", "ayuda"),
+        ("sale", "sale"),  # a subcommand as it is
+        ("table", "table"),  # no subcommand in it: as typed
+    ],
+)
+def test_a_verb_with_a_pronoun_joined_is_the_verb(typed: str, meant: str) -> None:
+    known = {"suma", "quita", "da", "pon", "añade", "busca", "ayuda", "sale"}
+    assert without_pronoun(typed, known.__contains__) == meant
 
 
 def test_tokenize_undoes_slack_escaping() -> None:
