@@ -14,7 +14,7 @@ from bot.domain.say import N_
 from bot.slack.text import mrkdwn
 from handlers.command_help import amount_choice, unknown_command
 from handlers.context import Env
-from handlers.parsing import tokenize, verb_first, without_pronoun
+from handlers.parsing import balance_question, tokenize, verb_first, without_pronoun
 from handlers.subcommand import BY_NAME, Subcommand, Typed, action_word, canonical
 from handlers.subcommands import SUBCOMMANDS
 
@@ -52,6 +52,8 @@ def register(app: App) -> None:
         tokens = tokenize(body.get("text", ""))
         name, args = (tokens[0].lower(), tokens[1:]) if tokens else ("help", [])
         name = without_pronoun(name, lambda w: w in BY_NAME or bool(action_word(w)))
+        if (asked := balance_question(tokens)) is not None:  # their card says it
+            name, args = "customer", asked
         row = BY_NAME.get(name)
         if row is None:
             env.note("invalid")

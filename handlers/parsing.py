@@ -171,6 +171,22 @@ def verb_first(verb: str, tokens: list[str], region: str = "") -> tuple[list[str
     return tokens, None
 
 
+# A balance asked as a question: `¿cuántos puntos tiene ana?`, `how many points does
+# juan perez have?`; its customer's words.
+_BALANCE_QUESTION = re.compile(
+    r"^¿?\s*(?:cu[aá]ntos\s+puntos\s+(?:tiene|lleva)|how\s+many\s+points\s+(?:does|has))"
+    r"\s+(?P<who>.+?)(?:\s+have)?\s*\??$",
+    re.IGNORECASE,
+)
+
+
+def balance_question(tokens: list[str]) -> list[str] | None:
+    """The customer's words when `tokens` ask how many points someone has (their card
+    answers); else None."""
+    asked = _BALANCE_QUESTION.match(" ".join(tokens))
+    return asked.group("who").split(" ") if asked else None
+
+
 # A pronoun joined to a verb said to someone, as Mexican Spanish says it (`súmale`,
 # `quítale`, `ponle`, `búscame`, `bórralo`); the verb then carries a written stress.
 _JOINED_PRONOUNS = ("les", "los", "las", "nos", "le", "lo", "la", "me")

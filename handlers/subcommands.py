@@ -252,7 +252,7 @@ SUBCOMMANDS = table(
             _customer,
             read_customer,
             opens_form=opens_record_form,
-            aliases=("balance", "saldo"),  # the card says the points
+            aliases=("balance", "saldo", "show", "view", "info", "ver", "mostrar", "muestra"),
         ),
         Subcommand(
             "customers",

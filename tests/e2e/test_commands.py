@@ -209,6 +209,13 @@ def test_the_words_people_type_for_a_subcommand_run_it(bot) -> None:
     bot.command("saldo 1870")
     card = text_of(bot.reply())
     assert "Juan Pérez" in card and "16" in card, card
+    for asked_so in (
+        "¿cuántos puntos tiene Juan Pérez?",
+        "how many points does 1870 have",
+        "ver 1870",
+    ):
+        bot.command(asked_so)  # a balance asked as a question, or `ver`: the card
+        assert "*Points*\n16" in text_of(bot.reply()), asked_so
     asked = bot.command("puntaje 1870 100").json()  # `puntos`? only alike (0.62)
     assert "Did you mean `points`?" in asked["text"] and buttons(asked) == []
     assert bot.customer_points(JUAN) == 16

@@ -4,6 +4,7 @@ from bot.domain.amounts import Op
 from bot.slack.ids import RerunText
 from handlers.parsing import (
     amount_first,
+    balance_question,
     joined_sign,
     plain_words,
     split_reference,
@@ -132,6 +133,21 @@ def test_an_amount_said_before_whom_it_is_for_goes_after_them(text, expected) ->
 def test_a_verb_with_a_pronoun_joined_is_the_verb(typed: str, meant: str) -> None:
     known = {"suma", "quita", "da", "pon", "añade", "busca", "ayuda", "sale"}
     assert without_pronoun(typed, known.__contains__) == meant
+
+
+@pytest.mark.parametrize(
+    ("text", "who"),
+    [
+        ("cuantos puntos tiene juan perez", ["juan", "perez"]),
+        ("¿Cuántos puntos tiene Ana?", ["Ana"]),
+        ("how many points does <@U1> have?", ["<@U1>"]),
+        ("how many points has 1870", ["1870"]),
+        ("puntos juan 5", None),
+        ("cuantos puntos", None),  # nobody asked about
+    ],
+)
+def test_a_balance_asked_as_a_question_names_its_customer(text: str, who) -> None:
+    assert balance_question(tokenize(text)) == who
 
 
 def test_tokenize_undoes_slack_escaping() -> None:
