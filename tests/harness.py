@@ -353,9 +353,17 @@ def run_cli(*args: str, env: dict[str, str], cwd: Any) -> subprocess.CompletedPr
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` different free ports: each socket is held until all are bound, so two
+    processes started together never get the same one."""
+    with ExitStack() as held:
+        sockets = [held.enter_context(socket.socket()) for _ in range(count)]
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
 
 
 def wait_healthy(base: str, seconds: float = 15) -> None:

@@ -28,7 +28,7 @@ from tests.harness import (
     SIGNING_SECRET,
     TEAM,
     bot_process,
-    free_port,
+    free_ports,
     installed_bot,
     process_env,
     text_of,
@@ -49,10 +49,17 @@ def _chain_holds(store: Store, customer_id: int, start: int, balance: int) -> li
     return afters
 
 
-def _serve(env: dict[str, str]) -> tuple[list[str], str]:
-    port = free_port()
-    argv = [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    return argv, f"http://127.0.0.1:{port}"
+def _two_served() -> list[tuple[list[str], str]]:
+    """Two `serve` processes' command lines and base URLs, on different ports (two
+    ports asked for one after the other may be the same one: then the first process's
+    answers would pass for the second's)."""
+    return [
+        (
+            [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            f"http://127.0.0.1:{port}",
+        )
+        for port in free_ports(2)
+    ]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -68,8 +75,7 @@ def test_a_killed_process_a_retry_and_a_late_landing(
     Once its window has passed, Marta's next change on B settles A's (applied) and goes
     ahead; a restart of B tells Marta, once, how her first change ended."""
     env = process_env(slack_standin.base_url, sandbox_url, tmp_path, DATABASE_URL=database)
-    argv_a, base_a = _serve(env)
-    argv_b, base_b = _serve(env)
+    (argv_a, base_a), (argv_b, base_b) = _two_served()
     gate = Gate(sandbox, "POST", "/points/add")
     with ExitStack() as stack:
         a = stack.enter_context(bot_process(argv_a, env, tmp_path, base_a))
@@ -224,7 +230,7 @@ def test_a_lock_lost_mid_change_lets_no_other_change_in(
     proxy, via_proxy = stack.enter_context(behind_proxy(url))
     env_a = process_env(slack_standin.base_url, sandbox_url, tmp_path, DATABASE_URL=via_proxy)
     env_b = process_env(slack_standin.base_url, sandbox_url, tmp_path, DATABASE_URL=url)
-    (argv_a, base_a), (argv_b, base_b) = _serve(env_a), _serve(env_b)
+    (argv_a, base_a), (argv_b, base_b) = _two_served()
     gate = Gate(sandbox, "PUT", f"/customers/{LUIS}")
     with (
         stack,
