@@ -139,7 +139,7 @@ def plain_words(reference: str) -> bool:
 # `menos` and the like are surnames too (Artur Mas).
 _SIGNS = {"+": "+", "-": "-", "−": "-", "=": "="}
 DEDUCT_VERBS = (
-    *("subtract", "remove", "deduct", "restar", "quitar", "descontar"),
+    *("subtract", "remove", "deduct", "take", "restar", "quitar", "descontar"),
     *("resta", "quita", "descuenta"),  # as said to someone (tú), as Spanish speakers type them
 )
 SET_VERBS = ("set", "fijar", "poner", "fija", "pon")
@@ -166,9 +166,15 @@ def verb_first(verb: str, tokens: list[str], region: str = "") -> tuple[list[str
     if found is None:
         return tokens, _SIGN_OPS[sign]
     i = found[0]
+    if sign == "=" and i > 1 and tokens[i - 1].casefold() in _TO_A_BALANCE:  # `set ana to 50`
+        tokens, i = [*tokens[: i - 1], *tokens[i:]], i - 1
     if _UNSIGNED.match(tokens[i]):
         tokens = [*tokens[:i], sign + tokens[i], *tokens[i + 1 :]]
     return tokens, None
+
+
+# Between a customer and the balance they are set to: `set ana to 50`, `fija a ana en 30`.
+_TO_A_BALANCE = frozenset({"to", "at", "en", "a"})
 
 
 # A balance asked as a question: `¿cuántos puntos tiene ana?`, `how many points does
@@ -207,18 +213,20 @@ def without_pronoun(word: str, known: Callable[[str], bool]) -> str:
     return word
 
 
-# Between an amount said first and whom it is for: `add 10 to juan`, `quita 5 a luis`.
+# Between an amount said first and whom it is for: `add 10 to juan`, `quita 5 a luis`,
+# `remove 5 from ana`.
 TO_WHOM = frozenset({"to", "for", "a", "al", "para"})
+_TO_OR_FROM_WHOM = TO_WHOM | {"from", "de", "del"}
 
 
 def amount_first(tokens: list[str]) -> list[str]:
-    """`10 to juan perez` -> `juan perez 10`, and `10 points to ana` -> `ana 10`: the
-    amount said before whom it is for, as people say it. Only with a word for "to"
-    between them (`1870 10` stays an id and an amount)."""
+    """`10 to juan perez` -> `juan perez 10`, and `5 points from ana` -> `ana 5`: the
+    amount said before whom it is for, as people say it. Only with a word for "to" or
+    "from" between them (`1870 10` stays an id and an amount)."""
     if not tokens or not AMOUNT_LIKE.match(tokens[0]):
         return tokens
     at = 2 if len(tokens) > 1 and is_points_unit(tokens[1]) else 1
-    if at + 1 < len(tokens) and tokens[at].casefold() in TO_WHOM:
+    if at + 1 < len(tokens) and tokens[at].casefold() in _TO_OR_FROM_WHOM:
         return [*tokens[at + 1 :], tokens[0]]
     return tokens
 

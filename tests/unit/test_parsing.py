@@ -95,6 +95,11 @@ def test_a_sign_typed_apart_or_as_a_verb_joins_its_number(text, expected) -> Non
         ("quita", "5 a ana", (["ana", "-5"], None)),  # the amount said first: still deducts
         ("add", "10 points to juan perez", (["juan", "perez", "+10"], None)),
         ("resta", "2 al 1870", (["1870", "-2"], None)),
+        ("remove", "5 from ana", (["ana", "-5"], None)),
+        ("take", "5 points from ana", (["ana", "-5"], None)),
+        ("set", "ana to 50", (["ana", "=50"], None)),  # the balance it is set to
+        ("fija", "a ana en 30", (["a", "ana", "=30"], None)),  # `a`: the lookup leaves it out
+        ("suma", "ana a 30", (["ana", "a", "+30"], None)),  # only a balance is set "to"
     ],
 )
 def test_a_sign_verb_typed_first_signs_the_amount(verb, text, expected) -> None:
