@@ -219,15 +219,16 @@ TO_WHOM = frozenset({"to", "for", "a", "al", "para"})
 _TO_OR_FROM_WHOM = TO_WHOM | {"from", "de", "del"}
 
 
-def amount_first(tokens: list[str]) -> list[str]:
+def amount_first(tokens: list[str], is_unit: Callable[[str], bool] = is_points_unit) -> list[str]:
     """`10 to juan perez` -> `juan perez 10`, and `5 points from ana` -> `ana 5`: the
-    amount said before whom it is for, as people say it. Only with a word for "to" or
-    "from" between them (`1870 10` stays an id and an amount)."""
+    amount said before whom it is for, as people say it (`is_unit`: the word that may
+    follow it, points or a currency). Only with a word for "to" or "from" between them
+    (`1870 10` stays an id and an amount)."""
     if not tokens or not AMOUNT_LIKE.match(tokens[0]):
         return tokens
-    at = 2 if len(tokens) > 1 and is_points_unit(tokens[1]) else 1
+    at = 2 if len(tokens) > 1 and is_unit(tokens[1]) else 1
     if at + 1 < len(tokens) and tokens[at].casefold() in _TO_OR_FROM_WHOM:
-        return [*tokens[at + 1 :], tokens[0]]
+        return [*tokens[at + 1 :], *tokens[:at]]
     return tokens
 
 

@@ -3,13 +3,14 @@ form, and the Record a sale step's work: Slack glue over bot.core.sales."""
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from typing import Any
 
 from slack_bolt import Ack, App
 
 from bot.core import validation as forms
-from bot.domain.amounts import AmbiguousAmount
+from bot.domain.amounts import AMOUNT_LIKE, AmbiguousAmount
 from bot.domain.audit import Action, AuditEntry
 from bot.domain.earning import Promotion
 from bot.domain.errors import InvalidInput
@@ -24,7 +25,7 @@ from bot.slack.ids import ActionId, Form, FormContext, PromotionRef
 from handlers import modals, resolve
 from handlers.command_help import said, usage_of
 from handlers.context import Env
-from handlers.parsing import split_reference, unit_apart
+from handlers.parsing import amount_first, split_reference, unit_apart
 from handlers.subcommand import Typed
 
 # The words after `promos`, in both languages: what to do with which promotion.
@@ -51,12 +52,19 @@ def read_money(env: Env, text: str | None) -> Decimal:
     return parse_money(text, locale_name(), decimal_mark(), _currency(env))
 
 
+_OF = frozenset({"de", "of", "por", "for"})  # `venta de 250 …`, `sale of 250 …`
+
+
 def read_sale(env: Env, args: list[str]) -> Typed:
     """`<customer> <amount> [note]`: `$250` is read as 250, and the currency named
     apart before or after the amount (`$ 250`, `MXN 250`, `250 pesos`) is neither the
     customer nor the note."""
     tokens = [t[1:] if t.startswith("$") and t[1:2].isdigit() else t for t in args]
-    tokens = unit_apart(tokens, lambda word: names_currency(word, _currency(env)))  # 250mxn
+    is_currency = functools.partial(names_currency, currency=_currency(env))
+    tokens = unit_apart(tokens, is_currency)  # 250mxn
+    if len(tokens) > 2 and tokens[0].casefold() in _OF and AMOUNT_LIKE.match(tokens[1]):
+        tokens = tokens[1:]  # `venta de 250 a ana`
+    tokens = amount_first(tokens, is_currency)  # `250 pesos a ana`
     reference, amount, note = split_reference(tokens, env.settings.loyalty_default_region)
     reference = before_currency(reference, _currency(env))
     if not reference:

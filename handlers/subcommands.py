@@ -198,7 +198,7 @@ SUBCOMMANDS = table(
             run_sale,
             read_sale,
             changes=lambda typed: True,
-            aliases=("vende", "vender"),
+            aliases=("vende", "vender", "vendí", "vendi", "compra"),  # `vendí 250 a ana`
         ),
         Subcommand(
             "promos",

@@ -75,6 +75,20 @@ def test_the_currency_typed_before_the_amount_is_not_the_customer(bot) -> None:
     assert notes == ["", "ticket 4", ""]
 
 
+def test_a_sale_said_amount_first_is_the_customers(bot) -> None:
+    """`venta de 120 a 1870`, `vendí 130 pesos a Juan Pérez`, `sale 100 for 1870`: the
+    amount said before whom it was for, as people say it."""
+    for typed, shown in [
+        ("venta de 120 a 1870", "120.00 MXN → 12 points · 5 → *17*"),
+        ("vendí 130 pesos a Juan Pérez", "130.00 MXN → 13 points · 17 → *30*"),
+        ("sale 100 for 1870", "100.00 MXN → 10 points · 30 → *40*"),
+    ]:
+        bot.command(typed)
+        assert shown in text_of(bot.reply()), typed
+    assert [c.body for c in _adds(bot)] == [{"points": 12}, {"points": 13}, {"points": 10}]
+    assert [e.reason for e in bot.store.entries(target_id=JUAN)] == ["", "", ""]
+
+
 def test_a_promotion_made_in_its_form_doubles_a_sale_in_spanish(bot_with) -> None:
     bot = bot_with(
         loyalty_managers=f"{MANAGER},{GERENTE}",

@@ -93,10 +93,10 @@ def test_a_sign_typed_apart_or_as_a_verb_joins_its_number(text, expected) -> Non
         ("dar", "juan 5", (["juan", "5"], None)),  # adding: nothing to sign
         ("points", "juan", (["juan"], None)),
         ("quita", "5 a ana", (["ana", "-5"], None)),  # the amount said first: still deducts
-        ("add", "10 points to juan perez", (["juan", "perez", "+10"], None)),
+        ("add", "10 points to juan perez", (["juan", "perez", "+10", "points"], None)),
         ("resta", "2 al 1870", (["1870", "-2"], None)),
         ("remove", "5 from ana", (["ana", "-5"], None)),
-        ("take", "5 points from ana", (["ana", "-5"], None)),
+        ("take", "5 points from ana", (["ana", "-5", "points"], None)),
         ("set", "ana to 50", (["ana", "=50"], None)),  # the balance it is set to
         ("fija", "a ana en 30", (["a", "ana", "=30"], None)),  # `a`: the lookup leaves it out
         ("suma", "ana a 30", (["ana", "a", "+30"], None)),  # only a balance is set "to"
@@ -110,7 +110,7 @@ def test_a_sign_verb_typed_first_signs_the_amount(verb, text, expected) -> None:
     ("text", "expected"),
     [
         ("10 to juan perez", ["juan", "perez", "10"]),
-        ("5 points to ana", ["ana", "5"]),
+        ("5 points to ana", ["ana", "5", "points"]),  # the unit stays with its amount
         ("7 para luis", ["luis", "7"]),
         ("1870 10", ["1870", "10"]),  # no word for "to": an id and an amount
         ("to ana 2", ["to", "ana", "2"]),  # the preposition before the customer: as it was
