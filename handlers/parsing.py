@@ -220,10 +220,10 @@ _TO_OR_FROM_WHOM = TO_WHOM | {"from", "de", "del"}
 
 
 def amount_first(tokens: list[str], is_unit: Callable[[str], bool] = is_points_unit) -> list[str]:
-    """`10 to juan perez` -> `juan perez 10`, and `5 points from ana` -> `ana 5`: the
-    amount said before whom it is for, as people say it (`is_unit`: the word that may
-    follow it, points or a currency). Only with a word for "to" or "from" between them
-    (`1870 10` stays an id and an amount)."""
+    """`10 to juan perez` -> `juan perez 10`, and `5 points from ana` -> `ana 5 points`:
+    the amount said before whom it is for, as people say it (`is_unit`: the word that
+    may follow it, points or a currency, kept with it for the readers to drop). Only with
+    a word for "to" or "from" between them (`1870 10` stays an id and an amount)."""
     if not tokens or not AMOUNT_LIKE.match(tokens[0]):
         return tokens
     at = 2 if len(tokens) > 1 and is_unit(tokens[1]) else 1

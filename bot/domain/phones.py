@@ -43,9 +43,8 @@ def _old_mexican_mobile(text: str) -> str | None:
     if not _WRITTEN_PHONE.match(text):
         return None
     digits = phone_digits(text)
-    if len(digits) == 13 and digits.startswith("521") and _parsed("+52" + digits[3:], ""):
-        return "+" + digits
-    return None
+    today = mexican_mobile_twin(digits) if len(digits) == 13 else None
+    return "+" + digits if today is not None and _parsed("+" + today, "") else None
 
 
 def international(text: str) -> str:
@@ -55,7 +54,8 @@ def international(text: str) -> str:
         return phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
     old = _old_mexican_mobile(text.strip())
     if old is not None:  # in groups as today's, with its 1: +52 1 55 1234 5678
-        return international("+52" + old[4:]).replace("+52 ", "+52 1 ", 1)
+        today = international("+" + (mexican_mobile_twin(old[1:]) or ""))
+        return today.replace("+52 ", "+52 1 ", 1)
     return text
 
 
