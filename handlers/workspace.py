@@ -21,12 +21,18 @@ from bot.core.validation import Field
 from bot.i18n import N_, _, language, speaking
 from bot.slack import views, workspace_views
 from bot.slack.ids import ActionId, Form
+from bot.slack.text import escape
 from handlers.commands import COMMAND
 from handlers.context import Env
 from handlers.errors import user_message
 from handlers.requestlog import RequestLog, outcome_of
 from handlers.slackapi import SLACK_FAILED, why
-from handlers.workspace_settings import choices_of, read_settings_form, try_program
+from handlers.workspace_settings import (
+    choices_of,
+    read_settings_form,
+    their_time_zone,
+    try_program,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -61,6 +67,13 @@ class Workspaces(Protocol):
 
 log = logging.getLogger(__name__)
 _NOTHING_SAVED = N_("Nothing was saved.")
+_ZONE_THEIRS = N_(
+    "Days and hours (the summary's time, clerks' daily limits) follow {zone}, your time zone "
+    "in Slack; Settings changes it."
+)
+_ZONE = N_(
+    "Days and hours (the summary's time, clerks' daily limits) follow {zone}; Settings changes it."
+)
 CONNECTING = "loyalty_connecting"
 
 
@@ -160,12 +173,19 @@ def register(app: App, installed: Installed) -> None:
                 return
             current = records.get(team)
             records.connect(team, app_key=key, program_id=int(program), user_id=user)
-            if current is None or "loyalty_managers" not in current.settings:
-                # The first manager is whoever connected; Settings adds the others.
-                chosen = dict(current.settings) if current else {}
-                records.save_settings(team, {**chosen, "loyalty_managers": [user]})
+            chosen = dict(current.settings) if current else {}
+            zone_is_theirs = False
+            if "loyalty_managers" not in chosen:
+                # The first manager is whoever connected; Settings adds the others. The
+                # shop's clock is theirs until someone chooses: the server's (often UTC)
+                # would end a Mexican shop's day at 6 p.m.
+                chosen["loyalty_managers"] = [user]
+                if "loyalty_timezone" not in chosen and (zone := their_time_zone(client, user)):
+                    chosen["loyalty_timezone"], zone_is_theirs = zone, True
+                records.save_settings(team, chosen)
             workspaces.drop(team)
             log.info("workspace %s connected to program %s by %s", team, program, user)
+            zone = chosen.get("loyalty_timezone") or workspaces.settings.loyalty_timezone
             client.views_update(
                 view_id=view_id,
                 view=views.notice(
@@ -174,7 +194,11 @@ def register(app: App, installed: Installed) -> None:
                     + _(
                         "Connected to program {program}. You are a loyalty manager; add "
                         "others and choose channels in Settings on my Home tab."
-                    ).format(program=f"`{program}`"),
+                    ).format(program=f"`{program}`")
+                    + " "
+                    + (_(_ZONE_THEIRS) if zone_is_theirs else _(_ZONE)).format(
+                        zone=f"`{escape(zone)}`"
+                    ),
                 ),
             )
             publish_home(installed, client, team, user)

@@ -4,12 +4,14 @@ Smart Passes App Key and program work before they are saved (any-workspace mode)
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 import phonenumbers
+from slack_sdk import WebClient
 
 from bot.core.validation import Field
 from bot.domain.errors import AuthenticationFailed, LoyaltyError, NotFound
@@ -19,6 +21,9 @@ from bot.domain.settings import CURRENCIES, Settings
 from bot.i18n import _, number
 from bot.slack.workspace_views import WorkspaceChoices
 from bot.smartpasses.client import LoyaltyClient
+from handlers.slackapi import SLACK_FAILED, why
+
+log = logging.getLogger(__name__)
 
 EDITABLE = {
     Field.MANAGERS: "loyalty_managers",
@@ -166,3 +171,19 @@ def try_program(
     except LoyaltyError:
         return N_("Smart Passes did not answer just now, so nothing was saved. Try again.")
     return None
+
+
+def their_time_zone(client: WebClient, user_id: str) -> str | None:
+    """The time zone in `user_id`'s Slack profile (users.info's `tz`), if this machine
+    knows it; None if Slack does not say (logged) or names one it does not."""
+    try:
+        user = client.users_info(user=user_id).get("user") or {}
+    except SLACK_FAILED as exc:
+        log.info("could not read %s's time zone: %s", user_id, why(exc))
+        return None
+    zone = str(user.get("tz") or "")
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return zone

@@ -402,7 +402,9 @@ OWNER, SECOND_OWNER = "UOWNER", "USECONDOWNER"  # each installs the app in its w
 SECOND_CLERK = "USECONDCLERK"
 OAUTH_USERS = [
     *USERS,
-    SlackUser(OWNER, "olga", "Olga Owner", "olga@shop.example", is_owner=True),
+    SlackUser(
+        OWNER, "olga", "Olga Owner", "olga@shop.example", is_owner=True, tz="America/Mexico_City"
+    ),
     SlackUser(SECOND_OWNER, "sam", "Sam Second", "sam@second.example", team_id=SECOND_TEAM),
     SlackUser(SECOND_CLERK, "sid", "Sid Clerk", "sid@second.example", team_id=SECOND_TEAM),
 ]

@@ -40,7 +40,7 @@ _DECIMAL_ROUNDING = {
 @dataclass(frozen=True)
 class EarningRule:
     points: int  # this many points ...
-    per_amount: Decimal  # ... for each this much money
+    per_amount: Decimal  # ... for every this much spent
     currency: str = "MXN"  # shown with amounts
     rounding: Rounding = Rounding.DOWN
     minimum_sale: Decimal = Decimal(0)  # a smaller sale earns nothing

@@ -8,14 +8,17 @@ from bot.i18n import N_
 from bot.offline.slack_standin import SlackUser
 
 SECRET, TOKEN = "console-signing-secret", "xoxb-console"
+MEXICO = "America/Mexico_City"  # the demo shop's staff (their Slack profiles' time zone)
 USERS = [
-    SlackUser("UMARTA", "marta", "Marta, manager", "marta@shop.example"),
-    SlackUser("UGABO", "gabo", "Gabo, manager", "gabo@shop.example"),
-    SlackUser("UCARL", "carl", "Carl, clerk", "carl@shop.example"),
+    SlackUser("UMARTA", "marta", "Marta, manager", "marta@shop.example", tz=MEXICO),
+    SlackUser("UGABO", "gabo", "Gabo, manager", "gabo@shop.example", tz=MEXICO),
+    SlackUser("UCARL", "carl", "Carl, clerk", "carl@shop.example", tz=MEXICO),
     SlackUser("UJUAN", "juan", "Juan Pérez, a customer", "juan.perez@example.com"),
     SlackUser("UANA", "ana", "Ana García, a customer", "ana.garcia@example.com"),
-    SlackUser("UROCIO", "rocio", "Rocío, gerente", "rocio@shop.example", locale="es-MX"),
-    SlackUser("ULUPITA", "lupita", "Lupita, cajera", "lupita@shop.example", locale="es-MX"),
+    SlackUser("UROCIO", "rocio", "Rocío, gerente", "rocio@shop.example", locale="es-MX", tz=MEXICO),
+    SlackUser(
+        "ULUPITA", "lupita", "Lupita, cajera", "lupita@shop.example", locale="es-MX", tz=MEXICO
+    ),
 ]
 STAFF = ("marta", "gabo", "carl", "rocio", "lupita")
 # `console --workspaces`: installed through OAuth in the demo shop (marta owns its Slack)
@@ -29,9 +32,15 @@ SECOND_SHOP_USERS = [
         "sam@second.example",
         team_id=SECOND_TEAM,
         is_owner=True,
+        tz="Europe/Madrid",
     ),
     SlackUser(
-        "USID", "sid", "Sid, clerk of the second shop", "sid@second.example", team_id=SECOND_TEAM
+        "USID",
+        "sid",
+        "Sid, clerk of the second shop",
+        "sid@second.example",
+        team_id=SECOND_TEAM,
+        tz="Europe/Madrid",
     ),
 ]
 # The demo shop is Mexican (its customers' phones are +52) and lets clerks work the till:

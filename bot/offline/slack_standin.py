@@ -53,6 +53,7 @@ class SlackUser:
     email: str = ""
     deleted: bool = False
     locale: str = "en-US"  # users.info gives it with include_locale
+    tz: str = ""  # their time zone in Slack, as users.info gives it ("": none set)
     team_id: str = ""  # "" : the stand-in's first workspace
     is_admin: bool = False
     is_owner: bool = False
@@ -284,6 +285,7 @@ class SlackStandIn(WorkflowSteps, FileUploads):
             "ok": True,
             "user": {
                 **({"locale": user.locale} if args.get("include_locale") else {}),
+                **({"tz": user.tz} if user.tz else {}),
                 "id": user.id,
                 "name": user.name,
                 "real_name": user.real_name,

@@ -352,7 +352,7 @@ def _earning_rule_fields(c: WorkspaceChoices) -> list[Block]:
         ),
         InputBlock(
             block_id=Field.EARN_PER,
-            label=_("... for each this much money"),
+            label=_("... for every (amount spent)"),
             hint=_("Empty: sales do not earn points."),
             optional=True,
             element=NumberInputElement(

@@ -270,6 +270,30 @@ def test_settings_are_checked_and_apply_at_once(installs) -> None:
     assert "manager" in clerk_in_second.lower()
 
 
+def test_a_new_shop_keeps_the_time_of_its_connecting_persons_slack_profile(installs) -> None:
+    """The server's clock (UTC here) would end a Mexican shop's day at 6 p.m.: the first
+    connect takes the time zone in the connecting person's Slack profile and says so;
+    without one, the deployment's is said. A reconnect keeps what Settings chose."""
+    records = installs.workspaces.records
+    installs.install(TEAM, OWNER)
+    installs.install(SECOND_TEAM, SECOND_OWNER)
+    first = installs.connect(TEAM, OWNER, DEMO_APP_KEY, DEMO_PROGRAM_ID)
+    said = text_of(first["view"])
+    assert "follow `America/Mexico_City`, your time zone in Slack; Settings changes it" in said
+    assert records.get(TEAM).settings["loyalty_timezone"] == "America/Mexico_City"
+    assert installs.workspaces.services_for(TEAM).settings.loyalty_timezone == "America/Mexico_City"
+    second = installs.connect(SECOND_TEAM, SECOND_OWNER, SECOND_APP_KEY, SECOND_PROGRAM_ID)
+    assert "follow `UTC`; Settings changes it." in text_of(second["view"])  # sam has none
+    assert "loyalty_timezone" not in records.get(SECOND_TEAM).settings
+    _save_settings(installs, TEAM, OWNER, timezone="Europe/Madrid")
+    bot = installs.as_team(TEAM)
+    bot.click_in_home(button(installs.home(TEAM, OWNER), "Reconnect Smart Passes"), user=OWNER)
+    view_id, _form = bot.opened_view()
+    bot.submit(view_id, {"app_key": DEMO_APP_KEY, "program_id": str(DEMO_PROGRAM_ID)}, user=OWNER)
+    bot.settle()
+    assert records.get(TEAM).settings["loyalty_timezone"] == "Europe/Madrid"
+
+
 def test_each_workspace_sets_its_own_alert_thresholds(installs) -> None:
     _both_connected(installs)
     _save_settings(installs, TEAM, OWNER, alert_daily_floor="0", alert_customer_hourly="30")
