@@ -7,13 +7,13 @@ import difflib
 import re
 
 from bot.core.index.search import exact_reference
-from bot.domain.amounts import AMOUNT_LIKE, AmbiguousAmount
+from bot.domain.amounts import AMOUNT_LIKE, AmbiguousAmount, is_points_unit
 from bot.domain.phones import to_e164
 from bot.domain.say import Code, Name, Say, Strong
 from bot.i18n import _, language, number
 from bot.slack import blocks
 from bot.slack.text import mrkdwn
-from handlers.parsing import join_phone
+from handlers.parsing import TO_WHOM, join_phone
 from handlers.subcommand import BY_NAME, ROWS, Subcommand, Usage, action_said, action_word
 
 
@@ -169,6 +169,9 @@ def _action_first(name: str, args: list[str]) -> tuple[str, list[str]] | None:
     if not action:
         return None
     named = BY_NAME.get(args[0].lower()) if args else None
+    if named is not None and named.name not in ("customer", "offer", "customers", "offers"):
+        # `registrar venta 250 a ana`: a sale recorded, not a customer named "venta"
+        return (word(named), args[1:]) if action == "new" else None
     if named is not None and named.name in ("customer", "offer"):
         owner, rest = named.name, args[1:]
     else:
@@ -189,6 +192,8 @@ def _subcommand_left_out(name: str, args: list[str], region: str) -> str | None:
         or to_e164(whole, region) is not None
     ):
         return "customer"
+    if AMOUNT_LIKE.match(name) and args and (is_points_unit(args[0]) or args[0].lower() in TO_WHOM):
+        return "points"  # `10 puntos a juan`, `+5 to ana`: the amount said first
     _customer, *rest = join_phone([name, *args], region)
     return "points" if any(AMOUNT_LIKE.match(w) for w in rest) else None
 

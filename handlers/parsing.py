@@ -283,6 +283,8 @@ def customer_draft(text: str, region: str = "") -> tuple[str, str, str, str]:
         " ".join(w for w in words if _PHONE_PART.match(w))
     ]
     name = [w for w in words if "@" not in w and not _PHONE_PART.match(w)]
+    if len(name) > 1 and name[0].lower() == "a":  # `registra a Pedro Páramo`: Spanish's a
+        name = name[1:]
     first, last = (name[0], " ".join(name[1:])) if name else ("", "")
     return first, last, emails[0] if emails else "", phones[0]
 

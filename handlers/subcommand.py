@@ -92,6 +92,9 @@ _ACTION_WORDS = {
     # as said to someone (tú), as Spanish speakers type them
     **{"edita": "edit", "borra": "delete", "elimina": "delete", "publica": "publish"},
     "cancela": "cancel",
+    # signing a customer up: `alta María López`, `register Rosa Díaz rosa@example.com`
+    **dict.fromkeys(("alta", "registrar", "registra", "inscribir", "inscribe"), "new"),
+    **dict.fromkeys(("register", "signup", "enroll", "enrol"), "new"),
     "borrador": "draft",
     "borradores": "draft",
     "publicada": "published",

@@ -187,6 +187,9 @@ def test_plain_words_are_a_name_not_an_exact_reference(reference, words) -> None
         ("55 5000 1111 10", "puntos"),  # with an amount after it
         ("1870 10", "puntos"),
         ("1870", "cliente"),
+        ("10 puntos a juan perez", "puntos"),  # the amount said first
+        ("+5 a ana", "puntos"),
+        ("5 pts to ana", "puntos"),
         ("187", None),  # too short for an id anyone types
         ("juan perez", None),
     ],
@@ -250,6 +253,10 @@ def test_a_short_word_must_be_nearer_to_be_taken_for_a_slip(typed, meant) -> Non
         ("publicar 5002", "es", "oferta publicar", "oferta publicar 5002"),
         ("cancel offer 5001", "en", "offer cancel", "offer cancel 5001"),
         ("delete offer Pan dulce", "en", "offer delete", "offer delete Pan dulce"),
+        ("alta María López", "es", "cliente nuevo", "cliente nuevo María López"),
+        ("register Rosa Díaz", "en", "customer new", "customer new Rosa Díaz"),
+        ("registra a Pedro", "es", "cliente nuevo", "cliente nuevo a Pedro"),
+        ("registrar venta 250 a ana", "es", "venta", "venta 250 a ana"),  # a sale, recorded
     ],
 )
 def test_an_action_typed_first_is_offered_with_its_subcommand(line, language, meant, runs) -> None:
@@ -276,6 +283,8 @@ def test_an_action_typed_first_is_offered_with_its_subcommand(line, language, me
         ("María de la Luz +52 (999) 411-6533", ("María", "de la Luz", "", "+52 999 411 6533")),
         ("pedro@x.mx", ("", "", "pedro@x.mx", "")),
         ("Pedro", ("Pedro", "", "", "")),
+        ("a Pedro Páramo", ("Pedro", "Páramo", "", "")),  # `registra a Pedro Páramo`
+        ("A", ("A", "", "", "")),
         ("", ("", "", "", "")),
         # not an email nor a phone number, but meant as one: the form says what is wrong
         ("Pedro pedro@example 55 1234", ("Pedro", "", "pedro@example", "55 1234")),
