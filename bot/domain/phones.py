@@ -28,13 +28,28 @@ def _parsed(text: str, region: str) -> phonenumbers.PhoneNumber | None:
 def to_e164(text: str, region: str = "") -> str | None:
     """`text` as E.164 (`+529994116533`), or None when it is not a valid phone number.
     A Mexican mobile written the old way stays so (`+5215512345678`)."""
-    number = _parsed(text.strip(), region)
+    number = _parsed(text.strip(), region) or _old_mexican_national(text.strip(), region)
     if number is not None:
         return phonenumbers.format_number(number, PhoneNumberFormat.E164)
     return _old_mexican_mobile(text.strip())
 
 
 _WRITTEN_PHONE = re.compile(r"^\+[\d\s().-]+$")
+_WRITTEN_NATIONAL = re.compile(r"^[\d\s().-]+$")
+# Dialled before a Mexican number until 2019, and still in many contact lists: 044 and
+# 045 (a mobile), 01 (long distance). libphonenumber no longer strips them.
+_OLD_MEXICAN_PREFIXES = (("044", 13), ("045", 13), ("01", 12))
+
+
+def _old_mexican_national(text: str, region: str) -> phonenumbers.PhoneNumber | None:
+    """`044 55 1234 5678` as `55 1234 5678` in a Mexican shop, when that is valid."""
+    if region != "MX" or not _WRITTEN_NATIONAL.match(text):
+        return None
+    digits = phone_digits(text)
+    for prefix, length in _OLD_MEXICAN_PREFIXES:
+        if len(digits) == length and digits.startswith(prefix):
+            return _parsed(digits[len(prefix) :], region)
+    return None
 
 
 def _old_mexican_mobile(text: str) -> str | None:

@@ -43,6 +43,10 @@ def test_e164_and_international_formats() -> None:
         ("+5215512345678", "+52 55 1234 5678"),
         ("+525512345678", "+52 1 55 1234 5678"),  # typed the old way, stored today's
         ("+525512345678", "+5215512345678"),
+        ("+525512345678", "044 55 1234 5678"),  # dialled from a landline before 2019
+        ("+525512345678", "045 55 1234 5678"),
+        ("+528112345678", "01 81 1234 5678"),  # long distance, before 2019
+        ("+5215512345678", "0445512345678"),
     ],
 )
 def test_a_mexican_mobile_is_found_in_either_spelling(stored: str, typed: str) -> None:
@@ -54,6 +58,14 @@ def test_a_mexican_mobile_is_found_in_either_spelling(stored: str, typed: str) -
 def test_a_mexican_mobile_stored_the_old_way_is_shown_in_groups() -> None:
     assert international("+5215512345678") == "+52 1 55 1234 5678"
     assert international("+525512345678") == "+52 55 1234 5678"
+
+
+def test_the_old_mexican_prefixes_are_read_only_in_a_mexican_shop() -> None:
+    assert to_e164("044 55 1234 5678", "MX") == "+525512345678"
+    assert to_e164("01 800 123 4567", "MX") == "+528001234567"
+    assert to_e164("044 55 1234 5678", "") is None  # no region: only +52 reads
+    assert to_e164("044 55 1234 5678", "ES") is None
+    assert to_e164("044 55 1234", "MX") is None  # the number after it must be whole
 
 
 def test_only_a_mexican_number_has_a_twin() -> None:
@@ -72,6 +84,7 @@ def test_only_a_mexican_number_has_a_twin() -> None:
         ("points +52 1 55 1234 5678", "+52 1 55 1234 5678", None),  # a mobile the old way
         ("points +52 1 55 1234 5678 5", "+52 1 55 1234 5678", "5"),
         ("points +52 999 411 6533 10", "+52 999 411 6533", "10"),
+        ("points 044 55 1234 5678 10", "044 55 1234 5678", "10"),
     ],
 )
 def test_a_national_number_typed_in_groups_is_one_reference(text, reference, amount) -> None:
