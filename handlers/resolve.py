@@ -74,10 +74,20 @@ def _after_preposition(words: str) -> str:
     return rest.strip() if first.casefold() in PREPOSITIONS else ""
 
 
+# `ana's points`, `juan's card`: the customer, and what of theirs was meant.
+_POSSESSIVE = re.compile(
+    r"^(?P<whose>.+?)['’]s?(?:\s+(?:points?|pts|card|balance|account|pass))?$", re.IGNORECASE
+)
+
+
 def _without_preposition(env: Env, reference: str) -> str:
-    """`de juan` is juan when the list as loaded names nobody `de juan` but someone
-    `juan` (a surname that starts with De is still found whole): never waited for."""
+    """`de juan` is juan, and `ana's points` ana, when the list as loaded names nobody so
+    but someone `juan` (a surname that starts with De, or O'Brien, is still found whole):
+    never waited for."""
     rest = _after_preposition(reference)
+    possessive = _POSSESSIVE.match(rest or reference)
+    if possessive is not None:
+        rest = possessive.group("whose").strip()
     if not rest or env.service.names_someone(reference) or not env.service.names_someone(rest):
         return reference
     return rest

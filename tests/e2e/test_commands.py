@@ -160,6 +160,8 @@ def test_spanish_said_to_someone_and_words_before_a_customer_are_understood(bot)
         ("puntos a luis 10", LUIS, 50),
         ("venta a luis 100", LUIS, 60),
         ("points to ana 5", ANA, 30),
+        ("set ana's points to 40", ANA, 40),  # a possessive: the customer, and what of hers
+        ("add 2 points to luis's card", LUIS, 62),
     ]:
         bot.command(typed)
         assert text_of(bot.reply()).startswith(("✅", "🎁")), typed
@@ -169,6 +171,9 @@ def test_spanish_said_to_someone_and_words_before_a_customer_are_understood(bot)
     bot.command("puntos de juan")  # which Juan, then the form
     _, form = bot.opened_view()
     assert [json.loads(b["value"])["target_id"] for b in buttons(form)] == [JUAN, JUANA]
+    bot.sandbox.state.add_customer(DEMO_PROGRAM_ID, {"firstName": "Liam", "lastName": "O'Brien"})
+    bot.command("customer o'brien")  # an apostrophe in a surname: found whole
+    assert text_of(bot.reply()).startswith("Liam O'Brien\n")
     bot.command("cliente del rio")  # a surname that starts with Del: found whole
     assert text_of(bot.reply()).startswith("Marta Del Río\n")
     told = text_of(bot.command("borra juana").json())
