@@ -57,21 +57,33 @@ ALREADY_SENT = N_(
 # -- opening -------------------------------------------------------------------------
 
 
-def open_then_fill(env: Env, title: str, waiting: str, build: Callable[[], dict[str, Any]]) -> None:
-    """Open a loading modal now, then fill it with `build()` after the API answers."""
+def open_then_fill(
+    env: Env,
+    title: str,
+    waiting: str,
+    build: Callable[[], dict[str, Any]],
+    *,
+    acked: bool = False,
+) -> None:
+    """Open a loading modal now, then fill it with `build()` after the API answers (on
+    the work pool; `acked`: here, as this already runs after the ack)."""
     opened = env.client.views_open(trigger_id=env.trigger_id, view=views.loading(title, waiting))
-    fill_after_ack(env, opened["view"]["id"], title, build)
+    if acked:
+        _fill(env, opened["view"]["id"], title, build)
+    else:
+        fill_after_ack(env, opened["view"]["id"], title, build)
 
 
 def fill_after_ack(env: Env, view_id: str, title: str, build: Callable[[], dict[str, Any]]) -> None:
-    def fill() -> None:
-        try:
-            view = build()
-        except Exception as error:  # shown in the modal itself, never a spinner forever
-            view = views.notice(title, "⚠️ " + user_message(error))
-        env.update_view(view_id, view)
+    env.defer(lambda: _fill(env, view_id, title, build))
 
-    env.defer(fill)
+
+def _fill(env: Env, view_id: str, title: str, build: Callable[[], dict[str, Any]]) -> None:
+    try:
+        view = build()
+    except Exception as error:  # shown in the modal itself, never a spinner forever
+        view = views.notice(title, "⚠️ " + user_message(error))
+    env.update_view(view_id, view)
 
 
 def _context(
@@ -146,10 +158,11 @@ def open_customer_form(
     *,
     check: Callable[[], None] | None = None,
     op: Op | None = None,
+    acked: bool = False,
 ) -> None:
     """Edit or change points of `reference` (id, email, ..., or a known id after '#').
     `check`: run once the form is open, before the lookup (what it raises is shown in
-    the form). `op`: what the points form starts on."""
+    the form). `op`: what the points form starts on. `acked`: called after the ack."""
     shown = title(env, form) if form in (Form.POINTS, Form.REDEEM) else _("Edit customer")
     started = op or ""
     if form in FORM_ACTS:  # refused before a form opens
@@ -172,7 +185,7 @@ def open_customer_form(
             return views.choose_customer(chooser, shown, intro)
         return views.pick_customer(_context(env, form, op=op), found.query, found.matches, shown)
 
-    open_then_fill(env, shown, _("Looking the customer up…"), build)
+    open_then_fill(env, shown, _("Looking the customer up…"), build, acked=acked)
 
 
 def open_offer_form(env: Env, reference: str) -> None:

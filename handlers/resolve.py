@@ -232,7 +232,8 @@ _ARTICLES = frozenset({"el", "la", "los", "las", "un", "una", "the", "a", "an"})
 
 def customer_and_offer(env: Env, tokens: list[str]) -> tuple[str, str]:
     """`<customer> <offer>`: the customer is the first word, unless a longer start names
-    a customer and the rest still names an offer (`Ana García Café Gratis`). Said the
+    a customer and the rest still names an offer (`Ana García Café Gratis`), or all the
+    words name a customer (`Juan Pérez`: no offer, "" for it). Said the
     other way round (`el café a ana`, `coffee for ana`), the offer before a word for "to"
     and the customer after it, when the list names the customer."""
     first = tokens[0]
@@ -251,4 +252,11 @@ def customer_and_offer(env: Env, tokens: list[str]) -> tuple[str, str]:
             named = env.service.find_customers(reference, in_the_list=True).matches
             if named and env.service.find_offers(rest, offers):
                 return reference, rest
+    whole = " ".join(tokens)  # `redeem juan perez`: no offer named yet
+    if (
+        len(tokens) > 1
+        and plain_words(whole)
+        and env.service.find_customers(whole, in_the_list=True).matches
+    ):
+        return whole, ""
     return first, " ".join(tokens[1:])

@@ -63,6 +63,9 @@ def _redeem(env: Env, typed: Typed) -> None:
         modals.open_customer_form(env, Form.REDEEM, typed.reference)
         return
     reference, offer_reference = resolve.customer_and_offer(env, list(typed.words))
+    if not offer_reference:  # `redeem juan perez`: the form lists the rewards
+        modals.open_customer_form(env, Form.REDEEM, reference, acked=True)
+        return
     customer = resolve.customer_or_choice(env, reference, "redeem", offer_reference)
     if customer is None:
         return

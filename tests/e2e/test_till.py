@@ -152,6 +152,18 @@ def test_a_reward_said_before_whom_it_is_for_is_theirs(bot) -> None:
     assert len(_writes(bot)) == 1
 
 
+def test_a_customers_whole_name_alone_opens_the_rewards_form(bot) -> None:
+    """`redeem juan perez`: every word names the customer, so the rewards form opens for
+    them (not "2 customers match juan", as if "perez" were the offer); nothing changes."""
+    bot.command("redeem juan perez")
+    view_id, view = bot.opened_view()
+    assert view["callback_id"] == "loyalty_redeem_form", view
+    assert "*Juan Pérez* has *5 points*" in text_of(view)
+    assert _writes(bot) == []
+    done = bot.answer(view_id, {"redeem_offer": "5001"})["view"]
+    assert "5 more points are needed" in text_of(done)  # the form acts for Juan Pérez
+
+
 def test_the_cards_redeem_button_opens_the_rewards_form(bot) -> None:
     bot.command("customer 1870")
     bot.click(button(bot.reply(), "Redeem"))
