@@ -3,6 +3,7 @@ offer lists, a customer's history."""
 
 from __future__ import annotations
 
+from bot.core.base import offer_status
 from bot.core.service import CUSTOMERS_PER_PAGE
 from bot.i18n import _
 from bot.slack import blocks
@@ -50,7 +51,7 @@ def list_customers(env: Env, typed: Typed) -> None:
 
 
 def list_offers(env: Env, typed: Typed) -> None:
-    status = typed.action or None
+    status = offer_status(typed.action) or None
     env.reply(blocks.offer_list(env.service.offers(status), status))  # page 1
 
 

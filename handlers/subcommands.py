@@ -224,7 +224,7 @@ SUBCOMMANDS = table(
             ),
             run_promos,
             read_promos,
-            aliases=("promotions", "promociones"),
+            aliases=("promotions", "promociones", "promo", "promotion", "promoción", "promocion"),
             opens_form=opens_promo_form,
             changes=changes_promo,
         ),

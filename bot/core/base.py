@@ -50,6 +50,15 @@ from bot.store.locks import locks_for
 log = logging.getLogger(__name__)
 
 OFFER_STATUSES = ("draft", "published", "canceled")
+
+
+def offer_status(word: str) -> str:
+    """A status as typed (`Drafts`, `cancelled`) as OFFER_STATUSES names it; other
+    words folded, as they were."""
+    wanted = fold(word).strip()
+    return {"drafts": "draft", "cancelled": "canceled"}.get(wanted, wanted)
+
+
 UTC = ZoneInfo("UTC")
 
 
@@ -302,8 +311,8 @@ class ServiceBase:
         )
 
     def offers(self, status: str | None = None) -> list[Offer]:
-        wanted = fold(status or "").strip()
-        if wanted and wanted not in OFFER_STATUSES and wanted != "cancelled":
+        wanted = offer_status(status or "")
+        if wanted and wanted not in OFFER_STATUSES:
             raise InvalidInput(
                 Say(
                     "“{status}” is not an offer status: use draft, published or canceled.",

@@ -224,6 +224,9 @@ def test_the_words_people_type_for_a_subcommand_run_it(bot) -> None:
     asked = bot.command("puntaje 1870 100").json()  # `puntos`? only alike (0.62)
     assert "Did you mean `points`?" in asked["text"] and buttons(asked) == []
     assert bot.customer_points(JUAN) == 16
+    for promo in ("promo", "promoción"):  # one promotion's word: the promotions
+        bot.command(promo)
+        assert text_of(bot.reply()).startswith("*Promotions* (0)"), promo
 
 
 def test_a_verb_typed_first_says_what_to_do_with_the_points(bot_with) -> None:

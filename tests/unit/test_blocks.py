@@ -114,6 +114,8 @@ def test_the_offer_list_and_its_filters(core) -> None:
         lambda: blocks.offer_list(core.service.offers("canceled"), "canceled")
     )
     assert "not an offer status" in told(lambda: core.service.offers("archived"))
+    assert core.service.offers("Drafts") == core.service.offers("draft")  # as typed, plural
+    assert core.service.offers("cancelled") == core.service.offers("canceled")
 
 
 # -- the audit channel and history: what changed, field by field -------------------------
