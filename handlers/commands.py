@@ -15,10 +15,11 @@ from bot.slack.text import mrkdwn
 from handlers.command_help import amount_choice, unknown_command
 from handlers.context import Env
 from handlers.parsing import balance_question, tokenize, verb_first, without_pronoun
-from handlers.subcommand import BY_NAME, Subcommand, Typed, action_word, canonical
+from handlers.subcommand import BY_NAME, TOP_WORDS, Subcommand, Typed, action_word, canonical
 from handlers.subcommands import SUBCOMMANDS
 
 COMMAND = "/loyalty"
+_CUSTOMERS = ("customers", "clientes")  # `top customers`: said with the list's name
 __all__ = ["COMMAND", "SUBCOMMANDS", "register", "run_subcommand"]
 
 
@@ -54,6 +55,8 @@ def register(app: App) -> None:
         name = without_pronoun(name, lambda w: w in BY_NAME or bool(action_word(w)))
         if (asked := balance_question(tokens)) is not None:  # their card says it
             name, args = "customer", asked
+        elif name in TOP_WORDS:  # `top 3`, `mejores clientes`: customers by points
+            name, args = "customers", [name, *(a for a in args if a.lower() not in _CUSTOMERS)]
         row = BY_NAME.get(name)
         if row is None:
             env.note("invalid")

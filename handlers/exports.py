@@ -23,7 +23,7 @@ from bot.slack.files import share_file
 from handlers import resolve
 from handlers.command_help import usage_of
 from handlers.context import Env
-from handlers.parsing import join_phone
+from handlers.parsing import ARTICLES, join_phone
 from handlers.slackapi import name_of
 from handlers.subcommand import Typed
 
@@ -39,9 +39,14 @@ DEFAULT_DAYS = 30
 SENT = N_("📄 Sent to you in a direct message: *{file}* ({rows}).")
 
 
+_BEFORE_WHAT = ARTICLES | {"my", "mi", "mis"}  # `exporta el historial de juan`
+
+
 def read_export(env: Env, args: list[str]) -> Typed:
     """`customers [search]` or `history [customer] [days]` (days: a number of at most three
     digits at the end, 30 if none; customer ids are longer)."""
+    if len(args) > 1 and args[0].casefold() in _BEFORE_WHAT:
+        args = args[1:]
     kind = KINDS.get(args[0].casefold()) if args else None
     if kind is None:
         raise InvalidInput(

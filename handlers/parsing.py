@@ -216,6 +216,8 @@ def without_pronoun(word: str, known: Callable[[str], bool]) -> str:
 # Between an amount said first and whom it is for: `add 10 to juan`, `quita 5 a luis`,
 # `remove 5 from ana`.
 TO_WHOM = frozenset({"to", "for", "a", "al", "para"})
+# Before a thing named, as one says it: `canjea el café a ana`, `exporta el historial`.
+ARTICLES = frozenset({"el", "la", "los", "las", "un", "una", "the", "a", "an"})
 _TO_OR_FROM_WHOM = TO_WHOM | {"from", "de", "del"}
 
 

@@ -20,7 +20,7 @@ from bot.slack.text import mrkdwn
 from bot.smartpasses.models import Customer, Offer
 from handlers.context import Env
 from handlers.errors import reply_with_error
-from handlers.parsing import MENTION_TOKEN, PREPOSITIONS, TO_WHOM, plain_words
+from handlers.parsing import ARTICLES, MENTION_TOKEN, PREPOSITIONS, TO_WHOM, plain_words
 from handlers.slackapi import SLACK_FAILED, SlackApiError
 
 R = TypeVar("R", Customer, Offer)
@@ -226,10 +226,6 @@ def named_in_a_fresh_list(env: Env) -> Callable[[str], bool]:
     return lambda words: bool(env.service.find_customers(words, in_the_list=True).matches)
 
 
-# Before an offer's name, as one says it: `canjea el café a ana`.
-_ARTICLES = frozenset({"el", "la", "los", "las", "un", "una", "the", "a", "an"})
-
-
 def customer_and_offer(env: Env, tokens: list[str]) -> tuple[str, str]:
     """`<customer> <offer>`: the customer is the first word, unless a longer start names
     a customer and the rest still names an offer (`Ana García Café Gratis`), or all the
@@ -242,7 +238,7 @@ def customer_and_offer(env: Env, tokens: list[str]) -> tuple[str, str]:
         for at in range(1, len(tokens) - 1):  # `<offer> a <customer>`
             if tokens[at].casefold() in TO_WHOM:
                 words = tokens[:at]
-                offer = " ".join(words[1:] if words[0].casefold() in _ARTICLES else words)
+                offer = " ".join(words[1:] if words[0].casefold() in ARTICLES else words)
                 reference = " ".join(tokens[at + 1 :])
                 named = env.service.find_customers(reference, in_the_list=True).matches
                 if offer and named:  # the offer's own lookup says if none is called so

@@ -410,6 +410,9 @@ def test_lists_and_pickers_page_through_5000_customers(bot) -> None:
     for typed, shown_first, paged in (
         ("customers top 3", 3, False),
         ("clientes mejores 25", 20, True),
+        ("top 3", 3, False),  # said without the list's name
+        ("top customers 3", 3, False),
+        ("mejores clientes", 20, True),
     ):
         bot.command(typed)
         reply = bot.reply()

@@ -86,6 +86,8 @@ def test_history_export_by_customer_and_days(bot_with) -> None:
     header, *rows = _rows(bot.slack.shared_files()[-1])
     assert header[:4] == ["Cuándo", "Quién", "Usuario de Slack", "Qué"], header
     assert sorted(r[9] for r in rows) == ["aplicado", "rechazado"], rows
+    bot.command("exporta el historial de juan perez", user=GERENTE)  # as it is said
+    assert "historial-1870-30-días-" in text_of(bot.reply())
 
 
 def test_clerks_may_not_export_and_bad_words_are_explained(bot) -> None:
