@@ -225,13 +225,20 @@ def amount_first(tokens: list[str], is_unit: Callable[[str], bool] = is_points_u
     """`10 to juan perez` -> `juan perez 10`, and `5 points from ana` -> `ana 5 points`:
     the amount said before whom it is for, as people say it (`is_unit`: the word that
     may follow it, points or a currency, kept with it for the readers to drop). Only with
-    a word for "to" or "from" between them (`1870 10` stays an id and an amount)."""
+    a word for "to" or "from" between them (`1870 10` stays an id and an amount). A reason
+    after the customer, from a word for "because" on, stays after the amount."""
     if not tokens or not AMOUNT_LIKE.match(tokens[0]):
         return tokens
     at = 2 if len(tokens) > 1 and is_unit(tokens[1]) else 1
     if at + 1 < len(tokens) and tokens[at].casefold() in _TO_OR_FROM_WHOM:
-        return [*tokens[at + 1 :], *tokens[:at]]
+        whom = tokens[at + 1 :]
+        why = next((i for i, w in enumerate(whom) if i and w.casefold() in _BECAUSE), len(whom))
+        return [*whom[:why], *tokens[:at], *whom[why:]]  # `a juan por su compra`: its reason
     return tokens
+
+
+# A reason's first word after whom the amount is for: `10 a juan por su compra`.
+_BECAUSE = frozenset({"por", "porque", "for", "because"})
 
 
 def joined_sign(tokens: list[str]) -> list[str]:

@@ -259,13 +259,15 @@ def test_a_verb_typed_first_says_what_to_do_with_the_points(bot_with) -> None:
         ("take 1 point from 1870", "30 → *29*"),
         ("set Juan Pérez to 30", "29 → *30*"),
         ("add 2 points to Juan Pérez", "30 → *32*"),
+        ("súmale 1 a Juan Pérez por su compra", "32 → *33*"),  # then why
     ]:
         bot.command(typed)
         assert shown in text_of(bot.reply()), typed
+    assert bot.store.entries(target_id=JUAN)[0].reason == "por su compra"
     before = len(bot.sandbox.calls)
     bot.command("quitar 1870 5", user=CLERK)
     assert "Only loyalty *managers* can deduct points or set a balance" in text_of(bot.reply())
-    assert len(bot.sandbox.calls) == before and bot.customer_points(JUAN) == 32
+    assert len(bot.sandbox.calls) == before and bot.customer_points(JUAN) == 33
 
 
 def test_the_nearest_subcommand_runs_from_its_button_once(bot) -> None:

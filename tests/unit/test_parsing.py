@@ -115,6 +115,10 @@ def test_a_sign_verb_typed_first_signs_the_amount(verb, text, expected) -> None:
         ("1870 10", ["1870", "10"]),  # no word for "to": an id and an amount
         ("to ana 2", ["to", "ana", "2"]),  # the preposition before the customer: as it was
         ("10 to", ["10", "to"]),  # nobody after it
+        # a reason after the customer, from a word for "because": after the amount
+        ("10 a juan perez por su compra", ["juan", "perez", "10", "por", "su", "compra"]),
+        ("5 points to ana for her birthday", ["ana", "5", "points", "for", "her", "birthday"]),
+        ("5 for ana", ["ana", "5"]),  # "for" as "to": whom, not why
     ],
 )
 def test_an_amount_said_before_whom_it_is_for_goes_after_them(text, expected) -> None:
