@@ -275,6 +275,27 @@ def test_decimals_and_words_get_one_clear_message(typed, command_says, form_says
 
 
 @pytest.mark.parametrize(
+    ("typed", "told"),
+    [
+        ("diez", "Escribe la cantidad con cifras, como 10 o 1,000."),
+        ("2.5", "Escribe la cantidad como número entero, sin decimales."),
+        ("", "Escribe la cantidad."),
+        ("5001", "El máximo para la cantidad es 5,000."),
+    ],
+)
+def test_a_spanish_reader_is_told_about_the_amount_in_a_sentence(typed, told) -> None:
+    """Each message starts as a sentence does and names the field with its article (it
+    once read "cantidad: como máximo 5,000")."""
+    from bot.core.validation import Field, read_points_form
+    from bot.i18n import speaking
+    from bot.slack.text import plain
+
+    _, _, errors = read_points_form({Field.POINTS_OP: "add", Field.POINTS_AMOUNT: typed}, 5000)
+    with speaking("es"):  # as a form shows it beside the field
+        assert plain(errors[Field.POINTS_AMOUNT]) == told
+
+
+@pytest.mark.parametrize(
     ("typed", "mark", "readings"),
     [
         ("1.000", ".", (1, 1000)),  # one point, or a thousand?
