@@ -55,7 +55,9 @@ def parse_money(text: str | None, locale: str, decimal_mark: str, currency: str)
             Say("How much was the sale? Add an amount, e.g. {example}.", example=EXAMPLE)
         )
     raw = text.strip()
-    number = _SYMBOLS.sub("", raw).strip()
+    # `250 MXN`, `MXN 250`, `250 pesos` (a form's field, a workflow's variable): the amount
+    number = before_currency(without_currency(raw, currency), currency)
+    number = _SYMBOLS.sub("", number).strip()
     places = precision(currency)
     one = _ONE_GROUP.fullmatch(number)
     if one is not None and one.group(2) == decimal_mark:

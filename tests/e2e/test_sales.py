@@ -271,3 +271,7 @@ def test_the_record_a_sale_step_completes_with_the_points(bot_with) -> None:
     )
     assert status == "failed" and "like 120.50." in why and "two ways" not in why
     assert len(_adds(bot)) == 1
+    status, outputs = bot.step(
+        "record_sale", {"customer": str(JUAN), "amount": "100 MXN", "acting_user": MANAGER}
+    )
+    assert status == "completed" and outputs["points"] == 10  # the currency named after it

@@ -79,6 +79,17 @@ def test_what_is_not_money_is_explained(typed, said) -> None:
         parse_money(typed, "en_US", ".", "MXN")
 
 
+@pytest.mark.parametrize(
+    "typed", ["250 MXN", "MXN 250", "250 pesos", "$ 250", "250 pesos mexicanos", "250 mxn"]
+)
+def test_an_amount_with_its_currency_named_is_the_amount(typed) -> None:
+    """As a workflow's variable or a form's field may hold it: the currency is no part of
+    the number (another one still is not an amount of this shop's)."""
+    assert parse_money(typed, "es_MX", ".", "MXN") == Decimal("250.00")
+    with pytest.raises(InvalidInput, match="is not an amount of money"):
+        parse_money("250 USD", "es_MX", ".", "MXN")
+
+
 def test_a_currency_without_decimals_refuses_them() -> None:
     assert parse_money("$1,200", "en_US", ".", "JPY") == Decimal(1200)
     with pytest.raises(InvalidInput, match="JPY amounts have at most 0 decimals"):
