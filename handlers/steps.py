@@ -12,6 +12,7 @@ the workflow's name, shown in the audit channel). A step is acted on once per
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -77,6 +78,11 @@ OUT_BALANCE = Param("balance", "integer", "Balance", "The customer's points now"
 # -- reading the inputs ------------------------------------------------------------------
 
 
+# A Slack user's id (`U0G9QF9C6`, `W…` on Enterprise Grid): what a workflow's person
+# variable holds; the customer is then found by their Slack email, as for an @mention.
+SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{8,}")
+
+
 def _text(inputs: dict[str, Any], name: str) -> str:
     value = inputs.get(name)
     return "" if value is None else " ".join(str(value).split())
@@ -87,6 +93,8 @@ def _one_customer(env: Env, reference: str) -> Customer:
     matches are refused: a workflow cannot be asked to choose."""
     if not reference:
         raise InvalidInput(Say("Which customer? Give the step an id, email or phone number."))
+    if SLACK_USER_ID.fullmatch(reference):  # a person variable given as their bare id
+        reference = f"<@{reference}>"
     found = resolve.customer(env, reference)
     if found.one is not None:
         return found.one

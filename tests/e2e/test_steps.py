@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 
 from bot.offline.sandbox.app import Fault
+from bot.offline.slack_standin import SlackUser
 from handlers.workpool import WorkPool
 from tests.demo import CAFE, JUAN
 from tests.harness import CAJERA, CLERK, GERENTE, MANAGER, running_bot, text_of
@@ -125,6 +126,15 @@ def test_find_customer_step_gives_the_customers_fields(bot) -> None:
     assert status == "completed"
     assert outputs["customer_id"] == str(JUAN) and outputs["customer_name"] == "Juan Pérez"
     assert outputs["email"] == "juan.perez@example.com" and outputs["balance"] == 5
+
+
+def test_a_person_variable_finds_the_customer_by_their_slack_email(bot) -> None:
+    """A workflow's person variable in the customer input arrives as a bare user id
+    (`U0JUANPRZ`): found as an @mention is, by the email of their Slack profile."""
+    bot.slack.users["U0JUANPRZ"] = SlackUser("U0JUANPRZ", "juanp", "Juan", "juan.perez@example.com")
+    for given in ("U0JUANPRZ", "<@U0JUANPRZ>"):
+        status, outputs = bot.step("find_customer", {"customer": given, "acting_user": CLERK})
+        assert (status, outputs["customer_id"]) == ("completed", str(JUAN)), given
 
 
 def test_redeem_step_by_the_offers_name(bot) -> None:
