@@ -245,7 +245,7 @@ def test_the_home_tab_is_for_the_counter(bot_with) -> None:
     ]
     assert "*Customers*\n6" in text_of(manager) and "Pan dulce 2x1" in text_of(manager)
     clerk = _home(bot, CLERK)
-    assert _labels(clerk) == ["Find customer", "Add points", "Redeem"]
+    assert _labels(clerk) == ["Find customer", "Add points", "Redeem", "New customer"]
     assert "Customers*" not in text_of(clerk)  # figures are for managers
     # Add points from the Home tab: type-ahead, choose, then the clerk's points form.
     bot.click_in_home(button(clerk, "Add points"), user=CLERK)
@@ -258,11 +258,14 @@ def test_the_home_tab_is_for_the_counter(bot_with) -> None:
     _shows(bot, view_id, "loyalty_points_form")
     done = bot.answer(view_id, {"points_amount": "5"}, user=CLERK)["view"]
     assert "5 → *10*" in text_of(done)
+    bot.click_in_home(button(clerk, "New customer"), user=CLERK)  # signing one up
+    _, form = bot.opened_view()
+    assert form["title"]["text"] == "New customer"
 
 
 def test_find_customer_shows_the_card_and_sends_it_with_its_buttons(bot) -> None:
     home = _home(bot, CLERK)
-    assert _labels(home) == ["Find customer"]  # no allowance: clerks only look up
+    assert _labels(home) == ["Find customer", "New customer"]  # no allowance: no points
     bot.click_in_home(button(home, "Find customer"), user=CLERK)
     view_id, _ = bot.opened_view()
     first = bot.options(view_id, "customer", "6533", user=CLERK).json()["options"]

@@ -62,11 +62,10 @@ def home(
         buttons.append(ButtonElement(text=label, action_id=ActionId.HOME_ADD_POINTS))
     if allows(Act.REDEEM):
         buttons.append(ButtonElement(text=_("Redeem"), action_id=ActionId.HOME_REDEEM))
+    if allows(Act.CREATE_CUSTOMER):  # a clerk signs customers up at the counter too
+        buttons.append(ButtonElement(text=_("New customer"), action_id=ActionId.HOME_NEW_CUSTOMER))
     if is_manager:
-        buttons += [
-            ButtonElement(text=_("New customer"), action_id=ActionId.HOME_NEW_CUSTOMER),
-            ButtonElement(text=_("New offer"), action_id=ActionId.HOME_NEW_OFFER),
-        ]
+        buttons.append(ButtonElement(text=_("New offer"), action_id=ActionId.HOME_NEW_OFFER))
     buttons += extra
     role = (
         _("You are a loyalty *manager*: you can change points, delete, cancel and approve.")
