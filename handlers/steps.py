@@ -80,7 +80,8 @@ OUT_BALANCE = Param("balance", "integer", "Balance", "The customer's points now"
 
 # A Slack user's id (`U0G9QF9C6`, `W…` on Enterprise Grid): what a workflow's person
 # variable holds; the customer is then found by their Slack email, as for an @mention.
-SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{8,}")
+# With a digit in it: a name typed in capitals (`WASHINGTON`) is no id.
+SLACK_USER_ID = re.compile(r"[UW](?=[A-Z]*\d)[A-Z0-9]{8,}")
 
 
 def _text(inputs: dict[str, Any], name: str) -> str:

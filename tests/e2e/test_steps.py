@@ -8,6 +8,7 @@ import threading
 
 from bot.offline.sandbox.app import Fault
 from bot.offline.slack_standin import SlackUser
+from handlers.steps import SLACK_USER_ID
 from handlers.workpool import WorkPool
 from tests.demo import CAFE, JUAN
 from tests.harness import CAJERA, CLERK, GERENTE, MANAGER, running_bot, text_of
@@ -135,6 +136,7 @@ def test_a_person_variable_finds_the_customer_by_their_slack_email(bot) -> None:
     for given in ("U0JUANPRZ", "<@U0JUANPRZ>"):
         status, outputs = bot.step("find_customer", {"customer": given, "acting_user": CLERK})
         assert (status, outputs["customer_id"]) == ("completed", str(JUAN)), given
+    assert not SLACK_USER_ID.fullmatch("WASHINGTON")  # a name in capitals is still a name
 
 
 def test_redeem_step_by_the_offers_name(bot) -> None:
