@@ -4,6 +4,7 @@ form, and the Record a sale step's work: Slack glue over bot.core.sales."""
 from __future__ import annotations
 
 import functools
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -14,7 +15,14 @@ from bot.domain.amounts import AMOUNT_LIKE, AmbiguousAmount
 from bot.domain.audit import Action, AuditEntry
 from bot.domain.earning import Promotion
 from bot.domain.errors import InvalidInput
-from bot.domain.money import before_currency, names_currency, parse_money, without_currency
+from bot.domain.money import (
+    before_currency,
+    in_another_currency,
+    names_currency,
+    other_currency,
+    parse_money,
+    without_currency,
+)
 from bot.domain.policy import Act
 from bot.domain.say import N_, Code, Name, Say
 from bot.domain.text_keys import fold
@@ -60,13 +68,15 @@ def read_sale(env: Env, args: list[str]) -> Typed:
     apart before or after the amount (`$ 250`, `MXN 250`, `250 pesos`) is neither the
     customer nor the note."""
     tokens = [t[1:] if t.startswith("$") and t[1:2].isdigit() else t for t in args]
-    is_currency = functools.partial(names_currency, currency=_currency(env))
+    currency = _currency(env)
+    _refuse_another_currency(tokens, currency)
+    is_currency = functools.partial(names_currency, currency=currency)
     tokens = unit_apart(tokens, is_currency)  # 250mxn
     if len(tokens) > 2 and tokens[0].casefold() in _OF and AMOUNT_LIKE.match(tokens[1]):
         tokens = tokens[1:]  # `venta de 250 a ana`
-    tokens = amount_first(tokens, is_currency)  # `250 pesos a ana`
+    tokens = amount_first(tokens, is_currency)
     reference, amount, note = split_reference(tokens, env.settings.loyalty_default_region)
-    reference = before_currency(reference, _currency(env))
+    reference = before_currency(reference, currency)
     if not reference:
         raise InvalidInput(Say("Usage: {usage}, e.g. {example}.", **usage_of("sale")))
     if amount is None:
@@ -74,11 +84,30 @@ def read_sale(env: Env, args: list[str]) -> Typed:
             Say("How much was the sale? Usage: {usage}, e.g. {example}.", **usage_of("sale"))
         )
     money = read_money(env, amount)
-    note = without_currency(note, _currency(env))
+    note = without_currency(note, currency)
     if problem := forms.reason_problem(note):
         raise InvalidInput(Say("{problem} Nothing was changed.", problem=problem))
     rest = " ".join(x for x in (amount, note) if x)
     return Typed(tuple(args), reference=reference, money=money, reason=note, rest=rest)
+
+
+# An amount with a sign or word joined on either side: `€250`, `250€`, `US$250`.
+_SIGNED_AMOUNT = re.compile(r"([^\d\s]*)(\d[\d.,]*)([^\d\s]*)")
+
+
+def _refuse_another_currency(tokens: list[str], currency: str) -> None:
+    """InvalidInput if the amount is said in another currency than the shop's (`250 USD`,
+    `dólares 250`, `€250`): never read as the shop's money, nor as a customer or note."""
+    for i, token in enumerate(tokens):
+        joined = _SIGNED_AMOUNT.fullmatch(token)
+        if joined and any(other_currency(s, currency) for s in (joined[1], joined[3]) if s):
+            raise InvalidInput(in_another_currency(token, currency))
+        if other_currency(token, currency):
+            beside = [j for j in (i + 1, i - 1) if 0 <= j < len(tokens)]
+            amount = next((j for j in beside if AMOUNT_LIKE.match(tokens[j])), None)
+            if amount is not None:
+                said = tokens[min(i, amount) : max(i, amount) + 1]
+                raise InvalidInput(in_another_currency(" ".join(said), currency))
 
 
 def run_sale(env: Env, typed: Typed) -> None:

@@ -29,6 +29,7 @@ from bot.domain.text_keys import fold
 
 MOST_MONEY = Decimal(10) ** 9  # a sale this large is a typing mistake
 _SYMBOLS = re.compile(r"^[$€£¥]|[$€£¥]$")
+_NOT_DIGITS = re.compile(r"[^\d\s.,]+")
 _ONE_GROUP = re.compile(r"(\d{1,3})([.,])(\d{3})")
 # `1e5`, `NaN`, `١٠٠`: Decimal reads letters and any script's digits; a till's amount,
 # like a number of points, is written with 0-9.
@@ -57,6 +58,8 @@ def parse_money(text: str | None, locale: str, decimal_mark: str, currency: str)
     raw = text.strip()
     # `250 MXN`, `MXN 250`, `250 pesos` (a form's field, a workflow's variable): the amount
     number = before_currency(without_currency(raw, currency), currency)
+    if any(other_currency(word, currency) for word in _NOT_DIGITS.findall(number)):
+        raise InvalidInput(in_another_currency(raw, currency))
     number = _SYMBOLS.sub("", number).strip()
     places = precision(currency)
     one = _ONE_GROUP.fullmatch(number)
@@ -146,6 +149,35 @@ def before_currency(reference: str, currency: str) -> str:
         if len(words) > len(name) and tuple(folded[-len(name) :]) == name:
             return " ".join(words[: -len(name)])
     return reference
+
+
+def in_another_currency(text: str, currency: str) -> Say:
+    """Why an amount in another currency (`250 USD` in a shop in MXN) is not recorded."""
+    return Say(
+        "This shop's sales are in {currency}, and “{text}” is not: write the amount in "
+        "{currency}, e.g. {example}.",
+        currency=currency.upper(),
+        text=Name(text),
+        example=EXAMPLE,
+    )
+
+
+# Currencies named by habit in a shop that records another (a tourist's dollars): an
+# amount in one is refused, never read as the shop's. Not every currency's names: `sol`,
+# `real` and `pen` are words and names too.
+_HABITUAL = ("USD", "EUR", "CAD", "MXN")
+_HABITUAL_SIGNS = (("gbp",), ("£",), ("jpy",), ("¥",))
+
+
+def other_currency(word: str, currency: str) -> bool:
+    """Whether `word` alone names a currency other than `currency` (`USD`, `dólares`, `€`
+    in a shop in MXN). `$` is anyone's: the Americas' sign for money."""
+    key = (fold(word),)
+    if key == ("$",) or key in _currency_names(currency):
+        return False
+    return key in _HABITUAL_SIGNS or any(
+        key in _currency_names(code) for code in _HABITUAL if code != currency.upper()
+    )
 
 
 def names_currency(word: str, currency: str) -> bool:

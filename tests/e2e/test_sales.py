@@ -75,6 +75,28 @@ def test_the_currency_typed_before_the_amount_is_not_the_customer(bot) -> None:
     assert notes == ["", "ticket 4", ""]
 
 
+def test_a_sale_in_another_currency_is_refused_with_the_shops(bot) -> None:
+    """`venta 250 USD a juan perez`, `sale 1870 €250`: never 250 MXN, nor a customer
+    called "USD a juan perez"; the reader is told the shop's currency, in their language."""
+    for typed, said in [
+        ("sale 1870 250 USD", "“250 USD” is not"),
+        ("venta 250 dólares a juan perez", "“250 dólares” is not"),
+        ("sale 1870 €250", "“€250” is not"),
+        ("sale juan perez 250usd gift", "“250usd” is not"),
+        ("sale 1870 euros 120", "“euros 120” is not"),
+    ]:
+        reply = text_of(bot.command(typed).json())
+        assert reply.startswith("This shop's sales are in MXN, and ") and said in reply, typed
+    bot.command("ayuda", user=GERENTE)  # her language is known from her first answer on
+    bot.reply()
+    reply = text_of(bot.command("venta 250 USD a juan perez", user=GERENTE).json())
+    assert reply == (
+        "Las ventas de esta tienda son en MXN, y “250 USD” no: escribe el importe en MXN, "
+        "como `250.00`."
+    )
+    assert _adds(bot) == [] and bot.store.entries(target_id=JUAN) == []
+
+
 def test_a_sale_said_amount_first_is_the_customers(bot) -> None:
     """`venta de 120 a 1870`, `vendí 130 pesos a Juan Pérez`, `sale 100 for 1870`: the
     amount said before whom it was for, as people say it."""

@@ -15,7 +15,7 @@ from bot.core.validation import read_promotion_form
 from bot.domain.amounts import AmbiguousAmount
 from bot.domain.earning import Promotion
 from bot.domain.errors import InvalidInput
-from bot.domain.money import before_currency, parse_money, without_currency
+from bot.domain.money import before_currency, other_currency, parse_money, without_currency
 
 LOCALES = ["en_US", "es_MX"]
 
@@ -86,8 +86,40 @@ def test_an_amount_with_its_currency_named_is_the_amount(typed) -> None:
     """As a workflow's variable or a form's field may hold it: the currency is no part of
     the number (another one still is not an amount of this shop's)."""
     assert parse_money(typed, "es_MX", ".", "MXN") == Decimal("250.00")
-    with pytest.raises(InvalidInput, match="is not an amount of money"):
-        parse_money("250 USD", "es_MX", ".", "MXN")
+
+
+@pytest.mark.parametrize(
+    ("typed", "currency"),
+    [
+        ("250 USD", "MXN"),
+        ("USD 250", "MXN"),
+        ("250 dólares", "MXN"),
+        ("€250", "MXN"),
+        ("250€", "MXN"),
+        ("250 euros", "MXN"),
+        ("£ 250", "MXN"),
+        ("250 pesos", "USD"),  # a shop in dollars, paid in pesos
+        ("250 MXN", "USD"),
+    ],
+)
+def test_an_amount_in_another_currency_is_refused_not_read_as_the_shops(typed, currency) -> None:
+    """€250 in a shop in MXN is not 250 MXN: the reader is told the shop's currency."""
+    with pytest.raises(InvalidInput, match=f"This shop's sales are in {currency}") as refused:
+        parse_money(typed, "en_US", ".", currency)
+    assert f"“{typed}” is not" in str(refused.value.message)
+
+
+@pytest.mark.parametrize(
+    ("word", "other"),
+    [
+        *[("usd", True), ("Dólares", True), ("€", True), ("gbp", True), ("$", False)],
+        *[("pesos", False), ("mxn", False), ("sol", False), ("real", False), ("pen", False)],
+    ],
+)
+def test_only_habitual_currencies_are_another_shops(word, other) -> None:
+    """In a shop in MXN: `$` and the peso are its own; `sol`, `real`, `pen` are words
+    (and names) before they are currencies."""
+    assert other_currency(word, "MXN") is other
 
 
 def test_a_currency_without_decimals_refuses_them() -> None:
