@@ -6,6 +6,7 @@ Slack's `files_upload_v2` does, streamed from the file (bot.slack.files): a
 from __future__ import annotations
 
 import io
+import itertools
 import logging
 import tempfile
 from collections.abc import Callable
@@ -15,11 +16,14 @@ from bot.core.exports import MOST_DAYS
 from bot.domain.errors import CustomerNotFound, InvalidInput
 from bot.domain.phones import to_e164
 from bot.domain.policy import Act
-from bot.domain.say import N_, Code, Say
+from bot.domain.say import N_, Code, Name, Say
+from bot.domain.text_keys import fold
 from bot.i18n import _, ngettext, number
 from bot.slack import blocks
 from bot.slack.exports import file_name, write_customers, write_history
 from bot.slack.files import share_file
+from bot.slack.text import mrkdwn
+from bot.smartpasses.models import Customer
 from handlers import resolve
 from handlers.command_help import usage_of
 from handlers.context import Env
@@ -34,12 +38,25 @@ KINDS = {
     "clientes": "customers",
     "history": "history",
     "historial": "history",
+    "changes": "history",  # `export today's changes`, `exporta los cambios de hoy`
+    "cambios": "history",
+    "movimientos": "history",
 }
 DEFAULT_DAYS = 30
 SENT = N_("📄 Sent to you in a direct message: *{file}* ({rows}).")
 
 
 _BEFORE_WHAT = ARTICLES | {"my", "mi", "mis"}  # `exporta el historial de juan`
+
+# A history's days said in words at the end (folded): `hoy`, `7 días`, `los últimos 7
+# días`, `this week`, `la semana pasada`, `last month` (a week is 7 days, a month 30).
+_PERIOD_WORDS = {"hoy": 1, "today": 1, "semana": 7, "week": 7, "mes": 30, "month": 30}
+_DAY_WORDS = frozenset({"dia", "dias", "day", "days"})
+_PAST = frozenset({"pasada", "pasado"})  # after the period: `la semana pasada`
+_BEFORE_PERIOD = ARTICLES | {
+    "de", "del", "en", "esta", "este", "ultimos", "ultimas", "ultima", "ultimo", "durante",
+    "desde", "this", "last", "past", "in", "for", "of", "over", "during", "from",
+}  # fmt: skip
 
 
 def read_export(env: Env, args: list[str]) -> Typed:
@@ -59,12 +76,34 @@ def read_export(env: Env, args: list[str]) -> Typed:
     rest = args[1:]
     if kind == "customers":
         return Typed(tuple(args), action=kind, reference=" ".join(rest))
-    days = DEFAULT_DAYS
-    if rest and rest[-1].isdigit() and (len(rest[-1]) <= 3 or _after_a_reference(env, rest)):
-        days = int(rest.pop())
-        if not 1 <= days <= MOST_DAYS:
-            raise InvalidInput(Say("Give between 1 and {most} days.", most=MOST_DAYS))
-    return Typed(tuple(args), action=kind, reference=" ".join(rest), reason=str(days))
+    rest, days = _period(env, rest)
+    if days is not None and not 1 <= days <= MOST_DAYS:
+        raise InvalidInput(Say("Give between 1 and {most} days.", most=MOST_DAYS))
+    return Typed(
+        tuple(args), action=kind, reference=" ".join(rest), reason=str(days or DEFAULT_DAYS)
+    )
+
+
+def _period(env: Env, words: list[str]) -> tuple[list[str], int | None]:
+    """The words before the days said at their end, and those days (None: none said): a
+    number (`7`; a long one only after a customer: `history 1870 1000`), a number of days
+    (`7 días`) or a period (`hoy`, `this week`), with the words that lead to it (`de los
+    últimos`, `the last`)."""
+    folded = [fold(word) for word in words]
+    end = len(words)
+    if end > 1 and folded[-1] in _PAST and folded[-2] in _PERIOD_WORDS:
+        end -= 1
+    if end and folded[end - 1] in _PERIOD_WORDS:
+        days, end = _PERIOD_WORDS[folded[end - 1]], end - 1
+    elif end > 1 and folded[end - 1] in _DAY_WORDS and words[end - 2].isdigit():
+        days, end = int(words[end - 2]), end - 2
+    elif end and words[-1].isdigit() and (len(words[-1]) <= 3 or _after_a_reference(env, words)):
+        days, end = int(words[-1]), end - 1
+    else:
+        return words, None
+    while end and folded[end - 1] in _BEFORE_PERIOD:
+        end -= 1
+    return words[:end], days
 
 
 def _after_a_reference(env: Env, words: list[str]) -> bool:
@@ -81,16 +120,20 @@ def _after_a_reference(env: Env, words: list[str]) -> bool:
 
 
 def export(env: Env, typed: Typed) -> None:
+    """The file in the person's DM; or, when it would hold no row, a reply saying so."""
     env.service.permit(env.actor, Act.EXPORT)
     today = env.service.today()
     if typed.action == "customers":
         search = resolve.search_words(env, typed.reference)
         customers = env.service.export_customers(env.actor, search)
+        if not customers:
+            env.reply(blocks.notice(mrkdwn(_no_customers(search))))
+            return
         name = file_name(_("customers"), today, search)
         count = _send(env, name, _("Customers"), lambda out: write_customers(out, customers))
         rows = ngettext("{count} customer", "{count} customers", count).format(count=number(count))
     else:
-        days, customer_id = int(typed.reason), None
+        days, customer = int(typed.reason), None
         if typed.reference:
             try:
                 customer = resolve.customer_or_choice(
@@ -103,20 +146,55 @@ def export(env: Env, typed: Typed) -> None:
                 raise
             if customer is None:
                 return
-            customer_id = customer.id
+        customer_id = customer.id if customer else None
         entries = env.service.export_history(env.actor, days, customer_id)
+        first = next(entries, None)
+        if first is None:
+            env.reply(blocks.notice(mrkdwn(_no_changes(days, customer))))
+            return
         detail = [str(customer_id)] if customer_id else []
-        name = file_name(_("history"), today, *detail, _("{days} days").format(days=days))
+        period = _("today") if days == 1 else _("{days} days").format(days=days)
+        name = file_name(_("history"), today, *detail, period)
         count = _send(
             env,
             name,
             _("History"),
             lambda out: write_history(
-                out, entries, env.service.tz, lambda user_id: name_of(env.client, user_id)
+                out,
+                itertools.chain([first], entries),
+                env.service.tz,
+                lambda user_id: name_of(env.client, user_id),
             ),
         )
         rows = ngettext("{count} change", "{count} changes", count).format(count=number(count))
     env.reply(blocks.notice(_(SENT).format(file=name, rows=rows)))
+
+
+def _no_customers(search: str) -> Say:
+    if search:
+        return Say(
+            "No customer matches “{search}”, so there is nothing to export.", search=Name(search)
+        )
+    return Say("There are no customers yet, so there is nothing to export.")
+
+
+def _no_changes(days: int, customer: Customer | None) -> Say:
+    """Why no file: no change in the days asked (of the customer asked)."""
+    if customer is None:
+        if days == 1:
+            return Say("There were no points changes today, so there is nothing to export.")
+        return Say(
+            "There were no points changes in the last {days} days, so there is nothing to export.",
+            days=days,
+        )
+    who = Name(customer.display_name)
+    if days == 1:
+        return Say("{name} had no points changes today, so there is nothing to export.", name=who)
+    return Say(
+        "{name} had no points changes in the last {days} days, so there is nothing to export.",
+        name=who,
+        days=days,
+    )
 
 
 def _too_many_days(typed: str) -> Say:

@@ -29,7 +29,10 @@ class Exports(ServiceBase):
     def export_history(
         self, actor: Actor, days: int, customer_id: int | None = None
     ) -> Iterator[AuditEntry]:
-        """The changes of the last `days` days (of one customer, if given), oldest first."""
+        """The changes of the last `days` days (of one customer, if given), oldest first:
+        the shop's days, as a person counts them (1 is today since midnight, 7 today and
+        the 6 days before), not periods of 24 hours back from now."""
         self.roles.require(actor.user_id, Act.EXPORT, team_id=actor.team_id)
-        since = self._clock() - dt.timedelta(days=max(1, min(days, MOST_DAYS)))
+        today = dt.datetime.combine(self.today(), dt.time(), self.tz)
+        since = today - dt.timedelta(days=max(1, min(days, MOST_DAYS)) - 1)
         return self.store.stream_entries(since=since, target_id=customer_id)

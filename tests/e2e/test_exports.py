@@ -105,6 +105,8 @@ def test_clerks_may_not_export_and_bad_words_are_explained(bot) -> None:
     assert text_of(bot.reply()) == (
         "⚠️ No customer has the id `1000`, and an export goes back at most 999 days."
     )
+    bot.command("points 1870 1")
+    bot.reply()
     bot.command("export history 1870")  # an id of that length that is a customer's: theirs
     assert "history-1870-30-days" in text_of(bot.reply())
     for after_a_customer in ("1870 1000", "juan pérez 1000", "+52 999 411 6533 1000"):
@@ -112,6 +114,52 @@ def test_clerks_may_not_export_and_bad_words_are_explained(bot) -> None:
         assert "between 1 and 999 days" in text_of(reply), after_a_customer
     bot.command("export history +52 999 411 6533")  # a phone's last group is not days
     assert "history-1870-30-days" in text_of(bot.reply())
+
+
+def test_the_days_of_a_history_export_may_be_said_in_words(bot_with) -> None:
+    """`export history today`, `exporta los cambios de hoy`, `… de los últimos 7 días`:
+    the period is the days, never part of a customer's name."""
+    bot = bot_with(loyalty_managers=f"{MANAGER},{GERENTE}")
+    bot.command(f"points {JUAN} 3")
+    bot.reply()
+    for typed, user, name, rows in [
+        ("export history today", MANAGER, "history-today-", "(1 change)"),
+        ("export changes of the last 7 days", MANAGER, "history-7-days-", "(1 change)"),
+        ("export history of juan perez for the last 3 days", MANAGER, "history-1870-3-days-", ""),
+        ("export history last month", MANAGER, "history-30-days-", ""),
+        ("exporta los cambios de hoy", GERENTE, "historial-hoy-", "(1 cambio)"),
+        (
+            "exportar historial de juan perez de los últimos 7 días",
+            GERENTE,
+            "historial-1870-7-días-",
+            "",
+        ),
+        ("exportar movimientos de la semana pasada", GERENTE, "historial-7-días-", ""),
+        ("exportar historial 2 dias", GERENTE, "historial-2-días-", ""),
+    ]:
+        bot.command(typed, user=user)
+        reply = text_of(bot.reply())
+        assert name in reply and rows in reply, (typed, reply)
+        assert bot.slack.shared_files()[-1].name.startswith(name)
+        assert len(_rows(bot.slack.shared_files()[-1])) == 2, typed  # the header and Juan's
+
+
+def test_an_export_with_nothing_in_it_says_so_and_sends_no_file(bot_with) -> None:
+    """No empty file in the person's DM: the reply says there is nothing, and why."""
+    bot = bot_with(loyalty_managers=f"{MANAGER},{GERENTE}")
+    for typed, user, said in [
+        ("export customers zzzz", MANAGER, "No customer matches “zzzz”, so there is nothing"),
+        ("export history", MANAGER, "There were no points changes in the last 30 days, so"),
+        ("export history today", MANAGER, "There were no points changes today, so there is"),
+        ("export history juan perez 7", MANAGER, "Juan Pérez had no points changes in the last 7"),
+        ("exportar historial de hoy", GERENTE, "Hoy no hubo cambios de puntos, así que no hay"),
+        ("exportar clientes <zzz>", GERENTE, "Ningún cliente coincide con “&lt;zzz&gt;”"),
+    ]:
+        bot.command(typed, user=user)
+        assert said in text_of(bot.reply()), typed
+    assert bot.slack.shared_files() == []
+    assert bot.slack.calls_to("files.getUploadURLExternal") == []
+    assert bot.slack.calls_to("conversations.open") == []
 
 
 def test_an_install_without_the_file_permission_is_told_what_to_do(bot) -> None:

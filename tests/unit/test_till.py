@@ -208,3 +208,27 @@ def test_a_clerk_add_when_the_database_is_gone_sends_nothing(till, mocker) -> No
     shown = told(lambda: till.service.change_points(AS_CLERK, JUAN, add(10)))
     assert "cannot record changes right now" in shown
     assert till.writes() == [] and till.points(JUAN) == 5
+
+
+def test_a_history_export_counts_the_shops_calendar_days(till, clock) -> None:
+    """`export history today` (1 day) is today since midnight in the shop's time zone, not
+    the last 24 hours; 2 days reaches back to yesterday's midnight."""
+    midnight = dt.datetime.combine(clock.now.astimezone(MEXICO).date(), dt.time(), MEXICO)
+    for minutes, reason in [(-24 * 60 - 1, "two days ago"), (-30, "last night"), (30, "today")]:
+        till.store.record(
+            user_id=CLERK,
+            action="points.add",
+            outcome="ok",
+            target_type="customer",
+            target_id=JUAN,
+            reason=reason,
+            at=midnight + dt.timedelta(minutes=minutes),
+        )
+    clock.now = midnight + dt.timedelta(hours=23)  # late today: last night is < 24 h ago
+
+    def exported(days: int) -> list[str]:
+        return [e.reason for e in till.service.export_history(AS_MANAGER, days)]
+
+    assert exported(1) == ["today"]
+    assert exported(2) == ["last night", "today"]
+    assert exported(3) == ["two days ago", "last night", "today"]
