@@ -110,14 +110,14 @@ _SPANISH_ACTIONS = {
     ("customer", "new"): "nuevo",
     ("offer", "new"): "nueva",
     **{(owner, "edit"): "editar" for owner in ("customer", "offer")},
-    **{(owner, "delete"): "borrar" for owner in ("customer", "offer")},
+    **{(owner, "delete"): "eliminar" for owner in ("customer", "offer")},
     ("offer", "publish"): "publicar",
     ("offer", "cancel"): "cancelar",
 }
 
 
 def action_said(owner: str, action: str) -> str:
-    """An action after `customer` or `offer` (`delete`) as the reader types it (`borrar`)."""
+    """An action after `customer` or `offer` (`delete`) as the help shows it (`eliminar`)."""
     return action if language() != "es" else _SPANISH_ACTIONS.get((owner, action), action)
 
 

@@ -248,8 +248,8 @@ def test_a_short_word_must_be_nearer_to_be_taken_for_a_slip(typed, meant) -> Non
 @pytest.mark.parametrize(
     ("line", "language", "meant", "runs"),
     [
-        ("borrar rosa", "es", "cliente borrar", "cliente borrar rosa"),
-        ("eliminar 1870", "es", "cliente borrar", "cliente borrar 1870"),
+        ("borrar rosa", "es", "cliente eliminar", "cliente eliminar rosa"),  # as the help says
+        ("eliminar 1870", "es", "cliente eliminar", "cliente eliminar 1870"),
         ("edit juan", "en", "customer edit", "customer edit juan"),
         ("nuevo cliente", "es", "cliente nuevo", "cliente nuevo"),
         ("nueva oferta", "es", "oferta nueva", "oferta nueva"),
@@ -264,7 +264,7 @@ def test_a_short_word_must_be_nearer_to_be_taken_for_a_slip(typed, meant) -> Non
     ],
 )
 def test_an_action_typed_first_is_offered_with_its_subcommand(line, language, meant, runs) -> None:
-    """`borrar rosa` is `cliente borrar rosa`: the button runs it (a deletion still asks
+    """`borrar rosa` is `cliente eliminar rosa`: the button runs it (a deletion still asks
     to confirm); publish and cancel are an offer's, the rest a customer's unless named."""
     from bot.i18n import speaking
     from handlers.command_help import unknown_command
