@@ -47,6 +47,7 @@ SECOND_SHOP_USERS = [
 # a real shop chooses (LOYALTY_DEFAULT_REGION, LOYALTY_CLERK_MAX_POINTS / _DAILY_POINTS).
 DEMO_SHOP: dict[str, Any] = {
     "loyalty_default_region": "MX",
+    "loyalty_timezone": MEXICO,  # its days (summary, clerk's daily points) end at its midnight
     "loyalty_clerk_max_points": 50,
     "loyalty_clerk_daily_points": 200,
     "loyalty_earn_per_amount": 10,  # sales earn 1 point per 10 MXN
@@ -56,7 +57,7 @@ DEMO_ROLES = N_(
     "lupita are clerks: they look customers up, sign new ones up, add up to {most} points "
     "in one change and {daily} a day, redeem rewards and undo their own last add; deducting, "
     "setting a balance and deleting are for managers. Phone numbers without + are read as "
-    "Mexican (+52)."
+    "Mexican (+52), and the shop's days and hours are Mexico City's."
 )
 HOME = "home"  # clickables on the Home tab
 YES = {"y", "yes", "s", "sí", "si"}  # a confirmation, in either language

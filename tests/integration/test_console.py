@@ -229,3 +229,15 @@ def test_the_home_tab_before_the_install_says_to_install_first() -> None:
     assert "todavía no está instalado en este espacio de trabajo: escribe install" in (
         out.getvalue()
     )
+
+
+def test_the_demo_shops_days_are_its_staffs(monkeypatch) -> None:
+    """The demo is a Mexican shop: its summary, dates and clerks' daily points follow the
+    time zone its staff's Slack profiles give, and the console's first lines say so."""
+    from bot.offline.console_demo import DEMO_SHOP, USERS
+
+    staff_zones = {user.tz for user in USERS if user.name in ("marta", "rocio", "carl", "lupita")}
+    assert staff_zones == {DEMO_SHOP["loyalty_timezone"]} == {"America/Mexico_City"}
+    monkeypatch.delenv("SMARTPASSES_APP_KEY", raising=False)
+    code, output = _run([], lang="es")
+    assert code == 0 and "son los de la Ciudad de México" in output
