@@ -109,6 +109,12 @@ def unknown_command(typed: str, args: list[str], region: str = "") -> blocks.Mes
         if near:
             guess = word(BY_NAME[near[0]]), args
             slip = difflib.SequenceMatcher(None, name, near[0]).ratio() >= TYPO
+    words = [typed, *args]
+    named = all(_NAME_WORD.fullmatch(w) for w in words) and (
+        len(" ".join(words)) <= RERUN_CHARACTERS
+    )
+    if guess is not None and not slip and named:  # `juana`: a name, more likely than `añade`
+        return _maybe_a_customer(name, words, help_command, near=guess[0])
     if guess is not None:
         meant, rest = guess
         question = Say(
@@ -136,19 +142,8 @@ def unknown_command(typed: str, args: list[str], region: str = "") -> blocks.Mes
         if len(command) > RERUN_CHARACTERS:
             return blocks.notice(mrkdwn(question))
         return blocks.command_choice(question, [(f"/loyalty {meant} …", command)])
-    words = [typed, *args]
-    named = len(words) >= 2 and all(_NAME_WORD.fullmatch(w) for w in words)  # `juan perez`
-    if named and len(" ".join(words)) <= RERUN_CHARACTERS:
-        card = word(BY_NAME["customer"])
-        question = Say(
-            "I don't know {typed}. If “{words}” is a customer, {command} shows their card; "
-            "{help} lists what I can do.",
-            typed=Code(name),
-            words=Name(" ".join(words)),
-            command=Code(f"/loyalty {card} …"),
-            help=help_command,
-        )
-        return blocks.command_choice(question, [(f"/loyalty {card} …", " ".join([card, *words]))])
+    if named and len(words) >= 2:  # `juan perez`; one word alone is not guessed at
+        return _maybe_a_customer(name, words, help_command)
     return blocks.notice(
         mrkdwn(
             Say(
@@ -158,6 +153,34 @@ def unknown_command(typed: str, args: list[str], region: str = "") -> blocks.Mes
             )
         )
     )
+
+
+def _maybe_a_customer(
+    typed: str, words: list[str], help_command: Code, near: str = ""
+) -> blocks.Message:
+    """Words that may be a customer's name: their card offered with a button (and the
+    subcommand they are a little like, if any, named)."""
+    card = word(BY_NAME["customer"])
+    values = {
+        "typed": Code(typed),
+        "words": Name(" ".join(words)),
+        "command": Code(f"/loyalty {card} …"),
+        "help": help_command,
+    }
+    if near:
+        question = Say(
+            "I don't know {typed}. If “{words}” is a customer, {command} shows their card; "
+            "or did you mean {near}? {help} lists what I can do.",
+            near=Code(near),
+            **values,
+        )
+    else:
+        question = Say(
+            "I don't know {typed}. If “{words}” is a customer, {command} shows their card; "
+            "{help} lists what I can do.",
+            **values,
+        )
+    return blocks.command_choice(question, [(f"/loyalty {card} …", " ".join([card, *words]))])
 
 
 def _action_first(name: str, args: list[str]) -> tuple[str, list[str]] | None:

@@ -80,6 +80,14 @@ def test_a_line_that_starts_with_the_customer_is_offered_its_subcommand(bot) -> 
     assert [b["text"]["text"] for b in buttons(named)] == ["/loyalty customer …"]
     bot.click(buttons(named)[0])
     assert "juan.perez@example.com" in text_of(bot.reply())
+    # One name a little like a subcommand (`juana`, `añade`) is a customer's more likely
+    one = bot.command("juana").json()
+    assert one["text"] == (
+        "I don't know `juana`. If “juana” is a customer, `/loyalty customer …` shows their "
+        "card; or did you mean `points`? `/loyalty help` lists what I can do."
+    )
+    bot.click(buttons(one)[0])
+    assert "juana@example.com" in text_of(bot.reply())
     assert [c.body for c in _writes(bot)] == [{"points": 10}]  # the one click that changes
 
 
