@@ -5,15 +5,21 @@ from __future__ import annotations
 
 from bot.core.base import offer_status
 from bot.core.service import CUSTOMERS_PER_PAGE
+from bot.domain.say import Code, Say
+from bot.domain.text_keys import fold
 from bot.i18n import _
 from bot.slack import blocks
 from bot.slack.chart import share_chart
+from bot.slack.text import mrkdwn
 from handlers import resolve
-from handlers.command_help import help_detail, help_message, unknown
+from handlers.command_help import help_detail, help_message, unknown, word
 from handlers.context import Env
+from handlers.parsing import ARTICLES
 from handlers.subcommand import BY_NAME, Typed
 
 CHART_WORDS = ("chart", "gráfica", "grafica")  # `summary chart`
+# Words around `summary` that ask for nothing else: `resumen de hoy con gráfica`.
+_TODAYS = ARTICLES | {"de", "del", "con", "with", "of", "for", "y", "and", "hoy", "today"}
 
 
 def help_me(env: Env, typed: Typed) -> None:
@@ -31,7 +37,10 @@ def help_me(env: Env, typed: Typed) -> None:
 def summary(env: Env, typed: Typed) -> None:
     summary = env.services.summary.get()
     env.reply(blocks.summary_message(summary, env.settings.tz))
-    if typed.words and typed.words[0].casefold() in CHART_WORDS:
+    words = {fold(word) for word in typed.words}
+    if words - _TODAYS - {fold(chart) for chart in CHART_WORDS}:  # `resumen de ayer`
+        env.reply(blocks.notice(mrkdwn(_today_only())))
+    if words & set(CHART_WORDS):
         channel = env.client.conversations_open(users=env.user_id)["channel"]["id"]
         share_chart(env.client, channel, summary.chart)
         env.reply(
@@ -39,6 +48,16 @@ def summary(env: Env, typed: Typed) -> None:
                 _("📈 The chart of the last two weeks is in your direct messages with me.")
             )
         )
+
+
+def _today_only() -> Say:
+    """Said after the summary to someone who asked for another day's."""
+    export = f"/loyalty {word(BY_NAME['export'])} {_('history')} 7"
+    return Say(
+        "That is today's summary, as of now: I do not keep another day's. Each day's is "
+        "posted in the summary channel; {export} sends the last 7 days' changes as a file.",
+        export=Code(export),
+    )
 
 
 def list_customers(env: Env, typed: Typed) -> None:

@@ -30,3 +30,24 @@ def test_without_a_chart_the_summary_still_comes(bot, monkeypatch) -> None:
     summary, why = (text_of(r) for r in bot.replies(2))
     assert "Customers" in summary and "I could not draw the chart just now" in why
     assert bot.slack.shared_files() == []
+
+
+def test_a_summary_asked_for_another_day_is_todays_and_says_so(bot_with) -> None:
+    """`resumen de ayer`: the summary is a picture of now; the reader is told so and
+    where past days are, never shown today's as if it were yesterday's. Words that ask
+    for nothing else (`resumen de hoy con gráfica`) add no note."""
+    bot = bot_with(loyalty_managers=f"{MANAGER},{GERENTE}")
+    bot.command("summary yesterday")
+    bot.settle()
+    summary, note = (text_of(r) for r in bot.replies(2))
+    assert "Customers" in summary
+    assert note.startswith("That is today's summary, as of now: I do not keep another day's.")
+    assert "`/loyalty export history 7` sends the last 7 days' changes" in note
+    bot.command("resumen de hoy con gráfica", user=GERENTE)
+    bot.settle()
+    replies = [text_of(r) for r in bot.replies(4)[2:]]
+    assert "Clientes" in replies[0] and "Te envié la gráfica" in replies[1], replies
+    bot.command("resumen de la semana pasada", user=GERENTE)
+    bot.settle()
+    note = text_of(bot.replies(6)[-1])
+    assert note.startswith("Ese es el resumen de hoy") and "`/loyalty exportar historial 7`" in note
