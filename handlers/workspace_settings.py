@@ -7,7 +7,6 @@ import datetime as dt
 import logging
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 import phonenumbers
@@ -17,7 +16,7 @@ from bot.core.validation import Field
 from bot.domain.errors import AuthenticationFailed, LoyaltyError, NotFound
 from bot.domain.logs import hide
 from bot.domain.say import N_
-from bot.domain.settings import CURRENCIES, Settings
+from bot.domain.settings import CURRENCIES, Settings, known_zone, zone_named
 from bot.i18n import _, number
 from bot.slack.workspace_views import WorkspaceChoices
 from bot.smartpasses.client import LoyaltyClient
@@ -86,12 +85,11 @@ def read_settings_form(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str
         chosen["loyalty_summary_time"] = dt.time.fromisoformat(when).strftime("%H:%M")
     except ValueError:
         problems[Field.SUMMARY_TIME] = _("Choose a time, like 09:00.")
-    zone = str(values.get(Field.TIMEZONE) or "").strip()
-    try:
-        ZoneInfo(zone)
-        chosen["loyalty_timezone"] = zone
-    except (ZoneInfoNotFoundError, ValueError):
+    zone = zone_named(str(values.get(Field.TIMEZONE) or ""))  # `Madrid`: Europe/Madrid
+    if zone is None:
         problems[Field.TIMEZONE] = _("Not a time zone I know: write it like America/Mexico_City.")
+    else:
+        chosen["loyalty_timezone"] = zone
     language = values.get(Field.LANGUAGE)
     chosen["loyalty_language"] = language if language in ("en", "es") else "en"
     region = str(values.get(Field.REGION) or "").strip().upper()
@@ -182,8 +180,4 @@ def their_time_zone(client: WebClient, user_id: str) -> str | None:
         log.info("could not read %s's time zone: %s", user_id, why(exc))
         return None
     zone = str(user.get("tz") or "")
-    try:
-        ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-    return zone
+    return zone if known_zone(zone) is not None else None

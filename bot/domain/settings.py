@@ -6,7 +6,9 @@ Built by `load_settings()` in `main()`/`create_app()`, never at import time.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
+import zoneinfo
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -19,6 +21,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.domain.earning import EarningRule, Rounding
 from bot.domain.errors import ConfigError
+from bot.domain.text_keys import fold
 
 _USER_ID = re.compile(r"[UW][A-Z0-9]+")
 _CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]+")
@@ -49,6 +52,51 @@ WORKSPACE_SETTINGS = frozenset(
         "loyalty_currency",
     }
 )
+
+
+_CONTINENTS = frozenset(
+    {"Africa", "America", "Antarctica", "Asia", "Atlantic", "Australia", "Europe", "Indian"}
+    | {"Pacific"}
+)  # the first part of a place's zone name (not Etc/, US/ or other old names)
+
+
+@functools.cache
+def _zones_by_city() -> dict[str, list[str]]:
+    """The IANA zones of places (`America/Mexico_City`), by their city as one types it
+    (`mexico city`: folded, underscores as spaces)."""
+    cities: dict[str, list[str]] = {}
+    for name in sorted(zoneinfo.available_timezones()):
+        if name.split("/", 1)[0] in _CONTINENTS:
+            city = fold(name.rsplit("/", 1)[-1].replace("_", " "))
+            cities.setdefault(city, []).append(name)
+    return cities
+
+
+def zone_named(typed: str) -> str | None:
+    """The IANA time zone a person means: its name, or its city alone (`Madrid`,
+    `mexico city`, or the start of one city's name: `Mexico`); None if it names none, or
+    several (`Santa`)."""
+    typed = typed.strip()
+    if typed.upper() == "UTC":
+        return "UTC"
+    if "/" in typed:
+        return typed if known_zone(typed) is not None else None
+    city = fold(typed.replace("_", " "))
+    cities = _zones_by_city()
+    if city in cities:  # a city's zones are one zone under older names too
+        return cities[city][0]
+    starting = [c for c in cities if city and c.startswith(city)]
+    return cities[starting[0]][0] if len(starting) == 1 else None
+
+
+def known_zone(name: str) -> ZoneInfo | None:
+    """The IANA time zone `name` names, or None if it names none this machine knows: a
+    region's folder (`America`, `Mexico`: ZoneInfo reads it as a file and fails with
+    an OSError) or a malformed name as well as an unknown one."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return None
 
 
 class Settings(BaseSettings):
@@ -266,10 +314,8 @@ class Settings(BaseSettings):
     @field_validator("loyalty_timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
+        if known_zone(value) is None:
+            raise ValueError(f"unknown time zone {value!r}")
         return value
 
     @property

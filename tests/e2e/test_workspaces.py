@@ -260,8 +260,12 @@ def test_rotating_tokens_are_refreshed_before_they_expire(sandbox, sandbox_url, 
 
 def test_settings_are_checked_and_apply_at_once(installs) -> None:
     _both_connected(installs)
-    refused = _save_settings(installs, TEAM, OWNER, timezone="Mars/Olympus")
-    assert "timezone" in refused["errors"]
+    for zone in ("Mars/Olympus", "America"):  # a folder of zones: told, not a traceback
+        refused = _save_settings(installs, TEAM, OWNER, timezone=zone)
+        assert "timezone" in refused["errors"], zone
+    _save_settings(installs, TEAM, OWNER, timezone="mexico city")  # as a person writes it
+    records = installs.workspaces.records
+    assert records.get(TEAM).settings["loyalty_timezone"] == "America/Mexico_City"
     _save_settings(installs, TEAM, OWNER, managers=f"{OWNER},{CLERK}")
     reply = _reply_to(installs, TEAM, f"points {JUAN} =40", CLERK)  # a manager now
     assert "*40*" in reply

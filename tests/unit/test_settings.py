@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from bot.domain.errors import ConfigError
-from bot.domain.settings import load_settings
+from bot.domain.settings import load_settings, zone_named
 
 REQUIRED = {"SMARTPASSES_APP_KEY": "key-abc", "SMARTPASSES_PROGRAM_ID": "4886905521176576"}
 ALL_VARS = [
@@ -45,9 +45,31 @@ def test_malformed_value_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> 
     with pytest.raises(ConfigError, match=r"^LOYALTY_SUMMARY_TIME is not valid: .*HH:MM"):
         load_settings()
     monkeypatch.setenv("LOYALTY_SUMMARY_TIME", "07:30")
-    monkeypatch.setenv("LOYALTY_TIMEZONE", "Mars/Olympus")
-    with pytest.raises(ConfigError, match=r"^LOYALTY_TIMEZONE is not valid"):
-        load_settings()
+    for zone in ("Mars/Olympus", "America", "Mexico"):  # a folder of zones too: no traceback
+        monkeypatch.setenv("LOYALTY_TIMEZONE", zone)
+        with pytest.raises(ConfigError, match=r"^LOYALTY_TIMEZONE is not valid"):
+            load_settings()
+
+
+@pytest.mark.parametrize(
+    ("typed", "zone"),
+    [
+        ("America/Mexico_City", "America/Mexico_City"),
+        ("Mexico", "America/Mexico_City"),  # the start of one city's name
+        ("mexico city", "America/Mexico_City"),
+        (" Madrid ", "Europe/Madrid"),
+        ("Bogotá", "America/Bogota"),
+        ("Buenos Aires", "America/Argentina/Buenos_Aires"),  # one zone under two names
+        ("utc", "UTC"),
+        ("America", None),  # a folder of zones
+        ("Santa", None),  # the start of several
+        ("CDMX", None),
+        ("Mars/Olympus", None),
+        ("", None),
+    ],
+)
+def test_a_time_zone_is_read_from_its_name_or_its_city(typed, zone) -> None:
+    assert zone_named(typed) == zone
 
 
 def test_values_parsed_and_secrets_hidden(monkeypatch: pytest.MonkeyPatch) -> None:

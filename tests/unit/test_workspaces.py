@@ -197,6 +197,11 @@ def test_the_settings_form_is_checked() -> None:
     )
     assert problems == {} and chosen["loyalty_alert_factor"] == 2.5
     assert chosen["loyalty_alert_daily_floor"] == 80
+    # A city is its zone; a folder of zones (`America`) is a mistake, told beside its field
+    chosen, problems = read_settings_form({"summary_time": "09:00", "timezone": "Madrid"})
+    assert problems == {} and chosen["loyalty_timezone"] == "Europe/Madrid"
+    _, problems = read_settings_form({"summary_time": "09:00", "timezone": "America"})
+    assert problems == {"timezone": "Not a time zone I know: write it like America/Mexico_City."}
 
 
 def test_the_key_ending_is_escaped_where_it_is_shown() -> None:
