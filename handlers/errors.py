@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.domain.errors import LoyaltyError
 from bot.i18n import _
 from bot.slack.text import mrkdwn
-from handlers.slackapi import SLACK_FAILED
+from handlers.slackapi import SLACK_UNANSWERED
 
 if TYPE_CHECKING:
     from handlers.context import Env
@@ -26,7 +26,7 @@ def user_message(error: Exception) -> str:
         return mrkdwn(error.say)
     reference = secrets.token_hex(3).upper()
     log.error("unexpected error, reference %s", reference, exc_info=error)
-    if isinstance(error, SLACK_FAILED):
+    if isinstance(error, SLACK_UNANSWERED):
         return _(
             "Sorry, Slack did not answer me in time (reference `{reference}`). If you were "
             "changing something, check it (`/loyalty {history}`, or the customer's or offer's "

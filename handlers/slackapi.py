@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from http.client import HTTPException
+from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -15,9 +16,19 @@ from bot.domain.errors import LoyaltyError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["SLACK_FAILED", "SlackApiError", "SlackUnreachable", "name_of", "why"]
+__all__ = [
+    "SLACK_FAILED",
+    "SLACK_UNANSWERED",
+    "SlackApiError",
+    "SlackUnreachable",
+    "name_of",
+    "why",
+]
 
 SLACK_FAILED = (SlackClientError, OSError, HTTPException)
+# Of those, the ones that only a call over the network raises (a full disk or a missing
+# file is an OSError too, and never Slack's doing).
+SLACK_UNANSWERED = (SlackClientError, HTTPException, URLError, TimeoutError, ConnectionError)
 
 
 def why(error: BaseException) -> str:

@@ -463,6 +463,19 @@ def test_an_unexpected_error_gives_a_reference_that_is_in_the_log(bot, caplog, m
     assert shown.split("reference `")[1][:6] in caplog.text
 
 
+def test_a_local_failure_is_not_blamed_on_slack(bot, mocker) -> None:
+    """A full disk is an OSError, as a Slack call that never connects is: only the second
+    is told as Slack not answering."""
+    no_space = OSError(28, "No space left on device")
+    mocker.patch("handlers.exports.tempfile.TemporaryFile", side_effect=no_space)
+    bot.command("points 1870 1")
+    bot.reply()
+    bot.command("export history")
+    shown = text_of(bot.reply())
+    assert "something went wrong on my side (reference `" in shown, shown
+    assert "Slack" not in shown and bot.slack.shared_files() == []
+
+
 def test_slack_rate_limits_are_waited_out(bot_with) -> None:
     bot = bot_with(loyalty_audit_channel="CAUDIT")
     bot.slack.rate_limited["chat.postMessage"] = 1
