@@ -145,7 +145,8 @@ def _text(values: dict[str, str | None], field: Field) -> str:
 
 
 # What _whole calls its number.
-AMOUNT, POINTS_COST, BONUS = N_("amount"), N_("points cost"), N_("bonus points")
+# With its article in Spanish ("el costo en puntos"): not the audit's bare field names.
+AMOUNT, POINTS_COST, BONUS = N_("amount"), N_("cost in points"), N_("bonus points")
 
 
 def _whole(

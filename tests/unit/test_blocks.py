@@ -136,6 +136,10 @@ def test_an_offer_edit_is_announced_with_each_changed_field(core) -> None:
     assert announced(core, "offer.update") == (
         "<@UMANAGER> edited offer *Pan dulce 2x1* (`5002`): points cost 15 → 0, auto-claim no → yes"
     )
+    from bot.i18n import speaking
+
+    with speaking("es"):  # a field's bare name, not the article a form's sentence gives it
+        assert "costo en puntos 15 → 0, canje automático no → sí" in announced(core, "offer.update")
 
 
 def test_customer_create_edit_and_delete_are_announced_and_in_history(core) -> None:

@@ -328,3 +328,20 @@ def test_the_points_form_asks_for_an_ambiguous_amount_without_the_mark() -> None
         {Field.POINTS_OP: "add", Field.POINTS_AMOUNT: "1000"}, 1000, decimal_mark="."
     )
     assert change is not None and change.amount == 1000 and not errors
+
+
+def test_an_offers_cost_is_named_as_a_sentence_names_it_in_both_languages() -> None:
+    """The form's sentence gives the field its article in Spanish; the audit's list of
+    changed fields keeps the bare name (tests/unit/test_blocks.py)."""
+    from bot.core.validation import Field, read_offer_form
+    from bot.i18n import speaking
+    from bot.slack.text import plain
+
+    _, errors = read_offer_form({Field.OFFER_NAME: "Pastel", Field.OFFER_COST: "diez"})
+    assert plain(errors[Field.OFFER_COST]) == (
+        "The cost in points must be a whole number like 10 or 1,000."
+    )
+    with speaking("es"):
+        assert plain(errors[Field.OFFER_COST]) == (
+            "Escribe el costo en puntos con cifras, como 10 o 1,000."
+        )
