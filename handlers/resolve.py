@@ -195,6 +195,20 @@ def _spelled_choice(env: Env, reference: str, command: str, rest: str) -> bool:
     return True
 
 
+def reward_or_choice(env: Env, reference: str, customer: Customer) -> Offer | None:
+    """The offer to redeem for `customer`; or a choice among those that match, or, when
+    none does (`free coffee` for Café Gratis), among the rewards they can redeem."""
+    command = f"redeem #{customer.id}"
+    try:
+        return offer_or_choice(env, reference, command)
+    except InvalidInput:
+        rewards = env.service.redeemable(customer)
+        if not rewards:
+            raise
+    env.reply(blocks.offer_picker(reference, rewards, command, spelled=True))
+    return None
+
+
 def offer_or_choice(env: Env, reference: str, command: str) -> Offer | None:
     found = offer(env, reference)
     if found.one is None:

@@ -69,7 +69,7 @@ def _redeem(env: Env, typed: Typed) -> None:
     customer = resolve.customer_or_choice(env, reference, "redeem", offer_reference)
     if customer is None:
         return
-    offer = resolve.offer_or_choice(env, offer_reference, f"redeem #{customer.id}")
+    offer = resolve.reward_or_choice(env, offer_reference, customer)
     if offer is None:
         return
     result = env.service.redeem(env.actor, customer.id, offer.id)

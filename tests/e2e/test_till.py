@@ -148,8 +148,18 @@ def test_a_reward_said_before_whom_it_is_for_is_theirs(bot) -> None:
     assert "*Café Gratis* redeemed for *Ana García*: 25 → *15*" in text_of(bot.reply())
     assert bot.sandbox.calls_to("PUT", f"/customers/{ANA}")[-1].body == {"points": 15}
     bot.command("redeem the free coffee for ana")
-    assert "No offer matches “free coffee”" in text_of(bot.reply())
-    assert len(_writes(bot)) == 1
+    offered = bot.reply()
+    assert text_of(offered).startswith(
+        "No offer matches “free coffee”. Did you mean this one? Nothing has been changed yet."
+    )
+    assert len(_writes(bot)) == 1  # asked: nothing redeemed yet
+    # The rewards Ana can redeem are offered instead (Pan dulce is a draft: not among them)
+    assert [b["text"]["text"] for b in buttons(offered)] == ["Choose"]
+    bot.click(button(offered, "Choose"))
+    assert "*Café Gratis* redeemed for *Ana García*: 15 → *5*" in text_of(bot.reply())
+    bot.click(button(offered, "Choose"))  # the one choice, acted on once
+    assert bot.sandbox.calls_to("PUT", f"/customers/{ANA}")[-1].body == {"points": 5}
+    assert len(_writes(bot)) == 2
 
 
 def test_a_customers_whole_name_alone_opens_the_rewards_form(bot) -> None:

@@ -85,6 +85,8 @@ def _picker(
     count = len(choices)
     if kind == "spelled":
         match = _("No customer matches “{query}”").format(query=escape(query))
+    elif kind == "spelled offer":
+        match = _("No offer matches “{query}”").format(query=escape(query))
     else:
         match = (
             ngettext(
@@ -102,7 +104,7 @@ def _picker(
         if pages > 1
         else ""
     )
-    if kind == "spelled":
+    if kind.startswith("spelled"):
         asked = _("Did you mean this one?") if count == 1 else _("Did you mean one of these?")
     else:
         asked = _("Is this the one you meant?") if count == 1 else _("Which one did you mean?")
@@ -260,7 +262,11 @@ def offer_picker(
     *,
     page: int = 1,
     once: str = "",
+    spelled: bool = False,
 ) -> Message:
+    """`spelled`: no offer matches `query`; `matches` are the ones that may be meant."""
     choices = [(o.id, offer_line(o)) for o in matches]
     hint = _("The offer's id is exact.")
+    if spelled:  # none matches `query`: these are offered instead (one page)
+        return _picker(query, "spelled offer", choices[:MAX_PICKER], command, rest, hint, 1, once)
     return _picker(query, "offer", choices, command, rest, hint, page, once)
