@@ -255,8 +255,9 @@ def test_the_home_tab_is_for_the_counter(bot_with) -> None:
     ]
     assert "*Customers*\n6" in text_of(manager) and "Pan dulce 2x1" in text_of(manager)
     clerk = _home(bot, CLERK)
-    assert _labels(clerk) == ["Find customer", "Add points", "Redeem", "New customer"]
+    assert _labels(clerk) == ["Find customer", "Add points", "Redeem", "New customer", "New offer"]
     assert "Customers*" not in text_of(clerk)  # figures are for managers
+    assert "draft offers and ask for them to be published" in text_of(clerk)
     # Add points from the Home tab: type-ahead, choose, then the clerk's points form.
     bot.click_in_home(button(clerk, "Add points"), user=CLERK)
     view_id, chooser = bot.opened_view()
@@ -271,6 +272,9 @@ def test_the_home_tab_is_for_the_counter(bot_with) -> None:
     bot.click_in_home(button(clerk, "New customer"), user=CLERK)  # signing one up
     _, form = bot.opened_view()
     assert form["title"]["text"] == "New customer"
+    bot.click_in_home(button(clerk, "New offer"), user=CLERK)  # a draft, to ask for
+    _, form = bot.opened_view()
+    assert form["title"]["text"] == "New offer"
 
 
 def test_find_customer_shows_the_card_and_sends_it_with_its_buttons(bot) -> None:

@@ -64,13 +64,16 @@ def home(
         buttons.append(ButtonElement(text=_("Redeem"), action_id=ActionId.HOME_REDEEM))
     if allows(Act.CREATE_CUSTOMER):  # a clerk signs customers up at the counter too
         buttons.append(ButtonElement(text=_("New customer"), action_id=ActionId.HOME_NEW_CUSTOMER))
-    if is_manager:
+    if allows(Act.DRAFT_OFFER):  # a clerk drafts one and asks for it to be published
         buttons.append(ButtonElement(text=_("New offer"), action_id=ActionId.HOME_NEW_OFFER))
     buttons += extra
     role = (
         _("You are a loyalty *manager*: you can change points, delete, cancel and approve.")
         if is_manager
-        else _("You can find customers, create and edit them, and ask for offer publication.")
+        else _(
+            "You can find, create and edit customers, and draft offers and ask for them to "
+            "be published."
+        )
         + (" " + _("You can add points and redeem rewards.") if allows(Act.ADD_POINTS) else "")
     )
     blocks: list[Block] = [
