@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import time
+from collections.abc import Callable
 from typing import Any
 
-from bot.i18n import _
+from bot.i18n import N_, _
 from bot.offline.console_screen import ConsoleParts, StepFailed, _has_buttons, _shown_value
 from bot.slack.render import render_blocks
 from handlers.home import LOADING_OPTION
@@ -176,8 +179,11 @@ class Forms(ConsoleParts):
             return None
         chosen = []
         for word in (w.strip().lower() for w in answer.split(",") if w.strip()):
-            for i, option in enumerate(options, 1):
-                if word in (str(i), option["value"].lower(), option["text"]["text"].lower()):
+            if word.isdigit() and 1 <= int(word) <= len(options):  # its number, as shown
+                chosen.append(options[int(word) - 1]["value"])
+                continue
+            for option in options:
+                if word in (option["value"].lower(), option["text"]["text"].lower()):
                     chosen.append(option["value"])
         return ",".join(chosen) if answer.strip() else current or ""
 
@@ -195,11 +201,19 @@ class Forms(ConsoleParts):
             shown = initial or ""
         extra = " " + _("(optional)") if optional else ""
         answer = self.read(f"│ {label}{extra} [{shown}]: ")
+        while answer is not None and not self.closes(answer) and answer.strip():
+            picked = _PICKED.get(kind, lambda typed: typed)(answer.strip())
+            if picked is not None:
+                break
+            self.say("│ " + _(_PICK_AGAIN[kind]))  # Slack's picker offers nothing else
+            answer = self.read(f"│ {label}{extra} [{shown}]: ")
         if answer is None or self.closes(answer):
             return None
         answer = answer.strip()
         if not answer:  # kept as it was ("" when empty: None would close the form)
             return initial if initial is not None else ""
+        if kind in _PICKED:
+            return _PICKED[kind](answer)
         if kind == "multi_users_select":
             return [
                 ids.get(w.strip().lstrip("@"), w.strip()) for w in answer.split(",") if w.strip()
@@ -213,3 +227,36 @@ class Forms(ConsoleParts):
             raise StepFailed(f"form errors with no form open: {errors}")
         self.say("│ " + _("Please fix:"))
         self.fill(self.view_id, errors)
+
+
+# A time typed as one says it (`16:30`, `4pm`, `4:30 p.m.`, `16`): HH:MM, as Slack's time
+# picker gives it; None if it is no time.
+_TIME = re.compile(r"(\d{1,2})(?::(\d{2}))?\s*(?:([ap])\.?\s*m\.?)?", re.IGNORECASE)
+
+
+def _picked_time(typed: str) -> str | None:
+    found = _TIME.fullmatch(typed)
+    if found is None:
+        return None
+    hour, minute, half = int(found[1]), int(found[2] or 0), (found[3] or "").lower()
+    if half and not 1 <= hour <= 12:
+        return None
+    hour = hour % 12 + (12 if half == "p" else 0) if half else hour
+    return f"{hour:02d}:{minute:02d}" if hour < 24 and minute < 60 else None
+
+
+def _picked_date(typed: str) -> str | None:
+    try:
+        return dt.date.fromisoformat(typed).isoformat()
+    except ValueError:
+        return None
+
+
+_PICKED: dict[str, Callable[[str], str | None]] = {
+    "timepicker": _picked_time,
+    "datepicker": _picked_date,
+}
+_PICK_AGAIN = {
+    "timepicker": N_("That is not a time: type it like 16:30 or 4pm."),
+    "datepicker": N_("That is not a date: type it like 2026-12-24."),
+}

@@ -241,3 +241,17 @@ def test_the_demo_shops_days_are_its_staffs(monkeypatch) -> None:
     monkeypatch.delenv("SMARTPASSES_APP_KEY", raising=False)
     code, output = _run([], lang="es")
     assert code == 0 and "son los de la Ciudad de México" in output
+
+
+def test_a_forms_days_and_hours_are_read_as_typed(monkeypatch) -> None:
+    """A day's number is that day only (not also the day whose value is that number); a
+    time typed as people say it (`4pm`) is the time a Slack picker gives, and a word that is
+    none is asked again, as the picker offers nothing else."""
+    monkeypatch.delenv("SMARTPASSES_APP_KEY", raising=False)
+    lines = ["/loyalty promos new", "Tuesday double", "1", "x2", "2", "4pm", "six", "6 pm"]
+    lines += ["tomorrow", "", "", "", ""]
+    code, output = _run(lines)
+    assert code == 0, output
+    assert "That is not a time: type it like 16:30 or 4pm." in output
+    assert "That is not a date: type it like 2026-12-24." in output
+    assert "×2 points · Tue · 16:00–18:00" in output, output
