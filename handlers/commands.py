@@ -14,13 +14,41 @@ from bot.domain.say import N_
 from bot.slack.text import mrkdwn
 from handlers.command_help import amount_choice, unknown_command
 from handlers.context import Env
-from handlers.parsing import balance_question, tokenize, verb_first, without_pronoun
+from handlers.parsing import (
+    ARTICLES,
+    balance_question,
+    customers_counted,
+    tokenize,
+    verb_first,
+    without_pronoun,
+)
 from handlers.subcommand import BY_NAME, TOP_WORDS, Subcommand, Typed, action_word, canonical
 from handlers.subcommands import SUBCOMMANDS
 
 COMMAND = "/loyalty"
 _CUSTOMERS = ("customers", "clientes")  # `top customers`: said with the list's name
 __all__ = ["COMMAND", "SUBCOMMANDS", "register", "run_subcommand"]
+
+
+# Words for showing or listing, then what (`ver ofertas`, `muestra el resumen`, `lista de
+# clientes`, `show all customers`): that subcommand, not a customer called "ofertas".
+_SHOW_WORDS = frozenset({"show", "view", "ver", "mostrar", "muestra", "list", "lista", "listar"})
+_BEFORE_THING = ARTICLES | {"de", "del", "of", "all", "todos", "todas", "my", "mi", "mis"}
+_SHOWN = frozenset({"customer", "customers", "offer", "offers", "promos", "summary", "history"})
+_SHOWN |= {"approvals"}
+
+
+def _what_to_show(name: str, args: list[str]) -> tuple[str, list[str]] | None:
+    """(the subcommand, its words) when a word for showing names one after it; else None."""
+    if name not in _SHOW_WORDS:
+        return None
+    words = list(args)
+    while words and words[0].lower() in _BEFORE_THING:
+        words = words[1:]
+    row = BY_NAME.get(words[0].lower()) if words else None
+    if row is None or row.name not in _SHOWN:
+        return None
+    return words[0].lower(), words[1:]
 
 
 def run_subcommand(env: Env, command: str, args: list[str], *, once: str = "") -> None:
@@ -55,8 +83,12 @@ def register(app: App) -> None:
         name = without_pronoun(name, lambda w: w in BY_NAME or bool(action_word(w)))
         if (asked := balance_question(tokens)) is not None:  # their card says it
             name, args = "customer", asked
+        elif customers_counted(tokens):  # `¿cuántos clientes tengo?`: the list's total
+            name, args = "customers", []
         elif name in TOP_WORDS:  # `top 3`, `mejores clientes`: customers by points
             name, args = "customers", [name, *(a for a in args if a.lower() not in _CUSTOMERS)]
+        elif (shown := _what_to_show(name, args)) is not None:  # `ver ofertas`
+            name, args = shown
         row = BY_NAME.get(name)
         if row is None:
             env.note("invalid")

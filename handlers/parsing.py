@@ -177,20 +177,40 @@ def verb_first(verb: str, tokens: list[str], region: str = "") -> tuple[list[str
 _TO_A_BALANCE = frozenset({"to", "at", "en", "a"})
 
 
-# A balance asked as a question: `¿cuántos puntos tiene ana?`, `how many points does
-# juan perez have?`; its customer's words.
-_BALANCE_QUESTION = re.compile(
-    r"^¿?\s*(?:cu[aá]ntos\s+puntos\s+(?:tiene|lleva)|how\s+many\s+points\s+(?:does|has))"
+# A customer asked about as people ask (their card answers): `¿cuántos puntos tiene ana?`,
+# `how many points does juan perez have?`, `¿quién es 999 411 6533?`, `who is 1870`,
+# `dame los puntos de ana`, `¿cuál es el saldo de luis?`; its customer's words.
+_CUSTOMER_QUESTION = re.compile(
+    r"^¿?\s*(?:cu[aá]ntos\s+puntos\s+(?:tiene|lleva)|how\s+many\s+points\s+(?:does|has)"
+    r"|qui[eé]n\s+es|who\s+is|who['’]s"
+    r"|(?:dame|dime|mu[eé]strame|ens[eé][ñn]ame|ver|busca)\s+(?:los\s+puntos|el\s+saldo)\s+del?"
+    r"|cu[aá]l\s+es\s+el\s+saldo\s+del?|what\s+is\s+the\s+balance\s+of)"
     r"\s+(?P<who>.+?)(?:\s+have)?\s*\??$",
     re.IGNORECASE,
+)
+# The customers counted, as people ask: `¿cuántos clientes tengo?`, `how many customers
+# are there?` (only words that ask nothing more: `cuántos clientes nuevos` is not this).
+_CUSTOMERS_COUNT = re.compile(
+    r"^¿?\s*(?:cu[aá]ntos\s+clientes|how\s+many\s+customers)(?P<rest>(?:\s+[^\s?]+)*)\s*\??$",
+    re.IGNORECASE,
+)
+_COUNT_WORDS = frozenset(
+    {"tengo", "tenemos", "hay", "tiene", "la", "el", "tienda", "programa", "en", "total"}
+    | {"do", "i", "we", "have", "are", "there", "in", "the", "shop", "store", "program"}
 )
 
 
 def balance_question(tokens: list[str]) -> list[str] | None:
-    """The customer's words when `tokens` ask how many points someone has (their card
-    answers); else None."""
-    asked = _BALANCE_QUESTION.match(" ".join(tokens))
+    """The customer's words when `tokens` ask about someone: how many points they have,
+    who they are (their card answers); else None."""
+    asked = _CUSTOMER_QUESTION.match(" ".join(tokens))
     return asked.group("who").split(" ") if asked else None
+
+
+def customers_counted(tokens: list[str]) -> bool:
+    """Whether `tokens` ask how many customers there are (the list's total answers)."""
+    asked = _CUSTOMERS_COUNT.match(" ".join(tokens))
+    return asked is not None and set(asked.group("rest").lower().split()) <= _COUNT_WORDS
 
 
 # A pronoun joined to a verb said to someone, as Mexican Spanish says it (`súmale`,

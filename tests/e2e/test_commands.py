@@ -226,9 +226,21 @@ def test_the_words_people_type_for_a_subcommand_run_it(bot) -> None:
         "¿cuántos puntos tiene Juan Pérez?",
         "how many points does 1870 have",
         "ver 1870",
+        "¿quién es +52 999 411 6533?",
+        "who is 1870",
+        "dame los puntos de juan perez",
     ):
         bot.command(asked_so)  # a balance asked as a question, or `ver`: the card
         assert "*Points*\n16" in text_of(bot.reply()), asked_so
+    for listed_so, shown in (
+        ("ver ofertas", "*2 offers*"),  # a word for showing, then what: that list
+        ("show all customers", "*Customers*: 6 in all"),
+        ("lista de clientes", "*Customers*: 6 in all"),  # not a search for "de clientes"
+        ("how many customers do we have?", "*Customers*: 6 in all"),
+        ("muestra el resumen", "Loyalty summary"),
+    ):
+        bot.command(listed_so)
+        assert text_of(bot.reply()).startswith(shown), listed_so
     asked = bot.command("puntaje 1870 100").json()  # `puntos`? only alike (0.62)
     assert "Did you mean `points`?" in asked["text"] and buttons(asked) == []
     assert bot.customer_points(JUAN) == 16

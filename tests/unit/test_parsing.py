@@ -5,6 +5,7 @@ from bot.slack.ids import RerunText
 from handlers.parsing import (
     amount_first,
     balance_question,
+    customers_counted,
     joined_sign,
     plain_words,
     split_reference,
@@ -153,10 +154,33 @@ def test_a_verb_with_a_pronoun_joined_is_the_verb(typed: str, meant: str) -> Non
         ("how many points has 1870", ["1870"]),
         ("puntos juan 5", None),
         ("cuantos puntos", None),  # nobody asked about
+        ("¿quién es 999 411 6533?", ["999", "411", "6533"]),  # who someone is: the card
+        ("who is 1870", ["1870"]),
+        ("who's ana", ["ana"]),
+        ("dame los puntos de ana", ["ana"]),
+        ("¿Cuál es el saldo de Luis?", ["Luis"]),
+        ("what is the balance of juan perez", ["juan", "perez"]),
+        ("dame 10 puntos a ana", None),  # points given, not asked about
     ],
 )
 def test_a_balance_asked_as_a_question_names_its_customer(text: str, who) -> None:
     assert balance_question(tokenize(text)) == who
+
+
+@pytest.mark.parametrize(
+    ("text", "counted"),
+    [
+        ("¿cuántos clientes tengo?", True),
+        ("cuantos clientes hay", True),
+        ("¿Cuántos clientes tiene la tienda?", True),
+        ("how many customers do we have?", True),
+        ("how many customers", True),
+        ("cuántos clientes nuevos hoy", False),  # asks more than the total
+        ("clientes", False),
+    ],
+)
+def test_how_many_customers_is_the_lists_total(text: str, counted: bool) -> None:
+    assert customers_counted(tokenize(text)) is counted
 
 
 def test_tokenize_undoes_slack_escaping() -> None:
