@@ -18,6 +18,7 @@ from handlers.parsing import (
     ARTICLES,
     balance_question,
     customers_counted,
+    help_asked,
     tokenize,
     verb_first,
     without_pronoun,
@@ -51,6 +52,19 @@ def _what_to_show(name: str, args: list[str]) -> tuple[str, list[str]] | None:
     return words[0].lower(), words[1:]
 
 
+# `new customer Rosa Díaz`, `nueva oferta`, `create customer`: said as one says it, the
+# form opens at once (nothing changes until it is sent).
+_NEW_WORDS = frozenset({"new", "nuevo", "nueva", "create", "crear", "crea"})
+
+
+def _what_to_make(name: str, args: list[str]) -> tuple[str, list[str]] | None:
+    """(`customer` or `offer`, ["new", the rest]) when a word for new names one after it."""
+    row = BY_NAME.get(args[0].lower()) if name in _NEW_WORDS and args else None
+    if row is None or row.name not in ("customer", "offer"):
+        return None
+    return args[0].lower(), ["new", *args[1:]]
+
+
 def run_subcommand(env: Env, command: str, args: list[str], *, once: str = "") -> None:
     """A button's command, after its ack: `command` may carry words of its own
     ("offer cancel", ["#5001"]). Read here, once, then run as a typed command is."""
@@ -80,8 +94,12 @@ def register(app: App) -> None:
     def loyalty(ack: Ack, env: Env, body: dict[str, Any]) -> None:
         tokens = tokenize(body.get("text", ""))
         name, args = (tokens[0].lower(), tokens[1:]) if tokens else ("help", [])
+        if name == "look" and [a.lower() for a in args[:1]] == ["up"]:  # `look up ana`: the card
+            name, args = "customer", args[1:]
         name = without_pronoun(name, lambda w: w in BY_NAME or bool(action_word(w)))
-        if (asked := balance_question(tokens)) is not None:  # their card says it
+        if help_asked(tokens):  # `what can you do?`
+            name, args = "help", []
+        elif (asked := balance_question(tokens)) is not None:  # their card says it
             name, args = "customer", asked
         elif customers_counted(tokens):  # `¿cuántos clientes tengo?`: the list's total
             name, args = "customers", []
@@ -89,6 +107,8 @@ def register(app: App) -> None:
             name, args = "customers", [name, *(a for a in args if a.lower() not in _CUSTOMERS)]
         elif (shown := _what_to_show(name, args)) is not None:  # `ver ofertas`
             name, args = shown
+        elif (made := _what_to_make(name, args)) is not None:  # `new customer Rosa Díaz`
+            name, args = made
         row = BY_NAME.get(name)
         if row is None:
             env.note("invalid")

@@ -200,6 +200,21 @@ _COUNT_WORDS = frozenset(
 )
 
 
+# What a person new to the bot asks for instead of `help`.
+_HELP_ASKED = re.compile(
+    r"^¿?\s*(?:what\s+can\s+you\s+do|what\s+do\s+you\s+do|qu[eé]\s+(?:puedes|sabes)\s+hacer"
+    r"|qu[eé]\s+haces|c[oó]mo\s+(?:funciona(?:s)?|te\s+uso|se\s+usa)"
+    r"|how\s+(?:does\s+(?:this|it)\s+work|do\s+i\s+use\s+(?:this|it|you))"
+    r"|commands|comandos|men[uú]|opciones|options|\?)\s*\??$",
+    re.IGNORECASE,
+)
+
+
+def help_asked(tokens: list[str]) -> bool:
+    """Whether `tokens` ask what the bot does (`what can you do?`, `¿qué puedes hacer?`)."""
+    return bool(_HELP_ASKED.match(" ".join(tokens)))
+
+
 def balance_question(tokens: list[str]) -> list[str] | None:
     """The customer's words when `tokens` ask about someone: how many points they have,
     who they are (their card answers); else None."""

@@ -255,7 +255,17 @@ SUBCOMMANDS = table(
             _customer,
             read_customer,
             opens_form=opens_record_form,
-            aliases=("balance", "saldo", "show", "view", "info", "ver", "mostrar", "muestra"),
+            aliases=(
+                "balance",
+                "saldo",
+                "show",
+                "view",
+                "info",
+                "ver",
+                "mostrar",
+                "muestra",
+                "lookup",
+            ),
         ),
         Subcommand(
             "customers",

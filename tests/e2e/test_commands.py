@@ -232,6 +232,11 @@ def test_the_words_people_type_for_a_subcommand_run_it(bot) -> None:
     ):
         bot.command(asked_so)  # a balance asked as a question, or `ver`: the card
         assert "*Points*\n16" in text_of(bot.reply()), asked_so
+    bot.command("look up 1870")  # English's two words for a lookup
+    assert "*Points*\n16" in text_of(bot.reply())
+    for asked_help in ("what can you do?", "¿qué puedes hacer?", "commands"):
+        bot.command(asked_help)
+        assert "`/loyalty points` · add, deduct or set" in text_of(bot.reply()), asked_help
     for listed_so, shown in (
         ("ver ofertas", "*2 offers*"),  # a word for showing, then what: that list
         ("show all customers", "*Customers*: 6 in all"),

@@ -86,6 +86,15 @@ def test_customer_new_with_words_fills_in_the_form_and_creates_nothing(bot) -> N
         "phone": "+52 55 1234 5678",
     }
     assert _writes(bot) == []  # a form to check, not a customer yet
+    for said in ("new customer Rosa Díaz", "nuevo cliente Rosa Díaz", "create customer Rosa Díaz"):
+        bot.command(said, user=CLERK)  # as one says it: the same form, at once
+        _, view = bot.opened_view()
+        assert view["callback_id"] == "loyalty_customer_form", said
+        assert _prefilled(view)["first_name"] == "Rosa", said
+    bot.command("nueva oferta")
+    _, view = bot.opened_view()
+    assert view["callback_id"] == "loyalty_offer_form"
+    assert _writes(bot) == []
     long = "x" * 500
     bot.command(f"customer new {long} {long}")
     _, view = bot.opened_view()

@@ -6,6 +6,7 @@ from handlers.parsing import (
     amount_first,
     balance_question,
     customers_counted,
+    help_asked,
     joined_sign,
     plain_words,
     split_reference,
@@ -181,6 +182,23 @@ def test_a_balance_asked_as_a_question_names_its_customer(text: str, who) -> Non
 )
 def test_how_many_customers_is_the_lists_total(text: str, counted: bool) -> None:
     assert customers_counted(tokenize(text)) is counted
+
+
+@pytest.mark.parametrize(
+    ("text", "asked"),
+    [
+        ("what can you do?", True),
+        ("¿Qué puedes hacer?", True),
+        ("como funciona", True),
+        ("how does this work?", True),
+        ("comandos", True),
+        ("?", True),
+        ("what juan", False),
+        ("commands juan", False),
+    ],
+)
+def test_what_the_bot_does_asked_in_words_is_the_help(text: str, asked: bool) -> None:
+    assert help_asked(tokenize(text)) is asked
 
 
 def test_tokenize_undoes_slack_escaping() -> None:
