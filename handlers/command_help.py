@@ -13,7 +13,7 @@ from bot.domain.say import Code, Name, Say, Strong
 from bot.i18n import _, language, number
 from bot.slack import blocks
 from bot.slack.text import mrkdwn
-from handlers.parsing import TO_WHOM, join_phone
+from handlers.parsing import ARTICLES, TO_WHOM, join_phone
 from handlers.subcommand import BY_NAME, ROWS, Subcommand, Usage, action_said, action_word
 
 
@@ -183,6 +183,9 @@ def _maybe_a_customer(
     return blocks.command_choice(question, [(f"/loyalty {card} …", " ".join([card, *words]))])
 
 
+_BEFORE_OWNER = ARTICLES | {"al", "del"}  # `borra al cliente sofía`
+
+
 def _action_first(name: str, args: list[str]) -> tuple[str, list[str]] | None:
     """An action typed where the subcommand goes: (the subcommand with it, as the reader
     says it, and the rest). `borrar rosa` is `customer delete rosa`, `publicar 5002`
@@ -191,12 +194,15 @@ def _action_first(name: str, args: list[str]) -> tuple[str, list[str]] | None:
     action = action_word(name)
     if not action:
         return None
-    named = BY_NAME.get(args[0].lower()) if args else None
+    words = list(args)
+    while len(words) > 1 and words[0].lower() in _BEFORE_OWNER:  # `edita la oferta pan`
+        words = words[1:]
+    named = BY_NAME.get(words[0].lower()) if words else None
     if named is not None and named.name not in ("customer", "offer", "customers", "offers"):
         # `registrar venta 250 a ana`: a sale recorded, not a customer named "venta"
-        return (word(named), args[1:]) if action == "new" else None
+        return (word(named), words[1:]) if action == "new" else None
     if named is not None and named.name in ("customer", "offer"):
-        owner, rest = named.name, args[1:]
+        owner, rest = named.name, words[1:]
     else:
         owner, rest = ("offer" if action in ("publish", "cancel") else "customer"), args
     return f"{word(BY_NAME[owner])} {action_said(owner, action)}", rest

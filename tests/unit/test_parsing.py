@@ -303,6 +303,9 @@ def test_a_short_word_must_be_nearer_to_be_taken_for_a_slip(typed, meant) -> Non
         ("register Rosa Díaz", "en", "customer new", "customer new Rosa Díaz"),
         ("registra a Pedro", "es", "cliente nuevo", "cliente nuevo a Pedro"),
         ("registrar venta 250 a ana", "es", "venta", "venta 250 a ana"),  # a sale, recorded
+        ("edita la oferta pan dulce", "es", "oferta editar", "oferta editar pan dulce"),
+        ("borra al cliente sofía", "es", "cliente eliminar", "cliente eliminar sofía"),
+        ("edit the offer Pan dulce", "en", "offer edit", "offer edit Pan dulce"),
     ],
 )
 def test_an_action_typed_first_is_offered_with_its_subcommand(line, language, meant, runs) -> None:
