@@ -279,7 +279,7 @@ def test_the_home_tab_is_for_the_counter(bot_with) -> None:
 
 def test_find_customer_shows_the_card_and_sends_it_with_its_buttons(bot) -> None:
     home = _home(bot, CLERK)
-    assert _labels(home) == ["Find customer", "New customer"]  # no allowance: no points
+    assert _labels(home) == ["Find customer", "New customer", "New offer"]  # no points
     bot.click_in_home(button(home, "Find customer"), user=CLERK)
     view_id, _ = bot.opened_view()
     first = bot.options(view_id, "customer", "6533", user=CLERK).json()["options"]
