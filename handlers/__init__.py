@@ -37,9 +37,7 @@ def register_all(
     """`tenancy` gives each request its workspace's services; `installed` (OAuth mode)
     adds connecting, Settings and uninstalling, before every other listener."""
     guards.register(app, team_id)
-    middleware.register(
-        app, tenancy, fallback=installed.workspaces.settings.loyalty_language if installed else "en"
-    )
+    middleware.register(app, tenancy, unconnected=installed.languages if installed else None)
     if installed is not None:
         from handlers import workspace
 

@@ -16,6 +16,7 @@ from slack_bolt.middleware import Middleware
 from bot.i18n import use
 from handlers.context import Env, Responder
 from handlers.errors import reply_with_error
+from handlers.languages import Languages
 from handlers.requestlog import RequestLog, outcome_of
 
 if TYPE_CHECKING:
@@ -29,8 +30,10 @@ class RequestContext(Middleware):
     a function with keyword arguments it builds anew for every request (about a tenth of
     an ack's time)."""
 
-    def __init__(self, tenancy: Tenancy, fallback: str) -> None:
-        self.tenancy, self.fallback = tenancy, fallback
+    def __init__(self, tenancy: Tenancy, unconnected: Languages) -> None:
+        """`unconnected`: the languages of people in workspaces not connected yet (OAuth
+        mode: installing, the Home tab's Connect), learned by handlers.workspace."""
+        self.tenancy, self.unconnected = tenancy, unconnected
 
     def process(
         self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
@@ -40,7 +43,7 @@ class RequestContext(Middleware):
         context["request_log"] = request_log
         services = self.tenancy.services_for(context.team_id or "")
         if services is None:  # installed, not connected yet: handlers.workspace answers
-            use(self.fallback)
+            use(self.unconnected.known(context.user_id or "") or self.unconnected.fallback)
             return next()
         user_id = context.user_id or ""
         known = services.languages.known(user_id)  # never a call to Slack before the ack
@@ -73,9 +76,9 @@ class LogLineWriter(ListenerCompletionHandler):
             request_log.finish()
 
 
-def register(app: App, tenancy: Tenancy, *, fallback: str = "en") -> None:
-    """`fallback`: the language before a workspace is connected (OAuth mode)."""
-    app.middleware(RequestContext(tenancy, fallback))
+def register(app: App, tenancy: Tenancy, *, unconnected: Languages | None = None) -> None:
+    """`unconnected`: the languages before a workspace is connected (OAuth mode)."""
+    app.middleware(RequestContext(tenancy, unconnected or Languages("en")))
     # There is no decorator for Bolt's completion handler.
     app.listener_runner.listener_completion_handler = LogLineWriter()
 

@@ -18,13 +18,14 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot.core.validation import Field
-from bot.i18n import N_, _, language, speaking
+from bot.i18n import N_, _, language, speaking, use
 from bot.slack import views, workspace_views
 from bot.slack.ids import ActionId, Form
 from bot.slack.text import escape
 from handlers.commands import COMMAND
 from handlers.context import Env
 from handlers.errors import user_message
+from handlers.languages import Languages
 from handlers.requestlog import RequestLog, outcome_of
 from handlers.slackapi import SLACK_FAILED, why
 from handlers.workspace_settings import (
@@ -84,6 +85,15 @@ class Installed:
         self.workspaces = workspaces
         self.records = workspaces.records
         self.clients = workspaces.clients
+        # The languages of people in workspaces not connected yet: the installer reads
+        # the Home tab, the Connect form and its answer in theirs (after, each
+        # workspace's services keep their own).
+        self.languages = Languages(workspaces.settings.loyalty_language)
+
+    def speak_to(self, client: WebClient, user_id: str) -> None:
+        """Write to `user_id` in their language from here on (asking Slack if it is not
+        known yet: only after the ack)."""
+        use(self.languages.of(client, user_id))
 
     def installer(self, team_id: str) -> str:
         return self.clients.installer(team_id)
@@ -129,6 +139,7 @@ def register(app: App, installed: Installed) -> None:
     def connect(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
         ack()
         team, user = context.team_id or "", context.user_id or ""
+        installed.speak_to(client, user)  # known since their Home tab: no call to Slack
         if not installed.may_configure(client, team, user):
             client.views_open(
                 trigger_id=body["trigger_id"],
@@ -161,6 +172,7 @@ def register(app: App, installed: Installed) -> None:
         title = _("Connect Smart Passes")
 
         def check_and_save() -> None:
+            installed.speak_to(client, user)
             if not installed.may_configure(client, team, user):  # asked again: forms are forged
                 client.views_update(
                     view_id=view_id, view=views.notice(title, _not_allowed(installed, team))
@@ -255,7 +267,8 @@ def register(app: App, installed: Installed) -> None:
         env = context.get("env")
         if isinstance(env, Env):
             env.defer(lambda: publish_home(installed, client, team, user))
-        else:
+        else:  # an event: answered after its ack, so Slack may be asked their language
+            installed.speak_to(client, user)
             publish_home(installed, client, team, user)
 
     @app.command(COMMAND, matchers=[not_connected])

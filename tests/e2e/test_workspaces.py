@@ -274,6 +274,35 @@ def test_settings_are_checked_and_apply_at_once(installs) -> None:
     assert "manager" in clerk_in_second.lower()
 
 
+def test_the_installer_connects_in_their_own_language(installs) -> None:
+    """Before a workspace is connected it has no settings of its own, yet the person
+    installing reads Spanish: the Home tab, the Connect form, its answer and the tab after
+    are theirs (the deployment's language is English here)."""
+    import dataclasses
+
+    slack = installs.harness.slack
+    slack.users[OWNER] = dataclasses.replace(slack.users[OWNER], locale="es-MX")
+    installs.install(TEAM, OWNER)
+    home = installs.home(TEAM, OWNER)
+    assert "¡Bienvenido! Conecta tu programa de lealtad de Smart Passes" in text_of(home)
+    bot = installs.as_team(TEAM)
+    bot.click_in_home(button(home, "Conectar Smart Passes"), user=OWNER)
+    view_id, form = bot.opened_view()
+    assert form["title"]["text"] == "Conectar Smart Passes"
+    seen = len(slack.calls_to("views.publish"))
+    bot.submit(view_id, {"app_key": DEMO_APP_KEY, "program_id": str(DEMO_PROGRAM_ID)}, user=OWNER)
+    bot.settle()
+    done = slack.calls_to("views.update")[-1].args["view"]
+    done = json.loads(done) if isinstance(done, str) else done
+    assert text_of(done).startswith("✅ Conectado al programa"), text_of(done)
+    after = slack.wait_for("views.publish", count=seen + 1)[-1].args["view"]
+    after = json.loads(after) if isinstance(after, str) else after
+    assert "Eres *gerente* de lealtad" in text_of(after)
+    installs.install(SECOND_TEAM, SECOND_OWNER)
+    sam = installs.home(SECOND_TEAM, SECOND_OWNER)  # reads English: his own, at once
+    assert "Welcome! Connect your Smart Passes loyalty program" in text_of(sam)
+
+
 def test_a_new_shop_keeps_the_time_of_its_connecting_persons_slack_profile(installs) -> None:
     """The server's clock (UTC here) would end a Mexican shop's day at 6 p.m.: the first
     connect takes the time zone in the connecting person's Slack profile and says so;
