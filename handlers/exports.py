@@ -51,6 +51,8 @@ _BEFORE_WHAT = ARTICLES | {"my", "mi", "mis"}  # `exporta el historial de juan`
 # A history's days said in words at the end (folded): `hoy`, `7 días`, `los últimos 7
 # días`, `this week`, `la semana pasada`, `last month` (a week is 7 days, a month 30).
 _PERIOD_WORDS = {"hoy": 1, "today": 1, "semana": 7, "week": 7, "mes": 30, "month": 30}
+_PERIOD_WORDS |= dict.fromkeys(("ayer", "yesterday"), -1)  # yesterday alone: YESTERDAY
+YESTERDAY = "yesterday"  # Typed.reason for yesterday's changes (a picker's rerun reads it)
 _DAY_WORDS = frozenset({"dia", "dias", "day", "days"})
 _PAST = frozenset({"pasada", "pasado"})  # after the period: `la semana pasada`
 _BEFORE_PERIOD = ARTICLES | {
@@ -77,6 +79,8 @@ def read_export(env: Env, args: list[str]) -> Typed:
     if kind == "customers":
         return Typed(tuple(args), action=kind, reference=" ".join(rest))
     rest, days = _period(env, rest)
+    if days == -1:
+        return Typed(tuple(args), action=kind, reference=" ".join(rest), reason=YESTERDAY)
     if days is not None and not 1 <= days <= MOST_DAYS:
         raise InvalidInput(Say("Give between 1 and {most} days.", most=MOST_DAYS))
     return Typed(
@@ -133,7 +137,8 @@ def export(env: Env, typed: Typed) -> None:
         count = _send(env, name, _("Customers"), lambda out: write_customers(out, customers))
         rows = ngettext("{count} customer", "{count} customers", count).format(count=number(count))
     else:
-        days, customer = int(typed.reason), None
+        yesterday = typed.reason == YESTERDAY
+        days, customer = 2 if yesterday else int(typed.reason), None
         if typed.reference:
             try:
                 customer = resolve.customer_or_choice(
@@ -147,14 +152,13 @@ def export(env: Env, typed: Typed) -> None:
             if customer is None:
                 return
         customer_id = customer.id if customer else None
-        entries = env.service.export_history(env.actor, days, customer_id)
+        entries = env.service.export_history(env.actor, days, customer_id, before_today=yesterday)
         first = next(entries, None)
         if first is None:
-            env.reply(blocks.notice(mrkdwn(_no_changes(days, customer))))
+            env.reply(blocks.notice(mrkdwn(_no_changes(0 if yesterday else days, customer))))
             return
         detail = [str(customer_id)] if customer_id else []
-        period = _("today") if days == 1 else _("{days} days").format(days=days)
-        name = file_name(_("history"), today, *detail, period)
+        name = file_name(_("history"), today, *detail, _period_named(days, yesterday))
         count = _send(
             env,
             name,
@@ -170,6 +174,13 @@ def export(env: Env, typed: Typed) -> None:
     env.reply(blocks.notice(_(SENT).format(file=name, rows=rows)))
 
 
+def _period_named(days: int, yesterday: bool) -> str:
+    """The days exported, as a file's name says them."""
+    if yesterday:
+        return _("yesterday")
+    return _("today") if days == 1 else _("{days} days").format(days=days)
+
+
 def _no_customers(search: str) -> Say:
     if search:
         return Say(
@@ -179,7 +190,14 @@ def _no_customers(search: str) -> Say:
 
 
 def _no_changes(days: int, customer: Customer | None) -> Say:
-    """Why no file: no change in the days asked (of the customer asked)."""
+    """Why no file: no change in the days asked (0: yesterday; of the customer asked)."""
+    if days == 0:
+        if customer is None:
+            return Say("There were no points changes yesterday, so there is nothing to export.")
+        return Say(
+            "{name} had no points changes yesterday, so there is nothing to export.",
+            name=Name(customer.display_name),
+        )
     if customer is None:
         if days == 1:
             return Say("There were no points changes today, so there is nothing to export.")

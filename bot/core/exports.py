@@ -27,12 +27,19 @@ class Exports(ServiceBase):
         return self.index.search(query) if query.strip() else self.index.all()
 
     def export_history(
-        self, actor: Actor, days: int, customer_id: int | None = None
+        self,
+        actor: Actor,
+        days: int,
+        customer_id: int | None = None,
+        *,
+        before_today: bool = False,
     ) -> Iterator[AuditEntry]:
         """The changes of the last `days` days (of one customer, if given), oldest first:
         the shop's days, as a person counts them (1 is today since midnight, 7 today and
-        the 6 days before), not periods of 24 hours back from now."""
+        the 6 days before), not periods of 24 hours back from now. `before_today`: those
+        days without today (`yesterday` is 2 days before today)."""
         self.roles.require(actor.user_id, Act.EXPORT, team_id=actor.team_id)
         today = dt.datetime.combine(self.today(), dt.time(), self.tz)
         since = today - dt.timedelta(days=max(1, min(days, MOST_DAYS)) - 1)
-        return self.store.stream_entries(since=since, target_id=customer_id)
+        until = today if before_today else None
+        return self.store.stream_entries(since=since, until=until, target_id=customer_id)

@@ -219,16 +219,23 @@ class AuditLog(StoreBase):
             return [_entry(row) for row in conn.execute(query)]
 
     def stream_entries(
-        self, *, since: dt.datetime, target_id: int | None = None, batch: int = 500
+        self,
+        *,
+        since: dt.datetime,
+        until: dt.datetime | None = None,
+        target_id: int | None = None,
+        batch: int = 500,
     ) -> Iterator[AuditEntry]:
-        """Every entry since `since` (of one customer, if given), oldest first, read
-        `batch` rows at a time (a server-side cursor on PostgreSQL): an export of years of
-        history never sits whole in memory."""
+        """Every entry since `since` (and before `until`, if given; of one customer, if
+        given), oldest first, read `batch` rows at a time (a server-side cursor on
+        PostgreSQL): an export of years of history never sits whole in memory."""
         query = (
             sa.select(audit_log)
             .where(self._mine(audit_log), audit_log.c.at >= since)
             .order_by(audit_log.c.at, audit_log.c.id)
         )
+        if until is not None:
+            query = query.where(audit_log.c.at < until)
         if target_id is not None:
             query = query.where(
                 audit_log.c.target_type == Target.CUSTOMER, audit_log.c.target_id == target_id

@@ -13,7 +13,7 @@ import pytest
 
 from bot.offline.sandbox.data import load_generated
 from tests.demo import DEMO_PROGRAM_ID, JUAN
-from tests.harness import CLERK, GERENTE, MANAGER, text_of
+from tests.harness import CLERK, GERENTE, MANAGER, buttons, text_of
 
 
 def _rows(upload) -> list[list[str]]:
@@ -142,6 +142,41 @@ def test_the_days_of_a_history_export_may_be_said_in_words(bot_with) -> None:
         assert name in reply and rows in reply, (typed, reply)
         assert bot.slack.shared_files()[-1].name.startswith(name)
         assert len(_rows(bot.slack.shared_files()[-1])) == 2, typed  # the header and Juan's
+
+
+def test_yesterdays_history_is_yesterday_alone(bot_with) -> None:
+    """`exportar historial de ayer`: yesterday's changes, not today's (nor the last 24
+    hours'); a customer's too, and their picker's choice keeps the day."""
+    import datetime as dt
+
+    bot = bot_with(loyalty_managers=f"{MANAGER},{GERENTE}")
+    bot.command(f"points {JUAN} 3 today")
+    bot.reply()
+    midnight = dt.datetime.combine(dt.datetime.now(dt.UTC).date(), dt.time(), dt.UTC)
+    bot.store.record(
+        user_id=MANAGER,
+        action="points.add",
+        outcome="ok",
+        target_type="customer",
+        target_id=JUAN,
+        target_name="Juan Pérez",
+        before=0,
+        after=5,
+        reason="yesterday's",
+        at=midnight - dt.timedelta(hours=2),
+    )
+    bot.command("exportar historial de ayer", user=GERENTE)
+    assert "historial-ayer-" in text_of(bot.reply())
+    (_, row) = _rows(bot.slack.shared_files()[-1])
+    assert row[8] == "yesterday's"
+    bot.command("export history juan yesterday")  # Juan or Juana?
+    picker = bot.reply()
+    bot.click(next(b for b in buttons(picker) if f'"target_id":{JUAN}' in b["value"]))
+    assert "history-1870-yesterday-" in text_of(bot.reply())
+    bot.command("export history 1871 yesterday")
+    assert text_of(bot.reply()) == (
+        "Juana Pérez had no points changes yesterday, so there is nothing to export."
+    )
 
 
 def test_an_export_with_nothing_in_it_says_so_and_sends_no_file(bot_with) -> None:

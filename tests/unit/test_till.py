@@ -232,3 +232,5 @@ def test_a_history_export_counts_the_shops_calendar_days(till, clock) -> None:
     assert exported(1) == ["today"]
     assert exported(2) == ["last night", "today"]
     assert exported(3) == ["two days ago", "last night", "today"]
+    yesterday = till.service.export_history(AS_MANAGER, 2, before_today=True)  # `ayer`
+    assert [e.reason for e in yesterday] == ["last night"]
