@@ -129,8 +129,11 @@ def unknown_command(typed: str, args: list[str], region: str = "") -> blocks.Mes
             return blocks.notice(mrkdwn(question))
         shown = f"/loyalty {meant}" + (" …" if rest else "")
         return blocks.command_choice(question, [(shown, command)])
-    left_out = _subcommand_left_out(typed, args, region)
+    sold = _sale_said_after_the_customer([typed, *args])
+    left_out = "sale" if sold else _subcommand_left_out(typed, args, region)
     if left_out is not None:  # what was typed is not echoed: a mention, hostile text
+        if sold:  # `juan perez compró 250`: the sale, its verb left out
+            typed, *args = sold
         meant = word(BY_NAME[left_out])
         question = Say(
             "Did you mean {command} with what you typed after it? A command starts with "
@@ -206,6 +209,19 @@ def _action_first(name: str, args: list[str]) -> tuple[str, list[str]] | None:
     else:
         owner, rest = ("offer" if action in ("publish", "cancel") else "customer"), args
     return f"{word(BY_NAME[owner])} {action_said(owner, action)}", rest
+
+
+# A purchase said after the customer, before its amount: `juan perez compró 250`.
+_BOUGHT = frozenset({"compró", "compro", "gastó", "gasto", "pagó", "bought", "spent", "paid"})
+
+
+def _sale_said_after_the_customer(words: list[str]) -> list[str] | None:
+    """The words without the verb when they say a customer bought an amount's worth
+    (`ana pagó 120`, `juan spent $80`); else None."""
+    for i in range(1, len(words) - 1):
+        if words[i].lower() in _BOUGHT and AMOUNT_LIKE.match(words[i + 1].lstrip("$")):
+            return [*words[:i], *words[i + 1 :]]
+    return None
 
 
 def _subcommand_left_out(name: str, args: list[str], region: str) -> str | None:

@@ -50,6 +50,11 @@ PROMO_ACTIONS = {
 }
 
 
+# The words people type for a sale: `vendí 250 a ana`, `cobré 250 a ana`, `charged ana $80`.
+SALE_WORDS: tuple[str, ...] = ("vende", "vender", "vendí", "vendi", "compra", "compró")
+SALE_WORDS += ("compro", "cobré", "cobre", "cobrar", "cobra", "charge", "charged")
+
+
 def _currency(env: Env) -> str:
     rule = env.settings.earning_rule
     return rule.currency if rule else env.settings.loyalty_currency
@@ -75,6 +80,12 @@ def read_sale(env: Env, args: list[str]) -> Typed:
     if len(tokens) > 2 and tokens[0].casefold() in _OF and AMOUNT_LIKE.match(tokens[1]):
         tokens = tokens[1:]  # `venta de 250 a ana`
     tokens = amount_first(tokens, is_currency)
+    if (
+        len(tokens) > 1
+        and AMOUNT_LIKE.match(tokens[0])
+        and not any(map(AMOUNT_LIKE.match, tokens[1:]))
+    ):
+        tokens = [*tokens[1:], tokens[0]]  # `compró 250 juan perez`: no other amount
     reference, amount, note = split_reference(tokens, env.settings.loyalty_default_region)
     reference = before_currency(reference, currency)
     if not reference:

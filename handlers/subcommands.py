@@ -17,6 +17,7 @@ from handlers.context import Env
 from handlers.exports import export, read_export
 from handlers.parsing import DEDUCT_VERBS, SET_VERBS
 from handlers.sales import (
+    SALE_WORDS,
     changes_promo,
     opens_promo_form,
     read_promos,
@@ -201,7 +202,7 @@ SUBCOMMANDS = table(
             run_sale,
             read_sale,
             changes=lambda typed: True,
-            aliases=("vende", "vender", "vendí", "vendi", "compra"),  # `vendí 250 a ana`
+            aliases=SALE_WORDS,
         ),
         Subcommand(
             "promos",

@@ -109,6 +109,18 @@ def test_a_sale_said_amount_first_is_the_customers(bot) -> None:
         assert shown in text_of(bot.reply()), typed
     assert [c.body for c in _adds(bot)] == [{"points": 12}, {"points": 13}, {"points": 10}]
     assert [e.reason for e in bot.store.entries(target_id=JUAN)] == ["", "", ""]
+    for typed, shown in [  # the verbs a till says a sale with
+        ("cobré 100 a 1870", "100.00 MXN → 10 points · 40 → *50*"),
+        ("compró 100 Juan Pérez", "100.00 MXN → 10 points · 50 → *60*"),  # no other amount
+        ("charged 1870 $100", "100.00 MXN → 10 points · 60 → *70*"),
+    ]:
+        bot.command(typed)
+        assert shown in text_of(bot.reply()), typed
+    asked = bot.command("Juan Pérez compró 100").json()  # the customer first: asked
+    assert text_of(asked).startswith("Did you mean `/loyalty sale` with what you typed")
+    bot.click(buttons(asked)[0])
+    assert "100.00 MXN → 10 points · 70 → *80*" in text_of(bot.reply())
+    assert [e.reason for e in bot.store.entries(target_id=JUAN)][:4] == ["", "", "", ""]
 
 
 def test_a_promotion_made_in_its_form_doubles_a_sale_in_spanish(bot_with) -> None:
