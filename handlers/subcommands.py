@@ -386,10 +386,11 @@ SUBCOMMANDS = table(
                 Usage(
                     N_("export history [customer] [days]"),
                     N_(
-                        "The changes of the last 30 days (or of the days given, up to 999), of "
-                        "everyone or of one customer, as a CSV file in your DM. Managers."
+                        "The changes of the last 30 days (or of the days given: up to 999, or "
+                        "today, yesterday, a week), of everyone or of one customer, as a CSV "
+                        "file in your DM. Managers."
                     ),
-                    (N_("export history 7"), N_("export history juan.perez@example.com 90")),
+                    (N_("export history today"), N_("export history juan.perez@example.com 90")),
                 ),
             ),
             export,

@@ -14,7 +14,7 @@ EXAMPLES = [
     (row.name, example) for row in SUBCOMMANDS for usage in row.usages for example in usage.examples
 ]
 # What must have happened first for an example to make sense.
-FIRST = {"undo": "points 1870 1"}
+FIRST = {"undo": "points 1870 1", "export": "points 1870 1"}  # a history to export
 # Words of a reply that did not do what the example says.
 FAILED = (
     "No customer matches",
