@@ -40,7 +40,7 @@ def request_publication(env: Env, offer_id: int) -> None:
     def post(approval: Approval) -> Posted:
         with speaking(env.settings.loyalty_language):  # a channel post
             request = blocks.approval_request(
-                approval, env.settings.tz, env.services.roles.managers_said()
+                approval, env.settings.tz, _deciders(approval, env.services)
             )
         try:
             posted = env.client.chat_postMessage(channel=channel, **request.kwargs())
@@ -80,6 +80,13 @@ def _permalink(client: WebClient, channel: str, ts: str) -> str | None:
         return None
 
 
+def _deciders(approval: Approval, services: Services) -> Say:
+    """Who the request asks: the managers, but not the one who asked when they may not
+    approve their own request."""
+    asked_by = "" if services.approvals.allow_self_approval else approval.requested_by
+    return services.roles.managers_said(but=asked_by)
+
+
 def show_decision(client: WebClient, approval: Approval, services: Services) -> None:
     """Update the request message in place, tell the requester in its thread, and send
     them the outcome (and what to do next) in a DM, where they will see it."""
@@ -87,7 +94,7 @@ def show_decision(client: WebClient, approval: Approval, services: Services) -> 
         return
     with speaking(services.settings.loyalty_language):  # the channel's messages
         request = blocks.approval_request(
-            approval, services.settings.tz, services.roles.managers_said()
+            approval, services.settings.tz, _deciders(approval, services)
         )
         outcome = blocks.approval_outcome_for_requester(approval)
     client.chat_update(channel=approval.channel_id, ts=approval.message_ts, **request.kwargs())

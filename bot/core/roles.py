@@ -79,12 +79,13 @@ class Roles:
             return True
         return self.is_manager(user_id)
 
-    def managers_said(self) -> Say:
-        """Who to ask: the managers group, else the managers by name (a few), else "a
-        manager"."""
+    def managers_said(self, but: str = "") -> Say:
+        """Who to ask: the managers group, else the managers by name (a few; not `but`,
+        who asked and may not decide, unless nobody else is one), else "a manager"."""
         if self.group_id:
             return Say("{group}", group=Group(self.group_id))
-        people = [Person(p) for p in sorted(self.managers)[:3]]
+        others = sorted(self.managers - {but}) or sorted(self.managers)
+        people = [Person(p) for p in others[:3]]
         if not people:
             return Say("a manager")
         if len(people) == 1:

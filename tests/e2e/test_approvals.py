@@ -63,6 +63,27 @@ def test_a_manager_rejecting_their_own_request_is_not_told_of_a_dm(bot) -> None:
     assert any("Not yet" in text_of(p) for p in posts if p.get("thread_ts"))
 
 
+def test_a_request_asks_the_managers_who_may_decide_it(bot_with) -> None:
+    """A manager may not approve their own request: it asks the other managers, not them;
+    a clerk's asks every manager."""
+    from tests.harness import GERENTE
+
+    bot = bot_with(
+        loyalty_approvals_channel=APPROVALS,
+        loyalty_manager_group=None,
+        loyalty_managers=f"{MANAGER},{GERENTE}",
+    )
+    own = _request(bot, user=MANAGER)
+    assert f"🔔 <@{GERENTE}>: please approve or reject." in text_of(own)
+    assert f"<@{MANAGER}>:" not in text_of(own) and f"<@{MANAGER}> or" not in own["text"]
+    _click(bot, own, "Reject", user=GERENTE)
+    view_id, _ = bot.opened_view()
+    bot.answer(view_id, {"reject_reason": "Not yet"}, user=GERENTE)
+    bot.settle()
+    clerks = _request(bot, user=CLERK)  # asked again, by a clerk: every manager
+    assert f"<@{GERENTE}> or <@{MANAGER}>: please approve or reject" in text_of(clerks)
+
+
 def test_a_request_is_posted_approved_once_and_the_requester_told(bot) -> None:
     message = _request(bot)
     assert message["channel"] == APPROVALS and "*Pan dulce 2x1*" in text_of(message)
