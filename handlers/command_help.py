@@ -4,7 +4,6 @@ usage lines the refusals quote, and the answer to a subcommand we do not have.""
 from __future__ import annotations
 
 import difflib
-import re
 
 from bot.core.index.search import exact_reference
 from bot.domain.amounts import AMOUNT_LIKE, AmbiguousAmount, is_points_unit
@@ -13,7 +12,7 @@ from bot.domain.say import Code, Name, Say, Strong
 from bot.i18n import _, language, number
 from bot.slack import blocks
 from bot.slack.text import mrkdwn
-from handlers.parsing import ARTICLES, TO_WHOM, join_phone
+from handlers.parsing import ARTICLES, NAME_WORD, TO_WHOM, join_phone
 from handlers.subcommand import BY_NAME, ROWS, Subcommand, Usage, action_said, action_word
 
 
@@ -67,8 +66,6 @@ TYPO = 0.75
 # The longest command a button runs again (its value holds it, escaped, within Slack's
 # 2,000 characters: bot.slack.ids.RerunText).
 RERUN_CHARACTERS = 900
-# A word of a person's name as typed: letters, with an inner apostrophe, hyphen or dot.
-_NAME_WORD = re.compile(r"[^\W\d_]+(?:['’.\-][^\W\d_]+)*\.?")
 
 # Words people look for a command under that needs none: what it is, instead.
 _ALERT_WORDS = frozenset({"alert", "alerts", "alerta", "alertas"})
@@ -110,7 +107,7 @@ def unknown_command(typed: str, args: list[str], region: str = "") -> blocks.Mes
             guess = word(BY_NAME[near[0]]), args
             slip = difflib.SequenceMatcher(None, name, near[0]).ratio() >= TYPO
     words = [typed, *args]
-    named = all(_NAME_WORD.fullmatch(w) for w in words) and (
+    named = all(NAME_WORD.fullmatch(w) for w in words) and (
         len(" ".join(words)) <= RERUN_CHARACTERS
     )
     if guess is not None and not slip and named:  # `juana`: a name, more likely than `añade`

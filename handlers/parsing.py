@@ -333,6 +333,20 @@ def customer_draft(text: str, region: str = "") -> tuple[str, str, str, str]:
     return first, last, emails[0] if emails else "", phones[0]
 
 
+# A word of a person's name as typed: letters, with an inner apostrophe, hyphen or dot.
+NAME_WORD = re.compile(r"[^\W\d_]+(?:['’.\-][^\W\d_]+)*\.?")
+_MOST_NAMES = 40  # the full names a message is read for, at most
+
+
+def names_in(text: str) -> list[str]:
+    """What may be a customer's full name in a message: every two and three words in a
+    row (`Juana Pérez quiere canjear` gives `Juana Pérez`, `Pérez quiere`, …), to be
+    matched whole against the list."""
+    words = [w.rstrip(".") for w in NAME_WORD.findall(_LINK.sub(" ", text or ""))]
+    names = [" ".join(words[i : i + n]) for n in (2, 3) for i in range(len(words) - n + 1)]
+    return names[:_MOST_NAMES]
+
+
 def references_in(text: str, region: str = "") -> list[str]:
     """The emails and phone numbers in a message as Slack sends it (its links undone),
     each once, emails first: what a message shortcut looks customers up by."""

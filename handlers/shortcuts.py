@@ -17,12 +17,13 @@ from handlers import modals
 from handlers.after_ack import after_ack
 from handlers.context import Env
 from handlers.home import choose_customer
-from handlers.parsing import references_in
+from handlers.parsing import names_in, references_in
 
 # A response_url takes five replies: the cards shown for one message, at most.
 MOST_CARDS = 5
 NOTHING_TO_READ = N_(
-    "I found no email or phone number in that message, so there is no customer to show."
+    "I found no email, phone number or customer's full name in that message, so there is no "
+    "customer to show."
 )
 NO_COUNTRY = N_(
     "Phone numbers without a country code are read only when the shop's country is set."
@@ -36,6 +37,11 @@ def find_in_message(env: Env, body: dict[str, Any]) -> None:
     region = env.settings.loyalty_default_region
     references = references_in(text, region)
     if not references:
+        named = _named_in(env, text)
+        if named:
+            for customer in named[:MOST_CARDS]:
+                env.reply(blocks.customer_card(env.service.customer(customer.id), env.allows))
+            return
         said = [Say(NOTHING_TO_READ)] + ([] if region else [Say(NO_COUNTRY)])
         env.reply(blocks.notice(" ".join(mrkdwn(s) for s in said)))
         return
@@ -57,6 +63,16 @@ def find_in_message(env: Env, body: dict[str, Any]) -> None:
         return
     for customer in list(found.values())[:MOST_CARDS]:
         env.reply(blocks.customer_card(env.service.customer(customer.id), env.allows))
+
+
+def _named_in(env: Env, text: str) -> list[Customer]:
+    """The customers a message names by their whole name (`Juana Pérez quiere canjear`),
+    as the list holds them: the list alone, never read again for a message's words."""
+    found: dict[int, Customer] = {}
+    for name in names_in(text):
+        for customer in env.service.find_customers(f'"{name}"', in_the_list=True).matches:
+            found.setdefault(customer.id, customer)
+    return list(found.values())
 
 
 def register(app: App) -> None:

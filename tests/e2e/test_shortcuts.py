@@ -41,9 +41,24 @@ def test_the_message_shortcut_shows_each_customer_the_message_names_once(bot) ->
     assert len(bot.slack.calls_to("response_url")) == 1
 
 
+def test_the_message_shortcut_finds_customers_named_whole(bot) -> None:
+    """`Juana Pérez quiere canjear sus puntos`: her card, from the list alone (a message's
+    other words are nobody's whole name; the list is not read again for them)."""
+    bot.command("customer 1870")  # the list, loaded
+    bot.reply()
+    reads = len(bot.sandbox.calls_to("GET", "/customers"))
+    bot.message_shortcut(
+        ShortcutId.FIND_IN_MESSAGE,
+        "Juana Pérez quiere canjear sus puntos, y luis hernández también",
+    )
+    cards = [text_of(r) for r in bot.replies(3)[1:]]
+    assert [c.split("\n")[0] for c in cards] == ["Juana Pérez", "Luis Hernández"], cards
+    assert len(bot.sandbox.calls_to("GET", "/customers")) == reads
+
+
 def test_the_message_shortcut_says_when_nothing_or_nobody_is_found(bot) -> None:
     bot.message_shortcut(ShortcutId.FIND_IN_MESSAGE, "Lunch at 2? Bring 3 chairs.")
-    assert "no email or phone number in that message" in text_of(bot.reply())
+    assert "no email, phone number or customer's full name in that message" in text_of(bot.reply())
     bot.message_shortcut(ShortcutId.FIND_IN_MESSAGE, "ask nadie@example.com", user=GERENTE)
     reply = text_of(bot.reply())
     assert "nadie@example.com" in reply and reply.startswith("Ningún cliente"), reply
