@@ -183,7 +183,8 @@ _TO_A_BALANCE = frozenset({"to", "at", "en", "a"})
 _CUSTOMER_QUESTION = re.compile(
     r"^¿?\s*(?:cu[aá]ntos\s+puntos\s+(?:tiene|lleva)|how\s+many\s+points\s+(?:does|has)"
     r"|qui[eé]n\s+es|who\s+is|who['’]s"
-    r"|(?:dame|dime|mu[eé]strame|ens[eé][ñn]ame|ver|busca)\s+(?:los\s+puntos|el\s+saldo)\s+del?"
+    r"|(?:dame|dime|mu[eé]strame|ens[eé][ñn]ame|ver|busca|revisa(?:r)?|checa(?:r)?|consulta(?:r)?)"
+    r"\s+(?:los\s+)?(?:puntos|(?:el\s+)?saldo)\s+del?"
     r"|cu[aá]l\s+es\s+el\s+saldo\s+del?|what\s+is\s+the\s+balance\s+of)"
     r"\s+(?P<who>.+?)(?:\s+have)?\s*\??$",
     re.IGNORECASE,

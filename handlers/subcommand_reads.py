@@ -32,6 +32,12 @@ CUSTOMER_NEW = N_("customer new")
 OFFER_ACTIONS = ("new", "edit", "delete", "cancel", "publish")
 
 
+# The words people type for a customer's card: `saldo 1870`, `ver ana`, `checa a juan`.
+CARD_WORDS: tuple[str, ...] = ("balance", "saldo", "show", "view", "info", "ver", "mostrar")
+CARD_WORDS += ("muestra", "lookup")
+CARD_WORDS += ("check", "checar", "checa", "consulta", "consultar", "revisa", "revisar")
+
+
 def read_points(env: Env, args: list[str]) -> Typed:
     """`<customer> <amount> [reason]` (national phone numbers read in the shop's region; a
     sign typed apart, `= 100`, or as a verb, `quitar 5`, joins its number);

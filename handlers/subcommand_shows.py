@@ -18,6 +18,8 @@ from handlers.parsing import ARTICLES
 from handlers.subcommand import BY_NAME, Typed
 
 CHART_WORDS = ("chart", "gráfica", "grafica")  # `summary chart`
+# The words people type for the summary: `stats`, `report`, `reporte`, `estadísticas`.
+SUMMARY_WORDS = ("stats", "report", "reporte", "estadisticas", "estadísticas", "dashboard")
 # Words around `summary` that ask for nothing else: `resumen de hoy con gráfica`.
 _TODAYS = ARTICLES | {"de", "del", "con", "with", "of", "for", "y", "and", "hoy", "today"}
 

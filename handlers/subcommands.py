@@ -27,6 +27,7 @@ from handlers.sales import (
 )
 from handlers.subcommand import Subcommand, Typed, Usage, table
 from handlers.subcommand_reads import (
+    CARD_WORDS,
     opens_record_form,
     read_customer,
     read_customers,
@@ -36,7 +37,14 @@ from handlers.subcommand_reads import (
     read_points,
     read_redeem,
 )
-from handlers.subcommand_shows import help_me, history, list_customers, list_offers, summary
+from handlers.subcommand_shows import (
+    SUMMARY_WORDS,
+    help_me,
+    history,
+    list_customers,
+    list_offers,
+    summary,
+)
 
 # -- doing it (after the ack) ---------------------------------------------------------
 
@@ -256,17 +264,7 @@ SUBCOMMANDS = table(
             _customer,
             read_customer,
             opens_form=opens_record_form,
-            aliases=(
-                "balance",
-                "saldo",
-                "show",
-                "view",
-                "info",
-                "ver",
-                "mostrar",
-                "muestra",
-                "lookup",
-            ),
+            aliases=CARD_WORDS,
         ),
         Subcommand(
             "customers",
@@ -430,6 +428,7 @@ SUBCOMMANDS = table(
                 ),
             ),
             summary,
+            aliases=SUMMARY_WORDS,
         ),
         Subcommand(
             "help",

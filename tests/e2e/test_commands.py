@@ -229,6 +229,9 @@ def test_the_words_people_type_for_a_subcommand_run_it(bot) -> None:
         "¿quién es +52 999 411 6533?",
         "who is 1870",
         "dame los puntos de juan perez",
+        "check 1870",
+        "checa a juan perez",
+        "revisar puntos de juan perez",
     ):
         bot.command(asked_so)  # a balance asked as a question, or `ver`: the card
         assert "*Points*\n16" in text_of(bot.reply()), asked_so
@@ -243,6 +246,8 @@ def test_the_words_people_type_for_a_subcommand_run_it(bot) -> None:
         ("lista de clientes", "*Customers*: 6 in all"),  # not a search for "de clientes"
         ("how many customers do we have?", "*Customers*: 6 in all"),
         ("muestra el resumen", "Loyalty summary"),
+        ("stats", "Loyalty summary"),  # the words people type for it
+        ("reporte", "Loyalty summary"),
     ):
         bot.command(listed_so)
         assert text_of(bot.reply()).startswith(shown), listed_so

@@ -162,6 +162,8 @@ def test_a_verb_with_a_pronoun_joined_is_the_verb(typed: str, meant: str) -> Non
         ("¿Cuál es el saldo de Luis?", ["Luis"]),
         ("what is the balance of juan perez", ["juan", "perez"]),
         ("dame 10 puntos a ana", None),  # points given, not asked about
+        ("revisar puntos de ana", ["ana"]),
+        ("checa el saldo de Luis", ["Luis"]),
     ],
 )
 def test_a_balance_asked_as_a_question_names_its_customer(text: str, who) -> None:
