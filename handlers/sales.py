@@ -90,7 +90,7 @@ def read_sale(env: Env, args: list[str]) -> Typed:
     reference = before_currency(reference, currency)
     if not reference:
         raise InvalidInput(Say("Usage: {usage}, e.g. {example}.", **usage_of("sale")))
-    if amount is None:
+    if amount is None or not any(map(AMOUNT_LIKE.match, tokens)):  # `venta juan perez`
         raise InvalidInput(
             Say("How much was the sale? Usage: {usage}, e.g. {example}.", **usage_of("sale"))
         )

@@ -75,6 +75,14 @@ def test_the_currency_typed_before_the_amount_is_not_the_customer(bot) -> None:
     assert notes == ["", "ticket 4", ""]
 
 
+def test_a_sale_with_no_amount_asks_how_much(bot) -> None:
+    """`venta juan perez`: not "“perez” is not an amount" (a surname read as the amount)."""
+    for typed in ("sale juan perez", "sale 1870", "venta Juan"):
+        reply = text_of(bot.command(typed).json())
+        assert reply.startswith("How much was the sale? Usage: `/loyalty sale &lt;customer"), typed
+    assert _adds(bot) == []
+
+
 def test_a_sale_in_another_currency_is_refused_with_the_shops(bot) -> None:
     """`venta 250 USD a juan perez`, `sale 1870 €250`: never 250 MXN, nor a customer
     called "USD a juan perez"; the reader is told the shop's currency, in their language."""
