@@ -143,9 +143,15 @@ DEDUCT_VERBS = (
     *("resta", "quita", "descuenta"),  # as said to someone (tú), as Spanish speakers type them
 )
 SET_VERBS = ("set", "fijar", "poner", "fija", "pon")
+# Other words for adding points, as a till says them: `regálale 10 a ana`, `abona 10 a
+# ana`, `award ana 10` (not `cargar`: `cárgale 250 a juan` may be a sale charged).
+MORE_ADD_VERBS = (
+    *("regalar", "regala", "abonar", "abona", "acreditar", "acredita"),
+    *("award", "credit", "grant"),
+)
 _SIGN_VERBS = {
     **dict.fromkeys(("add", "sumar", "agregar", "añadir", "anadir"), "+"),
-    **dict.fromkeys(("suma", "agrega", "añade", "anade"), "+"),
+    **dict.fromkeys(("suma", "agrega", "añade", "anade", *MORE_ADD_VERBS), "+"),
     **dict.fromkeys(DEDUCT_VERBS, "-"),
     **dict.fromkeys(SET_VERBS, "="),
 }

@@ -15,7 +15,7 @@ from bot.slack.ids import Form
 from handlers import approvals, confirmations, modals, resolve
 from handlers.context import Env
 from handlers.exports import export, read_export
-from handlers.parsing import DEDUCT_VERBS, SET_VERBS
+from handlers.parsing import DEDUCT_VERBS, MORE_ADD_VERBS, SET_VERBS
 from handlers.sales import (
     SALE_WORDS,
     changes_promo,
@@ -168,6 +168,7 @@ SUBCOMMANDS = table(
             aliases=(
                 *("add", "give", "sumar", "agregar", "añadir", "anadir", "dar"),
                 *("suma", "agrega", "añade", "anade", "da"),  # as said to someone (tú)
+                *MORE_ADD_VERBS,
                 *DEDUCT_VERBS,
                 *SET_VERBS,
             ),

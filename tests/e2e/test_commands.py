@@ -259,6 +259,20 @@ def test_the_words_people_type_for_a_subcommand_run_it(bot) -> None:
         assert text_of(bot.reply()).startswith("*Promotions* (0)"), promo
 
 
+def test_more_words_for_adding_points_add_them(bot) -> None:
+    """`regálale 10 a juan`, `abona 1 a 1870`, `award 1870 1`: points added, as `suma` adds."""
+    for typed, shown in [
+        ("regálale 10 puntos a juan perez", "5 → *15*"),
+        ("abona 1 a 1870", "15 → *16*"),
+        ("acredita 1 punto a 1870", "16 → *17*"),
+        ("award 1870 1", "17 → *18*"),
+        ("credit 1870 1", "18 → *19*"),
+    ]:
+        bot.command(typed)
+        assert shown in text_of(bot.reply()), typed
+    assert bot.customer_points(JUAN) == 19 and len(_writes(bot)) == 5
+
+
 def test_a_verb_typed_first_says_what_to_do_with_the_points(bot_with) -> None:
     """`quitar 1870 2` deducts, `fijar 1870 30` sets, `dar 1870 1` adds; `quitar juan`
     (no amount) opens the points form on deducting; a clerk's `quitar` is refused before
