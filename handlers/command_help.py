@@ -91,13 +91,14 @@ def unknown_command(typed: str, args: list[str], region: str = "") -> blocks.Mes
     reads a national phone number)."""
     name = typed.lower()
     help_command = Code("/loyalty " + word(BY_NAME["help"]))
-    if name in _ALERT_WORDS:
+    bare = name.strip("!¡.,?¿")  # `thanks!`, `¡hola!`
+    if bare in _ALERT_WORDS:
         return blocks.notice(mrkdwn(_alerts(help_command)))
-    if name in _GREETINGS:
+    if bare in _GREETINGS:
         return blocks.notice(
             mrkdwn(Say("👋 Hello! {help} lists what I can do.", help=help_command))
         )
-    if name in _THANKS:
+    if bare in _THANKS:
         return blocks.notice(mrkdwn(Say("You're welcome! 🙂")))
     guess, slip = _action_first(name, args), True  # `borrar rosa`: `customer delete rosa`
     if guess is None:

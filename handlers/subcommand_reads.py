@@ -3,6 +3,8 @@ Typed request; a mistake is refused with its usage line (InvalidInput)."""
 
 from __future__ import annotations
 
+import re
+
 from bot.core.index.search import exact_reference
 from bot.core.validation import reason_problem
 from bot.domain.amounts import AMOUNT_LIKE, is_points_unit, parse_amount
@@ -38,6 +40,14 @@ CARD_WORDS += ("muestra", "lookup")
 CARD_WORDS += ("check", "checar", "checa", "consulta", "consultar", "revisa", "revisar")
 
 
+# Everyone at once, as said (no customer is called so): `all`, `todos los clientes`.
+_EVERYONE = re.compile(
+    r"(?:to\s+|a\s+)?(?:all(?:\s+(?:the\s+)?customers)?|everyone|everybody"
+    r"|tod[oa]s(?:\s+los\s+clientes)?|todo\s+el\s+mundo)",
+    re.IGNORECASE,
+)
+
+
 def read_points(env: Env, args: list[str]) -> Typed:
     """`<customer> <amount> [reason]` (national phone numbers read in the shop's region; a
     sign typed apart, `= 100`, or as a verb, `quitar 5`, joins its number);
@@ -48,6 +58,13 @@ def read_points(env: Env, args: list[str]) -> Typed:
     )
     if not reference:
         raise InvalidInput(Say("Usage: {usage}, e.g. {example}.", **usage_of("points")))
+    if _EVERYONE.fullmatch(reference.strip()):  # `give 5 points to everyone`
+        raise InvalidInput(
+            Say(
+                "I change one customer's points at a time: there is no change for everyone. "
+                "Nothing was changed."
+            )
+        )
     if amount is not None and not AMOUNT_LIKE.match(amount) and plain_words(reference):
         # No amount among the words: a name of several words (`juan perez`: the form
         # asks how much), unless a start of them names a customer and the word after it

@@ -259,6 +259,17 @@ def test_the_words_people_type_for_a_subcommand_run_it(bot) -> None:
         assert text_of(bot.reply()).startswith("*Promotions* (0)"), promo
 
 
+def test_points_for_everyone_are_refused_at_once_and_greetings_keep_their_marks(bot) -> None:
+    """`give 5 points to everyone`: no customer is called so, and no change is for all:
+    said in the ack, nothing looked up. `thanks!` and `¡hola!` are what they say."""
+    for typed in ("give 5 points to everyone", "points all 5", "suma 10 a todos los clientes"):
+        told = text_of(bot.command(typed).json())
+        assert told.startswith("I change one customer's points at a time"), typed
+    assert bot.sandbox.calls == []
+    assert text_of(bot.command("thanks!").json()) == "You're welcome! 🙂"
+    assert text_of(bot.command("¡hola!").json()).startswith("👋 Hello!")
+
+
 def test_more_words_for_adding_points_add_them(bot) -> None:
     """`regálale 10 a juan`, `abona 1 a 1870`, `award 1870 1`: points added, as `suma` adds."""
     for typed, shown in [
