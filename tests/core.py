@@ -4,6 +4,7 @@ sockets). What a person is shown is built by the real presentation code (`told`)
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from bot.smartpasses.client import LoyaltyClient
 from bot.store.database import Store
 from bot.store.locks import locks_for
 from handlers.errors import user_message
+from tests.demo import JUAN
 from tests.harness import CLERK, GROUP_MANAGER, MANAGER, TEAM, text_of
 
 APPROVALS = "CAPPROVALS"
@@ -125,6 +127,23 @@ def core_over(
         )
     ledger.locks.close()
     store.engine.dispose()
+
+
+def points_added(store: Store, at: dt.datetime, *, reason: str = "", user_id: str = MANAGER) -> int:
+    """An applied +5 for Juan Pérez (0 → 5) in the audit log at `at`: a change made at a
+    time the test chooses (the ledger stamps its own with the real time)."""
+    return store.record(
+        user_id=user_id,
+        action="points.add",
+        outcome="ok",
+        target_type="customer",
+        target_id=JUAN,
+        target_name="Juan Pérez",
+        before=0,
+        after=5,
+        reason=reason,
+        at=at,
+    )
 
 
 def told(act: Callable[[], Any]) -> str:

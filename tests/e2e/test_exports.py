@@ -12,6 +12,7 @@ import sys
 import pytest
 
 from bot.offline.sandbox.data import load_generated
+from tests.core import points_added
 from tests.demo import DEMO_PROGRAM_ID, JUAN
 from tests.harness import CLERK, GERENTE, MANAGER, buttons, text_of
 
@@ -153,18 +154,7 @@ def test_yesterdays_history_is_yesterday_alone(bot_with) -> None:
     bot.command(f"points {JUAN} 3 today")
     bot.reply()
     midnight = dt.datetime.combine(dt.datetime.now(dt.UTC).date(), dt.time(), dt.UTC)
-    bot.store.record(
-        user_id=MANAGER,
-        action="points.add",
-        outcome="ok",
-        target_type="customer",
-        target_id=JUAN,
-        target_name="Juan Pérez",
-        before=0,
-        after=5,
-        reason="yesterday's",
-        at=midnight - dt.timedelta(hours=2),
-    )
+    points_added(bot.store, midnight - dt.timedelta(hours=2), reason="yesterday's")
     bot.command("exportar historial de ayer", user=GERENTE)
     assert "historial-ayer-" in text_of(bot.reply())
     (_, row) = _rows(bot.slack.shared_files()[-1])

@@ -14,7 +14,7 @@ from bot.i18n import speaking
 from bot.offline.sandbox import DEMO_PROGRAM_ID, Fault
 from bot.slack import blocks
 from bot.slack.text import mrkdwn
-from tests.core import AS_CLERK, AS_GROUP_MANAGER, AS_MANAGER, told
+from tests.core import AS_CLERK, AS_GROUP_MANAGER, AS_MANAGER, points_added, told
 from tests.demo import ANA, JUAN, JUANA
 from tests.harness import CLERK, MANAGER
 
@@ -188,17 +188,7 @@ def test_undo_is_refused_when_too_old_or_there_is_nothing(core) -> None:
     assert "no points change to undo" in told(
         lambda: blocks.undone(core.service.undo_last(AS_MANAGER))
     )
-    core.store.record(
-        user_id=MANAGER,
-        action="points.add",
-        outcome="ok",
-        target_type="customer",
-        target_id=JUAN,
-        target_name="Juan Pérez",
-        before=0,
-        after=5,
-        at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=20),
-    )
+    points_added(core.store, dt.datetime.now(dt.UTC) - dt.timedelta(minutes=20))
     late = told(lambda: blocks.undone(core.service.undo_last(AS_MANAGER)))
     assert "Too late to undo" in late and "made 20 minutes ago" in late, late
     with speaking("es"):  # how long ago, in the reader's words too

@@ -15,7 +15,7 @@ from bot.i18n import speaking
 from bot.offline.sandbox import DEMO_PROGRAM_ID, Fault, SandboxApp
 from bot.slack import blocks
 from tests.clock import Clock
-from tests.core import AS_CLERK, AS_MANAGER, Core, core_over, told
+from tests.core import AS_CLERK, AS_MANAGER, Core, core_over, points_added, told
 from tests.demo import ANA, CAFE, JUAN, JUANA, LUIS, PAN
 from tests.harness import CLERK
 
@@ -215,15 +215,7 @@ def test_a_history_export_counts_the_shops_calendar_days(till, clock) -> None:
     the last 24 hours; 2 days reaches back to yesterday's midnight."""
     midnight = dt.datetime.combine(clock.now.astimezone(MEXICO).date(), dt.time(), MEXICO)
     for minutes, reason in [(-24 * 60 - 1, "two days ago"), (-30, "last night"), (30, "today")]:
-        till.store.record(
-            user_id=CLERK,
-            action="points.add",
-            outcome="ok",
-            target_type="customer",
-            target_id=JUAN,
-            reason=reason,
-            at=midnight + dt.timedelta(minutes=minutes),
-        )
+        points_added(till.store, midnight + dt.timedelta(minutes=minutes), reason=reason)
     clock.now = midnight + dt.timedelta(hours=23)  # late today: last night is < 24 h ago
 
     def exported(days: int) -> list[str]:
