@@ -59,10 +59,16 @@ _NEW_WORDS = frozenset({"new", "nuevo", "nueva", "create", "crear", "crea"})
 
 def _what_to_make(name: str, args: list[str]) -> tuple[str, list[str]] | None:
     """(`customer` or `offer`, ["new", the rest]) when a word for new names one after it."""
-    row = BY_NAME.get(args[0].lower()) if name in _NEW_WORDS and args else None
+    words = list(args) if name in _NEW_WORDS else []
+    while len(words) > 1 and words[0].lower() in ARTICLES:  # `create a customer`
+        words = words[1:]
+    row = BY_NAME.get(words[0].lower()) if words else None
     if row is None or row.name not in ("customer", "offer"):
         return None
-    return args[0].lower(), ["new", *args[1:]]
+    rest = words[1:]
+    if rest and rest[0].lower() in _NEW_WORDS:  # `crea un cliente nuevo`
+        rest = rest[1:]
+    return words[0].lower(), ["new", *rest]
 
 
 def run_subcommand(env: Env, command: str, args: list[str], *, once: str = "") -> None:

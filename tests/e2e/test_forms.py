@@ -86,7 +86,12 @@ def test_customer_new_with_words_fills_in_the_form_and_creates_nothing(bot) -> N
         "phone": "+52 55 1234 5678",
     }
     assert _writes(bot) == []  # a form to check, not a customer yet
-    for said in ("new customer Rosa Díaz", "nuevo cliente Rosa Díaz", "create customer Rosa Díaz"):
+    for said in (
+        "new customer Rosa Díaz",
+        "nuevo cliente Rosa Díaz",
+        "create a customer Rosa Díaz",
+        "crea un cliente nuevo Rosa Díaz",
+    ):
         bot.command(said, user=CLERK)  # as one says it: the same form, at once
         _, view = bot.opened_view()
         assert view["callback_id"] == "loyalty_customer_form", said
