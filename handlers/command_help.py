@@ -12,7 +12,7 @@ from bot.domain.say import Code, Name, Say, Strong
 from bot.i18n import _, language, number
 from bot.slack import blocks
 from bot.slack.text import mrkdwn
-from handlers.parsing import ARTICLES, NAME_WORD, TO_WHOM, join_phone
+from handlers.parsing import BEFORE_A_KIND, NAME_WORD, TO_WHOM, join_phone
 from handlers.subcommand import BY_NAME, ROWS, Subcommand, Usage, action_said, action_word
 
 
@@ -184,9 +184,6 @@ def _maybe_a_customer(
     return blocks.command_choice(question, [(f"/loyalty {card} …", " ".join([card, *words]))])
 
 
-_BEFORE_OWNER = ARTICLES | {"al", "del"}  # `borra al cliente sofía`
-
-
 def _action_first(name: str, args: list[str]) -> tuple[str, list[str]] | None:
     """An action typed where the subcommand goes: (the subcommand with it, as the reader
     says it, and the rest). `borrar rosa` is `customer delete rosa`, `publicar 5002`
@@ -196,7 +193,7 @@ def _action_first(name: str, args: list[str]) -> tuple[str, list[str]] | None:
     if not action:
         return None
     words = list(args)
-    while len(words) > 1 and words[0].lower() in _BEFORE_OWNER:  # `edita la oferta pan`
+    while len(words) > 1 and words[0].lower() in BEFORE_A_KIND:  # `edita la oferta pan`
         words = words[1:]
     named = BY_NAME.get(words[0].lower()) if words else None
     if named is not None and named.name not in ("customer", "offer", "customers", "offers"):

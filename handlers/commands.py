@@ -15,7 +15,7 @@ from bot.slack.text import mrkdwn
 from handlers.command_help import amount_choice, unknown_command
 from handlers.context import Env
 from handlers.parsing import (
-    ARTICLES,
+    BEFORE_A_KIND,
     balance_question,
     customers_counted,
     help_asked,
@@ -34,7 +34,7 @@ __all__ = ["COMMAND", "SUBCOMMANDS", "register", "run_subcommand"]
 # Words for showing or listing, then what (`ver ofertas`, `muestra el resumen`, `lista de
 # clientes`, `show all customers`): that subcommand, not a customer called "ofertas".
 _SHOW_WORDS = frozenset({"show", "view", "ver", "mostrar", "muestra", "list", "lista", "listar"})
-_BEFORE_THING = ARTICLES | {"de", "del", "of", "all", "todos", "todas", "my", "mi", "mis"}
+_BEFORE_THING = BEFORE_A_KIND | {"all", "todos", "todas"}  # `show all customers`
 _SHOWN = frozenset({"customer", "customers", "offer", "offers", "promos", "summary", "history"})
 _SHOWN |= {"approvals"}
 
@@ -60,7 +60,7 @@ _NEW_WORDS = frozenset({"new", "nuevo", "nueva", "create", "crear", "crea"})
 def _what_to_make(name: str, args: list[str]) -> tuple[str, list[str]] | None:
     """(`customer` or `offer`, ["new", the rest]) when a word for new names one after it."""
     words = list(args) if name in _NEW_WORDS else []
-    while len(words) > 1 and words[0].lower() in ARTICLES:  # `create a customer`
+    while len(words) > 1 and words[0].lower() in BEFORE_A_KIND:  # `create a customer`
         words = words[1:]
     row = BY_NAME.get(words[0].lower()) if words else None
     if row is None or row.name not in ("customer", "offer"):

@@ -27,7 +27,7 @@ from bot.smartpasses.models import Customer
 from handlers import resolve
 from handlers.command_help import usage_of
 from handlers.context import Env
-from handlers.parsing import ARTICLES, join_phone
+from handlers.parsing import ARTICLES, BEFORE_A_KIND, join_phone
 from handlers.slackapi import name_of
 from handlers.subcommand import Typed
 
@@ -46,8 +46,6 @@ DEFAULT_DAYS = 30
 SENT = N_("📄 Sent to you in a direct message: *{file}* ({rows}).")
 
 
-_BEFORE_WHAT = ARTICLES | {"my", "mi", "mis"}  # `exporta el historial de juan`
-
 # A history's days said in words at the end (folded): `hoy`, `7 días`, `los últimos 7
 # días`, `this week`, `la semana pasada`, `last month` (a week is 7 days, a month 30).
 _PERIOD_WORDS = {"hoy": 1, "today": 1, "semana": 7, "week": 7, "mes": 30, "month": 30}
@@ -64,7 +62,7 @@ _BEFORE_PERIOD = ARTICLES | {
 def read_export(env: Env, args: list[str]) -> Typed:
     """`customers [search]` or `history [customer] [days]` (days: a number of at most three
     digits at the end, 30 if none; customer ids are longer)."""
-    if len(args) > 1 and args[0].casefold() in _BEFORE_WHAT:
+    if len(args) > 1 and args[0].casefold() in BEFORE_A_KIND:  # `exporta el historial`
         args = args[1:]
     kind = KINDS.get(args[0].casefold()) if args else None
     if kind is None:

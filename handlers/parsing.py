@@ -260,6 +260,9 @@ def without_pronoun(word: str, known: Callable[[str], bool]) -> str:
 TO_WHOM = frozenset({"to", "for", "a", "al", "para"})
 # Before a thing named, as one says it: `canjea el café a ana`, `exporta el historial`.
 ARTICLES = frozenset({"el", "la", "los", "las", "un", "una", "the", "a", "an"})
+# Before the name of a kind of thing (`edita la oferta`, `borra al cliente`, `exporta mis
+# clientes`, `lista de clientes`, `list of offers`): passed over to find the kind.
+BEFORE_A_KIND = ARTICLES | {"al", "del", "de", "of", "my", "mi", "mis"}
 _TO_OR_FROM_WHOM = TO_WHOM | {"from", "de", "del"}
 
 
