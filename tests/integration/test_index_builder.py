@@ -13,11 +13,12 @@ import threading
 from pathlib import Path
 
 import httpx
+import msgspec
 import pytest
 
 from bot.core.index import builder as index_builder
 from bot.core.index.balances import BalanceList
-from bot.core.index.builder import IndexBuilder
+from bot.core.index.builder import MEMORY_FILES, PREFIX, IndexBuilder
 from bot.core.index.customer_index import CustomerIndex
 from bot.core.index.customer_list import CustomerList
 from bot.core.index.snapshot import Prepared, Snapshot
@@ -246,23 +247,43 @@ def test_a_child_that_dies_is_replaced(client: LoyaltyClient, tmp_path, monkeypa
     assert list(tmp_path.iterdir()) == []
 
 
-def test_the_child_removes_the_lists_file_once_read(client: LoyaltyClient, tmp_path) -> None:
-    """Memory (bench_memory): the list's file is gone before the child parses it, so its
-    copy and the file are never both held through the build."""
-    listed = tmp_path / "list"
-    listed.write_bytes(client.list_customers_body())
-    seen: list[bool] = []
-    parse = Snapshot.from_json
+def test_the_child_gives_the_lists_file_back_as_it_reads_it(tmp_path, monkeypatch) -> None:
+    """Memory (bench_memory): the list's file is taken (renamed: the serving process then
+    cannot build from it) and each part's memory is given back once read, so the list is
+    never held whole beside what is parsed from it; the file is gone at the end."""
+    where = Path(MEMORY_FILES) if Path(MEMORY_FILES).is_dir() else tmp_path
+    listed = where / f"{PREFIX}{os.getpid()}-test-list"
+    body = msgspec.json.encode(
+        [
+            {"id": 1000 + i, "firstName": "Ana", "lastName": f"Díaz {i}", "points": i}
+            for i in range(3000)
+        ]
+    )
+    listed.write_bytes(body)
+    taken = Path(f"{listed}{index_builder.TAKEN}")
+    monkeypatch.setattr(index_builder, "PIECE_BYTES", 4096)  # a page: what a file gives back
+    seen: list[tuple[bool, int]] = []
+    parse = Snapshot.from_chunks
 
-    def parsing(body):
-        seen.append(listed.exists())
-        return parse(body)
+    def parsing(chunks, rows=None):
+        def watched():
+            for chunk in chunks:
+                seen.append((listed.exists(), taken.stat().st_blocks))
+                yield chunk
 
-    with pytest.MonkeyPatch.context() as patch:  # this process standing in for the child
-        patch.setattr(Snapshot, "from_json", parsing)
+        return parse(watched(), rows)
+
+    monkeypatch.setattr(Snapshot, "from_chunks", parsing)  # this process as the child
+    try:
         snapshot = index_builder._first_step(str(listed), 1, None)
-    assert seen == [False] and not listed.exists()
-    assert 1870 in snapshot.customers.ids
+    finally:
+        listed.unlink(missing_ok=True)
+    assert len(seen) > 3 and not any(exists for exists, _ in seen)
+    blocks = [held for _, held in seen]
+    assert blocks == sorted(blocks, reverse=True) and blocks[-1] < blocks[0]
+    assert not taken.exists()
+    assert snapshot.customers == Snapshot.from_json(body).customers
+    assert snapshot.name_rows("ana diaz 2999") == [2999]
     index_builder._built.clear()
 
 
@@ -657,21 +678,26 @@ def test_the_child_builds_without_the_models_phone_parsing_or_translations() -> 
     assert ran.stdout.split() == ["1"]
 
 
-def test_the_serving_process_answers_from_the_childs_tables_without_numpy() -> None:
-    """The tables are sorted and grouped with numpy in the child; the serving process only
-    reads them (plain arrays), so numpy's memory stays out of it (bench_memory)."""
+def test_the_serving_process_maps_the_childs_text_and_answers_from_its_tables() -> None:
+    """The child grows the customers' packed text in a file in memory; the serving
+    process maps it (no copy) and removes it, and answers from the child's tables
+    (plain arrays, built without numpy: bench_memory)."""
     ran = subprocess.run(
         [
             sys.executable,
             "-c",
-            "import sys\n"
-            "from bot.core.index.builder import IndexBuilder\n"
+            "import os, sys\n"
+            "from bot.core.index.builder import MEMORY_FILES, PREFIX, IndexBuilder\n"
             "builder = IndexBuilder()\n"
             'body = b\'[{"id": 1, "firstName": "Ana", "lastName": "Perez", '
             '"email": "ana@example.com"}, {"id": 2, "firstName": "Luis"}]\'\n'
             "snapshot = builder(body)\n"
+            "snapshot.prepare()\n"  # its second step taken in too
+            "mine = f'{PREFIX}{os.getpid()}-'\n"
+            "left = [n for n in os.listdir(MEMORY_FILES) if n.startswith(mine)]\n"
             "print(snapshot.token_rows('pe'), snapshot.email_rows('ana@example.com'), "
-            "snapshot.name_rows('luis'), 'numpy' in sys.modules)\n"
+            "snapshot.name_rows('luis'), type(snapshot.customers._rows).__name__, "
+            "snapshot.customers[0].email, left, 'numpy' in sys.modules)\n"
             "builder.close()",
         ],
         capture_output=True,
@@ -680,4 +706,6 @@ def test_the_serving_process_answers_from_the_childs_tables_without_numpy() -> N
         check=True,
         cwd=ROOT,
     )
-    assert ran.stdout.split() == ["{0}", "[0]", "[1]", "False"], ran.stderr
+    text = "MappedText" if os.path.isdir(MEMORY_FILES) else "bytearray"
+    expected = ["{0}", "[0]", "[1]", text, "ana@example.com", "[]", "False"]
+    assert ran.stdout.split() == expected, ran.stderr

@@ -33,7 +33,10 @@ from typing import Any, TypeVar
 from bot.core.index import builder_child
 from bot.core.index.balances import BalanceList
 from bot.core.index.builder_child import Child
+from bot.core.index.list_pieces import PIECE_BYTES
+from bot.core.index.mapped_text import RowsFile
 from bot.core.index.snapshot import Prepared, Snapshot, build_snapshot, second_step
+from bot.domain.heap import give_back_free_pages, release_file_range
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -131,6 +134,41 @@ def _taken(body: bytes | str) -> bytes:
             os.unlink(body)
 
 
+TAKEN = ".taken"  # a list's file once the child reads it
+
+
+def _released_as_read(path: str) -> Iterator[bytes]:
+    """In the child: the list in the file at `path`, a part at a time, each part's memory
+    given back to the system once read (a file in memory holds it all until it is
+    removed, beside what is parsed from it: bench_memory's rebuild peak). Renamed first:
+    the serving process then knows the child has it (a file partly given back cannot be
+    built from; if this child dies, the next lookup reads the list again). Removed once
+    read."""
+    taken = path + TAKEN
+    os.rename(path, taken)
+    try:
+        with open(taken, "r+b", buffering=0) as file:  # writable: to give parts back
+            offset, release = 0, True
+            while piece := file.read(PIECE_BYTES):
+                release = release and release_file_range(file.fileno(), offset, len(piece))
+                offset += len(piece)
+                yield piece
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(taken)
+
+
+def _rows_file(place: Place | None) -> RowsFile | None:
+    """Where the list's packed text grows as it is parsed, to be mapped by the serving
+    process (bot.core.index.mapped_text); None: in this process's memory."""
+    if place is None:
+        return None
+    try:
+        return RowsFile(*place)
+    except OSError:
+        return None
+
+
 def _spooled(pieces: Iterator[bytes], place: Place) -> bytes | str:
     """The list's pieces, as they arrive, into a new file in memory: its path. If the
     file cannot be made or take them all (a small /dev/shm, say), the list itself."""
@@ -182,9 +220,21 @@ def _balances_step(body: bytes | str, key: int, place: Place | None) -> BalanceL
 
 
 def _first_step(body: bytes | str | None, key: int, place: Place | None) -> Snapshot | str:
-    """`body`: the list, or the path of a file holding it (removed once read: `_taken`);
-    None: the list `_balances_step` kept."""
-    snapshot = Snapshot.from_json(_bodies.pop(key) if body is None else _taken(body))
+    """`body`: the list, or the path of a file holding it (read a part at a time:
+    `_released_as_read`); None: the list `_balances_step` kept."""
+    if isinstance(body, str):
+        rows = _rows_file(place)
+        try:
+            snapshot = Snapshot.from_chunks(_released_as_read(body), rows)
+            _built[key] = snapshot.second_step_input()  # not the snapshot: its memory goes
+            give_back_free_pages()  # the parse's, before the snapshot is written
+            return _returned(snapshot, place)
+        except BaseException:
+            if rows is not None:
+                rows.discard()
+            raise
+    else:
+        snapshot = Snapshot.from_json(_bodies.pop(key) if body is None else body)
     _built[key] = snapshot.second_step_input()  # not the snapshot: its memory goes
     return _returned(snapshot, place)
 
@@ -194,10 +244,8 @@ def _second_step(key: int, place: Place | None) -> Prepared | str:
 
 
 def _ready() -> None:
-    """Sent first to a new child: it imports this module (the parsing) and numpy (the
-    tables: bot.core.index.tables) at its low priority while the serving process is
-    still downloading the list."""
-    import numpy  # noqa: F401  # only a builder loads it
+    """Sent first to a new child: it imports this module (the parsing and the tables) at
+    its low priority while the serving process is still downloading the list."""
 
 
 class IndexBuilder:
@@ -298,8 +346,9 @@ class IndexBuilder:
             raise _unexpected() from None
         finally:
             if isinstance(sent, str):
-                with contextlib.suppress(OSError):
-                    os.unlink(sent)
+                for left in (sent, sent + TAKEN):  # a child killed while reading leaves it
+                    with contextlib.suppress(OSError):
+                        os.unlink(left)
         snapshot.prepare_from(lambda: self._second(child, second, number))
         return snapshot
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import heapq
 import itertools
+import mmap
 import operator
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, cast, overload
 import msgspec
 
 if TYPE_CHECKING:
+    from bot.core.index.mapped_text import RowsFile
     from bot.smartpasses.models import Customer
 
 SEPARATOR = "\x1f"  # between one customer's text fields (kept apart if a field holds it)
@@ -110,7 +112,9 @@ def strictly_ascending(ids: Sequence[int]) -> bool:
     return all(map(operator.lt, ids, itertools.islice(ids, 1, None)))
 
 
-Rows = tuple[bytes | bytearray, "array[int]"]  # the packed text, read-only either way
+# The packed text, read-only whichever it is (a bytearray: grown as a list was parsed; a
+# mapping: bot.core.index.mapped_text), and where each row starts.
+Rows = tuple[bytes | bytearray | mmap.mmap, "array[int]"]
 
 
 def _pack(texts: Iterable[str]) -> Rows:
@@ -223,15 +227,46 @@ class CustomerList(CustomerSequence):
             raise ValueError("not JSON") from None
 
     @classmethod
-    def gathered(cls, batches: Iterable[CustomerList]) -> CustomerList:
+    def streamed(cls, chunks: Iterable[bytes]) -> Iterator[CustomerList]:
+        """The list whose JSON is `chunks` (read a part at a time), a piece at a time as
+        `batches` gives it, text columns kept: only a piece of its JSON is held at once
+        (bot.core.index.list_pieces). A piece not as the API documents it is read through
+        the `Customer` model (`from_json`'s way with a whole list). ValueError if it is not
+        JSON, or a record is not a customer."""
+        from bot.core.index.list_pieces import pieces
+
+        return pieces(chunks, cls._piece)
+
+    @classmethod
+    def _piece(cls, records: bytes) -> CustomerList:
+        """A JSON array of whole records (msgspec.DecodeError if it is not one)."""
+        if not _snake_case(records):
+            try:
+                return cls._from_records(_LIST.decode(records), text_columns=True)
+            except msgspec.ValidationError:
+                pass
+        each = _RAW_LIST.decode(records)  # not JSON: msgspec.DecodeError
+        from bot.smartpasses.models import parse_customer
+
+        return cls.of(parse_customer(msgspec.json.decode(raw)) for raw in each)
+
+    @classmethod
+    def gathered(
+        cls, batches: Iterable[CustomerList], into: RowsFile | None = None
+    ) -> CustomerList:
         """Batches one after another, their packed text grown in one buffer as each comes
-        (joined at the end, the batches' and the whole would be held at once)."""
-        parts, rows = [], bytearray()
+        (joined at the end, the batches' and the whole would be held at once); `into`: in
+        that file instead (bot.core.index.mapped_text)."""
+        parts: list[CustomerList] = []
+        text = bytearray()
         for part in batches:
-            rows += part._rows
+            if into is None:
+                text += part._rows
+            else:
+                into.add(part._rows)
             part._rows = b""
             parts.append(part)
-        return cls.joined(parts, rows)
+        return cls.joined(parts, text if into is None else into.done())
 
     @classmethod
     def _from_records(cls, records: list[_Record], text_columns: bool) -> CustomerList:
@@ -248,7 +283,7 @@ class CustomerList(CustomerSequence):
 
     @classmethod
     def joined(
-        cls, parts: list[CustomerList], rows: bytes | bytearray | None = None
+        cls, parts: list[CustomerList], rows: bytes | bytearray | mmap.mmap | None = None
     ) -> CustomerList:
         """These lists one after another (their text columns too, if each kept them).
         `rows`: their packed text, already joined."""
@@ -272,7 +307,7 @@ class CustomerList(CustomerSequence):
         """Each customer once: a customer listed twice is the later row (as the API would
         answer a read of it last)."""
         ids = self.ids
-        if len(set(ids)) == len(self):
+        if strictly_ascending(ids) or len(set(ids)) == len(self):  # the first: no set held
             return self
         return self.take(sorted({cid: row for row, cid in enumerate(ids)}.values()))
 

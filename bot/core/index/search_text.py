@@ -8,9 +8,10 @@ import operator
 import re
 import sys
 from array import array
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 MIN_PHONE_DIGITS = 4  # fewer digits than this never match inside a phone
+_AT_A_TIME = 5000  # texts made into a blob at a time
 
 
 # A row's number after its text, one hex digit a byte in 0x01-0x10: bytes no word typed
@@ -29,16 +30,23 @@ class _NumberedBlob:
 
     EIGHT_DIGITS_FROM = 1 << 24  # rows: from here a row's number takes 8 hex digits, not 6
 
-    def __init__(self, parts: list[str]) -> None:
-        count = len(parts)
+    def __init__(self, parts: Iterable[str], count: int | None = None) -> None:
+        """`count`: how many `parts` (else `len(parts)`). Made a part at a time: the
+        texts need not all be strings at once (`SearchText`)."""
+        count = len(parts) if count is None else count  # type: ignore[arg-type]
         self.width = width = 6 if count < self.EIGHT_DIGITS_FROM else 8
-        if not all(map(str.isprintable, parts)):  # rare: a control character is a space
-            parts = [_CONTROL.sub(" ", part) for part in parts]
-        codes = (f"%0{width}x" * count % tuple(range(count))).translate(_TO_ROW_CODE)
-        ends = itertools.count(width, width)
-        each = map(codes.__getitem__, map(slice, range(0, count * width, width), ends))
-        rows = zip(parts, itertools.repeat("\x00"), each)
-        self.blob = "".join(itertools.chain.from_iterable(rows)).encode()
+        parts = iter(parts)
+        self.blob = bytearray()  # never changed once made
+        for first in range(0, count, _AT_A_TIME):
+            chunk = list(itertools.islice(parts, _AT_A_TIME))
+            if not all(map(str.isprintable, chunk)):  # rare: a control character is a space
+                chunk = [_CONTROL.sub(" ", part) for part in chunk]
+            numbers = tuple(range(first, first + len(chunk)))
+            codes = (f"%0{width}x" * len(chunk) % numbers).translate(_TO_ROW_CODE)
+            ends = itertools.count(width, width)
+            each = map(codes.__getitem__, map(slice, range(0, len(codes), width), ends))
+            rows = zip(chunk, itertools.repeat("\x00"), each)
+            self.blob += "".join(itertools.chain.from_iterable(rows)).encode()
 
     def containing(self, word: str) -> array[int]:
         """The rows whose text contains `word`, ascending (after a hit, the search goes on
@@ -65,12 +73,16 @@ class _OffsetBlob:
 
     BLOCK = 6  # 64 bytes
 
-    def __init__(self, parts: list[str]) -> None:
-        # UTF-8 lengths one text at a time, then one encode: no list of encoded texts.
-        sizes = map(operator.add, map(len, map(str.encode, parts)), itertools.repeat(1))
+    def __init__(self, parts: Iterable[str]) -> None:
         starts = array("I", [0])
-        starts.extend(itertools.accumulate(sizes))
-        self.blob = "\x00".join(itertools.chain(parts, [""])).encode()
+        self.blob = bytearray()  # never changed once made
+        parts = iter(parts)
+        while chunk := list(itertools.islice(parts, _AT_A_TIME)):
+            # UTF-8 lengths one text at a time, then one encode: no list of encoded texts.
+            sizes = map(operator.add, map(len, map(str.encode, chunk)), itertools.repeat(1))
+            starts.extend(itertools.accumulate(sizes, initial=starts[-1]))
+            del starts[-len(chunk) - 1]  # the chunk's start, there already
+            self.blob += "\x00".join(chunk).encode() + b"\x00"
         self.starts = starts  # and the end, after the last text
         blocks = array("I")
         row = 0
@@ -99,9 +111,17 @@ class SearchText:
     """Every row's haystack: names and email in one blob, phone digits in another. A
     substring of a word is a substring of its UTF-8 bytes. Immutable: one per snapshot."""
 
-    def __init__(self, texts: list[str], phones: list[str]) -> None:
-        """Row i's names and email in `texts[i]`, its phone digits in `phones[i]`."""
-        self.text, self.phone = _NumberedBlob(texts), _OffsetBlob(phones)
+    def __init__(self, texts: list[str] | _NumberedBlob, phones: Iterable[str]) -> None:
+        """Row i's names and email in `texts[i]` (or made already: `texts`), its phone
+        digits the i-th of `phones` (read a part at a time)."""
+        self.text = texts if isinstance(texts, _NumberedBlob) else _NumberedBlob(texts)
+        self.phone = _OffsetBlob(phones)
+
+    @staticmethod
+    def texts(texts: Iterable[str], count: int) -> _NumberedBlob:
+        """The names and emails of `count` rows, made a part at a time (the rows' strings
+        need not be held while the phones are)."""
+        return _NumberedBlob(texts, count)
 
     def find(self, words: list[str]) -> Sequence[int]:
         """The rows every word is in (as `_matches` decides), in order."""

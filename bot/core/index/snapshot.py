@@ -27,6 +27,7 @@ from bot.domain.text_keys import (
 
 if TYPE_CHECKING:
     from bot.core.index.balances import BalanceList
+    from bot.core.index.mapped_text import RowsFile
     from bot.smartpasses.models import Customer
 
 log = logging.getLogger(__name__)
@@ -247,20 +248,26 @@ class Snapshot:
         """The API's list body, indexed as it is parsed, a batch at a time; a list not as
         the API documents it, or with a customer listed twice, the slower way (whole)."""
         gathered = _Gathered()
-
-        def each_batch(batches: Iterator[CustomerList]) -> Iterator[CustomerList]:
-            for part in batches:
-                gathered.add(part)
-                yield part
-
         try:
             listed = CustomerList.gathered(
-                each_batch(CustomerList.batches(body, text_columns=True))
+                _gathering(gathered, CustomerList.batches(body, text_columns=True))
             )
         except UnusualList:
             return cls(CustomerList.from_json(body, text_columns=True))
         del body  # all in the tables' material: gone now if the caller kept no reference
-        if listed.unique() is not listed:
+        return cls._made(listed, gathered)
+
+    @classmethod
+    def from_chunks(cls, chunks: Iterable[bytes], rows: RowsFile | None = None) -> Snapshot:
+        """As `from_json`, from the body read a part at a time (`chunks`), each part let go
+        once parsed (CustomerList.streamed); `rows`: where the list's packed text grows."""
+        gathered = _Gathered()
+        batches = _gathering(gathered, CustomerList.streamed(chunks))
+        return cls._made(CustomerList.gathered(batches, rows), gathered)
+
+    @classmethod
+    def _made(cls, listed: CustomerList, gathered: _Gathered) -> Snapshot:
+        if listed.unique() is not listed:  # a customer listed twice: the slower way
             return cls(listed)
         return cls(listed, gathered)
 
@@ -345,35 +352,51 @@ class Snapshot:
         return sorted(rows, key=lambda r: _sort_key(self.customers[r]))
 
 
+def _gathering(gathered: _Gathered, batches: Iterator[CustomerList]) -> Iterator[CustomerList]:
+    """`batches`, each added to `gathered` as it passes."""
+    for part in batches:
+        gathered.add(part)
+        yield part
+
+
 def _email_key(email: str) -> str:
     return email.strip().casefold()
 
 
 def second_step(ids: Sequence[int], keys: _KeyColumns) -> Prepared:
     """The name order and the search text, from the rows' ids and text keys (each column
-    read back only while it is needed)."""
+    read back only while it is needed, and no column of every row's haystack: each is
+    made as the search text takes it)."""
+    count = len(ids)
     folded_full, folded_other = keys.column(0), keys.column(1)
     shown = [
         o or f or fold(f"Anónimo #{i}")
         for o, f, i in zip(folded_other, folded_full, ids, strict=True)
     ]
-    order = sorted(range(len(ids)), key=ids.__getitem__)
+    ascending = strictly_ascending(ids)  # as the API lists them: the rows' order is the ids'
+    order = list(range(count)) if ascending else sorted(range(count), key=ids.__getitem__)
     order.sort(key=shown.__getitem__)
     del shown
-    rank = array("I", bytes(4 * len(order)))
-    for place, row in enumerate(order):
+    by_name_order = array("I", order)
+    del order  # its Python ints are several times the array
+    rank = array("I", bytes(4 * count))
+    for place, row in enumerate(by_name_order):
         rank[row] = place
     folded_email = keys.column(2)
-    haystacks = [
-        f"{folded_full[r]} {folded_other[r]} {folded_email[r]}"
-        if folded_other[r]
-        else f"{folded_full[r]} {folded_email[r]}"
-        for r in order
-    ]
-    del folded_full, folded_other, folded_email
+    haystacks = _haystacks(by_name_order, folded_full, folded_other, folded_email)
+    texts = SearchText.texts(haystacks, count)
+    del haystacks, folded_full, folded_other, folded_email
     phone_keys = keys.column(3)
-    search_text = SearchText(haystacks, [phone_keys[r] for r in order])
-    return Prepared(array("I", order), rank, search_text)
+    search_text = SearchText(texts, map(phone_keys.__getitem__, by_name_order))
+    return Prepared(by_name_order, rank, search_text)
+
+
+def _haystacks(
+    rows: Iterable[int], full: list[str], other: list[str], email: list[str]
+) -> Iterator[str]:
+    """Each row's text that a search looks in, as it is taken."""
+    for r in rows:
+        yield f"{full[r]} {other[r]} {email[r]}" if other[r] else f"{full[r]} {email[r]}"
 
 
 def build_snapshot(body: bytes) -> Snapshot:

@@ -1,8 +1,9 @@
 """The snapshot's compact lookup tables: rows by an exact key (`KeyIndex`) and rows by
 the start of a name token (`TokenTable`).
 
-Built from whole columns with numpy (sorts and grouping in C), in the builder process;
-read in the serving process as plain arrays, so the serving process never loads numpy."""
+Built from whole columns in the builder process, into plain arrays that cross to the
+serving process as they are. Without numpy: its import alone is more than a builder's
+tables at 100,000 customers, held at every peak of a rebuild (bench_memory)."""
 
 from __future__ import annotations
 
@@ -37,7 +38,10 @@ class KeyHashes:
         self.rows.extend(itertools.compress(rows, present))
 
     def index(self, row_count: int) -> KeyIndex:
-        return KeyIndex.packed(self, row_count)
+        """The index, this made empty (its columns' memory goes as the next is built)."""
+        index = KeyIndex.packed(self, row_count)
+        self.hashes, self.rows = array("I"), array("q")
+        return index
 
 
 class KeyIndex:
@@ -61,14 +65,11 @@ class KeyIndex:
         return index
 
     def _pack(self, gathered: KeyHashes, row_count: int) -> None:
-        import numpy as np  # here, not above: only a builder makes tables
-
         self.bits = bits = max(20, row_count.bit_length())
-        packed = np.frombuffer(gathered.hashes, dtype=np.uint32).astype(np.int64) << bits
-        packed |= np.frombuffer(gathered.rows, dtype=np.int64)
-        packed.sort()
-        self.entries = array("q")
-        self.entries.frombytes(packed.data.cast("B"))  # its buffer, not a copy
+        shifted = map(operator.lshift, gathered.hashes, itertools.repeat(bits))
+        self.entries = _sorted_in_parts(
+            array("q", map(operator.or_, shifted, gathered.rows)), 32 + bits
+        )
 
     def rows_for(self, key: str | int) -> list[int]:
         bits, entries = self.bits, self.entries
@@ -111,6 +112,7 @@ class TokenRows:
             self.rows.extend(itertools.repeat(row, len(more)))
 
     def table(self) -> TokenTable:
+        """The table, this made empty."""
         table = TokenTable.__new__(TokenTable)
         table._take(self)
         return table
@@ -128,27 +130,44 @@ class TokenTable:
         self._take(gathered)
 
     def _take(self, gathered: TokenRows) -> None:
-        import numpy as np  # here, not above: only a builder makes tables
-
         numbers, gathered._numbers = gathered._numbers, {}
         self.tokens = sorted(numbers)
-        place = np.empty(len(numbers), np.uint32)  # a token's number -> its sorted place
-        place[np.fromiter(map(numbers.__getitem__, self.tokens), np.int64, len(numbers))] = (
-            np.arange(len(numbers), dtype=np.uint32)
-        )
+        place = array("I", bytes(4 * len(numbers)))  # a token's number -> its sorted place
+        for at, token in enumerate(self.tokens):
+            place[numbers[token]] = at
         del numbers
-        places = place[np.frombuffer(gathered.numbers, dtype=np.uint32)]
-        per_token = np.bincount(places, minlength=len(self.tokens))
-        order = np.argsort(places, kind="stable")  # each token's rows together (a set)
-        del places
-        self.rows = array("I")
-        self.rows.frombytes(np.frombuffer(gathered.rows, dtype=np.uint32)[order].data.cast("B"))
-        del order
-        self.starts = array("I", [0])  # where each token's rows start, then the end
-        self.starts.frombytes(np.cumsum(per_token).astype(np.uint32).data.cast("B"))
+        # Each entry as its token's place over its row, sorted: each token's rows together.
+        places = map(place.__getitem__, gathered.numbers)
+        shifted = map(operator.lshift, places, itertools.repeat(32))
+        entries = array("q", map(operator.or_, shifted, gathered.rows))
+        gathered.numbers, gathered.rows = array("I"), array("I")  # in `entries` now
+        entries = _sorted_in_parts(entries, 32 + len(self.tokens).bit_length())
+        self.rows = array("I", map(operator.and_, entries, itertools.repeat(0xFFFFFFFF)))
+        # Where each token's rows start (its first entry), then the end.
+        self.starts = array(
+            "I", (bisect.bisect_left(entries, at << 32) for at in range(len(self.tokens) + 1))
+        )
 
     def rows_starting_with(self, prefix: str) -> set[int]:
         tokens, starts = self.tokens, self.starts
         first = bisect.bisect_left(tokens, prefix)
         end = bisect.bisect_left(tokens, prefix + "\U0010ffff", first)
         return set(self.rows[starts[first] : starts[end]])
+
+
+_PARTS = 4  # a column sorted a quarter at a time, each the values of two top bits
+
+
+def _sorted_in_parts(column: array[int], width: int) -> array[int]:
+    """`column` (non-negative values below 2**`width`, which it gives up: emptied),
+    ascending. Sorted a part at a time, each part the values of some top bits, picked in
+    C: a sort holds its values as Python objects, several times the column's own size,
+    and the tables are built when the builder holds the most (bench_memory)."""
+    shift = max(0, width - (_PARTS - 1).bit_length())
+    tops = array("B", map(operator.rshift, column, itertools.repeat(shift)))
+    done = array("q")
+    for top in range(_PARTS):
+        picked = itertools.compress(column, map(operator.eq, tops, itertools.repeat(top)))
+        done.extend(sorted(picked))
+    del column[:]
+    return done
