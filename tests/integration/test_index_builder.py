@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -287,27 +288,36 @@ def test_the_child_gives_the_lists_file_back_as_it_reads_it(tmp_path, monkeypatc
     index_builder._built.clear()
 
 
-def test_a_child_that_dies_after_taking_the_list_fails_the_build(
-    client: LoyaltyClient, tmp_path, monkeypatch
-) -> None:
-    """It cannot be built here from a file that is gone: the build fails (the index reads
-    the list again on the next lookup) and the next build has a new child."""
-    builder = IndexBuilder(memory_files=str(tmp_path))
+def killed_as_the_build_is_queued(monkeypatch, after: Callable[[], None]) -> None:
+    """The next build's child is killed as its build is queued, once `after` has run."""
     started = IndexBuilder._started
     calls: list[int] = []
 
     def dying(self):
         child = started(self)
         calls.append(1)
-        if len(calls) == 2:  # as the build is queued: the list taken, then the child gone
-            for path in tmp_path.iterdir():
-                path.unlink()
+        if len(calls) == 2:  # the download's start, then the build's steps queued
+            after()
             os.kill(child.pid, signal.SIGKILL)
             wait_until(lambda: not child.alive(), what="the child's death")
             self._child = child
         return child
 
     monkeypatch.setattr(IndexBuilder, "_started", dying)
+
+
+def test_a_child_that_dies_after_taking_the_list_fails_the_build(
+    client: LoyaltyClient, tmp_path, monkeypatch
+) -> None:
+    """It cannot be built here from a file that is gone: the build fails (the index reads
+    the list again on the next lookup) and the next build has a new child."""
+    builder = IndexBuilder(memory_files=str(tmp_path))
+
+    def taken() -> None:  # the list taken
+        for path in tmp_path.iterdir():
+            path.unlink()
+
+    killed_as_the_build_is_queued(monkeypatch, after=taken)
     try:
         kept = builder.download(client.list_customers_body)
         with pytest.raises(OSError):
@@ -318,6 +328,28 @@ def test_a_child_that_dies_after_taking_the_list_fails_the_build(
     finally:
         builder.close()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_child_killed_while_parsing_leaves_no_file(
+    client: LoyaltyClient, tmp_path, monkeypatch
+) -> None:
+    """A child killed with the list taken and its text's file begun: the serving process
+    removes both as the build fails (memory a container counts), not at its close."""
+    builder = IndexBuilder(memory_files=str(tmp_path))
+
+    def parsing() -> None:  # what a child mid-parse holds
+        (listed,) = tmp_path.iterdir()
+        listed.rename(f"{listed}{index_builder.TAKEN}")
+        Path(f"{listed}{index_builder.ROWS}").write_bytes(b"Ana\x1fP\xc3\xa9rez")
+
+    killed_as_the_build_is_queued(monkeypatch, after=parsing)
+    try:
+        kept = builder.download(client.list_customers_body)
+        with pytest.raises(OSError):
+            builder(kept)
+        assert list(tmp_path.iterdir()) == []
+    finally:
+        builder.close()
 
 
 def test_a_list_that_is_not_one_is_an_unexpected_answer(builder: IndexBuilder) -> None:

@@ -16,7 +16,7 @@ PARTS = [b"Ana\x1fD\xc3\xadaz", b"", b"Luis\x1fPerez" * 500, b"Zo\xc3\xab"]
 
 
 def grown(tmp_path) -> RowsFile:
-    rows = RowsFile(str(tmp_path), "rows-")
+    rows = RowsFile(str(tmp_path / "list.rows"))
     for part in PARTS:
         rows.add(part)
     return rows
@@ -47,7 +47,7 @@ def test_a_text_never_sent_takes_its_file_with_it(tmp_path) -> None:
 
 
 def test_a_full_file_system_keeps_the_text_in_memory(tmp_path, monkeypatch) -> None:
-    rows = RowsFile(str(tmp_path), "rows-")
+    rows = RowsFile(str(tmp_path / "list.rows"))
     rows.add(PARTS[0])
 
     class Full:
@@ -75,7 +75,7 @@ def test_a_failed_build_leaves_no_file(tmp_path) -> None:
 
 
 def test_an_empty_text_is_no_file(tmp_path) -> None:
-    assert RowsFile(str(tmp_path), "rows-").done() == b""
+    assert RowsFile(str(tmp_path / "list.rows")).done() == b""
     assert list(tmp_path.iterdir()) == []
 
 
@@ -84,7 +84,7 @@ def test_a_list_reads_the_same_from_a_mapped_text(tmp_path) -> None:
         b'[{"id": 1, "firstName": "Ana", "lastName": "D\xc3\xadaz", "points": 5},'
         b' {"id": 2, "firstName": "Luis", "email": "luis@example.com"}]'
     )
-    rows = RowsFile(str(tmp_path), "rows-")
+    rows = RowsFile(str(tmp_path / "list.rows"))
     mapped = CustomerList.gathered(CustomerList.batches(body, text_columns=True), rows)
     assert isinstance(mapped._rows, MappedText)
     received = pickle.loads(pickle.dumps(mapped))

@@ -33,10 +33,11 @@ from typing import Any, TypeVar
 from bot.core.index import builder_child
 from bot.core.index.balances import BalanceList
 from bot.core.index.builder_child import Child
+from bot.core.index.given_back import GivenBackBehind, parts
 from bot.core.index.list_pieces import PIECE_BYTES
 from bot.core.index.mapped_text import RowsFile
 from bot.core.index.snapshot import Prepared, Snapshot, build_snapshot, second_step
-from bot.domain.heap import give_back_free_pages, release_file_range
+from bot.domain.heap import give_back_free_pages
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -135,6 +136,7 @@ def _taken(body: bytes | str) -> bytes:
 
 
 TAKEN = ".taken"  # a list's file once the child reads it
+ROWS = ".rows"  # beside it: the list's packed text, until the serving process maps it
 
 
 def _released_as_read(path: str) -> Iterator[bytes]:
@@ -148,23 +150,19 @@ def _released_as_read(path: str) -> Iterator[bytes]:
     os.rename(path, taken)
     try:
         with open(taken, "r+b", buffering=0) as file:  # writable: to give parts back
-            offset, release = 0, True
-            while piece := file.read(PIECE_BYTES):
-                release = release and release_file_range(file.fileno(), offset, len(piece))
-                offset += len(piece)
-                yield piece
+            yield from parts(file, PIECE_BYTES)
     finally:
         with contextlib.suppress(OSError):
             os.unlink(taken)
 
 
-def _rows_file(place: Place | None) -> RowsFile | None:
-    """Where the list's packed text grows as it is parsed, to be mapped by the serving
-    process (bot.core.index.mapped_text); None: in this process's memory."""
-    if place is None:
-        return None
+def _rows_file(body: str) -> RowsFile | None:
+    """Where the list's packed text grows as the list in the file at `body` is parsed,
+    to be mapped by the serving process (bot.core.index.mapped_text): named after it, so
+    the serving process can remove it if the build fails; None: in this process's
+    memory."""
     try:
-        return RowsFile(*place)
+        return RowsFile(body + ROWS)
     except OSError:
         return None
 
@@ -201,12 +199,13 @@ def _spooled(pieces: Iterator[bytes], place: Place) -> bytes | str:
 
 
 def _loaded(result: T | str) -> T:
-    """A child's result: itself, or (a path) unpickled from its file, which is then gone."""
+    """A child's result: itself, or (a path) unpickled from its file, which is then gone.
+    Each part of the file is given back as it is read (bot.core.index.given_back)."""
     if not isinstance(result, str):
         return result
     try:
-        with open(result, "rb") as file:
-            loaded: T = pickle.load(file)  # large strings are read straight into their objects
+        with open(result, "r+b", buffering=0) as file:  # writable: to give parts back
+            loaded: T = pickle.load(GivenBackBehind(file))  # large strings read in place
             return loaded
     finally:
         os.unlink(result)
@@ -223,7 +222,7 @@ def _first_step(body: bytes | str | None, key: int, place: Place | None) -> Snap
     """`body`: the list, or the path of a file holding it (read a part at a time:
     `_released_as_read`); None: the list `_balances_step` kept."""
     if isinstance(body, str):
-        rows = _rows_file(place)
+        rows = _rows_file(body)
         try:
             snapshot = Snapshot.from_chunks(_released_as_read(body), rows)
             _built[key] = snapshot.second_step_input()  # not the snapshot: its memory goes
@@ -346,7 +345,8 @@ class IndexBuilder:
             raise _unexpected() from None
         finally:
             if isinstance(sent, str):
-                for left in (sent, sent + TAKEN):  # a child killed while reading leaves it
+                # What a child that failed (or was killed) may leave: gone once loaded.
+                for left in (sent, sent + TAKEN, sent + ROWS):
                     with contextlib.suppress(OSError):
                         os.unlink(left)
         snapshot.prepare_from(lambda: self._second(child, second, number))

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import mmap
 import os
-import tempfile
 
 
 class MappedText(mmap.mmap):
@@ -56,13 +55,14 @@ def _mapped(path: str) -> MappedText | bytes:
 class RowsFile:
     """Where a list's packed text grows as the list is parsed (`add`, as a bytearray's
     `+=`):
-    a new file in `directory` (only this user may read it). If the file cannot take it
-    all (a small file system in memory), the text so far is read back and grows in this
+    a new file at `path` (only this user may read it). If the file cannot take it all (a
+    small file system in memory), the text so far is read back and grows in this
     process's memory instead."""
 
-    def __init__(self, directory: str, prefix: str) -> None:
-        """OSError if the file cannot be made."""
-        fd, self.path = tempfile.mkstemp(prefix=prefix, dir=directory)
+    def __init__(self, path: str) -> None:
+        """OSError if the file cannot be made (or is there already)."""
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        self.path = path
         self._file = os.fdopen(fd, "r+b", buffering=0)
         self._held: bytearray | None = None
 
