@@ -101,6 +101,7 @@ def unknown_command(typed: str, args: list[str], region: str = "") -> blocks.Mes
     if bare in _THANKS:
         return blocks.notice(mrkdwn(Say("You're welcome! 🙂")))
     guess, slip = _action_first(name, args), True  # `borrar rosa`: `customer delete rosa`
+    understood = guess is not None  # a verb it knows: not "I don't know borrar"
     if guess is None:
         # A short word is near many (`nada`, `añade`): it must be nearer to count.
         near = difflib.get_close_matches(name, list(BY_NAME), n=1, cutoff=_near_enough(name))
@@ -115,11 +116,15 @@ def unknown_command(typed: str, args: list[str], region: str = "") -> blocks.Mes
         return _maybe_a_customer(name, words, help_command, near=guess[0])
     if guess is not None:
         meant, rest = guess
-        question = Say(
-            "I don't know {typed}. Did you mean {near}? {help} lists the rest.",
-            typed=Code(name),
-            near=Code(meant),
-            help=help_command,
+        question = (
+            Say("Did you mean {near}? {help} lists the rest.", near=Code(meant), help=help_command)
+            if understood
+            else Say(
+                "I don't know {typed}. Did you mean {near}? {help} lists the rest.",
+                typed=Code(name),
+                near=Code(meant),
+                help=help_command,
+            )
         )
         command = " ".join([meant, *rest])
         # More than a button carries, or another word and not a slip: the line alone.

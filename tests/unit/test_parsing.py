@@ -320,6 +320,7 @@ def test_an_action_typed_first_is_offered_with_its_subcommand(line, language, me
     with speaking(language):
         shown = unknown_command(first, rest, "MX")
     assert f"`{meant}`" in shown.text
+    assert "know" not in shown.text and "conozco" not in shown.text  # it understood the verb
     (button,) = [e for b in shown.blocks for e in b.get("elements", []) if e.get("value")]
     assert RerunText.decode(button["value"]).text == runs
 
