@@ -221,21 +221,19 @@ def _balances_step(body: bytes | str, key: int, place: Place | None) -> BalanceL
 def _first_step(body: bytes | str | None, key: int, place: Place | None) -> Snapshot | str:
     """`body`: the list, or the path of a file holding it (read a part at a time:
     `_released_as_read`); None: the list `_balances_step` kept."""
-    if isinstance(body, str):
-        rows = _rows_file(body)
-        try:
+    rows = _rows_file(body) if isinstance(body, str) else None
+    try:
+        if isinstance(body, str):
             snapshot = Snapshot.from_chunks(_released_as_read(body), rows)
-            _built[key] = snapshot.second_step_input()  # not the snapshot: its memory goes
-            give_back_free_pages()  # the parse's, before the snapshot is written
-            return _returned(snapshot, place)
-        except BaseException:
-            if rows is not None:
-                rows.discard()
-            raise
-    else:
-        snapshot = Snapshot.from_json(_bodies.pop(key) if body is None else body)
-    _built[key] = snapshot.second_step_input()  # not the snapshot: its memory goes
-    return _returned(snapshot, place)
+        else:
+            snapshot = Snapshot.from_json(_bodies.pop(key) if body is None else body)
+        _built[key] = snapshot.second_step_input()  # not the snapshot: its memory goes
+        give_back_free_pages()  # the parse's, before the snapshot is written
+        return _returned(snapshot, place)
+    except BaseException:
+        if rows is not None:  # not sent: its file is not needed
+            rows.discard()
+        raise
 
 
 def _second_step(key: int, place: Place | None) -> Prepared | str:
