@@ -32,6 +32,7 @@ from bot.i18n import _, speaking
 from bot.runtime import install_pages
 from bot.runtime.scopes import BOT_SCOPES
 from bot.runtime.settled import TOLD_WITHIN, tell_settled
+from bot.runtime.slack_client import BotClient
 from bot.runtime.tenants import InstalledClients, Workspaces, build_services, group_members_via
 from bot.smartpasses.client import LoyaltyClient, shared_http
 from bot.store.database import Store
@@ -73,7 +74,8 @@ def _bolt_app(settings: Settings, client: WebClient, socket_mode: bool, **oauth:
         signing_secret=secret.get_secret_value() if secret else "",
         request_verification_enabled=not socket_mode,
         client=client,
-        token_verification_enabled=False,
+        # Bolt's auth.test answer given now, when the start's is known (none before an ack).
+        token_verification_enabled=isinstance(client, BotClient) and client.knows_itself,
         listener_executor=ListenerPool(LISTENER_THREADS, thread_name_prefix="listener"),
         **oauth,
     )
@@ -266,7 +268,7 @@ def slack_client(settings: Settings, *, timeout: int = SLACK_WAIT_SECONDS) -> We
             "SLACK_BOT_TOKEN is not set: put the bot token from your Slack app's OAuth & "
             "Permissions page there (it starts with xoxb-)."
         )
-    client = WebClient(
+    client = BotClient(
         token=settings.slack_bot_token.get_secret_value(),
         base_url=settings.slack_api_url,
         timeout=timeout,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 
 from bot.offline.slack_requests import SlackRequests
 from bot.offline.slack_standin import SlackStandIn
@@ -50,6 +51,31 @@ def test_serve_answers_then_finishes_acked_work_on_sigterm(sandbox, sandbox_url,
         second = slack.calls_to("response_url")[1]
         assert "8 → *12*" in text_of(second.args)
         assert BOT_TOKEN not in output and SIGNING_SECRET not in output
+
+
+def test_the_first_command_after_start_waits_on_no_auth_test(sandbox, sandbox_url, tmp_path):
+    """Bolt asks Slack's auth.test before the first request's listeners run (before its
+    ack) unless it has the answer: the one the process got as it started serves it."""
+    slack = SlackStandIn(token=BOT_TOKEN, users=USERS)
+    with serving(slack) as slack_url:
+        slack.base_url = slack_url
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        argv = [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)]
+        env = process_env(slack_url, sandbox_url, tmp_path)
+        held = threading.Event()
+        try:
+            with bot_process(argv, env, tmp_path, base):  # started: it asked auth.test
+                slack.holds["auth.test"] = held  # from now on, Slack never answers it
+                requests = SlackRequests(base, SIGNING_SECRET, slack)
+                assert (
+                    requests.command("points 1870 3", user=MANAGER, channel="C1").status_code == 200
+                )
+                (reply,) = slack.wait_for("response_url")
+        finally:
+            held.set()
+    assert "5 → *8*" in text_of(reply.args)
+    assert len(slack.calls_to("auth.test")) == 1  # the start's: never asked again
 
 
 def test_serve_without_slack_settings_says_what_is_missing(tmp_path) -> None:
