@@ -7,6 +7,9 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from bot.offline.slack_requests import SlackRequests
 from bot.offline.slack_standin import SlackStandIn
@@ -26,8 +29,10 @@ from tests.harness import (
 )
 
 
-def test_serve_answers_then_finishes_acked_work_on_sigterm(sandbox, sandbox_url, tmp_path) -> None:
-    slack = SlackStandIn(token=BOT_TOKEN, users=USERS)
+@contextmanager
+def served(slack: SlackStandIn, sandbox_url: str, tmp_path) -> Iterator[tuple[Any, SlackRequests]]:
+    """`loyalty-bot serve` as its own process, healthy, with the Slack stand-in: the
+    process, and signed requests to it."""
     with serving(slack) as slack_url:
         slack.base_url = slack_url
         port = free_port()
@@ -35,45 +40,41 @@ def test_serve_answers_then_finishes_acked_work_on_sigterm(sandbox, sandbox_url,
         argv = [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)]
         env = process_env(slack_url, sandbox_url, tmp_path)
         with bot_process(argv, env, tmp_path, base) as proc:
-            # The process loads the customer list at start, before anyone asks.
-            wait_until(lambda: sandbox.calls_to("GET", "/customers"), what="the warm-up")
-            requests = SlackRequests(base, SIGNING_SECRET, slack)
-            assert requests.command("points 1870 3", user=MANAGER, channel="C1").status_code == 200
-            (first,) = slack.wait_for("response_url")
-            assert "5 → *8*" in text_of(first.args)
-            gate = Gate(sandbox, "POST", "/points/add")
-            assert requests.command("points 1870 4", user=MANAGER, channel="C1").status_code == 200
-            assert gate.entered.wait(15)
-            proc.send_signal(signal.SIGTERM)  # while that change is at Smart Passes
-            gate.release()
-            assert proc.wait(timeout=30) == 0
-        output = proc.output
-        second = slack.calls_to("response_url")[1]
-        assert "8 → *12*" in text_of(second.args)
-        assert BOT_TOKEN not in output and SIGNING_SECRET not in output
+            yield proc, SlackRequests(base, SIGNING_SECRET, slack)
+
+
+def test_serve_answers_then_finishes_acked_work_on_sigterm(sandbox, sandbox_url, tmp_path) -> None:
+    slack = SlackStandIn(token=BOT_TOKEN, users=USERS)
+    with served(slack, sandbox_url, tmp_path) as (proc, requests):
+        # The process loads the customer list at start, before anyone asks.
+        wait_until(lambda: sandbox.calls_to("GET", "/customers"), what="the warm-up")
+        assert requests.command("points 1870 3", user=MANAGER, channel="C1").status_code == 200
+        (first,) = slack.wait_for("response_url")
+        assert "5 → *8*" in text_of(first.args)
+        gate = Gate(sandbox, "POST", "/points/add")
+        assert requests.command("points 1870 4", user=MANAGER, channel="C1").status_code == 200
+        assert gate.entered.wait(15)
+        proc.send_signal(signal.SIGTERM)  # while that change is at Smart Passes
+        gate.release()
+        assert proc.wait(timeout=30) == 0
+    output = proc.output
+    second = slack.calls_to("response_url")[1]
+    assert "8 → *12*" in text_of(second.args)
+    assert BOT_TOKEN not in output and SIGNING_SECRET not in output
 
 
 def test_the_first_command_after_start_waits_on_no_auth_test(sandbox, sandbox_url, tmp_path):
     """Bolt asks Slack's auth.test before the first request's listeners run (before its
     ack) unless it has the answer: the one the process got as it started serves it."""
     slack = SlackStandIn(token=BOT_TOKEN, users=USERS)
-    with serving(slack) as slack_url:
-        slack.base_url = slack_url
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        argv = [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)]
-        env = process_env(slack_url, sandbox_url, tmp_path)
-        held = threading.Event()
-        try:
-            with bot_process(argv, env, tmp_path, base):  # started: it asked auth.test
-                slack.holds["auth.test"] = held  # from now on, Slack never answers it
-                requests = SlackRequests(base, SIGNING_SECRET, slack)
-                assert (
-                    requests.command("points 1870 3", user=MANAGER, channel="C1").status_code == 200
-                )
-                (reply,) = slack.wait_for("response_url")
-        finally:
-            held.set()
+    held = threading.Event()
+    try:
+        with served(slack, sandbox_url, tmp_path) as (_, requests):  # started: it asked auth.test
+            slack.holds["auth.test"] = held  # from now on, Slack never answers it
+            assert requests.command("points 1870 3", user=MANAGER, channel="C1").status_code == 200
+            (reply,) = slack.wait_for("response_url")
+    finally:
+        held.set()
     assert "5 → *8*" in text_of(reply.args)
     assert len(slack.calls_to("auth.test")) == 1  # the start's: never asked again
 
