@@ -12,7 +12,6 @@ from typing import Any
 
 import httpx
 from slack_bolt import App, BoltResponse
-from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.oauth.callback_options import CallbackOptions, SuccessArgs
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
@@ -33,6 +32,7 @@ from bot.runtime import install_pages
 from bot.runtime.scopes import BOT_SCOPES
 from bot.runtime.settled import TOLD_WITHIN, tell_settled
 from bot.runtime.slack_client import BotClient
+from bot.runtime.stored_authorize import StoredAuthorize
 from bot.runtime.tenants import InstalledClients, Workspaces, build_services, group_members_via
 from bot.smartpasses.client import LoyaltyClient, shared_http
 from bot.store.database import Store
@@ -216,14 +216,11 @@ def create_distributed_app(
     )
     client = WebClient(base_url=settings.slack_api_url, timeout=SLACK_WAIT_SECONDS)
     client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
-    # Bolt's authorize, with its answers cached per token (else one auth.test per request);
-    # a rotated token is a new key.
-    authorize = InstallationStoreAuthorize(
+    authorize = StoredAuthorize(
         logger=log,
         installation_store=installations,
         client_id=settings.slack_client_id,
         client_secret=settings.slack_client_secret.get_secret_value(),
-        cache_enabled=True,
         client=client,
     )
     with speaking(settings.loyalty_language):  # whoever asks: the bot's default language

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import threading
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,23 @@ def _reply_to(installs, team: str, text: str, user: str) -> str:
         bot.settle()
         return text_of(answer.json())
     return text_of(bot.reply())
+
+
+def test_a_workspaces_first_requests_wait_on_no_auth_test(installs) -> None:
+    """Bolt's authorize asks Slack's auth.test before a workspace's first request in a
+    process is acked, unless it has the answer: its installation stored it (asked once,
+    as the app was installed)."""
+    assert installs.install(TEAM, OWNER).status_code == 200
+    slack = installs.harness.slack
+    asked = len(slack.calls_to("auth.test"))  # the installation's
+    held = slack.holds["auth.test"] = threading.Event()  # from now on, never answered
+    try:
+        connected = installs.connect(TEAM, OWNER, DEMO_APP_KEY, DEMO_PROGRAM_ID)
+        assert "Connected to program" in text_of(connected["view"]), connected
+        assert "Juan Pérez" in _reply_to(installs, TEAM, f"customer {JUAN}", OWNER)
+    finally:
+        held.set()
+    assert len(slack.calls_to("auth.test")) == asked
 
 
 def test_the_install_pages_speak_the_browsers_language(installs) -> None:
