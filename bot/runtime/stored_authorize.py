@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
 
 from slack_bolt.authorization import AuthorizeResult
@@ -44,7 +45,9 @@ class StoredAuthorize(InstallationStoreAuthorize):
 class _Learning:
     """The installation store, telling `learn` each installation Bolt reads from it."""
 
-    def __init__(self, store: InstallationStore, learn: Any) -> None:
+    def __init__(
+        self, store: InstallationStore, learn: Callable[[Installation | None], None]
+    ) -> None:
         self._store, self._learn = store, learn
 
     def __getattr__(self, name: str) -> Any:
