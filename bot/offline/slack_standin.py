@@ -164,7 +164,13 @@ class SlackStandIn(WorkflowSteps, FileUploads):
         method = path.rsplit("/", 1)[-1]
         auth = environ.get("HTTP_AUTHORIZATION", "")
         if method == "oauth.v2.access":
-            answer = self._oauth_v2_access(args, auth)
+            if (hold := self.holds.get(method)) is not None:
+                hold.wait(60)
+            answer = (
+                {"ok": False, "error": self.failing[method]}
+                if method in self.failing
+                else self._oauth_v2_access(args, auth)
+            )
             self._record(method, {k: v for k, v in args.items() if k != "client_secret"})
             return _reply(start_response, answer)
         token = auth.removeprefix("Bearer ").strip() or args.pop("token", "")
