@@ -17,6 +17,7 @@ from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from slack_sdk.oauth.token_rotation import TokenRotator
 
 from bot.core.index.builder import IndexBuilder
 from bot.core.index.snapshot import SnapshotBuilder
@@ -32,6 +33,7 @@ from bot.runtime import install_pages
 from bot.runtime.scopes import BOT_SCOPES
 from bot.runtime.settled import TOLD_WITHIN, tell_settled
 from bot.runtime.slack_client import BotClient
+from bot.runtime.slack_tokens import FreshInstallations
 from bot.runtime.stored_authorize import StoredAuthorize
 from bot.runtime.tenants import InstalledClients, Workspaces, build_services, group_members_via
 from bot.smartpasses.client import LoyaltyClient, shared_http
@@ -153,11 +155,15 @@ def installed_workspaces(
     with store.engine.begin() as conn:  # tokens stored before they were sealed
         if sealed := seal_rows(conn, box):
             log.info("sealed %d Slack token(s) that were stored in the clear", sealed)
-    clients = InstalledClients(
-        installation_store(store.engine, settings.slack_client_id, box),
-        base_url=settings.slack_api_url,
+    locks = locks_for(store.engine)
+    rotator = TokenRotator(
         client_id=settings.slack_client_id,
         client_secret=settings.slack_client_secret.get_secret_value(),
+        client=WebClient(base_url=settings.slack_api_url, timeout=SLACK_WAIT_SECONDS),
+    )
+    installations = installation_store(store.engine, settings.slack_client_id, box)
+    clients = InstalledClients(
+        FreshInstallations(installations, rotator, locks), base_url=settings.slack_api_url
     )
     if not isinstance(work, WorkPool):
         work = WorkPool(WORK_THREADS, WORK_QUEUED, executor=work)
@@ -167,7 +173,7 @@ def installed_workspaces(
         WorkspaceRecords(store.engine, box),
         clients,
         work=work,
-        locks=locks_for(store.engine),
+        locks=locks,
         http=shared_http(settings.smartpasses_timeout, transport),
         index_builder=index_builder,
     )
@@ -209,6 +215,10 @@ def create_distributed_app(
         # /slack/install goes straight to Slack's Allow page (in the person's Slack
         # language): Bolt's page before it is English only and one click more.
         install_page_rendering_enabled=False,
+        # Tokens are refreshed as the store hands them out, once across processes
+        # (bot.runtime.slack_tokens). Bolt's own refresh, outside that, only for a token
+        # within a minute of its end that the store could not refresh.
+        token_rotation_expiration_minutes=1,
         callback_options=CallbackOptions(
             success=installed,
             failure=lambda args: install_pages.failure_page(args, settings.loyalty_language),
@@ -292,7 +302,8 @@ class Running:
 
     def start_reconciling(self, every: float = RECONCILE_EVERY_SECONDS) -> None:
         """Settle entries left pending (by a process that stopped mid-change) now, in the
-        background, and every `every` seconds after."""
+        background, and every `every` seconds after (in OAuth mode, refreshing the Slack
+        tokens about to expire first)."""
 
         def sweep() -> None:
             while True:
@@ -310,6 +321,10 @@ class Running:
                 self._tell(self.services, self.app.client)
             return
         assert self.workspaces is not None
+        try:  # before a request would have to (bot.runtime.slack_tokens)
+            self.workspaces.clients.installations.refresh_expiring()
+        except Exception:  # the next sweep tries again; the serving process carries on
+            log.exception("refreshing Slack tokens failed")
         for team_id in self.store.workspaces_with_pending():
             services = self.workspaces.services_for(team_id)
             if services is not None:

@@ -20,8 +20,6 @@ from collections.abc import Callable
 
 import httpx
 from slack_sdk import WebClient
-from slack_sdk.oauth.installation_store import InstallationStore
-from slack_sdk.oauth.token_rotation import TokenRotator
 
 from bot.core.approvals import PublicationApprovals
 from bot.core.index.snapshot import SnapshotBuilder
@@ -32,6 +30,7 @@ from bot.core.summary import SharedSummary, build_summary
 from bot.domain.allowance import AlertThresholds, ClerkAllowance
 from bot.domain.logs import hide
 from bot.domain.settings import Settings
+from bot.runtime.slack_tokens import FreshInstallations
 from bot.slack.workspace_views import Connection
 from bot.smartpasses.client import LoyaltyClient
 from bot.store.database import Store
@@ -126,37 +125,18 @@ def build_services(
 
 class InstalledClients:
     """A Web API client with a workspace's current bot token (refreshed first when the
-    token rotates and is about to expire), for work outside a request (the clock, a
-    user group's members)."""
+    token rotates and is about to expire: bot.runtime.slack_tokens), for work outside a
+    request (the clock, a user group's members)."""
 
-    def __init__(
-        self,
-        installations: InstallationStore,
-        *,
-        base_url: str,
-        client_id: str,
-        client_secret: str,
-    ) -> None:
+    def __init__(self, installations: FreshInstallations, *, base_url: str) -> None:
         self.installations = installations
         self.base_url = base_url
-        self._rotator = TokenRotator(
-            client_id=client_id,
-            client_secret=client_secret,
-            client=WebClient(base_url=base_url),
-        )
 
     def client(self, team_id: str) -> WebClient | None:
-        bot = self.installations.find_bot(enterprise_id=None, team_id=team_id)
-        if bot is None:
+        found = self.installations.find_installation(enterprise_id=None, team_id=team_id)
+        if found is None or not found.bot_token:
             return None
-        if bot.bot_refresh_token:
-            refreshed = self._rotator.perform_bot_token_rotation(
-                bot=bot, minutes_before_expiration=120
-            )
-            if refreshed is not None:
-                self.installations.save_bot(refreshed)
-                bot = refreshed
-        return WebClient(token=bot.bot_token, base_url=self.base_url)
+        return WebClient(token=found.bot_token, base_url=self.base_url)
 
     def installer(self, team_id: str) -> str:
         found = self.installations.find_installation(enterprise_id=None, team_id=team_id)

@@ -9,6 +9,8 @@ import datetime as dt
 import json
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,7 @@ import pytest
 from bot.jobs.summary import EveryWorkspaceClock
 from bot.offline.sandbox import DEMO_APP_KEY, DEMO_PROGRAM_ID
 from bot.offline.sandbox.data import SECOND_APP_KEY, SECOND_PROGRAM_ID
+from bot.runtime.app import Running
 from tests.demo import JUAN
 from tests.harness import (
     CLERK,
@@ -56,6 +59,30 @@ def _reply_to(installs, team: str, text: str, user: str) -> str:
     return text_of(bot.reply())
 
 
+def _refreshes(slack) -> list:
+    """The token refreshes Slack was asked for."""
+    return [
+        c for c in slack.calls_to("oauth.v2.access") if c.args.get("grant_type") == "refresh_token"
+    ]
+
+
+@contextmanager
+def _never_answered(slack, method: str) -> Iterator[None]:
+    """Slack holds every `method` call from now on (released as the block ends)."""
+    held = slack.holds[method] = threading.Event()
+    try:
+        yield
+    finally:
+        held.set()
+
+
+def _connected_and_answered(installs) -> None:
+    """The owner connects the demo program from the Home tab, then looks Juan up."""
+    connected = installs.connect(TEAM, OWNER, DEMO_APP_KEY, DEMO_PROGRAM_ID)
+    assert "Connected to program" in text_of(connected["view"]), connected
+    assert "Juan Pérez" in _reply_to(installs, TEAM, f"customer {JUAN}", OWNER)
+
+
 def test_a_workspaces_first_requests_wait_on_no_auth_test(installs) -> None:
     """Bolt's authorize asks Slack's auth.test before a workspace's first request in a
     process is acked, unless it has the answer: its installation stored it (asked once,
@@ -63,13 +90,8 @@ def test_a_workspaces_first_requests_wait_on_no_auth_test(installs) -> None:
     assert installs.install(TEAM, OWNER).status_code == 200
     slack = installs.harness.slack
     asked = len(slack.calls_to("auth.test"))  # the installation's
-    held = slack.holds["auth.test"] = threading.Event()  # from now on, never answered
-    try:
-        connected = installs.connect(TEAM, OWNER, DEMO_APP_KEY, DEMO_PROGRAM_ID)
-        assert "Connected to program" in text_of(connected["view"]), connected
-        assert "Juan Pérez" in _reply_to(installs, TEAM, f"customer {JUAN}", OWNER)
-    finally:
-        held.set()
+    with _never_answered(slack, "auth.test"):
+        _connected_and_answered(installs)
     assert len(slack.calls_to("auth.test")) == asked
 
 
@@ -267,12 +289,7 @@ def test_rotating_tokens_are_refreshed_before_they_expire(sandbox, sandbox_url, 
         slack.rotating, slack.expires_in = True, 60  # expires within Bolt's 120 minutes
         installs.install(TEAM, OWNER)
         installs.connect(TEAM, OWNER, DEMO_APP_KEY, DEMO_PROGRAM_ID)
-        refreshes = [
-            c
-            for c in slack.calls_to("oauth.v2.access")
-            if c.args.get("grant_type") == "refresh_token"
-        ]
-        assert refreshes, "the token was never refreshed"
+        assert _refreshes(slack), "the token was never refreshed"
         assert "Juan" in _reply_to(installs, TEAM, f"customer {JUAN}", OWNER)
 
 
@@ -508,3 +525,65 @@ def test_a_workspace_without_the_app_is_told_so_in_the_bots_language(
         refused = bot.requests.command("clientes", user=OWNER, channel="CSHOP")  # no log line
         told = text_of(refused.json()) if refused.content else text_of(bot.reply())
     assert "El bot de lealtad no está instalado en este espacio de trabajo" in told
+
+
+def test_a_token_the_clock_refreshed_still_serves_requests(
+    sandbox, sandbox_url, sqlite_url
+) -> None:
+    """Slack revokes a refresh token once it is used. When work outside a request (the
+    clock's summary) refreshes a token first, requests must be served with the new one,
+    not refresh again with the revoked one (which Slack refuses: "not installed")."""
+    with installed_bot(sandbox, sandbox_url, sqlite_url) as installs:
+        slack = installs.harness.slack
+        slack.rotating, slack.expires_in = True, 3600  # within Bolt's 120 minutes
+        installs.install(TEAM, OWNER)
+        slack.expires_in = 43200  # the refreshed tokens last as Slack's do
+        client = installs.workspaces.clients.client(TEAM)  # as the clock asks
+        assert client is not None and client.token in slack.tokens
+        _connected_and_answered(installs)
+        assert len(_refreshes(slack)) == 1
+
+
+def test_the_serving_sweep_refreshes_tokens_before_a_request_would_wait(
+    sandbox, sandbox_url, sqlite_url
+) -> None:
+    """A token near its end was refreshed before a request's ack (Bolt's way): the
+    serving process's minute sweep refreshes it first, so with oauth.v2.access then held
+    at Slack forever, the command is still answered."""
+    with installed_bot(sandbox, sandbox_url, sqlite_url) as installs:
+        slack = installs.harness.slack
+        slack.rotating, slack.expires_in = True, 2 * 3600 + 600  # due within the sweep's 3 h
+        installs.install(TEAM, OWNER)
+        slack.expires_in = 43200
+        running = Running(None, installs.harness.store, None, installs.workspaces.work, None)
+        running.workspaces = installs.workspaces
+        running.reconcile()  # the serving process's sweep, as it runs every minute
+        assert len(_refreshes(slack)) == 1
+        with _never_answered(slack, "oauth.v2.access"):
+            _connected_and_answered(installs)
+        assert len(_refreshes(slack)) == 1
+
+
+def test_a_refresh_slack_refuses_leaves_the_token_serving_until_it_expires(
+    sandbox, sandbox_url, sqlite_url, caplog
+) -> None:
+    """Bolt answers "not installed" when a refresh fails; the token still works for up
+    to two hours, so it serves, and the refresh is tried again on the next read."""
+    with installed_bot(sandbox, sandbox_url, sqlite_url) as installs:
+        slack = installs.harness.slack
+        slack.rotating, slack.expires_in = True, 3600  # within Bolt's 120 minutes
+        installs.install(TEAM, OWNER)
+        first = installs.workspaces.clients.installations.find_bot(enterprise_id=None, team_id=TEAM)
+        slack.expires_in = 43200
+        slack.failing["oauth.v2.access"] = "internal_error"
+        caplog.set_level(logging.WARNING, logger="bot.runtime.slack_tokens")
+        connected = installs.connect(TEAM, OWNER, DEMO_APP_KEY, DEMO_PROGRAM_ID)
+        assert "Connected to program" in text_of(connected["view"]), connected
+        assert "could not be refreshed (SlackTokenRotationError)" in caplog.text
+        assert first.bot_token not in caplog.text and first.bot_refresh_token not in caplog.text
+        del slack.failing["oauth.v2.access"]
+        assert "Juan Pérez" in _reply_to(installs, TEAM, f"customer {JUAN}", OWNER)
+        now = installs.workspaces.clients.installations.find_installation(
+            enterprise_id=None, team_id=TEAM
+        )
+        assert now.bot_token != first.bot_token and now.bot_token in slack.tokens
