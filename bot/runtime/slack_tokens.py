@@ -41,6 +41,11 @@ log = logging.getLogger(__name__)
 REQUEST_AHEAD_MINUTES = 120  # as Bolt refreshes: a token this close is refreshed when read
 SWEEP_AHEAD_MINUTES = 180  # the serving process's sweep, every minute: well before that
 REFRESH_WAIT_SECONDS = 10.0  # a token that no longer works waits for another's refresh
+REVOKED = ("invalid_refresh_token", "invalid_grant")  # Slack's answers to a used one
+_NOT_REFRESHED = (
+    "the Slack token of workspace %s could not be refreshed (%s); it is used until it "
+    "expires, and refreshed on the next try"
+)
 
 
 class FreshInstallations(InstallationStore):
@@ -138,13 +143,21 @@ class FreshInstallations(InstallationStore):
                 return refreshed
         except Busy:  # being refreshed by another thread or process
             return found
-        except (SlackTokenRotationError, OSError) as exc:
-            log.warning(
-                "the Slack token of workspace %s could not be refreshed (%s); it is used "
-                "until it expires, and refreshed on the next try",
-                found.team_id,
-                type(exc).__name__,
-            )
+        except SlackTokenRotationError as exc:
+            why = str(exc.api_error.response.get("error", ""))
+            if why in REVOKED:  # used already: by a refresh whose answer never came back
+                log.error(
+                    "Slack no longer accepts the refresh token of workspace %s (%s): its bot "
+                    "token works until it expires, then the bot must be added to Slack "
+                    "there again (/slack/install)",
+                    found.team_id,
+                    why,
+                )
+            else:
+                log.warning(_NOT_REFRESHED, found.team_id, why)
+            return found
+        except OSError as exc:
+            log.warning(_NOT_REFRESHED, found.team_id, type(exc).__name__)
             return found
 
     def _latest(self, found: Installation) -> Installation | None:

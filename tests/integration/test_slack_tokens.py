@@ -3,6 +3,7 @@ and repaired where an earlier version saved only the bot's record."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Any
@@ -169,5 +170,31 @@ def test_the_sweep_refreshes_only_tokens_due(rotating, store_url) -> None:
         assert fresh.refresh_expiring() == 1  # within the sweep's three hours
         assert fresh.refresh_expiring() == 0  # it lasts another 12 hours now
         assert len(_refreshes(rotating)) == 1
+    finally:
+        store.engine.dispose()
+
+
+def test_a_refresh_token_used_elsewhere_is_told_and_the_token_kept(
+    rotating, store_url, caplog
+) -> None:
+    """Slack applied a refresh whose answer never came back (the refresh token is spent
+    and its new token unknown): the bot token still works until it expires, and the log
+    says what restores the workspace."""
+    store = Store.from_url(store_url)
+    try:
+        installations = installation_store(store.engine, CLIENT_ID, KeyBox(new_key()))
+        old = _installed(rotating, installations)
+        WebClient(base_url=rotating.base_url + "/api/").oauth_v2_access(
+            client_id=CLIENT_ID,
+            client_secret=CLIENT_SECRET,
+            grant_type="refresh_token",
+            refresh_token=old.bot_refresh_token,
+        )  # the answer lost on its way back
+        caplog.set_level(logging.WARNING, logger="bot.runtime.slack_tokens")
+        found = _fresh(rotating, installations, store.engine).find_installation(**WHERE)
+        assert found is not None and found.bot_token == old.bot_token
+        assert "no longer accepts the refresh token of workspace" in caplog.text
+        assert "added to Slack there again (/slack/install)" in caplog.text
+        assert old.bot_refresh_token not in caplog.text
     finally:
         store.engine.dispose()
