@@ -33,7 +33,7 @@ from bot.runtime import install_pages
 from bot.runtime.scopes import BOT_SCOPES
 from bot.runtime.settled import TOLD_WITHIN, tell_settled
 from bot.runtime.slack_client import BotClient
-from bot.runtime.slack_tokens import FreshInstallations
+from bot.runtime.slack_tokens import REFRESH_TIMEOUT_SECONDS, FreshInstallations
 from bot.runtime.stored_authorize import StoredAuthorize
 from bot.runtime.tenants import InstalledClients, Workspaces, build_services, group_members_via
 from bot.smartpasses.client import LoyaltyClient, shared_http
@@ -159,7 +159,7 @@ def installed_workspaces(
     rotator = TokenRotator(
         client_id=settings.slack_client_id,
         client_secret=settings.slack_client_secret.get_secret_value(),
-        client=WebClient(base_url=settings.slack_api_url, timeout=SLACK_WAIT_SECONDS),
+        client=WebClient(base_url=settings.slack_api_url, timeout=REFRESH_TIMEOUT_SECONDS),
     )
     installations = installation_store(store.engine, settings.slack_client_id, box)
     clients = InstalledClients(

@@ -41,6 +41,9 @@ log = logging.getLogger(__name__)
 REQUEST_AHEAD_MINUTES = 120  # as Bolt refreshes: a token this close is refreshed when read
 SWEEP_AHEAD_MINUTES = 180  # the serving process's sweep, every minute: well before that
 REFRESH_WAIT_SECONDS = 10.0  # a token that no longer works waits for another's refresh
+# Slack's answer to a refresh is waited for longer than other calls: given up on, a refresh
+# Slack applied would leave its refresh token spent and the new token unknown.
+REFRESH_TIMEOUT_SECONDS = 15
 REVOKED = ("invalid_refresh_token", "invalid_grant")  # Slack's answers to a used one
 _NOT_REFRESHED = (
     "the Slack token of workspace %s could not be refreshed (%s); it is used until it "
