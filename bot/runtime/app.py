@@ -307,7 +307,10 @@ class Running:
 
         def sweep() -> None:
             while True:
-                self.reconcile()
+                try:
+                    self.reconcile()
+                except Exception:  # the database away, say: the next sweep tries again
+                    log.exception("the minute sweep failed")
                 if self.stopping.wait(every):
                     return
 
@@ -321,10 +324,8 @@ class Running:
                 self._tell(self.services, self.app.client)
             return
         assert self.workspaces is not None
-        try:  # before a request would have to (bot.runtime.slack_tokens)
-            self.workspaces.clients.installations.refresh_expiring()
-        except Exception:  # the next sweep tries again; the serving process carries on
-            log.exception("refreshing Slack tokens failed")
+        # Before a request would have to (bot.runtime.slack_tokens).
+        self.workspaces.clients.installations.refresh_expiring()
         for team_id in self.store.workspaces_with_pending():
             services = self.workspaces.services_for(team_id)
             if services is not None:
