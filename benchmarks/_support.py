@@ -337,6 +337,15 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_busy_seconds() -> float:
+    """The CPU time every process on this machine has used so far, its CPUs together
+    (Linux: /proc/stat's user, nice, system, irq and softirq; not idle, I/O wait or time
+    stolen by a hypervisor)."""
+    with open("/proc/stat") as stat:
+        user, nice, system, _idle, _iowait, irq, softirq = map(int, stat.readline().split()[1:8])
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb() -> float:
     """This process's resident memory now (Linux), in MB."""
     with open("/proc/self/statm") as statm:

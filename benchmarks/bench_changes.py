@@ -33,6 +33,11 @@ Run by hand: `.venv/bin/python benchmarks/bench_changes.py [--changes 400]
   own (benchmarks/lock_sampler.py: in this one, the sending threads' turns at the
   interpreter would be counted as the lock's); only the samples taken while the changes
   ran count (target: p99 < 5 ms on PostgreSQL, from at least 1,000 of them).
+- What this machine allows: in the run at 0.2 s, every process's CPU on the machine (the
+  app's, the sandbox's, the Slack stand-in's, the senders', the database's) per change,
+  for each app; the changes/s that would keep every CPU busy at that cost, over the bare
+  client's, is the most any layout of the app's work (more threads, more processes) could
+  reach here. (Not in the first run: the lock sampler shares the CPUs with the bot there.)
 - Record first: writing the intent and completing it, the two writes every change adds.
 - Rounds: each run (the spread, and the one at 0.2 s) is ROUNDS rounds, the bot, the bare
   Bolt app and the bare client taking turns; each verdict (the ratios, the lock's p99)
@@ -70,6 +75,7 @@ from benchmarks._support import (
     cpu_seconds,
     customer_records,
     exit_status,
+    machine_busy_seconds,
     median_round,
     percentile,
     record,
@@ -188,7 +194,19 @@ class LockSampler:
         return [float(s) for s in samples], int(under_load)
 
 
-Run = tuple[float, float]  # changes/s, and the CPU (ms) used per change
+@dataclass(frozen=True)
+class Run:
+    """One app's turn: its changes/s, its own CPU per change (ms) and the whole machine's
+    (every process on it: the app, the sandbox, the Slack stand-in, the senders, the
+    database) per change (ms)."""
+
+    rate: float
+    cpu: float
+    machine: float
+
+    def ceiling(self) -> float:
+        """The changes/s this machine's CPUs would allow at its machine CPU per change."""
+        return (os.cpu_count() or 1) / self.machine * 1000
 
 
 @dataclass(frozen=True)
@@ -205,22 +223,29 @@ def app_run(
 ) -> Run:
     """run_changes through the app served at `base`, with its serving process's CPU."""
     pid = SERVING[base]
-    cpu = cpu_seconds(pid)
+    cpu, machine = cpu_seconds(pid), machine_busy_seconds()
     rate = run_changes(app, slack, targets, api_url)
-    return rate, (cpu_seconds(pid) - cpu) / len(targets) * 1000
+    per_change = 1000 / len(targets)
+    return Run(
+        rate,
+        (cpu_seconds(pid) - cpu) * per_change,
+        (machine_busy_seconds() - machine) * per_change,
+    )
 
 
 def bare_rate(api_url: str, targets: list[int]) -> Run:
     """The bare client's changes/s for `targets`, from its own process, and its CPU."""
     script = Path(__file__).resolve().parent / "bare_client.py"
+    machine = machine_busy_seconds()
     done = subprocess.run(
         [sys.executable, str(script), api_url, ",".join(map(str, targets)), str(IN_FLIGHT)],
         capture_output=True,
         text=True,
         check=True,
     )
+    machine = (machine_busy_seconds() - machine) / len(targets) * 1000  # its start too
     rate, cpu = done.stdout.split()
-    return float(rate), float(cpu)
+    return Run(float(rate), float(cpu), machine)
 
 
 def record_first_latency(url: str, rounds: int) -> list[float]:
@@ -314,16 +339,16 @@ def rate_rows(
 ) -> tuple[float, list[tuple[str, str, str]]]:
     """The median round's bot-over-bare-client ratio (the verdict), and the table's rows
     for `rounds`: each app's changes/s, the ratios between them and their CPU per change."""
-    over_bare = [r.bot[0] / r.bare[0] for r in rounds]
-    over_bolt = [r.bot[0] / r.bolt[0] for r in rounds]
-    bolt_over_bare = [r.bolt[0] / r.bare[0] for r in rounds]
+    over_bare = [r.bot.rate / r.bare.rate for r in rounds]
+    over_bolt = [r.bot.rate / r.bolt.rate for r in rounds]
+    bolt_over_bare = [r.bolt.rate / r.bare.rate for r in rounds]
     cpu = " / ".join(
-        f"{median(getattr(r, app)[1] for r in rounds):.2f}" for app in ("bot", "bolt", "bare")
+        f"{median(getattr(r, app).cpu for r in rounds):.2f}" for app in ("bot", "bolt", "bare")
     )
     rows = [
         (
             f"changes/s, {what}: bot / bare Bolt app / bare client",
-            ", ".join(f"{r.bot[0]:.0f} / {r.bolt[0]:.0f} / {r.bare[0]:.0f}" for r in rounds),
+            ", ".join(f"{r.bot.rate:.0f} / {r.bolt.rate:.0f} / {r.bare.rate:.0f}" for r in rounds),
             "—",
         ),
         (
@@ -346,17 +371,34 @@ def rate_rows(
     return median(over_bare), rows
 
 
+def ceiling_rows(rounds: list[Round], suffix: str) -> list[tuple[str, str, str]]:
+    """What this machine's CPUs allow (the API run's rounds: no lock sampler beside the
+    bot): the whole machine's CPU per change for each app, and the changes/s that would
+    use every CPU at it, over the bare client's. Into the table and `dev.py bench`'s."""
+    cpus = os.cpu_count() or 1
+    machine = " / ".join(
+        f"{median(getattr(r, app).machine for r in rounds):.2f}" for app in ("bot", "bolt", "bare")
+    )
+    rows = [(f"machine CPU ms per change{suffix}: bot / bare Bolt app / bare client", machine, "—")]
+    for app, name in (("bot", "the bot"), ("bolt", "a bare Bolt app")):
+        ceilings = [getattr(r, app).ceiling() / r.bare.rate for r in rounds]
+        figure = f"at most, on {cpus} CPUs: {name}'s changes/s over the bare client's{suffix}"
+        rows.append((figure, f"{median(ceilings):.2f}x ({spread(ceilings, 'x')})", "—"))
+        record(figure, median(ceilings), "x")
+    return rows
+
+
 def report_breakdown(rounds: list[Round], suffix: str) -> None:
     """Where the bot's ratio goes, into `dev.py bench`'s table (no targets): the median
     round's ratios between the three, and each one's median CPU per change."""
     record(
         f"Slack and Bolt: a bare Bolt app's changes/s over the bare client's{suffix}",
-        median(r.bolt[0] / r.bare[0] for r in rounds),
+        median(r.bolt.rate / r.bare.rate for r in rounds),
         "x",
     )
     record(
         f"the bot's own work: its changes/s over the bare Bolt app's{suffix}",
-        median(r.bot[0] / r.bolt[0] for r in rounds),
+        median(r.bot.rate / r.bolt.rate for r in rounds),
         "x",
     )
     for app, name in (
@@ -364,7 +406,7 @@ def report_breakdown(rounds: list[Round], suffix: str) -> None:
         ("bolt", "the bare Bolt app"),
         ("bare", "the bare client"),
     ):
-        record(f"CPU per change, {name}{suffix}", median(getattr(r, app)[1] for r in rounds), "ms")
+        record(f"CPU per change, {name}{suffix}", median(getattr(r, app).cpu for r in rounds), "ms")
 
 
 def main() -> int:
@@ -413,6 +455,7 @@ def main() -> int:
         ("intent + completion writes, p50", f"{percentile(writes, 50):.2f} ms", ""),
         ("intent + completion writes, p99", f"{percentile(writes, 99):.2f} ms", ""),
         *api_rows,
+        *ceiling_rows(api_rounds, api),
     ]
     print(
         f"\nPoints changes through one `serve` process, {kind}; the sandbox answering at once "
