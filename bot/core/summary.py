@@ -182,16 +182,20 @@ def build_summary(
         day = local_day(at, tz)
         if delta > 0:
             per_day[day] += delta
-        charted[day][0 if delta > 0 else 2 if action == Action.POINTS_REDEEM else 1] += abs(delta)
+        redeemed = action == Action.POINTS_REDEEM
+        charted[day][0 if delta > 0 else 2 if redeemed else 1] += abs(delta)
+        # Deducted leaves redemptions out: the summary and the Home tab count those apart
+        # (redeemed today), as the chart does; a person's total counts all they moved.
+        taken = 0 if redeemed else max(-delta, 0)
         if at >= day_ago:
             added += max(delta, 0)
-            deducted += max(-delta, 0)
+            deducted += taken
             totals = staff[user]
             totals[0] += 1
             totals[1 if delta > 0 else 2] += abs(delta)
         elif at >= two_days_ago:
             added_prior += max(delta, 0)
-            deducted_prior += max(-delta, 0)
+            deducted_prior += taken
 
     midnight = dt.datetime.combine(today, dt.time(), tzinfo=tz)
     by_status: dict[str, int] = {}

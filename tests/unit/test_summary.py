@@ -235,9 +235,23 @@ def test_a_summary_of_no_customers_does_not_fetch_again(core) -> None:
     assert summary.customers == 0 and core.sandbox.calls_to("GET", "/customers") == []
 
 
+def test_redemptions_are_counted_apart_from_deductions_in_both_windows(client, store) -> None:
+    h = dt.timedelta(hours=1)
+    _points(store, "UANA", JUAN, 15, 5, NOW - h, "points.redeem")
+    _points(store, "UANA", LUIS, 40, 35, NOW - 2 * h, "points.deduct")
+    _points(store, "UANA", JUAN, 25, 15, NOW - 30 * h, "points.redeem")
+    _points(store, "UANA", LUIS, 45, 40, NOW - 30 * h, "points.deduct")
+    s = build_summary(client, store, ZoneInfo("UTC"), NOW)
+    assert (s.points_deducted_24h, s.points_deducted_prior_24h) == (5, 5)
+    assert [(t.changes, t.added, t.deducted) for t in s.staff] == [(2, 0, 15)]
+    today = s.chart[-1]
+    assert (today.added, today.deducted, today.redeemed) == (0, 5, 10)
+
+
 def test_a_change_and_its_undo_cancel_out_and_a_redemption_counts_once(core) -> None:
-    """One +10, its undo, and one 10-point redemption: added 0, deducted 10 (the
-    history keeps all three)."""
+    """One +10, its undo, and one 10-point redemption: added 0, deducted 0, redeemed 10
+    (shown beside deducted: counted in both, a reader would add them up), the person's
+    total −10 (the history keeps all three)."""
     from bot.domain.amounts import Op, PointsChange
     from tests.core import AS_MANAGER
 
@@ -246,7 +260,7 @@ def test_a_change_and_its_undo_cancel_out_and_a_redemption_counts_once(core) -> 
     cafe = next(o for o in core.service.offers() if o.name == "Café Gratis")
     core.service.redeem(AS_MANAGER, ANA, cafe.id)
     summary = build_summary(core.loyalty, core.store, UTC)
-    assert (summary.points_added_24h, summary.points_deducted_24h) == (0, 10)
+    assert (summary.points_added_24h, summary.points_deducted_24h) == (0, 0)
     (staff,) = summary.staff
     assert (staff.changes, staff.added, staff.deducted) == (1, 0, 10)
     assert summary.redeemed_today == (1, 10)
