@@ -4,6 +4,8 @@ usage lines the refusals quote, and the answer to a subcommand we do not have.""
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from bot.core.index.search import exact_reference
 from bot.domain.amounts import AMOUNT_LIKE, AmbiguousAmount, is_points_unit
@@ -67,6 +69,8 @@ TYPO = 0.75
 # 2,000 characters: bot.slack.ids.RerunText).
 RERUN_CHARACTERS = 900
 
+NamesSomeone = Callable[[str], bool]  # the list as loaded names someone by these words
+
 # Words people look for a command under that needs none: what it is, instead.
 _ALERT_WORDS = frozenset({"alert", "alerts", "alerta", "alertas"})
 # What a person new to the bot says to it first, and last.
@@ -82,6 +86,60 @@ def unknown(name: str) -> str:
 
 def _near_enough(typed: str) -> float:
     return 0.75 if len(typed) <= 4 else 0.6
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """What a line that starts with no subcommand of ours was read as (`_read`)."""
+
+    guess: tuple[str, list[str]] | None = None  # a subcommand meant, and the rest
+    understood: bool = False  # the guess is from a verb we know (`borrar rosa`)
+    slip: bool = True  # the guess is a slip of its word (`pints`)
+    named: bool = False  # every word may be part of a name, and a button can carry them
+    left_out: str | None = None  # the subcommand left out before a customer (`1870 10`)
+    sold: list[str] | None = None  # the words of a sale said without its verb
+
+
+def _read(typed: str, args: list[str], region: str) -> _Reading:
+    name = typed.lower()
+    guess, slip = _action_first(name, args), True  # `borrar rosa`: `customer delete rosa`
+    understood = guess is not None  # a verb it knows: not "I don't know borrar"
+    if guess is None:
+        # A short word is near many (`nada`, `añade`): it must be nearer to count.
+        near = difflib.get_close_matches(name, list(BY_NAME), n=1, cutoff=_near_enough(name))
+        if near:
+            guess = word(BY_NAME[near[0]]), args
+            slip = difflib.SequenceMatcher(None, name, near[0]).ratio() >= TYPO
+    words = [typed, *args]
+    named = all(NAME_WORD.fullmatch(w) for w in words) and (
+        len(" ".join(words)) <= RERUN_CHARACTERS
+    )
+    if guess is not None:
+        return _Reading(guess, understood, slip, named)
+    sold = _sale_said_after_the_customer(words)
+    left_out = "sale" if sold else _subcommand_left_out(typed, args, region)
+    return _Reading(named=named, left_out=left_out, sold=sold)
+
+
+def _chat(typed: str) -> bool:
+    """A greeting, thanks, or a word for alerts: answered as such, never a customer."""
+    return typed.lower().strip("!¡.,?¿") in _ALERT_WORDS | _GREETINGS | _THANKS
+
+
+def card_meant(typed: str, args: list[str], region: str, names_someone: NamesSomeone) -> bool:
+    """Whether a line that starts with no subcommand of ours is a customer alone, whose
+    card was meant: an email, phone number, id of four digits or more or @mention with
+    nothing after it, or words that the list as loaded names someone by (`juan perez`;
+    one word only when it is a little like a subcommand, as `juana`). Where
+    `unknown_command` would offer the card with a button, it is shown at once."""
+    if _chat(typed):
+        return False
+    reading, words = _read(typed, args, region), [typed, *args]
+    if reading.guess is not None:
+        return not reading.slip and reading.named and names_someone(" ".join(words))
+    if reading.left_out is not None:
+        return reading.left_out == "customer"
+    return reading.named and len(words) >= 2 and names_someone(" ".join(words))
 
 
 def unknown_command(typed: str, args: list[str], region: str = "") -> blocks.Message:
@@ -100,25 +158,15 @@ def unknown_command(typed: str, args: list[str], region: str = "") -> blocks.Mes
         )
     if bare in _THANKS:
         return blocks.notice(mrkdwn(Say("You're welcome! 🙂")))
-    guess, slip = _action_first(name, args), True  # `borrar rosa`: `customer delete rosa`
-    understood = guess is not None  # a verb it knows: not "I don't know borrar"
-    if guess is None:
-        # A short word is near many (`nada`, `añade`): it must be nearer to count.
-        near = difflib.get_close_matches(name, list(BY_NAME), n=1, cutoff=_near_enough(name))
-        if near:
-            guess = word(BY_NAME[near[0]]), args
-            slip = difflib.SequenceMatcher(None, name, near[0]).ratio() >= TYPO
-    words = [typed, *args]
-    named = all(NAME_WORD.fullmatch(w) for w in words) and (
-        len(" ".join(words)) <= RERUN_CHARACTERS
-    )
-    if guess is not None and not slip and named:  # `juana`: a name, more likely than `añade`
-        return _maybe_a_customer(name, words, help_command, near=guess[0])
-    if guess is not None:
-        meant, rest = guess
+    reading, words = _read(typed, args, region), [typed, *args]
+    if reading.guess is not None and not reading.slip and reading.named:
+        # `juana`: a name, more likely than `añade`
+        return _maybe_a_customer(name, words, help_command, near=reading.guess[0])
+    if reading.guess is not None:
+        meant, rest = reading.guess
         question = (
             Say("Did you mean {near}? {help} lists the rest.", near=Code(meant), help=help_command)
-            if understood
+            if reading.understood
             else Say(
                 "I don't know {typed}. Did you mean {near}? {help} lists the rest.",
                 typed=Code(name),
@@ -128,16 +176,14 @@ def unknown_command(typed: str, args: list[str], region: str = "") -> blocks.Mes
         )
         command = " ".join([meant, *rest])
         # More than a button carries, or another word and not a slip: the line alone.
-        if len(command) > RERUN_CHARACTERS or not slip:
+        if len(command) > RERUN_CHARACTERS or not reading.slip:
             return blocks.notice(mrkdwn(question))
         shown = f"/loyalty {meant}" + (" …" if rest else "")
         return blocks.command_choice(question, [(shown, command)])
-    sold = _sale_said_after_the_customer([typed, *args])
-    left_out = "sale" if sold else _subcommand_left_out(typed, args, region)
-    if left_out is not None:  # what was typed is not echoed: a mention, hostile text
-        if sold:  # `juan perez compró 250`: the sale, its verb left out
-            typed, *args = sold
-        meant = word(BY_NAME[left_out])
+    if reading.left_out is not None:  # what was typed is not echoed: a mention, hostile text
+        if reading.sold:  # `juan perez compró 250`: the sale, its verb left out
+            typed, *args = reading.sold
+        meant = word(BY_NAME[reading.left_out])
         question = Say(
             "Did you mean {command} with what you typed after it? A command starts with "
             "what to do: {help} lists them.",
@@ -148,7 +194,7 @@ def unknown_command(typed: str, args: list[str], region: str = "") -> blocks.Mes
         if len(command) > RERUN_CHARACTERS:
             return blocks.notice(mrkdwn(question))
         return blocks.command_choice(question, [(f"/loyalty {meant} …", command)])
-    if named and len(words) >= 2:  # `juan perez`; one word alone is not guessed at
+    if reading.named and len(words) >= 2:  # `juan perez`; one word alone is not guessed at
         return _maybe_a_customer(name, words, help_command)
     return blocks.notice(
         mrkdwn(

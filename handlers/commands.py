@@ -12,7 +12,7 @@ from bot.domain.amounts import AmbiguousAmount
 from bot.domain.errors import InvalidInput, MalformedRequest
 from bot.domain.say import N_
 from bot.slack.text import mrkdwn
-from handlers.command_help import amount_choice, unknown_command
+from handlers.command_help import amount_choice, card_meant, unknown_command
 from handlers.context import Env
 from handlers.parsing import (
     BEFORE_A_KIND,
@@ -116,16 +116,18 @@ def register(app: App) -> None:
         elif (made := _what_to_make(name, args)) is not None:  # `new customer Rosa Díaz`
             name, args = made
         row = BY_NAME.get(name)
+        region = env.settings.loyalty_default_region
+        if row is None and card_meant(tokens[0], args, region, env.service.names_someone):
+            row, args = BY_NAME["customer"], [tokens[0], *args]  # `1870`, `@ana`, `juan perez`
         if row is None:
             env.note("invalid")
-            region = env.settings.loyalty_default_region
             said = name if action_word(name) else tokens[0]  # `bórralo`: as `borra`
             ack(response_type="ephemeral", **unknown_command(said, args, region).kwargs())
             return
         args = canonical(row, args)
         op = None
         if row.name == "points":  # `quitar juan 5`, `fijar juan 30`: the verb signs the amount
-            args, op = verb_first(name, args, env.settings.loyalty_default_region)
+            args, op = verb_first(name, args, region)
         try:
             typed = row.read(env, args)
             if op is not None:

@@ -59,36 +59,46 @@ def test_help_and_an_unknown_subcommand_are_answered_in_the_ack(bot) -> None:
 
 def test_a_line_that_starts_with_the_customer_is_offered_its_subcommand(bot) -> None:
     """`/loyalty 1870 10` left out `points`: asked, with a button that runs it with what
-    was typed (once, as the person); an email, phone or mention alone, the card. Other
-    words are not guessed at, and what was typed is never echoed (a mention, say)."""
+    was typed (once, as the person). Other words are not guessed at, and what was typed
+    is never echoed (a mention, say)."""
     asked = bot.command("1870 10 gift").json()
     assert text_of(asked).startswith("Did you mean `/loyalty points` with what you typed")
     assert [b["text"]["text"] for b in buttons(asked)] == ["/loyalty points …"]
     assert bot.sandbox.calls == []  # asked: nothing done yet
     bot.click(buttons(asked)[0])
     assert "5 → *15*" in text_of(bot.reply())
-    for alone in ("juan.perez@example.com", "+52 999 411 6533", "<@UJUAN>", "1870"):
-        card = bot.command(alone).json()
-        assert "`/loyalty customer`" in text_of(card) and "<@" not in text_of(card), alone
-        assert [b["text"]["text"] for b in buttons(card)] == ["/loyalty customer …"]
-    bot.click(buttons(bot.command("+52 999 411 6533").json())[0])
-    assert "Juan Pérez" in text_of(bot.reply()) and bot.customer_points(JUAN) == 15
     for other in ("10", "frobnicate", "juan 3rd"):
         assert buttons(bot.command(other).json()) == [], other
-    named = bot.command("juan perez").json()  # words that may be a name: the card, asked
-    assert text_of(named).startswith("I don't know `juan`. If “juan perez” is a customer")
-    assert [b["text"]["text"] for b in buttons(named)] == ["/loyalty customer …"]
-    bot.click(buttons(named)[0])
-    assert "juan.perez@example.com" in text_of(bot.reply())
-    # One name a little like a subcommand (`juana`, `añade`) is a customer's more likely
-    one = bot.command("juana").json()
-    assert one["text"] == (
-        "I don't know `juana`. If “juana” is a customer, `/loyalty customer …` shows their "
-        "card; or did you mean `points`? `/loyalty help` lists what I can do."
-    )
-    bot.click(buttons(one)[0])
-    assert "juana@example.com" in text_of(bot.reply())
     assert [c.body for c in _writes(bot)] == [{"points": 10}]  # the one click that changes
+
+
+def test_a_customer_alone_gets_their_card_at_once(bot) -> None:
+    """An email, phone number, @mention or id of four digits or more with nothing after
+    it, or words the list as loaded names someone by (`juan perez`; one word when it is
+    a little like a subcommand, `juana` ~ `añade`), is the card: shown, not asked about.
+    Words the list names nobody by are asked about, with a button for the card that
+    reads Smart Passes (someone who signed up since the list was loaded is found)."""
+    for alone, email in (
+        ("juan.perez@example.com", "juan.perez@example.com"),
+        ("+52 999 411 6533", "juan.perez@example.com"),
+        ("<@UJUAN>", "juan.perez@example.com"),
+        ("1870", "juan.perez@example.com"),
+        ("Juan Pérez", "juan.perez@example.com"),
+        ("juana", "juana@example.com"),
+    ):
+        acked = bot.command(alone)
+        assert acked.status_code == 200 and not acked.content, alone  # no question asked
+        card = bot.reply()
+        assert email in text_of(card) and "Change points" in str(card), alone
+    bot.sandbox.state.add_customer(
+        DEMO_PROGRAM_ID, {"firstName": "Rosa", "lastName": "Díaz", "email": "rosa@example.com"}
+    )
+    asked = bot.command("rosa diaz").json()  # signed up since: not in the list as loaded
+    assert text_of(asked).startswith("I don't know `rosa`. If “rosa diaz” is a customer")
+    assert [b["text"]["text"] for b in buttons(asked)] == ["/loyalty customer …"]
+    bot.click(buttons(asked)[0])
+    assert "rosa@example.com" in text_of(bot.reply())
+    assert _writes(bot) == []  # cards only
 
 
 def test_an_action_typed_first_runs_as_its_subcommand_and_a_clerk_is_refused_first(bot) -> None:
