@@ -32,9 +32,11 @@ __all__ = ["COMMAND", "SUBCOMMANDS", "register", "run_subcommand"]
 
 
 # Words for showing or listing, then what (`ver ofertas`, `muestra el resumen`, `lista de
-# clientes`, `show all customers`): that subcommand, not a customer called "ofertas".
+# clientes`, `show all customers`, `dame el resumen`, `give me the offers`): that
+# subcommand, not a customer called "ofertas", nor points given to one called "el resumen".
 _SHOW_WORDS = frozenset({"show", "view", "ver", "mostrar", "muestra", "list", "lista", "listar"})
-_BEFORE_THING = BEFORE_A_KIND | {"all", "todos", "todas"}  # `show all customers`
+_SHOW_WORDS |= {"da", "give", "enseña", "enséñame", "enseñame"}  # `dame`: `da` by then
+_BEFORE_THING = BEFORE_A_KIND | {"all", "todos", "todas", "me"}  # `show me all customers`
 _SHOWN = frozenset({"customer", "customers", "offer", "offers", "promos", "summary", "history"})
 _SHOWN |= {"approvals"}
 
@@ -46,6 +48,8 @@ def _what_to_show(name: str, args: list[str]) -> tuple[str, list[str]] | None:
     words = list(args)
     while words and words[0].lower() in _BEFORE_THING:
         words = words[1:]
+    if words and (listed := _what_to_show(words[0].lower(), words[1:])):
+        return listed  # `dame la lista de clientes`
     row = BY_NAME.get(words[0].lower()) if words else None
     if row is None or row.name not in _SHOWN:
         return None

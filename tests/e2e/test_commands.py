@@ -258,6 +258,11 @@ def test_the_words_people_type_for_a_subcommand_run_it(bot) -> None:
         ("muestra el resumen", "Loyalty summary"),
         ("stats", "Loyalty summary"),  # the words people type for it
         ("reporte", "Loyalty summary"),
+        ("dame el resumen", "Loyalty summary"),  # given, not points for "el resumen"
+        ("give me the summary", "Loyalty summary"),
+        ("dame la lista de clientes", "*Customers*: 6 in all"),
+        ("show me the offers", "*2 offers*"),
+        ("enséñame las ofertas", "*2 offers*"),
     ):
         bot.command(listed_so)
         assert text_of(bot.reply()).startswith(shown), listed_so
