@@ -185,9 +185,11 @@ _TO_A_BALANCE = frozenset({"to", "at", "en", "a"})
 
 # A customer asked about as people ask (their card answers): `¿cuántos puntos tiene ana?`,
 # `how many points does juan perez have?`, `¿quién es 999 411 6533?`, `who is 1870`,
-# `dame los puntos de ana`, `¿cuál es el saldo de luis?`; its customer's words.
+# `dame los puntos de ana`, `¿cuál es el saldo de luis?`, `what's juan's balance?`; its
+# customer's words (a possessive left for the customer's reader to drop).
 _CUSTOMER_QUESTION = re.compile(
     r"^¿?\s*(?:cu[aá]ntos\s+puntos\s+(?:tiene|lleva)|how\s+many\s+points\s+(?:does|has)"
+    r"|what(?:['’]s|\s+is|\s+are)(?=\s+.+['’]s?\s+(?:points?|balance)\s*\??$)"
     r"|qui[eé]n\s+es|who\s+is|who['’]s"
     r"|(?:dame|dime|mu[eé]strame|ens[eé][ñn]ame|ver|busca|revisa(?:r)?|checa(?:r)?|consulta(?:r)?)"
     r"\s+(?:los\s+)?(?:puntos|(?:el\s+)?saldo)\s+del?"

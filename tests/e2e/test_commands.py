@@ -242,6 +242,8 @@ def test_the_words_people_type_for_a_subcommand_run_it(bot) -> None:
         "check 1870",
         "checa a juan perez",
         "revisar puntos de juan perez",
+        "what's juan perez's balance?",
+        "what are juan perez's points",
     ):
         bot.command(asked_so)  # a balance asked as a question, or `ver`: the card
         assert "*Points*\n16" in text_of(bot.reply()), asked_so
