@@ -100,8 +100,18 @@ class _Reading:
     sold: list[str] | None = None  # the words of a sale said without its verb
 
 
+# Words a question starts with: never a slip of a subcommand (`how` is not `show`,
+# `cuándo` not `undo`), nor the start of a customer's name.
+_QUESTION_WORDS = frozenset(
+    {"how", "what", "when", "where", "why", "which", "cómo", "como", "qué", "que", "cuándo"}
+    | {"cuando", "dónde", "donde", "cuál", "cual", "cuáles", "cuales", "por", "porque"}
+)
+
+
 def _read(typed: str, args: list[str], region: str) -> _Reading:
     name = typed.lower()
+    if name.lstrip("¿") in _QUESTION_WORDS:
+        return _Reading()
     guess, slip = _action_first(name, args), True  # `borrar rosa`: `customer delete rosa`
     understood = guess is not None  # a verb it knows: not "I don't know borrar"
     if guess is None:
@@ -158,6 +168,12 @@ def unknown_command(typed: str, args: list[str], region: str = "") -> blocks.Mes
         )
     if bare in _THANKS:
         return blocks.notice(mrkdwn(Say("You're welcome! 🙂")))
+    if name.lstrip("¿") in _QUESTION_WORDS:  # asked, not a command: not guessed at
+        return blocks.notice(
+            mrkdwn(
+                Say("I can't answer that question. {help} lists what I can do.", help=help_command)
+            )
+        )
     reading, words = _read(typed, args, region), [typed, *args]
     if reading.guess is not None and not reading.slip and reading.named:
         # `juana`: a name, more likely than `añade`

@@ -21,6 +21,7 @@ from handlers.parsing import (
     help_asked,
     tokenize,
     verb_first,
+    without_please,
     without_pronoun,
 )
 from handlers.subcommand import BY_NAME, TOP_WORDS, Subcommand, Typed, action_word, canonical
@@ -102,7 +103,7 @@ def _run(env: Env, row: Subcommand, typed: Typed, *, once: str = "") -> None:
 def register(app: App) -> None:
     @app.command(COMMAND)
     def loyalty(ack: Ack, env: Env, body: dict[str, Any]) -> None:
-        tokens = tokenize(body.get("text", ""))
+        tokens = without_please(tokenize(body.get("text", "")))
         name, args = (tokens[0].lower(), tokens[1:]) if tokens else ("help", [])
         if name == "look" and [a.lower() for a in args[:1]] == ["up"]:  # `look up ana`: the card
             name, args = "customer", args[1:]

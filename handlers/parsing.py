@@ -34,6 +34,20 @@ def tokenize(text: str) -> list[str]:
     return tokens
 
 
+# Said before a request, as people are polite: `por favor suma 5 a ana`, `please add 5`.
+_PLEASE = (("por", "favor"), ("porfa",), ("porfavor",), ("please",), ("pls",), ("plis",))
+
+
+def without_please(tokens: list[str]) -> list[str]:
+    """The tokens without a leading "please" (`por favor`, `porfa`, `please`, with its
+    comma); the request after it, or nothing left (then it is the short help)."""
+    for please in _PLEASE:
+        said = [t.lower().strip(",.!¡") for t in tokens[: len(please)]]
+        if tuple(said) == please:
+            return tokens[len(please) :]
+    return tokens
+
+
 _THOUSANDS = re.compile(r"^\d{3}$")
 _GROUP_START = re.compile(r"^[+\-=−]?\d{1,3}( \d{3})*$")
 _DIGIT_GROUP = re.compile(r"^\(?\d+\)?-?\d*$")

@@ -276,6 +276,23 @@ def test_the_words_people_type_for_a_subcommand_run_it(bot) -> None:
         assert text_of(bot.reply()).startswith("*Promotions* (0)"), promo
 
 
+def test_a_question_is_not_a_slip_and_please_is_heard(bot) -> None:
+    """`cuándo …` is not a slip of `undo` (a button that would undo), nor `how …` of
+    `show`: a question the bot cannot answer says so. `por favor` or `please` before a
+    request is passed over."""
+    for question in ("cuándo fue la última venta", "how many points did we give today"):
+        asked = bot.command(question).json()
+        assert asked["text"].startswith("I can't answer that question."), question
+        assert buttons(asked) == [], question
+    bot.command("por favor suma 5 a 1870")
+    assert "5 → *10*" in text_of(bot.reply())
+    bot.command("please, add 5 to 1870")
+    assert "10 → *15*" in text_of(bot.reply())
+    bot.command("porfa")  # nothing after it: the short help
+    assert "`/loyalty points` · add, deduct or set" in text_of(bot.reply())
+    assert bot.customer_points(JUAN) == 15
+
+
 def test_points_for_everyone_are_refused_at_once_and_greetings_keep_their_marks(bot) -> None:
     """`give 5 points to everyone`: no customer is called so, and no change is for all:
     said in the ack, nothing looked up. `thanks!` and `¡hola!` are what they say."""
