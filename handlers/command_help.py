@@ -98,6 +98,7 @@ class _Reading:
     named: bool = False  # every word may be part of a name, and a button can carry them
     left_out: str | None = None  # the subcommand left out before a customer (`1870 10`)
     sold: list[str] | None = None  # the words of a sale said without its verb
+    someone: bool = False  # the first word is a slip of a subcommand that names someone
 
 
 # Words a question starts with: never a slip of a subcommand (`how` is not `show`,
@@ -108,18 +109,25 @@ _QUESTION_WORDS = frozenset(
 )
 
 
-def _read(typed: str, args: list[str], region: str) -> _Reading:
+def _read(
+    typed: str, args: list[str], region: str, names_someone: NamesSomeone | None = None
+) -> _Reading:
+    """`names_someone`: the list as loaded, when the reading may wait for nothing else (a
+    first word that is a slip of a subcommand and someone's name is the name: `ana 5`)."""
     name = typed.lower()
     if name.lstrip("¿") in _QUESTION_WORDS:
         return _Reading()
     guess, slip = _action_first(name, args), True  # `borrar rosa`: `customer delete rosa`
     understood = guess is not None  # a verb it knows: not "I don't know borrar"
+    someone = False
     if guess is None:
         # A short word is near many (`nada`, `añade`): it must be nearer to count.
         near = difflib.get_close_matches(name, list(BY_NAME), n=1, cutoff=_near_enough(name))
         if near:
-            guess = word(BY_NAME[near[0]]), args
             slip = difflib.SequenceMatcher(None, name, near[0]).ratio() >= TYPO
+            someone = slip and names_someone is not None and names_someone(typed)
+            if not someone:  # `ana garcia 5`: Ana, not a slip of `añade` that drops her
+                guess = word(BY_NAME[near[0]]), args
     words = [typed, *args]
     named = all(NAME_WORD.fullmatch(w) for w in words) and (
         len(" ".join(words)) <= RERUN_CHARACTERS
@@ -128,7 +136,7 @@ def _read(typed: str, args: list[str], region: str) -> _Reading:
         return _Reading(guess, understood, slip, named)
     sold = _sale_said_after_the_customer(words)
     left_out = "sale" if sold else _subcommand_left_out(typed, args, region)
-    return _Reading(named=named, left_out=left_out, sold=sold)
+    return _Reading(named=named, left_out=left_out, sold=sold, someone=someone)
 
 
 def _chat(typed: str) -> bool:
@@ -144,15 +152,18 @@ def card_meant(typed: str, args: list[str], region: str, names_someone: NamesSom
     `unknown_command` would offer the card with a button, it is shown at once."""
     if _chat(typed):
         return False
-    reading, words = _read(typed, args, region), [typed, *args]
+    reading, words = _read(typed, args, region, names_someone), [typed, *args]
     if reading.guess is not None:
         return not reading.slip and reading.named and names_someone(" ".join(words))
     if reading.left_out is not None:
         return reading.left_out == "customer"
-    return reading.named and len(words) >= 2 and names_someone(" ".join(words))
+    alone = len(words) >= 2 or reading.someone  # one word when it was taken for a slip
+    return reading.named and alone and names_someone(" ".join(words))
 
 
-def unknown_command(typed: str, args: list[str], region: str = "") -> blocks.Message:
+def unknown_command(
+    typed: str, args: list[str], region: str = "", names_someone: NamesSomeone | None = None
+) -> blocks.Message:
     """`unknown`, and for the nearest subcommand a button that runs it with the rest of
     what was typed (`historia juan` -> `historial juan`), so nothing is typed again; for
     a line that starts with a customer, the subcommand it left out (`1870 10`; `region`
@@ -174,7 +185,7 @@ def unknown_command(typed: str, args: list[str], region: str = "") -> blocks.Mes
                 Say("I can't answer that question. {help} lists what I can do.", help=help_command)
             )
         )
-    reading, words = _read(typed, args, region), [typed, *args]
+    reading, words = _read(typed, args, region, names_someone), [typed, *args]
     if reading.guess is not None and not reading.slip and reading.named:
         # `juana`: a name, more likely than `añade`
         return _maybe_a_customer(name, words, help_command, near=reading.guess[0])
@@ -210,7 +221,7 @@ def unknown_command(typed: str, args: list[str], region: str = "") -> blocks.Mes
         if len(command) > RERUN_CHARACTERS:
             return blocks.notice(mrkdwn(question))
         return blocks.command_choice(question, [(f"/loyalty {meant} …", command)])
-    if reading.named and len(words) >= 2:  # `juan perez`; one word alone is not guessed at
+    if reading.named and (len(words) >= 2 or reading.someone):  # one word alone: not guessed
         return _maybe_a_customer(name, words, help_command)
     return blocks.notice(
         mrkdwn(

@@ -127,7 +127,8 @@ def register(app: App) -> None:
         if row is None:
             env.note("invalid")
             said = name if action_word(name) else tokens[0]  # `bórralo`: as `borra`
-            ack(response_type="ephemeral", **unknown_command(said, args, region).kwargs())
+            answer = unknown_command(said, args, region, env.service.names_someone)
+            ack(response_type="ephemeral", **answer.kwargs())
             return
         args = canonical(row, args)
         op = None

@@ -72,6 +72,22 @@ def test_a_line_that_starts_with_the_customer_is_offered_its_subcommand(bot) -> 
     assert [c.body for c in _writes(bot)] == [{"points": 10}]  # the one click that changes
 
 
+def test_a_name_that_is_a_slip_of_a_subcommand_stays_the_customer(bot) -> None:
+    """`ana` is 0.75 like `añade` (points): `ana garcia 5` offered `points` with the rest,
+    a button for 5 points to "garcia", her first name dropped. A first word the list
+    names someone by is the customer: the points left out are offered with every word."""
+    bot.command("customers")  # the list loaded, as a serving process loads it at start
+    bot.reply()
+    asked = bot.command("ana garcia 5 puntos").json()
+    assert text_of(asked).startswith("Did you mean `/loyalty points` with what you typed")
+    bot.click(buttons(asked)[0])
+    assert "Ana García" in text_of(bot.reply()) and bot.customer_points(ANA) == 30
+    bot.command("ana")  # alone: her card, as any name alone
+    assert "ana.garcia@example.com" in text_of(bot.reply())
+    bot.command("anade 1870 5")  # a slip nobody is called by: still the subcommand
+    assert "5 → *10*" in text_of(bot.reply())
+
+
 def test_a_customer_alone_gets_their_card_at_once(bot) -> None:
     """An email, phone number, @mention or id of four digits or more with nothing after
     it, or words the list as loaded names someone by (`juan perez`; one word when it is
