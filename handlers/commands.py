@@ -15,6 +15,7 @@ from bot.slack.text import mrkdwn
 from handlers.command_help import amount_choice, card_meant, unknown_command
 from handlers.context import Env
 from handlers.parsing import (
+    ARTICLES,
     BEFORE_A_KIND,
     balance_question,
     customers_counted,
@@ -104,6 +105,8 @@ def register(app: App) -> None:
     @app.command(COMMAND)
     def loyalty(ack: Ack, env: Env, body: dict[str, Any]) -> None:
         tokens = without_please(tokenize(body.get("text", "")))
+        if len(tokens) > 1 and tokens[0].lower() in ARTICLES and tokens[1].lower() in BY_NAME:
+            tokens = tokens[1:]  # `una venta de 100 a ana`, `el resumen`
         name, args = (tokens[0].lower(), tokens[1:]) if tokens else ("help", [])
         if name == "look" and [a.lower() for a in args[:1]] == ["up"]:  # `look up ana`: the card
             name, args = "customer", args[1:]

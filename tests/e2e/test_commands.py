@@ -309,6 +309,20 @@ def test_a_question_is_not_a_slip_and_please_is_heard(bot) -> None:
     assert bot.customer_points(JUAN) == 15
 
 
+def test_a_number_in_words_is_asked_in_digits_and_an_article_first_is_passed_over(bot):
+    """`add ten to 1870` looked up a customer called "ten to 1870"; the amount's reader
+    now says to write it in digits. `una venta de 100 a 1870` (a sale, with its article)
+    was offered as points; `el resumen` was not known."""
+    for said in ("add ten to 1870", "suma diez a 1870"):
+        asked = bot.command(said).json()
+        assert "is not a number of points. Use a whole number" in asked["text"], said
+    assert bot.customer_points(JUAN) == 5
+    bot.command("una venta de 100 a 1870")
+    assert "5 → *15*" in text_of(bot.reply())
+    bot.command("el resumen")
+    assert text_of(bot.reply()).startswith("Loyalty summary")
+
+
 def test_points_for_everyone_are_refused_at_once_and_greetings_keep_their_marks(bot) -> None:
     """`give 5 points to everyone`: no customer is called so, and no change is for all:
     said in the ack, nothing looked up. `thanks!` and `¡hola!` are what they say."""
