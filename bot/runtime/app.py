@@ -18,6 +18,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.oauth.token_rotation import TokenRotator
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.core.index.builder import IndexBuilder
 from bot.core.index.snapshot import SnapshotBuilder
@@ -251,11 +252,14 @@ def create_distributed_app(
     return app, workspaces
 
 
-def workspace_of(client: WebClient) -> str | None:
+def workspace_of(client: WebClient, store: Store | None = None) -> str | None:
     """The workspace the bot token belongs to (auth.test): the only one it serves. A token
-    Slack refuses stops the start; if Slack cannot be reached, it is learned later."""
+    Slack refuses stops the start. Slack's answer is kept in `store`: if Slack cannot be
+    reached at a later start, the answer it last gave for this token serves (so no ack
+    waits on auth.test, and requests from other workspaces are still refused); a token
+    it never answered for here is asked about on the first request."""
     try:
-        return str(client.auth_test()["team_id"])
+        team = str(client.auth_test()["team_id"])
     except SlackApiError as exc:
         error = exc.response.get("error", "")
         if error in ("invalid_auth", "not_authed", "account_inactive", "token_revoked"):
@@ -263,10 +267,25 @@ def workspace_of(client: WebClient) -> str | None:
                 f"SLACK_BOT_TOKEN was refused by Slack ({error}): put the current bot token "
                 "from your Slack app's OAuth & Permissions page there."
             ) from None
-        log.warning("auth.test failed (%s): the workspace is learned on the first request", error)
+        why = f"auth.test failed ({error})"
     except OSError as exc:
-        log.warning("Slack not reachable at start (%s): the workspace is learned later", exc)
-    return None
+        why = f"Slack not reachable at start ({exc})"
+    else:
+        if store is not None and isinstance(client, BotClient):
+            try:
+                store.remember_identity(client.token or "", client.answer())
+            except SQLAlchemyError as exc:  # kept next time; this start knows it anyway
+                log.warning("could not keep Slack's auth.test answer: %s", type(exc).__name__)
+        return team
+    kept = store.identity(client.token or "") if isinstance(client, BotClient) and store else None
+    if kept is None:
+        log.warning("%s: the workspace is learned on the first request", why)
+        return None
+    assert isinstance(client, BotClient)
+    client.assume(kept)
+    team = str(kept["data"]["team_id"])
+    log.warning("%s: serving workspace %s, as Slack last answered for this token", why, team)
+    return team
 
 
 def slack_client(settings: Settings, *, timeout: int = SLACK_WAIT_SECONDS) -> WebClient:
@@ -411,7 +430,7 @@ def _build(settings: Settings, *, socket_mode: bool) -> Running:
         ledger=ledger,
         work=work,
         socket_mode=socket_mode,
-        team_id=workspace_of(client),
+        team_id=workspace_of(client, store),
         warm_index=True,
         index_builder=builder,
     )

@@ -187,3 +187,15 @@ balances_seen = sa.Table(
     sa.Column("balance", sa.BigInteger, nullable=False),
     sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+
+# Slack's last answer to auth.test for a bot token (single-workspace mode), keyed by the
+# token's SHA-256: a process that starts while Slack's API cannot be reached serves that
+# workspace, as Slack named it, instead of asking before its first request's ack.
+bot_identity = sa.Table(
+    "bot_identity",
+    metadata,
+    sa.Column("token_digest", sa.String(64), primary_key=True),
+    sa.Column("answer", sa.Text, nullable=False),  # auth.test's JSON, and the token's scopes
+    sa.Column("learned_at", sa.DateTime(timezone=True), nullable=False),
+)

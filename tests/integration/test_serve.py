@@ -10,6 +10,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import parse_qs, urlencode
 
 from bot.offline.slack_requests import SlackRequests
 from bot.offline.slack_standin import SlackStandIn
@@ -19,6 +20,7 @@ from tests.harness import (
     BOT_TOKEN,
     MANAGER,
     SIGNING_SECRET,
+    TEAM,
     USERS,
     bot_process,
     free_port,
@@ -77,6 +79,33 @@ def test_the_first_command_after_start_waits_on_no_auth_test(sandbox, sandbox_ur
         held.set()
     assert "5 → *8*" in text_of(reply.args)
     assert len(slack.calls_to("auth.test")) == 1  # the start's: never asked again
+
+
+def test_a_start_while_slack_is_away_serves_as_slack_last_answered(
+    sandbox, sandbox_url, tmp_path
+) -> None:
+    """A start with Slack answering keeps its auth.test answer in the database. A later
+    start while auth.test never answers serves that workspace: no ack waits on auth.test
+    (Bolt asks it before the first request's listeners when it has no answer, and the
+    request fails when it times out), and a request from another workspace is still
+    refused (the workspace check has Slack's word for which one is this bot's)."""
+    slack = SlackStandIn(token=BOT_TOKEN, users=USERS)
+    with served(slack, sandbox_url, tmp_path):
+        pass  # started: Slack answered auth.test
+    held = threading.Event()
+    slack.holds["auth.test"] = held
+    try:
+        with served(slack, sandbox_url, tmp_path) as (proc, requests):
+            body = requests.command_body("points 1870 3", user=MANAGER, channel="C1")
+            assert requests.signed_post(body).status_code == 200
+            (reply,) = slack.wait_for("response_url")
+            form = {k: v[0] for k, v in parse_qs(body).items()} | {"team_id": "TOTHER"}
+            assert requests.signed_post(urlencode(form)).status_code == 403
+    finally:
+        held.set()
+    assert "5 → *8*" in text_of(reply.args)
+    assert f"serving workspace {TEAM}, as Slack last answered" in proc.output
+    assert len(slack.calls_to("response_url")) == 1  # the other workspace's: nothing done
 
 
 def test_serve_without_slack_settings_says_what_is_missing(tmp_path) -> None:

@@ -1,4 +1,5 @@
-"""The bot's Slack client asks auth.test for its own token once, and keeps the answer."""
+"""The bot's Slack client asks auth.test for its own token once, and keeps the answer (in
+the database too, for a start while Slack is away)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import pytest
 from slack_sdk.errors import SlackApiError
 
 from bot.runtime.slack_client import BotClient
+from bot.store.database import Store
+from bot.store.schema import bot_identity
 from tests.harness import BOT_TOKEN, TEAM
 
 
@@ -28,3 +31,22 @@ def test_a_refused_token_is_not_kept_and_another_token_is_asked(slack_standin) -
         assert client.auth_test(token=BOT_TOKEN)["team_id"] == TEAM
     assert not client.knows_itself
     assert len(slack_standin.calls_to("auth.test")) == 2  # (refused calls are not recorded)
+
+
+def test_slacks_answer_is_kept_under_the_tokens_digest_and_serves_a_later_start(
+    store_url, slack_standin
+) -> None:
+    store = Store.from_url(store_url)
+    client = BotClient(token=BOT_TOKEN, base_url=slack_standin.base_url + "/api/")
+    for _ in range(2):  # every start keeps its answer: the latest, once
+        store.remember_identity(BOT_TOKEN, client.answer())
+    with store.engine.connect() as conn:
+        rows = conn.execute(bot_identity.select()).all()
+    assert len(rows) == 1 and BOT_TOKEN not in str(rows)  # never the token itself
+    later = BotClient(token=BOT_TOKEN, base_url="http://127.0.0.1:9/api/")  # Slack away
+    kept = store.identity(BOT_TOKEN)
+    assert kept is not None
+    later.assume(kept)
+    assert later.knows_itself and later.auth_test(token=BOT_TOKEN)["team_id"] == TEAM
+    assert store.identity("xoxb-another-token") is None
+    store.engine.dispose()
