@@ -4,7 +4,9 @@ SQLite in memory, in tests/unit); skipped when LOYALTY_TEST_DATABASE_URL is not 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import sqlalchemy as sa
@@ -12,7 +14,9 @@ import sqlalchemy as sa
 from bot.domain.audit import Action, Outcome
 from bot.store import base
 from bot.store.audit_log import FenceTaken
+from bot.store.bot_identity import token_digest
 from bot.store.database import Store
+from bot.store.schema import bot_identity
 from tests.conftest import fresh_postgres
 from tests.harness import wait_until
 from tests.unit.test_store import (  # collected again here, on PostgreSQL
@@ -139,3 +143,34 @@ def test_a_changes_writes_and_alert_check_are_one_round_trip_each(store_url) -> 
         assert [(e.outcome, e.after) for e in store.entries(limit=None)] == [(Outcome.OK, 15)]
     finally:
         store.engine.dispose()
+
+
+def test_web_workers_starting_at_once_keep_slacks_answer_once_without_an_error(
+    store_url,
+) -> None:
+    """Two web workers keep the same token's auth.test answer at the same moment: the
+    second's insert waits for the first's and then finds it there. It keeps quiet (an
+    error here would be logged at every start of a deployment with several workers)."""
+    first, second = Store.from_url(store_url), Store.from_url(store_url)
+    answer = {"data": {"ok": True, "team_id": "T0LOYALTY"}, "scopes": None}
+    row = {
+        "token_digest": token_digest("xoxb-1"),
+        "answer": json.dumps(answer),
+        "learned_at": dt.datetime.now(dt.UTC),
+    }
+    with first.engine.connect() as conn, ThreadPoolExecutor(1) as pool:
+        keeping = conn.begin()
+        conn.execute(bot_identity.insert(), row)  # the first worker's, not committed yet
+        racing = pool.submit(second.remember_identity, "xoxb-1", answer)
+        with first.engine.connect() as watcher:
+            wait_until(
+                lambda: watcher.execute(
+                    sa.text("SELECT count(*) FROM pg_locks WHERE NOT granted")
+                ).scalar(),
+                what="the second worker waiting for the first's insert",
+            )
+        keeping.commit()
+        racing.result(timeout=30)  # no error
+    assert second.identity("xoxb-1") == answer
+    first.engine.dispose()
+    second.engine.dispose()
