@@ -109,13 +109,18 @@ _QUESTION_WORDS = frozenset(
 )
 
 
+def _asks(name: str) -> bool:
+    """Whether a line that starts with `name` is a question (`cuándo …`, `¿qué …`)."""
+    return name.lstrip("¿") in _QUESTION_WORDS
+
+
 def _read(
     typed: str, args: list[str], region: str, names_someone: NamesSomeone | None = None
 ) -> _Reading:
     """`names_someone`: the list as loaded, when the reading may wait for nothing else (a
     first word that is a slip of a subcommand and someone's name is the name: `ana 5`)."""
     name = typed.lower()
-    if name.lstrip("¿") in _QUESTION_WORDS:
+    if _asks(name):
         return _Reading()
     guess, slip = _action_first(name, args), True  # `borrar rosa`: `customer delete rosa`
     understood = guess is not None  # a verb it knows: not "I don't know borrar"
@@ -179,7 +184,7 @@ def unknown_command(
         )
     if bare in _THANKS:
         return blocks.notice(mrkdwn(Say("You're welcome! 🙂")))
-    if name.lstrip("¿") in _QUESTION_WORDS:  # asked, not a command: not guessed at
+    if _asks(name):  # asked, not a command: not guessed at
         return blocks.notice(
             mrkdwn(
                 Say("I can't answer that question. {help} lists what I can do.", help=help_command)

@@ -288,7 +288,7 @@ def amount_first(tokens: list[str], is_unit: Callable[[str], bool] = is_points_u
     may follow it, points or a currency, kept with it for the readers to drop). Only with
     a word for "to" or "from" between them (`1870 10` stays an id and an amount). A reason
     after the customer, from a word for "because" on, stays after the amount."""
-    if not tokens or not (AMOUNT_LIKE.match(tokens[0]) or tokens[0].casefold() in NUMBER_WORDS):
+    if not tokens or not (AMOUNT_LIKE.match(tokens[0]) or tokens[0].casefold() in _NUMBER_WORDS):
         return tokens
     at = 2 if len(tokens) > 1 and is_unit(tokens[1]) else 1
     if at + 1 < len(tokens) and tokens[at].casefold() in _TO_OR_FROM_WHOM:
@@ -302,7 +302,7 @@ def amount_first(tokens: list[str], is_unit: Callable[[str], bool] = is_points_u
 # amount is, so the amount's reader says to write it in digits, rather than the words
 # being looked up as a customer called "diez a ana". (Not read as the number: Diez and
 # Cinco are surnames too.)
-NUMBER_WORDS = frozenset(
+_NUMBER_WORDS = frozenset(
     {"dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve"}  # not un/una
     | {"diez", "once", "doce", "quince", "veinte", "treinta", "cuarenta", "cincuenta", "cien"}
     | {"two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"}  # not one

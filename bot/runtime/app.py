@@ -258,6 +258,7 @@ def workspace_of(client: WebClient, store: Store | None = None) -> str | None:
     reached at a later start, the answer it last gave for this token serves (so no ack
     waits on auth.test, and requests from other workspaces are still refused); a token
     it never answered for here is asked about on the first request."""
+    own = client if isinstance(client, BotClient) else None  # the one that keeps an answer
     try:
         team = str(client.auth_test()["team_id"])
     except SlackApiError as exc:
@@ -271,18 +272,17 @@ def workspace_of(client: WebClient, store: Store | None = None) -> str | None:
     except OSError as exc:
         why = f"Slack not reachable at start ({exc})"
     else:
-        if store is not None and isinstance(client, BotClient):
+        if own is not None and store is not None:
             try:
-                store.remember_identity(client.token or "", client.answer())
+                store.remember_identity(own.token or "", own.answer())
             except SQLAlchemyError as exc:  # kept next time; this start knows it anyway
                 log.warning("could not keep Slack's auth.test answer: %s", type(exc).__name__)
         return team
-    kept = store.identity(client.token or "") if isinstance(client, BotClient) and store else None
-    if kept is None:
+    kept = store.identity(own.token or "") if own is not None and store is not None else None
+    if own is None or kept is None:
         log.warning("%s: the workspace is learned on the first request", why)
         return None
-    assert isinstance(client, BotClient)
-    client.assume(kept)
+    own.assume(kept)
     team = str(kept["data"]["team_id"])
     log.warning("%s: serving workspace %s, as Slack last answered for this token", why, team)
     return team
